@@ -1,0 +1,89 @@
+import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
+
+/**
+ * Per-request state shared by the router and its hooks. Created by the host (server or
+ * `router.fetch`) for each request; hooks may fill the mutable fields.
+ */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly inboundProtocol: Protocol;
+  /** Epoch milliseconds when the request arrived. */
+  readonly startedAt: number;
+  /** The model name the caller asked for (virtual, dynamic or `provider:model_id`). */
+  model: string;
+  /** Whether the caller asked for a stream. */
+  stream: boolean;
+  /** The caller's credential (Bearer / x-api-key / x-goog-api-key), if any. Never log it. */
+  readonly credential?: string;
+  /** Inbound request headers. */
+  readonly headers: Headers;
+  /** Who is calling, once an auth hook has verified the credential. */
+  principal?: Principal;
+  /** The endpoint currently being tried (set by the router before each attempt). */
+  target?: { route: string; provider: string; modelId: string; endpointIndex: number };
+  /** Numbers that belong in the ledger row, e.g. `guardrail_violations`. */
+  readonly counters: Record<string, number>;
+  /** Private per-hook state, keyed by hook name. */
+  readonly state: Map<string, unknown>;
+}
+
+export interface Principal {
+  keyId?: string;
+  accountId?: string;
+  scope?: "api" | "admin";
+}
+
+/** What happened, reported once per request after it ends (success or failure). */
+export interface CompletionRecord {
+  requestId: string;
+  inboundProtocol: Protocol;
+  /** Model name the caller asked for. */
+  model: string;
+  /** Route name (virtual or dynamic model), or the direct `provider:model_id`. */
+  route: string;
+  provider?: string;
+  modelId?: string;
+  stream: boolean;
+  /** HTTP status answered (200 for a stream that started, even if it later failed). */
+  status: number;
+  errorKind?: ErrorKind;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  latencyMs: number;
+  /** Time to first byte of the answer sent to the client. */
+  ttfbMs?: number;
+  usage?: Usage;
+  /** Cost in integer micro-USD from the catalog pricing, when usage and pricing are known. */
+  costMicroUsd?: number;
+  /** Endpoints tried, including the one that answered. */
+  attempts: number;
+  principal?: Principal;
+  counters: Record<string, number>;
+}
+
+/**
+ * A hook plugs behaviour (auth, guardrails, payments, metering) around each request without the
+ * router knowing what it does. Every method is optional. To reject a request, throw an error with
+ * `kind`, `status` and `message` (see BitrouterError); the host answers in the caller's protocol.
+ */
+export interface RouterHook {
+  readonly name: string;
+  /**
+   * True when the hook must see parsed request/response content. When any enabled hook says so,
+   * the same-protocol fast path (raw byte forwarding) is not used.
+   */
+  readonly inspectsContent?: boolean;
+  /** First step, before routing: authenticate, authorise the model, check budgets. */
+  onRequest?(ctx: RequestContext): void | Promise<void>;
+  /** After the route is resolved, before each dispatch: may return a rewritten request, or throw. */
+  beforeDispatch?(ctx: RequestContext, request: CanonicalRequest): CanonicalRequest | void | Promise<CanonicalRequest | void>;
+  /**
+   * Each streamed event, in order (synchronous: this is the hot path). Return the event (or a
+   * replacement), several events, or null to drop it. Throw to end the stream with an error event.
+   */
+  onStreamEvent?(ctx: RequestContext, event: StreamEvent): StreamEvent | StreamEvent[] | null | void;
+  /** A complete non-stream response: may return a rewritten one, or throw. */
+  onResponse?(ctx: RequestContext, response: CanonicalResponse): CanonicalResponse | void | Promise<CanonicalResponse | void>;
+  /** After the request ended. Must not throw and must not block (queue work, don't await it). */
+  onComplete?(record: CompletionRecord, ctx: RequestContext): void;
+}
