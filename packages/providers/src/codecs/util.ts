@@ -1,0 +1,71 @@
+/** Small pure helpers shared by the codecs. Append only; see the codec conventions. */
+import type { ErrorKind, JsonObject, JsonValue } from "../canonical.js";
+import { invalidRequest } from "../errors.js";
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** One server-sent event as text; `event` is omitted for data-only protocols. */
+export function formatSse(data: unknown, event?: string): string {
+  return `${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** The error kind an upstream HTTP status means when its body names none. */
+export function kindFromStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400:
+    case 422:
+      return "invalid_request";
+    case 401:
+      return "authentication";
+    case 402:
+      return "payment_required";
+    case 403:
+      return "permission";
+    case 404:
+      return "not_found";
+    case 413:
+      return "payload_too_large";
+    case 429:
+      return "rate_limit";
+    case 503:
+    case 529:
+      return "overloaded";
+    case 408:
+    case 504:
+      return "timeout";
+    default:
+      return status >= 500 ? "upstream" : "invalid_request";
+  }
+}
+
+/** A readable message for an upstream error body that is not the protocol's JSON (HTML, text). */
+export function describeUnknownErrorBody(status: number, body: unknown): string {
+  let text = typeof body === "string" ? body : body === undefined || body === null ? "" : JSON.stringify(body);
+  text = text.replace(/\s+/g, " ").trim();
+  if (text.length > 200) text = `${text.slice(0, 200)}…`;
+  return text ? `upstream returned HTTP ${status}: ${text}` : `upstream returned HTTP ${status}`;
+}
+
+/**
+ * Parses canonical tool-call arguments (a JSON string) into the object protocols like Anthropic and
+ * Gemini put on the wire. Empty arguments mean `{}`. Throws invalid_request naming `param` otherwise.
+ */
+export function parseToolArguments(args: string, param: string): JsonObject {
+  if (args.trim() === "") return {};
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(args) as JsonValue;
+  } catch {
+    throw invalidRequest(`tool call arguments are not valid JSON: ${args.slice(0, 100)}`, param);
+  }
+  if (!isRecord(parsed)) throw invalidRequest("tool call arguments must be a JSON object", param);
+  return parsed as JsonObject;
+}
+
+/** Current Unix time in seconds, for protocols whose responses carry no timestamp. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
