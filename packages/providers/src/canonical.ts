@@ -78,6 +78,8 @@ export interface ReasoningPart {
   signature?: string;
   /** Anthropic `redacted_thinking` data, or OpenAI Responses `encrypted_content`. */
   redactedData?: string;
+  /** OpenAI Responses reasoning item id (`rs_...`): the API wants it back with the item. */
+  id?: string;
 }
 
 export type ContentPart = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart;

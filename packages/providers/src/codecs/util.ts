@@ -1,5 +1,5 @@
 /** Small pure helpers shared by the codecs. Append only; see the codec conventions. */
-import type { ErrorKind, JsonObject, JsonValue } from "../canonical.js";
+import type { ErrorKind, JsonObject, JsonValue, MediaSource } from "../canonical.js";
 import { invalidRequest } from "../errors.js";
 
 /** A plain JSON object (not null, not an array). */
@@ -69,3 +69,43 @@ export function parseToolArguments(args: string, param: string): JsonObject {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+// ── added for the openai codecs ─────────────────────────────────────────────────────────────
+
+/** Splits a `data:<mediaType>;base64,<data>` URL; undefined when `url` is not a base64 data URL. */
+export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
+  if (!url.startsWith("data:")) return undefined;
+  const comma = url.indexOf(",");
+  if (comma < 0) return undefined;
+  const meta = url.slice(5, comma);
+  if (!meta.endsWith(";base64")) return undefined;
+  return { mediaType: meta.slice(0, -7) || "application/octet-stream", data: url.slice(comma + 1) };
+}
+
+/** An http(s) URL stays a URL source; a base64 data URL becomes a base64 source. */
+export function mediaSourceFromUrl(url: string): MediaSource {
+  const parsed = parseDataUrl(url);
+  return parsed ? { kind: "base64", mediaType: parsed.mediaType, data: parsed.data } : { kind: "url", url };
+}
+
+/** The URL form of a media source: base64 sources become data URLs. */
+export function mediaSourceToUrl(source: MediaSource): string {
+  return source.kind === "url" ? source.url : `data:${source.mediaType};base64,${source.data}`;
+}
+
+/** Tool-call arguments as the canonical JSON string: some upstreams send an object (or nothing). */
+export function normalizeArguments(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === undefined || value === null) return "";
+  return JSON.stringify(value);
+}
+
+/** Masks what looks like an API key, bearer token or JWT so upstream error text never leaks one. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\b(sk|rk|pk)-[A-Za-z0-9_*.-]{8,}/g, "$1-[redacted]")
+    .replace(/\bBearer\s+[A-Za-z0-9_.~+/=-]{8,}/gi, "Bearer [redacted]")
+    .replace(/\bAIza[0-9A-Za-z_-]{20,}/g, "[redacted]")
+    .replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, "[redacted]");
+}
+// ── end of the openai codecs section ──

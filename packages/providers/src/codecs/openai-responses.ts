@@ -1,0 +1,847 @@
+/**
+ * OpenAI Responses (`POST {base}/responses`) <-> canonical.
+ *
+ * BitRouter keeps no server-side state, so requests that point at stored responses
+ * (`previous_response_id`, `conversation`, `item_reference`, `background`) are rejected, and
+ * upstream requests are sent with `store: false`. Lossy spots: docs/protocol-mapping.md.
+ */
+import type {
+  CanonicalRequest,
+  CanonicalResponse,
+  ContentPart,
+  ErrorInfo,
+  FilePart,
+  ImagePart,
+  JsonObject,
+  JsonValue,
+  Message,
+  ReasoningConfig,
+  ReasoningPart,
+  ResponseFormat,
+  StopReason,
+  StreamEvent,
+  TextPart,
+  ToolChoice,
+  Usage,
+} from "../canonical.js";
+import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
+import { BitrouterError, invalidRequest } from "../errors.js";
+import {
+  decodeEffort,
+  decodeOpenAIError,
+  encodeOpenAIError,
+  expectArray,
+  expectObject,
+  expectString,
+  fileDataSource,
+  jsonSchemaFormat,
+  optBoolean,
+  optInteger,
+  optNumber,
+  optString,
+  toolDefinition,
+  upstreamMalformed,
+} from "./openai-chat.js";
+import { formatSse, isRecord, mediaSourceFromUrl, mediaSourceToUrl, normalizeArguments, redactSecrets } from "./util.js";
+
+/** Marks a FilePart that came from `input_image.file_id`, so it goes back out as an image. */
+const IMAGE_FILE = "image/*";
+
+// ── request: wire -> canonical ────────────────────────────────────────────────────────────────
+
+function decodeUserPart(raw: unknown, pp: string): TextPart | ImagePart | FilePart {
+  const p = expectObject(raw, pp);
+  switch (p.type) {
+    case "input_text":
+      return { type: "text", text: expectString(p.text, `${pp}.text`) };
+    case "input_image": {
+      const detail = optString(p.detail, `${pp}.detail`);
+      const url = optString(p.image_url, `${pp}.image_url`);
+      if (url !== undefined) {
+        const part: ImagePart = { type: "image", source: mediaSourceFromUrl(url) };
+        if (detail !== undefined) part.detail = detail;
+        return part;
+      }
+      const fileId = optString(p.file_id, `${pp}.file_id`);
+      if (fileId === undefined) throw invalidRequest(`${pp} needs image_url or file_id`, pp);
+      return { type: "file", source: { kind: "file_id", fileId }, mediaType: IMAGE_FILE };
+    }
+    case "input_file": {
+      const filename = optString(p.filename, `${pp}.filename`);
+      const fileId = optString(p.file_id, `${pp}.file_id`);
+      const data = optString(p.file_data, `${pp}.file_data`);
+      const url = optString(p.file_url, `${pp}.file_url`);
+      let part: FilePart;
+      if (fileId !== undefined) part = { type: "file", source: { kind: "file_id", fileId } };
+      else if (data !== undefined) {
+        const source = fileDataSource(data, filename);
+        part = { type: "file", source, mediaType: (source as { mediaType: string }).mediaType };
+      } else if (url !== undefined) part = { type: "file", source: { kind: "url", url } };
+      else throw invalidRequest(`${pp} needs file_id, file_data or file_url`, pp);
+      if (filename !== undefined) part.filename = filename;
+      return part;
+    }
+    case "input_audio":
+      throw invalidRequest(`${pp}.type "input_audio" is not supported: audio input cannot be translated to other providers`, `${pp}.type`);
+    default:
+      throw invalidRequest(`${pp}.type must be input_text, input_image or input_file; got ${JSON.stringify(p.type)}`, `${pp}.type`);
+  }
+}
+
+function decodeAssistantText(content: unknown, param: string): TextPart[] {
+  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
+  return expectArray(content, param).map((raw, j): TextPart => {
+    const pp = `${param}[${j}]`;
+    const p = expectObject(raw, pp);
+    if (p.type === "output_text" || p.type === "input_text") return { type: "text", text: expectString(p.text, `${pp}.text`) };
+    if (p.type === "refusal") return { type: "text", text: expectString(p.refusal, `${pp}.refusal`) };
+    throw invalidRequest(`${pp}.type must be output_text or refusal, got ${JSON.stringify(p.type)}`, `${pp}.type`);
+  });
+}
+
+function decodeSystemText(content: unknown, param: string): TextPart[] {
+  if (typeof content === "string") return [{ type: "text", text: content }];
+  return expectArray(content, param).map((raw, j): TextPart => {
+    const p = expectObject(raw, `${param}[${j}]`);
+    if (p.type !== "input_text") throw invalidRequest(`${param}[${j}].type must be "input_text" here, got ${JSON.stringify(p.type)}`, `${param}[${j}].type`);
+    return { type: "text", text: expectString(p.text, `${param}[${j}].text`) };
+  });
+}
+
+function decodeToolOutput(output: unknown, param: string): Array<TextPart | ImagePart> {
+  if (typeof output === "string") return [{ type: "text", text: output }];
+  return expectArray(output, param).map((raw, j) => {
+    const part = decodeUserPart(raw, `${param}[${j}]`);
+    if (part.type === "file") throw invalidRequest(`${param}[${j}]: files in tool output cannot be translated; use input_text or input_image with image_url`, `${param}[${j}].type`);
+    return part;
+  });
+}
+
+function decodeInput(input: unknown, system: TextPart[]): Message[] {
+  if (typeof input === "string") return [{ role: "user", content: [{ type: "text", text: input }] }];
+  const items = expectArray(input, "input");
+  const messages: Message[] = [];
+  // Assistant-side items (messages, function calls, reasoning) of one turn merge into one assistant
+  // message; consecutive function_call_output items merge into one user message.
+  let run: { role: "assistant" | "tools"; message: Message } | undefined;
+  const push = (role: "assistant" | "tools", part: ContentPart): void => {
+    if (run?.role !== role) {
+      run = { role, message: { role: role === "tools" ? "user" : "assistant", content: [] } };
+      messages.push(run.message);
+    }
+    run.message.content.push(part);
+  };
+  items.forEach((raw, i) => {
+    const p = `input[${i}]`;
+    const item = expectObject(raw, p);
+    const type = item.type ?? (item.role !== undefined ? "message" : undefined);
+    switch (type) {
+      case "message": {
+        const role = item.role;
+        if (role === "system" || role === "developer") {
+          system.push(...decodeSystemText(item.content, `${p}.content`));
+        } else if (role === "user") {
+          run = undefined;
+          const content = typeof item.content === "string" ? [{ type: "text" as const, text: item.content }] : expectArray(item.content, `${p}.content`).map((c, j) => decodeUserPart(c, `${p}.content[${j}]`));
+          messages.push({ role: "user", content });
+        } else if (role === "assistant") {
+          for (const t of decodeAssistantText(item.content, `${p}.content`)) push("assistant", t);
+        } else {
+          throw invalidRequest(`${p}.role must be user, assistant, system or developer; got ${JSON.stringify(role)}`, `${p}.role`);
+        }
+        break;
+      }
+      case "function_call":
+        push("assistant", { type: "tool_call", id: expectString(item.call_id, `${p}.call_id`), name: expectString(item.name, `${p}.name`), arguments: normalizeArguments(item.arguments) });
+        break;
+      case "function_call_output":
+        push("tools", { type: "tool_result", toolCallId: expectString(item.call_id, `${p}.call_id`), content: decodeToolOutput(item.output, `${p}.output`) });
+        break;
+      case "reasoning": {
+        const summary = item.summary === undefined || item.summary === null ? [] : expectArray(item.summary, `${p}.summary`);
+        const texts = summary.map((s, j) => expectString(expectObject(s, `${p}.summary[${j}]`).text, `${p}.summary[${j}].text`));
+        const part: ReasoningPart = { type: "reasoning", text: texts.join("\n\n") };
+        const encrypted = optString(item.encrypted_content, `${p}.encrypted_content`);
+        if (encrypted !== undefined) part.redactedData = encrypted;
+        const id = optString(item.id, `${p}.id`);
+        if (id !== undefined) part.id = id;
+        push("assistant", part);
+        break;
+      }
+      case "item_reference":
+        throw invalidRequest(`${p}: item_reference needs stored responses, which BitRouter does not keep; send the item itself`, `${p}.type`);
+      default:
+        throw invalidRequest(`${p}.type ${JSON.stringify(type)} is not supported: only message, function_call, function_call_output and reasoning items can be translated`, `${p}.type`);
+    }
+  });
+  return messages;
+}
+
+function decodeToolChoice(v: unknown): ToolChoice | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v === "auto" || v === "none" || v === "required") return { type: v };
+  if (isRecord(v) && v.type === "function") return { type: "tool", name: expectString(v.name, "tool_choice.name") };
+  throw invalidRequest(`tool_choice must be "auto", "none", "required" or {type: "function", name}; got ${JSON.stringify(v)}`, "tool_choice");
+}
+
+function decodeTextFormat(v: unknown): ResponseFormat | undefined {
+  if (v === undefined || v === null) return undefined;
+  const text = expectObject(v, "text");
+  if (text.format === undefined || text.format === null) return undefined;
+  const f = expectObject(text.format, "text.format");
+  if (f.type === "text" || f.type === "json_object") return { type: f.type };
+  if (f.type === "json_schema") return jsonSchemaFormat(f, "text.format");
+  throw invalidRequest(`text.format.type must be text, json_object or json_schema; got ${JSON.stringify(f.type)}`, "text.format.type");
+}
+
+function decodeReasoning(v: unknown): ReasoningConfig | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = expectObject(v, "reasoning");
+  const config: ReasoningConfig = decodeEffort(r.effort, "reasoning.effort") ?? {};
+  const summary = optString(r.summary ?? r.generate_summary, "reasoning.summary");
+  if (summary !== undefined && summary !== "none") config.includeThoughts = true;
+  return Object.keys(config).length > 0 ? config : undefined;
+}
+
+function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest {
+  const b = expectObject(body, "body");
+  const model = options?.model ?? expectString(b.model, "model");
+  if (b.previous_response_id !== undefined && b.previous_response_id !== null) {
+    throw invalidRequest("previous_response_id is not supported: BitRouter keeps no stored responses; send the whole conversation in input", "previous_response_id");
+  }
+  if (b.conversation !== undefined && b.conversation !== null) {
+    throw invalidRequest("conversation is not supported: BitRouter keeps no stored conversations; send the whole conversation in input", "conversation");
+  }
+  if (b.background === true) throw invalidRequest("background mode is not supported: BitRouter keeps no stored responses", "background");
+  optBoolean(b.store, "store"); // accepted either way: nothing is stored
+  const system: TextPart[] = [];
+  const instructions = optString(b.instructions, "instructions");
+  if (instructions !== undefined) system.push({ type: "text", text: instructions });
+  if (b.input === undefined || b.input === null) throw invalidRequest("input is required: a string or an array of input items", "input");
+  const messages = decodeInput(b.input, system);
+  const req: CanonicalRequest = { model, messages, stream: options?.stream ?? optBoolean(b.stream, "stream") ?? false };
+  if (system.length > 0) req.system = system;
+  if (b.tools !== undefined && b.tools !== null) {
+    req.tools = expectArray(b.tools, "tools").map((raw, i) => {
+      const t = expectObject(raw, `tools[${i}]`);
+      if (t.type !== "function") throw invalidRequest(`tools[${i}].type ${JSON.stringify(t.type)} is not supported: only function tools can be translated (built-in tools run only on OpenAI)`, `tools[${i}].type`);
+      return toolDefinition(t, `tools[${i}]`);
+    });
+  }
+  const toolChoice = decodeToolChoice(b.tool_choice);
+  if (toolChoice) req.toolChoice = toolChoice;
+  const parallel = optBoolean(b.parallel_tool_calls, "parallel_tool_calls");
+  if (parallel !== undefined) req.parallelToolCalls = parallel;
+  const format = decodeTextFormat(b.text);
+  if (format) req.responseFormat = format;
+  const maxTokens = optInteger(b.max_output_tokens, "max_output_tokens");
+  if (maxTokens !== undefined) req.maxTokens = maxTokens;
+  const temperature = optNumber(b.temperature, "temperature");
+  if (temperature !== undefined) req.temperature = temperature;
+  const topP = optNumber(b.top_p, "top_p");
+  if (topP !== undefined) req.topP = topP;
+  const reasoning = decodeReasoning(b.reasoning);
+  if (reasoning) req.reasoning = reasoning;
+  const user = optString(b.user, "user");
+  if (user !== undefined) req.user = user;
+  return req;
+}
+
+// ── request: canonical -> wire ────────────────────────────────────────────────────────────────
+
+function encodeUserPart(part: TextPart | ImagePart | FilePart): JsonObject {
+  if (part.type === "text") return { type: "input_text", text: part.text };
+  if (part.type === "image") return { type: "input_image", image_url: mediaSourceToUrl(part.source), detail: part.detail ?? "auto" };
+  const src = part.source;
+  if (src.kind === "file_id" && part.mediaType === IMAGE_FILE) return { type: "input_image", file_id: src.fileId, detail: "auto" };
+  const file: JsonObject = { type: "input_file" };
+  if (src.kind === "file_id") file.file_id = src.fileId;
+  else if (src.kind === "base64") file.file_data = mediaSourceToUrl(src);
+  else file.file_url = src.url;
+  if (part.filename !== undefined) file.filename = part.filename;
+  return file;
+}
+
+function encodeToolOutput(content: Array<TextPart | ImagePart>): JsonValue {
+  if (content.every((c) => c.type === "text")) return content.map((c) => (c as TextPart).text).join("");
+  return content.map(encodeUserPart);
+}
+
+/** @internal The `input` items for a canonical conversation. */
+export function encodeInput(messages: Message[]): JsonObject[] {
+  const items: JsonObject[] = [];
+  for (const m of messages) {
+    let pending: JsonObject[] = [];
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      if (m.role === "user") items.push({ role: "user", content: pending });
+      else items.push({ role: "assistant", content: pending.map((p) => p.text as string).join("") });
+      pending = [];
+    };
+    for (const part of m.content) {
+      if (part.type === "tool_result") {
+        flush();
+        items.push({ type: "function_call_output", call_id: part.toolCallId, output: encodeToolOutput(part.content) });
+      } else if (part.type === "tool_call") {
+        flush();
+        items.push({ type: "function_call", call_id: part.id, name: part.name, arguments: part.arguments });
+      } else if (part.type === "reasoning") {
+        // Only OpenAI's own reasoning items (with their id) can go back; others' thinking cannot.
+        if (part.id === undefined) continue;
+        flush();
+        const item: JsonObject = { type: "reasoning", id: part.id, summary: part.text ? [{ type: "summary_text", text: part.text }] : [] };
+        if (part.redactedData !== undefined) item.encrypted_content = part.redactedData;
+        items.push(item);
+      } else if (m.role === "user") {
+        pending.push(encodeUserPart(part));
+      } else if (part.type === "text") {
+        pending.push({ text: part.text });
+      }
+    }
+    flush();
+  }
+  return items;
+}
+
+function encodeResponsesRequest(req: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
+  const body: JsonObject = { model: options.model };
+  if (req.system && req.system.length > 0) body.instructions = req.system.map((s) => s.text).join("\n\n");
+  body.input = encodeInput(req.messages);
+  if (req.tools && req.tools.length > 0) {
+    body.tools = encodeTools(req);
+    if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
+  }
+  if (req.toolChoice) body.tool_choice = encodeToolChoice(req.toolChoice);
+  if (req.responseFormat) body.text = { format: encodeFormat(req.responseFormat) };
+  if (req.maxTokens !== undefined) body.max_output_tokens = req.maxTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
+  if (req.reasoning && (req.reasoning.effort !== undefined || req.reasoning.includeThoughts)) {
+    const r: JsonObject = {};
+    if (req.reasoning.effort !== undefined) r.effort = req.reasoning.effort;
+    if (req.reasoning.includeThoughts) r.summary = "auto";
+    body.reasoning = r;
+  }
+  if (req.user !== undefined) body.user = req.user;
+  body.stream = req.stream;
+  // BitRouter never relies on upstream state, and should not ask a provider to keep conversations.
+  body.store = false;
+  return { path: "/responses", body };
+}
+
+function encodeTools(req: CanonicalRequest): JsonObject[] {
+  return (req.tools ?? []).map((t) => {
+    const tool: JsonObject = { type: "function", name: t.name };
+    if (t.description !== undefined) tool.description = t.description;
+    tool.parameters = t.parameters;
+    // Responses treats a missing `strict` as true; canonical "unset" means not strict (chat's default).
+    tool.strict = t.strict ?? false;
+    return tool;
+  });
+}
+
+function encodeToolChoice(tc: ToolChoice): JsonValue {
+  return tc.type === "tool" ? { type: "function", name: tc.name } : tc.type;
+}
+
+function encodeFormat(rf: ResponseFormat): JsonObject {
+  if (rf.type !== "json_schema") return { type: rf.type };
+  const f: JsonObject = { type: "json_schema", name: rf.name, schema: rf.schema };
+  if (rf.strict !== undefined) f.strict = rf.strict;
+  if (rf.description !== undefined) f.description = rf.description;
+  return f;
+}
+
+// ── response ──────────────────────────────────────────────────────────────────────────────────
+
+function encodeUsage(u: Usage): JsonObject {
+  const input: JsonObject = { cached_tokens: u.cacheReadTokens ?? 0 };
+  if (u.cacheWriteTokens !== undefined) input.cache_write_tokens = u.cacheWriteTokens;
+  return {
+    input_tokens: u.inputTokens,
+    input_tokens_details: input,
+    output_tokens: u.outputTokens,
+    output_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
+    total_tokens: u.inputTokens + u.outputTokens,
+  };
+}
+
+const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+function decodeUsage(u: unknown): Usage | undefined {
+  if (!isRecord(u)) return undefined;
+  const usage: Usage = { inputTokens: count(u.input_tokens) ?? 0, outputTokens: count(u.output_tokens) ?? 0 };
+  const id = isRecord(u.input_tokens_details) ? u.input_tokens_details : {};
+  const od = isRecord(u.output_tokens_details) ? u.output_tokens_details : {};
+  if (count(id.cached_tokens)) usage.cacheReadTokens = id.cached_tokens as number;
+  if (count(id.cache_write_tokens)) usage.cacheWriteTokens = id.cache_write_tokens as number;
+  if (count(od.reasoning_tokens)) usage.reasoningTokens = od.reasoning_tokens as number;
+  return usage;
+}
+
+/** `status` and `incomplete_details` for a stop reason. */
+function statusFor(stop: StopReason): { status: string; incomplete_details: JsonValue } {
+  if (stop === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
+  if (stop === "content_filter") return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  return { status: "completed", incomplete_details: null };
+}
+
+function stopFor(status: unknown, incomplete: unknown, sawToolCall: boolean): StopReason {
+  if (status === "incomplete") {
+    const reason = isRecord(incomplete) ? incomplete.reason : undefined;
+    return reason === "content_filter" ? "content_filter" : "length";
+  }
+  return sawToolCall ? "tool_calls" : "stop";
+}
+
+const responseId = (id: string): string => (id.startsWith("resp_") ? id : `resp_${id}`);
+const itemBase = (id: string): string => id.replace(/^(resp_|chatcmpl-|msg_)/, "");
+
+const messageItem = (id: string, text: string, status: string): JsonObject => ({
+  id,
+  type: "message",
+  status,
+  content: [{ type: "output_text", annotations: [], logprobs: [], text }],
+  role: "assistant",
+});
+
+const reasoningItem = (id: string, text: string, encrypted: string | undefined): JsonObject => {
+  const item: JsonObject = { id, type: "reasoning", summary: text ? [{ type: "summary_text", text }] : [] };
+  if (encrypted !== undefined) item.encrypted_content = encrypted;
+  return item;
+};
+
+const functionCallItem = (id: string, call: { id: string; name: string; arguments: string }, status: string): JsonObject => ({
+  id,
+  type: "function_call",
+  status,
+  arguments: call.arguments,
+  call_id: call.id,
+  name: call.name,
+});
+
+/** The Response object's fields that echo the request. */
+function requestEcho(req: CanonicalRequest): JsonObject {
+  return {
+    instructions: req.system && req.system.length > 0 ? req.system.map((s) => s.text).join("\n\n") : null,
+    max_output_tokens: req.maxTokens ?? null,
+    parallel_tool_calls: req.parallelToolCalls ?? true,
+    previous_response_id: null,
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.includeThoughts ? "auto" : null },
+    store: false,
+    temperature: req.temperature ?? null,
+    text: { format: req.responseFormat ? encodeFormat(req.responseFormat) : { type: "text" } },
+    tool_choice: req.toolChoice ? encodeToolChoice(req.toolChoice) : "auto",
+    tools: encodeTools(req),
+    top_p: req.topP ?? null,
+    truncation: "disabled",
+    user: req.user ?? null,
+    metadata: {},
+  };
+}
+
+function responseObject(
+  base: { id: string; created: number; model: string },
+  req: CanonicalRequest,
+  status: { status: string; incomplete_details: JsonValue },
+  output: JsonObject[],
+  usage: Usage | undefined,
+  error: JsonValue = null,
+): JsonObject {
+  return {
+    id: responseId(base.id),
+    object: "response",
+    created_at: base.created,
+    status: status.status,
+    error,
+    incomplete_details: status.incomplete_details,
+    model: base.model,
+    output,
+    ...requestEcho(req),
+    usage: usage ? encodeUsage(usage) : null,
+  };
+}
+
+function encodeResponsesResponse(res: CanonicalResponse, req: CanonicalRequest): JsonObject {
+  const base = itemBase(res.id);
+  const output: JsonObject[] = [];
+  res.content.forEach((part, i) => {
+    if (part.type === "text") {
+      // Consecutive text parts are one message with several output_text parts.
+      const last = output[output.length - 1];
+      if (last && last.type === "message" && res.content[i - 1]?.type === "text") {
+        (last.content as JsonObject[]).push({ type: "output_text", annotations: [], logprobs: [], text: part.text });
+      } else output.push(messageItem(`msg_${base}_${i}`, part.text, "completed"));
+    } else if (part.type === "reasoning") output.push(reasoningItem(part.id ?? `rs_${base}_${i}`, part.text, part.redactedData));
+    else if (part.type === "tool_call") output.push(functionCallItem(`fc_${base}_${i}`, part, "completed"));
+  });
+  return responseObject({ id: res.id, created: res.created, model: res.model }, req, statusFor(res.stopReason), output, res.usage);
+}
+
+function decodeResponsesResponse(body: unknown): CanonicalResponse {
+  if (!isRecord(body)) throw upstreamMalformed("the body is not a JSON object");
+  if (body.status === "failed" || (isRecord(body.error) && !Array.isArray(body.output))) {
+    throw new BitrouterError(decodeOpenAIError(0, { error: isRecord(body.error) ? body.error : { message: "the response failed" } }));
+  }
+  if (!Array.isArray(body.output)) throw upstreamMalformed("no output array");
+  const content: ContentPart[] = [];
+  let sawToolCall = false;
+  for (const item of body.output) {
+    if (!isRecord(item)) continue;
+    if (item.type === "message" && Array.isArray(item.content)) {
+      // One text part per message item (the stream decoder makes the same blocks).
+      const text = item.content
+        .map((c) => (isRecord(c) ? (c.type === "refusal" ? c.refusal : c.text) : undefined))
+        .filter((t): t is string => typeof t === "string")
+        .join("");
+      if (text !== "") content.push({ type: "text", text });
+    } else if (item.type === "function_call") {
+      sawToolCall = true;
+      content.push({ type: "tool_call", id: String(item.call_id ?? item.id ?? ""), name: typeof item.name === "string" ? item.name : "", arguments: normalizeArguments(item.arguments) });
+    } else if (item.type === "reasoning") {
+      const summary = Array.isArray(item.summary) ? item.summary : [];
+      const part: ReasoningPart = { type: "reasoning", text: summary.map((s) => (isRecord(s) && typeof s.text === "string" ? s.text : "")).join("\n\n") };
+      if (typeof item.encrypted_content === "string") part.redactedData = item.encrypted_content;
+      if (typeof item.id === "string") part.id = item.id;
+      content.push(part);
+    }
+    // Built-in tool items (web_search_call, ...) have no canonical form and are skipped.
+  }
+  return {
+    id: typeof body.id === "string" ? body.id : "",
+    model: typeof body.model === "string" ? body.model : "",
+    created: count(body.created_at) ?? 0,
+    content,
+    stopReason: stopFor(body.status, body.incomplete_details, sawToolCall),
+    usage: decodeUsage(body.usage) ?? { inputTokens: 0, outputTokens: 0 },
+  };
+}
+
+// ── stream: canonical events -> SSE ───────────────────────────────────────────────────────────
+
+interface OutItem {
+  kind: "message" | "reasoning" | "function_call";
+  outputIndex: number;
+  id: string;
+  text: string;
+  open: boolean;
+  /** reasoning: whether a summary part was announced (redacted-only reasoning has none). */
+  summaryOpen?: boolean;
+  encrypted?: string;
+  callId?: string;
+  name?: string;
+}
+
+class ResponsesStreamEncoder implements StreamEncoder {
+  private seq = 0;
+  private base: { id: string; created: number; model: string };
+  private started = false;
+  private state: "open" | "finished" | "errored" = "open";
+  private readonly items: OutItem[] = [];
+  private readonly byIndex = new Map<number, OutItem>();
+  private usage: Usage | undefined;
+
+  constructor(private readonly request: CanonicalRequest) {
+    this.base = { id: "resp_bitrouter", created: 0, model: request.model };
+  }
+
+  private emit(type: string, payload: JsonObject): string {
+    return formatSse({ type, sequence_number: this.seq++, ...payload }, type);
+  }
+
+  private snapshot(status: { status: string; incomplete_details: JsonValue }, error: JsonValue = null): JsonObject {
+    return responseObject(this.base, this.request, status, this.items.map((i) => this.itemJson(i)), this.usage, error);
+  }
+
+  private ensureStarted(): string {
+    if (this.started) return "";
+    this.started = true;
+    const inProgress = { status: "in_progress", incomplete_details: null };
+    return this.emit("response.created", { response: this.snapshot(inProgress) }) + this.emit("response.in_progress", { response: this.snapshot(inProgress) });
+  }
+
+  private itemJson(item: OutItem): JsonObject {
+    const status = item.open ? "in_progress" : "completed";
+    if (item.kind === "message") return messageItem(item.id, item.text, status);
+    if (item.kind === "reasoning") return reasoningItem(item.id, item.text, item.encrypted);
+    return functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: item.text }, status);
+  }
+
+  /** Opens the output item for canonical part `index`, closing open text/reasoning items first. */
+  private open(index: number, kind: OutItem["kind"], extra: Partial<OutItem> = {}): { item: OutItem; out: string } {
+    let out = this.ensureStarted();
+    const existing = this.byIndex.get(index);
+    if (existing) return { item: existing, out };
+    for (const other of this.items) if (other.open && other.kind !== "function_call") out += this.close(other);
+    const prefix = kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc";
+    const item: OutItem = { kind, outputIndex: this.items.length, id: `${prefix}_${itemBase(this.base.id)}_${index}`, text: "", open: true, ...extra };
+    this.items.push(item);
+    this.byIndex.set(index, item);
+    const added: JsonObject =
+      item.kind === "message"
+        ? { id: item.id, type: "message", status: "in_progress", content: [], role: "assistant" }
+        : item.kind === "reasoning"
+          ? { id: item.id, type: "reasoning", summary: [] }
+          : this.itemJson(item);
+    out += this.emit("response.output_item.added", { output_index: item.outputIndex, item: added });
+    if (kind === "message") {
+      out += this.emit("response.content_part.added", { item_id: item.id, output_index: item.outputIndex, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
+    }
+    return { item, out };
+  }
+
+  private close(item: OutItem): string {
+    if (!item.open) return "";
+    item.open = false;
+    const at = { item_id: item.id, output_index: item.outputIndex };
+    let out = "";
+    if (item.kind === "message") {
+      out += this.emit("response.output_text.done", { ...at, content_index: 0, text: item.text, logprobs: [] });
+      out += this.emit("response.content_part.done", { ...at, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: item.text } });
+    } else if (item.kind === "reasoning" && item.summaryOpen) {
+      out += this.emit("response.reasoning_summary_text.done", { ...at, summary_index: 0, text: item.text });
+      out += this.emit("response.reasoning_summary_part.done", { ...at, summary_index: 0, part: { type: "summary_text", text: item.text } });
+    } else if (item.kind === "function_call") {
+      out += this.emit("response.function_call_arguments.done", { ...at, arguments: item.text, name: item.name ?? "" });
+    }
+    return out + this.emit("response.output_item.done", { output_index: item.outputIndex, item: this.itemJson(item) });
+  }
+
+  encode(event: StreamEvent): string {
+    if (this.state !== "open") return "";
+    switch (event.type) {
+      case "start":
+        if (this.started) return "";
+        this.base = { id: event.id || this.base.id, created: event.created, model: event.model || this.request.model };
+        return this.ensureStarted();
+      case "text_delta": {
+        if (!event.text) return "";
+        const { item, out } = this.open(event.index, "message");
+        if (item.kind !== "message" || !item.open) return out;
+        item.text += event.text;
+        return out + this.emit("response.output_text.delta", { item_id: item.id, output_index: item.outputIndex, content_index: 0, delta: event.text, logprobs: [] });
+      }
+      case "reasoning_delta": {
+        if (!event.text) return "";
+        const opened = this.open(event.index, "reasoning");
+        const item = opened.item;
+        let out = opened.out;
+        if (item.kind !== "reasoning" || !item.open) return out;
+        if (!item.summaryOpen) {
+          item.summaryOpen = true;
+          out += this.emit("response.reasoning_summary_part.added", { item_id: item.id, output_index: item.outputIndex, summary_index: 0, part: { type: "summary_text", text: "" } });
+        }
+        item.text += event.text;
+        return out + this.emit("response.reasoning_summary_text.delta", { item_id: item.id, output_index: item.outputIndex, summary_index: 0, delta: event.text });
+      }
+      case "reasoning_signature": {
+        if (event.redactedData === undefined) return "";
+        const { item, out } = this.open(event.index, "reasoning");
+        if (item.kind === "reasoning") item.encrypted = event.redactedData;
+        return out;
+      }
+      case "tool_call_start":
+        return this.open(event.index, "function_call", { callId: event.id, name: event.name }).out;
+      case "tool_call_delta": {
+        const item = this.byIndex.get(event.index);
+        if (!item || item.kind !== "function_call" || !item.open || !event.argumentsDelta) return "";
+        item.text += event.argumentsDelta;
+        return this.emit("response.function_call_arguments.delta", { item_id: item.id, output_index: item.outputIndex, delta: event.argumentsDelta });
+      }
+      case "part_end": {
+        const item = this.byIndex.get(event.index);
+        return item ? this.close(item) : "";
+      }
+      case "usage":
+        this.usage = event.usage;
+        return "";
+      case "finish": {
+        this.state = "finished";
+        if (event.usage) this.usage = event.usage;
+        let out = this.ensureStarted();
+        for (const item of this.items) out += this.close(item);
+        const status = statusFor(event.stopReason);
+        const type = status.status === "completed" ? "response.completed" : "response.incomplete";
+        return out + this.emit(type, { response: this.snapshot(status) });
+      }
+      case "error":
+        return this.fail(event.error);
+      default:
+        return "";
+    }
+  }
+
+  /** The API's failure shape: an `error` event, then `response.failed` (never a completed response). */
+  private fail(error: ErrorInfo): string {
+    this.state = "errored";
+    const code = error.code ?? error.kind;
+    let out = this.ensureStarted();
+    out += this.emit("error", { code, message: error.message, param: error.param ?? null });
+    return out + this.emit("response.failed", { response: this.snapshot({ status: "failed", incomplete_details: null }, { code, message: error.message }) });
+  }
+
+  end(): string {
+    if (this.state !== "open") return "";
+    return this.fail({ kind: "upstream", message: "stream ended early", status: 502 });
+  }
+}
+
+// ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
+
+class ResponsesStreamDecoder implements StreamDecoder {
+  private started = false;
+  private done = false;
+  private nextIndex = 0;
+  /** output_index -> canonical part index. */
+  private readonly parts = new Map<number, { index: number; kind: string; gotArgs?: boolean; summaryIndex?: number }>();
+  private sawToolCall = false;
+  private usage: Usage | undefined;
+
+  decode(event: SseEvent): StreamEvent[] {
+    if (this.done) return [];
+    const data = event.data.trim();
+    if (data === "" || data === "[DONE]") return [];
+    let e: unknown;
+    try {
+      e = JSON.parse(data);
+    } catch {
+      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream event: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+    }
+    if (!isRecord(e)) return [];
+    const type = typeof e.type === "string" ? e.type : event.event;
+    const out: StreamEvent[] = [];
+    if (!this.started) {
+      this.started = true;
+      const r = isRecord(e.response) ? e.response : {};
+      out.push({ type: "start", id: typeof r.id === "string" ? r.id : "", model: typeof r.model === "string" ? r.model : "", created: count(r.created_at) ?? 0 });
+    }
+    const outputIndex = count(e.output_index) ?? 0;
+    switch (type) {
+      case "response.output_item.added": {
+        const item = isRecord(e.item) ? e.item : {};
+        if (item.type === "function_call") this.toolStart(outputIndex, item, out);
+        break;
+      }
+      case "response.output_text.delta":
+      case "response.refusal.delta":
+        if (typeof e.delta === "string" && e.delta !== "") out.push({ type: "text_delta", index: this.part(outputIndex, "text").index, text: e.delta });
+        break;
+      case "response.reasoning_summary_text.delta":
+      case "response.reasoning_text.delta": {
+        if (typeof e.delta !== "string" || e.delta === "") break;
+        const part = this.part(outputIndex, "reasoning");
+        // Several summary parts of one reasoning item form one block, separated by a blank line.
+        const summaryIndex = count(e.summary_index) ?? 0;
+        const sep = part.summaryIndex !== undefined && part.summaryIndex !== summaryIndex ? "\n\n" : "";
+        part.summaryIndex = summaryIndex;
+        out.push({ type: "reasoning_delta", index: part.index, text: sep + e.delta });
+        break;
+      }
+      case "response.function_call_arguments.delta": {
+        const part = this.parts.get(outputIndex);
+        if (part?.kind === "tool" && typeof e.delta === "string" && e.delta !== "") {
+          part.gotArgs = true;
+          out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: e.delta });
+        }
+        break;
+      }
+      case "response.function_call_arguments.done": {
+        const part = this.parts.get(outputIndex);
+        // Servers that send only the final arguments still give the whole call.
+        if (part?.kind === "tool" && !part.gotArgs && typeof e.arguments === "string" && e.arguments !== "") {
+          part.gotArgs = true;
+          out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: e.arguments });
+        }
+        break;
+      }
+      case "response.output_item.done": {
+        const item = isRecord(e.item) ? e.item : {};
+        if (item.type === "function_call") {
+          let part = this.parts.get(outputIndex);
+          if (!part) part = this.toolStart(outputIndex, item, out);
+          const args = normalizeArguments(item.arguments);
+          if (!part.gotArgs && args !== "") {
+            part.gotArgs = true;
+            out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
+          }
+        } else if (item.type === "reasoning" && typeof item.encrypted_content === "string") {
+          out.push({ type: "reasoning_signature", index: this.part(outputIndex, "reasoning").index, redactedData: item.encrypted_content });
+        }
+        const part = this.parts.get(outputIndex);
+        if (part) out.push({ type: "part_end", index: part.index });
+        break;
+      }
+      case "response.completed":
+      case "response.incomplete": {
+        const r = isRecord(e.response) ? e.response : {};
+        const usage = decodeUsage(r.usage) ?? this.usage;
+        if (usage) out.push({ type: "usage", usage });
+        const finish: StreamEvent = { type: "finish", stopReason: stopFor(r.status, r.incomplete_details, this.sawToolCall) };
+        if (usage) finish.usage = usage;
+        out.push(finish);
+        this.done = true;
+        break;
+      }
+      case "response.failed": {
+        const r = isRecord(e.response) ? e.response : {};
+        this.done = true;
+        out.push({ type: "error", error: decodeOpenAIError(0, { error: isRecord(r.error) ? r.error : { message: "the response failed" } }) });
+        break;
+      }
+      case "error":
+        this.done = true;
+        out.push({ type: "error", error: decodeOpenAIError(0, isRecord(e.error) ? e : { error: e }) });
+        break;
+      default:
+        // created / in_progress / content_part / *.done events carry nothing new for us.
+        break;
+    }
+    return out;
+  }
+
+  end(): StreamEvent[] {
+    if (this.done) return [];
+    return this.fail({ kind: "upstream", message: "stream ended early: no response.completed before the connection closed", status: 502 });
+  }
+
+  private part(outputIndex: number, kind: string): { index: number; kind: string; gotArgs?: boolean; summaryIndex?: number } {
+    let part = this.parts.get(outputIndex);
+    if (!part) {
+      part = { index: this.nextIndex++, kind };
+      this.parts.set(outputIndex, part);
+    }
+    return part;
+  }
+
+  private toolStart(outputIndex: number, item: Record<string, unknown>, out: StreamEvent[]): { index: number; kind: string; gotArgs?: boolean } {
+    this.sawToolCall = true;
+    const part = this.part(outputIndex, "tool");
+    out.push({ type: "tool_call_start", index: part.index, id: String(item.call_id ?? item.id ?? `call_${part.index}`), name: typeof item.name === "string" ? item.name : "" });
+    const args = normalizeArguments(item.arguments);
+    if (args !== "") {
+      part.gotArgs = true;
+      out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
+    }
+    return part;
+  }
+
+  private fail(error: ErrorInfo): StreamEvent[] {
+    this.done = true;
+    const event: StreamEvent = { type: "error", error };
+    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
+  }
+}
+
+// ── the codec ─────────────────────────────────────────────────────────────────────────────────
+
+export const openaiResponsesCodec: Codec = {
+  protocol: "openai-responses",
+  decodeRequest: decodeResponsesRequest,
+  encodeResponse: encodeResponsesResponse,
+  createStreamEncoder: (request) => new ResponsesStreamEncoder(request),
+  encodeError: encodeOpenAIError,
+  encodeRequest: encodeResponsesRequest,
+  decodeResponse: decodeResponsesResponse,
+  createStreamDecoder: () => new ResponsesStreamDecoder(),
+  decodeError: decodeOpenAIError,
+};
