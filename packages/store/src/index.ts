@@ -1,1 +1,32 @@
-export {};
+export { StoreError, type StoreErrorKind } from "./errors.js";
+export { type DialectName, type ParsedDatabaseUrl, type SqliteMode, parseDatabaseUrl, redactUrl } from "./url.js";
+export { type OpenStoreOptions, type Store, type StoreLogger, openStore, safeInteger } from "./store.js";
+export type { AccountsTable, Database, KeyRevocationsTable, KeysTable, RequestsTable } from "./schema.js";
+export { knownMigrations } from "./migrations.js";
+export {
+  type CompletionLike,
+  type Ledger,
+  type LedgerOptions,
+  type LedgerRow,
+  type LedgerStats,
+  createLedger,
+  toLedgerRow,
+} from "./ledger.js";
+export { type IntValue, type Spend, type SpendQuery, type UsageGroupBy, type UsageQuery, type UsageRow, spend, usage } from "./usage.js";
+export {
+  type AccountInput,
+  type AccountRecord,
+  type KeyInput,
+  type KeyRecord,
+  type Revocation,
+  deleteKey,
+  getAccount,
+  getKey,
+  isRevoked,
+  listAccounts,
+  listKeys,
+  listRevocations,
+  revokeKey,
+  saveAccount,
+  saveKey,
+} from "./keys.js";

@@ -1,0 +1,386 @@
+import type { Insertable } from "kysely";
+import { StoreError } from "./errors.js";
+import { Fifo } from "./queue.js";
+import { LIMITS, type RequestsTable } from "./schema.js";
+import type { Store, StoreLogger } from "./store.js";
+
+/** One request, as the server reports it to the ledger. Optional fields may be omitted. */
+export interface LedgerRow {
+  /** The request id (primary key: recording the same id twice keeps the first row). */
+  id: string;
+  /** Epoch milliseconds when the request arrived. */
+  createdAt: number;
+  accountId?: string | null;
+  keyId?: string | null;
+  inboundProtocol: string;
+  route: string;
+  provider?: string | null;
+  model: string;
+  stream: boolean;
+  status: number;
+  errorKind?: string | null;
+  latencyMs: number;
+  ttfbMs?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  cacheReadTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  reasoningTokens?: number | null;
+  /** Integer micro-USD; a fractional value is rounded to the nearest integer. */
+  costMicroUsd?: number | null;
+  guardrailViolations?: number;
+  /** Endpoints tried (default 1). */
+  attempts?: number;
+}
+
+export interface LedgerOptions {
+  /** Rows per multi-row INSERT, and the queue length that triggers a write (default 200, max 1000). */
+  batchSize?: number;
+  /** Write whatever is queued at least this often (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** Rows kept in memory while the database is unreachable; past it the oldest are dropped (default 100000). */
+  maxQueue?: number;
+  /** Defaults to the store's logger. */
+  logger?: StoreLogger;
+  /** First retry delay after a failed write, doubled per failure up to retryMaxMs (default 200 ms / 30 s). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long close() keeps retrying an unreachable database before giving up (default 10 s). */
+  closeTimeoutMs?: number;
+}
+
+export interface LedgerStats {
+  /** Rows waiting in memory (including a batch being written). */
+  queued: number;
+  /** Rows written to the database by this ledger. */
+  written: number;
+  /** Rows lost: dropped from a full queue during an outage, or recorded after close(). */
+  dropped: number;
+  /** Rows rejected by record() because they had no id. */
+  invalid: number;
+  /** True while the database is unreachable. */
+  outage: boolean;
+}
+
+export interface Ledger {
+  /** Queue a row. Synchronous, never throws, never touches the database. */
+  record(row: LedgerRow): void;
+  /** Write every row queued before this call. Rejects (rows stay queued) if the database fails. */
+  flush(): Promise<void>;
+  /** Stop the timer and write everything queued, retrying for up to closeTimeoutMs. Does not close the store. */
+  close(): Promise<void>;
+  stats(): LedgerStats;
+}
+
+type RequestInsert = Insertable<RequestsTable>;
+
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * The request ledger writer. Rows are appended in memory by `record()` and written off the hot
+ * path in multi-row INSERTs, by size (batchSize) and by time (flushIntervalMs). Rows are only ever
+ * inserted, never updated: spend is aggregated at read time (a per-request UPDATE of a spend row is
+ * what gave other gateways multi-second tail latencies on PostgreSQL).
+ *
+ * When the database is unreachable the rows stay queued (bounded by maxQueue, oldest dropped
+ * first), one warning is logged for the outage, writes are retried with exponential backoff, and
+ * one info line is logged on recovery. Requests never fail because of the ledger.
+ */
+export function createLedger(store: Store, options: LedgerOptions = {}): Ledger {
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 200);
+  if (batchSize > 1000) throw new StoreError("config", `ledger batchSize ${batchSize} is above 1000 (statement parameter limits)`);
+  const flushIntervalMs = positiveInt("flushIntervalMs", options.flushIntervalMs ?? 1000);
+  const maxQueue = positiveInt("maxQueue", options.maxQueue ?? 100_000);
+  const retryBaseMs = positiveInt("retryBaseMs", options.retryBaseMs ?? 200);
+  const retryMaxMs = positiveInt("retryMaxMs", options.retryMaxMs ?? 30_000);
+  const closeTimeoutMs = positiveInt("closeTimeoutMs", options.closeTimeoutMs ?? 10_000);
+  const logger = options.logger ?? store.logger;
+  const sqliteBool = store.dialect === "sqlite";
+
+  const queue = new Fifo<RequestInsert>();
+  let inflightRows = 0;
+  let written = 0;
+  let dropped = 0;
+  let invalid = 0;
+  let draining: Promise<void> | null = null;
+  let kickScheduled = false;
+  let outageSince: number | null = null;
+  /** `dropped` when drops were last reported (in a recovery line or an overload warning). */
+  let droppedReported = 0;
+  let lastOverloadWarning = 0;
+  let backoffMs = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  let warnedAfterClose = false;
+
+  const interval = setInterval(() => kick(), flushIntervalMs);
+  interval.unref();
+
+  async function insert(rows: RequestInsert[]): Promise<void> {
+    // Idempotent on the id: a batch retried after a lost acknowledgement is not written twice, and
+    // a duplicate id cannot wedge the queue.
+    if (store.dialect === "mysql") {
+      await store.db.insertInto("requests").values(rows).ignore().execute();
+    } else {
+      await store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
+    }
+  }
+
+  /** Write up to `limit` queued rows, batch by batch. Throws on the first failed batch (rows go back). */
+  async function drain(limit: number): Promise<void> {
+    let done = 0;
+    while (queue.length > 0 && done < limit) {
+      const batch = queue.take(Math.min(batchSize, limit - done));
+      inflightRows = batch.length;
+      try {
+        await insert(batch);
+      } catch (error) {
+        inflightRows = 0;
+        queue.unshiftAll(batch);
+        enforceBound();
+        onFailure(error);
+        throw error;
+      }
+      inflightRows = 0;
+      written += batch.length;
+      done += batch.length;
+      onSuccess();
+    }
+  }
+
+  function startDrain(limit: number): Promise<void> {
+    const run = drain(limit);
+    draining = run.then(
+      () => {
+        draining = null;
+      },
+      () => {
+        draining = null;
+      },
+    );
+    return run;
+  }
+
+  /** Start a background write unless one is running or we are backing off after a failure. */
+  function kick(): void {
+    if (draining !== null || retryTimer !== null || queue.length === 0) return;
+    startDrain(Number.POSITIVE_INFINITY).catch(() => {
+      // Reported by onFailure; retried by the backoff timer.
+    });
+  }
+
+  function enforceBound(): void {
+    const excess = queue.length + inflightRows - maxQueue;
+    if (excess > 0) dropped += queue.dropFront(excess);
+  }
+
+  function onFailure(error: unknown): void {
+    if (outageSince === null) {
+      outageSince = Date.now();
+      logger.warn(
+        `ledger: cannot write to ${store.url}: ${store.describeError(error)}; keeping up to ${maxQueue} rows in memory and retrying`,
+      );
+    }
+    backoffMs = backoffMs === 0 ? retryBaseMs : Math.min(backoffMs * 2, retryMaxMs);
+    if (retryTimer !== null) clearTimeout(retryTimer);
+    if (closed) return; // close() runs its own retry loop
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      kick();
+    }, backoffMs);
+    retryTimer.unref();
+  }
+
+  function onSuccess(): void {
+    backoffMs = 0;
+    const lost = dropped - droppedReported;
+    if (outageSince !== null) {
+      const seconds = ((Date.now() - outageSince) / 1000).toFixed(1);
+      outageSince = null;
+      droppedReported = dropped;
+      logger.info(
+        `ledger: writing to ${store.url} again after ${seconds}s` + (lost > 0 ? `; ${lost} rows were dropped (queue full)` : ""),
+      );
+    } else if (lost > 0 && Date.now() - lastOverloadWarning >= 60_000) {
+      // The database is up but slower than the request rate: say so, at most once a minute.
+      lastOverloadWarning = Date.now();
+      droppedReported = dropped;
+      logger.warn(`ledger: ${lost} rows were dropped (queue full at ${maxQueue} rows; the database is slower than the request rate)`);
+    }
+  }
+
+  function record(row: LedgerRow): void {
+    try {
+      if (closed) {
+        dropped++;
+        if (!warnedAfterClose) {
+          warnedAfterClose = true;
+          logger.warn("ledger: record() after close(); the row was dropped");
+        }
+        return;
+      }
+      const insertRow = toInsert(row, sqliteBool);
+      if (insertRow === null) {
+        invalid++;
+        return;
+      }
+      queue.push(insertRow);
+      enforceBound();
+      if (queue.length >= batchSize && !kickScheduled) {
+        // Off the caller's stack: building a 200-row INSERT is not the request's business.
+        kickScheduled = true;
+        setImmediate(() => {
+          kickScheduled = false;
+          kick();
+        });
+      }
+    } catch {
+      invalid++;
+    }
+  }
+
+  async function flush(): Promise<void> {
+    // A batch in flight finishes (or goes back to the queue) first; then every queued row is
+    // written now, even while backing off after a failure.
+    while (draining !== null) await draining;
+    if (retryTimer !== null) {
+      clearTimeout(retryTimer);
+      retryTimer = null;
+    }
+    if (queue.length === 0) return;
+    await startDrain(queue.length);
+  }
+
+  async function closeLedger(): Promise<void> {
+    closed = true;
+    clearInterval(interval);
+    const deadline = Date.now() + closeTimeoutMs;
+    for (;;) {
+      try {
+        await flush();
+        if (queue.length === 0) return;
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          const lost = queue.length;
+          dropped += queue.dropFront(lost);
+          logger.warn(`ledger: closing with ${lost} rows unwritten: ${store.describeError(error)}`);
+          throw new StoreError("connect", `ledger closed with ${lost} rows unwritten to ${store.url}: ${store.describeError(error)}`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(backoffMs || retryBaseMs, left)));
+      }
+    }
+  }
+
+  return {
+    record,
+    flush,
+    close() {
+      closing ??= closeLedger();
+      return closing;
+    },
+    stats: () => ({ queued: queue.length + inflightRows, written, dropped, invalid, outage: outageSince !== null }),
+  };
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new StoreError("config", `ledger option ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function text(value: unknown, max: number): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  return value.length > max ? value.slice(0, max) : value;
+}
+
+function int(value: unknown, max: number): number | null {
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  return Math.max(-max, Math.min(max, Math.round(value)));
+}
+
+/** A row the database will accept: strings cut to the column width, numbers finite integers in range. */
+function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
+  const id = text(row.id, LIMITS.id);
+  if (id === null) return null;
+  return {
+    id,
+    created_at: int(row.createdAt, Number.MAX_SAFE_INTEGER) ?? Date.now(),
+    account_id: text(row.accountId, LIMITS.id),
+    key_id: text(row.keyId, LIMITS.id),
+    inbound_protocol: text(row.inboundProtocol, LIMITS.short) ?? "",
+    route: text(row.route, LIMITS.short) ?? "",
+    provider: text(row.provider, LIMITS.short),
+    model: text(row.model, LIMITS.short) ?? "",
+    stream: sqliteBool ? (row.stream ? 1 : 0) : row.stream === true,
+    status: int(row.status, INT32_MAX) ?? 0,
+    error_kind: text(row.errorKind, LIMITS.short),
+    latency_ms: int(row.latencyMs, INT32_MAX) ?? 0,
+    ttfb_ms: int(row.ttfbMs, INT32_MAX),
+    input_tokens: int(row.inputTokens, INT32_MAX),
+    output_tokens: int(row.outputTokens, INT32_MAX),
+    cache_read_tokens: int(row.cacheReadTokens, INT32_MAX),
+    cache_write_tokens: int(row.cacheWriteTokens, INT32_MAX),
+    reasoning_tokens: int(row.reasoningTokens, INT32_MAX),
+    cost_micro_usd: int(row.costMicroUsd, Number.MAX_SAFE_INTEGER),
+    guardrail_violations: int(row.guardrailViolations, INT32_MAX) ?? 0,
+    attempts: int(row.attempts, INT32_MAX) ?? 1,
+  };
+}
+
+/** The fields of the router's `CompletionRecord` that the ledger needs (structural: no import). */
+export interface CompletionLike {
+  requestId: string;
+  inboundProtocol: string;
+  model: string;
+  route: string;
+  provider?: string;
+  modelId?: string;
+  stream: boolean;
+  status: number;
+  errorKind?: string;
+  startedAt: number;
+  latencyMs: number;
+  ttfbMs?: number;
+  usage?: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadTokens?: number;
+    cacheWriteTokens?: number;
+    reasoningTokens?: number;
+  };
+  costMicroUsd?: number;
+  attempts: number;
+  principal?: { keyId?: string; accountId?: string };
+  counters: Record<string, number>;
+}
+
+/**
+ * Map a router `CompletionRecord` to a ledger row. `model` is the upstream model that answered
+ * (falling back to the name the caller asked for); `route` keeps the name the caller used.
+ */
+export function toLedgerRow(record: CompletionLike): LedgerRow {
+  return {
+    id: record.requestId,
+    createdAt: record.startedAt,
+    accountId: record.principal?.accountId ?? null,
+    keyId: record.principal?.keyId ?? null,
+    inboundProtocol: record.inboundProtocol,
+    route: record.route,
+    provider: record.provider ?? null,
+    model: record.modelId ?? record.model,
+    stream: record.stream,
+    status: record.status,
+    errorKind: record.errorKind ?? null,
+    latencyMs: record.latencyMs,
+    ttfbMs: record.ttfbMs ?? null,
+    inputTokens: record.usage?.inputTokens ?? null,
+    outputTokens: record.usage?.outputTokens ?? null,
+    cacheReadTokens: record.usage?.cacheReadTokens ?? null,
+    cacheWriteTokens: record.usage?.cacheWriteTokens ?? null,
+    reasoningTokens: record.usage?.reasoningTokens ?? null,
+    costMicroUsd: record.costMicroUsd ?? null,
+    guardrailViolations: record.counters.guardrail_violations ?? 0,
+    attempts: record.attempts,
+  };
+}

@@ -1,0 +1,195 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from "kysely";
+import { createPool as createMysqlPool } from "mysql2";
+import pg from "pg";
+import { StoreError } from "./errors.js";
+import { migrationProvider } from "./migrations.js";
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, type Database } from "./schema.js";
+import { type DialectName, type ParsedDatabaseUrl, parseDatabaseUrl, redactUrl } from "./url.js";
+
+/** Where the store (and the ledger) report outages and recoveries. `console` fits. */
+export interface StoreLogger {
+  warn(message: string): void;
+  info(message: string): void;
+}
+
+export interface OpenStoreOptions {
+  logger?: StoreLogger;
+  /** Directory that relative SQLite paths are resolved against (default: the process cwd). */
+  baseDir?: string;
+  /** Connections in the PostgreSQL/MySQL pool (default 10). */
+  poolSize?: number;
+  /** How long to wait for a PostgreSQL/MySQL connection before failing (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** The URL with its password replaced by `***`. */
+  readonly url: string;
+  readonly logger: StoreLogger;
+  /** A one-line description of a driver error, safe to log (the password is scrubbed out). */
+  describeError(error: unknown): string;
+  /** Close the pool / file. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const silentLogger: StoreLogger = { warn() {}, info() {} };
+
+/**
+ * Open the database named by `url`, run pending migrations, and return a `Store`.
+ * `sqlite://path.db?mode=rwc` (default, WAL), `sqlite::memory:`, `postgres://…`, `mysql://…`.
+ * Throws `StoreError` (kind `config`, `connect` or `migrate`) naming the host and port, never the password.
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = parseDatabaseUrl(url, options.baseDir);
+  const logger = options.logger ?? silentLogger;
+  const secret = parsed.dialect === "sqlite" ? "" : parsed.password;
+  const describeError = (error: unknown): string => scrub(errorText(error), secret);
+  const where = describeTarget(parsed);
+
+  const db = new Kysely<Database>({ dialect: createDialect(parsed, options) });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await db.destroy();
+  };
+
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await close().catch(() => {});
+    throw new StoreError("connect", `cannot open ${where}: ${describeError(error)}`);
+  }
+
+  const readOnly = parsed.dialect === "sqlite" && parsed.mode === "ro";
+  if (options.migrate !== false && !readOnly) {
+    // Kysely's migrator takes a lock (pg_advisory_xact_lock / GET_LOCK) so that two instances
+    // starting at once on one server run each migration exactly once.
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider(parsed.dialect),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      await close().catch(() => {});
+      const failed = results?.find((r) => r.status === "Error")?.migrationName;
+      throw new StoreError(
+        "migrate",
+        `migrating ${where}${failed ? ` (migration ${failed})` : ""} failed: ${describeError(error)}`,
+      );
+    }
+    const applied = results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
+    if (applied.length > 0) logger.info(`store: applied migrations ${applied.join(", ")} to ${where}`);
+  }
+
+  return { db, dialect: parsed.dialect, url: redactUrl(url), logger, describeError, close };
+}
+
+function describeTarget(p: ParsedDatabaseUrl): string {
+  if (p.dialect === "sqlite") return p.memory ? "sqlite in-memory database" : `sqlite database ${p.path}`;
+  return `${p.dialect} database "${p.database}" at ${p.host}:${p.port} as user "${p.user}"`;
+}
+
+function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Dialect {
+  const poolSize = options.poolSize ?? 10;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  if (p.dialect === "sqlite") {
+    return new SqliteDialect({
+      database: async () => {
+        if (p.memory) return new SqliteDatabase(":memory:");
+        if (p.mode === "rwc") mkdirSync(dirname(p.path), { recursive: true });
+        const file = new SqliteDatabase(p.path, { readonly: p.mode === "ro", fileMustExist: p.mode !== "rwc" });
+        if (p.mode !== "ro") {
+          // WAL: readers never block the writer. NORMAL sync is durable across app crashes in WAL.
+          file.pragma("journal_mode = WAL");
+          file.pragma("synchronous = NORMAL");
+        }
+        // Several processes may share the file: wait for the write lock instead of failing.
+        file.pragma("busy_timeout = 5000");
+        return file;
+      },
+    });
+  }
+  if (p.dialect === "postgres") {
+    const pool = new pg.Pool({
+      connectionString: p.url,
+      max: poolSize,
+      connectionTimeoutMillis: connectTimeoutMs,
+      types: { getTypeParser: pgTypeParser },
+    });
+    // A dropped connection emits 'error': on the pool when idle, on the client itself while a
+    // query holds it (kysely adds no listener). Unhandled, either crashes the process; the query
+    // in flight is rejected anyway, the pool discards the client, and the ledger reports outages.
+    pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
+    return new PostgresDialect({ pool });
+  }
+  const pool = createMysqlPool({
+    uri: p.url,
+    connectionLimit: poolSize,
+    connectTimeout: connectTimeoutMs,
+    // BIGINT as a number when it is a safe integer, as a string otherwise: never silently rounded.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    timezone: "Z",
+  });
+  return new MysqlDialect({ pool });
+}
+
+const PG_INT8_OID = 20;
+
+/** int8 (BIGINT, COUNT(*)) as a number when it is a safe integer; other types as pg does by default. */
+const pgTypeParser = ((oid: number, format?: "text" | "binary") => {
+  if (oid === PG_INT8_OID && format !== "binary") return (value: string) => safeInteger(value);
+  return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+}) as typeof pg.types.getTypeParser;
+
+/**
+ * An integer from a driver value (number, bigint or decimal string): a JS number when it is a safe
+ * integer, otherwise the exact decimal string. `null`/`undefined` become 0.
+ */
+export function safeInteger(value: unknown): number | string {
+  if (value === null || value === undefined) return 0;
+  if (typeof value === "number") return value;
+  const text = typeof value === "bigint" ? value.toString() : String(value);
+  // SUM() over integers comes back as DECIMAL/NUMERIC text, possibly with a ".0…" tail.
+  const integer = text.replace(/\.0*$/, "");
+  const n = Number(integer);
+  return Number.isSafeInteger(n) ? n : integer;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    // Node's happy-eyeballs connect raises an AggregateError with an empty message.
+    return errorText(error.errors[0]);
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error.message.trim();
+    if (message === "") return typeof code === "string" ? code : error.name;
+    return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+  }
+  return String(error);
+}
+
+/**
+ * Remove the password from a driver message. Drivers do not normally echo it, so this is a safety
+ * net: a URL-shaped `:password@` always goes; a bare occurrence goes when the password is long
+ * enough not to be a common substring (a 1-3 character password would mangle ordinary words).
+ */
+function scrub(text: string, secret: string): string {
+  if (secret.length === 0) return text;
+  let out = text.split(`:${secret}@`).join(":***@");
+  out = out.split(`:${encodeURIComponent(secret)}@`).join(":***@");
+  if (secret.length >= 4) out = out.split(secret).join("***");
+  return out;
+}

@@ -1,0 +1,56 @@
+// A TCP forwarder on 127.0.0.1 that a test can take down and bring back, to give the store a real
+// database outage (connections reset, new connections refused) without touching the server.
+import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+
+export interface TcpProxy {
+  readonly port: number;
+  /** Refuse new connections and cut every open one. */
+  stop(): Promise<void>;
+  /** Accept connections again, on the same port. */
+  start(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+  let port = 0;
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(targetPort, "127.0.0.1");
+        for (const sock of [client, upstream]) {
+          sockets.add(sock);
+          sock.on("close", () => sockets.delete(sock));
+          sock.on("error", () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => {
+        port = (s.address() as AddressInfo).port;
+        server = s;
+        resolve();
+      });
+    });
+
+  await listen();
+  return {
+    get port() {
+      return port;
+    },
+    async stop() {
+      const s = server;
+      server = null;
+      for (const sock of sockets) sock.destroy();
+      if (s !== null) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    async start() {
+      if (server === null) await listen();
+    },
+  };
+}
