@@ -70,6 +70,50 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+// ── Request validation: each throws invalid_request naming the field and what was expected ──────
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
+export function requireRecord(value: unknown, param: string): Record<string, unknown> {
+  if (!isRecord(value)) throw invalidRequest(`${param} must be an object, got ${describe(value)}`, param);
+  return value;
+}
+
+export function requireArray(value: unknown, param: string): unknown[] {
+  if (!Array.isArray(value)) throw invalidRequest(`${param} must be an array, got ${describe(value)}`, param);
+  return value;
+}
+
+export function requireString(value: unknown, param: string): string {
+  if (typeof value !== "string") throw invalidRequest(`${param} must be a string, got ${describe(value)}`, param);
+  return value;
+}
+
+export function optionalString(value: unknown, param: string): string | undefined {
+  return value === undefined || value === null ? undefined : requireString(value, param);
+}
+
+export function optionalNumber(value: unknown, param: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw invalidRequest(`${param} must be a number, got ${describe(value)}`, param);
+  return value;
+}
+
+export function optionalBoolean(value: unknown, param: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw invalidRequest(`${param} must be a boolean, got ${describe(value)}`, param);
+  return value;
+}
+
+export function optionalStringArray(value: unknown, param: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return requireArray(value, param).map((item, i) => requireString(item, `${param}[${i}]`));
+}
+
 // ── added for the openai codecs ─────────────────────────────────────────────────────────────
 
 /** Splits a `data:<mediaType>;base64,<data>` URL; undefined when `url` is not a base64 data URL. */
