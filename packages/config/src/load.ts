@@ -1,0 +1,159 @@
+// The loading pipeline, in the spec's order:
+//   1. environment: <home>/.env, then the process environment on top (process wins)
+//   2. ${VAR} substitution in every string value (on the parsed document, see document.ts)
+//   3. YAML -> validated ConfigFile (unknown keys and bad values reported with line:col)
+//   4. merge built-in providers (unless inherit_defaults: false)
+//   5. resolve derives chains
+//   6. env_prefix: {PREFIX}_API_KEY / {PREFIX}_BASE_URL
+// then cross-reference checks and path-dependent values (database URL, control socket).
+// No global state: hot reload calls loadConfig again and swaps the result.
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { builtinProviders } from "./catalog.js";
+import { issueAt, parseYaml, toData, type Env } from "./document.js";
+import { ConfigError } from "./errors.js";
+import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
+import { resolveFile } from "./resolve.js";
+import { ConfigFileSchema, type ConfigFile, type ResolvedConfig } from "./schema.js";
+import { validate } from "./validate.js";
+
+export interface LoadedPaths extends ResolvedPaths {
+  /** `<run-dir>/<server.control.socket>` (an absolute socket path is kept as is). */
+  controlSocket: string;
+  databaseUrl: string;
+  databaseUrlSource: DatabaseUrlSource;
+}
+
+export interface LoadedConfig {
+  config: ResolvedConfig;
+  paths: LoadedPaths;
+  /** The merged environment (.env under the process environment). Holds secrets: never log it. */
+  env: Record<string, string>;
+  /** Things worth telling the user that do not stop BitRouter from running. */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Global CLI flags; used to resolve paths (unless `paths` is given) and for --db. */
+  flags?: GlobalFlags;
+  /** Already resolved paths (skips home resolution). */
+  paths?: ResolvedPaths;
+  /** The process environment (default: process.env). */
+  env?: Env;
+  /** The user's working directory (default: process.cwd()). */
+  cwd?: string;
+}
+
+export interface ParseOptions {
+  /** The merged environment used for ${VAR} and env_prefix. */
+  env?: Env;
+  /** Named in error messages. */
+  file?: string;
+  /** Base of relative SQLite paths and of the default database. */
+  home?: string;
+  cwd?: string;
+  /** The --db flag. */
+  db?: string;
+}
+
+/** Read the .env file (missing is fine) and lay the process environment over it. */
+export async function loadEnv(envFile: string, processEnv: Env, warnings: string[] = []): Promise<Record<string, string>> {
+  const merged: Record<string, string> = {};
+  let text: string | undefined;
+  try {
+    text = await readFile(envFile, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (text !== undefined) {
+    Object.assign(merged, parseDotenv(text));
+    const { mode } = await stat(envFile);
+    if ((mode & 0o077) !== 0) warnings.push(`${envFile} is readable by other users; run: chmod 600 ${envFile}`);
+  }
+  for (const [key, value] of Object.entries(processEnv)) if (value !== undefined) merged[key] = value;
+  return merged;
+}
+
+/**
+ * Steps 2-6 on YAML text already in memory: substitute, validate, merge, resolve. Throws
+ * ConfigError listing every problem. Empty text is a valid (default) configuration.
+ */
+export function parseConfig(
+  text: string,
+  options: ParseOptions = {},
+): { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource } {
+  const env = options.env ?? {};
+  const file = options.file ?? "bitrouter.yaml";
+  const cwd = options.cwd ?? process.cwd();
+  const home = options.home ?? cwd;
+  const warnings: string[] = [];
+
+  const parsed = parseYaml(text, file, env);
+  if (parsed.missingVars.length > 0) {
+    warnings.push(`${file}: environment variables referenced but not set (replaced with ""): ${parsed.missingVars.join(", ")}`);
+  }
+  const data = toData(parsed) ?? {}; // an empty file (or only comments) is a valid config
+  if (typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError([issueAt(parsed, [], "expected a mapping of sections (server:, providers:, models:, ...)")]);
+  }
+  const fileConfig: ConfigFile = validate(ConfigFileSchema, data, parsed);
+
+  const resolved = resolveFile(fileConfig, env, builtinProviders());
+  if (resolved.issues.length > 0) {
+    throw new ConfigError(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey)));
+  }
+  warnings.push(...resolved.warnings);
+
+  const database = resolveDatabaseUrl({
+    flag: options.db,
+    env,
+    configUrl: fileConfig.database?.url,
+    home,
+    cwd,
+  });
+  return { config: { ...resolved.config, database: { url: database.url } }, warnings, databaseUrlSource: database.source };
+}
+
+/** The whole pipeline: paths, .env, bitrouter.yaml. A missing config file is a valid config. */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+  const processEnv = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const paths = options.paths ?? resolvePaths(flags, processEnv, cwd);
+  const warnings: string[] = [];
+
+  const env = await loadEnv(paths.envFile, processEnv, warnings);
+  if (paths.explicit.envFile && !(await exists(paths.envFile))) warnings.push(`env file ${paths.envFile} does not exist`);
+
+  let text = "";
+  try {
+    text = await readFile(paths.configFile, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (paths.explicit.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
+  }
+
+  const result = parseConfig(text, { env, file: paths.configFile, home: paths.home, cwd, db: flags.db });
+  return {
+    config: result.config,
+    paths: {
+      ...paths,
+      controlSocket: resolve(paths.runDir, result.config.server.control.socket),
+      databaseUrl: result.config.database.url,
+      databaseUrlSource: result.databaseUrlSource,
+    },
+    env,
+    warnings: [...warnings, ...result.warnings],
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
