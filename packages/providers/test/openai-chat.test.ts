@@ -123,7 +123,7 @@ describe("openai-chat decodeRequest", () => {
     expect(req).toMatchObject({ maxTokens: 20, temperature: 0.3, topP: 0.9, stop: ["END"], seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.2, user: "u-1", reasoning: { effort: "high" }, toolChoice: { type: "required" }, parallelToolCalls: false, stream: true, includeUsage: true });
     expect(req.responseFormat).toEqual({ type: "json_schema", name: "out", schema: { type: "object", properties: { b: {}, a: {} } }, strict: true, description: "d" });
     // key order of schemas survives (prompt caches depend on it)
-    expect(Object.keys((req.responseFormat as { schema: { properties: object } }).schema.properties)).toEqual(["b", "a"]);
+    expect(Object.keys((req.responseFormat as { schema: { properties: object } } | undefined)?.schema.properties ?? {})).toEqual(["b", "a"]);
     expect(codec.decodeRequest({ ...base, max_tokens: 10 }).maxTokens).toBe(10);
   });
 
