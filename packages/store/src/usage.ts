@@ -147,8 +147,9 @@ export async function spend(store: Store, query: SpendQuery): Promise<Spend> {
     }
     const recent = base
       .select("cost_micro_usd")
+      // No tie-breaker on purpose: ORDER BY created_at alone walks the (key|account, created_at)
+      // index backwards; a second sort key makes PostgreSQL sort every row of the account.
       .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
       .limit(query.lastRounds)
       .as("recent");
     row = await store.db

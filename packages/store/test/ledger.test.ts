@@ -344,3 +344,21 @@ describe("sqlite: a ledger whose store was closed", () => {
     await expect(ledger.close()).rejects.toThrow(/8 rows unwritten/);
   });
 });
+
+describe("sqlite: a ledger that cannot keep up", () => {
+  test("drops while the database is up are reported in one warning", async () => {
+    const logger = memoryLogger();
+    const store = await openStore("sqlite::memory:", { logger });
+    const ledger = createLedger(store, { batchSize: 100, flushIntervalMs: 60_000, maxQueue: 10 });
+    for (const id of range(50, "burst")) ledger.record(row(id));
+    await ledger.flush();
+    expect(await ids(store)).toEqual(range(50, "burst").slice(40));
+    expect(logger.warnings).toEqual([expect.stringMatching(/40 rows were dropped \(queue full at 10 rows/)]);
+    for (const id of range(50, "again")) ledger.record(row(id));
+    await ledger.flush();
+    expect(logger.warnings).toHaveLength(1); // at most one such warning a minute
+    expect(ledger.stats()).toMatchObject({ written: 20, dropped: 80 });
+    await ledger.close();
+    await store.close();
+  });
+});
