@@ -31,13 +31,9 @@ export function parseYaml(text: string, file: string, env: Env): ParsedDocument 
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
-        const issue: ConfigIssue = { path: "", message: `invalid YAML: ${firstLine(error.message)}`, file };
-        if (pos) {
-          issue.line = pos.line;
-          issue.column = pos.col;
-        }
-        return issue;
+        // Only the first line of yaml's message: the rest quotes source text, which may hold a key.
+        const pos = lines.linePos(error.pos[0]);
+        return { path: "", message: `invalid YAML: ${firstLine(error.message)}`, file, line: pos.line, column: pos.col };
       }),
     );
   }

@@ -59,7 +59,9 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   if (candidates.length === 0 || word === "") return undefined;
   const best = closest(word, [...candidates]);
   const limit = Math.max(2, Math.floor(word.length / 3));
-  return distance(word.toLowerCase(), best.toLowerCase()) <= limit ? best : undefined;
+  if (distance(word.toLowerCase(), best.toLowerCase()) <= limit) return best;
+  // A longer or shorter spelling of a valid word ("warning" for "warn", "anthropic-v2").
+  return candidates.find((c) => c.length >= 3 && (word.startsWith(c) || c.startsWith(word)));
 }
 
 /** ` (did you mean "x"?)` or an empty string. */

@@ -16,7 +16,7 @@ import { ConfigError } from "./errors.js";
 import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
 import { resolveFile } from "./resolve.js";
 import { ConfigFileSchema, type ConfigFile, type ResolvedConfig } from "./schema.js";
-import { validate } from "./validate.js";
+import { sortByPosition, validate } from "./validate.js";
 
 export interface LoadedPaths extends ResolvedPaths {
   /** `<run-dir>/<server.control.socket>` (an absolute socket path is kept as is). */
@@ -101,7 +101,7 @@ export function parseConfig(
 
   const resolved = resolveFile(fileConfig, env, builtinProviders());
   if (resolved.issues.length > 0) {
-    throw new ConfigError(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey)));
+    throw new ConfigError(sortByPosition(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey))));
   }
   warnings.push(...resolved.warnings);
 

@@ -176,7 +176,15 @@ export function toConfigIssues(
         issues.push(issueAt(parsed, path, issue.message));
     }
   }
-  return issues;
+  return sortByPosition(issues);
+}
+
+/** In file order, so the list reads top to bottom (stable for issues without a position). */
+export function sortByPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
+    .map(({ issue }) => issue);
 }
 
 function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
