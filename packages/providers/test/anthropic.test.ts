@@ -382,6 +382,31 @@ describe("anthropic stream encoder", () => {
     expect(sse.filter((e) => e.event === "content_block_start")[1].data.content_block).toEqual({ type: "redacted_thinking", data: "opaque" });
   });
 
+  it("streams the answer as soon as it starts after reasoning, even without part_end (OpenAI chat style)", () => {
+    const encoder = codec.createStreamEncoder(baseRequest);
+    encoder.encode(start);
+    encoder.encode({ type: "reasoning_delta", index: 0, text: "hmm" });
+    const out = parseSse(encoder.encode({ type: "text_delta", index: 1, text: "Answer" }));
+    expect(out.map((e) => e.event)).toEqual(["content_block_stop", "content_block_start", "content_block_delta"]);
+    expect(out[2].data).toEqual({ type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Answer" } });
+  });
+
+  it("text deltas after an early close continue in a new text block, never an overlapping one", () => {
+    const sse = parseSse(
+      encodeStream([
+        start,
+        { type: "text_delta", index: 0, text: "a" },
+        { type: "tool_call_start", index: 1, id: "t", name: "f" },
+        { type: "text_delta", index: 0, text: "b" },
+        { type: "tool_call_delta", index: 1, argumentsDelta: "{}" },
+        { type: "finish", stopReason: "tool_calls" },
+      ]),
+    );
+    checkStructure(sse);
+    const text = sse.filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "text_delta").map((e) => (e.data.delta as { text: string }).text);
+    expect(text.join("")).toBe("ab");
+  });
+
   it("after start, an error ends the stream with an error event and no message_stop", () => {
     const sse = parseSse(encodeStream([start, { type: "error", error: { kind: "overloaded", message: "busy", status: 503 } }]));
     expect(sse.map((e) => e.event)).toEqual(["message_start", "error"]);

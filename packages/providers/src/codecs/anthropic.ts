@@ -631,8 +631,8 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private readonly waiting: number[] = [];
   private open?: { index: number; block: number };
   private nextBlock = 0;
-  /** Text parts closed early (another part started); their later deltas open a new text block. */
-  private readonly closedText = new Set<number>();
+  /** Text/thinking parts closed early (another part started); later deltas continue in a new block. */
+  private readonly closedEarly = new Set<number>();
 
   encode(event: StreamEvent): string {
     if (this.done) return "";
@@ -651,7 +651,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
         return this.messageStart() + this.signature(event.index, event.signature, event.redactedData);
       case "tool_call_start": {
         let out = this.messageStart();
-        out += this.softCloseText(event.index);
+        out += this.softClose(event.index);
         const part = this.part(event.index, "tool_use");
         part.id = event.id;
         part.name = event.name;
@@ -723,31 +723,41 @@ class AnthropicStreamEncoder implements StreamEncoder {
   }
 
   private delta(index: number, kind: BlockKind, chunk: PendingPart["chunks"][number]): string {
-    let out = "";
-    if (!this.parts.has(index)) out += this.softCloseText(index);
-    if (this.closedText.delete(index)) {
-      // More text for a block we closed early: it continues in a fresh text block.
-      this.parts.set(index, { kind: "text", chunks: [], ended: false });
-      this.waiting.push(index);
-    }
+    const out = this.prepare(index, kind);
     this.part(index, kind).chunks.push(chunk);
     return out + this.pump();
   }
 
   private signature(index: number, signature: string | undefined, redactedData: string | undefined): string {
+    const out = this.prepare(index, "thinking");
     const part = this.part(index, "thinking");
     if (redactedData !== undefined) part.redactedData = redactedData;
     if (signature !== undefined) part.chunks.push({ type: "signature", signature });
-    return this.pump();
+    return out + this.pump();
   }
 
-  /** A new part is starting: an open text block is most likely complete, so close it to let the new part stream. */
-  private softCloseText(newIndex: number): string {
+  /** Before an event for `index`: close a finished-looking open block, or reopen a part closed early. */
+  private prepare(index: number, kind: BlockKind): string {
+    const out = this.parts.has(index) ? "" : this.softClose(index);
+    if (this.closedEarly.delete(index)) {
+      // More deltas for a block we closed early: they continue in a fresh block of the same kind.
+      this.parts.set(index, { kind, chunks: [], ended: false });
+      this.waiting.push(index);
+    }
+    return out;
+  }
+
+  /**
+   * A new part is starting: an open text or thinking block is most likely complete (protocols like
+   * OpenAI chat never say so), so close it and let the new part stream instead of waiting for finish.
+   * Tool-use blocks stay open: their JSON cannot be split across blocks.
+   */
+  private softClose(newIndex: number): string {
     const open = this.open;
     if (!open || open.index === newIndex) return "";
     const part = this.parts.get(open.index);
-    if (!part || part.kind !== "text") return "";
-    this.closedText.add(open.index);
+    if (!part || part.kind === "tool_use" || part.redactedData !== undefined) return "";
+    this.closedEarly.add(open.index);
     part.ended = true;
     return this.pump();
   }
