@@ -9,7 +9,7 @@ import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
 const word = fc.string({ minLength: 1, maxLength: 12 });
 const cache = fc.option(fc.constant({ type: "ephemeral" as const }), { nil: undefined });
 const withOptional = <T extends object>(base: T, extra: Record<string, unknown>): T => {
-  const out: Record<string, unknown> = { ...base };
+  const out = { ...base } as Record<string, unknown>;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
   return out as T;
 };
