@@ -809,7 +809,7 @@ class GeminiStreamDecoder implements StreamDecoder {
   private nextIndex = 0;
   private nextCall = 0;
   /** The canonical part text deltas currently extend, so consecutive chunks merge into one part. */
-  private current?: { index: number; kind: "text" | "reasoning" };
+  private current?: { index: number; kind: "text" | "reasoning"; signed?: boolean };
   private sawToolCall = false;
   private usage?: Usage;
 
@@ -879,14 +879,18 @@ class GeminiStreamDecoder implements StreamDecoder {
     const text = typeof part.text === "string" ? part.text : undefined;
     if (part.thought === true) {
       const events: StreamEvent[] = [];
-      if (this.current?.kind !== "reasoning") {
+      // A signature ends a thought: more thought text after it is a new thought.
+      if (this.current?.kind !== "reasoning" || (this.current.signed && text)) {
         const next = this.newPart();
         events.push(...next.events);
         this.current = { index: next.index, kind: "reasoning" };
       }
       const index = this.current!.index;
       if (text) events.push({ type: "reasoning_delta", index, text });
-      if (signature !== undefined) events.push({ type: "reasoning_signature", index, signature });
+      if (signature !== undefined) {
+        events.push({ type: "reasoning_signature", index, signature });
+        this.current!.signed = true;
+      }
       return events;
     }
     const events: StreamEvent[] = [];
