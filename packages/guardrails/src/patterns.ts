@@ -76,8 +76,8 @@ const SECRET_VALUE = alt(
   "(?=[^\\s\"'`,;(){}\\[\\]<>]*[0-9!@#$%^&*+/=])[^\\s\"'`,;(){}\\[\\]<>]{6,}(?![\\w(])",
 );
 const CREDENTIALS = alt(
-  // password: hunter22, DB_PASSWORD="…", "client_secret": "…"
-  `(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_-])*${SECRET_WORD}(?:[_-][A-Za-z0-9]+)*["']?[ \\t]*[:=][ \\t]*${SECRET_VALUE}`,
+  // password: hunter22, DB_PASSWORD="…", "client_secret": "…" (the match starts at the secret word)
+  `(?<![A-Za-z0-9])${SECRET_WORD}(?:[_-][A-Za-z0-9]+)*["']?[ \\t]*[:=][ \\t]*${SECRET_VALUE}`,
   // Authorization: Basic …, Proxy-Authorization: Bearer …
   `(?<![A-Za-z0-9-])(?:${ci("proxy")}-)?${ci("authorization")}["']?[ \\t]*:[ \\t]*["']?(?:${ci("basic")}|${ci("bearer")})[ \\t]+[A-Za-z0-9._~+/-]{8,}=*`,
   // URLs with a password: postgres://user:pass@host, https://user:pass@host
@@ -86,8 +86,10 @@ const CREDENTIALS = alt(
   "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}",
 );
 
+// The local part is matched atomically (lookahead + backreference): without it, every word of
+// prose is re-tried at each shorter length before the missing "@" fails it.
 const PII_EMAILS =
-  "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![A-Za-z0-9-])";
+  "(?<![A-Za-z0-9._%+-])(?=(?<email_local>[A-Za-z0-9._%+-]+))\\k<email_local>@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![A-Za-z0-9-])";
 
 // Phone numbers: international with a leading + (E.164 style, spaced or dashed), or North American
 // (555) 123-4567 / 555-123-4567 / 555.123.4567. Dates, versions, UUIDs and IPs do not have these shapes,
@@ -103,11 +105,10 @@ const OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
 const HEX = "[0-9A-Fa-f]{1,4}";
 const IP_ADDRESSES = alt(
   `(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?![\\w]|\\.[0-9])`,
-  // Full IPv6
-  `(?<![\\w:])(?:${HEX}:){7}${HEX}(?![\\w:])`,
-  // Compressed IPv6 (fe80::1, 2001:db8::8a2e:370:7334); needs a group before "::" and a digit, so
-  // C++/Rust paths (abc::def) and Python slices (x[::2]) are not addresses.
-  `(?<![\\w:])(?=[0-9A-Fa-f:]*[0-9])${HEX}(?::${HEX}){0,6}::(?:${HEX}(?::${HEX}){0,6})?(?![\\w:])`,
+  // IPv6, full or compressed (fe80::1, 2001:db8::8a2e:370:7334). Compressed forms need a group
+  // before "::" and a digit, so C++/Rust paths (abc::def) and Python slices (x[::2]) are not
+  // addresses. The lookahead for "hex:" rejects ordinary words before any backtracking.
+  `(?<![\\w:])(?=[0-9A-Fa-f]{1,4}:)(?:(?:${HEX}:){7}${HEX}|(?=[0-9A-Fa-f:]*[0-9])${HEX}(?::${HEX}){0,6}::(?:${HEX}(?::${HEX}){0,6})?)(?![\\w:])`,
 );
 
 // The end of a shell word: whitespace, an operator, a quote or the end of the text.

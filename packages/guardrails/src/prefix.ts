@@ -23,10 +23,38 @@ export function prefixSource(source: string): string | null {
     return null;
   }
   try {
+    groups = collectGroups(ast);
     return pre(ast);
   } catch {
     return null;
+  } finally {
+    groups = { byIndex: [], byName: new Map() };
   }
+}
+
+type GroupBodies = { byIndex: Node[][]; byName: Map<string, Node[]> };
+/** Capturing groups of the regex being derived, so a backreference can stand for its group's body. */
+let groups: GroupBodies = { byIndex: [], byName: new Map() };
+
+function collectGroups(root: Node): GroupBodies {
+  const out: GroupBodies = { byIndex: [], byName: new Map() };
+  const walk = (node: Node): void => {
+    if (node.type === "group" && node.behavior === "normal") {
+      out.byIndex.push(node.body);
+      if (node.name) out.byName.set(node.name.value, node.body);
+    }
+    if (node.type === "alternative" || node.type === "disjunction" || node.type === "group" || node.type === "quantifier") {
+      for (const child of node.body) walk(child);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** A backreference matches what its group matched: the group's body is a superset. */
+function referenced(node: Node & { type: "reference" }): Node | null {
+  const body = node.name ? groups.byName.get(node.name.value) : groups.byIndex[(node.matchIndex ?? 0) - 1];
+  return body ? ({ type: "alternative", body, raw: node.raw, range: node.range } as Node) : null;
 }
 
 /** Source matching the same strings as the node, with groups made non-capturing (for repetition). */
@@ -43,8 +71,10 @@ function plain(node: Node): string {
       return `(?:${node.body.map(plain).join("")})`;
     case "quantifier":
       return `(?:${plain(node.body[0])})${quantifier(node.min, node.max)}`;
-    case "reference":
-      return "[\\s\\S]*"; // superset: the referenced text is unknown here
+    case "reference": {
+      const target = referenced(node);
+      return target ? `(?:${plain(target)})` : "[\\s\\S]*";
+    }
     case "anchor":
     case "characterClass":
     case "characterClassEscape":
@@ -59,17 +89,8 @@ function plain(node: Node): string {
 /** Source matching every prefix (possibly empty, possibly complete) of a match of the node. */
 function pre(node: Node): string {
   switch (node.type) {
-    case "alternative": {
-      // A prefix of e1 e2 … en is: e1 … ek complete, then a prefix of e(k+1).
-      const alts: string[] = [];
-      let done = "";
-      for (const child of node.body) {
-        alts.push(done + pre(child));
-        done += plain(child);
-      }
-      alts.push(done);
-      return group(alts);
-    }
+    case "alternative":
+      return sequence(node.body, 0);
     case "disjunction":
       return group(node.body.map(pre));
     case "group":
@@ -78,13 +99,17 @@ function pre(node: Node): string {
       return pre({ type: "alternative", body: node.body, raw: node.raw, range: node.range });
     case "quantifier": {
       const body = node.body[0];
+      // One character per repetition: a prefix is just fewer repetitions.
+      if (isCharacter(body)) return `${plain(body)}${quantifier(0, node.max)}`;
       // Any number of complete repetitions, then a prefix of one more.
       return `(?:${plain(body)})${quantifier(0, node.max)}${wrap(pre(body))}`;
     }
     case "anchor":
       return "";
-    case "reference":
-      return "[\\s\\S]*";
+    case "reference": {
+      const target = referenced(node);
+      return target ? pre(target) : "[\\s\\S]*";
+    }
     case "characterClass":
     case "characterClassEscape":
     case "dot":
@@ -93,6 +118,22 @@ function pre(node: Node): string {
     default:
       throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
   }
+}
+
+/**
+ * Prefixes of the sequence body[i…]: a prefix of body[i], or body[i] complete followed by a
+ * prefix of the rest. Nested rather than flattened, so the common head is written (and tried
+ * by the engine) once: at most positions the first element already fails.
+ */
+function sequence(body: Node[], i: number): string {
+  if (i === body.length) return "";
+  const head = pre(body[i]);
+  const rest = sequence(body, i + 1);
+  return group([head, rest === "" ? plain(body[i]) : plain(body[i]) + rest]);
+}
+
+function isCharacter(node: Node): boolean {
+  return node.type === "characterClass" || node.type === "characterClassEscape" || node.type === "dot" || node.type === "value";
 }
 
 function quantifier(min: number, max: number | undefined): string {

@@ -5,8 +5,8 @@ import { resolveGuardrailsConfig } from "./config.js";
 /** A tool definition as a model (canonical `parameters`) or an MCP server (`inputSchema`) describes it. */
 export interface ToolLike {
   name: string;
-  parameters?: JsonObject;
-  inputSchema?: JsonObject;
+  parameters?: object;
+  inputSchema?: object;
 }
 
 export type ToolCallVerdict<A> =
@@ -96,13 +96,13 @@ export function toolGuardFromRules(rules: ResolvedToolRules): ToolGuard {
 function stripSchema<T extends ToolLike>(tool: T, deny: readonly string[]): T {
   const key = tool.parameters ? "parameters" : tool.inputSchema ? "inputSchema" : null;
   if (!key) return tool;
-  const schema = tool[key] as JsonObject;
+  const schema = tool[key] as Record<string, unknown>;
   const properties = schema.properties;
   if (!properties || typeof properties !== "object" || Array.isArray(properties)) return tool;
   if (!deny.some((p) => Object.hasOwn(properties, p))) return tool;
-  const keptProps: JsonObject = {};
+  const keptProps: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(properties)) if (!deny.includes(name)) keptProps[name] = value;
-  const next: JsonObject = { ...schema, properties: keptProps };
+  const next: Record<string, unknown> = { ...schema, properties: keptProps };
   if (Array.isArray(schema.required)) next.required = schema.required.filter((r) => typeof r !== "string" || !deny.includes(r));
   return { ...tool, [key]: next };
 }

@@ -1,22 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { detect, redactAll } from "./helpers.js";
+import { FAKE, detect, redactAll } from "./helpers.js";
 
-// Fake secrets are assembled at run time so that no secret-shaped literal sits in the repository.
-const rep = (s: string, n: number) => s.repeat(n);
-export const FAKE = {
-  openai: "sk-" + rep("T3stKeyAbc", 5),
-  openaiProject: "sk-" + "proj-" + rep("aB3_x-Z9", 20),
-  anthropic: "sk-" + "ant-api03-" + rep("Qw9-", 24),
-  aws: "AKIA" + "IOSFODNN7EXAMPLE",
-  google: "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
-  githubClassic: "ghp" + "_" + rep("a1B2c3", 6),
-  githubServer: "ghs" + "_" + rep("Z9y8X7", 6),
-  githubOauth: "gho" + "_" + rep("m4N5b6", 6),
-  githubFine: "github" + "_pat_" + "11ABCDEFG0" + rep("x", 12) + "_" + rep("Yz01", 15),
-  stripeSecret: "sk" + "_live_" + rep("4eC39HqLyjWDarjtT1zdp7dc", 1),
-  stripePublishable: "pk" + "_test_" + rep("TYooMQauvdEDq54NiTphI7jx", 1),
-  stripeRestricted: "rk" + "_live_" + rep("51H8x2", 5),
-};
 
 const PEM = (label: string) =>
   [`-----BEGIN ${label}-----`, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "c2VjcmV0LWJvZHktbGluZS10d28tb2YtdGhlLWtleQ==", `-----END ${label}-----`].join("\n");
