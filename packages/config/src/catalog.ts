@@ -1,7 +1,7 @@
-// The built-in providers and their model catalogs, read from the package's catalog/*.yaml
-// (shipped in the published package). Read once and frozen: the data never changes at run time,
-// so caching it is not mutable state.
-import { readFileSync } from "node:fs";
+// The built-in providers and their model catalogs: catalog/*.yaml (shipped in the published
+// package), compiled to dist/catalog.json at build time for a fast start. Read once and frozen:
+// the data never changes at run time, so caching it is not mutable state.
+import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./errors.js";
 import { parseYaml, toData } from "./document.js";
@@ -27,13 +27,21 @@ export type BuiltinProviderName = (typeof BUILTIN_PROVIDER_NAMES)[number];
 
 // src/ and dist/ both sit one level below the package root, beside catalog/.
 const CATALOG_DIR = new URL("../catalog/", import.meta.url);
+/** The catalog compiled to JSON at build time (scripts/build-catalog.mjs): YAML parsing costs ~1 s. */
+const COMPILED_CATALOG = new URL("../dist/catalog.json", import.meta.url);
 
+type Catalog = Record<string, ProviderConfig>;
 let cached: Readonly<Record<string, Readonly<ProviderConfig>>> | undefined;
 
 /** Built-in provider definitions (api_protocol, api_base, env_prefix, auth, models). Frozen. */
 export function builtinProviders(): Readonly<Record<string, Readonly<ProviderConfig>>> {
-  if (cached) return cached;
-  const out: Record<string, ProviderConfig> = {};
+  cached ??= deepFreeze(readCompiledCatalog() ?? loadCatalogYaml());
+  return cached;
+}
+
+/** Parse and validate catalog/*.yaml (the source of truth; the build compiles it to JSON). */
+export function loadCatalogYaml(): Catalog {
+  const out: Catalog = {};
   for (const name of BUILTIN_PROVIDER_NAMES) {
     const file = fileURLToPath(new URL(`${name}.yaml`, CATALOG_DIR));
     let text: string;
@@ -45,8 +53,20 @@ export function builtinProviders(): Readonly<Record<string, Readonly<ProviderCon
     const parsed = parseYaml(text, file, {});
     out[name] = validate(ProviderSchema, toData(parsed), parsed);
   }
-  cached = deepFreeze(out);
-  return cached;
+  return out;
+}
+
+/** The compiled catalog, unless it is missing or older than any YAML file (then: undefined). */
+function readCompiledCatalog(): Catalog | undefined {
+  try {
+    const compiledAt = statSync(COMPILED_CATALOG).mtimeMs;
+    for (const name of BUILTIN_PROVIDER_NAMES) {
+      if (statSync(new URL(`${name}.yaml`, CATALOG_DIR)).mtimeMs > compiledAt) return undefined;
+    }
+    return JSON.parse(readFileSync(COMPILED_CATALOG, "utf8")) as Catalog;
+  } catch {
+    return undefined;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

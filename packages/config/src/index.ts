@@ -1,7 +1,7 @@
 export * from "./schema.js";
 export { ConfigError, formatIssue, formatPath, suggest, type ConfigIssue, type PathSegment } from "./errors.js";
 export { substituteVars, type Env } from "./document.js";
-export { BUILTIN_PROVIDER_NAMES, builtinProviders, type BuiltinProviderName } from "./catalog.js";
+export { BUILTIN_PROVIDER_NAMES, builtinProviders, loadCatalogYaml, type BuiltinProviderName } from "./catalog.js";
 export {
   CONFIG_FILE_NAME,
   ENV_FILE_NAME,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { availableProviders, BUILTIN_PROVIDER_NAMES, builtinProviders, findModel, parseConfig, parseDirectModel } from "../src/index.js";
+import { availableProviders, BUILTIN_PROVIDER_NAMES, builtinProviders, findModel, loadCatalogYaml, parseConfig, parseDirectModel } from "../src/index.js";
 
 describe("built-in catalog", () => {
   it("ships every built-in with protocol, base, env prefix and models", () => {
@@ -12,6 +12,10 @@ describe("built-in catalog", () => {
     for (const name of BUILTIN_PROVIDER_NAMES) expect(Object.keys(builtins[name].models ?? {}).length).toBeGreaterThan(0);
     expect(Object.keys(builtins.bitrouter.models ?? {}).length).toBeGreaterThan(200);
     expect(Object.isFrozen(builtins.openai)).toBe(true);
+  });
+
+  it("the compiled catalog read at start-up matches catalog/*.yaml", () => {
+    expect(JSON.parse(JSON.stringify(builtinProviders()))).toEqual(loadCatalogYaml());
   });
 
   it("a resolved config never shares objects with the catalog", () => {
