@@ -325,3 +325,30 @@ describe("openai-chat errors", () => {
     expect(leaked.message).not.toContain("abcdefghijklmnop1234");
   });
 });
+
+describe("openai-chat quirks of OpenAI-compatible servers", () => {
+  const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+  it("parallel calls that all reuse index 0 stay distinct calls when their ids differ", () => {
+    const events = decodeStream(
+      codec,
+      chunk({ tool_calls: [{ index: 0, id: "a", type: "function", function: { name: "f", arguments: '{"x":1}' } }] }) +
+        chunk({ tool_calls: [{ index: 0, id: "b", type: "function", function: { name: "g", arguments: '{"y":2}' } }] }) +
+        chunk({}, "tool_calls") +
+        "data: [DONE]\n\n",
+    );
+    expect([...collectParts(events).values()]).toEqual([
+      { kind: "tool", text: '{"x":1}', id: "a", name: "f" },
+      { kind: "tool", text: '{"y":2}', id: "b", name: "g" },
+    ]);
+  });
+
+  it("a call whose id repeats on every delta stays one call", () => {
+    const events = decodeStream(codec, chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "f", arguments: '{"x":' } }] }) + chunk({ tool_calls: [{ index: 0, id: "a", function: { arguments: "1}" } }] }) + chunk({}, "tool_calls"));
+    expect([...collectParts(events).values()]).toEqual([{ kind: "tool", text: '{"x":1}', id: "a", name: "f" }]);
+  });
+
+  it("an error body that is a bare string still gives its message", () => {
+    expect(codec.decodeError(400, { error: "model is required" })).toMatchObject({ kind: "invalid_request", message: "model is required" });
+  });
+});

@@ -284,15 +284,28 @@ function cut(s: string, fractions: number[]): string[] {
 
 function checkStream(codec: Codec, c: StreamCase): void {
   const events: StreamEvent[] = [{ type: "start", id: "resp_s", model: "m", created: 1 }];
+  // Runs of consecutive tool calls: all starts first, then their deltas round-robin (interleaved).
+  let run: Array<{ index: number; pieces: string[] }> = [];
+  const flushRun = (): void => {
+    while (run.some((r) => r.pieces.length > 0)) {
+      for (const r of run) {
+        const piece = r.pieces.shift();
+        if (piece !== undefined) events.push({ type: "tool_call_delta", index: r.index, argumentsDelta: piece });
+      }
+    }
+    run = [];
+  };
   c.parts.forEach((p, index) => {
     const pieces = cut(p.text, c.cuts[index] ?? []);
     if (p.kind === "tool") {
       events.push({ type: "tool_call_start", index, id: p.id!, name: p.name! });
-      for (const piece of pieces) events.push({ type: "tool_call_delta", index, argumentsDelta: piece });
+      run.push({ index, pieces });
     } else {
+      flushRun();
       for (const piece of pieces) events.push({ type: p.kind === "text" ? "text_delta" : "reasoning_delta", index, text: piece });
     }
   });
+  flushRun();
   if (!c.usageInFinishOnly) events.push({ type: "usage", usage: c.usage });
   events.push({ type: "finish", stopReason: c.stopReason, ...(c.usageInFinishOnly ? { usage: c.usage } : {}) });
 

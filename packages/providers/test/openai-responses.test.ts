@@ -243,6 +243,30 @@ describe("openai-responses stream encoder", () => {
     ]);
   });
 
+  it("interleaved parallel tool calls come out as non-overlapping items, nothing lost", () => {
+    const out = run([
+      start,
+      { type: "tool_call_start", index: 0, id: "call_1", name: "f" },
+      { type: "tool_call_start", index: 1, id: "call_2", name: "g" },
+      { type: "tool_call_delta", index: 1, argumentsDelta: '{"b":' },
+      { type: "tool_call_delta", index: 0, argumentsDelta: '{"a":1}' },
+      { type: "tool_call_delta", index: 1, argumentsDelta: "2}" },
+      { type: "text_delta", index: 2, text: "done" },
+      { type: "finish", stopReason: "tool_calls" },
+    ]);
+    // Between an item's output_item.added and output_item.done, no other item's events appear.
+    const owner = out.filter((e) => typeof e.data.output_index === "number").map((e) => e.data.output_index as number);
+    expect(owner).toEqual([...owner].sort((a, b) => a - b));
+    const args = (i: number) => out.filter((e) => e.data.type === "response.function_call_arguments.delta" && e.data.output_index === i).map((e) => e.data.delta).join("");
+    expect([args(0), args(1)]).toEqual(['{"a":1}', '{"b":2}']);
+    const final = out.at(-1)!.data.response as { output: Array<Record<string, unknown>> };
+    expect(final.output.map((o) => [o.type, o.call_id ?? o.content])).toEqual([
+      ["function_call", "call_1"],
+      ["function_call", "call_2"],
+      ["message", [{ type: "output_text", annotations: [], logprobs: [], text: "done" }]],
+    ]);
+  });
+
   it("an error after start gives error + response.failed and never response.completed", () => {
     const out = run([start, { type: "error", error: { kind: "overloaded", message: "try later", status: 503 } }]);
     expect(out.map((e) => e.data.type)).toEqual(["response.created", "response.in_progress", "error", "response.failed"]);

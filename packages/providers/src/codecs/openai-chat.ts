@@ -193,7 +193,15 @@ export function encodeOpenAIError(error: ErrorInfo): { status: number; body: Jso
  * `status` 0 (or a success status) means "inside a stream": the kind then comes from the type string.
  */
 export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
-  const err = isRecord(body) && isRecord(body.error) ? body.error : isRecord(body) && typeof body.message === "string" ? body : undefined;
+  const err = !isRecord(body)
+    ? undefined
+    : isRecord(body.error)
+      ? body.error
+      : typeof body.error === "string"
+        ? { message: body.error } // some compatible servers send a bare string
+        : typeof body.message === "string"
+          ? body
+          : undefined;
   if (!err) {
     const kind = status >= 400 ? kindFromStatus(status) : "upstream";
     return { kind, message: redactSecrets(describeUnknownErrorBody(status, body)), status: STATUS_BY_KIND[kind] };
@@ -751,6 +759,8 @@ class ChatStreamDecoder implements StreamDecoder {
   /** OpenAI tool_calls[].index (or id) -> canonical part index. */
   private readonly tools = new Map<number | string, number>();
   private lastTool: number | undefined;
+  /** canonical index -> tool call id. */
+  private readonly toolIds = new Map<number, string>();
   private finishReason: StopReason | undefined;
   private usage: Usage | undefined;
 
@@ -805,13 +815,17 @@ class ChatStreamDecoder implements StreamDecoder {
 
   private toolDelta(tc: Record<string, unknown>, out: StreamEvent[]): void {
     const fn = isRecord(tc.function) ? tc.function : {};
-    const key = typeof tc.index === "number" ? tc.index : typeof tc.id === "string" ? tc.id : undefined;
+    const id = typeof tc.id === "string" && tc.id !== "" ? tc.id : undefined;
+    const key = typeof tc.index === "number" ? tc.index : id;
     let index = key === undefined ? this.lastTool : this.tools.get(key);
+    // Some compatible servers reuse index 0 for every parallel call: a new id means a new call.
+    if (index !== undefined && id !== undefined && this.toolIds.get(index) !== id) index = undefined;
     if (index === undefined) {
       index = this.nextIndex++;
       if (key !== undefined) this.tools.set(key, index);
+      this.toolIds.set(index, id ?? `call_${index}`);
       this.block = undefined;
-      out.push({ type: "tool_call_start", index, id: typeof tc.id === "string" ? tc.id : `call_${index}`, name: typeof fn.name === "string" ? fn.name : "" });
+      out.push({ type: "tool_call_start", index, id: id ?? `call_${index}`, name: typeof fn.name === "string" ? fn.name : "" });
     }
     this.lastTool = index;
     const args = normalizeArguments(fn.arguments);

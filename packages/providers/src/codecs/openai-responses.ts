@@ -521,6 +521,7 @@ function decodeResponsesResponse(body: unknown): CanonicalResponse {
 
 interface OutItem {
   kind: "message" | "reasoning" | "function_call";
+  /** Assigned when the item is announced (output_item.added); -1 while it waits in the queue. */
   outputIndex: number;
   id: string;
   text: string;
@@ -532,13 +533,22 @@ interface OutItem {
   name?: string;
 }
 
+/**
+ * Canonical events -> Responses SSE. Like the real API, output items never overlap on the wire:
+ * one item is "active"; an item that starts while a function call is still open (interleaved
+ * parallel tool calls) waits in a queue with its deltas buffered until the active one is done.
+ * A new text or reasoning part closes everything open before it.
+ */
 class ResponsesStreamEncoder implements StreamEncoder {
   private seq = 0;
   private base: { id: string; created: number; model: string };
   private started = false;
   private state: "open" | "finished" | "errored" = "open";
+  /** Announced items, in output order. */
   private readonly items: OutItem[] = [];
   private readonly byIndex = new Map<number, OutItem>();
+  private active: OutItem | undefined;
+  private readonly queue: OutItem[] = [];
   private usage: Usage | undefined;
 
   constructor(private readonly request: CanonicalRequest) {
@@ -567,31 +577,64 @@ class ResponsesStreamEncoder implements StreamEncoder {
     return functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: item.text }, status);
   }
 
-  /** Opens the output item for canonical part `index`, closing open text/reasoning items first. */
+  /** The item for canonical part `index`, created (and announced or queued) on first use. */
   private open(index: number, kind: OutItem["kind"], extra: Partial<OutItem> = {}): { item: OutItem; out: string } {
     let out = this.ensureStarted();
     const existing = this.byIndex.get(index);
     if (existing) return { item: existing, out };
-    for (const other of this.items) if (other.open && other.kind !== "function_call") out += this.close(other);
     const prefix = kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc";
-    const item: OutItem = { kind, outputIndex: this.items.length, id: `${prefix}_${itemBase(this.base.id)}_${index}`, text: "", open: true, ...extra };
-    this.items.push(item);
+    const item: OutItem = { kind, outputIndex: -1, id: `${prefix}_${itemBase(this.base.id)}_${index}`, text: "", open: true, ...extra };
     this.byIndex.set(index, item);
+    if (kind !== "function_call") out += this.closeAll();
+    if (this.active) this.queue.push(item);
+    else out += this.announce(item);
+    return { item, out };
+  }
+
+  /** output_item.added (+ the buffered text of a queued item); closes it at once if it ended meanwhile. */
+  private announce(item: OutItem): string {
+    item.outputIndex = this.items.length;
+    this.items.push(item);
+    this.active = item;
     const added: JsonObject =
       item.kind === "message"
         ? { id: item.id, type: "message", status: "in_progress", content: [], role: "assistant" }
         : item.kind === "reasoning"
           ? { id: item.id, type: "reasoning", summary: [] }
-          : this.itemJson(item);
-    out += this.emit("response.output_item.added", { output_index: item.outputIndex, item: added });
-    if (kind === "message") {
+          : functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: "" }, "in_progress");
+    let out = this.emit("response.output_item.added", { output_index: item.outputIndex, item: added });
+    if (item.kind === "message") {
       out += this.emit("response.content_part.added", { item_id: item.id, output_index: item.outputIndex, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
     }
-    return { item, out };
+    if (item.text !== "") out += this.deltaEvent(item, item.text);
+    if (!item.open) out += this.finishActive();
+    return out;
   }
 
-  private close(item: OutItem): string {
-    if (!item.open) return "";
+  /** The delta event of an announced item. */
+  private deltaEvent(item: OutItem, delta: string): string {
+    const at = { item_id: item.id, output_index: item.outputIndex };
+    if (item.kind === "message") return this.emit("response.output_text.delta", { ...at, content_index: 0, delta, logprobs: [] });
+    if (item.kind === "function_call") return this.emit("response.function_call_arguments.delta", { ...at, delta });
+    let out = "";
+    if (!item.summaryOpen) {
+      item.summaryOpen = true;
+      out += this.emit("response.reasoning_summary_part.added", { ...at, summary_index: 0, part: { type: "summary_text", text: "" } });
+    }
+    return out + this.emit("response.reasoning_summary_text.delta", { ...at, summary_index: 0, delta });
+  }
+
+  private append(item: OutItem, delta: string): string {
+    if (!item.open || delta === "") return "";
+    item.text += delta;
+    return item === this.active ? this.deltaEvent(item, delta) : "";
+  }
+
+  /** The done events of the active item, then the next queued item takes its place. */
+  private finishActive(): string {
+    const item = this.active;
+    if (!item) return "";
+    this.active = undefined;
     item.open = false;
     const at = { item_id: item.id, output_index: item.outputIndex };
     let out = "";
@@ -604,7 +647,23 @@ class ResponsesStreamEncoder implements StreamEncoder {
     } else if (item.kind === "function_call") {
       out += this.emit("response.function_call_arguments.done", { ...at, arguments: item.text, name: item.name ?? "" });
     }
-    return out + this.emit("response.output_item.done", { output_index: item.outputIndex, item: this.itemJson(item) });
+    out += this.emit("response.output_item.done", { output_index: item.outputIndex, item: this.itemJson(item) });
+    const next = this.queue.shift();
+    return next ? out + this.announce(next) : out;
+  }
+
+  private close(item: OutItem): string {
+    if (!item.open) return "";
+    if (item !== this.active) {
+      item.open = false; // queued: announced and finished when its turn comes
+      return "";
+    }
+    return this.finishActive();
+  }
+
+  private closeAll(): string {
+    for (const item of this.queue) item.open = false;
+    return this.finishActive();
   }
 
   encode(event: StreamEvent): string {
@@ -617,22 +676,12 @@ class ResponsesStreamEncoder implements StreamEncoder {
       case "text_delta": {
         if (!event.text) return "";
         const { item, out } = this.open(event.index, "message");
-        if (item.kind !== "message" || !item.open) return out;
-        item.text += event.text;
-        return out + this.emit("response.output_text.delta", { item_id: item.id, output_index: item.outputIndex, content_index: 0, delta: event.text, logprobs: [] });
+        return item.kind === "message" ? out + this.append(item, event.text) : out;
       }
       case "reasoning_delta": {
         if (!event.text) return "";
-        const opened = this.open(event.index, "reasoning");
-        const item = opened.item;
-        let out = opened.out;
-        if (item.kind !== "reasoning" || !item.open) return out;
-        if (!item.summaryOpen) {
-          item.summaryOpen = true;
-          out += this.emit("response.reasoning_summary_part.added", { item_id: item.id, output_index: item.outputIndex, summary_index: 0, part: { type: "summary_text", text: "" } });
-        }
-        item.text += event.text;
-        return out + this.emit("response.reasoning_summary_text.delta", { item_id: item.id, output_index: item.outputIndex, summary_index: 0, delta: event.text });
+        const { item, out } = this.open(event.index, "reasoning");
+        return item.kind === "reasoning" ? out + this.append(item, event.text) : out;
       }
       case "reasoning_signature": {
         if (event.redactedData === undefined) return "";
@@ -644,9 +693,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
         return this.open(event.index, "function_call", { callId: event.id, name: event.name }).out;
       case "tool_call_delta": {
         const item = this.byIndex.get(event.index);
-        if (!item || item.kind !== "function_call" || !item.open || !event.argumentsDelta) return "";
-        item.text += event.argumentsDelta;
-        return this.emit("response.function_call_arguments.delta", { item_id: item.id, output_index: item.outputIndex, delta: event.argumentsDelta });
+        return item?.kind === "function_call" ? this.append(item, event.argumentsDelta) : "";
       }
       case "part_end": {
         const item = this.byIndex.get(event.index);
@@ -658,8 +705,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
       case "finish": {
         this.state = "finished";
         if (event.usage) this.usage = event.usage;
-        let out = this.ensureStarted();
-        for (const item of this.items) out += this.close(item);
+        const out = this.ensureStarted() + this.closeAll();
         const status = statusFor(event.stopReason);
         const type = status.status === "completed" ? "response.completed" : "response.incomplete";
         return out + this.emit(type, { response: this.snapshot(status) });
