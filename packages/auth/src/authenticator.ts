@@ -1,0 +1,325 @@
+/**
+ * The server-side gate for each request: credential -> verified claims (LRU-cached) -> revocation
+ * -> scope -> model allowlist -> budget. Reads from the store through two small interfaces the host
+ * adapts, so this package does not depend on @bitrouter/store.
+ *
+ * Staleness, by design:
+ * - Revocation is instant on the instance that calls `revoke(keyId)`, and reaches other instances
+ *   within `revocationPollMs` (each polls `listRevocations(since)`).
+ * - Spend is read from the SpendSource at most once per `spendTtlMs` per key/account and budget
+ *   window; completed requests are added locally (`addSpend`) in between. The SpendSource only sees
+ *   what the ledger has flushed, so with a batched ledger a budget can be overshot by the requests
+ *   in flight plus those completed on other instances within the TTL.
+ */
+import { createHash } from "node:crypto";
+import { parseCaip10 } from "./caip.js";
+import { AuthError, unauthenticated } from "./errors.js";
+import { matchesModel } from "./parse.js";
+import { type BudgetRange, type Scope, type TokenClaims, TrustedIssuers, verifyToken } from "./token.js";
+
+export interface Revocation {
+  keyId: string;
+  /** Epoch milliseconds. */
+  revokedAt: number;
+}
+
+/** Where revocations live (the store). `listRevocations(since)` returns those with revokedAt >= since. */
+export interface RevocationSource {
+  isRevoked(keyId: string): Promise<boolean>;
+  listRevocations(since?: number): Promise<Revocation[]>;
+}
+
+export interface SpendQuery {
+  keyId?: string;
+  accountId?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Only the most recent N requests. */
+  lastRounds?: number;
+}
+
+/** Where spend is aggregated (the store's request ledger). */
+export interface SpendSource {
+  spend(query: SpendQuery): Promise<{ microUsd: number; requests: number }>;
+}
+
+/** Who is calling. `accountId` is the issuer's CAIP-10 id (EVM addresses lower-cased). */
+export interface Principal {
+  keyId: string;
+  accountId: string;
+  scope: Scope;
+  claims: TokenClaims;
+}
+
+export interface AuthenticatorOptions {
+  /** Trusted accounts: CAIP-10 ids or bare Solana / EVM addresses. */
+  trusted: Iterable<string>;
+  revocations?: RevocationSource;
+  spend?: SpendSource;
+  /** Verified tokens kept in memory (LRU); also bounds the spend cache. Default 10,000. */
+  cacheSize?: number;
+  /** How often to poll the RevocationSource. Default 5,000 ms. */
+  revocationPollMs?: number;
+  /** How long a spend read from the SpendSource is trusted. Default 1,000 ms. */
+  spendTtlMs?: number;
+  /** Clock in epoch milliseconds (tests). Default Date.now. */
+  now?: () => number;
+  /** Background failures (revocation polling). Messages never contain tokens. */
+  onError?: (error: unknown, context: string) => void;
+}
+
+export interface AuthenticatorStats {
+  cacheHits: number;
+  cacheMisses: number;
+  /** Full verifications (signature checks) performed. */
+  verifications: number;
+  cachedTokens: number;
+  revokedKeys: number;
+  /** Epoch ms of the last successful revocation poll, if any. */
+  revocationsLoadedAt?: number;
+  revocationPollErrors: number;
+  spendReads: number;
+}
+
+export interface Authenticator {
+  /** Verifies the credential and checks it may call `model` (and admin endpoints when needAdmin). */
+  authenticate(credential: string | undefined, request: { model?: string; needAdmin?: boolean }): Promise<Principal>;
+  /** Marks a key revoked on this instance at once (the host also records it in the store). */
+  revoke(keyId: string): void;
+  /** Counts a completed request's cost against the caller's cached spend. */
+  addSpend(principal: Principal, microUsd: number): void;
+  /** Polls the RevocationSource now (also runs every revocationPollMs). */
+  refreshRevocations(): Promise<void>;
+  stats(): AuthenticatorStats;
+  /** Stops the revocation poll timer. */
+  close(): void;
+}
+
+interface CachedToken {
+  principal: Principal;
+  /** Epoch ms at which the token expires, or Infinity. */
+  expiresAt: number;
+}
+
+interface SpendEntry {
+  microUsd: number;
+  fetchedAt: number;
+  pending?: Promise<number>;
+}
+
+// Poll "since the newest revocation seen, minus a margin": clock skew between instances and
+// transactions committing out of order must not hide a revocation.
+const REVOCATION_MARGIN_MS = 60_000;
+
+/** A Map used as an LRU: a get moves the entry to the end; inserting past the limit drops the oldest. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly limit: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  peek(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+function rangeKey(range: BudgetRange | undefined): string {
+  if (!range) return "all";
+  return range.type === "rounds" ? `r${range.count}` : `d${range.seconds}`;
+}
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const trusted = new TrustedIssuers(options.trusted);
+  if (trusted.size === 0) throw new Error("createAuthenticator needs at least one trusted account (open mode does not use it)");
+  const cacheSize = options.cacheSize ?? 10_000;
+  const pollMs = options.revocationPollMs ?? 5_000;
+  const spendTtlMs = options.spendTtlMs ?? 1_000;
+  const now = options.now ?? Date.now;
+  const source = options.revocations;
+  const spendSource = options.spend;
+
+  const tokens = new Lru<CachedToken>(cacheSize);
+  // subject ("k:<keyId>" | "a:<accountId>") -> budget window -> spend
+  const spendCache = new Lru<Map<string, SpendEntry>>(cacheSize);
+  const revoked = new Set<string>();
+  let newestRevocation: number | undefined;
+  let revocationsLoadedAt: number | undefined;
+  let polling: Promise<void> | undefined;
+  const counters = { cacheHits: 0, cacheMisses: 0, verifications: 0, revocationPollErrors: 0, spendReads: 0 };
+
+  async function poll(): Promise<void> {
+    if (!source) return;
+    const since = newestRevocation === undefined ? undefined : newestRevocation - REVOCATION_MARGIN_MS;
+    const list = await source.listRevocations(since);
+    for (const r of list) {
+      revoked.add(r.keyId);
+      if (newestRevocation === undefined || r.revokedAt > newestRevocation) newestRevocation = r.revokedAt;
+    }
+    revocationsLoadedAt = now();
+  }
+
+  function refreshRevocations(): Promise<void> {
+    // Single flight: concurrent callers share one poll.
+    polling ??= poll().finally(() => {
+      polling = undefined;
+    });
+    return polling;
+  }
+
+  function backgroundPoll(): void {
+    refreshRevocations().catch((error: unknown) => {
+      counters.revocationPollErrors++;
+      options.onError?.(error, "revocation poll");
+    });
+  }
+
+  let timer: ReturnType<typeof setInterval> | undefined;
+  if (source) {
+    backgroundPoll();
+    timer = setInterval(backgroundPoll, pollMs);
+    timer.unref();
+  }
+
+  async function isRevoked(keyId: string): Promise<boolean> {
+    if (revoked.has(keyId)) return true;
+    if (!source || revocationsLoadedAt !== undefined) return false;
+    // Never loaded yet (startup, or the store was down): try once more, else ask about this key.
+    try {
+      await refreshRevocations();
+      return revoked.has(keyId);
+    } catch {
+      return source.isRevoked(keyId);
+    }
+  }
+
+  async function principalFor(credential: string): Promise<Principal> {
+    const hash = createHash("sha256").update(credential).digest("base64");
+    const cached = tokens.get(hash);
+    const t = now();
+    if (cached) {
+      if (t < cached.expiresAt) {
+        counters.cacheHits++;
+        return cached.principal;
+      }
+      tokens.delete(hash);
+      throw unauthenticated("token_expired", `token ${cached.principal.keyId} expired at ${new Date(cached.expiresAt).toISOString()}`);
+    }
+    counters.cacheMisses++;
+    counters.verifications++;
+    const claims = await verifyToken(credential, { trusted, now: t });
+    const issuer = parseCaip10(claims.iss);
+    const principal: Principal = { keyId: claims.id, accountId: issuer ? issuer.canonical : claims.iss, scope: claims.scope, claims };
+    tokens.set(hash, { principal, expiresAt: claims.exp === undefined ? Infinity : claims.exp * 1000 });
+    return principal;
+  }
+
+  function spendEntries(subject: string): Map<string, SpendEntry> {
+    let entries = spendCache.get(subject);
+    if (!entries) {
+      entries = new Map();
+      spendCache.set(subject, entries);
+    }
+    return entries;
+  }
+
+  async function currentSpend(p: Principal): Promise<number> {
+    if (!spendSource) {
+      throw new Error(`key ${p.keyId} has a budget but the authenticator has no SpendSource to enforce it`);
+    }
+    const c = p.claims;
+    const perAccount = c.budget_scope === "account";
+    const subject = perAccount ? `a:${p.accountId}` : `k:${p.keyId}`;
+    const range = rangeKey(c.budget_range);
+    const entries = spendEntries(subject);
+    const t = now();
+    const entry = entries.get(range);
+    if (entry && t - entry.fetchedAt < spendTtlMs) return entry.microUsd;
+    if (entry?.pending) return entry.pending;
+    const query: SpendQuery = perAccount ? { accountId: p.accountId } : { keyId: p.keyId };
+    if (c.budget_range?.type === "rounds") query.lastRounds = c.budget_range.count;
+    if (c.budget_range?.type === "duration") query.since = t - c.budget_range.seconds * 1000;
+    counters.spendReads++;
+    const pending = spendSource.spend(query).then((s) => s.microUsd);
+    const fresh: SpendEntry = { microUsd: entry?.microUsd ?? 0, fetchedAt: entry?.fetchedAt ?? -Infinity, pending };
+    entries.set(range, fresh);
+    try {
+      fresh.microUsd = await pending;
+      fresh.fetchedAt = t;
+      return fresh.microUsd;
+    } finally {
+      delete fresh.pending;
+    }
+  }
+
+  return {
+    async authenticate(credential, request) {
+      if (credential === undefined || credential.trim() === "") {
+        throw unauthenticated("missing_credential", "missing API key: send a BitRouter token as a Bearer token or API key header");
+      }
+      const principal = await principalFor(credential.trim());
+      const c = principal.claims;
+      if (await isRevoked(principal.keyId)) throw unauthenticated("key_revoked", `key ${principal.keyId} has been revoked`);
+      if (request.needAdmin && principal.scope !== "admin") {
+        throw new AuthError("permission", "insufficient_scope", `key ${principal.keyId} has scope "${principal.scope}"; this endpoint needs "admin"`);
+      }
+      if (request.model !== undefined && !matchesModel(c.models, request.model)) {
+        throw new AuthError("permission", "model_not_allowed", `key ${principal.keyId} may not use model "${request.model}" (allowed: ${c.models?.join(", ")})`, "model");
+      }
+      if (c.budget !== undefined) {
+        const spent = await currentSpend(principal);
+        if (spent >= c.budget) {
+          const window = c.budget_range
+            ? c.budget_range.type === "rounds"
+              ? ` over the last ${c.budget_range.count} requests`
+              : ` over the last ${c.budget_range.seconds}s`
+            : "";
+          const who = c.budget_scope === "account" ? "account" : `key ${principal.keyId}`;
+          throw new AuthError("rate_limit", "budget_exceeded", `budget exceeded: ${who} spent ${spent} of ${c.budget} micro-USD${window}`);
+        }
+      }
+      return principal;
+    },
+
+    revoke(keyId) {
+      revoked.add(keyId);
+    },
+
+    addSpend(principal, microUsd) {
+      if (!Number.isFinite(microUsd) || microUsd <= 0) return;
+      for (const subject of [`k:${principal.keyId}`, `a:${principal.accountId}`]) {
+        const entries = spendCache.peek(subject);
+        if (!entries) continue;
+        for (const entry of entries.values()) entry.microUsd += microUsd;
+      }
+    },
+
+    refreshRevocations,
+
+    stats() {
+      const s: AuthenticatorStats = { ...counters, cachedTokens: tokens.size, revokedKeys: revoked.size };
+      if (revocationsLoadedAt !== undefined) s.revocationsLoadedAt = revocationsLoadedAt;
+      return s;
+    },
+
+    close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
