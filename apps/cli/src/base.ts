@@ -1,0 +1,80 @@
+// The base of every bitrouter command: the global flags, path resolution, config loading and
+// error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
+import { ConfigError, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig } from "@bitrouter/config";
+import { Command, Option } from "clipanion";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A failure the user caused on the command line (exit code 2). */
+export function isUsageError(error: unknown): boolean {
+  return error instanceof Error && (error as { clipanion?: { type?: string } }).clipanion?.type === "usage";
+}
+
+export abstract class BitrouterCommand extends Command {
+  homeDir = Option.String("--home-dir", { description: "Override the BitRouter home directory" });
+  configFile = Option.String("--config-file", { description: "Override <home>/bitrouter.yaml" });
+  envFile = Option.String("--env-file", { description: "Override <home>/.env" });
+  runDir = Option.String("--run-dir", { description: "Override <home>/run" });
+  logsDir = Option.String("--logs-dir", { description: "Override <home>/logs" });
+  db = Option.String("--db", { description: "Override the database connection URL" });
+
+  /** The command's work; return an exit code (default 0). Throw ConfigError / UsageError freely. */
+  abstract run(): Promise<number | void>;
+
+  override async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? EXIT_OK;
+    } catch (error) {
+      return this.report(error);
+    }
+  }
+
+  /** Print an error on stderr and choose the exit code. Stack traces only for internal errors. */
+  protected report(error: unknown): number {
+    if (error instanceof ConfigError) {
+      this.context.stderr.write(`${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    if (isUsageError(error)) {
+      this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.context.stderr.write(`Error: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+
+  /** The global flags as @bitrouter/config expects them. */
+  protected flags(): GlobalFlags {
+    const flags: GlobalFlags = {};
+    if (this.homeDir !== undefined) flags.homeDir = this.homeDir;
+    if (this.configFile !== undefined) flags.configFile = this.configFile;
+    if (this.envFile !== undefined) flags.envFile = this.envFile;
+    if (this.runDir !== undefined) flags.runDir = this.runDir;
+    if (this.logsDir !== undefined) flags.logsDir = this.logsDir;
+    if (this.db !== undefined) flags.db = this.db;
+    return flags;
+  }
+
+  /**
+   * The user's working directory. Under the root `pnpm bitrouter` script, pnpm runs us from the
+   * workspace root and keeps the user's directory in INIT_CWD; anywhere else INIT_CWD may be a
+   * leftover of an enclosing script, so it is only trusted for that script.
+   */
+  protected cwd(): string {
+    const env = this.context.env;
+    if (env.npm_lifecycle_event === "bitrouter" && env.INIT_CWD) return env.INIT_CWD;
+    return process.cwd();
+  }
+
+  /** Resolve paths, scaffold the home on first use, and load the configuration. */
+  protected async loadConfig(options: { scaffold?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
+    const env = this.context.env;
+    const paths = resolvePaths(this.flags(), env, this.cwd());
+    const created = options.scaffold === false ? [] : await scaffoldHome(paths);
+    const loaded = await loadConfig({ paths, flags: this.flags(), env, cwd: this.cwd() });
+    return { ...loaded, created };
+  }
+}

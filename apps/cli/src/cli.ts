@@ -1,0 +1,35 @@
+// Builds the bitrouter Cli. To add a command: create src/commands/<name>.ts extending
+// BitrouterCommand (global flags, config loading and exit codes come with it) and register it here.
+import { Builtins, Cli, type BaseContext, type Command } from "clipanion";
+import { EXIT_OK, EXIT_USAGE } from "./base.js";
+import { StatusCommand } from "./commands/status.js";
+import { VERSION } from "./version.js";
+
+export function buildCli(): Cli {
+  const cli = new Cli({ binaryLabel: "BitRouter", binaryName: "bitrouter", binaryVersion: VERSION, enableColors: false });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(StatusCommand);
+  return cli;
+}
+
+/**
+ * Run the CLI: 0 ok, 1 failure, 2 usage error (unknown command, bad flags). Clipanion's own
+ * errors go to stderr with the usage; command failures are reported by BitrouterCommand.
+ */
+export async function runCli(args: string[], context: BaseContext = Cli.defaultContext): Promise<number> {
+  const cli = buildCli();
+  let command: Command<BaseContext>;
+  try {
+    command = cli.process(args, context);
+  } catch (error) {
+    if (args.length === 0) {
+      // No command and no default command registered: show the help.
+      context.stdout.write(cli.usage(null));
+      return EXIT_OK;
+    }
+    context.stderr.write(cli.error(error));
+    return EXIT_USAGE;
+  }
+  return cli.run(command, context);
+}

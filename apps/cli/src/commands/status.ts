@@ -1,0 +1,163 @@
+// `bitrouter status`: resolved paths, listen address, providers, virtual models, daemon state.
+// Prints whether a provider has a key, never the key.
+import { existsSync } from "node:fs";
+import { hasCredentials, providerApiKey, redactDatabaseUrl, type LoadedConfig } from "@bitrouter/config";
+import { Command, Option } from "clipanion";
+import { BitrouterCommand } from "../base.js";
+import { daemonStatus, type DaemonState } from "../daemon.js";
+import { VERSION } from "../version.js";
+
+export interface StatusReport {
+  version: string;
+  paths: {
+    home: string;
+    home_source: string;
+    config_file: string;
+    config_file_exists: boolean;
+    env_file: string;
+    run_dir: string;
+    logs_dir: string;
+    pid_file: string;
+    control_socket: string;
+    database_url: string;
+    database_url_source: string;
+  };
+  server: { listen: string; log_level: string };
+  daemon: DaemonState & { pid_file: string };
+  providers: {
+    name: string;
+    api_protocol: string;
+    api_base: string | null;
+    auth: string;
+    api_key: "present" | "absent";
+    available: boolean;
+    models: number;
+    builtin: boolean;
+    derives: string | null;
+  }[];
+  models: { name: string; strategy: string; endpoints: string[] }[];
+  created: string[];
+  warnings: string[];
+}
+
+export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, daemon: DaemonState): StatusReport {
+  const { config, paths } = loaded;
+  return {
+    version: VERSION,
+    paths: {
+      home: paths.home,
+      home_source: paths.homeSource,
+      config_file: paths.configFile,
+      config_file_exists: existsSync(paths.configFile),
+      env_file: paths.envFile,
+      run_dir: paths.runDir,
+      logs_dir: paths.logsDir,
+      pid_file: paths.pidFile,
+      control_socket: paths.controlSocket,
+      database_url: redactDatabaseUrl(paths.databaseUrl),
+      database_url_source: paths.databaseUrlSource,
+    },
+    server: { listen: config.server.listen, log_level: config.server.log_level },
+    daemon: { ...daemon, pid_file: paths.pidFile },
+    providers: Object.values(config.providers).map((p) => ({
+      name: p.name,
+      api_protocol: p.api_protocol,
+      api_base: p.api_base ?? null,
+      auth: p.auth.type,
+      api_key: providerApiKey(p) === undefined ? "absent" : "present",
+      available: p.api_base !== undefined && hasCredentials(p),
+      models: Object.keys(p.models).length,
+      builtin: p.builtin,
+      derives: p.derives ?? null,
+    })),
+    models: Object.entries(config.models).map(([name, m]) => ({
+      name,
+      strategy: m.strategy,
+      endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
+    })),
+    created: loaded.created,
+    warnings: loaded.warnings,
+  };
+}
+
+const HOME_SOURCE: Record<string, string> = {
+  flag: "from --home-dir",
+  cwd: "./bitrouter.yaml in the current directory",
+  env: "from BITROUTER_HOME",
+  default: "default",
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length))) ?? [];
+  return rows.map((row) => `  ${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join("  ")}`.trimEnd()).join("\n");
+}
+
+function describeDaemon(daemon: StatusReport["daemon"]): string {
+  switch (daemon.state) {
+    case "running":
+      return `running (pid ${daemon.pid})`;
+    case "stopped":
+      return "not running";
+    case "stale":
+      return `not running (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `, pid ${daemon.pid}`})`;
+  }
+}
+
+export function renderStatus(report: StatusReport): string {
+  const p = report.paths;
+  const lines: string[] = [];
+  lines.push(`BitRouter ${report.version}`, "");
+  lines.push(
+    table([
+      ["home", `${p.home} (${HOME_SOURCE[p.home_source] ?? p.home_source})`],
+      ["config", `${p.config_file}${p.config_file_exists ? "" : " (missing: using defaults)"}`],
+      ["env file", p.env_file],
+      ["run dir", p.run_dir],
+      ["logs dir", p.logs_dir],
+      ["database", `${p.database_url} (${p.database_url_source})`],
+      ["listen", report.server.listen],
+      ["daemon", describeDaemon(report.daemon)],
+    ]),
+  );
+  const available = report.providers.filter((x) => x.available).length;
+  lines.push("", `Providers (${report.providers.length} configured, ${available} available)`);
+  lines.push(
+    table([
+      ["NAME", "PROTOCOL", "API BASE", "KEY", "MODELS"],
+      ...report.providers.map((x) => [x.name, x.api_protocol, x.api_base ?? "(none)", x.auth === "bearer" || x.auth === "header" || x.auth === "oauth" ? x.api_key : x.auth, String(x.models)]),
+    ]),
+  );
+  lines.push("", `Virtual models (${report.models.length})`);
+  if (report.models.length === 0) lines.push("  (none: use provider:model_id, e.g. openai:gpt-4o)");
+  else lines.push(table(report.models.map((m) => [m.name, m.strategy, m.endpoints.join(", ")])));
+  if (report.warnings.length > 0) {
+    lines.push("", "Warnings");
+    for (const warning of report.warnings) lines.push(`  ${warning}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export class StatusCommand extends BitrouterCommand {
+  static override paths = [["status"]];
+  static override usage = Command.Usage({
+    description: "Print resolved paths, listen address, configured providers, and daemon status",
+    details: "API keys are never printed: a provider's key is reported as present or absent.",
+    examples: [
+      ["Show the status", "$0 status"],
+      ["Machine-readable", "$0 status --json"],
+      ["Use another home directory", "$0 status --home-dir /srv/bitrouter"],
+    ],
+  });
+
+  json = Option.Boolean("--json", false, { description: "Print the status as JSON" });
+
+  async run(): Promise<number> {
+    const loaded = await this.loadConfig();
+    const report = buildStatusReport(loaded, await daemonStatus(loaded.paths.pidFile));
+    if (report.created.length > 0) {
+      this.context.stderr.write(`Created ${report.created.join(", ")}\n`);
+    }
+    this.context.stdout.write(this.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    return 0;
+  }
+}
