@@ -83,10 +83,16 @@ describe("anthropic decodeRequest validation", () => {
     const bad = thrown(() => codec.decodeRequest({ ...ok, messages: [{ role: "user", content: [{ type: "video" }] }] }));
     expect(bad.param).toBe("messages[0].content[0].type");
     expect(bad.message).toContain('"video"');
-    expect(thrown(() => codec.decodeRequest({ ...ok, messages: [{ role: "system", content: "x" }] })).param).toBe("messages[0].role");
+    expect(thrown(() => codec.decodeRequest({ ...ok, messages: [{ role: "tool", content: "x" }] })).param).toBe("messages[0].role");
     expect(thrown(() => codec.decodeRequest({ ...ok, max_tokens: 0 })).param).toBe("max_tokens");
     expect(thrown(() => codec.decodeRequest({ ...ok, temperature: "hot" })).param).toBe("temperature");
     expect(thrown(() => codec.decodeRequest({ model: 1, messages: [] })).param).toBe("model");
+  });
+
+  it("appends system-role messages (newer API versions) to the system prompt", () => {
+    const req = codec.decodeRequest({ ...ok, system: "a", messages: [{ role: "user", content: "hi" }, { role: "system", content: [{ type: "text", text: "b" }] }] });
+    expect(req.system).toEqual([{ type: "text", text: "a" }, { type: "text", text: "b" }]);
+    expect(req.messages).toHaveLength(1);
   });
 
   it("rejects server tools with a clear error", () => {

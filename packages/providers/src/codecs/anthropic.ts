@@ -167,29 +167,36 @@ function decodeContentBlock(value: unknown, param: string): ContentPart {
   }
 }
 
-function decodeSystem(value: unknown): TextPart[] | undefined {
+function decodeSystemContent(value: unknown, param: string): TextPart[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string") return value === "" ? undefined : [{ type: "text", text: value }];
-  return requireArray(value, "system").map((item, i) => {
-    const block = requireRecord(item, `system[${i}]`);
-    if (block.type !== "text") throw invalidRequest(`system[${i}].type must be "text"`, `system[${i}].type`);
-    return decodeTextBlock(block, `system[${i}]`);
+  return requireArray(value, param).map((item, i) => {
+    const block = requireRecord(item, `${param}[${i}]`);
+    if (block.type !== "text") throw invalidRequest(`${param}[${i}].type must be "text"`, `${param}[${i}].type`);
+    return decodeTextBlock(block, `${param}[${i}]`);
   });
 }
 
-function decodeMessages(value: unknown): Message[] {
-  return requireArray(value, "messages").map((item, i) => {
+/** Decodes `messages`; system-role messages (newer API versions) are appended to `system`. */
+function decodeMessages(value: unknown, system: TextPart[]): Message[] {
+  const messages: Message[] = [];
+  requireArray(value, "messages").forEach((item, i) => {
     const param = `messages[${i}]`;
     const msg = requireRecord(item, param);
+    if (msg.role === "system") {
+      system.push(...(decodeSystemContent(msg.content, `${param}.content`) ?? []));
+      return;
+    }
     if (msg.role !== "user" && msg.role !== "assistant") {
-      throw invalidRequest(`${param}.role must be "user" or "assistant", got ${JSON.stringify(msg.role)}`, `${param}.role`);
+      throw invalidRequest(`${param}.role must be "user", "assistant" or "system", got ${JSON.stringify(msg.role)}`, `${param}.role`);
     }
     const content =
       typeof msg.content === "string"
         ? [{ type: "text", text: msg.content } satisfies TextPart]
         : requireArray(msg.content, `${param}.content`).map((block, j) => decodeContentBlock(block, `${param}.content[${j}]`));
-    return { role: msg.role, content };
+    messages.push({ role: msg.role, content });
   });
+  return messages;
 }
 
 function decodeTools(value: unknown): ToolDefinition[] | undefined {
@@ -263,13 +270,13 @@ function decodeThinking(body: Record<string, unknown>): ReasoningConfig | undefi
 
 function decodeRequest(body: unknown): CanonicalRequest {
   const b = requireRecord(body, "body");
+  const system = decodeSystemContent(b.system, "system") ?? [];
   const request: CanonicalRequest = {
     model: requireString(b.model, "model"),
-    messages: decodeMessages(b.messages),
+    messages: decodeMessages(b.messages, system),
     stream: optionalBoolean(b.stream, "stream") ?? false,
   };
-  const system = decodeSystem(b.system);
-  if (system) request.system = system;
+  if (system.length > 0) request.system = system;
   const tools = decodeTools(b.tools);
   if (tools) request.tools = tools;
   decodeToolChoice(b.tool_choice, request);

@@ -278,7 +278,8 @@ function decodeContents(value: unknown): Message[] {
     const param = `contents[${i}]`;
     const content = requireRecord(item, param);
     const wireRole = content.role ?? "user";
-    if (wireRole !== "user" && wireRole !== "model") {
+    // "function" is the role older Gemini clients used for function responses.
+    if (wireRole !== "user" && wireRole !== "model" && wireRole !== "function") {
       throw invalidRequest(`${param}.role must be "user" or "model", got ${JSON.stringify(wireRole)}`, `${param}.role`);
     }
     const role = wireRole === "model" ? "assistant" : "user";
