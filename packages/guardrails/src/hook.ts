@@ -24,8 +24,8 @@ interface HookState {
   /** The request as the router passed it, and its pattern-scanned form (provider independent). */
   input?: CanonicalRequest;
   scanned?: CanonicalRequest;
-  /** What the last dispatch was given (a router may hand it back on failover). */
-  output?: CanonicalRequest;
+  /** What earlier dispatches were given (a router may hand one back on failover). */
+  outputs?: WeakSet<CanonicalRequest>;
   stream?: StreamGuard;
 }
 
@@ -48,13 +48,15 @@ export function guardrailsHook(guardrails: Guardrails): GuardrailsHook {
       const state = stateOf(ctx);
       // On failover the patterns are not scanned (and violations not counted) twice; tool rules
       // are applied again because they depend on the new target provider.
-      if (!state.scanned || (request !== state.input && request !== state.output)) {
+      if (!state.scanned || (request !== state.input && !state.outputs?.has(request))) {
         state.input = request;
         state.scanned = guardrails.scanRequest(request, ctx);
+        state.outputs = new WeakSet();
       }
-      state.output = guardrails.applyToolRules(state.scanned, ctx);
+      const output = guardrails.applyToolRules(state.scanned, ctx);
+      state.outputs?.add(output);
       state.stream = undefined; // a new attempt starts a new stream
-      return state.output;
+      return output;
     },
     onStreamEvent(ctx, event) {
       const state = stateOf(ctx);
