@@ -47,6 +47,12 @@ export interface LedgerOptions {
   retryMaxMs?: number;
   /** How long close() keeps retrying an unreachable database before giving up (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * A write that has not finished after this long counts as failed (default 15 s): a database
+   * that stops answering without closing connections is an outage too. The rows are retried;
+   * inserts ignore duplicate ids, so a late completion of the first attempt writes nothing twice.
+   */
+  writeTimeoutMs?: number;
 }
 
 export interface LedgerStats {
@@ -94,6 +100,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   const retryBaseMs = positiveInt("retryBaseMs", options.retryBaseMs ?? 200);
   const retryMaxMs = positiveInt("retryMaxMs", options.retryMaxMs ?? 30_000);
   const closeTimeoutMs = positiveInt("closeTimeoutMs", options.closeTimeoutMs ?? 10_000);
+  const writeTimeoutMs = positiveInt("writeTimeoutMs", options.writeTimeoutMs ?? 15_000);
   const logger = options.logger ?? store.logger;
   const sqliteBool = store.dialect === "sqlite";
 
@@ -117,13 +124,30 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   const interval = setInterval(() => kick(), flushIntervalMs);
   interval.unref();
 
+  function log(level: "warn" | "info", message: string): void {
+    try {
+      logger[level](message);
+    } catch {
+      // A broken logger must not stop the ledger.
+    }
+  }
+
   async function insert(rows: RequestInsert[]): Promise<void> {
-    // Idempotent on the id: a batch retried after a lost acknowledgement is not written twice, and
-    // a duplicate id cannot wedge the queue.
-    if (store.dialect === "mysql") {
-      await store.db.insertInto("requests").values(rows).ignore().execute();
-    } else {
-      await store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
+    // Idempotent on the id: a batch retried after a lost acknowledgement (or a timed-out attempt
+    // that completes late) is not written twice, and a duplicate id cannot wedge the queue.
+    const write =
+      store.dialect === "mysql"
+        ? store.db.insertInto("requests").values(rows).ignore().execute()
+        : store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${writeTimeoutMs} ms`)), writeTimeoutMs);
+    });
+    write.catch(() => {}); // if the timeout wins, a late failure is not an unhandled rejection
+    try {
+      await Promise.race([write, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -178,7 +202,8 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   function onFailure(error: unknown): void {
     if (outageSince === null) {
       outageSince = Date.now();
-      logger.warn(
+      log(
+        "warn",
         `ledger: cannot write to ${store.url}: ${store.describeError(error)}; keeping up to ${maxQueue} rows in memory and retrying`,
       );
     }
@@ -199,14 +224,15 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
       const seconds = ((Date.now() - outageSince) / 1000).toFixed(1);
       outageSince = null;
       droppedReported = dropped;
-      logger.info(
+      log(
+        "info",
         `ledger: writing to ${store.url} again after ${seconds}s` + (lost > 0 ? `; ${lost} rows were dropped (queue full)` : ""),
       );
     } else if (lost > 0 && Date.now() - lastOverloadWarning >= 60_000) {
       // The database is up but slower than the request rate: say so, at most once a minute.
       lastOverloadWarning = Date.now();
       droppedReported = dropped;
-      logger.warn(`ledger: ${lost} rows were dropped (queue full at ${maxQueue} rows; the database is slower than the request rate)`);
+      log("warn", `ledger: ${lost} rows were dropped (queue full at ${maxQueue} rows; the database is slower than the request rate)`);
     }
   }
 
@@ -216,7 +242,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
         dropped++;
         if (!warnedAfterClose) {
           warnedAfterClose = true;
-          logger.warn("ledger: record() after close(); the row was dropped");
+          log("warn", "ledger: record() after close(); the row was dropped");
         }
         return;
       }
@@ -240,9 +266,9 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
     }
   }
 
-  async function flush(): Promise<void> {
-    // A batch in flight finishes (or goes back to the queue) first; then every queued row is
-    // written now, even while backing off after a failure.
+  /** Write every queued row now, even while backing off. Throws the driver's error. */
+  async function flushNow(): Promise<void> {
+    // A batch in flight finishes (or goes back to the queue) first.
     while (draining !== null) await draining;
     if (retryTimer !== null) {
       clearTimeout(retryTimer);
@@ -252,20 +278,28 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
     await startDrain(queue.length);
   }
 
+  async function flush(): Promise<void> {
+    try {
+      await flushNow();
+    } catch (error) {
+      throw new StoreError("connect", `ledger: writing to ${store.url} failed: ${store.describeError(error)}`);
+    }
+  }
+
   async function closeLedger(): Promise<void> {
     closed = true;
     clearInterval(interval);
     const deadline = Date.now() + closeTimeoutMs;
     for (;;) {
       try {
-        await flush();
+        await flushNow();
         if (queue.length === 0) return;
       } catch (error) {
         const left = deadline - Date.now();
         if (left <= 0) {
           const lost = queue.length;
           dropped += queue.dropFront(lost);
-          logger.warn(`ledger: closing with ${lost} rows unwritten: ${store.describeError(error)}`);
+          log("warn", `ledger: closing with ${lost} rows unwritten: ${store.describeError(error)}`);
           throw new StoreError("connect", `ledger closed with ${lost} rows unwritten to ${store.url}: ${store.describeError(error)}`);
         }
         await new Promise((r) => setTimeout(r, Math.min(backoffMs || retryBaseMs, left)));

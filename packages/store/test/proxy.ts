@@ -8,12 +8,16 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accept connections again, on the same port. */
   start(): Promise<void>;
+  /** Keep connections open but stop moving bytes (a database that hangs instead of refusing). */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = 0;
+  let frozen = false;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -29,6 +33,10 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
         }
         client.pipe(upstream);
         upstream.pipe(client);
+        if (frozen) {
+          client.pause();
+          upstream.pause();
+        }
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
@@ -51,6 +59,14 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     },
     async start() {
       if (server === null) await listen();
+    },
+    freeze() {
+      frozen = true;
+      for (const sock of sockets) sock.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const sock of sockets) sock.resume();
     },
   };
 }
