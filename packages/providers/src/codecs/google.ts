@@ -415,7 +415,8 @@ function guessMime(url: string): string {
 
 function toolResponseBody(content: Array<TextPart | ImagePart>, isError: boolean | undefined): JsonObject {
   const text = content.filter((p): p is TextPart => p.type === "text").map((p) => p.text).join("");
-  if (!isError) {
+  // Only text that looks like an object is tried as JSON (a failed parse throws, which is slow).
+  if (!isError && text.trimStart().startsWith("{")) {
     try {
       const parsed: unknown = JSON.parse(text);
       if (isRecord(parsed)) return parsed as JsonObject;
