@@ -12,7 +12,17 @@ export {
   createLedger,
   toLedgerRow,
 } from "./ledger.js";
-export { type IntValue, type Spend, type SpendQuery, type UsageGroupBy, type UsageQuery, type UsageRow, spend, usage } from "./usage.js";
+export {
+  type IntValue,
+  pruneLedger,
+  type Spend,
+  type SpendQuery,
+  type UsageGroupBy,
+  type UsageQuery,
+  type UsageRow,
+  spend,
+  usage,
+} from "./usage.js";
 export {
   type AccountInput,
   type AccountRecord,

@@ -163,3 +163,27 @@ export async function spend(store: Store, query: SpendQuery): Promise<Spend> {
   }
   return { microUsd: Number(safeInteger(row?.micro)), requests: Number(safeInteger(row?.n)) };
 }
+
+/**
+ * Delete ledger rows created before `before` (epoch ms), `chunk` rows per statement so a large
+ * prune never holds long locks against the ledger's inserts. Returns the number of rows deleted.
+ */
+export async function pruneLedger(store: Store, before: number, options: { chunk?: number } = {}): Promise<number> {
+  const chunk = options.chunk ?? 10_000;
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new StoreError("config", `pruneLedger chunk must be a positive integer, got ${chunk}`);
+  let total = 0;
+  for (;;) {
+    let deleted: bigint;
+    if (store.dialect === "mysql") {
+      // MySQL has DELETE … LIMIT but no LIMIT inside an IN (subquery).
+      const result = await store.db.deleteFrom("requests").where("created_at", "<", before).limit(chunk).executeTakeFirst();
+      deleted = result.numDeletedRows;
+    } else {
+      const oldest = store.db.selectFrom("requests").select("id").where("created_at", "<", before).limit(chunk);
+      const result = await store.db.deleteFrom("requests").where("id", "in", oldest).executeTakeFirst();
+      deleted = result.numDeletedRows;
+    }
+    total += Number(deleted);
+    if (Number(deleted) < chunk) return total;
+  }
+}

@@ -73,6 +73,29 @@ describe.each(serverBackends)("$name: shared server", (backend) => {
   });
 });
 
+describe.each(allBackends)("$name: a migration that cannot run", (backend) => {
+  test("fails with kind migrate, naming the migration and the database", async () => {
+    const database = await backend.create();
+    try {
+      // Someone else's table with the same name, in the way of 0001_initial.
+      const plain = await openStore(database.url, { migrate: false });
+      await sql`create table accounts (x integer)`.execute(plain.db);
+      await plain.close();
+      let caught: unknown;
+      try {
+        await openStore(database.url);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).kind).toBe("migrate");
+      expect((caught as Error).message).toMatch(/^migrating .* \(migration 0001_initial\) failed: .*accounts/);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
 describe("connection errors", () => {
   test("unreachable PostgreSQL: names host and port, never the password", async () => {
     const error = await openError("postgres://app:Sup3rS3cret@127.0.0.1:1/bitrouter");

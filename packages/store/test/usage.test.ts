@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createLedger, type LedgerRow, openStore, spend, type Store, usage } from "../src/index.js";
+import { createLedger, type LedgerRow, openStore, pruneLedger, spend, type Store, usage } from "../src/index.js";
 import { allBackends, type TestDatabase } from "./backends.js";
 
 const DAY1 = Date.UTC(2026, 2, 1); // 2026-03-01T00:00:00Z
@@ -148,5 +148,12 @@ describe.each(allBackends)("$name: usage and spend", (backend) => {
     expect(await spend(store, { keyId: "nobody" })).toEqual({ microUsd: 0, requests: 0 });
     expect(await spend(store, { keyId: "nobody", lastRounds: 5 })).toEqual({ microUsd: 0, requests: 0 });
     await expect(spend(store, { keyId: "k1", lastRounds: 0 })).rejects.toThrow(/lastRounds must be a positive integer/);
+  });
+
+  test("pruneLedger deletes rows older than the cutoff, in chunks", async () => {
+    // r1, r2 (day 1) and r3 (first ms of day 2) are before DAY1 + 25h; r4 is exactly at it.
+    expect(await pruneLedger(store, DAY1 + 25 * H, { chunk: 2 })).toBe(3);
+    expect((await store.db.selectFrom("requests").select("id").orderBy("id").execute()).map((r) => r.id)).toEqual(["r4", "r5"]);
+    expect(await pruneLedger(store, DAY1 + 25 * H)).toBe(0);
   });
 });
