@@ -352,3 +352,10 @@ describe("openai-chat quirks of OpenAI-compatible servers", () => {
     expect(codec.decodeError(400, { error: "model is required" })).toMatchObject({ kind: "invalid_request", message: "model is required" });
   });
 });
+
+describe("openai-chat validation messages", () => {
+  it("says what content may be", () => {
+    expect(rejects({ model: "m", messages: [{ role: "user", content: null }] })).toMatchObject({ param: "messages[0].content", message: "messages[0].content must be a string or an array of content parts, got null" });
+    expect(rejects({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: 5 }] }] })).toMatchObject({ param: "messages[0].content[0].text", message: expect.stringContaining("must be a string") });
+  });
+});

@@ -37,69 +37,36 @@ import {
   mediaSourceFromUrl,
   mediaSourceToUrl,
   normalizeArguments,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
   parseDataUrl,
   redactSecrets,
+  requireArray,
+  requireRecord,
+  requireString,
 } from "./util.js";
 
 // ── validation helpers (shared with openai-responses.ts) ─────────────────────────────────────
 
-const describe = (v: unknown): string => (v === undefined ? "nothing" : Array.isArray(v) ? "an array" : v === null ? "null" : typeof v);
-
-/** @internal */
-export function expectObject(v: unknown, param: string): Record<string, unknown> {
-  if (!isRecord(v)) throw invalidRequest(`${param} must be an object, got ${describe(v)}`, param);
-  return v;
-}
-
-/** @internal */
-export function expectString(v: unknown, param: string): string {
-  if (typeof v !== "string") throw invalidRequest(`${param} must be a string, got ${describe(v)}`, param);
-  return v;
-}
-
-/** @internal */
-export function optString(v: unknown, param: string): string | undefined {
-  return v === undefined || v === null ? undefined : expectString(v, param);
-}
-
-/** @internal */
-export function optNumber(v: unknown, param: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw invalidRequest(`${param} must be a number, got ${describe(v)}`, param);
-  return v;
-}
-
 /** @internal */
 export function optInteger(v: unknown, param: string): number | undefined {
-  const n = optNumber(v, param);
+  const n = optionalNumber(v, param);
   if (n !== undefined && !Number.isInteger(n)) throw invalidRequest(`${param} must be an integer, got ${n}`, param);
   return n;
-}
-
-/** @internal */
-export function optBoolean(v: unknown, param: string): boolean | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw invalidRequest(`${param} must be a boolean, got ${describe(v)}`, param);
-  return v;
-}
-
-/** @internal */
-export function expectArray(v: unknown, param: string): unknown[] {
-  if (!Array.isArray(v)) throw invalidRequest(`${param} must be an array, got ${describe(v)}`, param);
-  return v;
 }
 
 /** @internal A JSON Schema object (missing -> the empty-object schema OpenAI assumes). */
 export function schemaObject(v: unknown, param: string): JsonObject {
   if (v === undefined || v === null) return { type: "object", properties: {} };
-  return expectObject(v, param) as JsonObject;
+  return requireRecord(v, param) as JsonObject;
 }
 
 const EFFORTS = new Set(["minimal", "low", "medium", "high"]);
 
 /** @internal OpenAI `reasoning_effort` / `reasoning.effort`; "none" disables, "xhigh" is the top level we have. */
 export function decodeEffort(v: unknown, param: string): ReasoningConfig | undefined {
-  const effort = optString(v, param);
+  const effort = optionalString(v, param);
   if (effort === undefined) return undefined;
   if (effort === "none") return { enabled: false };
   if (effort === "xhigh") return { effort: "high" };
@@ -218,36 +185,41 @@ export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
 
 // ── request: wire -> canonical ────────────────────────────────────────────────────────────────
 
+function contentArray(content: unknown, param: string): unknown[] {
+  if (!Array.isArray(content)) throw invalidRequest(`${param} must be a string or an array of content parts, got ${content === null ? "null" : typeof content}`, param);
+  return content;
+}
+
 function textOnlyParts(content: unknown, param: string): TextPart[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
-  return expectArray(content, param).map((raw, j) => {
-    const p = expectObject(raw, `${param}[${j}]`);
+  return contentArray(content, param).map((raw, j) => {
+    const p = requireRecord(raw, `${param}[${j}]`);
     if (p.type !== "text") throw invalidRequest(`${param}[${j}].type must be "text" here, got ${JSON.stringify(p.type)}`, `${param}[${j}].type`);
-    return { type: "text", text: expectString(p.text, `${param}[${j}].text`) };
+    return { type: "text", text: requireString(p.text, `${param}[${j}].text`) };
   });
 }
 
 function userParts(content: unknown, param: string): ContentPart[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
-  return expectArray(content, param).map((raw, j): ContentPart => {
+  return contentArray(content, param).map((raw, j): ContentPart => {
     const pp = `${param}[${j}]`;
-    const p = expectObject(raw, pp);
+    const p = requireRecord(raw, pp);
     switch (p.type) {
       case "text":
-        return { type: "text", text: expectString(p.text, `${pp}.text`) };
+        return { type: "text", text: requireString(p.text, `${pp}.text`) };
       case "image_url": {
         // Some clients send the URL directly instead of {url, detail}.
-        const img = typeof p.image_url === "string" ? { url: p.image_url } : expectObject(p.image_url, `${pp}.image_url`);
-        const part: ImagePart = { type: "image", source: mediaSourceFromUrl(expectString(img.url, `${pp}.image_url.url`)) };
-        const detail = optString(img.detail, `${pp}.image_url.detail`);
+        const img = typeof p.image_url === "string" ? { url: p.image_url } : requireRecord(p.image_url, `${pp}.image_url`);
+        const part: ImagePart = { type: "image", source: mediaSourceFromUrl(requireString(img.url, `${pp}.image_url.url`)) };
+        const detail = optionalString(img.detail, `${pp}.image_url.detail`);
         if (detail !== undefined) part.detail = detail;
         return part;
       }
       case "file": {
-        const f = expectObject(p.file, `${pp}.file`);
-        const filename = optString(f.filename, `${pp}.file.filename`);
-        const fileId = optString(f.file_id, `${pp}.file.file_id`);
-        const data = optString(f.file_data, `${pp}.file.file_data`);
+        const f = requireRecord(p.file, `${pp}.file`);
+        const filename = optionalString(f.filename, `${pp}.file.filename`);
+        const fileId = optionalString(f.file_id, `${pp}.file.file_id`);
+        const data = optionalString(f.file_data, `${pp}.file.file_data`);
         let part: FilePart;
         if (fileId !== undefined) part = { type: "file", source: { kind: "file_id", fileId } };
         else if (data !== undefined) {
@@ -276,33 +248,33 @@ function assistantParts(m: Record<string, unknown>, param: string, legacyIds: Ma
   if (typeof content === "string") {
     if (content !== "") parts.push({ type: "text", text: content });
   } else if (content !== undefined && content !== null) {
-    expectArray(content, `${param}.content`).forEach((raw, j) => {
+    requireArray(content, `${param}.content`).forEach((raw, j) => {
       const pp = `${param}.content[${j}]`;
-      const p = expectObject(raw, pp);
-      if (p.type === "text") parts.push({ type: "text", text: expectString(p.text, `${pp}.text`) });
-      else if (p.type === "refusal") parts.push({ type: "text", text: expectString(p.refusal, `${pp}.refusal`) });
+      const p = requireRecord(raw, pp);
+      if (p.type === "text") parts.push({ type: "text", text: requireString(p.text, `${pp}.text`) });
+      else if (p.type === "refusal") parts.push({ type: "text", text: requireString(p.refusal, `${pp}.refusal`) });
       else throw invalidRequest(`${pp}.type must be text or refusal, got ${JSON.stringify(p.type)}`, `${pp}.type`);
     });
   }
-  const refusal = optString(m.refusal, `${param}.refusal`);
+  const refusal = optionalString(m.refusal, `${param}.refusal`);
   if (refusal) parts.push({ type: "text", text: refusal });
   if (m.tool_calls !== undefined && m.tool_calls !== null) {
-    expectArray(m.tool_calls, `${param}.tool_calls`).forEach((raw, j) => {
+    requireArray(m.tool_calls, `${param}.tool_calls`).forEach((raw, j) => {
       const pp = `${param}.tool_calls[${j}]`;
-      const tc = expectObject(raw, pp);
+      const tc = requireRecord(raw, pp);
       if (tc.type !== undefined && tc.type !== "function") throw invalidRequest(`${pp}.type must be "function", got ${JSON.stringify(tc.type)}`, `${pp}.type`);
-      const fn = expectObject(tc.function, `${pp}.function`);
+      const fn = requireRecord(tc.function, `${pp}.function`);
       parts.push({
         type: "tool_call",
-        id: expectString(tc.id, `${pp}.id`),
-        name: expectString(fn.name, `${pp}.function.name`),
+        id: requireString(tc.id, `${pp}.id`),
+        name: requireString(fn.name, `${pp}.function.name`),
         arguments: normalizeArguments(fn.arguments),
       });
     });
   }
   if (isRecord(m.function_call)) {
     // Legacy function calling has no call ids: synthesise one and pair the next `function` message with it.
-    const name = expectString(m.function_call.name, `${param}.function_call.name`);
+    const name = requireString(m.function_call.name, `${param}.function_call.name`);
     const id = `call_legacy_${legacyIds.size}_${name}`;
     legacyIds.set(name, id);
     parts.push({ type: "tool_call", id, name, arguments: normalizeArguments(m.function_call.arguments) });
@@ -311,7 +283,7 @@ function assistantParts(m: Record<string, unknown>, param: string, legacyIds: Ma
 }
 
 function decodeMessages(raw: unknown, system: TextPart[]): Message[] {
-  const list = expectArray(raw, "messages");
+  const list = requireArray(raw, "messages");
   if (list.length === 0) throw invalidRequest("messages must contain at least one message", "messages");
   const messages: Message[] = [];
   const legacyIds = new Map<string, string>();
@@ -323,7 +295,7 @@ function decodeMessages(raw: unknown, system: TextPart[]): Message[] {
   };
   list.forEach((item, i) => {
     const p = `messages[${i}]`;
-    const m = expectObject(item, p);
+    const m = requireRecord(item, p);
     const role = m.role;
     if (role !== "tool" && role !== "function") toolRun = undefined;
     switch (role) {
@@ -339,10 +311,10 @@ function decodeMessages(raw: unknown, system: TextPart[]): Message[] {
         messages.push({ role: "assistant", content: assistantParts(m, p, legacyIds) });
         break;
       case "tool":
-        pushToolResult({ type: "tool_result", toolCallId: expectString(m.tool_call_id, `${p}.tool_call_id`), content: toolResultContent(m.content, `${p}.content`) });
+        pushToolResult({ type: "tool_result", toolCallId: requireString(m.tool_call_id, `${p}.tool_call_id`), content: toolResultContent(m.content, `${p}.content`) });
         break;
       case "function": {
-        const name = expectString(m.name, `${p}.name`);
+        const name = requireString(m.name, `${p}.name`);
         pushToolResult({ type: "tool_result", toolCallId: legacyIds.get(name) ?? `call_legacy_${name}`, name, content: toolResultContent(m.content, `${p}.content`) });
         break;
       }
@@ -355,25 +327,25 @@ function decodeMessages(raw: unknown, system: TextPart[]): Message[] {
 
 function decodeTools(b: Record<string, unknown>): ToolDefinition[] | undefined {
   if (b.tools !== undefined && b.tools !== null) {
-    return expectArray(b.tools, "tools").map((raw, i) => {
-      const t = expectObject(raw, `tools[${i}]`);
+    return requireArray(b.tools, "tools").map((raw, i) => {
+      const t = requireRecord(raw, `tools[${i}]`);
       if (t.type !== "function") throw invalidRequest(`tools[${i}].type must be "function", got ${JSON.stringify(t.type)}: only function tools can be translated`, `tools[${i}].type`);
-      const fn = expectObject(t.function, `tools[${i}].function`);
+      const fn = requireRecord(t.function, `tools[${i}].function`);
       return toolDefinition(fn, `tools[${i}].function`);
     });
   }
   if (b.functions !== undefined && b.functions !== null) {
-    return expectArray(b.functions, "functions").map((raw, i) => toolDefinition(expectObject(raw, `functions[${i}]`), `functions[${i}]`));
+    return requireArray(b.functions, "functions").map((raw, i) => toolDefinition(requireRecord(raw, `functions[${i}]`), `functions[${i}]`));
   }
   return undefined;
 }
 
 /** @internal `{name, description, parameters, strict}` of a function tool. */
 export function toolDefinition(fn: Record<string, unknown>, param: string): ToolDefinition {
-  const tool: ToolDefinition = { name: expectString(fn.name, `${param}.name`), parameters: schemaObject(fn.parameters, `${param}.parameters`) };
-  const description = optString(fn.description, `${param}.description`);
+  const tool: ToolDefinition = { name: requireString(fn.name, `${param}.name`), parameters: schemaObject(fn.parameters, `${param}.parameters`) };
+  const description = optionalString(fn.description, `${param}.description`);
   if (description !== undefined) tool.description = description;
-  const strict = optBoolean(fn.strict, `${param}.strict`);
+  const strict = optionalBoolean(fn.strict, `${param}.strict`);
   if (strict !== undefined) tool.strict = strict;
   return tool;
 }
@@ -384,18 +356,18 @@ function decodeToolChoice(b: Record<string, unknown>): ToolChoice | undefined {
   if (tc === undefined || tc === null) return undefined;
   if (tc === "auto" || tc === "none" || tc === "required") return { type: tc };
   if (isRecord(tc)) {
-    if (isRecord(tc.function)) return { type: "tool", name: expectString(tc.function.name, `${param}.function.name`) };
-    if (param === "function_call") return { type: "tool", name: expectString(tc.name, `${param}.name`) };
+    if (isRecord(tc.function)) return { type: "tool", name: requireString(tc.function.name, `${param}.function.name`) };
+    if (param === "function_call") return { type: "tool", name: requireString(tc.name, `${param}.name`) };
   }
   throw invalidRequest(`${param} must be "auto", "none", "required" or {type: "function", function: {name}}; got ${JSON.stringify(tc)}`, param);
 }
 
 function decodeResponseFormat(v: unknown): ResponseFormat | undefined {
   if (v === undefined || v === null) return undefined;
-  const rf = expectObject(v, "response_format");
+  const rf = requireRecord(v, "response_format");
   if (rf.type === "text" || rf.type === "json_object") return { type: rf.type };
   if (rf.type === "json_schema") {
-    const js = expectObject(rf.json_schema, "response_format.json_schema");
+    const js = requireRecord(rf.json_schema, "response_format.json_schema");
     return jsonSchemaFormat(js, "response_format.json_schema");
   }
   throw invalidRequest(`response_format.type must be text, json_object or json_schema; got ${JSON.stringify(rf.type)}`, "response_format.type");
@@ -403,10 +375,10 @@ function decodeResponseFormat(v: unknown): ResponseFormat | undefined {
 
 /** @internal `{name, schema, strict, description}` of a json_schema response format. */
 export function jsonSchemaFormat(js: Record<string, unknown>, param: string): ResponseFormat {
-  const format: ResponseFormat = { type: "json_schema", name: expectString(js.name, `${param}.name`), schema: js.schema === undefined || js.schema === null ? {} : (expectObject(js.schema, `${param}.schema`) as JsonObject) };
-  const strict = optBoolean(js.strict, `${param}.strict`);
+  const format: ResponseFormat = { type: "json_schema", name: requireString(js.name, `${param}.name`), schema: js.schema === undefined || js.schema === null ? {} : (requireRecord(js.schema, `${param}.schema`) as JsonObject) };
+  const strict = optionalBoolean(js.strict, `${param}.strict`);
   if (strict !== undefined) format.strict = strict;
-  const description = optString(js.description, `${param}.description`);
+  const description = optionalString(js.description, `${param}.description`);
   if (description !== undefined) format.description = description;
   return format;
 }
@@ -414,7 +386,7 @@ export function jsonSchemaFormat(js: Record<string, unknown>, param: string): Re
 function decodeStop(v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === "string") return [v];
-  return expectArray(v, "stop").map((s, i) => expectString(s, `stop[${i}]`));
+  return requireArray(v, "stop").map((s, i) => requireString(s, `stop[${i}]`));
 }
 
 /** Copies defined values only, so canonical objects carry no `undefined` keys. */
@@ -424,32 +396,32 @@ function assignDefined<T extends object>(target: T, values: Partial<T>): T {
 }
 
 function decodeChatRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest {
-  const b = expectObject(body, "body");
-  const model = options?.model ?? expectString(b.model, "model");
+  const b = requireRecord(body, "body");
+  const model = options?.model ?? requireString(b.model, "model");
   if (b.n !== undefined && b.n !== null && b.n !== 1) {
     throw invalidRequest(`n=${JSON.stringify(b.n)} is not supported: only one choice per request (n must be 1)`, "n");
   }
   const system: TextPart[] = [];
   const messages = decodeMessages(b.messages, system);
-  const stream = options?.stream ?? optBoolean(b.stream, "stream") ?? false;
-  const streamOptions = b.stream_options === undefined || b.stream_options === null ? undefined : expectObject(b.stream_options, "stream_options");
+  const stream = options?.stream ?? optionalBoolean(b.stream, "stream") ?? false;
+  const streamOptions = b.stream_options === undefined || b.stream_options === null ? undefined : requireRecord(b.stream_options, "stream_options");
   const req: CanonicalRequest = { model, messages, stream };
   return assignDefined(req, {
     system: system.length > 0 ? system : undefined,
     tools: decodeTools(b),
     toolChoice: decodeToolChoice(b),
-    parallelToolCalls: optBoolean(b.parallel_tool_calls, "parallel_tool_calls"),
+    parallelToolCalls: optionalBoolean(b.parallel_tool_calls, "parallel_tool_calls"),
     responseFormat: decodeResponseFormat(b.response_format),
     maxTokens: optInteger(b.max_completion_tokens, "max_completion_tokens") ?? optInteger(b.max_tokens, "max_tokens"),
-    temperature: optNumber(b.temperature, "temperature"),
-    topP: optNumber(b.top_p, "top_p"),
+    temperature: optionalNumber(b.temperature, "temperature"),
+    topP: optionalNumber(b.top_p, "top_p"),
     stop: decodeStop(b.stop),
     seed: optInteger(b.seed, "seed"),
-    presencePenalty: optNumber(b.presence_penalty, "presence_penalty"),
-    frequencyPenalty: optNumber(b.frequency_penalty, "frequency_penalty"),
+    presencePenalty: optionalNumber(b.presence_penalty, "presence_penalty"),
+    frequencyPenalty: optionalNumber(b.frequency_penalty, "frequency_penalty"),
     reasoning: decodeEffort(b.reasoning_effort, "reasoning_effort"),
-    user: optString(b.user, "user"),
-    includeUsage: stream && streamOptions ? optBoolean(streamOptions.include_usage, "stream_options.include_usage") : undefined,
+    user: optionalString(b.user, "user"),
+    includeUsage: stream && streamOptions ? optionalBoolean(streamOptions.include_usage, "stream_options.include_usage") : undefined,
   });
 }
 

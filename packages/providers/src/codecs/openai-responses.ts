@@ -30,19 +30,26 @@ import {
   decodeEffort,
   decodeOpenAIError,
   encodeOpenAIError,
-  expectArray,
-  expectObject,
-  expectString,
   fileDataSource,
   jsonSchemaFormat,
-  optBoolean,
   optInteger,
-  optNumber,
-  optString,
   toolDefinition,
   upstreamMalformed,
 } from "./openai-chat.js";
-import { formatSse, isRecord, mediaSourceFromUrl, mediaSourceToUrl, normalizeArguments, redactSecrets } from "./util.js";
+import {
+  formatSse,
+  isRecord,
+  mediaSourceFromUrl,
+  mediaSourceToUrl,
+  normalizeArguments,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  redactSecrets,
+  requireArray,
+  requireRecord,
+  requireString,
+} from "./util.js";
 
 /** Marks a FilePart that came from `input_image.file_id`, so it goes back out as an image. */
 const IMAGE_FILE = "image/*";
@@ -50,27 +57,27 @@ const IMAGE_FILE = "image/*";
 // ── request: wire -> canonical ────────────────────────────────────────────────────────────────
 
 function decodeUserPart(raw: unknown, pp: string): TextPart | ImagePart | FilePart {
-  const p = expectObject(raw, pp);
+  const p = requireRecord(raw, pp);
   switch (p.type) {
     case "input_text":
-      return { type: "text", text: expectString(p.text, `${pp}.text`) };
+      return { type: "text", text: requireString(p.text, `${pp}.text`) };
     case "input_image": {
-      const detail = optString(p.detail, `${pp}.detail`);
-      const url = optString(p.image_url, `${pp}.image_url`);
+      const detail = optionalString(p.detail, `${pp}.detail`);
+      const url = optionalString(p.image_url, `${pp}.image_url`);
       if (url !== undefined) {
         const part: ImagePart = { type: "image", source: mediaSourceFromUrl(url) };
         if (detail !== undefined) part.detail = detail;
         return part;
       }
-      const fileId = optString(p.file_id, `${pp}.file_id`);
+      const fileId = optionalString(p.file_id, `${pp}.file_id`);
       if (fileId === undefined) throw invalidRequest(`${pp} needs image_url or file_id`, pp);
       return { type: "file", source: { kind: "file_id", fileId }, mediaType: IMAGE_FILE };
     }
     case "input_file": {
-      const filename = optString(p.filename, `${pp}.filename`);
-      const fileId = optString(p.file_id, `${pp}.file_id`);
-      const data = optString(p.file_data, `${pp}.file_data`);
-      const url = optString(p.file_url, `${pp}.file_url`);
+      const filename = optionalString(p.filename, `${pp}.filename`);
+      const fileId = optionalString(p.file_id, `${pp}.file_id`);
+      const data = optionalString(p.file_data, `${pp}.file_data`);
+      const url = optionalString(p.file_url, `${pp}.file_url`);
       let part: FilePart;
       if (fileId !== undefined) part = { type: "file", source: { kind: "file_id", fileId } };
       else if (data !== undefined) {
@@ -90,27 +97,27 @@ function decodeUserPart(raw: unknown, pp: string): TextPart | ImagePart | FilePa
 
 function decodeAssistantText(content: unknown, param: string): TextPart[] {
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
-  return expectArray(content, param).map((raw, j): TextPart => {
+  return requireArray(content, param).map((raw, j): TextPart => {
     const pp = `${param}[${j}]`;
-    const p = expectObject(raw, pp);
-    if (p.type === "output_text" || p.type === "input_text") return { type: "text", text: expectString(p.text, `${pp}.text`) };
-    if (p.type === "refusal") return { type: "text", text: expectString(p.refusal, `${pp}.refusal`) };
+    const p = requireRecord(raw, pp);
+    if (p.type === "output_text" || p.type === "input_text") return { type: "text", text: requireString(p.text, `${pp}.text`) };
+    if (p.type === "refusal") return { type: "text", text: requireString(p.refusal, `${pp}.refusal`) };
     throw invalidRequest(`${pp}.type must be output_text or refusal, got ${JSON.stringify(p.type)}`, `${pp}.type`);
   });
 }
 
 function decodeSystemText(content: unknown, param: string): TextPart[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
-  return expectArray(content, param).map((raw, j): TextPart => {
-    const p = expectObject(raw, `${param}[${j}]`);
+  return requireArray(content, param).map((raw, j): TextPart => {
+    const p = requireRecord(raw, `${param}[${j}]`);
     if (p.type !== "input_text") throw invalidRequest(`${param}[${j}].type must be "input_text" here, got ${JSON.stringify(p.type)}`, `${param}[${j}].type`);
-    return { type: "text", text: expectString(p.text, `${param}[${j}].text`) };
+    return { type: "text", text: requireString(p.text, `${param}[${j}].text`) };
   });
 }
 
 function decodeToolOutput(output: unknown, param: string): Array<TextPart | ImagePart> {
   if (typeof output === "string") return [{ type: "text", text: output }];
-  return expectArray(output, param).map((raw, j) => {
+  return requireArray(output, param).map((raw, j) => {
     const part = decodeUserPart(raw, `${param}[${j}]`);
     if (part.type === "file") throw invalidRequest(`${param}[${j}]: files in tool output cannot be translated; use input_text or input_image with image_url`, `${param}[${j}].type`);
     return part;
@@ -119,7 +126,7 @@ function decodeToolOutput(output: unknown, param: string): Array<TextPart | Imag
 
 function decodeInput(input: unknown, system: TextPart[]): Message[] {
   if (typeof input === "string") return [{ role: "user", content: [{ type: "text", text: input }] }];
-  const items = expectArray(input, "input");
+  const items = requireArray(input, "input");
   const messages: Message[] = [];
   // Assistant-side items (messages, function calls, reasoning) of one turn merge into one assistant
   // message; consecutive function_call_output items merge into one user message.
@@ -133,7 +140,7 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
   };
   items.forEach((raw, i) => {
     const p = `input[${i}]`;
-    const item = expectObject(raw, p);
+    const item = requireRecord(raw, p);
     const type = item.type ?? (item.role !== undefined ? "message" : undefined);
     switch (type) {
       case "message": {
@@ -142,7 +149,7 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
           system.push(...decodeSystemText(item.content, `${p}.content`));
         } else if (role === "user") {
           run = undefined;
-          const content = typeof item.content === "string" ? [{ type: "text" as const, text: item.content }] : expectArray(item.content, `${p}.content`).map((c, j) => decodeUserPart(c, `${p}.content[${j}]`));
+          const content = typeof item.content === "string" ? [{ type: "text" as const, text: item.content }] : requireArray(item.content, `${p}.content`).map((c, j) => decodeUserPart(c, `${p}.content[${j}]`));
           messages.push({ role: "user", content });
         } else if (role === "assistant") {
           for (const t of decodeAssistantText(item.content, `${p}.content`)) push("assistant", t);
@@ -152,18 +159,18 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
         break;
       }
       case "function_call":
-        push("assistant", { type: "tool_call", id: expectString(item.call_id, `${p}.call_id`), name: expectString(item.name, `${p}.name`), arguments: normalizeArguments(item.arguments) });
+        push("assistant", { type: "tool_call", id: requireString(item.call_id, `${p}.call_id`), name: requireString(item.name, `${p}.name`), arguments: normalizeArguments(item.arguments) });
         break;
       case "function_call_output":
-        push("tools", { type: "tool_result", toolCallId: expectString(item.call_id, `${p}.call_id`), content: decodeToolOutput(item.output, `${p}.output`) });
+        push("tools", { type: "tool_result", toolCallId: requireString(item.call_id, `${p}.call_id`), content: decodeToolOutput(item.output, `${p}.output`) });
         break;
       case "reasoning": {
-        const summary = item.summary === undefined || item.summary === null ? [] : expectArray(item.summary, `${p}.summary`);
-        const texts = summary.map((s, j) => expectString(expectObject(s, `${p}.summary[${j}]`).text, `${p}.summary[${j}].text`));
+        const summary = item.summary === undefined || item.summary === null ? [] : requireArray(item.summary, `${p}.summary`);
+        const texts = summary.map((s, j) => requireString(requireRecord(s, `${p}.summary[${j}]`).text, `${p}.summary[${j}].text`));
         const part: ReasoningPart = { type: "reasoning", text: texts.join("\n\n") };
-        const encrypted = optString(item.encrypted_content, `${p}.encrypted_content`);
+        const encrypted = optionalString(item.encrypted_content, `${p}.encrypted_content`);
         if (encrypted !== undefined) part.redactedData = encrypted;
-        const id = optString(item.id, `${p}.id`);
+        const id = optionalString(item.id, `${p}.id`);
         if (id !== undefined) part.id = id;
         push("assistant", part);
         break;
@@ -180,15 +187,15 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
 function decodeToolChoice(v: unknown): ToolChoice | undefined {
   if (v === undefined || v === null) return undefined;
   if (v === "auto" || v === "none" || v === "required") return { type: v };
-  if (isRecord(v) && v.type === "function") return { type: "tool", name: expectString(v.name, "tool_choice.name") };
+  if (isRecord(v) && v.type === "function") return { type: "tool", name: requireString(v.name, "tool_choice.name") };
   throw invalidRequest(`tool_choice must be "auto", "none", "required" or {type: "function", name}; got ${JSON.stringify(v)}`, "tool_choice");
 }
 
 function decodeTextFormat(v: unknown): ResponseFormat | undefined {
   if (v === undefined || v === null) return undefined;
-  const text = expectObject(v, "text");
+  const text = requireRecord(v, "text");
   if (text.format === undefined || text.format === null) return undefined;
-  const f = expectObject(text.format, "text.format");
+  const f = requireRecord(text.format, "text.format");
   if (f.type === "text" || f.type === "json_object") return { type: f.type };
   if (f.type === "json_schema") return jsonSchemaFormat(f, "text.format");
   throw invalidRequest(`text.format.type must be text, json_object or json_schema; got ${JSON.stringify(f.type)}`, "text.format.type");
@@ -196,16 +203,16 @@ function decodeTextFormat(v: unknown): ResponseFormat | undefined {
 
 function decodeReasoning(v: unknown): ReasoningConfig | undefined {
   if (v === undefined || v === null) return undefined;
-  const r = expectObject(v, "reasoning");
+  const r = requireRecord(v, "reasoning");
   const config: ReasoningConfig = decodeEffort(r.effort, "reasoning.effort") ?? {};
-  const summary = optString(r.summary ?? r.generate_summary, "reasoning.summary");
+  const summary = optionalString(r.summary ?? r.generate_summary, "reasoning.summary");
   if (summary !== undefined && summary !== "none") config.includeThoughts = true;
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
 function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest {
-  const b = expectObject(body, "body");
-  const model = options?.model ?? expectString(b.model, "model");
+  const b = requireRecord(body, "body");
+  const model = options?.model ?? requireString(b.model, "model");
   if (b.previous_response_id !== undefined && b.previous_response_id !== null) {
     throw invalidRequest("previous_response_id is not supported: BitRouter keeps no stored responses; send the whole conversation in input", "previous_response_id");
   }
@@ -213,36 +220,36 @@ function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): 
     throw invalidRequest("conversation is not supported: BitRouter keeps no stored conversations; send the whole conversation in input", "conversation");
   }
   if (b.background === true) throw invalidRequest("background mode is not supported: BitRouter keeps no stored responses", "background");
-  optBoolean(b.store, "store"); // accepted either way: nothing is stored
+  optionalBoolean(b.store, "store"); // accepted either way: nothing is stored
   const system: TextPart[] = [];
-  const instructions = optString(b.instructions, "instructions");
+  const instructions = optionalString(b.instructions, "instructions");
   if (instructions !== undefined) system.push({ type: "text", text: instructions });
   if (b.input === undefined || b.input === null) throw invalidRequest("input is required: a string or an array of input items", "input");
   const messages = decodeInput(b.input, system);
-  const req: CanonicalRequest = { model, messages, stream: options?.stream ?? optBoolean(b.stream, "stream") ?? false };
+  const req: CanonicalRequest = { model, messages, stream: options?.stream ?? optionalBoolean(b.stream, "stream") ?? false };
   if (system.length > 0) req.system = system;
   if (b.tools !== undefined && b.tools !== null) {
-    req.tools = expectArray(b.tools, "tools").map((raw, i) => {
-      const t = expectObject(raw, `tools[${i}]`);
+    req.tools = requireArray(b.tools, "tools").map((raw, i) => {
+      const t = requireRecord(raw, `tools[${i}]`);
       if (t.type !== "function") throw invalidRequest(`tools[${i}].type ${JSON.stringify(t.type)} is not supported: only function tools can be translated (built-in tools run only on OpenAI)`, `tools[${i}].type`);
       return toolDefinition(t, `tools[${i}]`);
     });
   }
   const toolChoice = decodeToolChoice(b.tool_choice);
   if (toolChoice) req.toolChoice = toolChoice;
-  const parallel = optBoolean(b.parallel_tool_calls, "parallel_tool_calls");
+  const parallel = optionalBoolean(b.parallel_tool_calls, "parallel_tool_calls");
   if (parallel !== undefined) req.parallelToolCalls = parallel;
   const format = decodeTextFormat(b.text);
   if (format) req.responseFormat = format;
   const maxTokens = optInteger(b.max_output_tokens, "max_output_tokens");
   if (maxTokens !== undefined) req.maxTokens = maxTokens;
-  const temperature = optNumber(b.temperature, "temperature");
+  const temperature = optionalNumber(b.temperature, "temperature");
   if (temperature !== undefined) req.temperature = temperature;
-  const topP = optNumber(b.top_p, "top_p");
+  const topP = optionalNumber(b.top_p, "top_p");
   if (topP !== undefined) req.topP = topP;
   const reasoning = decodeReasoning(b.reasoning);
   if (reasoning) req.reasoning = reasoning;
-  const user = optString(b.user, "user");
+  const user = optionalString(b.user, "user");
   if (user !== undefined) req.user = user;
   return req;
 }
