@@ -142,12 +142,16 @@ async function decryptSeed(enc: EncryptedSeed, passphrase: string, file: KeyFile
 /** Generates a new account and writes it to the keystore; the first account becomes the active one. */
 export async function createAccount(keysDir: string, options: { passphrase?: string; label?: string } = {}): Promise<AccountInfo> {
   if (options.passphrase === "") throw invalidInput("empty_passphrase", "the passphrase is empty: omit it to store the key unencrypted", "passphrase");
+  // Index order is creation order: keep creation times strictly increasing, even within one ms.
+  const existing = await listAccounts(keysDir);
+  const last = existing.length === 0 ? 0 : Date.parse(existing[existing.length - 1].createdAt);
+  const createdAt = new Date(Math.max(Date.now(), last + 1)).toISOString();
   const { seed, account } = await newSeed();
   try {
     const file: KeyFile = {
       version: 1,
       ...(options.label === undefined ? {} : { label: options.label }),
-      createdAt: new Date().toISOString(),
+      createdAt,
       solanaAddress: account.solanaAddress,
       evmAddress: account.evmAddress,
     };
