@@ -1,0 +1,121 @@
+/**
+ * A benchmark mock: fixed OpenAI Chat answers computed once, minimal per-request work and no
+ * recording, so the mock is never the bottleneck of a load test.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FastMockOptions {
+  port?: number;
+  host?: string;
+  /** Content chunks per streamed answer (default 20). */
+  chunks?: number;
+  /** Delay before each answer's response head, in ms (default 0). */
+  delayMs?: number;
+  /** Delay between stream chunks, in ms (default 0: the whole stream is written at once). */
+  chunkDelayMs?: number;
+  model?: string;
+}
+
+export interface FastMock {
+  readonly url: string;
+  readonly port: number;
+  /** The OpenAI api_base: `<url>/v1`. */
+  readonly baseUrl: string;
+  /** Requests answered so far (a plain counter: the only per-request bookkeeping). */
+  readonly served: number;
+  close(): Promise<void>;
+}
+
+const STREAM_MARKER = /"stream"\s*:\s*true/;
+
+export async function startFastMock(options: FastMockOptions = {}): Promise<FastMock> {
+  const chunkCount = Math.max(1, options.chunks ?? 20);
+  const delayMs = options.delayMs ?? 0;
+  const chunkDelayMs = options.chunkDelayMs ?? 0;
+  const model = options.model ?? "mock-model";
+  const created = 1_700_000_000;
+  const words = Array.from({ length: chunkCount }, (_, i) => `word${i} `);
+
+  const usage = { prompt_tokens: 10, completion_tokens: chunkCount, total_tokens: 10 + chunkCount };
+  const jsonBody = Buffer.from(
+    JSON.stringify({
+      id: "chatcmpl-fast",
+      object: "chat.completion",
+      created,
+      model,
+      choices: [{ index: 0, message: { role: "assistant", content: words.join(""), refusal: null }, logprobs: null, finish_reason: "stop" }],
+      usage,
+    }),
+  );
+  const chunk = (delta: object, finish: string | null, extra: object = {}): string =>
+    `data: ${JSON.stringify({ id: "chatcmpl-fast", object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })}\n\n`;
+  const streamParts = [
+    chunk({ role: "assistant", content: "" }, null),
+    ...words.map((w) => chunk({ content: w }, null)),
+    chunk({}, "stop"),
+    `data: ${JSON.stringify({ id: "chatcmpl-fast", object: "chat.completion.chunk", created, model, choices: [], usage })}\n\n`,
+    "data: [DONE]\n\n",
+  ].map((s) => Buffer.from(s));
+  const wholeStream = Buffer.concat(streamParts);
+  const modelsBody = Buffer.from(JSON.stringify({ object: "list", data: [{ id: model, object: "model", created, owned_by: "mock" }] }));
+
+  let served = 0;
+  const answer = (res: ServerResponse, stream: boolean): void => {
+    served++;
+    if (!stream) {
+      res.writeHead(200, { "content-type": "application/json", "content-length": jsonBody.length });
+      res.end(jsonBody);
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    if (chunkDelayMs <= 0) {
+      res.end(wholeStream);
+      return;
+    }
+    let i = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      res.write(streamParts[i++]);
+      if (i < streamParts.length) setTimeout(next, chunkDelayMs);
+      else res.end();
+    };
+    next();
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === "GET") {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json", "content-length": modelsBody.length });
+      res.end(modelsBody);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const stream = STREAM_MARKER.test(chunks.length === 1 ? chunks[0].toString("latin1") : Buffer.concat(chunks).toString("latin1"));
+      if (delayMs > 0) setTimeout(() => answer(res, stream), delayMs);
+      else answer(res, stream);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  return {
+    url,
+    port,
+    baseUrl: `${url}/v1`,
+    get served() {
+      return served;
+    },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
