@@ -307,6 +307,8 @@ interface PartState {
 class CanonicalStreamGuard implements StreamGuard {
   private readonly parts = new Map<number, PartState>();
   private active: number | null = null;
+  /** Restricted tool calls already released (index → tool name). */
+  private readonly closedRestricted = new Map<number, string>();
 
   constructor(
     private readonly engine: GuardrailsEngine,
@@ -343,6 +345,11 @@ class CanonicalStreamGuard implements StreamGuard {
         return out;
       }
       case "tool_call_delta": {
+        const closed = this.closedRestricted.get(event.index);
+        if (closed !== undefined) {
+          // Its stripped arguments were already released: more of them cannot be checked.
+          this.engine.report(this.ctx, "param_restrictions", "downgoing", "block", `output[${event.index}]`, `arguments of tool "${closed}" continued after another part`);
+        }
         const out = this.switchTo(event.index);
         const part = this.part(event.index, "tool");
         if (part.buffer !== null) {
@@ -389,9 +396,28 @@ class CanonicalStreamGuard implements StreamGuard {
     return part;
   }
 
+  /**
+   * Another part's event: release what the previous part holds (sequential encoders close its
+   * block now), keeping its state in case its deltas resume (interleaved parallel tool calls).
+   */
   private switchTo(index: number): StreamEvent[] {
-    if (this.active === null || this.active === index || !this.parts.has(this.active)) return [];
-    return this.finishPart(this.active);
+    const previous = this.active === null ? undefined : this.parts.get(this.active);
+    if (this.active === null || this.active === index || !previous) return [];
+    const from = this.active;
+    this.active = index;
+    // A restricted tool call is complete when the next part starts (sources without part_end).
+    if (previous.buffer !== null) {
+      this.closedRestricted.set(from, previous.toolName ?? "");
+      return this.finishPart(from);
+    }
+    if (!previous.scanner) return [];
+    const rest = previous.scanner instanceof JsonStringStreamScanner ? previous.scanner.release() : previous.scanner.flush();
+    return rest === "" ? [] : [this.delta(previous.kind, from, rest)];
+  }
+
+  private delta(kind: PartKind, index: number, text: string): StreamEvent {
+    if (kind === "tool") return { type: "tool_call_delta", index, argumentsDelta: text };
+    return { type: kind === "text" ? "text_delta" : "reasoning_delta", index, text };
   }
 
   /** Releases everything held for a part (final scan, tool restrictions) and forgets it. */
@@ -407,9 +433,7 @@ class CanonicalStreamGuard implements StreamGuard {
       return args === "" ? [] : [{ type: "tool_call_delta", index, argumentsDelta: args }];
     }
     const rest = part.scanner?.flush() ?? "";
-    if (rest === "") return [];
-    if (part.kind === "tool") return [{ type: "tool_call_delta", index, argumentsDelta: rest }];
-    return [{ type: part.kind === "text" ? "text_delta" : "reasoning_delta", index, text: rest }];
+    return rest === "" ? [] : [this.delta(part.kind, index, rest)];
   }
 }
 

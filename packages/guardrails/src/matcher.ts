@@ -2,6 +2,11 @@ import type { ActiveRule } from "./config.js";
 import { GuardrailConfigError } from "./errors.js";
 import { prefixSource } from "./prefix.js";
 
+/** Texts shorter than this are cheaper to scan than to look up. */
+const CACHE_MIN_CHARS = 2048;
+/** Total characters of text kept as cache keys, per direction (about 16 MB of UTF-16). */
+const CACHE_MAX_CHARS = 8 * 1024 * 1024;
+
 export interface Match {
   readonly start: number;
   readonly end: number;
@@ -20,6 +25,8 @@ export class Matcher {
   private readonly groupIndex: number[];
   /** Matches any text that may still grow into a match: `(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
+  private readonly cache = new Map<string, readonly Match[]>();
+  private cachedChars = 0;
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
@@ -37,6 +44,39 @@ export class Matcher {
     }
     const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]*").filter((t) => t !== "");
     this.tail = new RegExp(`(?:${tails.join("|") || "(?!)"})$`, "g");
+  }
+
+  /**
+   * Every match in a whole text, left to right. Long texts are remembered (bounded LRU): agents
+   * resend the whole conversation each turn, so the same system prompt, tool list and tool
+   * results are scanned again and again; a hit costs a hash lookup instead of a regex pass.
+   */
+  findAll(text: string): readonly Match[] {
+    const cacheable = text.length >= CACHE_MIN_CHARS && text.length <= CACHE_MAX_CHARS / 8;
+    if (cacheable) {
+      const hit = this.cache.get(text);
+      if (hit) {
+        this.cache.delete(text); // refresh its LRU position
+        this.cache.set(text, hit);
+        return hit;
+      }
+    }
+    const matches: Match[] = [];
+    let pos = 0;
+    for (let m = this.find(text, pos); m; m = this.find(text, pos)) {
+      matches.push(m);
+      pos = m.end;
+    }
+    if (cacheable) {
+      this.cache.set(text, matches);
+      this.cachedChars += text.length;
+      for (const [old] of this.cache) {
+        if (this.cachedChars <= CACHE_MAX_CHARS) break;
+        this.cache.delete(old);
+        this.cachedChars -= old.length;
+      }
+    }
+    return matches;
   }
 
   /** The leftmost match starting at or after `from`, or null. */

@@ -11,14 +11,12 @@ export type OnMatch = (rule: ActiveRule) => string | null;
 export function scanText(matcher: Matcher, text: string, onMatch: OnMatch): string {
   let out = "";
   let last = 0;
-  let pos = 0;
-  for (let m = matcher.find(text, pos); m; m = matcher.find(text, pos)) {
+  for (const m of matcher.findAll(text)) {
     const replacement = onMatch(m.rule);
     if (replacement !== null) {
       out += text.slice(last, m.start) + replacement;
       last = m.end;
     }
-    pos = m.end;
   }
   return last === 0 ? text : out + text.slice(last);
 }
@@ -164,6 +162,12 @@ export class JsonStringStreamScanner {
     if (outsideStart >= 0) out += fragment.slice(outsideStart);
     if (decoded !== "") out += encode(this.inner.push(decoded));
     return out;
+  }
+
+  /** Releases what is held but keeps the JSON state: more of these arguments may follow. */
+  release(): string {
+    const rest = this.inner.flush();
+    return rest === "" ? "" : encode(rest);
   }
 
   /** End of the arguments: releases what is held (arguments cut off inside a string stay cut off). */

@@ -137,6 +137,20 @@ describe("upgoing details", () => {
     expect(part.type === "tool_call" && JSON.parse(part.arguments)).toEqual({ path: "id_ed25519", content: "[REDACTED:private_keys]" });
   });
 
+  it("a long text resent on the next turn is redacted, logged and counted again", () => {
+    const { g, logger } = guard("redact");
+    const history = `${"Earlier conversation. ".repeat(200)} key ${KEY} end`;
+    const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "user", content: [{ type: "text", text: history }] }] };
+    const c1 = ctx();
+    const c2 = ctx();
+    const first = g.checkRequest(request, c1);
+    const second = g.checkRequest(request, c2);
+    expect(second).toEqual(first);
+    expect(JSON.stringify(second)).not.toContain(KEY);
+    expect([c1.counters.guardrail_violations, c2.counters.guardrail_violations]).toEqual([1, 1]);
+    expect(logger.lines).toHaveLength(2);
+  });
+
   it("private_keys blocks by default", () => {
     const g = createGuardrails({}, { logger: recordingLogger() })!;
     const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "user", content: [{ type: "text", text: `deploy with\n${PEM}` }] }] };

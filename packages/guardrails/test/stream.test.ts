@@ -205,6 +205,26 @@ describe("stream events", () => {
     for (const e of out) if (e.type === "tool_call_delta") expect(e.argumentsDelta).not.toContain("ant-api");
   });
 
+  it("parallel tool calls with interleaved deltas keep their own index, JSON state and arguments", () => {
+    const guard = downRedact().createStreamGuard(ctx());
+    const a = JSON.stringify({ cmd: "rm -rf / --no-preserve-root" });
+    const b = JSON.stringify({ note: "mail bob@example.com now" });
+    const events: StreamEvent[] = [
+      { type: "tool_call_start", index: 0, id: "a", name: "shell" },
+      { type: "tool_call_delta", index: 0, argumentsDelta: a.slice(0, 8) },
+      { type: "tool_call_start", index: 1, id: "b", name: "note" },
+      { type: "tool_call_delta", index: 1, argumentsDelta: b.slice(0, 14) }, // ends inside the string value
+      { type: "tool_call_delta", index: 0, argumentsDelta: a.slice(8) },
+      { type: "tool_call_delta", index: 1, argumentsDelta: b.slice(14) },
+      { type: "finish", stopReason: "tool_calls" },
+    ];
+    const out = events.flatMap((e) => guard.push(e));
+    const argsOf = (i: number) => out.flatMap((e) => (e.type === "tool_call_delta" && e.index === i ? [e.argumentsDelta] : [])).join("");
+    expect(JSON.parse(argsOf(0))).toEqual({ cmd: "[REDACTED:suspicious_commands] --no-preserve-root" });
+    expect(JSON.parse(argsOf(1))).toEqual({ note: "mail [REDACTED:pii_emails] now" });
+    expect(out.filter((e) => e.type === "tool_call_start").map((e) => e.type === "tool_call_start" && e.id)).toEqual(["a", "b"]);
+  });
+
   it("a \\u escape split across fragments decodes correctly", () => {
     const guard = downRedact().createStreamGuard(ctx());
     const out = ['{"a":"caf\\u00', 'e9 ok"}'].flatMap((p) => guard.push({ type: "tool_call_delta", index: 0, argumentsDelta: p }));

@@ -151,6 +151,21 @@ describe("tool guardrails on requests and answers", () => {
     ]);
   });
 
+  it("streams without part_end: a restricted call is released when the next part starts; late deltas for it block", () => {
+    const guard = g.createStreamGuard(ctx("openai"));
+    const out = [
+      ...guard.push({ type: "tool_call_start", index: 0, id: "c1", name: "send_email" }),
+      ...guard.push({ type: "tool_call_delta", index: 0, argumentsDelta: '{"to":"a@b.c","bcc":"x@y.z"}' }),
+      ...guard.push({ type: "tool_call_start", index: 1, id: "c2", name: "read_file" }),
+    ];
+    expect(out).toEqual([
+      { type: "tool_call_start", index: 0, id: "c1", name: "send_email" },
+      { type: "tool_call_delta", index: 0, argumentsDelta: '{"to":"a@b.c"}' },
+      { type: "tool_call_start", index: 1, id: "c2", name: "read_file" },
+    ]);
+    expect(() => guard.push({ type: "tool_call_delta", index: 0, argumentsDelta: ',"bcc":"late@y.z"}' })).toThrow(GuardrailError);
+  });
+
   it("streams: a call to a denied tool ends the stream at tool_call_start", () => {
     const guard = g.createStreamGuard(ctx("openai"));
     expect(() => guard.push({ type: "tool_call_start", index: 0, id: "c1", name: "shell" })).toThrow(GuardrailError);
