@@ -51,13 +51,13 @@ describe("saved tokens", () => {
     await saveToken(file, "one", a);
     await saveToken(file, "renamed", a);
     expect((await listTokens(file)).map((t) => [t.id, t.name])).toEqual([["a", "renamed"]]);
-    const clash = await saveToken(file, "renamed", b).catch((e: unknown) => e as AuthError);
+    const clash = (await saveToken(file, "renamed", b).catch((e: unknown) => e)) as AuthError;
     expect(clash.code).toBe("duplicate_token_name");
     expect(JSON.parse(await readFile(file, "utf8")).tokens).toHaveLength(1);
   });
 
   it("refuses to save something that is not a token", async () => {
-    const err = await saveToken(dir, "x", "not-a-token").catch((e: unknown) => e as AuthError);
+    const err = (await saveToken(dir, "x", "not-a-token").catch((e: unknown) => e)) as AuthError;
     expect(err.code).toBe("malformed_token");
     expect(await listTokens(dir)).toEqual([]);
   });
