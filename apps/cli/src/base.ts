@@ -41,7 +41,9 @@ export abstract class BitrouterCommand extends Command {
       this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
       return EXIT_USAGE;
     }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // File system errors (EACCES, ENOSPC...) speak for themselves; a stack helps only for bugs.
+    const systemError = error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
+    const message = error instanceof Error ? (systemError ? error.message : (error.stack ?? error.message)) : String(error);
     this.context.stderr.write(`Error: ${message}\n`);
     return EXIT_FAILURE;
   }

@@ -140,6 +140,15 @@ models:
 });
 
 describe("bitrouter CLI", () => {
+  it("a home that cannot be created fails with exit 1 and a plain message", () => {
+    const file = join(tempDir(), "not-a-dir");
+    writeFileSync(file, "");
+    const run = bitrouter(["status", "--home-dir", file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^Error: ENOTDIR/);
+    expect(run.stderr).not.toContain("    at ");
+  });
+
   it("usage errors exit 2", () => {
     const unknownFlag = bitrouter(["status", "--bogus"]);
     expect(unknownFlag.code).toBe(2);

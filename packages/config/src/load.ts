@@ -124,14 +124,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const warnings: string[] = [];
 
   const env = await loadEnv(paths.envFile, processEnv, warnings);
-  if (paths.explicit.envFile && !(await exists(paths.envFile))) warnings.push(`env file ${paths.envFile} does not exist`);
+  if (paths.explicit?.envFile && !(await exists(paths.envFile))) warnings.push(`env file ${paths.envFile} does not exist`);
 
   let text = "";
   try {
     text = await readFile(paths.configFile, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    if (paths.explicit.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
+    if (paths.explicit?.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
   }
 
   const result = parseConfig(text, { env, file: paths.configFile, home: paths.home, cwd, db: flags.db });

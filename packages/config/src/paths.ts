@@ -29,7 +29,7 @@ export interface ResolvedPaths {
   /** `<run-dir>/bitrouter.pid`: the daemon's PID file. */
   pidFile: string;
   /** Which of the files were given explicitly by a flag (a missing one deserves a warning). */
-  explicit: { configFile: boolean; envFile: boolean };
+  explicit?: { configFile: boolean; envFile: boolean };
 }
 
 export const CONFIG_FILE_NAME = "bitrouter.yaml";

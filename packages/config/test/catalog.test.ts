@@ -32,6 +32,12 @@ describe("zero-config", () => {
     expect(availableProviders(parseConfig("", { env: {} }).config)).toEqual([]);
   });
 
+  it("github-copilot (OAuth) is available once its token is set", () => {
+    const names = (env: Record<string, string>) => availableProviders(parseConfig("", { env }).config).map((p) => p.name);
+    expect(names({})).not.toContain("github-copilot");
+    expect(names({ GITHUB_COPILOT_API_KEY: "gho_x" })).toEqual(["github-copilot"]);
+  });
+
   it("header auth keys, mpp providers and providers without api_base", () => {
     const { config } = parseConfig(
       `

@@ -99,6 +99,26 @@ providers:
   });
 });
 
+describe("YAML features", () => {
+  it("anchors, aliases and merge keys work", () => {
+    const config = parse(`
+models:
+  a: &route
+    strategy: load_balance
+    endpoints: [{ provider: openai, model_id: gpt-4o }]
+  b:
+    <<: *route
+    name: B
+`);
+    expect(config.models.b).toEqual({ strategy: "load_balance", endpoints: [{ provider: "openai", model_id: "gpt-4o" }], name: "B" });
+  });
+
+  it("paths with dots in keys are quoted in errors", () => {
+    const error = errorOf("providers:\n  openai:\n    models:\n      gpt-4.1:\n        max_input_tokens: lots\n");
+    expect(error.issues[0].path).toBe('providers.openai.models["gpt-4.1"].max_input_tokens');
+  });
+});
+
 describe("built-in providers", () => {
   it("a user's fields override only those fields; user models merge into the catalog", () => {
     const config = parse(`
@@ -121,6 +141,10 @@ providers:
     expect(openai.models["gpt-4o"].max_input_tokens).toBe(128000);
     expect(openai.models["my-finetune"]).toEqual({ max_input_tokens: 1000 });
     expect(openai.models["gpt-4.1"]).toBeDefined();
+  });
+
+  it("inherit_defaults: false with no providers leaves none", () => {
+    expect(parse("inherit_defaults: false\n", { OPENAI_API_KEY: "k" }).providers).toEqual({});
   });
 
   it("inherit_defaults: false keeps only declared providers (built-ins still serve as derives parents)", () => {
