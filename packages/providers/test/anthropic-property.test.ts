@@ -65,7 +65,11 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
     jsonSchema: fc.option(schema, { nil: undefined }),
   })
   .map((r) => {
-    const { thinking, jsonSchema, tools, toolChoice, parallelToolCalls, ...rest } = r;
+    const { thinking: requested, jsonSchema, tools, toolChoice, parallelToolCalls, ...rest } = r;
+    const forced = tools !== undefined && (toolChoice?.type === "required" || toolChoice?.type === "tool");
+    const sampling = rest.temperature !== undefined || rest.topK !== undefined || rest.topP !== undefined;
+    // Anthropic takes no thinking with a forced tool, and no sampling changes with thinking on (see the codec).
+    const thinking = forced || (requested?.enabled && sampling) ? undefined : requested;
     // tool_choice only travels with tools, and disable_parallel_tool_use only with a tool_choice.
     const toolFields = tools ? { tools, toolChoice, parallelToolCalls: toolChoice ? parallelToolCalls : undefined } : {};
     return withOptional<CanonicalRequest>({ model: rest.model, messages: rest.messages, stream: rest.stream }, {

@@ -119,6 +119,21 @@ describe("@anthropic-ai/sdk against the anthropic encoders", () => {
     expect(decoded.stream).toBe(true);
   });
 
+  it("usage known only at finish still reaches the SDK's final message (input and cache tokens too)", async () => {
+    reply = {
+      kind: "sse",
+      text: sse([
+        { type: "start", id: "msg_04", model: "gpt-x", created: 0 },
+        { type: "text_delta", index: 0, text: "Hi" },
+        { type: "finish", stopReason: "length", usage: { inputTokens: 900, outputTokens: 7, cacheReadTokens: 800 } },
+      ]),
+    };
+    const message = await client.messages.stream(params).finalMessage();
+    expect(message.content).toMatchObject([{ type: "text", text: "Hi" }]);
+    expect(message.stop_reason).toBe("max_tokens");
+    expect(message.usage).toMatchObject({ input_tokens: 100, output_tokens: 7, cache_read_input_tokens: 800, cache_creation_input_tokens: 0 });
+  });
+
   it("HTTP errors surface with the right status and type", async () => {
     const cases: Array<[ErrorInfo, number, string, unknown]> = [
       [{ kind: "rate_limit", message: "budget exhausted", status: 429 }, 429, "rate_limit_error", Anthropic.RateLimitError],

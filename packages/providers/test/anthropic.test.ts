@@ -205,6 +205,17 @@ describe("anthropic encodeRequest", () => {
     expect(codec.encodeRequest({ ...baseRequest, maxTokens: 500, reasoning: { effort: "low" } }, { model: "m" }).body.thinking).toBeUndefined();
   });
 
+  it("thinking drops sampling changes Anthropic rejects with it; a forced tool drops thinking", () => {
+    const req: CanonicalRequest = { ...baseRequest, maxTokens: 8000, temperature: 0.2, topP: 0.5, topK: 5, reasoning: { budgetTokens: 2000 } };
+    const body = codec.encodeRequest(req, { model: "m" }).body;
+    expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 2000 });
+    expect([body.temperature, body.top_p, body.top_k]).toEqual([undefined, undefined, undefined]);
+    const forced = codec.encodeRequest({ ...req, tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: { type: "tool", name: "f" } }, { model: "m" }).body;
+    expect(forced.thinking).toBeUndefined();
+    expect(forced.tool_choice).toEqual({ type: "tool", name: "f" });
+    expect([forced.temperature, forced.top_p, forced.top_k]).toEqual([0.2, 0.5, 5]);
+  });
+
   it("rejects malformed tool-call arguments and unsupported files, naming the field", () => {
     const bad: CanonicalRequest = { ...baseRequest, messages: [{ role: "assistant", content: [{ type: "tool_call", id: "a", name: "f", arguments: "{oops" }] }] };
     expect(thrown(() => codec.encodeRequest(bad, { model: "m" })).param).toBe("messages[0].content[0].arguments");

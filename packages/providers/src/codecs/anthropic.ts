@@ -437,10 +437,15 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
     if (toolChoice) body.tool_choice = toolChoice;
   }
   if (request.stop && request.stop.length > 0) body.stop_sequences = request.stop;
-  if (request.temperature !== undefined) body.temperature = request.temperature;
-  if (request.topP !== undefined) body.top_p = request.topP;
-  if (request.topK !== undefined) body.top_k = request.topK;
-  const thinking = encodeThinking(request.reasoning, maxTokens);
+  // Anthropic rejects extended thinking together with forced tool use, so a forced tool wins
+  // (the caller's explicit choice), and with sampling changes, so thinking drops temperature and
+  // top_k, and a top_p below 0.95.
+  const forcedTool = body.tool_choice !== undefined && ["any", "tool"].includes(String((body.tool_choice as JsonObject).type));
+  const thinking = forcedTool ? undefined : encodeThinking(request.reasoning, maxTokens);
+  const thinkingOn = thinking?.type === "enabled";
+  if (request.temperature !== undefined && !thinkingOn) body.temperature = request.temperature;
+  if (request.topP !== undefined && (!thinkingOn || request.topP >= 0.95)) body.top_p = request.topP;
+  if (request.topK !== undefined && !thinkingOn) body.top_k = request.topK;
   if (thinking) body.thinking = thinking;
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   if (request.responseFormat?.type === "json_schema") {
