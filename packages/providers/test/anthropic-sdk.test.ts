@@ -6,6 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
 import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
+import { googleCodec } from "../src/codecs/google.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 
@@ -132,6 +133,25 @@ describe("@anthropic-ai/sdk against the anthropic encoders", () => {
     expect(message.content).toMatchObject([{ type: "text", text: "Hi" }]);
     expect(message.stop_reason).toBe("max_tokens");
     expect(message.usage).toMatchObject({ input_tokens: 100, output_tokens: 7, cache_read_input_tokens: 800, cache_creation_input_tokens: 0 });
+  });
+
+  it("a Gemini upstream stream (id-less parallel calls, thoughts, cache) reaches the SDK as a valid Anthropic stream", async () => {
+    const gemini = [
+      { candidates: [{ content: { role: "model", parts: [{ text: "Plan: two calls.", thought: true }] } }], responseId: "g1", modelVersion: "gemini-2.5-pro" },
+      { candidates: [{ content: { role: "model", parts: [{ text: "Looking up" }] } }] },
+      { candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Oslo" } }, thoughtSignature: "c2ln" }, { functionCall: { name: "get_time", args: {} } }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 700, candidatesTokenCount: 20, thoughtsTokenCount: 15, cachedContentTokenCount: 600, totalTokenCount: 735 } },
+    ];
+    const decoder = googleCodec.createStreamDecoder();
+    const events = [...gemini.flatMap((chunk) => decoder.decode({ data: JSON.stringify(chunk) })), ...decoder.end()];
+    reply = { kind: "sse", text: sse(events) };
+    const message = await client.messages.stream(params).finalMessage();
+    expect(message.content.filter((b) => b.type === "tool_use")).toMatchObject([
+      { type: "tool_use", id: "call_0", name: "get_weather", input: { city: "Oslo" } },
+      { type: "tool_use", id: "call_1", name: "get_time", input: {} },
+    ]);
+    expect(message.content.find((b) => b.type === "text")).toMatchObject({ text: "Looking up" });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 600, output_tokens: 35, output_tokens_details: { thinking_tokens: 15 } });
   });
 
   it("HTTP errors surface with the right status and type", async () => {

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { ApiError, FunctionCallingConfigMode, GoogleGenAI, Type } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CanonicalResponse, StreamEvent } from "../src/canonical.js";
+import { anthropicCodec } from "../src/codecs/anthropic.js";
 import { googleCodec as codec } from "../src/codecs/google.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
@@ -143,6 +144,36 @@ describe("@google/genai against the google encoders", () => {
     expect(last?.usageMetadata).toEqual({ promptTokenCount: 40, candidatesTokenCount: 10, totalTokenCount: 52, cachedContentTokenCount: 8, thoughtsTokenCount: 2 });
     expect(captured!.url).toContain(":streamGenerateContent?alt=sse");
     expect(decodeCaptured().stream).toBe(true);
+  });
+
+  it("an Anthropic upstream stream (interleaved blocks, cache usage) reaches the SDK as valid Gemini chunks", async () => {
+    const anthropic: Array<[string, object]> = [
+      ["message_start", { type: "message_start", message: { id: "msg_x", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, usage: { input_tokens: 50, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 } } }],
+      ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+      ["ping", { type: "ping" }],
+      ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Sure" } }],
+      ["content_block_stop", { type: "content_block_stop", index: 0 }],
+      ["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_1", name: "get_weather", input: {} } }],
+      ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"city": "Rome"}' } }],
+      ["content_block_stop", { type: "content_block_stop", index: 1 }],
+      ["message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 30 } }],
+      ["message_stop", { type: "message_stop" }],
+    ];
+    const decoder = anthropicCodec.createStreamDecoder();
+    const events = [...anthropic.flatMap(([event, data]) => decoder.decode({ event, data: JSON.stringify(data) })), ...decoder.end()];
+    reply = { kind: "sse", text: sse(events) };
+    const stream = await ai.models.generateContentStream({ model: "claude-via-gemini", contents: "hi" });
+    let text = "";
+    const calls: unknown[] = [];
+    let last: Awaited<ReturnType<typeof ai.models.generateContent>> | undefined;
+    for await (const chunk of stream) {
+      text += chunk.text ?? "";
+      calls.push(...(chunk.functionCalls ?? []));
+      last = chunk;
+    }
+    expect(text).toBe("Sure");
+    expect(calls).toEqual([{ id: "toolu_1", name: "get_weather", args: { city: "Rome" } }]);
+    expect(last?.usageMetadata).toEqual({ promptTokenCount: 370, candidatesTokenCount: 30, totalTokenCount: 400, cachedContentTokenCount: 300 });
   });
 
   it("HTTP errors surface as ApiError with the right status", async () => {
