@@ -119,7 +119,6 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     }
     const { derives: _derives, ...own } = def;
     const result = mergeProvider(inheritable(parent), own);
-    if (own.auth !== undefined) result.auth = structuredClone(own.auth);
     flat.set(name, result);
     return result;
   };
@@ -138,7 +137,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
       auth: def.auth ?? { type: "bearer" },
       models: def.models ?? {},
       bridge: def.bridge ?? false,
-      builtin: name in builtins && (own === undefined || own.derives === undefined),
+      builtin: inherit && name in builtins && own?.derives === undefined,
     };
     if (def.api_base !== undefined) resolved.api_base = def.api_base;
     if (def.api_key !== undefined) resolved.api_key = def.api_key;

@@ -103,9 +103,14 @@ const EXPECTED: Record<string, string> = {
   boolean: "true or false",
 };
 
-/** Enum words are printed (they are never secrets); long or multi-line values are not. */
-function quoteWord(value: unknown): string {
-  if (typeof value === "string" && value.length <= 40 && !/\s/.test(value)) return `"${value}"`;
+/**
+ * A misspelt enum word is worth echoing ("warning" for "warn", with the suggestion); other values
+ * only when short and plain, as a long one may be a key pasted into the wrong field.
+ */
+function gotWord(value: unknown, options: readonly string[]): string {
+  if (typeof value !== "string") return describe(value);
+  const hint = didYouMean(value, options);
+  if (hint !== "" || /^[A-Za-z0-9_.-]{1,12}$/.test(value)) return `"${value}"${hint}`;
   return describe(value);
 }
 
@@ -136,9 +141,7 @@ export function toConfigIssues(
       }
       case "invalid_value": {
         const values = issue.values.map(String);
-        const got = valueAt(data, path) ?? raw;
-        const hint = typeof got === "string" ? didYouMean(got, values) : "";
-        issues.push(issueAt(parsed, path, `expected ${optionList(values)}, got ${quoteWord(got)}${hint}`));
+        issues.push(issueAt(parsed, path, `expected ${optionList(values)}, got ${gotWord(valueAt(data, path) ?? raw, values)}`));
         break;
       }
       case "invalid_union": {
@@ -146,9 +149,7 @@ export function toConfigIssues(
         const options = (issue as { options?: unknown }).options;
         if (issue.discriminator !== undefined && Array.isArray(options)) {
           const values = options.map(String);
-          const got = valueAt(data, path) ?? raw;
-          const hint = typeof got === "string" ? didYouMean(got, values) : "";
-          issues.push(issueAt(parsed, path, `expected ${optionList(values)}, got ${quoteWord(got)}${hint}`));
+          issues.push(issueAt(parsed, path, `expected ${optionList(values)}, got ${gotWord(valueAt(data, path) ?? raw, values)}`));
         } else {
           issues.push(issueAt(parsed, path, issue.message));
         }

@@ -91,7 +91,7 @@ models:
   it("never prints a secret value", () => {
     const secret = "sk-proj-SECRET0123456789";
     const error = errorOf(
-      "providers:\n  p:\n    api_base: ${KEY}\n    auth:\n      type: header\n      api_key: ${KEY}\n  q:\n    api_key:\n      nested: ${KEY}\nmpp:\n  secret_key: 12\n",
+      "providers:\n  p:\n    api_base: ${KEY}\n    auth:\n      type: header\n      api_key: ${KEY}\n  q:\n    api_key:\n      nested: ${KEY}\nmpp:\n  secret_key: 12\nserver:\n  log_level: ${KEY}\n",
       { KEY: secret },
     );
     expect(error.issues.map((i) => i.path)).toEqual([
@@ -99,6 +99,7 @@ models:
       "providers.p.auth.header_name",
       "providers.q.api_key",
       "mpp.secret_key",
+      "server.log_level",
     ]);
     expect(error.message).not.toContain(secret);
     expect(error.message).not.toContain("SECRET");
