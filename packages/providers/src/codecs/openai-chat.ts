@@ -657,8 +657,13 @@ class ChatStreamEncoder implements StreamEncoder {
     this.model = request.model;
   }
 
+  /** `data: {"id":…,"choices":[{"index":0,"delta":` — constant for the whole stream, built once. */
+  private prefix: string | undefined;
+
   private chunk(delta: JsonObject, finishReason: string | null = null): string {
-    return formatSse({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    // Hand-assembled (same bytes as JSON.stringify of the chunk): this runs once per token.
+    this.prefix ??= `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"choices":[{"index":0,"delta":`;
+    return `${this.prefix}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
   }
 
   /** The first chunk must carry role "assistant"; synthesise it if events come without `start`. */

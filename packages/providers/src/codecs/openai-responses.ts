@@ -538,6 +538,8 @@ interface OutItem {
   encrypted?: string;
   callId?: string;
   name?: string;
+  /** Cached JSON fragment of this item's delta events. */
+  deltaJson?: string;
 }
 
 /**
@@ -620,9 +622,16 @@ class ResponsesStreamEncoder implements StreamEncoder {
 
   /** The delta event of an announced item. */
   private deltaEvent(item: OutItem, delta: string): string {
+    // The hot path (one event per token): the constant part of the JSON is built once per item.
+    if (item.kind === "message") {
+      item.deltaJson ??= `,"item_id":${JSON.stringify(item.id)},"output_index":${item.outputIndex},"content_index":0,"delta":`;
+      return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${this.seq++}${item.deltaJson}${JSON.stringify(delta)},"logprobs":[]}\n\n`;
+    }
+    if (item.kind === "function_call") {
+      item.deltaJson ??= `,"item_id":${JSON.stringify(item.id)},"output_index":${item.outputIndex},"delta":`;
+      return `event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","sequence_number":${this.seq++}${item.deltaJson}${JSON.stringify(delta)}}\n\n`;
+    }
     const at = { item_id: item.id, output_index: item.outputIndex };
-    if (item.kind === "message") return this.emit("response.output_text.delta", { ...at, content_index: 0, delta, logprobs: [] });
-    if (item.kind === "function_call") return this.emit("response.function_call_arguments.delta", { ...at, delta });
     let out = "";
     if (!item.summaryOpen) {
       item.summaryOpen = true;
