@@ -180,6 +180,29 @@ describe("google encodeRequest", () => {
     expect(thrown(() => codec.encodeRequest(orphan, { model: "g" })).param).toBe("messages[0].content[0]");
   });
 
+  it("gives URL media a mimeType: known, guessed from the extension, image/jpeg for images, else none", () => {
+    const req: CanonicalRequest = {
+      ...baseRequest,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: { kind: "url", url: "https://example.com/cat.PNG?size=2" } },
+            { type: "image", source: { kind: "url", url: "https://example.com/signed/abc" } },
+            { type: "file", source: { kind: "url", url: "gs://bucket/report" }, mediaType: "application/pdf" },
+            { type: "file", source: { kind: "url", url: "https://generativelanguage.googleapis.com/v1beta/files/x1" } },
+          ],
+        },
+      ],
+    };
+    expect((codec.encodeRequest(req, { model: "g" }).body.contents as JsonObject[])[0].parts).toEqual([
+      { fileData: { mimeType: "image/png", fileUri: "https://example.com/cat.PNG?size=2" } },
+      { fileData: { mimeType: "image/jpeg", fileUri: "https://example.com/signed/abc" } },
+      { fileData: { mimeType: "application/pdf", fileUri: "gs://bucket/report" } },
+      { fileData: { fileUri: "https://generativelanguage.googleapis.com/v1beta/files/x1" } },
+    ]);
+  });
+
   it("sends a parameterless tool without a schema and gives a typeless schema its object type", () => {
     const req: CanonicalRequest = {
       ...baseRequest,

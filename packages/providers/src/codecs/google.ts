@@ -246,8 +246,9 @@ function decodePart(value: unknown, param: string, role: Message["role"], ids: C
     out.push(mediaPart(mimeType, { kind: "base64", mediaType: mimeType, data: requireString(data.data, `${param}.inlineData.data`) }));
   } else if (part.fileData !== undefined) {
     const data = requireRecord(part.fileData, `${param}.fileData`);
-    const mimeType = optionalString(data.mimeType, `${param}.fileData.mimeType`) ?? "application/octet-stream";
-    out.push(mediaPart(mimeType, { kind: "url", url: requireString(data.fileUri, `${param}.fileData.fileUri`) }));
+    const mimeType = optionalString(data.mimeType, `${param}.fileData.mimeType`);
+    const source: MediaSource = { kind: "url", url: requireString(data.fileUri, `${param}.fileData.fileUri`) };
+    out.push(mimeType === undefined ? { type: "file", source } : mediaPart(mimeType, source));
   } else if (part.functionCall !== undefined) {
     const call = requireRecord(part.functionCall, `${param}.functionCall`);
     const name = requireString(call.name, `${param}.functionCall.name`);
@@ -402,15 +403,21 @@ function decodeRequest(body: unknown, options: DecodeRequestOptions = {}): Canon
 
 // ── Requests: canonical -> Gemini wire ────────────────────────────────────────────────────────
 
-function encodeMedia(source: MediaSource, mimeType: string | undefined): JsonObject {
+/**
+ * A media part for Gemini. URLs become `fileData`, whose mimeType is the known one, else guessed
+ * from the URL's extension, else (for images, where the kind is known) image/jpeg, else omitted.
+ */
+function encodeMedia(source: MediaSource, mimeType: string | undefined, isImage: boolean): JsonObject {
   if (source.kind === "base64") return { inlineData: { mimeType: source.mediaType, data: source.data } };
-  return { fileData: { mimeType: mimeType ?? guessMime(source.url), fileUri: source.url } };
+  const mime = mimeType ?? guessMime(source.url) ?? (isImage ? "image/jpeg" : undefined);
+  return { fileData: mime === undefined ? { fileUri: source.url } : { mimeType: mime, fileUri: source.url } };
 }
 
-function guessMime(url: string): string {
+const MIME_BY_EXTENSION: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", pdf: "application/pdf" };
+
+function guessMime(url: string): string | undefined {
   const ext = /\.([a-z0-9]+)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase();
-  const known: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", pdf: "application/pdf" };
-  return (ext && known[ext]) || "application/octet-stream";
+  return ext === undefined ? undefined : MIME_BY_EXTENSION[ext];
 }
 
 function toolResponseBody(content: Array<TextPart | ImagePart>, isError: boolean | undefined): JsonObject {
@@ -449,11 +456,11 @@ function encodeContents(messages: Message[]): JsonObject[] {
           pushPart(parts, { text: part.text }, signature);
           break;
         case "image":
-          pushPart(parts, encodeMedia(part.source, undefined), signature);
+          pushPart(parts, encodeMedia(part.source, undefined, true), signature);
           break;
         case "file":
           if (part.source.kind === "file_id") throw invalidRequest("Gemini cannot reference OpenAI/Anthropic file ids; send the file inline or by URL", param);
-          pushPart(parts, encodeMedia(part.source, part.mediaType), signature);
+          pushPart(parts, encodeMedia(part.source, part.mediaType, false), signature);
           break;
         case "reasoning":
           if (msg.role !== "assistant") break;
@@ -470,7 +477,7 @@ function encodeContents(messages: Message[]): JsonObject[] {
           }
           parts.push({ functionResponse: { id: part.toolCallId, name, response: toolResponseBody(part.content, part.isError) } });
           // Gemini function responses carry JSON only: images of a tool result follow as parts.
-          for (const c of part.content) if (c.type === "image") parts.push(encodeMedia(c.source, undefined));
+          for (const c of part.content) if (c.type === "image") parts.push(encodeMedia(c.source, undefined, true));
           break;
         }
       }
