@@ -6,7 +6,8 @@ import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEv
  */
 export interface RequestContext {
   readonly requestId: string;
-  readonly inboundProtocol: Protocol;
+  /** The protocol the caller spoke; "canonical" for the library API (router.generate / router.stream). */
+  readonly inboundProtocol: Protocol | "canonical";
   /** Epoch milliseconds when the request arrived. */
   readonly startedAt: number;
   /** The model name the caller asked for (virtual, dynamic or `provider:model_id`). */
@@ -36,7 +37,7 @@ export interface Principal {
 /** What happened, reported once per request after it ends (success or failure). */
 export interface CompletionRecord {
   requestId: string;
-  inboundProtocol: Protocol;
+  inboundProtocol: Protocol | "canonical";
   /** Model name the caller asked for. */
   model: string;
   /** Route name (virtual or dynamic model), or the direct `provider:model_id`. */

@@ -1,0 +1,259 @@
+import type { CanonicalRequest, CanonicalResponse, Codec, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
+import { BitrouterError, CODECS, createProviderClient, toErrorInfo } from "@bitrouter/providers";
+import { costMicroUsd } from "@bitrouter/config";
+import { Balancer } from "./balancer.js";
+import { DynamicRoutes } from "./dynamic-routes.js";
+import type { RequestContext, RouterHook } from "./hooks.js";
+import { matchPath, readCredential } from "./http.js";
+import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
+import { applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
+import type { ModelListing, RouteTarget } from "./table.js";
+import type { ResolvedConfig } from "@bitrouter/config";
+import { RoutingTable } from "./table.js";
+import type { UpstreamClient } from "./upstream.js";
+
+export interface RouterOptions {
+  /** Hooks around each request, in order (auth first, then guardrails, metering last). */
+  hooks?: RouterHook[];
+  /** Routes added at runtime; pass the same object to the next router on a hot reload. */
+  dynamicRoutes?: DynamicRoutes;
+  /** Outbound HTTP client; defaults to a new pooled client (closed by router.close()). */
+  client?: UpstreamClient;
+  /** Load-balancer state; pass the same object across reloads to keep round-robin position. */
+  balancer?: Balancer;
+  /** Overall deadline per request, failover attempts included. Default 10 minutes. */
+  requestTimeoutMs?: number;
+  /** Codec overrides (e.g. a custom protocol variant); defaults to the built-in four. */
+  codecs?: Partial<Record<Protocol, Codec>>;
+  /** Creates request ids; defaults to random UUIDs. */
+  requestId?: () => string;
+}
+
+export interface Router {
+  readonly table: RoutingTable;
+  readonly dynamicRoutes: DynamicRoutes;
+  /** Handles one inbound request already split from its transport (the server's entry point). */
+  handle(inbound: InboundRequest, ctx?: RequestContext): Promise<InboundResult>;
+  /** Web-standard handler for all four inbound protocols, `GET /v1/models` and `GET /health`. */
+  fetch(request: Request): Promise<Response>;
+  /** Canonical, non-streaming call through the routing table (failover, hooks and metering included). */
+  generate(request: Omit<CanonicalRequest, "stream"> & { stream?: false }, options?: CallOptions): Promise<CanonicalResponse>;
+  /** Canonical streaming call; resolves once the first content event arrived (failover happens before). */
+  stream(request: Omit<CanonicalRequest, "stream"> & { stream?: true }, options?: CallOptions): Promise<AsyncIterable<StreamEvent>>;
+  /** Every model name callers can use now, with metadata. */
+  listModels(): ModelListing[];
+  /** The OpenAI-style body of GET /v1/models. */
+  modelsBody(): { object: "list"; data: Array<Record<string, unknown>> };
+  /** Releases the HTTP pool if the router created it. */
+  close(): Promise<void>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Identifies the caller to hooks (e.g. an API key for an auth hook). */
+  credential?: string;
+  requestId?: string;
+}
+
+const TEN_MINUTES = 10 * 60_000;
+
+/**
+ * Builds a router from a resolved configuration (`loadConfig(...).config` from @bitrouter/config,
+ * or any object with `providers` and `models` in bitrouter.yaml's shape).
+ */
+export function createRouter(config: ResolvedConfig, options: RouterOptions = {}): Router {
+  const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
+  const table = new RoutingTable(config, dynamicRoutes);
+  const ownsClient = options.client === undefined;
+  const client = options.client ?? createProviderClient();
+  const hooks = options.hooks ?? [];
+  const newId = options.requestId ?? (() => crypto.randomUUID());
+  const deps: PipelineDeps = {
+    resolver: table,
+    hooks,
+    client,
+    balancer: options.balancer ?? new Balancer(),
+    codecs: { ...CODECS, ...options.codecs },
+    requestTimeoutMs: options.requestTimeoutMs ?? TEN_MINUTES,
+    cost: (target: RouteTarget, usage: Usage) => (target.pricing ? costMicroUsd(target.pricing, usage) : undefined),
+  };
+
+  const canonicalContext = (request: CanonicalRequest, call: CallOptions | undefined, stream: boolean): RequestContext => ({
+    requestId: call?.requestId ?? newId(),
+    inboundProtocol: "canonical",
+    startedAt: Date.now(),
+    model: request.model,
+    stream,
+    ...(call?.credential === undefined ? {} : { credential: call.credential }),
+    headers: new Headers(),
+    counters: {},
+    state: new Map(),
+  });
+
+  const modelsBody = () => ({
+    object: "list" as const,
+    data: table.listModels().map((m) => ({
+      id: m.id,
+      object: "model",
+      created: 0,
+      owned_by: m.provider ?? "bitrouter",
+      kind: m.kind,
+      ...(m.name ? { name: m.name } : {}),
+      ...(m.description ? { description: m.description } : {}),
+      ...(m.maxInputTokens ? { context_length: m.maxInputTokens } : {}),
+      ...(m.maxOutputTokens ? { max_output_tokens: m.maxOutputTokens } : {}),
+      ...(m.inputModalities ? { input_modalities: m.inputModalities } : {}),
+      ...(m.outputModalities ? { output_modalities: m.outputModalities } : {}),
+      ...(m.pricing ? { pricing: m.pricing } : {}),
+      ...(m.endpoints ? { endpoints: m.endpoints } : {}),
+    })),
+  });
+
+  const router: Router = {
+    table,
+    dynamicRoutes,
+    handle: (inbound, ctx) => handleInbound(deps, inbound, ctx),
+
+    async fetch(request) {
+      const url = new URL(request.url);
+      const match = matchPath(request.method, url.pathname);
+      const requestId = request.headers.get("x-request-id") ?? newId();
+      if (!match) {
+        return Response.json({ error: { message: `no route for ${request.method} ${url.pathname}`, type: "not_found_error" } }, { status: 404, headers: { "x-request-id": requestId } });
+      }
+      if (match.kind === "health") return Response.json({ status: "ok" }, { headers: { "x-request-id": requestId } });
+      if (match.kind === "models") return Response.json(modelsBody(), { headers: { "x-request-id": requestId } });
+      const credential = readCredential(request.headers, url);
+      const inbound: InboundRequest = {
+        protocol: match.protocol,
+        body: new Uint8Array(await request.arrayBuffer()),
+        headers: request.headers,
+        requestId,
+        signal: request.signal,
+        ...(match.model === undefined ? {} : { pathModel: match.model }),
+        ...(match.stream === undefined ? {} : { pathStream: match.stream }),
+        ...(credential === undefined ? {} : { credential }),
+      };
+      const result = await handleInbound(deps, inbound);
+      const headers = { ...result.headers, "x-request-id": requestId };
+      if (result.type === "json") return new Response(result.body, { status: result.status, headers });
+      return new Response(toReadableStream(result.body), { status: result.status, headers });
+    },
+
+    async generate(request, call) {
+      const canonical: CanonicalRequest = { ...request, stream: false };
+      const ctx = canonicalContext(canonical, call, false);
+      const signal = deadline(call?.signal, deps.requestTimeoutMs);
+      let attempts = 0;
+      try {
+        for (const hook of hooks) await hook.onRequest?.(ctx);
+        const route = table.resolve(canonical.model);
+        let prepared = canonical;
+        for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
+        const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
+          attempts += 1;
+          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal));
+          return { response, target };
+        });
+        let final = response;
+        for (const hook of hooks) final = (await hook.onResponse?.(ctx, final)) ?? final;
+        reportCompletion(deps, ctx, route.name, attempts, { status: 200, usage: final.usage, target });
+        return final;
+      } catch (error) {
+        const info = toErrorInfo(error);
+        reportCompletion(deps, ctx, ctx.model, attempts, { status: info.status, errorKind: info.kind });
+        throw error instanceof BitrouterError ? error : new BitrouterError(info);
+      }
+    },
+
+    async stream(request, call) {
+      const canonical: CanonicalRequest = { ...request, stream: true };
+      const ctx = canonicalContext(canonical, call, true);
+      const signal = deadline(call?.signal, deps.requestTimeoutMs);
+      let attempts = 0;
+      let routeName = canonical.model;
+      try {
+        for (const hook of hooks) await hook.onRequest?.(ctx);
+        const route = table.resolve(canonical.model);
+        routeName = route.name;
+        let prepared = canonical;
+        for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
+        const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
+          attempts += 1;
+          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal)))[Symbol.asyncIterator]();
+          const head: StreamEvent[] = [];
+          for (;;) {
+            const next = await events.next();
+            if (next.done) break;
+            if (next.value.type === "error") {
+              await events.return?.();
+              throw new BitrouterError(next.value.error);
+            }
+            head.push(next.value);
+            if (next.value.type !== "start" && next.value.type !== "usage") break;
+          }
+          return { head, rest: events, target };
+        });
+        return (async function* () {
+          let usage: Usage | undefined;
+          let errorKind: ReturnType<typeof toErrorInfo>["kind"] | undefined;
+          try {
+            const emit = function* (event: StreamEvent) {
+              for (const e of applyStreamHooks(hooks, ctx, event)) {
+                if (e.type === "usage" || (e.type === "finish" && e.usage)) usage = e.type === "usage" ? e.usage : e.usage;
+                if (e.type === "error") errorKind = e.error.kind;
+                yield e;
+              }
+            };
+            for (const event of head) yield* emit(event);
+            for (;;) {
+              const next = await rest.next();
+              if (next.done) break;
+              yield* emit(next.value);
+            }
+          } finally {
+            await rest.return?.();
+            reportCompletion(deps, ctx, routeName, attempts, { status: 200, usage, target, ...(errorKind ? { errorKind } : {}) });
+          }
+        })();
+      } catch (error) {
+        const info = toErrorInfo(error);
+        reportCompletion(deps, ctx, routeName, attempts, { status: info.status, errorKind: info.kind });
+        throw error instanceof BitrouterError ? error : new BitrouterError(info);
+      }
+    },
+
+    listModels: () => table.listModels(),
+    modelsBody,
+
+    async close() {
+      if (ownsClient) await client.close();
+    },
+  };
+  return router;
+}
+
+function callOptions(target: RouteTarget, signal: AbortSignal) {
+  return { model: target.modelId, signal, ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }) };
+}
+
+function deadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/** A pull-based ReadableStream over an async iterable (cancel propagates to the iterator). */
+export function toReadableStream(source: AsyncIterable<string | Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(typeof next.value === "string" ? encoder.encode(next.value) : next.value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}

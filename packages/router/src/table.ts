@@ -1,0 +1,208 @@
+import { distance } from "fastest-levenshtein";
+import type { ProviderEndpoint } from "@bitrouter/providers";
+import { BitrouterError, protocolForApiProtocol } from "@bitrouter/providers";
+import type { Pricing, ResolvedConfig } from "@bitrouter/config";
+import { hasCredentials, providerApiKey } from "@bitrouter/config";
+import type { Strategy } from "./balancer.js";
+import type { DynamicRoutes } from "./dynamic-routes.js";
+
+
+
+/** One endpoint of a route, fully resolved against its provider. */
+export interface RouteTarget {
+  provider: string;
+  modelId: string;
+  endpoint: ProviderEndpoint;
+  /** Distinguishes endpoints of one provider that differ only by key, for load-balancer health. */
+  keyId?: string;
+  maxOutputTokens?: number;
+  pricing?: Pricing;
+}
+
+export interface ResolvedRoute {
+  /** The virtual/dynamic model name, or `provider:model_id`. */
+  name: string;
+  kind: "virtual" | "dynamic" | "direct";
+  strategy: Strategy;
+  targets: RouteTarget[];
+}
+
+export interface RouteResolver {
+  resolve(model: string): ResolvedRoute;
+}
+
+/** Metadata of one model name callers can use, for GET /v1/models. */
+export interface ModelListing {
+  id: string;
+  kind: "virtual" | "dynamic" | "direct";
+  name?: string;
+  description?: string;
+  provider?: string;
+  maxInputTokens?: number;
+  maxOutputTokens?: number;
+  inputModalities?: string[];
+  outputModalities?: string[];
+  pricing?: Pricing;
+  /** For virtual and dynamic routes: their `provider:model_id` endpoints. */
+  endpoints?: string[];
+}
+
+/**
+ * Resolves model names to routes: a dynamic route, then a virtual model from `models:`, then direct
+ * `provider:model_id`. Built from one resolved configuration; a reload builds a new table.
+ */
+export class RoutingTable implements RouteResolver {
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly dynamic?: DynamicRoutes,
+  ) {}
+
+  resolve(model: string): ResolvedRoute {
+    const dynamic = this.dynamic?.get(model);
+    if (dynamic) {
+      return {
+        name: dynamic.name,
+        kind: "dynamic",
+        strategy: dynamic.strategy,
+        targets: dynamic.endpoints.map((spec, i) => {
+          const { provider, modelId } = splitDirect(spec, `dynamic route '${dynamic.name}' endpoint ${i}`);
+          return this.#target(provider, modelId, {}, `dynamic route '${dynamic.name}'`);
+        }),
+      };
+    }
+    const virtual = this.config.models?.[model];
+    if (virtual) {
+      return {
+        name: model,
+        kind: "virtual",
+        strategy: virtual.strategy ?? "priority",
+        targets: virtual.endpoints.map((endpoint, i) => {
+          const target = this.#target(endpoint.provider, endpoint.model_id, endpoint, `models.${model}.endpoints[${i}]`);
+          if (endpoint.api_key) target.keyId = `endpoint${i}`;
+          return target;
+        }),
+      };
+    }
+    const colon = model.indexOf(":");
+    if (colon > 0) {
+      const provider = model.slice(0, colon);
+      const modelId = model.slice(colon + 1);
+      const config = this.config.providers[provider];
+      if (config && modelId) {
+        if (!this.isAvailable(provider)) {
+          throw new BitrouterError({
+            kind: "not_found",
+            code: "provider_not_configured",
+            message: `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
+            param: "model",
+          });
+        }
+        return { name: model, kind: "direct", strategy: "priority", targets: [this.#target(provider, modelId, {}, `model '${model}'`)] };
+      }
+    }
+    throw this.#unknownModel(model);
+  }
+
+  /** A provider can serve direct routes when it has a key (or needs none: a keyless custom provider). */
+  isAvailable(provider: string): boolean {
+    const p = this.config.providers[provider];
+    return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
+  }
+
+  /** Every model name a caller can use now: dynamic, virtual, then each available provider's catalog. */
+  listModels(): ModelListing[] {
+    const out: ModelListing[] = [];
+    for (const route of this.dynamic?.list() ?? []) {
+      out.push({ id: route.name, kind: "dynamic", endpoints: route.endpoints });
+    }
+    for (const [id, m] of Object.entries(this.config.models ?? {})) {
+      const listing: ModelListing = { id, kind: "virtual", endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`) };
+      if (m.name) listing.name = m.name;
+      if (m.description) listing.description = m.description;
+      if (m.max_input_tokens) listing.maxInputTokens = m.max_input_tokens;
+      if (m.max_output_tokens) listing.maxOutputTokens = m.max_output_tokens;
+      out.push(listing);
+    }
+    for (const [provider, p] of Object.entries(this.config.providers)) {
+      if (!this.isAvailable(provider)) continue;
+      for (const [modelId, info] of Object.entries(p.models ?? {})) {
+        const listing: ModelListing = { id: `${provider}:${modelId}`, kind: "direct", provider };
+        if (info.name) listing.name = info.name;
+        if (info.description) listing.description = info.description;
+        if (info.max_input_tokens) listing.maxInputTokens = info.max_input_tokens;
+        if (info.max_output_tokens) listing.maxOutputTokens = info.max_output_tokens;
+        if (info.input_modalities) listing.inputModalities = info.input_modalities;
+        if (info.output_modalities) listing.outputModalities = info.output_modalities;
+        if (info.pricing) listing.pricing = info.pricing;
+        out.push(listing);
+      }
+    }
+    return out;
+  }
+
+  #target(provider: string, modelId: string, override: { api_key?: string; api_base?: string }, where: string): RouteTarget {
+    const p = this.config.providers[provider];
+    if (!p) {
+      const near = nearest(provider, Object.keys(this.config.providers));
+      throw configError(`${where}: unknown provider '${provider}'${near.length ? ` (did you mean '${near[0]}'?)` : ""}`);
+    }
+    const protocol = protocolForApiProtocol(p.api_protocol);
+    if (!protocol) throw configError(`${where}: provider '${provider}' speaks '${p.api_protocol}', which cannot serve model requests`);
+    const apiBase = override.api_base || p.api_base;
+    if (!apiBase) throw configError(`${where}: provider '${provider}' has no api_base`);
+    const endpoint: ProviderEndpoint = { provider, protocol, apiBase: apiBase.replace(/\/+$/, "") };
+    const apiKey = override.api_key || providerApiKey(p);
+    if (apiKey) endpoint.apiKey = apiKey;
+    if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
+    if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
+    const target: RouteTarget = { provider, modelId, endpoint };
+    const info = p.models?.[modelId];
+    if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
+    if (info?.pricing) target.pricing = info.pricing;
+    return target;
+  }
+
+  #unknownModel(model: string): BitrouterError {
+    const candidates = [
+      ...(this.dynamic?.list().map((r) => r.name) ?? []),
+      ...Object.keys(this.config.models ?? {}),
+      ...Object.entries(this.config.providers)
+        .filter(([name]) => this.isAvailable(name))
+        .flatMap(([name, p]) => Object.keys(p.models ?? {}).map((id) => `${name}:${id}`)),
+    ];
+    const near = nearest(model, candidates);
+    const hint = near.length > 0 ? ` Did you mean ${near.map((n) => `'${n}'`).join(", ")}?` : " Use a model from GET /v1/models, or provider:model_id.";
+    return new BitrouterError({ kind: "not_found", code: "model_not_found", param: "model", message: `unknown model '${model}'.${hint}` });
+  }
+}
+
+/** Splits `provider:model_id` at the first colon (model ids may contain ':' and '/'). */
+export function splitDirect(spec: string, where = "model"): { provider: string; modelId: string } {
+  const colon = spec.indexOf(":");
+  if (colon <= 0 || colon === spec.length - 1) throw configError(`${where}: '${spec}' is not of the form provider:model_id`);
+  return { provider: spec.slice(0, colon), modelId: spec.slice(colon + 1) };
+}
+
+/** Up to three names closest to `name`, nearest first, among those reasonably close. */
+export function nearest(name: string, candidates: Iterable<string>, limit = 3): string[] {
+  const lower = name.toLowerCase();
+  const scored: Array<[string, number]> = [];
+  for (const candidate of new Set(candidates)) {
+    const c = candidate.toLowerCase();
+    let score = distance(lower, c);
+    // A model id typed without its provider prefix ("gpt-4o" for "openai:gpt-4o") is a near miss.
+    const bare = c.slice(c.indexOf(":") + 1);
+    if (bare === lower) score = 0;
+    else if (c !== bare) score = Math.min(score, distance(lower, bare) + 1);
+    if (score <= Math.max(2, Math.floor(lower.length / 3))) scored.push([candidate, score]);
+  }
+  return scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([c]) => c);
+}
+
+function envHint(provider: string, envPrefix?: string): string {
+  return `${envPrefix || provider.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`;
+}
+
+function configError(message: string): BitrouterError {
+  return new BitrouterError({ kind: "internal", status: 500, code: "route_misconfigured", message });
+}

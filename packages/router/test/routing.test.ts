@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startMock } from "@bitrouter/testkit";
+import type { MockUpstream } from "@bitrouter/testkit";
+import { DynamicRoutes, RoutingTable, createRouter } from "../src/index.js";
+import type { CompletionRecord, RouterHook } from "../src/index.js";
+import { chatBody, mockConfig } from "./helpers.js";
+
+let mock: MockUpstream;
+beforeAll(async () => {
+  mock = await startMock();
+});
+afterAll(async () => {
+  await mock.close();
+});
+beforeEach(() => mock.reset());
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  new Request(`http://router.test${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+
+describe("routing table", () => {
+  it("resolves dynamic, then virtual, then provider:model_id", () => {
+    const dynamic = new DynamicRoutes();
+    const config = mockConfig(mock, `
+models:
+  smart:
+    strategy: priority
+    endpoints:
+      - { provider: ant, model_id: claude-test }
+      - { provider: oai, model_id: gpt-test }
+`);
+    const table = new RoutingTable(config, dynamic);
+    expect(table.resolve("smart")).toMatchObject({ kind: "virtual", strategy: "priority", targets: [{ provider: "ant", modelId: "claude-test" }, { provider: "oai", modelId: "gpt-test" }] });
+    expect(table.resolve("oai:some/model:free")).toMatchObject({ kind: "direct", targets: [{ provider: "oai", modelId: "some/model:free" }] });
+    dynamic.set({ name: "smart", strategy: "load_balance", endpoints: ["goo:gemini-x"] });
+    expect(table.resolve("smart")).toMatchObject({ kind: "dynamic", targets: [{ provider: "goo", modelId: "gemini-x", endpoint: { protocol: "google" } }] });
+  });
+
+  it("names the unknown model and the nearest known names", () => {
+    const table = new RoutingTable(mockConfig(mock, `
+models:
+  smart: { endpoints: [{ provider: oai, model_id: gpt-test }] }
+`));
+    expect(() => table.resolve("smrat")).toThrow(/unknown model 'smrat'.*'smart'/);
+    expect(() => table.resolve("gpt-test")).toThrow(/'oai:gpt-test'/);
+    try {
+      table.resolve("nothing-like-it");
+    } catch (error) {
+      expect(error).toMatchObject({ status: 404, kind: "not_found", param: "model" });
+    }
+  });
+
+  it("refuses a direct route to a provider without a key, naming the env var", () => {
+    const table = new RoutingTable(mockConfig(mock, `
+  keyless:
+    api_protocol: openai
+    api_base: http://127.0.0.1:1/v1
+    env_prefix: KEYLESS
+`));
+    expect(() => table.resolve("keyless:m")).toThrow(/no API key \(set KEYLESS_API_KEY/);
+  });
+
+  it("lists virtual, dynamic and available direct models", () => {
+    const dynamic = new DynamicRoutes();
+    dynamic.set({ name: "research", strategy: "priority", endpoints: ["oai:gpt-test"] });
+    const router = createRouter(mockConfig(mock, `
+models:
+  smart: { name: Smart, endpoints: [{ provider: oai, model_id: gpt-test }] }
+`), { dynamicRoutes: dynamic });
+    const ids = router.modelsBody().data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(["research", "smart", "oai:gpt-test", "ant:claude-test"]));
+    const gpt = router.modelsBody().data.find((m) => m.id === "oai:gpt-test");
+    expect(gpt).toMatchObject({ object: "model", owned_by: "oai", max_output_tokens: 1000, pricing: { output_tokens: { text: 10 } } });
+  });
+});
+
+describe("failover", () => {
+  const config = () =>
+    mockConfig(mock, `
+models:
+  smart:
+    strategy: priority
+    endpoints:
+      - { provider: oai, model_id: first }
+      - { provider: ant, model_id: second }
+`);
+
+  it("moves to the next endpoint on 5xx and 429, before the first byte", async () => {
+    const router = createRouter(config());
+    mock.enqueue({ error: "server_error", status: 500 });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("smart", "hi")));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toContain("hi");
+    expect(mock.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/messages"]);
+    expect(mock.requests[1]!.body).toMatchObject({ model: "second" });
+
+    mock.reset();
+    mock.enqueue({ error: "rate_limit", status: 429 });
+    const streamed = await router.fetch(post("/v1/chat/completions", chatBody("smart", "again", { stream: true })));
+    expect(streamed.status).toBe(200);
+    expect(await streamed.text()).toContain("[DONE]");
+    expect(mock.requests).toHaveLength(2);
+    await router.close();
+  });
+
+  it("does not fail over on other 4xx: the caller gets the upstream's error", async () => {
+    const router = createRouter(config());
+    mock.enqueue({ error: "invalid_request", status: 400, message: "bad temperature" });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("smart")));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("bad temperature");
+    expect(mock.requests).toHaveLength(1);
+    await router.close();
+  });
+
+  it("fails over on a connection error and reports 502 when every endpoint fails", async () => {
+    const router = createRouter(mockConfig(mock, `
+  dead:
+    api_protocol: openai
+    api_base: http://127.0.0.1:9/v1
+    api_key: k
+models:
+  m:
+    endpoints:
+      - { provider: dead, model_id: x }
+      - { provider: oai, model_id: y }
+  allbad:
+    endpoints:
+      - { provider: dead, model_id: x }
+`));
+    const ok = await router.fetch(post("/v1/chat/completions", chatBody("m")));
+    expect(ok.status).toBe(200);
+    const bad = await router.fetch(post("/v1/chat/completions", chatBody("allbad")));
+    expect(bad.status).toBe(502);
+    const body = (await bad.json()) as { error: { message: string } };
+    expect(body.error.message).toMatch(/dead/);
+    await router.close();
+  });
+
+  it("never fails over after the first byte: a mid-stream failure ends with an error event", async () => {
+    const router = createRouter(config());
+    mock.enqueue({ text: ["one ", "two ", "three ", "four"], failAfterChunks: 3 });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("smart", "x", { stream: true })));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"error"');
+    expect(text).not.toContain("[DONE]");
+    expect(mock.requests).toHaveLength(1);
+    await router.close();
+  });
+});
+
+describe("load balance", () => {
+  it("alternates endpoints round-robin (the upstream sees each key in turn)", async () => {
+    const router = createRouter(mockConfig(mock, `
+models:
+  fast:
+    strategy: load_balance
+    endpoints:
+      - { provider: oai, model_id: m, api_key: key-a }
+      - { provider: oai, model_id: m, api_key: key-b }
+`));
+    for (let i = 0; i < 4; i++) {
+      const res = await router.fetch(post("/v1/chat/completions", chatBody("fast")));
+      expect(res.status).toBe(200);
+    }
+    expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-a", "Bearer key-b", "Bearer key-a", "Bearer key-b"]);
+    await router.close();
+  });
+
+  it("skips an endpoint that just failed", async () => {
+    const router = createRouter(mockConfig(mock, `
+models:
+  fast:
+    strategy: load_balance
+    endpoints:
+      - { provider: oai, model_id: m, api_key: key-a }
+      - { provider: oai, model_id: m, api_key: key-b }
+`));
+    mock.enqueue({ error: "server_error", status: 503 });
+    await router.fetch(post("/v1/chat/completions", chatBody("fast"))); // a fails, b answers
+    mock.reset();
+    for (let i = 0; i < 3; i++) await router.fetch(post("/v1/chat/completions", chatBody("fast")));
+    expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-b", "Bearer key-b", "Bearer key-b"]);
+    await router.close();
+  });
+});
+
+describe("hooks and the library API", () => {
+  it("runs beforeDispatch, onStreamEvent and onComplete with usage and cost", async () => {
+    const records: CompletionRecord[] = [];
+    const hook: RouterHook = {
+      name: "test",
+      beforeDispatch: (_ctx, request) => ({ ...request, temperature: 0.25 }),
+      onStreamEvent: (_ctx, event) => (event.type === "text_delta" ? { ...event, text: event.text.toUpperCase() } : event),
+      onComplete: (record) => records.push(record),
+    };
+    const router = createRouter(mockConfig(mock), { hooks: [hook] });
+    mock.enqueue({ text: ["abc", "def"], usage: { input: 1000, output: 100, cacheRead: 400 } });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true, stream_options: { include_usage: true } })));
+    const text = await res.text();
+    expect(text).toContain("ABC");
+    expect(mock.requests[0]!.body).toMatchObject({ temperature: 0.25 });
+    expect(records).toHaveLength(1);
+    // 600 uncached x 2.5 + 400 cached x 1.25 + 100 out x 10 = 1500 + 500 + 1000 micro-USD
+    expect(records[0]).toMatchObject({ route: "oai:gpt-test", provider: "oai", modelId: "gpt-test", stream: true, status: 200, costMicroUsd: 3000, usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 400 } });
+    await router.close();
+  });
+
+  it("generate() and stream() route canonical requests", async () => {
+    const router = createRouter(mockConfig(mock));
+    mock.enqueue({ text: "canonical answer" });
+    const response = await router.generate({ model: "ant:claude-test", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] });
+    expect(response.content).toEqual([{ type: "text", text: "canonical answer" }]);
+    expect(mock.requests[0]!.body).toMatchObject({ model: "claude-test", max_tokens: 2048 });
+
+    mock.enqueue({ text: ["a", "b"] });
+    const events = await router.stream({ model: "goo:gemini-x", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] });
+    let text = "";
+    for await (const event of events) if (event.type === "text_delta") text += event.text;
+    expect(text).toBe("ab");
+    await router.close();
+  });
+
+  it("answers malformed JSON and a missing model with 400 in the caller's protocol", async () => {
+    const router = createRouter(mockConfig(mock));
+    const bad = await router.fetch(post("/v1/messages", "{not json"));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    const missing = await router.fetch(post("/v1/chat/completions", JSON.stringify({ messages: [] })));
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: { param: "model" } });
+    await router.close();
+  });
+});
