@@ -359,3 +359,10 @@ describe("openai-chat validation messages", () => {
     expect(rejects({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: 5 }] }] })).toMatchObject({ param: "messages[0].content[0].text", message: expect.stringContaining("must be a string") });
   });
 });
+
+describe("openai-chat leniency", () => {
+  it("accepts the Responses-shaped tool_choice {type: function, name}", () => {
+    expect(codec.decodeRequest({ ...base, tool_choice: { type: "function", name: "f" } }).toolChoice).toEqual({ type: "tool", name: "f" });
+    expect(rejects({ ...base, tool_choice: { type: "allowed_tools", tools: [] } }).param).toBe("tool_choice");
+  });
+});

@@ -328,3 +328,16 @@ describe("openai-responses stream decoder", () => {
     expect(events.at(-1)).toEqual({ type: "finish", stopReason: "length" });
   });
 });
+
+describe("openai-responses leniency for chat-shaped tools", () => {
+  it("accepts {type: function, function: {...}} tools and tool_choice", () => {
+    const req = codec.decodeRequest({
+      model: "m",
+      input: "x",
+      tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+      tool_choice: { type: "function", function: { name: "f" } },
+    });
+    expect(req.tools).toEqual([{ name: "f", parameters: { type: "object" } }]);
+    expect(req.toolChoice).toEqual({ type: "tool", name: "f" });
+  });
+});

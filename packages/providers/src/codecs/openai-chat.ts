@@ -357,7 +357,8 @@ function decodeToolChoice(b: Record<string, unknown>): ToolChoice | undefined {
   if (tc === "auto" || tc === "none" || tc === "required") return { type: tc };
   if (isRecord(tc)) {
     if (isRecord(tc.function)) return { type: "tool", name: requireString(tc.function.name, `${param}.function.name`) };
-    if (param === "function_call") return { type: "tool", name: requireString(tc.name, `${param}.name`) };
+    // `function_call: {name}` (legacy), and the Responses shape `{type: "function", name}` some clients send here.
+    if (param === "function_call" || (tc.type === "function" && typeof tc.name === "string")) return { type: "tool", name: requireString(tc.name, `${param}.name`) };
   }
   throw invalidRequest(`${param} must be "auto", "none", "required" or {type: "function", function: {name}}; got ${JSON.stringify(tc)}`, param);
 }

@@ -187,7 +187,11 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
 function decodeToolChoice(v: unknown): ToolChoice | undefined {
   if (v === undefined || v === null) return undefined;
   if (v === "auto" || v === "none" || v === "required") return { type: v };
-  if (isRecord(v) && v.type === "function") return { type: "tool", name: requireString(v.name, "tool_choice.name") };
+  if (isRecord(v) && v.type === "function") {
+    // The chat shape `{type: "function", function: {name}}` is accepted too.
+    if (isRecord(v.function)) return { type: "tool", name: requireString(v.function.name, "tool_choice.function.name") };
+    return { type: "tool", name: requireString(v.name, "tool_choice.name") };
+  }
   throw invalidRequest(`tool_choice must be "auto", "none", "required" or {type: "function", name}; got ${JSON.stringify(v)}`, "tool_choice");
 }
 
@@ -232,6 +236,8 @@ function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): 
     req.tools = requireArray(b.tools, "tools").map((raw, i) => {
       const t = requireRecord(raw, `tools[${i}]`);
       if (t.type !== "function") throw invalidRequest(`tools[${i}].type ${JSON.stringify(t.type)} is not supported: only function tools can be translated (built-in tools run only on OpenAI)`, `tools[${i}].type`);
+      // Some clients send the chat shape `{type: "function", function: {...}}` here.
+      if (t.name === undefined && isRecord(t.function)) return toolDefinition(t.function, `tools[${i}].function`);
       return toolDefinition(t, `tools[${i}]`);
     });
   }
