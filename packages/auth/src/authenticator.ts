@@ -8,8 +8,8 @@
  *   within `revocationPollMs` (each polls `listRevocations(since)`).
  * - Spend is read from the SpendSource at most once per `spendTtlMs` per key/account and budget
  *   window; completed requests are added locally (`addSpend`) in between. The SpendSource only sees
- *   what the ledger has flushed, so with a batched ledger a budget can be overshot by the requests
- *   in flight plus those completed on other instances within the TTL.
+ *   what the ledger has flushed, so a budget can be overshot by the requests in flight plus those
+ *   completed on other instances within the TTL and the ledger's flush interval.
  */
 import { createHash } from "node:crypto";
 import { parseCaip10 } from "./caip.js";
@@ -259,7 +259,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const fresh: SpendEntry = { microUsd: entry?.microUsd ?? 0, fetchedAt: entry?.fetchedAt ?? -Infinity, pending };
     entries.set(range, fresh);
     try {
-      fresh.microUsd = await pending;
+      const read = await pending;
+      // All-time spend never decreases: keep local increments the ledger has not flushed yet.
+      // (A windowed spend can legitimately drop, so there the read wins.)
+      fresh.microUsd = c.budget_range ? read : Math.max(read, fresh.microUsd);
       fresh.fetchedAt = t;
       return fresh.microUsd;
     } finally {

@@ -230,6 +230,17 @@ describe("budgets", () => {
     expect((await fails(auth.authenticate(token, {}))).code).toBe("budget_exceeded");
   });
 
+  it("keeps this instance's unflushed spend when an all-time re-read comes back lower", async () => {
+    const { auth, token, clock, ledger } = await setup({ budget: 300 });
+    for (let i = 0; i < 3; i++) {
+      const p = await auth.authenticate(token, {});
+      auth.addSpend(p, 100); // the ledger row is still queued: the fake store never sees it
+      clock.advance(1_000);
+    }
+    expect((await fails(auth.authenticate(token, {}))).code).toBe("budget_exceeded");
+    expect(ledger.reads.length).toBeGreaterThan(1);
+  });
+
   it("counts the last N rounds only", async () => {
     const { auth, token, clock, complete, ledger } = await setup({ budget: 250, budget_range: { type: "rounds", count: 2 } });
     await complete(100);
