@@ -281,6 +281,14 @@ describe("anthropic errors", () => {
     }
   });
 
+  it("never passes an API key from upstream error text on", () => {
+    const key = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+    const info = codec.decodeError(401, { type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${key}` } });
+    expect(info.message).not.toContain("AbCdEfGh");
+    const html = codec.decodeError(500, `<pre>upstream echo: Authorization: Bearer ${key}</pre>`);
+    expect(html.message).not.toContain("AbCdEfGh");
+  });
+
   it("gives a clear message for an HTML upstream error", () => {
     const info = codec.decodeError(502, "<html><body>Bad gateway</body></html>");
     expect(info.kind).toBe("upstream");

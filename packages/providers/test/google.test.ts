@@ -342,6 +342,11 @@ describe("google errors", () => {
     for (const [info, status] of cases) expect(codec.encodeError(info)).toEqual({ status: info.status, body: { error: { code: info.status, message: "m", status } } });
   });
 
+  it("never passes an API key from upstream error text on", () => {
+    const info = codec.decodeError(400, { error: { code: 400, message: "API key AIzaSyA1234567890abcdefghijklmnopqrstu not valid", status: "INVALID_ARGUMENT" } });
+    expect(info.message).not.toContain("AIzaSyA1234567890");
+  });
+
   it("decodes known statuses, the array-wrapped form and non-JSON bodies", () => {
     expect(codec.decodeError(429, { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } })).toEqual({ kind: "rate_limit", message: "Quota exceeded", status: 429 });
     expect(codec.decodeError(503, [{ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }]).kind).toBe("overloaded");

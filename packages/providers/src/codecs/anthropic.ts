@@ -39,6 +39,7 @@ import {
   optionalString,
   optionalStringArray,
   parseToolArguments,
+  redactSecrets,
   requireArray,
   requireRecord,
   requireString,
@@ -614,7 +615,7 @@ function decodeError(status: number, body: unknown): ErrorInfo {
   const err = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   const type = typeof err?.type === "string" ? err.type : undefined;
   const kind = (type && KIND_BY_ERROR_TYPE[type]) || kindFromStatus(status);
-  const message = typeof err?.message === "string" ? err.message : describeUnknownErrorBody(status, body);
+  const message = redactSecrets(typeof err?.message === "string" ? err.message : describeUnknownErrorBody(status, body));
   return { kind, message, status: kind === "overloaded" ? 503 : STATUS_BY_KIND[kind] };
 }
 
@@ -853,7 +854,7 @@ class AnthropicStreamDecoder implements StreamDecoder {
     if (type === "error") {
       const err = isRecord(data.error) ? data.error : {};
       const kind = (typeof err.type === "string" && KIND_BY_ERROR_TYPE[err.type]) || "upstream";
-      const message = typeof err.message === "string" ? err.message : "upstream stream error";
+      const message = typeof err.message === "string" ? redactSecrets(err.message) : "upstream stream error";
       return this.fail({ kind, message, status: kind === "overloaded" ? 503 : STATUS_BY_KIND[kind] });
     }
     const out: StreamEvent[] = [];

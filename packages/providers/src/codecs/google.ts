@@ -40,6 +40,7 @@ import {
   optionalString,
   optionalStringArray,
   parseToolArguments,
+  redactSecrets,
   requireArray,
   requireRecord,
   requireString,
@@ -708,7 +709,7 @@ function errorFromJson(status: number, body: unknown): ErrorInfo {
   const code = typeof err?.code === "number" ? err.code : status;
   const statusText = typeof err?.status === "string" ? err.status : undefined;
   const kind = (statusText && KIND_BY_STATUS_TEXT[statusText]) || kindFromStatus(code);
-  const message = typeof err?.message === "string" ? err.message : describeUnknownErrorBody(status, body);
+  const message = redactSecrets(typeof err?.message === "string" ? err.message : describeUnknownErrorBody(status, body));
   return { kind, message, status: STATUS_BY_KIND[kind] };
 }
 
