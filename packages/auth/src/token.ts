@@ -128,6 +128,12 @@ export async function mintToken(account: Account, claims: MintClaims = {}, optio
   return `${signingInput}.${base64url.encode(signature)}`;
 }
 
+/** A token-supplied value for a message: JSON, cut short so a hostile token cannot bloat logs. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 function malformed(what: string): AuthError {
   return unauthenticated("malformed_token", `malformed token: ${what}`);
 }
@@ -144,7 +150,7 @@ function isPositiveInt(v: unknown): v is number {
 function validateClaims(p: Record<string, unknown>): TokenClaims {
   if (typeof p.iss !== "string") throw malformed("iss is missing");
   if (typeof p.chain !== "string") throw malformed("chain is missing");
-  if (p.scope !== "api" && p.scope !== "admin") throw malformed(`scope must be "api" or "admin", got ${JSON.stringify(p.scope)}`);
+  if (p.scope !== "api" && p.scope !== "admin") throw malformed(`scope must be "api" or "admin", got ${show(p.scope)}`);
   if (typeof p.id !== "string" || p.id === "" || p.id.length > 200) throw malformed("id must be a non-empty string");
   for (const f of ["iat", "exp"] as const) {
     if (p[f] !== undefined && (typeof p[f] !== "number" || !Number.isFinite(p[f]))) throw malformed(`${f} must be a number of seconds`);
@@ -156,7 +162,7 @@ function validateClaims(p: Record<string, unknown>): TokenClaims {
     throw malformed("budget must be a non-negative integer of micro-USD");
   }
   if (p.budget_scope !== undefined && p.budget_scope !== "session" && p.budget_scope !== "account") {
-    throw malformed(`budget_scope must be "session" or "account", got ${JSON.stringify(p.budget_scope)}`);
+    throw malformed(`budget_scope must be "session" or "account", got ${show(p.budget_scope)}`);
   }
   if (p.budget_range !== undefined) {
     const r = p.budget_range as Record<string, unknown> | null;
@@ -225,17 +231,17 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
   } catch {
     throw malformed("the header is not a base64url JSON object");
   }
-  if (header.typ !== undefined && header.typ !== "JWT") throw malformed(`typ must be "JWT", got ${JSON.stringify(header.typ)}`);
+  if (header.typ !== undefined && header.typ !== "JWT") throw malformed(`typ must be "JWT", got ${show(header.typ)}`);
   const alg = header.alg;
   const algInfo = typeof alg === "string" && Object.hasOwn(ALGS, alg) ? ALGS[alg] : undefined;
-  if (!algInfo) throw unauthenticated("unsupported_alg", `unsupported alg ${JSON.stringify(alg)}: expected "SOL_EDDSA" or "EIP191K"`);
+  if (!algInfo) throw unauthenticated("unsupported_alg", `unsupported alg ${show(alg)}: expected "SOL_EDDSA" or "EIP191K"`);
 
   const claims = decodeToken(token);
   const issuer = parseCaip10(claims.iss);
   if (!issuer) {
     throw unauthenticated("bad_issuer", `iss is not a CAIP-10 id of a supported chain (${SOLANA_CHAIN}:<address> or ${BASE_CHAIN}:<0x address>)`);
   }
-  if (claims.chain !== issuer.chain) throw unauthenticated("chain_mismatch", `chain ${JSON.stringify(claims.chain)} is not the chain of iss (${issuer.chain})`);
+  if (claims.chain !== issuer.chain) throw unauthenticated("chain_mismatch", `chain ${show(claims.chain)} is not the chain of iss (${issuer.chain})`);
   if (algInfo.namespace !== issuer.namespace) {
     throw unauthenticated("alg_mismatch", `alg ${alg as string} cannot sign for a ${issuer.namespace} issuer`);
   }

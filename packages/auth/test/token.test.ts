@@ -269,3 +269,14 @@ describe("error hygiene", () => {
     expect(decodeToken(`${h}.${p}.AAAA`).id).toBe("d1");
   });
 });
+
+describe("messages about token content", () => {
+  it("cut long token-supplied values short", async () => {
+    const signer = await rawSigner(seedOf(8));
+    const alg = "X".repeat(5000);
+    const token = await handToken(signer, { alg, typ: "JWT" }, { iss: `${SOLANA}:${signer.solanaAddress}`, chain: SOLANA, scope: "api", id: "k" });
+    const err = (await verifyToken(token, { trusted: [] }).catch((e: unknown) => e)) as AuthError;
+    expect(err.code).toBe("unsupported_alg");
+    expect(err.message.length).toBeLessThan(200);
+  });
+});
