@@ -283,9 +283,13 @@ class GuardrailsEngine implements Guardrails {
   }
 
   createStreamGuard(ctx: GuardrailContext): StreamGuard {
+    if (this.downgoingRules.length === 0 && !this.tools) return PASS_THROUGH;
     return new CanonicalStreamGuard(this, ctx, this.matchers.downgoing, this.maxHold);
   }
 }
+
+/** Nothing is checked downgoing: events pass as they are. */
+const PASS_THROUGH: StreamGuard = { push: (event) => [event], heldChars: 0 };
 
 type PartKind = "text" | "reasoning" | "tool";
 

@@ -53,9 +53,11 @@ const API_KEYS = KEY_START + alt(
 );
 
 const PEM_LABEL = "(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?";
-// A whole PEM block; a block cut off before its END line is matched through its base64 body.
-const PRIVATE_KEYS =
-  `-----BEGIN ${PEM_LABEL}-----` + alt(`[\\s\\S]*?-----END ${PEM_LABEL}-----`, "[A-Za-z0-9+/=\\s:,-]*");
+// Body characters: base64, whitespace and RFC 1421 headers (Proc-Type: 4,ENCRYPTED). A body never
+// runs into the next BEGIN line, so many unterminated headers cannot make the scan quadratic.
+const PEM_BODY = "(?:(?!-----BEGIN )[A-Za-z0-9+/=\\s:,-])";
+// A whole PEM block; a block cut off before its END line is matched through its body.
+const PRIVATE_KEYS = `-----BEGIN ${PEM_LABEL}-----` + alt(`${PEM_BODY}*?-----END ${PEM_LABEL}-----`, `${PEM_BODY}*`);
 
 const SECRET_WORD = alt(
   ci("password"),

@@ -111,6 +111,25 @@ describe("bounded look-behind window", () => {
     expect(ms).toBeLessThan(5_000); // generous: a few µs per chunk in practice (see bench)
   });
 
+  it("a PEM private key streamed in small chunks fits the window and is redacted whole", () => {
+    const g = createGuardrails({ downgoing: { private_keys: "redact" } }, { logger: recordingLogger() })!;
+    const body = Array.from({ length: 28 }, (_, i) => `${"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7".slice(0, 60)}${i}`).join("\n");
+    const pem = `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----`;
+    const text = `Here is a test key:\n${pem}\nKeep it safe.`;
+    const chunks = text.match(/[\s\S]{1,7}/g) ?? [];
+    const { released } = feedText(g.createStreamGuard(ctx()), chunks);
+    expect(pem.length).toBeGreaterThan(1500);
+    expect(released.join("")).toBe("Here is a test key:\n[REDACTED:private_keys]\nKeep it safe.");
+    expect(released.join("")).not.toContain("MIIE");
+  });
+
+  it("with nothing to check downgoing, events pass through untouched", () => {
+    const g = createGuardrails({ disabled_patterns: ["suspicious_commands"] }, { logger: recordingLogger() })!;
+    const guard = g.createStreamGuard(ctx());
+    const event: StreamEvent = { type: "text_delta", index: 0, text: "rm -rf / sk" };
+    expect(guard.push(event)).toEqual([event]);
+  });
+
   it("a text that could always still be a match is held to at most the window", () => {
     const g = downRedact(256);
     const guard = g.createStreamGuard(ctx());
