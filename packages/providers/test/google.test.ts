@@ -257,6 +257,10 @@ describe("google encodeRequest", () => {
     expect(props.pick).toEqual({ anyOf: [{ type: "STRING" }, { type: "NUMBER" }] });
     expect(props.maybe).toEqual({ type: "BOOLEAN", nullable: true });
     expect(out.required).toEqual(["name"]);
+    // property names that are also Object.prototype names stay plain properties
+    const odd = toGeminiSchema({ type: "object", properties: JSON.parse('{"__proto__":{"type":"string"},"toString":{"type":"number"}}'), required: ["__proto__", "constructor"] });
+    expect(Object.keys(odd.properties as object)).toEqual(["__proto__", "toString"]);
+    expect(odd.required).toEqual(["__proto__"]);
     // recursion is cut, never infinite
     expect(JSON.stringify(props.tree)).not.toContain("$ref");
   });

@@ -137,9 +137,8 @@ function convertSchema(input: JsonObject, defs: JsonObject, depth: number): Json
         else if (nonNull.length > 1) out.anyOf = nonNull;
       }
     } else if (key === "properties" && isRecord(value)) {
-      const props: JsonObject = {};
-      for (const [name, sub] of Object.entries(value)) props[name] = isRecord(sub) ? convertSchema(sub as JsonObject, defs, depth) : {};
-      out.properties = props;
+      // fromEntries defines own properties, so a property named "__proto__" stays a property.
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? convertSchema(sub as JsonObject, defs, depth) : {}]));
     } else if (key === "items" && isRecord(value)) {
       out.items = convertSchema(value as JsonObject, defs, depth);
     } else if (key === "enum" && Array.isArray(value)) {
@@ -161,7 +160,7 @@ function convertSchema(input: JsonObject, defs: JsonObject, depth: number): Json
   if (typeof out.format === "string" && !(GEMINI_FORMATS[String(out.type)] ?? []).includes(out.format)) delete out.format;
   if (Array.isArray(out.required)) {
     const props = isRecord(out.properties) ? out.properties : {};
-    out.required = out.required.filter((name) => typeof name === "string" && name in props);
+    out.required = out.required.filter((name) => typeof name === "string" && Object.hasOwn(props, name));
     if (out.required.length === 0) delete out.required;
   }
   if (nullable) out.nullable = true;
@@ -179,9 +178,7 @@ export function fromGeminiSchema(schema: JsonObject): JsonObject {
     } else if (key === "nullable") {
       continue;
     } else if (key === "properties" && isRecord(value)) {
-      const props: JsonObject = {};
-      for (const [name, sub] of Object.entries(value)) props[name] = isRecord(sub) ? fromGeminiSchema(sub as JsonObject) : sub;
-      out.properties = props;
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? fromGeminiSchema(sub as JsonObject) : sub]));
     } else if (key === "items" && isRecord(value)) {
       out.items = fromGeminiSchema(value as JsonObject);
     } else if (key === "anyOf" && Array.isArray(value)) {
