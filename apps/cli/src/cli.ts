@@ -2,7 +2,11 @@
 // BitrouterCommand (global flags, config loading and exit codes come with it) and register it here.
 import { Builtins, Cli, type BaseContext, type Command } from "clipanion";
 import { EXIT_OK, EXIT_USAGE } from "./base.js";
+import { ReloadCommand } from "./commands/reload.js";
+import { RouteAddCommand, RouteListCommand, RouteRmCommand } from "./commands/route.js";
+import { ServeCommand } from "./commands/serve.js";
 import { StatusCommand } from "./commands/status.js";
+import { UsageCommand } from "./commands/usage.js";
 import { VERSION } from "./version.js";
 
 export function buildCli(): Cli {
@@ -10,6 +14,12 @@ export function buildCli(): Cli {
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(StatusCommand);
+  cli.register(ServeCommand);
+  cli.register(ReloadCommand);
+  cli.register(RouteListCommand);
+  cli.register(RouteAddCommand);
+  cli.register(RouteRmCommand);
+  cli.register(UsageCommand);
   return cli;
 }
 

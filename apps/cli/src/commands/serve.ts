@@ -3,7 +3,6 @@ import { Command, Option } from "clipanion";
 import { loadConfig } from "@bitrouter/config";
 import { handleSignals, startRuntime } from "@bitrouter/server";
 import { BitrouterCommand } from "../base.js";
-import { buildHooks } from "../hooks.js";
 
 export class ServeCommand extends BitrouterCommand {
   static override paths = [["serve"]];
@@ -21,7 +20,6 @@ export class ServeCommand extends BitrouterCommand {
     const cwd = this.cwd();
     const flags = this.flags();
     let initial: typeof first | undefined = first;
-    const hooks = await buildHooks(first);
     const runtime = await startRuntime({
       // The first load is the one above; every reload re-reads .env and bitrouter.yaml.
       load: async () => {
@@ -35,8 +33,7 @@ export class ServeCommand extends BitrouterCommand {
       },
       paths: { runDir: first.paths.runDir, logsDir: first.paths.logsDir, controlSocket: first.paths.controlSocket, pidFile: first.paths.pidFile },
       ...(this.listen === undefined ? {} : { listen: this.listen }),
-      hooks: hooks.perGeneration,
-      onShutdown: hooks.shutdown,
+      database: { url: first.paths.databaseUrl, baseDir: first.paths.home },
     });
     const providers = runtime.current().router.listModels().some((m) => m.kind === "direct");
     this.context.stdout.write(`BitRouter listening on ${runtime.url}\n`);

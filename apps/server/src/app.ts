@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import type { Protocol } from "@bitrouter/providers";
+import { CODECS } from "@bitrouter/providers";
+import type { Router } from "@bitrouter/router";
+import { matchPath, readCredential } from "@bitrouter/router";
+import { serveInference } from "./node-handler.js";
+
+/** What the HTTP app needs from the running server; `router()` returns the current (hot-swappable) router. */
+export interface AppRuntime {
+  router(): Router;
+  bodyLimit(): number;
+  /** Extra facts for GET /health. */
+  health(): Record<string, unknown>;
+}
+
+type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The public API: one route per inbound protocol, plus models and health. */
+export function createApp(runtime: AppRuntime): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given && REQUEST_ID.test(given) ? given : crypto.randomUUID());
+    await next();
+    if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("requestId"));
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok", ...runtime.health() }));
+  app.get("/v1/models", (c) => c.json(runtime.router().modelsBody()));
+
+  const inference = (protocol: Protocol) => async (c: Context<Env>) => {
+    const url = new URL(c.req.url);
+    const match = matchPath("POST", url.pathname);
+    const model = match?.kind === "inference" ? match.model : undefined;
+    const stream = match?.kind === "inference" ? match.stream : undefined;
+    const credential = readCredential(c.req.raw.headers, url);
+    const common = {
+      router: runtime.router(),
+      headers: c.req.raw.headers,
+      protocol,
+      requestId: c.get("requestId"),
+      bodyLimit: runtime.bodyLimit(),
+      ...(model === undefined ? {} : { pathModel: model }),
+      ...(stream === undefined ? {} : { pathStream: stream }),
+      ...(credential === undefined ? {} : { credential }),
+    };
+    if (c.env?.incoming) {
+      await serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
+      return RESPONSE_ALREADY_SENT;
+    }
+    // Not on Node (e.g. app.request() in tests of other hosts): the Web-standard handler.
+    return common.router.fetch(c.req.raw);
+  };
+
+  app.post("/v1/chat/completions", inference("openai-chat"));
+  app.post("/chat/completions", inference("openai-chat"));
+  app.post("/v1/responses", inference("openai-responses"));
+  app.post("/responses", inference("openai-responses"));
+  app.post("/v1/messages", inference("anthropic"));
+  app.post("/v1beta/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
+  app.post("/v1/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
+
+  app.notFound((c) => {
+    const body = CODECS["openai-chat"].encodeError({ kind: "not_found", status: 404, message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` });
+    return c.json(body.body, 404);
+  });
+  app.onError((error, c) => {
+    const body = CODECS["openai-chat"].encodeError({ kind: "internal", status: 500, message: "internal error" });
+    void error;
+    return c.json(body.body, 500);
+  });
+  return app;
+}

@@ -1,0 +1,88 @@
+import { Hono } from "hono";
+import { parseUsageQuery, usageReport } from "./metering.js";
+import type { Runtime } from "./runtime.js";
+
+const STRATEGIES = new Set(["priority", "load_balance"]);
+const TARGET = /^[^:\s]+:\S+$/;
+
+/**
+ * The control API, served only on the Unix control socket (`<run-dir>/bitrouter.sock`): whoever can
+ * open the socket file owns the server. Used by `bitrouter reload | route | status` and the TUI.
+ */
+export function createControlApp(runtime: Runtime): Hono {
+  const app = new Hono();
+  app.get("/status", (c) => {
+    const g = runtime.current();
+    return c.json({
+      pid: process.pid,
+      uptime_s: Math.round(process.uptime()),
+      url: runtime.url,
+      listen: g.config.server.listen,
+      config_loaded_at: new Date(g.loadedAt).toISOString(),
+      providers: Object.keys(g.config.providers).filter((p) => g.router.table.isAvailable(p)),
+      models: Object.keys(g.config.models),
+      dynamic_routes: runtime.dynamicRoutes.list(),
+      stats: runtime.stats.snapshot(),
+    });
+  });
+  app.get("/usage", async (c) => {
+    if (!runtime.metering) return c.json({ error: "metering is off: no database configured" }, 404);
+    const query = parseUsageQuery(new URL(c.req.url).searchParams);
+    if ("error" in query) return c.json(query, 400);
+    return c.json(await usageReport(runtime.metering, query));
+  });
+  app.post("/reload", async (c) => {
+    const result = await runtime.reload();
+    return c.json(result, result.ok ? 200 : 422);
+  });
+  app.get("/routes", (c) => {
+    const g = runtime.current();
+    const configured = Object.entries(g.config.models).map(([name, m]) => ({
+      name,
+      source: "config",
+      strategy: m.strategy,
+      endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
+    }));
+    const dynamic = runtime.dynamicRoutes.list().map((r) => ({ ...r, source: "dynamic" }));
+    return c.json({ routes: [...dynamic, ...configured] });
+  });
+  app.post("/routes", async (c) => {
+    let body: { name?: unknown; endpoints?: unknown; strategy?: unknown };
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: "body must be JSON: {name, endpoints, strategy}" }, 400);
+    }
+    const { name, endpoints, strategy = "priority" } = body;
+    if (typeof name !== "string" || !/^[A-Za-z0-9._\-/]+$/.test(name) || name.includes(":")) {
+      return c.json({ error: "name must be a non-empty model name without ':' or spaces" }, 400);
+    }
+    if (!Array.isArray(endpoints) || endpoints.length === 0 || !endpoints.every((e) => typeof e === "string" && TARGET.test(e))) {
+      return c.json({ error: "endpoints must be one or more provider:model_id strings" }, 400);
+    }
+    if (typeof strategy !== "string" || !STRATEGIES.has(strategy)) {
+      return c.json({ error: `strategy must be priority or load_balance, got '${String(strategy)}'` }, 400);
+    }
+    const table = runtime.current().router.table;
+    for (const target of endpoints as string[]) {
+      const provider = target.slice(0, target.indexOf(":"));
+      if (!table.isAvailable(provider)) {
+        return c.json({ error: `provider '${provider}' is unknown or has no API key` }, 400);
+      }
+    }
+    const shadows = name in runtime.current().config.models;
+    runtime.dynamicRoutes.set({ name, endpoints: endpoints as string[], strategy: strategy as "priority" | "load_balance" });
+    runtime.logger.info("dynamic route added", { name, endpoints: (endpoints as string[]).join(","), strategy });
+    return c.json({ ok: true, route: runtime.dynamicRoutes.get(name), ...(shadows ? { warning: `shadows the configured model '${name}' until removed` } : {}) });
+  });
+  app.delete("/routes/:name", (c) => {
+    const name = c.req.param("name");
+    if (!runtime.dynamicRoutes.delete(name)) {
+      const configured = name in runtime.current().config.models;
+      return c.json({ error: configured ? `'${name}' is defined in the config file, not a dynamic route` : `no dynamic route named '${name}'` }, 404);
+    }
+    runtime.logger.info("dynamic route removed", { name });
+    return c.json({ ok: true });
+  });
+  return app;
+}

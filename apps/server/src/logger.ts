@@ -1,0 +1,64 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
+const ORDER: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
+
+export interface Logger {
+  level: LogLevel;
+  trace(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * A small leveled logger: one line per entry, `time level message key=value ...`, to stderr and to
+ * `<logs-dir>/bitrouter.log`. Callers never pass secrets; `redact` below is a last line of defence
+ * for values that look like bearer tokens or API keys.
+ */
+export function createLogger(options: { level?: LogLevel; logsDir?: string; stderr?: boolean } = {}): Logger {
+  let file: string | undefined;
+  if (options.logsDir) {
+    mkdirSync(options.logsDir, { recursive: true });
+    file = join(options.logsDir, "bitrouter.log");
+  }
+  const toStderr = options.stderr ?? true;
+  const logger: Logger = {
+    level: options.level ?? "info",
+    trace: (m, f) => write("trace", m, f),
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+  };
+  function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    if (ORDER[level] < ORDER[logger.level]) return;
+    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
+    if (fields) {
+      for (const [key, value] of Object.entries(fields)) {
+        if (value === undefined) continue;
+        const text = typeof value === "string" ? value : JSON.stringify(value);
+        line += ` ${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+      }
+    }
+    line = redact(line) + "\n";
+    if (toStderr) process.stderr.write(line);
+    if (file) {
+      try {
+        appendFileSync(file, line);
+      } catch {
+        // a full or read-only disk must not take the server down
+      }
+    }
+  }
+  return logger;
+}
+
+const SECRETISH = /\b(sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+)/g;
+
+/** Masks strings shaped like API keys or JWTs. */
+export function redact(text: string): string {
+  return text.replace(SECRETISH, (m) => `${m.slice(0, 4)}…[redacted]`);
+}

@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { once } from "node:events";
+import type { Protocol } from "@bitrouter/providers";
+import { BitrouterError, CODECS, toErrorInfo } from "@bitrouter/providers";
+import type { InboundRequest, InboundResult, Router } from "@bitrouter/router";
+
+/**
+ * Serves one inference request on the raw Node request/response. Skipping the Web-stream
+ * conversions here is what keeps the fast path as cheap as a bare pass-through proxy.
+ */
+export async function serveInference(options: {
+  router: Router;
+  req: IncomingMessage;
+  res: ServerResponse;
+  headers: Headers;
+  protocol: Protocol;
+  pathModel?: string;
+  pathStream?: boolean;
+  credential?: string;
+  requestId: string;
+  bodyLimit: number;
+}): Promise<void> {
+  const { req, res, requestId } = options;
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  let result: InboundResult;
+  try {
+    const body = await readBody(req, options.bodyLimit);
+    const inbound: InboundRequest = {
+      protocol: options.protocol,
+      body,
+      headers: options.headers,
+      requestId,
+      signal: controller.signal,
+      ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
+      ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
+      ...(options.credential === undefined ? {} : { credential: options.credential }),
+    };
+    result = await options.router.handle(inbound);
+  } catch (error) {
+    const { status, body } = CODECS[options.protocol].encodeError(toErrorInfo(error));
+    result = { type: "json", status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  }
+  await writeResult(res, result, requestId);
+}
+
+export async function writeResult(res: ServerResponse, result: InboundResult, requestId: string): Promise<void> {
+  const headers = { ...result.headers, "x-request-id": requestId };
+  if (result.type === "json") {
+    res.writeHead(result.status, { ...headers, "content-length": Buffer.byteLength(result.body) });
+    res.end(result.body);
+    return;
+  }
+  res.writeHead(result.status, headers);
+  res.flushHeaders();
+  const iterator = result.body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (res.destroyed) break;
+      const next = await iterator.next();
+      if (next.done) break;
+      if (!res.write(next.value)) {
+        await Promise.race([once(res, "drain"), once(res, "close")]);
+      }
+    }
+  } finally {
+    // Stops the upstream read when the client left early; a no-op after a normal end.
+    await iterator.return?.();
+    if (!res.destroyed) res.end();
+  }
+}
+
+/** Reads the request body, refusing more than `limit` bytes with a 413. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw tooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+function tooLarge(limit: number): BitrouterError {
+  return new BitrouterError({ kind: "payload_too_large", message: `request body exceeds the server's limit of ${limit} bytes (server.body_limit)`, code: "request_too_large" });
+}

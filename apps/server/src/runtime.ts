@@ -1,0 +1,260 @@
+/**
+ * The running server: the HTTP API, the control socket, hot reload and graceful shutdown.
+ * Everything built from the configuration (routing table, hooks) hangs off one `Generation`; a
+ * reload builds a new one and swaps it in a single assignment, so a request in flight finishes on
+ * the generation it started with.
+ */
+import type { Server } from "node:http";
+import { createServer } from "node:http";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { getRequestListener } from "@hono/node-server";
+import type { ResolvedConfig } from "@bitrouter/config";
+import { parseListen } from "@bitrouter/config";
+import { createProviderClient } from "@bitrouter/providers";
+import type { Router, RouterHook } from "@bitrouter/router";
+import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
+import { createApp } from "./app.js";
+import { createControlApp } from "./control.js";
+import type { Logger, LogLevel } from "./logger.js";
+import { createLogger } from "./logger.js";
+import type { Metering } from "./metering.js";
+import { openMetering } from "./metering.js";
+import { createStats, requestLogHook, statsHook } from "./stats.js";
+import type { Stats } from "./stats.js";
+
+export interface RuntimeOptions {
+  /** Loads (or re-loads) the resolved configuration; throws a readable error when it is invalid. */
+  load(): Promise<ResolvedConfig> | ResolvedConfig;
+  /** Paths from the home directory resolution. */
+  paths: { runDir: string; logsDir?: string; controlSocket?: string; pidFile?: string };
+  /** Overrides server.listen (e.g. a test's "127.0.0.1:0"). */
+  listen?: string;
+  /** The ledger's database (sqlite://, postgres://, mysql://); metering is off without it. */
+  database?: { url: string; baseDir?: string };
+  /** Extra hooks built per generation (auth, guardrails), in order; metering comes last. */
+  hooks?(config: ResolvedConfig, shared: { logger: Logger }): RouterHook[] | Promise<RouterHook[]>;
+  /** Called after shutdown drained requests (e.g. flush the ledger). */
+  onShutdown?(): Promise<void>;
+  logger?: Logger;
+  /** How long a graceful shutdown waits for in-flight requests. */
+  drainTimeoutMs?: number;
+}
+
+interface Generation {
+  config: ResolvedConfig;
+  router: Router;
+  loadedAt: number;
+}
+
+export interface Runtime {
+  /** The bound HTTP address, e.g. http://127.0.0.1:8787. */
+  readonly url: string;
+  readonly controlSocket: string | undefined;
+  readonly logger: Logger;
+  readonly stats: Stats;
+  readonly dynamicRoutes: DynamicRoutes;
+  /** The ledger and its database, when a database is configured. */
+  readonly metering: Metering | undefined;
+  current(): Generation;
+  /** Re-reads the configuration and swaps routing and hooks; the old config keeps serving on failure. */
+  reload(): Promise<{ ok: true } | { ok: false; error: string }>;
+  /** Stops accepting, drains in-flight requests, closes everything. */
+  shutdown(reason?: string): Promise<void>;
+  /** Resolves once the runtime has shut down. */
+  readonly closed: Promise<void>;
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const first = await options.load();
+  // (logger first: opening the database may need to warn)
+  const logger = options.logger ?? createLogger({ level: first.server.log_level as LogLevel, ...(options.paths.logsDir ? { logsDir: options.paths.logsDir } : {}) });
+  const client = createProviderClient();
+  const dynamicRoutes = new DynamicRoutes();
+  const balancer = new Balancer();
+  const stats = createStats();
+  const startedAt = Date.now();
+  const metering = options.database ? await openMetering(options.database.url, logger, options.database.baseDir) : undefined;
+
+  const build = async (config: ResolvedConfig): Promise<Generation> => {
+    const extra = (await options.hooks?.(config, { logger })) ?? [];
+    const hooks = [...extra, statsHook(stats), requestLogHook(logger), ...(metering ? [metering.hook] : [])];
+    const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout });
+    return { config, router, loadedAt: Date.now() };
+  };
+  let generation = await build(first);
+
+  const app = createApp({
+    router: () => generation.router,
+    bodyLimit: () => generation.config.server.body_limit,
+    health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+  });
+  const server = createServer(getRequestListener(app.fetch));
+  server.keepAliveTimeout = 65_000;
+  let inflight = 0;
+  server.on("request", (_req, res) => {
+    inflight += 1;
+    res.once("close", () => {
+      inflight -= 1;
+    });
+  });
+
+  const listen = options.listen ?? generation.config.server.listen;
+  const address = parseListen(listen);
+  if (!address) throw new Error(`server.listen '${listen}' is not host:port`);
+  await listenOn(server, address.port, address.host);
+  const bound = server.address();
+  const port = typeof bound === "object" && bound ? bound.port : address.port;
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  const url = `http://${host}:${port}`;
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let shuttingDown: Promise<void> | undefined;
+
+  const runtime: Runtime = {
+    url,
+    controlSocket: options.paths.controlSocket,
+    logger,
+    stats,
+    dynamicRoutes,
+    metering,
+    current: () => generation,
+    async reload() {
+      try {
+        const config = await options.load();
+        const next = await build(config);
+        const previous = generation;
+        generation = next; // the swap: new requests see the new table from here on
+        logger.level = config.server.log_level as LogLevel;
+        if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
+          logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });
+        }
+        logger.info("configuration reloaded", { providers: Object.keys(config.providers).length, models: Object.keys(config.models).length });
+        return { ok: true };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        logger.error("reload failed; the previous configuration keeps serving", { error: message });
+        return { ok: false, error: message };
+      }
+    },
+    shutdown(reason = "shutdown") {
+      shuttingDown ??= (async () => {
+        logger.info("shutting down: draining in-flight requests", { reason, inflight });
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
+        while (inflight > 0 && Date.now() < deadline) await sleep(25);
+        if (inflight > 0) logger.warn("drain timeout: closing remaining connections", { inflight });
+        server.closeAllConnections();
+        await drained;
+        await control?.close();
+        await generation.router.close();
+        await client.close();
+        await options.onShutdown?.();
+        await metering?.close(); // after the drain: every accepted request is on the ledger
+        if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
+        logger.info("stopped");
+        resolveClosed();
+      })();
+      return shuttingDown;
+    },
+    closed,
+  };
+
+  const control = options.paths.controlSocket ? await startControl(options.paths.controlSocket, runtime, logger) : undefined;
+  if (options.paths.pidFile) {
+    mkdirSync(dirname(options.paths.pidFile), { recursive: true });
+    writeFileSync(options.paths.pidFile, `${process.pid}\n`);
+  }
+  logger.info("listening", { url, control: options.paths.controlSocket });
+  return runtime;
+}
+
+/** Wires SIGHUP to reload and SIGTERM/SIGINT to a graceful shutdown (for `bitrouter serve`). */
+export function handleSignals(runtime: Runtime): () => void {
+  const onHup = () => void runtime.reload();
+  const onTerm = (signal: NodeJS.Signals) => void runtime.shutdown(signal).then(() => process.exit(0));
+  process.on("SIGHUP", onHup);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onTerm);
+  return () => {
+    process.off("SIGHUP", onHup);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onTerm);
+  };
+}
+
+async function startControl(socketPath: string, runtime: Runtime, logger: Logger): Promise<{ close(): Promise<void> }> {
+  mkdirSync(dirname(socketPath), { recursive: true });
+  if (existsSync(socketPath)) {
+    if (await socketAnswers(socketPath)) throw new Error(`another BitRouter server is already running (control socket ${socketPath} answers)`);
+    rmSync(socketPath, { force: true }); // stale socket of a server that died
+  }
+  const app = createControlApp(runtime);
+  const server = createServer(getRequestListener(app.fetch));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => resolve());
+  });
+  logger.debug("control socket ready", { socket: socketPath });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        rmSync(socketPath, { force: true });
+      }),
+  };
+}
+
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return fetchOverSocket(socketPath, "/status")
+    .then(() => true)
+    .catch(() => false);
+}
+
+/** GET/POST to a server on a Unix socket (the control API). */
+export async function fetchOverSocket(socketPath: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: unknown }> {
+  const { request } = await import("node:http");
+  return new Promise((resolve, reject) => {
+    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const req = request(
+      { socketPath, path, method: init.method ?? "GET", headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => {
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // plain text answer
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.setTimeout(5000, () => req.destroy(new Error("control socket timed out")));
+    req.end(payload);
+  });
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === "EADDRINUSE" ? new Error(`cannot listen on ${host}:${port}: the address is already in use`) : error);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
