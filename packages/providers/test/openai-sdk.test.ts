@@ -1,11 +1,13 @@
 // SDK acceptance: the official `openai` SDK talks to a loopback server that answers with our
 // encoders' output; we assert what the SDK parsed, and that our decoders accept what it sent.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
-import { encodeStream, sendJson, sendSse, startServer, type TestServer } from "./openai-helpers.js";
+import { decodeStream, encodeStream, sendJson, sendSse, startServer, type TestServer } from "./openai-helpers.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -306,5 +308,41 @@ describe("openai SDK <-> openai-responses encoders", () => {
     const err = await client(server).responses.create({ model: "m", input: "again", previous_response_id: "resp_1" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe("previous_response_id");
+  });
+});
+
+describe("openai SDKs across the two OpenAI protocols (decoder -> encoder)", () => {
+  const fixture = (dir: string, name: string): { sse: Array<{ event?: string; data: unknown }> } =>
+    JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", dir, name), "utf8")) as { sse: Array<{ event?: string; data: unknown }> };
+  const sseText = (frames: Array<{ event?: string; data: unknown }>): string =>
+    frames.map((e) => `${e.event ? `event: ${e.event}\n` : ""}data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`).join("");
+
+  it("a chat client streams an answer that came from a Responses upstream", async () => {
+    let upstreamBody: unknown;
+    server = await startServer((body, res) => {
+      const req = openaiChatCodec.decodeRequest(body);
+      upstreamBody = openaiResponsesCodec.encodeRequest(req, { model: "gpt-4.1" }).body;
+      const events = decodeStream(openaiResponsesCodec, sseText(fixture("openai-responses", "stream-function-call.json").sse));
+      sendSse(res, encodeStream(openaiChatCodec, req, events));
+    });
+    const final = await client(server).chat.completions.stream({ model: "router-model", messages: [{ role: "user", content: "Weather in Paris?" }], tools: [weatherTool], stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(upstreamBody).toMatchObject({ model: "gpt-4.1", input: [{ role: "user", content: [{ type: "input_text", text: "Weather in Paris?" }] }], tools: [{ type: "function", name: "get_weather", strict: false }], stream: true, store: false });
+    expect(final.choices[0]!.finish_reason).toBe("tool_calls");
+    expect(final.choices[0]!.message.tool_calls?.map((t) => (t.type === "function" ? [t.id, t.function.name, t.function.arguments] : []))).toEqual([["call_1234xyz", "get_weather", '{"location":"Paris, France"}']]);
+    expect(final.usage).toMatchObject({ prompt_tokens: 57, completion_tokens: 18, total_tokens: 75 });
+  });
+
+  it("a Responses client streams parallel tool calls that came from a chat upstream", async () => {
+    server = await startServer((body, res) => {
+      const req = openaiResponsesCodec.decodeRequest(body);
+      const events = decodeStream(openaiChatCodec, sseText(fixture("openai-chat", "stream-parallel-tool-calls.json").sse));
+      sendSse(res, encodeStream(openaiResponsesCodec, req, events));
+    });
+    const final = await client(server).responses.stream({ model: "router-model", input: "Weather in Paris and Bogotá?", tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } }, strict: false }] }).finalResponse();
+    expect(final.status).toBe("completed");
+    expect(final.output.filter((o) => o.type === "function_call").map((c) => [c.call_id, c.arguments])).toEqual([
+      ["call_DdmO9pD3xa9XTPNJ32zg2hcA", '{"location":"Paris, France"}'],
+      ["call_ABCDEF", '{"location":"Bogotá, Colombia"}'],
+    ]);
   });
 });
