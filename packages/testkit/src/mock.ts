@@ -100,6 +100,8 @@ export async function startMock(options: MockOptions = {}): Promise<MockUpstream
   let connections = 0;
   let connectionsAtReset = 0;
   let seq = 0;
+  // Bumped by reset(), so a late close of a request from before the reset is not counted.
+  let generation = 0;
   const socketIds = new WeakMap<Socket, number>();
   // Aborted on close so pending delays stop instead of keeping the process alive.
   const lifetime = new AbortController();
@@ -147,10 +149,11 @@ export async function startMock(options: MockOptions = {}): Promise<MockUpstream
 
     // The mock itself destroys the socket for `failAfterChunks`: that is not a client abort.
     let selfDestroyed = false;
+    const recordGeneration = generation;
     res.on("close", () => {
       if (!res.writableFinished && !selfDestroyed && !lifetime.signal.aborted) {
         record.closedEarly = true;
-        aborted++;
+        if (recordGeneration === generation) aborted++;
       }
     });
 
@@ -266,6 +269,7 @@ export async function startMock(options: MockOptions = {}): Promise<MockUpstream
       requests = [];
       aborted = 0;
       seq = 0;
+      generation++;
       connectionsAtReset = connections;
     },
     until: async (predicate, timeoutMs = 5_000) => {

@@ -1,0 +1,455 @@
+/**
+ * The outbound HTTP client: one pooled undici Agent for every provider, and the fixed order of an
+ * upstream call (convert -> send -> map error -> convert back).
+ *
+ * Failures are thrown as ProviderError (a BitrouterError). What the router should do with them:
+ *
+ * | what happened                              | kind / code                          | retryable |
+ * |--------------------------------------------|--------------------------------------|-----------|
+ * | connection refused / reset, DNS, socket    | upstream / connection_error          | yes       |
+ * | the stream broke after events were yielded | upstream / stream_interrupted        | yes*      |
+ * | no response head within timeoutMs          | timeout / upstream_timeout           | yes       |
+ * | a stream went silent for idleTimeoutMs     | timeout / upstream_timeout           | yes*      |
+ * | connect timeout                            | timeout / connect_timeout            | yes       |
+ * | upstream non-2xx                           | codec.decodeError(...) (kind, code)  | 408, 409, 429, 5xx |
+ * | 2xx with a body the codec cannot read      | upstream / invalid_upstream_response | yes       |
+ * | the caller's signal aborted                | internal / aborted (status 499)      | no        |
+ *
+ * `upstreamStatus` keeps the provider's HTTP status. (*) "Retryable" means another attempt may
+ * succeed; once stream events reached the client, a retry would repeat output, so the router must
+ * also know whether it already committed the response.
+ * Messages name the provider and the upstream status, never the API key (it is redacted from any
+ * upstream error text that echoes it).
+ */
+import { Agent, type Dispatcher } from "undici";
+import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent } from "./canonical.js";
+import type { Codec, SseEvent } from "./codec.js";
+import { BitrouterError } from "./errors.js";
+import { type ByteSource, sseEvents } from "./sse.js";
+
+/** What the router resolved for one attempt. */
+export interface ProviderEndpoint {
+  /** Provider name, for errors and logs. */
+  provider: string;
+  /** Wire protocol of the upstream. */
+  protocol: Protocol;
+  /** e.g. https://api.openai.com/v1 (codec paths are appended to it). */
+  apiBase: string;
+  apiKey?: string;
+  /** How the key is sent; default by protocol (OpenAI bearer, Anthropic x-api-key, Google x-goog-api-key). */
+  auth?: { type: "bearer" } | { type: "header"; headerName: string } | { type: "none" };
+  /** Added to every request; they never replace the auth header. */
+  defaultHeaders?: Record<string, string>;
+}
+
+export interface ProviderClientOptions {
+  /** Max sockets per upstream origin (default 256). */
+  connections?: number;
+  /** How long an idle keep-alive socket is kept (default 30 s; an upstream's own hint may shorten it). */
+  keepAliveTimeoutMs?: number;
+  /** TCP + TLS connect deadline (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Default deadline for the response head (and, for `send`, the whole answer). Default 600 s. */
+  timeoutMs?: number;
+  /** Max silence between body chunks once the answer started (default 300 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface UpstreamHttpRequest {
+  endpoint: ProviderEndpoint;
+  /** Path (and query) appended to `endpoint.apiBase`. */
+  path: string;
+  body: string | Uint8Array;
+  /** Extra headers (e.g. a codec's protocol headers); names are case-insensitive. */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Deadline for the response head; defaults to the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
+export type ResponseBody = Dispatcher.ResponseData["body"];
+
+export interface UpstreamHttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** undici's readable body: consume it (or `dump()` / `destroy()` it) to free the socket. */
+  body: ResponseBody;
+}
+
+export interface SendOptions {
+  /** The provider's model id to put on the wire. */
+  model: string;
+  defaultMaxTokens?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ProviderClient {
+  /** One POST to the upstream; any status is returned as is (transport failures throw ProviderError). */
+  request(request: UpstreamHttpRequest): Promise<UpstreamHttpResponse>;
+  /** The SSE events of a response body, parsed incrementally. */
+  sseEvents(body: ByteSource, signal?: AbortSignal): AsyncIterable<SseEvent>;
+  /** A non-stream call: encode, send, map a non-2xx answer to ProviderError, decode. */
+  send(codec: Codec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<CanonicalResponse>;
+  /**
+   * A stream call. The promise settles once the upstream answered: connection errors and non-2xx
+   * answers reject it (before anything was sent to the client, so the router can fail over); the
+   * events are then decoded as the bytes arrive.
+   */
+  stream(codec: Codec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
+  /** Destroys the pool (open requests fail). */
+  close(): Promise<void>;
+}
+
+/** A failure talking to a provider; see the table at the top of this file. */
+export class ProviderError extends BitrouterError {
+  /** Whether another attempt (same or another endpoint) may succeed. */
+  readonly retryable: boolean;
+  readonly provider: string;
+  /** The provider's HTTP status, when it answered. */
+  readonly upstreamStatus?: number;
+  /** From the upstream's `retry-after` header, when it sent one. */
+  readonly retryAfterMs?: number;
+
+  constructor(info: {
+    kind: ErrorKind;
+    message: string;
+    provider: string;
+    retryable: boolean;
+    status?: number;
+    code?: string;
+    param?: string;
+    upstreamStatus?: number;
+    retryAfterMs?: number;
+    cause?: unknown;
+  }) {
+    super(info);
+    this.name = "ProviderError";
+    this.retryable = info.retryable;
+    this.provider = info.provider;
+    if (info.upstreamStatus !== undefined) this.upstreamStatus = info.upstreamStatus;
+    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs;
+  }
+}
+
+/** The caller gave up (its signal aborted): not a provider failure, never retried. */
+export function isAbortedError(error: unknown): boolean {
+  return error instanceof ProviderError && error.code === "aborted";
+}
+
+/** 408, 409, 429 and every 5xx (529 included) may succeed on another attempt. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+const ANTHROPIC_VERSION = "2023-06-01";
+
+/** The auth header for an endpoint, or none without a key. */
+export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> {
+  const key = endpoint.apiKey;
+  if (!key) return {};
+  const auth = endpoint.auth;
+  if (auth?.type === "none") return {};
+  if (auth?.type === "bearer") return { authorization: `Bearer ${key}` };
+  if (auth?.type === "header") return { [auth.headerName.toLowerCase()]: key };
+  switch (endpoint.protocol) {
+    case "anthropic":
+      return { "x-api-key": key };
+    case "google":
+      return { "x-goog-api-key": key };
+    case "openai-chat":
+    case "openai-responses":
+      return { authorization: `Bearer ${key}` };
+  }
+}
+
+function lowercase(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers) for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/**
+ * Request headers, later entries winning: content type and protocol defaults, the call's headers
+ * (a codec's protocol headers), the endpoint's default headers, then auth (never overridden).
+ */
+export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = { "content-type": "application/json" };
+  if (endpoint.protocol === "anthropic") base["anthropic-version"] = ANTHROPIC_VERSION;
+  return { ...base, ...lowercase(extra), ...lowercase(endpoint.defaultHeaders), ...authHeaders(endpoint) };
+}
+
+/** Splits `apiBase + path` into undici's origin and path (api_base paths and trailing slashes kept right). */
+export function upstreamUrl(endpoint: ProviderEndpoint, path: string): { origin: string; path: string } {
+  let base: URL;
+  try {
+    base = new URL(endpoint.apiBase);
+  } catch {
+    throw new BitrouterError({ kind: "internal", message: `${endpoint.provider}: api_base "${endpoint.apiBase}" is not a valid URL` });
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new BitrouterError({ kind: "internal", message: `${endpoint.provider}: api_base "${endpoint.apiBase}" must be an http(s) URL` });
+  }
+  const prefix = base.pathname.replace(/\/+$/, "");
+  return { origin: base.origin, path: prefix + (path.startsWith("/") ? path : `/${path}`) };
+}
+
+function redact(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
+}
+
+function retryAfterMs(headers: UpstreamHttpResponse["headers"]): number | undefined {
+  const raw = headers["retry-after"];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Cap on an error body we read (the rest is discarded): error bodies are small, a misbehaving upstream's may not be. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+async function readCapped(body: ResponseBody, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}
+
+/**
+ * Maps a provider's non-2xx answer to a ProviderError via the codec's own error decoding. Reads
+ * (and so releases) the body. Exported for the same-protocol fast path, which calls `request` itself.
+ */
+export async function upstreamError(codec: Codec, endpoint: ProviderEndpoint, response: UpstreamHttpResponse): Promise<ProviderError> {
+  let text = "";
+  try {
+    text = await readCapped(response.body, MAX_ERROR_BODY);
+  } catch {
+    // The status alone still tells the router what to do.
+  }
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON (a proxy's HTML page, plain text): the codec gets the text.
+  }
+  const info = codec.decodeError(response.status, parsed);
+  const retryAfter = retryAfterMs(response.headers);
+  const detail = redact(info.message, endpoint.apiKey);
+  return new ProviderError({
+    kind: info.kind,
+    status: info.status,
+    ...(info.code === undefined ? {} : { code: info.code }),
+    ...(info.param === undefined ? {} : { param: info.param }),
+    message: `${endpoint.provider}: upstream answered ${response.status}: ${detail}`,
+    provider: endpoint.provider,
+    retryable: isRetryableStatus(response.status),
+    upstreamStatus: response.status,
+    ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+  });
+}
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  // undici wraps some socket errors; the system code may sit on the cause.
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("UND_ERR"))) return code;
+  }
+  return undefined;
+}
+
+/** Why a call ended early, as seen by the client (the thrown error alone cannot tell). */
+interface CallState {
+  endpoint: ProviderEndpoint;
+  signal?: AbortSignal;
+  timedOut: boolean;
+  timeoutMs: number;
+  /** Stream events already yielded to the caller. */
+  yielded: number;
+}
+
+function transportError(error: unknown, state: CallState): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const { provider } = state.endpoint;
+  if (state.signal?.aborted) {
+    return new ProviderError({ kind: "internal", status: 499, code: "aborted", message: `${provider}: request aborted by the caller`, provider, retryable: false, cause: error });
+  }
+  const code = errorCode(error);
+  if (state.timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    const what = code === "UND_ERR_BODY_TIMEOUT" ? "no data from the upstream within the idle timeout" : `no answer within ${state.timeoutMs} ms`;
+    return new ProviderError({ kind: "timeout", code: "upstream_timeout", message: `${provider}: ${what}`, provider, retryable: true, cause: error });
+  }
+  if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    return new ProviderError({ kind: "timeout", code: "connect_timeout", message: `${provider}: connect timeout`, provider, retryable: true, cause: error });
+  }
+  if (error instanceof BitrouterError) {
+    // A codec could not read what the upstream sent.
+    return new ProviderError({ kind: "upstream", code: "invalid_upstream_response", message: `${provider}: unreadable upstream answer: ${redact(error.message, state.endpoint.apiKey)}`, provider, retryable: true, cause: error });
+  }
+  if (state.yielded > 0) {
+    return new ProviderError({
+      kind: "upstream",
+      code: "stream_interrupted",
+      message: `${provider}: the stream broke after ${state.yielded} events (${code ?? "connection lost"})`,
+      provider,
+      retryable: true,
+      cause: error,
+    });
+  }
+  const reason = code ?? (error instanceof Error ? error.message : String(error));
+  return new ProviderError({ kind: "upstream", code: "connection_error", message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`, provider, retryable: true, cause: error });
+}
+
+/**
+ * A deadline combined with the caller's signal. `clearTimer()` stops the clock (the caller's abort
+ * still propagates); `release()` also drops the listener on the caller's signal.
+ */
+function deadline(state: CallState): { signal: AbortSignal; clearTimer: () => void; release: () => void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(state.signal?.reason);
+  if (state.signal?.aborted) controller.abort(state.signal.reason);
+  else state.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    state.timeoutMs > 0 && Number.isFinite(state.timeoutMs)
+      ? setTimeout(() => {
+          state.timedOut = true;
+          controller.abort(new Error("upstream timeout"));
+        }, state.timeoutMs)
+      : undefined;
+  const clearTimer = (): void => {
+    if (timer) clearTimeout(timer);
+  };
+  return {
+    signal: controller.signal,
+    clearTimer,
+    release: () => {
+      clearTimer();
+      state.signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+export function createProviderClient(options: ProviderClientOptions = {}): ProviderClient {
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+  const defaultTimeoutMs = options.timeoutMs ?? 600_000;
+  const agent = new Agent({
+    connections: options.connections ?? 256,
+    pipelining: 1,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 600_000),
+    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    // Our own deadline covers the head; undici's would fire at its own default otherwise.
+    headersTimeout: 0,
+    bodyTimeout: idleTimeoutMs,
+  });
+
+  /** Sends one request; the deadline keeps running until the caller clears it. */
+  async function open(request: UpstreamHttpRequest, state: CallState, accept?: string): Promise<{ response: UpstreamHttpResponse; clear: () => void; signal: AbortSignal }> {
+    const { origin, path } = upstreamUrl(request.endpoint, request.path);
+    const headers = buildHeaders(request.endpoint, request.headers);
+    if (accept && headers.accept === undefined) headers.accept = accept;
+    const { signal, clearTimer, release } = deadline(state);
+    try {
+      const res = await agent.request({ origin, path, method: "POST", headers, body: request.body, signal });
+      res.body.once("close", release);
+      return { response: { status: res.statusCode, headers: res.headers, body: res.body }, clear: clearTimer, signal };
+    } catch (error) {
+      release();
+      throw transportError(error, state);
+    }
+  }
+
+  function newState(endpoint: ProviderEndpoint, signal: AbortSignal | undefined, timeoutMs: number | undefined): CallState {
+    const state: CallState = { endpoint, timedOut: false, timeoutMs: timeoutMs ?? defaultTimeoutMs, yielded: 0 };
+    if (signal) state.signal = signal;
+    return state;
+  }
+
+  async function* decodeEvents(codec: Codec, body: ResponseBody, signal: AbortSignal, state: CallState): AsyncGenerator<StreamEvent> {
+    const decoder = codec.createStreamDecoder();
+    try {
+      for await (const sse of sseEvents(body, signal)) {
+        for (const event of decoder.decode(sse)) {
+          state.yielded++;
+          yield event;
+        }
+      }
+      for (const event of decoder.end()) yield event;
+    } catch (error) {
+      throw transportError(error, state);
+    } finally {
+      // Breaking out early must free the socket (the upstream sees the connection close).
+      if (!body.destroyed) body.destroy();
+    }
+  }
+
+  return {
+    async request(request) {
+      const state = newState(request.endpoint, request.signal, request.timeoutMs);
+      const { response, clear } = await open(request, state);
+      clear();
+      return response;
+    },
+
+    sseEvents: (body, signal) => sseEvents(body, signal),
+
+    async send(codec, endpoint, request, opts) {
+      const upstream = codec.encodeRequest({ ...request, stream: false }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
+      const state = newState(endpoint, opts.signal, opts.timeoutMs);
+      const { response, clear } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {} }, state, "application/json");
+      try {
+        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+        let json: unknown;
+        try {
+          json = await response.body.json();
+        } catch (error) {
+          if (state.signal?.aborted || state.timedOut || !(error instanceof SyntaxError)) throw error;
+          throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${error.message})` });
+        }
+        return codec.decodeResponse(json);
+      } catch (error) {
+        if (!response.body.destroyed) response.body.destroy();
+        throw transportError(error, state);
+      } finally {
+        clear();
+      }
+    },
+
+    async stream(codec, endpoint, request, opts) {
+      const upstream = codec.encodeRequest({ ...request, stream: true }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
+      const state = newState(endpoint, opts.signal, opts.timeoutMs);
+      const { response, clear, signal } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {} }, state, "text/event-stream");
+      // The deadline is for the head; from here the idle timeout guards a stalled stream.
+      clear();
+      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+      return decodeEvents(codec, response.body, signal, state);
+    },
+
+    async close() {
+      await agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,349 @@
+// The outbound client's transport: headers, URLs, SSE parsing, deadlines, aborts, connection
+// failures, error mapping and keep-alive, against the testkit's mock upstream.
+import { createServer } from "node:net";
+import { type MockUpstream, startMock } from "@bitrouter/testkit";
+import fc from "fast-check";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CanonicalRequest } from "../src/canonical.js";
+import {
+  buildHeaders,
+  createProviderClient,
+  isAbortedError,
+  type ProviderClient,
+  type ProviderEndpoint,
+  ProviderError,
+  upstreamUrl,
+} from "../src/client.js";
+import { anthropicCodec } from "../src/codecs/anthropic.js";
+import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { sseEvents } from "../src/sse.js";
+
+let mock: MockUpstream;
+let client: ProviderClient;
+beforeAll(async () => {
+  mock = await startMock();
+  client = createProviderClient();
+});
+afterAll(async () => {
+  await client.close();
+  await mock.close();
+});
+beforeEach(() => {
+  mock.reset();
+});
+
+const openai = (extra: Partial<ProviderEndpoint> = {}): ProviderEndpoint => ({
+  provider: "openai-test",
+  protocol: "openai-chat",
+  apiBase: mock.baseUrl("openai-chat"),
+  apiKey: "sk-secret-key-123",
+  ...extra,
+});
+
+const chatBody = (content = "hi", extra: Record<string, unknown> = {}) => JSON.stringify({ model: "gpt-x", messages: [{ role: "user", content }], ...extra });
+
+const hello: CanonicalRequest = { model: "virtual", messages: [{ role: "user", content: [{ type: "text", text: "hello" }] }], stream: false };
+
+async function caught(promise: Promise<unknown>): Promise<ProviderError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
+}
+
+async function drain(events: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+describe("auth and headers", () => {
+  it("sends each protocol's auth header by default", () => {
+    expect(buildHeaders(openai()).authorization).toBe("Bearer sk-secret-key-123");
+    expect(buildHeaders(openai({ protocol: "openai-responses" })).authorization).toBe("Bearer sk-secret-key-123");
+    const anthropic = buildHeaders(openai({ protocol: "anthropic" }));
+    expect(anthropic["x-api-key"]).toBe("sk-secret-key-123");
+    expect(anthropic["anthropic-version"]).toBe("2023-06-01");
+    expect(anthropic.authorization).toBeUndefined();
+    expect(buildHeaders(openai({ protocol: "google" }))["x-goog-api-key"]).toBe("sk-secret-key-123");
+  });
+
+  it("lets explicit auth win, sends nothing without a key, and keeps a configured anthropic-version", () => {
+    expect(buildHeaders(openai({ protocol: "anthropic", auth: { type: "bearer" } }))).toMatchObject({ authorization: "Bearer sk-secret-key-123" });
+    expect(buildHeaders(openai({ auth: { type: "header", headerName: "Api-Key" } }))).toMatchObject({ "api-key": "sk-secret-key-123" });
+    expect(buildHeaders(openai({ auth: { type: "header", headerName: "Api-Key" } })).authorization).toBeUndefined();
+    expect(buildHeaders(openai({ auth: { type: "none" } })).authorization).toBeUndefined();
+    const noKey = buildHeaders(openai({ apiKey: undefined }));
+    expect(Object.keys(noKey)).toEqual(["content-type"]);
+    const pinned = buildHeaders(openai({ protocol: "anthropic", defaultHeaders: { "Anthropic-Version": "2024-01-01", "anthropic-beta": "x" } }));
+    expect(pinned).toMatchObject({ "anthropic-version": "2024-01-01", "anthropic-beta": "x" });
+  });
+
+  it("adds default headers but never lets them replace the auth header", async () => {
+    const endpoint = openai({ defaultHeaders: { Authorization: "Bearer attacker", "X-Org": "acme" } });
+    const res = await client.request({ endpoint, path: "/chat/completions", body: chatBody(), headers: { "X-Trace": "t1" } });
+    await res.body.dump();
+    const h = mock.requests[0].headers;
+    expect(h.authorization).toBe("Bearer sk-secret-key-123");
+    expect(h["x-org"]).toBe("acme");
+    expect(h["x-trace"]).toBe("t1");
+    expect(h["content-type"]).toBe("application/json");
+  });
+
+  it("joins api_base and path, keeping the base path and the query", () => {
+    expect(upstreamUrl(openai({ apiBase: "https://api.example.com/v1/" }), "/chat/completions")).toEqual({ origin: "https://api.example.com", path: "/v1/chat/completions" });
+    expect(upstreamUrl(openai({ apiBase: "https://api.moonshot.ai/anthropic" }), "/v1/messages").path).toBe("/anthropic/v1/messages");
+    expect(upstreamUrl(openai({ apiBase: "https://g.example" }), "/v1beta/models/m:streamGenerateContent?alt=sse").path).toBe("/v1beta/models/m:streamGenerateContent?alt=sse");
+    expect(() => upstreamUrl(openai({ apiBase: "not a url" }), "/x")).toThrow('openai-test: api_base "not a url" is not a valid URL');
+  });
+});
+
+describe("request", () => {
+  it("returns status, headers and the upstream bytes unchanged", async () => {
+    mock.enqueue({ text: ["a", "b"] });
+    const res = await client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody("x", { stream: true }) });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/event-stream");
+    const text = await res.body.text();
+    expect(text.startsWith('data: {"id":"chatcmpl-mock1"')).toBe(true);
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(mock.requests[0].path).toBe("/v1/chat/completions");
+    expect(mock.requests[0].rawBody).toBe(chatBody("x", { stream: true }));
+  });
+
+  it("returns non-2xx answers as they are", async () => {
+    mock.enqueue({ error: "rate_limit" });
+    const res = await client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody() });
+    expect(res.status).toBe(429);
+    expect(await res.body.json()).toMatchObject({ error: { code: "rate_limit_exceeded" } });
+  });
+
+  it("reuses keep-alive sockets for sequential requests", async () => {
+    // undici frees a socket for the next request one event-loop turn after the body ends, so
+    // back-to-back requests share two sockets; with a turn in between, all share one.
+    for (const turn of [false, true]) {
+      mock.reset();
+      const fresh = createProviderClient();
+      const calls = [
+        () => fresh.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }),
+        async () => (await fresh.request({ endpoint: openai(), path: "/chat/completions", body: chatBody() })).body.text(),
+        async () => drain(await fresh.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" })),
+      ];
+      try {
+        for (let i = 0; i < 9; i++) {
+          await calls[i % 3]();
+          if (turn) await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        await fresh.close();
+      }
+      expect(mock.requests).toHaveLength(9);
+      if (turn) expect(mock.connections).toBe(1);
+      else expect(mock.connections).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
+describe("deadlines and aborts", () => {
+  it("times out a request that never answers, and the upstream sees the socket close", async () => {
+    mock.enqueue({ hang: true });
+    const started = Date.now();
+    const error = await caught(client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody(), timeoutMs: 150 }));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", status: 504, retryable: true });
+    expect(error.message).toBe("openai-test: no answer within 150 ms");
+    await mock.until(() => mock.requests[0].closedEarly);
+  });
+
+  it("applies the deadline to the whole non-stream answer", async () => {
+    mock.enqueue({ delayMs: 400 });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", timeoutMs: 100 }));
+    expect(error.kind).toBe("timeout");
+  });
+
+  it("turns a caller abort into a distinct, non-retryable error and cancels the upstream request", async () => {
+    mock.enqueue({ hang: true });
+    const controller = new AbortController();
+    const pending = caught(client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody(), signal: controller.signal }));
+    await mock.until(() => mock.requests.length === 1);
+    controller.abort();
+    const error = await pending;
+    expect(error.message).toBe("openai-test: request aborted by the caller");
+    expect(isAbortedError(error)).toBe(true);
+    expect(error).toMatchObject({ code: "aborted", status: 499, retryable: false });
+    await mock.until(() => mock.requests[0].closedEarly);
+  });
+
+  it("rejects at once when the signal is already aborted", async () => {
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", signal: AbortSignal.abort() }));
+    expect(isAbortedError(error)).toBe(true);
+  });
+
+  it("aborting mid-stream stops the events and closes the upstream connection", async () => {
+    mock.enqueue({ text: Array.from({ length: 40 }, (_, i) => `w${i} `), chunkDelayMs: 25 });
+    const controller = new AbortController();
+    const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x", signal: controller.signal });
+    const seen: string[] = [];
+    const error = await caught(
+      (async () => {
+        for await (const e of events) {
+          seen.push(e.type);
+          if (e.type === "text_delta") controller.abort();
+        }
+      })(),
+    );
+    expect(isAbortedError(error)).toBe(true);
+    expect(seen.filter((t) => t === "text_delta")).toHaveLength(1);
+    await mock.until(() => mock.requests[0].closedEarly);
+  });
+
+  it("breaking out of a stream releases the socket (the upstream sees it close)", async () => {
+    mock.enqueue({ text: Array.from({ length: 40 }, (_, i) => `w${i} `), chunkDelayMs: 25 });
+    const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
+    for await (const e of events) if (e.type === "text_delta") break;
+    await mock.until(() => mock.requests[0].closedEarly);
+  });
+
+  it("times out a stream that goes silent longer than the idle timeout", async () => {
+    const strict = createProviderClient({ idleTimeoutMs: 100 });
+    try {
+      mock.enqueue({ text: ["a", "b"], chunkDelayMs: 1_000 });
+      const events = await strict.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
+      const error = await caught(drain(events));
+      expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe("connection failures", () => {
+  it("maps a refused connection to a retryable connection_error", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const error = await caught(client.send(openaiChatCodec, openai({ apiBase: `http://127.0.0.1:${port}/v1` }), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ kind: "upstream", code: "connection_error", status: 502, retryable: true, provider: "openai-test" });
+    expect(error.message).toBe("openai-test: connection failed (ECONNREFUSED)");
+  });
+
+  it("maps a connection reset before the answer to connection_error", async () => {
+    mock.enqueue({ failAfterChunks: 0 });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ kind: "upstream", code: "connection_error", retryable: true });
+  });
+
+  it("maps a stream cut after some events to stream_interrupted", async () => {
+    mock.enqueue({ text: ["a", "b", "c", "d"], failAfterChunks: 3 });
+    const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
+    const seen: string[] = [];
+    const error = await caught(
+      (async () => {
+        for await (const e of events) seen.push(e.type);
+      })(),
+    );
+    expect(seen).toContain("text_delta");
+    expect(error).toMatchObject({ kind: "upstream", code: "stream_interrupted", retryable: true });
+  });
+
+  it("fails requests after close()", async () => {
+    const c = createProviderClient();
+    await c.close();
+    const error = await caught(c.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error.code).toBe("connection_error");
+  });
+});
+
+describe("upstream error answers", () => {
+  it("maps them through the codec, keeping the upstream status and retry hint", async () => {
+    mock.enqueue({ error: "rate_limit" });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ kind: "rate_limit", status: 429, upstreamStatus: 429, retryable: true, retryAfterMs: 1_000 });
+    expect(error.message).toMatch(/^openai-test: upstream answered 429: Rate limit reached/);
+  });
+
+  it("marks 408, 409, 429 and 5xx (529 included) retryable, other 4xx not", async () => {
+    const statuses = [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 529];
+    const retryable: number[] = [];
+    for (const status of statuses) {
+      mock.enqueue({ status, body: { error: { message: `failed ${status}`, type: "x" } } });
+      const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+      expect(error.upstreamStatus).toBe(status);
+      if (error.retryable) retryable.push(status);
+    }
+    expect(retryable).toEqual([408, 409, 429, 500, 502, 503, 529]);
+  });
+
+  it("maps Anthropic's 529 overloaded answer", async () => {
+    mock.enqueue({ error: "overloaded" });
+    const endpoint = openai({ protocol: "anthropic", apiBase: mock.baseUrl("anthropic"), provider: "claude" });
+    const error = await caught(client.send(anthropicCodec, endpoint, hello, { model: "claude-x", defaultMaxTokens: 100 }));
+    expect(error).toMatchObject({ kind: "overloaded", upstreamStatus: 529, retryable: true });
+    expect(error.message).toBe("claude: upstream answered 529: Overloaded");
+  });
+
+  it("handles a non-JSON error body", async () => {
+    mock.enqueue({ status: 502, body: "<html>Bad Gateway</html>" });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ upstreamStatus: 502, retryable: true });
+    expect(error.message.startsWith("openai-test: upstream answered 502")).toBe(true);
+  });
+
+  it("never puts the API key in the error message, even when the upstream echoes it", async () => {
+    mock.enqueue({ status: 401, body: { error: { message: "Incorrect API key provided: sk-secret-key-123.", type: "invalid_request_error", code: "invalid_api_key" } } });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error.kind).toBe("authentication");
+    expect(error.message).not.toContain("sk-secret-key-123");
+    expect(error.message).toContain("[redacted]");
+  });
+
+  it("reports a 2xx body that is not JSON as an unreadable upstream answer", async () => {
+    mock.enqueue({ status: 200, body: "not json" });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ kind: "upstream", code: "invalid_upstream_response", retryable: true });
+  });
+});
+
+describe("sseEvents", () => {
+  const text =
+    'event: message_start\r\ndata: {"a":"é€😀"}\r\n\r\n: comment\n\nevent: delta\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n' + "data: no trailing blank line";
+  const expected = [
+    { event: "message_start", data: '{"a":"é€😀"}' },
+    { event: "delta", data: "line1\nline2" },
+    { data: "[DONE]" },
+    { data: "no trailing blank line" },
+  ];
+
+  async function* chunksOf(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+    let start = 0;
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
+      yield bytes.subarray(start, cut);
+      start = cut;
+    }
+    yield bytes.subarray(start);
+  }
+
+  it("yields whole events however the bytes are split (CRLF, multi-byte characters, no final blank line)", async () => {
+    const bytes = new TextEncoder().encode(text);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: bytes.length }), { maxLength: 12 }), async (cuts) => {
+        expect(await drain(sseEvents(chunksOf(bytes, cuts)))).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+    // Every single split point, byte by byte.
+    for (let cut = 0; cut <= bytes.length; cut++) expect(await drain(sseEvents(chunksOf(bytes, [cut])))).toEqual(expected);
+  });
+
+  it("parses an upstream body through the client", async () => {
+    mock.enqueue({ text: ["x"] });
+    const res = await client.request({ endpoint: openai({ protocol: "anthropic", apiBase: mock.baseUrl("anthropic") }), path: "/v1/messages", body: JSON.stringify({ model: "c", max_tokens: 5, stream: true, messages: [] }) });
+    const names = (await drain(client.sseEvents(res.body))).map((e) => (e as { event?: string }).event);
+    expect(names).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
+  });
+});
