@@ -14,8 +14,14 @@ export class GuardrailError extends BitrouterError {
   readonly pattern?: string;
   readonly direction: Direction;
 
-  constructor(info: { message: string; direction: Direction; pattern?: string; status?: number }) {
-    super({ kind: "guardrail", message: info.message, status: info.status ?? 400, code: "guardrail_blocked" });
+  constructor(info: { message: string; direction: Direction; pattern?: string; param?: string; status?: number }) {
+    super({
+      kind: "guardrail",
+      message: info.message,
+      status: info.status ?? 400,
+      code: "guardrail_blocked",
+      ...(info.param === undefined ? {} : { param: info.param }),
+    });
     this.name = "GuardrailError";
     this.direction = info.direction;
     if (info.pattern !== undefined) this.pattern = info.pattern;

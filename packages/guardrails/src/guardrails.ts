@@ -125,15 +125,17 @@ class GuardrailsEngine implements Guardrails {
   report(ctx: GuardrailContext, pattern: string, direction: Direction, action: GuardrailViolation["action"], location: string, reason?: string): void {
     ctx.counters.guardrail_violations = (ctx.counters.guardrail_violations ?? 0) + 1;
     this.logger.warn({ event: "guardrail_violation", pattern, direction, action, requestId: ctx.requestId, location }, "guardrail violation");
-    if (action === "block") throw this.blocked(direction, pattern, reason ?? `pattern "${pattern}" matched in ${location}`);
+    if (action === "block") throw this.blocked(direction, pattern, location, reason ?? `pattern "${pattern}" matched in ${location}`);
   }
 
-  blocked(direction: Direction, pattern: string, detail: string): GuardrailError {
+  /** The refusal: pattern and location only with include_details; never the matched text. */
+  blocked(direction: Direction, pattern: string, location: string, detail: string): GuardrailError {
+    const details = this.resolved.includeDetails;
     let message = direction === "upgoing" ? "Request blocked by guardrails" : "Response blocked by guardrails";
-    if (this.resolved.includeDetails) message += `: ${detail}`;
+    if (details) message += `: ${detail}`;
     message += ".";
     if (this.resolved.includeHelpLink) message += ` See ${this.helpUrl}`;
-    return new GuardrailError({ message, direction, ...(this.resolved.includeDetails ? { pattern } : {}) });
+    return new GuardrailError({ message, direction, ...(details ? { pattern, param: location } : {}) });
   }
 
   onMatch(ctx: GuardrailContext, direction: Direction, location: string): OnMatch {

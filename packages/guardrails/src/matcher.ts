@@ -4,8 +4,8 @@ import { prefixSource } from "./prefix.js";
 
 /** Texts shorter than this are cheaper to scan than to look up. */
 const CACHE_MIN_CHARS = 2048;
-/** Total characters of text kept as cache keys, per direction (about 16 MB of UTF-16). */
-const CACHE_MAX_CHARS = 8 * 1024 * 1024;
+/** Total characters of text kept as cache keys, per direction (at most 8 MB of UTF-16). */
+const CACHE_MAX_CHARS = 4 * 1024 * 1024;
 
 export interface Match {
   readonly start: number;

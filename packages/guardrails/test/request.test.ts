@@ -114,7 +114,8 @@ describe.each(Object.entries(REQUESTS))("upgoing on a %s request", (_protocol, r
     }
     expect(error).toBeInstanceOf(GuardrailError);
     const e = error as GuardrailError;
-    expect([e.status, e.kind, e.code, e.direction]).toEqual([400, "guardrail", "guardrail_blocked", "upgoing"]);
+    expect([e.status, e.kind, e.code, e.direction, e.pattern]).toEqual([400, "guardrail", "guardrail_blocked", "upgoing", "api_keys"]);
+    expect(e.toInfo().param).toMatch(/^(system|messages)\[\d+\]/);
     expect(e.message).toMatch(/^Request blocked by guardrails: pattern "api_keys" matched in (system|messages)\[/);
     expect(e.message).not.toContain(KEY);
     expect(JSON.stringify(e)).not.toContain(KEY);
