@@ -188,6 +188,21 @@ describe("anthropic encodeRequest", () => {
     });
   });
 
+  it("skips a turn left empty by dropped parts", () => {
+    const req: CanonicalRequest = {
+      ...baseRequest,
+      messages: [
+        { role: "user", content: [{ type: "text", text: "q" }] },
+        { role: "assistant", content: [{ type: "reasoning", text: "unsigned thoughts" }] },
+        { role: "user", content: [{ type: "text", text: "again" }] },
+      ],
+    };
+    expect(codec.encodeRequest(req, { model: "m" }).body.messages).toEqual([
+      { role: "user", content: "q" },
+      { role: "user", content: "again" },
+    ]);
+  });
+
   it("keeps tool order and schema key order", () => {
     const tools = ["zeta", "alpha", "mid"].map((name) => ({ name, parameters: { type: "object", required: ["b"], properties: { b: { type: "string" }, a: { type: "number" } } } }));
     const body = codec.encodeRequest({ ...baseRequest, tools }, { model: "m" }).body as { tools: Array<{ name: string; input_schema: object }> };

@@ -203,6 +203,11 @@ describe("google encodeRequest", () => {
     ]);
   });
 
+  it("skips a turn left empty by dropped parts (reasoning sent by the user)", () => {
+    const req: CanonicalRequest = { ...baseRequest, messages: [{ role: "user", content: [{ type: "reasoning", text: "x" }] }, ...baseRequest.messages] };
+    expect(codec.encodeRequest(req, { model: "g" }).body.contents).toEqual([{ role: "user", parts: [{ text: "hi" }] }]);
+  });
+
   it("sends a parameterless tool without a schema and gives a typeless schema its object type", () => {
     const req: CanonicalRequest = {
       ...baseRequest,

@@ -386,6 +386,8 @@ function encodeMessages(messages: Message[]): JsonObject[] {
       const block = encodePart(part, msg.role, `messages[${i}].content[${j}]`);
       if (block) blocks.push(block);
     });
+    // A turn left empty (it held only parts Anthropic cannot take) would be rejected: skip it.
+    if (blocks.length === 0 && msg.content.length > 0) return;
     // Anthropic requires tool_result blocks to come first in a user turn.
     if (msg.role === "user") blocks.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
     const first = blocks[0];

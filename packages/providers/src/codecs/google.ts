@@ -444,7 +444,8 @@ function pushPart(parts: JsonObject[], part: JsonObject, signature: { value?: st
 function encodeContents(messages: Message[]): JsonObject[] {
   const names = new Map<string, string>();
   for (const msg of messages) for (const part of msg.content) if (part.type === "tool_call") names.set(part.id, part.name);
-  return messages.map((msg, i) => {
+  const contents: JsonObject[] = [];
+  messages.forEach((msg, i) => {
     const parts: JsonObject[] = [];
     const signature: { value?: string } = {};
     msg.content.forEach((part, j) => {
@@ -480,8 +481,11 @@ function encodeContents(messages: Message[]): JsonObject[] {
         }
       }
     });
-    return { role: msg.role === "assistant" ? "model" : "user", parts };
+    // A turn left empty (it held only parts Gemini cannot take) would be rejected: skip it.
+    if (parts.length === 0 && msg.content.length > 0) return;
+    contents.push({ role: msg.role === "assistant" ? "model" : "user", parts });
   });
+  return contents;
 }
 
 function encodeThinking(reasoning: ReasoningConfig | undefined): JsonObject | undefined {
