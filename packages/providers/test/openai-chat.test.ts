@@ -366,3 +366,18 @@ describe("openai-chat leniency", () => {
     expect(rejects({ ...base, tool_choice: { type: "allowed_tools", tools: [] } }).param).toBe("tool_choice");
   });
 });
+
+describe("openai-chat cache_control (gateway convention for Anthropic prompt caching)", () => {
+  it("is kept in canonical from system and user parts, and never sent to OpenAI", () => {
+    const req = codec.decodeRequest({
+      model: "m",
+      messages: [
+        { role: "system", content: [{ type: "text", text: "long context", cache_control: { type: "ephemeral" } }] },
+        { role: "user", content: [{ type: "text", text: "q", cache_control: { type: "ephemeral", ttl: "1h" } }] },
+      ],
+    });
+    expect(req.system).toEqual([{ type: "text", text: "long context", cacheControl: { type: "ephemeral" } }]);
+    expect(req.messages[0]!.content).toEqual([{ type: "text", text: "q", cacheControl: { type: "ephemeral", ttl: "1h" } }]);
+    expect(JSON.stringify(codec.encodeRequest(req, { model: "gpt-4o" }).body)).not.toContain("cache");
+  });
+});

@@ -185,6 +185,16 @@ export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
 
 // ── request: wire -> canonical ────────────────────────────────────────────────────────────────
 
+/**
+ * Anthropic-style `cache_control` on a content part: not OpenAI's, but the convention OpenAI-compatible
+ * gateways accept so chat clients can use Anthropic prompt caching. Kept in canonical, never sent to OpenAI.
+ */
+function withCacheControl<T extends TextPart | ImagePart>(part: T, raw: Record<string, unknown>): T {
+  const cc = raw.cache_control;
+  if (isRecord(cc) && cc.type === "ephemeral") part.cacheControl = typeof cc.ttl === "string" ? { type: "ephemeral", ttl: cc.ttl } : { type: "ephemeral" };
+  return part;
+}
+
 function contentArray(content: unknown, param: string): unknown[] {
   if (!Array.isArray(content)) throw invalidRequest(`${param} must be a string or an array of content parts, got ${content === null ? "null" : typeof content}`, param);
   return content;
@@ -195,7 +205,7 @@ function textOnlyParts(content: unknown, param: string): TextPart[] {
   return contentArray(content, param).map((raw, j) => {
     const p = requireRecord(raw, `${param}[${j}]`);
     if (p.type !== "text") throw invalidRequest(`${param}[${j}].type must be "text" here, got ${JSON.stringify(p.type)}`, `${param}[${j}].type`);
-    return { type: "text", text: requireString(p.text, `${param}[${j}].text`) };
+    return withCacheControl({ type: "text", text: requireString(p.text, `${param}[${j}].text`) }, p);
   });
 }
 
@@ -206,14 +216,14 @@ function userParts(content: unknown, param: string): ContentPart[] {
     const p = requireRecord(raw, pp);
     switch (p.type) {
       case "text":
-        return { type: "text", text: requireString(p.text, `${pp}.text`) };
+        return withCacheControl({ type: "text", text: requireString(p.text, `${pp}.text`) }, p);
       case "image_url": {
         // Some clients send the URL directly instead of {url, detail}.
         const img = typeof p.image_url === "string" ? { url: p.image_url } : requireRecord(p.image_url, `${pp}.image_url`);
         const part: ImagePart = { type: "image", source: mediaSourceFromUrl(requireString(img.url, `${pp}.image_url.url`)) };
         const detail = optionalString(img.detail, `${pp}.image_url.detail`);
         if (detail !== undefined) part.detail = detail;
-        return part;
+        return withCacheControl(part, p);
       }
       case "file": {
         const f = requireRecord(p.file, `${pp}.file`);
