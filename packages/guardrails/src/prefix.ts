@@ -10,8 +10,8 @@ type Node = RootNode<Features>;
  * of a text could still grow into a match once more chunks arrive: that tail is held back,
  * everything before it is released at once.
  *
- * The result is a superset (never misses a live prefix): lookaheads are dropped, backreferences
- * become "anything", capturing groups become non-capturing (the alternatives repeat them).
+ * The result is a superset (never misses a live prefix): lookaheads are dropped, a backreference
+ * stands for its group's body, capturing groups become non-capturing (the alternatives repeat them).
  * Returns null when the source uses syntax this derivation does not model; callers then hold
  * back the whole window.
  */
@@ -23,18 +23,14 @@ export function prefixSource(source: string): string | null {
     return null;
   }
   try {
-    groups = collectGroups(ast);
-    return pre(ast);
+    return new PrefixDeriver(collectGroups(ast)).pre(ast);
   } catch {
-    return null;
-  } finally {
-    groups = { byIndex: [], byName: new Map() };
+    return null; // e.g. a backreference inside its own group
   }
 }
 
-type GroupBodies = { byIndex: Node[][]; byName: Map<string, Node[]> };
 /** Capturing groups of the regex being derived, so a backreference can stand for its group's body. */
-let groups: GroupBodies = { byIndex: [], byName: new Map() };
+type GroupBodies = { byIndex: Node[][]; byName: Map<string, Node[]> };
 
 function collectGroups(root: Node): GroupBodies {
   const out: GroupBodies = { byIndex: [], byName: new Map() };
@@ -51,85 +47,89 @@ function collectGroups(root: Node): GroupBodies {
   return out;
 }
 
-/** A backreference matches what its group matched: the group's body is a superset. */
-function referenced(node: Node & { type: "reference" }): Node | null {
-  const body = node.name ? groups.byName.get(node.name.value) : groups.byIndex[(node.matchIndex ?? 0) - 1];
-  return body ? ({ type: "alternative", body, raw: node.raw, range: node.range } as Node) : null;
-}
+class PrefixDeriver {
+  constructor(private readonly groups: GroupBodies) {}
 
-/** Source matching the same strings as the node, with groups made non-capturing (for repetition). */
-function plain(node: Node): string {
-  switch (node.type) {
-    case "alternative":
-      return node.body.map(plain).join("");
-    case "disjunction":
-      return `(?:${node.body.map(plain).join("|")})`;
-    case "group":
-      if (node.behavior === "lookahead" || node.behavior === "negativeLookahead") return ""; // superset
-      if (node.behavior === "lookbehind") return `(?<=${node.body.map(plain).join("")})`;
-      if (node.behavior === "negativeLookbehind") return `(?<!${node.body.map(plain).join("")})`;
-      return `(?:${node.body.map(plain).join("")})`;
-    case "quantifier":
-      return `(?:${plain(node.body[0])})${quantifier(node.min, node.max)}`;
-    case "reference": {
-      const target = referenced(node);
-      return target ? `(?:${plain(target)})` : "[\\s\\S]*";
-    }
-    case "anchor":
-    case "characterClass":
-    case "characterClassEscape":
-    case "dot":
-    case "value":
-      return node.raw;
-    default:
-      throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
+  /** A backreference matches what its group matched: the group's body is a superset. */
+  private referenced(node: Node & { type: "reference" }): Node | null {
+    const body = node.name ? this.groups.byName.get(node.name.value) : this.groups.byIndex[(node.matchIndex ?? 0) - 1];
+    return body ? ({ type: "alternative", body, raw: node.raw, range: node.range } as Node) : null;
   }
-}
 
-/** Source matching every prefix (possibly empty, possibly complete) of a match of the node. */
-function pre(node: Node): string {
-  switch (node.type) {
-    case "alternative":
-      return sequence(node.body, 0);
-    case "disjunction":
-      return group(node.body.map(pre));
-    case "group":
-      // Assertions consume nothing: the cut lies before them (the empty prefix covers it).
-      if (node.behavior !== "normal" && node.behavior !== "ignore") return "";
-      return pre({ type: "alternative", body: node.body, raw: node.raw, range: node.range });
-    case "quantifier": {
-      const body = node.body[0];
-      // One character per repetition: a prefix is just fewer repetitions.
-      if (isCharacter(body)) return `${plain(body)}${quantifier(0, node.max)}`;
-      // Any number of complete repetitions, then a prefix of one more.
-      return `(?:${plain(body)})${quantifier(0, node.max)}${wrap(pre(body))}`;
+  /** Source matching the same strings as the node, with groups made non-capturing (for repetition). */
+  private plain(node: Node): string {
+    switch (node.type) {
+      case "alternative":
+        return node.body.map((n) => this.plain(n)).join("");
+      case "disjunction":
+        return `(?:${node.body.map((n) => this.plain(n)).join("|")})`;
+      case "group":
+        if (node.behavior === "lookahead" || node.behavior === "negativeLookahead") return ""; // superset
+        if (node.behavior === "lookbehind") return `(?<=${node.body.map((n) => this.plain(n)).join("")})`;
+        if (node.behavior === "negativeLookbehind") return `(?<!${node.body.map((n) => this.plain(n)).join("")})`;
+        return `(?:${node.body.map((n) => this.plain(n)).join("")})`;
+      case "quantifier":
+        return `(?:${this.plain(node.body[0])})${quantifier(node.min, node.max)}`;
+      case "reference": {
+        const target = this.referenced(node);
+        return target ? `(?:${this.plain(target)})` : "[\\s\\S]*";
+      }
+      case "anchor":
+      case "characterClass":
+      case "characterClassEscape":
+      case "dot":
+      case "value":
+        return node.raw;
+      default:
+        throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
     }
-    case "anchor":
-      return "";
-    case "reference": {
-      const target = referenced(node);
-      return target ? pre(target) : "[\\s\\S]*";
-    }
-    case "characterClass":
-    case "characterClassEscape":
-    case "dot":
-    case "value":
-      return `(?:${node.raw})?`;
-    default:
-      throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
   }
-}
 
-/**
- * Prefixes of the sequence body[i…]: a prefix of body[i], or body[i] complete followed by a
- * prefix of the rest. Nested rather than flattened, so the common head is written (and tried
- * by the engine) once: at most positions the first element already fails.
- */
-function sequence(body: Node[], i: number): string {
-  if (i === body.length) return "";
-  const head = pre(body[i]);
-  const rest = sequence(body, i + 1);
-  return group([head, rest === "" ? plain(body[i]) : plain(body[i]) + rest]);
+  /** Source matching every prefix (possibly empty, possibly complete) of a match of the node. */
+  pre(node: Node): string {
+    switch (node.type) {
+      case "alternative":
+        return this.sequence(node.body, 0);
+      case "disjunction":
+        return group(node.body.map((n) => this.pre(n)));
+      case "group":
+        // Assertions consume nothing: the cut lies before them (the empty prefix covers it).
+        if (node.behavior !== "normal" && node.behavior !== "ignore") return "";
+        return this.pre({ type: "alternative", body: node.body, raw: node.raw, range: node.range });
+      case "quantifier": {
+        const body = node.body[0];
+        // One character per repetition: a prefix is just fewer repetitions.
+        if (isCharacter(body)) return `${this.plain(body)}${quantifier(0, node.max)}`;
+        // Any number of complete repetitions, then a prefix of one more.
+        return `(?:${this.plain(body)})${quantifier(0, node.max)}${wrap(this.pre(body))}`;
+      }
+      case "anchor":
+        return "";
+      case "reference": {
+        const target = this.referenced(node);
+        return target ? this.pre(target) : "[\\s\\S]*";
+      }
+      case "characterClass":
+      case "characterClassEscape":
+      case "dot":
+      case "value":
+        return `(?:${node.raw})?`;
+      default:
+        throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
+    }
+  }
+
+  /**
+   * Prefixes of the sequence body[i…]: a prefix of body[i], or body[i] complete followed by a
+   * prefix of the rest. Nested rather than flattened, so the common head is written (and tried
+   * by the engine) once: at most positions the first element already fails.
+   */
+  private sequence(body: Node[], i: number): string {
+    if (i === body.length) return "";
+    const head = this.pre(body[i]);
+    const rest = this.sequence(body, i + 1);
+    return group([head, rest === "" ? this.plain(body[i]) : this.plain(body[i]) + rest]);
+  }
 }
 
 function isCharacter(node: Node): boolean {
