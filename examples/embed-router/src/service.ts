@@ -2,6 +2,8 @@
 // the router's library API, and everything under /llm/ is handed to `router.fetch`, which speaks the
 // OpenAI, Anthropic and Google protocols (so SDKs can be pointed at http://host/llm).
 import { createServer, type Server } from "node:http";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { parseConfig } from "@bitrouter/config";
 import { createRouter, type Router } from "@bitrouter/router";
 
@@ -35,8 +37,8 @@ export function createService(yaml: string, env: Record<string, string | undefin
           }),
         );
         res.writeHead(response.status, Object.fromEntries(response.headers));
-        if (response.body) for await (const chunk of response.body) res.write(chunk);
-        res.end();
+        if (response.body) Readable.fromWeb(response.body as NodeReadableStream).pipe(res);
+        else res.end();
         return;
       }
       res.writeHead(404).end();
