@@ -20,7 +20,6 @@ import type {
   StopReason,
   StreamEvent,
   TextPart,
-  ToolCallPart,
   ToolChoice,
   ToolDefinition,
   ToolResultPart,
