@@ -51,7 +51,7 @@ export interface ProviderClientOptions {
   connectTimeoutMs?: number;
   /** Default deadline for the response head (and, for `send`, the whole answer). Default 600 s. */
   timeoutMs?: number;
-  /** Max silence between body chunks once the answer started (default 300 s). */
+  /** Max silence between body chunks once the answer started (default 300 s; checked on undici's ~1 s clock). */
   idleTimeoutMs?: number;
 }
 
@@ -59,12 +59,16 @@ export interface UpstreamHttpRequest {
   endpoint: ProviderEndpoint;
   /** Path (and query) appended to `endpoint.apiBase`. */
   path: string;
-  body: string | Uint8Array;
+  /** Default POST (GET for model lists). */
+  method?: "POST" | "GET";
+  body?: string | Uint8Array;
   /** Extra headers (e.g. a codec's protocol headers); names are case-insensitive. */
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Deadline for the response head; defaults to the client's `timeoutMs`. */
   timeoutMs?: number;
+  /** Max silence between body chunks; defaults to the client's `idleTimeoutMs`. */
+  idleTimeoutMs?: number;
 }
 
 export type ResponseBody = Dispatcher.ResponseData["body"];
@@ -81,7 +85,10 @@ export interface SendOptions {
   model: string;
   defaultMaxTokens?: number;
   signal?: AbortSignal;
+  /** Deadline for the response head (for `send`, the whole answer); defaults to the client's. */
   timeoutMs?: number;
+  /** Max silence between stream chunks; defaults to the client's. */
+  idleTimeoutMs?: number;
 }
 
 export interface ProviderClient {
@@ -373,7 +380,15 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     if (accept && headers.accept === undefined) headers.accept = accept;
     const { signal, clearTimer, release } = deadline(state);
     try {
-      const res = await agent.request({ origin, path, method: "POST", headers, body: request.body, signal });
+      const res = await agent.request({
+        origin,
+        path,
+        method: request.method ?? "POST",
+        headers,
+        body: request.body ?? null,
+        signal,
+        bodyTimeout: request.idleTimeoutMs ?? idleTimeoutMs,
+      });
       res.body.once("close", release);
       return { response: { status: res.statusCode, headers: res.headers, body: res.body }, clear: clearTimer, signal };
     } catch (error) {
@@ -381,6 +396,8 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
       throw transportError(error, state);
     }
   }
+
+  const idle = (opts: SendOptions): { idleTimeoutMs?: number } => (opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs });
 
   function newState(endpoint: ProviderEndpoint, signal: AbortSignal | undefined, timeoutMs: number | undefined): CallState {
     const state: CallState = { endpoint, timedOut: false, timeoutMs: timeoutMs ?? defaultTimeoutMs, yielded: 0 };
@@ -419,7 +436,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async send(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: false }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const { response, clear } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {} }, state, "application/json");
+      const { response, clear } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "application/json");
       try {
         if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
         let json: unknown;
@@ -441,7 +458,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async stream(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: true }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const { response, clear, signal } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {} }, state, "text/event-stream");
+      const { response, clear, signal } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "text/event-stream");
       // The deadline is for the head; from here the idle timeout guards a stalled stream.
       clear();
       if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);

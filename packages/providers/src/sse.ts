@@ -3,8 +3,12 @@
  * split across network chunks, multi-byte characters split across chunks, CRLF / CR / LF line
  * endings and multi-line `data:` fields all come out whole.
  */
-import { createParser } from "eventsource-parser";
+import { createParser, type ParseError } from "eventsource-parser";
 import type { SseEvent } from "./codec.js";
+import { BitrouterError } from "./errors.js";
+
+/** Bound on one buffered event (characters): a stream that never ends its event cannot eat memory. */
+export const MAX_SSE_EVENT_SIZE = 16 * 1024 * 1024;
 
 /** Anything that yields the bytes (or text) of a body: undici's body, a Node stream, a web stream. */
 export type ByteSource = AsyncIterable<Uint8Array | string>;
@@ -12,18 +16,27 @@ export type ByteSource = AsyncIterable<Uint8Array | string>;
 /**
  * Yields each event of an SSE body as soon as its terminating blank line arrives. A final event
  * without the blank line is still delivered when the body ends (some upstreams omit it).
- * Aborting `signal` stops the iteration with the signal's reason; breaking out of the loop (or an
+ * An event larger than `maxEventSize` characters throws. Aborting `signal` stops the iteration with
+ * the signal's reason; breaking out of the loop (or an
  * abort) destroys the body when it can be destroyed, which releases the connection.
  */
-export async function* sseEvents(body: ByteSource, signal?: AbortSignal): AsyncGenerator<SseEvent> {
+export async function* sseEvents(body: ByteSource, signal?: AbortSignal, maxEventSize = MAX_SSE_EVENT_SIZE): AsyncGenerator<SseEvent> {
   const queue: SseEvent[] = [];
+  let overflow: ParseError | undefined;
   const parser = createParser({
+    maxBufferSize: maxEventSize,
     onEvent: (e) => {
       const event: SseEvent = { data: e.data };
       if (e.event !== undefined) event.event = e.event;
       queue.push(event);
     },
+    onError: (error) => {
+      overflow = error;
+    },
   });
+  const checkOverflow = (): void => {
+    if (overflow) throw new BitrouterError({ kind: "upstream", message: `an SSE event exceeds ${maxEventSize} characters`, cause: overflow });
+  };
   const decoder = new TextDecoder();
   const destroy = (): void => {
     const d = (body as { destroy?: (error?: Error) => void }).destroy;
@@ -35,6 +48,7 @@ export async function* sseEvents(body: ByteSource, signal?: AbortSignal): AsyncG
     signal?.throwIfAborted();
     for await (const chunk of body) {
       parser.feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+      checkOverflow();
       while (queue.length > 0) yield queue.shift() as SseEvent;
       signal?.throwIfAborted();
     }

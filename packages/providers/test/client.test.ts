@@ -113,6 +113,13 @@ describe("request", () => {
     expect(mock.requests[0].rawBody).toBe(chatBody("x", { stream: true }));
   });
 
+  it("sends GET requests without a body (model lists)", async () => {
+    const res = await client.request({ endpoint: openai(), path: "/models", method: "GET" });
+    expect(res.status).toBe(200);
+    expect(await res.body.json()).toMatchObject({ object: "list", data: [{ id: "mock-model" }] });
+    expect(mock.requests[0]).toMatchObject({ method: "GET", path: "/v1/models", rawBody: "" });
+  });
+
   it("returns non-2xx answers as they are", async () => {
     mock.enqueue({ error: "rate_limit" });
     const res = await client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody() });
@@ -206,7 +213,18 @@ describe("deadlines and aborts", () => {
     await mock.until(() => mock.requests[0].closedEarly);
   });
 
-  it("times out a stream that goes silent longer than the idle timeout", async () => {
+  it("applies a per-call idle timeout to a silent stream", async () => {
+    mock.enqueue({ text: ["a", "b"], chunkDelayMs: 4_000 });
+    const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x", idleTimeoutMs: 100 });
+    const started = Date.now();
+    const error = await caught(drain(events));
+    // undici checks body timeouts on a coarse (~1 s) clock.
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(error).toMatchObject({ kind: "timeout", retryable: true });
+    expect(error.message).toBe("openai-test: no data from the upstream within the idle timeout");
+  });
+
+  it("times out a stream that goes silent longer than the client's idle timeout", async () => {
     const strict = createProviderClient({ idleTimeoutMs: 100 });
     try {
       mock.enqueue({ text: ["a", "b"], chunkDelayMs: 1_000 });
@@ -338,6 +356,13 @@ describe("sseEvents", () => {
     );
     // Every single split point, byte by byte.
     for (let cut = 0; cut <= bytes.length; cut++) expect(await drain(sseEvents(chunksOf(bytes, [cut])))).toEqual(expected);
+  });
+
+  it("refuses an event larger than the bound instead of buffering it", async () => {
+    async function* endless(): AsyncGenerator<string> {
+      for (let i = 0; i < 100; i++) yield "data: " + "x".repeat(100);
+    }
+    await expect(drain(sseEvents(endless(), undefined, 1_000))).rejects.toThrow("an SSE event exceeds 1000 characters");
   });
 
   it("parses an upstream body through the client", async () => {
