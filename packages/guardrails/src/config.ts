@@ -149,7 +149,8 @@ function validateCustom(p: CustomPatternConfig, i: number): { name: string; rege
   try {
     new RegExp(p.regex);
   } catch (error) {
-    throw new GuardrailConfigError(named, `invalid regular expression: ${(error as Error).message}`);
+    const hint = /^\(\?[a-z]+\)/.test(p.regex) ? " (inline flags such as (?i) are not supported: write [Aa] classes)" : "";
+    throw new GuardrailConfigError(named, `invalid regular expression: ${(error as Error).message}${hint}`);
   }
   if (new RegExp(`^(?:${p.regex})$`).test("")) throw new GuardrailConfigError(named, "matches the empty string, so it would match everywhere");
   if (hasNumberedBackreference(p.regex)) {

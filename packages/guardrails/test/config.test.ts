@@ -165,6 +165,10 @@ describe("config errors", () => {
     expect(e.message).toMatch(/broken_one.*invalid regular expression/);
   });
 
+  it("inline flags get a hint", () => {
+    expect(configError({ custom_patterns: [{ name: "ci", regex: "(?i)secret" }] }).message).toMatch(/inline flags.*\[Aa\]/);
+  });
+
   it("a regex matching the empty string is refused", () => {
     expect(configError({ custom_patterns: [{ name: "everything", regex: "x*" }] }).message).toMatch(/everything.*empty string/);
   });
