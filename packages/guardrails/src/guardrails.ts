@@ -315,13 +315,17 @@ class CanonicalStreamGuard implements StreamGuard {
   private active: number | null = null;
   /** Restricted tool calls already released (index → tool name). */
   private readonly closedRestricted = new Map<number, string>();
+  /** Every downgoing rule only warns: nothing is held back, matches are still detected across chunks. */
+  private readonly observeOnly: boolean;
 
   constructor(
     private readonly engine: GuardrailsEngine,
     private readonly ctx: GuardrailContext,
     private readonly matcher: Matcher,
     private readonly maxHold: number,
-  ) {}
+  ) {
+    this.observeOnly = matcher.rules.every((r) => r.action === "warn");
+  }
 
   get heldChars(): number {
     let total = 0;
@@ -392,7 +396,11 @@ class CanonicalStreamGuard implements StreamGuard {
       const buffered = kind === "tool" && toolName !== undefined && provider !== undefined && (this.engine.tools?.hasParamRestriction(provider, toolName) ?? false);
       part = {
         kind,
-        scanner: buffered ? null : kind === "tool" ? new JsonStringStreamScanner(this.matcher, onMatch, this.maxHold) : new StreamScanner(this.matcher, onMatch, this.maxHold),
+        scanner: buffered
+          ? null
+          : kind === "tool"
+            ? new JsonStringStreamScanner(this.matcher, onMatch, this.maxHold, this.observeOnly)
+            : new StreamScanner(this.matcher, onMatch, this.maxHold, this.observeOnly),
         buffer: buffered ? "" : null,
         ...(toolName === undefined ? {} : { toolName }),
       };

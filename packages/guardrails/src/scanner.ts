@@ -33,19 +33,29 @@ export class StreamScanner {
   private held = "";
   private context = "";
 
+  /**
+   * @param observeOnly every rule only warns: text is released as it comes (nothing can change
+   *   it) while the window is still kept to detect matches that span chunks.
+   */
   constructor(
     private readonly matcher: Matcher,
     private readonly onMatch: OnMatch,
     private readonly maxHold: number,
+    private readonly observeOnly = false,
   ) {}
 
-  /** Number of characters currently held back. */
+  /** Number of characters currently held back from the client. */
   get heldLength(): number {
-    return this.held.length;
+    return this.observeOnly ? 0 : this.held.length;
   }
 
   push(text: string): string {
     if (text === "") return "";
+    const out = this.scan(text);
+    return this.observeOnly ? text : out;
+  }
+
+  private scan(text: string): string {
     const buf = this.context + this.held + text;
     const base = this.context.length;
     const floor = Math.max(base, buf.length - this.maxHold);
@@ -83,7 +93,7 @@ export class StreamScanner {
     out += buf.slice(pos);
     this.held = "";
     this.context = "";
-    return out;
+    return this.observeOnly ? "" : out;
   }
 }
 
@@ -103,15 +113,25 @@ export class JsonStringStreamScanner {
   private unicode = "";
   private readonly inner: StreamScanner;
 
-  constructor(matcher: Matcher, onMatch: OnMatch, maxHold: number) {
+  constructor(
+    matcher: Matcher,
+    onMatch: OnMatch,
+    maxHold: number,
+    private readonly observeOnly = false,
+  ) {
     this.inner = new StreamScanner(matcher, onMatch, maxHold);
   }
 
   get heldLength(): number {
-    return this.inner.heldLength + this.unicode.length;
+    return this.observeOnly ? 0 : this.inner.heldLength + this.unicode.length;
   }
 
   push(fragment: string): string {
+    const out = this.scan(fragment);
+    return this.observeOnly ? fragment : out;
+  }
+
+  private scan(fragment: string): string {
     let out = "";
     let decoded = "";
     let outsideStart = -1;
@@ -167,13 +187,12 @@ export class JsonStringStreamScanner {
   /** Releases what is held but keeps the JSON state: more of these arguments may follow. */
   release(): string {
     const rest = this.inner.flush();
-    return rest === "" ? "" : encode(rest);
+    return rest === "" || this.observeOnly ? "" : encode(rest);
   }
 
   /** End of the arguments: releases what is held (arguments cut off inside a string stay cut off). */
   flush(): string {
-    const rest = this.inner.flush();
-    return rest === "" ? "" : encode(rest);
+    return this.release();
   }
 }
 

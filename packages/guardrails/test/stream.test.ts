@@ -123,6 +123,25 @@ describe("bounded look-behind window", () => {
     expect(released.join("")).not.toContain("MIIE");
   });
 
+  it("warn-only rules hold nothing back but still see a match split across chunks", () => {
+    const logger = recordingLogger();
+    const g = createGuardrails({ downgoing: { suspicious_commands: "warn", pii_emails: "warn" } }, { logger })!;
+    const guard = g.createStreamGuard(ctx());
+    const chunks = ["run rm -", "rf / and mail bob@exa", "mple.com", " now"];
+    for (const text of chunks) {
+      expect(guard.push({ type: "text_delta", index: 0, text })).toEqual([{ type: "text_delta", index: 0, text }]);
+      expect(guard.heldChars).toBe(0);
+    }
+    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' })).toEqual([{ type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' }]);
+    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' })).toEqual([{ type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' }]);
+    expect(guard.push({ type: "finish", stopReason: "stop" })).toEqual([{ type: "finish", stopReason: "stop" }]);
+    expect(logger.lines.map((l) => [l.fields.pattern, l.fields.action])).toEqual([
+      ["suspicious_commands", "warn"],
+      ["pii_emails", "warn"],
+      ["pii_emails", "warn"],
+    ]);
+  });
+
   it("with nothing to check downgoing, events pass through untouched", () => {
     const g = createGuardrails({ disabled_patterns: ["suspicious_commands"] }, { logger: recordingLogger() })!;
     const guard = g.createStreamGuard(ctx());
