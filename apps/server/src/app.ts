@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Protocol } from "@bitrouter/providers";
-import { CODECS } from "@bitrouter/providers";
+import { CODECS, toErrorInfo } from "@bitrouter/providers";
 import type { Router } from "@bitrouter/router";
 import { matchPath, readCredential } from "@bitrouter/router";
 import { serveInference } from "./node-handler.js";
@@ -14,6 +14,15 @@ export interface AppRuntime {
   bodyLimit(): number;
   /** Extra facts for GET /health. */
   health(): Record<string, unknown>;
+  /**
+   * Checks a caller's credential; resolves to its principal, or undefined in open mode (no auth).
+   * Throws an error with kind/status/message when refused.
+   */
+  authorize?(credential: string | undefined, needAdmin: boolean): Promise<{ keyId?: string; scope?: string } | undefined>;
+  /** The control API, also served under /admin/ to admin tokens. */
+  control?: { fetch(request: Request): Response | Promise<Response> };
+  /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
+  usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
 }
 
 type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
@@ -32,6 +41,40 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   });
 
   app.get("/health", (c) => c.json({ status: "ok", ...runtime.health() }));
+
+  /** Errors of the non-inference endpoints use OpenAI's error shape. */
+  const fail = (c: Context<Env>, error: unknown) => {
+    const { status, body } = CODECS["openai-chat"].encodeError(toErrorInfo(error));
+    return c.json(body, status as 400);
+  };
+
+  // The control API for admin tokens (the Unix socket serves it without tokens to local operators).
+  app.all("/admin/*", async (c) => {
+    if (!runtime.control) return c.notFound();
+    const url = new URL(c.req.url);
+    try {
+      await runtime.authorize?.(readCredential(c.req.raw.headers, url), true);
+    } catch (error) {
+      return fail(c, error);
+    }
+    url.pathname = url.pathname.slice("/admin".length) || "/";
+    return runtime.control.fetch(new Request(url, c.req.raw));
+  });
+
+  // Spend and tokens: a key sees its own usage, an admin token (or open mode) everyone's.
+  app.get("/v1/usage", async (c) => {
+    if (!runtime.usage) return fail(c, { kind: "not_found", status: 404, message: "usage is not available: no database configured" });
+    const url = new URL(c.req.url);
+    let principal: { keyId?: string; scope?: string } | undefined;
+    try {
+      principal = await runtime.authorize?.(readCredential(c.req.raw.headers, url), false);
+    } catch (error) {
+      return fail(c, error);
+    }
+    const ownKey = principal && principal.scope !== "admin" ? principal.keyId : undefined;
+    const { status, body } = await runtime.usage(url.searchParams, ownKey);
+    return c.json(body as object, status as 200);
+  });
   app.get("/v1/models", (c) => c.json(runtime.router().modelsBody()));
 
   const inference = (protocol: Protocol) => async (c: Context<Env>) => {

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { revokeKey } from "@bitrouter/store";
 import { parseUsageQuery, usageReport } from "./metering.js";
 import type { Runtime } from "./runtime.js";
 
@@ -30,6 +31,16 @@ export function createControlApp(runtime: Runtime): Hono {
     const query = parseUsageQuery(new URL(c.req.url).searchParams);
     if ("error" in query) return c.json(query, 400);
     return c.json(await usageReport(runtime.metering, query));
+  });
+  app.post("/keys/:id/revoke", async (c) => {
+    const keyId = c.req.param("id");
+    const auth = runtime.auth.authenticator;
+    auth?.revoke(keyId); // at once on this instance; others poll the database
+    if (runtime.metering) {
+      await revokeKey(runtime.metering.store, keyId, "revoked by the operator");
+    }
+    runtime.logger.info("key revoked", { key_id: keyId });
+    return c.json({ ok: true, key_id: keyId, enforced: auth !== undefined });
   });
   app.post("/reload", async (c) => {
     const result = await runtime.reload();

@@ -19,7 +19,9 @@ import { createControlApp } from "./control.js";
 import type { Logger, LogLevel } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
-import { openMetering } from "./metering.js";
+import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
+import type { AuthSetup } from "./security.js";
+import { guardrailHooks, setupAuth } from "./security.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -32,7 +34,12 @@ export interface RuntimeOptions {
   listen?: string;
   /** The ledger's database (sqlite://, postgres://, mysql://); metering is off without it. */
   database?: { url: string; baseDir?: string };
-  /** Extra hooks built per generation (auth, guardrails), in order; metering comes last. */
+  /**
+   * Caller authentication: the operator keystore (`<home>/.keys`). Without an active account the
+   * server runs open, which is refused on a non-loopback address unless `allowOpen`.
+   */
+  auth?: { keysDir?: string; allowOpen?: boolean };
+  /** Extra hooks built per generation, after auth and guardrails; stats, logging and metering come last. */
   hooks?(config: ResolvedConfig, shared: { logger: Logger }): RouterHook[] | Promise<RouterHook[]>;
   /** Called after shutdown drained requests (e.g. flush the ledger). */
   onShutdown?(): Promise<void>;
@@ -56,6 +63,7 @@ export interface Runtime {
   readonly dynamicRoutes: DynamicRoutes;
   /** The ledger and its database, when a database is configured. */
   readonly metering: Metering | undefined;
+  readonly auth: AuthSetup;
   current(): Generation;
   /** Re-reads the configuration and swaps routing and hooks; the old config keeps serving on failure. */
   reload(): Promise<{ ok: true } | { ok: false; error: string }>;
@@ -74,20 +82,65 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const balancer = new Balancer();
   const stats = createStats();
   const startedAt = Date.now();
+  const listen = options.listen ?? first.server.listen;
+  const address = parseListen(listen);
+  if (!address) throw new Error(`server.listen '${listen}' is not host:port`);
   const metering = options.database ? await openMetering(options.database.url, logger, options.database.baseDir) : undefined;
+  let auth: AuthSetup;
+  try {
+    auth = await setupAuth({
+      listenHost: address.host,
+      logger,
+      ...(options.auth?.keysDir ? { keysDir: options.auth.keysDir } : {}),
+      ...(options.auth?.allowOpen ? { allowOpen: true } : {}),
+      ...(metering ? { metering } : {}),
+    });
+  } catch (error) {
+    await metering?.close();
+    throw error;
+  }
 
   const build = async (config: ResolvedConfig): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
-    const hooks = [...extra, statsHook(stats), requestLogHook(logger), ...(metering ? [metering.hook] : [])];
+    const hooks = [
+      ...(auth.hook ? [auth.hook] : []),
+      ...guardrailHooks(config, logger),
+      ...extra,
+      statsHook(stats),
+      requestLogHook(logger),
+      ...(metering ? [metering.hook] : []),
+    ];
     const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout });
     return { config, router, loadedAt: Date.now() };
   };
-  let generation = await build(first);
+  let generation: Generation;
+  try {
+    generation = await build(first);
+  } catch (error) {
+    auth.close();
+    await metering?.close();
+    throw error;
+  }
 
+  // The runtime object is filled in below; the apps only call into it per request.
+  const self = {} as Runtime;
+  const controlApp = createControlApp(self);
   const app = createApp({
     router: () => generation.router,
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+    control: controlApp,
+    authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
+    ...(metering
+      ? {
+          usage: async (params: URLSearchParams, keyId: string | undefined) => {
+            const query = parseUsageQuery(params);
+            if ("error" in query) return { status: 400, body: { error: { message: query.error, type: "invalid_request_error" } } };
+            if (keyId) query.keyId = keyId;
+            return { status: 200, body: await usageReport(metering, query) };
+          },
+        }
+      : {}),
   });
   const server = createServer(getRequestListener(app.fetch));
   server.keepAliveTimeout = 65_000;
@@ -99,9 +152,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
   });
 
-  const listen = options.listen ?? generation.config.server.listen;
-  const address = parseListen(listen);
-  if (!address) throw new Error(`server.listen '${listen}' is not host:port`);
   await listenOn(server, address.port, address.host);
   const bound = server.address();
   const port = typeof bound === "object" && bound ? bound.port : address.port;
@@ -112,13 +162,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let shuttingDown: Promise<void> | undefined;
 
-  const runtime: Runtime = {
+  const runtime: Runtime = Object.assign(self, {
     url,
     controlSocket: options.paths.controlSocket,
     logger,
     stats,
     dynamicRoutes,
     metering,
+    auth,
     current: () => generation,
     async reload() {
       try {
@@ -152,6 +203,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await generation.router.close();
         await client.close();
         await options.onShutdown?.();
+        auth.close();
         await metering?.close(); // after the drain: every accepted request is on the ledger
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
         logger.info("stopped");
@@ -160,9 +212,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       return shuttingDown;
     },
     closed,
-  };
+  } satisfies Runtime);
 
-  const control = options.paths.controlSocket ? await startControl(options.paths.controlSocket, runtime, logger) : undefined;
+  const control = options.paths.controlSocket ? await startControl(options.paths.controlSocket, controlApp, logger) : undefined;
   if (options.paths.pidFile) {
     mkdirSync(dirname(options.paths.pidFile), { recursive: true });
     writeFileSync(options.paths.pidFile, `${process.pid}\n`);
@@ -185,14 +237,13 @@ export function handleSignals(runtime: Runtime): () => void {
   };
 }
 
-async function startControl(socketPath: string, runtime: Runtime, logger: Logger): Promise<{ close(): Promise<void> }> {
+async function startControl(socketPath: string, app: { fetch(request: Request): Response | Promise<Response> }, logger: Logger): Promise<{ close(): Promise<void> }> {
   mkdirSync(dirname(socketPath), { recursive: true });
   if (existsSync(socketPath)) {
     if (await socketAnswers(socketPath)) throw new Error(`another BitRouter server is already running (control socket ${socketPath} answers)`);
     rmSync(socketPath, { force: true }); // stale socket of a server that died
   }
-  const app = createControlApp(runtime);
-  const server = createServer(getRequestListener(app.fetch));
+  const server = createServer(getRequestListener((request) => app.fetch(request)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(socketPath, () => resolve());

@@ -24,7 +24,7 @@ import type {
   StreamEvent,
   Usage,
 } from "@bitrouter/providers";
-import { BitrouterError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
+import { BitrouterError, ProviderError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
@@ -158,6 +158,7 @@ class Run {
     if (response.status < 200 || response.status >= 300) {
       const text = await response.body.text();
       const info = codec.decodeError(response.status, safeJson(text));
+      if (response.status === 401 || response.status === 403) throw providerAuthFailed(target, response.status, info.message);
       if (isRetryableStatus(response.status)) throw new BitrouterError({ ...info, message: `${target.provider}: ${info.message}` });
       // Same protocol: the upstream's own error body is already in the caller's shape.
       this.complete({ status: response.status, errorKind: info.kind });
@@ -319,12 +320,11 @@ class Run {
     }
   }
 
+  /** Decodes the inbound body once; beforeDispatch hooks run per attempt (they may depend on ctx.target). */
   async #canonicalRequest(body: Record<string, unknown>): Promise<CanonicalRequest> {
-    if (this.#canonical) return this.#canonical;
-    const codec = this.deps.codecs[this.inbound.protocol];
-    let request = codec.decodeRequest(body, { model: this.ctx.model, stream: this.ctx.stream });
+    this.#canonical ??= this.deps.codecs[this.inbound.protocol].decodeRequest(body, { model: this.ctx.model, stream: this.ctx.stream });
+    let request = this.#canonical;
     for (const hook of this.deps.hooks) request = (await hook.beforeDispatch?.(this.ctx, request)) ?? request;
-    this.#canonical = request;
     return request;
   }
 
@@ -422,7 +422,8 @@ export async function withFailover<T>(
       const result = await attempt(target);
       deps.balancer.markSuccess(targetKey(target));
       return result;
-    } catch (error) {
+    } catch (caught) {
+      const error = caught instanceof ProviderError && (caught.upstreamStatus === 401 || caught.upstreamStatus === 403) ? providerAuthFailed(target, caught.upstreamStatus, caught.message) : caught;
       lastError = error;
       if (signal.aborted || !isRetryable(error)) throw error;
       deps.balancer.markFailure(targetKey(target));
@@ -496,6 +497,21 @@ function isUsageOnlyChunk(data: string): boolean {
 function formatEvent(event: string | undefined, data: string): string {
   const lines = data.split("\n").map((line) => `data: ${line}\n`).join("");
   return `${event === undefined ? "" : `event: ${event}\n`}${lines}\n`;
+}
+
+/**
+ * The provider refused BitRouter's own key: the caller's credentials are fine, so answer 502 (not the
+ * upstream's 401, which SDKs read as "your API key is wrong"), and let failover try another endpoint.
+ */
+export function providerAuthFailed(target: RouteTarget, status: number, detail: string): BitrouterError & { retryable: true } {
+  const error = new BitrouterError({
+    kind: "upstream",
+    status: 502,
+    code: "provider_auth_failed",
+    message: `provider '${target.provider}' rejected its configured API key (HTTP ${status}): ${detail}`,
+  }) as BitrouterError & { retryable: true };
+  (error as { retryable: boolean }).retryable = true;
+  return error;
 }
 
 function abortedError(): BitrouterError {

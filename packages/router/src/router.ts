@@ -148,10 +148,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
       try {
         for (const hook of hooks) await hook.onRequest?.(ctx);
         const route = table.resolve(canonical.model);
-        let prepared = canonical;
-        for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
         const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
+          const prepared = await beforeDispatch(hooks, ctx, canonical);
           const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal));
           return { response, target };
         });
@@ -176,10 +175,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         for (const hook of hooks) await hook.onRequest?.(ctx);
         const route = table.resolve(canonical.model);
         routeName = route.name;
-        let prepared = canonical;
-        for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
         const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
+          const prepared = await beforeDispatch(hooks, ctx, canonical);
           const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal)))[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {
@@ -231,6 +229,13 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     },
   };
   return router;
+}
+
+/** beforeDispatch hooks, per attempt (they may depend on ctx.target). */
+async function beforeDispatch(hooks: readonly RouterHook[], ctx: RequestContext, request: CanonicalRequest): Promise<CanonicalRequest> {
+  let prepared = request;
+  for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
+  return prepared;
 }
 
 function callOptions(target: RouteTarget, signal: AbortSignal) {

@@ -233,3 +233,25 @@ describe("hooks and the library API", () => {
     await router.close();
   });
 });
+
+describe("provider key failures", () => {
+  it("answers 502 (not the upstream's 401) and fails over when a provider rejects its own key", async () => {
+    const router = createRouter(mockConfig(mock, `
+models:
+  pool:
+    endpoints:
+      - { provider: ant, model_id: a }
+      - { provider: oai, model_id: b }
+`));
+    mock.enqueue({ error: "authentication", status: 401, message: "invalid x-api-key" });
+    const ok = await router.fetch(post("/v1/chat/completions", chatBody("pool")));
+    expect(ok.status).toBe(200);
+    mock.enqueue({ error: "authentication", status: 401, message: "invalid key" });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test")));
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    expect(body.error.code).toBe("provider_auth_failed");
+    expect(body.error.message).toMatch(/provider 'oai' rejected its configured API key/);
+    await router.close();
+  });
+});

@@ -1,4 +1,5 @@
 // `bitrouter serve`: the API server in the foreground, until SIGTERM / SIGINT (SIGHUP reloads).
+import { join } from "node:path";
 import { Command, Option } from "clipanion";
 import { loadConfig } from "@bitrouter/config";
 import { handleSignals, startRuntime } from "@bitrouter/server";
@@ -13,6 +14,9 @@ export class ServeCommand extends BitrouterCommand {
   });
 
   listen = Option.String("--listen", { description: "Override server.listen (host:port)" });
+  allowOpenNetwork = Option.Boolean("--allow-open-network", false, {
+    description: "Serve without authentication on a non-loopback address (only behind a firewall or an authenticating proxy)",
+  });
 
   async run(): Promise<number> {
     const first = await this.loadConfig();
@@ -34,6 +38,7 @@ export class ServeCommand extends BitrouterCommand {
       paths: { runDir: first.paths.runDir, logsDir: first.paths.logsDir, controlSocket: first.paths.controlSocket, pidFile: first.paths.pidFile },
       ...(this.listen === undefined ? {} : { listen: this.listen }),
       database: { url: first.paths.databaseUrl, baseDir: first.paths.home },
+      auth: { keysDir: join(first.paths.home, ".keys"), allowOpen: this.allowOpenNetwork },
     });
     const providers = runtime.current().router.listModels().some((m) => m.kind === "direct");
     this.context.stdout.write(`BitRouter listening on ${runtime.url}\n`);

@@ -1,0 +1,81 @@
+/**
+ * Who may call, and what is guarded: the auth hook (operator-signed API keys) and the guardrails
+ * hook, built from the configuration and the operator's keystore.
+ */
+import type { ResolvedConfig } from "@bitrouter/config";
+import type { Authenticator } from "@bitrouter/auth";
+import { createAuthenticator, getActiveAccount, isLoopbackAddress } from "@bitrouter/auth";
+import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
+import type { RouterHook } from "@bitrouter/router";
+import { isRevoked, listRevocations, spend } from "@bitrouter/store";
+import type { Logger } from "./logger.js";
+import type { Metering } from "./metering.js";
+
+export interface AuthSetup {
+  /** "open": no operator account, every caller is served (loopback only unless allowed). */
+  mode: "open" | "keys";
+  authenticator?: Authenticator;
+  /** The operator account whose signed tokens are accepted. */
+  account?: { prefix: string; solanaAddress: string; evmAddress: string };
+  hook?: RouterHook;
+  close(): void;
+}
+
+/**
+ * Reads the active operator account from `<home>/.keys`. With one, every request needs a token it
+ * signed; without one the server runs open, which is only allowed on loopback unless `allowOpen`.
+ */
+export async function setupAuth(options: { keysDir?: string; listenHost: string; allowOpen?: boolean; metering?: Metering; logger: Logger }): Promise<AuthSetup> {
+  const account = options.keysDir ? await getActiveAccount(options.keysDir) : undefined;
+  if (!account) {
+    if (!isLoopbackAddress(options.listenHost) && !options.allowOpen) {
+      throw new Error(
+        `refusing to listen on ${options.listenHost} without authentication: anyone who can reach it could spend your provider keys. ` +
+          "Create an operator account (`bitrouter account -g`) and give callers tokens (`bitrouter keygen`), " +
+          "or pass --allow-open-network if a firewall or proxy in front already restricts access.",
+      );
+    }
+    options.logger.warn(
+      isLoopbackAddress(options.listenHost)
+        ? "open mode: no operator account, so requests are served without authentication (loopback only). Run `bitrouter account -g` to require API keys."
+        : "open mode on a network address (--allow-open-network): requests are served without authentication",
+    );
+    return { mode: "open", close() {} };
+  }
+  const store = options.metering?.store;
+  const authenticator = createAuthenticator({
+    trusted: [account.solanaAddress, account.evmAddress],
+    ...(store
+      ? {
+          revocations: { isRevoked: (keyId) => isRevoked(store, keyId), listRevocations: (since) => listRevocations(store, since) },
+          spend: { spend: (query) => spend(store, query) },
+        }
+      : {}),
+    onError: (error, context) => options.logger.warn("auth background task failed", { context, error: error instanceof Error ? error.message : String(error) }),
+  });
+  options.logger.info("auth: API keys signed by the operator account are required", { account: account.prefix });
+  const hook: RouterHook = {
+    name: "auth",
+    async onRequest(ctx) {
+      ctx.principal = await authenticator.authenticate(ctx.credential, { model: ctx.model });
+    },
+    onComplete(record) {
+      if (record.principal && record.costMicroUsd) authenticator.addSpend(record.principal as Parameters<Authenticator["addSpend"]>[0], record.costMicroUsd);
+    },
+  };
+  return {
+    mode: "keys",
+    authenticator,
+    account: { prefix: account.prefix, solanaAddress: account.solanaAddress, evmAddress: account.evmAddress },
+    hook,
+    close: () => authenticator.close(),
+  };
+}
+
+/** The guardrails hook for one configuration generation, or none when disabled. */
+export function guardrailHooks(config: ResolvedConfig, logger: Logger): RouterHook[] {
+  const guardrails = createGuardrails(config.guardrails, {
+    logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
+  });
+  return guardrails ? [guardrailsHook(guardrails) as RouterHook] : [];
+}
