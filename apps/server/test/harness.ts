@@ -42,8 +42,11 @@ export interface TestServer {
 }
 
 /** Starts the real server on 127.0.0.1:0 with a control socket in a temp run dir. */
-export async function startTestServer(yaml: string, options: { hooks?: (config: ResolvedConfig) => RouterHook[]; env?: Record<string, string> } = {}): Promise<TestServer> {
-  const home = mkdtempSync(join(tmpdir(), "bitrouter-server-"));
+export async function startTestServer(
+  yaml: string,
+  options: { hooks?: (config: ResolvedConfig) => RouterHook[]; env?: Record<string, string>; home?: string; keysDir?: string; database?: string } = {},
+): Promise<TestServer> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), "bitrouter-server-"));
   let current = yaml;
   const runtime = await startRuntime({
     load: () => parseConfig(current, { env: options.env ?? {}, home }).config,
@@ -52,6 +55,8 @@ export async function startTestServer(yaml: string, options: { hooks?: (config: 
     logger: createLogger({ level: "info", stderr: false, logsDir: join(home, "logs") }),
     ...(options.hooks ? { hooks: (config: ResolvedConfig) => options.hooks!(config) } : {}),
     drainTimeoutMs: 5000,
+    ...(options.keysDir ? { auth: { keysDir: options.keysDir } } : {}),
+    ...(options.database ? { database: { url: options.database, baseDir: home } } : {}),
   });
   return {
     runtime,
