@@ -9,11 +9,17 @@
  * | connection refused / reset, DNS, socket    | upstream / connection_error          | yes       |
  * | the stream broke after events were yielded | upstream / stream_interrupted        | yes*      |
  * | no response head within timeoutMs          | timeout / upstream_timeout           | yes       |
+ * | the caller's AbortSignal.timeout() fired   | timeout / upstream_timeout           | yes       |
  * | a stream went silent for idleTimeoutMs     | timeout / upstream_timeout           | yes*      |
  * | connect timeout                            | timeout / connect_timeout            | yes       |
  * | upstream non-2xx                           | codec.decodeError(...) (kind, code)  | 408, 409, 429, 5xx |
  * | 2xx with a body the codec cannot read      | upstream / invalid_upstream_response | yes       |
- * | the caller's signal aborted                | internal / aborted (status 499)      | no        |
+ * | the caller's signal aborted (other reason) | internal / aborted (status 499)      | no        |
+ *
+ * Deadlines: `timeoutMs` (time to the response head) and `idleTimeoutMs` (silence inside a body) run
+ * on undici's own per-request timers, which tick about once a second: cheap, but coarse. For a
+ * precise or overall deadline (one budget across failover attempts), pass
+ * `AbortSignal.timeout(ms)` (or `AbortSignal.any([...])`) as the signal: it maps to a timeout error.
  *
  * `upstreamStatus` keeps the provider's HTTP status. (*) "Retryable" means another attempt may
  * succeed; once stream events reached the client, a retry would repeat output, so the router must
@@ -49,7 +55,7 @@ export interface ProviderClientOptions {
   keepAliveTimeoutMs?: number;
   /** TCP + TLS connect deadline (default 10 s). */
   connectTimeoutMs?: number;
-  /** Default deadline for the response head (and, for `send`, the whole answer). Default 600 s. */
+  /** Default deadline for the response head, from when the request is written (default 600 s, ~1 s resolution). */
   timeoutMs?: number;
   /** Max silence between body chunks once the answer started (default 300 s; checked on undici's ~1 s clock). */
   idleTimeoutMs?: number;
@@ -85,7 +91,7 @@ export interface SendOptions {
   model: string;
   defaultMaxTokens?: number;
   signal?: AbortSignal;
-  /** Deadline for the response head (for `send`, the whole answer); defaults to the client's. */
+  /** Deadline for the response head; defaults to the client's. */
   timeoutMs?: number;
   /** Max silence between stream chunks; defaults to the client's. */
   idleTimeoutMs?: number;
@@ -188,6 +194,14 @@ export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, 
 
 /** Splits `apiBase + path` into undici's origin and path (api_base paths and trailing slashes kept right). */
 export function upstreamUrl(endpoint: ProviderEndpoint, path: string): { origin: string; path: string } {
+  return joinBase(parseBase(endpoint), path);
+}
+
+function joinBase(base: { origin: string; prefix: string }, path: string): { origin: string; path: string } {
+  return { origin: base.origin, path: base.prefix + (path.startsWith("/") ? path : `/${path}`) };
+}
+
+function parseBase(endpoint: ProviderEndpoint): { origin: string; prefix: string } {
   let base: URL;
   try {
     base = new URL(endpoint.apiBase);
@@ -197,8 +211,7 @@ export function upstreamUrl(endpoint: ProviderEndpoint, path: string): { origin:
   if (base.protocol !== "http:" && base.protocol !== "https:") {
     throw new BitrouterError({ kind: "internal", message: `${endpoint.provider}: api_base "${endpoint.apiBase}" must be an http(s) URL` });
   }
-  const prefix = base.pathname.replace(/\/+$/, "");
-  return { origin: base.origin, path: prefix + (path.startsWith("/") ? path : `/${path}`) };
+  return { origin: base.origin, prefix: base.pathname.replace(/\/+$/, "") };
 }
 
 function redact(text: string, secret: string | undefined): string {
@@ -292,7 +305,6 @@ function errorCode(error: unknown): string | undefined {
 interface CallState {
   endpoint: ProviderEndpoint;
   signal?: AbortSignal;
-  timedOut: boolean;
   timeoutMs: number;
   /** Stream events already yielded to the caller. */
   yielded: number;
@@ -302,10 +314,15 @@ function transportError(error: unknown, state: CallState): ProviderError {
   if (error instanceof ProviderError) return error;
   const { provider } = state.endpoint;
   if (state.signal?.aborted) {
+    const reason: unknown = state.signal.reason;
+    if (reason instanceof Error && reason.name === "TimeoutError") {
+      // The caller's own deadline (AbortSignal.timeout): a timeout, not a change of mind.
+      return new ProviderError({ kind: "timeout", code: "upstream_timeout", message: `${provider}: the caller's deadline expired`, provider, retryable: true, cause: error });
+    }
     return new ProviderError({ kind: "internal", status: 499, code: "aborted", message: `${provider}: request aborted by the caller`, provider, retryable: false, cause: error });
   }
   const code = errorCode(error);
-  if (state.timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
     const what = code === "UND_ERR_BODY_TIMEOUT" ? "no data from the upstream within the idle timeout" : `no answer within ${state.timeoutMs} ms`;
     return new ProviderError({ kind: "timeout", code: "upstream_timeout", message: `${provider}: ${what}`, provider, retryable: true, cause: error });
   }
@@ -330,35 +347,6 @@ function transportError(error: unknown, state: CallState): ProviderError {
   return new ProviderError({ kind: "upstream", code: "connection_error", message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`, provider, retryable: true, cause: error });
 }
 
-/**
- * A deadline combined with the caller's signal. `clearTimer()` stops the clock (the caller's abort
- * still propagates); `release()` also drops the listener on the caller's signal.
- */
-function deadline(state: CallState): { signal: AbortSignal; clearTimer: () => void; release: () => void } {
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(state.signal?.reason);
-  if (state.signal?.aborted) controller.abort(state.signal.reason);
-  else state.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    state.timeoutMs > 0 && Number.isFinite(state.timeoutMs)
-      ? setTimeout(() => {
-          state.timedOut = true;
-          controller.abort(new Error("upstream timeout"));
-        }, state.timeoutMs)
-      : undefined;
-  const clearTimer = (): void => {
-    if (timer) clearTimeout(timer);
-  };
-  return {
-    signal: controller.signal,
-    clearTimer,
-    release: () => {
-      clearTimer();
-      state.signal?.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
 export function createProviderClient(options: ProviderClientOptions = {}): ProviderClient {
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const defaultTimeoutMs = options.timeoutMs ?? 600_000;
@@ -368,17 +356,28 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 600_000),
     connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    // Our own deadline covers the head; undici's would fire at its own default otherwise.
-    headersTimeout: 0,
-    bodyTimeout: idleTimeoutMs,
   });
 
-  /** Sends one request; the deadline keeps running until the caller clears it. */
-  async function open(request: UpstreamHttpRequest, state: CallState, accept?: string): Promise<{ response: UpstreamHttpResponse; clear: () => void; signal: AbortSignal }> {
-    const { origin, path } = upstreamUrl(request.endpoint, request.path);
+  /**
+   * Sends one request. Deadlines are undici's own per-request timers (no AbortController or timer
+   * of ours on the hot path); the caller's signal goes to undici as is.
+   */
+  // Parsed api_bases: a handful per config, bounded anyway since routes can be dynamic.
+  const bases = new Map<string, { origin: string; prefix: string }>();
+  function resolveUrl(endpoint: ProviderEndpoint, path: string): { origin: string; path: string } {
+    let base = bases.get(endpoint.apiBase);
+    if (!base) {
+      base = parseBase(endpoint);
+      if (bases.size >= 1_000) bases.clear();
+      bases.set(endpoint.apiBase, base);
+    }
+    return joinBase(base, path);
+  }
+
+  async function open(request: UpstreamHttpRequest, state: CallState, accept?: string): Promise<UpstreamHttpResponse> {
+    const { origin, path } = resolveUrl(request.endpoint, request.path);
     const headers = buildHeaders(request.endpoint, request.headers);
     if (accept && headers.accept === undefined) headers.accept = accept;
-    const { signal, clearTimer, release } = deadline(state);
     try {
       const res = await agent.request({
         origin,
@@ -386,13 +385,12 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         method: request.method ?? "POST",
         headers,
         body: request.body ?? null,
-        signal,
+        signal: state.signal ?? null,
+        headersTimeout: state.timeoutMs > 0 && Number.isFinite(state.timeoutMs) ? state.timeoutMs : 0,
         bodyTimeout: request.idleTimeoutMs ?? idleTimeoutMs,
       });
-      res.body.once("close", release);
-      return { response: { status: res.statusCode, headers: res.headers, body: res.body }, clear: clearTimer, signal };
+      return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (error) {
-      release();
       throw transportError(error, state);
     }
   }
@@ -400,15 +398,15 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
   const idle = (opts: SendOptions): { idleTimeoutMs?: number } => (opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs });
 
   function newState(endpoint: ProviderEndpoint, signal: AbortSignal | undefined, timeoutMs: number | undefined): CallState {
-    const state: CallState = { endpoint, timedOut: false, timeoutMs: timeoutMs ?? defaultTimeoutMs, yielded: 0 };
+    const state: CallState = { endpoint, timeoutMs: timeoutMs ?? defaultTimeoutMs, yielded: 0 };
     if (signal) state.signal = signal;
     return state;
   }
 
-  async function* decodeEvents(codec: Codec, body: ResponseBody, signal: AbortSignal, state: CallState): AsyncGenerator<StreamEvent> {
+  async function* decodeEvents(codec: Codec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
     const decoder = codec.createStreamDecoder();
     try {
-      for await (const sse of sseEvents(body, signal)) {
+      for await (const sse of sseEvents(body, state.signal)) {
         for (const event of decoder.decode(sse)) {
           state.yielded++;
           yield event;
@@ -425,10 +423,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   return {
     async request(request) {
-      const state = newState(request.endpoint, request.signal, request.timeoutMs);
-      const { response, clear } = await open(request, state);
-      clear();
-      return response;
+      return open(request, newState(request.endpoint, request.signal, request.timeoutMs));
     },
 
     sseEvents: (body, signal) => sseEvents(body, signal),
@@ -436,33 +431,30 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async send(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: false }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const { response, clear } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "application/json");
+      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "application/json");
       try {
         if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
         let json: unknown;
         try {
           json = await response.body.json();
         } catch (error) {
-          if (state.signal?.aborted || state.timedOut || !(error instanceof SyntaxError)) throw error;
+          if (state.signal?.aborted || !(error instanceof SyntaxError)) throw error;
           throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${error.message})` });
         }
         return codec.decodeResponse(json);
       } catch (error) {
         if (!response.body.destroyed) response.body.destroy();
         throw transportError(error, state);
-      } finally {
-        clear();
       }
     },
 
     async stream(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: true }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const { response, clear, signal } = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "text/event-stream");
-      // The deadline is for the head; from here the idle timeout guards a stalled stream.
-      clear();
+      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "text/event-stream");
       if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
-      return decodeEvents(codec, response.body, signal, state);
+      // From here the idle timeout guards a stalled stream.
+      return decodeEvents(codec, response.body, state);
     },
 
     async close() {

@@ -158,16 +158,28 @@ describe("deadlines and aborts", () => {
     mock.enqueue({ hang: true });
     const started = Date.now();
     const error = await caught(client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody(), timeoutMs: 150 }));
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(2_500);
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", status: 504, retryable: true });
     expect(error.message).toBe("openai-test: no answer within 150 ms");
     await mock.until(() => mock.requests[0].closedEarly);
   });
 
-  it("applies the deadline to the whole non-stream answer", async () => {
-    mock.enqueue({ delayMs: 400 });
+  it("applies the deadline to a non-stream answer (on undici's coarse clock)", async () => {
+    mock.enqueue({ delayMs: 4_000 });
+    const started = Date.now();
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", timeoutMs: 100 }));
-    expect(error.kind).toBe("timeout");
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
+  });
+
+  it("maps the caller's AbortSignal.timeout to a precise timeout error", async () => {
+    mock.enqueue({ hang: true });
+    const started = Date.now();
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", signal: AbortSignal.timeout(120) }));
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
+    expect(error.message).toBe("openai-test: the caller's deadline expired");
+    await mock.until(() => mock.requests[0].closedEarly);
   });
 
   it("turns a caller abort into a distinct, non-retryable error and cancels the upstream request", async () => {
