@@ -73,6 +73,9 @@ describe("the spec's example config", () => {
     const c = ctx("github-mcp");
     // api_keys: redact
     expect(g.scanText(`use ${FAKE.openai}`, "upgoing", c)).toBe("use [REDACTED:api_keys]");
+    // credentials: redact; private_keys: block
+    expect(g.scanText('DB_PASSWORD="s3cr3t-Pa55"', "upgoing", c)).toBe("DB_[REDACTED:credentials]");
+    expect(() => g.scanText("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----", "upgoing", c)).toThrow(/private_keys/);
     // disabled patterns pass untouched, and are not even logged
     expect(g.scanText("call 415-555-2671 at 10.0.0.1", "upgoing", c)).toBe("call 415-555-2671 at 10.0.0.1");
     // custom upgoing pattern: block, message names it and links the docs, never the token
@@ -112,12 +115,14 @@ describe("the spec's example config", () => {
     // every violation was logged without the matched text, and counted
     expect(logger.lines.map((l) => [l.fields.pattern, l.fields.direction, l.fields.action])).toEqual([
       ["api_keys", "upgoing", "redact"],
+      ["credentials", "upgoing", "redact"],
+      ["private_keys", "upgoing", "block"],
       ["internal_token", "upgoing", "block"],
       ["suspicious_commands", "downgoing", "block"],
     ]);
     expect(JSON.stringify(logger.lines)).not.toContain(token);
     expect(JSON.stringify(logger.lines)).not.toContain(FAKE.openai);
-    expect(c.counters.guardrail_violations).toBe(3);
+    expect(c.counters.guardrail_violations).toBe(5);
   });
 });
 

@@ -123,6 +123,16 @@ describe.each(Object.entries(REQUESTS))("upgoing on a %s request", (_protocol, r
 });
 
 describe("upgoing details", () => {
+  it("redacted tool-call arguments keep their key order (prompt caches depend on it)", () => {
+    const { g } = guard("redact");
+    const args = JSON.stringify({ zeta: 1, alpha: `k ${KEY}`, mid: { b: KEY, a: 2 }, list: [KEY, "x"] });
+    const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "f", arguments: args }] }] };
+    const part = g.checkRequest(request, ctx()).messages[0].content[0];
+    expect(part.type === "tool_call" && part.arguments).toBe(
+      '{"zeta":1,"alpha":"k [REDACTED:api_keys]","mid":{"b":"[REDACTED:api_keys]","a":2},"list":["[REDACTED:api_keys]","x"]}',
+    );
+  });
+
   it("a clean request is returned as is (no copies)", () => {
     const g = createGuardrails({}, { logger: recordingLogger() })!;
     const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "user", content: [{ type: "text", text: "hello, how do I sort a list?" }] }] };
