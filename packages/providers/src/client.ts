@@ -15,6 +15,7 @@
  * | upstream non-2xx                           | codec.decodeError(...) (kind, code)  | 408, 409, 429, 5xx |
  * | 2xx with a body the codec cannot read      | upstream / invalid_upstream_response | yes       |
  * | the caller's signal aborted (other reason) | internal / aborted (status 499)      | no        |
+ * | codec.encodeRequest rejects the request    | its own BitrouterError (not a ProviderError), e.g. invalid_request | no |
  *
  * Deadlines: `timeoutMs` (time to the response head) and `idleTimeoutMs` (silence inside a body) run
  * on undici's own per-request timers, which tick about once a second: cheap, but coarse. For a
