@@ -97,7 +97,7 @@ describe("model and tool patterns", () => {
   it("stays linear on a hostile pattern", () => {
     const start = performance.now();
     expect(globMatch(`${"*a".repeat(200)}*b*`, "a".repeat(20_000))).toBe(false);
-    expect(performance.now() - start).toBeLessThan(500);
+    expect(performance.now() - start).toBeLessThan(5_000); // exponential backtracking would take minutes
   });
 });
 

@@ -15,6 +15,6 @@ export {
   type HomeSource,
   type ResolvedPaths,
 } from "./paths.js";
-export { loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
+export { defineProvider, loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
 export { costMicroUsd, type TokenUsage } from "./cost.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

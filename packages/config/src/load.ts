@@ -12,10 +12,10 @@ import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { builtinProviders } from "./catalog.js";
 import { issueAt, parseYaml, toData, type Env } from "./document.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, formatPath } from "./errors.js";
 import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
 import { resolveFile } from "./resolve.js";
-import { ConfigFileSchema, type ConfigFile, type ResolvedConfig } from "./schema.js";
+import { ConfigFileSchema, ProviderSchema, type ConfigFile, type ProviderConfig, type ResolvedConfig } from "./schema.js";
 import { sortByPosition, validate } from "./validate.js";
 
 export interface LoadedPaths extends ResolvedPaths {
@@ -43,6 +43,8 @@ export interface LoadOptions {
   env?: Env;
   /** The user's working directory (default: process.cwd()). */
   cwd?: string;
+  /** Extra provider definitions treated like built-ins (see ParseOptions.providers). */
+  providers?: Readonly<Record<string, ProviderConfig>>;
 }
 
 export interface ParseOptions {
@@ -55,6 +57,11 @@ export interface ParseOptions {
   cwd?: string;
   /** The --db flag. */
   db?: string;
+  /**
+   * Extra provider definitions, treated like built-ins (bitrouter.yaml can override their fields
+   * or `derives` from them). This is how a custom provider package plugs in: see defineProvider.
+   */
+  providers?: Readonly<Record<string, ProviderConfig>>;
 }
 
 /** Read the .env file (missing is fine) and lay the process environment over it. */
@@ -99,7 +106,7 @@ export function parseConfig(
   }
   const fileConfig: ConfigFile = validate(ConfigFileSchema, data, parsed);
 
-  const resolved = resolveFile(fileConfig, env, builtinProviders());
+  const resolved = resolveFile(fileConfig, env, options.providers ? { ...builtinProviders(), ...checkProviders(options.providers) } : builtinProviders());
   if (resolved.issues.length > 0) {
     throw new ConfigError(sortByPosition(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey))));
   }
@@ -113,6 +120,28 @@ export function parseConfig(
     cwd,
   });
   return { config: { ...resolved.config, database: { url: database.url } }, warnings, databaseUrlSource: database.source };
+}
+
+/**
+ * Declares a provider for a custom provider package: validated now (a mistake fails at import, not
+ * at request time) and returned as is, ready for `parseConfig(text, { providers: { name: def } })`.
+ */
+export function defineProvider(definition: ProviderConfig): ProviderConfig {
+  return checkProviders({ provider: definition }).provider!;
+}
+
+function checkProviders(providers: Readonly<Record<string, ProviderConfig>>): Record<string, ProviderConfig> {
+  const out: Record<string, ProviderConfig> = {};
+  for (const [name, definition] of Object.entries(providers)) {
+    const result = ProviderSchema.safeParse(definition);
+    if (!result.success) {
+      throw new ConfigError(
+        result.error.issues.map((issue) => ({ path: formatPath(["providers", name, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]), message: issue.message })),
+      );
+    }
+    out[name] = result.data;
+  }
+  return out;
 }
 
 /** The whole pipeline: paths, .env, bitrouter.yaml. A missing config file is a valid config. */
@@ -134,7 +163,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     if (paths.explicit?.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
   }
 
-  const result = parseConfig(text, { env, file: paths.configFile, home: paths.home, cwd, db: flags.db });
+  const result = parseConfig(text, { env, file: paths.configFile, home: paths.home, cwd, db: flags.db, ...(options.providers ? { providers: options.providers } : {}) });
   return {
     config: result.config,
     paths: {

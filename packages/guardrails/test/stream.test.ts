@@ -99,16 +99,13 @@ describe("bounded look-behind window", () => {
     const text = paragraph.repeat(Math.ceil(1_000_000 / paragraph.length));
     let maxHeld = 0;
     let out = "";
-    const started = performance.now();
     for (let i = 0; i < text.length; i += 64) {
       for (const e of guard.push({ type: "text_delta", index: 0, text: text.slice(i, i + 64) })) if (e.type === "text_delta") out += e.text;
       maxHeld = Math.max(maxHeld, guard.heldChars);
     }
     for (const e of guard.push({ type: "part_end", index: 0 })) if (e.type === "text_delta") out += e.text;
-    const ms = performance.now() - started;
     expect(out).toBe(text.replaceAll(KEY, "[REDACTED:api_keys]"));
     expect(maxHeld).toBeLessThanOrEqual(KEY.length + 64); // at most one key plus a chunk, far below the window
-    expect(ms).toBeLessThan(5_000); // generous: a few µs per chunk in practice (see bench)
   });
 
   it("a PEM private key streamed in small chunks fits the window and is redacted whole", () => {
