@@ -156,7 +156,8 @@ class Run {
       signal: this.#deadline,
     });
     if (response.status < 200 || response.status >= 300) {
-      const text = await response.body.text();
+      // An upstream may echo our key back in its error; it must never reach the caller.
+      const text = scrubKey(await response.body.text(), target.endpoint.apiKey);
       const info = codec.decodeError(response.status, safeJson(text));
       if (response.status === 401 || response.status === 403) throw providerAuthFailed(target, response.status, info.message);
       if (isRetryableStatus(response.status)) throw new BitrouterError({ ...info, message: `${target.provider}: ${info.message}` });
@@ -474,6 +475,10 @@ function passthroughPath(protocol: Protocol, modelId: string, stream: boolean): 
 
 function targetKey(target: RouteTarget): string {
   return `${target.provider}\u0000${target.modelId}\u0000${target.endpoint.apiBase}\u0000${target.keyId ?? ""}`;
+}
+
+function scrubKey(text: string, key: string | undefined): string {
+  return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
 }
 
 function safeJson(text: string): unknown {

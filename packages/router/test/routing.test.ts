@@ -255,3 +255,16 @@ models:
     await router.close();
   });
 });
+
+describe("secrets", () => {
+  it("never passes a provider's key back to the caller, even when the upstream echoes it", async () => {
+    const router = createRouter(mockConfig(mock));
+    mock.enqueue({ status: 400, body: { error: { message: "bad request for key key-oai", type: "invalid_request_error" } } });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test")));
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain("key-oai");
+    expect(text).toContain("[redacted]");
+    await router.close();
+  });
+});
