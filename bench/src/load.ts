@@ -1,0 +1,211 @@
+/**
+ * Load generators. Fixed rates, streams and idle streams use an open-loop undici client with
+ * sub-millisecond timing (autocannon's histogram has 1 ms resolution, too coarse for "added
+ * p50 <= 0.5 ms"); saturation uses autocannon.
+ */
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
+import { Pool } from "undici";
+import { summarize } from "./report.js";
+
+export interface HttpCall {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  completed: number;
+  ttfbP50?: number;
+  ttfbP99?: number;
+  /** Fixed rate: requests that could not be sent on schedule because all connections were busy. */
+  late?: number;
+  note?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function firstError(errors: Map<string, number>): string | undefined {
+  const [entry] = errors;
+  return entry ? `${entry[1]}x ${entry[0]}` : undefined;
+}
+
+/**
+ * Sends `rate` requests per second for `durationMs`, on schedule whatever the answers' latency
+ * (open loop). Latency runs from the moment a request is handed to the client to the last byte.
+ */
+export async function fixedRate(call: HttpCall, rate: number, durationMs: number, connections = 64): Promise<LoadResult> {
+  const pool = new Pool(call.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  let inflight = 0;
+  let late = 0;
+  const pending: Promise<void>[] = [];
+  const one = async (): Promise<void> => {
+    inflight++;
+    const start = performance.now();
+    try {
+      const res = await pool.request({ path: call.path, method: "POST", headers: call.headers, body: call.body });
+      await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      if (res.statusCode === 200) latencies.push(performance.now() - start);
+      else errors.set(`HTTP ${res.statusCode}`, (errors.get(`HTTP ${res.statusCode}`) ?? 0) + 1);
+    } catch (error) {
+      const key = error instanceof Error ? error.message : String(error);
+      errors.set(key, (errors.get(key) ?? 0) + 1);
+    } finally {
+      inflight--;
+    }
+  };
+  const t0 = performance.now();
+  let sent = 0;
+  const total = Math.round((rate * durationMs) / 1000);
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
+    while (sent < due) {
+      if (inflight >= connections * 4) {
+        late++; // the target is not keeping up: count it rather than queueing without bound
+      } else {
+        pending.push(one());
+      }
+      sent++;
+    }
+    await sleep(1);
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+  return { rps: latencies.length / elapsed, ...summarize(latencies), errors: errorCount + late, completed: latencies.length, late, ...(firstError(errors) ? { note: firstError(errors) } : {}) };
+}
+
+/** Closed-loop saturation with autocannon: `connections` keep-alive connections, each sending back to back. */
+export async function saturation(call: HttpCall, connections: number, durationS: number): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${call.origin}${call.path}`,
+    method: "POST",
+    headers: call.headers,
+    body: call.body,
+    connections,
+    duration: durationS,
+  });
+  const completed = result.requests.total - result.non2xx;
+  return {
+    rps: completed / result.duration,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    completed,
+    note: "autocannon: latency in whole ms",
+  };
+}
+
+/**
+ * `concurrency` clients, each streaming one answer after another for `durationMs`. Records the
+ * time to the first body byte and to the end; a stream counts only if it ended with `[DONE]`.
+ */
+export async function streams(call: HttpCall, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const pool = new Pool(call.origin, { connections: concurrency, pipelining: 1 });
+  const ttfb: number[] = [];
+  const totals: number[] = [];
+  const errors = new Map<string, number>();
+  const t0 = performance.now();
+  const deadline = t0 + durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      try {
+        const res = await pool.request({ path: call.path, method: "POST", headers: call.headers, body: call.body });
+        let first = 0;
+        let tail = "";
+        for await (const chunk of res.body) {
+          if (!first) first = performance.now();
+          tail = (tail + (chunk as Buffer).toString("latin1")).slice(-64);
+        }
+        if (res.statusCode !== 200 || !tail.includes("[DONE]")) throw new Error(res.statusCode === 200 ? "stream did not end with [DONE]" : `HTTP ${res.statusCode}`);
+        ttfb.push(first - start);
+        totals.push(performance.now() - start);
+      } catch (error) {
+        const key = error instanceof Error ? error.message : String(error);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+        await sleep(5);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  const t = summarize(ttfb);
+  return {
+    rps: totals.length / elapsed,
+    ...summarize(totals),
+    ttfbP50: t.p50,
+    ttfbP99: t.p99,
+    errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    completed: totals.length,
+    ...(firstError(errors) ? { note: firstError(errors) } : {}),
+  };
+}
+
+export interface OpenStreams {
+  result: LoadResult;
+  /** Closes every stream (the client disconnects). */
+  close(): Promise<void>;
+}
+
+/** Opens `count` streams that stay open upstream and waits for each one's first byte. */
+export async function openIdleStreams(call: HttpCall, count: number, timeoutMs: number): Promise<OpenStreams> {
+  const pool = new Pool(call.origin, { connections: count, pipelining: 1 });
+  const abort = new AbortController();
+  const ttfb: number[] = [];
+  const errors = new Map<string, number>();
+  const t0 = performance.now();
+  const timer = setTimeout(() => abort.abort(new Error(`not all ${count} streams opened within ${timeoutMs} ms`)), timeoutMs);
+  const bodies: { destroy(): void }[] = [];
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const start = performance.now();
+      try {
+        const res = await pool.request({ path: call.path, method: "POST", headers: call.headers, body: call.body, signal: abort.signal });
+        bodies.push(res.body);
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        await new Promise<void>((resolve, reject) => {
+          res.body.once("data", () => resolve());
+          res.body.once("error", reject);
+          res.body.once("end", () => reject(new Error("stream ended early")));
+        });
+        ttfb.push(performance.now() - start);
+      } catch (error) {
+        const key = error instanceof Error ? error.message : String(error);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
+    }),
+  );
+  clearTimeout(timer);
+  const openMs = performance.now() - t0;
+  const t = summarize(ttfb);
+  return {
+    result: {
+      rps: ttfb.length / (openMs / 1000),
+      p50: t.p50,
+      p90: t.p90,
+      p99: t.p99,
+      ttfbP50: t.p50,
+      ttfbP99: t.p99,
+      errors: [...errors.values()].reduce((a, b) => a + b, 0),
+      completed: ttfb.length,
+      note: `${ttfb.length} streams open after ${openMs.toFixed(0)} ms${firstError(errors) ? `; ${firstError(errors)}` : ""}`,
+    },
+    close: async () => {
+      abort.abort();
+      for (const body of bodies) body.destroy();
+      await pool.destroy();
+    },
+  };
+}

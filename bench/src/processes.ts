@@ -1,0 +1,127 @@
+/**
+ * Child processes of the benchmark: each target runs alone in its own process (its RSS and CPU
+ * are its own), pinned to a core with taskset when the machine has more than one.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+
+export interface Pinning {
+  /** Core list (taskset -c syntax) for the load generator and the mocks, or undefined when not pinned. */
+  client?: string;
+  /** Core list for every proxy under test. */
+  proxy?: string;
+  description: string;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync("taskset", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * With 2+ cores: the proxy under test gets the last core, the load generator and the mocks share
+ * the others. The current process (the load generator) is pinned at once.
+ */
+export function planPinning(): Pinning {
+  const cores = availableParallelism();
+  if (cores < 2) return { description: "not pinned: one core" };
+  if (!hasTaskset()) return { description: "not pinned: taskset (util-linux) not found" };
+  const client = cores === 2 ? "0" : `0-${cores - 2}`;
+  const proxy = String(cores - 1);
+  execFileSync("taskset", ["-cp", client, String(process.pid)], { stdio: "ignore" });
+  return { client, proxy, description: `load generator + mocks on core ${client}, each proxy on core ${proxy} (taskset)` };
+}
+
+export interface Child<T> {
+  name: string;
+  process: ChildProcess;
+  pid: number;
+  ready: T;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node [nodeArgs] script [args]` (under taskset when `cores` is set) and waits for its `{ready}` IPC message. */
+export async function startChild<T>(
+  name: string,
+  script: string,
+  args: string[],
+  options: { cores?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Child<T>> {
+  const nodeCmd = [process.execPath, ...(options.nodeArgs ?? []), script, ...args];
+  const [command, ...rest] = options.cores ? ["taskset", "-c", options.cores, ...nodeCmd] : nodeCmd;
+  const child = spawn(command!, rest, { stdio: ["ignore", "ignore", "pipe", "ipc"], env: options.env ?? process.env });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const ready = await new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms; stderr:\n${stderr}`)), options.timeoutMs ?? 20_000);
+    child.on("message", (message: { ready?: T }) => {
+      if (message && message.ready) {
+        clearTimeout(timer);
+        resolve(message.ready);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (code ${code}) before it was ready; stderr:\n${stderr}`));
+    });
+  });
+  // Keep draining stderr so a chatty child never blocks on a full pipe.
+  return { name, process: child, pid: child.pid!, ready, stop: () => stopProcess(child) };
+}
+
+/** Spawns a process that is ready once `probe` answers (for peers that cannot speak IPC to us). */
+export async function startProbed(
+  name: string,
+  command: string[],
+  probe: () => Promise<boolean>,
+  options: { cores?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Omit<Child<undefined>, "ready">> {
+  const [cmd, ...rest] = options.cores ? ["taskset", "-c", options.cores, ...command] : command;
+  const child = spawn(cmd!, rest, { stdio: ["ignore", "ignore", "pipe"], env: options.env ?? process.env });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!(await probe().catch(() => false))) {
+    if (exited) throw new Error(`${name} exited before it answered; stderr:\n${stderr}`);
+    if (Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(`${name} did not answer within ${options.timeoutMs ?? 30_000} ms; stderr:\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { name, process: child, pid: child.pid!, stop: () => stopProcess(child) };
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** VmHWM (peak) and VmRSS (current) of a process, in bytes, from /proc; undefined off Linux. */
+export function memoryOf(pid: number): { peak: number; current: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
+    return { peak: kb("VmHWM"), current: kb("VmRSS") };
+  } catch {
+    return undefined;
+  }
+}

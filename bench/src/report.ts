@@ -1,0 +1,174 @@
+/**
+ * The harness's arithmetic and output: percentiles, the comparison table (added latency and
+ * ratios against the direct call and against Portkey), Markdown, and an SVG latency chart.
+ */
+
+/** One measured cell: a target under a scenario. Latencies in ms; RSS in bytes. */
+export interface Measurement {
+  target: string;
+  scenario: string;
+  /** Completed requests (or streams) per second. */
+  rps: number;
+  p50: number;
+  p90?: number;
+  p99: number;
+  /** Streams only: time to first body byte. */
+  ttfbP50?: number;
+  ttfbP99?: number;
+  errors: number;
+  /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */
+  rssBytes?: number;
+  note?: string;
+}
+
+export interface Row extends Measurement {
+  /** p50 minus the direct call's p50 under the same scenario (ms). */
+  addedP50?: number;
+  addedP99?: number;
+  /** rps / direct rps (throughput scenarios) or direct p50 / p50 (fixed rates): above 1 is better. */
+  ratioVsDirect?: number;
+  ratioVsPortkey?: number;
+}
+
+export const DIRECT = "direct";
+export const PORTKEY = "portkey";
+
+/** The q-th percentile (0..100) of values, nearest-rank on a sorted copy; NaN when empty. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return percentileSorted(sorted, q);
+}
+
+export function percentileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((q / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** p50/p90/p99 of a latency sample. */
+export function summarize(values: readonly number[]): { p50: number; p90: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentileSorted(sorted, 50), p90: percentileSorted(sorted, 90), p99: percentileSorted(sorted, 99) };
+}
+
+/**
+ * Compares each measurement with the direct call and with Portkey under the same scenario.
+ * Throughput scenarios (`saturation*`) compare req/s; the others compare p50 latency, inverted
+ * so that a ratio of 1 means "as good as the reference" and lower means worse.
+ */
+export function buildRows(measurements: readonly Measurement[]): Row[] {
+  const find = (target: string, scenario: string) => measurements.find((m) => m.target === target && m.scenario === scenario);
+  return measurements.map((m) => {
+    const row: Row = { ...m };
+    const direct = find(DIRECT, m.scenario);
+    const portkey = find(PORTKEY, m.scenario);
+    const throughput = m.scenario.startsWith("saturation");
+    const ratio = (ref: Measurement | undefined): number | undefined => {
+      if (!ref) return undefined;
+      const value = throughput ? m.rps / ref.rps : ref.p50 / m.p50;
+      return Number.isFinite(value) ? value : undefined;
+    };
+    if (direct && m.target !== DIRECT) {
+      row.addedP50 = m.p50 - direct.p50;
+      row.addedP99 = m.p99 - direct.p99;
+      row.ratioVsDirect = ratio(direct);
+    }
+    if (portkey && m.target !== PORTKEY) row.ratioVsPortkey = ratio(portkey);
+    return row;
+  });
+}
+
+const fmt = (value: number | undefined, digits: number): string => (value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits));
+const fmtMb = (bytes: number | undefined): string => (bytes === undefined ? "" : (bytes / 1024 / 1024).toFixed(0));
+
+export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "RSS MB", "errors"] as const;
+
+/** The table's cells as strings, one array per row (streams show total latency; TTFB goes in the note). */
+export function tableCells(rows: readonly Row[]): string[][] {
+  return rows.map((r) => [
+    r.target,
+    r.scenario,
+    fmt(r.rps, 0),
+    fmt(r.p50, 2),
+    fmt(r.p99, 2),
+    r.addedP50 === undefined ? "" : `${r.addedP50 >= 0 ? "+" : ""}${fmt(r.addedP50, 2)}`,
+    fmt(r.ratioVsDirect, 2),
+    fmt(r.ratioVsPortkey, 2),
+    fmtMb(r.rssBytes),
+    String(r.errors),
+  ]);
+}
+
+/** A fixed-width text table for the terminal. */
+export function textTable(rows: readonly Row[]): string {
+  const cells = [COLUMNS.slice() as string[], ...tableCells(rows)];
+  const notes = ["note", ...rows.map((r) => rowNote(r))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells
+    .map((c, n) => [...c.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))), notes[n]].join("  ").trimEnd())
+    .join("\n");
+}
+
+export function markdownTable(rows: readonly Row[]): string {
+  const head = [...COLUMNS, "note"];
+  const lines = [`| ${head.join(" | ")} |`, `| ${head.map((_, i) => (i < 2 || i === head.length - 1 ? "---" : "---:")).join(" | ")} |`];
+  tableCells(rows).forEach((c, i) => lines.push(`| ${[...c, rowNote(rows[i]!)].join(" | ")} |`));
+  return lines.join("\n");
+}
+
+function rowNote(r: Row): string {
+  const parts: string[] = [];
+  if (r.ttfbP50 !== undefined) parts.push(`ttfb p50 ${fmt(r.ttfbP50, 2)} p99 ${fmt(r.ttfbP99, 2)} ms`);
+  if (r.note) parts.push(r.note);
+  return parts.join("; ");
+}
+
+const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);
+
+/**
+ * A grouped horizontal bar chart: one group per scenario, one bar per target, bar length = p50,
+ * a thin tick at p99. Plain SVG, no dependencies.
+ */
+export function latencySvg(rows: readonly Row[], title = "Latency per target (p50 bar, p99 tick), ms"): string {
+  const scenarios = [...new Set(rows.map((r) => r.scenario))].filter((s) => rows.some((r) => r.scenario === s && Number.isFinite(r.p50)));
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+  const barH = 12;
+  const labelW = 170;
+  const plotW = 520;
+  const groups = scenarios.map((s) => rows.filter((r) => r.scenario === s && Number.isFinite(r.p50)));
+  const height = 40 + groups.reduce((h, g) => h + 22 + g.length * (barH + 3), 0) + 20 + targets.length * 16;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + 90}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+  ];
+  let y = 40;
+  groups.forEach((group, gi) => {
+    const max = Math.max(...group.map((r) => (Number.isFinite(r.p99) ? r.p99 : r.p50)), 0.001);
+    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${escapeXml(scenarios[gi]!)} (scale 0..${max.toFixed(2)} ms)</text>`);
+    y += 18;
+    for (const r of group) {
+      const color = palette[targets.indexOf(r.target) % palette.length]!;
+      const w = (r.p50 / max) * plotW;
+      parts.push(`<text x="14" y="${y + barH - 2}">${escapeXml(r.target)}</text>`);
+      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
+      if (Number.isFinite(r.p99)) {
+        const x = labelW + (r.p99 / max) * plotW;
+        parts.push(`<line x1="${x.toFixed(1)}" y1="${y}" x2="${x.toFixed(1)}" y2="${y + barH}" stroke="black" stroke-width="2"/>`);
+      }
+      parts.push(`<text x="${labelW + plotW + 8}" y="${y + barH - 2}">${r.p50.toFixed(2)} / ${Number.isFinite(r.p99) ? r.p99.toFixed(2) : "-"}</text>`);
+      y += barH + 3;
+    }
+    y += 4;
+  });
+  y += 10;
+  targets.forEach((t, i) => {
+    parts.push(`<rect x="10" y="${y}" width="10" height="10" fill="${palette[i % palette.length]}"/>`);
+    parts.push(`<text x="26" y="${y + 9}">${escapeXml(t)}</text>`);
+    y += 16;
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}

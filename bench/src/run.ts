@@ -1,0 +1,333 @@
+/**
+ * `pnpm bench [--quick | --smoke] [--profile]`: starts the mocks and every target, runs each
+ * scenario against the targets in turn (interleaved, the order rotating per scenario), prints one
+ * table and writes it as JSON, Markdown and an SVG chart under bench/results/.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
+import { memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
+import { summarizeProfile } from "./profile.js";
+import { buildRows, latencySvg, markdownTable, textTable, type Measurement } from "./report.js";
+import type { MockPorts } from "./targets/mocks.js";
+
+const here = dirname(fileURLToPath(import.meta.url)); // bench/dist
+const benchDir = dirname(here);
+const portkeyScript = join(benchDir, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
+
+type Mode = "full" | "quick" | "smoke";
+
+interface Settings {
+  /** Measured seconds per fixed-rate / stream measurement, and the warm-up before it. */
+  seconds: number;
+  warmupSeconds: number;
+  saturationSeconds: number;
+  idleStreams: number;
+}
+
+const SETTINGS: Record<Mode, Settings> = {
+  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000 },
+  quick: { seconds: 1.5, warmupSeconds: 0.5, saturationSeconds: 2, idleStreams: 1000 },
+  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100 },
+};
+
+/** Stream chunks drip one per this many ms from the mocks (20 content chunks + 4 framing events). */
+const CHUNK_DELAY_MS = 5;
+
+interface Target {
+  name: string;
+  /** Process whose memory is reported (absent for the direct call). */
+  pid?: number;
+  call(kind: "main" | "idle", stream: boolean, bodyBytes?: number): HttpCall;
+  /** Scenarios this target takes part in (all when absent). */
+  only?: readonly string[];
+}
+
+interface Scenario {
+  name: string;
+  run(target: Target, s: Settings): Promise<Measurement>;
+}
+
+const FEATURE_SCENARIOS = ["rate1000", "saturation64", "stream100"] as const;
+
+function chatBody(model: string, stream: boolean, bodyBytes = 0): string {
+  const base = { model, stream, max_tokens: 64, messages: [{ role: "user", content: "Say hello." }] };
+  if (bodyBytes <= 0) return JSON.stringify(base);
+  const overhead = JSON.stringify(base).length;
+  const filler = "The quick brown fox jumps over the lazy dog. ".repeat(Math.ceil(bodyBytes / 45)).slice(0, Math.max(0, bodyBytes - overhead));
+  return JSON.stringify({ ...base, messages: [{ role: "system", content: filler }, ...base.messages] });
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function fromLoad(target: Target, scenario: string, result: LoadResult, extraNote?: string): Measurement {
+  const mem = target.pid ? memoryOf(target.pid) : undefined;
+  const note = [result.note, extraNote].filter(Boolean).join("; ");
+  return {
+    target: target.name,
+    scenario,
+    rps: result.rps,
+    p50: result.p50,
+    p90: result.p90,
+    p99: result.p99,
+    ...(result.ttfbP50 !== undefined ? { ttfbP50: result.ttfbP50, ttfbP99: result.ttfbP99! } : {}),
+    errors: result.errors,
+    ...(mem ? { rssBytes: mem.peak } : {}),
+    ...(note ? { note } : {}),
+  };
+}
+
+function fixedRateScenario(name: string, rate: number, bodyBytes = 0): Scenario {
+  return {
+    name,
+    async run(target, s) {
+      const call = target.call("main", false, bodyBytes);
+      await fixedRate(call, rate, s.warmupSeconds * 1000);
+      return fromLoad(target, name, await fixedRate(call, rate, s.seconds * 1000));
+    },
+  };
+}
+
+const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
+
+function scenarios(mode: Mode): Scenario[] {
+  if (mode === "smoke") return [fixedRateScenario("smoke@200", 200)];
+  return [
+    fixedRateScenario("rate500", 500),
+    fixedRateScenario("rate1000", 1000),
+    {
+      name: "saturation64",
+      async run(target, s) {
+        const call = target.call("main", false);
+        await saturation(call, 64, 1);
+        return fromLoad(target, "saturation64", await saturation(call, 64, s.saturationSeconds));
+      },
+    },
+    {
+      name: "stream100",
+      async run(target, s) {
+        const call = target.call("main", true);
+        await streams(call, 100, s.warmupSeconds * 1000);
+        return fromLoad(target, "stream100", await streams(call, 100, s.seconds * 1000), target.name === "portkey" ? PORTKEY_STREAM_NOTE : undefined);
+      },
+    },
+    fixedRateScenario("body8k@500", 500, 8 * 1024),
+    fixedRateScenario("body100k@500", 500, 100 * 1024),
+    {
+      name: "idle1000",
+      async run(target, s) {
+        const open = await openIdleStreams(target.call("idle", true), s.idleStreams, 60_000);
+        // Let the proxies settle (buffers, GC) before reading their memory.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const mem = target.pid ? memoryOf(target.pid) : undefined;
+        await open.close();
+        const m = fromLoad(target, "idle1000", open.result, "RSS = VmRSS with the streams open");
+        if (mem) m.rssBytes = mem.current;
+        else delete m.rssBytes;
+        return m;
+      },
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" } } });
+  const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
+  const settings = SETTINGS[mode];
+  const outDir = values.out ?? join(benchDir, "results");
+  mkdirSync(outDir, { recursive: true });
+  const started = Date.now();
+
+  const cores = availableParallelism(); // before pinning narrows it to our own core
+  const pinning = planPinning();
+  const cpu = cpus()[0]?.model ?? "unknown cpu";
+  const load = loadavg()[0]!;
+  console.log(`bench (${mode}): ${cores} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average ${load.toFixed(2)}`);
+  console.log(`pinning: ${pinning.description}`);
+  if (load > cores * 0.5) console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores): the numbers will be noisy and slower than on an idle machine`);
+
+  const children: { stop(): Promise<void> }[] = [];
+  const stopAll = () => Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  try {
+    if (values.profile) {
+      await profileRun(pinning, settings, outDir, children);
+      return;
+    }
+    const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", String(CHUNK_DELAY_MS)], pinned(pinning.client));
+    children.push(mocks);
+    const targets = await startTargets(mocks.ready, pinning, children);
+    console.log(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ""}`).join(", ")}`);
+    await verifyTargets(targets);
+
+    const measurements: Measurement[] = [];
+    const list = scenarios(mode);
+    for (const [i, scenario] of list.entries()) {
+      const eligible = targets.filter((t) => !t.only || t.only.includes(scenario.name) || mode === "smoke");
+      // Interleave: rotate who goes first so slow drift (thermal, page cache) is shared out.
+      const order = eligible.map((_, k) => eligible[(k + i) % eligible.length]!);
+      for (const target of order) {
+        process.stdout.write(`  ${scenario.name.padEnd(14)} ${target.name.padEnd(22)}`);
+        const m = await scenario.run(target, settings);
+        measurements.push(m);
+        console.log(`${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}`);
+      }
+    }
+    // Rows grouped by scenario, targets in a stable order.
+    const names = targets.map((t) => t.name);
+    measurements.sort((a, b) => list.findIndex((s) => s.name === a.scenario) - list.findIndex((s) => s.name === b.scenario) || names.indexOf(a.target) - names.indexOf(b.target));
+    const rows = buildRows(measurements);
+    const peaks = Object.fromEntries(targets.filter((t) => t.pid).map((t) => [t.name, memoryOf(t.pid!)?.peak]));
+    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
+    console.log(`\n${textTable(rows)}\n`);
+    console.log(`peak RSS (VmHWM, MB): ${Object.entries(peaks).map(([n, b]) => `${n} ${b ? (b / 2 ** 20).toFixed(0) : "?"}`).join(", ")}`);
+    const base = mode === "full" ? "latest" : mode;
+    writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, rows }, null, 2)}\n`);
+    writeFileSync(
+      join(outDir, `${base}.md`),
+      `# BitRouter bench (${mode}), ${meta.date}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
+        `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
+        `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,
+    );
+    writeFileSync(join(outDir, `${base}.svg`), latencySvg(rows.filter((r) => !r.scenario.startsWith("idle"))));
+    console.log(`written: ${join(outDir, `${base}.{json,md,svg}`)} in ${meta.seconds.toFixed(0)} s`);
+  } finally {
+    await stopAll();
+  }
+}
+
+function pinned(cores: string | undefined): { cores?: string } {
+  return cores ? { cores } : {};
+}
+
+async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop(): Promise<void> }[]): Promise<Target[]> {
+  const origin = (port: number) => `http://127.0.0.1:${port}`;
+  const path = "/v1/chat/completions";
+  const targets: Target[] = [
+    {
+      name: "direct",
+      call: (kind, stream, bytes) => ({ origin: origin(kind === "idle" ? ports.idle : ports.openai), path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+    },
+  ];
+
+  const passthrough = await startChild<{ url: string }>("passthrough", join(here, "targets", "passthrough.js"), ["--upstream", origin(ports.openai), "--idle", origin(ports.idle)], pinned(pinning.proxy));
+  children.push(passthrough);
+  targets.push({
+    name: "passthrough",
+    pid: passthrough.pid,
+    call: (kind, stream, bytes) => ({ origin: passthrough.ready.url, path, headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+  });
+
+  const bitrouter = async (name: string, mode: string, model: string, only?: readonly string[]): Promise<void> => {
+    const child = await startChild<{ url: string; token?: string }>(
+      name,
+      join(here, "targets", "bitrouter.js"),
+      ["--openai", origin(ports.openai), "--idle", origin(ports.idle), "--anthropic", origin(ports.anthropic), "--mode", mode],
+      pinned(pinning.proxy),
+    );
+    children.push(child);
+    const headers = child.ready.token ? { ...JSON_HEADERS, authorization: `Bearer ${child.ready.token}` } : JSON_HEADERS;
+    targets.push({
+      name,
+      pid: child.pid,
+      call: (kind, stream, bytes) => ({ origin: child.ready.url, path, headers, body: chatBody(kind === "idle" ? "idle:mock-model" : model, stream, bytes) }),
+      ...(only ? { only } : {}),
+    });
+  };
+  await bitrouter("bitrouter", "plain", "mock:mock-model");
+  await bitrouter("bitrouter-translated", "plain", "ant:mock-claude", ["rate500", "rate1000", "saturation64", "stream100", "body8k@500", "body100k@500"]);
+  await bitrouter("bitrouter+auth", "auth", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+guardrails", "guardrails", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+metering", "metering", "mock:mock-model", FEATURE_SCENARIOS);
+
+  const portkeyPort = await freePort();
+  const portkeyUrl = origin(portkeyPort);
+  const portkey = await startProbed(
+    "portkey",
+    [process.execPath, "--import", join(here, "targets", "loopback.js"), portkeyScript, `--port=${portkeyPort}`, "--headless"],
+    async () => (await fetch(portkeyUrl)).ok,
+    { ...pinned(pinning.proxy), env: { ...process.env, NODE_ENV: "production" } },
+  );
+  children.push(portkey);
+  targets.push({
+    name: "portkey",
+    pid: portkey.pid,
+    call: (kind, stream, bytes) => ({
+      origin: portkeyUrl,
+      path,
+      headers: {
+        ...JSON_HEADERS,
+        authorization: "Bearer bench-upstream-key",
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": `${origin(kind === "idle" ? ports.idle : ports.openai)}/v1`,
+      },
+      body: chatBody("mock-model", stream, bytes),
+    }),
+  });
+  return targets;
+}
+
+/** One answer per target, checked for the mock's text, so a misrouted target cannot pass as fast. */
+async function verifyTargets(targets: readonly Target[]): Promise<void> {
+  for (const target of targets) {
+    for (const stream of [false, true]) {
+      const call = target.call("main", stream);
+      const res = await fetch(`${call.origin}${call.path}`, { method: "POST", headers: call.headers, body: call.body });
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes("word0") || (stream && !text.includes("[DONE]"))) {
+        throw new Error(`${target.name} (${stream ? "stream" : "non-stream"}) answered HTTP ${res.status}: ${text.slice(0, 300)}`);
+      }
+    }
+  }
+}
+
+/** `--profile`: BitRouter (fast path, then translated) under saturation with --cpu-prof; prints the top self-time functions. */
+async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[]): Promise<void> {
+  const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", String(CHUNK_DELAY_MS)], pinned(pinning.client));
+  children.push(mocks);
+  const origin = (port: number) => `http://127.0.0.1:${port}`;
+  const report: string[] = [];
+  for (const [label, model] of [
+    ["fast path (openai -> openai)", "mock:mock-model"],
+    ["translated (openai -> anthropic)", "ant:mock-claude"],
+  ] as const) {
+    const dir = join(outDir, "profiles", model.split(":")[0]!);
+    mkdirSync(dir, { recursive: true });
+    const child = await startChild<{ url: string }>(
+      "bitrouter",
+      join(here, "targets", "bitrouter.js"),
+      ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic)],
+      { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
+    );
+    const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(model, false) };
+    const result = await saturation(call, 64, Math.max(3, settings.saturationSeconds));
+    await child.stop();
+    const newest = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort().at(-1);
+    if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
+    const summary = summarizeProfile(join(dir, newest), 25);
+    report.push(`## ${label}: ${result.rps.toFixed(0)} req/s at 64 connections\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
+  }
+  const text = `# BitRouter CPU profile (saturation, 64 connections)\n\n${report.join("\n\n")}\n`;
+  writeFileSync(join(outDir, "profile.md"), text);
+  console.log(text);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,71 @@
+/**
+ * BitRouter under test, in its own process: `startRuntime` as `bitrouter serve` runs it (info
+ * logging to <home>/logs, stderr discarded by the parent), providers pointing at the mocks.
+ * `--mode` switches on one feature so its cost shows as a row of its own:
+ *   plain | auth (operator account + minted token) | guardrails | metering (SQLite ledger).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
+import { parseConfig } from "@bitrouter/config";
+import { createLogger, handleSignals, startRuntime, type LogLevel } from "@bitrouter/server";
+
+export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering";
+
+const { values } = parseArgs({
+  options: {
+    openai: { type: "string" },
+    idle: { type: "string" },
+    anthropic: { type: "string" },
+    mode: { type: "string", default: "plain" },
+    "log-level": { type: "string", default: "info" },
+  },
+});
+const mode = values.mode as BitrouterMode;
+if (!["plain", "auth", "guardrails", "metering"].includes(mode)) throw new Error(`--mode must be plain, auth, guardrails or metering, got "${mode}"`);
+if (!values.openai || !values.idle || !values.anthropic) throw new Error("bitrouter target needs --openai, --idle and --anthropic origins");
+
+const home = mkdtempSync(join(tmpdir(), `bitrouter-bench-${mode}-`));
+const yaml = `
+inherit_defaults: false
+server:
+  log_level: ${values["log-level"]}
+providers:
+  mock:
+    api_protocol: openai
+    api_base: ${values.openai}/v1
+    api_key: bench-upstream-key
+  idle:
+    api_protocol: openai
+    api_base: ${values.idle}/v1
+    api_key: bench-upstream-key
+  ant:
+    api_protocol: anthropic
+    api_base: ${values.anthropic}
+    api_key: bench-upstream-key
+${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}`;
+writeFileSync(join(home, "bitrouter.yaml"), yaml);
+
+let token: string | undefined;
+const keysDir = join(home, ".keys");
+if (mode === "auth") {
+  await createAccount(keysDir, { label: "bench" });
+  token = await mintToken(await unlockAccount(keysDir, 0), { scope: "api", id: "bench-key" } as Parameters<typeof mintToken>[1]);
+}
+
+const config = parseConfig(yaml, { env: {}, home }).config;
+const runtime = await startRuntime({
+  load: () => config,
+  paths: { runDir: join(home, "run") },
+  listen: "127.0.0.1:0",
+  logger: createLogger({ level: config.server.log_level as LogLevel, logsDir: join(home, "logs") }),
+  ...(mode === "auth" ? { auth: { keysDir } } : {}),
+  ...(mode === "metering" ? { database: { url: "sqlite://bitrouter.db", baseDir: home } } : {}),
+});
+handleSignals(runtime);
+void runtime.closed.then(() => rmSync(home, { recursive: true, force: true }));
+// The token goes to the parent over IPC only: never printed.
+process.send?.({ ready: { url: runtime.url, ...(token ? { token } : {}) } });
+process.on("disconnect", () => void runtime.shutdown("parent gone").then(() => process.exit(0)));

@@ -1,0 +1,33 @@
+/**
+ * The upstreams, in one process of their own: the testkit's fast OpenAI mock (answers at once,
+ * streams drip one chunk per `--chunk-delay-ms`), an OpenAI mock whose streams stay open after the
+ * first chunk (for the idle-streams memory test) and a fast Anthropic mock (the translated path).
+ * Reports the ports over IPC.
+ */
+import { parseArgs } from "node:util";
+import { startFastMock } from "@bitrouter/testkit";
+import { startAnthropicMock } from "./anthropic-mock.js";
+
+export interface MockPorts {
+  openai: number;
+  idle: number;
+  anthropic: number;
+}
+
+const { values } = parseArgs({ options: { "chunk-delay-ms": { type: "string" }, chunks: { type: "string" } } });
+const chunkDelayMs = Number(values["chunk-delay-ms"] ?? "0");
+const chunks = Number(values.chunks ?? "20");
+
+const openai = await startFastMock({ chunks, chunkDelayMs });
+// Ten minutes between chunks: once the first chunk is out the stream just stays open.
+const idle = await startFastMock({ chunks, chunkDelayMs: 600_000 });
+const anthropic = await startAnthropicMock({ chunks, chunkDelayMs });
+
+const ports: MockPorts = { openai: openai.port, idle: idle.port, anthropic: anthropic.port };
+process.send?.({ ready: ports });
+const stop = (): void => {
+  void Promise.all([openai.close(), idle.close(), anthropic.close()]).then(() => process.exit(0));
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
+process.on("disconnect", stop);

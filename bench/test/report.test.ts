@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { areaOf, selfTimes } from "../src/profile.js";
+import { buildRows, latencySvg, markdownTable, percentile, summarize, textTable, type Measurement } from "../src/report.js";
+
+const m = (target: string, scenario: string, rps: number, p50: number, p99: number, extra: Partial<Measurement> = {}): Measurement => ({ target, scenario, rps, p50, p99, errors: 0, ...extra });
+
+describe("percentiles", () => {
+  it("use the nearest rank of the sorted sample", () => {
+    const values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+    expect(percentile(values, 50)).toBe(5);
+    expect(percentile(values, 90)).toBe(9);
+    expect(percentile(values, 99)).toBe(10);
+    expect(percentile(values, 0)).toBe(1);
+    expect(summarize([2])).toEqual({ p50: 2, p90: 2, p99: 2 });
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe("comparison rows", () => {
+  const rows = buildRows([
+    m("direct", "rate1000", 1000, 0.4, 1.0),
+    m("bitrouter", "rate1000", 1000, 0.8, 2.5),
+    m("portkey", "rate1000", 990, 1.6, 5.0),
+    m("direct", "saturation64", 20_000, 3, 6),
+    m("bitrouter", "saturation64", 8_000, 8, 15),
+    m("portkey", "saturation64", 4_000, 16, 30),
+  ]);
+  const row = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario)!;
+
+  it("give the added latency over the direct call", () => {
+    expect(row("bitrouter", "rate1000").addedP50).toBeCloseTo(0.4);
+    expect(row("bitrouter", "rate1000").addedP99).toBeCloseTo(1.5);
+    expect(row("direct", "rate1000").addedP50).toBeUndefined();
+  });
+
+  it("compare latency at fixed rates and throughput at saturation, 1 = as good as the reference", () => {
+    expect(row("bitrouter", "rate1000").ratioVsDirect).toBeCloseTo(0.5);
+    expect(row("bitrouter", "rate1000").ratioVsPortkey).toBeCloseTo(2);
+    expect(row("bitrouter", "saturation64").ratioVsDirect).toBeCloseTo(0.4);
+    expect(row("bitrouter", "saturation64").ratioVsPortkey).toBeCloseTo(2);
+    expect(row("portkey", "saturation64").ratioVsPortkey).toBeUndefined();
+  });
+
+  it("render every row in the text and Markdown tables", () => {
+    const text = textTable(rows);
+    expect(text.split("\n")).toHaveLength(rows.length + 1);
+    expect(text).toContain("+0.40");
+    const md = markdownTable(rows).split("\n");
+    expect(md).toHaveLength(rows.length + 2);
+    expect(md[2]).toMatch(/^\| direct \| rate1000 \| 1000 \| 0\.40 \|/);
+  });
+});
+
+describe("latency chart", () => {
+  it("draws one bar per measured row, scaled to the group's slowest p99, with escaped labels", () => {
+    const svg = latencySvg([m("a<b", "s1", 1, 1, 2), m("c", "s1", 1, 2, 4), m("d", "s2", 1, Number.NaN, Number.NaN)]);
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("a&lt;b");
+    const bars = [...svg.matchAll(/<rect x="170" y="\d+" width="([\d.]+)"/g)].map((x) => Number(x[1]));
+    expect(bars).toEqual([130, 260]); // p50 1 and 2 on a 0..4 ms scale, 520 px wide
+    expect(svg).not.toContain("s2");
+  });
+});
+
+describe("cpu profile summary", () => {
+  it("attributes self time to packages and functions", () => {
+    const { totalMs, areas, functions } = selfTimes({
+      nodes: [
+        { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 3] },
+        { id: 2, callFrame: { functionName: "route", url: "file:///r/packages/router/dist/pipeline.js", lineNumber: 9 } },
+        { id: 3, callFrame: { functionName: "parse", url: "file:///r/node_modules/.pnpm/hono@4.1.0/node_modules/hono/dist/x.js", lineNumber: 0 } },
+      ],
+      samples: [2, 3, 2],
+      timeDeltas: [1000, 3000, 2000],
+    });
+    expect(totalMs).toBe(6);
+    expect(areas).toEqual([["@bitrouter/router", 3], ["hono", 3]]);
+    expect(functions[0]).toEqual(["route router/dist/pipeline.js:10", 3]);
+    expect(areaOf("node:internal/http", "x")).toBe("node internals");
+    expect(areaOf("", "(garbage collector)")).toBe("(garbage collector)");
+  });
+});
