@@ -1,6 +1,7 @@
 // The base of every bitrouter command: the global flags, path resolution, config loading and
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
-import { ConfigError, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig } from "@bitrouter/config";
+import { join } from "node:path";
+import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 
 export const EXIT_OK = 0;
@@ -10,6 +11,17 @@ export const EXIT_USAGE = 2;
 /** A failure the user caused on the command line (exit code 2). */
 export function isUsageError(error: unknown): boolean {
   return error instanceof Error && (error as { clipanion?: { type?: string } }).clipanion?.type === "usage";
+}
+
+/** A failure to explain in one line (no stack trace): a missing server, a bad argument value, ... */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
 }
 
 export abstract class BitrouterCommand extends Command {
@@ -36,6 +48,10 @@ export abstract class BitrouterCommand extends Command {
     if (error instanceof ConfigError) {
       this.context.stderr.write(`${error.message}\n`);
       return EXIT_FAILURE;
+    }
+    if (error instanceof CliError) {
+      this.context.stderr.write(`Error: ${error.message}\n`);
+      return error.exitCode;
     }
     if (isUsageError(error)) {
       this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
@@ -69,6 +85,20 @@ export abstract class BitrouterCommand extends Command {
     const env = this.context.env;
     if (env.npm_lifecycle_event === "bitrouter" && env.INIT_CWD) return env.INIT_CWD;
     return process.cwd();
+  }
+
+  /**
+   * The running server's control socket. Falls back to the default socket name when the config
+   * does not load, so `bitrouter reload` can still reach a server (and report its own verdict).
+   */
+  protected async controlSocketPath(): Promise<string> {
+    try {
+      return (await this.loadConfig({ scaffold: false })).paths.controlSocket;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
+      return join(paths.runDir, DEFAULT_CONTROL_SOCKET);
+    }
   }
 
   /** Resolve paths, scaffold the home on first use, and load the configuration. */

@@ -1,8 +1,9 @@
 // Talks to a running server over its control socket (`<run-dir>/bitrouter.sock`).
 import { existsSync } from "node:fs";
 import { fetchOverSocket } from "@bitrouter/server";
+import { CliError } from "./base.js";
 
-export class NoServerError extends Error {
+export class NoServerError extends CliError {
   constructor(socket: string) {
     super(`no BitRouter server is running (no control socket at ${socket}). Start one with \`bitrouter serve\` or \`bitrouter start\`.`);
     this.name = "NoServerError";

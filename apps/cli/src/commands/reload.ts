@@ -11,8 +11,8 @@ export class ReloadCommand extends BitrouterCommand {
   });
 
   async run(): Promise<number> {
-    const { paths } = await this.loadConfig({ scaffold: false });
-    const { status, body } = await controlCall(paths.controlSocket, "/reload", { method: "POST" });
+    const socket = await this.controlSocketPath();
+    const { status, body } = await controlCall(socket, "/reload", { method: "POST" });
     if (status === 200) {
       this.context.stdout.write("Configuration reloaded.\n");
       return 0;

@@ -17,8 +17,8 @@ export class RouteListCommand extends BitrouterCommand {
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 
   async run(): Promise<number> {
-    const { paths } = await this.loadConfig({ scaffold: false });
-    const { body } = await controlCall(paths.controlSocket, "/routes");
+    const socket = await this.controlSocketPath();
+    const { body } = await controlCall(socket, "/routes");
     const routes = (body as { routes: RouteRow[] }).routes;
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify(routes, null, 2)}\n`);
@@ -48,8 +48,8 @@ export class RouteAddCommand extends BitrouterCommand {
   strategy = Option.String("--strategy", "priority", { description: "priority (failover in order) or load_balance (round-robin)" });
 
   async run(): Promise<number> {
-    const { paths } = await this.loadConfig({ scaffold: false });
-    const { status, body } = await controlCall(paths.controlSocket, "/routes", { method: "POST", body: { name: this.name, endpoints: this.endpoints, strategy: this.strategy } });
+    const socket = await this.controlSocketPath();
+    const { status, body } = await controlCall(socket, "/routes", { method: "POST", body: { name: this.name, endpoints: this.endpoints, strategy: this.strategy } });
     const answer = body as { error?: string; warning?: string };
     if (status !== 200) {
       this.context.stderr.write(`Error: ${answer.error ?? JSON.stringify(body)}\n`);
@@ -67,8 +67,8 @@ export class RouteRmCommand extends BitrouterCommand {
   name = Option.String({ name: "NAME" });
 
   async run(): Promise<number> {
-    const { paths } = await this.loadConfig({ scaffold: false });
-    const { status, body } = await controlCall(paths.controlSocket, `/routes/${encodeURIComponent(this.name)}`, { method: "DELETE" });
+    const socket = await this.controlSocketPath();
+    const { status, body } = await controlCall(socket, `/routes/${encodeURIComponent(this.name)}`, { method: "DELETE" });
     if (status !== 200) {
       this.context.stderr.write(`Error: ${(body as { error?: string }).error ?? JSON.stringify(body)}\n`);
       return 1;
