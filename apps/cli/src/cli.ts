@@ -2,6 +2,8 @@
 // BitrouterCommand (global flags, config loading and exit codes come with it) and register it here.
 import { Builtins, Cli, type BaseContext, type Command } from "clipanion";
 import { EXIT_OK, EXIT_USAGE } from "./base.js";
+import { DashboardCommand } from "./commands/dashboard.js";
+import { InitCommand } from "./commands/init.js";
 import { ReloadCommand } from "./commands/reload.js";
 import { RouteAddCommand, RouteListCommand, RouteRmCommand } from "./commands/route.js";
 import { ServeCommand } from "./commands/serve.js";
@@ -20,6 +22,8 @@ export function buildCli(): Cli {
   cli.register(RouteAddCommand);
   cli.register(RouteRmCommand);
   cli.register(UsageCommand);
+  cli.register(InitCommand);
+  cli.register(DashboardCommand);
   return cli;
 }
 

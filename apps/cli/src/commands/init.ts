@@ -1,0 +1,172 @@
+// `bitrouter init`: the setup wizard (interactive on a terminal, or driven by flags with
+// --non-interactive). Keys go to <home>/.env (0600); bitrouter.yaml gets ${VAR} references.
+import { readFile } from "node:fs/promises";
+import type { LoadedConfig } from "@bitrouter/config";
+import { Command, Option, UsageError } from "clipanion";
+import { BitrouterCommand, EXIT_FAILURE, EXIT_OK } from "../base.js";
+import { runWizard } from "../wizard/interactive.js";
+import {
+  checkEnvName,
+  checkKey,
+  checkListen,
+  checkModelName,
+  describePlan,
+  parseEndpoints,
+  providerOptions,
+  writePlan,
+  type ProviderChoice,
+  type Strategy,
+  type WizardPlan,
+} from "../wizard/plan.js";
+import { verifyKey } from "../wizard/verify.js";
+
+interface Output {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export class InitCommand extends BitrouterCommand {
+  static override paths = [["init"]];
+  static override usage = Command.Usage({
+    description: "Set up providers, keys, a first virtual model and the listen address",
+    details:
+      "On a terminal, asks the questions. With --non-interactive, takes the answers from flags. API keys are written to <home>/.env (mode 600) and referenced from bitrouter.yaml as ${VAR}; they are never printed. Re-running adds to the existing configuration, keeping its comments and other sections. Each key is checked with a models listing unless --skip-verify. Prefer --api-key-env over --api-key: a key on the command line can end up in the shell history.",
+    examples: [
+      ["Interactive", "$0 init"],
+      ["Reference a key already in the environment", "$0 init --non-interactive --provider openai --api-key-env OPENAI_API_KEY"],
+      ["Two providers and a failover model", "$0 init --non-interactive --provider openai --provider anthropic --model smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o --strategy priority"],
+    ],
+  });
+
+  nonInteractive = Option.Boolean("--non-interactive", false, { description: "Take every answer from the flags below (for scripts)" });
+  provider = Option.Array("--provider", { description: "A built-in provider to set up (repeatable)" });
+  apiKey = Option.Array("--api-key", { description: "The provider's key, stored in .env as {PREFIX}_API_KEY (one per --provider, in order)" });
+  apiKeyEnv = Option.Array("--api-key-env", { description: "Reference this variable instead (one per --provider, in order); default {PREFIX}_API_KEY" });
+  model = Option.String("--model", { description: "A virtual model: NAME=provider:model_id[,provider:model_id...]" });
+  strategy = Option.String("--strategy", "priority", { description: "priority (failover in order) or load_balance (round-robin)" });
+  listen = Option.String("--listen", { description: "server.listen (host:port)" });
+  skipVerify = Option.Boolean("--skip-verify", false, { description: "Do not check the keys against the providers" });
+
+  async run(): Promise<number> {
+    const loaded = await this.loadConfig();
+    if (this.nonInteractive) return this.runFromFlags(loaded);
+    if (!isTerminal(this.context)) {
+      throw new UsageError("not a terminal: run `bitrouter init --non-interactive --provider NAME ...` (see `bitrouter init --help`)");
+    }
+    return (await interactiveInit(loaded, this.context, { verify: !this.skipVerify })) ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  private async runFromFlags(loaded: LoadedConfig): Promise<number> {
+    const plan = this.planFromFlags(loaded);
+    const options = providerOptions(loaded);
+    if (!this.skipVerify) {
+      for (const choice of plan.providers) {
+        const key = choice.key ?? loaded.env[choice.keyVar];
+        if (!key) continue;
+        const result = await verifyKey(options.find((o) => o.name === choice.name)!, key);
+        if (!result.ok && result.rejected) {
+          this.context.stderr.write(`Error: ${choice.name}: ${result.message}. Nothing was written (use --skip-verify to write it anyway).\n`);
+          return EXIT_FAILURE;
+        }
+        this.context.stdout.write(`${choice.name}: ${result.message}\n`);
+      }
+    }
+    await write(loaded, plan, this.context);
+    return EXIT_OK;
+  }
+
+  private planFromFlags(loaded: LoadedConfig): WizardPlan {
+    const names = this.provider ?? [];
+    const keys = this.apiKey ?? [];
+    const vars = this.apiKeyEnv ?? [];
+    if (names.length === 0 && this.model === undefined && this.listen === undefined) {
+      throw new UsageError("--non-interactive needs at least one of --provider, --model or --listen");
+    }
+    if (keys.length > 0 && keys.length !== names.length) throw new UsageError(`give one --api-key per --provider (${names.length} providers, ${keys.length} keys)`);
+    if (vars.length > 0 && vars.length !== names.length) throw new UsageError(`give one --api-key-env per --provider (${names.length} providers, ${vars.length} variables)`);
+    if (keys.length > 0 && vars.length > 0) throw new UsageError("use either --api-key or --api-key-env, not both");
+    const options = providerOptions(loaded);
+    const providers: ProviderChoice[] = names.map((name, i) => {
+      const option = options.find((o) => o.name === name);
+      if (!option) throw new UsageError(`--provider: unknown provider '${name}'; choose from ${options.map((o) => o.name).join(", ")}`);
+      const key = keys[i];
+      if (key !== undefined) {
+        const problem = checkKey(key);
+        if (problem) throw new UsageError(`--api-key for ${name}: ${problem}`);
+        return { name, keyVar: option.defaultVar, key: key.trim() };
+      }
+      const keyVar = vars[i] ?? option.defaultVar;
+      const problem = checkEnvName(keyVar);
+      if (problem) throw new UsageError(`--api-key-env: ${problem}`);
+      return { name, keyVar };
+    });
+    const plan: WizardPlan = { providers };
+    if (this.model !== undefined) {
+      const eq = this.model.indexOf("=");
+      if (eq <= 0) throw new UsageError(`--model must be NAME=provider:model_id[,...]; got '${this.model}'`);
+      const name = this.model.slice(0, eq).trim();
+      const nameProblem = checkModelName(name);
+      if (nameProblem) throw new UsageError(`--model: ${nameProblem}`);
+      const known = (p: string) => names.includes(p) || p in loaded.config.providers;
+      const endpoints = parseEndpoints(this.model.slice(eq + 1), known);
+      if (typeof endpoints === "string") throw new UsageError(`--model: ${endpoints}`);
+      if (this.strategy !== "priority" && this.strategy !== "load_balance") {
+        throw new UsageError(`--strategy must be priority or load_balance; got '${this.strategy}'`);
+      }
+      plan.model = { name, strategy: this.strategy as Strategy, endpoints };
+    }
+    if (this.listen !== undefined) {
+      const problem = checkListen(this.listen);
+      if (problem) throw new UsageError(`--listen: ${problem}`);
+      plan.listen = this.listen;
+    }
+    return plan;
+  }
+}
+
+function isTerminal(context: Output & { stdin: unknown }): boolean {
+  return Boolean((context.stdin as { isTTY?: boolean }).isTTY && (context.stdout as { isTTY?: boolean }).isTTY);
+}
+
+/** Write the plan and show what was written (keys as "(hidden)"). */
+async function write(loaded: LoadedConfig, plan: WizardPlan, out: Output & { env: NodeJS.ProcessEnv }): Promise<void> {
+  const result = await writePlan(loaded, plan, out.env);
+  if (!result.wroteConfig && !result.wroteEnv) {
+    out.stdout.write("Nothing to change: the configuration already says this.\n");
+  } else {
+    out.stdout.write("Wrote:\n");
+    for (const line of describePlan(plan, loaded.paths)) out.stdout.write(`  ${line}\n`);
+  }
+  for (const warning of result.warnings) out.stderr.write(`warning: ${warning}\n`);
+  const model = plan.model?.name ?? (plan.providers[0] ? `${plan.providers[0].name}:<model_id>` : undefined);
+  out.stdout.write(`Next: run \`bitrouter\` (dashboard and server) or \`bitrouter serve\`${model ? `, then ask for the model "${model}"` : ""}.\n`);
+}
+
+/**
+ * The interactive wizard end to end (also started by bare `bitrouter` when no provider is set up).
+ * True when files were written; false when the user cancelled.
+ */
+export async function interactiveInit(loaded: LoadedConfig, out: Output & { env: NodeJS.ProcessEnv }, options: { verify: boolean }): Promise<boolean> {
+  let configText = "";
+  try {
+    configText = await readFile(loaded.paths.configFile, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  let plan: WizardPlan | undefined;
+  try {
+    plan = await runWizard(loaded, configText, { env: loaded.env, print: (line) => out.stdout.write(`${line}\n`), verify: options.verify });
+  } catch (error) {
+    if ((error as Error).name === "ExitPromptError") {
+      out.stdout.write("\nSetup cancelled; nothing was written.\n");
+      return false;
+    }
+    throw error;
+  }
+  if (!plan) {
+    out.stdout.write("Nothing was written.\n");
+    return false;
+  }
+  await write(loaded, plan, out);
+  return true;
+}

@@ -1,0 +1,97 @@
+// What the dashboard shows, read from the server's control socket (the same API whether the
+// server runs in this process or as the daemon).
+import type { LoadedConfig } from "@bitrouter/config";
+import { providerApiKey } from "@bitrouter/config";
+import type { StatsSnapshot } from "@bitrouter/server";
+import { fetchOverSocket } from "@bitrouter/server";
+
+/** GET /status on the control socket. */
+export interface ServerStatus {
+  pid: number;
+  uptime_s: number;
+  url: string;
+  listen: string;
+  config_loaded_at?: string;
+  /** Providers the server can route to (an api_base and a key). */
+  providers: string[];
+  models: string[];
+  dynamic_routes: { name: string }[];
+  stats: StatsSnapshot;
+}
+
+export interface RouteRow {
+  name: string;
+  source: "config" | "dynamic";
+  strategy: string;
+  endpoints: string[];
+}
+
+export interface ProviderRow {
+  name: string;
+  key: "present" | "missing";
+}
+
+export interface Snapshot {
+  /** "in-process": this process serves and stops on quit; "daemon": attached to another process. */
+  mode: "in-process" | "daemon";
+  configFile: string;
+  home: string;
+  status?: ServerStatus;
+  routes: RouteRow[];
+  providers: ProviderRow[];
+  /** Spend on the ledger since 00:00 UTC (micro-USD); undefined when metering is off. */
+  spendTodayMicroUsd?: number;
+  /** Why the server could not be read (it stopped, the socket vanished...). */
+  error?: string;
+  at: Date;
+}
+
+/** Every provider the configuration knows; "present" when the server (or, before it answers, the local config) has its key. */
+export function providerRows(loaded: LoadedConfig, status: ServerStatus | undefined): ProviderRow[] {
+  const rows = Object.values(loaded.config.providers).map((p): ProviderRow => {
+    const present = status ? status.providers.includes(p.name) : providerApiKey(p) !== undefined;
+    return { name: p.name, key: present ? "present" : "missing" };
+  });
+  // Providers with a key first: they are the ones that route.
+  return rows.sort((a, b) => (a.key === b.key ? 0 : a.key === "present" ? -1 : 1));
+}
+
+function startOfUtcDay(now: Date): number {
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+}
+
+/** One poll of the control socket: /status, /routes and today's spend from /usage. */
+export async function readSnapshot(socket: string, loaded: LoadedConfig, mode: Snapshot["mode"], now = new Date()): Promise<Snapshot> {
+  const base = { mode, configFile: loaded.paths.configFile, home: loaded.paths.home, at: now };
+  try {
+    const [status, routes, usage] = await Promise.all([
+      fetchOverSocket(socket, "/status"),
+      fetchOverSocket(socket, "/routes"),
+      fetchOverSocket(socket, `/usage?group_by=day&since=${startOfUtcDay(now)}`),
+    ]);
+    if (status.status !== 200) throw new Error(`control socket answered HTTP ${status.status}`);
+    const s = status.body as ServerStatus;
+    const rows = usage.status === 200 ? (usage.body as { rows: { costMicroUsd: number | string }[] }).rows : undefined;
+    return {
+      ...base,
+      status: s,
+      routes: routes.status === 200 ? (routes.body as { routes: RouteRow[] }).routes : [],
+      providers: providerRows(loaded, s),
+      ...(rows ? { spendTodayMicroUsd: rows.reduce((sum, r) => sum + Number(r.costMicroUsd), 0) } : {}),
+    };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" || code === "ECONNREFUSED" ? `the server is not answering on ${socket}` : (error as Error).message;
+    return { ...base, routes: [], providers: providerRows(loaded, undefined), error: message };
+  }
+}
+
+/** Whether a server answers on the control socket (then the dashboard attaches to it). */
+export async function serverAnswers(socket: string): Promise<ServerStatus | undefined> {
+  try {
+    const { status, body } = await fetchOverSocket(socket, "/status");
+    return status === 200 ? (body as ServerStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}

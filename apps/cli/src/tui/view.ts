@@ -1,0 +1,111 @@
+// The dashboard's text and geometry, as plain functions of the data and the terminal size
+// (blessed only draws what these return).
+import type { Snapshot } from "./data.js";
+
+export type PanelName = "server" | "traffic" | "providers" | "routes";
+export const PANELS: readonly PanelName[] = ["server", "traffic", "providers", "routes"];
+export const TITLES: Record<PanelName, string> = { server: "Server", traffic: "Traffic", providers: "Providers", routes: "Routes" };
+
+/** Below this many columns the panels stack; from it on they sit in a 2x2 grid. */
+export const WIDE_COLUMNS = 100;
+
+export interface Box {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
+
+export function usd(micro: number): string {
+  return `$${(micro / 1_000_000).toFixed(micro !== 0 && Math.abs(micro) < 10_000 ? 6 : 4)}`;
+}
+
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s}s` : `${s}s`;
+}
+
+const int = (n: number) => n.toLocaleString("en-US");
+const row = (label: string, value: string) => `${label.padEnd(10)}${value}`;
+
+/** Panel contents (blessed tags for colour; user-supplied names are escaped by the caller's `escape`). */
+export function panelText(snapshot: Snapshot, escape: (text: string) => string = (t) => t): Record<PanelName, string> {
+  const s = snapshot.status;
+  const server: string[] = [];
+  if (snapshot.mode === "in-process") server.push(row("mode", "{green-fg}running in this process{/green-fg} (stops on quit)"));
+  else server.push(row("mode", `{green-fg}daemon{/green-fg}${s ? ` (pid ${s.pid})` : ""}`));
+  if (snapshot.error) server.push(row("state", `{red-fg}${escape(snapshot.error)}{/red-fg}`));
+  if (s) {
+    server.push(row("url", escape(s.url)), row("listen", escape(s.listen)), row("uptime", duration(s.uptime_s)));
+  }
+  server.push(row("config", escape(snapshot.configFile)));
+  if (s?.config_loaded_at) server.push(row("loaded", s.config_loaded_at.replace("T", " ").replace(/\.\d+Z$/, "Z")));
+
+  const traffic: string[] = [];
+  if (s) {
+    const st = s.stats;
+    const errors = st.errors > 0 ? `{red-fg}${int(st.errors)}{/red-fg}` : "0";
+    traffic.push(
+      row("requests", `${int(st.requests)}   errors ${errors}   streams ${int(st.streams)}`),
+      row("rate", `${st.rps.toFixed(1)} req/s (last 10 s)`),
+      row("latency", `p50 ${Math.round(st.latencyP50)} ms   p99 ${Math.round(st.latencyP99)} ms`),
+      row("tokens", `in ${int(st.inputTokens)}   out ${int(st.outputTokens)}`),
+      row("spend", `session ${usd(st.costMicroUsd)}   today ${snapshot.spendTodayMicroUsd === undefined ? "n/a (no ledger)" : usd(snapshot.spendTodayMicroUsd)}`),
+    );
+    const busiest = Object.entries(st.byModel)
+      .sort((a, b) => b[1].requests - a[1].requests)
+      .slice(0, 5);
+    if (busiest.length > 0) {
+      traffic.push("by model");
+      for (const [model, m] of busiest) traffic.push(`  ${escape(model).padEnd(24)} ${String(m.requests).padStart(6)} req ${String(m.errors).padStart(4)} err`);
+    }
+  } else {
+    traffic.push("no data");
+  }
+
+  const providers = snapshot.providers.map((p) => `${escape(p.name).padEnd(16)}${p.key === "present" ? "{green-fg}key present{/green-fg}" : "{yellow-fg}key missing{/yellow-fg}"}`);
+
+  const routes: string[] = [];
+  if (snapshot.routes.length === 0) routes.push("none: ask for provider:model_id (e.g. openai:gpt-4o)");
+  for (const r of snapshot.routes) {
+    const requests = s?.stats.byModel[r.name]?.requests ?? 0;
+    routes.push(`${escape(r.name).padEnd(14)} ${r.source.padEnd(8)} ${r.strategy.padEnd(13)} ${String(requests).padStart(5)} req`);
+    routes.push(`  -> ${escape(r.endpoints.join(", "))}`);
+  }
+  return { server: server.join("\n"), traffic: traffic.join("\n"), providers: providers.join("\n"), routes: routes.join("\n") };
+}
+
+/**
+ * Where each panel goes. Rows 0 and `rows - 1` are the header and the footer. Wide: Server and
+ * Traffic side by side on top, Providers and Routes below. Narrow: one column, each panel as tall
+ * as its content, the last one taking what is left.
+ */
+export function layout(cols: number, rows: number, lines: Record<PanelName, number>): Record<PanelName, Box> {
+  const top = 1;
+  const available = Math.max(rows - 2, 4);
+  if (cols >= WIDE_COLUMNS) {
+    const half = Math.floor(cols / 2);
+    const upper = Math.min(Math.max(lines.server, lines.traffic) + 2, Math.max(available - 4, 3));
+    const lower = Math.max(available - upper, 3);
+    return {
+      server: { top, left: 0, width: half, height: upper },
+      traffic: { top, left: half, width: cols - half, height: upper },
+      providers: { top: top + upper, left: 0, width: half, height: lower },
+      routes: { top: top + upper, left: half, width: cols - half, height: lower },
+    };
+  }
+  const out = {} as Record<PanelName, Box>;
+  let y = top;
+  PANELS.forEach((name, i) => {
+    const left = available - (y - top);
+    const wanted = lines[name] + 2;
+    const height = i === PANELS.length - 1 ? Math.max(left, 3) : Math.max(Math.min(wanted, left - 3 * (PANELS.length - 1 - i)), 3);
+    out[name] = { top: y, left: 0, width: cols, height };
+    y += height;
+  });
+  return out;
+}
+
+export const FOOTER = " q quit   Ctrl+C quit   r reload config";
