@@ -69,7 +69,7 @@ beforeAll(async () => {
   github-mcp:
     api_protocol: mcp
     api_base: http://127.0.0.1:9/mcp
-${SPEC_GUARDRAILS}`);
+${SPEC_GUARDRAILS}`, { database: "sqlite://bitrouter.db" });
 });
 afterAll(async () => {
   await server?.close();
@@ -91,6 +91,19 @@ describe("upgoing", () => {
       expect(request.rawBody).not.toContain(OPENAI_KEY);
       expect(request.rawBody).toContain("[REDACTED:api_keys]");
     }
+  });
+
+  it("counts violations in the request's ledger row", async () => {
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "x-request-id": "guarded-1" },
+      body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: `${OPENAI_KEY} and ${OPENAI_KEY}` }] }),
+    });
+    expect(res.status).toBe(200);
+    const { ledger, store } = server.runtime.metering!;
+    await ledger.flush();
+    const row = await store.db.selectFrom("requests").select(["guardrail_violations", "status"]).where("id", "=", "guarded-1").executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ guardrail_violations: 2, status: 200 });
   });
 
   it("redacts inside tool-call arguments and tool results, keeping them valid JSON", async () => {
