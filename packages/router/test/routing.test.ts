@@ -268,3 +268,27 @@ describe("secrets", () => {
     await router.close();
   });
 });
+
+describe("fast path", () => {
+  it("meters an OpenAI stream whose caller did not ask for usage, without showing it the usage chunk", async () => {
+    const records: CompletionRecord[] = [];
+    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    mock.enqueue({ text: ["a", "b"], usage: { input: 10, output: 2 } });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
+    const text = await res.text();
+    expect(mock.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
+    const chunks = text.split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)) as { usage?: unknown; choices: unknown[] });
+    expect(chunks.every((c) => c.choices.length > 0 && !c.usage)).toBe(true);
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    expect(records[0]!.usage).toMatchObject({ inputTokens: 10, outputTokens: 2 });
+    await router.close();
+  });
+
+  it("forwards the caller's body untouched apart from the model", async () => {
+    const router = createRouter(mockConfig(mock));
+    const body = { model: "oai:gpt-test", messages: [{ role: "user", content: "x" }], logit_bias: { "50256": -100 }, some_future_field: { nested: [1, 2] } };
+    await (await router.fetch(post("/v1/chat/completions", JSON.stringify(body)))).text();
+    expect(mock.requests[0]!.body).toEqual({ ...body, model: "gpt-test" });
+    await router.close();
+  });
+});
