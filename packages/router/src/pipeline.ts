@@ -24,12 +24,12 @@ import type {
   StreamEvent,
   Usage,
 } from "@bitrouter/providers";
-import { BitrouterError, ProviderError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
+import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
-import { isRetryable, streamErrorEvent } from "./upstream.js";
+import { isRetryable } from "./upstream.js";
 
 /** One inbound HTTP request, already split from its transport (Node or Web `Request`). */
 export interface InboundRequest {
@@ -230,13 +230,10 @@ class Run {
       } catch {
         // ignore: see above
       }
-      if (failure === undefined && usage === undefined) {
-        // no finish seen: the decoder already reported an early end if it could tell
-      }
       this.complete({ status: 200, usage, target, ttfbMs: ttfb, ...(failure ? { errorKind: failure.kind } : {}) });
     } catch (error) {
       const info = toErrorInfo(this.inbound.signal.aborted ? abortedError() : error);
-      if (!this.inbound.signal.aborted) yield streamErrorEvent(this.deps.codecs[protocol], info);
+      if (!this.inbound.signal.aborted) yield encodeStreamError(this.deps.codecs[protocol], info);
       this.complete({ status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind });
     }
   }

@@ -1,5 +1,5 @@
-import type { Codec, ErrorInfo, ProviderClient } from "@bitrouter/providers";
-import { encodeStreamError, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
+import type { ErrorInfo, ProviderClient } from "@bitrouter/providers";
+import { isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 
 /** The outbound client the router uses (see @bitrouter/providers' client). */
 export type UpstreamClient = ProviderClient;
@@ -17,8 +17,4 @@ export function isRetryable(error: unknown): boolean {
   if (info.kind === "internal" || info.kind === "guardrail" || info.code === "client_closed" || info.code === "aborted") return false;
   if (info.kind === "timeout" || info.kind === "overloaded" || info.kind === "rate_limit") return true;
   return isRetryableStatus(info.status);
-}
-
-export function streamErrorEvent(codec: Codec, error: ErrorInfo): string {
-  return encodeStreamError(codec, error);
 }
