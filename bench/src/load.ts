@@ -3,6 +3,7 @@
  * sub-millisecond timing (autocannon's histogram has 1 ms resolution, too coarse for "added
  * p50 <= 0.5 ms"); saturation uses autocannon.
  */
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { Pool } from "undici";
@@ -41,7 +42,7 @@ function firstError(errors: Map<string, number>): string | undefined {
  * (open loop). Latency runs from the moment a request is handed to the client to the last byte.
  */
 export async function fixedRate(call: HttpCall, rate: number, durationMs: number, connections = 64): Promise<LoadResult> {
-  const pool = new Pool(call.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool = new Pool(call.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   let inflight = 0;
@@ -81,7 +82,8 @@ export async function fixedRate(call: HttpCall, rate: number, durationMs: number
   const elapsed = (performance.now() - t0) / 1000;
   await pool.close();
   const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
-  return { rps: latencies.length / elapsed, ...summarize(latencies), errors: errorCount + late, completed: latencies.length, late, ...(firstError(errors) ? { note: firstError(errors) } : {}) };
+  const note = [late ? `${late} not sent: ${connections * 4} already waiting` : "", firstError(errors) ?? ""].filter(Boolean).join("; ");
+  return { rps: latencies.length / elapsed, ...summarize(latencies), errors: errorCount + late, completed: latencies.length, late, ...(note ? { note } : {}) };
 }
 
 /** Closed-loop saturation with autocannon: `connections` keep-alive connections, each sending back to back. */
@@ -163,6 +165,7 @@ export interface OpenStreams {
 export async function openIdleStreams(call: HttpCall, count: number, timeoutMs: number): Promise<OpenStreams> {
   const pool = new Pool(call.origin, { connections: count, pipelining: 1 });
   const abort = new AbortController();
+  setMaxListeners(count + 10, abort.signal); // one listener per open request
   const ttfb: number[] = [];
   const errors = new Map<string, number>();
   const t0 = performance.now();

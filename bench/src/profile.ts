@@ -11,6 +11,8 @@ interface ProfileNode {
 }
 
 export interface CpuProfile {
+  /** Microseconds on the monotonic clock (the same clock as process.hrtime on Linux). */
+  startTime?: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -27,11 +29,23 @@ export function areaOf(url: string, functionName: string): string {
   return url;
 }
 
+/** A time window in monotonic microseconds: only samples inside it count (e.g. the load, not the start-up). */
+export interface Window {
+  startUs: number;
+  endUs: number;
+}
+
 /** Self time per area and per function, in ms, largest first. */
-export function selfTimes(profile: CpuProfile): { totalMs: number; areas: [string, number][]; functions: [string, number][] } {
+export function selfTimes(profile: CpuProfile, window?: Window): { totalMs: number; areas: [string, number][]; functions: [string, number][] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime ?? 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.startUs || at > window.endUs)) return;
+    self.set(id, (self.get(id) ?? 0) + delta);
+  });
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
   let total = 0;
@@ -51,9 +65,9 @@ export function selfTimes(profile: CpuProfile): { totalMs: number; areas: [strin
   return { totalMs: total, areas: sorted(areas), functions: sorted(functions) };
 }
 
-export function summarizeProfile(path: string, top = 25): string {
+export function summarizeProfile(path: string, top = 25, window?: Window): string {
   const profile = JSON.parse(readFileSync(path, "utf8")) as CpuProfile;
-  const { totalMs, areas, functions } = selfTimes(profile);
+  const { totalMs, areas, functions } = selfTimes(profile, window);
   const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1)}%`;
   const table = (title: string, rows: [string, number][]) =>
     [`| ${title} | self ms | share |`, "| --- | ---: | ---: |", ...rows.map(([k, ms]) => `| ${k.replace(/\|/g, "\\|")} | ${ms.toFixed(0)} | ${pct(ms)} |`)].join("\n");

@@ -27,12 +27,14 @@ interface Settings {
   warmupSeconds: number;
   saturationSeconds: number;
   idleStreams: number;
+  /** How long the idle-streams scenario waits for every stream's first byte. */
+  idleTimeoutMs: number;
 }
 
 const SETTINGS: Record<Mode, Settings> = {
-  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000 },
-  quick: { seconds: 1.5, warmupSeconds: 0.5, saturationSeconds: 2, idleStreams: 1000 },
-  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100 },
+  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000 },
+  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000 },
+  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000 },
 };
 
 /** Stream chunks drip one per this many ms from the mocks (20 content chunks + 4 framing events). */
@@ -131,7 +133,7 @@ function scenarios(mode: Mode): Scenario[] {
     {
       name: "idle1000",
       async run(target, s) {
-        const open = await openIdleStreams(target.call("idle", true), s.idleStreams, 60_000);
+        const open = await openIdleStreams(target.call("idle", true), s.idleStreams, s.idleTimeoutMs);
         // Let the proxies settle (buffers, GC) before reading their memory.
         await new Promise((resolve) => setTimeout(resolve, 500));
         const mem = target.pid ? memoryOf(target.pid) : undefined;
@@ -296,7 +298,10 @@ async function verifyTargets(targets: readonly Target[]): Promise<void> {
   }
 }
 
-/** `--profile`: BitRouter (fast path, then translated) under saturation with --cpu-prof; prints the top self-time functions. */
+/**
+ * `--profile`: BitRouter (fast path, then translated) under saturation with --cpu-prof; prints
+ * the top self-time areas and functions of the measured window only (no start-up, no warm-up).
+ */
 async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[]): Promise<void> {
   const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", String(CHUNK_DELAY_MS)], pinned(pinning.client));
   children.push(mocks);
@@ -315,11 +320,14 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
       { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
     );
     const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(model, false) };
-    const result = await saturation(call, 64, Math.max(3, settings.saturationSeconds));
+    await saturation(call, 64, 2); // warm-up: start-up and JIT stay out of the window below
+    const startUs = Number(process.hrtime.bigint() / 1000n);
+    const result = await saturation(call, 64, Math.max(5, settings.saturationSeconds));
+    const endUs = Number(process.hrtime.bigint() / 1000n);
     await child.stop();
     const newest = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort().at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
-    const summary = summarizeProfile(join(dir, newest), 25);
+    const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
     report.push(`## ${label}: ${result.rps.toFixed(0)} req/s at 64 connections\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
   }
   const text = `# BitRouter CPU profile (saturation, 64 connections)\n\n${report.join("\n\n")}\n`;

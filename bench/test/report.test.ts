@@ -77,6 +77,12 @@ describe("cpu profile summary", () => {
     expect(areas).toEqual([["@bitrouter/router", 3], ["hono", 3]]);
     expect(functions[0]).toEqual(["route router/dist/pipeline.js:10", 3]);
     expect(areaOf("node:internal/http", "x")).toBe("node internals");
+    // A window keeps only the samples taken inside it (timestamps: startTime + running deltas).
+    const windowed = selfTimes(
+      { startTime: 100, nodes: [{ id: 2, callFrame: { functionName: "f", url: "", lineNumber: 0 } }], samples: [2, 2, 2], timeDeltas: [10, 10, 10] },
+      { startUs: 115, endUs: 135 },
+    );
+    expect(windowed.totalMs).toBeCloseTo(0.02);
     expect(areaOf("", "(garbage collector)")).toBe("(garbage collector)");
   });
 });
