@@ -62,7 +62,8 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
     stop: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
     user: fc.option(word, { nil: undefined }),
     thinking: fc.option(fc.oneof(fc.constant({ enabled: false }), fc.integer({ min: 1024, max: 2047 }).map((budgetTokens) => ({ enabled: true, budgetTokens }))), { nil: undefined }),
-    jsonSchema: fc.option(schema, { nil: undefined }),
+    // Structured-output schemas Anthropic accepts close every object (additionalProperties: false).
+    jsonSchema: fc.option(schema.map((s) => ({ ...s, additionalProperties: false })), { nil: undefined }),
   })
   .map((r) => {
     const { thinking: requested, jsonSchema, tools, toolChoice, parallelToolCalls, ...rest } = r;

@@ -212,11 +212,13 @@ describe("anthropic encodeRequest", () => {
 
   it("thinking: effort becomes a budget below max_tokens; json_schema becomes output_config", () => {
     const body = codec.encodeRequest(
-      { ...baseRequest, maxTokens: 4000, reasoning: { effort: "high" }, responseFormat: { type: "json_schema", name: "x", schema: { type: "object" } } },
+      { ...baseRequest, maxTokens: 4000, reasoning: { effort: "high" }, responseFormat: { type: "json_schema", name: "x", schema: { type: "object", properties: { a: { type: "object", properties: {} } } } } },
       { model: "m" },
     ).body;
     expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 3999 });
-    expect(body.output_config).toEqual({ format: { type: "json_schema", schema: { type: "object" } } });
+    // Anthropic rejects object schemas that do not set additionalProperties: false.
+    const closed = { type: "object", properties: { a: { type: "object", properties: {}, additionalProperties: false } }, additionalProperties: false };
+    expect(body.output_config).toEqual({ format: { type: "json_schema", schema: closed } });
     expect(codec.encodeRequest({ ...baseRequest, maxTokens: 500, reasoning: { effort: "low" } }, { model: "m" }).body.thinking).toBeUndefined();
   });
 

@@ -452,10 +452,33 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
   if (thinking) body.thinking = thinking;
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   if (request.responseFormat?.type === "json_schema") {
-    body.output_config = { format: { type: "json_schema", schema: request.responseFormat.schema } };
+    body.output_config = { format: { type: "json_schema", schema: closeObjectSchemas(request.responseFormat.schema) as JsonObject } };
   }
   if (request.stream) body.stream = true;
   return { path: "/v1/messages", body, headers: { "anthropic-version": ANTHROPIC_VERSION } };
+}
+
+/**
+ * Anthropic's structured outputs reject every object schema that does not set
+ * `additionalProperties: false` (400 "must be explicitly set to false"), which OpenAI non-strict
+ * and Gemini schemas usually omit: set it on each object (sub)schema, keeping key order.
+ */
+function closeObjectSchemas(schema: JsonValue): JsonValue {
+  if (Array.isArray(schema)) return schema.map(closeObjectSchemas);
+  if (!isRecord(schema)) return schema;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if ((key === "properties" || key === "$defs" || key === "definitions") && isRecord(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, closeObjectSchemas(sub)]));
+    } else if (["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].includes(key)) {
+      out[key] = closeObjectSchemas(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  const type = schema.type;
+  if (type === "object" || (Array.isArray(type) && type.includes("object")) || isRecord(schema.properties)) out.additionalProperties = false;
+  return out;
 }
 
 // ── Responses ─────────────────────────────────────────────────────────────────────────────────

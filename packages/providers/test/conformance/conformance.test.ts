@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CanonicalResponse, ContentPart } from "../../src/canonical.js";
 import { CODECS } from "../../src/codecs/index.js";
-import { assertEventOrder, decodeInbound, decodeSse, expressibleUsage, PAIRS, parseSse, pretty, streamingRequest, summarise, translateStream } from "./helpers.js";
+import { assertEventOrder, openObjectSchemas, decodeInbound, decodeSse, expressibleUsage, PAIRS, parseSse, pretty, streamingRequest, summarise, translateStream } from "./helpers.js";
 import { INBOUND_REQUESTS, REQUEST_CASES } from "./requests.js";
 import { RESPONSE_CASES, UPSTREAM_RESPONSES } from "./responses.js";
 import { STREAM_CASES, UPSTREAM_STREAMS } from "./streams.js";
@@ -34,6 +34,10 @@ describe.each(PAIRS)("$inbound -> $outbound", ({ inbound, outbound, name }) => {
       const request = decodeInbound(inbound, INBOUND_REQUESTS[inbound][c]);
       const upstream = outCodec.encodeRequest(request, { model: "m", defaultMaxTokens: 1024 });
       await expect(pretty(upstream)).toMatchFileSnapshot(`${dir}/${c}.request.json`);
+      // Anthropic's structured outputs answer 400 "For 'object' type, 'additionalProperties' must be
+      // explicitly set to false" for any other object schema in output_config.format.
+      const format = (upstream.body.output_config as { format?: { schema?: unknown } } | undefined)?.format;
+      if (format) expect(openObjectSchemas(format.schema)).toEqual([]);
     });
   });
 

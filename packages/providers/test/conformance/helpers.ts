@@ -246,3 +246,17 @@ export function assertEventOrder(protocol: Protocol, events: SseEvent[], failed:
 }
 
 export const pretty = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** JSON paths of the object schemas in `schema` that do not set `additionalProperties: false`. */
+export function openObjectSchemas(schema: unknown, path = "$"): string[] {
+  if (Array.isArray(schema)) return schema.flatMap((s, i) => openObjectSchemas(s, `${path}[${i}]`));
+  if (typeof schema !== "object" || schema === null) return [];
+  const node = schema as Record<string, unknown>;
+  const isObject = node.type === "object" || (Array.isArray(node.type) && node.type.includes("object")) || node.properties !== undefined;
+  const own = isObject && node.additionalProperties !== false ? [path] : [];
+  const nested = ["properties", "$defs", "definitions"].flatMap((key) =>
+    typeof node[key] === "object" && node[key] !== null ? Object.entries(node[key] as object).flatMap(([k, v]) => openObjectSchemas(v, `${path}.${key}.${k}`)) : [],
+  );
+  const children = ["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].flatMap((key) => (node[key] === undefined ? [] : openObjectSchemas(node[key], `${path}.${key}`)));
+  return [...own, ...nested, ...children];
+}
