@@ -2,8 +2,11 @@
 // BitrouterCommand (global flags, config loading and exit codes come with it) and register it here.
 import { Builtins, Cli, type BaseContext, type Command } from "clipanion";
 import { EXIT_OK, EXIT_USAGE } from "./base.js";
+import { AccountCommand } from "./commands/account.js";
 import { DashboardCommand } from "./commands/dashboard.js";
 import { InitCommand } from "./commands/init.js";
+import { KeygenCommand } from "./commands/keygen.js";
+import { KeysCommand } from "./commands/keys.js";
 import { ReloadCommand } from "./commands/reload.js";
 import { RouteAddCommand, RouteListCommand, RouteRmCommand } from "./commands/route.js";
 import { ServeCommand } from "./commands/serve.js";
@@ -24,6 +27,9 @@ export function buildCli(): Cli {
   cli.register(UsageCommand);
   cli.register(InitCommand);
   cli.register(DashboardCommand);
+  cli.register(AccountCommand);
+  cli.register(KeygenCommand);
+  cli.register(KeysCommand);
   return cli;
 }
 

@@ -1,0 +1,163 @@
+// `bitrouter keys -l | --show | --rm | --revoke`: tokens saved with `keygen --name`, and revocation.
+// Listings show a fingerprint, never a whole token.
+import { listTokens, removeToken, showToken, type SavedTokenInfo, type TokenClaims } from "@bitrouter/auth";
+import { resolvePaths } from "@bitrouter/config";
+import { openStore, revokeKey } from "@bitrouter/store";
+import { Command, Option, UsageError } from "clipanion";
+import { BitrouterCommand } from "../base.js";
+import { NoServerError, controlCall } from "../control-client.js";
+import { keysDirOf, oneAction } from "./account.js";
+
+/** Epoch seconds as ISO 8601 without the (always zero) milliseconds. */
+export function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+function expiry(exp: number | undefined, now: number): string {
+  if (exp === undefined) return "never";
+  return `${isoSeconds(exp)}${exp * 1000 <= now ? " (expired)" : ""}`;
+}
+
+function tokenJson(t: SavedTokenInfo): Record<string, unknown> {
+  return {
+    id: t.id,
+    name: t.name,
+    scope: t.scope,
+    iss: t.iss,
+    exp: t.exp ?? null,
+    models: t.models ?? null,
+    fingerprint: t.fingerprint,
+    saved_at: t.savedAt,
+  };
+}
+
+export function renderTokens(tokens: SavedTokenInfo[], now = Date.now()): string {
+  if (tokens.length === 0) return "No saved tokens. Save one with `bitrouter keygen --name <label>`.\n";
+  const rows = [
+    ["ID", "NAME", "SCOPE", "EXPIRES", "MODELS", "FINGERPRINT"],
+    ...tokens.map((t) => [t.id, t.name, t.scope, expiry(t.exp, now), t.models?.join(",") ?? "*", t.fingerprint]),
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return `${rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()).join("\n")}\n`;
+}
+
+function usd(micro: number): string {
+  return `$${(micro / 1_000_000).toFixed(micro % 10_000 === 0 ? 2 : 6)}`;
+}
+
+export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefined, now = Date.now()): string {
+  const rows: [string, string][] = [["id", claims.id]];
+  if (saved) rows.push(["name", saved.name], ["fingerprint", saved.fingerprint]);
+  rows.push(["issuer", claims.iss], ["chain", claims.chain], ["scope", claims.scope]);
+  if (claims.iat !== undefined) rows.push(["issued", isoSeconds(claims.iat)]);
+  rows.push(["expires", expiry(claims.exp, now)]);
+  rows.push(["models", claims.models === undefined ? "* (any)" : claims.models.length === 0 ? "(none)" : claims.models.join(", ")]);
+  rows.push(["tools", claims.tools === undefined ? "* (any)" : claims.tools.length === 0 ? "(none)" : claims.tools.join(", ")]);
+  if (claims.budget !== undefined) {
+    const range = claims.budget_range === undefined ? "all time" : claims.budget_range.type === "rounds" ? `the last ${claims.budget_range.count} requests` : `the last ${claims.budget_range.seconds} s`;
+    rows.push(["budget", `${claims.budget} micro-USD (${usd(claims.budget)}), ${claims.budget_scope ?? "session"} spend over ${range}`]);
+  } else {
+    rows.push(["budget", "none"]);
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
+}
+
+export class KeysCommand extends BitrouterCommand {
+  static override paths = [["keys"]];
+  static override usage = Command.Usage({
+    description: "List, show, remove and revoke API keys",
+    details: `
+      \`-l\`, \`--show\` and \`--rm\` work on the tokens saved with \`bitrouter keygen --name\` (in \`<home>/.keys/tokens.json\`), by key id or name. Listings show a fingerprint (the first 12 hex characters of the token's SHA-256), never the token. Removing a saved token does not revoke it.
+
+      \`--revoke <id>\` (a key id, or the name of a saved token) records the revocation in the database, and tells a running server at once over its control socket; other server instances see it within their revocation poll interval (5 s). Without an action, \`keys\` lists.
+    `,
+    examples: [
+      ["List saved tokens", "$0 keys -l"],
+      ["Show a token's claims", "$0 keys --show ci"],
+      ["Forget a saved token", "$0 keys --rm ci"],
+      ["Revoke a key everywhere", "$0 keys --revoke 5b0e3f0c-1d2e-4b5a-9c8d-7e6f5a4b3c2d"],
+    ],
+  });
+
+  list = Option.Boolean("-l,--list", false, { description: "List saved tokens" });
+  show = Option.String("--show", { description: "Show a saved token's decoded claims (id or name)" });
+  rm = Option.String("--rm", { description: "Remove a saved token (id or name); does not revoke it" });
+  revoke = Option.String("--revoke", { description: "Revoke a key (key id, or a saved token's name)" });
+  reason = Option.String("--reason", { description: "Why (stored with the revocation)" });
+  json = Option.Boolean("--json", false, { description: "Print JSON" });
+
+  async run(): Promise<number> {
+    const action =
+      oneAction({ "-l": this.list, "--show": this.show !== undefined, "--rm": this.rm !== undefined, "--revoke": this.revoke !== undefined }) ?? "-l";
+    if (this.reason !== undefined && action !== "--revoke") throw new UsageError("--reason goes with --revoke");
+    const keysDir = keysDirOf(resolvePaths(this.flags(), this.context.env, this.cwd()));
+    const out = this.context.stdout;
+
+    if (action === "--show") {
+      const claims = await showToken(keysDir, this.show!);
+      const saved = (await listTokens(keysDir)).find((t) => t.id === claims.id);
+      out.write(this.json ? `${JSON.stringify({ name: saved?.name ?? null, fingerprint: saved?.fingerprint ?? null, claims }, null, 2)}\n` : renderClaims(claims, saved));
+      return 0;
+    }
+    if (action === "--rm") {
+      const removed = await removeToken(keysDir, this.rm!);
+      out.write(this.json ? `${JSON.stringify(tokenJson(removed), null, 2)}\n` : `Removed saved token ${removed.id} ("${removed.name}"). It still works until it expires: \`bitrouter keys --revoke ${removed.id}\` revokes it.\n`);
+      return 0;
+    }
+    if (action === "--revoke") return this.revokeKey(keysDir, this.revoke!);
+
+    const tokens = await listTokens(keysDir);
+    out.write(this.json ? `${JSON.stringify({ tokens: tokens.map(tokenJson) }, null, 2)}\n` : renderTokens(tokens));
+    return 0;
+  }
+
+  private async revokeKey(keysDir: string, idOrName: string): Promise<number> {
+    const saved = await listTokens(keysDir);
+    // A saved token's name stands for its id; any other value is taken as a key id (unsaved keys too).
+    const id = (saved.find((t) => t.id === idOrName) ?? saved.find((t) => t.name === idOrName))?.id ?? idOrName.trim();
+    if (id === "" || id.length > 200 || /[\s/]/.test(id)) throw new UsageError(`--revoke: "${idOrName}" is not a key id`);
+
+    const { paths } = await this.loadConfig({ scaffold: false });
+    const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
+    let revokedAt: number;
+    try {
+      revokedAt = (await revokeKey(store, id, this.reason ?? "revoked with bitrouter keys --revoke")).revokedAt;
+    } finally {
+      await store.close();
+    }
+
+    // The database is the record; telling a running server only makes it take effect at once.
+    let server: "told" | "open_mode" | "none" | "unreachable";
+    let serverError = "";
+    try {
+      const answer = await controlCall(paths.controlSocket, `/keys/${encodeURIComponent(id)}/revoke`, { method: "POST" });
+      const body = answer.body as { enforced?: boolean; error?: string } | undefined;
+      if (answer.status === 200) server = body?.enforced === false ? "open_mode" : "told";
+      else {
+        server = "unreachable";
+        serverError = `answered ${answer.status}${body?.error ? `: ${body.error}` : ""}`;
+      }
+    } catch (error) {
+      if (error instanceof NoServerError) server = "none";
+      else {
+        server = "unreachable";
+        serverError = error instanceof Error ? error.message : String(error);
+      }
+    }
+
+    if (this.json) {
+      this.context.stdout.write(`${JSON.stringify({ key_id: id, revoked_at: new Date(revokedAt).toISOString(), server }, null, 2)}\n`);
+    } else {
+      this.context.stdout.write(`Revoked key ${id} (recorded in the database at ${new Date(revokedAt).toISOString()}).\n`);
+    }
+    const notes: Record<typeof server, string> = {
+      told: "The running server refuses it from now on.",
+      open_mode: "The running server is in open mode (no operator account when it started): it does not check keys.",
+      none: "No server is running here; servers read revocations from the database when they start and every few seconds.",
+      unreachable: `warning: could not tell the running server (${serverError}); it picks the revocation up from the database within seconds.`,
+    };
+    this.context.stderr.write(`${notes[server]}\n`);
+    return 0;
+  }
+}

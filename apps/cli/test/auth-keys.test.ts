@@ -1,0 +1,170 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type AccountInfo, decodeToken, issuersOf, listTokens, tokenFingerprint, verifyToken } from "@bitrouter/auth";
+import { isRevoked, openStore } from "@bitrouter/store";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { bitrouter, bitrouterAsync, generateAccount, keysDir, newHome, tokenOf } from "./auth-helpers.js";
+
+/** Whether the key id is revoked in the home's default SQLite database. */
+async function revokedInDatabase(home: string, keyId: string): Promise<boolean> {
+  const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
+  try {
+    return await isRevoked(store, keyId);
+  } finally {
+    await store.close();
+  }
+}
+
+describe("bitrouter keys", () => {
+  let home: string;
+  let account: AccountInfo;
+  let ci: string;
+  let admin: string;
+  beforeAll(async () => {
+    home = newHome();
+    account = await generateAccount(home);
+    ci = tokenOf(bitrouter(home, ["keygen", "--name", "ci", "--models", "openai:*,anthropic:claude-*", "--exp", "30d"]));
+    admin = tokenOf(bitrouter(home, ["keygen", "--name", "ops", "--scope", "admin", "--exp", "never", "--budget", "5000000", "--budget-range", "rounds:10"]));
+  });
+
+  it("-l lists id, name, scope, expiry, models and fingerprint, never a whole token (text and --json)", () => {
+    const run = bitrouter(home, ["keys", "-l"]);
+    expect(run.code).toBe(0);
+    const [header, ...rows] = run.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^ID\s+NAME\s+SCOPE\s+EXPIRES\s+MODELS\s+FINGERPRINT$/);
+    const c = decodeToken(ci);
+    const exp = new Date(c.exp! * 1000).toISOString().replace(".000Z", "Z");
+    expect(rows[0]).toMatch(new RegExp(`^${c.id}\\s+ci\\s+api\\s+${exp}\\s+openai:\\*,anthropic:claude-\\*\\s+${tokenFingerprint(ci)}$`));
+    expect(rows[1]).toMatch(new RegExp(`^${decodeToken(admin).id}\\s+ops\\s+admin\\s+never\\s+\\*\\s+${tokenFingerprint(admin)}$`));
+    expect(bitrouter(home, ["keys"]).stdout).toBe(run.stdout);
+
+    const json = bitrouter(home, ["keys", "-l", "--json"]);
+    expect(JSON.parse(json.stdout).tokens).toEqual([
+      expect.objectContaining({ id: c.id, name: "ci", scope: "api", exp: c.exp, models: ["openai:*", "anthropic:claude-*"], fingerprint: tokenFingerprint(ci) }),
+      expect.objectContaining({ name: "ops", scope: "admin", exp: null, models: null, fingerprint: tokenFingerprint(admin) }),
+    ]);
+    // No token, and not even a token's signature, is printed.
+    for (const out of [run.stdout + run.stderr, json.stdout + json.stderr]) {
+      for (const token of [ci, admin]) {
+        expect(out).not.toContain(token);
+        expect(out).not.toContain(token.split(".")[2]);
+      }
+    }
+  });
+
+  it("-l on an empty keystore says how to save a token", () => {
+    const run = bitrouter(newHome(), ["keys", "-l"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("No saved tokens. Save one with `bitrouter keygen --name <label>`.\n");
+  });
+
+  it("--show prints the decoded claims by name or id; --json", () => {
+    const claims = decodeToken(admin);
+    const run = bitrouter(home, ["keys", "--show", "ops"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^id\\s+${claims.id}$`, "m"));
+    expect(run.stdout).toMatch(/^name\s+ops$/m);
+    expect(run.stdout).toMatch(new RegExp(`^fingerprint\\s+${tokenFingerprint(admin)}$`, "m"));
+    expect(run.stdout).toMatch(new RegExp(`^issuer\\s+${claims.iss}$`, "m"));
+    expect(run.stdout).toMatch(/^scope\s+admin$/m);
+    expect(run.stdout).toMatch(/^expires\s+never$/m);
+    expect(run.stdout).toMatch(/^models\s+\* \(any\)$/m);
+    expect(run.stdout).toMatch(/^budget\s+5000000 micro-USD \(\$5\.00\), session spend over the last 10 requests$/m);
+    expect(run.stdout).not.toContain(admin.split(".")[2]);
+
+    const byId = bitrouter(home, ["keys", "--show", decodeToken(ci).id, "--json"]);
+    expect(JSON.parse(byId.stdout)).toEqual({ name: "ci", fingerprint: tokenFingerprint(ci), claims: decodeToken(ci) });
+
+    const missing = bitrouter(home, ["keys", "--show", "nope"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no saved token with id or name "nope"');
+  });
+
+  it("--rm forgets a saved token (by name or id) without revoking it", async () => {
+    const local = newHome();
+    const localAccount = await generateAccount(local);
+    const a = tokenOf(bitrouter(local, ["keygen", "--name", "a"]));
+    const b = tokenOf(bitrouter(local, ["keygen", "--name", "b"]));
+    const run = bitrouter(local, ["keys", "--rm", "a"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Removed saved token ${decodeToken(a).id} ("a"). It still works until it expires`);
+    expect(bitrouter(local, ["keys", "--rm", decodeToken(b).id]).code).toBe(0);
+    expect(await listTokens(keysDir(local))).toEqual([]);
+    await expect(verifyToken(a, { trusted: issuersOf(localAccount) })).resolves.toMatchObject({ id: decodeToken(a).id });
+    expect(bitrouter(local, ["keys", "--rm", "a"]).code).toBe(1);
+  });
+
+  it("--revoke records the revocation in the database, by key id (unsaved keys too) or saved name", async () => {
+    const unsaved = tokenOf(bitrouter(home, ["keygen"]));
+    const id = decodeToken(unsaved).id;
+    const run = bitrouter(home, ["keys", "--revoke", id, "--reason", "leaked in a log"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Revoked key ${id} (recorded in the database at `);
+    expect(run.stderr).toContain("No server is running here");
+    expect(await revokedInDatabase(home, id)).toBe(true);
+    expect(await revokedInDatabase(home, decodeToken(ci).id)).toBe(false);
+    // A verifier reading the database refuses the key.
+    const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
+    try {
+      await expect(verifyToken(unsaved, { trusted: issuersOf(account), revocations: { isRevoked: (k) => isRevoked(store, k) } })).rejects.toMatchObject({ code: "key_revoked" });
+    } finally {
+      await store.close();
+    }
+
+    const byName = bitrouter(home, ["keys", "--revoke", "ci", "--json"]);
+    expect(byName.code).toBe(0);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ key_id: decodeToken(ci).id, server: "none" });
+    expect(await revokedInDatabase(home, decodeToken(ci).id)).toBe(true);
+  });
+
+  it("--revoke: a value that cannot be a key id, or two actions, is a usage error", () => {
+    const bad = bitrouter(home, ["keys", "--revoke", "a b"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--revoke: "a b" is not a key id');
+    const two = bitrouter(home, ["keys", "--show", "ci", "--rm", "ci"]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("--show and --rm cannot be combined");
+  });
+});
+
+describe("bitrouter keys --revoke with a running server", () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  /** Stands in for the server's control socket: records the calls, answers like the server does. */
+  async function controlSocket(home: string, answer: (req: IncomingMessage) => [number, unknown]): Promise<{ method?: string; url?: string }[]> {
+    const calls: { method?: string; url?: string }[] = [];
+    mkdirSync(join(home, "run"), { recursive: true });
+    server = createServer((req, res) => {
+      calls.push({ method: req.method, url: req.url });
+      const [status, body] = answer(req);
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server!.listen(join(home, "run", "bitrouter.sock"), resolve));
+    return calls;
+  }
+
+  it("tells the server at once (POST /keys/<id>/revoke) after writing the database", async () => {
+    const home = newHome();
+    await generateAccount(home);
+    const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
+    const calls = await controlSocket(home, () => [200, { ok: true, key_id: id, enforced: true }]);
+    const run = await bitrouterAsync(home, ["keys", "--revoke", id]);
+    expect(run.code).toBe(0);
+    expect(calls).toEqual([{ method: "POST", url: `/keys/${id}/revoke` }]);
+    expect(run.stderr).toContain("The running server refuses it from now on.");
+    expect(await revokedInDatabase(home, id)).toBe(true);
+  });
+
+  it("a server that fails to answer is a warning: the database already holds the revocation", async () => {
+    const home = newHome();
+    await generateAccount(home);
+    const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
+    await controlSocket(home, () => [500, { error: "boom" }]);
+    const run = await bitrouterAsync(home, ["keys", "--revoke", id]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("warning: could not tell the running server (answered 500: boom)");
+    expect(await revokedInDatabase(home, id)).toBe(true);
+  });
+});
