@@ -133,7 +133,7 @@ describe("bitrouter (the dashboard)", () => {
     const home = homeWithMock(port);
     const term = new Terminal(["--home-dir", home], { env: { HOME: home }, cwd: home, cols: 120, rows: 40 });
     try {
-      await term.waitFor("running in this process");
+      await term.waitFor("in this process (stops on quit)");
       expect(existsSync(join(home, "run", "bitrouter.sock"))).toBe(true);
       expect(await chat(port, "fast")).toBe(200);
       expect(await chat(port, "mock:gpt-4o")).toBe(200);
@@ -176,7 +176,7 @@ describe("bitrouter (the dashboard)", () => {
       term.keys("Enter");
       await term.waitFor("Write these files?");
       term.keys("Enter");
-      const screen = await term.waitFor("running in this process");
+      const screen = await term.waitFor("in this process (stops on quit)");
       expect(screen).toMatch(/openai\s+key present/);
       expect(screen).toContain(`http://127.0.0.1:${port}`);
       term.keys("C-c");

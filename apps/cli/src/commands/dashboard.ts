@@ -61,11 +61,14 @@ export class DashboardCommand extends BitrouterCommand {
         }
       },
     });
-    // A SIGTERM (e.g. from `kill`) quits like q does: the server below still drains.
-    const onTerm = () => dashboard.stop();
-    process.once("SIGTERM", onTerm);
+    // SIGTERM (`bitrouter stop`, kill) and SIGHUP (the terminal closed) quit like q: the server
+    // below still drains.
+    const onSignal = () => dashboard.stop();
+    process.once("SIGTERM", onSignal);
+    process.once("SIGHUP", onSignal);
     await dashboard.done;
-    process.off("SIGTERM", onTerm);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
     if (runtime) {
       this.context.stdout.write("Stopping the server (draining in-flight requests)...\n");
       await runtime.shutdown("dashboard closed");

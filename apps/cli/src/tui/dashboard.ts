@@ -2,7 +2,7 @@
 // sets the panels' content and renders once; blessed's smart CSR repaints only changed cells, so
 // the screen never flickers (no clear).
 import blessed from "blessed";
-import { FOOTER, PANELS, TITLES, layout, panelText, type PanelName } from "./view.js";
+import { FOOTER, PANELS, TITLES, fit, layout, panelText, type PanelName } from "./view.js";
 import type { Snapshot } from "./data.js";
 
 export interface DashboardOptions {
@@ -43,7 +43,7 @@ export function runDashboard(options: DashboardOptions): { done: Promise<void>; 
         box.left = at.left;
         box.width = at.width;
         box.height = at.height;
-        box.setContent(text[name]);
+        box.setContent(fit(text[name], at.height - 2));
       }
       const clock = last.at.toISOString().slice(11, 19);
       header.setContent(` ${blessed.escape(options.title)}   ${last.status ? blessed.escape(last.status.url) : ""}   ${clock} UTC`);

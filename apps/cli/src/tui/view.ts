@@ -34,7 +34,7 @@ const row = (label: string, value: string) => `${label.padEnd(10)}${value}`;
 export function panelText(snapshot: Snapshot, escape: (text: string) => string = (t) => t): Record<PanelName, string> {
   const s = snapshot.status;
   const server: string[] = [];
-  if (snapshot.mode === "in-process") server.push(row("mode", "{green-fg}running in this process{/green-fg} (stops on quit)"));
+  if (snapshot.mode === "in-process") server.push(row("mode", "{green-fg}in this process{/green-fg} (stops on quit)"));
   else server.push(row("mode", `{green-fg}daemon{/green-fg}${s ? ` (pid ${s.pid})` : ""}`));
   if (snapshot.error) server.push(row("state", `{red-fg}${escape(snapshot.error)}{/red-fg}`));
   if (s) {
@@ -96,16 +96,31 @@ export function layout(cols: number, rows: number, lines: Record<PanelName, numb
       routes: { top: top + upper, left: half, width: cols - half, height: lower },
     };
   }
-  const out = {} as Record<PanelName, Box>;
-  let y = top;
-  PANELS.forEach((name, i) => {
-    const left = available - (y - top);
-    const wanted = lines[name] + 2;
-    const height = i === PANELS.length - 1 ? Math.max(left, 3) : Math.max(Math.min(wanted, left - 3 * (PANELS.length - 1 - i)), 3);
-    out[name] = { top: y, left: 0, width: cols, height };
-    y += height;
-  });
-  return out;
+  // Narrow: Server and Traffic as tall as their content (while leaving 3 rows to each of the
+  // others), then Providers and Routes share the rest in proportion to what they hold.
+  const box = (y: number, height: number): Box => ({ top: y, left: 0, width: cols, height });
+  const server = Math.max(Math.min(lines.server + 2, available - 9), 3);
+  const traffic = Math.max(Math.min(lines.traffic + 2, available - server - 6), 3);
+  const rest = Math.max(available - server - traffic, 6);
+  const wantProviders = lines.providers + 2;
+  const wantRoutes = lines.routes + 2;
+  let providers = wantProviders + wantRoutes <= rest ? wantProviders : Math.round((rest * wantProviders) / (wantProviders + wantRoutes));
+  providers = Math.min(Math.max(providers, 3), rest - 3);
+  return {
+    server: box(top, server),
+    traffic: box(top + server, traffic),
+    providers: box(top + server + traffic, providers),
+    routes: box(top + server + traffic + providers, rest - providers),
+  };
+}
+
+/** Cut a panel's text to the lines that fit, saying how many were left out. */
+export function fit(text: string, rows: number): string {
+  const lines = text.split("\n");
+  if (lines.length <= rows) return text;
+  if (rows < 3) return lines.slice(0, Math.max(rows, 0)).join("\n"); // no room for the note
+  const kept = lines.slice(0, rows - 1);
+  return [...kept, `... ${lines.length - kept.length} more lines (enlarge the terminal)`].join("\n");
 }
 
 export const FOOTER = " q quit   Ctrl+C quit   r reload config";
