@@ -4,7 +4,7 @@
 import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { BUILTIN_PROVIDER_NAMES, parseConfig, parseListen, type LoadedConfig, type ResolvedProvider } from "@bitrouter/config";
 import { parse as parseDotenv } from "dotenv";
-import { isMap, isSeq, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, parseDocument, type Document } from "yaml";
 
 export type Strategy = "priority" | "load_balance";
 
@@ -137,9 +137,13 @@ export function editConfigText(text: string, plan: WizardPlan): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`cannot edit the configuration: ${doc.errors[0]!.message}`);
   if (doc.contents !== null && !isMap(doc.contents)) throw new Error("cannot edit the configuration: its top level is not a mapping");
-  if (plan.listen !== undefined) doc.setIn(["server", "listen"], plan.listen);
+  if (plan.listen !== undefined) {
+    ensureMap(doc, ["server"]);
+    doc.setIn(["server", "listen"], plan.listen);
+  }
   for (const p of plan.providers) {
     ensureMap(doc, ["providers"]);
+    ensureMap(doc, ["providers", p.name]); // `openai:` with no value
     doc.setIn(["providers", p.name, "api_key"], `\${${p.keyVar}}`);
   }
   if (plan.model) {
@@ -156,9 +160,12 @@ export function editConfigText(text: string, plan: WizardPlan): string {
 /** `providers:` written with no value is null in YAML: make it a mapping before adding to it. */
 function ensureMap(doc: Document, path: string[]): void {
   const node = doc.getIn(path, true);
-  if (node === undefined || node === null || (!isMap(node) && !isSeq(node) && (node as { value?: unknown }).value === null)) {
+  if (isMap(node)) return;
+  if (node === undefined || node === null || (isScalar(node) && node.value === null)) {
     doc.setIn(path, doc.createNode({}));
+    return;
   }
+  throw new Error(`cannot edit the configuration: ${path.join(".")} is not a mapping`);
 }
 
 /** Lay the keys over the .env text: a variable already there is replaced in place, others appended. */
