@@ -195,4 +195,13 @@ describe("bitrouter (the dashboard)", () => {
     expect(result.stdout).toContain("Not a terminal, so this is `bitrouter status`");
     expect(result.stdout + result.stderr).not.toContain("TUIKEY");
   });
+
+  it("a mistyped command is a usage error naming the nearest commands, not the dashboard", async () => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-tui-"));
+    const result = await run(["serv", "--home-dir", home], home);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown command "serv".');
+    expect(result.stderr).toContain("  bitrouter serve");
+    expect(result.stdout).toBe("");
+  });
 });
