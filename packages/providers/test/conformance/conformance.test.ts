@@ -39,6 +39,11 @@ describe.each(PAIRS)("$inbound -> $outbound", ({ inbound, outbound, name }) => {
       const format = (upstream.body.output_config as { format?: { schema?: unknown } } | undefined)?.format;
       if (format) expect(openObjectSchemas(format.schema)).toEqual([]);
     });
+    it("streaming", async () => {
+      // The streaming path differs on the wire (Gemini's URL, OpenAI's include_usage, stream flags).
+      const upstream = outCodec.encodeRequest(streamingRequest(inbound), { model: "m", defaultMaxTokens: 1024 });
+      await expect(pretty(upstream)).toMatchFileSnapshot(`${dir}/streaming.request.json`);
+    });
   });
 
   describe("response translation", () => {
