@@ -8,10 +8,14 @@ import { InitCommand } from "./commands/init.js";
 import { KeygenCommand } from "./commands/keygen.js";
 import { KeysCommand } from "./commands/keys.js";
 import { ReloadCommand } from "./commands/reload.js";
+import { RestartCommand } from "./commands/restart.js";
 import { RouteAddCommand, RouteListCommand, RouteRmCommand } from "./commands/route.js";
 import { ServeCommand } from "./commands/serve.js";
+import { StartCommand } from "./commands/start.js";
 import { StatusCommand } from "./commands/status.js";
+import { StopCommand } from "./commands/stop.js";
 import { UsageCommand } from "./commands/usage.js";
+import { suggestOption } from "./suggest.js";
 import { VERSION } from "./version.js";
 
 export function buildCli(): Cli {
@@ -20,6 +24,9 @@ export function buildCli(): Cli {
   cli.register(Builtins.VersionCommand);
   cli.register(StatusCommand);
   cli.register(ServeCommand);
+  cli.register(StartCommand);
+  cli.register(StopCommand);
+  cli.register(RestartCommand);
   cli.register(ReloadCommand);
   cli.register(RouteListCommand);
   cli.register(RouteAddCommand);
@@ -49,6 +56,8 @@ export async function runCli(args: string[], context: BaseContext = Cli.defaultC
       return EXIT_OK;
     }
     context.stderr.write(cli.error(error));
+    const option = suggestOption(error);
+    if (option) context.stderr.write(`Did you mean ${option}?\n`);
     return EXIT_USAGE;
   }
   return cli.run(command, context);

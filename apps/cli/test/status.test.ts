@@ -98,19 +98,22 @@ models:
     for (const secret of [FAKE_KEY, "SECRETKEY", "db-Passw0rd"]) expect(run.stdout + run.stderr).not.toContain(secret);
   });
 
-  it("reports a running daemon and a stale PID file", async () => {
+  it("a PID file naming a live non-BitRouter process is stale, a dead PID a crash; both are removed", async () => {
     const home = tempDir();
+    const pidFile = join(home, "run", "bitrouter.pid");
     mkdirSync(join(home, "run"), { recursive: true });
-    writeFileSync(join(home, "run", "bitrouter.pid"), `${process.pid}\n`);
-    expect(bitrouter(["status", "--home-dir", home]).stdout).toContain(`daemon    running (pid ${process.pid})`);
+    // This test process is alive but answers no control socket: not our server.
+    writeFileSync(pidFile, `${process.pid}\n`);
+    expect(bitrouter(["status", "--home-dir", home]).stdout).toContain(`daemon    not running (stale PID file ${pidFile}: pid ${process.pid} is another program; cleaned up)`);
+    expect(existsSync(pidFile)).toBe(false);
 
     const child = spawn(process.execPath, ["-e", ""]);
     const deadPid = child.pid as number;
     await new Promise((resolve) => child.on("exit", resolve));
-    writeFileSync(join(home, "run", "bitrouter.pid"), `${deadPid}\n`);
-    const stale = bitrouter(["status", "--json", "--home-dir", home]);
-    expect(JSON.parse(stale.stdout).daemon).toEqual({ state: "stale", pid: deadPid, pid_file: join(home, "run", "bitrouter.pid") });
-    expect(bitrouter(["status", "--home-dir", home]).stdout).toContain("not running (stale PID file");
+    writeFileSync(pidFile, `${deadPid}\n`);
+    const crashed = bitrouter(["status", "--json", "--home-dir", home]);
+    expect(JSON.parse(crashed.stdout).daemon).toEqual({ state: "crashed", pid: deadPid, pid_file: pidFile, cleaned: [pidFile] });
+    expect(existsSync(pidFile)).toBe(false);
   });
 
   it("finds the home: ./bitrouter.yaml in the cwd (INIT_CWD under `pnpm bitrouter`), then BITROUTER_HOME", () => {

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { hasCredentials, providerApiKey, redactDatabaseUrl, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
-import { daemonStatus, type DaemonState } from "../daemon.js";
+import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
 import { VERSION } from "../version.js";
 
 export interface StatusReport {
@@ -23,7 +23,8 @@ export interface StatusReport {
     database_url_source: string;
   };
   server: { listen: string; log_level: string };
-  daemon: DaemonState & { pid_file: string };
+  /** `cleaned`: the stale PID file / control socket this status run removed. */
+  daemon: DaemonState & { pid_file: string; cleaned?: string[] };
   providers: {
     name: string;
     api_protocol: string;
@@ -40,7 +41,7 @@ export interface StatusReport {
   warnings: string[];
 }
 
-export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, daemon: DaemonState): StatusReport {
+export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, daemon: DaemonState, cleaned: string[] = []): StatusReport {
   const { config, paths } = loaded;
   return {
     version: VERSION,
@@ -58,7 +59,7 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
       database_url_source: paths.databaseUrlSource,
     },
     server: { listen: config.server.listen, log_level: config.server.log_level },
-    daemon: { ...daemon, pid_file: paths.pidFile },
+    daemon: { ...daemon, pid_file: paths.pidFile, ...(cleaned.length > 0 ? { cleaned } : {}) },
     providers: Object.values(config.providers).map((p) => ({
       name: p.name,
       api_protocol: p.api_protocol,
@@ -93,14 +94,45 @@ function table(rows: string[][]): string {
 }
 
 function describeDaemon(daemon: StatusReport["daemon"]): string {
+  const cleaned = daemon.cleaned ? "; cleaned up" : "";
   switch (daemon.state) {
     case "running":
-      return `running (pid ${daemon.pid})`;
+      return `running (pid ${daemon.pid}${daemon.server ? `, up ${duration(daemon.server.uptime_s)}` : ", control socket not answering"})`;
     case "stopped":
       return "not running";
+    case "crashed":
+      return `not running (crashed: pid ${daemon.pid} exited without removing its PID file${cleaned})`;
     case "stale":
-      return `not running (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `, pid ${daemon.pid}`})`;
+      return `not running (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `: pid ${daemon.pid} is another program`}${cleaned})`;
   }
+}
+
+/** 3725 -> "1h 2m 5s". */
+export function duration(seconds: number): string {
+  const parts: string[] = [];
+  const units: [number, string][] = [[86_400, "d"], [3600, "h"], [60, "m"]];
+  let rest = Math.max(0, Math.round(seconds));
+  for (const [size, unit] of units) {
+    if (rest >= size || parts.length > 0) parts.push(`${Math.floor(rest / size)}${unit}`);
+    rest %= size;
+  }
+  parts.push(`${rest}s`);
+  return parts.join(" ");
+}
+
+function usd(micro: number): string {
+  return `$${(micro / 1_000_000).toFixed(micro !== 0 && Math.abs(micro) < 10_000 ? 6 : 4)}`;
+}
+
+/** The running server's live numbers (from its control socket). */
+function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" }>["server"]>): string[][] {
+  const s = server.stats;
+  return [
+    ["url", server.url],
+    ["requests", `${s.requests} (${s.errors} error${s.errors === 1 ? "" : "s"}), ${s.rps} req/s, p50 ${Math.round(s.latencyP50)} ms, p99 ${Math.round(s.latencyP99)} ms`],
+    ["tokens", `${s.inputTokens} in, ${s.outputTokens} out`],
+    ["spend", `${usd(s.costMicroUsd)} since start`],
+  ];
 }
 
 export function renderStatus(report: StatusReport): string {
@@ -117,6 +149,7 @@ export function renderStatus(report: StatusReport): string {
       ["database", `${p.database_url} (${p.database_url_source})`],
       ["listen", report.server.listen],
       ["daemon", describeDaemon(report.daemon)],
+      ...(report.daemon.state === "running" && report.daemon.server ? serverRows(report.daemon.server) : []),
     ]),
   );
   const available = report.providers.filter((x) => x.available).length;
@@ -141,7 +174,8 @@ export class StatusCommand extends BitrouterCommand {
   static override paths = [["status"]];
   static override usage = Command.Usage({
     description: "Print resolved paths, listen address, configured providers, and daemon status",
-    details: "API keys are never printed: a provider's key is reported as present or absent.",
+    details:
+      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed.",
     examples: [
       ["Show the status", "$0 status"],
       ["Machine-readable", "$0 status --json"],
@@ -153,7 +187,8 @@ export class StatusCommand extends BitrouterCommand {
 
   async run(): Promise<number> {
     const loaded = await this.loadConfig();
-    const report = buildStatusReport(loaded, await daemonStatus(loaded.paths.pidFile));
+    const daemon = await inspectDaemon(loaded.paths);
+    const report = buildStatusReport(loaded, daemon, await cleanStale(loaded.paths, daemon));
     if (report.created.length > 0) {
       this.context.stderr.write(`Created ${report.created.join(", ")}\n`);
     }
