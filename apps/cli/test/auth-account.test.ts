@@ -18,7 +18,7 @@ describe("bitrouter account -g", () => {
     expect(run.stdout).toContain(`Account 0: ${account!.prefix} (main) [active]`);
     expect(run.stdout).toContain(`Solana address  ${account!.solanaAddress}`);
     expect(run.stdout).toContain(`EVM address     ${account!.evmAddress}`);
-    expect(run.stderr).toContain("No passphrase (OWS_PASSPHRASE unset, no terminal to ask): the key is stored unencrypted");
+    expect(run.stderr).toContain("No passphrase: the key is stored unencrypted, readable by this user only (set OWS_PASSPHRASE");
 
     expect(mode(keysDir(home))).toBe(0o700);
     expect(mode(account!.file)).toBe(0o600);

@@ -147,7 +147,7 @@ export class AccountCommand extends BitrouterCommand {
       const passphrase = await readPassphrase(this.context, "Passphrase for the new account (empty: store it unencrypted):", { confirm: true });
       const info = await createAccount(keysDir, { ...(passphrase === undefined ? {} : { passphrase }), ...(this.label === undefined ? {} : { label: this.label }) });
       if (passphrase === undefined) {
-        this.context.stderr.write(`No passphrase (${PASSPHRASE_ENV} unset, no terminal to ask): the key is stored unencrypted, readable by this user only.\n`);
+        this.context.stderr.write(`No passphrase: the key is stored unencrypted, readable by this user only (set ${PASSPHRASE_ENV}, or answer the prompt on a terminal, to encrypt it).\n`);
       }
       out.write(this.json ? `${JSON.stringify(accountJson(info), null, 2)}\n` : `${describeAccount(info)}\n`);
       if (!this.json && !info.active) out.write(`Not active: \`bitrouter account --set ${info.index}\` makes it the signing account.\n`);
