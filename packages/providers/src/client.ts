@@ -30,7 +30,7 @@
  */
 import { Agent, type Dispatcher } from "undici";
 import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent } from "./canonical.js";
-import type { Codec, SseEvent } from "./codec.js";
+import type { Codec, EncodeRequestOptions, SseEvent } from "./codec.js";
 import { BitrouterError } from "./errors.js";
 import { type ByteSource, sseEvents } from "./sse.js";
 
@@ -91,6 +91,7 @@ export interface SendOptions {
   /** The provider's model id to put on the wire. */
   model: string;
   defaultMaxTokens?: number;
+  maxTokensField?: EncodeRequestOptions["maxTokensField"];
   signal?: AbortSignal;
   /** Deadline for the response head; defaults to the client's. */
   timeoutMs?: number;
@@ -348,6 +349,14 @@ function transportError(error: unknown, state: CallState): ProviderError {
   return new ProviderError({ kind: "upstream", code: "connection_error", message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`, provider, retryable: true, cause: error });
 }
 
+/** The codec options carried by SendOptions. */
+function encodeOptions(opts: SendOptions): EncodeRequestOptions {
+  const out: EncodeRequestOptions = { model: opts.model };
+  if (opts.defaultMaxTokens !== undefined) out.defaultMaxTokens = opts.defaultMaxTokens;
+  if (opts.maxTokensField !== undefined) out.maxTokensField = opts.maxTokensField;
+  return out;
+}
+
 export function createProviderClient(options: ProviderClientOptions = {}): ProviderClient {
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const defaultTimeoutMs = options.timeoutMs ?? 600_000;
@@ -430,7 +439,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     sseEvents: (body, signal) => sseEvents(body, signal),
 
     async send(codec, endpoint, request, opts) {
-      const upstream = codec.encodeRequest({ ...request, stream: false }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
+      const upstream = codec.encodeRequest({ ...request, stream: false }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
       const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "application/json");
       try {
@@ -450,7 +459,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     },
 
     async stream(codec, endpoint, request, opts) {
-      const upstream = codec.encodeRequest({ ...request, stream: true }, { model: opts.model, ...(opts.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: opts.defaultMaxTokens }) });
+      const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
       const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "text/event-stream");
       if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);

@@ -49,6 +49,12 @@ export interface EncodeRequestOptions {
   model: string;
   /** Used when the target requires max tokens (Anthropic) and the request set none: the catalog's max_output_tokens. */
   defaultMaxTokens?: number;
+  /**
+   * openai-chat only: the field that carries the output limit. OpenAI itself wants
+   * `max_completion_tokens` (its reasoning models reject `max_tokens`); most OpenAI-compatible
+   * servers only know `max_tokens`. Default `max_completion_tokens`.
+   */
+  maxTokensField?: "max_tokens" | "max_completion_tokens";
 }
 
 export interface UpstreamRequest {

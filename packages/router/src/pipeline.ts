@@ -246,6 +246,7 @@ class Run {
     const options = {
       model: target.modelId,
       ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
+      ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
       signal: this.#deadline,
     };
     if (!this.ctx.stream) {

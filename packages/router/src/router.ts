@@ -239,7 +239,12 @@ async function beforeDispatch(hooks: readonly RouterHook[], ctx: RequestContext,
 }
 
 function callOptions(target: RouteTarget, signal: AbortSignal) {
-  return { model: target.modelId, signal, ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }) };
+  return {
+    model: target.modelId,
+    signal,
+    ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
+    ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
+  };
 }
 
 function deadline(signal: AbortSignal | undefined, ms: number): AbortSignal {

@@ -17,6 +17,8 @@ export interface RouteTarget {
   keyId?: string;
   maxOutputTokens?: number;
   pricing?: Pricing;
+  /** openai-chat upstreams other than OpenAI's own take the output limit as `max_tokens`. */
+  maxTokensField?: "max_tokens";
 }
 
 export interface ResolvedRoute {
@@ -156,6 +158,7 @@ export class RoutingTable implements RouteResolver {
     if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
+    if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
     const info = p.models?.[modelId];
     if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
     if (info?.pricing) target.pricing = info.pricing;
@@ -197,6 +200,16 @@ export function nearest(name: string, candidates: Iterable<string>, limit = 3): 
     if (score <= Math.max(2, Math.floor(lower.length / 3))) scored.push([candidate, score]);
   }
   return scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([c]) => c);
+}
+
+/** OpenAI's own API (and Azure OpenAI) want max_completion_tokens; compatible servers want max_tokens. */
+function isOpenAiItself(apiBase: string): boolean {
+  try {
+    const host = new URL(apiBase).hostname;
+    return host === "api.openai.com" || host.endsWith(".openai.azure.com");
+  } catch {
+    return false;
+  }
 }
 
 function envHint(provider: string, envPrefix?: string): string {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
+import { parseConfig } from "@bitrouter/config";
 import { DynamicRoutes, RoutingTable, createRouter } from "../src/index.js";
 import type { CompletionRecord, RouterHook } from "../src/index.js";
 import { chatBody, mockConfig } from "./helpers.js";
@@ -289,6 +290,18 @@ describe("fast path", () => {
     const body = { model: "oai:gpt-test", messages: [{ role: "user", content: "x" }], logit_bias: { "50256": -100 }, some_future_field: { nested: [1, 2] } };
     await (await router.fetch(post("/v1/chat/completions", JSON.stringify(body)))).text();
     expect(mock.requests[0]!.body).toEqual({ ...body, model: "gpt-test" });
+    await router.close();
+  });
+});
+
+describe("OpenAI-compatible upstreams", () => {
+  it("get the output limit as max_tokens (OpenAI itself gets max_completion_tokens)", async () => {
+    const router = createRouter(mockConfig(mock));
+    await router.generate({ model: "oai:gpt-test", maxTokens: 77, messages: [{ role: "user", content: [{ type: "text", text: "x" }] }] });
+    expect(mock.requests[0]!.body).toMatchObject({ max_tokens: 77 });
+    expect(mock.requests[0]!.body).not.toHaveProperty("max_completion_tokens");
+    const table = new RoutingTable(parseConfig("providers:\n  openai:\n    api_key: k\n", { env: {} }).config);
+    expect(table.resolve("openai:gpt-4o").targets[0]!.maxTokensField).toBeUndefined();
     await router.close();
   });
 });

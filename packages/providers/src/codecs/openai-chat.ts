@@ -523,7 +523,7 @@ function encodeChatRequest(req: CanonicalRequest, options: EncodeRequestOptions)
       body.response_format = { type: "json_schema", json_schema: js };
     } else body.response_format = { type: rf.type };
   }
-  if (req.maxTokens !== undefined) body.max_completion_tokens = req.maxTokens;
+  if (req.maxTokens !== undefined) body[options.maxTokensField ?? "max_completion_tokens"] = req.maxTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop && req.stop.length > 0) body.stop = req.stop;
