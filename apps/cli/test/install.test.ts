@@ -1,0 +1,100 @@
+// The global install a user gets from npm: pack the CLI and the workspace packages it needs (as they
+// would be published), `npm install -g` them into a temp prefix, and use that `bitrouter`.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
+
+const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
+const VERSION = (JSON.parse(readFileSync(join(CLI_DIR, "package.json"), "utf8")) as { version: string }).version;
+const runDirs: string[] = [];
+
+afterAll(() => killLeftovers(runDirs));
+
+function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * better-sqlite3 installs a prebuilt binary from its GitHub releases, which this machine cannot
+ * reach (it would compile from source instead: minutes). Stand in for that download with a
+ * prebuild made from the workspace's own compiled copy, used by prebuild-install only when the
+ * version npm picks is the same; any other version still compiles.
+ */
+function localPrebuilds(dir: string): Record<string, string> {
+  const storeRequire = createRequire(join(CLI_DIR, "../../packages/store/package.json"));
+  const pkgDir = join(storeRequire.resolve("better-sqlite3/package.json"), "..");
+  const binary = join(pkgDir, "build", "Release", "better_sqlite3.node");
+  if (!existsSync(binary)) return {};
+  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string };
+  mkdirSync(dir, { recursive: true });
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  execFileSync("tar", ["-czf", join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
+describe("npm install -g from the packed tarballs", () => {
+  it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 600_000 }, async () => {
+    const work = tempDir("bitrouter-install-");
+    const packed = await exec(process.execPath, [join(CLI_DIR, "scripts", "pack.mjs"), join(work, "tarballs")]);
+    expect(packed.code, packed.output).toBe(0);
+    const tarballs = packed.output.split("\n").filter((line) => line.endsWith(".tgz"));
+    expect(tarballs.map((t) => t.slice(t.lastIndexOf("/") + 1)).sort()).toEqual(expect.arrayContaining([`bitrouter-cli-${VERSION}.tgz`, "bitrouter-config-0.1.0.tgz", "bitrouter-server-0.1.0.tgz", "bitrouter-store-0.1.0.tgz"]));
+    for (const tarball of tarballs) {
+      const manifest = execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" });
+      expect(manifest, tarball).not.toContain("workspace:");
+    }
+
+    // The user's npm cache (HOME) is kept: registry packages come from it when they can.
+    const prefix = join(work, "prefix");
+    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], {
+      cwd: work,
+      env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
+    });
+    expect(installed.code, installed.output).toBe(0);
+    const bin = join(prefix, "bin", "bitrouter");
+    // Real copies inside the prefix, not links back into the workspace.
+    for (const pkg of ["cli", "server", "config", "store"]) expect(realpathSync(join(prefix, "lib", "node_modules", "@bitrouter", pkg)).startsWith(realpathSync(prefix))).toBe(true);
+
+    const version = await run(["--version"], { bin: [bin] });
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    const help = await run(["--help"], { bin: [bin] });
+    expect(help.code).toBe(0);
+    for (const command of ["bitrouter start", "bitrouter stop", "bitrouter restart", "bitrouter status", "bitrouter serve"]) expect(help.stdout).toContain(command);
+
+    const home = join(tempDir(), "home");
+    runDirs.push(join(home, "run"));
+    const status = await run(["status", "--home-dir", home], { bin: [bin] });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`BitRouter ${VERSION}`);
+    expect(status.stdout).toContain("daemon    not running");
+    expect(existsSync(join(home, "bitrouter.yaml"))).toBe(true);
+
+    const port = await freePort();
+    const started = await run(["start", "--home-dir", home, "--listen", `127.0.0.1:${port}`], { bin: [bin] });
+    expect(started.code, `${started.stdout}${started.stderr}`).toBe(0);
+    const pid = readPid(join(home, "run", "bitrouter.pid"))!;
+    expect(started.stdout).toContain(`BitRouter started (pid ${pid}), listening on http://127.0.0.1:${port}`);
+    // The daemon runs the installed copy.
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain(join("@bitrouter", "cli", "dist", "bin.js"));
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    const running = await run(["status", "--json", "--home-dir", home], { bin: [bin] });
+    expect(JSON.parse(running.stdout).daemon).toMatchObject({ state: "running", pid, server: { url: `http://127.0.0.1:${port}` } });
+    const stopped = await run(["stop", "--home-dir", home], { bin: [bin] });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`BitRouter stopped (pid ${pid}`);
+    expect(existsSync(join(home, "run", "bitrouter.pid"))).toBe(false);
+    // The ledger database was created by the installed better-sqlite3.
+    expect(existsSync(join(home, "bitrouter.db"))).toBe(true);
+  });
+});
