@@ -6,7 +6,7 @@ import { AuthError, createAccount, listAccounts, setActiveAccount, type AccountI
 import { resolvePaths, scaffoldHome, type ResolvedPaths } from "@bitrouter/config";
 import { password } from "@inquirer/prompts";
 import { Command, Option, UsageError } from "clipanion";
-import { BitrouterCommand } from "../base.js";
+import { BitrouterCommand, EXIT_FAILURE } from "../base.js";
 
 /** The environment variable that holds the keystore passphrase. */
 export const PASSPHRASE_ENV = "OWS_PASSPHRASE";
@@ -40,6 +40,22 @@ export function oneAction(actions: Record<string, boolean>): string | undefined 
   return chosen[0];
 }
 
+/** A failure at the passphrase prompt (mismatch, Ctrl+C): a plain message, exit 1. */
+export class PromptError extends Error {
+  override readonly name = "PromptError";
+}
+
+/** The base of account / keygen / keys: library and prompt errors are sentences, not stack traces. */
+export abstract class AuthCommand extends BitrouterCommand {
+  protected override report(error: unknown): number {
+    if (error instanceof PromptError || (error instanceof AuthError && error.kind !== "invalid_request")) {
+      this.context.stderr.write(`Error: ${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    return super.report(error);
+  }
+}
+
 interface PromptIo {
   env: Record<string, string | undefined>;
   stdin: NodeJS.ReadableStream;
@@ -64,11 +80,11 @@ export async function readPassphrase(io: PromptIo, message: string, options: { c
     const first = await password({ message, mask: false }, context);
     if (first === "" || !options.confirm) return first === "" ? undefined : first;
     const second = await password({ message: "Repeat the passphrase:", mask: false }, context);
-    if (second !== first) throw new Error("the passphrases do not match; nothing was changed");
+    if (second !== first) throw new PromptError("the passphrases do not match; nothing was changed");
     return first;
   } catch (error) {
     // Ctrl+C / Ctrl+D at the prompt.
-    if (error instanceof Error && error.name === "ExitPromptError") throw new Error("cancelled at the passphrase prompt");
+    if (error instanceof Error && error.name === "ExitPromptError") throw new PromptError("cancelled at the passphrase prompt");
     throw error;
   }
 }
@@ -107,7 +123,7 @@ function describeAccount(a: AccountInfo): string {
   ].join("\n");
 }
 
-export class AccountCommand extends BitrouterCommand {
+export class AccountCommand extends AuthCommand {
   static override paths = [["account"]];
   static override usage = Command.Usage({
     description: "Create, list and choose operator accounts (the keys that sign API keys)",

@@ -13,7 +13,6 @@ import {
   parseBudget,
   parseBudgetRange,
   parseBudgetScope,
-  parseExpiry,
   parsePatterns,
   parseScope,
   saveToken,
@@ -21,14 +20,13 @@ import {
 } from "@bitrouter/auth";
 import { resolvePaths } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
-import { BitrouterCommand } from "../base.js";
 import { isoSeconds } from "./keys.js";
-import { PASSPHRASE_ENV, asUsage, flagValue, keysDirOf, readPassphrase } from "./account.js";
+import { AuthCommand, PASSPHRASE_ENV, asUsage, flagValue, keysDirOf, readPassphrase } from "./account.js";
 
 /** `--exp` when not given: long enough for day-to-day use, short enough that a leaked key dies. */
 export const DEFAULT_EXPIRY = "30d";
 
-export class KeygenCommand extends BitrouterCommand {
+export class KeygenCommand extends AuthCommand {
   static override paths = [["keygen"]];
   static override usage = Command.Usage({
     description: "Create an API key (a JWT signed by the active account)",
@@ -61,8 +59,7 @@ export class KeygenCommand extends BitrouterCommand {
   private claims(now: number): { chain: ChainName; claims: MintClaims } {
     if (this.chain !== "solana" && this.chain !== "base") throw new UsageError(`--chain: "${this.chain}" is not solana or base`);
     const claims: MintClaims = { scope: flagValue(() => parseScope(this.scope)) };
-    flagValue(() => parseExpiry(this.exp));
-    const exp = expiryToExp(this.exp, now);
+    const exp = flagValue(() => expiryToExp(this.exp, now));
     if (exp !== undefined) claims.exp = exp;
     if (this.models !== undefined) claims.models = flagValue(() => parsePatterns(this.models!, "--models"));
     if (this.tools !== undefined) claims.tools = flagValue(() => parsePatterns(this.tools!, "--tools"));

@@ -4,9 +4,8 @@ import { listTokens, removeToken, showToken, type SavedTokenInfo, type TokenClai
 import { resolvePaths } from "@bitrouter/config";
 import { openStore, revokeKey } from "@bitrouter/store";
 import { Command, Option, UsageError } from "clipanion";
-import { BitrouterCommand } from "../base.js";
 import { NoServerError, controlCall } from "../control-client.js";
-import { keysDirOf, oneAction } from "./account.js";
+import { AuthCommand, keysDirOf, oneAction } from "./account.js";
 
 /** Epoch seconds as ISO 8601 without the (always zero) milliseconds. */
 export function isoSeconds(epochSeconds: number): string {
@@ -63,7 +62,7 @@ export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefi
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
 }
 
-export class KeysCommand extends BitrouterCommand {
+export class KeysCommand extends AuthCommand {
   static override paths = [["keys"]];
   static override usage = Command.Usage({
     description: "List, show, remove and revoke API keys",
