@@ -16,6 +16,8 @@ export interface Measurement {
   ttfbP50?: number;
   ttfbP99?: number;
   errors: number;
+  /** CPU time the proxy process used per completed request during the measurement (µs); absent for direct. */
+  cpuUsPerRequest?: number;
   /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */
   rssBytes?: number;
   note?: string;
@@ -82,7 +84,7 @@ export function buildRows(measurements: readonly Measurement[]): Row[] {
 const fmt = (value: number | undefined, digits: number): string => (value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits));
 const fmtMb = (bytes: number | undefined): string => (bytes === undefined ? "" : (bytes / 1024 / 1024).toFixed(0));
 
-export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "RSS MB", "errors"] as const;
+export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "CPU µs/req", "RSS MB", "errors"] as const;
 
 /** The table's cells as strings, one array per row (streams show total latency; TTFB goes in the note). */
 export function tableCells(rows: readonly Row[]): string[][] {
@@ -95,6 +97,7 @@ export function tableCells(rows: readonly Row[]): string[][] {
     r.addedP50 === undefined ? "" : `${r.addedP50 >= 0 ? "+" : ""}${fmt(r.addedP50, 2)}`,
     fmt(r.ratioVsDirect, 2),
     fmt(r.ratioVsPortkey, 2),
+    fmt(r.cpuUsPerRequest, 0),
     fmtMb(r.rssBytes),
     String(r.errors),
   ]);

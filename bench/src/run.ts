@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
-import { memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
+import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import { buildRows, latencySvg, markdownTable, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
@@ -77,7 +77,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-function fromLoad(target: Target, scenario: string, result: LoadResult, extraNote?: string): Measurement {
+/** Runs a measurement and adds the CPU time the target's process spent on it, per completed request. */
+async function withCpu(target: Target, measure: () => Promise<LoadResult>): Promise<LoadResult & { cpuUsPerRequest?: number }> {
+  const before = target.pid ? cpuMsOf(target.pid) : undefined;
+  const result = await measure();
+  const after = target.pid ? cpuMsOf(target.pid) : undefined;
+  if (before === undefined || after === undefined || result.completed === 0) return result;
+  return { ...result, cpuUsPerRequest: ((after - before) * 1000) / result.completed };
+}
+
+function fromLoad(target: Target, scenario: string, result: LoadResult & { cpuUsPerRequest?: number }, extraNote?: string): Measurement {
   const mem = target.pid ? memoryOf(target.pid) : undefined;
   const note = [result.note, extraNote].filter(Boolean).join("; ");
   return {
@@ -89,6 +98,7 @@ function fromLoad(target: Target, scenario: string, result: LoadResult, extraNot
     p99: result.p99,
     ...(result.ttfbP50 !== undefined ? { ttfbP50: result.ttfbP50, ttfbP99: result.ttfbP99! } : {}),
     errors: result.errors,
+    ...(result.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: result.cpuUsPerRequest } : {}),
     ...(mem ? { rssBytes: mem.peak } : {}),
     ...(note ? { note } : {}),
   };
@@ -100,7 +110,7 @@ function fixedRateScenario(name: string, rate: number, bodyBytes = 0): Scenario 
     async run(target, s) {
       const call = target.call("main", false, bodyBytes);
       await fixedRate(call, rate, s.warmupSeconds * 1000);
-      return fromLoad(target, name, await fixedRate(call, rate, s.seconds * 1000));
+      return fromLoad(target, name, await withCpu(target, () => fixedRate(call, rate, s.seconds * 1000)));
     },
   };
 }
@@ -117,7 +127,7 @@ function scenarios(mode: Mode): Scenario[] {
       async run(target, s) {
         const call = target.call("main", false);
         await saturation(call, 64, 1);
-        return fromLoad(target, "saturation64", await saturation(call, 64, s.saturationSeconds));
+        return fromLoad(target, "saturation64", await withCpu(target, () => saturation(call, 64, s.saturationSeconds)));
       },
     },
     {
@@ -125,7 +135,7 @@ function scenarios(mode: Mode): Scenario[] {
       async run(target, s) {
         const call = target.call("main", true);
         await streams(call, 100, s.warmupSeconds * 1000);
-        return fromLoad(target, "stream100", await streams(call, 100, s.seconds * 1000), target.name === "portkey" ? PORTKEY_STREAM_NOTE : undefined);
+        return fromLoad(target, "stream100", await withCpu(target, () => streams(call, 100, s.seconds * 1000)), target.name === "portkey" ? PORTKEY_STREAM_NOTE : undefined);
       },
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
@@ -204,6 +214,7 @@ async function main(): Promise<void> {
       join(outDir, `${base}.md`),
       `# BitRouter bench (${mode}), ${meta.date}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
         `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
+        `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (robust to other load on the machine). ` +
         `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,
     );
     writeFileSync(join(outDir, `${base}.svg`), latencySvg(rows.filter((r) => !r.scenario.startsWith("idle"))));

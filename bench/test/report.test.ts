@@ -86,3 +86,14 @@ describe("cpu profile summary", () => {
     expect(areaOf("", "(garbage collector)")).toBe("(garbage collector)");
   });
 });
+
+describe("process CPU time", () => {
+  it("reads this process's user+system time from /proc and sees it grow", async () => {
+    const { cpuMsOf } = await import("../src/processes.js");
+    const before = cpuMsOf(process.pid);
+    if (before === undefined) return; // not Linux: the column stays empty
+    const until = Date.now() + 60;
+    while (Date.now() < until); // burn ~60 ms of CPU
+    expect(cpuMsOf(process.pid)!).toBeGreaterThan(before);
+  });
+});
