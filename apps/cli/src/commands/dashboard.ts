@@ -6,6 +6,7 @@ import { availableProviders, loadConfig, type LoadedConfig } from "@bitrouter/co
 import { createLogger, startRuntime, type LogLevel, type Runtime } from "@bitrouter/server";
 import { fetchOverSocket } from "@bitrouter/server";
 import { Command, Option } from "clipanion";
+import { distance } from "fastest-levenshtein";
 import { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../base.js";
 import { readSnapshot, serverAnswers } from "../tui/data.js";
 import { runDashboard } from "../tui/dashboard.js";
@@ -106,8 +107,11 @@ export class DashboardCommand extends BitrouterCommand {
       .definitions()
       .map((d) => d.path.replace(/^bitrouter\s*/, ""))
       .filter((p) => p !== "" && !p.startsWith("-"));
-    const ranked = paths.map((p) => ({ p, d: editDistance(typed, p.slice(0, Math.max(typed.length, p.indexOf(" ") > 0 ? p.indexOf(" ") : p.length))) })).sort((a, b) => a.d - b.d);
-    const best = ranked.filter((r) => r.d <= Math.max(2, ranked[0]!.d)).slice(0, 3);
+    // Compare with as many words of each command as were typed ("rout" vs "route", not "route add").
+    const ranked = paths
+      .map((p) => ({ p, d: distance(typed, p.split(" ").slice(0, this.unknown.length).join(" ")) }))
+      .sort((a, b) => a.d - b.d);
+    const best = ranked.filter((r) => r.d <= Math.max(2, Math.floor(typed.length / 3))).slice(0, 3);
     this.context.stderr.write(`Unknown command "${typed}".\n`);
     if (best.length > 0) this.context.stderr.write(`Did you mean:\n${best.map((r) => `  bitrouter ${r.p}`).join("\n")}\n`);
     this.context.stderr.write("Run `bitrouter --help` for every command.\n");
@@ -128,15 +132,3 @@ export class DashboardCommand extends BitrouterCommand {
   }
 }
 
-/** Levenshtein distance (small strings: command names). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
