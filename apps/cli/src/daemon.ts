@@ -144,7 +144,7 @@ export async function cleanStale(paths: Pick<DaemonPaths, "pidFile" | "controlSo
     rmSync(paths.pidFile, { force: true });
     removed.push(paths.pidFile);
   }
-  if ((await queryServer(paths.controlSocket, 1000)) === "refused" && exists(paths.controlSocket)) {
+  if (exists(paths.controlSocket) && (await queryServer(paths.controlSocket, 3000)) === "refused") {
     rmSync(paths.controlSocket, { force: true });
     removed.push(paths.controlSocket);
   }

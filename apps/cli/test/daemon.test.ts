@@ -194,9 +194,9 @@ describe("bitrouter start / status / reload / stop", () => {
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(stopped.stdout).toContain(`BitRouter (pid ${pid}) did not stop within 1: killed with SIGKILL`);
     expect(Date.now() - begun).toBeLessThan(15_000);
-    expect(alive(pid)).toBe(false);
-    expect(existsSync(h.pidFile)).toBe(false);
-    expect(existsSync(join(h.home, "run", "bitrouter.sock"))).toBe(false);
+    expect(alive(pid), "process still alive").toBe(false);
+    expect(existsSync(h.pidFile), "PID file left").toBe(false);
+    expect(existsSync(join(h.home, "run", "bitrouter.sock")), "control socket left").toBe(false);
     await inflight; // the connection died with the server
     mock.reset();
   });
@@ -296,6 +296,14 @@ describe("start failures and usage", () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it("a daemon on a public address without an account is refused by the server, reason shown", async () => {
+    const h = await home();
+    const started = await run(["start", "--home-dir", h.home, "--listen", `0.0.0.0:${h.port}`], { env: h.env });
+    expect(started.code).toBe(1);
+    expect(started.stderr).toContain("refusing to listen on 0.0.0.0 without authentication");
+    expect(existsSync(h.pidFile)).toBe(false);
   });
 
   it("an invalid config fails before forking, with the located message", async () => {

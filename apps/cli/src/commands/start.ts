@@ -19,14 +19,20 @@ export function parseTimeout(flag: string, text: string): number {
  * daemon runs in the home directory). --db travels in the environment instead, where `ps` does not
  * show its password; BITROUTER_DATABASE_URL ranks above the config file just like the flag.
  */
-export function serveInvocation(loaded: LoadedConfig, given: { configFile: string | undefined; envFile: string | undefined; runDir: string | undefined; logsDir: string | undefined; db: string | undefined }, listen: string | undefined, env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } {
+export function serveInvocation(
+  loaded: LoadedConfig,
+  given: { configFile: string | undefined; envFile: string | undefined; runDir: string | undefined; logsDir: string | undefined; db: string | undefined },
+  serve: { listen: string | undefined; allowOpenNetwork: boolean },
+  env: NodeJS.ProcessEnv,
+): { args: string[]; env: NodeJS.ProcessEnv } {
   const { paths } = loaded;
   const args = ["serve", "--home-dir", paths.home];
   if (given.configFile !== undefined) args.push("--config-file", paths.configFile);
   if (given.envFile !== undefined) args.push("--env-file", paths.envFile);
   if (given.runDir !== undefined) args.push("--run-dir", paths.runDir);
   if (given.logsDir !== undefined) args.push("--logs-dir", paths.logsDir);
-  if (listen !== undefined) args.push("--listen", listen);
+  if (serve.listen !== undefined) args.push("--listen", serve.listen);
+  if (serve.allowOpenNetwork) args.push("--allow-open-network");
   const childEnv: NodeJS.ProcessEnv = { ...env };
   if (given.db !== undefined) childEnv.BITROUTER_DATABASE_URL = paths.databaseUrl;
   // The daemon's cwd is the home: a leftover INIT_CWD must not move it elsewhere.
@@ -36,6 +42,9 @@ export function serveInvocation(loaded: LoadedConfig, given: { configFile: strin
 
 export abstract class DaemonStartCommand extends BitrouterCommand {
   listen = Option.String("--listen", { description: "Override server.listen (host:port)" });
+  allowOpenNetwork = Option.Boolean("--allow-open-network", false, {
+    description: "Serve without authentication on a non-loopback address (see `bitrouter serve --help`)",
+  });
   startTimeout = Option.String("--start-timeout", "30", { description: "How long to wait for the server to answer GET /health (seconds, or 1500ms / 2m)" });
 
   /** Start the daemon and report; 0 when it runs (started now or already), 1 when it did not start. */
@@ -45,7 +54,7 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
     if (loaded.created.length > 0) this.context.stderr.write(`Created ${loaded.created.join(", ")}\n`);
     for (const warning of loaded.warnings) this.context.stderr.write(`warning: ${warning}\n`);
     const { paths } = loaded;
-    const { args, env } = serveInvocation(loaded, this, this.listen, this.context.env);
+    const { args, env } = serveInvocation(loaded, this, this, this.context.env);
     const result = await startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs });
     switch (result.outcome) {
       case "already-running":
