@@ -124,11 +124,23 @@ export async function inspectDaemon(paths: Pick<DaemonPaths, "pidFile" | "contro
   const server = await queryServer(paths.controlSocket, timeoutMs);
   if (server === "refused") {
     // The server writes its PID file after the socket is up and removes it after closing the
-    // socket: a live PID with no socket is another program, unless the server just finished.
-    return (await readPidFile(paths.pidFile)) === pid && processExists(pid) ? { state: "stale", pid } : { state: "stopped" };
+    // socket: a live PID with no socket is another program, unless the server just finished or
+    // listens on another socket (started with a config that moves it: keep its PID file).
+    if ((await readPidFile(paths.pidFile)) !== pid || !processExists(pid)) return { state: "stopped" };
+    return looksLikeServer(pid) ? { state: "running", pid } : { state: "stale", pid };
   }
   if (server === undefined) return { state: "running", pid };
   return server.pid === pid ? { state: "running", pid, server } : { state: "stale", pid };
+}
+
+/** Whether the process's command line is `<node> <...>/bin.js serve ...` (Linux; false without procfs). */
+function looksLikeServer(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.includes("serve") && argv.some((arg) => arg.endsWith("bin.js") || arg.endsWith("bitrouter"));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -262,6 +262,23 @@ describe("stale PID files and crashes", () => {
     }
   });
 
+  it("a live server whose control socket is elsewhere keeps its PID file, and stop still stops it", async () => {
+    const h = await home();
+    const config = join(tempDir(), "moved.yaml");
+    writeFileSync(config, `server:\n  listen: 127.0.0.1:${h.port}\n  control:\n    socket: moved.sock\n`);
+    expect((await run(["start", "--home-dir", h.home, "--config-file", config], { env: h.env })).code).toBe(0);
+    const pid = readPid(h.pidFile)!;
+    expect(existsSync(join(h.home, "run", "moved.sock"))).toBe(true);
+    // Without --config-file, status looks for run/bitrouter.sock: no live numbers, but no cleanup either.
+    const text = await run(["status", "--home-dir", h.home]);
+    expect(text.stdout).toContain(`daemon    running (pid ${pid}, control socket not answering)`);
+    expect(readPid(h.pidFile)).toBe(pid);
+    const stopped = await run(["stop", "--home-dir", h.home]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`BitRouter stopped (pid ${pid}`);
+    expect(alive(pid)).toBe(false);
+  });
+
   it("a PID file with garbage is stale and removed", async () => {
     const h = await home();
     mkdirSync(join(h.home, "run"), { recursive: true });
