@@ -1,9 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from "kysely";
-import { createPool as createMysqlPool } from "mysql2";
-import pg from "pg";
+import type pg from "pg";
 import { StoreError } from "./errors.js";
 import { migrationProvider } from "./migrations.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, type Database } from "./schema.js";
@@ -53,7 +51,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const describeError = (error: unknown): string => scrub(errorText(error), secret);
   const where = describeTarget(parsed);
 
-  const db = new Kysely<Database>({ dialect: createDialect(parsed, options) });
+  const db = new Kysely<Database>({ dialect: await createDialect(parsed, options) });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -99,10 +97,12 @@ function describeTarget(p: ParsedDatabaseUrl): string {
   return `${p.dialect} database "${p.database}" at ${p.host}:${p.port} as user "${p.user}"`;
 }
 
-function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Dialect {
+/** Only the configured database's driver is loaded (each costs memory and start-up time). */
+async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Promise<Dialect> {
   const poolSize = options.poolSize ?? 10;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   if (p.dialect === "sqlite") {
+    const { default: SqliteDatabase } = await import("better-sqlite3");
     return new SqliteDialect({
       database: async () => {
         if (p.memory) return new SqliteDatabase(":memory:");
@@ -120,11 +120,12 @@ function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Dialect
     });
   }
   if (p.dialect === "postgres") {
-    const pool = new pg.Pool({
+    const { default: pgDriver } = await import("pg");
+    const pool = new pgDriver.Pool({
       connectionString: p.url,
       max: poolSize,
       connectionTimeoutMillis: connectTimeoutMs,
-      types: { getTypeParser: pgTypeParser },
+      types: { getTypeParser: pgTypeParser(pgDriver.types) },
     });
     // A dropped connection emits 'error': on the pool when idle, on the client itself while a
     // query holds it (kysely adds no listener). Unhandled, either crashes the process; the query
@@ -133,6 +134,7 @@ function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Dialect
     pool.on("connect", (client) => client.on("error", () => {}));
     return new PostgresDialect({ pool });
   }
+  const { createPool: createMysqlPool } = await import("mysql2");
   const pool = createMysqlPool({
     uri: p.url,
     connectionLimit: poolSize,
@@ -148,10 +150,12 @@ function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Dialect
 const PG_INT8_OID = 20;
 
 /** int8 (BIGINT, COUNT(*)) as a number when it is a safe integer; other types as pg does by default. */
-const pgTypeParser = ((oid: number, format?: "text" | "binary") => {
-  if (oid === PG_INT8_OID && format !== "binary") return (value: string) => safeInteger(value);
-  return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
-}) as typeof pg.types.getTypeParser;
+function pgTypeParser(types: typeof pg.types): typeof pg.types.getTypeParser {
+  return ((oid: number, format?: "text" | "binary") => {
+    if (oid === PG_INT8_OID && format !== "binary") return (value: string) => safeInteger(value);
+    return format === undefined ? types.getTypeParser(oid) : types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser;
+}
 
 /**
  * An integer from a driver value (number, bigint or decimal string): a JS number when it is a safe
