@@ -158,7 +158,12 @@ function scenarios(mode: Mode): Scenario[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" } },
+  });
+  const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
+  if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0) throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
+  const mockArgs = ["--chunk-delay-ms", String(CHUNK_DELAY_MS), "--delay-ms", String(upstreamDelayMs)];
   const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
   const settings = SETTINGS[mode];
   const outDir = values.out ?? join(benchDir, "results");
@@ -170,7 +175,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? "unknown cpu";
   const load = loadavg()[0]!;
   console.log(`bench (${mode}): ${cores} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average ${load.toFixed(2)}`);
-  console.log(`pinning: ${pinning.description}`);
+  console.log(`pinning: ${pinning.description}; upstream delay ${upstreamDelayMs} ms, ${CHUNK_DELAY_MS} ms between stream chunks`);
   if (load > cores * 0.5) console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores): the numbers will be noisy and slower than on an idle machine`);
 
   const children: { stop(): Promise<void> }[] = [];
@@ -178,10 +183,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
     if (values.profile) {
-      await profileRun(pinning, settings, outDir, children);
+      await profileRun(pinning, settings, outDir, children, mockArgs);
       return;
     }
-    const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", String(CHUNK_DELAY_MS)], pinned(pinning.client));
+    const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
     children.push(mocks);
     const targets = await startTargets(mocks.ready, pinning, children);
     console.log(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ""}`).join(", ")}`);
@@ -205,7 +210,7 @@ async function main(): Promise<void> {
     measurements.sort((a, b) => list.findIndex((s) => s.name === a.scenario) - list.findIndex((s) => s.name === b.scenario) || names.indexOf(a.target) - names.indexOf(b.target));
     const rows = buildRows(measurements);
     const peaks = Object.fromEntries(targets.filter((t) => t.pid).map((t) => [t.name, memoryOf(t.pid!)?.peak]));
-    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
+    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, upstreamDelayMs, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
     console.log(`\n${textTable(rows)}\n`);
     console.log(`peak RSS (VmHWM, MB): ${Object.entries(peaks).map(([n, b]) => `${n} ${b ? (b / 2 ** 20).toFixed(0) : "?"}`).join(", ")}`);
     const base = mode === "full" ? "latest" : mode;
@@ -313,8 +318,8 @@ async function verifyTargets(targets: readonly Target[]): Promise<void> {
  * `--profile`: BitRouter (fast path, then translated) under saturation with --cpu-prof; prints
  * the top self-time areas and functions of the measured window only (no start-up, no warm-up).
  */
-async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[]): Promise<void> {
-  const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", String(CHUNK_DELAY_MS)], pinned(pinning.client));
+async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[], mockArgs: string[]): Promise<void> {
+  const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
   children.push(mocks);
   const origin = (port: number) => `http://127.0.0.1:${port}`;
   const report: string[] = [];

@@ -13,8 +13,9 @@ export interface AnthropicMock {
 
 const STREAM_MARKER = /"stream"\s*:\s*true/;
 
-export async function startAnthropicMock(options: { chunks?: number; chunkDelayMs?: number; host?: string } = {}): Promise<AnthropicMock> {
+export async function startAnthropicMock(options: { chunks?: number; delayMs?: number; chunkDelayMs?: number; host?: string } = {}): Promise<AnthropicMock> {
   const chunkCount = Math.max(1, options.chunks ?? 20);
+  const delayMs = options.delayMs ?? 0;
   const chunkDelayMs = options.chunkDelayMs ?? 0;
   const model = "mock-claude";
   const words = Array.from({ length: chunkCount }, (_, i) => `word${i} `);
@@ -66,7 +67,11 @@ export async function startAnthropicMock(options: { chunks?: number; chunkDelayM
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => answer(res, STREAM_MARKER.test(Buffer.concat(chunks).toString("latin1"))));
+    req.on("end", () => {
+      const stream = STREAM_MARKER.test(Buffer.concat(chunks).toString("latin1"));
+      if (delayMs > 0) setTimeout(() => answer(res, stream), delayMs);
+      else answer(res, stream);
+    });
   });
   server.keepAliveTimeout = 60_000;
   const host = options.host ?? "127.0.0.1";

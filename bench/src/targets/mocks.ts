@@ -1,5 +1,6 @@
 /**
- * The upstreams, in one process of their own: the testkit's fast OpenAI mock (answers at once,
+ * The upstreams, in one process of their own: the testkit's fast OpenAI mock (answers after
+ * `--delay-ms`, 0 by default,
  * streams drip one chunk per `--chunk-delay-ms`), an OpenAI mock whose streams stay open after the
  * first chunk (for the idle-streams memory test) and a fast Anthropic mock (the translated path).
  * Reports the ports over IPC.
@@ -14,14 +15,15 @@ export interface MockPorts {
   anthropic: number;
 }
 
-const { values } = parseArgs({ options: { "chunk-delay-ms": { type: "string" }, chunks: { type: "string" } } });
+const { values } = parseArgs({ options: { "chunk-delay-ms": { type: "string" }, "delay-ms": { type: "string" }, chunks: { type: "string" } } });
 const chunkDelayMs = Number(values["chunk-delay-ms"] ?? "0");
+const delayMs = Number(values["delay-ms"] ?? "0");
 const chunks = Number(values.chunks ?? "20");
 
-const openai = await startFastMock({ chunks, chunkDelayMs });
+const openai = await startFastMock({ chunks, delayMs, chunkDelayMs });
 // Ten minutes between chunks: once the first chunk is out the stream just stays open.
 const idle = await startFastMock({ chunks, chunkDelayMs: 600_000 });
-const anthropic = await startAnthropicMock({ chunks, chunkDelayMs });
+const anthropic = await startAnthropicMock({ chunks, delayMs, chunkDelayMs });
 
 const ports: MockPorts = { openai: openai.port, idle: idle.port, anthropic: anthropic.port };
 process.send?.({ ready: ports });
