@@ -3,8 +3,9 @@
  * hook, built from the configuration and the operator's keystore.
  */
 import type { ResolvedConfig } from "@bitrouter/config";
+import { existsSync } from "node:fs";
 import type { Authenticator } from "@bitrouter/auth";
-import { createAuthenticator, getActiveAccount, isLoopbackAddress } from "@bitrouter/auth";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
 import type { RouterHook } from "@bitrouter/router";
 import { isRevoked, listRevocations, spend } from "@bitrouter/store";
@@ -26,8 +27,10 @@ export interface AuthSetup {
  * signed; without one the server runs open, which is only allowed on loopback unless `allowOpen`.
  */
 export async function setupAuth(options: { keysDir?: string; listenHost: string; allowOpen?: boolean; metering?: Metering; logger: Logger }): Promise<AuthSetup> {
-  const account = options.keysDir ? await getActiveAccount(options.keysDir) : undefined;
-  if (!account) {
+  // The auth library (and its crypto) loads only when a keystore exists: open mode stays light.
+  const auth = options.keysDir && existsSync(options.keysDir) ? await import("@bitrouter/auth") : undefined;
+  const account = auth && options.keysDir ? await auth.getActiveAccount(options.keysDir) : undefined;
+  if (!auth || !account) {
     if (!isLoopbackAddress(options.listenHost) && !options.allowOpen) {
       throw new Error(
         `refusing to listen on ${options.listenHost} without authentication: anyone who can reach it could spend your provider keys. ` +
@@ -43,7 +46,7 @@ export async function setupAuth(options: { keysDir?: string; listenHost: string;
     return { mode: "open", close() {} };
   }
   const store = options.metering?.store;
-  const authenticator = createAuthenticator({
+  const authenticator = auth.createAuthenticator({
     trusted: [account.solanaAddress, account.evmAddress],
     ...(store
       ? {

@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptio
 import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { createKeyPairFromPrivateKeyBytes, getAddressFromPublicKey, isAddress as isSolanaAddress } from "@solana/kit";
-import { bytesToHex } from "viem";
+import { bytesToHex } from "viem/utils";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { AuthError, invalidInput } from "./errors.js";
 import { isNotFound, writePrivateFile } from "./fsutil.js";

@@ -3,7 +3,7 @@
  * Solana mainnet (Ed25519, alg SOL_EDDSA) and Base (secp256k1 / EIP-191, alg EIP191K).
  */
 import { isAddress as isSolanaAddress } from "@solana/kit";
-import { getAddress, isAddress as isEvmAddress } from "viem";
+import { getAddress, isAddress as isEvmAddress } from "viem/utils";
 import { invalidInput } from "./errors.js";
 
 export const SOLANA_CHAIN = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp";

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { getPublicKeyFromAddress, signBytes, verifySignature, type Address } from "@solana/kit";
 import { base64url, decodeJwt, decodeProtectedHeader } from "jose";
-import { bytesToHex, hexToBytes, recoverMessageAddress } from "viem";
+import { bytesToHex, hexToBytes, recoverMessageAddress } from "viem/utils";
 import type { Account } from "./accounts.js";
 import { type Alg, BASE_CHAIN, CHAINS, type ChainName, type Issuer, SOLANA_CHAIN, canonicalIssuer, parseCaip10, shortIssuer } from "./caip.js";
 import { AuthError, invalidInput, unauthenticated } from "./errors.js";

@@ -14,8 +14,8 @@ vi.mock("@solana/kit", async (importOriginal) => {
     },
   };
 });
-vi.mock("viem", async (importOriginal) => {
-  const real = await importOriginal<typeof import("viem")>();
+vi.mock("viem/utils", async (importOriginal) => {
+  const real = await importOriginal<typeof import("viem/utils")>();
   return {
     ...real,
     recoverMessageAddress: (...args: Parameters<typeof real.recoverMessageAddress>) => {
