@@ -16,6 +16,8 @@ export interface Measurement {
   ttfbP50?: number;
   ttfbP99?: number;
   errors: number;
+  /** Of the errors: requests the load generator could not send because the target was not keeping up. */
+  late?: number;
   /** CPU time the proxy process used per completed request during the measurement (µs); absent for direct. */
   cpuUsPerRequest?: number;
   /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */

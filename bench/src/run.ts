@@ -98,6 +98,7 @@ function fromLoad(target: Target, scenario: string, result: LoadResult & { cpuUs
     p99: result.p99,
     ...(result.ttfbP50 !== undefined ? { ttfbP50: result.ttfbP50, ttfbP99: result.ttfbP99! } : {}),
     errors: result.errors,
+    ...(result.late ? { late: result.late } : {}),
     ...(result.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: result.cpuUsPerRequest } : {}),
     ...(mem ? { rssBytes: mem.peak } : {}),
     ...(note ? { note } : {}),
@@ -224,6 +225,13 @@ async function main(): Promise<void> {
     );
     writeFileSync(join(outDir, `${base}.svg`), latencySvg(rows.filter((r) => !r.scenario.startsWith("idle"))));
     console.log(`written: ${join(outDir, `${base}.{json,md,svg}`)} in ${meta.seconds.toFixed(0)} s`);
+    // In --smoke (CI), a target that answers errors is broken; slowness ("late") is only reported.
+    // Full and quick runs report errors in the table (e.g. streams BitRouter cannot open) and exit 0.
+    const broken = mode === "smoke" ? rows.filter((r) => r.errors - (r.late ?? 0) > 0) : [];
+    if (broken.length > 0) {
+      console.error(`failed requests: ${broken.map((r) => `${r.target} ${r.scenario} (${r.errors - (r.late ?? 0)}${r.note ? `: ${r.note}` : ""})`).join("; ")}`);
+      process.exitCode = 1;
+    }
   } finally {
     await stopAll();
   }
