@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
@@ -11,6 +11,10 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Resolves once every line so far is in the log file. */
+  flush(): Promise<void>;
+  /** Writes out buffered lines and closes the log file. */
+  close(): Promise<void>;
 }
 
 /**
@@ -19,10 +23,15 @@ export interface Logger {
  * for values that look like bearer tokens or API keys.
  */
 export function createLogger(options: { level?: LogLevel; logsDir?: string; stderr?: boolean } = {}): Logger {
-  let file: string | undefined;
+  // One append stream for the life of the logger: a line costs a buffered write, not an
+  // open/write/close on the event loop.
+  let file: WriteStream | undefined;
   if (options.logsDir) {
     mkdirSync(options.logsDir, { recursive: true });
-    file = join(options.logsDir, "bitrouter.log");
+    file = createWriteStream(join(options.logsDir, "bitrouter.log"), { flags: "a" });
+    file.on("error", () => {
+      file = undefined; // a full or read-only disk must not take the server down
+    });
   }
   const toStderr = options.stderr ?? true;
   const logger: Logger = {
@@ -32,6 +41,13 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
+    flush: () => new Promise<void>((resolve) => (file ? file.write("", () => resolve()) : resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!file) return resolve();
+        file.end(resolve);
+        file = undefined;
+      }),
   };
   function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (ORDER[level] < ORDER[logger.level]) return;
@@ -45,13 +61,7 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     }
     line = redact(line) + "\n";
     if (toStderr) process.stderr.write(line);
-    if (file) {
-      try {
-        appendFileSync(file, line);
-      } catch {
-        // a full or read-only disk must not take the server down
-      }
-    }
+    file?.write(line);
   }
   return logger;
 }

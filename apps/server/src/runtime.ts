@@ -78,6 +78,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // (logger first: opening the database may need to warn)
   const logger = options.logger ?? createLogger({ level: first.server.log_level as LogLevel, ...(options.paths.logsDir ? { logsDir: options.paths.logsDir } : {}) });
   const client = createProviderClient();
+  const ownsLogger = options.logger === undefined;
   const dynamicRoutes = new DynamicRoutes();
   const balancer = new Balancer();
   const stats = createStats();
@@ -207,6 +208,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await metering?.close(); // after the drain: every accepted request is on the ledger
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
         logger.info("stopped");
+        if (ownsLogger) await logger.close();
         resolveClosed();
       })();
       return shuttingDown;

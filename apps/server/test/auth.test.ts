@@ -71,6 +71,7 @@ describe("API keys", () => {
     expect(none.status).toBe(401);
     expect(mock.requests).toHaveLength(0);
     // No token ever in an error body or the log.
+    await server.runtime.logger.flush();
     const log = readFileSync(join(server.home, "logs", "bitrouter.log"), "utf8");
     for (const t of [good, tampered, expired, foreign]) expect(log).not.toContain(t.split(".")[2]!);
   });

@@ -133,6 +133,7 @@ describe("upgoing", () => {
       expect((error as { message: string }).message).not.toContain(secret.slice(0, 20));
     }
     expect(mock.requests).toHaveLength(0);
+    await server.runtime.logger.flush();
     const log = readFileSync(join(server.home, "logs", "bitrouter.log"), "utf8");
     expect(log).toContain("private_keys");
     expect(log).not.toContain(INTERNAL);

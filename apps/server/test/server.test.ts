@@ -120,6 +120,7 @@ models:
 
   it("never writes a key into the logs", async () => {
     await chat(server.url, { model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] }, { authorization: "Bearer sk-caller-secret-0123456789" });
+    await server.runtime.logger.flush();
     const log = readFileSync(join(server.home, "logs", "bitrouter.log"), "utf8");
     expect(log).toContain("route=oai:gpt-test");
     expect(log).not.toContain("key-oai");

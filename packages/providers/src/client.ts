@@ -50,8 +50,12 @@ export interface ProviderEndpoint {
 }
 
 export interface ProviderClientOptions {
-  /** Max sockets per upstream origin (default 256). */
-  connections?: number;
+  /**
+   * Max sockets per upstream origin; default: no cap. A stream holds its socket for its whole life,
+   * so a cap silently queues the streams past it (agents would see nothing at all); limit load in
+   * front of the router instead.
+   */
+  connections?: number | null;
   /** How long an idle keep-alive socket is kept (default 30 s; an upstream's own hint may shorten it). */
   keepAliveTimeoutMs?: number;
   /** TCP + TLS connect deadline (default 10 s). */
@@ -361,7 +365,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const defaultTimeoutMs = options.timeoutMs ?? 600_000;
   const agent = new Agent({
-    connections: options.connections ?? 256,
+    connections: options.connections ?? null,
     pipelining: 1,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 600_000),

@@ -6,7 +6,7 @@ import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "./hooks.js";
 import { matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
+import { Deadline, applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
@@ -143,7 +143,8 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     async generate(request, call) {
       const canonical: CanonicalRequest = { ...request, stream: false };
       const ctx = canonicalContext(canonical, call, false);
-      const signal = deadline(call?.signal, deps.requestTimeoutMs);
+      const deadline = new Deadline(deps.requestTimeoutMs, call?.signal);
+      const signal = deadline.signal;
       let attempts = 0;
       try {
         for (const hook of hooks) await hook.onRequest?.(ctx);
@@ -162,13 +163,16 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const info = toErrorInfo(error);
         reportCompletion(deps, ctx, ctx.model, attempts, { status: info.status, errorKind: info.kind });
         throw error instanceof BitrouterError ? error : new BitrouterError(info);
+      } finally {
+        deadline.clear();
       }
     },
 
     async stream(request, call) {
       const canonical: CanonicalRequest = { ...request, stream: true };
       const ctx = canonicalContext(canonical, call, true);
-      const signal = deadline(call?.signal, deps.requestTimeoutMs);
+      const deadline = new Deadline(deps.requestTimeoutMs, call?.signal);
+      const signal = deadline.signal;
       let attempts = 0;
       let routeName = canonical.model;
       try {
@@ -198,7 +202,8 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
           try {
             const emit = function* (event: StreamEvent) {
               for (const e of applyStreamHooks(hooks, ctx, event)) {
-                if (e.type === "usage" || (e.type === "finish" && e.usage)) usage = e.type === "usage" ? e.usage : e.usage;
+                if (e.type === "usage") usage = e.usage;
+                else if (e.type === "finish" && e.usage) usage = e.usage;
                 if (e.type === "error") errorKind = e.error.kind;
                 yield e;
               }
@@ -211,10 +216,12 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
             }
           } finally {
             await rest.return?.();
+            deadline.clear();
             reportCompletion(deps, ctx, routeName, attempts, { status: 200, usage, target, ...(errorKind ? { errorKind } : {}) });
           }
         })();
       } catch (error) {
+        deadline.clear();
         const info = toErrorInfo(error);
         reportCompletion(deps, ctx, routeName, attempts, { status: info.status, errorKind: info.kind });
         throw error instanceof BitrouterError ? error : new BitrouterError(info);
@@ -247,10 +254,6 @@ function callOptions(target: RouteTarget, signal: AbortSignal) {
   };
 }
 
-function deadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(ms);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
 
 /** A pull-based ReadableStream over an async iterable (cancel propagates to the iterator). */
 export function toReadableStream(source: AsyncIterable<string | Uint8Array>): ReadableStream<Uint8Array> {

@@ -305,3 +305,20 @@ describe("OpenAI-compatible upstreams", () => {
     await router.close();
   });
 });
+
+describe("deadline", () => {
+  it("gives the whole request one deadline, failover attempts included, and answers 504", async () => {
+    const router = createRouter(mockConfig(mock, `
+models:
+  slow:
+    endpoints:
+      - { provider: oai, model_id: a }
+      - { provider: ant, model_id: b }
+`), { requestTimeoutMs: 400 });
+    mock.enqueue({ hang: true }, { hang: true });
+    const res = await router.fetch(post("/v1/chat/completions", chatBody("slow")));
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { type: string } }).error).toBeDefined();
+    await router.close();
+  });
+});
