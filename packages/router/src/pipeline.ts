@@ -202,11 +202,13 @@ class Run {
           if (hideUsageChunk) pending.push("data: [DONE]\n\n");
           return;
         }
-        const sse = message.event === undefined ? { data: message.data } : { event: message.event, data: message.data };
-        try {
-          observe(decoder.decode(sse));
-        } catch {
-          // metering is best effort; the bytes still reach the client
+        if (carriesOutcome(protocol, message.event, message.data)) {
+          const sse = message.event === undefined ? { data: message.data } : { event: message.event, data: message.data };
+          try {
+            observe(decoder.decode(sse));
+          } catch {
+            // metering is best effort; the bytes still reach the client
+          }
         }
         if (hideUsageChunk && !isUsageOnlyChunk(message.data)) pending.push(formatEvent(message.event, message.data));
       },
@@ -503,6 +505,28 @@ function passthroughPath(protocol: Protocol, modelId: string, stream: boolean): 
 
 function targetKey(target: RouteTarget): string {
   return `${target.provider}\u0000${target.modelId}\u0000${target.endpoint.apiBase}\u0000${target.keyId ?? ""}`;
+}
+
+const USAGE = /"usage"\s*:\s*\{/;
+const FINISH = /"finish_reason"\s*:\s*"/;
+const RESPONSES_OUTCOME = new Set(["response.created", "response.completed", "response.incomplete", "response.failed", "error"]);
+const ANTHROPIC_OUTCOME = new Set(["message_start", "message_delta", "message_stop", "error"]);
+
+/**
+ * Whether a piped upstream event says something metering needs (usage, the finish, an error).
+ * Only those are decoded on the side; content deltas, the bulk of a stream, pass unparsed.
+ */
+export function carriesOutcome(protocol: Protocol, event: string | undefined, data: string): boolean {
+  switch (protocol) {
+    case "openai-chat":
+      return USAGE.test(data) || FINISH.test(data) || data.startsWith('{"error"');
+    case "openai-responses":
+      return RESPONSES_OUTCOME.has(event ?? "");
+    case "anthropic":
+      return ANTHROPIC_OUTCOME.has(event ?? "");
+    case "google":
+      return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
+  }
 }
 
 function scrubKey(text: string, key: string | undefined): string {

@@ -322,3 +322,32 @@ models:
     await router.close();
   });
 });
+
+describe("fast-path metering", () => {
+  const cases = [
+    { name: "openai-chat", path: "/v1/chat/completions", model: "oai:gpt-test", body: (m: string) => chatBody(m, "x", { stream: true }) },
+    { name: "anthropic", path: "/v1/messages", model: "ant:claude-test", body: (m: string) => JSON.stringify({ model: m, max_tokens: 50, stream: true, messages: [{ role: "user", content: "x" }] }) },
+    { name: "google", path: "/v1beta/models/goo:gemini-test:streamGenerateContent", model: "", body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }) },
+  ];
+  it.each(cases)("$name: a piped stream is metered with its usage and no error", async (c) => {
+    const records: CompletionRecord[] = [];
+    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    mock.enqueue({ text: ["one ", "two ", "three"], usage: { input: 30, output: 3, cacheRead: 10 }, toolCalls: [{ name: "f", arguments: '{"a":1}' }] });
+    const res = await router.fetch(post(`${c.path}${c.name === "google" ? "?alt=sse" : ""}`, c.body(c.model)));
+    const text = await res.text();
+    expect(text).toContain("three");
+    expect(records).toHaveLength(1);
+    expect(records[0]!.errorKind).toBeUndefined();
+    expect(records[0]!.usage).toMatchObject({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 });
+    await router.close();
+  });
+
+  it("records a mid-stream upstream error on a piped stream", async () => {
+    const records: CompletionRecord[] = [];
+    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    mock.enqueue({ text: ["a", "b", "c"], streamError: { afterChunks: 2, error: "overloaded" } });
+    await (await router.fetch(post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] })))).text();
+    expect(records[0]!.errorKind).toBeDefined();
+    await router.close();
+  });
+});
