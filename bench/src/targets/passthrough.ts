@@ -29,6 +29,10 @@ const server = createServer((req, res) => {
   pool
     .request({ path: req.url ?? "/", method: (req.method ?? "GET") as "GET", headers: forwardable(req.headers), body: hasBody ? req : null, signal: abort.signal })
     .then(async (upstream) => {
+      if (res.destroyed) {
+        upstream.body.destroy(); // the client left while we waited for the head
+        return;
+      }
       res.writeHead(upstream.statusCode, forwardable(upstream.headers));
       await pipeline(upstream.body, res);
     })
