@@ -113,6 +113,15 @@ providers:
     expect(run.stdout + run.stderr).not.toContain("WIZARDKEY");
   });
 
+  it("fills in sections written empty (server:, providers.<name>:)", async () => {
+    const home = tempHome();
+    await bitrouter(["status", "--home-dir", home]);
+    writeFileSync(join(home, "bitrouter.yaml"), "server:\nproviders:\n  openai:\n");
+    const run = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--listen", "127.0.0.1:9126", "--skip-verify"]);
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(home, "bitrouter.yaml"), "utf8")).toBe("server:\n  listen: 127.0.0.1:9126\nproviders:\n  openai:\n    api_key: ${OPENAI_API_KEY}\n");
+  });
+
   it("a rejected key writes nothing and exits 1; an unreachable provider is said plainly", async () => {
     const home = tempHome();
     const rejected = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY], { OPENAI_BASE_URL: rejectingUrl });
@@ -238,6 +247,29 @@ describe("bitrouter init (interactive, in a terminal)", () => {
     }
     const yaml = readFileSync(join(home, "bitrouter.yaml"), "utf8");
     expect(yaml).toBe("# team config: do not remove\nproviders:\n  openai:\n    api_key: ${OPENAI_API_KEY}\n  deepseek:\n    api_key: ${DEEPSEEK_API_KEY}\n");
+    expect(readFileSync(join(home, ".env"), "utf8")).not.toContain(KEY);
+  });
+
+  it("a key the provider rejects is not kept unless you say so", async () => {
+    const home = tempHome();
+    const term = new Terminal(["init", "--home-dir", home], { env: { HOME: home, OPENAI_BASE_URL: rejectingUrl }, cwd: tmpdir() });
+    try {
+      await term.waitFor("Providers to set up");
+      term.keys("Space", "Enter");
+      await term.waitFor("openai: API key");
+      term.keys("Enter");
+      await term.waitFor("openai API key");
+      term.type(KEY);
+      term.keys("Enter");
+      const screen = await term.waitFor("Keep the openai key anyway?");
+      expect(screen).toMatch(/note: 127\.0\.0\.1:\d+ rejected the key \(HTTP 401\)/);
+      term.keys("Enter"); // default: no
+      const end = await term.waitFor("[exited 1]");
+      expect(end).toContain("No provider left to set up.");
+      expect(end).not.toContain("WIZARDKEY");
+    } finally {
+      term.close();
+    }
     expect(readFileSync(join(home, ".env"), "utf8")).not.toContain(KEY);
   });
 
