@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       join(outDir, `${base}.md`),
       `# BitRouter bench (${mode}), ${meta.date}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
         `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
-        `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (robust to other load on the machine). ` +
+        `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (less sensitive to other load on the machine than latency). ` +
         `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,
     );
     writeFileSync(join(outDir, `${base}.svg`), latencySvg(rows.filter((r) => !r.scenario.startsWith("idle"))));
