@@ -46,7 +46,9 @@ function localPrebuilds(dir: string): Record<string, string> {
 describe("npm install -g from the packed tarballs", () => {
   it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 600_000 }, async () => {
     const work = tempDir("bitrouter-install-");
-    const packed = await exec(process.execPath, [join(CLI_DIR, "scripts", "pack.mjs"), join(work, "tarballs")]);
+    // --no-build: global-setup built dist/ already; rebuilding here would rewrite files under the
+    // feet of the other test files running the workspace CLI.
+    const packed = await exec(process.execPath, [join(CLI_DIR, "scripts", "pack.mjs"), join(work, "tarballs"), "--no-build"]);
     expect(packed.code, packed.output).toBe(0);
     const tarballs = packed.output.split("\n").filter((line) => line.endsWith(".tgz"));
     expect(tarballs.map((t) => t.slice(t.lastIndexOf("/") + 1)).sort()).toEqual(expect.arrayContaining([`bitrouter-cli-${VERSION}.tgz`, "bitrouter-config-0.1.0.tgz", "bitrouter-server-0.1.0.tgz", "bitrouter-store-0.1.0.tgz"]));
