@@ -3,8 +3,9 @@
  * are its own), pinned to a core with taskset when the machine has more than one.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface Pinning {
   /** Core list (taskset -c syntax) for the load generator and the mocks, or undefined when not pinned. */
@@ -54,13 +55,11 @@ export async function startChild<T>(
 ): Promise<Child<T>> {
   const nodeCmd = [process.execPath, ...(options.nodeArgs ?? []), script, ...args];
   const [command, ...rest] = options.cores ? ["taskset", "-c", options.cores, ...nodeCmd] : nodeCmd;
-  const child = spawn(command!, rest, { stdio: ["ignore", "ignore", "pipe", "ipc"], env: options.env ?? process.env });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  const log = stderrFile(name);
+  const child = spawn(command!, rest, { stdio: ["ignore", "ignore", log.fd, "ipc"], env: options.env ?? process.env });
+  closeSync(log.fd);
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms; stderr:\n${stderr}`)), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms; stderr:\n${log.tail()}`)), options.timeoutMs ?? 20_000);
     child.on("message", (message: { ready?: T }) => {
       if (message && message.ready) {
         clearTimeout(timer);
@@ -69,11 +68,10 @@ export async function startChild<T>(
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (code ${code}) before it was ready; stderr:\n${stderr}`));
+      reject(new Error(`${name} exited (code ${code}) before it was ready; stderr:\n${log.tail()}`));
     });
   });
-  // Keep draining stderr so a chatty child never blocks on a full pipe.
-  return { name, process: child, pid: child.pid!, ready, stop: () => stopProcess(child) };
+  return { name, process: child, pid: child.pid!, ready, stop: () => stopProcess(child).then(log.remove) };
 }
 
 /** Spawns a process that is ready once `probe` answers (for peers that cannot speak IPC to us). */
@@ -84,23 +82,41 @@ export async function startProbed(
   options: { cores?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<Omit<Child<undefined>, "ready">> {
   const [cmd, ...rest] = options.cores ? ["taskset", "-c", options.cores, ...command] : command;
-  const child = spawn(cmd!, rest, { stdio: ["ignore", "ignore", "pipe"], env: options.env ?? process.env });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  const log = stderrFile(name);
+  const child = spawn(cmd!, rest, { stdio: ["ignore", "ignore", log.fd], env: options.env ?? process.env });
+  closeSync(log.fd);
   let exited = false;
   child.once("exit", () => (exited = true));
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!(await probe().catch(() => false))) {
-    if (exited) throw new Error(`${name} exited before it answered; stderr:\n${stderr}`);
+    if (exited) throw new Error(`${name} exited before it answered; stderr:\n${log.tail()}`);
     if (Date.now() > deadline) {
       await stopProcess(child);
-      throw new Error(`${name} did not answer within ${options.timeoutMs ?? 30_000} ms; stderr:\n${stderr}`);
+      throw new Error(`${name} did not answer within ${options.timeoutMs ?? 30_000} ms; stderr:\n${log.tail()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { name, process: child, pid: child.pid!, stop: () => stopProcess(child) };
+  return { name, process: child, pid: child.pid!, stop: () => stopProcess(child).then(log.remove) };
+}
+
+/**
+ * A child's stderr goes to a temp file, not a pipe: reading a pipe would cost the load generator CPU
+ * on every log line, and a pipe nobody reads blocks the child. The tail is shown when a start fails.
+ */
+function stderrFile(name: string): { fd: number; tail(): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "bitrouter-bench-"));
+  const path = join(dir, `${name.replace(/[^\w.-]/g, "_")}.stderr`);
+  return {
+    fd: openSync(path, "w"),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+    tail: () => {
+      try {
+        return readFileSync(path, "utf8").slice(-4000);
+      } catch {
+        return "";
+      }
+    },
+  };
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

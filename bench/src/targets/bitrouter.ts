@@ -1,6 +1,6 @@
 /**
  * BitRouter under test, in its own process: `startRuntime` as `bitrouter serve` runs it (info
- * logging to <home>/logs, stderr discarded by the parent), providers pointing at the mocks.
+ * logging to <home>/logs and stderr, which the parent sends to a temp file), providers pointing at the mocks.
  * `--mode` switches on one feature so its cost shows as a row of its own:
  *   plain | auth (operator account + minted token) | guardrails | metering (SQLite ledger).
  */
