@@ -98,7 +98,7 @@ providers:
 `,
     );
     const run = await bitrouter(
-      ["init", "--home-dir", home, "--non-interactive", "--provider", "anthropic", "--api-key-env", "MY_ANTHROPIC", "--model", "smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o", "--strategy", "load_balance", "--skip-verify"],
+      ["init", "--home-dir", home, "--non-interactive", "--provider", "anthropic", "--api-key-env", "MY_ANTHROPIC", "--model", "smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o,openai:gpt-4o-next", "--strategy", "load_balance", "--skip-verify"],
       { MY_ANTHROPIC: KEY },
     );
     expect(run.code).toBe(0);
@@ -108,6 +108,9 @@ providers:
     expect(yaml).toContain("guardrails:\n  enabled: false");
     expect(yaml).toContain("  openai:\n    api_key: ${OPENAI_API_KEY}\n  anthropic:\n    api_key: ${MY_ANTHROPIC}");
     expect(yaml).toContain("  smart:\n    strategy: load_balance");
+    // A model id the catalog does not list is accepted, with a note; listed ones get none.
+    expect(run.stderr).toContain("note: openai:gpt-4o-next is not in the provider's catalog: it is sent as is, with no pricing");
+    expect(run.stderr).not.toContain("note: openai:gpt-4o ");
     // A referenced variable is not copied into .env.
     expect(readFileSync(join(home, ".env"), "utf8")).not.toContain("MY_ANTHROPIC");
     expect(run.stdout + run.stderr).not.toContain("WIZARDKEY");

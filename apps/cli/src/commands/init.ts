@@ -13,6 +13,7 @@ import {
   describePlan,
   parseEndpoints,
   providerOptions,
+  uncataloguedEndpoints,
   writePlan,
   type ProviderChoice,
   type Strategy,
@@ -114,6 +115,7 @@ export class InitCommand extends BitrouterCommand {
         throw new UsageError(`--strategy must be priority or load_balance; got '${this.strategy}'`);
       }
       plan.model = { name, strategy: this.strategy as Strategy, endpoints };
+      for (const e of uncataloguedEndpoints(loaded, endpoints)) this.context.stderr.write(`note: ${e} is not in the provider's catalog: it is sent as is, with no pricing\n`);
     }
     if (this.listen !== undefined) {
       const problem = checkListen(this.listen);

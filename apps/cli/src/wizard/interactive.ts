@@ -1,7 +1,7 @@
 // The interactive init wizard: questions only; writing is the caller's job (see plan.ts).
 import { checkbox, confirm, input, password, select } from "@inquirer/prompts";
 import type { LoadedConfig } from "@bitrouter/config";
-import { checkEnvName, hasExistingSetup, checkKey, checkListen, checkModelName, describePlan, parseEndpoints, providerOptions, type ProviderChoice, type Strategy, type WizardPlan } from "./plan.js";
+import { checkEnvName, hasExistingSetup, checkKey, checkListen, checkModelName, describePlan, parseEndpoints, providerOptions, uncataloguedEndpoints, type ProviderChoice, type Strategy, type WizardPlan } from "./plan.js";
 import { verifyKey } from "./verify.js";
 
 export interface WizardIO {
@@ -92,6 +92,7 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
       },
     });
     const endpoints = parseEndpoints(endpointsText, knownProvider) as string[];
+    for (const e of uncataloguedEndpoints(loaded, endpoints)) io.print(`  note: ${e} is not in the provider's catalog: it is sent as is, with no pricing`);
     let strategy: Strategy = "priority";
     if (endpoints.length > 1) {
       strategy = await select<Strategy>({

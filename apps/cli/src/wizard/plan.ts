@@ -103,6 +103,15 @@ export function parseEndpoints(text: string, known: (provider: string) => boolea
   return endpoints;
 }
 
+/** Endpoints whose model id the provider's catalog does not list (sent as is, without pricing). */
+export function uncataloguedEndpoints(loaded: LoadedConfig, endpoints: string[]): string[] {
+  return endpoints.filter((e) => {
+    const colon = e.indexOf(":");
+    const models = loaded.config.providers[e.slice(0, colon)]?.models;
+    return models !== undefined && Object.keys(models).length > 0 && !Object.hasOwn(models, e.slice(colon + 1));
+  });
+}
+
 export function checkListen(listen: string): string | undefined {
   return parseListen(listen) ? undefined : `'${listen}' is not host:port (e.g. 127.0.0.1:8787)`;
 }
