@@ -2,12 +2,12 @@
 // the server once its control socket is up and removed after the drain), liveness checks, and the
 // start / stop mechanics behind `bitrouter start | stop | restart | status`.
 import { spawn } from "node:child_process";
+import { request } from "node:http";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { fetchOverSocket } from "@bitrouter/server";
 import { lock } from "proper-lockfile";
 
 /** What a running server reports on its control socket (`GET /status`). */
@@ -94,31 +94,49 @@ export async function daemonStatus(pidFile: string): Promise<DaemonState> {
   return processExists(pid) ? { state: "running", pid } : { state: "crashed", pid };
 }
 
-/** `GET /status` on the control socket; undefined when nothing answers within `timeoutMs`. */
-export async function queryServer(controlSocket: string, timeoutMs = 2000): Promise<ServerStatus | undefined | "refused"> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
+/**
+ * `GET /status` on the control socket: the report; "refused" when no server listens there (no
+ * socket file, or nobody accepting); undefined when it does not answer within `timeoutMs` (the
+ * request is then abandoned, so a hung server does not keep this process alive).
+ */
+export function queryServer(controlSocket: string, timeoutMs = 2000): Promise<ServerStatus | undefined | "refused"> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: controlSocket, path: "/status" }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(text) as ServerStatus) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on("error", () => resolve(undefined));
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(undefined);
+    }, timeoutMs);
+    req.on("close", () => clearTimeout(timer));
+    req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED" || error.code === "ENOENT" ? "refused" : undefined));
+    req.end();
   });
-  const call = fetchOverSocket(controlSocket, "/status").then(
-    ({ status, body }) => (status === 200 ? (body as ServerStatus) : undefined),
-    (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" || error.code === "ENOENT" ? ("refused" as const) : undefined),
-  );
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
- * The daemon's state, confirmed on the control socket: a live PID is only "running" when the
- * socket answers for that PID. A socket that is there but slow (busy, draining) still counts as
- * running, so a live server's PID file is never taken for stale.
+ * The daemon's state, confirmed on the control socket: a live PID from the PID file is "stale"
+ * when nothing listens on the socket and the process is not `bitrouter serve`. A socket that is
+ * there but slow (busy, draining) still counts as running, so a live server's PID file is never
+ * taken for stale; a server answering on the socket is running whatever the PID file says.
  */
 export async function inspectDaemon(paths: Pick<DaemonPaths, "pidFile" | "controlSocket">, timeoutMs = 2000): Promise<DaemonState> {
   const pid = await readPidFile(paths.pidFile);
-  if (pid === undefined) return { state: "stopped" };
+  if (pid === undefined) {
+    // No PID file (removed by hand?): a server answering on the socket still runs.
+    const server = exists(paths.controlSocket) ? await queryServer(paths.controlSocket, timeoutMs) : undefined;
+    return typeof server === "object" && processExists(server.pid) ? { state: "running", pid: server.pid, server } : { state: "stopped" };
+  }
   if (pid === null) return { state: "stale" };
   if (!processExists(pid)) return { state: "crashed", pid };
   const server = await queryServer(paths.controlSocket, timeoutMs);
@@ -130,7 +148,8 @@ export async function inspectDaemon(paths: Pick<DaemonPaths, "pidFile" | "contro
     return looksLikeServer(pid) ? { state: "running", pid } : { state: "stale", pid };
   }
   if (server === undefined) return { state: "running", pid };
-  return server.pid === pid ? { state: "running", pid, server } : { state: "stale", pid };
+  // A server answers, but for another PID than the file's: the socket is the authority.
+  return { state: "running", pid: server.pid, server };
 }
 
 /** Whether the process's command line is `<node> <...>/bin.js serve ...` (Linux; false without procfs). */

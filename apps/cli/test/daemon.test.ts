@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startMock, type MockUpstream } from "@bitrouter/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -275,6 +275,17 @@ describe("stale PID files and crashes", () => {
     expect(readPid(h.pidFile)).toBe(pid);
     const stopped = await run(["stop", "--home-dir", h.home]);
     expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`BitRouter stopped (pid ${pid}`);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it("a server whose PID file was deleted is still found through its control socket and stopped", async () => {
+    const h = await home();
+    expect((await run(["start", "--home-dir", h.home], { env: h.env })).code).toBe(0);
+    const pid = readPid(h.pidFile)!;
+    rmSync(h.pidFile);
+    expect((await status(h.home)).daemon).toMatchObject({ state: "running", pid });
+    const stopped = await run(["stop", "--home-dir", h.home]);
     expect(stopped.stdout).toContain(`BitRouter stopped (pid ${pid}`);
     expect(alive(pid)).toBe(false);
   });
