@@ -1,7 +1,9 @@
 // Drive the built CLI in a real pseudo-terminal: a private tmux server per test (send-keys,
 // capture-pane, resize-window), as a user at a terminal would.
 import { execFileSync, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -73,6 +75,8 @@ export class Terminal {
     } catch {
       // already gone
     }
+    // tmux leaves its socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR || "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
 
