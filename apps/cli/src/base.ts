@@ -57,9 +57,10 @@ export abstract class BitrouterCommand extends Command {
       this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
       return EXIT_USAGE;
     }
-    // File system errors (EACCES, ENOSPC...) speak for themselves; a stack helps only for bugs.
-    const systemError = error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
-    const message = error instanceof Error ? (systemError ? error.message : (error.stack ?? error.message)) : String(error);
+    // Expected failures (a port in use, an unreachable database, EACCES...) speak for themselves;
+    // a stack trace helps only with a bug, or when BITROUTER_DEBUG asks for it.
+    const bug = error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
+    const message = error instanceof Error ? ((bug || this.context.env.BITROUTER_DEBUG) && error.stack ? error.stack : error.message) : String(error);
     this.context.stderr.write(`Error: ${message}\n`);
     return EXIT_FAILURE;
   }

@@ -1,6 +1,6 @@
 // Talks to a running server over its control socket (`<run-dir>/bitrouter.sock`).
 import { existsSync } from "node:fs";
-import { fetchOverSocket } from "@bitrouter/server";
+import { fetchOverSocket } from "@bitrouter/server/control-client";
 import { CliError } from "./base.js";
 
 export class NoServerError extends CliError {

@@ -1,5 +1,6 @@
 export * from "./app.js";
 export * from "./control.js";
+export * from "./control-client.js";
 export * from "./logger.js";
 export * from "./node-handler.js";
 export * from "./runtime.js";

@@ -16,6 +16,7 @@ import type { Router, RouterHook } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
 import { createApp } from "./app.js";
 import { createControlApp } from "./control.js";
+import { fetchOverSocket } from "./control-client.js";
 import type { Logger, LogLevel } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
@@ -265,34 +266,6 @@ function socketAnswers(socketPath: string): Promise<boolean> {
   return fetchOverSocket(socketPath, "/status")
     .then(() => true)
     .catch(() => false);
-}
-
-/** GET/POST to a server on a Unix socket (the control API). */
-export async function fetchOverSocket(socketPath: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: unknown }> {
-  const { request } = await import("node:http");
-  return new Promise((resolve, reject) => {
-    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
-    const req = request(
-      { socketPath, path, method: init.method ?? "GET", headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {} },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // plain text answer
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.setTimeout(5000, () => req.destroy(new Error("control socket timed out")));
-    req.end(payload);
-  });
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

@@ -12,7 +12,7 @@ import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import type { Account } from "@bitrouter/auth";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
-import { fetchOverSocket } from "../src/runtime.js";
+import { fetchOverSocket } from "../src/control-client.js";
 import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 

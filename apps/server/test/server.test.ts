@@ -5,7 +5,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
-import { fetchOverSocket } from "../src/runtime.js";
+import { fetchOverSocket } from "../src/control-client.js";
 import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 

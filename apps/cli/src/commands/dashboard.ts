@@ -3,8 +3,8 @@
 // answers). Not on a terminal: prints `bitrouter status` instead.
 import { join } from "node:path";
 import { availableProviders, loadConfig, type LoadedConfig } from "@bitrouter/config";
-import { createLogger, startRuntime, type LogLevel, type Runtime } from "@bitrouter/server";
-import { fetchOverSocket } from "@bitrouter/server";
+import type { LogLevel, Runtime } from "@bitrouter/server";
+import { fetchOverSocket } from "@bitrouter/server/control-client";
 import { Command, Option } from "clipanion";
 import { distance } from "fastest-levenshtein";
 import { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../base.js";
@@ -83,6 +83,7 @@ export class DashboardCommand extends BitrouterCommand {
     const flags = this.flags();
     const cwd = this.cwd();
     let initial: LoadedConfig | undefined = first;
+    const { createLogger, startRuntime } = await import("@bitrouter/server"); // loaded only when serving
     return startRuntime({
       load: async () => {
         if (initial) {

@@ -2,7 +2,6 @@
 // Listings show a fingerprint, never a whole token.
 import { listTokens, removeToken, showToken, type SavedTokenInfo, type TokenClaims } from "@bitrouter/auth";
 import { resolvePaths } from "@bitrouter/config";
-import { openStore, revokeKey } from "@bitrouter/store";
 import { Command, Option, UsageError } from "clipanion";
 import { NoServerError, controlCall } from "../control-client.js";
 import { AuthCommand, keysDirOf, oneAction } from "./account.js";
@@ -118,6 +117,7 @@ export class KeysCommand extends AuthCommand {
     if (id === "" || id.length > 200 || /[\s/]/.test(id)) throw new UsageError(`--revoke: "${idOrName}" is not a key id`);
 
     const { paths } = await this.loadConfig({ scaffold: false });
+    const { openStore, revokeKey } = await import("@bitrouter/store");
     const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
     let revokedAt: number;
     try {

@@ -2,7 +2,6 @@
 import { join } from "node:path";
 import { Command, Option } from "clipanion";
 import { loadConfig } from "@bitrouter/config";
-import { handleSignals, startRuntime } from "@bitrouter/server";
 import { BitrouterCommand } from "../base.js";
 
 export class ServeCommand extends BitrouterCommand {
@@ -19,6 +18,7 @@ export class ServeCommand extends BitrouterCommand {
   });
 
   async run(): Promise<number> {
+    const { handleSignals, startRuntime } = await import("@bitrouter/server"); // keeps other commands' start-up light
     const first = await this.loadConfig();
     for (const warning of first.warnings) this.context.stderr.write(`warning: ${warning}\n`);
     const cwd = this.cwd();

@@ -1,7 +1,7 @@
 // `bitrouter usage`: spend and tokens from the ledger, by day, model, provider, key or route.
 // Reads the database directly, so it works whether or not a server is running.
 import { Command, Option } from "clipanion";
-import { openStore, usage, type UsageGroupBy, type UsageRow } from "@bitrouter/store";
+import type { UsageGroupBy, UsageRow } from "@bitrouter/store";
 import { BitrouterCommand } from "../base.js";
 
 const GROUPS = ["day", "model", "provider", "key", "route"] as const;
@@ -36,6 +36,7 @@ export class UsageCommand extends BitrouterCommand {
       return 2;
     }
     const { paths } = await this.loadConfig({ scaffold: false });
+    const { openStore, usage } = await import("@bitrouter/store");
     const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
     try {
       const rows = await usage(store, {

@@ -3,7 +3,7 @@
 import type { LoadedConfig } from "@bitrouter/config";
 import { providerApiKey } from "@bitrouter/config";
 import type { StatsSnapshot } from "@bitrouter/server";
-import { fetchOverSocket } from "@bitrouter/server";
+import { fetchOverSocket } from "@bitrouter/server/control-client";
 
 /** GET /status on the control socket. */
 export interface ServerStatus {
