@@ -121,6 +121,22 @@ const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 function scenarios(mode: Mode): Scenario[] {
   if (mode === "smoke") return [fixedRateScenario("smoke@200", 200)];
   return [
+    // First, while every process is fresh: its memory then is the streams' cost, not leftovers of
+    // the 100 KB-body scenario.
+    {
+      name: "idle1000",
+      async run(target, s) {
+        const open = await openIdleStreams(target.call("idle", true), s.idleStreams, s.idleTimeoutMs);
+        // Let the proxies settle (buffers, GC) before reading their memory.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const mem = target.pid ? memoryOf(target.pid) : undefined;
+        await open.close();
+        const m = fromLoad(target, "idle1000", open.result, "RSS = VmRSS with the streams open");
+        if (mem) m.rssBytes = mem.current;
+        else delete m.rssBytes;
+        return m;
+      },
+    },
     fixedRateScenario("rate500", 500),
     fixedRateScenario("rate1000", 1000),
     {
@@ -141,20 +157,6 @@ function scenarios(mode: Mode): Scenario[] {
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
     fixedRateScenario("body100k@500", 500, 100 * 1024),
-    {
-      name: "idle1000",
-      async run(target, s) {
-        const open = await openIdleStreams(target.call("idle", true), s.idleStreams, s.idleTimeoutMs);
-        // Let the proxies settle (buffers, GC) before reading their memory.
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const mem = target.pid ? memoryOf(target.pid) : undefined;
-        await open.close();
-        const m = fromLoad(target, "idle1000", open.result, "RSS = VmRSS with the streams open");
-        if (mem) m.rssBytes = mem.current;
-        else delete m.rssBytes;
-        return m;
-      },
-    },
   ];
 }
 
