@@ -1,13 +1,11 @@
 /**
- * The upstreams, in one process of their own: the testkit's fast OpenAI mock (answers after
- * `--delay-ms`, 0 by default,
- * streams drip one chunk per `--chunk-delay-ms`), an OpenAI mock whose streams stay open after the
- * first chunk (for the idle-streams memory test) and a fast Anthropic mock (the translated path).
- * Reports the ports over IPC.
+ * The upstreams, in one process of their own: the testkit's fast mock (answers after `--delay-ms`,
+ * 0 by default; streams drip one chunk per `--chunk-delay-ms`; Anthropic Messages on /v1/messages
+ * for the translated path, OpenAI Chat elsewhere) and a second one whose streams stay open after
+ * the first chunk (for the idle-streams memory test). Reports the ports over IPC.
  */
 import { parseArgs } from "node:util";
 import { startFastMock } from "@bitrouter/testkit";
-import { startAnthropicMock } from "./anthropic-mock.js";
 
 export interface MockPorts {
   openai: number;
@@ -23,12 +21,12 @@ const chunks = Number(values.chunks ?? "20");
 const openai = await startFastMock({ chunks, delayMs, chunkDelayMs });
 // Ten minutes between chunks: once the first chunk is out the stream just stays open.
 const idle = await startFastMock({ chunks, chunkDelayMs: 600_000 });
-const anthropic = await startAnthropicMock({ chunks, delayMs, chunkDelayMs });
 
-const ports: MockPorts = { openai: openai.port, idle: idle.port, anthropic: anthropic.port };
+// The translated path's Anthropic upstream is the same mock (it answers /v1/messages in kind).
+const ports: MockPorts = { openai: openai.port, idle: idle.port, anthropic: openai.port };
 process.send?.({ ready: ports });
 const stop = (): void => {
-  void Promise.all([openai.close(), idle.close(), anthropic.close()]).then(() => process.exit(0));
+  void Promise.all([openai.close(), idle.close()]).then(() => process.exit(0));
 };
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);

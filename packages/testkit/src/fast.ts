@@ -1,6 +1,7 @@
 /**
- * A benchmark mock: fixed OpenAI Chat answers computed once, minimal per-request work and no
- * recording, so the mock is never the bottleneck of a load test.
+ * A benchmark mock: fixed answers computed once, minimal per-request work and no recording, so the
+ * mock is never the bottleneck of a load test. OpenAI Chat on every path, except Anthropic Messages
+ * on `/v1/messages` (the translated path's upstream).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -58,26 +59,53 @@ export async function startFastMock(options: FastMockOptions = {}): Promise<Fast
     "data: [DONE]\n\n",
   ].map((s) => Buffer.from(s));
   const wholeStream = Buffer.concat(streamParts);
+
+  // The same answer as Anthropic Messages.
+  const anthropicJson = Buffer.from(
+    JSON.stringify({
+      id: "msg_fast",
+      type: "message",
+      role: "assistant",
+      model,
+      content: [{ type: "text", text: words.join("") }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      usage: { input_tokens: 10, output_tokens: chunkCount },
+    }),
+  );
+  const event = (type: string, data: object): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  const anthropicParts = [
+    event("message_start", { message: { id: "msg_fast", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } }),
+    event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+    ...words.map((text) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
+    event("content_block_stop", { index: 0 }),
+    event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: chunkCount } }),
+    event("message_stop", {}),
+  ];
+  const answers = {
+    openai: { json: jsonBody, parts: streamParts, whole: wholeStream },
+    anthropic: { json: anthropicJson, parts: anthropicParts, whole: Buffer.concat(anthropicParts) },
+  };
   const modelsBody = Buffer.from(JSON.stringify({ object: "list", data: [{ id: model, object: "model", created, owned_by: "mock" }] }));
 
   let served = 0;
-  const answer = (res: ServerResponse, stream: boolean): void => {
+  const answer = (res: ServerResponse, stream: boolean, body: { json: Buffer; parts: Buffer[]; whole: Buffer }): void => {
     served++;
     if (!stream) {
-      res.writeHead(200, { "content-type": "application/json", "content-length": jsonBody.length });
-      res.end(jsonBody);
+      res.writeHead(200, { "content-type": "application/json", "content-length": body.json.length });
+      res.end(body.json);
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     if (chunkDelayMs <= 0) {
-      res.end(wholeStream);
+      res.end(body.whole);
       return;
     }
     let i = 0;
     const next = (): void => {
       if (res.destroyed) return;
-      res.write(streamParts[i++]);
-      if (i < streamParts.length) setTimeout(next, chunkDelayMs);
+      res.write(body.parts[i++]);
+      if (i < body.parts.length) setTimeout(next, chunkDelayMs);
       else res.end();
     };
     next();
@@ -94,8 +122,9 @@ export async function startFastMock(options: FastMockOptions = {}): Promise<Fast
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const stream = STREAM_MARKER.test(chunks.length === 1 ? chunks[0].toString("latin1") : Buffer.concat(chunks).toString("latin1"));
-      if (delayMs > 0) setTimeout(() => answer(res, stream), delayMs);
-      else answer(res, stream);
+      const body = req.url === "/v1/messages" ? answers.anthropic : answers.openai;
+      if (delayMs > 0) setTimeout(() => answer(res, stream, body), delayMs);
+      else answer(res, stream, body);
     });
   });
   server.keepAliveTimeout = 60_000;

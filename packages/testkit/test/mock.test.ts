@@ -215,6 +215,22 @@ describe("fast mock and CLI", () => {
     }
   });
 
+  it("answers /v1/messages as Anthropic Messages, accepted by the official SDK", async () => {
+    const fast = await startFastMock({ chunks: 3 });
+    try {
+      const { default: Anthropic } = await import("@anthropic-ai/sdk");
+      const client = new Anthropic({ baseURL: fast.url, apiKey: "x", maxRetries: 0 });
+      const params = { model: "m", max_tokens: 10, messages: [{ role: "user" as const, content: "x" }] };
+      const plain = await client.messages.create(params);
+      expect(plain.content).toEqual([{ type: "text", text: "word0 word1 word2 " }]);
+      const streamed = await client.messages.stream(params).finalMessage();
+      expect(streamed.content).toMatchObject([{ type: "text", text: "word0 word1 word2 " }]);
+      expect(streamed.usage.output_tokens).toBe(3);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it("starts either mock from CLI arguments and rejects bad numbers", async () => {
     const handle = await serve(["--fast", "--chunks", "2"]);
     const text = await (await fetch(`${handle.url}/v1/chat/completions`, { method: "POST", body: '{"stream":true}' })).text();
