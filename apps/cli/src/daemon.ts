@@ -9,30 +9,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { lock } from "proper-lockfile";
+import type { ControlStatus } from "@bitrouter/server/control-client";
 
 /** What a running server reports on its control socket (`GET /status`). */
-export interface ServerStatus {
-  pid: number;
-  uptime_s: number;
-  url: string;
-  listen: string;
-  config_loaded_at?: string;
-  providers: string[];
-  models: string[];
-  dynamic_routes: unknown[];
-  stats: {
-    requests: number;
-    errors: number;
-    streams?: number;
-    inputTokens: number;
-    outputTokens: number;
-    costMicroUsd: number;
-    rps: number;
-    latencyP50: number;
-    latencyP99: number;
-    byModel?: Record<string, { requests: number; errors: number }>;
-  };
-}
+export type ServerStatus = ControlStatus;
 
 export type DaemonState =
   /** `server` is missing when the control socket did not answer in time (a busy or stopping server). */

@@ -1,6 +1,31 @@
 // The client side of the control API: a tiny module of its own (no server code), so the CLI can
 // talk to a running server without loading the whole server stack.
 import { request } from "node:http";
+import type { DynamicRoute } from "@bitrouter/router";
+import type { StatsSnapshot } from "./stats.js";
+
+/** GET /status on the control socket. */
+export interface ControlStatus {
+  pid: number;
+  uptime_s: number;
+  url: string;
+  listen: string;
+  config_loaded_at: string;
+  /** Providers the server can route to (an api_base and a key). */
+  providers: string[];
+  /** Virtual models from the configuration. */
+  models: string[];
+  dynamic_routes: DynamicRoute[];
+  stats: StatsSnapshot;
+}
+
+/** One entry of GET /routes on the control socket. */
+export interface ControlRoute {
+  name: string;
+  source: "config" | "dynamic";
+  strategy: string;
+  endpoints: string[];
+}
 
 /** GET/POST to a server on a Unix socket (the control API). */
 export async function fetchOverSocket(socketPath: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: unknown }> {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { revokeKey } from "@bitrouter/store";
 import { parseUsageQuery, usageReport } from "./metering.js";
+import type { ControlRoute, ControlStatus } from "./control-client.js";
 import type { Runtime } from "./runtime.js";
 
 const STRATEGIES = new Set(["priority", "load_balance"]);
@@ -14,7 +15,7 @@ export function createControlApp(runtime: Runtime): Hono {
   const app = new Hono();
   app.get("/status", (c) => {
     const g = runtime.current();
-    return c.json({
+    const status: ControlStatus = {
       pid: process.pid,
       uptime_s: Math.round(process.uptime()),
       url: runtime.url,
@@ -24,7 +25,8 @@ export function createControlApp(runtime: Runtime): Hono {
       models: Object.keys(g.config.models),
       dynamic_routes: runtime.dynamicRoutes.list(),
       stats: runtime.stats.snapshot(),
-    });
+    };
+    return c.json(status);
   });
   app.get("/usage", async (c) => {
     if (!runtime.metering) return c.json({ error: "metering is off: no database configured" }, 404);
@@ -48,13 +50,13 @@ export function createControlApp(runtime: Runtime): Hono {
   });
   app.get("/routes", (c) => {
     const g = runtime.current();
-    const configured = Object.entries(g.config.models).map(([name, m]) => ({
+    const configured = Object.entries(g.config.models).map(([name, m]): ControlRoute => ({
       name,
       source: "config",
       strategy: m.strategy,
       endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
     }));
-    const dynamic = runtime.dynamicRoutes.list().map((r) => ({ ...r, source: "dynamic" }));
+    const dynamic = runtime.dynamicRoutes.list().map((r): ControlRoute => ({ ...r, source: "dynamic" }));
     return c.json({ routes: [...dynamic, ...configured] });
   });
   app.post("/routes", async (c) => {

@@ -3,13 +3,7 @@
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { controlCall } from "../control-client.js";
-
-interface RouteRow {
-  name: string;
-  source: "config" | "dynamic";
-  strategy: string;
-  endpoints: string[];
-}
+import type { ControlRoute as RouteRow } from "@bitrouter/server/control-client";
 
 export class RouteListCommand extends BitrouterCommand {
   static override paths = [["route", "list"], ["route", "ls"]];

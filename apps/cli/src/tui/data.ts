@@ -2,29 +2,11 @@
 // server runs in this process or as the daemon).
 import type { LoadedConfig } from "@bitrouter/config";
 import { providerApiKey } from "@bitrouter/config";
-import type { StatsSnapshot } from "@bitrouter/server";
 import { fetchOverSocket } from "@bitrouter/server/control-client";
+import type { ControlRoute as RouteRow, ControlStatus as ServerStatus } from "@bitrouter/server/control-client";
 
-/** GET /status on the control socket. */
-export interface ServerStatus {
-  pid: number;
-  uptime_s: number;
-  url: string;
-  listen: string;
-  config_loaded_at?: string;
-  /** Providers the server can route to (an api_base and a key). */
-  providers: string[];
-  models: string[];
-  dynamic_routes: { name: string }[];
-  stats: StatsSnapshot;
-}
+export type { RouteRow, ServerStatus };
 
-export interface RouteRow {
-  name: string;
-  source: "config" | "dynamic";
-  strategy: string;
-  endpoints: string[];
-}
 
 export interface ProviderRow {
   name: string;
