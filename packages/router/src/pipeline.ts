@@ -184,7 +184,6 @@ class Run {
   async *#pipe(target: RouteTarget, body: AsyncIterable<Uint8Array>, hideUsageChunk: boolean): AsyncIterable<string | Uint8Array> {
     const protocol = this.inbound.protocol;
     const decoder = this.deps.codecs[protocol].createStreamDecoder();
-    const started = Date.now();
     let ttfb: number | undefined;
     let usage: Usage | undefined;
     let failure: ErrorInfo | undefined;
@@ -216,7 +215,7 @@ class Run {
     const text = new TextDecoder();
     try {
       for await (const chunk of body) {
-        ttfb ??= Date.now() - started;
+        ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
         parser.feed(text.decode(chunk, { stream: true }));
         if (hideUsageChunk) {
           if (pending.length > 0) {
@@ -277,7 +276,6 @@ class Run {
   async *#encodeStream(target: RouteTarget, request: CanonicalRequest, head: StreamEvent[], rest: AsyncIterator<StreamEvent>): AsyncIterable<string> {
     const encoder = this.deps.codecs[this.inbound.protocol].createStreamEncoder(request);
     const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
-    const started = Date.now();
     let ttfb: number | undefined;
     let usage: Usage | undefined;
     let errorKind: ErrorInfo["kind"] | undefined;
@@ -296,7 +294,7 @@ class Run {
       for (const event of head) {
         const text = encode(event);
         if (text) {
-          ttfb ??= Date.now() - started;
+          ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
           yield text;
         }
       }
@@ -305,7 +303,7 @@ class Run {
         if (next.done) break;
         const text = encode(next.value);
         if (text) {
-          ttfb ??= Date.now() - started;
+          ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
           yield text;
         }
         if (next.value.type === "error") break;

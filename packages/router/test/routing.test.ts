@@ -205,6 +205,8 @@ describe("hooks and the library API", () => {
     expect(records).toHaveLength(1);
     // 600 uncached x 2.5 + 400 cached x 1.25 + 100 out x 10 = 1500 + 500 + 1000 micro-USD
     expect(records[0]).toMatchObject({ route: "oai:gpt-test", provider: "oai", modelId: "gpt-test", stream: true, status: 200, costMicroUsd: 3000, usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 400 } });
+    expect(records[0]!.ttfbMs).toBeGreaterThanOrEqual(0);
+    expect(records[0]!.ttfbMs).toBeLessThanOrEqual(records[0]!.latencyMs);
     await router.close();
   });
 
