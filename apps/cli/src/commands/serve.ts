@@ -43,7 +43,9 @@ export class ServeCommand extends BitrouterCommand {
     const providers = runtime.current().router.listModels().some((m) => m.kind === "direct");
     this.context.stdout.write(`BitRouter listening on ${runtime.url}\n`);
     if (!providers) {
-      this.context.stdout.write("No provider has an API key yet: set e.g. OPENAI_API_KEY (or run `bitrouter init`), then `bitrouter reload`.\n");
+      this.context.stdout.write(
+        `No provider has an API key yet: add one to ${first.paths.envFile} (e.g. OPENAI_API_KEY=sk-...) or run \`bitrouter init\`, then \`bitrouter reload\`.\n`,
+      );
     }
     handleSignals(runtime);
     await runtime.closed;
