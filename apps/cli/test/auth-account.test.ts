@@ -93,9 +93,11 @@ describe("bitrouter account -l / --set", () => {
     expect(bitrouter(home, ["account", "--set", second.evmAddress.slice(0, 12).toLowerCase()]).code).toBe(0);
     expect(await active()).toBe(second.solanaAddress);
 
-    const unknown = bitrouter(home, ["account", "--set", "7"]);
+    // Not an index, and no Solana (base58) or EVM (hex) address can start with it: random
+    // addresses would otherwise match a prefix such as "7" now and then.
+    const unknown = bitrouter(home, ["account", "--set", "0OIl"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no account matches "7"');
+    expect(unknown.stderr).toContain('no account matches "0OIl"');
     expect(unknown.stderr).toContain(first.solanaAddress);
     expect(await active()).toBe(second.solanaAddress);
   });
