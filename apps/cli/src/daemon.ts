@@ -155,11 +155,25 @@ export async function cleanStale(paths: Pick<DaemonPaths, "pidFile" | "controlSo
     rmSync(paths.pidFile, { force: true });
     removed.push(paths.pidFile);
   }
-  if (exists(paths.controlSocket) && (await queryServer(paths.controlSocket, 3000)) === "refused") {
+  if (exists(paths.controlSocket) && (await socketRefuses(paths.controlSocket))) {
     rmSync(paths.controlSocket, { force: true });
     removed.push(paths.controlSocket);
   }
   return removed;
+}
+
+/**
+ * Whether nothing listens on the socket any more. A process that was just killed can take a moment
+ * to release it (the connect hangs instead of being refused), so an unanswered query is asked again.
+ */
+async function socketRefuses(socket: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = await queryServer(socket, 1500);
+    if (answer === "refused") return true;
+    if (answer !== undefined) return false; // a live server answers: not ours to remove
+    await sleep(300);
+  }
+  return false;
 }
 
 function exists(path: string): boolean {
