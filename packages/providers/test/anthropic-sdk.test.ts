@@ -1,41 +1,33 @@
 // SDK acceptance: the official @anthropic-ai/sdk talks to a tiny local server that answers with this
 // codec's encoders; what the SDK parses is what Claude Code and other Anthropic clients will see.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
 import type { CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
 import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
 import { googleCodec } from "../src/codecs/google.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 
-let server: Server;
+let server: TestServer;
 let client: Anthropic;
 let reply: Reply;
 let captured: { url: string; headers: IncomingMessage["headers"]; body: unknown } | undefined;
 
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      captured = { url: req.url ?? "", headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
-      if (reply.kind === "json") {
-        res.writeHead(reply.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(reply.body));
-      } else {
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.end(reply.text);
-      }
-    });
+  server = await startServer((body, res, req) => {
+    captured = { url: req.url ?? "", headers: req.headers, body };
+    if (reply.kind === "json") sendJson(res, reply.status, reply.body);
+    else {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(reply.text);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new Anthropic({ apiKey: "test-key", baseURL: `http://127.0.0.1:${port}`, maxRetries: 0 });
+  client = new Anthropic({ apiKey: "test-key", baseURL: server.baseURL.replace(/\/v1$/, ""), maxRetries: 0 });
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 function sse(events: StreamEvent[]): string {
   const encoder = codec.createStreamEncoder({ model: "m", messages: [], stream: true });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, StreamEvent } from "../src/canonical.js";
 import { openaiChatCodec as codec } from "../src/codecs/openai-chat.js";
 import { BitrouterError } from "../src/errors.js";
-import { collectParts, decodeStream, encodeStream, parseSse } from "./openai-helpers.js";
+import { collectParts, decodeStream, encodeStream, parseSse } from "./sdk-helpers.js";
 
 const base = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
 

@@ -7,7 +7,7 @@ import type { CanonicalRequest } from "../src/canonical.js";
 import type { Codec } from "../src/codec.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
-import { decodeStream } from "./openai-helpers.js";
+import { decodeStream } from "./sdk-helpers.js";
 
 interface Fixture {
   description: string;

@@ -22,7 +22,7 @@ import type {
 import type { Codec } from "../src/codec.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
-import { collectParts, decodeStream, encodeStream } from "./openai-helpers.js";
+import { collectParts, decodeStream, encodeStream } from "./sdk-helpers.js";
 
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const RUNS = { numRuns: 300 };

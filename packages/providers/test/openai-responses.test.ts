@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, StreamEvent } from "../src/canonical.js";
 import { openaiResponsesCodec as codec } from "../src/codecs/openai-responses.js";
 import { BitrouterError } from "../src/errors.js";
-import { collectParts, decodeStream, encodeStream, parseSse } from "./openai-helpers.js";
+import { collectParts, decodeStream, encodeStream, parseSse } from "./sdk-helpers.js";
 
 function rejects(body: unknown): BitrouterError {
   try {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
-import { decodeStream, encodeStream, sendJson, sendSse, startServer, type TestServer } from "./openai-helpers.js";
+import { decodeStream, encodeStream, sendJson, sendSse, startServer, type TestServer } from "./sdk-helpers.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -1,4 +1,4 @@
-// Test helpers for the OpenAI codec tests: a loopback HTTP server and SSE plumbing.
+// Test helpers for the codec tests: a loopback HTTP server the official SDKs talk to, and SSE plumbing.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createParser } from "eventsource-parser";
