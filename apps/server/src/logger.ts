@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import type { LogLevel } from "@bitrouter/core";
 
-export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
 
 export interface Logger {

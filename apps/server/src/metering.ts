@@ -1,4 +1,4 @@
-import type { RouterHook } from "@bitrouter/router";
+import type { RouterHook } from "@bitrouter/core";
 import type { Ledger, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
 import { createLedger, openStore, toLedgerRow, usage } from "@bitrouter/store";
 import type { Logger } from "./logger.js";

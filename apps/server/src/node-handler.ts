@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
-import type { Protocol } from "@bitrouter/providers";
-import { BitrouterError, CODECS, toErrorInfo } from "@bitrouter/providers";
+import type { Protocol } from "@bitrouter/core";
+import { BitrouterError, toErrorInfo } from "@bitrouter/core";
+import { CODECS } from "@bitrouter/providers";
 import type { InboundRequest, InboundResult, Router } from "@bitrouter/router";
 
 /**

@@ -12,12 +12,13 @@ import { getRequestListener } from "@hono/node-server";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { parseListen } from "@bitrouter/config";
 import { createProviderClient } from "@bitrouter/providers";
-import type { Router, RouterHook } from "@bitrouter/router";
+import type { RouterHook } from "@bitrouter/core";
+import type { Router } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
 import { createApp } from "./app.js";
 import { createControlApp } from "./control.js";
 import { fetchOverSocket } from "./control-client.js";
-import type { Logger, LogLevel } from "./logger.js";
+import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
@@ -77,7 +78,7 @@ export interface Runtime {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const first = await options.load();
   // (logger first: opening the database may need to warn)
-  const logger = options.logger ?? createLogger({ level: first.server.log_level as LogLevel, ...(options.paths.logsDir ? { logsDir: options.paths.logsDir } : {}) });
+  const logger = options.logger ?? createLogger({ level: first.server.log_level, ...(options.paths.logsDir ? { logsDir: options.paths.logsDir } : {}) });
   const client = createProviderClient();
   const ownsLogger = options.logger === undefined;
   const dynamicRoutes = new DynamicRoutes();
@@ -179,7 +180,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const next = await build(config);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
-        logger.level = config.server.log_level as LogLevel;
+        logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });
         }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import type { Authenticator } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
-import type { RouterHook } from "@bitrouter/router";
+import type { RouterHook } from "@bitrouter/core";
 import { isRevoked, listRevocations, spend } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
 import type { Metering } from "./metering.js";
@@ -63,7 +63,7 @@ export async function setupAuth(options: { keysDir?: string; listenHost: string;
       ctx.principal = await authenticator.authenticate(ctx.credential, { model: ctx.model });
     },
     onComplete(record) {
-      if (record.principal && record.costMicroUsd) authenticator.addSpend(record.principal as Parameters<Authenticator["addSpend"]>[0], record.costMicroUsd);
+      if (record.principal && record.costMicroUsd) authenticator.addSpend(record.principal, record.costMicroUsd);
     },
   };
   return {
@@ -80,5 +80,5 @@ export function guardrailHooks(config: ResolvedConfig, logger: Logger): RouterHo
   const guardrails = createGuardrails(config.guardrails, {
     logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
   });
-  return guardrails ? [guardrailsHook(guardrails) as RouterHook] : [];
+  return guardrails ? [guardrailsHook(guardrails)] : [];
 }

@@ -1,4 +1,4 @@
-import type { CompletionRecord, RouterHook } from "@bitrouter/router";
+import type { CompletionRecord, RouterHook } from "@bitrouter/core";
 import type { Logger } from "./logger.js";
 
 /** Live counters of this process, for `bitrouter status`, the TUI and the control API. */

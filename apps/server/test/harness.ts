@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "@bitrouter/config";
 import type { ResolvedConfig } from "@bitrouter/config";
-import type { RouterHook } from "@bitrouter/router";
+import type { RouterHook } from "@bitrouter/core";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { createLogger } from "../src/logger.js";
 import { startRuntime } from "../src/runtime.js";

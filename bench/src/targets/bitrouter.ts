@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import { parseConfig } from "@bitrouter/config";
-import { createLogger, handleSignals, startRuntime, type LogLevel } from "@bitrouter/server";
+import { createLogger, handleSignals, startRuntime } from "@bitrouter/server";
 
 export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering";
 
@@ -60,7 +60,7 @@ const runtime = await startRuntime({
   load: () => config,
   paths: { runDir: join(home, "run") },
   listen: "127.0.0.1:0",
-  logger: createLogger({ level: config.server.log_level as LogLevel, logsDir: join(home, "logs") }),
+  logger: createLogger({ level: config.server.log_level, logsDir: join(home, "logs") }),
   ...(mode === "auth" ? { auth: { keysDir } } : {}),
   ...(mode === "metering" ? { database: { url: "sqlite://bitrouter.db", baseDir: home } } : {}),
 });

@@ -11,6 +11,7 @@
  *   what the ledger has flushed, so a budget can be overshot by the requests in flight plus those
  *   completed on other instances within the TTL and the ledger's flush interval.
  */
+import type { Principal } from "@bitrouter/core";
 import { createHash } from "node:crypto";
 import { parseCaip10 } from "./caip.js";
 import { AuthError, unauthenticated } from "./errors.js";
@@ -43,8 +44,11 @@ export interface SpendSource {
   spend(query: SpendQuery): Promise<{ microUsd: number; requests: number }>;
 }
 
-/** Who is calling. `accountId` is the issuer's CAIP-10 id (EVM addresses lower-cased). */
-export interface Principal {
+/**
+ * A caller whose API key was verified: the shared Principal with every field known, and the token's
+ * claims. `accountId` is the issuer's CAIP-10 id (EVM addresses lower-cased).
+ */
+export interface VerifiedPrincipal extends Principal {
   keyId: string;
   accountId: string;
   scope: Scope;
@@ -83,7 +87,7 @@ export interface AuthenticatorStats {
 
 export interface Authenticator {
   /** Verifies the credential and checks it may call `model` (and admin endpoints when needAdmin). */
-  authenticate(credential: string | undefined, request: { model?: string; needAdmin?: boolean }): Promise<Principal>;
+  authenticate(credential: string | undefined, request: { model?: string; needAdmin?: boolean }): Promise<VerifiedPrincipal>;
   /** Marks a key revoked on this instance at once (the host also records it in the store). */
   revoke(keyId: string): void;
   /** Counts a completed request's cost against the caller's cached spend. */
@@ -96,7 +100,7 @@ export interface Authenticator {
 }
 
 interface CachedToken {
-  principal: Principal;
+  principal: VerifiedPrincipal;
   /** Epoch ms at which the token expires, or Infinity. */
   expiresAt: number;
 }
@@ -208,7 +212,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   }
 
-  async function principalFor(credential: string): Promise<Principal> {
+  async function principalFor(credential: string): Promise<VerifiedPrincipal> {
     const hash = createHash("sha256").update(credential).digest("base64");
     const cached = tokens.get(hash);
     const t = now();
@@ -224,7 +228,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     counters.verifications++;
     const claims = await verifyToken(credential, { trusted, now: t });
     const issuer = parseCaip10(claims.iss);
-    const principal: Principal = { keyId: claims.id, accountId: issuer ? issuer.canonical : claims.iss, scope: claims.scope, claims };
+    const principal: VerifiedPrincipal = { keyId: claims.id, accountId: issuer ? issuer.canonical : claims.iss, scope: claims.scope, claims };
     tokens.set(hash, { principal, expiresAt: claims.exp === undefined ? Infinity : claims.exp * 1000 });
     return principal;
   }
@@ -238,7 +242,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return entries;
   }
 
-  async function currentSpend(p: Principal): Promise<number> {
+  async function currentSpend(p: VerifiedPrincipal): Promise<number> {
     if (!spendSource) {
       throw new Error(`key ${p.keyId} has a budget but the authenticator has no SpendSource to enforce it`);
     }
@@ -305,7 +309,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     addSpend(principal, microUsd) {
       if (!Number.isFinite(microUsd) || microUsd <= 0) return;
-      for (const subject of [`k:${principal.keyId}`, `a:${principal.accountId}`]) {
+      for (const subject of [principal.keyId && `k:${principal.keyId}`, principal.accountId && `a:${principal.accountId}`]) {
+        if (!subject) continue;
         const entries = spendCache.peek(subject);
         if (!entries) continue;
         for (const entry of entries.values()) entry.microUsd += microUsd;

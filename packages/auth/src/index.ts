@@ -42,7 +42,7 @@ export {
   type Authenticator,
   type AuthenticatorOptions,
   type AuthenticatorStats,
-  type Principal,
+  type VerifiedPrincipal,
   type Revocation,
   type RevocationSource,
   type SpendQuery,

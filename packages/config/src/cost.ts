@@ -1,17 +1,8 @@
 // Cost in integer micro-USD. Prices are USD per million tokens, so micro-USD = tokens x price
 // exactly. Prices are scaled to integers (12 decimal places) and summed as BigInt, then rounded
 // half up once: no float accumulation.
+import type { Usage } from "@bitrouter/core";
 import type { Pricing } from "./schema.js";
-
-export interface TokenUsage {
-  /** All input tokens, cached ones included. */
-  inputTokens: number;
-  /** All output tokens, reasoning included. */
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  reasoningTokens?: number;
-}
 
 const SCALE_DIGITS = 12;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);
@@ -40,7 +31,7 @@ function tokens(value: number | undefined): bigint {
  * cache_write at `no_cache`; cache prices fall back to `no_cache`. Text output = output -
  * reasoning at `text`; reasoning at `reasoning`, else `text`.
  */
-export function costMicroUsd(pricing: Pricing | undefined, usage: TokenUsage): number {
+export function costMicroUsd(pricing: Pricing | undefined, usage: Usage): number {
   const input = pricing?.input_tokens;
   const output = pricing?.output_tokens;
   const noCache = scaledPrice(input?.no_cache);

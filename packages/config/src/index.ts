@@ -6,7 +6,6 @@ export {
   CONFIG_FILE_NAME,
   ENV_FILE_NAME,
   PID_FILE_NAME,
-  redactDatabaseUrl,
   resolveDatabaseUrl,
   resolvePaths,
   scaffoldHome,
@@ -16,5 +15,5 @@ export {
   type ResolvedPaths,
 } from "./paths.js";
 export { defineProvider, loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
-export { costMicroUsd, type TokenUsage } from "./cost.js";
+export { costMicroUsd } from "./cost.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

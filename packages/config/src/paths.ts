@@ -113,19 +113,6 @@ function absoluteSqlite(url: string, base: string): string {
   return `sqlite://${resolve(base, path)}${match[2] ?? ""}`;
 }
 
-/** A database URL fit for display: the password replaced with `***`. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === "") return url;
-    parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    // Not a WHATWG URL: cut "user:password@" down to "user:***@".
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, "$1:***@");
-  }
-}
-
 const CONFIG_TEMPLATE = `# BitRouter configuration; every field is described in BitRouter's docs/configuration.md.
 #
 # An empty file is a valid configuration: every built-in provider (openai, anthropic, google,

@@ -1,5 +1,6 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
+import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
 import bytes from "bytes";
 import ms from "ms";
 import { z } from "zod";
@@ -45,7 +46,6 @@ export function parseListen(listen: string): { host: string; port: number } | un
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 export const API_PROTOCOLS = ["openai", "anthropic", "google", "mcp", "rest"] as const;
 export const STRATEGIES = ["priority", "load_balance"] as const;
 export const MODALITIES = ["text", "image", "file", "audio", "video"] as const;
@@ -283,7 +283,6 @@ export const ConfigFileSchema = z.strictObject({
   solana_rpc_url: httpUrl().optional(),
 });
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ApiProtocol = (typeof API_PROTOCOLS)[number];
 export type Strategy = (typeof STRATEGIES)[number];
 export type Modality = (typeof MODALITIES)[number];

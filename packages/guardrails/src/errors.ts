@@ -1,4 +1,4 @@
-import { BitrouterError } from "@bitrouter/providers";
+import { BitrouterError } from "@bitrouter/core";
 import type { Direction } from "./patterns.js";
 
 /** Where the block message's help link points (`block_message.include_help_link`). */

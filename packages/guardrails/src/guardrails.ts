@@ -7,7 +7,7 @@ import type {
   Message,
   StreamEvent,
   ToolDefinition,
-} from "@bitrouter/providers";
+} from "@bitrouter/core";
 import type { ActiveRule, GuardrailsConfig, ResolvedGuardrails } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 import { GUARDRAILS_DOCS_URL, GuardrailError } from "./errors.js";

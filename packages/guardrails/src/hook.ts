@@ -1,24 +1,5 @@
-import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/providers";
-import type { GuardrailContext, Guardrails, StreamGuard } from "./guardrails.js";
-
-/** The context a router hook receives; the router's RequestContext satisfies it structurally. */
-export interface GuardrailHookContext extends GuardrailContext {
-  /** Private per-hook state, keyed by hook name. */
-  readonly state: Map<string, unknown>;
-}
-
-/**
- * Structurally a `RouterHook` of @bitrouter/router (which this package must not import):
- * upgoing checks before each dispatch, downgoing checks on every stream event and on complete
- * answers. Install it only when createGuardrails returned an object.
- */
-export interface GuardrailsHook {
-  readonly name: "guardrails";
-  readonly inspectsContent: true;
-  beforeDispatch(ctx: GuardrailHookContext, request: CanonicalRequest): CanonicalRequest;
-  onStreamEvent(ctx: GuardrailHookContext, event: StreamEvent): StreamEvent | StreamEvent[] | null;
-  onResponse(ctx: GuardrailHookContext, response: CanonicalResponse): CanonicalResponse;
-}
+import type { CanonicalRequest, CanonicalResponse, RequestContext, RouterHook, StreamEvent } from "@bitrouter/core";
+import type { Guardrails, StreamGuard } from "./guardrails.js";
 
 interface HookState {
   /** The request as the router passed it, and its pattern-scanned form (provider independent). */
@@ -31,8 +12,20 @@ interface HookState {
 
 const NAME = "guardrails";
 
+/** The guardrails' RouterHook: its content methods are always present and synchronous. */
+export interface GuardrailsHook extends RouterHook {
+  readonly inspectsContent: true;
+  beforeDispatch(ctx: RequestContext, request: CanonicalRequest): CanonicalRequest;
+  onStreamEvent(ctx: RequestContext, event: StreamEvent): StreamEvent | StreamEvent[] | null;
+  onResponse(ctx: RequestContext, response: CanonicalResponse): CanonicalResponse;
+}
+
+/**
+ * The guardrails as a router hook: upgoing checks before each dispatch, downgoing checks on every
+ * stream event and on complete answers. Install it only when createGuardrails returned an object.
+ */
 export function guardrailsHook(guardrails: Guardrails): GuardrailsHook {
-  const stateOf = (ctx: GuardrailHookContext): HookState => {
+  const stateOf = (ctx: RequestContext): HookState => {
     let state = ctx.state.get(NAME) as HookState | undefined;
     if (!state) {
       state = {};

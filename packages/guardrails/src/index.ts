@@ -1,7 +1,6 @@
 export { createGuardrails } from "./guardrails.js";
 export type { Guardrails, GuardrailContext, GuardrailLogger, GuardrailViolation, GuardrailsOptions, StreamGuard } from "./guardrails.js";
-export { guardrailsHook } from "./hook.js";
-export type { GuardrailHookContext, GuardrailsHook } from "./hook.js";
+export { guardrailsHook, type GuardrailsHook } from "./hook.js";
 export { createToolGuard } from "./tools.js";
 export type { ToolCallVerdict, ToolGuard, ToolLike } from "./tools.js";
 export { resolveGuardrailsConfig } from "./config.js";

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from "@bitrouter/providers";
+import type { JsonObject, JsonValue } from "@bitrouter/core";
 import type { ResolvedToolRules, ToolGuardrailsConfig } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 

@@ -1,14 +1,22 @@
-import type { GuardrailContext, GuardrailLogger, GuardrailViolation, GuardrailsConfig, Guardrails } from "../src/index.js";
+import type { RequestContext } from "@bitrouter/core";
+import type { GuardrailLogger, GuardrailViolation, GuardrailsConfig, Guardrails } from "../src/index.js";
 import { createGuardrails } from "../src/index.js";
 
-export interface Ctx extends GuardrailContext {
-  counters: Record<string, number>;
-  state: Map<string, unknown>;
-  target?: { provider: string };
-}
+export type Ctx = RequestContext;
 
+/** A request context as the router makes one, dispatching to `provider` when given. */
 export function ctx(provider?: string): Ctx {
-  return { requestId: "req-1", counters: {}, state: new Map(), ...(provider ? { target: { provider } } : {}) };
+  return {
+    requestId: "req-1",
+    inboundProtocol: "openai-chat",
+    startedAt: Date.now(),
+    model: "smart",
+    stream: false,
+    headers: new Headers(),
+    counters: {},
+    state: new Map(),
+    ...(provider ? { target: { route: "smart", provider, modelId: "m", endpointIndex: 0 } } : {}),
+  };
 }
 
 export function recordingLogger(): GuardrailLogger & { lines: Array<{ fields: GuardrailViolation; message: string }> } {

@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { describe, expect, it } from "vitest";
 import { GuardrailError, createGuardrails, guardrailsHook } from "../src/index.js";
 import { FAKE, ctx, recordingLogger } from "./helpers.js";
@@ -40,7 +40,7 @@ describe("guardrailsHook", () => {
     expect(first.messages[0].content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });
     expect(first.tools?.map((t) => t.name)).toEqual(["read"]);
     // Failover: the router tries anthropic with the same request (or with what it got back).
-    c.target = { provider: "anthropic" };
+    c.target = { route: "smart", provider: "anthropic", modelId: "m", endpointIndex: 1 };
     for (const again of [request, first]) {
       const second = hook.beforeDispatch(c, again);
       expect(second.messages[0].content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });

@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse } from "@bitrouter/core";
 import { describe, expect, it } from "vitest";
 import type { GuardrailAction } from "../src/index.js";
 import { GuardrailError, createGuardrails } from "../src/index.js";

@@ -1,4 +1,4 @@
-import type { StreamEvent } from "@bitrouter/providers";
+import type { StreamEvent } from "@bitrouter/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Guardrails, StreamGuard } from "../src/index.js";

@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse, StreamEvent, ToolDefinition } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, StreamEvent, ToolDefinition } from "@bitrouter/core";
 import { describe, expect, it } from "vitest";
 import type { GuardrailsConfig } from "../src/index.js";
 import { GuardrailError, createGuardrails, createToolGuard } from "../src/index.js";

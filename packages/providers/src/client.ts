@@ -29,9 +29,9 @@
  * upstream error text that echoes it).
  */
 import { Agent, type Dispatcher } from "undici";
-import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent } from "./canonical.js";
+import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent } from "@bitrouter/core";
 import type { Codec, EncodeRequestOptions, SseEvent } from "./codec.js";
-import { BitrouterError } from "./errors.js";
+import { BitrouterError } from "@bitrouter/core";
 import { type ByteSource, sseEvents } from "./sse.js";
 
 /** What the router resolved for one attempt. */

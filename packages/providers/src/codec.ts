@@ -5,7 +5,7 @@ import type {
   JsonObject,
   Protocol,
   StreamEvent,
-} from "./canonical.js";
+} from "@bitrouter/core";
 
 /**
  * A codec translates one wire protocol to and from the canonical model, in both roles:

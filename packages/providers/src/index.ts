@@ -1,7 +1,28 @@
-export * from "./canonical.js";
-export * from "./errors.js";
-export * from "./codec.js";
-export * from "./stream-error.js";
-export * from "./codecs/index.js";
-export * from "./client.js";
-export * from "./sse.js";
+// @bitrouter/providers: one codec per wire protocol and the outbound HTTP client. The canonical model
+// the codecs translate to and from is in @bitrouter/core.
+export type {
+  Codec,
+  DecodeRequestOptions,
+  EncodeRequestOptions,
+  SseEvent,
+  StreamDecoder,
+  StreamEncoder,
+  UpstreamRequest,
+} from "./codec.js";
+export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./codecs/index.js";
+export { encodeStreamError } from "./stream-error.js";
+export {
+  ProviderError,
+  createProviderClient,
+  isAbortedError,
+  isRetryableStatus,
+  upstreamError,
+  type ProviderClient,
+  type ProviderClientOptions,
+  type ProviderEndpoint,
+  type ResponseBody,
+  type SendOptions,
+  type UpstreamHttpRequest,
+  type UpstreamHttpResponse,
+} from "./client.js";
+export { sseEvents, type ByteSource } from "./sse.js";

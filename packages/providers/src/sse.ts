@@ -5,7 +5,7 @@
  */
 import { createParser, type ParseError } from "eventsource-parser";
 import type { SseEvent } from "./codec.js";
-import { BitrouterError } from "./errors.js";
+import { BitrouterError } from "@bitrouter/core";
 
 /** Bound on one buffered event (characters): a stream that never ends its event cannot eat memory. */
 export const MAX_SSE_EVENT_SIZE = 16 * 1024 * 1024;

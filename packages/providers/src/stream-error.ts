@@ -1,4 +1,4 @@
-import type { ErrorInfo } from "./canonical.js";
+import type { ErrorInfo } from "@bitrouter/core";
 import type { Codec } from "./codec.js";
 
 /**

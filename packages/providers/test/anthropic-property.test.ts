@@ -3,7 +3,17 @@
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, TextPart, ToolDefinition, Usage } from "../src/canonical.js";
+import type {
+  CanonicalRequest,
+  CanonicalResponse,
+  ContentPart,
+  JsonObject,
+  Message,
+  StreamEvent,
+  TextPart,
+  ToolDefinition,
+  Usage,
+} from "@bitrouter/core";
 import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });

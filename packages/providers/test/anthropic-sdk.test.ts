@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
-import type { CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
+import type { CanonicalResponse, ErrorInfo, StreamEvent } from "@bitrouter/core";
 import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
 import { googleCodec } from "../src/codecs/google.js";
 

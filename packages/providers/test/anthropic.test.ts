@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "../src/canonical.js";
-import { BitrouterError } from "../src/errors.js";
+import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
+import { BitrouterError } from "@bitrouter/core";
 import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/codecs/anthropic.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/anthropic/${name}`, import.meta.url), "utf8"));

@@ -2,7 +2,7 @@
 // convert -> send -> map error -> convert back, end to end.
 import { type MockScript, type MockUpstream, startMock } from "@bitrouter/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CanonicalRequest, Protocol, StreamEvent } from "../src/canonical.js";
+import type { CanonicalRequest, Protocol, StreamEvent } from "@bitrouter/core";
 import { createProviderClient, type ProviderClient, type ProviderEndpoint, ProviderError } from "../src/client.js";
 import type { Codec } from "../src/codec.js";
 import { anthropicCodec } from "../src/codecs/anthropic.js";

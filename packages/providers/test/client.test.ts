@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CanonicalRequest } from "../src/canonical.js";
+import type { CanonicalRequest } from "@bitrouter/core";
 import {
   buildHeaders,
   createProviderClient,

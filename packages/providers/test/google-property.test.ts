@@ -3,7 +3,16 @@
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, ToolDefinition, Usage } from "../src/canonical.js";
+import type {
+  CanonicalRequest,
+  CanonicalResponse,
+  ContentPart,
+  JsonObject,
+  Message,
+  StreamEvent,
+  ToolDefinition,
+  Usage,
+} from "@bitrouter/core";
 import { googleCodec as codec } from "../src/codecs/google.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });

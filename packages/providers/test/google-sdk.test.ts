@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { ApiError, FunctionCallingConfigMode, GoogleGenAI, Type } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
-import type { CanonicalResponse, StreamEvent } from "../src/canonical.js";
+import type { CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
 import { googleCodec as codec } from "../src/codecs/google.js";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, CanonicalResponse, JsonObject, StreamEvent } from "../src/canonical.js";
-import { BitrouterError } from "../src/errors.js";
+import type { CanonicalRequest, CanonicalResponse, JsonObject, StreamEvent } from "@bitrouter/core";
+import { BitrouterError } from "@bitrouter/core";
 import { googleCodec as codec, toGeminiSchema } from "../src/codecs/google.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/google/${name}`, import.meta.url), "utf8"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, StreamEvent } from "../src/canonical.js";
+import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
 import { openaiChatCodec as codec } from "../src/codecs/openai-chat.js";
-import { BitrouterError } from "../src/errors.js";
+import { BitrouterError } from "@bitrouter/core";
 import { collectParts, decodeStream, encodeStream, parseSse } from "./sdk-helpers.js";
 
 const base = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };

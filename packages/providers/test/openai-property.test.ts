@@ -18,7 +18,7 @@ import type {
   ToolCallPart,
   ToolDefinition,
   Usage,
-} from "../src/canonical.js";
+} from "@bitrouter/core";
 import type { Codec } from "../src/codec.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";

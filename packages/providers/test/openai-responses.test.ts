@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, StreamEvent } from "../src/canonical.js";
+import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
 import { openaiResponsesCodec as codec } from "../src/codecs/openai-responses.js";
-import { BitrouterError } from "../src/errors.js";
+import { BitrouterError } from "@bitrouter/core";
 import { collectParts, decodeStream, encodeStream, parseSse } from "./sdk-helpers.js";
 
 function rejects(body: unknown): BitrouterError {

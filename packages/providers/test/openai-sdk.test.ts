@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CanonicalRequest, CanonicalResponse, ErrorInfo, StreamEvent } from "../src/canonical.js";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, StreamEvent } from "@bitrouter/core";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
 import { decodeStream, encodeStream, sendJson, sendSse, startServer, type TestServer } from "./sdk-helpers.js";

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createParser } from "eventsource-parser";
-import type { CanonicalRequest, StreamEvent } from "../src/canonical.js";
+import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
 import type { Codec, SseEvent } from "../src/codec.js";
 
 export interface TestServer {

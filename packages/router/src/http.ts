@@ -1,4 +1,4 @@
-import type { Protocol } from "@bitrouter/providers";
+import type { Protocol } from "@bitrouter/core";
 
 /** What an HTTP path asks for: one of the four inbound protocols, or a read-only endpoint. */
 export type RouteMatch =

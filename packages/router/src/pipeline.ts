@@ -15,18 +15,12 @@
  *  6. onComplete hooks with usage, cost and timing (metering)
  */
 import { createParser } from "eventsource-parser";
-import type {
-  CanonicalRequest,
-  CanonicalResponse,
-  Codec,
-  ErrorInfo,
-  Protocol,
-  StreamEvent,
-  Usage,
-} from "@bitrouter/providers";
-import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import type { Codec } from "@bitrouter/providers";
+import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
+import { ProviderError, encodeStreamError, isRetryableStatus } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
-import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
+import type { CompletionRecord, RequestContext, RouterHook } from "@bitrouter/core";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
 import { isRetryable } from "./upstream.js";

@@ -1,9 +1,11 @@
-import type { CanonicalRequest, CanonicalResponse, Codec, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
-import { BitrouterError, CODECS, createProviderClient, toErrorInfo } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import type { Codec } from "@bitrouter/providers";
+import { BitrouterError, toErrorInfo } from "@bitrouter/core";
+import { CODECS, createProviderClient } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
-import type { RequestContext, RouterHook } from "./hooks.js";
+import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
 import { Deadline, applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";

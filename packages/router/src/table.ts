@@ -1,6 +1,7 @@
 import { distance } from "fastest-levenshtein";
 import type { ProviderEndpoint } from "@bitrouter/providers";
-import { BitrouterError, protocolForApiProtocol } from "@bitrouter/providers";
+import { BitrouterError } from "@bitrouter/core";
+import { protocolForApiProtocol } from "@bitrouter/providers";
 import type { Pricing, ResolvedConfig } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import type { Strategy } from "./balancer.js";

@@ -1,5 +1,7 @@
-import type { ErrorInfo, ProviderClient } from "@bitrouter/providers";
-import { isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
+import type { ErrorInfo } from "@bitrouter/core";
+import type { ProviderClient } from "@bitrouter/providers";
+import { toErrorInfo } from "@bitrouter/core";
+import { isRetryableStatus } from "@bitrouter/providers";
 
 /** The outbound client the router uses (see @bitrouter/providers' client). */
 export type UpstreamClient = ProviderClient;

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { parseConfig } from "@bitrouter/config";
-import { DynamicRoutes, RoutingTable, createRouter } from "../src/index.js";
+import { DynamicRoutes, createRouter } from "../src/index.js";
+import { RoutingTable } from "../src/table.js";
 import type { CompletionRecord, RouterHook } from "../src/index.js";
 import { chatBody, mockConfig } from "./helpers.js";
 

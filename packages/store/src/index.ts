@@ -1,10 +1,9 @@
 export { StoreError, type StoreErrorKind } from "./errors.js";
-export { type DialectName, type ParsedDatabaseUrl, type SqliteMode, parseDatabaseUrl, redactUrl } from "./url.js";
+export { type DialectName, type ParsedDatabaseUrl, type SqliteMode, parseDatabaseUrl } from "./url.js";
 export { type OpenStoreOptions, type Store, type StoreLogger, openStore, safeInteger } from "./store.js";
 export type { AccountsTable, Database, KeyRevocationsTable, KeysTable, RequestsTable } from "./schema.js";
 export { knownMigrations } from "./migrations.js";
 export {
-  type CompletionLike,
   type Ledger,
   type LedgerOptions,
   type LedgerRow,

@@ -1,3 +1,4 @@
+import type { CompletionRecord } from "@bitrouter/core";
 import type { Insertable } from "kysely";
 import { StoreError } from "./errors.js";
 import { Fifo } from "./queue.js";
@@ -362,38 +363,11 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
   };
 }
 
-/** The fields of the router's `CompletionRecord` that the ledger needs (structural: no import). */
-export interface CompletionLike {
-  requestId: string;
-  inboundProtocol: string;
-  model: string;
-  route: string;
-  provider?: string;
-  modelId?: string;
-  stream: boolean;
-  status: number;
-  errorKind?: string;
-  startedAt: number;
-  latencyMs: number;
-  ttfbMs?: number;
-  usage?: {
-    inputTokens: number;
-    outputTokens: number;
-    cacheReadTokens?: number;
-    cacheWriteTokens?: number;
-    reasoningTokens?: number;
-  };
-  costMicroUsd?: number;
-  attempts: number;
-  principal?: { keyId?: string; accountId?: string };
-  counters: Record<string, number>;
-}
-
 /**
  * Map a router `CompletionRecord` to a ledger row. `model` is the upstream model that answered
  * (falling back to the name the caller asked for); `route` keeps the name the caller used.
  */
-export function toLedgerRow(record: CompletionLike): LedgerRow {
+export function toLedgerRow(record: CompletionRecord): LedgerRow {
   return {
     id: record.requestId,
     createdAt: record.startedAt,

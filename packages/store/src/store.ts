@@ -5,7 +5,8 @@ import type pg from "pg";
 import { StoreError } from "./errors.js";
 import { migrationProvider } from "./migrations.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, type Database } from "./schema.js";
-import { type DialectName, type ParsedDatabaseUrl, parseDatabaseUrl, redactUrl } from "./url.js";
+import { redactUrl } from "@bitrouter/core";
+import { type DialectName, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
 
 /** Where the store (and the ledger) report outages and recoveries. `console` fits. */
 export interface StoreLogger {

@@ -1,3 +1,4 @@
+import { redactUrl } from "@bitrouter/core";
 import { isAbsolute, resolve } from "node:path";
 import { StoreError } from "./errors.js";
 
@@ -23,26 +24,6 @@ export type ParsedDatabaseUrl =
 
 const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
 
-/**
- * Replace the password in a database URL with `***`, for logs and error messages. Strings that do
- * not parse as URLs are cut at the last `@` before the host so a password can never leak.
- */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === "") return url;
-    u.password = "***";
-    return u.toString();
-  } catch {
-    const at = url.lastIndexOf("@");
-    const scheme = url.indexOf("://");
-    if (at === -1 || scheme === -1 || at < scheme) return url;
-    const userInfo = url.slice(scheme + 3, at);
-    const colon = userInfo.indexOf(":");
-    if (colon === -1) return url;
-    return `${url.slice(0, scheme + 3)}${userInfo.slice(0, colon)}:***${url.slice(at)}`;
-  }
-}
 
 /**
  * Parse a database URL. `baseDir` resolves relative SQLite paths (the server passes its home

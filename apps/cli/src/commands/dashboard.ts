@@ -3,7 +3,7 @@
 // answers). Not on a terminal: prints `bitrouter status` instead.
 import { join } from "node:path";
 import { availableProviders, loadConfig, type LoadedConfig } from "@bitrouter/config";
-import type { LogLevel, Runtime } from "@bitrouter/server";
+import type { Runtime } from "@bitrouter/server";
 import { fetchOverSocket } from "@bitrouter/server/control-client";
 import { Command, Option } from "clipanion";
 import { distance } from "fastest-levenshtein";
@@ -97,7 +97,7 @@ export class DashboardCommand extends BitrouterCommand {
       ...(this.listen === undefined ? {} : { listen: this.listen }),
       database: { url: first.paths.databaseUrl, baseDir: first.paths.home },
       auth: { keysDir: join(first.paths.home, ".keys") },
-      logger: createLogger({ level: first.config.server.log_level as LogLevel, logsDir: first.paths.logsDir, stderr: false }),
+      logger: createLogger({ level: first.config.server.log_level, logsDir: first.paths.logsDir, stderr: false }),
     });
   }
 

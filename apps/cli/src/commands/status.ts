@@ -1,7 +1,8 @@
 // `bitrouter status`: resolved paths, listen address, providers, virtual models, daemon state.
 // Prints whether a provider has a key, never the key.
 import { existsSync } from "node:fs";
-import { hasCredentials, providerApiKey, redactDatabaseUrl, type LoadedConfig } from "@bitrouter/config";
+import { redactUrl } from "@bitrouter/core";
+import { hasCredentials, providerApiKey, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
@@ -55,7 +56,7 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
       logs_dir: paths.logsDir,
       pid_file: paths.pidFile,
       control_socket: paths.controlSocket,
-      database_url: redactDatabaseUrl(paths.databaseUrl),
+      database_url: redactUrl(paths.databaseUrl),
       database_url_source: paths.databaseUrlSource,
     },
     server: { listen: config.server.listen, log_level: config.server.log_level },

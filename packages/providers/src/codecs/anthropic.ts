@@ -25,9 +25,9 @@ import type {
   ToolDefinition,
   ToolResultPart,
   Usage,
-} from "../canonical.js";
+} from "@bitrouter/core";
 import type { Codec, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
-import { STATUS_BY_KIND, invalidRequest } from "../errors.js";
+import { STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
 import {
   describeUnknownErrorBody,
   formatSse,

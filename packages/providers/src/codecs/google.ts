@@ -26,9 +26,17 @@ import type {
   TextPart,
   ToolDefinition,
   Usage,
-} from "../canonical.js";
-import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
-import { STATUS_BY_KIND, invalidRequest } from "../errors.js";
+} from "@bitrouter/core";
+import type {
+  Codec,
+  DecodeRequestOptions,
+  EncodeRequestOptions,
+  SseEvent,
+  StreamDecoder,
+  StreamEncoder,
+  UpstreamRequest,
+} from "../codec.js";
+import { STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
 import {
   describeUnknownErrorBody,
   formatSse,

@@ -1,4 +1,4 @@
-import type { Protocol } from "../canonical.js";
+import type { Protocol } from "@bitrouter/core";
 import type { Codec } from "../codec.js";
 import { anthropicCodec } from "./anthropic.js";
 import { googleCodec } from "./google.js";

@@ -25,9 +25,17 @@ import type {
   ToolResultPart,
   Usage,
   UserMessage,
-} from "../canonical.js";
-import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
-import { BitrouterError, STATUS_BY_KIND, invalidRequest } from "../errors.js";
+} from "@bitrouter/core";
+import type {
+  Codec,
+  DecodeRequestOptions,
+  EncodeRequestOptions,
+  SseEvent,
+  StreamDecoder,
+  StreamEncoder,
+  UpstreamRequest,
+} from "../codec.js";
+import { BitrouterError, STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
 import {
   describeUnknownErrorBody,
   formatSse,

@@ -23,9 +23,17 @@ import type {
   TextPart,
   ToolChoice,
   Usage,
-} from "../canonical.js";
-import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
-import { BitrouterError, invalidRequest } from "../errors.js";
+} from "@bitrouter/core";
+import type {
+  Codec,
+  DecodeRequestOptions,
+  EncodeRequestOptions,
+  SseEvent,
+  StreamDecoder,
+  StreamEncoder,
+  UpstreamRequest,
+} from "../codec.js";
+import { BitrouterError, invalidRequest } from "@bitrouter/core";
 import {
   decodeEffort,
   decodeOpenAIError,

@@ -1,6 +1,6 @@
 /** Small pure helpers shared by the codecs. Append only; see the codec conventions. */
-import type { ErrorKind, JsonObject, JsonValue, MediaSource } from "../canonical.js";
-import { invalidRequest } from "../errors.js";
+import type { ErrorKind, JsonObject, JsonValue, MediaSource } from "@bitrouter/core";
+import { invalidRequest } from "@bitrouter/core";
 
 /** A plain JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

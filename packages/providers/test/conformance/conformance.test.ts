@@ -2,9 +2,21 @@
 // translates requests, responses and streams through the canonical model. Goldens live in
 // fixtures/<in>__to__<out>/ and are regenerated with `vitest -u` (then reviewed by eye).
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CanonicalResponse, ContentPart } from "../../src/canonical.js";
+import type { CanonicalResponse, ContentPart } from "@bitrouter/core";
 import { CODECS } from "../../src/codecs/index.js";
-import { assertEventOrder, openObjectSchemas, decodeInbound, decodeSse, expressibleUsage, PAIRS, parseSse, pretty, streamingRequest, summarise, translateStream } from "./helpers.js";
+import {
+  assertEventOrder,
+  openObjectSchemas,
+  decodeInbound,
+  decodeSse,
+  expressibleUsage,
+  PAIRS,
+  parseSse,
+  pretty,
+  streamingRequest,
+  summarise,
+  translateStream,
+} from "./helpers.js";
 import { INBOUND_REQUESTS, REQUEST_CASES } from "./requests.js";
 import { RESPONSE_CASES, UPSTREAM_RESPONSES } from "./responses.js";
 import { STREAM_CASES, UPSTREAM_STREAMS } from "./streams.js";

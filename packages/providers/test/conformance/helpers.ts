@@ -1,8 +1,8 @@
 // Shared plumbing of the conformance suite: the 12 protocol pairs, stream translation through
 // the package's own SSE parser, summaries of canonical streams and each protocol's event-order rules.
 import { createParser } from "eventsource-parser";
-import type { CanonicalRequest, Protocol, StreamEvent, Usage } from "../../src/canonical.js";
-import { PROTOCOLS } from "../../src/canonical.js";
+import type { CanonicalRequest, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import { PROTOCOLS } from "@bitrouter/core";
 import type { Codec, SseEvent } from "../../src/codec.js";
 import { CODECS } from "../../src/codecs/index.js";
 import { sseEvents } from "../../src/sse.js";

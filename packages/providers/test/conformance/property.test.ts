@@ -4,7 +4,7 @@
 // changes the request on the way (a field lost, reordered or rewritten).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, ContentPart, JsonObject, Message, Protocol, ToolDefinition } from "../../src/canonical.js";
+import type { CanonicalRequest, ContentPart, JsonObject, Message, Protocol, ToolDefinition } from "@bitrouter/core";
 import { CODECS } from "../../src/codecs/index.js";
 import { PAIRS } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 // Realistic inbound request bodies per protocol, one set of cases with the same meaning in each
 // protocol's own wire format. A protocol that cannot express a case (Anthropic has no JSON mode)
 // leaves it out. Formats follow the public API references of each provider.
-import type { Protocol } from "../../src/canonical.js";
+import type { Protocol } from "@bitrouter/core";
 
 /** A 1x1 PNG. */
 export const PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";

@@ -1,7 +1,7 @@
 // Realistic upstream (provider) answers per outbound protocol: non-stream bodies and SSE
 // transcripts. Shapes follow the providers' API references (OpenAI chat completion objects and
 // chunks, Anthropic Messages and its stream events, Gemini GenerateContentResponse).
-import type { Protocol } from "../../src/canonical.js";
+import type { Protocol } from "@bitrouter/core";
 
 export type OutboundProtocol = Exclude<Protocol, "openai-responses">;
 export const OUTBOUND: readonly OutboundProtocol[] = ["openai-chat", "anthropic", "google"];

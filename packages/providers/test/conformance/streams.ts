@@ -1,7 +1,7 @@
 // Upstream SSE transcripts per outbound protocol, as the providers send them (OpenAI chat
 // completion chunks + [DONE]; Anthropic message_start … message_stop; Gemini
 // streamGenerateContent?alt=sse chunks), with what each must decode to whatever the inbound side.
-import type { Usage } from "../../src/canonical.js";
+import type { Usage } from "@bitrouter/core";
 import type { OutboundProtocol } from "./responses.js";
 import { WEATHER_ARGS_JSON } from "./responses.js";
 

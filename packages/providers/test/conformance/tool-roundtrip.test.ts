@@ -3,7 +3,7 @@
 // SDK returned it plus the two results, and the next request must reach B with the call ids (and,
 // for Gemini, the function names) that let B match each result to its call.
 import { describe, expect, it } from "vitest";
-import type { CanonicalRequest, JsonObject, Protocol } from "../../src/canonical.js";
+import type { CanonicalRequest, JsonObject, Protocol } from "@bitrouter/core";
 import { CODECS } from "../../src/codecs/index.js";
 import { decodeInbound, PAIRS } from "./helpers.js";
 import { INBOUND_REQUESTS } from "./requests.js";

@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent, Usage } from "./canonical.js";
 
 /**
  * Per-request state shared by the router and its hooks. Created by the host (server or

@@ -1,0 +1,35 @@
+// @bitrouter/core: the contracts every other package shares, each defined once. No dependencies.
+export {
+  PROTOCOLS,
+  type AssistantMessage,
+  type CacheControl,
+  type CanonicalRequest,
+  type CanonicalResponse,
+  type ContentPart,
+  type ErrorInfo,
+  type ErrorKind,
+  type FilePart,
+  type ImagePart,
+  type JsonObject,
+  type JsonValue,
+  type MediaSource,
+  type Message,
+  type Protocol,
+  type ReasoningConfig,
+  type ReasoningEffort,
+  type ReasoningPart,
+  type ResponseFormat,
+  type StopReason,
+  type StreamEvent,
+  type TextPart,
+  type ToolCallPart,
+  type ToolChoice,
+  type ToolDefinition,
+  type ToolResultPart,
+  type Usage,
+  type UserMessage,
+} from "./canonical.js";
+export { BitrouterError, STATUS_BY_KIND, invalidRequest, toErrorInfo } from "./errors.js";
+export type { CompletionRecord, Principal, RequestContext, RouterHook } from "./hooks.js";
+export { LOG_LEVELS, type LogLevel } from "./log.js";
+export { redactUrl } from "./redact.js";
