@@ -24,6 +24,8 @@ export interface AppRuntime {
   control?: { fetch(request: Request): Response | Promise<Response> };
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
+  /** A bug surfaced as a 500: the caller gets an opaque error, the operator the details. */
+  logError?(message: string, fields: Record<string, unknown>): void;
 }
 
 type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
@@ -115,8 +117,12 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return c.json(body.body, 404);
   });
   app.onError((error, c) => {
+    runtime.logError?.("unhandled error in a request handler", {
+      request_id: c.get("requestId"),
+      path: c.req.path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     const body = CODECS["openai-chat"].encodeError({ kind: "internal", status: 500, message: "internal error" });
-    void error;
     return c.json(body.body, 500);
   });
   return app;

@@ -132,6 +132,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     router: () => generation.router,
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+    logError: (message, fields) => logger.error(message, fields),
     control: controlApp,
     authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
     ...(metering
