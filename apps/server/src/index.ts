@@ -1,8 +1,7 @@
-export * from "./app.js";
-export * from "./control.js";
-export * from "./control-client.js";
-export * from "./logger.js";
-export * from "./node-handler.js";
-export * from "./runtime.js";
-export * from "./stats.js";
-export * from "./metering.js";
+// @bitrouter/server: the HTTP server as a library. The CLI starts it with startRuntime; the rest is
+// for hosts that assemble their own (createApp on any Hono-compatible host, the logger, the stats).
+export { createApp, type AppRuntime } from "./app.js";
+export { startRuntime, handleSignals, type Runtime, type RuntimeOptions } from "./runtime.js";
+export { createLogger, type Logger } from "./logger.js";
+export type { Stats, StatsSnapshot } from "./stats.js";
+export type { Metering } from "./metering.js";
