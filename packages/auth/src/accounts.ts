@@ -6,6 +6,7 @@
  * With a passphrase the seed is encrypted with AES-256-GCM under a key derived with scrypt; the
  * salt, nonce and scrypt parameters are stored next to the ciphertext.
  */
+import type { webcrypto } from "node:crypto";
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from "node:crypto";
 import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ export interface Account {
   /** First 8 characters of the Solana address: how the CLI names an account. */
   prefix: string;
   label?: string;
-  solana: CryptoKeyPair;
+  solana: webcrypto.CryptoKeyPair;
   evm: PrivateKeyAccount;
 }
 

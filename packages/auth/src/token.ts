@@ -5,6 +5,7 @@
  * same bytes, 65 bytes r||s||v, checked by recovering the EVM address in `iss`).
  * jose does the base64url and JSON decoding; @solana/kit and viem check the signatures.
  */
+import type { webcrypto } from "node:crypto";
 import { randomUUID } from "node:crypto";
 import { getPublicKeyFromAddress, signBytes, verifySignature, type Address } from "@solana/kit";
 import { base64url, decodeJwt, decodeProtectedHeader } from "jose";
@@ -190,8 +191,8 @@ export function decodeToken(token: string): TokenClaims {
 }
 
 // Importing a public key from an address costs a WebCrypto importKey; keep recent ones.
-const solanaKeys = new Map<string, Promise<CryptoKey>>();
-function solanaPublicKey(address: string): Promise<CryptoKey> {
+const solanaKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
+function solanaPublicKey(address: string): Promise<webcrypto.CryptoKey> {
   let key = solanaKeys.get(address);
   if (!key) {
     if (solanaKeys.size >= 1024) solanaKeys.delete(solanaKeys.keys().next().value as string);

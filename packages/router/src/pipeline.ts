@@ -15,7 +15,7 @@
  *  6. onComplete hooks with usage, cost and timing (metering)
  */
 import { createParser } from "eventsource-parser";
-import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import type { CanonicalRequest, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec } from "@bitrouter/providers";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
 import { ProviderError, encodeStreamError, isRetryableStatus } from "@bitrouter/providers";

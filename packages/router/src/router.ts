@@ -8,7 +8,7 @@ import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
+import { Deadline, applyStreamHooks, handleInbound, reportCompletion, withFailover } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
