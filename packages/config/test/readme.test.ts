@@ -1,9 +1,10 @@
 // The README's example, run as written with a user's home directory and environment.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it, vi } from "vitest";
-import { importExample, tsExample } from "@bitrouter/testkit";
+import { codeBlocks, importExample, tsExample } from "@bitrouter/testkit";
+import { availableProviders, parseConfig } from "../src/index.js";
 
 let home: string | undefined;
 afterEach(() => {
@@ -27,4 +28,15 @@ it("README: loads the home's bitrouter.yaml and .env, and names the line of a mi
   expect(message).toContain("bitrouter.yaml:3");
   expect(message).toContain("stratgy");
   expect(message).toContain("strategy");
+});
+
+it("CONTRIBUTING: the OpenAI-compatible provider example is a valid configuration with its key from the environment", () => {
+  const [yaml, ...more] = codeBlocks(readFileSync(new URL("../../../CONTRIBUTING.md", import.meta.url), "utf8"), "yaml");
+  expect(more).toEqual([]);
+
+  const { config, warnings } = parseConfig(yaml!, { env: { TOGETHER_API_KEY: "tg-key" } });
+
+  expect(warnings).toEqual([]);
+  expect(config.providers.together).toMatchObject({ api_protocol: "openai", api_base: "https://api.together.xyz/v1", api_key: "tg-key" });
+  expect(availableProviders(config).map((p) => p.name)).toEqual(["together"]);
 });
