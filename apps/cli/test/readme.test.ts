@@ -2,41 +2,26 @@
 // PATH is the built CLI, OPENAI_BASE_URL points the built-in OpenAI provider at the mock upstream,
 // and the example's port 8787 is swapped for a free one so a BitRouter already running here cannot
 // collide with it.
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { codeBlocks, startMock, type MockUpstream } from "@bitrouter/testkit";
-import { BIN, freePort } from "./daemon-helpers.js";
+import { freePort } from "./daemon-helpers.js";
+import { userShell } from "./user-shell.js";
 
 let mock: MockUpstream;
-let home: string;
 beforeAll(async () => {
   mock = await startMock();
-  home = mkdtempSync(join(tmpdir(), "bitrouter-cli-readme-"));
 });
-afterAll(async () => {
-  // A failed run may leave the daemon up: stop it (a no-op when it is not running).
-  await promisify(execFile)(process.execPath, [BIN, "stop"], { cwd: home, env: { PATH: process.env.PATH ?? "", HOME: home } }).catch(() => {});
-  await mock.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => mock.close());
 
-it("README: start, health, a chat completion, status, stop, usage", async () => {
+it("README: start, health, a chat completion, status, stop, usage", { timeout: 90_000 }, async () => {
   const [script, ...more] = codeBlocks(readFileSync(new URL("../README.md", import.meta.url), "utf8"), "sh");
   expect(more).toEqual([]);
-  const port = await freePort();
-  const bin = join(home, "bin");
-  mkdirSync(bin);
-  writeFileSync(join(bin, "bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+  const user = userShell({ OPENAI_BASE_URL: mock.baseUrl("openai-chat") });
+  mock.reset();
   mock.enqueue({ text: "Hello from the provider", usage: { input: 9, output: 4 } });
 
-  const { stdout } = await promisify(execFile)("bash", ["-e", "-c", script!.replaceAll("8787", String(port))], {
-    cwd: home,
-    env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: home, OPENAI_BASE_URL: mock.baseUrl("openai-chat") },
-  });
+  const { stdout } = await user.bash(script!.replaceAll("8787", String(await freePort())));
 
   expect(stdout).toContain(`BitRouter started (pid`);
   expect(stdout).toContain(`{"status":"ok"`);

@@ -5,14 +5,14 @@
 // built CLI, the providers' base URLs point at the mock upstream, and the server listens on a free
 // port instead of 8787 (so a BitRouter already running here cannot collide with it).
 import { execFile } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeBlocks, startMock, type MockUpstream } from "@bitrouter/testkit";
-import { BIN, freePort } from "./daemon-helpers.js";
+import { freePort } from "./daemon-helpers.js";
+import { userShell } from "./user-shell.js";
 
 const SKILL = readFileSync(new URL("../../../skills/bitrouter/SKILL.md", import.meta.url), "utf8");
 const SH = codeBlocks(SKILL, "sh");
@@ -85,41 +85,30 @@ describe("the agent skill", () => {
 
 describe("the agent skill, run as written", () => {
   let mock: MockUpstream;
-  let home: string;
-  let env: Record<string, string>;
-  const bash = (script: string, options: { exitOnError?: boolean } = {}) =>
-    promisify(execFile)("bash", [...(options.exitOnError === false ? [] : ["-e"]), "-c", script], { cwd: home, env });
-
   beforeAll(async () => {
     mock = await startMock();
-    home = mkdtempSync(join(tmpdir(), "bitrouter-skill-"));
-    mkdirSync(join(home, "bin"));
-    writeFileSync(join(home, "bin", "bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
-    env = {
-      PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}`,
-      HOME: home,
+  });
+  afterAll(() => mock.close());
+
+  it("finds the keys by name without printing a value, configures, starts and verifies", { timeout: 90_000 }, async () => {
+    const user = userShell({
       OPENAI_API_KEY: "sk-openai-secret",
       ANTHROPIC_API_KEY: "sk-ant-secret",
       OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
       ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
-    };
-  });
-  afterAll(async () => {
-    // A failed run may leave the daemon up: stop it (a no-op when it is not running).
-    await promisify(execFile)(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => {});
-    await mock.close();
-    rmSync(home, { recursive: true, force: true });
-  });
+    });
+    const home = user.home;
+    mock.reset();
 
-  it("finds the keys by name without printing a value, configures, starts and verifies", async () => {
     writeFileSync(join(home, ".bashrc"), "export GEMINI_API_KEY=gemini-secret\n");
-    const found = await bash(block("for v in"), { exitOnError: false }).catch((error: { stdout: string }) => error);
+    // The search ends with a grep that may find nothing (exit 1): read its output either way.
+    const found = await user.bash(block("for v in"), { exitOnError: false }).catch((error: { stdout: string }) => error);
     expect(found.stdout).toContain("OPENAI_API_KEY is set");
     expect(found.stdout).toContain("ANTHROPIC_API_KEY is set");
     expect(found.stdout).toContain("export GEMINI_API_KEY=");
     expect(found.stdout).not.toMatch(/secret/);
 
-    const init = await bash(block("bitrouter init"));
+    const init = await user.bash(block("bitrouter init"));
     expect(init.stdout).toMatch(/anthropic: .* accepted the key/);
     expect(init.stdout).toMatch(/openai: .* accepted the key/);
     expect(init.stdout).toContain("Wrote:");
@@ -127,13 +116,13 @@ describe("the agent skill, run as written", () => {
 
     const port = String(await freePort());
     appendFileSync(join(home, ".bitrouter", "bitrouter.yaml"), `server:\n  listen: 127.0.0.1:${port}\n`);
-    const start = await bash(block("bitrouter start"));
+    const start = await user.bash(block("bitrouter start"));
     expect(start.stdout).toContain(`BitRouter started (pid`);
     expect(start.stdout).toContain(`listening on http://127.0.0.1:${port}`);
 
     mock.reset();
     mock.enqueue({ text: "OK" });
-    const verify = await bash(block("curl -s http://127.0.0.1:8787/health").replaceAll("8787", port));
+    const verify = await user.bash(block("curl -s http://127.0.0.1:8787/health").replaceAll("8787", port));
     expect(verify.stdout).toMatch(/\{"status":"ok","uptime_s":\d+\}/);
     expect(verify.stdout).toMatch(/daemon\s+running \(pid \d+/);
     expect(verify.stdout).toMatch(/anthropic\s+anthropic\s+\S+\s+present/);
