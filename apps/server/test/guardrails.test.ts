@@ -1,5 +1,5 @@
 /**
- * Guardrails through the real server, with the spec's example configuration as written: the mock
+ * Guardrails through the real server, with the self-host guide's example configuration as written: the mock
  * upstream must receive redacted text (or nothing when blocked), and streamed answers are checked
  * without buffering, secrets split across chunks included.
  */
@@ -14,7 +14,7 @@ import type { MockUpstream } from "@bitrouter/testkit";
 import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 
-// The `guardrails:` section of the spec's Full Configuration Reference, verbatim (github-mcp is our
+// The `guardrails:` section of the self-host guide's full configuration reference, verbatim (github-mcp is our
 // tool provider name there; it is declared below so the example loads).
 const SPEC_GUARDRAILS = `
 guardrails:

@@ -1,4 +1,4 @@
-/** Error kinds this package raises; the same names and statuses as @bitrouter/providers' ErrorKind. */
+/** Error kinds this package raises; the same names and statuses as ErrorKind in @bitrouter/core. */
 export type AuthErrorKind = "authentication" | "permission" | "rate_limit" | "invalid_request" | "not_found";
 
 const STATUS: Record<AuthErrorKind, number> = {

@@ -8,7 +8,10 @@ import { parseYaml, toData } from "./document.js";
 import { ProviderSchema, type ProviderConfig } from "./schema.js";
 import { validate } from "./validate.js";
 
-/** The spec's built-ins, plus github-copilot (OAuth device-code auth; usable once a token is set). */
+/**
+ * The providers BitRouter ships (catalog/<name>.yaml), in the order `bitrouter status` lists them.
+ * github-copilot authenticates with an OAuth device-code token: it is usable once a token is set.
+ */
 export const BUILTIN_PROVIDER_NAMES = [
   "openai",
   "anthropic",

@@ -1,4 +1,4 @@
-// The loading pipeline, in the spec's order:
+// The loading pipeline, step by step:
 //   1. environment: <home>/.env, then the process environment on top (process wins)
 //   2. ${VAR} substitution in every string value (on the parsed document, see document.ts)
 //   3. YAML -> validated ConfigFile (unknown keys and bad values reported with line:col)

@@ -161,7 +161,7 @@ export const ModelEndpointSchema = z
   .strictObject({
     provider: z.string(),
     model_id: z.string().optional(),
-    /** Synonym of model_id (the spec's full reference uses it); normalised to model_id. */
+    /** Synonym of model_id, accepted because configurations written for the Rust BitRouter use it; normalised to model_id. */
     service_id: z.string().optional(),
     api_key: z.string().optional(),
     api_base: httpUrl().optional(),

@@ -1,4 +1,6 @@
-// The spec's examples, copied verbatim into fixtures/, load as written with their env vars unset.
+// The configuration examples of the BitRouter self-host guide (the user guide of the Rust
+// BitRouter, whose bitrouter.yaml this one accepts), copied verbatim into fixtures/spec-*.yaml, load
+// as written with their env vars unset.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/index.js";
 import { fixture } from "./helpers.js";
@@ -6,7 +8,7 @@ import { fixture } from "./helpers.js";
 const home = "/srv/bitrouter";
 const load = (name: string, env: Record<string, string> = {}) => parseConfig(fixture(name), { env, file: name, home });
 
-describe("the spec's full configuration reference", () => {
+describe("the self-host guide's full configuration reference", () => {
   const { config, warnings } = load("spec-full-reference.yaml");
 
   it("resolves the server and database sections", () => {
@@ -112,7 +114,7 @@ describe("the spec's full configuration reference", () => {
         session_default_deposit: 1000000,
       },
     });
-    // default_deposit is a string in the spec: accepted as a number. Unset ${VAR}s are absent.
+    // default_deposit is a string in the guide's example: accepted as a number. Unset ${VAR}s are absent.
     expect(config.mpp).toEqual({
       enabled: true,
       realm: "bitrouter.example.com",
@@ -142,7 +144,7 @@ describe("the spec's full configuration reference", () => {
   });
 });
 
-describe("the spec's smaller examples", () => {
+describe("the self-host guide's smaller examples", () => {
   it("minimal bitrouter.yaml", () => {
     const { config } = load("spec-minimal.yaml", {});
     expect(config.server.listen).toBe("127.0.0.1:8787");

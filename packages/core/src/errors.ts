@@ -17,8 +17,9 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
 };
 
 /**
- * The typed error of @bitrouter/providers, and the shape every other package's errors follow
- * (anything with `kind`, `status` and `message` is mapped to a protocol's error body the same way).
+ * BitRouter's base error (ProviderError and GuardrailError extend it). Errors that do not extend it
+ * (AuthError) follow its shape: anything with `kind`, `status` and `message` maps to a protocol's
+ * error body the same way.
  */
 export class BitrouterError extends Error implements ErrorInfo {
   readonly kind: ErrorKind;

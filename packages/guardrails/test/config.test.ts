@@ -4,7 +4,8 @@ import type { GuardrailsConfig } from "../src/index.js";
 import { GuardrailConfigError, GuardrailError, createGuardrails, guardrailsHook } from "../src/index.js";
 import { FAKE, ctx, recordingLogger } from "./helpers.js";
 
-// The guardrails section of the spec's Full Configuration Reference, verbatim.
+// The guardrails section of the full configuration reference in the BitRouter self-host guide
+// (the Rust BitRouter's user guide), verbatim.
 const SPEC_EXAMPLE = `
 guardrails:
   enabled: true
@@ -56,7 +57,7 @@ function configError(config: GuardrailsConfig): GuardrailConfigError {
   throw new Error("expected a config error");
 }
 
-describe("the spec's example config", () => {
+describe("the self-host guide's example config", () => {
   const config = (parse(SPEC_EXAMPLE) as { guardrails: GuardrailsConfig }).guardrails;
 
   it("builds, with the listed patterns off and the listed actions", () => {

@@ -52,7 +52,7 @@ export async function* sseEvents(body: ByteSource, signal?: AbortSignal, maxEven
       while (queue.length > 0) yield queue.shift() as SseEvent;
       signal?.throwIfAborted();
     }
-    // A clean end also ends a last event that lacks its blank line (the SSE spec would drop it,
+    // A clean end also ends a last event that lacks its blank line (the WHATWG event-stream format would drop it,
     // but some upstreams omit it). A cut connection throws above instead, so no half event leaks.
     parser.feed(`${decoder.decode()}\n\n`);
     while (queue.length > 0) yield queue.shift() as SseEvent;

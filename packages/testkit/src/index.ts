@@ -12,3 +12,4 @@ export {
   type ScriptToolCall,
   type ScriptUsage,
 } from "./script.js";
+export { codeBlocks, importExample, tsExample } from "./markdown.js";
