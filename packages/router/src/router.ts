@@ -1,12 +1,12 @@
 import type { CanonicalRequest, CanonicalResponse, Codec, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
-import { BitrouterError, CODECS, createProviderClient, toErrorInfo } from "@bitrouter/providers";
+import { BitrouterError, CODECS, DEFAULT_MAX_RESPONSE_BYTES, createProviderClient, toErrorInfo } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "./hooks.js";
 import { matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
+import { Deadline, applyStreamHooks, handleInbound, isContentEvent, newContext, reportCompletion, withFailover } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
@@ -23,6 +23,10 @@ export interface RouterOptions {
   balancer?: Balancer;
   /** Overall deadline per request, failover attempts included. Default 10 minutes. */
   requestTimeoutMs?: number;
+  /** Per attempt: the longest wait for a stream's response head before failing over. Default 60 s (capped by requestTimeoutMs). */
+  firstByteTimeoutMs?: number;
+  /** Largest non-stream upstream answer read, in bytes. Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Codec overrides (e.g. a custom protocol variant); defaults to the built-in four. */
   codecs?: Partial<Record<Protocol, Codec>>;
   /** Creates request ids; defaults to random UUIDs. */
@@ -56,6 +60,7 @@ export interface CallOptions {
 }
 
 const TEN_MINUTES = 10 * 60_000;
+const ONE_MINUTE = 60_000;
 
 /**
  * Builds a router from a resolved configuration (`loadConfig(...).config` from @bitrouter/config,
@@ -75,6 +80,8 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     balancer: options.balancer ?? new Balancer(),
     codecs: { ...CODECS, ...options.codecs },
     requestTimeoutMs: options.requestTimeoutMs ?? TEN_MINUTES,
+    firstByteTimeoutMs: Math.min(options.firstByteTimeoutMs ?? ONE_MINUTE, options.requestTimeoutMs ?? TEN_MINUTES),
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     cost: (target: RouteTarget, usage: Usage) => (target.pricing ? costMicroUsd(target.pricing, usage) : undefined),
   };
 
@@ -192,7 +199,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
               throw new BitrouterError(next.value.error);
             }
             head.push(next.value);
-            if (next.value.type !== "start" && next.value.type !== "usage") break;
+            if (isContentEvent(next.value)) break;
           }
           return { head, rest: events, target };
         });
