@@ -154,6 +154,12 @@ export interface CanonicalRequest {
   stream: boolean;
   /** Streaming: whether the caller asked for a final usage chunk (OpenAI `stream_options.include_usage`). */
   includeUsage?: boolean;
+  /**
+   * Top-level fields of the caller's body that the canonical model does not carry (e.g. Anthropic
+   * `context_management`, `output_config.effort`): sent as they are to an upstream of the same
+   * protocol, dropped for any other (they have no meaning there).
+   */
+  extensions?: { protocol: Protocol; fields: JsonObject };
 }
 
 export type StopReason =

@@ -305,7 +305,28 @@ function decodeRequest(body: unknown): CanonicalRequest {
     if (format.type !== "json_schema") throw invalidRequest('output_config.format.type must be "json_schema"', "output_config.format.type");
     request.responseFormat = { type: "json_schema", name: "response", schema: requireRecord(format.schema, "output_config.format.schema") as JsonObject };
   }
+  const extensions = decodeExtensions(b);
+  if (extensions) request.extensions = { protocol: "anthropic", fields: extensions };
   return request;
+}
+
+/** The top-level request fields the canonical model carries; everything else is an extension. */
+const MODELED_FIELDS = new Set(["model", "messages", "system", "max_tokens", "stop_sequences", "temperature", "top_p", "top_k", "thinking", "metadata", "tools", "tool_choice", "stream", "output_config"]);
+
+/**
+ * Fields for an Anthropic upstream that canonical cannot say (betas' `context_management`, and
+ * `output_config` beyond its `format`, e.g. `effort`), kept as the caller wrote them.
+ */
+function decodeExtensions(b: Record<string, unknown>): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  for (const [key, value] of Object.entries(b)) {
+    if (!MODELED_FIELDS.has(key) && value !== undefined) (out ??= {})[key] = value as JsonValue;
+  }
+  if (isRecord(b.output_config)) {
+    const { format: _format, ...rest } = b.output_config;
+    if (Object.keys(rest).length > 0) (out ??= {}).output_config = rest as JsonObject;
+  }
+  return out;
 }
 
 // ── Requests: canonical -> Anthropic wire ─────────────────────────────────────────────────────
@@ -455,6 +476,13 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
     body.output_config = { format: { type: "json_schema", schema: closeObjectSchemas(request.responseFormat.schema) as JsonObject } };
   }
   if (request.stream) body.stream = true;
+  if (request.extensions?.protocol === "anthropic") {
+    // What canonical modeled wins (hooks may have changed it); the rest goes as the caller sent it.
+    for (const [key, value] of Object.entries(request.extensions.fields)) {
+      if (key === "output_config") body.output_config = { ...(value as JsonObject), ...(body.output_config as JsonObject | undefined) };
+      else if (!(key in body)) body[key] = value;
+    }
+  }
   return { path: "/v1/messages", body, headers: { "anthropic-version": ANTHROPIC_VERSION } };
 }
 
