@@ -393,7 +393,7 @@ class Run {
         if (next.value.type === "error") break;
       }
       const tail = (committed ? "" : commit()) + encoder.end();
-      outcome = { status: 200, usage, target, ttfbMs: ttfb ?? Date.now() - this.ctx.startedAt, ...(errorKind ? { errorKind } : {}) };
+      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
       yield tail;
     } catch (error) {
       if (!committed) throw error;

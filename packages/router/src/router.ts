@@ -159,7 +159,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
           const prepared = await beforeDispatch(hooks, ctx, canonical);
-          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal));
+          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), maxResponseBytes: deps.maxResponseBytes });
           return { response, target };
         });
         let final = response;
@@ -189,7 +189,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
           const prepared = await beforeDispatch(hooks, ctx, canonical);
-          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal)))[Symbol.asyncIterator]();
+          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), timeoutMs: deps.firstByteTimeoutMs }))[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {
             const next = await events.next();
@@ -206,6 +206,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         return (async function* () {
           let usage: Usage | undefined;
           let errorKind: ReturnType<typeof toErrorInfo>["kind"] | undefined;
+          let ended = false;
           try {
             const emit = function* (event: StreamEvent) {
               for (const e of applyStreamHooks(hooks, ctx, event)) {
@@ -221,10 +222,18 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
               if (next.done) break;
               yield* emit(next.value);
             }
+            ended = true;
+          } catch (error) {
+            errorKind = toErrorInfo(error).kind;
+            ended = true;
+            throw error;
           } finally {
             await rest.return?.();
             deadline.clear();
-            reportCompletion(deps, ctx, routeName, attempts, { status: 200, usage, target, ...(errorKind ? { errorKind } : {}) });
+            // A consumer that stops reading early is a caller that went away (499), as on the HTTP path.
+            const status = ended ? 200 : 499;
+            if (!ended) errorKind = "invalid_request";
+            reportCompletion(deps, ctx, routeName, attempts, { status, usage, target, ...(errorKind ? { errorKind } : {}) });
           }
         })();
       } catch (error) {
