@@ -243,6 +243,21 @@ describe("an abandoned stream", () => {
     expect(records[0]).toMatchObject({ status: 499, errorKind: "invalid_request", provider: "oai", stream: true });
   });
 
+  it("a non-stream request the caller gives up on is recorded once as 499 and cancels the upstream", async () => {
+    mock.enqueue({ text: "late", delayMs: 10_000 });
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: "solo-oai", messages: [{ role: "user", content: "hi" }] }),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    await until(() => mock.requests.length === 1);
+    controller.abort();
+    await pending;
+    await until(() => mock.aborted === 1 && records.length === 1);
+    expect(records[0]).toMatchObject({ status: 499, errorKind: "invalid_request" });
+  });
+
   it("a stream read to its end is recorded once as 200", async () => {
     await streamText("solo-oai");
     await until(() => records.length === 1);
