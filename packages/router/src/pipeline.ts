@@ -393,6 +393,7 @@ class Run {
         if (next.value.type === "error") break;
       }
       const tail = (committed ? "" : commit()) + encoder.end();
+      if (tail) ttfb ??= Date.now() - this.ctx.startedAt;
       outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
       yield tail;
     } catch (error) {
