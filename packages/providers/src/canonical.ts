@@ -96,7 +96,16 @@ export interface AssistantMessage {
   content: ContentPart[];
 }
 
-export type Message = UserMessage | AssistantMessage;
+/**
+ * An instruction given in the middle of the conversation (Anthropic's `system`-role message after
+ * the first turn). Targets that have no such message append it to their top-level system prompt.
+ */
+export interface SystemMessage {
+  role: "system";
+  content: TextPart[];
+}
+
+export type Message = UserMessage | AssistantMessage | SystemMessage;
 
 export interface ToolDefinition {
   name: string;

@@ -178,14 +178,19 @@ function decodeSystemContent(value: unknown, param: string): TextPart[] | undefi
   });
 }
 
-/** Decodes `messages`; system-role messages (newer API versions) are appended to `system`. */
+/**
+ * Decodes `messages`. System-role messages (newer API versions): before the first turn they join
+ * `system`; later ones stay in place (a mid-conversation instruction).
+ */
 function decodeMessages(value: unknown, system: TextPart[]): Message[] {
   const messages: Message[] = [];
   requireArray(value, "messages").forEach((item, i) => {
     const param = `messages[${i}]`;
     const msg = requireRecord(item, param);
     if (msg.role === "system") {
-      system.push(...(decodeSystemContent(msg.content, `${param}.content`) ?? []));
+      const content = decodeSystemContent(msg.content, `${param}.content`) ?? [];
+      if (messages.length === 0) system.push(...content);
+      else if (content.length > 0) messages.push({ role: "system", content });
       return;
     }
     if (msg.role !== "user" && msg.role !== "assistant") {
@@ -402,6 +407,10 @@ function encodePart(part: ContentPart, role: Message["role"], param: string): Js
 function encodeMessages(messages: Message[]): JsonObject[] {
   const out: JsonObject[] = [];
   messages.forEach((msg, i) => {
+    if (msg.role === "system") {
+      out.push({ role: "system", content: textOrBlocks(msg.content) });
+      return;
+    }
     const blocks: JsonObject[] = [];
     msg.content.forEach((part, j) => {
       const block = encodePart(part, msg.role, `messages[${i}].content[${j}]`);
