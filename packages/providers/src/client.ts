@@ -14,6 +14,8 @@
  * | connect timeout                            | timeout / connect_timeout            | yes       |
  * | upstream non-2xx                           | codec.decodeError(...) (kind, code)  | 408, 409, 429, 5xx |
  * | 2xx with a body the codec cannot read      | upstream / invalid_upstream_response | yes       |
+ * | 2xx stream without a single SSE event      | upstream / invalid_upstream_response | yes       |
+ * | 2xx answer over maxResponseBytes           | upstream / response_too_large        | no        |
  * | the caller's signal aborted (other reason) | internal / aborted (status 499)      | no        |
  * | codec.encodeRequest rejects the request    | its own BitrouterError (not a ProviderError), e.g. invalid_request | no |
  *
