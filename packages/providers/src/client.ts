@@ -195,12 +195,29 @@ function lowercase(headers: Record<string, string> | undefined): Record<string, 
 
 /**
  * Request headers, later entries winning: content type and protocol defaults, the call's headers
- * (a codec's protocol headers), the endpoint's default headers, then auth (never overridden).
+ * (a codec's protocol headers, the caller's feature headers), the endpoint's default headers, then
+ * auth (never overridden). Beta lists (`anthropic-beta`, `openai-beta`) of the call and the endpoint
+ * are combined instead.
  */
 export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
   const base: Record<string, string> = { "content-type": "application/json" };
   if (endpoint.protocol === "anthropic") base["anthropic-version"] = ANTHROPIC_VERSION;
-  return { ...base, ...lowercase(extra), ...lowercase(endpoint.defaultHeaders), ...authHeaders(endpoint) };
+  const call = lowercase(extra);
+  const defaults = lowercase(endpoint.defaultHeaders);
+  const headers = { ...base, ...call, ...defaults, ...authHeaders(endpoint) };
+  // Feature lists add up: a provider's betas must not cancel the ones a caller's request relies on.
+  for (const name of FEATURE_LIST_HEADERS) {
+    if (call[name] !== undefined && defaults[name] !== undefined) headers[name] = joinList(defaults[name], call[name]);
+  }
+  return headers;
+}
+
+/** Headers whose value is a comma-separated list of opt-in features. */
+const FEATURE_LIST_HEADERS = ["anthropic-beta", "openai-beta"] as const;
+
+function joinList(...values: string[]): string {
+  const items = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  return [...new Set(items)].join(",");
 }
 
 /** Splits `apiBase + path` into undici's origin and path (api_base paths and trailing slashes kept right). */

@@ -81,6 +81,13 @@ describe("auth and headers", () => {
     expect(pinned).toMatchObject({ "anthropic-version": "2024-01-01", "anthropic-beta": "x" });
   });
 
+  it("combines a provider's beta list with the caller's instead of dropping the caller's", () => {
+    const endpoint = openai({ protocol: "anthropic", defaultHeaders: { "anthropic-beta": "prompt-caching-2024-07-31, files-api" } });
+    const headers = buildHeaders(endpoint, { "anthropic-beta": "files-api,context-management-2025-06-27", "anthropic-version": "2099-01-01" });
+    expect(headers["anthropic-beta"]).toBe("prompt-caching-2024-07-31,files-api,context-management-2025-06-27");
+    expect(headers["anthropic-version"]).toBe("2099-01-01");
+  });
+
   it("adds default headers but never lets them replace the auth header", async () => {
     const endpoint = openai({ defaultHeaders: { Authorization: "Bearer attacker", "X-Org": "acme" } });
     const res = await client.request({ endpoint, path: "/chat/completions", body: chatBody(), headers: { "X-Trace": "t1" } });
