@@ -175,7 +175,7 @@ describe("first_byte_timeout", () => {
     mock.enqueue({ hang: true });
     const started = Date.now();
     expect(await streamText("two-oai")).toBe("mock: hello");
-    expect(Date.now() - started).toBeLessThan(30_000); // far below request_timeout (60 s)
+    expect(Date.now() - started).toBeLessThan(20_000); // a third of request_timeout (60 s): the hung endpoint did not eat it
     await until(() => records.length === 1);
     expect(records[0]).toMatchObject({ status: 200, attempts: 2, provider: "oai2" });
   });
