@@ -36,8 +36,9 @@ const VERSION = "2099-01-01";
 function claudeCodeBody(model: string) {
   return {
     model,
-    max_tokens: 300,
+    max_tokens: 16_000,
     betas: BETAS,
+    thinking: { type: "adaptive" },
     system: [{ type: "text" as const, text: "You are Claude Code." }],
     messages: [
       { role: "user", content: "list the files" },
@@ -68,6 +69,8 @@ describe.each([
       model: "claude-test",
       context_management: body.context_management,
       output_config: { effort: "high" },
+      thinking: { type: "adaptive" },
+      max_tokens: 16_000,
     });
     // The mid-conversation system message stays where the caller put it.
     const messages = (received.body as { messages: Array<{ role: string; content: unknown }> }).messages;

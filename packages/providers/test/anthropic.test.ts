@@ -112,6 +112,19 @@ describe("anthropic decodeRequest validation", () => {
     expect(gemini.systemInstruction.parts).toEqual([{ text: "a" }, { text: "lead" }, { text: "b" }]);
   });
 
+  it("carries fields canonical cannot say (context_management, effort, adaptive thinking) to Anthropic only", () => {
+    const body = { ...ok, max_tokens: 16_000, context_management: { edits: [] }, output_config: { effort: "high" } };
+    const wire = codec.encodeRequest(codec.decodeRequest(body), { model: "claude-x" }).body;
+    expect(wire).toMatchObject({ context_management: { edits: [] }, output_config: { effort: "high" } });
+    expect(wire).not.toHaveProperty("thinking"); // no budget made up from an effort Anthropic understands
+    const adaptive = codec.encodeRequest(codec.decodeRequest({ ...body, thinking: { type: "adaptive" } }), { model: "claude-x" }).body;
+    expect(adaptive.thinking).toEqual({ type: "adaptive" });
+    const chat = openaiChatCodec.encodeRequest(codec.decodeRequest(body), { model: "gpt-x" }).body;
+    expect(chat).not.toHaveProperty("context_management");
+    expect(chat).not.toHaveProperty("output_config");
+    expect(chat.reasoning_effort).toBe("high");
+  });
+
   it("rejects server tools with a clear error", () => {
     const err = thrown(() => codec.decodeRequest({ ...ok, tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 5 }] }));
     expect(err.kind).toBe("invalid_request");

@@ -331,6 +331,8 @@ function decodeExtensions(b: Record<string, unknown>): JsonObject | undefined {
     const { format: _format, ...rest } = b.output_config;
     if (Object.keys(rest).length > 0) (out ??= {}).output_config = rest as JsonObject;
   }
+  // Canonical reads adaptive thinking as "enabled"; an Anthropic upstream should get what was asked.
+  if (isRecord(b.thinking) && b.thinking.type === "adaptive") (out ??= {}).thinking = b.thinking as JsonObject;
   return out;
 }
 
@@ -449,6 +451,11 @@ function encodeThinking(reasoning: ReasoningConfig | undefined, maxTokens: numbe
   return budget < MIN_THINKING_BUDGET ? undefined : { type: "enabled", budget_tokens: budget };
 }
 
+function withoutEffort(reasoning: ReasoningConfig): ReasoningConfig {
+  const { effort: _effort, ...rest } = reasoning;
+  return rest;
+}
+
 function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
   const maxTokens = request.maxTokens ?? options.defaultMaxTokens ?? ANTHROPIC_FALLBACK_MAX_TOKENS;
   const body: JsonObject = { model: options.model, max_tokens: maxTokens };
@@ -474,8 +481,13 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
   // (the caller's explicit choice), and with sampling changes, so thinking drops temperature and
   // top_k, and a top_p below 0.95.
   const forcedTool = body.tool_choice !== undefined && ["any", "tool"].includes(String((body.tool_choice as JsonObject).type));
-  const thinking = forcedTool ? undefined : encodeThinking(request.reasoning, maxTokens);
-  const thinkingOn = thinking?.type === "enabled";
+  // From an Anthropic caller, its own thinking and effort fields go as written (see decodeExtensions):
+  // no budget is made up from an effort Anthropic understands natively.
+  const native = request.extensions?.protocol === "anthropic" ? request.extensions.fields : undefined;
+  const nativeEffort = isRecord(native?.output_config) && native.output_config.effort !== undefined;
+  const reasoning = nativeEffort && request.reasoning ? withoutEffort(request.reasoning) : request.reasoning;
+  const thinking = forcedTool ? undefined : isRecord(native?.thinking) ? native.thinking : encodeThinking(reasoning, maxTokens);
+  const thinkingOn = thinking?.type === "enabled" || thinking?.type === "adaptive";
   if (request.temperature !== undefined && !thinkingOn) body.temperature = request.temperature;
   if (request.topP !== undefined && (!thinkingOn || request.topP >= 0.95)) body.top_p = request.topP;
   if (request.topK !== undefined && !thinkingOn) body.top_k = request.topK;
