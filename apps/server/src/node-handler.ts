@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { once } from "node:events";
 import type { Protocol } from "@bitrouter/core";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
@@ -62,15 +61,27 @@ export async function writeResult(res: ServerResponse, result: InboundResult, re
       if (res.destroyed) break;
       const next = await iterator.next();
       if (next.done) break;
-      if (!res.write(next.value)) {
-        await Promise.race([once(res, "drain"), once(res, "close")]);
-      }
+      if (!res.write(next.value)) await drainOrClose(res);
     }
   } finally {
     // Stops the upstream read when the client left early; a no-op after a normal end.
     await iterator.return?.();
     if (!res.destroyed) res.end();
   }
+}
+
+/** Waits until the client takes more bytes or goes away; leaves no listener behind (a long stream waits many times). */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /** Reads the request body, refusing more than `limit` bytes with a 413. */

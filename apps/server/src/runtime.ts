@@ -113,7 +113,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
-    const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout });
+    const router = createRouter(config, {
+      hooks,
+      client,
+      dynamicRoutes,
+      balancer,
+      requestTimeoutMs: config.server.request_timeout,
+      firstByteTimeoutMs: config.server.first_byte_timeout,
+      maxResponseBytes: config.server.response_limit,
+    });
     return { config, router, loadedAt: Date.now() };
   };
   let generation: Generation;

@@ -7,6 +7,8 @@ import {
   DEFAULT_CONTROL_SOCKET,
   DEFAULT_LISTEN,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  DEFAULT_RESPONSE_LIMIT,
   isHttpUrl,
   type ConfigFile,
   type ProviderConfig,
@@ -203,6 +205,9 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
       control: { socket: server.control?.socket ?? DEFAULT_CONTROL_SOCKET },
       body_limit: server.body_limit ?? DEFAULT_BODY_LIMIT,
       request_timeout: server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      // The default is a slice of a shorter request_timeout (an explicit value larger than it is refused).
+      first_byte_timeout: server.first_byte_timeout ?? Math.min(DEFAULT_FIRST_BYTE_TIMEOUT_MS, server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      response_limit: server.response_limit ?? DEFAULT_RESPONSE_LIMIT,
     },
     inherit_defaults: inherit,
     providers,

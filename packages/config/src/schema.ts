@@ -55,6 +55,9 @@ export const DEFAULT_LISTEN = "127.0.0.1:8787";
 export const DEFAULT_CONTROL_SOCKET = "bitrouter.sock";
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+/** Streams' response heads come at once from healthy upstreams (generation follows): a minute is generous. */
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 60 * 1000;
+export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024;
 
 /** `10mb`, `512kb`, `1048576` (binary units: 1mb = 1 MiB). */
 const bodyLimit = () =>
@@ -80,18 +83,29 @@ const duration = () =>
 
 // ── Server / database ────────────────────────────────────────────────
 
-export const ServerSchema = z.strictObject({
-  listen: z
-    .string()
-    .refine((v) => parseListen(v) !== undefined, { message: 'expected "host:port", e.g. "127.0.0.1:8787"' })
-    .optional(),
-  log_level: z.enum(LOG_LEVELS).optional(),
-  control: z.strictObject({ socket: z.string().optional() }).optional(),
-  /** Our extension: largest accepted request body. Default 10 MiB. */
-  body_limit: bodyLimit().optional(),
-  /** Our extension: overall deadline of one request, failovers included. Default 10 minutes. */
-  request_timeout: duration().optional(),
-});
+export const ServerSchema = z
+  .strictObject({
+    listen: z
+      .string()
+      .refine((v) => parseListen(v) !== undefined, { message: 'expected "host:port", e.g. "127.0.0.1:8787"' })
+      .optional(),
+    log_level: z.enum(LOG_LEVELS).optional(),
+    control: z.strictObject({ socket: z.string().optional() }).optional(),
+    /** Our extension: largest accepted request body. Default 10 MiB. */
+    body_limit: bodyLimit().optional(),
+    /** Our extension: overall deadline of one request, failovers included. Default 10 minutes. */
+    request_timeout: duration().optional(),
+    /** Our extension: per attempt, the longest wait for a stream's response head before failing over. Default 60 s. */
+    first_byte_timeout: duration().optional(),
+    /** Our extension: largest non-stream upstream answer read. Default 64 MiB. */
+    response_limit: bodyLimit().optional(),
+  })
+  .superRefine((server, ctx) => {
+    const overall = server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (server.first_byte_timeout !== undefined && server.first_byte_timeout > overall) {
+      ctx.addIssue({ code: "custom", path: ["first_byte_timeout"], message: `must not exceed request_timeout (${overall} ms): it is a slice of it` });
+    }
+  });
 
 export const DatabaseSchema = z.strictObject({ url: z.string().optional() });
 
@@ -347,6 +361,10 @@ export interface ResolvedServer {
   body_limit: number;
   /** Milliseconds. */
   request_timeout: number;
+  /** Milliseconds; never more than request_timeout. */
+  first_byte_timeout: number;
+  /** Bytes. */
+  response_limit: number;
 }
 
 export interface ResolvedConfig {

@@ -289,4 +289,14 @@ describe("paths in the loaded config", () => {
     const error = errorOf('server:\n  body_limit: "lots"\n  request_timeout: "soon"\n');
     expect(error.issues.map((i) => i.path)).toEqual(["server.body_limit", "server.request_timeout"]);
   });
+
+  it("server extensions: first_byte_timeout is a slice of request_timeout; response_limit is a size", () => {
+    expect(parse("").server).toMatchObject({ first_byte_timeout: 60_000, response_limit: 64 * 1024 * 1024 });
+    expect(parse('server:\n  first_byte_timeout: "5s"\n  response_limit: "1mb"\n').server).toMatchObject({ first_byte_timeout: 5_000, response_limit: 1024 * 1024 });
+    // The default shrinks to a shorter request_timeout; an explicit larger value is refused, naming the field.
+    expect(parse('server:\n  request_timeout: "20s"\n').server.first_byte_timeout).toBe(20_000);
+    const error = errorOf('server:\n  request_timeout: "20s"\n  first_byte_timeout: "30s"\n');
+    expect(error.issues.map((i) => i.path)).toEqual(["server.first_byte_timeout"]);
+    expect(error.message).toContain("must not exceed request_timeout");
+  });
 });

@@ -18,6 +18,8 @@ describe("the self-host guide's full configuration reference", () => {
       control: { socket: "bitrouter.sock" },
       body_limit: 10 * 1024 * 1024,
       request_timeout: 600_000,
+      first_byte_timeout: 60_000,
+      response_limit: 64 * 1024 * 1024,
     });
     expect(config.database.url).toBe("sqlite:///srv/bitrouter/bitrouter.db?mode=rwc");
     expect(config.inherit_defaults).toBe(true);

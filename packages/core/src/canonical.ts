@@ -96,7 +96,16 @@ export interface AssistantMessage {
   content: ContentPart[];
 }
 
-export type Message = UserMessage | AssistantMessage;
+/**
+ * An instruction given in the middle of the conversation (Anthropic's `system`-role message after
+ * the first turn). Targets that have no such message append it to their top-level system prompt.
+ */
+export interface SystemMessage {
+  role: "system";
+  content: TextPart[];
+}
+
+export type Message = UserMessage | AssistantMessage | SystemMessage;
 
 export interface ToolDefinition {
   name: string;
@@ -154,6 +163,12 @@ export interface CanonicalRequest {
   stream: boolean;
   /** Streaming: whether the caller asked for a final usage chunk (OpenAI `stream_options.include_usage`). */
   includeUsage?: boolean;
+  /**
+   * Top-level fields of the caller's body that the canonical model does not carry (e.g. Anthropic
+   * `context_management`, `output_config.effort`): sent as they are to an upstream of the same
+   * protocol, dropped for any other (they have no meaning there).
+   */
+  extensions?: { protocol: Protocol; fields: JsonObject };
 }
 
 export type StopReason =

@@ -26,14 +26,17 @@ export class BitrouterError extends Error implements ErrorInfo {
   readonly status: number;
   readonly param?: string;
   readonly code?: string;
+  /** When the caller may try again (an upstream's `Retry-After`), passed on to the caller. */
+  readonly retryAfterMs?: number;
 
-  constructor(info: { kind: ErrorKind; message: string; status?: number; param?: string; code?: string; cause?: unknown }) {
+  constructor(info: { kind: ErrorKind; message: string; status?: number; param?: string; code?: string; retryAfterMs?: number; cause?: unknown }) {
     super(info.message, info.cause === undefined ? undefined : { cause: info.cause });
     this.name = "BitrouterError";
     this.kind = info.kind;
     this.status = info.status ?? STATUS_BY_KIND[info.kind];
     if (info.param !== undefined) this.param = info.param;
     if (info.code !== undefined) this.code = info.code;
+    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs;
   }
 
   toInfo(): ErrorInfo {

@@ -21,6 +21,7 @@ export {
   type ResponseFormat,
   type StopReason,
   type StreamEvent,
+  type SystemMessage,
   type TextPart,
   type ToolCallPart,
   type ToolChoice,

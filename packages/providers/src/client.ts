@@ -14,6 +14,8 @@
  * | connect timeout                            | timeout / connect_timeout            | yes       |
  * | upstream non-2xx                           | codec.decodeError(...) (kind, code)  | 408, 409, 429, 5xx |
  * | 2xx with a body the codec cannot read      | upstream / invalid_upstream_response | yes       |
+ * | 2xx stream without a single SSE event      | upstream / invalid_upstream_response | yes       |
+ * | 2xx answer over maxResponseBytes           | upstream / response_too_large        | no        |
  * | the caller's signal aborted (other reason) | internal / aborted (status 499)      | no        |
  * | codec.encodeRequest rejects the request    | its own BitrouterError (not a ProviderError), e.g. invalid_request | no |
  *
@@ -64,6 +66,8 @@ export interface ProviderClientOptions {
   timeoutMs?: number;
   /** Max silence between body chunks once the answer started (default 300 s; checked on undici's ~1 s clock). */
   idleTimeoutMs?: number;
+  /** Largest whole (non-stream) answer read, in bytes (default 64 MiB); streams are not buffered. */
+  maxResponseBytes?: number;
 }
 
 export interface UpstreamHttpRequest {
@@ -101,6 +105,10 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Max silence between stream chunks; defaults to the client's. */
   idleTimeoutMs?: number;
+  /** Largest non-stream answer, in bytes; defaults to the client's. */
+  maxResponseBytes?: number;
+  /** Extra request headers (e.g. the caller's protocol feature headers); the codec's own are kept unless named here. */
+  headers?: Record<string, string>;
 }
 
 export interface ProviderClient {
@@ -127,8 +135,6 @@ export class ProviderError extends BitrouterError {
   readonly provider: string;
   /** The provider's HTTP status, when it answered. */
   readonly upstreamStatus?: number;
-  /** From the upstream's `retry-after` header, when it sent one. */
-  readonly retryAfterMs?: number;
 
   constructor(info: {
     kind: ErrorKind;
@@ -147,7 +153,6 @@ export class ProviderError extends BitrouterError {
     this.retryable = info.retryable;
     this.provider = info.provider;
     if (info.upstreamStatus !== undefined) this.upstreamStatus = info.upstreamStatus;
-    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs;
   }
 }
 
@@ -190,12 +195,29 @@ function lowercase(headers: Record<string, string> | undefined): Record<string, 
 
 /**
  * Request headers, later entries winning: content type and protocol defaults, the call's headers
- * (a codec's protocol headers), the endpoint's default headers, then auth (never overridden).
+ * (a codec's protocol headers, the caller's feature headers), the endpoint's default headers, then
+ * auth (never overridden). Beta lists (`anthropic-beta`, `openai-beta`) of the call and the endpoint
+ * are combined instead.
  */
 export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
   const base: Record<string, string> = { "content-type": "application/json" };
   if (endpoint.protocol === "anthropic") base["anthropic-version"] = ANTHROPIC_VERSION;
-  return { ...base, ...lowercase(extra), ...lowercase(endpoint.defaultHeaders), ...authHeaders(endpoint) };
+  const call = lowercase(extra);
+  const defaults = lowercase(endpoint.defaultHeaders);
+  const headers = { ...base, ...call, ...defaults, ...authHeaders(endpoint) };
+  // Feature lists add up: a provider's betas must not cancel the ones a caller's request relies on.
+  for (const name of FEATURE_LIST_HEADERS) {
+    if (call[name] !== undefined && defaults[name] !== undefined) headers[name] = joinList(defaults[name], call[name]);
+  }
+  return headers;
+}
+
+/** Headers whose value is a comma-separated list of opt-in features. */
+const FEATURE_LIST_HEADERS = ["anthropic-beta", "openai-beta"] as const;
+
+function joinList(...values: string[]): string {
+  const items = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  return [...new Set(items)].join(",");
 }
 
 /** Splits `apiBase + path` into undici's origin and path (api_base paths and trailing slashes kept right). */
@@ -235,39 +257,84 @@ function retryAfterMs(headers: UpstreamHttpResponse["headers"]): number | undefi
 }
 
 /** Cap on an error body we read (the rest is discarded): error bodies are small, a misbehaving upstream's may not be. */
-const MAX_ERROR_BODY = 64 * 1024;
+export const MAX_ERROR_BODY = 64 * 1024;
+/** Default cap on a whole (non-stream) answer: generous for inline images, bounded for memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-async function readCapped(body: ResponseBody, limit: number): Promise<string> {
+/** An upstream error body as read: at most MAX_ERROR_BODY bytes. */
+export interface ErrorBody {
+  text: string;
+  /** The body was longer than the cap (its text is cut, so it may not parse). */
+  truncated: boolean;
+}
+
+/** Reads up to `limit` bytes; the rest is never read (the body is destroyed, freeing memory at once). */
+async function readCapped(body: ResponseBody, limit: number): Promise<ErrorBody> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buf = chunk as Buffer;
     chunks.push(buf);
     size += buf.length;
-    if (size >= limit) {
+    if (size > limit) {
       body.destroy();
-      break;
+      return { text: Buffer.concat(chunks).subarray(0, limit).toString("utf8"), truncated: true };
     }
   }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+}
+
+/** Reads (and so releases) a non-2xx answer's body, capped at MAX_ERROR_BODY bytes; a failed read leaves the status alone to speak. */
+export async function readErrorBody(response: UpstreamHttpResponse): Promise<ErrorBody> {
+  try {
+    return await readCapped(response.body, MAX_ERROR_BODY);
+  } catch {
+    if (!response.body.destroyed) response.body.destroy();
+    return { text: "", truncated: false };
+  }
+}
+
+/**
+ * Reads a whole 2xx (non-stream) answer as text, refusing one larger than `limit` bytes. A refused
+ * answer is not retried: the upstream did the work, and another endpoint would likely answer as much.
+ * Transport failures are thrown as they come (map them with `upstreamFailure`).
+ */
+export async function readAnswer(response: UpstreamHttpResponse, endpoint: ProviderEndpoint, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) {
+      response.body.destroy();
+      throw new ProviderError({
+        kind: "upstream",
+        code: "response_too_large",
+        message: `${endpoint.provider}: the answer exceeds the limit of ${limit} bytes (server.response_limit)`,
+        provider: endpoint.provider,
+        retryable: false,
+      });
+    }
+    chunks.push(buf);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
 }
 
 /**
  * Maps a provider's non-2xx answer to a ProviderError via the codec's own error decoding. Reads
- * (and so releases) the body. Exported for the same-protocol fast path, which calls `request` itself.
+ * (and so releases) the body.
  */
 export async function upstreamError(codec: Codec, endpoint: ProviderEndpoint, response: UpstreamHttpResponse): Promise<ProviderError> {
-  let text = "";
+  return upstreamErrorFrom(codec, endpoint, response, await readErrorBody(response));
+}
+
+/** The ProviderError for a non-2xx answer whose body was already read (the fast path reads it itself). */
+export function upstreamErrorFrom(codec: Codec, endpoint: ProviderEndpoint, response: Pick<UpstreamHttpResponse, "status" | "headers">, body: ErrorBody): ProviderError {
+  let parsed: unknown = body.text;
   try {
-    text = await readCapped(response.body, MAX_ERROR_BODY);
+    parsed = JSON.parse(body.text) as unknown;
   } catch {
-    // The status alone still tells the router what to do.
-  }
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch {
-    // Not JSON (a proxy's HTML page, plain text): the codec gets the text.
+    // Not JSON (a proxy's HTML page, plain text, a cut body): the codec gets the text.
   }
   const info = codec.decodeError(response.status, parsed);
   const retryAfter = retryAfterMs(response.headers);
@@ -306,6 +373,9 @@ function errorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Why a 2xx stream with no SSE event at all is refused (the fast path says the same). */
+export const NO_EVENTS = "the 2xx stream carried no server-sent events";
 
 /** Why a call ended early, as seen by the client (the thrown error alone cannot tell). */
 interface CallState {
@@ -353,6 +423,15 @@ function transportError(error: unknown, state: CallState): ProviderError {
   return new ProviderError({ kind: "upstream", code: "connection_error", message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`, provider, retryable: true, cause: error });
 }
 
+/**
+ * Maps a failure while reading an upstream's 2xx answer (connection lost, idle timeout, abort, a body
+ * the codec cannot read) exactly as the client's own calls do. `eventsSoFar` > 0 means the answer had
+ * started reaching the caller.
+ */
+export function upstreamFailure(error: unknown, endpoint: ProviderEndpoint, signal?: AbortSignal, eventsSoFar = 0): ProviderError {
+  return transportError(error, { endpoint, ...(signal ? { signal } : {}), timeoutMs: 0, yielded: eventsSoFar });
+}
+
 /** The codec options carried by SendOptions. */
 function encodeOptions(opts: SendOptions): EncodeRequestOptions {
   const out: EncodeRequestOptions = { model: opts.model };
@@ -364,6 +443,7 @@ function encodeOptions(opts: SendOptions): EncodeRequestOptions {
 export function createProviderClient(options: ProviderClientOptions = {}): ProviderClient {
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const defaultTimeoutMs = options.timeoutMs ?? 600_000;
+  const defaultMaxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const agent = new Agent({
     connections: options.connections ?? null,
     pipelining: 1,
@@ -419,13 +499,17 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   async function* decodeEvents(codec: Codec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
     const decoder = codec.createStreamDecoder();
+    let received = 0;
     try {
       for await (const sse of sseEvents(body, state.signal)) {
+        received++;
         for (const event of decoder.decode(sse)) {
           state.yielded++;
           yield event;
         }
       }
+      // A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer.
+      if (received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
       for (const event of decoder.end()) yield event;
     } catch (error) {
       throw transportError(error, state);
@@ -445,15 +529,15 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async send(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: false }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "application/json");
+      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) }, state, "application/json");
       try {
         if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+        const text = await readAnswer(response, endpoint, opts.maxResponseBytes ?? defaultMaxResponseBytes);
         let json: unknown;
         try {
-          json = await response.body.json();
+          json = JSON.parse(text);
         } catch (error) {
-          if (state.signal?.aborted || !(error instanceof SyntaxError)) throw error;
-          throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${error.message})` });
+          throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${(error as Error).message})` });
         }
         return codec.decodeResponse(json);
       } catch (error) {
@@ -465,7 +549,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async stream(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: upstream.headers ?? {}, ...idle(opts) }, state, "text/event-stream");
+      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) }, state, "text/event-stream");
       if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
       // From here the idle timeout guards a stalled stream.
       return decodeEvents(codec, response.body, state);

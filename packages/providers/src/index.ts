@@ -12,11 +12,19 @@ export type {
 export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./codecs/index.js";
 export { encodeStreamError } from "./stream-error.js";
 export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  MAX_ERROR_BODY,
+  NO_EVENTS,
   ProviderError,
   createProviderClient,
   isAbortedError,
   isRetryableStatus,
+  readAnswer,
+  readErrorBody,
   upstreamError,
+  upstreamErrorFrom,
+  upstreamFailure,
+  type ErrorBody,
   type ProviderClient,
   type ProviderClientOptions,
   type ProviderEndpoint,
@@ -25,4 +33,4 @@ export {
   type UpstreamHttpRequest,
   type UpstreamHttpResponse,
 } from "./client.js";
-export { sseEvents, type ByteSource } from "./sse.js";
+export { MAX_SSE_EVENT_SIZE, sseEvents, type ByteSource } from "./sse.js";

@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
 import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/codecs/anthropic.js";
+import { googleCodec } from "../src/codecs/google.js";
+import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/anthropic/${name}`, import.meta.url), "utf8"));
 
@@ -89,10 +92,37 @@ describe("anthropic decodeRequest validation", () => {
     expect(thrown(() => codec.decodeRequest({ model: 1, messages: [] })).param).toBe("model");
   });
 
-  it("appends system-role messages (newer API versions) to the system prompt", () => {
-    const req = codec.decodeRequest({ ...ok, system: "a", messages: [{ role: "user", content: "hi" }, { role: "system", content: [{ type: "text", text: "b" }] }] });
-    expect(req.system).toEqual([{ type: "text", text: "a" }, { type: "text", text: "b" }]);
-    expect(req.messages).toHaveLength(1);
+  it("keeps a mid-conversation system-role message (newer API versions) in place; leading ones join the system prompt", () => {
+    const req = codec.decodeRequest({
+      ...ok,
+      system: "a",
+      messages: [{ role: "system", content: "lead" }, { role: "user", content: "hi" }, { role: "system", content: [{ type: "text", text: "b" }] }, { role: "user", content: "go" }],
+    });
+    expect(req.system).toEqual([{ type: "text", text: "a" }, { type: "text", text: "lead" }]);
+    expect(req.messages.map((m) => m.role)).toEqual(["user", "system", "user"]);
+    const wire = codec.encodeRequest(req, { model: "claude-x" }).body as { messages: unknown[] };
+    expect(wire.messages[1]).toEqual({ role: "system", content: "b" });
+    // Targets without such a message: OpenAI keeps it in place, Gemini appends it to systemInstruction.
+    const chat = openaiChatCodec.encodeRequest(req, { model: "gpt-x" }).body as { messages: Array<{ role: string }> };
+    expect(chat.messages.map((m) => m.role)).toEqual(["system", "system", "user", "system", "user"]);
+    const responses = openaiResponsesCodec.encodeRequest(req, { model: "gpt-x" }).body as { input: Array<{ role?: string }> };
+    expect(responses.input.map((m) => m.role)).toEqual(["user", "system", "user"]);
+    const gemini = googleCodec.encodeRequest(req, { model: "gemini-x" }).body as { contents: unknown[]; systemInstruction: { parts: unknown[] } };
+    expect(gemini.contents).toHaveLength(2);
+    expect(gemini.systemInstruction.parts).toEqual([{ text: "a" }, { text: "lead" }, { text: "b" }]);
+  });
+
+  it("carries fields canonical cannot say (context_management, effort, adaptive thinking) to Anthropic only", () => {
+    const body = { ...ok, max_tokens: 16_000, context_management: { edits: [] }, output_config: { effort: "high" } };
+    const wire = codec.encodeRequest(codec.decodeRequest(body), { model: "claude-x" }).body;
+    expect(wire).toMatchObject({ context_management: { edits: [] }, output_config: { effort: "high" } });
+    expect(wire).not.toHaveProperty("thinking"); // no budget made up from an effort Anthropic understands
+    const adaptive = codec.encodeRequest(codec.decodeRequest({ ...body, thinking: { type: "adaptive" } }), { model: "claude-x" }).body;
+    expect(adaptive.thinking).toEqual({ type: "adaptive" });
+    const chat = openaiChatCodec.encodeRequest(codec.decodeRequest(body), { model: "gpt-x" }).body;
+    expect(chat).not.toHaveProperty("context_management");
+    expect(chat).not.toHaveProperty("output_config");
+    expect(chat.reasoning_effort).toBe("high");
   });
 
   it("rejects server tools with a clear error", () => {

@@ -81,6 +81,13 @@ describe("auth and headers", () => {
     expect(pinned).toMatchObject({ "anthropic-version": "2024-01-01", "anthropic-beta": "x" });
   });
 
+  it("combines a provider's beta list with the caller's instead of dropping the caller's", () => {
+    const endpoint = openai({ protocol: "anthropic", defaultHeaders: { "anthropic-beta": "prompt-caching-2024-07-31, files-api" } });
+    const headers = buildHeaders(endpoint, { "anthropic-beta": "files-api,context-management-2025-06-27", "anthropic-version": "2099-01-01" });
+    expect(headers["anthropic-beta"]).toBe("prompt-caching-2024-07-31,files-api,context-management-2025-06-27");
+    expect(headers["anthropic-version"]).toBe("2099-01-01");
+  });
+
   it("adds default headers but never lets them replace the auth header", async () => {
     const endpoint = openai({ defaultHeaders: { Authorization: "Bearer attacker", "X-Org": "acme" } });
     const res = await client.request({ endpoint, path: "/chat/completions", body: chatBody(), headers: { "X-Trace": "t1" } });
@@ -336,6 +343,28 @@ describe("upstream error answers", () => {
     mock.enqueue({ status: 200, body: "not json" });
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
     expect(error).toMatchObject({ kind: "upstream", code: "invalid_upstream_response", retryable: true });
+  });
+
+  it("reads at most 64 KiB of a huge error body and closes the connection on the rest", async () => {
+    mock.enqueue({ status: 500, body: '{"error":{"message":"', padBytes: 100 * 1024 * 1024 });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
+    expect(error).toMatchObject({ upstreamStatus: 500, retryable: true });
+    expect(error.message.length).toBeLessThan(1_000);
+    await mock.until(() => mock.aborted === 1);
+  });
+
+  it("refuses a 2xx answer larger than maxResponseBytes, not retryable", async () => {
+    mock.enqueue({ status: 200, body: '{"choices":[{"message":{"content":"', padBytes: 2 * 1024 * 1024 });
+    const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", maxResponseBytes: 1024 * 1024 }));
+    expect(error).toMatchObject({ kind: "upstream", code: "response_too_large", retryable: false });
+  });
+
+  it("refuses a 2xx stream without a single SSE event (an HTML page) before yielding anything", async () => {
+    mock.enqueue({ status: 200, body: "<html>sign in</html>", headers: { "content-type": "text/html" } });
+    const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
+    const error = await caught(drain(events));
+    expect(error).toMatchObject({ code: "invalid_upstream_response", retryable: true });
+    expect(error.message).toContain("no server-sent events");
   });
 });
 

@@ -48,3 +48,25 @@ export function readCredential(headers: Headers, url?: URL): string | undefined 
   }
   return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? url?.searchParams.get("key") ?? undefined;
 }
+
+/**
+ * Protocol feature headers a caller sends to opt in to API features (Anthropic betas and API version,
+ * OpenAI betas). Forwarded only to upstreams of the caller's own protocol, where they mean the same;
+ * a translated request to another protocol drops them (its codec decides what the upstream gets).
+ */
+const FEATURE_HEADERS: Readonly<Record<Protocol, readonly string[]>> = {
+  anthropic: ["anthropic-beta", "anthropic-version"],
+  "openai-chat": ["openai-beta"],
+  "openai-responses": ["openai-beta"],
+  google: [],
+};
+
+/** The caller's feature headers for its protocol, or undefined when it sent none. */
+export function featureHeaders(protocol: Protocol, headers: Headers): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const name of FEATURE_HEADERS[protocol]) {
+    const value = headers.get(name);
+    if (value !== null) (out ??= {})[name] = value;
+  }
+  return out;
+}

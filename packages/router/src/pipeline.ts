@@ -16,10 +16,20 @@
  */
 import { createParser } from "eventsource-parser";
 import type { CanonicalRequest, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
-import type { Codec } from "@bitrouter/providers";
+import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
-import { ProviderError, encodeStreamError, isRetryableStatus } from "@bitrouter/providers";
+import {
+  MAX_SSE_EVENT_SIZE,
+  NO_EVENTS,
+  ProviderError,
+  encodeStreamError,
+  readAnswer,
+  readErrorBody,
+  upstreamErrorFrom,
+  upstreamFailure,
+} from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
+import { featureHeaders } from "./http.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "@bitrouter/core";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
@@ -53,6 +63,10 @@ export interface PipelineDeps {
   codecs: Readonly<Record<Protocol, Codec>>;
   /** One overall deadline per request, shared by every failover attempt. */
   requestTimeoutMs: number;
+  /** Per attempt: the longest wait for a stream's response head before failing over (within the deadline). */
+  firstByteTimeoutMs: number;
+  /** Largest non-stream upstream answer read, in bytes. */
+  maxResponseBytes: number;
   /** Integer micro-USD for a target's usage, if its pricing is known. */
   cost(target: RouteTarget, usage: Usage): number | undefined;
 }
@@ -92,10 +106,14 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
     return await run.attempt(body);
   } catch (error) {
     // 5. answer errors in the inbound protocol's shape
-    const info = toErrorInfo(error);
+    const info = inbound.signal.aborted ? abortedError().toInfo() : toErrorInfo(error);
     run.complete({ status: info.status, errorKind: info.kind });
     const { status, body } = codec.encodeError(info);
-    return { type: "json", status, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
+    const headers: Record<string, string> = { ...JSON_HEADERS };
+    // An upstream's Retry-After (429/503) tells the caller's SDK when to come back.
+    const retryAfterMs = error instanceof BitrouterError ? error.retryAfterMs : undefined;
+    if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1000));
+    return { type: "json", status, headers, body: JSON.stringify(body) };
   }
 }
 
@@ -107,6 +125,8 @@ class Run {
   #canonical: CanonicalRequest | undefined;
   readonly #deadline: Deadline;
   readonly #needsContent: boolean;
+  /** The caller's protocol feature headers (betas, API version), for upstreams of the same protocol. */
+  readonly #featureHeaders: Record<string, string> | undefined;
 
   constructor(
     readonly deps: PipelineDeps,
@@ -115,10 +135,12 @@ class Run {
   ) {
     this.#deadline = new Deadline(deps.requestTimeoutMs, inbound.signal);
     this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse);
+    this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
   async attempt(body: Record<string, unknown>): Promise<InboundResult> {
-    return withFailover(this.deps, this.route!, this.ctx, this.inbound.signal, (target) => {
+    // The deadline's signal: once the request's time is up (or the caller left), no endpoint is tried next.
+    return withFailover(this.deps, this.route!, this.ctx, this.#deadline.signal, (target) => {
       this.attempts += 1;
       const fast = !this.#needsContent && target.endpoint.protocol === this.inbound.protocol;
       return fast ? this.#fastPath(target, body) : this.#translated(target, body);
@@ -129,6 +151,7 @@ class Run {
   async #fastPath(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
+    const endpoint = target.endpoint;
     const upstreamBody: Record<string, unknown> = protocol === "google" ? body : { ...body, model: target.modelId };
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
     let hideUsageChunk = false;
@@ -142,42 +165,62 @@ class Run {
     if (protocol === "anthropic" && upstreamBody.max_tokens === undefined && target.maxOutputTokens !== undefined) {
       upstreamBody.max_tokens = target.maxOutputTokens;
     }
-    const path = passthroughPath(protocol, target.modelId, this.ctx.stream);
+    const signal = this.#deadline.signal;
     const response = await this.deps.client.request({
-      endpoint: target.endpoint,
-      path,
+      endpoint,
+      path: passthroughPath(protocol, target.modelId, this.ctx.stream),
       body: JSON.stringify(upstreamBody),
-      signal: this.#deadline.signal,
+      signal,
+      ...this.#attemptLimits(),
+      ...(this.#featureHeaders === undefined ? {} : { headers: this.#featureHeaders }),
     });
     if (response.status < 200 || response.status >= 300) {
+      const read = await readErrorBody(response);
       // An upstream may echo our key back in its error; it must never reach the caller.
-      const text = scrubKey(await response.body.text(), target.endpoint.apiKey);
-      const info = codec.decodeError(response.status, safeJson(text));
-      if (response.status === 401 || response.status === 403) throw providerAuthFailed(target, response.status, info.message);
-      if (isRetryableStatus(response.status)) throw new BitrouterError({ ...info, message: `${target.provider}: ${info.message}` });
-      // Same protocol: the upstream's own error body is already in the caller's shape.
-      this.complete({ status: response.status, errorKind: info.kind });
-      return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
+      const text = scrubKey(read.text, endpoint.apiKey);
+      const error = upstreamErrorFrom(codec, endpoint, response, { text, truncated: read.truncated });
+      // Retryable statuses fail over; 401/403 become provider_auth_failed (see withFailover).
+      if (error.retryable || response.status === 401 || response.status === 403) throw error;
+      this.complete({ status: response.status, errorKind: error.kind });
+      // Same protocol: the upstream's own error body is already in the caller's shape, unless it was cut or is not JSON.
+      if (!read.truncated && isJson(text)) return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
+      const encoded = codec.encodeError(error.toInfo());
+      return { type: "json", status: encoded.status, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded.body) };
     }
     if (!this.ctx.stream) {
-      const text = await response.body.text();
-      const parsed = safeJson(text);
-      let usage: Usage | undefined;
+      let text: string;
+      let usage: Usage;
       try {
-        usage = codec.decodeResponse(parsed).usage;
-      } catch {
-        usage = undefined; // an answer we cannot read is still the caller's answer
+        text = await readAnswer(response, endpoint, this.deps.maxResponseBytes);
+        usage = codec.decodeResponse(parseAnswer(text)).usage;
+      } catch (error) {
+        if (!response.body.destroyed) response.body.destroy();
+        // Same rules as the translated path: a 2xx we cannot read is a retryable upstream failure.
+        throw upstreamFailure(error, endpoint, signal);
       }
       this.complete({ status: response.status, usage, target });
       return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
     }
-    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: this.#pipe(target, response.body, hideUsageChunk) };
+    const piped = this.#pipe(target, response.body, hideUsageChunk);
+    // Runs until the first content event: a failure before it still fails over.
+    const head = await piped.next();
+    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: resumed(head, piped) };
   }
 
-  /** Pipes upstream SSE bytes to the client, decoding usage on the side. */
-  async *#pipe(target: RouteTarget, body: AsyncIterable<Uint8Array>, hideUsageChunk: boolean): AsyncIterable<string | Uint8Array> {
+  /**
+   * Pipes upstream SSE bytes to the client, decoding usage on the side. The bytes are held back until
+   * the first content event (every event until then is decoded): an upstream that breaks, answers
+   * an error event, sends no event or malformed ones before it throws, and the attempt fails over.
+   */
+  async *#pipe(target: RouteTarget, body: ResponseBody, hideUsageChunk: boolean): AsyncGenerator<string | Uint8Array> {
     const protocol = this.inbound.protocol;
-    const decoder = this.deps.codecs[protocol].createStreamDecoder();
+    const codec = this.deps.codecs[protocol];
+    const decoder = codec.createStreamDecoder();
+    // Decodes every event until the first content event; undefined once the answer is committed.
+    let headDecoder: StreamDecoder | undefined = codec.createStreamDecoder();
+    let headError: ErrorInfo | undefined;
+    let received = 0;
+    let overflow = false;
     let ttfb: number | undefined;
     let usage: Usage | undefined;
     let failure: ErrorInfo | undefined;
@@ -190,13 +233,25 @@ class Run {
       }
     };
     const parser = createParser({
+      maxBufferSize: MAX_SSE_EVENT_SIZE,
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") overflow = true;
+      },
       onEvent: (message) => {
+        received++;
+        const sse = message.event === undefined ? { data: message.data } : { event: message.event, data: message.data };
+        if (headDecoder && !headError) {
+          for (const event of headDecoder.decode(sse)) {
+            if (event.type === "error") headError = event.error;
+            else if (isContentEvent(event)) headDecoder = undefined;
+            if (headError || !headDecoder) break;
+          }
+        }
         if (message.data === "[DONE]") {
           if (hideUsageChunk) pending.push("data: [DONE]\n\n");
           return;
         }
         if (carriesOutcome(protocol, message.event, message.data)) {
-          const sse = message.event === undefined ? { data: message.data } : { event: message.event, data: message.data };
           try {
             observe(decoder.decode(sse));
           } catch {
@@ -206,30 +261,62 @@ class Run {
         if (hideUsageChunk && !isUsageOnlyChunk(message.data)) pending.push(formatEvent(message.event, message.data));
       },
     });
+    const fail = (message: string, info?: ErrorInfo) =>
+      new BitrouterError({ ...(info ?? { kind: "upstream" as const, status: 502 }), message: `${target.provider}: ${message}` });
     const text = new TextDecoder();
+    let held: Array<string | Uint8Array> = [];
+    let committed = false;
+    let outcome: Outcome | undefined;
+    const commit = (): string | Uint8Array => {
+      committed = true;
+      ttfb = Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
+      const out = joinChunks(held);
+      held = [];
+      return out;
+    };
     try {
       for await (const chunk of body) {
-        ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
-        parser.feed(text.decode(chunk, { stream: true }));
+        parser.feed(text.decode(chunk as Uint8Array, { stream: true }));
+        if (overflow) throw fail(`an SSE event exceeds ${MAX_SSE_EVENT_SIZE} characters`);
+        if (headError) throw fail(headError.message, headError);
+        let out: string | Uint8Array = chunk as Uint8Array;
         if (hideUsageChunk) {
-          if (pending.length > 0) {
-            yield pending.join("");
-            pending = [];
-          }
+          out = pending.join("");
+          pending = [];
+        }
+        if (committed) {
+          if (out.length > 0) yield out;
         } else {
-          yield chunk;
+          if (out.length > 0) held.push(out);
+          if (headDecoder === undefined) yield commit();
         }
       }
+      parser.feed(`${text.decode()}\n\n`); // a last event without its blank line still counts
+      if (headError) throw fail(headError.message, headError);
+      if (received === 0) throw fail(NO_EVENTS);
       try {
         observe(decoder.end());
       } catch {
         // ignore: see above
       }
-      this.complete({ status: 200, usage, target, ttfbMs: ttfb, ...(failure ? { errorKind: failure.kind } : {}) });
+      if (hideUsageChunk && pending.length > 0) held.push(pending.join(""));
+      if (!committed) yield commit();
+      else if (held.length > 0) yield joinChunks(held);
+      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(failure ? { errorKind: failure.kind } : {}) };
     } catch (error) {
-      const info = toErrorInfo(this.inbound.signal.aborted ? abortedError() : error);
-      if (!this.inbound.signal.aborted) yield encodeStreamError(this.deps.codecs[protocol], info);
-      this.complete({ status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind });
+      // Before the first byte: the attempt fails (and may fail over); errors of our own making pass as they are.
+      if (!committed) throw error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.#deadline.signal);
+      if (this.inbound.signal.aborted) {
+        outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
+      } else {
+        const info = toErrorInfo(error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.#deadline.signal, received));
+        outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
+        yield encodeStreamError(codec, info);
+      }
+    } finally {
+      // An early exit (the client left) closes the upstream connection: the provider stops generating.
+      if (!body.destroyed) body.destroy();
+      if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
     }
   }
 
@@ -238,11 +325,15 @@ class Run {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
     const request = await this.#canonicalRequest(body);
+    const sameProtocol = target.endpoint.protocol === this.inbound.protocol;
     const options = {
       model: target.modelId,
       ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
       ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
       signal: this.#deadline.signal,
+      maxResponseBytes: this.deps.maxResponseBytes,
+      ...this.#attemptLimits(),
+      ...(sameProtocol && this.#featureHeaders !== undefined ? { headers: this.#featureHeaders } : {}),
     };
     if (!this.ctx.stream) {
       let response = await this.deps.client.send(upstreamCodec, target.endpoint, request, options);
@@ -252,65 +343,76 @@ class Run {
       return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded) };
     }
     const events = (await this.deps.client.stream(upstreamCodec, target.endpoint, request, options))[Symbol.asyncIterator]();
-    // Hold the status until the first content event: an error before it can still fail over.
-    const head: StreamEvent[] = [];
-    for (;;) {
-      const next = await events.next();
-      if (next.done) break;
-      if (next.value.type === "error") {
-        await events.return?.();
-        throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
-      }
-      head.push(next.value);
-      if (next.value.type !== "start" && next.value.type !== "usage") break;
-    }
-    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: this.#encodeStream(target, request, head, events) };
+    const encoded = this.#encodeStream(target, request, events);
+    // Runs until the first content event: an error before it can still fail over.
+    const head = await encoded.next();
+    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: resumed(head, encoded) };
   }
 
-  async *#encodeStream(target: RouteTarget, request: CanonicalRequest, head: StreamEvent[], rest: AsyncIterator<StreamEvent>): AsyncIterable<string> {
+  /** Encodes upstream events for the caller, holding them back until the first content event. */
+  async *#encodeStream(target: RouteTarget, request: CanonicalRequest, events: AsyncIterator<StreamEvent>): AsyncGenerator<string> {
     const encoder = this.deps.codecs[this.inbound.protocol].createStreamEncoder(request);
     const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
     let ttfb: number | undefined;
     let usage: Usage | undefined;
     let errorKind: ErrorInfo["kind"] | undefined;
     const encode = (event: StreamEvent): string => {
-      const events = hooks.length === 0 ? [event] : applyStreamHooks(hooks, this.ctx, event);
+      const out = hooks.length === 0 ? [event] : applyStreamHooks(hooks, this.ctx, event);
       let text = "";
-      for (const e of events) {
+      for (const e of out) {
         if (e.type === "usage") usage = e.usage;
         else if (e.type === "finish" && e.usage) usage = e.usage;
         else if (e.type === "error") errorKind = e.error.kind;
         text += encoder.encode(e);
       }
+      if (text) ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
       return text;
     };
+    const head: StreamEvent[] = [];
+    let committed = false;
+    let outcome: Outcome | undefined;
+    const commit = (): string => {
+      committed = true;
+      return head.map(encode).join("");
+    };
     try {
-      for (const event of head) {
-        const text = encode(event);
-        if (text) {
-          ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
-          yield text;
-        }
-      }
       for (;;) {
-        const next = await rest.next();
+        const next = await events.next();
         if (next.done) break;
-        const text = encode(next.value);
-        if (text) {
-          ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
-          yield text;
+        if (!committed) {
+          if (next.value.type === "error") throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
+          head.push(next.value);
+          if (!isContentEvent(next.value)) continue;
+          const text = commit();
+          if (text) yield text;
+          continue;
         }
+        const text = encode(next.value);
+        if (text) yield text;
         if (next.value.type === "error") break;
       }
-      yield encoder.end();
+      const tail = (committed ? "" : commit()) + encoder.end();
+      if (tail) ttfb ??= Date.now() - this.ctx.startedAt;
+      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
+      yield tail;
     } catch (error) {
-      const info = toErrorInfo(this.inbound.signal.aborted ? abortedError() : error);
-      errorKind = info.kind;
-      if (!this.inbound.signal.aborted) yield encoder.encode({ type: "error", error: info }) + encoder.end();
+      if (!committed) throw error;
+      if (this.inbound.signal.aborted) {
+        outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
+      } else {
+        const info = toErrorInfo(error);
+        outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
+        yield encoder.encode({ type: "error", error: info }) + encoder.end();
+      }
     } finally {
-      await rest.return?.();
-      this.complete({ status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) });
+      await events.return?.();
+      if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
     }
+  }
+
+  /** Per-attempt limits: a stream's response head must come within first_byte_timeout (a non-stream head comes with the whole answer). */
+  #attemptLimits(): { timeoutMs?: number } {
+    return this.ctx.stream ? { timeoutMs: this.deps.firstByteTimeoutMs } : {};
   }
 
   /** Decodes the inbound body once; beforeDispatch hooks run per attempt (they may depend on ctx.target). */
@@ -525,14 +627,6 @@ function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 function isUsageOnlyChunk(data: string): boolean {
   if (!data.includes('"usage"')) return false;
   try {
@@ -567,10 +661,71 @@ function abortedError(): BitrouterError {
   return new BitrouterError({ kind: "invalid_request", status: 499, message: "client closed the request", code: "client_closed" });
 }
 
+/** The outcome of a request whose caller went away before its answer was complete. */
+function clientClosed(): Pick<Outcome, "status" | "errorKind"> {
+  return { status: 499, errorKind: "invalid_request" };
+}
+
+/**
+ * Whether a stream event is content (anything but the start and usage): until the first one, an
+ * answer's status is held back, so a failure can still fail over.
+ */
+export function isContentEvent(event: StreamEvent): boolean {
+  return event.type !== "start" && event.type !== "usage";
+}
+
+/**
+ * A started generator as an answer's body: `head` (its first result, already read) comes first.
+ * Because the generator already runs, a host that stops reading, even before the first chunk, still
+ * reaches its `finally` (upstream closed, outcome recorded) through `return()`.
+ */
+export function resumed<T>(head: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncIterable<T> {
+  let first: IteratorResult<T> | undefined = head;
+  const iterator: AsyncIterator<T> = {
+    next: () => {
+      const result = first;
+      first = undefined;
+      return result ? Promise.resolve(result) : rest.next();
+    },
+    return: (value?: unknown) => rest.return(value as T),
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+function joinChunks(chunks: Array<string | Uint8Array>): string | Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  return typeof chunks[0] === "string" ? chunks.join("") : Buffer.concat(chunks as Uint8Array[]);
+}
+
+/** A 2xx answer's JSON; anything else is an unreadable answer (a BitrouterError, mapped like the translated path's). */
+function parseAnswer(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${(error as Error).message})` });
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function failoverExhausted(lastError: unknown, attempts: number): BitrouterError {
   const info = toErrorInfo(lastError);
   const suffix = attempts > 1 ? ` (after trying ${attempts} endpoints)` : "";
   // Rate limits and overloads keep their status so SDKs back off; other failures are a bad gateway.
   const status = info.status === 429 || info.status === 503 || info.status === 529 ? info.status : info.kind === "timeout" ? 504 : 502;
-  return new BitrouterError({ kind: info.kind === "timeout" ? "timeout" : info.kind === "rate_limit" ? "rate_limit" : info.kind === "overloaded" ? "overloaded" : "upstream", status, message: `${info.message}${suffix}`, ...(info.code ? { code: info.code } : {}) });
+  const retryAfterMs = lastError instanceof BitrouterError ? lastError.retryAfterMs : undefined;
+  return new BitrouterError({
+    kind: info.kind === "timeout" ? "timeout" : info.kind === "rate_limit" ? "rate_limit" : info.kind === "overloaded" ? "overloaded" : "upstream",
+    status,
+    message: `${info.message}${suffix}`,
+    ...(info.code ? { code: info.code } : {}),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
 }

@@ -1,14 +1,21 @@
 import type { CanonicalRequest, CanonicalResponse, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec } from "@bitrouter/providers";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
-import { CODECS, createProviderClient } from "@bitrouter/providers";
+import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, createProviderClient } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, applyStreamHooks, handleInbound, reportCompletion, withFailover } from "./pipeline.js";
+import {
+  Deadline,
+  applyStreamHooks,
+  handleInbound,
+  isContentEvent,
+  reportCompletion,
+  withFailover,
+} from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
@@ -25,6 +32,10 @@ export interface RouterOptions {
   balancer?: Balancer;
   /** Overall deadline per request, failover attempts included. Default 10 minutes. */
   requestTimeoutMs?: number;
+  /** Per attempt: the longest wait for a stream's response head before failing over. Default 60 s (capped by requestTimeoutMs). */
+  firstByteTimeoutMs?: number;
+  /** Largest non-stream upstream answer read, in bytes. Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Codec overrides (e.g. a custom protocol variant); defaults to the built-in four. */
   codecs?: Partial<Record<Protocol, Codec>>;
   /** Creates request ids; defaults to random UUIDs. */
@@ -58,6 +69,7 @@ export interface CallOptions {
 }
 
 const TEN_MINUTES = 10 * 60_000;
+const ONE_MINUTE = 60_000;
 
 /**
  * Builds a router from a resolved configuration (`loadConfig(...).config` from @bitrouter/config,
@@ -77,6 +89,8 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     balancer: options.balancer ?? new Balancer(),
     codecs: { ...CODECS, ...options.codecs },
     requestTimeoutMs: options.requestTimeoutMs ?? TEN_MINUTES,
+    firstByteTimeoutMs: Math.min(options.firstByteTimeoutMs ?? ONE_MINUTE, options.requestTimeoutMs ?? TEN_MINUTES),
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     cost: (target: RouteTarget, usage: Usage) => (target.pricing ? costMicroUsd(target.pricing, usage) : undefined),
   };
 
@@ -154,7 +168,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
           const prepared = await beforeDispatch(hooks, ctx, canonical);
-          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal));
+          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), maxResponseBytes: deps.maxResponseBytes });
           return { response, target };
         });
         let final = response;
@@ -184,7 +198,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
           const prepared = await beforeDispatch(hooks, ctx, canonical);
-          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal)))[Symbol.asyncIterator]();
+          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), timeoutMs: deps.firstByteTimeoutMs }))[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {
             const next = await events.next();
@@ -194,13 +208,14 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
               throw new BitrouterError(next.value.error);
             }
             head.push(next.value);
-            if (next.value.type !== "start" && next.value.type !== "usage") break;
+            if (isContentEvent(next.value)) break;
           }
           return { head, rest: events, target };
         });
         return (async function* () {
           let usage: Usage | undefined;
           let errorKind: ReturnType<typeof toErrorInfo>["kind"] | undefined;
+          let ended = false;
           try {
             const emit = function* (event: StreamEvent) {
               for (const e of applyStreamHooks(hooks, ctx, event)) {
@@ -216,10 +231,18 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
               if (next.done) break;
               yield* emit(next.value);
             }
+            ended = true;
+          } catch (error) {
+            errorKind = toErrorInfo(error).kind;
+            ended = true;
+            throw error;
           } finally {
             await rest.return?.();
             deadline.clear();
-            reportCompletion(deps, ctx, routeName, attempts, { status: 200, usage, target, ...(errorKind ? { errorKind } : {}) });
+            // A consumer that stops reading early is a caller that went away (499), as on the HTTP path.
+            const status = ended ? 200 : 499;
+            if (!ended) errorKind = "invalid_request";
+            reportCompletion(deps, ctx, routeName, attempts, { status, usage, target, ...(errorKind ? { errorKind } : {}) });
           }
         })();
       } catch (error) {

@@ -172,7 +172,23 @@ export async function startMock(options: MockOptions = {}): Promise<MockUpstream
       const text = typeof reply.body === "string" ? reply.body : reply.body === undefined ? "" : JSON.stringify(reply.body);
       const headers = { "content-type": typeof reply.body === "string" ? "text/plain" : "application/json", ...reply.headers };
       res.writeHead(reply.status, headers);
-      res.end(text);
+      if (reply.padBytes === undefined && !reply.cutAfterBody) {
+        res.end(text);
+        return;
+      }
+      await new Promise<void>((resolve) => res.write(text, () => resolve()));
+      const filler = Buffer.alloc(64 * 1024, "x");
+      for (let left = reply.padBytes ?? 0; left > 0 && !res.destroyed; left -= filler.length) {
+        const chunk = left >= filler.length ? filler : filler.subarray(0, left);
+        // Waiting for each write keeps the mock's own memory flat and stops once the client hangs up.
+        await new Promise<void>((resolve) => res.write(chunk, () => resolve()));
+      }
+      if (reply.cutAfterBody) {
+        selfDestroyed = true;
+        req.socket.destroy();
+      } else {
+        res.end();
+      }
       return;
     }
     if (reply && isErrorReply(reply)) {

@@ -81,6 +81,10 @@ export interface MockRawReply {
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Then this many filler bytes ("x"): a huge body, written in chunks without building it in memory. */
+  padBytes?: number;
+  /** Reset the connection after the body instead of ending the answer (a body cut after the head). */
+  cutAfterBody?: boolean;
 }
 
 export type MockReply = MockScript | MockErrorReply | MockRawReply;

@@ -178,14 +178,19 @@ function decodeSystemContent(value: unknown, param: string): TextPart[] | undefi
   });
 }
 
-/** Decodes `messages`; system-role messages (newer API versions) are appended to `system`. */
+/**
+ * Decodes `messages`. System-role messages (newer API versions): before the first turn they join
+ * `system`; later ones stay in place (a mid-conversation instruction).
+ */
 function decodeMessages(value: unknown, system: TextPart[]): Message[] {
   const messages: Message[] = [];
   requireArray(value, "messages").forEach((item, i) => {
     const param = `messages[${i}]`;
     const msg = requireRecord(item, param);
     if (msg.role === "system") {
-      system.push(...(decodeSystemContent(msg.content, `${param}.content`) ?? []));
+      const content = decodeSystemContent(msg.content, `${param}.content`) ?? [];
+      if (messages.length === 0) system.push(...content);
+      else if (content.length > 0) messages.push({ role: "system", content });
       return;
     }
     if (msg.role !== "user" && msg.role !== "assistant") {
@@ -305,7 +310,30 @@ function decodeRequest(body: unknown): CanonicalRequest {
     if (format.type !== "json_schema") throw invalidRequest('output_config.format.type must be "json_schema"', "output_config.format.type");
     request.responseFormat = { type: "json_schema", name: "response", schema: requireRecord(format.schema, "output_config.format.schema") as JsonObject };
   }
+  const extensions = decodeExtensions(b);
+  if (extensions) request.extensions = { protocol: "anthropic", fields: extensions };
   return request;
+}
+
+/** The top-level request fields the canonical model carries; everything else is an extension. */
+const MODELED_FIELDS = new Set(["model", "messages", "system", "max_tokens", "stop_sequences", "temperature", "top_p", "top_k", "thinking", "metadata", "tools", "tool_choice", "stream", "output_config"]);
+
+/**
+ * Fields for an Anthropic upstream that canonical cannot say (betas' `context_management`, and
+ * `output_config` beyond its `format`, e.g. `effort`), kept as the caller wrote them.
+ */
+function decodeExtensions(b: Record<string, unknown>): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  for (const [key, value] of Object.entries(b)) {
+    if (!MODELED_FIELDS.has(key) && value !== undefined) (out ??= {})[key] = value as JsonValue;
+  }
+  if (isRecord(b.output_config)) {
+    const { format: _format, ...rest } = b.output_config;
+    if (Object.keys(rest).length > 0) (out ??= {}).output_config = rest as JsonObject;
+  }
+  // Canonical reads adaptive thinking as "enabled"; an Anthropic upstream should get what was asked.
+  if (isRecord(b.thinking) && b.thinking.type === "adaptive") (out ??= {}).thinking = b.thinking as JsonObject;
+  return out;
 }
 
 // ── Requests: canonical -> Anthropic wire ─────────────────────────────────────────────────────
@@ -381,6 +409,10 @@ function encodePart(part: ContentPart, role: Message["role"], param: string): Js
 function encodeMessages(messages: Message[]): JsonObject[] {
   const out: JsonObject[] = [];
   messages.forEach((msg, i) => {
+    if (msg.role === "system") {
+      out.push({ role: "system", content: textOrBlocks(msg.content) });
+      return;
+    }
     const blocks: JsonObject[] = [];
     msg.content.forEach((part, j) => {
       const block = encodePart(part, msg.role, `messages[${i}].content[${j}]`);
@@ -419,6 +451,11 @@ function encodeThinking(reasoning: ReasoningConfig | undefined, maxTokens: numbe
   return budget < MIN_THINKING_BUDGET ? undefined : { type: "enabled", budget_tokens: budget };
 }
 
+function withoutEffort(reasoning: ReasoningConfig): ReasoningConfig {
+  const { effort: _effort, ...rest } = reasoning;
+  return rest;
+}
+
 function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
   const maxTokens = request.maxTokens ?? options.defaultMaxTokens ?? ANTHROPIC_FALLBACK_MAX_TOKENS;
   const body: JsonObject = { model: options.model, max_tokens: maxTokens };
@@ -444,8 +481,13 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
   // (the caller's explicit choice), and with sampling changes, so thinking drops temperature and
   // top_k, and a top_p below 0.95.
   const forcedTool = body.tool_choice !== undefined && ["any", "tool"].includes(String((body.tool_choice as JsonObject).type));
-  const thinking = forcedTool ? undefined : encodeThinking(request.reasoning, maxTokens);
-  const thinkingOn = thinking?.type === "enabled";
+  // From an Anthropic caller, its own thinking and effort fields go as written (see decodeExtensions):
+  // no budget is made up from an effort Anthropic understands natively.
+  const native = request.extensions?.protocol === "anthropic" ? request.extensions.fields : undefined;
+  const nativeEffort = isRecord(native?.output_config) && native.output_config.effort !== undefined;
+  const reasoning = nativeEffort && request.reasoning ? withoutEffort(request.reasoning) : request.reasoning;
+  const thinking = forcedTool ? undefined : isRecord(native?.thinking) ? native.thinking : encodeThinking(reasoning, maxTokens);
+  const thinkingOn = thinking?.type === "enabled" || thinking?.type === "adaptive";
   if (request.temperature !== undefined && !thinkingOn) body.temperature = request.temperature;
   if (request.topP !== undefined && (!thinkingOn || request.topP >= 0.95)) body.top_p = request.topP;
   if (request.topK !== undefined && !thinkingOn) body.top_k = request.topK;
@@ -455,6 +497,13 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
     body.output_config = { format: { type: "json_schema", schema: closeObjectSchemas(request.responseFormat.schema) as JsonObject } };
   }
   if (request.stream) body.stream = true;
+  if (request.extensions?.protocol === "anthropic") {
+    // What canonical modeled wins (hooks may have changed it); the rest goes as the caller sent it.
+    for (const [key, value] of Object.entries(request.extensions.fields)) {
+      if (key === "output_config") body.output_config = { ...(value as JsonObject), ...(body.output_config as JsonObject | undefined) };
+      else if (!(key in body)) body[key] = value;
+    }
+  }
   return { path: "/v1/messages", body, headers: { "anthropic-version": ANTHROPIC_VERSION } };
 }
 

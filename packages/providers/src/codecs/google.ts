@@ -454,6 +454,7 @@ function encodeContents(messages: Message[]): JsonObject[] {
   for (const msg of messages) for (const part of msg.content) if (part.type === "tool_call") names.set(part.id, part.name);
   const contents: JsonObject[] = [];
   messages.forEach((msg, i) => {
+    if (msg.role === "system") return; // sent in systemInstruction (see encodeRequest)
     const parts: JsonObject[] = [];
     const signature: { value?: string } = {};
     msg.content.forEach((part, j) => {
@@ -521,7 +522,9 @@ function encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions)
   const model = options.model.replace(/^models\//, "");
   const path = `/v1beta/models/${encodeURIComponent(model)}:${request.stream ? "streamGenerateContent?alt=sse" : "generateContent"}`;
   const body: JsonObject = { contents: encodeContents(request.messages) };
-  if (request.system && request.system.length > 0) body.systemInstruction = { parts: request.system.map((p) => ({ text: p.text })) };
+  // Gemini has no mid-conversation system message: those instructions join systemInstruction.
+  const system = [...(request.system ?? []), ...request.messages.flatMap((m) => (m.role === "system" ? m.content : []))];
+  if (system.length > 0) body.systemInstruction = { parts: system.map((p) => ({ text: p.text })) };
   if (request.tools && request.tools.length > 0) {
     body.tools = [{ functionDeclarations: request.tools.map(encodeTool) }];
     const choice = request.toolChoice;

@@ -475,7 +475,9 @@ function encodeMessages(req: CanonicalRequest): JsonObject[] {
   const out: JsonObject[] = [];
   for (const s of req.system ?? []) out.push({ role: "system", content: s.text });
   req.messages.forEach((m, i) => {
-    if (m.role === "user") {
+    if (m.role === "system") {
+      out.push({ role: "system", content: m.content.map((p) => p.text).join("\n\n") });
+    } else if (m.role === "user") {
       const parts: JsonObject[] = [];
       m.content.forEach((part, j) => {
         const param = `messages[${i}].content[${j}]`;

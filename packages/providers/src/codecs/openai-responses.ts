@@ -6,6 +6,7 @@
  * upstream requests are sent with `store: false`. Lossy spots: docs/protocol-mapping.md.
  */
 import type {
+  AssistantMessage,
   CanonicalRequest,
   CanonicalResponse,
   ContentPart,
@@ -23,6 +24,7 @@ import type {
   TextPart,
   ToolChoice,
   Usage,
+  UserMessage,
 } from "@bitrouter/core";
 import type {
   Codec,
@@ -138,7 +140,7 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
   const messages: Message[] = [];
   // Assistant-side items (messages, function calls, reasoning) of one turn merge into one assistant
   // message; consecutive function_call_output items merge into one user message.
-  let run: { role: "assistant" | "tools"; message: Message } | undefined;
+  let run: { role: "assistant" | "tools"; message: UserMessage | AssistantMessage } | undefined;
   const push = (role: "assistant" | "tools", part: ContentPart): void => {
     if (run?.role !== role) {
       run = { role, message: { role: role === "tools" ? "user" : "assistant", content: [] } };
@@ -292,6 +294,10 @@ function encodeToolOutput(content: Array<TextPart | ImagePart>): JsonValue {
 export function encodeInput(messages: Message[]): JsonObject[] {
   const items: JsonObject[] = [];
   for (const m of messages) {
+    if (m.role === "system") {
+      items.push({ role: "system", content: m.content.map((p) => p.text).join("\n\n") });
+      continue;
+    }
     let pending: JsonObject[] = [];
     const flush = (): void => {
       if (pending.length === 0) return;
