@@ -25,19 +25,28 @@ export interface AppRuntime {
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
 }
 
-type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
+type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string } };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's own `x-request-id`, when it is a sane token; kept beside the server's id, never as it. */
+export function callerRequestId(headers: Headers): string | undefined {
+  const given = headers.get("x-request-id");
+  return given !== null && REQUEST_ID.test(given) ? given : undefined;
+}
 
 /** The public API: one route per inbound protocol, plus models and health. */
 export function createApp(runtime: AppRuntime): Hono<Env> {
   const app = new Hono<Env>();
 
+  // The server makes every request's id (the ledger's key: unique whatever callers send). The
+  // answer's x-request-id echoes the caller's own id when it sent one, so its traces still join up.
   app.use(async (c, next) => {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : crypto.randomUUID());
+    const id = crypto.randomUUID();
+    c.set("requestId", id);
+    c.set("replyId", callerRequestId(c.req.raw.headers) ?? id);
     await next();
-    if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("requestId"));
+    if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("replyId"));
   });
 
   app.get("/health", (c) => c.json({ status: "ok", ...runtime.health() }));
@@ -88,6 +97,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       headers: c.req.raw.headers,
       protocol,
       requestId: c.get("requestId"),
+      replyId: c.get("replyId"),
       bodyLimit: runtime.bodyLimit(),
       ...(model === undefined ? {} : { pathModel: model }),
       ...(stream === undefined ? {} : { pathStream: stream }),

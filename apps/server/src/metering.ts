@@ -1,6 +1,7 @@
 import type { RouterHook } from "@bitrouter/router";
 import type { Ledger, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
 import { createLedger, openStore, toLedgerRow, usage } from "@bitrouter/store";
+import { callerRequestId } from "./app.js";
 import type { Logger } from "./logger.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */
@@ -19,7 +20,7 @@ export async function openMetering(url: string, logger: Logger, baseDir?: string
     store,
     ledger,
     // Appends to an in-memory batch; never waits for the database.
-    hook: { name: "metering", onComplete: (record) => ledger.record(toLedgerRow(record)) },
+    hook: { name: "metering", onComplete: (record, ctx) => ledger.record(toLedgerRow(record, callerRequestId(ctx.headers))) },
     async close() {
       await ledger.close();
       await store.close();

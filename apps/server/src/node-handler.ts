@@ -17,7 +17,10 @@ export async function serveInference(options: {
   pathModel?: string;
   pathStream?: boolean;
   credential?: string;
+  /** The server-made id (the ledger's key). */
   requestId: string;
+  /** What the answer's x-request-id says: the caller's own id if it sent one, else requestId. */
+  replyId: string;
   bodyLimit: number;
 }): Promise<void> {
   const { req, res, requestId } = options;
@@ -43,11 +46,11 @@ export async function serveInference(options: {
     const { status, body } = CODECS[options.protocol].encodeError(toErrorInfo(error));
     result = { type: "json", status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   }
-  await writeResult(res, result, requestId);
+  await writeResult(res, result, options.replyId);
 }
 
-export async function writeResult(res: ServerResponse, result: InboundResult, requestId: string): Promise<void> {
-  const headers = { ...result.headers, "x-request-id": requestId };
+export async function writeResult(res: ServerResponse, result: InboundResult, replyId: string): Promise<void> {
+  const headers = { ...result.headers, "x-request-id": replyId };
   if (result.type === "json") {
     res.writeHead(result.status, { ...headers, "content-length": Buffer.byteLength(result.body) });
     res.end(result.body);

@@ -102,7 +102,7 @@ describe("upgoing", () => {
     expect(res.status).toBe(200);
     const { ledger, store } = server.runtime.metering!;
     await ledger.flush();
-    const row = await store.db.selectFrom("requests").select(["guardrail_violations", "status"]).where("id", "=", "guarded-1").executeTakeFirstOrThrow();
+    const row = await store.db.selectFrom("requests").select(["guardrail_violations", "status"]).where("client_request_id", "=", "guarded-1").executeTakeFirstOrThrow();
     expect(row).toMatchObject({ guardrail_violations: 2, status: 200 });
   });
 

@@ -6,8 +6,13 @@ import type { Store, StoreLogger } from "./store.js";
 
 /** One request, as the server reports it to the ledger. Optional fields may be omitted. */
 export interface LedgerRow {
-  /** The request id (primary key: recording the same id twice keeps the first row). */
+  /**
+   * The request id, made by the server (primary key: recording the same id twice keeps the first
+   * row, which makes retried batches idempotent). Never a caller-chosen value.
+   */
   id: string;
+  /** The caller's `x-request-id`, stored as given (cut to 255 characters). */
+  clientRequestId?: string | null;
   /** Epoch milliseconds when the request arrived. */
   createdAt: number;
   accountId?: string | null;
@@ -339,6 +344,7 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
   if (id === null) return null;
   return {
     id,
+    client_request_id: text(row.clientRequestId, LIMITS.id),
     created_at: int(row.createdAt, Number.MAX_SAFE_INTEGER) ?? Date.now(),
     account_id: text(row.accountId, LIMITS.id),
     key_id: text(row.keyId, LIMITS.id),
@@ -393,9 +399,10 @@ export interface CompletionLike {
  * Map a router `CompletionRecord` to a ledger row. `model` is the upstream model that answered
  * (falling back to the name the caller asked for); `route` keeps the name the caller used.
  */
-export function toLedgerRow(record: CompletionLike): LedgerRow {
+export function toLedgerRow(record: CompletionLike, clientRequestId?: string): LedgerRow {
   return {
     id: record.requestId,
+    clientRequestId: clientRequestId ?? null,
     createdAt: record.startedAt,
     accountId: record.principal?.accountId ?? null,
     keyId: record.principal?.keyId ?? null,
