@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
-import type { Protocol } from "@bitrouter/providers";
+import type { ErrorInfo, Protocol } from "@bitrouter/providers";
 import { BitrouterError, CODECS, toErrorInfo } from "@bitrouter/providers";
 import type { InboundRequest, InboundResult, Router } from "@bitrouter/router";
 
@@ -17,6 +17,8 @@ export async function serveInference(options: {
   pathModel?: string;
   pathStream?: boolean;
   credential?: string;
+  /** Refused at the door (answered in the caller's protocol and recorded): see InboundRequest. */
+  refusal?: ErrorInfo;
   /** The server-made id (the ledger's key). */
   requestId: string;
   /** What the answer's x-request-id says: the caller's own id if it sent one, else requestId. */
@@ -40,6 +42,7 @@ export async function serveInference(options: {
       ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
       ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
       ...(options.credential === undefined ? {} : { credential: options.credential }),
+      ...(options.refusal === undefined ? {} : { refusal: options.refusal }),
     };
     result = await options.router.handle(inbound);
   } catch (error) {

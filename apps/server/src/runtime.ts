@@ -132,7 +132,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
     control: controlApp,
-    authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
+    ...(auth.authorize ? { authorize: auth.authorize } : {}),
+    crossSite: () => ({ open: auth.mode === "open", listenHost: address.host, corsOrigins: generation.config.server.cors_origins }),
     ...(metering
       ? {
           usage: async (params: URLSearchParams, keyId: string | undefined) => {

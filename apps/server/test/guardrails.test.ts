@@ -96,7 +96,7 @@ describe("upgoing", () => {
   it("counts violations in the request's ledger row", async () => {
     const res = await fetch(`${server.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { "x-request-id": "guarded-1" },
+      headers: { "content-type": "application/json", "x-request-id": "guarded-1" },
       body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: `${OPENAI_KEY} and ${OPENAI_KEY}` }] }),
     });
     expect(res.status).toBe(200);

@@ -3,6 +3,7 @@
  * inputs that break parsers answered as 400 in the caller's protocol, on the ledger.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { request } from "node:http";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { providersYaml, startTestServer } from "./harness.js";
@@ -46,5 +47,133 @@ describe("request ids", () => {
     expect(rows.map((r) => r.client_request_id)).toEqual(["same-id", "same-id", "same-id"]);
     expect(new Set(rows.map((r) => r.id)).size).toBe(3);
     for (const row of rows) expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+/** A raw HTTP request, so tests can send any Host header (fetch would not). */
+function raw(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: init.method ?? "GET", headers: init.headers ?? {} }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+const chatBody = JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] });
+
+describe("open mode refuses what a web page could send", () => {
+  it("a text/plain or form POST (no CORS preflight) is 415 in the caller's protocol, recorded, never forwarded", async () => {
+    const before = (await ledgerRows()).length;
+    const chat = await raw("/v1/chat/completions", { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8" }, body: chatBody });
+    expect(chat.status).toBe(415);
+    expect(JSON.parse(chat.body)).toMatchObject({ error: { type: "invalid_request_error", message: expect.stringContaining("application/json") } });
+    const messages = await raw("/v1/messages", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(messages.status).toBe(415);
+    expect(JSON.parse(messages.body)).toMatchObject({ type: "error", error: { message: expect.stringContaining("application/json") } });
+    expect(mock.requests).toHaveLength(0);
+    const rows = (await ledgerRows()).slice(before);
+    expect(rows.map((r) => r.status)).toEqual([415, 415]);
+  });
+
+  it("a foreign Origin is 403; the server's own origin and local programs (no Origin) are served", async () => {
+    const foreign = await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://evil.example" }, body: chatBody });
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body).error.message).toContain("https://evil.example");
+    const local = await raw("/v1/models", { headers: { origin: "http://localhost:3000" } });
+    expect(local.status).toBe(403);
+    expect(mock.requests).toHaveLength(0);
+    const own = await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin: server.url }, body: chatBody });
+    expect(own.status).toBe(200);
+    expect(own.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
+  it("a Host that is not loopback, an IP address or the listen host is 403 (DNS rebinding)", async () => {
+    const port = new URL(server.url).port;
+    const rebound = await raw("/v1/chat/completions", { method: "POST", headers: { ...json, host: `attacker.example:${port}` }, body: chatBody });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.message).toMatch(/DNS rebinding/);
+    expect((await raw("/v1/models", { headers: { host: `attacker.example:${port}` } })).status).toBe(403);
+    expect(mock.requests).toHaveLength(0);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      expect((await raw("/v1/models", { headers: { host } })).status).toBe(200);
+    }
+  });
+
+  it("/admin over HTTP is refused without accounts, pointing to the control socket", async () => {
+    const routes = await raw("/admin/routes");
+    expect(routes.status).toBe(403);
+    expect(JSON.parse(routes.body).error.message).toMatch(/control socket/);
+    const reload = await raw("/admin/reload", { method: "POST", headers: json, body: "{}" });
+    expect(reload.status).toBe(403);
+  });
+
+  it("server.cors_origins lets a listed web app call from the browser (preflight and answer)", async () => {
+    const origin = "https://app.example.com";
+    expect((await raw("/v1/chat/completions", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } })).status).toBe(403);
+    server.setYaml(`${providersYaml(mock)}\nserver:\n  cors_origins: ["${origin}"]\n`);
+    expect(await server.runtime.reload()).toEqual({ ok: true });
+    try {
+      const preflight = await raw("/v1/chat/completions", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers).toMatchObject({ "access-control-allow-origin": origin, "access-control-allow-headers": "content-type, authorization" });
+      const answer = await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin }, body: chatBody });
+      expect(answer.status).toBe(200);
+      expect(answer.headers["access-control-allow-origin"]).toBe(origin);
+      const models = await raw("/v1/models", { headers: { origin } });
+      expect(models.headers["access-control-allow-origin"]).toBe(origin);
+      // Still refused: an origin that is not listed.
+      expect((await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://other.example.com" }, body: chatBody })).status).toBe(403);
+    } finally {
+      server.setYaml(providersYaml(mock));
+      await server.runtime.reload();
+    }
+  });
+});
+
+describe("inputs that break parsers", () => {
+  const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+
+  it("100,000 nested brackets answer 400 in each protocol's shape, and are recorded", async () => {
+    const before = (await ledgerRows()).length;
+    const cases = [
+      { path: "/v1/chat/completions", body: `{"model":"oai:gpt-test","messages":[{"role":"user","content":"x"}],"x":${deep(100_000)}}`, shape: { error: { type: "invalid_request_error" } } },
+      {
+        path: "/v1/messages",
+        body: `{"model":"ant:claude-test","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"t","input_schema":{"type":"object","properties":{"p":${deep(100_000)}}}}]}`,
+        shape: { type: "error", error: { type: "invalid_request_error" } },
+      },
+      { path: "/v1/responses", body: `{"model":"ant:claude-test","input":"x","tools":[{"type":"function","name":"t","parameters":${deep(100_000)}}]}`, shape: { error: { type: "invalid_request_error" } } },
+      { path: "/v1beta/models/goo:gemini-test:generateContent", body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}],"x":${deep(100_000)}}`, shape: { error: { code: 400, status: "INVALID_ARGUMENT" } } },
+    ];
+    for (const { path, body, shape } of cases) {
+      const res = await raw(path, { method: "POST", headers: json, body });
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body), path).toMatchObject(shape);
+    }
+    const rows = (await ledgerRows()).slice(before);
+    expect(rows.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+  });
+
+  it("a bad %-encoding in a Gemini path answers 400 in Gemini's shape, and is recorded", async () => {
+    const before = (await ledgerRows()).length;
+    const res = await raw("/v1beta/models/goo:gem%ZZini:generateContent", { method: "POST", headers: json, body: `{"contents":[]}` });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 400, status: "INVALID_ARGUMENT", message: expect.stringContaining("percent-encoding") } });
+    const rows = (await ledgerRows()).slice(before);
+    expect(rows).toMatchObject([{ status: 400, inbound_protocol: "google", error_kind: "invalid_request" }]);
+    expect((await raw("/health")).status).toBe(200);
   });
 });

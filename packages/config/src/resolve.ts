@@ -203,6 +203,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
       control: { socket: server.control?.socket ?? DEFAULT_CONTROL_SOCKET },
       body_limit: server.body_limit ?? DEFAULT_BODY_LIMIT,
       request_timeout: server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      cors_origins: server.cors_origins ?? [],
     },
     inherit_defaults: inherit,
     providers,

@@ -91,7 +91,24 @@ export const ServerSchema = z.strictObject({
   body_limit: bodyLimit().optional(),
   /** Our extension: overall deadline of one request, failovers included. Default 10 minutes. */
   request_timeout: duration().optional(),
+  /** Our extension: web origins allowed to call from a browser (CORS). Default none. */
+  cors_origins: z
+    .array(
+      z.string().refine((v) => webOrigin(v) === v, { message: 'expected a web origin such as "https://app.example.com" (scheme, host and optional port; no path)' }),
+    )
+    .optional(),
 });
+
+/** The canonical origin of a URL string (scheme://host[:port]), or undefined if it is not a plain http(s) origin. */
+export function webOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
 
 export const DatabaseSchema = z.strictObject({ url: z.string().optional() });
 
@@ -348,6 +365,8 @@ export interface ResolvedServer {
   body_limit: number;
   /** Milliseconds. */
   request_timeout: number;
+  /** Origins a browser may call from (CORS); empty: none. */
+  cors_origins: string[];
 }
 
 export interface ResolvedConfig {

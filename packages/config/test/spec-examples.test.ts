@@ -16,6 +16,7 @@ describe("the spec's full configuration reference", () => {
       control: { socket: "bitrouter.sock" },
       body_limit: 10 * 1024 * 1024,
       request_timeout: 600_000,
+      cors_origins: [],
     });
     expect(config.database.url).toBe("sqlite:///srv/bitrouter/bitrouter.db?mode=rwc");
     expect(config.inherit_defaults).toBe(true);
