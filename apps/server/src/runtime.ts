@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import type { ResolvedConfig } from "@bitrouter/config";
-import { parseListen } from "@bitrouter/config";
+import { BUILTIN_PROVIDER_NAMES, parseListen } from "@bitrouter/config";
 import { createProviderClient } from "@bitrouter/providers";
 import type { Router, RouterHook } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
@@ -177,6 +177,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async reload() {
       try {
         const config = await options.load();
+        const emptied = removesEverything(generation.config, config);
+        if (emptied) throw new Error(emptied);
         const next = await build(config);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
@@ -225,6 +227,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   logger.info("listening", { url, control: options.paths.controlSocket });
   return runtime;
+}
+
+/**
+ * Why a reload must not swap in `next`: it drops every model, or every provider, that `previous`
+ * defined. That is what an empty or truncated bitrouter.yaml (a half-written save) looks like,
+ * and swapping it in would silently stop serving every route. A deliberate wipe takes a restart.
+ */
+function removesEverything(previous: ResolvedConfig, next: ResolvedConfig): string | undefined {
+  const custom = (config: ResolvedConfig) => Object.keys(config.providers).filter((name) => !(BUILTIN_PROVIDER_NAMES as readonly string[]).includes(name));
+  const lost =
+    Object.keys(previous.models).length > 0 && Object.keys(next.models).length === 0
+      ? "models"
+      : custom(previous).length > 0 && custom(next).length === 0
+        ? "providers"
+        : undefined;
+  if (!lost) return undefined;
+  return `the new configuration defines no ${lost}, but the running one does (${lost === "models" ? Object.keys(previous.models).join(", ") : custom(previous).join(", ")}): is bitrouter.yaml empty or cut short? Keeping the running configuration; restart the server to apply an empty one on purpose`;
 }
 
 /** Wires SIGHUP to reload and SIGTERM/SIGINT to a graceful shutdown (for `bitrouter serve`). */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { request } from "node:http";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
+import { fetchOverSocket } from "../src/control-client.js";
 import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 
@@ -175,5 +176,27 @@ describe("inputs that break parsers", () => {
     const rows = (await ledgerRows()).slice(before);
     expect(rows).toMatchObject([{ status: 400, inbound_protocol: "google", error_kind: "invalid_request" }]);
     expect((await raw("/health")).status).toBe(200);
+  });
+});
+
+describe("reload", () => {
+  it("refuses an empty or truncated bitrouter.yaml, keeps serving the old one, and says why", async () => {
+    const full = `${providersYaml(mock)}
+models:
+  smart:
+    strategy: priority
+    endpoints:
+      - { provider: oai, model_id: gpt-test }
+`;
+    server.setYaml(full);
+    expect(await server.runtime.reload()).toEqual({ ok: true });
+    for (const broken of ["", "# saved half\n", full.slice(0, full.indexOf("models:") + "models:\n".length)]) {
+        server.setYaml(broken);
+        const answer = await fetchOverSocket(server.runtime.controlSocket!, "/reload", { method: "POST" });
+        expect(answer.status).toBe(422);
+        expect((answer.body as { error: string }).error).toMatch(/empty or cut short/);
+        const res = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "hi" }] }) });
+        expect(res.status).toBe(200);
+    }
   });
 });
