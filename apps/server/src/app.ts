@@ -34,6 +34,8 @@ export interface AppRuntime {
   crossSite(): CrossSitePolicy;
   /** The control API, also served under /admin/ to admin tokens. */
   control?: { fetch(request: Request): Response | Promise<Response> };
+  /** Told of each inference request's whole life (answer written, completion reported): shutdown waits for them. */
+  track?(work: Promise<void>): void;
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
 }
@@ -168,7 +170,9 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       ...(refusal === undefined ? {} : { refusal }),
     };
     if (c.env?.incoming) {
-      await serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
+      const work = serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
+      runtime.track?.(work);
+      await work;
       return RESPONSE_ALREADY_SENT;
     }
     // Not on Node (e.g. app.request() in tests of other hosts): the Web-standard handler.

@@ -3,7 +3,8 @@
  * inputs that break parsers answered as 400 in the caller's protocol, on the ledger.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { request } from "node:http";
+import { Agent, request } from "node:http";
+import { openStore } from "@bitrouter/store";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { fetchOverSocket } from "../src/control-client.js";
@@ -197,6 +198,52 @@ models:
         expect((answer.body as { error: string }).error).toMatch(/empty or cut short/);
         const res = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "hi" }] }) });
         expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("meters the streams the drain timeout cuts, and answers keep-alive requests during the drain with Connection: close", async () => {
+    const drained = await startTestServer(providersYaml(mock), { database: "sqlite://bitrouter.db", drainTimeoutMs: 1000 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const url = new URL(drained.url);
+        const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    try {
+      expect((await get("/health")).status).toBe(200); // leaves an idle keep-alive socket
+      // A translated stream far longer than the drain timeout.
+      mock.enqueue({ text: Array.from({ length: 100 }, (_, i) => `w${i} `), chunkDelayMs: 50 });
+      const stream = await fetch(`${drained.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...json, "x-request-id": "cut-by-drain" },
+        body: JSON.stringify({ model: "ant:claude-test", stream: true, messages: [{ role: "user", content: "talk" }] }),
+      });
+      const reader = stream.body!.getReader();
+      await reader.read(); // the stream is under way
+      const shutdown = drained.close();
+      const during = await get("/v1/models"); // on the idle keep-alive socket, mid-drain
+      expect(during).toEqual({ status: 200, connection: "close" });
+      await reader.read().catch(() => {});
+      await shutdown;
+      void reader.cancel().catch(() => {});
+    } finally {
+      agent.destroy();
+      await drained.close();
+    }
+    // The cut stream is on the ledger (opened again after the shutdown).
+    const store = await openStore("sqlite://bitrouter.db", { baseDir: drained.home });
+    try {
+      const rows = await store.db.selectFrom("requests").select(["status", "stream"]).where("client_request_id", "=", "cut-by-drain").execute();
+      expect(rows).toHaveLength(1);
+    } finally {
+      await store.close();
     }
   });
 });

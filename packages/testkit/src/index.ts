@@ -12,3 +12,4 @@ export {
   type ScriptToolCall,
   type ScriptUsage,
 } from "./script.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
