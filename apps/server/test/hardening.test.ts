@@ -169,6 +169,15 @@ describe("inputs that break parsers", () => {
     expect(rows.map((r) => r.status)).toEqual([400, 400, 400, 400]);
   });
 
+  it("model names that are Object.prototype properties are unknown models (404), not a crash", async () => {
+    for (const name of ["valueOf", "constructor", "__proto__", "toString:x", "hasOwnProperty:gpt-test"]) {
+      const chat = await raw("/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ model: name, messages: [{ role: "user", content: "x" }] }) });
+      expect(chat.status, name).toBe(404);
+      const gemini = await raw(`/v1beta/models/${encodeURIComponent(name)}:generateContent`, { method: "POST", headers: json, body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}]}` });
+      expect(gemini.status, name).toBe(404);
+    }
+  });
+
   it("a bad %-encoding in a Gemini path answers 400 in Gemini's shape, and is recorded", async () => {
     const before = (await ledgerRows()).length;
     const res = await raw("/v1beta/models/goo:gem%ZZini:generateContent", { method: "POST", headers: json, body: `{"contents":[]}` });
