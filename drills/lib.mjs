@@ -2,7 +2,8 @@
 // workers speaking all four protocols, and the process's memory and open handles from /proc.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -232,4 +233,34 @@ export function checker() {
       return ok;
     },
   };
+}
+
+/** A raw HTTP request (any Host header, any content type), answering status, headers and body text. */
+export function rawRequest(base, path, { method = "GET", headers = {}, body } = {}) {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Every line the servers of the drills wrote (stdout, stderr, log files), searched for every secret handed out. */
+export function scanLogs() {
+  let lines = 0;
+  const leaks = [];
+  for (const entry of logs) {
+    const texts = [entry.text()];
+    if (existsSync(entry.file)) texts.push(readFileSync(entry.file, "utf8"));
+    for (const text of texts) {
+      lines += text.split("\n").length;
+      for (const value of secrets) if (text.includes(value)) leaks.push(`${entry.name}: contains a secret (${value.slice(0, 6)}...)`);
+    }
+  }
+  return { lines, secrets: secrets.size, leaks };
 }

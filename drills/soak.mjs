@@ -5,6 +5,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checker, control, ledgerCount, percentile, processFigures, runLoad, sleep, startServer, startUpstreams, tempHome } from "./lib.mjs";
 
+const RSS_CEILING_MIB = 512;
+
 export async function soak({ durationMs, concurrency = 8 }) {
   const { check, problems } = checker();
   const upstreams = await startUpstreams(0.1);
@@ -30,12 +32,15 @@ export async function soak({ durationMs, concurrency = 8 }) {
   check(stats.failed === 0, `${stats.failed} of ${stats.sent} requests failed: ${stats.failures.join(" | ")}`);
   check(exit.code === 0, `the server exited with ${JSON.stringify(exit)} on SIGTERM`);
   check(rows === stats.sent, `ledger has ${rows} rows for ${stats.sent} answered requests`);
-  // Plateau: the last samples are not above the middle ones by more than a margin (warm-up excluded).
+  // Plateau: the last samples are not far above the middle ones (warm-up excluded). V8 grows its
+  // heap in steps well before it must collect, so a minute-long run gets a wide margin; the
+  // 10-minute run's curve is the real evidence. And never past a hard ceiling.
   const mid = curve.slice(3, 6);
   const end = curve.slice(-3);
   const maxOf = (list, key) => Math.max(...list.map((p) => p[key]));
   const rssGrowth = maxOf(end, "rssMiB") / maxOf(mid, "rssMiB");
-  check(rssGrowth < 1.25, `RSS kept growing: ${maxOf(mid, "rssMiB")} MiB mid-run -> ${maxOf(end, "rssMiB")} MiB at the end`);
+  check(rssGrowth < 1.5, `RSS kept growing: ${maxOf(mid, "rssMiB")} MiB mid-run -> ${maxOf(end, "rssMiB")} MiB at the end`);
+  check(maxOf(curve, "rssMiB") < RSS_CEILING_MIB, `RSS reached ${maxOf(curve, "rssMiB")} MiB (ceiling ${RSS_CEILING_MIB})`);
   check(maxOf(end, "fds") <= maxOf(mid, "fds") + concurrency * 2, `open handles kept growing: ${maxOf(mid, "fds")} mid-run -> ${maxOf(end, "fds")} at the end`);
   return {
     name: "soak",
