@@ -29,11 +29,11 @@ export async function cases() {
   await run("100,000 nested [ in a chat body", 400, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: `{"model":"chat","messages":[],"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}` }));
   await run("bad %-encoding in a Gemini path", 400, () => rawRequest(srv.url, "/v1beta/models/gem%ZZ:generateContent", { method: "POST", headers: json, body: "{}" }));
   await run("model named valueOf", 404, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ model: "valueOf", messages: [] }) }));
-  for (const [name, yaml] of [["empty bitrouter.yaml", ""], ["truncated bitrouter.yaml", upstreams.yaml().slice(0, upstreams.yaml().indexOf("models:") + 8)]]) {
+  for (const [name, yaml] of [["an empty bitrouter.yaml", ""], ["a truncated bitrouter.yaml", upstreams.yaml().slice(0, upstreams.yaml().indexOf("models:") + 8)]]) {
     writeFileSync(join(home, "bitrouter.yaml"), yaml);
     const answer = await control(srv, "/reload", { method: "POST" });
-    results.push({ name: `reload of an ${name}`, status: answer.status, expected: 422 });
-    check(answer.status === 422, `reload of an ${name}: ${answer.status}`);
+    results.push({ name: `reload of ${name}`, status: answer.status, expected: 422 });
+    check(answer.status === 422, `reload of ${name}: ${answer.status}`);
   }
   await run("a request after the refused reloads", 200, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: chat }));
 

@@ -27,7 +27,7 @@ export function renderReport(results, meta) {
       "",
       `${f.durationS} s of mixed traffic from ${f.concurrency} concurrent clients: OpenAI chat, OpenAI responses, Anthropic and`,
       "Gemini callers, stream and not, on the same-protocol fast path and translated, on routes whose first endpoint",
-      `fails ${f.upstreamFaults} and fails over to the second.`,
+      `fails ${f.upstreamFaults}, failing over to the second.`,
       "",
       `- ${f.sent} requests (${f.rps}/s), **${f.failed} failed**; latency p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (faults and failovers included).`,
       `- Ledger rows after SIGTERM: ${f.ledgerRows} for ${f.sent} answered requests.`,

@@ -54,7 +54,7 @@ export async function soak({ durationMs, concurrency = 8 }) {
       p50Ms: Math.round(percentile(stats.latenciesMs, 50) * 10) / 10,
       p99Ms: Math.round(percentile(stats.latenciesMs, 99) * 10) / 10,
       ledgerRows: rows,
-      upstreamFaults: "10% of first-endpoint answers (503, 429 + Retry-After, reset)",
+      upstreamFaults: "10% of its answers (503, 429 with Retry-After, or a connection reset)",
       curve,
     },
   };

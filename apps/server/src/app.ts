@@ -82,11 +82,11 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       }
       return fail(c, { kind: "permission", status: 403, message: `origin ${origin ?? "(none)"} is not in server.cors_origins` });
     }
-    const path = c.req.path;
-    const inference = c.req.method === "POST" && matchPath("POST", path)?.kind === "inference";
-    const verdict = checkCrossSite(headers, c.req.method === "POST" && (inference || path.startsWith("/admin/")), policy);
+    // (Computed only when needed: the common case, a local program, takes none of these branches.)
+    const inference = () => c.req.method === "POST" && matchPath("POST", c.req.path)?.kind === "inference";
+    const verdict = checkCrossSite(headers, () => c.req.method === "POST" && (inference() || c.req.path.startsWith("/admin/")), policy);
     if (verdict.refusal) {
-      if (!inference) return fail(c, verdict.refusal);
+      if (!inference()) return fail(c, verdict.refusal);
       c.set("refusal", verdict.refusal);
     }
     if (verdict.corsOrigin !== undefined) {

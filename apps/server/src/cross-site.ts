@@ -25,10 +25,10 @@ export interface CrossSiteVerdict {
 }
 
 /**
- * Checks one request. `jsonBody`: the endpoint takes a JSON body (inference, admin POSTs), so any
+ * Checks one request. `jsonBody()`: the endpoint takes a JSON body (inference, admin POSTs), so any
  * other content type is a form or `text/plain` post, the kind a page sends without a preflight.
  */
-export function checkCrossSite(headers: Headers, jsonBody: boolean, policy: CrossSitePolicy): CrossSiteVerdict {
+export function checkCrossSite(headers: Headers, jsonBody: () => boolean, policy: CrossSitePolicy): CrossSiteVerdict {
   const host = headers.get("host");
   if (policy.open && host !== null && !trustedHost(host, policy.listenHost)) {
     return refuse(403, "host_not_allowed", `Host '${host}' is not this server: in open mode only loopback, IP-address and the listen address's host names are answered (DNS rebinding protection)`);
@@ -41,7 +41,7 @@ export function checkCrossSite(headers: Headers, jsonBody: boolean, policy: Cros
       return refuse(403, "origin_not_allowed", `requests from the web origin ${origin} are refused: this server runs without authentication (open mode); list the origin in server.cors_origins to allow it`);
     }
   }
-  if (policy.open && jsonBody && !isJson(headers.get("content-type"))) {
+  if (policy.open && !isJson(headers.get("content-type")) && jsonBody()) {
     return refuse(415, "unsupported_media_type", "Content-Type must be application/json");
   }
   return {};
