@@ -145,7 +145,7 @@ describe("bitrouter keys --revoke with a running server", () => {
     return calls;
   }
 
-  it("tells the server at once (POST /keys/<id>/revoke) after writing the database", async () => {
+  it("tells the server at once (POST /keys/<id>/revoke), then writes the database", async () => {
     const home = newHome();
     await generateAccount(home);
     const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
@@ -155,6 +155,31 @@ describe("bitrouter keys --revoke with a running server", () => {
     expect(calls).toEqual([{ method: "POST", url: `/keys/${id}/revoke` }]);
     expect(run.stderr).toContain("The running server refuses it from now on.");
     expect(await revokedInDatabase(home, id)).toBe(true);
+  });
+
+  it("with the database down, the running server still enforces it at once and says it records it later", async () => {
+    const home = newHome();
+    await generateAccount(home);
+    const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
+    const bodies: string[] = [];
+    const calls = await controlSocket(home, (req) => {
+      req.setEncoding("utf8").on("data", (chunk: string) => bodies.push(chunk));
+      return [200, { ok: true, key_id: id, enforced: true, stored: false }];
+    });
+    const down = { BITROUTER_DATABASE_URL: "postgres://postgres@127.0.0.1:1/bitrouter_down" };
+    const run = await bitrouterAsync(home, ["keys", "--revoke", id, "--reason", "lost laptop"], down);
+    expect(run.code).toBe(0);
+    expect(calls).toEqual([{ method: "POST", url: `/keys/${id}/revoke` }]);
+    expect(run.stdout).toContain(`Revoked key ${id} on the running server. The database is unreachable`);
+    expect(run.stdout).toContain("the server records the revocation there as soon as it answers again");
+    expect(run.stderr).toContain("The running server refuses it from now on.");
+    expect(bodies.join("")).toContain("lost laptop");
+    // No server and no database: nothing enforces it, so that is an error.
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const alone = await bitrouterAsync(home, ["keys", "--revoke", id], down);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toMatch(/cannot record the revocation of key .*no server is running to enforce it/);
   });
 
   it("a server that fails to answer is a warning: the database already holds the revocation", async () => {

@@ -3,11 +3,22 @@ import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Protocol } from "@bitrouter/core";
+import type { ErrorInfo } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
 import type { Router } from "@bitrouter/router";
 import { matchPath, readCredential } from "@bitrouter/router";
+import type { CrossSitePolicy } from "./cross-site.js";
+import { checkCrossSite, corsHeaders, preflightHeaders } from "./cross-site.js";
 import { serveInference } from "./node-handler.js";
+
+/** A verified caller, as the HTTP endpoints outside the router need it. */
+export interface CallerPrincipal {
+  keyId?: string;
+  scope?: string;
+  /** Whether the key's `models` claim allows a model name. */
+  allowsModel(model: string): boolean;
+}
 
 /** What the HTTP app needs from the running server; `router()` returns the current (hot-swappable) router. */
 export interface AppRuntime {
@@ -19,31 +30,42 @@ export interface AppRuntime {
    * Checks a caller's credential; resolves to its principal, or undefined in open mode (no auth).
    * Throws an error with kind/status/message when refused.
    */
-  authorize?(credential: string | undefined, needAdmin: boolean): Promise<{ keyId?: string; scope?: string } | undefined>;
+  authorize?(credential: string | undefined, needAdmin: boolean): Promise<CallerPrincipal | undefined>;
+  /** Who may call from a browser; open mode refuses cross-site requests. */
+  crossSite(): CrossSitePolicy;
   /** The control API, also served under /admin/ to admin tokens. */
   control?: { fetch(request: Request): Response | Promise<Response> };
+  /** Told of each inference request's whole life (answer written, completion reported): shutdown waits for them. */
+  track?(work: Promise<void>): void;
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
   /** A bug surfaced as a 500: the caller gets an opaque error, the operator the details. */
   logError?(message: string, fields: Record<string, unknown>): void;
 }
 
-type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
+type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string; refusal: ErrorInfo | undefined } };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's own `x-request-id`, when it is a sane token; kept beside the server's id, never as it. */
+export function callerRequestId(headers: Headers): string | undefined {
+  const given = headers.get("x-request-id");
+  return given !== null && REQUEST_ID.test(given) ? given : undefined;
+}
 
 /** The public API: one route per inbound protocol, plus models and health. */
 export function createApp(runtime: AppRuntime): Hono<Env> {
   const app = new Hono<Env>();
 
+  // The server makes every request's id (the ledger's key: unique whatever callers send). The
+  // answer's x-request-id echoes the caller's own id when it sent one, so its traces still join up.
   app.use(async (c, next) => {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : crypto.randomUUID());
+    const id = crypto.randomUUID();
+    c.set("requestId", id);
+    c.set("replyId", callerRequestId(c.req.raw.headers) ?? id);
     await next();
-    if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("requestId"));
+    if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("replyId"));
   });
-
-  app.get("/health", (c) => c.json({ status: "ok", ...runtime.health() }));
 
   /** Errors of the non-inference endpoints use OpenAI's error shape. */
   const fail = (c: Context<Env>, error: unknown) => {
@@ -51,12 +73,51 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return c.json(body, status as 400);
   };
 
+  // Cross-site requests (see cross-site.ts). Inference refusals go through the router, so they are
+  // answered in the caller's protocol and land on the ledger like any other request.
+  app.use(async (c, next) => {
+    const policy = runtime.crossSite();
+    const headers = c.req.raw.headers;
+    const origin = headers.get("origin");
+    if (c.req.method === "OPTIONS") {
+      if (origin !== null && policy.corsOrigins.includes(origin)) {
+        return c.body(null, 204, preflightHeaders(origin, headers.get("access-control-request-headers")));
+      }
+      return fail(c, { kind: "permission", status: 403, message: `origin ${origin ?? "(none)"} is not in server.cors_origins` });
+    }
+    // (Computed only when needed: the common case, a local program, takes none of these branches.)
+    const inference = () => c.req.method === "POST" && matchPath("POST", c.req.path)?.kind === "inference";
+    const verdict = checkCrossSite(headers, () => c.req.method === "POST" && (inference() || c.req.path.startsWith("/admin/")), policy);
+    if (verdict.refusal) {
+      if (!inference()) return fail(c, verdict.refusal);
+      c.set("refusal", verdict.refusal);
+    }
+    if (verdict.corsOrigin !== undefined) {
+      // Inference answers are written straight to the Node response; the rest go through Hono.
+      for (const [name, value] of Object.entries(corsHeaders(verdict.corsOrigin))) c.env?.outgoing?.setHeader(name, value);
+    }
+    await next();
+    if (verdict.corsOrigin !== undefined && c.res !== RESPONSE_ALREADY_SENT) {
+      for (const [name, value] of Object.entries(corsHeaders(verdict.corsOrigin))) c.header(name, value);
+    }
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok", ...runtime.health() }));
+
   // The control API for admin tokens (the Unix socket serves it without tokens to local operators).
   app.all("/admin/*", async (c) => {
     if (!runtime.control) return c.notFound();
     const url = new URL(c.req.url);
+    if (!runtime.authorize) {
+      // Open mode has no tokens, so nothing over HTTP can prove it is the operator.
+      return fail(c, {
+        kind: "permission",
+        status: 403,
+        message: "the admin API over HTTP needs an admin token, and this server runs without accounts (open mode): use the control socket instead (`bitrouter status | route | reload`)",
+      });
+    }
     try {
-      await runtime.authorize?.(readCredential(c.req.raw.headers, url), true);
+      await runtime.authorize(readCredential(c.req.raw.headers, url), true);
     } catch (error) {
       return fail(c, error);
     }
@@ -68,7 +129,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.get("/v1/usage", async (c) => {
     if (!runtime.usage) return fail(c, { kind: "not_found", status: 404, message: "usage is not available: no database configured" });
     const url = new URL(c.req.url);
-    let principal: { keyId?: string; scope?: string } | undefined;
+    let principal: CallerPrincipal | undefined;
     try {
       principal = await runtime.authorize?.(readCredential(c.req.raw.headers, url), false);
     } catch (error) {
@@ -78,29 +139,50 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     const { status, body } = await runtime.usage(url.searchParams, ownKey);
     return c.json(body as object, status as 200);
   });
-  app.get("/v1/models", (c) => c.json(runtime.router().modelsBody()));
+  // With API keys: what the caller's key may use (and 401 without one).
+  app.get("/v1/models", async (c) => {
+    const body = runtime.router().modelsBody();
+    if (!runtime.authorize) return c.json(body);
+    let principal: CallerPrincipal | undefined;
+    try {
+      principal = await runtime.authorize(readCredential(c.req.raw.headers, new URL(c.req.url)), false);
+    } catch (error) {
+      return fail(c, error);
+    }
+    return c.json(principal ? { ...body, data: body.data.filter((m) => principal.allowsModel(String(m.id))) } : body);
+  });
 
   const inference = (protocol: Protocol) => async (c: Context<Env>) => {
     const url = new URL(c.req.url);
     const match = matchPath("POST", url.pathname);
     const model = match?.kind === "inference" ? match.model : undefined;
     const stream = match?.kind === "inference" ? match.stream : undefined;
+    const invalid = match?.kind === "inference" ? match.invalid : undefined;
+    const refusal = c.get("refusal") ?? (invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: invalid } satisfies ErrorInfo));
     const credential = readCredential(c.req.raw.headers, url);
     const common = {
       router: runtime.router(),
       headers: c.req.raw.headers,
       protocol,
       requestId: c.get("requestId"),
+      replyId: c.get("replyId"),
       bodyLimit: runtime.bodyLimit(),
       ...(model === undefined ? {} : { pathModel: model }),
       ...(stream === undefined ? {} : { pathStream: stream }),
       ...(credential === undefined ? {} : { credential }),
+      ...(refusal === undefined ? {} : { refusal }),
     };
     if (c.env?.incoming) {
-      await serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
+      const work = serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
+      runtime.track?.(work);
+      await work;
       return RESPONSE_ALREADY_SENT;
     }
     // Not on Node (e.g. app.request() in tests of other hosts): the Web-standard handler.
+    if (refusal) {
+      const { status, body } = CODECS[protocol].encodeError(refusal);
+      return c.json(body, status as 400);
+    }
     return common.router.fetch(c.req.raw);
   };
 

@@ -4,6 +4,46 @@ import { parseUsageQuery, usageReport } from "./metering.js";
 import type { ControlRoute, ControlStatus } from "./control-client.js";
 import type { Runtime } from "./runtime.js";
 
+const REVOCATION_RETRY_MS = 2_000;
+
+/**
+ * Records revocations in the database. While it is unreachable they are enforced here already, and
+ * written when it answers again (retried every 2 s), so other instances learn of them too.
+ */
+function revocationWriter(runtime: Runtime) {
+  const unsaved = new Map<string, string>();
+  let timer: NodeJS.Timeout | undefined;
+  const write = async (keyId: string, reason: string): Promise<boolean> => {
+    try {
+      await revokeKey(runtime.metering!.store, keyId, reason);
+      unsaved.delete(keyId);
+      return true;
+    } catch (error) {
+      if (!unsaved.has(keyId)) {
+        runtime.logger.warn("cannot record a revocation in the database yet; enforced here, written when it is back", { key_id: keyId, error: runtime.metering!.store.describeError(error) });
+      }
+      unsaved.set(keyId, reason);
+      return false;
+    }
+  };
+  const retry = () => {
+    if (timer || unsaved.size === 0) return;
+    timer = setTimeout(async () => {
+      timer = undefined;
+      for (const [keyId, reason] of [...unsaved]) await write(keyId, reason);
+      retry();
+    }, REVOCATION_RETRY_MS);
+    timer.unref();
+  };
+  return {
+    async save(keyId: string, reason: string): Promise<boolean> {
+      const ok = await write(keyId, reason);
+      retry();
+      return ok;
+    },
+  };
+}
+
 const STRATEGIES = new Set(["priority", "load_balance"]);
 const TARGET = /^[^:\s]+:\S+$/;
 
@@ -34,15 +74,16 @@ export function createControlApp(runtime: Runtime): Hono {
     if ("error" in query) return c.json(query, 400);
     return c.json(await usageReport(runtime.metering, query));
   });
+  const revocations = revocationWriter(runtime);
   app.post("/keys/:id/revoke", async (c) => {
     const keyId = c.req.param("id");
+    const body = (await c.req.json().catch(() => ({}))) as { reason?: unknown };
+    const reason = typeof body.reason === "string" && body.reason !== "" ? body.reason : "revoked by the operator";
     const auth = runtime.auth.authenticator;
     auth?.revoke(keyId); // at once on this instance; others poll the database
-    if (runtime.metering) {
-      await revokeKey(runtime.metering.store, keyId, "revoked by the operator");
-    }
-    runtime.logger.info("key revoked", { key_id: keyId });
-    return c.json({ ok: true, key_id: keyId, enforced: auth !== undefined });
+    const stored = runtime.metering ? await revocations.save(keyId, reason) : false;
+    runtime.logger.info("key revoked", { key_id: keyId, stored });
+    return c.json({ ok: true, key_id: keyId, enforced: auth !== undefined, stored });
   });
   app.post("/reload", async (c) => {
     const result = await runtime.reload();

@@ -1,6 +1,7 @@
 import type { RouterHook } from "@bitrouter/core";
-import type { Ledger, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
-import { createLedger, openStore, toLedgerRow, usage } from "@bitrouter/store";
+import type { Ledger, LedgerOptions, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
+import { createLedger, openStore, replaySpill, toLedgerRow, usage } from "@bitrouter/store";
+import { callerRequestId } from "./app.js";
 import type { Logger } from "./logger.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */
@@ -8,21 +9,49 @@ export interface Metering {
   store: Store;
   ledger: Ledger;
   hook: RouterHook;
-  /** Flushes every accepted row, then closes the database. */
+  /**
+   * Writes every accepted row, then closes the database. Rows the database cannot take (it is
+   * down) go to the spill file, which the next start writes; never rejects.
+   */
   close(): Promise<void>;
 }
 
-export async function openMetering(url: string, logger: Logger, baseDir?: string): Promise<Metering> {
-  const store = await openStore(url, { logger, ...(baseDir ? { baseDir } : {}) });
-  const ledger = createLedger(store, { logger });
+export interface MeteringOptions {
+  baseDir?: string;
+  /** Where rows unwritten at shutdown are kept for the next start (e.g. `<run-dir>/ledger-spill.jsonl`). */
+  spillFile?: string;
+  /** How long shutdown keeps retrying an unreachable database before spilling (default 2 s with a spill file). */
+  closeTimeoutMs?: number;
+}
+
+export async function openMetering(url: string, logger: Logger, options: MeteringOptions = {}): Promise<Metering> {
+  const store = await openStore(url, { logger, ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
+  if (options.spillFile) {
+    try {
+      const replayed = await replaySpill(store, options.spillFile);
+      if (replayed > 0) logger.info("ledger: wrote the rows the last shutdown could not", { rows: replayed, file: options.spillFile });
+    } catch (error) {
+      // The file stays: the next start tries again (the replay writes no row twice).
+      logger.warn("ledger: cannot write the rows saved at the last shutdown yet", { file: options.spillFile, error: store.describeError(error) });
+    }
+  }
+  // Shutdown spills after 2 s of a database that does not answer: the 30 s drain plus this stays
+  // within `bitrouter stop`'s 35 s before SIGKILL, and a spilled row is written at the next start.
+  const ledgerOptions: LedgerOptions = { logger, closeTimeoutMs: options.closeTimeoutMs ?? (options.spillFile ? 2_000 : 10_000) };
+  if (options.spillFile) ledgerOptions.spillFile = options.spillFile;
+  const ledger = createLedger(store, ledgerOptions);
   return {
     store,
     ledger,
     // Appends to an in-memory batch; never waits for the database.
-    hook: { name: "metering", onComplete: (record) => ledger.record(toLedgerRow(record)) },
+    hook: { name: "metering", onComplete: (record, ctx) => ledger.record(toLedgerRow(record, callerRequestId(ctx.headers))) },
     async close() {
-      await ledger.close();
-      await store.close();
+      try {
+        await ledger.close();
+      } catch (error) {
+        logger.error("ledger: rows lost at shutdown", { error: error instanceof Error ? error.message : String(error) });
+      }
+      await store.close().catch(() => {});
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Protocol } from "@bitrouter/core";
+import type { ErrorInfo, Protocol } from "@bitrouter/core";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
 import type { InboundRequest, InboundResult, Router } from "@bitrouter/router";
@@ -17,7 +17,12 @@ export async function serveInference(options: {
   pathModel?: string;
   pathStream?: boolean;
   credential?: string;
+  /** Refused at the door (answered in the caller's protocol and recorded): see InboundRequest. */
+  refusal?: ErrorInfo;
+  /** The server-made id (the ledger's key). */
   requestId: string;
+  /** What the answer's x-request-id says: the caller's own id if it sent one, else requestId. */
+  replyId: string;
   bodyLimit: number;
 }): Promise<void> {
   const { req, res, requestId } = options;
@@ -37,17 +42,18 @@ export async function serveInference(options: {
       ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
       ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
       ...(options.credential === undefined ? {} : { credential: options.credential }),
+      ...(options.refusal === undefined ? {} : { refusal: options.refusal }),
     };
     result = await options.router.handle(inbound);
   } catch (error) {
     const { status, body } = CODECS[options.protocol].encodeError(toErrorInfo(error));
     result = { type: "json", status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   }
-  await writeResult(res, result, requestId);
+  await writeResult(res, result, options.replyId);
 }
 
-export async function writeResult(res: ServerResponse, result: InboundResult, requestId: string): Promise<void> {
-  const headers = { ...result.headers, "x-request-id": requestId };
+export async function writeResult(res: ServerResponse, result: InboundResult, replyId: string): Promise<void> {
+  const headers = { ...result.headers, "x-request-id": replyId };
   if (result.type === "json") {
     res.writeHead(result.status, { ...headers, "content-length": Buffer.byteLength(result.body) });
     res.end(result.body);

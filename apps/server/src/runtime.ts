@@ -6,11 +6,12 @@
  */
 import type { Server } from "node:http";
 import { createServer } from "node:http";
+import { Server as NetServer } from "node:net";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import type { ResolvedConfig } from "@bitrouter/config";
-import { parseListen } from "@bitrouter/config";
+import { BUILTIN_PROVIDER_NAMES, parseListen } from "@bitrouter/config";
 import { createProviderClient } from "@bitrouter/providers";
 import type { RouterHook } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
@@ -34,8 +35,11 @@ export interface RuntimeOptions {
   paths: { runDir: string; logsDir?: string; controlSocket?: string; pidFile?: string };
   /** Overrides server.listen (e.g. a test's "127.0.0.1:0"). */
   listen?: string;
-  /** The ledger's database (sqlite://, postgres://, mysql://); metering is off without it. */
-  database?: { url: string; baseDir?: string };
+  /**
+   * The ledger's database (sqlite://, postgres://, mysql://); metering is off without it. Rows the
+   * database cannot take at shutdown are kept in `<run-dir>/ledger-spill.jsonl` for the next start.
+   */
+  database?: { url: string; baseDir?: string; closeTimeoutMs?: number };
   /**
    * Caller authentication: the operator keystore (`<home>/.keys`). Without an active account the
    * server runs open, which is refused on a non-loopback address unless `allowOpen`.
@@ -88,7 +92,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const listen = options.listen ?? first.server.listen;
   const address = parseListen(listen);
   if (!address) throw new Error(`server.listen '${listen}' is not host:port`);
-  const metering = options.database ? await openMetering(options.database.url, logger, options.database.baseDir) : undefined;
+  const metering = options.database
+    ? await openMetering(options.database.url, logger, {
+        spillFile: join(options.paths.runDir, "ledger-spill.jsonl"),
+        ...(options.database.baseDir ? { baseDir: options.database.baseDir } : {}),
+        ...(options.database.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.database.closeTimeoutMs } : {}),
+      })
+    : undefined;
   let auth: AuthSetup;
   try {
     auth = await setupAuth({
@@ -135,6 +145,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   // The runtime object is filled in below; the apps only call into it per request.
   const self = {} as Runtime;
+  /** Inference requests until their completion is reported (the ledger closes after the last). */
+  const requests = new Set<Promise<void>>();
   const controlApp = createControlApp(self);
   const app = createApp({
     router: () => generation.router,
@@ -142,7 +154,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
     logError: (message, fields) => logger.error(message, fields),
     control: controlApp,
-    authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
+    track: (work) => {
+      requests.add(work);
+      void work.finally(() => requests.delete(work));
+    },
+    ...(auth.authorize ? { authorize: auth.authorize } : {}),
+    crossSite: () => ({ open: auth.mode === "open", listenHost: address.host, corsOrigins: generation.config.server.cors_origins }),
     ...(metering
       ? {
           usage: async (params: URLSearchParams, keyId: string | undefined) => {
@@ -157,8 +174,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const server = createServer(getRequestListener(app.fetch));
   server.keepAliveTimeout = 65_000;
   let inflight = 0;
+  let draining = false;
   server.on("request", (_req, res) => {
     inflight += 1;
+    // During the drain a keep-alive client is told to reconnect elsewhere, not reset mid-request.
+    if (draining) res.setHeader("connection", "close");
     res.once("close", () => {
       inflight -= 1;
     });
@@ -186,6 +206,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async reload() {
       try {
         const config = await options.load();
+        const emptied = removesEverything(generation.config, config);
+        if (emptied) throw new Error(emptied);
         const next = await build(config);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
@@ -204,22 +226,33 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     shutdown(reason = "shutdown") {
       shuttingDown ??= (async () => {
         logger.info("shutting down: draining in-flight requests", { reason, inflight });
-        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        draining = true;
+        // Stop accepting. (Not server.close(): it would also cut idle keep-alive sockets at once,
+        // resetting a request a client is sending on one right now. They get Connection: close.)
+        const drained = new Promise<void>((resolve) => netClose.call(server, () => resolve()));
         const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
         while (inflight > 0 && Date.now() < deadline) await sleep(25);
         if (inflight > 0) logger.warn("drain timeout: closing remaining connections", { inflight });
         server.closeAllConnections();
         await drained;
-        await control?.close();
-        await generation.router.close();
-        await client.close();
-        await options.onShutdown?.();
-        auth.close();
-        await metering?.close(); // after the drain: every accepted request is on the ledger
+        // Requests cut above report their outcome as they unwind: meter them before the ledger closes.
+        await settled([...requests], REPORT_GRACE_MS);
+        const step = async (name: string, run: () => unknown) => {
+          try {
+            await run();
+          } catch (error) {
+            logger.error(`shutdown: ${name} failed`, { error: error instanceof Error ? error.message : String(error) });
+          }
+        };
+        await step("control socket", () => control?.close());
+        await step("router", () => generation.router.close());
+        await step("HTTP client", () => client.close());
+        await step("onShutdown", () => options.onShutdown?.());
+        await step("auth", () => auth.close());
+        await step("ledger", () => metering?.close()); // every accepted request is on the ledger, or in its spill file
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
         logger.info("stopped");
-        if (ownsLogger) await logger.close();
+        if (ownsLogger) await step("logger", () => logger.close());
         resolveClosed();
       })();
       return shuttingDown;
@@ -236,10 +269,34 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   return runtime;
 }
 
+/**
+ * Why a reload must not swap in `next`: it drops every model, or every provider, that `previous`
+ * defined. That is what an empty or truncated bitrouter.yaml (a half-written save) looks like,
+ * and swapping it in would silently stop serving every route. A deliberate wipe takes a restart.
+ */
+function removesEverything(previous: ResolvedConfig, next: ResolvedConfig): string | undefined {
+  const custom = (config: ResolvedConfig) => Object.keys(config.providers).filter((name) => !(BUILTIN_PROVIDER_NAMES as readonly string[]).includes(name));
+  const lost =
+    Object.keys(previous.models).length > 0 && Object.keys(next.models).length === 0
+      ? "models"
+      : custom(previous).length > 0 && custom(next).length === 0
+        ? "providers"
+        : undefined;
+  if (!lost) return undefined;
+  return `the new configuration defines no ${lost}, but the running one does (${lost === "models" ? Object.keys(previous.models).join(", ") : custom(previous).join(", ")}): is bitrouter.yaml empty or cut short? Keeping the running configuration; restart the server to apply an empty one on purpose`;
+}
+
 /** Wires SIGHUP to reload and SIGTERM/SIGINT to a graceful shutdown (for `bitrouter serve`). */
 export function handleSignals(runtime: Runtime): () => void {
   const onHup = () => void runtime.reload();
-  const onTerm = (signal: NodeJS.Signals) => void runtime.shutdown(signal).then(() => process.exit(0));
+  const onTerm = (signal: NodeJS.Signals) =>
+    void runtime.shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        runtime.logger.error("shutdown failed", { error: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      },
+    );
   process.on("SIGHUP", onHup);
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onTerm);
@@ -289,6 +346,18 @@ function listenOn(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** How long shutdown waits for cut requests to report before closing the ledger. */
+const REPORT_GRACE_MS = 1_000;
+const netClose = NetServer.prototype.close;
+
+/** Resolves when every promise settled, or after `ms`. */
+async function settled(work: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
 }
 
 function sleep(ms: number): Promise<void> {

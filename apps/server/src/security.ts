@@ -9,6 +9,7 @@ import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
 import type { RouterHook } from "@bitrouter/core";
 import { isRevoked, listRevocations, spend } from "@bitrouter/store";
+import type { CallerPrincipal } from "./app.js";
 import type { Logger } from "./logger.js";
 import type { Metering } from "./metering.js";
 
@@ -19,6 +20,8 @@ export interface AuthSetup {
   /** The operator account whose signed tokens are accepted. */
   account?: { prefix: string; solanaAddress: string; evmAddress: string };
   hook?: RouterHook;
+  /** Verifies a caller of the endpoints outside the router (/v1/models, /v1/usage, /admin); keys mode only. */
+  authorize?(credential: string | undefined, needAdmin: boolean): Promise<CallerPrincipal>;
   close(): void;
 }
 
@@ -71,6 +74,10 @@ export async function setupAuth(options: { keysDir?: string; listenHost: string;
     authenticator,
     account: { prefix: account.prefix, solanaAddress: account.solanaAddress, evmAddress: account.evmAddress },
     hook,
+    async authorize(credential, needAdmin) {
+      const principal = await authenticator.authenticate(credential, { needAdmin });
+      return { keyId: principal.keyId, scope: principal.scope, allowsModel: (model) => auth.matchesModel(principal.claims.models, model) };
+    },
     close: () => authenticator.close(),
   };
 }

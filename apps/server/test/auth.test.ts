@@ -86,6 +86,21 @@ describe("API keys", () => {
     });
   });
 
+  it("list only the models a key may use, and no models without a key", async () => {
+    const none = await fetch(`${server.url}/v1/models`);
+    expect(none.status).toBe(401);
+    const all = (await (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${await token()}` } })).json()) as { data: Array<{ id: string }> };
+    expect(all.data.some((m) => m.id === "oai:gpt-test")).toBe(true);
+    const list = async (models: string[]) => {
+      const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: await token({ models }), maxRetries: 0 });
+      const ids: string[] = [];
+      for await (const model of openai.models.list()) ids.push(model.id);
+      return ids;
+    };
+    expect(await list(["oai:*"])).toEqual(all.data.filter((m) => m.id.startsWith("oai:")).map((m) => m.id));
+    expect(await list(["ant:*"])).toEqual([]);
+  });
+
   it("stop a key at its budget with 429", async () => {
     const key = await token({ models: ["oai:*"], budget: 100, budget_scope: "session" });
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });

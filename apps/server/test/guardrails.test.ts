@@ -96,13 +96,13 @@ describe("upgoing", () => {
   it("counts violations in the request's ledger row", async () => {
     const res = await fetch(`${server.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { "x-request-id": "guarded-1" },
+      headers: { "content-type": "application/json", "x-request-id": "guarded-1" },
       body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: `${OPENAI_KEY} and ${OPENAI_KEY}` }] }),
     });
     expect(res.status).toBe(200);
     const { ledger, store } = server.runtime.metering!;
     await ledger.flush();
-    const row = await store.db.selectFrom("requests").select(["guardrail_violations", "status"]).where("id", "=", "guarded-1").executeTakeFirstOrThrow();
+    const row = await store.db.selectFrom("requests").select(["guardrail_violations", "status"]).where("client_request_id", "=", "guarded-1").executeTakeFirstOrThrow();
     expect(row).toMatchObject({ guardrail_violations: 2, status: 200 });
   });
 

@@ -44,19 +44,30 @@ export interface TestServer {
 /** Starts the real server on 127.0.0.1:0 with a control socket in a temp run dir. */
 export async function startTestServer(
   yaml: string,
-  options: { hooks?: (config: ResolvedConfig) => RouterHook[]; env?: Record<string, string>; home?: string; keysDir?: string; database?: string } = {},
+  options: {
+    hooks?: (config: ResolvedConfig) => RouterHook[];
+    env?: Record<string, string>;
+    home?: string;
+    keysDir?: string;
+    database?: string;
+    /** How long shutdown keeps retrying an unreachable database before spilling (default 10 s). */
+    databaseCloseTimeoutMs?: number;
+    drainTimeoutMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "bitrouter-server-"));
   let current = yaml;
   const runtime = await startRuntime({
     load: () => parseConfig(current, { env: options.env ?? {}, home }).config,
-    paths: { runDir: join(home, "run"), controlSocket: join(home, "run", "bitrouter.sock") },
+    paths: { runDir: join(home, "run"), controlSocket: join(home, "run", "bitrouter.sock"), pidFile: join(home, "run", "bitrouter.pid") },
     listen: "127.0.0.1:0",
     logger: createLogger({ level: "info", stderr: false, logsDir: join(home, "logs") }),
     ...(options.hooks ? { hooks: (config: ResolvedConfig) => options.hooks!(config) } : {}),
-    drainTimeoutMs: 5000,
+    drainTimeoutMs: options.drainTimeoutMs ?? 5000,
     ...(options.keysDir ? { auth: { keysDir: options.keysDir } } : {}),
-    ...(options.database ? { database: { url: options.database, baseDir: home } } : {}),
+    ...(options.database
+      ? { database: { url: options.database, baseDir: home, ...(options.databaseCloseTimeoutMs === undefined ? {} : { closeTimeoutMs: options.databaseCloseTimeoutMs }) } }
+      : {}),
   });
   return {
     runtime,

@@ -80,7 +80,7 @@ models:
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
 
-    const missing = await fetch(`${server.url}/v1/messages`, { method: "POST", body: JSON.stringify({ max_tokens: 1, messages: [] }) });
+    const missing = await fetch(`${server.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ max_tokens: 1, messages: [] }) });
     expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("model") } });
 

@@ -208,7 +208,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       await refreshRevocations();
       return revoked.has(keyId);
     } catch {
-      return source.isRevoked(keyId);
+      try {
+        return await source.isRevoked(keyId);
+      } catch {
+        throw new AuthError("overloaded", "revocations_unavailable", `cannot check whether key ${keyId} is revoked: the database is unreachable; try again shortly`);
+      }
     }
   }
 
@@ -259,7 +263,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (c.budget_range?.type === "rounds") query.lastRounds = c.budget_range.count;
     if (c.budget_range?.type === "duration") query.since = t - c.budget_range.seconds * 1000;
     counters.spendReads++;
-    const pending = spendSource.spend(query).then((s) => s.microUsd);
+    // An unreachable ledger is not the caller's fault, nor a reason to let the key spend unchecked.
+    const pending = spendSource.spend(query).then(
+      (s) => s.microUsd,
+      () => {
+        throw new AuthError("overloaded", "budget_unavailable", `cannot check the budget of key ${p.keyId} right now: the spend ledger's database is unreachable; try again shortly`);
+      },
+    );
     const fresh: SpendEntry = { microUsd: entry?.microUsd ?? 0, fetchedAt: entry?.fetchedAt ?? -Infinity, pending };
     entries.set(range, fresh);
     try {

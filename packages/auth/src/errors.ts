@@ -1,5 +1,5 @@
 /** Error kinds this package raises; the same names and statuses as ErrorKind in @bitrouter/core. */
-export type AuthErrorKind = "authentication" | "permission" | "rate_limit" | "invalid_request" | "not_found";
+export type AuthErrorKind = "authentication" | "permission" | "rate_limit" | "invalid_request" | "not_found" | "overloaded";
 
 const STATUS: Record<AuthErrorKind, number> = {
   authentication: 401,
@@ -7,6 +7,8 @@ const STATUS: Record<AuthErrorKind, number> = {
   rate_limit: 429,
   invalid_request: 400,
   not_found: 404,
+  /** The store a check needs (spend, revocations) is unreachable: try again, nothing is wrong with the key. */
+  overloaded: 503,
 };
 
 /**

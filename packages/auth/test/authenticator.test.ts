@@ -290,6 +290,17 @@ describe("budgets", () => {
     expect((await fails(auth.authenticate(a1, {}))).message).toContain("account spent 160 of 150");
   });
 
+  it("answers 503 budget_unavailable (not a crash, not unchecked spend) while the spend source is down", async () => {
+    const account = await accountFromSeed(seedOf(27));
+    let down = true;
+    const auth = make(account, { spend: { spend: async () => (down ? Promise.reject(new Error("ECONNREFUSED")) : { microUsd: 0, requests: 0 }) } });
+    const token = await mintToken(account, { budget: 100, id: "down-1" });
+    const err = await fails(auth.authenticate(token, {}));
+    expect([err.status, err.kind, err.code]).toEqual([503, "overloaded", "budget_unavailable"]);
+    down = false;
+    await expect(auth.authenticate(token, {})).resolves.toMatchObject({ keyId: "down-1" });
+  });
+
   it("refuses a budgeted token when no SpendSource is configured (fails closed)", async () => {
     const account = await accountFromSeed(seedOf(26));
     const auth = make(account);

@@ -208,6 +208,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
       // The default is a slice of a shorter request_timeout (an explicit value larger than it is refused).
       first_byte_timeout: server.first_byte_timeout ?? Math.min(DEFAULT_FIRST_BYTE_TIMEOUT_MS, server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS),
       response_limit: server.response_limit ?? DEFAULT_RESPONSE_LIMIT,
+      cors_origins: server.cors_origins ?? [],
     },
     inherit_defaults: inherit,
     providers,

@@ -99,6 +99,12 @@ export const ServerSchema = z
     first_byte_timeout: duration().optional(),
     /** Our extension: largest non-stream upstream answer read. Default 64 MiB. */
     response_limit: bodyLimit().optional(),
+    /** Our extension: web origins allowed to call from a browser (CORS). Default none. */
+    cors_origins: z
+      .array(
+        z.string().refine((v) => webOrigin(v) === v, { message: 'expected a web origin such as "https://app.example.com" (scheme, host and optional port; no path)' }),
+      )
+      .optional(),
   })
   .superRefine((server, ctx) => {
     const overall = server.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -106,6 +112,17 @@ export const ServerSchema = z
       ctx.addIssue({ code: "custom", path: ["first_byte_timeout"], message: `must not exceed request_timeout (${overall} ms): it is a slice of it` });
     }
   });
+
+/** The canonical origin of a URL string (scheme://host[:port]), or undefined if it is not a plain http(s) origin. */
+export function webOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
 
 export const DatabaseSchema = z.strictObject({ url: z.string().optional() });
 
@@ -365,6 +382,8 @@ export interface ResolvedServer {
   first_byte_timeout: number;
   /** Bytes. */
   response_limit: number;
+  /** Origins a browser may call from (CORS); empty: none. */
+  cors_origins: string[];
 }
 
 export interface ResolvedConfig {

@@ -281,6 +281,13 @@ describe("paths in the loaded config", () => {
     expect(absolute.paths.pidFile).toBe(join(home, "run", "bitrouter.pid"));
   });
 
+  it("server.cors_origins takes web origins only", () => {
+    expect(parse('server:\n  cors_origins: ["https://app.example.com", "http://localhost:3000"]\n').server.cors_origins).toEqual(["https://app.example.com", "http://localhost:3000"]);
+    expect(parse("server: {}\n").server.cors_origins).toEqual([]);
+    const error = errorOf('server:\n  cors_origins: ["https://app.example.com/path", "*"]\n');
+    expect(error.issues.map((i) => i.path)).toEqual(["server.cors_origins[0]", "server.cors_origins[1]"]);
+  });
+
   it("server extensions: body_limit and request_timeout accept sizes and durations", () => {
     const config = parse('server:\n  body_limit: "2mb"\n  request_timeout: "60s"\n');
     expect(config.server.body_limit).toBe(2 * 1024 * 1024);

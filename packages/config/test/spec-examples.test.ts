@@ -20,6 +20,7 @@ describe("the self-host guide's full configuration reference", () => {
       request_timeout: 600_000,
       first_byte_timeout: 60_000,
       response_limit: 64 * 1024 * 1024,
+      cors_origins: [],
     });
     expect(config.database.url).toBe("sqlite:///srv/bitrouter/bitrouter.db?mode=rwc");
     expect(config.inherit_defaults).toBe(true);

@@ -2,7 +2,7 @@ import type { Protocol } from "@bitrouter/core";
 
 /** What an HTTP path asks for: one of the four inbound protocols, or a read-only endpoint. */
 export type RouteMatch =
-  | { kind: "inference"; protocol: Protocol; model?: string; stream?: boolean }
+  | { kind: "inference"; protocol: Protocol; model?: string; stream?: boolean; invalid?: string }
   | { kind: "models" }
   | { kind: "health" };
 
@@ -31,7 +31,12 @@ export function matchPath(method: string, pathname: string): RouteMatch | undefi
   }
   const gemini = GEMINI_PATH.exec(pathname);
   if (gemini) {
-    return { kind: "inference", protocol: "google", model: decodeURIComponent(gemini[1]!), stream: gemini[2] === "streamGenerateContent" };
+    const stream = gemini[2] === "streamGenerateContent";
+    try {
+      return { kind: "inference", protocol: "google", model: decodeURIComponent(gemini[1]!), stream };
+    } catch {
+      return { kind: "inference", protocol: "google", stream, invalid: "the model in the URL path is not valid percent-encoding" };
+    }
   }
   return undefined;
 }

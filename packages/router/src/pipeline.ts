@@ -49,6 +49,11 @@ export interface InboundRequest {
   requestId: string;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /**
+   * The host already refused the request (a malformed URL, a cross-site request): it is answered
+   * with this error in the caller's protocol, and recorded like any other request.
+   */
+  refusal?: ErrorInfo;
 }
 
 export type InboundResult =
@@ -93,6 +98,7 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
   const codec = deps.codecs[inbound.protocol];
   const run = new Run(deps, inbound, ctx);
   try {
+    if (inbound.refusal) throw inbound.refusal;
     // 1. parse
     const body = parseJsonBody(inbound.body);
     ctx.model = readModel(inbound, body);
@@ -106,7 +112,7 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
     return await run.attempt(body);
   } catch (error) {
     // 5. answer errors in the inbound protocol's shape
-    const info = inbound.signal.aborted ? abortedError().toInfo() : toErrorInfo(error);
+    const info = inbound.signal.aborted ? abortedError().toInfo() : isStackOverflow(error) ? tooDeep : toErrorInfo(error);
     run.complete({ status: info.status, errorKind: info.kind });
     const { status, body } = codec.encodeError(info);
     const headers: Record<string, string> = { ...JSON_HEADERS };
@@ -558,6 +564,16 @@ export async function withFailover<T>(
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * JSON.parse accepts any depth, but the codecs and JSON.stringify recurse: a body nested thousands
+ * deep overflows the stack there. That is the caller's malformed input, not a server fault.
+ */
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && error.message.includes("call stack");
+}
+
+const tooDeep: ErrorInfo = { kind: "invalid_request", status: 400, message: "request body is nested too deeply to process" };
 
 function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);

@@ -149,6 +149,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         ...(match.model === undefined ? {} : { pathModel: match.model }),
         ...(match.stream === undefined ? {} : { pathStream: match.stream }),
         ...(credential === undefined ? {} : { credential }),
+        ...(match.invalid === undefined ? {} : { refusal: { kind: "invalid_request", status: 400, message: match.invalid } }),
       };
       const result = await handleInbound(deps, inbound);
       const headers = { ...result.headers, "x-request-id": requestId };

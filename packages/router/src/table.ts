@@ -73,7 +73,7 @@ export class RoutingTable implements RouteResolver {
         }),
       };
     }
-    const virtual = this.config.models?.[model];
+    const virtual = ownValue(this.config.models, model);
     if (virtual) {
       return {
         name: model,
@@ -90,7 +90,7 @@ export class RoutingTable implements RouteResolver {
     if (colon > 0) {
       const provider = model.slice(0, colon);
       const modelId = model.slice(colon + 1);
-      const config = this.config.providers[provider];
+      const config = ownValue(this.config.providers, provider);
       if (config && modelId) {
         if (!this.isAvailable(provider)) {
           throw new BitrouterError({
@@ -108,7 +108,7 @@ export class RoutingTable implements RouteResolver {
 
   /** A provider can serve direct routes when it has a key (or needs none: a keyless custom provider). */
   isAvailable(provider: string): boolean {
-    const p = this.config.providers[provider];
+    const p = ownValue(this.config.providers, provider);
     return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
   }
 
@@ -144,7 +144,7 @@ export class RoutingTable implements RouteResolver {
   }
 
   #target(provider: string, modelId: string, override: { api_key?: string; api_base?: string }, where: string): RouteTarget {
-    const p = this.config.providers[provider];
+    const p = ownValue(this.config.providers, provider);
     if (!p) {
       const near = nearest(provider, Object.keys(this.config.providers));
       throw configError(`${where}: unknown provider '${provider}'${near.length ? ` (did you mean '${near[0]}'?)` : ""}`);
@@ -219,4 +219,12 @@ function envHint(provider: string, envPrefix?: string): string {
 
 function configError(message: string): BitrouterError {
   return new BitrouterError({ kind: "internal", status: 500, code: "route_misconfigured", message });
+}
+
+/**
+ * A record's own entry: model and provider names come from callers, and "valueOf" or "constructor"
+ * must be an unknown model, not Object.prototype's function.
+ */
+function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -9,6 +9,7 @@ export {
   type LedgerRow,
   type LedgerStats,
   createLedger,
+  replaySpill,
   toLedgerRow,
 } from "./ledger.js";
 export {

@@ -1,4 +1,5 @@
 import type { CompletionRecord } from "@bitrouter/core";
+import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import type { Insertable } from "kysely";
 import { StoreError } from "./errors.js";
 import { Fifo } from "./queue.js";
@@ -7,8 +8,13 @@ import type { Store, StoreLogger } from "./store.js";
 
 /** One request, as the server reports it to the ledger. Optional fields may be omitted. */
 export interface LedgerRow {
-  /** The request id (primary key: recording the same id twice keeps the first row). */
+  /**
+   * The request id, made by the server (primary key: recording the same id twice keeps the first
+   * row, which makes retried batches idempotent). Never a caller-chosen value.
+   */
   id: string;
+  /** The caller's `x-request-id`, stored as given (cut to 255 characters). */
+  clientRequestId?: string | null;
   /** Epoch milliseconds when the request arrived. */
   createdAt: number;
   accountId?: string | null;
@@ -54,6 +60,11 @@ export interface LedgerOptions {
    * inserts ignore duplicate ids, so a late completion of the first attempt writes nothing twice.
    */
   writeTimeoutMs?: number;
+  /**
+   * Where close() saves the rows it could not write (JSON lines, mode 0600) instead of dropping
+   * them; `replaySpill()` writes them at the next start. Without it they are dropped and counted.
+   */
+  spillFile?: string;
 }
 
 export interface LedgerStats {
@@ -63,6 +74,8 @@ export interface LedgerStats {
   written: number;
   /** Rows lost: dropped from a full queue during an outage, or recorded after close(). */
   dropped: number;
+  /** Rows close() saved to the spill file because the database was unreachable. */
+  spilled: number;
   /** Rows rejected by record() because they had no id. */
   invalid: number;
   /** True while the database is unreachable. */
@@ -109,6 +122,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   let inflightRows = 0;
   let written = 0;
   let dropped = 0;
+  let spilled = 0;
   let invalid = 0;
   let draining: Promise<void> | null = null;
   let kickScheduled = false;
@@ -134,12 +148,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   }
 
   async function insert(rows: RequestInsert[]): Promise<void> {
-    // Idempotent on the id: a batch retried after a lost acknowledgement (or a timed-out attempt
-    // that completes late) is not written twice, and a duplicate id cannot wedge the queue.
-    const write =
-      store.dialect === "mysql"
-        ? store.db.insertInto("requests").values(rows).ignore().execute()
-        : store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
+    const write = insertRows(store, rows);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${writeTimeoutMs} ms`)), writeTimeoutMs);
@@ -297,6 +306,10 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
         if (queue.length === 0) return;
       } catch (error) {
         const left = deadline - Date.now();
+        if (left <= 0 && options.spillFile !== undefined && spill(options.spillFile, queue.take(queue.length))) {
+          log("warn", `ledger: ${store.url} is unreachable (${store.describeError(error)}); saved ${spilled} rows to ${options.spillFile}, written at the next start`);
+          return;
+        }
         if (left <= 0) {
           const lost = queue.length;
           dropped += queue.dropFront(lost);
@@ -308,6 +321,19 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
     }
   }
 
+  /** Appends rows to the spill file; false (rows back on the queue) if that fails too. */
+  function spill(file: string, rows: RequestInsert[]): boolean {
+    try {
+      appendFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(""), { mode: 0o600 });
+      spilled += rows.length;
+      return true;
+    } catch (error) {
+      queue.unshiftAll(rows);
+      log("warn", `ledger: cannot save unwritten rows to ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+  }
+
   return {
     record,
     flush,
@@ -315,8 +341,44 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
       closing ??= closeLedger();
       return closing;
     },
-    stats: () => ({ queued: queue.length + inflightRows, written, dropped, invalid, outage: outageSince !== null }),
+    stats: () => ({ queued: queue.length + inflightRows, written, dropped, spilled, invalid, outage: outageSince !== null }),
   };
+}
+
+/**
+ * Writes the rows a previous close() saved to `file` (see LedgerOptions.spillFile), then removes
+ * the file. Exactly once: ids are unique and inserts skip ids already written, so a replay that
+ * is interrupted and repeated writes nothing twice. Returns the number of rows in the file.
+ */
+export async function replaySpill(store: Store, file: string, batchSize = 200): Promise<number> {
+  if (!existsSync(file)) return 0;
+  const rows: RequestInsert[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const row = JSON.parse(line) as RequestInsert;
+      // The spill may come from a server on another database kind: booleans in its form.
+      rows.push({ ...row, stream: store.dialect === "sqlite" ? (row.stream ? 1 : 0) : Boolean(row.stream) });
+    } catch {
+      // A line cut by a crash mid-append: the rows before and after it still count.
+    }
+  }
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const batch = rows.slice(i, i + batchSize);
+    await insertRows(store, batch);
+  }
+  rmSync(file, { force: true });
+  return rows.length;
+}
+
+/**
+ * Idempotent on the id: a batch retried after a lost acknowledgement (or a timed-out attempt that
+ * completes late, or a spill replayed twice) is not written twice, and cannot wedge the queue.
+ */
+async function insertRows(store: Store, rows: RequestInsert[]): Promise<void> {
+  await (store.dialect === "mysql"
+    ? store.db.insertInto("requests").values(rows).ignore().execute()
+    : store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute());
 }
 
 function positiveInt(name: string, value: number): number {
@@ -340,6 +402,7 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
   if (id === null) return null;
   return {
     id,
+    client_request_id: text(row.clientRequestId, LIMITS.id),
     created_at: int(row.createdAt, Number.MAX_SAFE_INTEGER) ?? Date.now(),
     account_id: text(row.accountId, LIMITS.id),
     key_id: text(row.keyId, LIMITS.id),
@@ -367,9 +430,10 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
  * Map a router `CompletionRecord` to a ledger row. `model` is the upstream model that answered
  * (falling back to the name the caller asked for); `route` keeps the name the caller used.
  */
-export function toLedgerRow(record: CompletionRecord): LedgerRow {
+export function toLedgerRow(record: CompletionRecord, clientRequestId?: string): LedgerRow {
   return {
     id: record.requestId,
+    clientRequestId: clientRequestId ?? null,
     createdAt: record.startedAt,
     accountId: record.principal?.accountId ?? null,
     keyId: record.principal?.keyId ?? null,

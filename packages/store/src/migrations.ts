@@ -85,6 +85,16 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
+    // The server makes every row's id; the caller's `x-request-id` is kept beside it. (It was the
+    // primary key, so a caller repeating an id had its later requests skipped: budgets bypassed.)
+    "0002_client_request_id": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").addColumn("client_request_id", `varchar(${LIMITS.id})`).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").dropColumn("client_request_id").execute();
+      },
+    },
   };
 }
 

@@ -12,8 +12,10 @@ export interface Database {
 
 /** The append-only request ledger: one row per request, never updated. */
 export interface RequestsTable {
-  /** Request id (primary key). */
+  /** Request id (primary key), made by the server. */
   id: string;
+  /** The caller's own `x-request-id`, if it sent one (not unique: callers may repeat it). */
+  client_request_id: string | null;
   /** Epoch milliseconds when the request arrived. */
   created_at: number;
   account_id: string | null;

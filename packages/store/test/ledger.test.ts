@@ -1,6 +1,19 @@
-import { InsertQueryNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, sql, ValuesNode } from "kysely";
+import {
+  InsertQueryNode,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+  sql,
+  ValuesNode,
+} from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createLedger, type LedgerRow, openStore, type Store, toLedgerRow } from "../src/index.js";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLedger, type LedgerRow, openStore, replaySpill, type Store, toLedgerRow } from "../src/index.js";
 import { allBackends, memoryLogger, serverBackends, type TestDatabase } from "./backends.js";
 import { startProxy } from "./proxy.js";
 
@@ -193,6 +206,7 @@ describe.each(allBackends)("$name: ledger", (backend) => {
     const stored = await store.db.selectFrom("requests").selectAll().executeTakeFirstOrThrow();
     expect({ ...stored, stream: Boolean(stored.stream) }).toEqual({
       id: "req_1",
+      client_request_id: null,
       created_at: 1_767_225_600_000,
       account_id: "acct1",
       key_id: "k1",
@@ -353,6 +367,35 @@ describe.each(serverBackends)("$name: ledger during a database outage", (backend
       await expect(ledger.close()).rejects.toThrow(/ledger closed with 3 rows unwritten/);
       expect(ledger.stats()).toMatchObject({ queued: 0, dropped: 3 });
       expect(logger.warnings.at(-1)).toMatch(/closing with 3 rows unwritten/);
+    } finally {
+      await proxy.start();
+      await store.close();
+      await proxy.stop();
+    }
+  });
+
+  test("close() during an outage saves the rows to the spill file; replaySpill writes them exactly once", async () => {
+    const { proxy, logger, store } = await throughProxy();
+    const spillFile = join(mkdtempSync(join(tmpdir(), "bitrouter-spill-")), "ledger-spill.jsonl");
+    const ledger = createLedger(store, { flushIntervalMs: 60_000, retryBaseMs: 20, closeTimeoutMs: 300, spillFile });
+    const spilled = range(5, "spill");
+    try {
+      await proxy.stop();
+      for (const id of spilled) ledger.record(row(id, { stream: true, clientRequestId: "c-1" }));
+      await ledger.close(); // resolves: nothing accepted is lost
+      expect(ledger.stats()).toMatchObject({ queued: 0, dropped: 0, spilled: 5 });
+      expect(logger.warnings.at(-1)).toMatch(/saved 5 rows to .*ledger-spill\.jsonl, written at the next start/);
+      expect(statSync(spillFile).mode & 0o777).toBe(0o600);
+      const copy = readFileSync(spillFile, "utf8");
+      await proxy.start();
+      expect(await replaySpill(store, spillFile)).toBe(5);
+      expect(existsSync(spillFile)).toBe(false);
+      // A replay repeated after a crash (the file still there) writes nothing twice.
+      writeFileSync(spillFile, `${copy}{"id":"cut-mid-wr`);
+      expect(await replaySpill(store, spillFile)).toBe(5);
+      const rows = await store.db.selectFrom("requests").select(["id", "stream", "client_request_id"]).where("id", "like", "spill-%").execute();
+      expect(rows.map((r) => r.id).sort()).toEqual(spilled);
+      expect(rows.every((r) => Boolean(r.stream) && r.client_request_id === "c-1")).toBe(true);
     } finally {
       await proxy.start();
       await store.close();

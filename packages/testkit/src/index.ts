@@ -13,3 +13,4 @@ export {
   type ScriptUsage,
 } from "./script.js";
 export { codeBlocks, importExample, tsExample } from "./markdown.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

@@ -3,6 +3,7 @@
 import { listTokens, removeToken, showToken, type SavedTokenInfo, type TokenClaims } from "@bitrouter/auth";
 import { resolvePaths } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
+import { CliError } from "../base.js";
 import { NoServerError, controlCall } from "../control-client.js";
 import { AuthCommand, keysDirOf, oneAction } from "./account.js";
 
@@ -68,7 +69,7 @@ export class KeysCommand extends AuthCommand {
     details: `
       \`-l\`, \`--show\` and \`--rm\` work on the tokens saved with \`bitrouter keygen --name\` (in \`<home>/.keys/tokens.json\`), by key id or name. Listings show a fingerprint (the first 12 hex characters of the token's SHA-256), never the token. Removing a saved token does not revoke it.
 
-      \`--revoke <id>\` (a key id, or the name of a saved token) records the revocation in the database, and tells a running server at once over its control socket; other server instances see it within their revocation poll interval (5 s). Without an action, \`keys\` lists.
+      \`--revoke <id>\` (a key id, or the name of a saved token) tells a running server at once over its control socket (it refuses the key from then on), then records the revocation in the database; other server instances see it within their revocation poll interval (5 s). While the database is unreachable the running server enforces the revocation and writes it to the database when it is back. Without an action, \`keys\` lists.
     `,
     examples: [
       ["List saved tokens", "$0 keys -l"],
@@ -117,23 +118,20 @@ export class KeysCommand extends AuthCommand {
     if (id === "" || id.length > 200 || /[\s/]/.test(id)) throw new UsageError(`--revoke: "${idOrName}" is not a key id`);
 
     const { paths } = await this.loadConfig({ scaffold: false });
-    const { openStore, revokeKey } = await import("@bitrouter/store");
-    const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
-    let revokedAt: number;
-    try {
-      revokedAt = (await revokeKey(store, id, this.reason ?? "revoked with bitrouter keys --revoke")).revokedAt;
-    } finally {
-      await store.close();
-    }
+    const reason = this.reason ?? "revoked with bitrouter keys --revoke";
 
-    // The database is the record; telling a running server only makes it take effect at once.
+    // The running server first: it refuses the key at once, even while the database is down (and
+    // then records the revocation there itself as soon as the database answers again).
     let server: "told" | "open_mode" | "none" | "unreachable";
     let serverError = "";
+    let serverStored = false;
     try {
-      const answer = await controlCall(paths.controlSocket, `/keys/${encodeURIComponent(id)}/revoke`, { method: "POST" });
-      const body = answer.body as { enforced?: boolean; error?: string } | undefined;
-      if (answer.status === 200) server = body?.enforced === false ? "open_mode" : "told";
-      else {
+      const answer = await controlCall(paths.controlSocket, `/keys/${encodeURIComponent(id)}/revoke`, { method: "POST", body: { reason } });
+      const body = answer.body as { enforced?: boolean; stored?: boolean; error?: string } | undefined;
+      if (answer.status === 200) {
+        server = body?.enforced === false ? "open_mode" : "told";
+        serverStored = body?.stored === true;
+      } else {
         server = "unreachable";
         serverError = `answered ${answer.status}${body?.error ? `: ${body.error}` : ""}`;
       }
@@ -145,10 +143,32 @@ export class KeysCommand extends AuthCommand {
       }
     }
 
+    // The database is the record other instances and later starts read.
+    const { openStore, revokeKey } = await import("@bitrouter/store");
+    let revokedAt: number | undefined;
+    let storeError = "";
+    try {
+      const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
+      try {
+        revokedAt = (await revokeKey(store, id, reason)).revokedAt;
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      storeError = error instanceof Error ? error.message : String(error);
+    }
+    const serverWillStore = server === "told" || (server === "open_mode" && serverStored);
+    if (revokedAt === undefined && !serverWillStore) {
+      throw new CliError(`cannot record the revocation of key ${id}: ${storeError}${server === "none" ? " (and no server is running to enforce it)" : ""}`);
+    }
+
     if (this.json) {
-      this.context.stdout.write(`${JSON.stringify({ key_id: id, revoked_at: new Date(revokedAt).toISOString(), server }, null, 2)}\n`);
-    } else {
+      const at = revokedAt === undefined ? null : new Date(revokedAt).toISOString();
+      this.context.stdout.write(`${JSON.stringify({ key_id: id, revoked_at: at, stored: revokedAt !== undefined ? "now" : "by_server_when_database_returns", server }, null, 2)}\n`);
+    } else if (revokedAt !== undefined) {
       this.context.stdout.write(`Revoked key ${id} (recorded in the database at ${new Date(revokedAt).toISOString()}).\n`);
+    } else {
+      this.context.stdout.write(`Revoked key ${id} on the running server. The database is unreachable (${storeError}): the server records the revocation there as soon as it answers again.\n`);
     }
     const notes: Record<typeof server, string> = {
       told: "The running server refuses it from now on.",
