@@ -153,6 +153,12 @@ export const ProviderSchema = z.strictObject({
   auth: AuthSchema.optional(),
   models: z.record(z.string(), ModelInfoSchema).optional(),
   bridge: bool().optional(),
+  /**
+   * Our extension, `api_protocol: openai` only: the provider also serves OpenAI's Responses API
+   * (`POST {api_base}/responses`), so Responses requests go there as written. Default: true for
+   * OpenAI itself (api.openai.com, Azure OpenAI), false for other OpenAI-compatible servers.
+   */
+  responses_api: bool().optional(),
 });
 
 // ── Model and tool routing ───────────────────────────────────────────
@@ -318,6 +324,8 @@ export interface ResolvedProvider {
   auth: AuthConfig;
   models: Record<string, ModelInfo>;
   bridge: boolean;
+  /** Set: whether this OpenAI-protocol provider serves the Responses API; unset: decided by its api_base. */
+  responses_api?: boolean;
   /** The direct parent named by `derives`, if any. */
   derives?: string;
   /** Defined by the built-in catalog (possibly overridden by bitrouter.yaml). */

@@ -20,6 +20,7 @@ import type {
   CanonicalResponse,
   Codec,
   ErrorInfo,
+  HostedTool,
   Protocol,
   StreamEvent,
   Usage,
@@ -28,6 +29,7 @@ import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRet
 import type { Balancer } from "./balancer.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
+import { targetFor } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
 import { isRetryable } from "./upstream.js";
 
@@ -124,8 +126,9 @@ class Run {
   }
 
   async attempt(body: Record<string, unknown>): Promise<InboundResult> {
-    return withFailover(this.deps, this.route!, this.ctx, this.inbound.signal, (target) => {
+    return withFailover(this.deps, this.route!, this.ctx, this.inbound.signal, (routeTarget) => {
       this.attempts += 1;
+      const target = targetFor(routeTarget, this.inbound.protocol);
       const fast = !this.#needsContent && target.endpoint.protocol === this.inbound.protocol;
       return fast ? this.#fastPath(target, body) : this.#translated(target, body);
     });
@@ -244,6 +247,7 @@ class Run {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
     const request = await this.#canonicalRequest(body);
+    if (request.hostedTools && target.endpoint.protocol !== "openai-responses") throw hostedToolRefused(request.hostedTools[0]!, target, this.route!.name);
     const options = {
       model: target.modelId,
       ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
@@ -567,6 +571,18 @@ export function providerAuthFailed(target: RouteTarget, status: number, detail: 
   }) as BitrouterError & { retryable: true };
   (error as { retryable: boolean }).retryable = true;
   return error;
+}
+
+/** A hosted OpenAI tool (web_search, …) on a route to a provider that cannot run it: the route's limit, said so. */
+function hostedToolRefused(hosted: HostedTool, target: RouteTarget, route: string): BitrouterError {
+  const type = String(hosted.tool.type);
+  return new BitrouterError({
+    kind: "invalid_request",
+    status: 400,
+    code: "unsupported_tool",
+    param: hosted.param,
+    message: `${hosted.param}: "${type}" is a hosted tool that only OpenAI's Responses API runs, and route '${route}' sends this request to provider '${target.provider}' (${target.endpoint.protocol}), which has no equivalent; remove the tool or route the model to an OpenAI provider`,
+  });
 }
 
 function abortedError(): BitrouterError {

@@ -1,5 +1,5 @@
 import { distance } from "fastest-levenshtein";
-import type { ProviderEndpoint } from "@bitrouter/providers";
+import type { Protocol, ProviderEndpoint } from "@bitrouter/providers";
 import { BitrouterError, protocolForApiProtocol } from "@bitrouter/providers";
 import type { Pricing, ResolvedConfig } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
@@ -19,6 +19,18 @@ export interface RouteTarget {
   pricing?: Pricing;
   /** openai-chat upstreams other than OpenAI's own take the output limit as `max_tokens`. */
   maxTokensField?: "max_tokens";
+  /** An OpenAI provider that also serves the Responses API (`responses_api`): Responses requests go there. */
+  servesResponses?: boolean;
+}
+
+/**
+ * The target as it serves a request of `inbound` protocol: a Responses request to an OpenAI provider
+ * that serves the Responses API goes to that API (the same-protocol fast path); anything else to the
+ * provider's own protocol.
+ */
+export function targetFor(target: RouteTarget, inbound: Protocol | "canonical"): RouteTarget {
+  if (inbound !== "openai-responses" || !target.servesResponses) return target;
+  return { ...target, endpoint: { ...target.endpoint, protocol: "openai-responses" } };
 }
 
 export interface ResolvedRoute {
@@ -159,6 +171,7 @@ export class RoutingTable implements RouteResolver {
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
     if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
+    if (protocol === "openai-chat" && (p.responses_api ?? isOpenAiItself(endpoint.apiBase))) target.servesResponses = true;
     const info = p.models?.[modelId];
     if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
     if (info?.pricing) target.pricing = info.pricing;
