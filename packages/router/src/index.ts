@@ -6,3 +6,4 @@ export * from "./http.js";
 export * from "./pipeline.js";
 export * from "./upstream.js";
 export * from "./router.js";
+export * from "./count-tokens.js";

@@ -467,7 +467,7 @@ export async function withFailover<T>(
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
-function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
+export function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
   if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
   let parsed: unknown;
@@ -480,7 +480,7 @@ function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
+export function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
   if (inbound.protocol === "google") {
     if (!inbound.pathModel) throw invalidRequest("missing model in the URL path (models/{model}:generateContent)", "model");
     return inbound.pathModel;
@@ -531,7 +531,7 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
   }
 }
 
-function scrubKey(text: string, key: string | undefined): string {
+export function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
 }
 
