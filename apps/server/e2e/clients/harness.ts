@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MockScript, MockUpstream, RecordedRequest } from "@bitrouter/testkit";
+import type { MockHandler, MockScript, MockUpstream, RecordedRequest } from "@bitrouter/testkit";
 import { providersYaml, startTestServer } from "../../test/harness.js";
 import type { TestServer } from "../../test/harness.js";
 import { DEFAULT_MODELS } from "./install.js";
@@ -38,17 +38,23 @@ ${models}
 `);
 }
 
-/** The mock answers text, whatever it is asked. */
-export function answerText(mock: MockUpstream): void {
-  mock.handle(() => ({ text: [TEXT.slice(0, 5), TEXT.slice(5)] }));
-}
+/** Answers text, whatever is asked. */
+export const textAnswer = (): MockHandler => () => ({ text: [TEXT.slice(0, 5), TEXT.slice(5)] });
 
-/** The mock calls `tool` until a request carries the marker (the tool's result), then answers with it. */
-export function answerWithTool(mock: MockUpstream, tool: string, args: Record<string, unknown>): void {
-  mock.handle((request: RecordedRequest): MockScript => {
+/** Calls `tool` until a request carries the marker (the tool's result), then answers with it. */
+export const toolAnswer =
+  (tool: string, args: Record<string, unknown>): MockHandler =>
+  (request: RecordedRequest): MockScript => {
     if (request.rawBody.includes(MARKER)) return { text: `The tool said ${MARKER}.` };
     return { toolCalls: [{ name: tool, arguments: JSON.stringify(args) }] };
-  });
+  };
+
+export function answerText(mock: MockUpstream): void {
+  mock.handle(textAnswer());
+}
+
+export function answerWithTool(mock: MockUpstream, tool: string, args: Record<string, unknown>): void {
+  mock.handle(toolAnswer(tool, args));
 }
 
 /** Inference requests the mock saw (model lists and token counts left out). */

@@ -28,7 +28,7 @@ export const PINS: Readonly<Record<string, string>> = {
 export const DEFAULT_MODELS = {
   claude: "claude-opus-5-5",
   codex: "gpt-6.2-sol",
-  gemini: ["gemini-3.1-pro-preview", "gemini-3.5-flash-lite"],
+  gemini: ["gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"],
 } as const;
 
 export interface Installed {
