@@ -112,6 +112,10 @@ export const ModelInfoSchema = z.strictObject({
   input_modalities: z.array(z.enum(MODALITIES)).optional(),
   output_modalities: z.array(z.enum(MODALITIES)).optional(),
   pricing: PricingSchema.optional(),
+  /** Our extension: false for a model that rejects reasoning parameters (reasoning_effort, thinking): they are dropped. */
+  reasoning: bool().optional(),
+  /** Our extension: the largest thinking budget the model takes (Gemini's thinkingBudget); larger ones are clamped. */
+  max_reasoning_tokens: count().optional(),
 });
 
 export const AuthSchema = z.discriminatedUnion("type", [

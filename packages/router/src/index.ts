@@ -7,3 +7,4 @@ export * from "./pipeline.js";
 export * from "./upstream.js";
 export * from "./router.js";
 export * from "./count-tokens.js";
+export * from "./limits.js";

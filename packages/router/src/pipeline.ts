@@ -30,6 +30,7 @@ import type { Balancer } from "./balancer.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
+import { fitBody, fitRequest } from "./limits.js";
 import type { UpstreamClient } from "./upstream.js";
 import { isRetryable } from "./upstream.js";
 
@@ -138,7 +139,8 @@ class Run {
   async #fastPath(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
-    const upstreamBody: Record<string, unknown> = protocol === "google" ? body : { ...body, model: target.modelId };
+    const upstreamBody: Record<string, unknown> = protocol === "google" ? { ...body } : { ...body, model: target.modelId };
+    this.#adjusted(fitBody(protocol, upstreamBody, target));
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
     let hideUsageChunk = false;
     if (protocol === "openai-chat" && this.ctx.stream) {
@@ -246,7 +248,9 @@ class Run {
   async #translated(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
-    const request = await this.#canonicalRequest(body);
+    const fitted = fitRequest(await this.#canonicalRequest(body), target);
+    this.#adjusted(fitted.changes);
+    const request = fitted.value;
     if (request.hostedTools && target.endpoint.protocol !== "openai-responses") throw hostedToolRefused(request.hostedTools[0]!, target, this.route!.name);
     const options = {
       model: target.modelId,
@@ -331,6 +335,12 @@ class Run {
     return request;
   }
 
+  /** Records what was changed to fit the target model (the last attempt's changes win). */
+  #adjusted(changes: string[]): void {
+    if (changes.length > 0) this.ctx.adjusted = changes;
+    else delete this.ctx.adjusted;
+  }
+
   /** Reports the outcome to onComplete hooks, once. */
   complete(outcome: Outcome): void {
     if (this.#completed) return;
@@ -394,6 +404,7 @@ export function reportCompletion(deps: Pick<PipelineDeps, "hooks" | "cost">, ctx
     }
   }
   if (ctx.principal) record.principal = ctx.principal;
+  if (ctx.adjusted) record.adjusted = ctx.adjusted;
   for (const hook of deps.hooks) {
     try {
       hook.onComplete?.(record, ctx);

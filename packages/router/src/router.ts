@@ -5,6 +5,7 @@ import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "./hooks.js";
 import { countTokens } from "./count-tokens.js";
+import { fitRequest } from "./limits.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
 import { Deadline, applyStreamHooks, handleInbound, newContext, reportCompletion, withFailover } from "./pipeline.js";
@@ -142,7 +143,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const route = table.resolve(canonical.model);
         const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
-          const prepared = await beforeDispatch(hooks, ctx, canonical);
+          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
+          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
+          const prepared = fitted.value;
           const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal));
           return { response, target };
         });
@@ -172,7 +175,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         routeName = route.name;
         const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
-          const prepared = await beforeDispatch(hooks, ctx, canonical);
+          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
+          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
+          const prepared = fitted.value;
           const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, callOptions(target, signal)))[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {

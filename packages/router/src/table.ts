@@ -16,6 +16,10 @@ export interface RouteTarget {
   /** Distinguishes endpoints of one provider that differ only by key, for load-balancer health. */
   keyId?: string;
   maxOutputTokens?: number;
+  /** The catalog's largest thinking budget for the model. */
+  maxReasoningTokens?: number;
+  /** The catalog's `reasoning`: false for a model that rejects reasoning parameters. */
+  reasoning?: boolean;
   pricing?: Pricing;
   /** openai-chat upstreams other than OpenAI's own take the output limit as `max_tokens`. */
   maxTokensField?: "max_tokens";
@@ -174,6 +178,8 @@ export class RoutingTable implements RouteResolver {
     if (protocol === "openai-chat" && (p.responses_api ?? isOpenAiItself(endpoint.apiBase))) target.servesResponses = true;
     const info = p.models?.[modelId];
     if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
+    if (info?.max_reasoning_tokens) target.maxReasoningTokens = info.max_reasoning_tokens;
+    if (info?.reasoning !== undefined) target.reasoning = info.reasoning;
     if (info?.pricing) target.pricing = info.pricing;
     return target;
   }
