@@ -4,7 +4,7 @@
  * and a child-process runner.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MockHandler, MockScript, MockUpstream, RecordedRequest } from "@bitrouter/testkit";
@@ -67,8 +67,12 @@ export function upstreamKeyOf(request: RecordedRequest): string | undefined {
   return request.headers["x-api-key"] ?? request.headers["x-goog-api-key"] ?? request.headers.authorization?.replace(/^Bearer /, "");
 }
 
+/** Every throwaway HOME lives under this directory, removed when the suite ends (global-setup.ts). */
+export const TEMP_ROOT = join(tmpdir(), "bitrouter-e2e-clients");
+
 export function tempHome(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `bitrouter-e2e-${prefix}-`));
+  mkdirSync(TEMP_ROOT, { recursive: true });
+  return mkdtempSync(join(TEMP_ROOT, `${prefix}-`));
 }
 
 export interface RunResult {
