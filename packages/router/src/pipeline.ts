@@ -9,6 +9,8 @@
  *                   rewritten and pipe the answer's bytes, decoding usage on the side
  *       translated  decode to canonical once, beforeDispatch hooks, send through the endpoint's codec,
  *                   onStreamEvent/onResponse hooks, encode back to the inbound protocol
+ *     Both fit the request to the target model's catalog limits (limits.ts). A Responses request to an
+ *     OpenAI provider that serves the Responses API goes to it (targetFor in table.ts).
  *     Fail over (next endpoint) on connection errors, timeouts, 408/409/429/5xx, and only before the
  *     first byte of an answer is committed to the client.
  *  5. answer     in the inbound protocol's shape, errors included
