@@ -160,7 +160,7 @@ export const ProviderSchema = z.strictObject({
   /**
    * Our extension, `api_protocol: openai` only: the provider also serves OpenAI's Responses API
    * (`POST {api_base}/responses`), so Responses requests go there as written. Default: true for
-   * OpenAI itself (api.openai.com, Azure OpenAI), false for other OpenAI-compatible servers.
+   * OpenAI itself (api.openai.com), false for other OpenAI-compatible servers (Azure OpenAI included).
    */
   responses_api: bool().optional(),
 });

@@ -175,7 +175,8 @@ export class RoutingTable implements RouteResolver {
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
     if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
-    if (protocol === "openai-chat" && (p.responses_api ?? isOpenAiItself(endpoint.apiBase))) target.servesResponses = true;
+    // Azure OpenAI's Responses path depends on its base URL style (deployments or /openai/v1): opt in there.
+    if (protocol === "openai-chat" && (p.responses_api ?? hostOf(endpoint.apiBase) === "api.openai.com")) target.servesResponses = true;
     const info = p.models?.[modelId];
     if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
     if (info?.max_reasoning_tokens) target.maxReasoningTokens = info.max_reasoning_tokens;
@@ -223,11 +224,15 @@ export function nearest(name: string, candidates: Iterable<string>, limit = 3): 
 
 /** OpenAI's own API (and Azure OpenAI) want max_completion_tokens; compatible servers want max_tokens. */
 function isOpenAiItself(apiBase: string): boolean {
+  const host = hostOf(apiBase);
+  return host === "api.openai.com" || host.endsWith(".openai.azure.com");
+}
+
+function hostOf(url: string): string {
   try {
-    const host = new URL(apiBase).hostname;
-    return host === "api.openai.com" || host.endsWith(".openai.azure.com");
+    return new URL(url).hostname;
   } catch {
-    return false;
+    return "";
   }
 }
 

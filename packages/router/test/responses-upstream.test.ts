@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
-import { createRouter } from "../src/index.js";
+import { RoutingTable, createRouter } from "../src/index.js";
 import type { RouterHook } from "../src/index.js";
 import { mockConfig } from "./helpers.js";
 
@@ -92,6 +92,26 @@ describe("Responses requests to an OpenAI provider with responses_api", () => {
     } finally {
       await router.close();
     }
+  });
+});
+
+describe("which OpenAI providers serve the Responses API", () => {
+  it("OpenAI itself by default; compatible servers and Azure only when responses_api says so", () => {
+    const table = new RoutingTable(mockConfig(mock, `
+  real-openai: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k }
+  opted-out: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k, responses_api: false }
+  azure: { api_protocol: openai, api_base: "https://x.openai.azure.com/openai/v1", api_key: k }
+`));
+    expect(table.resolve("real-openai:gpt-5").targets[0]!.servesResponses).toBe(true);
+    expect(table.resolve("opted-out:gpt-5").targets[0]!.servesResponses).toBeUndefined();
+    expect(table.resolve("azure:gpt-5").targets[0]!.servesResponses).toBeUndefined();
+    expect(table.resolve("oai:gpt-test").targets[0]!.servesResponses).toBeUndefined();
+  });
+
+  it("responses_api on a non-openai provider is a config error", () => {
+    expect(() => mockConfig(mock, `
+  odd: { api_protocol: anthropic, api_base: "https://x.test", api_key: k, responses_api: true }
+`)).toThrow(/responses_api.*only valid with api_protocol: openai/s);
   });
 });
 
