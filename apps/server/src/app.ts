@@ -2,15 +2,14 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
-import type { Protocol } from "@bitrouter/core";
-import type { ErrorInfo } from "@bitrouter/core";
+import type { ErrorInfo, Protocol } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
-import type { Router } from "@bitrouter/router";
-import { matchPath, readCredential } from "@bitrouter/router";
+import type { InboundResult, Router } from "@bitrouter/router";
+import { callerProtocol, matchPath, notFound, readCredential } from "@bitrouter/router";
 import type { CrossSitePolicy } from "./cross-site.js";
 import { checkCrossSite, corsHeaders, preflightHeaders } from "./cross-site.js";
-import { serveInference } from "./node-handler.js";
+import { readBody, serveInference } from "./node-handler.js";
 
 /** A verified caller, as the HTTP endpoints outside the router need it. */
 export interface CallerPrincipal {
@@ -151,6 +150,10 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     }
     return c.json(principal ? { ...body, data: body.data.filter((m) => principal.allowsModel(String(m.id))) } : body);
   });
+  // Single models and Google's model list: shaped for the caller's protocol by the router.
+  app.get("/v1/models/:id{.+}", (c) => runtime.router().fetch(c.req.raw));
+  app.get("/v1beta/models", (c) => runtime.router().fetch(c.req.raw));
+  app.get("/v1beta/models/:id{.+}", (c) => runtime.router().fetch(c.req.raw));
 
   const inference = (protocol: Protocol) => async (c: Context<Env>) => {
     const url = new URL(c.req.url);
@@ -186,17 +189,45 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return common.router.fetch(c.req.raw);
   };
 
+  /** Token counting: the body is read under the same size limit as inference. */
+  const countTokens = (protocol: "anthropic" | "google") => async (c: Context<Env>) => {
+    const url = new URL(c.req.url);
+    const match = matchPath("POST", url.pathname);
+    const credential = readCredential(c.req.raw.headers, url);
+    let result: InboundResult;
+    try {
+      const body = c.env?.incoming ? await readBody(c.env.incoming, runtime.bodyLimit()) : new Uint8Array(await c.req.arrayBuffer());
+      result = await runtime.router().countTokens({
+        protocol,
+        body,
+        headers: c.req.raw.headers,
+        requestId: c.get("requestId"),
+        signal: c.req.raw.signal,
+        ...(match?.kind === "count_tokens" && match.model !== undefined ? { pathModel: match.model } : {}),
+        ...(credential === undefined ? {} : { credential }),
+      });
+    } catch (error) {
+      const { status, body } = CODECS[protocol].encodeError(toErrorInfo(error));
+      return c.json(body as object, status as 400);
+    }
+    return c.body(result.type === "json" ? result.body : "", result.status as 200, result.headers);
+  };
+
   app.post("/v1/chat/completions", inference("openai-chat"));
   app.post("/chat/completions", inference("openai-chat"));
   app.post("/v1/responses", inference("openai-responses"));
   app.post("/responses", inference("openai-responses"));
   app.post("/v1/messages", inference("anthropic"));
+  app.post("/v1/messages/count_tokens", countTokens("anthropic"));
+  app.post("/v1beta/models/:action{.+:countTokens}", countTokens("google"));
+  app.post("/v1/models/:action{.+:countTokens}", countTokens("google"));
   app.post("/v1beta/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
   app.post("/v1/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
 
   app.notFound((c) => {
-    const body = CODECS["openai-chat"].encodeError({ kind: "not_found", status: 404, message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` });
-    return c.json(body.body, 404);
+    const pathname = new URL(c.req.url).pathname;
+    const [status, body] = notFound(callerProtocol(pathname, c.req.raw.headers), `no route for ${c.req.method} ${pathname}`);
+    return c.json(body as object, status as 404);
   });
   app.onError((error, c) => {
     runtime.logError?.("unhandled error in a request handler", {

@@ -101,6 +101,7 @@ export function requestLogHook(logger: Logger): RouterHook {
         out_tok: r.usage?.outputTokens,
         cost_uusd: r.costMicroUsd,
       };
+      if (r.adjusted) logger.debug("request fitted to the model's limits", { id: r.requestId, model: r.modelId, changes: r.adjusted.join("; ") });
       if (r.status >= 500 || (r.errorKind && r.status < 400)) logger.warn("request", fields);
       else logger.info("request", fields);
     },

@@ -144,6 +144,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (def.api_base !== undefined) resolved.api_base = def.api_base;
     if (def.api_key !== undefined) resolved.api_key = def.api_key;
     if (def.env_prefix !== undefined) resolved.env_prefix = def.env_prefix;
+    if (def.responses_api !== undefined) resolved.responses_api = def.responses_api;
     if (own?.derives !== undefined) resolved.derives = own.derives;
     const prefix = def.env_prefix;
     if (prefix !== undefined) {
@@ -154,6 +155,9 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
         if (isHttpUrl(base)) resolved.api_base = base;
         else issues.push({ path: ["providers", name, "api_base"], message: `${prefix}_BASE_URL: expected an http:// or https:// URL` });
       }
+    }
+    if (resolved.responses_api !== undefined && resolved.api_protocol !== "openai") {
+      issues.push({ path: ["providers", name, "responses_api"], message: `only valid with api_protocol: openai (got ${resolved.api_protocol})` });
     }
     if (resolved.bridge && resolved.api_protocol !== "mcp") {
       issues.push({ path: ["providers", name, "bridge"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });

@@ -143,6 +143,10 @@ export const ModelInfoSchema = z.strictObject({
   input_modalities: z.array(z.enum(MODALITIES)).optional(),
   output_modalities: z.array(z.enum(MODALITIES)).optional(),
   pricing: PricingSchema.optional(),
+  /** Our extension: false for a model that rejects reasoning parameters (reasoning_effort, thinking): they are dropped. */
+  reasoning: bool().optional(),
+  /** Our extension: the largest thinking budget the model takes (Gemini's thinkingBudget); larger ones are clamped. */
+  max_reasoning_tokens: count().optional(),
 });
 
 export const AuthSchema = z.discriminatedUnion("type", [
@@ -184,6 +188,12 @@ export const ProviderSchema = z.strictObject({
   auth: AuthSchema.optional(),
   models: z.record(z.string(), ModelInfoSchema).optional(),
   bridge: bool().optional(),
+  /**
+   * Our extension, `api_protocol: openai` only: the provider also serves OpenAI's Responses API
+   * (`POST {api_base}/responses`), so Responses requests go there as written. Default: true for
+   * OpenAI itself (api.openai.com), false for other OpenAI-compatible servers (Azure OpenAI included).
+   */
+  responses_api: bool().optional(),
 });
 
 // ── Model and tool routing ───────────────────────────────────────────
@@ -348,6 +358,8 @@ export interface ResolvedProvider {
   auth: AuthConfig;
   models: Record<string, ModelInfo>;
   bridge: boolean;
+  /** Set: whether this OpenAI-protocol provider serves the Responses API; unset: decided by its api_base. */
+  responses_api?: boolean;
   /** The direct parent named by `derives`, if any. */
   derives?: string;
   /** Defined by the built-in catalog (possibly overridden by bitrouter.yaml). */

@@ -114,6 +114,23 @@ export interface ToolDefinition {
   parameters: JsonObject;
   strict?: boolean;
   cacheControl?: CacheControl;
+  /** OpenAI Responses tool group (`{type: "namespace"}`) the tool came in; other protocols see the bare name. */
+  namespace?: string;
+  /**
+   * An OpenAI Responses freeform (`custom`) tool: the model writes raw text, optionally held to a
+   * grammar (`format`). Elsewhere it is a function whose one argument, `input`, is that text.
+   */
+  freeform?: { format?: JsonObject };
+}
+
+/** The single argument a freeform tool's text travels in where only function tools exist. */
+export const FREEFORM_INPUT = "input";
+
+/** A tool the OpenAI Responses API runs itself (`web_search`, `file_search`, …): only that API can take it. */
+export interface HostedTool {
+  /** Where the caller sent it, e.g. `tools[8]`. */
+  param: string;
+  tool: JsonObject;
 }
 
 export type ToolChoice =
@@ -146,6 +163,8 @@ export interface CanonicalRequest {
   system?: TextPart[];
   messages: Message[];
   tools?: ToolDefinition[];
+  /** Hosted OpenAI Responses tools, sent as written to a Responses upstream; no other protocol has them. */
+  hostedTools?: HostedTool[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;

@@ -24,6 +24,8 @@ export interface RequestContext {
   target?: { route: string; provider: string; modelId: string; endpointIndex: number };
   /** Numbers that belong in the ledger row, e.g. `guardrail_violations`. */
   readonly counters: Record<string, number>;
+  /** Changes made to fit the target model's catalog limits (see limits.ts), for the debug log. */
+  adjusted?: string[];
   /** Private per-hook state, keyed by hook name. */
   readonly state: Map<string, unknown>;
 }
@@ -60,6 +62,8 @@ export interface CompletionRecord {
   attempts: number;
   principal?: Principal;
   counters: Record<string, number>;
+  /** Changes made to fit the target model's catalog limits (max tokens lowered, reasoning dropped…). */
+  adjusted?: string[];
 }
 
 /**

@@ -1,5 +1,6 @@
 // @bitrouter/core: the contracts every other package shares, each defined once. No dependencies.
 export {
+  FREEFORM_INPUT,
   PROTOCOLS,
   type AssistantMessage,
   type CacheControl,
@@ -9,6 +10,7 @@ export {
   type ErrorInfo,
   type ErrorKind,
   type FilePart,
+  type HostedTool,
   type ImagePart,
   type JsonObject,
   type JsonValue,

@@ -102,7 +102,8 @@ describe("openai-responses decodeRequest", () => {
   it("rejects server-side state, built-in tools and unknown items with the field named", () => {
     expect(rejects({ model: "m", input: "x", previous_response_id: "resp_1" })).toMatchObject({ kind: "invalid_request", param: "previous_response_id" });
     expect(rejects({ model: "m", input: "x", conversation: "conv_1" }).param).toBe("conversation");
-    expect(rejects({ model: "m", input: "x", tools: [{ type: "web_search" }] })).toMatchObject({ param: "tools[0].type", message: expect.stringContaining("web_search") });
+    // Hosted tools are kept as written (only a Responses upstream can take them; the router refuses the rest).
+    expect(codec.decodeRequest({ model: "m", input: "x", tools: [{ type: "web_search" }] }).hostedTools).toEqual([{ param: "tools[0]", tool: { type: "web_search" } }]);
     expect(rejects({ model: "m", input: [{ type: "item_reference", id: "msg_1" }] }).param).toBe("input[0].type");
     expect(rejects({ model: "m", input: [{ type: "computer_call_output", call_id: "c" }] }).param).toBe("input[0].type");
     expect(rejects({ model: "m", input: [{ role: "user", content: [{ type: "input_audio" }] }] }).param).toBe("input[0].content[0].type");

@@ -9,15 +9,27 @@
  *                   rewritten and pipe the answer's bytes, decoding usage on the side
  *       translated  decode to canonical once, beforeDispatch hooks, send through the endpoint's codec,
  *                   onStreamEvent/onResponse hooks, encode back to the inbound protocol
+ *     Both fit the request to the target model's catalog limits (limits.ts). A Responses request to an
+ *     OpenAI provider that serves the Responses API goes to it (targetFor in table.ts).
  *     Fail over (next endpoint) on connection errors, timeouts, 408/409/429/5xx, and only before the
  *     first byte of an answer is committed to the client.
  *  5. answer     in the inbound protocol's shape, errors included
  *  6. onComplete hooks with usage, cost and timing (metering)
  */
 import { createParser } from "eventsource-parser";
-import type { CanonicalRequest, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
-import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
+import type {
+  CanonicalRequest,
+  CompletionRecord,
+  ErrorInfo,
+  HostedTool,
+  Protocol,
+  RequestContext,
+  RouterHook,
+  StreamEvent,
+  Usage,
+} from "@bitrouter/core";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
+import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
 import {
   MAX_SSE_EVENT_SIZE,
   NO_EVENTS,
@@ -30,8 +42,9 @@ import {
 } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import { featureHeaders } from "./http.js";
-import type { CompletionRecord, RequestContext, RouterHook } from "@bitrouter/core";
+import { fitBody, fitRequest } from "./limits.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
+import { targetFor } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
 import { isRetryable } from "./upstream.js";
 
@@ -146,8 +159,9 @@ class Run {
 
   async attempt(body: Record<string, unknown>): Promise<InboundResult> {
     // The deadline's signal: once the request's time is up (or the caller left), no endpoint is tried next.
-    return withFailover(this.deps, this.route!, this.ctx, this.#deadline.signal, (target) => {
+    return withFailover(this.deps, this.route!, this.ctx, this.#deadline.signal, (routeTarget) => {
       this.attempts += 1;
+      const target = targetFor(routeTarget, this.inbound.protocol);
       const fast = !this.#needsContent && target.endpoint.protocol === this.inbound.protocol;
       return fast ? this.#fastPath(target, body) : this.#translated(target, body);
     });
@@ -158,7 +172,8 @@ class Run {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
     const endpoint = target.endpoint;
-    const upstreamBody: Record<string, unknown> = protocol === "google" ? body : { ...body, model: target.modelId };
+    const upstreamBody: Record<string, unknown> = protocol === "google" ? { ...body } : { ...body, model: target.modelId };
+    this.#adjusted(fitBody(protocol, upstreamBody, target));
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
     let hideUsageChunk = false;
     if (protocol === "openai-chat" && this.ctx.stream) {
@@ -330,7 +345,10 @@ class Run {
   async #translated(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
-    const request = await this.#canonicalRequest(body);
+    const fitted = fitRequest(await this.#canonicalRequest(body), target);
+    this.#adjusted(fitted.changes);
+    const request = fitted.value;
+    if (request.hostedTools && target.endpoint.protocol !== "openai-responses") throw hostedToolRefused(request.hostedTools[0]!, target, this.route!.name);
     const sameProtocol = target.endpoint.protocol === this.inbound.protocol;
     const options = {
       model: target.modelId,
@@ -429,6 +447,12 @@ class Run {
     return request;
   }
 
+  /** Records what was changed to fit the target model (the last attempt's changes win). */
+  #adjusted(changes: string[]): void {
+    if (changes.length > 0) this.ctx.adjusted = changes;
+    else delete this.ctx.adjusted;
+  }
+
   /** Reports the outcome to onComplete hooks, once. */
   complete(outcome: Outcome): void {
     if (this.#completed) return;
@@ -492,6 +516,7 @@ export function reportCompletion(deps: Pick<PipelineDeps, "hooks" | "cost">, ctx
     }
   }
   if (ctx.principal) record.principal = ctx.principal;
+  if (ctx.adjusted) record.adjusted = ctx.adjusted;
   for (const hook of deps.hooks) {
     try {
       hook.onComplete?.(record, ctx);
@@ -575,7 +600,7 @@ function isStackOverflow(error: unknown): boolean {
 
 const tooDeep: ErrorInfo = { kind: "invalid_request", status: 400, message: "request body is nested too deeply to process" };
 
-function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
+export function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
   if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
   let parsed: unknown;
@@ -588,7 +613,7 @@ function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
+export function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
   if (inbound.protocol === "google") {
     if (!inbound.pathModel) throw invalidRequest("missing model in the URL path (models/{model}:generateContent)", "model");
     return inbound.pathModel;
@@ -639,7 +664,7 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
   }
 }
 
-function scrubKey(text: string, key: string | undefined): string {
+export function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
 }
 
@@ -671,6 +696,18 @@ export function providerAuthFailed(target: RouteTarget, status: number, detail: 
   }) as BitrouterError & { retryable: true };
   (error as { retryable: boolean }).retryable = true;
   return error;
+}
+
+/** A hosted OpenAI tool (web_search, …) on a route to a provider that cannot run it: the route's limit, said so. */
+function hostedToolRefused(hosted: HostedTool, target: RouteTarget, route: string): BitrouterError {
+  const type = String(hosted.tool.type);
+  return new BitrouterError({
+    kind: "invalid_request",
+    status: 400,
+    code: "unsupported_tool",
+    param: hosted.param,
+    message: `${hosted.param}: "${type}" is a hosted tool that only OpenAI's Responses API runs, and route '${route}' sends this request to provider '${target.provider}' (${target.endpoint.protocol}), which has no equivalent; remove the tool or route the model to an OpenAI provider`,
+  });
 }
 
 function abortedError(): BitrouterError {

@@ -6,7 +6,9 @@ import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
-import { matchPath, readCredential } from "./http.js";
+import { countTokens } from "./count-tokens.js";
+import { fitRequest } from "./limits.js";
+import { callerProtocol, matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
 import {
   Deadline,
@@ -57,6 +59,8 @@ export interface Router {
   listModels(): ModelListing[];
   /** The OpenAI-style body of GET /v1/models. */
   modelsBody(): { object: "list"; data: Array<Record<string, unknown>> };
+  /** Token counting (Anthropic count_tokens, Gemini countTokens): by the upstream when it speaks the caller's protocol, else estimated. */
+  countTokens(inbound: InboundRequest): Promise<InboundResult>;
   /** Releases the HTTP pool if the router created it. */
   close(): Promise<void>;
 }
@@ -106,24 +110,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     state: new Map(),
   });
 
-  const modelsBody = () => ({
-    object: "list" as const,
-    data: table.listModels().map((m) => ({
-      id: m.id,
-      object: "model",
-      created: 0,
-      owned_by: m.provider ?? "bitrouter",
-      kind: m.kind,
-      ...(m.name ? { name: m.name } : {}),
-      ...(m.description ? { description: m.description } : {}),
-      ...(m.maxInputTokens ? { context_length: m.maxInputTokens } : {}),
-      ...(m.maxOutputTokens ? { max_output_tokens: m.maxOutputTokens } : {}),
-      ...(m.inputModalities ? { input_modalities: m.inputModalities } : {}),
-      ...(m.outputModalities ? { output_modalities: m.outputModalities } : {}),
-      ...(m.pricing ? { pricing: m.pricing } : {}),
-      ...(m.endpoints ? { endpoints: m.endpoints } : {}),
-    })),
-  });
+  const modelsBody = () => ({ object: "list" as const, data: table.listModels().map(openaiModel) });
 
   const router: Router = {
     table,
@@ -134,11 +121,16 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
       const url = new URL(request.url);
       const match = matchPath(request.method, url.pathname);
       const requestId = request.headers.get("x-request-id") ?? newId();
-      if (!match) {
-        return Response.json({ error: { message: `no route for ${request.method} ${url.pathname}`, type: "not_found_error" } }, { status: 404, headers: { "x-request-id": requestId } });
+      const answer = (status: number, body: unknown) => Response.json(body, { status, headers: { "x-request-id": requestId } });
+      if (!match) return answer(...notFound(callerProtocol(url.pathname, request.headers), `no route for ${request.method} ${url.pathname}`));
+      if (match.kind === "health") return answer(200, { status: "ok" });
+      if (match.kind === "models") return answer(200, match.protocol === "google" ? { models: table.listModels().map(googleModel) } : modelsBody());
+      if (match.kind === "model") {
+        const protocol = match.protocol ?? callerProtocol(url.pathname, request.headers);
+        const model = table.listModels().find((m) => m.id === match.id);
+        if (!model) return answer(...notFound(protocol, `unknown model '${match.id}'; GET /v1/models lists every model name`));
+        return answer(200, protocol === "google" ? googleModel(model) : protocol === "anthropic" ? anthropicModel(model) : openaiModel(model));
       }
-      if (match.kind === "health") return Response.json({ status: "ok" }, { headers: { "x-request-id": requestId } });
-      if (match.kind === "models") return Response.json(modelsBody(), { headers: { "x-request-id": requestId } });
       const credential = readCredential(request.headers, url);
       const inbound: InboundRequest = {
         protocol: match.protocol,
@@ -147,11 +139,11 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         requestId,
         signal: request.signal,
         ...(match.model === undefined ? {} : { pathModel: match.model }),
-        ...(match.stream === undefined ? {} : { pathStream: match.stream }),
+        ...(match.kind === "inference" && match.stream !== undefined ? { pathStream: match.stream } : {}),
         ...(credential === undefined ? {} : { credential }),
         ...(match.invalid === undefined ? {} : { refusal: { kind: "invalid_request", status: 400, message: match.invalid } }),
       };
-      const result = await handleInbound(deps, inbound);
+      const result = match.kind === "count_tokens" ? await countTokens(deps, inbound) : await handleInbound(deps, inbound);
       const headers = { ...result.headers, "x-request-id": requestId };
       if (result.type === "json") return new Response(result.body, { status: result.status, headers });
       return new Response(toReadableStream(result.body), { status: result.status, headers });
@@ -168,7 +160,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         const route = table.resolve(canonical.model);
         const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
-          const prepared = await beforeDispatch(hooks, ctx, canonical);
+          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
+          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
+          const prepared = fitted.value;
           const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), maxResponseBytes: deps.maxResponseBytes });
           return { response, target };
         });
@@ -198,7 +192,9 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         routeName = route.name;
         const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
           attempts += 1;
-          const prepared = await beforeDispatch(hooks, ctx, canonical);
+          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
+          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
+          const prepared = fitted.value;
           const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), timeoutMs: deps.firstByteTimeoutMs }))[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {
@@ -256,12 +252,55 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
 
     listModels: () => table.listModels(),
     modelsBody,
+    countTokens: (inbound) => countTokens(deps, inbound),
 
     async close() {
       if (ownsClient) await client.close();
     },
   };
   return router;
+}
+
+/** A model listing in OpenAI's shape (with BitRouter's extra metadata). */
+export function openaiModel(m: ModelListing): Record<string, unknown> {
+  return {
+    id: m.id,
+    object: "model",
+    created: 0,
+    owned_by: m.provider ?? "bitrouter",
+    kind: m.kind,
+    ...(m.name ? { name: m.name } : {}),
+    ...(m.description ? { description: m.description } : {}),
+    ...(m.maxInputTokens ? { context_length: m.maxInputTokens } : {}),
+    ...(m.maxOutputTokens ? { max_output_tokens: m.maxOutputTokens } : {}),
+    ...(m.inputModalities ? { input_modalities: m.inputModalities } : {}),
+    ...(m.outputModalities ? { output_modalities: m.outputModalities } : {}),
+    ...(m.pricing ? { pricing: m.pricing } : {}),
+    ...(m.endpoints ? { endpoints: m.endpoints } : {}),
+  };
+}
+
+/** A model in Anthropic's shape (`GET /v1/models/{id}` with an `anthropic-version` header). */
+export function anthropicModel(m: ModelListing): Record<string, unknown> {
+  return { type: "model", id: m.id, display_name: m.name ?? m.id, created_at: "1970-01-01T00:00:00Z" };
+}
+
+/** A model in Google's shape (`GET /v1beta/models[/{id}]`). */
+export function googleModel(m: ModelListing): Record<string, unknown> {
+  return {
+    name: `models/${m.id}`,
+    displayName: m.name ?? m.id,
+    ...(m.description ? { description: m.description } : {}),
+    ...(m.maxInputTokens ? { inputTokenLimit: m.maxInputTokens } : {}),
+    ...(m.maxOutputTokens ? { outputTokenLimit: m.maxOutputTokens } : {}),
+    supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
+  };
+}
+
+/** A 404 in the caller's protocol shape (status and body). */
+export function notFound(protocol: Protocol, message: string): [number, unknown] {
+  const { status, body } = CODECS[protocol].encodeError({ kind: "not_found", status: 404, message });
+  return [status, body];
 }
 
 /** beforeDispatch hooks, per attempt (they may depend on ctx.target). */

@@ -1,4 +1,5 @@
 import { distance } from "fastest-levenshtein";
+import type { Protocol } from "@bitrouter/core";
 import type { ProviderEndpoint } from "@bitrouter/providers";
 import { BitrouterError } from "@bitrouter/core";
 import { protocolForApiProtocol } from "@bitrouter/providers";
@@ -17,9 +18,25 @@ export interface RouteTarget {
   /** Distinguishes endpoints of one provider that differ only by key, for load-balancer health. */
   keyId?: string;
   maxOutputTokens?: number;
+  /** The catalog's largest thinking budget for the model. */
+  maxReasoningTokens?: number;
+  /** The catalog's `reasoning`: false for a model that rejects reasoning parameters. */
+  reasoning?: boolean;
   pricing?: Pricing;
   /** openai-chat upstreams other than OpenAI's own take the output limit as `max_tokens`. */
   maxTokensField?: "max_tokens";
+  /** An OpenAI provider that also serves the Responses API (`responses_api`): Responses requests go there. */
+  servesResponses?: boolean;
+}
+
+/**
+ * The target as it serves a request of `inbound` protocol: a Responses request to an OpenAI provider
+ * that serves the Responses API goes to that API (the same-protocol fast path); anything else to the
+ * provider's own protocol.
+ */
+export function targetFor(target: RouteTarget, inbound: Protocol | "canonical"): RouteTarget {
+  if (inbound !== "openai-responses" || !target.servesResponses) return target;
+  return { ...target, endpoint: { ...target.endpoint, protocol: "openai-responses" } };
 }
 
 export interface ResolvedRoute {
@@ -160,8 +177,12 @@ export class RoutingTable implements RouteResolver {
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
     if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
+    // Azure OpenAI's Responses path depends on its base URL style (deployments or /openai/v1): opt in there.
+    if (protocol === "openai-chat" && (p.responses_api ?? hostOf(endpoint.apiBase) === "api.openai.com")) target.servesResponses = true;
     const info = p.models?.[modelId];
     if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
+    if (info?.max_reasoning_tokens) target.maxReasoningTokens = info.max_reasoning_tokens;
+    if (info?.reasoning !== undefined) target.reasoning = info.reasoning;
     if (info?.pricing) target.pricing = info.pricing;
     return target;
   }
@@ -205,11 +226,15 @@ export function nearest(name: string, candidates: Iterable<string>, limit = 3): 
 
 /** OpenAI's own API (and Azure OpenAI) want max_completion_tokens; compatible servers want max_tokens. */
 function isOpenAiItself(apiBase: string): boolean {
+  const host = hostOf(apiBase);
+  return host === "api.openai.com" || host.endsWith(".openai.azure.com");
+}
+
+function hostOf(url: string): string {
   try {
-    const host = new URL(apiBase).hostname;
-    return host === "api.openai.com" || host.endsWith(".openai.azure.com");
+    return new URL(url).hostname;
   } catch {
-    return false;
+    return "";
   }
 }
 

@@ -1,4 +1,4 @@
-export { startMock, type MockHandler, type MockOptions, type MockUpstream, type RecordedRequest } from "./mock.js";
+export { MOCK_TOKEN_COUNT, startMock, type MockHandler, type MockOptions, type MockUpstream, type RecordedRequest } from "./mock.js";
 export { startFastMock, type FastMock, type FastMockOptions } from "./fast.js";
 export { serve, type ServeHandle } from "./serve.js";
 export {

@@ -10,7 +10,14 @@ import { googleRenderer, parseGooglePath } from "./protocols/google.js";
 import { openaiChatRenderer } from "./protocols/openai-chat.js";
 import { openaiResponsesRenderer } from "./protocols/openai-responses.js";
 import type { Renderer } from "./protocols/types.js";
-import { isErrorReply, isRawReply, type MockProtocol, type MockReply, type MockScript, resolveAnswer } from "./script.js";
+import {
+  isErrorReply,
+  isRawReply,
+  type MockProtocol,
+  type MockReply,
+  type MockScript,
+  resolveAnswer,
+} from "./script.js";
 
 export interface RecordedRequest {
   /** 1-based order of arrival. */
@@ -67,7 +74,11 @@ const RENDERERS: Record<string, Renderer> = {
   "/v1/chat/completions": openaiChatRenderer,
   "/v1/responses": openaiResponsesRenderer,
   "/v1/messages": anthropicRenderer,
+  "/v1/messages/count_tokens": anthropicRenderer,
 };
+
+/** What the mock's token-counting endpoints (Anthropic `count_tokens`, Gemini `:countTokens`) answer. */
+export const MOCK_TOKEN_COUNT = 4242;
 
 function rendererFor(pathname: string): Renderer | undefined {
   return RENDERERS[pathname] ?? (parseGooglePath(pathname) ? googleRenderer : undefined);
@@ -196,6 +207,9 @@ export async function startMock(options: MockOptions = {}): Promise<MockUpstream
       const e = renderer.error(reply.error, reply.message, reply.status);
       return sendJson(res, e.status, e.body, { ...e.headers, ...reply.headers });
     }
+
+    if (url.pathname === "/v1/messages/count_tokens") return sendJson(res, 200, { input_tokens: MOCK_TOKEN_COUNT });
+    if (parseGooglePath(url.pathname)?.method === "countTokens") return sendJson(res, 200, { totalTokens: MOCK_TOKEN_COUNT });
 
     const script: MockScript | undefined = reply;
     const prompt = renderer.prompt(body, url);

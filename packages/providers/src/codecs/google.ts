@@ -16,6 +16,7 @@ import type {
   ErrorKind,
   ImagePart,
   JsonObject,
+  JsonValue,
   MediaSource,
   Message,
   ReasoningConfig,
@@ -198,6 +199,32 @@ export function fromGeminiSchema(schema: JsonObject): JsonObject {
   return out;
 }
 
+const GEMINI_TYPES = new Set(["STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"]);
+/** Keys whose values are data, not schemas: never rewritten. */
+const SCHEMA_DATA_KEYS = new Set(["enum", "const", "default", "examples", "example"]);
+const SCHEMA_MAP_KEYS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+
+/**
+ * A `parametersJsonSchema` / `responseJsonSchema` as JSON Schema: Gemini accepts its own upper-case
+ * type names there (`OBJECT`, `STRING`; Gemini CLI and @google/genai users write them), which
+ * OpenAI and Anthropic reject, so they are lower-cased at every depth. Everything else is kept.
+ */
+export function lowerCaseSchemaTypes(schema: JsonValue): JsonValue {
+  if (Array.isArray(schema)) return schema.map(lowerCaseSchemaTypes);
+  if (!isRecord(schema)) return schema;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema as JsonObject)) {
+    if (key === "type") out.type = Array.isArray(value) ? value.map(lowerTypeName) : lowerTypeName(value);
+    else if (SCHEMA_DATA_KEYS.has(key)) out[key] = value;
+    // Maps from names to schemas: a property may be called "enum" or "default".
+    else if (SCHEMA_MAP_KEYS.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [k, lowerCaseSchemaTypes(v)]));
+    else out[key] = lowerCaseSchemaTypes(value);
+  }
+  return out;
+}
+
+const lowerTypeName = (type: JsonValue): JsonValue => (typeof type === "string" && GEMINI_TYPES.has(type) ? type.toLowerCase() : type);
+
 // ── Requests: Gemini wire -> canonical ────────────────────────────────────────────────────────
 
 function mediaPart(mimeType: string, source: MediaSource): ContentPart {
@@ -229,6 +256,11 @@ function toolResultContent(response: unknown): TextPart[] {
     // Gemini's documented convention is {"output": ...} / {"error": ...}; plain strings unwrap.
     if (keys.length === 1 && (keys[0] === "output" || keys[0] === "error") && typeof response[keys[0]] === "string") {
       return [{ type: "text", text: response[keys[0]] as string }];
+    }
+    // @ai-sdk/google wraps every result as {name, content}: the content is the result.
+    if (keys.length === 2 && typeof response.name === "string" && "content" in response) {
+      const content = response.content;
+      return [{ type: "text", text: typeof content === "string" ? content : JSON.stringify(content ?? null) }];
     }
   }
   return [{ type: "text", text: JSON.stringify(response ?? {}) }];
@@ -311,7 +343,7 @@ function decodeTools(value: unknown): ToolDefinition[] | undefined {
       const param = `tools[${i}].functionDeclarations[${j}]`;
       const decl = requireRecord(d, param);
       let parameters: JsonObject;
-      if (decl.parametersJsonSchema !== undefined) parameters = requireRecord(decl.parametersJsonSchema, `${param}.parametersJsonSchema`) as JsonObject;
+      if (decl.parametersJsonSchema !== undefined) parameters = lowerCaseSchemaTypes(requireRecord(decl.parametersJsonSchema, `${param}.parametersJsonSchema`) as JsonObject) as JsonObject;
       else if (decl.parameters !== undefined) parameters = fromGeminiSchema(requireRecord(decl.parameters, `${param}.parameters`) as JsonObject);
       else parameters = { type: "object", properties: {} };
       const def: ToolDefinition = { name: requireString(decl.name, `${param}.name`), parameters };
@@ -359,7 +391,7 @@ function decodeGenerationConfig(value: unknown, request: CanonicalRequest): void
   if (mime === "application/json") {
     let format: ResponseFormat = { type: "json_object" };
     if (g.responseJsonSchema !== undefined && g.responseJsonSchema !== null) {
-      format = { type: "json_schema", name: "response", schema: requireRecord(g.responseJsonSchema, p("responseJsonSchema")) as JsonObject };
+      format = { type: "json_schema", name: "response", schema: lowerCaseSchemaTypes(requireRecord(g.responseJsonSchema, p("responseJsonSchema")) as JsonObject) as JsonObject };
     } else if (g.responseSchema !== undefined && g.responseSchema !== null) {
       format = { type: "json_schema", name: "response", schema: fromGeminiSchema(requireRecord(g.responseSchema, p("responseSchema")) as JsonObject) };
     }

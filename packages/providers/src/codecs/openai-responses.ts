@@ -5,6 +5,7 @@
  * (`previous_response_id`, `conversation`, `item_reference`, `background`) are rejected, and
  * upstream requests are sent with `store: false`. Lossy spots: docs/protocol-mapping.md.
  */
+import { FREEFORM_INPUT } from "@bitrouter/core";
 import type {
   AssistantMessage,
   CanonicalRequest,
@@ -12,6 +13,7 @@ import type {
   ContentPart,
   ErrorInfo,
   FilePart,
+  HostedTool,
   ImagePart,
   JsonObject,
   JsonValue,
@@ -23,6 +25,7 @@ import type {
   StreamEvent,
   TextPart,
   ToolChoice,
+  ToolDefinition,
   Usage,
   UserMessage,
 } from "@bitrouter/core";
@@ -134,7 +137,67 @@ function decodeToolOutput(output: unknown, param: string): Array<TextPart | Imag
   });
 }
 
-function decodeInput(input: unknown, system: TextPart[]): Message[] {
+/** Where decoded tools go: top-level `tools` and `additional_tools` input items add to the same lists. */
+interface ToolSink {
+  tools: ToolDefinition[];
+  hosted: HostedTool[];
+}
+
+/**
+ * One entry of `tools` (or of an `additional_tools` item): function and freeform (`custom`) tools
+ * become canonical tools, a `namespace` group is flattened into its tools (each remembers its
+ * namespace, so answers name it again), and hosted tools (`web_search`, …) are kept as written.
+ */
+function decodeTool(raw: unknown, param: string, sink: ToolSink, namespace?: string): void {
+  const t = requireRecord(raw, param);
+  let tool: ToolDefinition;
+  if (t.type === "function") {
+    // Some clients send the chat shape `{type: "function", function: {...}}` here.
+    tool = t.name === undefined && isRecord(t.function) ? toolDefinition(t.function, `${param}.function`) : toolDefinition(t, param);
+  } else if (t.type === "custom") {
+    const format = t.format === undefined || t.format === null ? undefined : (requireRecord(t.format, `${param}.format`) as JsonObject);
+    tool = { name: requireString(t.name, `${param}.name`), parameters: freeformParameters(format), freeform: format ? { format } : {} };
+    const description = optionalString(t.description, `${param}.description`);
+    if (description !== undefined) tool.description = description;
+  } else if (t.type === "namespace" && namespace === undefined) {
+    const name = requireString(t.name, `${param}.name`);
+    requireArray(t.tools, `${param}.tools`).forEach((sub, j) => decodeTool(sub, `${param}.tools[${j}]`, sink, name));
+    return;
+  } else if (typeof t.type === "string" && namespace === undefined) {
+    sink.hosted.push({ param, tool: t as JsonObject });
+    return;
+  } else {
+    throw invalidRequest(`${param}.type ${JSON.stringify(t.type)} is not supported inside a namespace: only function and custom tools`, `${param}.type`);
+  }
+  if (namespace !== undefined) tool.namespace = namespace;
+  const clash = sink.tools.find((other) => other.name === tool.name);
+  if (clash) {
+    throw invalidRequest(`${param}: a second tool named "${tool.name}"${clash.namespace !== undefined || namespace !== undefined ? " (namespaces are flattened, so tool names must be unique across them)" : ""}`, `${param}.name`);
+  }
+  sink.tools.push(tool);
+}
+
+/** The arguments schema a freeform tool gets where only function tools exist: one string, `input`. */
+function freeformParameters(format: JsonObject | undefined): JsonObject {
+  let description = "The raw text input of this tool (not JSON).";
+  if (format?.type === "grammar" && typeof format.definition === "string") {
+    description += ` It must match this ${typeof format.syntax === "string" ? format.syntax : ""} grammar:\n${format.definition}`;
+  }
+  return { type: "object", properties: { [FREEFORM_INPUT]: { type: "string", description } }, required: [FREEFORM_INPUT], additionalProperties: false };
+}
+
+/** A freeform tool's text from the canonical arguments (`{"input": "…"}`); other JSON is passed as its text. */
+function freeformInput(args: string): string {
+  try {
+    const parsed: unknown = JSON.parse(args);
+    if (isRecord(parsed) && typeof parsed[FREEFORM_INPUT] === "string") return parsed[FREEFORM_INPUT];
+  } catch {
+    // not JSON: the text itself
+  }
+  return args;
+}
+
+function decodeInput(input: unknown, system: TextPart[], sink: ToolSink): Message[] {
   if (typeof input === "string") return [{ role: "user", content: [{ type: "text", text: input }] }];
   const items = requireArray(input, "input");
   const messages: Message[] = [];
@@ -172,7 +235,15 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
         push("assistant", { type: "tool_call", id: requireString(item.call_id, `${p}.call_id`), name: requireString(item.name, `${p}.name`), arguments: normalizeArguments(item.arguments) });
         break;
       case "function_call_output":
+      case "custom_tool_call_output":
         push("tools", { type: "tool_result", toolCallId: requireString(item.call_id, `${p}.call_id`), content: decodeToolOutput(item.output, `${p}.output`) });
+        break;
+      case "custom_tool_call":
+        push("assistant", { type: "tool_call", id: requireString(item.call_id, `${p}.call_id`), name: requireString(item.name, `${p}.name`), arguments: JSON.stringify({ [FREEFORM_INPUT]: requireString(item.input, `${p}.input`) }) });
+        break;
+      case "additional_tools":
+        // Tools announced mid-conversation (Codex): the same tools as the top-level list.
+        requireArray(item.tools, `${p}.tools`).forEach((t, j) => decodeTool(t, `${p}.tools[${j}]`, sink));
         break;
       case "reasoning": {
         const summary = item.summary === undefined || item.summary === null ? [] : requireArray(item.summary, `${p}.summary`);
@@ -188,7 +259,7 @@ function decodeInput(input: unknown, system: TextPart[]): Message[] {
       case "item_reference":
         throw invalidRequest(`${p}: item_reference needs stored responses, which BitRouter does not keep; send the item itself`, `${p}.type`);
       default:
-        throw invalidRequest(`${p}.type ${JSON.stringify(type)} is not supported: only message, function_call, function_call_output and reasoning items can be translated`, `${p}.type`);
+        throw invalidRequest(`${p}.type ${JSON.stringify(type)} is not supported: only message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools and reasoning items can be translated`, `${p}.type`);
     }
   });
   return messages;
@@ -239,18 +310,13 @@ function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): 
   const instructions = optionalString(b.instructions, "instructions");
   if (instructions !== undefined) system.push({ type: "text", text: instructions });
   if (b.input === undefined || b.input === null) throw invalidRequest("input is required: a string or an array of input items", "input");
-  const messages = decodeInput(b.input, system);
+  const sink: ToolSink = { tools: [], hosted: [] };
+  if (b.tools !== undefined && b.tools !== null) requireArray(b.tools, "tools").forEach((raw, i) => decodeTool(raw, `tools[${i}]`, sink));
+  const messages = decodeInput(b.input, system, sink);
   const req: CanonicalRequest = { model, messages, stream: options?.stream ?? optionalBoolean(b.stream, "stream") ?? false };
   if (system.length > 0) req.system = system;
-  if (b.tools !== undefined && b.tools !== null) {
-    req.tools = requireArray(b.tools, "tools").map((raw, i) => {
-      const t = requireRecord(raw, `tools[${i}]`);
-      if (t.type !== "function") throw invalidRequest(`tools[${i}].type ${JSON.stringify(t.type)} is not supported: only function tools can be translated (built-in tools run only on OpenAI)`, `tools[${i}].type`);
-      // Some clients send the chat shape `{type: "function", function: {...}}` here.
-      if (t.name === undefined && isRecord(t.function)) return toolDefinition(t.function, `tools[${i}].function`);
-      return toolDefinition(t, `tools[${i}]`);
-    });
-  }
+  if (sink.tools.length > 0) req.tools = sink.tools;
+  if (sink.hosted.length > 0) req.hostedTools = sink.hosted;
   const toolChoice = decodeToolChoice(b.tool_choice);
   if (toolChoice) req.toolChoice = toolChoice;
   const parallel = optionalBoolean(b.parallel_tool_calls, "parallel_tool_calls");
@@ -290,9 +356,24 @@ function encodeToolOutput(content: Array<TextPart | ImagePart>): JsonValue {
   return content.map(encodeUserPart);
 }
 
+/** The request's tools by name: a call to a freeform or namespaced tool is written the way that tool is. */
+function toolsByName(req: CanonicalRequest): Map<string, ToolDefinition> {
+  return new Map((req.tools ?? []).map((t) => [t.name, t]));
+}
+
+/** A tool call as its Responses item: `custom_tool_call` for freeform tools, else `function_call` (with its namespace). */
+function callItem(call: { id: string; name: string; arguments: string }, tool: ToolDefinition | undefined): JsonObject {
+  const item: JsonObject = tool?.freeform
+    ? { type: "custom_tool_call", call_id: call.id, name: call.name, input: freeformInput(call.arguments) }
+    : { type: "function_call", call_id: call.id, name: call.name, arguments: call.arguments };
+  if (tool?.namespace !== undefined) item.namespace = tool.namespace;
+  return item;
+}
+
 /** @internal The `input` items for a canonical conversation. */
-export function encodeInput(messages: Message[]): JsonObject[] {
+export function encodeInput(messages: Message[], tools: Map<string, ToolDefinition> = new Map()): JsonObject[] {
   const items: JsonObject[] = [];
+  const freeformCalls = new Set<string>();
   for (const m of messages) {
     if (m.role === "system") {
       items.push({ role: "system", content: m.content.map((p) => p.text).join("\n\n") });
@@ -308,10 +389,13 @@ export function encodeInput(messages: Message[]): JsonObject[] {
     for (const part of m.content) {
       if (part.type === "tool_result") {
         flush();
-        items.push({ type: "function_call_output", call_id: part.toolCallId, output: encodeToolOutput(part.content) });
+        const type = freeformCalls.has(part.toolCallId) ? "custom_tool_call_output" : "function_call_output";
+        items.push({ type, call_id: part.toolCallId, output: encodeToolOutput(part.content) });
       } else if (part.type === "tool_call") {
         flush();
-        items.push({ type: "function_call", call_id: part.id, name: part.name, arguments: part.arguments });
+        const tool = tools.get(part.name);
+        if (tool?.freeform) freeformCalls.add(part.id);
+        items.push(callItem(part, tool));
       } else if (part.type === "reasoning") {
         // Only OpenAI's own reasoning items (with their id) can go back; others' thinking cannot.
         if (part.id === undefined) continue;
@@ -333,8 +417,8 @@ export function encodeInput(messages: Message[]): JsonObject[] {
 function encodeResponsesRequest(req: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
   const body: JsonObject = { model: options.model };
   if (req.system && req.system.length > 0) body.instructions = req.system.map((s) => s.text).join("\n\n");
-  body.input = encodeInput(req.messages);
-  if (req.tools && req.tools.length > 0) {
+  body.input = encodeInput(req.messages, toolsByName(req));
+  if ((req.tools && req.tools.length > 0) || req.hostedTools) {
     body.tools = encodeTools(req);
     if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
   }
@@ -356,15 +440,37 @@ function encodeResponsesRequest(req: CanonicalRequest, options: EncodeRequestOpt
   return { path: "/responses", body };
 }
 
+/** Canonical tools back to Responses tools: namespaced ones regrouped where their group first appeared, hosted ones as written. */
 function encodeTools(req: CanonicalRequest): JsonObject[] {
-  return (req.tools ?? []).map((t) => {
-    const tool: JsonObject = { type: "function", name: t.name };
-    if (t.description !== undefined) tool.description = t.description;
-    tool.parameters = t.parameters;
-    // Responses treats a missing `strict` as true; canonical "unset" means not strict (chat's default).
-    tool.strict = t.strict ?? false;
-    return tool;
-  });
+  const out: JsonObject[] = [];
+  const groups = new Map<string, JsonObject[]>();
+  for (const t of req.tools ?? []) {
+    let tool: JsonObject;
+    if (t.freeform) {
+      tool = { type: "custom", name: t.name };
+      if (t.description !== undefined) tool.description = t.description;
+      if (t.freeform.format !== undefined) tool.format = t.freeform.format;
+    } else {
+      tool = { type: "function", name: t.name };
+      if (t.description !== undefined) tool.description = t.description;
+      tool.parameters = t.parameters;
+      // Responses treats a missing `strict` as true; canonical "unset" means not strict (chat's default).
+      tool.strict = t.strict ?? false;
+    }
+    if (t.namespace === undefined) {
+      out.push(tool);
+      continue;
+    }
+    let group = groups.get(t.namespace);
+    if (!group) {
+      group = [];
+      groups.set(t.namespace, group);
+      out.push({ type: "namespace", name: t.namespace, description: "", tools: group });
+    }
+    group.push(tool);
+  }
+  for (const hosted of req.hostedTools ?? []) out.push(hosted.tool);
+  return out;
 }
 
 function encodeToolChoice(tc: ToolChoice): JsonValue {
@@ -438,14 +544,14 @@ const reasoningItem = (id: string, text: string, encrypted: string | undefined):
   return item;
 };
 
-const functionCallItem = (id: string, call: { id: string; name: string; arguments: string }, status: string): JsonObject => ({
-  id,
-  type: "function_call",
-  status,
-  arguments: call.arguments,
-  call_id: call.id,
-  name: call.name,
-});
+/** An output tool-call item: `function_call`, or `custom_tool_call` when the caller's tool is freeform. */
+function functionCallItem(id: string, call: { id: string; name: string; arguments: string }, status: string, tool?: ToolDefinition): JsonObject {
+  const item: JsonObject = tool?.freeform
+    ? { id, type: "custom_tool_call", status, call_id: call.id, name: call.name, input: freeformInput(call.arguments) }
+    : { id, type: "function_call", status, arguments: call.arguments, call_id: call.id, name: call.name };
+  if (tool?.namespace !== undefined) item.namespace = tool.namespace;
+  return item;
+}
 
 /** The Response object's fields that echo the request. */
 function requestEcho(req: CanonicalRequest): JsonObject {
@@ -491,6 +597,7 @@ function responseObject(
 
 function encodeResponsesResponse(res: CanonicalResponse, req: CanonicalRequest): JsonObject {
   const base = itemBase(res.id);
+  const tools = toolsByName(req);
   const output: JsonObject[] = [];
   res.content.forEach((part, i) => {
     if (part.type === "text") {
@@ -500,9 +607,15 @@ function encodeResponsesResponse(res: CanonicalResponse, req: CanonicalRequest):
         (last.content as JsonObject[]).push({ type: "output_text", annotations: [], logprobs: [], text: part.text });
       } else output.push(messageItem(`msg_${base}_${i}`, part.text, "completed"));
     } else if (part.type === "reasoning") output.push(reasoningItem(part.id ?? `rs_${base}_${i}`, part.text, part.redactedData));
-    else if (part.type === "tool_call") output.push(functionCallItem(`fc_${base}_${i}`, part, "completed"));
+    else if (part.type === "tool_call") output.push(functionCallItem(`fc_${base}_${i}`, part, "completed", tools.get(part.name)));
   });
   return responseObject({ id: res.id, created: res.created, model: res.model }, req, statusFor(res.stopReason), output, res.usage);
+}
+
+/** Canonical arguments of a call item: a freeform call's text travels as `{"input": text}`. */
+function callArguments(item: Record<string, unknown>): string {
+  if (item.type === "custom_tool_call") return typeof item.input === "string" && item.input !== "" ? JSON.stringify({ [FREEFORM_INPUT]: item.input }) : "";
+  return normalizeArguments(item.arguments);
 }
 
 function decodeResponsesResponse(body: unknown): CanonicalResponse {
@@ -522,9 +635,9 @@ function decodeResponsesResponse(body: unknown): CanonicalResponse {
         .filter((t): t is string => typeof t === "string")
         .join("");
       if (text !== "") content.push({ type: "text", text });
-    } else if (item.type === "function_call") {
+    } else if (item.type === "function_call" || item.type === "custom_tool_call") {
       sawToolCall = true;
-      content.push({ type: "tool_call", id: String(item.call_id ?? item.id ?? ""), name: typeof item.name === "string" ? item.name : "", arguments: normalizeArguments(item.arguments) });
+      content.push({ type: "tool_call", id: String(item.call_id ?? item.id ?? ""), name: typeof item.name === "string" ? item.name : "", arguments: callArguments(item) });
     } else if (item.type === "reasoning") {
       const summary = Array.isArray(item.summary) ? item.summary : [];
       const part: ReasoningPart = { type: "reasoning", text: summary.map((s) => (isRecord(s) && typeof s.text === "string" ? s.text : "")).join("\n\n") };
@@ -558,6 +671,8 @@ interface OutItem {
   encrypted?: string;
   callId?: string;
   name?: string;
+  /** function_call: the caller's tool (a freeform tool's call is a custom_tool_call, its text sent whole at the end). */
+  tool?: ToolDefinition;
   /** Cached JSON fragment of this item's delta events. */
   deltaJson?: string;
 }
@@ -580,8 +695,16 @@ class ResponsesStreamEncoder implements StreamEncoder {
   private readonly queue: OutItem[] = [];
   private usage: Usage | undefined;
 
+  private readonly tools: Map<string, ToolDefinition>;
+
   constructor(private readonly request: CanonicalRequest) {
     this.base = { id: "resp_bitrouter", created: 0, model: request.model };
+    this.tools = toolsByName(request);
+  }
+
+  private toolExtra(name: string): Partial<OutItem> {
+    const tool = this.tools.get(name);
+    return tool ? { tool } : {};
   }
 
   private emit(type: string, payload: JsonObject): string {
@@ -603,7 +726,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
     const status = item.open ? "in_progress" : "completed";
     if (item.kind === "message") return messageItem(item.id, item.text, status);
     if (item.kind === "reasoning") return reasoningItem(item.id, item.text, item.encrypted);
-    return functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: item.text }, status);
+    return functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: item.text }, status, item.tool);
   }
 
   /** The item for canonical part `index`, created (and announced or queued) on first use. */
@@ -630,7 +753,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
         ? { id: item.id, type: "message", status: "in_progress", content: [], role: "assistant" }
         : item.kind === "reasoning"
           ? { id: item.id, type: "reasoning", summary: [] }
-          : functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: "" }, "in_progress");
+          : functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: "" }, "in_progress", item.tool);
     let out = this.emit("response.output_item.added", { output_index: item.outputIndex, item: added });
     if (item.kind === "message") {
       out += this.emit("response.content_part.added", { item_id: item.id, output_index: item.outputIndex, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
@@ -648,6 +771,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
       return `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${this.seq++}${item.deltaJson}${JSON.stringify(delta)},"logprobs":[]}\n\n`;
     }
     if (item.kind === "function_call") {
+      if (item.tool?.freeform) return ""; // the text is inside JSON arguments: sent whole when the call ends
       item.deltaJson ??= `,"item_id":${JSON.stringify(item.id)},"output_index":${item.outputIndex},"delta":`;
       return `event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","sequence_number":${this.seq++}${item.deltaJson}${JSON.stringify(delta)}}\n\n`;
     }
@@ -680,6 +804,10 @@ class ResponsesStreamEncoder implements StreamEncoder {
     } else if (item.kind === "reasoning" && item.summaryOpen) {
       out += this.emit("response.reasoning_summary_text.done", { ...at, summary_index: 0, text: item.text });
       out += this.emit("response.reasoning_summary_part.done", { ...at, summary_index: 0, part: { type: "summary_text", text: item.text } });
+    } else if (item.kind === "function_call" && item.tool?.freeform) {
+      const input = freeformInput(item.text);
+      out += this.emit("response.custom_tool_call_input.delta", { ...at, delta: input });
+      out += this.emit("response.custom_tool_call_input.done", { ...at, input });
     } else if (item.kind === "function_call") {
       out += this.emit("response.function_call_arguments.done", { ...at, arguments: item.text, name: item.name ?? "" });
     }
@@ -726,7 +854,7 @@ class ResponsesStreamEncoder implements StreamEncoder {
         return out;
       }
       case "tool_call_start":
-        return this.open(event.index, "function_call", { callId: event.id, name: event.name }).out;
+        return this.open(event.index, "function_call", { callId: event.id, name: event.name, ...this.toolExtra(event.name) }).out;
       case "tool_call_delta": {
         const item = this.byIndex.get(event.index);
         return item?.kind === "function_call" ? this.append(item, event.argumentsDelta) : "";
@@ -801,7 +929,7 @@ class ResponsesStreamDecoder implements StreamDecoder {
     switch (type) {
       case "response.output_item.added": {
         const item = isRecord(e.item) ? e.item : {};
-        if (item.type === "function_call") this.toolStart(outputIndex, item, out);
+        if (item.type === "function_call" || item.type === "custom_tool_call") this.toolStart(outputIndex, item, out);
         break;
       }
       case "response.output_text.delta":
@@ -838,10 +966,10 @@ class ResponsesStreamDecoder implements StreamDecoder {
       }
       case "response.output_item.done": {
         const item = isRecord(e.item) ? e.item : {};
-        if (item.type === "function_call") {
+        if (item.type === "function_call" || item.type === "custom_tool_call") {
           let part = this.parts.get(outputIndex);
           if (!part) part = this.toolStart(outputIndex, item, out);
-          const args = normalizeArguments(item.arguments);
+          const args = callArguments(item);
           if (!part.gotArgs && args !== "") {
             part.gotArgs = true;
             out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
@@ -899,7 +1027,7 @@ class ResponsesStreamDecoder implements StreamDecoder {
     this.sawToolCall = true;
     const part = this.part(outputIndex, "tool");
     out.push({ type: "tool_call_start", index: part.index, id: String(item.call_id ?? item.id ?? `call_${part.index}`), name: typeof item.name === "string" ? item.name : "" });
-    const args = normalizeArguments(item.arguments);
+    const args = callArguments(item);
     if (args !== "") {
       part.gotArgs = true;
       out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });

@@ -1,0 +1,84 @@
+/**
+ * Token counting as clients call it before sending (Claude Code: `POST /v1/messages/count_tokens`;
+ * Gemini clients: `POST …/models/{model}:countTokens`). When the route's first endpoint speaks the
+ * caller's protocol, the upstream counts; otherwise BitRouter estimates. The answer says which in
+ * the `x-bitrouter-token-count` header (`upstream` | `estimate`).
+ */
+import type { CanonicalRequest, ContentPart } from "@bitrouter/core";
+import { toErrorInfo } from "@bitrouter/core";
+import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
+import { Deadline, newContext, parseJsonBody, readModel, scrubKey } from "./pipeline.js";
+
+export const TOKEN_COUNT_HEADER = "x-bitrouter-token-count";
+
+/** Upstream statuses that mean "this server has no token counting" (compatible servers): estimate instead. */
+const NO_COUNTING = new Set([404, 405, 501]);
+
+export async function countTokens(deps: PipelineDeps, inbound: InboundRequest): Promise<InboundResult> {
+  const protocol = inbound.protocol;
+  const codec = deps.codecs[protocol];
+  const ctx = newContext(inbound);
+  const deadline = new Deadline(deps.requestTimeoutMs, inbound.signal);
+  try {
+    const body = parseJsonBody(inbound.body);
+    ctx.model = readModel(inbound, body);
+    for (const hook of deps.hooks) await hook.onRequest?.(ctx);
+    const target = deps.resolver.resolve(ctx.model).targets[0];
+    // Gemini takes either a bare request or {generateContentRequest: {...}}.
+    const wrapped = body.generateContentRequest;
+    const request = protocol === "google" && typeof wrapped === "object" && wrapped !== null && !Array.isArray(wrapped) ? wrapped : body;
+    if (target && target.endpoint.protocol === protocol) {
+      const path = protocol === "anthropic" ? "/v1/messages/count_tokens" : `/v1beta/models/${encodeURIComponent(target.modelId)}:countTokens`;
+      const upstreamBody = protocol === "anthropic" ? { ...body, model: target.modelId } : body;
+      const response = await deps.client.request({ endpoint: target.endpoint, path, body: JSON.stringify(upstreamBody), signal: deadline.signal });
+      const text = scrubKey(await response.body.text(), target.endpoint.apiKey);
+      if (!NO_COUNTING.has(response.status)) {
+        // Same protocol: the upstream's answer (errors included) is already in the caller's shape.
+        return { type: "json", status: response.status, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "upstream" }, body: text };
+      }
+    }
+    const tokens = estimateTokens(codec.decodeRequest(request, { model: ctx.model, stream: false }));
+    const answer = protocol === "anthropic" ? { input_tokens: tokens } : { totalTokens: tokens };
+    return { type: "json", status: 200, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "estimate" }, body: JSON.stringify(answer) };
+  } catch (error) {
+    const { status, body } = codec.encodeError(toErrorInfo(error));
+    return { type: "json", status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * A rough count of a request's input tokens: about four characters per token over the text the
+ * model reads (system, messages, tool calls and results, tool definitions), plus a few per message
+ * and a fixed cost per image or file. Good for "will it fit", not for billing.
+ */
+export function estimateTokens(request: CanonicalRequest): number {
+  let chars = 0;
+  let fixed = 0;
+  const part = (p: ContentPart): void => {
+    switch (p.type) {
+      case "text":
+      case "reasoning":
+        chars += p.text.length;
+        break;
+      case "tool_call":
+        chars += p.name.length + p.arguments.length;
+        break;
+      case "tool_result":
+        for (const c of p.content) part(c);
+        break;
+      case "image":
+      case "file":
+        fixed += 1000;
+        break;
+    }
+  };
+  for (const s of request.system ?? []) chars += s.text.length;
+  for (const m of request.messages) {
+    fixed += 4;
+    for (const p of m.content) part(p);
+  }
+  for (const t of request.tools ?? []) chars += t.name.length + (t.description?.length ?? 0) + JSON.stringify(t.parameters).length;
+  return Math.ceil(chars / 4) + fixed;
+}
