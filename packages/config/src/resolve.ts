@@ -143,6 +143,10 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (def.api_key !== undefined) resolved.api_key = def.api_key;
     if (def.env_prefix !== undefined) resolved.env_prefix = def.env_prefix;
     if (own?.derives !== undefined) resolved.derives = own.derives;
+    if (def.command !== undefined) resolved.command = def.command;
+    if (def.args !== undefined) resolved.args = def.args;
+    if (def.env !== undefined) resolved.env = def.env;
+    if (def.cwd !== undefined) resolved.cwd = def.cwd;
     const prefix = def.env_prefix;
     if (prefix !== undefined) {
       const key = env[`${prefix}_API_KEY`];
@@ -156,7 +160,13 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (resolved.bridge && resolved.api_protocol !== "mcp") {
       issues.push({ path: ["providers", name, "bridge"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
     }
-    if (resolved.api_base === undefined && own !== undefined) {
+    if (resolved.command !== undefined && resolved.api_protocol !== "mcp") {
+      issues.push({ path: ["providers", name, "command"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
+    }
+    if (resolved.command !== undefined && resolved.api_base !== undefined) {
+      issues.push({ path: ["providers", name, "command"], message: "set either command (a local stdio server) or api_base (a Streamable HTTP server), not both" });
+    }
+    if (resolved.api_base === undefined && resolved.command === undefined && own !== undefined) {
       warnings.push(`provider "${name}" has no api_base: requests cannot be routed to it`);
     }
     providers[name] = resolved;

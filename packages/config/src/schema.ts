@@ -153,6 +153,11 @@ export const ProviderSchema = z.strictObject({
   auth: AuthSchema.optional(),
   models: z.record(z.string(), ModelInfoSchema).optional(),
   bridge: bool().optional(),
+  /** MCP only: a local server run as a child process speaking stdio (instead of api_base). */
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
 });
 
 // ── Model and tool routing ───────────────────────────────────────────
@@ -318,6 +323,11 @@ export interface ResolvedProvider {
   auth: AuthConfig;
   models: Record<string, ModelInfo>;
   bridge: boolean;
+  /** MCP stdio servers: the child process to run (`api_base` is unset for them). */
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
   /** The direct parent named by `derives`, if any. */
   derives?: string;
   /** Defined by the built-in catalog (possibly overridden by bitrouter.yaml). */
