@@ -85,6 +85,15 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
+    // Tool calls of the MCP gateway are ledger rows too; `tool` (server/tool) tells them apart.
+    "0002_tool_calls": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").addColumn("tool", `varchar(${LIMITS.short})`).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").dropColumn("tool").execute();
+      },
+    },
   };
 }
 

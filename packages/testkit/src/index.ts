@@ -12,3 +12,4 @@ export {
   type ScriptToolCall,
   type ScriptUsage,
 } from "./script.js";
+export { DEFAULT_MCP_TOOLS, startMcpMock, type McpCall, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
