@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, Env as HonoEnv } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Protocol } from "@bitrouter/providers";
@@ -23,6 +23,8 @@ export interface AppRuntime {
   control?: { fetch(request: Request): Response | Promise<Response> };
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
+  /** The MCP tool gateway's routes (`/mcp`, `/mcp/<name>`, `GET /v1/tools`). */
+  mcp?: { mount<E extends HonoEnv>(app: Hono<E>): void };
 }
 
 type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
@@ -108,6 +110,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.post("/v1/messages", inference("anthropic"));
   app.post("/v1beta/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
   app.post("/v1/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
+
+  runtime.mcp?.mount(app);
 
   app.notFound((c) => {
     const body = CODECS["openai-chat"].encodeError({ kind: "not_found", status: 404, message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` });

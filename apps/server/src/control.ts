@@ -44,6 +44,12 @@ export function createControlApp(runtime: Runtime): Hono {
     runtime.logger.info("key revoked", { key_id: keyId });
     return c.json({ ok: true, key_id: keyId, enforced: auth !== undefined });
   });
+  // MCP upstreams (connected or the error, tool counts, hidden by filters, ping) and every tool.
+  app.get("/tools/status", async (c) => c.json(await runtime.mcp.status()));
+  app.get("/tools", async (c) => {
+    const tools = await runtime.mcp.listTools({});
+    return c.json({ tools: tools.map(({ tool, server }) => ({ name: tool.name, ...(server ? { server } : {}), description: tool.description ?? "", input_schema: tool.inputSchema })) });
+  });
   app.post("/reload", async (c) => {
     const result = await runtime.reload();
     return c.json(result, result.ok ? 200 : 422);

@@ -23,6 +23,8 @@ import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
 import { guardrailHooks, setupAuth } from "./security.js";
+import type { McpService } from "./mcp.js";
+import { createMcpService } from "./mcp.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -64,6 +66,8 @@ export interface Runtime {
   readonly dynamicRoutes: DynamicRoutes;
   /** The ledger and its database, when a database is configured. */
   readonly metering: Metering | undefined;
+  /** The MCP tool gateway (upstreams follow reloads). */
+  readonly mcp: McpService;
   readonly auth: AuthSetup;
   current(): Generation;
   /** Re-reads the configuration and swaps routing and hooks; the old config keeps serving on failure. */
@@ -116,9 +120,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return { config, router, loadedAt: Date.now() };
   };
   let generation: Generation;
+  const mcp = createMcpService({ logger, auth, ...(metering ? { metering } : {}), bodyLimit: first.server.body_limit });
   try {
     generation = await build(first);
+    await mcp.apply(first); // upstreams connect in parallel, each bounded by the connect timeout
   } catch (error) {
+    await mcp.close();
     auth.close();
     await metering?.close();
     throw error;
@@ -132,6 +139,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
     control: controlApp,
+    mcp,
     authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
     ...(metering
       ? {
@@ -172,6 +180,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dynamicRoutes,
     metering,
     auth,
+    mcp,
     current: () => generation,
     async reload() {
       try {
@@ -179,6 +188,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const next = await build(config);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
+        await mcp.apply(config);
         logger.level = config.server.log_level as LogLevel;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });
@@ -203,6 +213,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await drained;
         await control?.close();
         await generation.router.close();
+        await mcp.close();
         await client.close();
         await options.onShutdown?.();
         auth.close();
