@@ -46,9 +46,21 @@ export function createControlApp(runtime: Runtime): Hono {
   });
   // MCP upstreams (connected or the error, tool counts, hidden by filters, ping) and every tool.
   app.get("/tools/status", async (c) => c.json(await runtime.mcp.status()));
+  // Every tool the gateway serves (filters applied); `?server=<name>` keeps one upstream's.
   app.get("/tools", async (c) => {
-    const tools = await runtime.mcp.listTools({});
-    return c.json({ tools: tools.map(({ tool, server }) => ({ name: tool.name, ...(server ? { server } : {}), description: tool.description ?? "", input_schema: tool.inputSchema })) });
+    const server = c.req.query("server");
+    if (server !== undefined && !(await runtime.mcp.status()).upstreams.some((u) => u.name === server)) {
+      return c.json({ error: `no MCP or REST tool provider named '${server}'` }, 404);
+    }
+    const tools = (await runtime.mcp.listTools({})).filter((t) => server === undefined || t.server === server);
+    return c.json({
+      tools: tools.map(({ tool, server: from, upstreamName }) => ({
+        name: tool.name,
+        ...(from ? { server: from, tool: upstreamName } : {}),
+        description: tool.description ?? "",
+        input_schema: tool.inputSchema,
+      })),
+    });
   });
   app.post("/reload", async (c) => {
     const result = await runtime.reload();

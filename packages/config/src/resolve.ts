@@ -218,6 +218,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     providers,
     models,
     tools: file.tools ?? {},
+    agents: file.agents ?? {},
   };
   if (file.guardrails !== undefined) config.guardrails = file.guardrails;
   if (file.wallet !== undefined) config.wallet = file.wallet;

@@ -200,6 +200,20 @@ export const ToolSchema = z.strictObject({
     .optional(),
 });
 
+/** An upstream agent: a remote A2A agent (its agent card under `url`) or a local ACP agent (`command`). */
+export const AgentSchema = z
+  .strictObject({
+    url: httpUrl().optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((agent, ctx) => {
+    if ((agent.url === undefined) === (agent.command === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: "set either url (a remote A2A agent) or command (a local ACP agent)" });
+    }
+  });
+
 // ── Guardrails ───────────────────────────────────────────────────────
 
 const actionMap = () => z.record(z.string(), z.enum(GUARDRAIL_ACTIONS));
@@ -282,6 +296,7 @@ export const ConfigFileSchema = z.strictObject({
   providers: z.record(z.string(), ProviderSchema).optional(),
   models: z.record(z.string(), VirtualModelSchema).optional(),
   tools: z.record(z.string(), ToolSchema).optional(),
+  agents: z.record(z.string(), AgentSchema).optional(),
   guardrails: GuardrailsSchema.optional(),
   wallet: WalletSchema.optional(),
   mpp: MppSchema.optional(),
@@ -304,6 +319,7 @@ export type Pricing = z.output<typeof PricingSchema>;
 export type ModelEndpointConfig = z.output<typeof ModelEndpointSchema>;
 export type VirtualModelConfig = z.output<typeof VirtualModelSchema>;
 export type ToolConfig = z.output<typeof ToolSchema>;
+export type AgentConfig = z.output<typeof AgentSchema>;
 export type GuardrailsConfig = z.output<typeof GuardrailsSchema>;
 export type WalletConfig = z.output<typeof WalletSchema>;
 export type MppConfig = z.output<typeof MppSchema>;
@@ -368,6 +384,7 @@ export interface ResolvedConfig {
   providers: Record<string, ResolvedProvider>;
   models: Record<string, ResolvedVirtualModel>;
   tools: Record<string, ToolConfig>;
+  agents: Record<string, AgentConfig>;
   guardrails?: GuardrailsConfig;
   wallet?: WalletConfig;
   mpp?: MppConfig;

@@ -23,8 +23,9 @@ export type Scope = { kind: "gateway" } | { kind: "bridge"; server: string };
 /** A tool as a caller sees it, with where it goes. */
 export interface ListedTool {
   tool: Tool;
-  /** Upstream server, for upstream tools; absent for `tools:` entries. */
+  /** Upstream server and its own name for the tool; absent for `tools:` entries. */
   server?: string;
+  upstreamName?: string;
 }
 
 /** A call refused by policy (token patterns, filters, guardrails): never reached the upstream. */
@@ -129,7 +130,8 @@ export class ToolGateway {
       for (const tool of tools) {
         if (!this.#visible(caller, server, tool.name)) continue;
         const described = this.#hooks.describeTool ? this.#hooks.describeTool(server, tool) : tool;
-        out.push({ server, tool: scope.kind === "gateway" ? { ...described, name: `${server}${NAME_SEPARATOR}${tool.name}` } : described });
+        const name = scope.kind === "gateway" ? `${server}${NAME_SEPARATOR}${tool.name}` : tool.name;
+        out.push({ server, upstreamName: tool.name, tool: { ...described, name } });
       }
     }
     if (scope.kind === "gateway") {
