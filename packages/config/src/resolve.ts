@@ -162,8 +162,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     }
     if (resolved.command !== undefined && resolved.api_protocol !== "mcp") {
       issues.push({ path: ["providers", name, "command"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
-    }
-    if (resolved.command !== undefined && resolved.api_base !== undefined) {
+    } else if (resolved.command !== undefined && resolved.api_base !== undefined) {
       issues.push({ path: ["providers", name, "command"], message: "set either command (a local stdio server) or api_base (a Streamable HTTP server), not both" });
     }
     if (resolved.api_base === undefined && resolved.command === undefined && own !== undefined) {
