@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import type { Account } from "@bitrouter/auth";
@@ -228,6 +228,36 @@ describe("the /mcp gateway", () => {
     });
     // The last notification races the result inside the SDK (both can land in one chunk): the steps before it cannot.
     expect(progress.slice(0, 2)).toEqual([1, 2]);
+  });
+
+  it("relays elicitation and roots requests of an upstream to the caller", async () => {
+    const client = await connect(await token(), "/mcp", { elicitation: {}, roots: {} });
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///work/project", name: "project" }] }));
+    const elicited = await client.callTool({ name: "every__trigger-elicitation-request", arguments: {} });
+    expect(JSON.stringify(elicited)).toMatch(/decline/i);
+    const roots = await client.callTool({ name: "every__get-roots-list", arguments: {} });
+    expect(JSON.stringify(roots)).toContain("file:///work/project");
+  });
+
+  it("serves prompts as <server>__<name> and resources as mcp://<server>/<uri>", async () => {
+    const client = await connect(await token());
+    const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
+    expect(prompts).toContain("every__simple-prompt");
+    const prompt = await client.getPrompt({ name: "every__simple-prompt" });
+    expect(prompt.messages.length).toBeGreaterThan(0);
+    const resources = (await client.listResources()).resources;
+    const doc = resources.find((r) => r.uri.startsWith("mcp://every/demo://resource/static/document/"));
+    expect(doc).toBeDefined();
+    const read = await client.readResource({ uri: doc!.uri });
+    expect(read.contents[0]!.uri).toBe(doc!.uri);
+    await expect(client.readResource({ uri: "demo://resource/static/document/x" })).rejects.toThrow(/mcp:\/\/<server>\/<uri>/);
+  });
+
+  it("counts priced tool calls against the token's budget", async () => {
+    const client = await connect(await token({ budget: 2000 }));
+    await client.callTool({ name: "find", arguments: { q: "1" } }); // 3000 micro-USD: over the budget now
+    await expect(client.callTool({ name: "find", arguments: { q: "2" } })).rejects.toThrow(/budget exceeded/);
   });
 
   it("puts every tool call on the ledger: server, tool, caller key, status, price; usage by tool", async () => {
