@@ -230,6 +230,22 @@ describe("the /mcp gateway", () => {
     expect(progress.slice(0, 2)).toEqual([1, 2]);
   });
 
+  it("cancels the upstream call when the caller cancels; the ledger says so", async () => {
+    const id = `key-cancel-${Date.now()}`;
+    const client = await connect(await mintToken(account, { scope: "api", id } as Parameters<typeof mintToken>[1], { chain: "solana" }));
+    const abort = new AbortController();
+    const call = client.callTool({ name: "every__trigger-long-running-operation", arguments: { duration: 60, steps: 60 } }, undefined, {
+      signal: abort.signal,
+      onprogress: () => abort.abort(), // cancel once the upstream is surely working on it
+    });
+    await expect(call).rejects.toThrow();
+    const row = await waitFor(async () => {
+      await server.runtime.metering!.ledger.flush();
+      return server.runtime.metering!.store.db.selectFrom("requests").selectAll().where("key_id", "=", id).executeTakeFirst();
+    }, "the cancelled call's ledger row");
+    expect([row.tool, row.status, row.error_kind]).toEqual(["every/trigger-long-running-operation", 499, "cancelled"]);
+  });
+
   it("relays elicitation and roots requests of an upstream to the caller", async () => {
     const client = await connect(await token(), "/mcp", { elicitation: {}, roots: {} });
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
