@@ -23,6 +23,8 @@ export interface McpService {
   mount<E extends Env>(app: Hono<E>): void;
   status(): Promise<{ upstreams: (UpstreamStatus & { hidden?: number })[] }>;
   listTools(caller: ToolCaller): Promise<ListedTool[]>;
+  /** Ends the sessions' long-lived GET streams (shutdown: in-flight calls still finish). */
+  closeStreams(): void;
   close(): Promise<void>;
 }
 
@@ -144,6 +146,10 @@ export function createMcpService(options: McpServiceOptions): McpService {
       return { upstreams: upstreams.map((u) => (hidden[u.name] ? { ...u, hidden: hidden[u.name] } : u)) };
     },
     listTools: (caller) => gateway.listTools(caller, { kind: "gateway" }),
+    closeStreams() {
+      gatewayEndpoint.closeStreams();
+      for (const bridge of bridges.values()) bridge.closeStreams();
+    },
     async close() {
       await Promise.all([gatewayEndpoint.close(), ...[...bridges.values()].map((b) => b.close())]);
       await gateway.close();

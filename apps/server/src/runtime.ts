@@ -206,6 +206,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.info("shutting down: draining in-flight requests", { reason, inflight });
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        mcp.closeStreams(); // MCP clients' GET streams never end on their own
         const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
         while (inflight > 0 && Date.now() < deadline) await sleep(25);
         if (inflight > 0) logger.warn("drain timeout: closing remaining connections", { inflight });

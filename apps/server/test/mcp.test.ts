@@ -4,7 +4,7 @@
  * REST tool provider and a dead upstream; BitRouter tokens, guardrails.tools and the ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
@@ -345,6 +345,26 @@ describe("upstream lifecycle", () => {
       server.setYaml(yaml());
       await server.runtime.reload();
       await extra.close();
+    }
+  });
+});
+
+describe("shutdown", () => {
+  it("does not wait for connected MCP clients' server-to-client streams", async () => {
+    const upstream = await startMcpMock();
+    const own = await startTestServer(`inherit_defaults: false\nproviders:\n  m:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`);
+    try {
+      const client = new Client({ name: "idle", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${own.url}/mcp`)));
+      await client.listTools(); // connected, its GET stream open and idle
+      await own.close();
+      await own.runtime.logger.flush();
+      const log = readFileSync(join(own.home, "logs", "bitrouter.log"), "utf8");
+      expect(log).toContain("stopped");
+      expect(log).not.toContain("drain timeout");
+      await client.close().catch(() => {});
+    } finally {
+      await upstream.close();
     }
   });
 });

@@ -109,6 +109,14 @@ export class McpEndpoint {
     return response;
   }
 
+  /**
+   * Ends every session's server-to-client stream (GET): they last as long as the client stays,
+   * so a draining server would otherwise wait for them. Calls in flight are left to finish.
+   */
+  closeStreams(): void {
+    for (const session of this.#sessions.values()) session.transport.closeStandaloneSSEStream();
+  }
+
   async close(): Promise<void> {
     this.#unsubscribe();
     const sessions = [...this.#sessions.values()];
