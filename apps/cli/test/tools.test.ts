@@ -13,6 +13,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMcpMock, type McpMock } from "@bitrouter/testkit";
+import { loadConfig } from "@bitrouter/config";
+import { readSnapshot } from "../src/tui/data.js";
+import { panelText } from "../src/tui/view.js";
 import { run } from "./daemon-helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -135,6 +138,17 @@ describe("bitrouter tools", () => {
       if (!rows.some((r) => r.requests === 2)) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(rows).toEqual([expect.objectContaining({ group: "web/add", requests: 2, costMicroUsd: 1_000_000 })]);
+  });
+});
+
+describe("the dashboard", () => {
+  it("shows the MCP upstreams and today's tool calls in the Providers panel", async () => {
+    const loaded = await loadConfig({ flags: { homeDir: home }, env: {}, cwd: home });
+    const snapshot = await readSnapshot(loaded.paths.controlSocket, loaded, "daemon");
+    const text = panelText(snapshot).providers;
+    expect(text).toMatch(/MCP \/ tools {3}2 calls today, \$1\.0000/); // the two calls of the usage test above
+    expect(text).toMatch(/web\s+http\s+\{green-fg\}connected\{\/green-fg\} {2}2 tools/);
+    expect(text).toMatch(/dead\s+http\s+\{red-fg\}failed: /);
   });
 });
 

@@ -21,7 +21,8 @@ export interface McpService {
   apply(config: ResolvedConfig): Promise<void>;
   /** `/mcp`, `/mcp/:name`, `GET /v1/tools` on the public app. */
   mount<E extends Env>(app: Hono<E>): void;
-  status(): Promise<{ upstreams: (UpstreamStatus & { hidden?: number })[] }>;
+  /** Each upstream's state; `ping` (default) measures a round trip to each connected one first. */
+  status(options?: { ping?: boolean }): Promise<{ upstreams: (UpstreamStatus & { hidden?: number })[] }>;
   listTools(caller: ToolCaller): Promise<ListedTool[]>;
   /** Ends the sessions' long-lived GET streams (shutdown: in-flight calls still finish). */
   closeStreams(): void;
@@ -141,8 +142,8 @@ export function createMcpService(options: McpServiceOptions): McpService {
         });
       });
     },
-    async status() {
-      const [upstreams, hidden] = await Promise.all([gateway.probe(), gateway.hiddenCounts()]);
+    async status({ ping = true } = {}) {
+      const [upstreams, hidden] = await Promise.all([ping ? gateway.probe() : gateway.status(), gateway.hiddenCounts()]);
       return { upstreams: upstreams.map((u) => (hidden[u.name] ? { ...u, hidden: hidden[u.name] } : u)) };
     },
     listTools: (caller) => gateway.listTools(caller, { kind: "gateway" }),

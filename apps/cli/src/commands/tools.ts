@@ -3,6 +3,7 @@ import { Command, Option } from "clipanion";
 import { stringify } from "yaml";
 import { BitrouterCommand } from "../base.js";
 import { controlCall } from "../control-client.js";
+import type { ControlUpstream as UpstreamRow } from "@bitrouter/server/control-client";
 
 interface ToolRow {
   name: string;
@@ -12,16 +13,6 @@ interface ToolRow {
   input_schema: Record<string, unknown>;
 }
 
-interface UpstreamRow {
-  name: string;
-  transport: string;
-  state: string;
-  error?: string;
-  tools?: number;
-  hidden?: number;
-  lastPingMs?: number;
-  bridge: boolean;
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
