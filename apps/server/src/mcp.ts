@@ -6,6 +6,7 @@
 import type { Env, Hono } from "hono";
 import type { ResolvedConfig } from "@bitrouter/config";
 import type { Principal as AuthPrincipal } from "@bitrouter/auth";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, GuardrailError } from "@bitrouter/guardrails";
 import type { Guardrails } from "@bitrouter/guardrails";
 import type { ListedTool, ToolCaller, ToolCallHooks, ToolCallRecord, UpstreamStatus } from "@bitrouter/mcp";
@@ -36,6 +37,26 @@ export interface McpServiceOptions {
   /** server.body_limit at start (bridges added by a reload take the reloaded value). */
   bodyLimit: number;
   connectTimeoutMs?: number;
+  /**
+   * Open mode on a loopback address: refuse requests whose Host or Origin is not localhost (DNS
+   * rebinding: a web page whose name resolves to 127.0.0.1 must not reach the operator's tools).
+   */
+  localOnly?: boolean;
+}
+
+/** Whether the Host and (if sent) Origin headers name this machine. */
+function fromLocalhost(headers: Headers): boolean {
+  const host = headers.get("host");
+  if (host === null) return false;
+  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
+  if (!isLoopbackAddress(hostname)) return false;
+  const origin = headers.get("origin");
+  if (origin === null) return true;
+  try {
+    return isLoopbackAddress(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
 }
 
 export function createMcpService(options: McpServiceOptions): McpService {
@@ -85,7 +106,12 @@ export function createMcpService(options: McpServiceOptions): McpService {
 
   /** The caller of one HTTP request, or an HTTP error response in JSON-RPC shape. */
   const callerFor = async (request: Request): Promise<ToolCaller | Response> => {
-    if (!auth.authenticator) return {};
+    if (!auth.authenticator) {
+      if (options.localOnly && !fromLocalhost(request.headers)) {
+        return Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "Forbidden: open mode serves localhost only (Host/Origin)" }, id: null }, { status: 403 });
+      }
+      return {};
+    }
     let principal: AuthPrincipal;
     try {
       principal = await auth.authenticator.authenticate(readCredential(request.headers, new URL(request.url)), {});

@@ -12,6 +12,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { parseListen } from "@bitrouter/config";
 import { createProviderClient } from "@bitrouter/providers";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
 import type { Router, RouterHook } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
 import { createApp } from "./app.js";
@@ -120,7 +121,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return { config, router, loadedAt: Date.now() };
   };
   let generation: Generation;
-  const mcp = createMcpService({ logger, auth, ...(metering ? { metering } : {}), bodyLimit: first.server.body_limit });
+  const mcp = createMcpService({
+    logger,
+    auth,
+    ...(metering ? { metering } : {}),
+    bodyLimit: first.server.body_limit,
+    localOnly: auth.mode === "open" && isLoopbackAddress(address.host),
+  });
   try {
     generation = await build(first);
     await mcp.apply(first); // upstreams connect in parallel, each bounded by the connect timeout

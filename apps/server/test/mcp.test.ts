@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, request as httpRequest, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -364,6 +364,32 @@ describe("shutdown", () => {
       expect(log).not.toContain("drain timeout");
       await client.close().catch(() => {});
     } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe("open mode", () => {
+  it("serves localhost callers, and refuses another Host or Origin (DNS rebinding) with 403", async () => {
+    const upstream = await startMcpMock();
+    const own = await startTestServer(`inherit_defaults: false\nproviders:\n  m:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`);
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } });
+        const req = httpRequest(`${own.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    try {
+      const port = new URL(own.url).port;
+      expect(await post({ host: `localhost:${port}` })).toBe(200);
+      expect(await post({ host: `evil.example:${port}` })).toBe(403);
+      expect(await post({ host: `127.0.0.1:${port}`, origin: "http://evil.example" })).toBe(403);
+    } finally {
+      await own.close();
       await upstream.close();
     }
   });

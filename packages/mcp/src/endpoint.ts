@@ -10,6 +10,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   CreateMessageResultSchema,
   ElicitResultSchema,
   GetPromptRequestSchema,
@@ -19,9 +20,12 @@ import {
   ListRootsResultSchema,
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { CallContext, Scope, ToolGateway } from "./gateway.js";
+import { RESOURCE_PREFIX } from "./gateway.js";
 import type { ToolCaller } from "./types.js";
 import type { Relay } from "./upstream.js";
 import { VERSION } from "./version.js";
@@ -38,6 +42,8 @@ interface Session {
   server: Server;
   /** The key that opened the session (undefined in open mode); only it may use the session. */
   owner: string | undefined;
+  /** Resource URIs (as the session names them) it subscribed to. */
+  subscribed: Set<string>;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -50,6 +56,7 @@ export class McpEndpoint {
   /** Insertion order = least recently used first. */
   readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeUpdates: () => void;
 
   constructor(gateway: ToolGateway, scope: Scope, options: McpEndpointOptions = {}) {
     this.#gateway = gateway;
@@ -63,6 +70,14 @@ export class McpEndpoint {
           kind === "tools" ? session.server.sendToolListChanged() : kind === "prompts" ? session.server.sendPromptListChanged() : session.server.sendResourceListChanged();
         // A session whose client is gone simply misses the notification.
         void sent.catch(() => {});
+      }
+    });
+    // Subscribed resources: only the sessions that subscribed hear of a change.
+    this.#unsubscribeUpdates = gateway.onResourceUpdated((server, uri) => {
+      if (this.#scope.kind === "bridge" && server !== this.#scope.server) return;
+      const named = this.#scope.kind === "bridge" ? uri : `${RESOURCE_PREFIX}${server}/${uri}`;
+      for (const session of this.#sessions.values()) {
+        if (session.subscribed.has(named)) void session.server.sendResourceUpdated({ uri: named }).catch(() => {});
       }
     });
   }
@@ -86,14 +101,15 @@ export class McpEndpoint {
     }
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
 
-    const server = this.#createServer();
+    const subscribed = new Set<string>();
+    const server = this.#createServer(subscribed);
     let opened: string | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.#bodyLimit,
       onsessioninitialized: (id) => {
         opened = id;
-        this.#sessions.set(id, { transport, server, owner });
+        this.#sessions.set(id, { transport, server, owner, subscribed });
         this.#evict();
       },
       onsessionclosed: (id) => {
@@ -119,6 +135,7 @@ export class McpEndpoint {
 
   async close(): Promise<void> {
     this.#unsubscribe();
+    this.#unsubscribeUpdates();
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(sessions.map((s) => s.server.close().catch(() => {})));
@@ -132,7 +149,7 @@ export class McpEndpoint {
     }
   }
 
-  #createServer(): Server {
+  #createServer(subscribed: Set<string>): Server {
     const gateway = this.#gateway;
     const scope = this.#scope;
     const server = new Server(
@@ -141,8 +158,9 @@ export class McpEndpoint {
         capabilities: {
           tools: { listChanged: true },
           prompts: { listChanged: true },
-          resources: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
           logging: {},
+          completions: {},
         },
       },
     );
@@ -159,6 +177,18 @@ export class McpEndpoint {
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(scope) }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(scope) }));
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => gateway.readResource(scope, request.params.uri, callContext(extra)));
+    server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+      if (!subscribed.has(request.params.uri)) {
+        await gateway.subscribe(scope, request.params.uri, true);
+        subscribed.add(request.params.uri);
+      }
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+      if (subscribed.delete(request.params.uri)) await gateway.subscribe(scope, request.params.uri, false);
+      return {};
+    });
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => gateway.complete(scope, request.params, callContext(extra)));
     return server;
   }
 }

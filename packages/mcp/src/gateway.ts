@@ -7,7 +7,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  CallToolResult,
+  CompleteRequest,
+  CompleteResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { RestUpstream } from "./rest.js";
 import type { GatewaySpec, NamedToolSpec, ToolCallContext, ToolCallHooks, ToolCaller, ToolCallRecord, UpstreamSpec } from "./types.js";
 import type { CallOptions, ListKind, UpstreamStatus } from "./upstream.js";
@@ -62,6 +72,9 @@ export class ToolGateway {
   #tools = new Map<string, NamedToolSpec>();
   #hooks: ToolCallHooks = {};
   #listeners = new Set<(kind: ListKind, server: string) => void>();
+  #updateListeners = new Set<(server: string, uri: string) => void>();
+  /** Downstream subscriptions per `server` + NUL + `uri`: the upstream is told on the first and the last. */
+  #subscriptions = new Map<string, number>();
   #roundRobin = new Map<string, number>();
 
   constructor(options: GatewayOptions = {}) {
@@ -104,6 +117,12 @@ export class ToolGateway {
   onListChanged(listener: (kind: ListKind, server: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called with (server, the upstream's URI) when a subscribed resource changed. */
+  onResourceUpdated(listener: (server: string, uri: string) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
   }
 
   status(): UpstreamStatus[] {
@@ -271,6 +290,35 @@ export class ToolGateway {
     return { ...result, contents: result.contents.map((c) => ({ ...c, uri: `${prefix}${c.uri}` })) };
   }
 
+  /** Argument completion for a prompt or resource template, by the scope's names. */
+  async complete(scope: Scope, params: CompleteRequest["params"], context: CallContext): Promise<CompleteResult> {
+    const ref = params.ref;
+    const target =
+      ref.type === "ref/prompt"
+        ? this.#split(scope, ref.name, NAME_SEPARATOR)
+        : scope.kind === "bridge"
+          ? { server: scope.server, rest: ref.uri }
+          : ref.uri.startsWith(RESOURCE_PREFIX)
+            ? this.#split(scope, ref.uri.slice(RESOURCE_PREFIX.length), "/")
+            : undefined;
+    if (!target) throw new McpError(ErrorCode.InvalidParams, `unknown ${ref.type === "ref/prompt" ? `prompt "${ref.name}"` : `resource "${ref.uri}"`}`);
+    const upstreamRef = ref.type === "ref/prompt" ? { ...ref, name: target.rest } : { ...ref, uri: target.rest };
+    return this.#mcp(target.server).complete({ ...params, ref: upstreamRef }, context);
+  }
+
+  /** Subscribes to (or unsubscribes from) a resource by the scope's URI; returns the server and its own URI. */
+  async subscribe(scope: Scope, uri: string, subscribe: boolean): Promise<{ server: string; uri: string }> {
+    const target = scope.kind === "bridge" ? { server: scope.server, rest: uri } : uri.startsWith(RESOURCE_PREFIX) ? this.#split(scope, uri.slice(RESOURCE_PREFIX.length), "/") : undefined;
+    if (!target) throw new McpError(ErrorCode.InvalidParams, `unknown resource "${uri}"`);
+    const key = `${target.server}\0${target.rest}`;
+    const count = this.#subscriptions.get(key) ?? 0;
+    const next = Math.max(0, count + (subscribe ? 1 : -1));
+    if (next === 0) this.#subscriptions.delete(key);
+    else this.#subscriptions.set(key, next);
+    if ((subscribe && count === 0) || (!subscribe && count === 1)) await this.#mcp(target.server).subscribe(target.rest, subscribe);
+    return { server: target.server, uri: target.rest };
+  }
+
   async close(): Promise<void> {
     const all = [...this.#upstreams.values()];
     this.#upstreams.clear();
@@ -286,6 +334,9 @@ export class ToolGateway {
       connectTimeoutMs: this.#options.connectTimeoutMs,
       listTtlMs: this.#options.listTtlMs,
       onListChanged: (kind) => this.#emit(kind, spec.name),
+      onResourceUpdated: (uri) => {
+        for (const listener of this.#updateListeners) listener(spec.name, uri);
+      },
       ...(this.#options.onStateChange ? { onStateChange: this.#options.onStateChange } : {}),
     });
   }

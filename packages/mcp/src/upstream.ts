@@ -22,10 +22,13 @@ import {
   McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type {
   CallToolResult,
+  CompleteRequest,
+  CompleteResult,
   GetPromptResult,
   Prompt,
   ReadResourceResult,
@@ -65,6 +68,8 @@ export interface UpstreamOptions {
   /** A list changed upstream (its notification, or a reconnect). */
   onListChanged(kind: ListKind): void;
   onStateChange?(status: UpstreamStatus): void;
+  /** A subscribed resource changed upstream. */
+  onResourceUpdated?(uri: string): void;
 }
 
 /** The upstream is not connected (or dropped during the call): the call never reached a tool. */
@@ -202,6 +207,16 @@ export class McpUpstream {
 
   async readResource(uri: string, options: CallOptions): Promise<ReadResourceResult> {
     return this.#withRelay(options, (client) => client.readResource({ uri }, requestOptions(options)));
+  }
+
+  async complete(params: CompleteRequest["params"], options: CallOptions): Promise<CompleteResult> {
+    if (!this.capabilities()?.completions) return { completion: { values: [] } };
+    return this.#withRelay(options, (client) => client.complete(params, requestOptions(options)));
+  }
+
+  async subscribe(uri: string, subscribe: boolean): Promise<void> {
+    const client = this.#ready();
+    await this.#guard(client, () => (subscribe ? client.subscribeResource({ uri }) : client.unsubscribeResource({ uri })));
   }
 
   /** Pings the upstream; records and returns the round trip in milliseconds. */
@@ -354,6 +369,9 @@ export class McpUpstream {
       if (kind === "resources") this.#lists.delete("templates");
       this.#options.onListChanged(kind);
     };
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+      this.#options.onResourceUpdated?.(notification.params.uri);
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, changed("tools"));
     client.setNotificationHandler(PromptListChangedNotificationSchema, changed("prompts"));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, changed("resources"));

@@ -12,4 +12,5 @@ export {
   type ScriptToolCall,
   type ScriptUsage,
 } from "./script.js";
-export { DEFAULT_MCP_TOOLS, startMcpMock, type McpCall, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
+export { DEFAULT_MCP_TOOLS, serveMcp, startMcpMock, type McpCall, type McpHost, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
+export { startConformanceMock } from "./conformance.js";

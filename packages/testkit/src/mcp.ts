@@ -63,12 +63,7 @@ export const DEFAULT_MCP_TOOLS: Record<string, MockTool> = {
 export async function startMcpMock(options: McpMockOptions = {}): Promise<McpMock> {
   const tools = new Map(Object.entries(options.tools ?? DEFAULT_MCP_TOOLS));
   const calls: McpCall[] = [];
-  const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
-  const host = options.host ?? "127.0.0.1";
-  let port = options.port ?? 0;
-  let http: HttpServer | undefined;
-
-  const newSession = async (): Promise<StreamableHTTPServerTransport> => {
+  const host = await serveMcp(() => {
     const server = new Server({ name: options.name ?? "mock-mcp", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: [...tools].map(([name, tool]) => ({
@@ -85,6 +80,38 @@ export async function startMcpMock(options: McpMockOptions = {}): Promise<McpMoc
       const result = await tool.run(args);
       return typeof result === "string" ? { content: [{ type: "text" as const, text: result }] } : result;
     });
+    return server;
+  }, options);
+  return {
+    url: host.url,
+    calls,
+    addTool(name, tool) {
+      tools.set(name, tool);
+      for (const server of host.servers()) void server.sendToolListChanged().catch(() => {});
+    },
+    stop: host.stop,
+    start: host.start,
+    close: host.stop,
+  };
+}
+
+/** An MCP server (one SDK `Server` per session) on Streamable HTTP at `/mcp`, able to stop and start again on its port. */
+export interface McpHost {
+  readonly url: string;
+  /** The servers of the open sessions. */
+  servers(): Server[];
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function serveMcp(create: () => Server, options: { port?: number; host?: string } = {}): Promise<McpHost> {
+  const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
+  const host = options.host ?? "127.0.0.1";
+  let port = options.port ?? 0;
+  let http: HttpServer | undefined;
+
+  const newSession = async (): Promise<StreamableHTTPServerTransport> => {
+    const server = create();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
@@ -136,13 +163,8 @@ export async function startMcpMock(options: McpMockOptions = {}): Promise<McpMoc
   await start();
   return {
     url: `http://${host}:${port}/mcp`,
-    calls,
-    addTool(name, tool) {
-      tools.set(name, tool);
-      for (const session of sessions.values()) void session.server.sendToolListChanged().catch(() => {});
-    },
+    servers: () => [...sessions.values()].map((session) => session.server),
     stop,
     start,
-    close: stop,
   };
 }
