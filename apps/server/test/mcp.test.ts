@@ -93,7 +93,7 @@ beforeAll(async () => {
     req.on("end", () => {
       restCalls.push({ path: req.url ?? "", body, auth: req.headers.authorization });
       if (req.url === "/search") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ hits: [JSON.parse(body).q] }));
-      else res.writeHead(500).end("search index is down");
+      else res.writeHead(500).end(`search index is down (request had authorization: ${req.headers.authorization})`); // echoes the credential
     });
   });
   await new Promise<void>((resolve) => rest.listen(0, "127.0.0.1", resolve));
@@ -208,6 +208,9 @@ describe("the /mcp gateway", () => {
     expect(failed.isError).toBe(true);
     expect(text(failed)).toContain("500");
     expect(text(failed)).toContain("search index is down");
+    // The provider's key never reaches the caller, even when the upstream echoes it.
+    expect(text(failed)).not.toContain("rest-secret");
+    expect(text(failed)).toContain("authorization: ***");
   });
 
   it("relays progress and sampling between the caller and a stdio upstream", async () => {

@@ -3,6 +3,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { UpstreamStatus } from "./upstream.js";
 import { UpstreamUnavailable } from "./upstream.js";
 import type { RestUpstreamSpec } from "./types.js";
+import { scrub, secretsOf } from "./scrub.js";
 
 /** Longest error body kept in a result: enough to read the error, never a whole page. */
 const MAX_ERROR_BODY = 4096;
@@ -10,10 +11,12 @@ const MAX_ERROR_BODY = 4096;
 export class RestUpstream {
   readonly name: string;
   readonly spec: RestUpstreamSpec;
+  readonly #secrets: string[];
 
   constructor(spec: RestUpstreamSpec) {
     this.name = spec.name;
     this.spec = spec;
+    this.#secrets = secretsOf(spec.headers);
   }
 
   status(): UpstreamStatus {
@@ -34,13 +37,13 @@ export class RestUpstream {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new UpstreamUnavailable(this.name, error instanceof Error ? error.message : String(error));
+      throw new UpstreamUnavailable(this.name, scrub(error instanceof Error ? error.message : String(error), this.#secrets));
     }
     const text = await response.text();
     if (!response.ok) {
       return {
         isError: true,
-        content: [{ type: "text", text: `${this.name} answered HTTP ${response.status}: ${text.slice(0, MAX_ERROR_BODY)}` }],
+        content: [{ type: "text", text: `${this.name} answered HTTP ${response.status}: ${scrub(text, this.#secrets).slice(0, MAX_ERROR_BODY)}` }],
       };
     }
     const result: CallToolResult = { content: [{ type: "text", text }] };

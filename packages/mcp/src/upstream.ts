@@ -40,6 +40,7 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { McpUpstreamSpec } from "./types.js";
 import { VERSION } from "./version.js";
+import { scrub, secretsOf } from "./scrub.js";
 
 export type ListKind = "tools" | "prompts" | "resources";
 
@@ -104,11 +105,13 @@ export class McpUpstream {
   #lastPingMs: number | undefined;
   /** Calls in flight, newest last: the upstream's own requests go to the newest one's session. */
   #relays: Relay[] = [];
+  readonly #secrets: string[];
 
   constructor(spec: McpUpstreamSpec, options: UpstreamOptions) {
     this.name = spec.name;
     this.spec = spec;
     this.#options = options;
+    this.#secrets = [...secretsOf(spec.headers), ...secretsOf(spec.env ?? {})];
   }
 
   /** Connects (bounded by connectTimeoutMs); never rejects: a failure is the status, and a retry is scheduled. */
@@ -249,7 +252,7 @@ export class McpUpstream {
       await client.connect(this.#transport(), { timeout: this.#options.connectTimeoutMs });
     } catch (error) {
       await client.close().catch(() => {});
-      this.#fail(describe(error));
+      this.#fail(scrub(describe(error), this.#secrets));
       return;
     }
     if (this.#isClosed()) {
@@ -320,9 +323,12 @@ export class McpUpstream {
       return await run();
     } catch (error) {
       if (signal?.aborted) throw error; // the caller cancelled: the upstream is fine
-      if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) throw error;
-      if (this.#client === client) this.#fail(describe(error));
-      throw new UpstreamUnavailable(this.name, describe(error));
+      if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
+        throw new McpError(error.code, scrub(error.message.replace(/^MCP error -?\d+: /, ""), this.#secrets), error.data);
+      }
+      const reason = scrub(describe(error), this.#secrets);
+      if (this.#client === client) this.#fail(reason);
+      throw new UpstreamUnavailable(this.name, reason);
     }
   }
 
