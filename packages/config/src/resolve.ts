@@ -195,8 +195,11 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
   // Tool endpoints may name MCP/REST providers registered elsewhere: warn, do not fail.
   for (const [toolName, tool] of Object.entries(file.tools ?? {})) {
     tool.endpoints.forEach((endpoint, index) => {
-      if (!(endpoint.provider in providers)) {
+      const provider = providers[endpoint.provider];
+      if (!provider) {
         warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" is not configured`);
+      } else if (provider.api_protocol !== "mcp" && provider.api_protocol !== "rest") {
+        warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" speaks ${provider.api_protocol}, not mcp or rest: calls to it fail`);
       }
     });
   }

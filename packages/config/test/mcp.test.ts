@@ -41,3 +41,10 @@ providers:
     ]);
   });
 });
+
+describe("tools: entries", () => {
+  it("warn when an endpoint's provider cannot serve tools", () => {
+    const { warnings } = parseConfig("tools:\n  t:\n    endpoints: [{ provider: openai, service_id: x }]\n", { env: {}, home: "/h" });
+    expect(warnings).toContain('tools.t.endpoints[0]: provider "openai" speaks openai, not mcp or rest: calls to it fail');
+  });
+});

@@ -111,4 +111,25 @@ describe("ToolGateway", () => {
     expect((await gateway.listTools(caller, GATEWAY)).map((t) => t.tool.name)).toEqual(["b__who"]);
     await expect(gateway.callTool(caller, GATEWAY, "a__who", {})).rejects.toThrow(/may not use tool "a__who"/);
   });
+
+  it("a new configuration closes removed upstreams, replaces changed ones and keeps the others", async () => {
+    await start({ upstreams: [mcp("a", a.url), mcp("b", b.url)] });
+    const changes: string[] = [];
+    gateway.onListChanged((kind, server) => changes.push(`${kind}:${server}`));
+    // b removed, a moved to another server (a changed spec), c added.
+    const c = await startMcpMock({ tools: { only_c: { run: () => "c" } } });
+    try {
+      await gateway.apply({ upstreams: [mcp("a", b.url), mcp("c", c.url)], tools: [] });
+      expect(gateway.status().map((s) => [s.name, s.state])).toEqual([
+        ["a", "connected"],
+        ["c", "connected"],
+      ]);
+      expect(text(await gateway.callTool({}, GATEWAY, "a__who", {}))).toBe("b");
+      expect((await gateway.listTools({}, GATEWAY)).map((t) => t.tool.name)).toEqual(["a__who", "c__only_c"]);
+      await expect(gateway.callTool({}, GATEWAY, "b__who", {})).rejects.toThrow(/unknown tool/);
+      expect(changes).toContain("tools:*");
+    } finally {
+      await c.close();
+    }
+  });
 });
