@@ -3,6 +3,7 @@
  * `tools:` entries, list caching and list_changed, hooks and records. The upstreams are real MCP
  * servers (testkit, Streamable HTTP).
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMcpMock } from "@bitrouter/testkit";
 import type { McpMock } from "@bitrouter/testkit";
@@ -131,5 +132,21 @@ describe("ToolGateway", () => {
     } finally {
       await c.close();
     }
+  });
+
+  it("a local stdio server that dies is started again; its env is passed", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/stdio-server.mjs", import.meta.url));
+    const local: UpstreamSpec = { kind: "mcp", name: "local", command: process.execPath, args: [fixture], env: { FIXTURE_GREETING: "hi" }, headers: {}, bridge: false };
+    await start({ upstreams: [local] });
+    expect(text(await gateway.callTool({}, GATEWAY, "local__env", { name: "FIXTURE_GREETING" }))).toBe("hi");
+    const first = text(await gateway.callTool({}, GATEWAY, "local__pid", {}));
+    await expect(gateway.callTool({}, GATEWAY, "local__crash", {})).rejects.toThrow();
+    let second: string | undefined;
+    for (let i = 0; i < 200 && second === undefined; i++) {
+      second = await gateway.callTool({}, GATEWAY, "local__pid", {}).then(text, () => undefined);
+      if (second === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(second).toMatch(/^\d+$/);
+    expect(second).not.toBe(first); // a new process
   });
 });
