@@ -84,6 +84,8 @@ export class UpstreamUnavailable extends Error {
 }
 
 const RECONNECT_MIN_MS = 500;
+/** How much of a local server's stderr is kept to explain why it stopped. */
+const STDERR_TAIL_CHARS = 2000;
 const RECONNECT_MAX_MS = 30_000;
 
 interface Cached<T> {
@@ -106,6 +108,8 @@ export class McpUpstream {
   /** Calls in flight, newest last: the upstream's own requests go to the newest one's session. */
   #relays: Relay[] = [];
   readonly #secrets: string[];
+  /** The end of a local server's stderr (its last words, when it fails). */
+  #stderrTail = "";
 
   constructor(spec: McpUpstreamSpec, options: UpstreamOptions) {
     this.name = spec.name;
@@ -280,20 +284,28 @@ export class McpUpstream {
   #transport(): Transport {
     const spec = this.spec;
     if (spec.command) {
-      return new StdioClientTransport({
+      const transport = new StdioClientTransport({
         command: spec.command,
         ...(spec.args ? { args: spec.args } : {}),
         // The SDK passes only a safe default environment unless told otherwise: keep it, add the configured one.
         env: { ...getDefaultEnvironment(), ...spec.env },
         ...(spec.cwd ? { cwd: spec.cwd } : {}),
-        stderr: "ignore",
+        stderr: "pipe",
       });
+      this.#stderrTail = "";
+      transport.stderr?.on("data", (chunk: Buffer) => {
+        this.#stderrTail = (this.#stderrTail + chunk.toString()).slice(-STDERR_TAIL_CHARS);
+      });
+      return transport;
     }
     return new StreamableHTTPClientTransport(new URL(spec.url as string), { requestInit: { headers: spec.headers } });
   }
 
-  #fail(reason: string): void {
+  #fail(failure: string): void {
     if (this.#state === "closed") return;
+    // A local server usually says on stderr why it stopped: its last line goes with the reason.
+    const lastWords = this.#stderrTail.trim().split("\n").at(-1)?.trim();
+    const reason = lastWords ? `${failure} (stderr: ${scrub(lastWords, this.#secrets).slice(0, 300)})` : failure;
     const client = this.#client;
     this.#client = undefined;
     if (client) void client.close().catch(() => {});

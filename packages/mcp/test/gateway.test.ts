@@ -149,4 +149,24 @@ describe("ToolGateway", () => {
     expect(second).toMatch(/^\d+$/);
     expect(second).not.toBe(first); // a new process
   });
+
+  it("a local server that fails to start is reported with the last line of its stderr", async () => {
+    const broken: UpstreamSpec = {
+      kind: "mcp",
+      name: "broken",
+      command: process.execPath,
+      args: ["-e", "console.error('config error: FOO_TOKEN is not set'); process.exit(2)"],
+      headers: {},
+      bridge: false,
+    };
+    await start({ upstreams: [broken] });
+    expect(gateway.status()[0]!.state).toBe("failed");
+    // (stderr arrives through a pipe: give a retry the chance to catch it, should it race the exit)
+    let error = "";
+    for (let i = 0; i < 100 && !error.includes("FOO_TOKEN"); i++) {
+      error = gateway.status()[0]!.error ?? "";
+      if (!error.includes("FOO_TOKEN")) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(error).toContain("(stderr: config error: FOO_TOKEN is not set)");
+  });
 });
