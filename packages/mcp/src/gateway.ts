@@ -214,7 +214,10 @@ export class ToolGateway {
       try {
         sent = this.#hooks.beforeCall ? this.#hooks.beforeCall(call, args) : args;
       } catch (error) {
-        if (!(error instanceof ToolCallRefused)) throw error;
+        if (!(error instanceof ToolCallRefused)) {
+          finish({ status: 500, errorKind: "internal" }); // a hook's bug: still one ledger row
+          throw error;
+        }
         finish({ status: 400, errorKind: error.kind });
         return { isError: true, content: [{ type: "text", text: error.message }] };
       }
@@ -237,7 +240,10 @@ export class ToolGateway {
       try {
         if (this.#hooks.afterCall) result = this.#hooks.afterCall(call, result);
       } catch (error) {
-        if (!(error instanceof ToolCallRefused)) throw error;
+        if (!(error instanceof ToolCallRefused)) {
+          finish({ status: 500, errorKind: "internal" }); // a hook's bug: still one ledger row
+          throw error;
+        }
         finish({ status: 400, errorKind: error.kind });
         return { isError: true, content: [{ type: "text", text: error.message }] };
       }

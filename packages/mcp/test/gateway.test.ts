@@ -106,6 +106,22 @@ describe("ToolGateway", () => {
     expect(records).toEqual([expect.objectContaining({ status: 400, errorKind: "guardrail", attempts: 0 })]);
   });
 
+  it("a hook that fails still leaves exactly one record", async () => {
+    const records: ToolCallRecord[] = [];
+    gateway = new ToolGateway();
+    await gateway.apply(
+      { upstreams: [mcp("a", a.url)], tools: [] },
+      {
+        afterCall: () => {
+          throw new Error("scanner bug");
+        },
+        onComplete: (r) => records.push(r),
+      },
+    );
+    await expect(gateway.callTool({}, GATEWAY, "a__who", {})).rejects.toThrow("scanner bug");
+    expect(records).toEqual([expect.objectContaining({ status: 500, errorKind: "internal", server: "a", tool: "who" })]);
+  });
+
   it("a caller's mayUse hides tools from the list and refuses the call", async () => {
     await start({ upstreams: [mcp("a", a.url), mcp("b", b.url)] });
     const caller = { mayUse: (tool: string) => tool.startsWith("b/") };
