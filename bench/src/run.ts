@@ -6,13 +6,16 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { performance } from "node:perf_hooks";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
-import { buildRows, latencySvg, markdownTable, textTable, type Measurement } from "./report.js";
+import { buildRows, latencySvg, markdownTable, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist
@@ -47,11 +50,15 @@ interface Target {
   call(kind: "main" | "idle", stream: boolean, bodyBytes?: number): HttpCall;
   /** Scenarios this target takes part in (all when absent). */
   only?: readonly string[];
+  /** Where this target serves MCP tools/call, and the name of the upstream's `echo` there. */
+  mcp?: { url: string; headers: Record<string, string>; tool: string };
 }
 
 interface Scenario {
   name: string;
   run(target: Target, s: Settings): Promise<Measurement>;
+  /** Which targets can take part (default: all, subject to their `only`). */
+  accepts?(target: Target): boolean;
 }
 
 const FEATURE_SCENARIOS = ["rate1000", "saturation64", "stream100"] as const;
@@ -116,10 +123,44 @@ function fixedRateScenario(name: string, rate: number, bodyBytes = 0): Scenario 
   };
 }
 
+/**
+ * MCP tools/call through the official SDK client, one call at a time on one session for the
+ * duration: the gateway's added latency over calling the upstream MCP server directly.
+ */
+const toolsCallScenario: Scenario = {
+  name: "tools/call",
+  accepts: (target) => target.mcp !== undefined,
+  async run(target, s) {
+    const { url, headers, tool } = target.mcp!;
+    const client = new Client({ name: "bitrouter-bench", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    const latencies: number[] = [];
+    let errors = 0;
+    const call = async () => {
+      const start = performance.now();
+      const result = await client.callTool({ name: tool, arguments: { text: "hello" } }).catch(() => undefined);
+      if (result && !result.isError) latencies.push(performance.now() - start);
+      else errors++;
+    };
+    try {
+      for (const end = Date.now() + s.warmupSeconds * 1000; Date.now() < end; ) await call();
+      latencies.length = 0;
+      errors = 0;
+      const started = performance.now();
+      for (const end = Date.now() + s.seconds * 1000; Date.now() < end; ) await call();
+      const elapsed = (performance.now() - started) / 1000;
+      const { p50, p90, p99 } = summarize(latencies);
+      return { target: target.name, scenario: "tools/call", rps: latencies.length / elapsed, p50, p90, p99, errors, note: "sequential, one session" };
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  },
+};
+
 const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 
 function scenarios(mode: Mode): Scenario[] {
-  if (mode === "smoke") return [fixedRateScenario("smoke@200", 200)];
+  if (mode === "smoke") return [fixedRateScenario("smoke@200", 200), toolsCallScenario];
   return [
     // First, while every process is fresh: its memory then is the streams' cost, not leftovers of
     // the 100 KB-body scenario.
@@ -157,6 +198,7 @@ function scenarios(mode: Mode): Scenario[] {
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
     fixedRateScenario("body100k@500", 500, 100 * 1024),
+    toolsCallScenario,
   ];
 }
 
@@ -198,7 +240,7 @@ async function main(): Promise<void> {
     const measurements: Measurement[] = [];
     const list = scenarios(mode);
     for (const [i, scenario] of list.entries()) {
-      const eligible = targets.filter((t) => !t.only || t.only.includes(scenario.name) || mode === "smoke");
+      const eligible = targets.filter((t) => (scenario.accepts ? scenario.accepts(t) : !t.only || t.only.includes(scenario.name) || mode === "smoke"));
       // Interleave: rotate who goes first so slow drift (thermal, page cache) is shared out.
       const order = eligible.map((_, k) => eligible[(k + i) % eligible.length]!);
       for (const target of order) {
@@ -250,6 +292,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     {
       name: "direct",
       call: (kind, stream, bytes) => ({ origin: origin(kind === "idle" ? ports.idle : ports.openai), path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+      mcp: { url: ports.mcp, headers: {}, tool: "echo" },
     },
   ];
 
@@ -265,7 +308,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     const child = await startChild<{ url: string; token?: string }>(
       name,
       join(here, "targets", "bitrouter.js"),
-      ["--openai", origin(ports.openai), "--idle", origin(ports.idle), "--anthropic", origin(ports.anthropic), "--mode", mode],
+      ["--openai", origin(ports.openai), "--idle", origin(ports.idle), "--anthropic", origin(ports.anthropic), "--mcp", ports.mcp, "--mode", mode],
       pinned(pinning.proxy),
     );
     children.push(child);
@@ -275,6 +318,8 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
       pid: child.pid,
       call: (kind, stream, bytes) => ({ origin: child.ready.url, path, headers, body: chatBody(kind === "idle" ? "idle:mock-model" : model, stream, bytes) }),
       ...(only ? { only } : {}),
+      // The gateway once (plain mode): its added latency over the direct MCP call.
+      ...(name === "bitrouter" ? { mcp: { url: `${child.ready.url}/mcp`, headers: {}, tool: "tools__echo" } } : {}),
     });
   };
   await bitrouter("bitrouter", "plain", "mock:mock-model");

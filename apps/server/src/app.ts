@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, Env as HonoEnv } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { ErrorInfo, Protocol } from "@bitrouter/core";
@@ -40,6 +40,8 @@ export interface AppRuntime {
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
   /** A bug surfaced as a 500: the caller gets an opaque error, the operator the details. */
   logError?(message: string, fields: Record<string, unknown>): void;
+  /** The MCP tool gateway's routes (`/mcp`, `/mcp/<name>`, `GET /v1/tools`). */
+  mcp?: { mount<E extends HonoEnv>(app: Hono<E>): void };
 }
 
 type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string; refusal: ErrorInfo | undefined } };
@@ -223,6 +225,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.post("/v1/models/:action{.+:countTokens}", countTokens("google"));
   app.post("/v1beta/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
   app.post("/v1/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
+
+  runtime.mcp?.mount(app);
 
   app.notFound((c) => {
     const pathname = new URL(c.req.url).pathname;

@@ -19,6 +19,20 @@ export interface ControlStatus {
   stats: StatsSnapshot;
 }
 
+/** One upstream of GET /tools/status on the control socket (an MCP server or a REST tool provider). */
+export interface ControlUpstream {
+  name: string;
+  transport: "http" | "stdio" | "rest";
+  state: "connecting" | "connected" | "failed" | "closed";
+  error?: string;
+  /** Tools it lists, before filters. */
+  tools?: number;
+  /** Of those, hidden by guardrails.tools filters. */
+  hidden?: number;
+  lastPingMs?: number;
+  bridge: boolean;
+}
+
 /** One entry of GET /routes on the control socket. */
 export interface ControlRoute {
   name: string;

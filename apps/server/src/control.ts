@@ -85,6 +85,24 @@ export function createControlApp(runtime: Runtime): Hono {
     runtime.logger.info("key revoked", { key_id: keyId, stored });
     return c.json({ ok: true, key_id: keyId, enforced: auth !== undefined, stored });
   });
+  // MCP upstreams (connected or the error, tool counts, hidden by filters, ping) and every tool.
+  app.get("/tools/status", async (c) => c.json(await runtime.mcp.status({ ping: c.req.query("ping") !== "0" })));
+  // Every tool the gateway serves (filters applied); `?server=<name>` keeps one upstream's.
+  app.get("/tools", async (c) => {
+    const server = c.req.query("server");
+    if (server !== undefined && !(await runtime.mcp.status({ ping: false })).upstreams.some((u) => u.name === server)) {
+      return c.json({ error: `no MCP or REST tool provider named '${server}'` }, 404);
+    }
+    const tools = (await runtime.mcp.listTools({})).filter((t) => server === undefined || t.server === server);
+    return c.json({
+      tools: tools.map(({ tool, server: from, upstreamName }) => ({
+        name: tool.name,
+        ...(from ? { server: from, tool: upstreamName } : {}),
+        description: tool.description ?? "",
+        input_schema: tool.inputSchema,
+      })),
+    });
+  });
   app.post("/reload", async (c) => {
     const result = await runtime.reload();
     return c.json(result, result.ok ? 200 : 422);

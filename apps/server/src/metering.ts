@@ -56,7 +56,7 @@ export async function openMetering(url: string, logger: Logger, options: Meterin
   };
 }
 
-const GROUPS: readonly UsageGroupBy[] = ["day", "model", "provider", "key", "route"];
+const GROUPS: readonly UsageGroupBy[] = ["day", "model", "provider", "key", "route", "tool"];
 
 /** Parses `?group_by=day&since=...&until=...&key_id=...` (dates as ISO strings or epoch ms). */
 export function parseUsageQuery(params: URLSearchParams): UsageQuery | { error: string } {

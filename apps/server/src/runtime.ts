@@ -13,6 +13,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { BUILTIN_PROVIDER_NAMES, parseListen } from "@bitrouter/config";
 import { createProviderClient } from "@bitrouter/providers";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
 import type { RouterHook } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
@@ -25,6 +26,8 @@ import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
 import { guardrailHooks, setupAuth } from "./security.js";
+import type { McpService } from "./mcp.js";
+import { createMcpService } from "./mcp.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -69,6 +72,8 @@ export interface Runtime {
   readonly dynamicRoutes: DynamicRoutes;
   /** The ledger and its database, when a database is configured. */
   readonly metering: Metering | undefined;
+  /** The MCP tool gateway (upstreams follow reloads). */
+  readonly mcp: McpService;
   readonly auth: AuthSetup;
   current(): Generation;
   /** Re-reads the configuration and swaps routing and hooks; the old config keeps serving on failure. */
@@ -135,9 +140,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return { config, router, loadedAt: Date.now() };
   };
   let generation: Generation;
+  const mcp = createMcpService({
+    logger,
+    auth,
+    ...(metering ? { metering } : {}),
+    bodyLimit: first.server.body_limit,
+    localOnly: auth.mode === "open" && isLoopbackAddress(address.host),
+  });
   try {
     generation = await build(first);
+    await mcp.apply(first); // upstreams connect in parallel, each bounded by the connect timeout
   } catch (error) {
+    await mcp.close();
     auth.close();
     await metering?.close();
     throw error;
@@ -158,6 +172,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       requests.add(work);
       void work.finally(() => requests.delete(work));
     },
+    mcp,
     ...(auth.authorize ? { authorize: auth.authorize } : {}),
     crossSite: () => ({ open: auth.mode === "open", listenHost: address.host, corsOrigins: generation.config.server.cors_origins }),
     ...(metering
@@ -202,6 +217,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dynamicRoutes,
     metering,
     auth,
+    mcp,
     current: () => generation,
     async reload() {
       try {
@@ -211,6 +227,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const next = await build(config);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
+        await mcp.apply(config);
         logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });
@@ -230,6 +247,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         // Stop accepting. (Not server.close(): it would also cut idle keep-alive sockets at once,
         // resetting a request a client is sending on one right now. They get Connection: close.)
         const drained = new Promise<void>((resolve) => netClose.call(server, () => resolve()));
+        mcp.closeStreams(); // MCP clients' GET streams never end on their own
         const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
         while (inflight > 0 && Date.now() < deadline) await sleep(25);
         if (inflight > 0) logger.warn("drain timeout: closing remaining connections", { inflight });
@@ -246,6 +264,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         };
         await step("control socket", () => control?.close());
         await step("router", () => generation.router.close());
+        await step("MCP upstreams", () => mcp.close());
         await step("HTTP client", () => client.close());
         await step("onShutdown", () => options.onShutdown?.());
         await step("auth", () => auth.close());

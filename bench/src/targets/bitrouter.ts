@@ -19,6 +19,7 @@ const { values } = parseArgs({
     openai: { type: "string" },
     idle: { type: "string" },
     anthropic: { type: "string" },
+    mcp: { type: "string" },
     mode: { type: "string", default: "plain" },
     "log-level": { type: "string", default: "info" },
   },
@@ -45,7 +46,7 @@ providers:
     api_protocol: anthropic
     api_base: ${values.anthropic}
     api_key: bench-upstream-key
-${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}`;
+${values.mcp ? `  tools:\n    api_protocol: mcp\n    api_base: ${values.mcp}\n` : ""}${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}`;
 writeFileSync(join(home, "bitrouter.yaml"), yaml);
 
 let token: string | undefined;

@@ -10,6 +10,7 @@ export {
   STRATEGIES,
   isHttpUrl,
   parseListen,
+  type AgentConfig,
   type ApiProtocol,
   type AuthConfig,
   type ConfigFile,

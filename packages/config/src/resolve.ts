@@ -146,6 +146,10 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (def.env_prefix !== undefined) resolved.env_prefix = def.env_prefix;
     if (def.responses_api !== undefined) resolved.responses_api = def.responses_api;
     if (own?.derives !== undefined) resolved.derives = own.derives;
+    if (def.command !== undefined) resolved.command = def.command;
+    if (def.args !== undefined) resolved.args = def.args;
+    if (def.env !== undefined) resolved.env = def.env;
+    if (def.cwd !== undefined) resolved.cwd = def.cwd;
     const prefix = def.env_prefix;
     if (prefix !== undefined) {
       const key = env[`${prefix}_API_KEY`];
@@ -162,7 +166,12 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (resolved.bridge && resolved.api_protocol !== "mcp") {
       issues.push({ path: ["providers", name, "bridge"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
     }
-    if (resolved.api_base === undefined && own !== undefined) {
+    if (resolved.command !== undefined && resolved.api_protocol !== "mcp") {
+      issues.push({ path: ["providers", name, "command"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
+    } else if (resolved.command !== undefined && resolved.api_base !== undefined) {
+      issues.push({ path: ["providers", name, "command"], message: "set either command (a local stdio server) or api_base (a Streamable HTTP server), not both" });
+    }
+    if (resolved.api_base === undefined && resolved.command === undefined && own !== undefined) {
       warnings.push(`provider "${name}" has no api_base: requests cannot be routed to it`);
     }
     providers[name] = resolved;
@@ -192,8 +201,11 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
   // Tool endpoints may name MCP/REST providers registered elsewhere: warn, do not fail.
   for (const [toolName, tool] of Object.entries(file.tools ?? {})) {
     tool.endpoints.forEach((endpoint, index) => {
-      if (!(endpoint.provider in providers)) {
+      const provider = providers[endpoint.provider];
+      if (!provider) {
         warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" is not configured`);
+      } else if (provider.api_protocol !== "mcp" && provider.api_protocol !== "rest") {
+        warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" speaks ${provider.api_protocol}, not mcp or rest: calls to it fail`);
       }
     });
   }
@@ -218,6 +230,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     providers,
     models,
     tools: file.tools ?? {},
+    agents: file.agents ?? {},
   };
   if (file.guardrails !== undefined) config.guardrails = file.guardrails;
   if (file.wallet !== undefined) config.wallet = file.wallet;

@@ -194,6 +194,11 @@ export const ProviderSchema = z.strictObject({
    * OpenAI itself (api.openai.com), false for other OpenAI-compatible servers (Azure OpenAI included).
    */
   responses_api: bool().optional(),
+  /** MCP only: a local server run as a child process speaking stdio (instead of api_base). */
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
 });
 
 // ── Model and tool routing ───────────────────────────────────────────
@@ -235,6 +240,20 @@ export const ToolSchema = z.strictObject({
     .strictObject({ default: price().optional(), overrides: z.record(z.string(), price()).optional() })
     .optional(),
 });
+
+/** An upstream agent: a remote A2A agent (its agent card under `url`) or a local ACP agent (`command`). */
+export const AgentSchema = z
+  .strictObject({
+    url: httpUrl().optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((agent, ctx) => {
+    if ((agent.url === undefined) === (agent.command === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: "set either url (a remote A2A agent) or command (a local ACP agent)" });
+    }
+  });
 
 // ── Guardrails ───────────────────────────────────────────────────────
 
@@ -318,6 +337,7 @@ export const ConfigFileSchema = z.strictObject({
   providers: z.record(z.string(), ProviderSchema).optional(),
   models: z.record(z.string(), VirtualModelSchema).optional(),
   tools: z.record(z.string(), ToolSchema).optional(),
+  agents: z.record(z.string(), AgentSchema).optional(),
   guardrails: GuardrailsSchema.optional(),
   wallet: WalletSchema.optional(),
   mpp: MppSchema.optional(),
@@ -339,6 +359,7 @@ export type Pricing = z.output<typeof PricingSchema>;
 export type ModelEndpointConfig = z.output<typeof ModelEndpointSchema>;
 export type VirtualModelConfig = z.output<typeof VirtualModelSchema>;
 export type ToolConfig = z.output<typeof ToolSchema>;
+export type AgentConfig = z.output<typeof AgentSchema>;
 export type GuardrailsConfig = z.output<typeof GuardrailsSchema>;
 export type WalletConfig = z.output<typeof WalletSchema>;
 export type MppConfig = z.output<typeof MppSchema>;
@@ -360,6 +381,11 @@ export interface ResolvedProvider {
   bridge: boolean;
   /** Set: whether this OpenAI-protocol provider serves the Responses API; unset: decided by its api_base. */
   responses_api?: boolean;
+  /** MCP stdio servers: the child process to run (`api_base` is unset for them). */
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
   /** The direct parent named by `derives`, if any. */
   derives?: string;
   /** Defined by the built-in catalog (possibly overridden by bitrouter.yaml). */
@@ -406,6 +432,7 @@ export interface ResolvedConfig {
   providers: Record<string, ResolvedProvider>;
   models: Record<string, ResolvedVirtualModel>;
   tools: Record<string, ToolConfig>;
+  agents: Record<string, AgentConfig>;
   guardrails?: GuardrailsConfig;
   wallet?: WalletConfig;
   mpp?: MppConfig;

@@ -38,6 +38,8 @@ export interface LedgerRow {
   guardrailViolations?: number;
   /** Endpoints tried (default 1). */
   attempts?: number;
+  /** A tool call through the MCP gateway: `server/tool`. */
+  tool?: string | null;
 }
 
 export interface LedgerOptions {
@@ -423,6 +425,7 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
     cost_micro_usd: int(row.costMicroUsd, Number.MAX_SAFE_INTEGER),
     guardrail_violations: int(row.guardrailViolations, INT32_MAX) ?? 0,
     attempts: int(row.attempts, INT32_MAX) ?? 1,
+    tool: text(row.tool, LIMITS.short),
   };
 }
 

@@ -95,6 +95,15 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable("requests").dropColumn("client_request_id").execute();
       },
     },
+    // Tool calls of the MCP gateway are ledger rows too; `tool` (server/tool) tells them apart.
+    "0003_tool_calls": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").addColumn("tool", `varchar(${LIMITS.short})`).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("requests").dropColumn("tool").execute();
+      },
+    },
   };
 }
 

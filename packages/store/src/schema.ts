@@ -39,6 +39,8 @@ export interface RequestsTable {
   cost_micro_usd: number | null;
   guardrail_violations: number;
   attempts: number;
+  /** A tool call through the MCP gateway: `server/tool` (null for model requests). */
+  tool: string | null;
 }
 
 export interface AccountsTable {

@@ -9,7 +9,8 @@ import { safeInteger, type Store } from "./store.js";
  */
 export type IntValue = number | string;
 
-export type UsageGroupBy = "day" | "model" | "provider" | "key" | "route";
+/** `tool` groups only the tool calls of the MCP gateway (model requests have no tool). */
+export type UsageGroupBy = "day" | "model" | "provider" | "key" | "route" | "tool";
 
 export interface UsageQuery {
   /** Epoch ms, inclusive. */
@@ -73,8 +74,10 @@ function groupExpression(store: Store, groupBy: UsageGroupBy): RawBuilder<unknow
       return sql.ref("key_id");
     case "route":
       return sql.ref("route");
+    case "tool":
+      return sql.ref("tool");
     default:
-      throw new StoreError("config", `usage groupBy "${String(groupBy)}" is not one of day, model, provider, key, route`);
+      throw new StoreError("config", `usage groupBy "${String(groupBy)}" is not one of day, model, provider, key, route, tool`);
   }
 }
 
@@ -84,7 +87,9 @@ function groupExpression(store: Store, groupBy: UsageGroupBy): RawBuilder<unknow
  */
 export async function usage(store: Store, query: UsageQuery): Promise<UsageRow[]> {
   const group = groupExpression(store, query.groupBy);
-  const rows = await filtered(store, query)
+  let selected = filtered(store, query);
+  if (query.groupBy === "tool") selected = selected.where("tool", "is not", null);
+  const rows = await selected
     .select([
       group.as("grp"),
       sql<unknown>`count(*)`.as("requests"),

@@ -227,6 +227,7 @@ describe.each(allBackends)("$name: ledger", (backend) => {
       cost_micro_usd: 4321,
       guardrail_violations: 3,
       attempts: 2,
+      tool: null, // a model request, not an MCP tool call
     });
   });
 });

@@ -14,3 +14,5 @@ export {
 } from "./script.js";
 export { codeBlocks, importExample, tsExample } from "./markdown.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+export { DEFAULT_MCP_TOOLS, serveMcp, startMcpMock, type McpCall, type McpHost, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
+export { startConformanceMock } from "./conformance.js";

@@ -4,21 +4,22 @@ import { Command, Option } from "clipanion";
 import type { UsageGroupBy, UsageRow } from "@bitrouter/store";
 import { BitrouterCommand } from "../base.js";
 
-const GROUPS = ["day", "model", "provider", "key", "route"] as const;
+const GROUPS = ["day", "model", "provider", "key", "route", "tool"] as const;
 
 export class UsageCommand extends BitrouterCommand {
   static override paths = [["usage"]];
   static override usage = Command.Usage({
     description: "Show requests, tokens and spend from the ledger",
-    details: "Groups the request ledger by day (UTC), model, provider, key or route. Costs are exact, computed from the catalog pricing at request time.",
+    details: "Groups the request ledger by day (UTC), model, provider, key, route, or tool (the MCP gateway's tool calls). Costs are exact, computed from the catalog pricing at request time.",
     examples: [
       ["Spend per day", "bitrouter usage"],
       ["Spend per model over the last week", "bitrouter usage --by model --since 7d"],
       ["As JSON", "bitrouter usage --by provider --json"],
+      ["Calls and spend per MCP tool", "bitrouter usage --by tool"],
     ],
   });
 
-  by = Option.String("--by", "day", { description: "day | model | provider | key | route" });
+  by = Option.String("--by", "day", { description: "day | model | provider | key | route | tool (MCP tool calls)" });
   since = Option.String("--since", { description: "Start: an ISO date (2026-11-01) or a duration back from now (24h, 7d)" });
   until = Option.String("--until", { description: "End (exclusive): an ISO date" });
   key = Option.String("--key", { description: "Only this key id" });

@@ -3,9 +3,9 @@
 import type { LoadedConfig } from "@bitrouter/config";
 import { providerApiKey } from "@bitrouter/config";
 import { fetchOverSocket } from "@bitrouter/server/control-client";
-import type { ControlRoute as RouteRow, ControlStatus as ServerStatus } from "@bitrouter/server/control-client";
+import type { ControlRoute as RouteRow, ControlStatus as ServerStatus, ControlUpstream } from "@bitrouter/server/control-client";
 
-export type { RouteRow, ServerStatus };
+export type { ControlUpstream, RouteRow, ServerStatus };
 
 
 export interface ProviderRow {
@@ -23,6 +23,8 @@ export interface Snapshot {
   providers: ProviderRow[];
   /** Spend on the ledger since 00:00 UTC (micro-USD); undefined when metering is off. */
   spendTodayMicroUsd?: number;
+  /** MCP / REST tool providers and today's tool calls (from the ledger, when metering is on). */
+  tools?: { upstreams: ControlUpstream[]; callsToday?: number; spendTodayMicroUsd?: number };
   /** Why the server could not be read (it stopped, the socket vanished...). */
   error?: string;
   at: Date;
@@ -46,20 +48,33 @@ function startOfUtcDay(now: Date): number {
 export async function readSnapshot(socket: string, loaded: LoadedConfig, mode: Snapshot["mode"], now = new Date()): Promise<Snapshot> {
   const base = { mode, configFile: loaded.paths.configFile, home: loaded.paths.home, at: now };
   try {
-    const [status, routes, usage] = await Promise.all([
+    const [status, routes, usage, tools, toolUsage] = await Promise.all([
       fetchOverSocket(socket, "/status"),
       fetchOverSocket(socket, "/routes"),
       fetchOverSocket(socket, `/usage?group_by=day&since=${startOfUtcDay(now)}`),
+      fetchOverSocket(socket, "/tools/status?ping=0"),
+      fetchOverSocket(socket, `/usage?group_by=tool&since=${startOfUtcDay(now)}`),
     ]);
     if (status.status !== 200) throw new Error(`control socket answered HTTP ${status.status}`);
     const s = status.body as ServerStatus;
     const rows = usage.status === 200 ? (usage.body as { rows: { costMicroUsd: number | string }[] }).rows : undefined;
+    const toolRows = toolUsage.status === 200 ? (toolUsage.body as { rows: { requests: number; costMicroUsd: number | string }[] }).rows : undefined;
     return {
       ...base,
       status: s,
       routes: routes.status === 200 ? (routes.body as { routes: RouteRow[] }).routes : [],
       providers: providerRows(loaded, s),
       ...(rows ? { spendTodayMicroUsd: rows.reduce((sum, r) => sum + Number(r.costMicroUsd), 0) } : {}),
+      ...(tools.status === 200
+        ? {
+            tools: {
+              upstreams: (tools.body as { upstreams: ControlUpstream[] }).upstreams,
+              ...(toolRows
+                ? { callsToday: toolRows.reduce((n, r) => n + r.requests, 0), spendTodayMicroUsd: toolRows.reduce((sum, r) => sum + Number(r.costMicroUsd), 0) }
+                : {}),
+            },
+          }
+        : {}),
     };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -65,7 +65,19 @@ export function panelText(snapshot: Snapshot, escape: (text: string) => string =
     traffic.push("no data");
   }
 
-  const providers = snapshot.providers.map((p) => `${escape(p.name).padEnd(16)}${p.key === "present" ? "{green-fg}key present{/green-fg}" : "{yellow-fg}key missing{/yellow-fg}"}`);
+  const providers = snapshot.providers
+    .filter((p) => !snapshot.tools?.upstreams.some((u) => u.name === p.name))
+    .map((p) => `${escape(p.name).padEnd(16)}${p.key === "present" ? "{green-fg}key present{/green-fg}" : "{yellow-fg}key missing{/yellow-fg}"}`);
+  const upstreams = snapshot.tools?.upstreams ?? [];
+  if (upstreams.length > 0) {
+    const calls = snapshot.tools?.callsToday;
+    providers.push(`MCP / tools${calls === undefined ? "" : `   ${int(calls)} calls today, ${usd(snapshot.tools?.spendTodayMicroUsd ?? 0)}`}`);
+    for (const u of upstreams) {
+      const state =
+        u.state === "connected" ? "{green-fg}connected{/green-fg}" : u.state === "failed" ? `{red-fg}failed: ${escape(u.error ?? "")}{/red-fg}` : `{yellow-fg}${u.state}{/yellow-fg}`;
+      providers.push(`  ${escape(u.name).padEnd(14)}${u.transport.padEnd(6)}${state}${u.tools === undefined ? "" : `  ${u.tools} tools`}`);
+    }
+  }
 
   const routes: string[] = [];
   if (snapshot.routes.length === 0) routes.push("none: ask for provider:model_id (e.g. openai:gpt-4o)");

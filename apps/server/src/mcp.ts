@@ -1,0 +1,252 @@
+/**
+ * The MCP tool gateway in the server: `/mcp` (every upstream), `/mcp/<name>` (bridges),
+ * `GET /v1/tools`, and `/tools/status` on the control API. Same credentials as the model
+ * endpoints; guardrails.tools and the text guardrails apply; every tool call is a ledger row.
+ */
+import type { Env, Hono } from "hono";
+import type { ResolvedConfig } from "@bitrouter/config";
+import type { VerifiedPrincipal as AuthPrincipal } from "@bitrouter/auth";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
+import { createGuardrails, GuardrailError } from "@bitrouter/guardrails";
+import type { Guardrails } from "@bitrouter/guardrails";
+import type { ListedTool, ToolCaller, ToolCallHooks, ToolCallRecord, UpstreamStatus } from "@bitrouter/mcp";
+import { McpEndpoint, specFromConfig, ToolCallRefused, ToolGateway } from "@bitrouter/mcp";
+import type { JsonObject, JsonValue } from "@bitrouter/core";
+import { readCredential } from "@bitrouter/router";
+import type { Logger } from "./logger.js";
+import type { Metering } from "./metering.js";
+import type { AuthSetup } from "./security.js";
+
+export interface McpService {
+  /** Applies a configuration generation: upstreams added, removed, changed; new guardrails. */
+  apply(config: ResolvedConfig): Promise<void>;
+  /** `/mcp`, `/mcp/:name`, `GET /v1/tools` on the public app. */
+  mount<E extends Env>(app: Hono<E>): void;
+  /** Each upstream's state; `ping` (default) measures a round trip to each connected one first. */
+  status(options?: { ping?: boolean }): Promise<{ upstreams: (UpstreamStatus & { hidden?: number })[] }>;
+  listTools(caller: ToolCaller): Promise<ListedTool[]>;
+  /** Ends the sessions' long-lived GET streams (shutdown: in-flight calls still finish). */
+  closeStreams(): void;
+  close(): Promise<void>;
+}
+
+export interface McpServiceOptions {
+  logger: Logger;
+  auth: AuthSetup;
+  metering?: Metering;
+  /** server.body_limit at start (bridges added by a reload take the reloaded value). */
+  bodyLimit: number;
+  connectTimeoutMs?: number;
+  /**
+   * Open mode on a loopback address: refuse requests whose Host or Origin is not localhost (DNS
+   * rebinding: a web page whose name resolves to 127.0.0.1 must not reach the operator's tools).
+   */
+  localOnly?: boolean;
+}
+
+/** Whether the Host and (if sent) Origin headers name this machine. */
+function fromLocalhost(headers: Headers): boolean {
+  const host = headers.get("host");
+  if (host === null) return false;
+  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
+  if (!isLoopbackAddress(hostname)) return false;
+  const origin = headers.get("origin");
+  if (origin === null) return true;
+  try {
+    return isLoopbackAddress(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
+
+export function createMcpService(options: McpServiceOptions): McpService {
+  const { logger, auth, metering } = options;
+  const gateway = new ToolGateway({
+    ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    onStateChange: (status) => {
+      if (status.state === "failed") logger.warn("MCP server unavailable", { server: status.name, error: status.error });
+      else if (status.state === "connected") logger.info("MCP server connected", { server: status.name, transport: status.transport });
+    },
+  });
+  const gatewayEndpoint = new McpEndpoint(gateway, { kind: "gateway" }, { bodyLimit: options.bodyLimit });
+  const bridges = new Map<string, McpEndpoint>();
+  let matchesTool: ((patterns: readonly string[] | undefined, tool: string) => boolean) | undefined;
+
+  const onComplete = (record: ToolCallRecord) => {
+    const principal = record.caller.principal as AuthPrincipal | undefined;
+    if (principal && record.costMicroUsd && auth.authenticator) auth.authenticator.addSpend(principal, record.costMicroUsd);
+    logger.info("tool call", {
+      id: record.id,
+      tool: record.name,
+      server: record.server,
+      status: record.status,
+      ...(record.errorKind ? { error: record.errorKind } : {}),
+      latency_ms: record.latencyMs,
+      ...(principal?.keyId ? { key: principal.keyId } : {}),
+    });
+    metering?.ledger.record({
+      id: record.id,
+      createdAt: record.startedAt,
+      accountId: principal?.accountId ?? null,
+      keyId: principal?.keyId ?? null,
+      inboundProtocol: "mcp",
+      route: record.name,
+      provider: record.server ?? null,
+      model: record.tool ?? record.name,
+      stream: false,
+      status: record.status,
+      errorKind: record.errorKind ?? null,
+      latencyMs: record.latencyMs,
+      costMicroUsd: record.costMicroUsd ?? null,
+      guardrailViolations: record.guardrailViolations,
+      attempts: record.attempts,
+      tool: record.server && record.tool ? `${record.server}/${record.tool}` : record.name,
+    });
+  };
+
+  /** The caller of one HTTP request, or an HTTP error response in JSON-RPC shape. */
+  const callerFor = async (request: Request): Promise<ToolCaller | Response> => {
+    if (!auth.authenticator) {
+      if (options.localOnly && !fromLocalhost(request.headers)) {
+        return Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "Forbidden: open mode serves localhost only (Host/Origin)" }, id: null }, { status: 403 });
+      }
+      return {};
+    }
+    let principal: AuthPrincipal;
+    try {
+      principal = await auth.authenticator.authenticate(readCredential(request.headers, new URL(request.url)), {});
+    } catch (error) {
+      const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 401;
+      const message = error instanceof Error ? error.message : "unauthorized";
+      return Response.json(
+        { jsonrpc: "2.0", error: { code: -32001, message }, id: null },
+        { status, ...(status === 401 ? { headers: { "www-authenticate": 'Bearer realm="bitrouter"' } } : {}) },
+      );
+    }
+    matchesTool ??= (await import("@bitrouter/auth")).matchesTool;
+    const patterns = principal.claims.tools;
+    const match = matchesTool;
+    return { principal, ...(patterns === undefined ? {} : { mayUse: (tool: string) => match(patterns, tool) }) };
+  };
+
+  const serve = async (endpoint: McpEndpoint | undefined, request: Request): Promise<Response> => {
+    const caller = await callerFor(request);
+    if (caller instanceof Response) return caller;
+    if (!endpoint) return Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "no such MCP bridge" }, id: null }, { status: 404 });
+    return endpoint.handle(request, caller);
+  };
+
+  return {
+    async apply(config) {
+      await gateway.apply(specFromConfig(config), toolHooks(config, logger, onComplete));
+      for (const [name, endpoint] of bridges) {
+        if (gateway.isBridge(name)) continue;
+        bridges.delete(name);
+        void endpoint.close();
+      }
+      for (const provider of Object.values(config.providers)) {
+        if (gateway.isBridge(provider.name) && !bridges.has(provider.name)) {
+          bridges.set(provider.name, new McpEndpoint(gateway, { kind: "bridge", server: provider.name }, { bodyLimit: config.server.body_limit }));
+        }
+      }
+    },
+    mount(app) {
+      app.all("/mcp", (c) => serve(gatewayEndpoint, c.req.raw));
+      app.all("/mcp/:name", (c) => serve(bridges.get(c.req.param("name")), c.req.raw));
+      // The tools a caller may use, as OpenAI function tools (ready to hand to a model).
+      app.get("/v1/tools", async (c) => {
+        const caller = await callerFor(c.req.raw);
+        if (caller instanceof Response) return caller;
+        const tools = await gateway.listTools(caller, { kind: "gateway" });
+        return c.json({
+          object: "list",
+          data: tools.map(({ tool, server }) => ({
+            type: "function",
+            function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: tool.inputSchema },
+            ...(server ? { server } : {}),
+          })),
+        });
+      });
+    },
+    async status({ ping = true } = {}) {
+      const [upstreams, hidden] = await Promise.all([ping ? gateway.probe() : gateway.status(), gateway.hiddenCounts()]);
+      return { upstreams: upstreams.map((u) => (hidden[u.name] ? { ...u, hidden: hidden[u.name] } : u)) };
+    },
+    listTools: (caller) => gateway.listTools(caller, { kind: "gateway" }),
+    closeStreams() {
+      gatewayEndpoint.closeStreams();
+      for (const bridge of bridges.values()) bridge.closeStreams();
+    },
+    async close() {
+      await Promise.all([gatewayEndpoint.close(), ...[...bridges.values()].map((b) => b.close())]);
+      await gateway.close();
+    },
+  };
+}
+
+/** guardrails.tools (filter, param_restrictions) and the text patterns, on tool calls. */
+function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: ToolCallRecord) => void): ToolCallHooks {
+  const guardrails = createGuardrails(config.guardrails, {
+    logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
+  });
+  if (!guardrails) return { onComplete };
+  const tools = guardrails.tools;
+  return {
+    onComplete,
+    ...(tools
+      ? {
+          isToolAllowed: (server, tool) => tools.isToolAllowed(server, tool),
+          describeTool: (server, tool) => tools.filterTools(server, [tool])[0] ?? tool,
+        }
+      : {}),
+    beforeCall(call, args) {
+      const ctx = { requestId: call.requestId, counters: call.counters, target: { provider: call.server } };
+      let out = args as JsonObject;
+      if (tools) {
+        const verdict = tools.restrictToolCall(call.server, call.tool, out);
+        if (verdict.action === "block") {
+          call.counters.guardrail_violations = (call.counters.guardrail_violations ?? 0) + 1;
+          logger.warn("guardrail blocked a tool call", { pattern: "param_restrictions", requestId: call.requestId, tool: `${call.server}/${call.tool}` });
+          throw new ToolCallRefused("guardrail", `Blocked by guardrails: ${verdict.reason}`);
+        }
+        if (verdict.action === "strip") {
+          call.counters.guardrail_violations = (call.counters.guardrail_violations ?? 0) + 1;
+          logger.warn("guardrail stripped tool parameters", { pattern: "param_restrictions", requestId: call.requestId, tool: `${call.server}/${call.tool}`, stripped: verdict.stripped.join(",") });
+          out = verdict.arguments;
+        }
+      }
+      return refuseOnBlock(() => scanJson(guardrails, out, "upgoing", ctx, "arguments") as JsonObject);
+    },
+    afterCall(call, result) {
+      const ctx = { requestId: call.requestId, counters: call.counters, target: { provider: call.server } };
+      return refuseOnBlock(() => ({
+        ...result,
+        content: result.content.map((item, i) => (item.type === "text" ? { ...item, text: guardrails.scanText(item.text, "downgoing", ctx, `content[${i}]`) } : item)),
+        ...(result.structuredContent
+          ? { structuredContent: scanJson(guardrails, result.structuredContent as JsonObject, "downgoing", ctx, "structuredContent") as JsonObject }
+          : {}),
+      }));
+    },
+  };
+}
+
+function refuseOnBlock<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof GuardrailError) throw new ToolCallRefused("guardrail", error.message);
+    throw error;
+  }
+}
+
+/** Scans every string in a JSON value (redactions applied; a block throws GuardrailError). */
+function scanJson(guardrails: Guardrails, value: JsonValue, direction: "upgoing" | "downgoing", ctx: Parameters<Guardrails["scanText"]>[2], location: string): JsonValue {
+  if (typeof value === "string") return guardrails.scanText(value, direction, ctx, location);
+  if (Array.isArray(value)) return value.map((v, i) => scanJson(guardrails, v, direction, ctx, `${location}[${i}]`));
+  if (value && typeof value === "object") {
+    const out: JsonObject = {};
+    for (const [key, v] of Object.entries(value)) out[key] = scanJson(guardrails, v, direction, ctx, `${location}.${key}`);
+    return out;
+  }
+  return value;
+}

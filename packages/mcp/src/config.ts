@@ -1,0 +1,56 @@
+/** bitrouter.yaml (resolved) -> the gateway's spec: `api_protocol: mcp|rest` providers and `tools:` entries. */
+import type { ResolvedConfig, ResolvedProvider } from "@bitrouter/config";
+import type { GatewaySpec, UpstreamSpec } from "./types.js";
+
+/** The credentials and extra headers a provider sends: `api_key` as Bearer unless `auth` names a header. */
+export function providerHeaders(provider: ResolvedProvider): Record<string, string> {
+  const headers: Record<string, string> = { ...provider.default_headers };
+  const auth = provider.auth;
+  const key = (auth.type === "bearer" || auth.type === "header" ? auth.api_key : undefined) ?? provider.api_key;
+  if (key) {
+    if (auth.type === "header") headers[auth.header_name] = key;
+    else headers.authorization = `Bearer ${key}`;
+  }
+  return headers;
+}
+
+export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools">): GatewaySpec {
+  const upstreams: UpstreamSpec[] = [];
+  for (const provider of Object.values(config.providers)) {
+    if (provider.api_protocol === "mcp") {
+      if (provider.command === undefined && provider.api_base === undefined) continue; // warned about by the config loader
+      upstreams.push({
+        kind: "mcp",
+        name: provider.name,
+        headers: providerHeaders(provider),
+        bridge: provider.bridge,
+        ...(provider.command === undefined
+          ? { url: provider.api_base }
+          : {
+              command: provider.command,
+              ...(provider.args ? { args: provider.args } : {}),
+              ...(provider.env ? { env: provider.env } : {}),
+              ...(provider.cwd ? { cwd: provider.cwd } : {}),
+            }),
+      });
+    } else if (provider.api_protocol === "rest" && provider.api_base !== undefined) {
+      upstreams.push({ kind: "rest", name: provider.name, url: provider.api_base, headers: providerHeaders(provider) });
+    }
+  }
+  const tools = Object.entries(config.tools).map(([name, tool]) => ({
+    name,
+    strategy: tool.strategy,
+    endpoints: tool.endpoints.map((e) => ({ provider: e.provider, serviceId: e.service_id })),
+    ...(tool.description ? { description: tool.description } : {}),
+    ...(tool.input_schema ? { inputSchema: tool.input_schema } : {}),
+    ...(tool.pricing ? { pricing: stripUndefined(tool.pricing) } : {}),
+  }));
+  return { upstreams, tools };
+}
+
+function stripUndefined(pricing: { default?: number | undefined; overrides?: Record<string, number> | undefined }): { default?: number; overrides?: Record<string, number> } {
+  return {
+    ...(pricing.default === undefined ? {} : { default: pricing.default }),
+    ...(pricing.overrides === undefined ? {} : { overrides: pricing.overrides }),
+  };
+}
