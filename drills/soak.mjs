@@ -33,13 +33,15 @@ export async function soak({ durationMs, concurrency = 8 }) {
   check(exit.code === 0, `the server exited with ${JSON.stringify(exit)} on SIGTERM`);
   check(rows === stats.sent, `ledger has ${rows} rows for ${stats.sent} answered requests`);
   // Plateau: the last samples are not far above the middle ones (warm-up excluded). V8 grows its
-  // heap in steps well before it must collect, so a minute-long run gets a wide margin; the
-  // 10-minute run's curve is the real evidence. And never past a hard ceiling.
+  // heap in steps long before it must collect (a sawtooth of a minute or more), so only a run of
+  // several minutes can tell growth from a step; a short run checks the hard ceiling only.
   const mid = curve.slice(3, 6);
   const end = curve.slice(-3);
   const maxOf = (list, key) => Math.max(...list.map((p) => p[key]));
-  const rssGrowth = maxOf(end, "rssMiB") / maxOf(mid, "rssMiB");
-  check(rssGrowth < 1.5, `RSS kept growing: ${maxOf(mid, "rssMiB")} MiB mid-run -> ${maxOf(end, "rssMiB")} MiB at the end`);
+  if (durationMs >= 300_000) {
+    const rssGrowth = maxOf(end, "rssMiB") / maxOf(mid, "rssMiB");
+    check(rssGrowth < 1.3, `RSS kept growing: ${maxOf(mid, "rssMiB")} MiB mid-run -> ${maxOf(end, "rssMiB")} MiB at the end`);
+  }
   check(maxOf(curve, "rssMiB") < RSS_CEILING_MIB, `RSS reached ${maxOf(curve, "rssMiB")} MiB (ceiling ${RSS_CEILING_MIB})`);
   check(maxOf(end, "fds") <= maxOf(mid, "fds") + concurrency * 2, `open handles kept growing: ${maxOf(mid, "fds")} mid-run -> ${maxOf(end, "fds")} at the end`);
   return {

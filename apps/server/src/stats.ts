@@ -1,4 +1,5 @@
 import type { CompletionRecord, RouterHook } from "@bitrouter/core";
+import { callerRequestId } from "./app.js";
 import type { Logger } from "./logger.js";
 
 /** Live counters of this process, for `bitrouter status`, the TUI and the control API. */
@@ -84,9 +85,10 @@ export function statsHook(stats: Stats): RouterHook {
 export function requestLogHook(logger: Logger): RouterHook {
   return {
     name: "request-log",
-    onComplete(r) {
+    onComplete(r, ctx) {
       const fields = {
         id: r.requestId,
+        client_id: callerRequestId(ctx.headers),
         in: r.inboundProtocol,
         route: r.route,
         provider: r.provider,

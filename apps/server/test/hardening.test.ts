@@ -3,7 +3,9 @@
  * inputs that break parsers answered as 400 in the caller's protocol, on the ledger.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { join } from "node:path";
 import { openStore } from "@bitrouter/store";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
@@ -49,6 +51,10 @@ describe("request ids", () => {
     expect(rows.map((r) => r.client_request_id)).toEqual(["same-id", "same-id", "same-id"]);
     expect(new Set(rows.map((r) => r.id)).size).toBe(3);
     for (const row of rows) expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+    // The request log lines carry both ids.
+    await server.runtime.logger.flush();
+    const log = readFileSync(join(server.home, "logs", "bitrouter.log"), "utf8");
+    for (const row of rows) expect(log).toMatch(new RegExp(`${row.id}.*same-id`));
   });
 });
 
