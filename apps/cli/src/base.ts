@@ -1,8 +1,18 @@
 // The base of every bitrouter command: the global flags, path resolution, config loading and
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
 import { join } from "node:path";
-import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig } from "@bitrouter/config";
+import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig, type ResolvedPaths } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
+
+/** The resolved paths and control socket; `configError` when the config did not load (see daemonPaths). */
+export type DaemonFiles = ResolvedPaths & { controlSocket: string; configError?: ConfigError };
+
+function indentLines(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -93,12 +103,29 @@ export abstract class BitrouterCommand extends Command {
    * does not load, so `bitrouter reload` can still reach a server (and report its own verdict).
    */
   protected async controlSocketPath(): Promise<string> {
+    return (await this.daemonPaths({ warn: false })).controlSocket;
+  }
+
+  /**
+   * Where the daemon's files are, for commands that need no more of the config (stop, status):
+   * a config that does not load (a typo while the daemon runs fine) must not lock the operator
+   * out of their server, so its error becomes a warning and the run directory comes from the
+   * flags and defaults (with the default control socket name).
+   */
+  protected async daemonPaths(options: { warn?: boolean } = {}): Promise<DaemonFiles> {
     try {
-      return (await this.loadConfig({ scaffold: false })).paths.controlSocket;
+      return (await this.loadConfig({ scaffold: false })).paths;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
-      return join(paths.runDir, DEFAULT_CONTROL_SOCKET);
+      if (options.warn !== false) {
+        this.context.stderr.write(`warning: the configuration does not load (fix it before the next start or reload):
+${indentLines(error.message)}
+`);
+        this.context.stderr.write(`warning: using the run directory ${paths.runDir} and the default control socket name
+`);
+      }
+      return { ...paths, controlSocket: join(paths.runDir, DEFAULT_CONTROL_SOCKET), configError: error };
     }
   }
 

@@ -59,7 +59,7 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
       database_url_source: paths.databaseUrlSource,
     },
     server: { listen: config.server.listen, log_level: config.server.log_level },
-    daemon: { ...daemon, pid_file: paths.pidFile, ...(cleaned.length > 0 ? { cleaned } : {}) },
+    daemon: { ...daemon, pid_file: paths.pidFile, ...withCleaned(cleaned) },
     providers: Object.values(config.providers).map((p) => ({
       name: p.name,
       api_protocol: p.api_protocol,
@@ -79,6 +79,10 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
     created: loaded.created,
     warnings: loaded.warnings,
   };
+}
+
+function withCleaned(cleaned: string[]): { cleaned?: string[] } {
+  return cleaned.length > 0 ? { cleaned } : {};
 }
 
 const HOME_SOURCE: Record<string, string> = {
@@ -175,7 +179,7 @@ export class StatusCommand extends BitrouterCommand {
   static override usage = Command.Usage({
     description: "Print resolved paths, listen address, configured providers, and daemon status",
     details:
-      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed.",
+      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed. A configuration that does not load is printed after the daemon's state (exit 1): the state is reported all the same.",
     examples: [
       ["Show the status", "$0 status"],
       ["Machine-readable", "$0 status --json"],
@@ -186,6 +190,18 @@ export class StatusCommand extends BitrouterCommand {
   json = Option.Boolean("--json", false, { description: "Print the status as JSON" });
 
   async run(): Promise<number> {
+    const files = await this.daemonPaths({ warn: false });
+    if (files.configError) {
+      // The daemon may run fine on the configuration it loaded earlier: report it with the error.
+      const daemon = await inspectDaemon(files);
+      const report = { version: VERSION, config_error: files.configError.message, paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket }, daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) } };
+      if (this.json) this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see below)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon)], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
+        this.context.stdout.write(`Configuration error (the running server keeps the configuration it loaded; fix this before the next start or reload):\n${files.configError.message}\n`);
+      }
+      return 1;
+    }
     const loaded = await this.loadConfig();
     const daemon = await inspectDaemon(loaded.paths);
     const report = buildStatusReport(loaded, daemon, await cleanStale(loaded.paths, daemon));

@@ -9,7 +9,7 @@ export class StopCommand extends BitrouterCommand {
   static override usage = Command.Usage({
     description: "Stop the running daemon",
     details:
-      "Sends SIGTERM; the server stops accepting, drains in-flight requests and removes its PID file. After --timeout it is killed with SIGKILL. A stale PID file (the process is gone) is cleaned up. Nothing running: says so and exits 0.",
+      "Sends SIGTERM; the server stops accepting, drains in-flight requests and removes its PID file. After --timeout it is killed with SIGKILL. A stale PID file (the process is gone) is cleaned up. Nothing running: says so and exits 0. A configuration that does not load is reported as a warning and does not prevent the stop.",
     examples: [
       ["Stop the daemon", "$0 stop"],
       ["Give in-flight requests two minutes", "$0 stop --timeout 2m"],
@@ -20,7 +20,7 @@ export class StopCommand extends BitrouterCommand {
 
   async run(): Promise<number> {
     const timeoutMs = parseTimeout("--timeout", this.timeout);
-    const { paths } = await this.loadConfig({ scaffold: false });
+    const paths = await this.daemonPaths();
     const result = await stopDaemon(paths, timeoutMs);
     switch (result.outcome) {
       case "not-running": {
