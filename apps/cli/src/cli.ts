@@ -41,6 +41,25 @@ export function buildCli(): Cli {
 }
 
 /**
+ * `--budget -5`: the parser takes "-5" for an option and reports "Not enough arguments". A negative
+ * number after a long option is its value (`--budget=-5`), so the option's own check can say what
+ * is wrong with it.
+ */
+export function negativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg === "--") return [...out, ...args.slice(i)];
+    if (/^--[^=]+$/.test(arg) && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/**
  * Run the CLI: 0 ok, 1 failure, 2 usage error (unknown command, bad flags). Clipanion's own
  * errors go to stderr with the usage; command failures are reported by BitrouterCommand.
  */
@@ -48,7 +67,7 @@ export async function runCli(args: string[], context: BaseContext = Cli.defaultC
   const cli = buildCli();
   let command: Command<BaseContext>;
   try {
-    command = cli.process(args, context);
+    command = cli.process(negativeValues(args), context);
   } catch (error) {
     if (args.length === 0) {
       // No command and no default command registered: show the help.
