@@ -22,7 +22,7 @@ import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
-import { guardrailHooks, setupAuth } from "./security.js";
+import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -88,24 +88,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const address = parseListen(listen);
   if (!address) throw new Error(`server.listen '${listen}' is not host:port`);
   const metering = options.database ? await openMetering(options.database.url, logger, options.database.baseDir) : undefined;
+  const authOptions = {
+    listenHost: address.host,
+    logger,
+    ...(options.auth?.keysDir ? { keysDir: options.auth.keysDir } : {}),
+    ...(options.auth?.allowOpen ? { allowOpen: true } : {}),
+    ...(metering ? { metering } : {}),
+  };
   let auth: AuthSetup;
   try {
-    auth = await setupAuth({
-      listenHost: address.host,
-      logger,
-      ...(options.auth?.keysDir ? { keysDir: options.auth.keysDir } : {}),
-      ...(options.auth?.allowOpen ? { allowOpen: true } : {}),
-      ...(metering ? { metering } : {}),
-    });
+    auth = await setupAuth(authOptions);
   } catch (error) {
     await metering?.close();
     throw error;
   }
 
-  const build = async (config: ResolvedConfig): Promise<Generation> => {
+  const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     const hooks = [
-      ...(auth.hook ? [auth.hook] : []),
+      ...(withAuth.hook ? [withAuth.hook] : []),
       ...guardrailHooks(config, logger),
       ...extra,
       statsHook(stats),
@@ -174,11 +175,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     auth,
     current: () => generation,
     async reload() {
+      let nextAuth: AuthSetup | undefined;
       try {
         const config = await options.load();
-        const next = await build(config);
+        // A new or newly chosen operator account (`account -g`, `account --set`) takes effect
+        // here too; the same account keeps its authenticator (and its spend counters).
+        if ((await activeAccountAddress(options.auth?.keysDir)) !== auth.account?.solanaAddress) nextAuth = await setupAuth(authOptions);
+        const next = await build(config, nextAuth);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
+        if (nextAuth) {
+          const previousAuth = auth;
+          auth = nextAuth;
+          previousAuth.close();
+        }
         logger.level = config.server.log_level as LogLevel;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });
@@ -186,6 +196,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.info("configuration reloaded", { providers: Object.keys(config.providers).length, models: Object.keys(config.models).length });
         return { ok: true };
       } catch (error) {
+        if (nextAuth && nextAuth !== auth) nextAuth.close();
         const message = error instanceof Error ? error.message : String(error);
         logger.error("reload failed; the previous configuration keeps serving", { error: message });
         return { ok: false, error: message };
@@ -216,6 +227,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     closed,
   } satisfies Runtime);
+  // Reload may replace the auth setup: readers (the control API) see the current one.
+  Object.defineProperty(runtime, "auth", { get: () => auth, enumerable: true });
 
   const control = options.paths.controlSocket ? await startControl(options.paths.controlSocket, controlApp, logger) : undefined;
   if (options.paths.pidFile) {
