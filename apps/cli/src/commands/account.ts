@@ -129,7 +129,7 @@ export class AccountCommand extends AuthCommand {
   static override usage = Command.Usage({
     description: "Create, list and choose operator accounts (the keys that sign API keys)",
     details: `
-      An account is one random seed giving a Solana (Ed25519) and an EVM (secp256k1) key; it is named by its pubkey prefix (the first 8 characters of its Solana address). Keys are stored in \`<home>/.keys/\` (directory 0700, files 0600). The first account becomes the active one: \`bitrouter keygen\` signs with it and \`bitrouter serve\` accepts the tokens it signs (restart the server after \`--set\`).
+      An account is one random seed giving a Solana (Ed25519) and an EVM (secp256k1) key; it is named by its pubkey prefix (the first 8 characters of its Solana address). Keys are stored in \`<home>/.keys/\` (directory 0700, files 0600). The first account becomes the active one: \`bitrouter keygen\` signs with it and \`bitrouter serve\` accepts the tokens it signs. A running server switches to a new active account (\`-g\` of the first one, \`--set\`) on \`bitrouter reload\`.
 
       The seed is encrypted when a passphrase is given: from \`${PASSPHRASE_ENV}\`, or a hidden prompt when run in a terminal (an empty answer stores it unencrypted). Without either, the key is stored unencrypted, protected by file permissions only.
 
