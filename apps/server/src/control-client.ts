@@ -13,6 +13,8 @@ export interface ControlStatus {
   config_loaded_at: string;
   /** Providers the server can route to (an api_base and a key). */
   providers: string[];
+  /** Every provider of the loaded configuration, usable or not (follows reloads). */
+  configured_providers: string[];
   /** Virtual models from the configuration. */
   models: string[];
   dynamic_routes: DynamicRoute[];

@@ -22,6 +22,7 @@ export function createControlApp(runtime: Runtime): Hono {
       listen: g.config.server.listen,
       config_loaded_at: new Date(g.loadedAt).toISOString(),
       providers: Object.keys(g.config.providers).filter((p) => g.router.table.isAvailable(p)),
+      configured_providers: Object.keys(g.config.providers),
       models: Object.keys(g.config.models),
       dynamic_routes: runtime.dynamicRoutes.list(),
       stats: runtime.stats.snapshot(),
