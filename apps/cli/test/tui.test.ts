@@ -192,6 +192,8 @@ describe("bitrouter (the dashboard)", () => {
       await term.waitFor("No provider has an API key yet");
       await term.waitFor("Providers to set up");
       term.keys("Space", "Enter");
+      await term.waitFor("openai: API base URL");
+      term.keys("Enter");
       await term.waitFor("openai: API key");
       term.keys("Enter");
       await term.waitFor("openai API key");
