@@ -1,5 +1,6 @@
 // The base of every bitrouter command: the global flags, path resolution, config loading and
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig, type ResolvedPaths } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
@@ -130,9 +131,14 @@ ${indentLines(error.message)}
   }
 
   /** Resolve paths, scaffold the home on first use, and load the configuration. */
-  protected async loadConfig(options: { scaffold?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
+  protected async loadConfig(options: { scaffold?: boolean; envFileMayBeMissing?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
     const env = this.context.env;
     const paths = resolvePaths(this.flags(), env, this.cwd());
+    // A --env-file that is not there is a typo more often than not: running without its keys would
+    // only fail later, less clearly. (`init` creates it.)
+    if (this.envFile !== undefined && !options.envFileMayBeMissing && !existsSync(paths.envFile)) {
+      throw new CliError(`--env-file ${paths.envFile}: no such file`);
+    }
     const created = options.scaffold === false ? [] : await scaffoldHome(paths);
     const loaded = await loadConfig({ paths, flags: this.flags(), env, cwd: this.cwd() });
     return { ...loaded, created };

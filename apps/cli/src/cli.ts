@@ -1,6 +1,6 @@
 // Builds the bitrouter Cli. To add a command: create src/commands/<name>.ts extending
 // BitrouterCommand (global flags, config loading and exit codes come with it) and register it here.
-import { Builtins, Cli, type BaseContext, type Command } from "clipanion";
+import { Builtins, Cli, Command, Option, type BaseContext } from "clipanion";
 import { EXIT_OK, EXIT_USAGE } from "./base.js";
 import { AccountCommand } from "./commands/account.js";
 import { DashboardCommand } from "./commands/dashboard.js";
@@ -18,10 +18,72 @@ import { UsageCommand } from "./commands/usage.js";
 import { suggestOption } from "./suggest.js";
 import { VERSION } from "./version.js";
 
+/**
+ * What a flag's value is, for the help (`--home-dir <path>`; the parser alone would print `#0`).
+ * A flag not listed here is shown with its own name: `--models <models>`.
+ */
+const PLACEHOLDERS: Record<string, string> = {
+  "--home-dir": "path",
+  "--config-file": "path",
+  "--env-file": "path",
+  "--run-dir": "path",
+  "--logs-dir": "path",
+  "--db": "url",
+  "--api-base": "url",
+  "--listen": "host:port",
+  "--timeout": "duration",
+  "--start-timeout": "duration",
+  "--exp": "duration",
+  "--since": "time",
+  "--until": "time",
+  "--budget": "micro-usd",
+  "--api-key": "key",
+  "--api-key-env": "var",
+  "--model": "name=provider:model_id,...",
+  "--revoke": "id|name",
+  "--rm": "id|name",
+  "--show": "id|name",
+  "--set": "index|label|prefix",
+  "--key": "key-id",
+};
+
+export function withPlaceholders(usage: string): string {
+  const named = usage.replace(/((?:-[\w-]+,)*(--[\w-]+)) #0/g, (_all, names: string, long: string) => `${names} <${PLACEHOLDERS[long] ?? long.slice(2)}>`);
+  // The option list was aligned for the "#0" forms: align it again.
+  const lines = named.split("\n");
+  const option = /^ {2}(-\S.*?) {2,}(\S.*)$/;
+  const width = Math.max(0, ...lines.map((line) => option.exec(line)?.[1]?.length ?? 0));
+  return lines.map((line) => line.replace(option, (_all, definition: string, description: string) => `  ${definition.padEnd(width)}    ${description}`)).join("\n");
+}
+
+/** The clipanion Cli with real placeholders in every help text. */
+class BitrouterCli extends Cli {
+  override usage(...args: Parameters<Cli["usage"]>): string {
+    return withPlaceholders(super.usage(...args));
+  }
+}
+
+/** `bitrouter -V`, as well as clipanion's -v / --version. */
+class VersionCommand extends Builtins.VersionCommand {
+  static override paths = [["-v"], ["-V"], ["--version"]];
+}
+
+/** `bitrouter help [command...]`: the same as `bitrouter [command...] --help`. */
+class HelpCommand extends Command {
+  static override paths = [["help"]];
+  static override usage = Command.Usage({ description: "Show the help of bitrouter, or of one command (`bitrouter help start`)" });
+  names = Option.Rest();
+
+  override async execute(): Promise<number> {
+    return this.cli.run([...this.names, "--help"]);
+  }
+}
+
 export function buildCli(): Cli {
-  const cli = new Cli({ binaryLabel: "BitRouter", binaryName: "bitrouter", binaryVersion: VERSION, enableColors: false });
+  const cli = new BitrouterCli({ binaryLabel: "BitRouter", binaryName: "bitrouter", binaryVersion: VERSION, enableColors: false });
   cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
+  cli.register(VersionCommand);
+  cli.register(HelpCommand);
   cli.register(StatusCommand);
   cli.register(ServeCommand);
   cli.register(StartCommand);

@@ -52,7 +52,7 @@ export class InitCommand extends BitrouterCommand {
   skipVerify = Option.Boolean("--skip-verify", false, { description: "Do not check the keys against the providers" });
 
   async run(): Promise<number> {
-    const loaded = await this.loadConfig();
+    const loaded = await this.loadConfig({ envFileMayBeMissing: true });
     // Answers given as flags are taken as given, at a terminal too (asking again would ignore them).
     if (this.nonInteractive || this.answerFlags().length > 0) return this.runFromFlags(loaded);
     if (!isTerminal(this.context)) {
