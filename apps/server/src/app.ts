@@ -21,6 +21,8 @@ export interface AppRuntime {
   authorize?(credential: string | undefined, needAdmin: boolean): Promise<{ keyId?: string; scope?: string } | undefined>;
   /** The control API, also served under /admin/ to admin tokens. */
   control?: { fetch(request: Request): Response | Promise<Response> };
+  /** GET /metrics (Prometheus text), protected like /admin. */
+  metrics?: { contentType: string; render(): Promise<string> };
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
 }
@@ -59,6 +61,17 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     }
     url.pathname = url.pathname.slice("/admin".length) || "/";
     return runtime.control.fetch(new Request(url, c.req.raw));
+  });
+
+  // Prometheus scrapes: operator data, so an admin token outside open mode (as /admin).
+  app.get("/metrics", async (c) => {
+    if (!runtime.metrics) return c.notFound();
+    try {
+      await runtime.authorize?.(readCredential(c.req.raw.headers, new URL(c.req.url)), true);
+    } catch (error) {
+      return fail(c, error);
+    }
+    return c.body(await runtime.metrics.render(), 200, { "content-type": runtime.metrics.contentType });
   });
 
   // Spend and tokens: a key sees its own usage, an admin token (or open mode) everyone's.

@@ -23,6 +23,7 @@ import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
+import { createMetrics } from "./metrics.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -103,6 +104,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 
+  let inflight = 0;
+  const metrics = createMetrics({
+    inflightRequests: () => inflight,
+    providers: () => Object.keys(generation.config.providers).map((name) => ({ name, available: generation.router.table.isAvailable(name) })),
+    ...(metering ? { ledger: () => metering.ledger.stats() } : {}),
+  });
+
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     const hooks = [
@@ -110,6 +118,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...guardrailHooks(config, logger),
       ...extra,
       statsHook(stats),
+      metrics.hook,
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
@@ -133,6 +142,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
     control: controlApp,
+    metrics,
     authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
     ...(metering
       ? {
@@ -147,7 +157,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const server = createServer(getRequestListener(app.fetch));
   server.keepAliveTimeout = 65_000;
-  let inflight = 0;
   server.on("request", (_req, res) => {
     inflight += 1;
     res.once("close", () => {
