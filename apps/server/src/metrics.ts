@@ -101,15 +101,18 @@ export function createMetrics(sources: MetricsSources): Metrics {
     const provider = r.provider ?? "none";
     const model = r.modelId ?? "none";
     const stream = String(r.stream);
-    requests.inc({ route: r.route, provider, model, status: String(r.status) });
+    // A request that reached no endpoint (an unknown model) is not labelled with what the caller
+    // typed: any string would make a new series.
+    const route = r.provider === undefined ? "none" : r.route;
+    requests.inc({ route, provider, model, status: String(r.status) });
     if (r.errorKind || r.status >= 400) errors.inc({ kind: r.errorKind ?? `http_${r.status}`, provider });
-    duration.observe({ route: r.route, provider, model, stream }, r.latencyMs / 1000);
-    if (r.ttfbMs !== undefined) ttfb.observe({ route: r.route, provider, model, stream }, r.ttfbMs / 1000);
+    duration.observe({ route, provider, model, stream }, r.latencyMs / 1000);
+    if (r.ttfbMs !== undefined) ttfb.observe({ route, provider, model, stream }, r.ttfbMs / 1000);
     const key = r.principal?.keyId ?? "none";
     if (r.usage?.inputTokens) tokens.inc({ provider, model, key, direction: "input" }, r.usage.inputTokens);
     if (r.usage?.outputTokens) tokens.inc({ provider, model, key, direction: "output" }, r.usage.outputTokens);
     if (r.costMicroUsd) spend.inc({ provider, model, key }, r.costMicroUsd / 1_000_000);
-    if (r.attempts > 1) failovers.inc({ route: r.route }, r.attempts - 1);
+    if (r.attempts > 1) failovers.inc({ route }, r.attempts - 1);
   };
 
   return {

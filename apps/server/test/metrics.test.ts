@@ -93,6 +93,8 @@ models:
     // The dead endpoint refuses the connection: the route fails over to oai.
     mock.enqueue({ text: "after failover", usage: { input: 1, output: 1 } });
     await client.chat.completions.create({ model: "smart", messages: [{ role: "user", content: "hi" }] });
+    // An unknown model: counted, but not under the name the caller made up.
+    await expect(client.chat.completions.create({ model: "made-up-model-1234", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 404 });
 
     const m = await scrape(server.url);
     expect(m.get("bitrouter_requests_total")?.type).toBe("COUNTER");
@@ -100,6 +102,8 @@ models:
     expect(value(m, "bitrouter_requests_total", { route: "oai:gpt-test", provider: "oai", status: "400" })).toBe(1);
     expect(value(m, "bitrouter_requests_total", { route: "smart", provider: "oai", status: "200" })).toBe(1);
     expect(value(m, "bitrouter_request_errors_total", { kind: "invalid_request", provider: "oai" })).toBe(1);
+    expect(value(m, "bitrouter_requests_total", { route: "none", provider: "none", status: "404" })).toBe(1);
+    expect(m.text).not.toContain("made-up-model-1234");
     expect(value(m, "bitrouter_failovers_total", { route: "smart" })).toBe(1);
 
     for (const histogram of ["bitrouter_request_duration_seconds", "bitrouter_time_to_first_byte_seconds"]) {
