@@ -30,7 +30,7 @@ async function home(): Promise<{ home: string; port: number; pidFile: string; en
 async function status(homeDir: string, env: Record<string, string> = {}, extra: string[] = []) {
   const result = await run(["status", "--json", "--home-dir", homeDir, ...extra], { env });
   expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as { daemon: Record<string, unknown> & { state: string; pid?: number; server?: { url: string; uptime_s: number; models: string[]; stats: Record<string, number> } } };
+  return JSON.parse(result.stdout) as { daemon: Record<string, unknown> & { state: string; pid?: number; server?: { url: string; uptime_s: number; models: string[]; routes: unknown[]; stats: Record<string, number> } } };
 }
 
 function chat(port: number, body: Record<string, unknown> = {}): Promise<Response> {
@@ -82,6 +82,10 @@ describe("bitrouter start / status / reload / stop", () => {
     const viaAlias = await chat(h.port, { model: "fast" });
     expect(viaAlias.status).toBe(200);
     await viaAlias.json();
+    // status --json carries the per-route counters GET /v1/routes gives a caller.
+    const routes = (await (await fetch(`http://127.0.0.1:${h.port}/v1/routes`)).json()) as { data: unknown[] };
+    expect(routes.data).toEqual([{ name: "fast", source: "config", strategy: "priority", endpoints: ["openai:mock-model"], requests: 1, errors: 0 }]);
+    expect((await status(h.home, h.env)).daemon.server!.routes).toEqual(routes.data);
 
     const stopped = await run(["stop", "--home-dir", h.home]);
     expect(stopped.code, stopped.stderr).toBe(0);

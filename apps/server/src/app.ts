@@ -21,6 +21,8 @@ export interface AppRuntime {
   authorize?(credential: string | undefined, needAdmin: boolean): Promise<{ keyId?: string; scope?: string } | undefined>;
   /** The control API, also served under /admin/ to admin tokens. */
   control?: { fetch(request: Request): Response | Promise<Response> };
+  /** GET /v1/routes: the routes the caller may use (its key's model patterns), with their counters. */
+  routes?(principal: unknown): Promise<unknown[]>;
   /** GET /metrics (Prometheus text), protected like /admin. */
   metrics?: { contentType: string; render(): Promise<string> };
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
@@ -89,6 +91,16 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return c.json(body as object, status as 200);
   });
   app.get("/v1/models", (c) => c.json(runtime.router().modelsBody()));
+  app.get("/v1/routes", async (c) => {
+    if (!runtime.routes) return c.notFound();
+    let principal: unknown;
+    try {
+      principal = await runtime.authorize?.(readCredential(c.req.raw.headers, new URL(c.req.url)), false);
+    } catch (error) {
+      return fail(c, error);
+    }
+    return c.json({ object: "list", data: await runtime.routes(principal) });
+  });
 
   const inference = (protocol: Protocol) => async (c: Context<Env>) => {
     const url = new URL(c.req.url);

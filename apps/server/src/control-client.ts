@@ -18,15 +18,20 @@ export interface ControlStatus {
   /** Virtual models from the configuration. */
   models: string[];
   dynamic_routes: DynamicRoute[];
+  /** The routes with their counters, as GET /routes and GET /v1/routes give them. */
+  routes: ControlRoute[];
   stats: StatsSnapshot;
 }
 
-/** One entry of GET /routes on the control socket. */
+/** One entry of GET /routes on the control socket (and of GET /v1/routes). */
 export interface ControlRoute {
   name: string;
   source: "config" | "dynamic";
   strategy: string;
   endpoints: string[];
+  /** Requests to this route since the server started, and how many of them failed. */
+  requests: number;
+  errors: number;
 }
 
 /** GET/POST to a server on a Unix socket (the control API). */

@@ -15,7 +15,7 @@ import { createProviderClient } from "@bitrouter/providers";
 import type { Router, RouterHook } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
 import { createApp } from "./app.js";
-import { createControlApp } from "./control.js";
+import { createControlApp, listRoutes } from "./control.js";
 import { fetchOverSocket } from "./control-client.js";
 import type { Logger, LogLevel } from "./logger.js";
 import { createLogger } from "./logger.js";
@@ -143,6 +143,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
     control: controlApp,
     metrics,
+    routes: async (principal) => {
+      const routes = listRoutes(self);
+      // A key limited to some models sees the routes it may call (the same check as a request).
+      const models = (principal as { claims?: { models?: string[] } } | undefined)?.claims?.models;
+      if (models === undefined) return routes;
+      const { matchesModel } = await import("@bitrouter/auth");
+      return routes.filter((r) => matchesModel(models, r.name));
+    },
     authorize: async (credential, needAdmin) => (auth.authenticator ? await auth.authenticator.authenticate(credential, { needAdmin }) : undefined),
     ...(metering
       ? {

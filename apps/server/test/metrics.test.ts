@@ -10,6 +10,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import { startMock, type MockUpstream } from "@bitrouter/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchOverSocket } from "../src/control-client.js";
 import { providersYaml, startTestServer, type TestServer } from "./harness.js";
 
 interface Sample {
@@ -126,6 +127,16 @@ models:
     expect(value(m, "bitrouter_ledger_outage")).toBe(0);
   });
 
+  it("GET /v1/routes lists the routes with the counters the control socket's /status has", async () => {
+    const response = await fetch(`${server.url}/v1/routes`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { object: string; data: { name: string; requests: number; errors: number }[] };
+    expect(body.object).toBe("list");
+    expect(body.data).toEqual([{ name: "smart", source: "config", strategy: "priority", endpoints: ["dead:gpt-test", "oai:gpt-test"], requests: 1, errors: 0 }]);
+    const status = (await fetchOverSocket(join(server.home, "run", "bitrouter.sock"), "/status")).body as { routes: unknown[] };
+    expect(status.routes).toEqual(body.data);
+  });
+
   it("counts a stream as in flight while it runs", async () => {
     mock.enqueue({ text: ["one", "two", "three"], chunkDelayMs: 400 });
     const response = await fetch(`${server.url}/v1/chat/completions`, {
@@ -142,6 +153,30 @@ models:
 });
 
 describe("GET /metrics with API keys", () => {
+  it("GET /v1/routes shows a key only the routes it may use", async () => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-routes-"));
+    const keysDir = join(home, ".keys");
+    await createAccount(keysDir);
+    const account = await unlockAccount(keysDir, 0);
+    const yaml = `${providersYaml(mock)}
+models:
+  fast: { endpoints: [{ provider: oai, model_id: gpt-test }] }
+  smart: { endpoints: [{ provider: ant, model_id: claude-test }] }
+`;
+    const server = await startTestServer(yaml, { home, keysDir });
+    try {
+      expect((await fetch(`${server.url}/v1/routes`)).status).toBe(401);
+      const limited = await mintToken(account, { scope: "api", id: "routes-limited", models: ["fast"] } as Parameters<typeof mintToken>[1]);
+      const seen = (await (await fetch(`${server.url}/v1/routes`, { headers: { authorization: `Bearer ${limited}` } })).json()) as { data: { name: string }[] };
+      expect(seen.data.map((r) => r.name)).toEqual(["fast"]);
+      const any = await mintToken(account, { scope: "api", id: "routes-any" } as Parameters<typeof mintToken>[1]);
+      const all = (await (await fetch(`${server.url}/v1/routes`, { headers: { authorization: `Bearer ${any}` } })).json()) as { data: { name: string }[] };
+      expect(all.data.map((r) => r.name).sort()).toEqual(["fast", "smart"]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("needs an admin token, like /admin", async () => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-metrics-"));
     const keysDir = join(home, ".keys");
