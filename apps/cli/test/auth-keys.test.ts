@@ -70,7 +70,7 @@ describe("bitrouter keys", () => {
     expect(run.stdout).toMatch(/^scope\s+admin$/m);
     expect(run.stdout).toMatch(/^expires\s+never$/m);
     expect(run.stdout).toMatch(/^models\s+\* \(any\)$/m);
-    expect(run.stdout).toMatch(/^budget\s+5000000 micro-USD \(\$5\.00\), session spend over the last 10 requests$/m);
+    expect(run.stdout).toMatch(/^budget\s+5000000 micro-USD \(\$5\.000000\), session spend over the last 10 requests$/m);
     expect(run.stdout).not.toContain(admin.split(".")[2]);
 
     const byId = bitrouter(home, ["keys", "--show", decodeToken(ci).id, "--json"]);

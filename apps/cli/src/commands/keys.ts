@@ -6,6 +6,7 @@ import { Command, Option, UsageError } from "clipanion";
 import { CliError } from "../base.js";
 import { NoServerError, controlCall } from "../control-client.js";
 import { AuthCommand, keysDirOf, oneAction } from "./account.js";
+import { usd } from "../money.js";
 
 /** Epoch seconds as ISO 8601 without the (always zero) milliseconds. */
 export function isoSeconds(epochSeconds: number): string {
@@ -45,9 +46,6 @@ export function renderTokens(tokens: SavedTokenInfo[], now = Date.now(), revoked
   return `${rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()).join("\n")}\n`;
 }
 
-function usd(micro: number): string {
-  return `$${(micro / 1_000_000).toFixed(micro % 10_000 === 0 ? 2 : 6)}`;
-}
 
 export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefined, now = Date.now()): string {
   const rows: [string, string][] = [["id", claims.id]];

@@ -6,6 +6,7 @@ import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
 import { VERSION } from "../version.js";
+import { usd } from "../money.js";
 
 export interface StatusReport {
   version: string;
@@ -124,9 +125,6 @@ export function duration(seconds: number): string {
   return parts.join(" ");
 }
 
-function usd(micro: number): string {
-  return `$${(micro / 1_000_000).toFixed(micro !== 0 && Math.abs(micro) < 10_000 ? 6 : 4)}`;
-}
 
 /** The running server's live numbers (from its control socket). */
 function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" }>["server"]>): string[][] {
