@@ -24,6 +24,7 @@ import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import { createMetrics } from "./metrics.js";
+import { startTracing, tracingSettings } from "./tracing.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** How long a graceful shutdown waits for in-flight requests. */
   drainTimeoutMs?: number;
+  /** The environment the standard OTEL_* variables are read from (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 interface Generation {
@@ -104,6 +107,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 
+  // Tracing is set up once, from the first configuration (a change needs a restart).
+  const traceWith = tracingSettings(first.tracing, options.env ?? process.env);
+  const tracing = traceWith ? await startTracing(traceWith) : undefined;
+  if (tracing) logger.info("tracing: exporting OpenTelemetry spans over OTLP/HTTP", { endpoint: tracing.endpoint });
+
   let inflight = 0;
   const metrics = createMetrics({
     inflightRequests: () => inflight,
@@ -114,6 +122,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     const hooks = [
+      ...(tracing ? [tracing.hook] : []),
       ...(withAuth.hook ? [withAuth.hook] : []),
       ...guardrailHooks(config, logger),
       ...extra,
@@ -233,6 +242,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await generation.router.close();
         await client.close();
         await options.onShutdown?.();
+        await tracing?.shutdown().catch((error: unknown) => logger.warn("tracing: the last spans could not be exported", { error: error instanceof Error ? error.message : String(error) }));
         auth.close();
         await metering?.close(); // after the drain: every accepted request is on the ledger
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });

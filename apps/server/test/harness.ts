@@ -44,7 +44,16 @@ export interface TestServer {
 /** Starts the real server on 127.0.0.1:0 with a control socket in a temp run dir. */
 export async function startTestServer(
   yaml: string,
-  options: { hooks?: (config: ResolvedConfig) => RouterHook[]; env?: Record<string, string>; home?: string; keysDir?: string; database?: string } = {},
+  options: {
+    hooks?: (config: ResolvedConfig) => RouterHook[];
+    /** For ${VAR} in the YAML. */
+    env?: Record<string, string>;
+    /** The server process's own environment (OTEL_*); default: none. */
+    processEnv?: Record<string, string>;
+    home?: string;
+    keysDir?: string;
+    database?: string;
+  } = {},
 ): Promise<TestServer> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "bitrouter-server-"));
   let current = yaml;
@@ -55,6 +64,7 @@ export async function startTestServer(
     logger: createLogger({ level: "info", stderr: false, logsDir: join(home, "logs") }),
     ...(options.hooks ? { hooks: (config: ResolvedConfig) => options.hooks!(config) } : {}),
     drainTimeoutMs: 5000,
+    env: options.processEnv ?? {},
     ...(options.keysDir ? { auth: { keysDir: options.keysDir } } : {}),
     ...(options.database ? { database: { url: options.database, baseDir: home } } : {}),
   });
