@@ -3,6 +3,7 @@
 import { Builtins, Cli, Command, Option, type BaseContext } from "clipanion";
 import { EXIT_OK, EXIT_USAGE } from "./base.js";
 import { AccountCommand } from "./commands/account.js";
+import { CompletionCommand } from "./commands/completion.js";
 import { DashboardCommand } from "./commands/dashboard.js";
 import { InitCommand } from "./commands/init.js";
 import { KeygenCommand } from "./commands/keygen.js";
@@ -99,6 +100,7 @@ export function buildCli(): Cli {
   cli.register(AccountCommand);
   cli.register(KeygenCommand);
   cli.register(KeysCommand);
+  cli.register(CompletionCommand);
   return cli;
 }
 
