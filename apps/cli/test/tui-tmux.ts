@@ -22,7 +22,8 @@ export class Terminal {
    * and TERM). When the program ends the pane prints `[exited N]` and stays open.
    */
   constructor(args: string[], options: { env: Record<string, string>; cwd: string; cols?: number; rows?: number }) {
-    const env = { PATH: process.env.PATH ?? "", TERM: "screen", ...options.env };
+    // No update check unless a test asks for one (it would go to the npm registry).
+    const env = { PATH: process.env.PATH ?? "", TERM: "screen", BITROUTER_NO_UPDATE_CHECK: "1", ...options.env };
     const command = [
       "env -i",
       ...Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)),
