@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig, type ResolvedPaths } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
+import { paintFor, type Paint } from "./colour.js";
 
 /** The resolved paths and control socket; `configError` when the config did not load (see daemonPaths). */
 export type DaemonFiles = ResolvedPaths & { controlSocket: string; configError?: ConfigError };
@@ -56,24 +57,31 @@ export abstract class BitrouterCommand extends Command {
 
   /** Print an error on stderr and choose the exit code. Stack traces only for internal errors. */
   protected report(error: unknown): number {
+    const red = this.paint("stderr").red;
     if (error instanceof ConfigError) {
-      this.context.stderr.write(`${error.message}\n`);
+      const [head, ...rest] = error.message.split("\n");
+      this.context.stderr.write(`${[red(head ?? ""), ...rest].join("\n")}\n`);
       return EXIT_FAILURE;
     }
     if (error instanceof CliError) {
-      this.context.stderr.write(`Error: ${error.message}\n`);
+      this.context.stderr.write(`${red("Error:")} ${error.message}\n`);
       return error.exitCode;
     }
     if (isUsageError(error)) {
-      this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
+      this.context.stderr.write(`${red("Usage error:")} ${(error as Error).message}\n`);
       return EXIT_USAGE;
     }
     // Expected failures (a port in use, an unreachable database, EACCES...) speak for themselves;
     // a stack trace helps only with a bug, or when BITROUTER_DEBUG asks for it.
     const bug = error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
     const message = error instanceof Error ? ((bug || this.context.env.BITROUTER_DEBUG) && error.stack ? error.stack : error.message) : String(error);
-    this.context.stderr.write(`Error: ${message}\n`);
+    this.context.stderr.write(`${red("Error:")} ${message}\n`);
     return EXIT_FAILURE;
+  }
+
+  /** Colours for one of this command's output streams (none unless a terminal, NO_COLOR/FORCE_COLOR). */
+  protected paint(stream: "stdout" | "stderr"): Paint {
+    return paintFor(this.context[stream] as { isTTY?: boolean }, this.context.env);
   }
 
   /** The global flags as @bitrouter/config expects them. */
@@ -120,11 +128,9 @@ export abstract class BitrouterCommand extends Command {
       if (!(error instanceof ConfigError)) throw error;
       const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
       if (options.warn !== false) {
-        this.context.stderr.write(`warning: the configuration does not load (fix it before the next start or reload):
-${indentLines(error.message)}
-`);
-        this.context.stderr.write(`warning: using the run directory ${paths.runDir} and the default control socket name
-`);
+        const warning = this.paint("stderr").yellow("warning:");
+        this.context.stderr.write(`${warning} the configuration does not load (fix it before the next start or reload):\n${indentLines(error.message)}\n`);
+        this.context.stderr.write(`${warning} using the run directory ${paths.runDir} and the default control socket name\n`);
       }
       return { ...paths, controlSocket: join(paths.runDir, DEFAULT_CONTROL_SOCKET), configError: error };
     }

@@ -16,6 +16,7 @@ import { StartCommand } from "./commands/start.js";
 import { StatusCommand } from "./commands/status.js";
 import { StopCommand } from "./commands/stop.js";
 import { UsageCommand } from "./commands/usage.js";
+import { colourEnabled } from "./colour.js";
 import { suggestOption } from "./suggest.js";
 import { VERSION } from "./version.js";
 
@@ -51,10 +52,14 @@ const PLACEHOLDERS: Record<string, string> = {
 export function withPlaceholders(usage: string): string {
   const named = usage.replace(/((?:-[\w-]+,)*(--[\w-]+)) #0/g, (_all, names: string, long: string) => `${names} <${PLACEHOLDERS[long] ?? long.slice(2)}>`);
   // The option list was aligned for the "#0" forms: align it again.
+  // (Coloured help wraps each definition in escape sequences: they take no columns.)
   const lines = named.split("\n");
-  const option = /^ {2}(-\S.*?) {2,}(\S.*)$/;
-  const width = Math.max(0, ...lines.map((line) => option.exec(line)?.[1]?.length ?? 0));
-  return lines.map((line) => line.replace(option, (_all, definition: string, description: string) => `  ${definition.padEnd(width)}    ${description}`)).join("\n");
+  const option = /^ {2}((?:\x1b\[[0-9;]*m)?-\S.*?) {2,}(\S.*)$/;
+  const visible = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const width = Math.max(0, ...lines.map((line) => visible(option.exec(line)?.[1] ?? "")));
+  return lines
+    .map((line) => line.replace(option, (_all, definition: string, description: string) => `  ${definition}${" ".repeat(width - visible(definition))}    ${description}`))
+    .join("\n");
 }
 
 /** The clipanion Cli with real placeholders in every help text. */
@@ -80,8 +85,8 @@ class HelpCommand extends Command {
   }
 }
 
-export function buildCli(): Cli {
-  const cli = new BitrouterCli({ binaryLabel: "BitRouter", binaryName: "bitrouter", binaryVersion: VERSION, enableColors: false });
+export function buildCli(options: { colours?: boolean } = {}): Cli {
+  const cli = new BitrouterCli({ binaryLabel: "BitRouter", binaryName: "bitrouter", binaryVersion: VERSION, enableColors: options.colours ?? false });
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(HelpCommand);
@@ -128,7 +133,7 @@ export function negativeValues(args: string[]): string[] {
  * errors go to stderr with the usage; command failures are reported by BitrouterCommand.
  */
 export async function runCli(args: string[], context: BaseContext = Cli.defaultContext): Promise<number> {
-  const cli = buildCli();
+  const cli = buildCli({ colours: colourEnabled(context.stdout as { isTTY?: boolean }, context.env) });
   let command: Command<BaseContext>;
   try {
     command = cli.process(negativeValues(args), context);

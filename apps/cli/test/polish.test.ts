@@ -3,8 +3,10 @@
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { BIN, run, tempDir } from "./daemon-helpers.js";
+import { Terminal } from "./tui-tmux.js";
 
 function sh(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -70,5 +72,54 @@ describe("pipes and file flags", () => {
     expect(env.code).toBe(1);
     expect(env.stderr).toContain(`Error: env file ${dir} is a directory, not a file`);
     expect(env.stderr).not.toContain("EISDIR");
+  });
+});
+
+describe("colour and progress", () => {
+  it("colours only a terminal, unless FORCE_COLOR; NO_COLOR turns it off", async () => {
+    const home = join(tempDir(), "home");
+    const dir = join(tempDir(), "conf");
+    mkdirSync(dir);
+    const [piped, forced] = await Promise.all([
+      run(["status", "--home-dir", home, "--config-file", dir]),
+      run(["status", "--home-dir", home, "--config-file", dir], { env: { FORCE_COLOR: "1" } }),
+    ]);
+    expect(piped.stderr).not.toContain("\x1b[");
+    expect(forced.stderr.startsWith("\x1b[31mError:\x1b[39m config file")).toBe(true);
+
+    const screens: string[] = [];
+    for (const env of [{}, { NO_COLOR: "1" }]) {
+      const term = new Terminal(["status", "--home-dir", home], { env: { HOME: tempDir(), ...env }, cwd: tempDir(), cols: 160, rows: 50 });
+      try {
+        await term.waitFor("[exited 0]");
+        screens.push(term.screen({ escapes: true }));
+      } finally {
+        term.close();
+      }
+    }
+    expect(screens[0]).toMatch(/daemon\s+\x1b\[2mnot running/);
+    expect(screens[1]).toMatch(/daemon\s+not running/);
+    expect(screens[1]).not.toContain("\x1b[2m");
+  });
+
+  it("a slow key check shows a spinner at a terminal, cleared when it is done", async () => {
+    // A provider that takes 2 s to list its models.
+    const slow = createServer((_req, res) => setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end('{"data":[]}'), 2000));
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(slow.address() as { port: number }).port}/v1`;
+    const home = join(tempDir(), "home");
+    const term = new Terminal(["init", "--home-dir", home, "--provider", "openai", "--api-key", "sk-test-SPINNER-0123456789", "--api-base", base], {
+      env: { HOME: tempDir() },
+      cwd: tempDir(),
+    });
+    try {
+      await term.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking the openai key\.\.\./);
+      const done = await term.waitFor("[exited 0]");
+      expect(done).not.toContain("Checking the openai key");
+      expect(done).toContain("openai: 127.0.0.1");
+    } finally {
+      term.close();
+      slow.close();
+    }
   });
 });

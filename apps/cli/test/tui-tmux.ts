@@ -39,9 +39,9 @@ export class Terminal {
     return execFileSync("tmux", ["-L", this.socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
   }
 
-  /** The visible screen, as text. */
-  screen(): string {
-    return this.tmux(["capture-pane", "-p", "-t", "t"]);
+  /** The visible screen, as text (with `escapes`, the colour escape sequences too). */
+  screen(options: { escapes?: boolean } = {}): string {
+    return this.tmux(["capture-pane", "-p", ...(options.escapes ? ["-e"] : []), "-t", "t"]);
   }
 
   /** Keys by tmux name: "Enter", "Space", "Down", "C-c", "q"... */

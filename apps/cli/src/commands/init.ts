@@ -22,6 +22,7 @@ import {
   type WizardPlan,
 } from "../wizard/plan.js";
 import { verifyKey } from "../wizard/verify.js";
+import { withSpinner } from "../spinner.js";
 
 interface Output {
   stdout: { write(text: string): unknown };
@@ -83,7 +84,7 @@ export class InitCommand extends BitrouterCommand {
         const key = choice.key ?? loaded.env[choice.keyVar];
         if (!key) continue;
         const option = options.find((o) => o.name === choice.name)!;
-        const result = await verifyKey({ ...option, apiBase: choice.apiBase ?? option.apiBase }, key);
+        const result = await withSpinner(this.context.stderr, `Checking the ${choice.name} key...`, verifyKey({ ...option, apiBase: choice.apiBase ?? option.apiBase }, key));
         if (!result.ok && result.rejected) {
           this.context.stderr.write(`Error: ${choice.name}: ${result.message}. Nothing was written (use --skip-verify to write it anyway).\n`);
           return EXIT_FAILURE;
@@ -198,7 +199,13 @@ export async function interactiveInit(loaded: LoadedConfig, out: Output & { env:
   }
   let plan: WizardPlan | undefined;
   try {
-    plan = await runWizard(loaded, configText, { env: loaded.env, print: (line) => out.stdout.write(`${line}\n`), verify: options.verify, needsAccount: (listen) => needsAccount(loaded, listen) });
+    plan = await runWizard(loaded, configText, {
+      env: loaded.env,
+      print: (line) => out.stdout.write(`${line}\n`),
+      verify: options.verify,
+      needsAccount: (listen) => needsAccount(loaded, listen),
+      wait: (label, work) => withSpinner(out.stdout as { isTTY?: boolean; write(text: string): unknown }, label, work),
+    });
   } catch (error) {
     if ((error as Error).name === "ExitPromptError") {
       out.stdout.write("\nSetup cancelled; nothing was written.\n");

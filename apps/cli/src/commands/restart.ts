@@ -1,6 +1,7 @@
 // `bitrouter restart`: stop (if running) then start.
 import { Command, Option } from "clipanion";
 import { stopDaemon } from "../daemon.js";
+import { withSpinner } from "../spinner.js";
 import { DaemonStartCommand, parseTimeout, readStartFlags, type StartFlags } from "./start.js";
 
 export class RestartCommand extends DaemonStartCommand {
@@ -17,7 +18,7 @@ export class RestartCommand extends DaemonStartCommand {
     const timeoutMs = parseTimeout("--timeout", this.timeout);
     this.reuse(readStartFlags((await this.daemonPaths({ warn: false })).runDir));
     const { paths } = await this.loadConfig({ scaffold: false });
-    const stopped = await stopDaemon(paths, timeoutMs);
+    const stopped = await withSpinner(this.context.stderr, "Stopping BitRouter (draining in-flight requests)...", stopDaemon(paths, timeoutMs));
     if (stopped.outcome === "failed") {
       this.context.stderr.write(`Could not stop BitRouter: ${stopped.reason}.\n`);
       return 1;

@@ -6,6 +6,7 @@ import type { LoadedConfig } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { DAEMON_LOG_NAME, startDaemon } from "../daemon.js";
+import { withSpinner } from "../spinner.js";
 
 /** `30`, `30s`, `1500ms`, `2m` -> milliseconds; a usage error (exit 2) otherwise. */
 export function parseTimeout(flag: string, text: string): number {
@@ -77,10 +78,10 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
     const timeoutMs = parseTimeout("--start-timeout", this.startTimeout);
     const loaded = await this.loadConfig();
     if (loaded.created.length > 0) this.context.stderr.write(`Created ${loaded.created.join(", ")}\n`);
-    for (const warning of loaded.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+    for (const warning of loaded.warnings) this.context.stderr.write(`${this.paint("stderr").yellow("warning:")} ${warning}\n`);
     const { paths } = loaded;
     const { args, env } = serveInvocation(loaded, this, this, this.context.env);
-    const result = await startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs });
+    const result = await withSpinner(this.context.stderr, "Starting BitRouter (waiting for GET /health)...", startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs }));
     switch (result.outcome) {
       case "already-running":
         this.context.stdout.write(`BitRouter is already running (pid ${result.pid})${result.url ? ` on ${result.url}` : ""}.\n`);

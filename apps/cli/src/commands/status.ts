@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { hasCredentials, providerApiKey, redactDatabaseUrl, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
+import { NO_PAINT, type Paint } from "../colour.js";
 import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
 import { VERSION } from "../version.js";
 import { usd } from "../money.js";
@@ -98,17 +99,17 @@ function table(rows: string[][]): string {
   return rows.map((row) => `  ${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join("  ")}`.trimEnd()).join("\n");
 }
 
-function describeDaemon(daemon: StatusReport["daemon"]): string {
+function describeDaemon(daemon: StatusReport["daemon"], paint: Paint = NO_PAINT): string {
   const cleaned = daemon.cleaned ? "; cleaned up" : "";
   switch (daemon.state) {
     case "running":
-      return `running (pid ${daemon.pid}${daemon.server ? `, up ${duration(daemon.server.uptime_s)}` : ", control socket not answering"})`;
+      return `${paint.green("running")} (pid ${daemon.pid}${daemon.server ? `, up ${duration(daemon.server.uptime_s)}` : ", control socket not answering"})`;
     case "stopped":
-      return "not running";
+      return paint.dim("not running");
     case "crashed":
-      return `not running (crashed: pid ${daemon.pid} exited without removing its PID file${cleaned})`;
+      return `${paint.yellow("not running")} (crashed: pid ${daemon.pid} exited without removing its PID file${cleaned})`;
     case "stale":
-      return `not running (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `: pid ${daemon.pid} is another program`}${cleaned})`;
+      return `${paint.yellow("not running")} (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `: pid ${daemon.pid} is another program`}${cleaned})`;
   }
 }
 
@@ -137,10 +138,10 @@ function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" 
   ];
 }
 
-export function renderStatus(report: StatusReport): string {
+export function renderStatus(report: StatusReport, paint: Paint = NO_PAINT): string {
   const p = report.paths;
   const lines: string[] = [];
-  lines.push(`BitRouter ${report.version}`, "");
+  lines.push(paint.bold(`BitRouter ${report.version}`), "");
   lines.push(
     table([
       ["home", `${p.home} (${HOME_SOURCE[p.home_source] ?? p.home_source})`],
@@ -150,7 +151,7 @@ export function renderStatus(report: StatusReport): string {
       ["logs dir", p.logs_dir],
       ["database", `${p.database_url} (${p.database_url_source})`],
       ["listen", report.server.listen],
-      ["daemon", describeDaemon(report.daemon)],
+      ["daemon", describeDaemon(report.daemon, paint)],
       ...(report.daemon.state === "running" && report.daemon.server ? serverRows(report.daemon.server) : []),
     ]),
   );
@@ -195,7 +196,7 @@ export class StatusCommand extends BitrouterCommand {
       const report = { version: VERSION, config_error: files.configError.message, paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket }, daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) } };
       if (this.json) this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see below)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon)], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
+        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see below)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
         this.context.stdout.write(`Configuration error (the running server keeps the configuration it loaded; fix this before the next start or reload):\n${files.configError.message}\n`);
       }
       return 1;
@@ -206,7 +207,7 @@ export class StatusCommand extends BitrouterCommand {
     if (report.created.length > 0) {
       this.context.stderr.write(`Created ${report.created.join(", ")}\n`);
     }
-    this.context.stdout.write(this.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    this.context.stdout.write(this.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, this.paint("stdout")));
     return 0;
   }
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { stopDaemon } from "../daemon.js";
+import { withSpinner } from "../spinner.js";
 import { parseTimeout } from "./start.js";
 
 export class StopCommand extends BitrouterCommand {
@@ -21,7 +22,7 @@ export class StopCommand extends BitrouterCommand {
   async run(): Promise<number> {
     const timeoutMs = parseTimeout("--timeout", this.timeout);
     const paths = await this.daemonPaths();
-    const result = await stopDaemon(paths, timeoutMs);
+    const result = await withSpinner(this.context.stderr, "Stopping BitRouter (draining in-flight requests)...", stopDaemon(paths, timeoutMs));
     switch (result.outcome) {
       case "not-running": {
         const previous = result.previous;

@@ -9,6 +9,8 @@ export interface WizardIO {
   env: Record<string, string>;
   print(line: string): void;
   verify: boolean;
+  /** Shows that a slow step (a key check) is running. */
+  wait<T>(label: string, work: Promise<T>): Promise<T>;
   /** Whether serving on this address needs an operator account that does not exist yet. */
   needsAccount(listen: string): Promise<boolean>;
 }
@@ -77,7 +79,7 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
     while (io.verify && choice) {
       const key = choice.key ?? io.env[choice.keyVar];
       if (!key) break;
-      const result = await verifyKey(option, key);
+      const result = await io.wait(`Checking the ${name} key...`, verifyKey(option, key));
       io.print(`  ${result.ok ? "ok" : "note"}: ${result.message}`);
       if (result.ok || !result.rejected) break;
       const next = await select<"again" | "keep" | "skip">({
