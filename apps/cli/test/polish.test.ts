@@ -88,7 +88,7 @@ describe("colour and progress", () => {
     expect(forced.stderr.startsWith("\x1b[31mError:\x1b[39m config file")).toBe(true);
 
     const screens: string[] = [];
-    for (const env of [{}, { NO_COLOR: "1" }]) {
+    for (const env of [{}, { NO_COLOR: "1" }] as Record<string, string>[]) {
       const term = new Terminal(["status", "--home-dir", home], { env: { HOME: tempDir(), ...env }, cwd: tempDir(), cols: 160, rows: 50 });
       try {
         await term.waitFor("[exited 0]");
