@@ -206,7 +206,7 @@ describe("bitrouter start / status / reload / stop", () => {
     const text = await run(["status", "--home-dir", h.home], { env: h.env });
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(new RegExp(`daemon\\s+running \\(pid ${pid}, up \\d+s\\)`));
-    expect(text.stdout).toContain('server.lisen: unknown key "lisen" (did you mean "listen"?)');
+    expect(text.stderr).toContain('server.lisen: unknown key "lisen" (did you mean "listen"?)');
     const json = await run(["status", "--json", "--home-dir", h.home], { env: h.env });
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout) as { config_error: string; daemon: { state: string; pid: number } };

@@ -178,7 +178,7 @@ export class StatusCommand extends BitrouterCommand {
   static override usage = Command.Usage({
     description: "Print resolved paths, listen address, configured providers, and daemon status",
     details:
-      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed. A configuration that does not load is printed after the daemon's state (exit 1): the state is reported all the same.",
+      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed. A configuration that does not load is reported on stderr (exit 1); the daemon's state is printed all the same.",
     examples: [
       ["Show the status", "$0 status"],
       ["Machine-readable", "$0 status --json"],
@@ -196,8 +196,8 @@ export class StatusCommand extends BitrouterCommand {
       const report = { version: VERSION, config_error: files.configError.message, paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket }, daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) } };
       if (this.json) this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see below)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
-        this.context.stdout.write(`Configuration error (the running server keeps the configuration it loaded; fix this before the next start or reload):\n${files.configError.message}\n`);
+        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see the error)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
+        this.context.stderr.write(`${files.configError.message}\n(A running server keeps the configuration it loaded; fix this before the next start or reload.)\n`);
       }
       return 1;
     }
