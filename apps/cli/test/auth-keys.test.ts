@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type AccountInfo, decodeToken, issuersOf, listTokens, tokenFingerprint, verifyToken } from "@bitrouter/auth";
-import { isRevoked, openStore } from "@bitrouter/store";
+import { createLedger, isRevoked, openStore, toLedgerRow } from "@bitrouter/store";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bitrouter, bitrouterAsync, generateAccount, keysDir, newHome, tokenOf } from "./auth-helpers.js";
 
@@ -140,6 +140,20 @@ describe("bitrouter keys", () => {
     expect(run.stderr).toContain(`no key "${typo}" is known here`);
     expect(await revokedInDatabase(home, typo)).toBe(false);
     expect(await revokedInDatabase(home, id)).toBe(false);
+
+    // A key never saved here but seen on the ledger (it made a request) is known: no --force needed.
+    const used = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
+    const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
+    try {
+      const ledger = createLedger(store);
+      ledger.record(toLedgerRow({ requestId: "req-used-key", inboundProtocol: "openai-chat", model: "m", route: "m", stream: false, status: 200, startedAt: Date.now(), latencyMs: 5, attempts: 1, principal: { keyId: used }, counters: {} }));
+      await ledger.close();
+    } finally {
+      await store.close();
+    }
+    const known = bitrouter(home, ["keys", "--revoke", used]);
+    expect(known.code, known.stderr).toBe(0);
+    expect(await revokedInDatabase(home, used)).toBe(true);
   });
 
   it("--revoke: a value that cannot be a key id, or two actions, is a usage error", () => {
