@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --
-// The `--` ends Node's own options: Node 20-22 otherwise take a script argument named --env-file
-// for theirs and exit 9 when the file is missing (nodejs/node#54232).
+#!/usr/bin/env node
+// (Not `env -S node --`, which would keep Node from reading a script argument named --env-file as
+// its own option (nodejs/node#54232): BusyBox's env, as on Alpine, has no -S. The daemon and the
+// root `pnpm bitrouter` script run `node -- bin.js`.)
 import { runCli } from "./cli.js";
 import { startUpdateCheck } from "./update-check.js";
 

@@ -52,7 +52,8 @@ describe("pipes and file flags", () => {
   it("--env-file naming a missing file is a one-line error (not Node's exit 9)", async () => {
     const home = join(tempDir(), "home");
     const missing = join(tempDir(), "missing.env");
-    // As the root `pnpm -s bitrouter` script and the daemon run it: node -- bin.js ...
+    // As the root `pnpm -s bitrouter` script and the daemon run it: node -- bin.js ... (a global
+    // install's `#!/usr/bin/env node` cannot pass `--`: see bin.ts)
     const result = await sh(`node -- ${BIN} status --home-dir ${home} --env-file ${missing}`);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`Error: --env-file ${missing}: no such file\n`);
