@@ -25,4 +25,4 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node.h" ]
 fi
 if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
 pnpm build
-echo "setup: done. Try: pnpm bitrouter status"
+echo "setup: done. Try: pnpm -s bitrouter status"

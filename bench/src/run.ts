@@ -327,6 +327,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   await bitrouter("bitrouter+auth", "auth", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+guardrails", "guardrails", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+metering", "metering", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+tracing", "tracing", "mock:mock-model", FEATURE_SCENARIOS);
 
   const portkeyPort = await freePort();
   const portkeyUrl = origin(portkeyPort);

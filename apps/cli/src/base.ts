@@ -1,8 +1,20 @@
 // The base of every bitrouter command: the global flags, path resolution, config loading and
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig } from "@bitrouter/config";
+import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig, type ResolvedPaths } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
+import { paintFor, type Paint } from "./colour.js";
+
+/** The resolved paths and control socket; `configError` when the config did not load (see daemonPaths). */
+export type DaemonFiles = ResolvedPaths & { controlSocket: string; configError?: ConfigError };
+
+function indentLines(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -45,24 +57,31 @@ export abstract class BitrouterCommand extends Command {
 
   /** Print an error on stderr and choose the exit code. Stack traces only for internal errors. */
   protected report(error: unknown): number {
+    const red = this.paint("stderr").red;
     if (error instanceof ConfigError) {
-      this.context.stderr.write(`${error.message}\n`);
+      const [head, ...rest] = error.message.split("\n");
+      this.context.stderr.write(`${[red(head ?? ""), ...rest].join("\n")}\n`);
       return EXIT_FAILURE;
     }
     if (error instanceof CliError) {
-      this.context.stderr.write(`Error: ${error.message}\n`);
+      this.context.stderr.write(`${red("Error:")} ${error.message}\n`);
       return error.exitCode;
     }
     if (isUsageError(error)) {
-      this.context.stderr.write(`Usage error: ${(error as Error).message}\n`);
+      this.context.stderr.write(`${red("Usage error:")} ${(error as Error).message}\n`);
       return EXIT_USAGE;
     }
     // Expected failures (a port in use, an unreachable database, EACCES...) speak for themselves;
     // a stack trace helps only with a bug, or when BITROUTER_DEBUG asks for it.
     const bug = error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
     const message = error instanceof Error ? ((bug || this.context.env.BITROUTER_DEBUG) && error.stack ? error.stack : error.message) : String(error);
-    this.context.stderr.write(`Error: ${message}\n`);
+    this.context.stderr.write(`${red("Error:")} ${message}\n`);
     return EXIT_FAILURE;
+  }
+
+  /** Colours for one of this command's output streams (none unless a terminal, NO_COLOR/FORCE_COLOR). */
+  protected paint(stream: "stdout" | "stderr"): Paint {
+    return paintFor(this.context[stream] as { isTTY?: boolean }, this.context.env);
   }
 
   /** The global flags as @bitrouter/config expects them. */
@@ -93,19 +112,39 @@ export abstract class BitrouterCommand extends Command {
    * does not load, so `bitrouter reload` can still reach a server (and report its own verdict).
    */
   protected async controlSocketPath(): Promise<string> {
+    return (await this.daemonPaths({ warn: false })).controlSocket;
+  }
+
+  /**
+   * Where the daemon's files are, for commands that need no more of the config (stop, status):
+   * a config that does not load (a typo while the daemon runs fine) must not lock the operator
+   * out of their server, so its error becomes a warning and the run directory comes from the
+   * flags and defaults (with the default control socket name).
+   */
+  protected async daemonPaths(options: { warn?: boolean } = {}): Promise<DaemonFiles> {
     try {
-      return (await this.loadConfig({ scaffold: false })).paths.controlSocket;
+      return (await this.loadConfig({ scaffold: false })).paths;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
-      return join(paths.runDir, DEFAULT_CONTROL_SOCKET);
+      if (options.warn !== false) {
+        const warning = this.paint("stderr").yellow("warning:");
+        this.context.stderr.write(`${warning} the configuration does not load (fix it before the next start or reload):\n${indentLines(error.message)}\n`);
+        this.context.stderr.write(`${warning} using the run directory ${paths.runDir} and the default control socket name\n`);
+      }
+      return { ...paths, controlSocket: join(paths.runDir, DEFAULT_CONTROL_SOCKET), configError: error };
     }
   }
 
   /** Resolve paths, scaffold the home on first use, and load the configuration. */
-  protected async loadConfig(options: { scaffold?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
+  protected async loadConfig(options: { scaffold?: boolean; envFileMayBeMissing?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
     const env = this.context.env;
     const paths = resolvePaths(this.flags(), env, this.cwd());
+    // A --env-file that is not there is a typo more often than not: running without its keys would
+    // only fail later, less clearly. (`init` creates it.)
+    if (this.envFile !== undefined && !options.envFileMayBeMissing && !existsSync(paths.envFile)) {
+      throw new CliError(`--env-file ${paths.envFile}: no such file`);
+    }
     const created = options.scaffold === false ? [] : await scaffoldHome(paths);
     const loaded = await loadConfig({ paths, flags: this.flags(), env, cwd: this.cwd() });
     return { ...loaded, created };

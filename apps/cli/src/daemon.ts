@@ -238,7 +238,8 @@ async function spawnAndWait(options: StartOptions): Promise<StartResult> {
   try {
     writeSync(fd, `--- bitrouter start ${new Date().toISOString()}: ${options.serveArgs.join(" ")}\n`);
     // Own session and process group: the terminal's Ctrl+C / hang-up does not reach the daemon.
-    const child = spawn(process.execPath, [BIN, ...options.serveArgs], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", fd, fd] });
+    // `--` before the script: see bin.ts (a --env-file argument must reach BitRouter, not Node).
+    const child = spawn(process.execPath, ["--", BIN, ...options.serveArgs], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", fd, fd] });
     child.on("exit", (code, signal) => (exit = { code, signal }));
     child.unref();
     if (child.pid === undefined) {

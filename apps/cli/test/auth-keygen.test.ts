@@ -96,6 +96,8 @@ describe("bitrouter keygen", () => {
     [["--tools", "github/* jira"], '--tools: pattern "github/* jira" contains whitespace'],
     [["--budget", "1.5"], '--budget: "1.5" is not a whole number of micro-USD'],
     [["--budget=-3"], '--budget: "-3" is not a whole number of micro-USD'],
+    [["--budget", "-5"], '--budget: "-5" is not a whole number of micro-USD (0 or more'],
+    [["--exp", "3"], '--exp: "3" has no unit: write 3s, 3m, 3h or 3d'],
     [["--budget", "10", "--budget-scope", "team"], '--budget-scope: "team" is not session or account'],
     [["--budget", "10", "--budget-range", "rounds:0"], "--budget-range: \"rounds:0\" is not rounds:<N> or duration:<N>s"],
     [["--budget", "10", "--budget-range", "weeks:2"], "--budget-range: \"weeks:2\""],

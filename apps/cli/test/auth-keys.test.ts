@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type AccountInfo, decodeToken, issuersOf, listTokens, tokenFingerprint, verifyToken } from "@bitrouter/auth";
-import { isRevoked, openStore } from "@bitrouter/store";
+import { createLedger, isRevoked, openStore, toLedgerRow } from "@bitrouter/store";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bitrouter, bitrouterAsync, generateAccount, keysDir, newHome, tokenOf } from "./auth-helpers.js";
 
@@ -70,7 +70,7 @@ describe("bitrouter keys", () => {
     expect(run.stdout).toMatch(/^scope\s+admin$/m);
     expect(run.stdout).toMatch(/^expires\s+never$/m);
     expect(run.stdout).toMatch(/^models\s+\* \(any\)$/m);
-    expect(run.stdout).toMatch(/^budget\s+5000000 micro-USD \(\$5\.00\), session spend over the last 10 requests$/m);
+    expect(run.stdout).toMatch(/^budget\s+5000000 micro-USD \(\$5\.000000\), session spend over the last 10 requests$/m);
     expect(run.stdout).not.toContain(admin.split(".")[2]);
 
     const byId = bitrouter(home, ["keys", "--show", decodeToken(ci).id, "--json"]);
@@ -98,7 +98,12 @@ describe("bitrouter keys", () => {
   it("--revoke records the revocation in the database, by key id (unsaved keys too) or saved name", async () => {
     const unsaved = tokenOf(bitrouter(home, ["keygen"]));
     const id = decodeToken(unsaved).id;
-    const run = bitrouter(home, ["keys", "--revoke", id, "--reason", "leaked in a log"]);
+    // Never saved, never used: this host cannot tell it from a typo, so --force says it is meant.
+    const refused = bitrouter(home, ["keys", "--revoke", id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Error: no key "${id}" is known here`);
+    expect(await revokedInDatabase(home, id)).toBe(false);
+    const run = bitrouter(home, ["keys", "--revoke", id, "--force", "--reason", "leaked in a log"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Revoked key ${id} (recorded in the database at `);
     expect(run.stderr).toContain("No server is running here");
@@ -116,6 +121,39 @@ describe("bitrouter keys", () => {
     expect(byName.code).toBe(0);
     expect(JSON.parse(byName.stdout)).toMatchObject({ key_id: decodeToken(ci).id, server: "none" });
     expect(await revokedInDatabase(home, decodeToken(ci).id)).toBe(true);
+
+    // -l marks it revoked (text and --json); the other saved key is not.
+    const listed = bitrouter(home, ["keys", "-l"]);
+    expect(listed.stdout).toMatch(new RegExp(`^${decodeToken(ci).id}\\s+ci\\s+api\\s+\\S+ \\(revoked\\)\\s`, "m"));
+    expect(listed.stdout).toMatch(new RegExp(`^${decodeToken(admin).id}\\s+ops\\s+admin\\s+never\\s+\\*`, "m"));
+    const json = JSON.parse(bitrouter(home, ["keys", "-l", "--json"]).stdout) as { tokens: { name: string; revoked_at: string | null }[] };
+    expect(json.tokens.find((t) => t.name === "ci")!.revoked_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(json.tokens.find((t) => t.name === "ops")!.revoked_at).toBeNull();
+  });
+
+  it("--revoke of a mistyped id is an error and revokes nothing", async () => {
+    const id = decodeToken(admin).id;
+    const typo = `${id.slice(0, -1)}${id.endsWith("0") ? "1" : "0"}`;
+    const run = bitrouter(home, ["keys", "--revoke", typo]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`no key "${typo}" is known here`);
+    expect(await revokedInDatabase(home, typo)).toBe(false);
+    expect(await revokedInDatabase(home, id)).toBe(false);
+
+    // A key never saved here but seen on the ledger (it made a request) is known: no --force needed.
+    const used = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
+    const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
+    try {
+      const ledger = createLedger(store);
+      ledger.record(toLedgerRow({ requestId: "req-used-key", inboundProtocol: "openai-chat", model: "m", route: "m", stream: false, status: 200, startedAt: Date.now(), latencyMs: 5, attempts: 1, principal: { keyId: used }, counters: {} }));
+      await ledger.close();
+    } finally {
+      await store.close();
+    }
+    const known = bitrouter(home, ["keys", "--revoke", used]);
+    expect(known.code, known.stderr).toBe(0);
+    expect(await revokedInDatabase(home, used)).toBe(true);
   });
 
   it("--revoke: a value that cannot be a key id, or two actions, is a usage error", () => {
@@ -150,7 +188,7 @@ describe("bitrouter keys --revoke with a running server", () => {
     await generateAccount(home);
     const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
     const calls = await controlSocket(home, () => [200, { ok: true, key_id: id, enforced: true }]);
-    const run = await bitrouterAsync(home, ["keys", "--revoke", id]);
+    const run = await bitrouterAsync(home, ["keys", "--revoke", id, "--force"]);
     expect(run.code).toBe(0);
     expect(calls).toEqual([{ method: "POST", url: `/keys/${id}/revoke` }]);
     expect(run.stderr).toContain("The running server refuses it from now on.");
@@ -187,7 +225,7 @@ describe("bitrouter keys --revoke with a running server", () => {
     await generateAccount(home);
     const id = decodeToken(tokenOf(bitrouter(home, ["keygen"]))).id;
     await controlSocket(home, () => [500, { error: "boom" }]);
-    const run = await bitrouterAsync(home, ["keys", "--revoke", id]);
+    const run = await bitrouterAsync(home, ["keys", "--revoke", id, "--force"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("warning: could not tell the running server (answered 500: boom)");
     expect(await revokedInDatabase(home, id)).toBe(true);

@@ -91,4 +91,52 @@ providers:
       });
     }
   });
+
+  it("an account created or chosen while the server runs takes effect on reload, and the command says so", async () => {
+    const home = newHome();
+    bitrouter(home, ["status"]); // scaffold the home: the server starts open (no account yet)
+    writeFileSync(
+      join(home, "bitrouter.yaml"),
+      `inherit_defaults: false
+providers:
+  oai:
+    api_protocol: openai
+    api_base: ${mock.baseUrl("openai-chat")}
+    api_key: upstream-key-123456
+    models:
+      gpt-test: {}
+`,
+    );
+    const server = await serve(home);
+    try {
+      mock.enqueue({ text: "open" });
+      expect((await chat(server.url, "oai:gpt-test")).status).toBe(200);
+
+      const generated = await bitrouterAsync(home, ["account", "-g"]);
+      expect(generated.code).toBe(0);
+      expect(generated.stderr).toContain("run `bitrouter reload` to make it require keys signed by this one");
+      const reloaded = await bitrouterAsync(home, ["reload"]);
+      expect(reloaded.code, reloaded.stderr).toBe(0);
+      expect((await chat(server.url, "oai:gpt-test")).status).toBe(401);
+      const first = tokenOf(bitrouter(home, ["keygen", "--exp", "1h"]));
+      mock.enqueue({ text: "signed" });
+      expect((await chat(server.url, "oai:gpt-test", first)).status).toBe(200);
+
+      // A second account made active with --set: trusted after the next reload, the first no longer.
+      expect((await bitrouterAsync(home, ["account", "-g"])).code).toBe(0);
+      const set = await bitrouterAsync(home, ["account", "--set", "1"]);
+      expect(set.code).toBe(0);
+      expect(set.stderr).toContain("run `bitrouter reload`");
+      expect((await bitrouterAsync(home, ["reload"])).code).toBe(0);
+      const second = tokenOf(bitrouter(home, ["keygen", "--exp", "1h"]));
+      expect((await chat(server.url, "oai:gpt-test", first)).status).toBe(401);
+      mock.enqueue({ text: "second" });
+      expect((await chat(server.url, "oai:gpt-test", second)).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => {
+        server.child.once("exit", resolve);
+        server.child.kill("SIGTERM");
+      });
+    }
+  });
 });

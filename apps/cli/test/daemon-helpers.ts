@@ -20,7 +20,7 @@ export const tempDir = (prefix = "bitrouter-daemon-") => mkdtempSync(join(tmpdir
 /** Run a command line of the CLI (or of another `bitrouter` binary) with a clean environment. */
 export function run(args: string[], options: { env?: Record<string, string>; bin?: string[] } = {}): Promise<Run> {
   const home = tempDir("bitrouter-user-");
-  const [command, ...prefix] = options.bin ?? [process.execPath, BIN];
+  const [command, ...prefix] = options.bin ?? [process.execPath, "--", BIN]; // "--": as the bin's shebang runs it
   return new Promise((resolve, reject) => {
     const child = spawn(command!, [...prefix, ...args], { cwd: home, env: { PATH: process.env.PATH ?? "", HOME: home, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startMock, type MockUpstream } from "@bitrouter/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +30,7 @@ async function home(): Promise<{ home: string; port: number; pidFile: string; en
 async function status(homeDir: string, env: Record<string, string> = {}, extra: string[] = []) {
   const result = await run(["status", "--json", "--home-dir", homeDir, ...extra], { env });
   expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as { daemon: Record<string, unknown> & { state: string; pid?: number; server?: { url: string; uptime_s: number; models: string[]; stats: Record<string, number> } } };
+  return JSON.parse(result.stdout) as { daemon: Record<string, unknown> & { state: string; pid?: number; server?: { url: string; uptime_s: number; models: string[]; routes: unknown[]; stats: Record<string, number> } } };
 }
 
 function chat(port: number, body: Record<string, unknown> = {}): Promise<Response> {
@@ -82,6 +82,10 @@ describe("bitrouter start / status / reload / stop", () => {
     const viaAlias = await chat(h.port, { model: "fast" });
     expect(viaAlias.status).toBe(200);
     await viaAlias.json();
+    // status --json carries the per-route counters GET /v1/routes gives a caller.
+    const routes = (await (await fetch(`http://127.0.0.1:${h.port}/v1/routes`)).json()) as { data: unknown[] };
+    expect(routes.data).toEqual([{ name: "fast", source: "config", strategy: "priority", endpoints: ["openai:mock-model"], requests: 1, errors: 0 }]);
+    expect((await status(h.home, h.env)).daemon.server!.routes).toEqual(routes.data);
 
     const stopped = await run(["stop", "--home-dir", h.home]);
     expect(stopped.code, stopped.stderr).toBe(0);
@@ -165,6 +169,56 @@ describe("bitrouter start / status / reload / stop", () => {
     expect(cold.code, cold.stderr).toBe(0);
     expect(cold.stdout).toContain("BitRouter started");
     expect((await run(["stop", "--home-dir", h.home])).code).toBe(0);
+  });
+
+  it("restart starts the daemon again with the flags start was given (--listen, --db, --allow-open-network)", async () => {
+    const h = await home();
+    const other = await freePort();
+    const db = join(tempDir(), "elsewhere.db");
+    const started = await run(["start", "--home-dir", h.home, "--listen", `127.0.0.1:${other}`, "--db", `sqlite://${db}`, "--allow-open-network"], { env: h.env });
+    expect(started.code, started.stderr).toBe(0);
+    const restarted = await run(["restart", "--home-dir", h.home], { env: h.env });
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toContain(`Restarting with the flags it was started with: --db *** --listen 127.0.0.1:${other} --allow-open-network`);
+    expect(restarted.stdout).toContain(`listening on http://127.0.0.1:${other}`);
+    const answer = await chat(other);
+    expect(answer.status).toBe(200);
+    await answer.json();
+    // The ledger is still the --db one, the password-free URL never printed in full.
+    await waitFor(() => existsSync(db));
+    const report = await status(h.home, h.env);
+    expect(report.daemon.server!.url).toBe(`http://127.0.0.1:${other}`);
+    // Flags given to restart win, and are what the next restart reuses.
+    const moved = await freePort();
+    const again = await run(["restart", "--home-dir", h.home, "--listen", `127.0.0.1:${moved}`], { env: h.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`listening on http://127.0.0.1:${moved}`);
+    expect(statSync(join(h.home, "run", "bitrouter.start.json")).mode & 0o777).toBe(0o600);
+    expect((await run(["stop", "--home-dir", h.home])).code).toBe(0);
+  });
+
+  it("a broken config does not block stop or status while the daemon runs", async () => {
+    const h = await home();
+    expect((await run(["start", "--home-dir", h.home], { env: h.env })).code).toBe(0);
+    const pid = readPid(h.pidFile)!;
+    writeFileSync(join(h.home, "bitrouter.yaml"), `server:\n  lisen: 127.0.0.1:${h.port}\n`);
+
+    const text = await run(["status", "--home-dir", h.home], { env: h.env });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`daemon\\s+running \\(pid ${pid}, up \\d+s\\)`));
+    expect(text.stderr).toContain('server.lisen: unknown key "lisen" (did you mean "listen"?)');
+    const json = await run(["status", "--json", "--home-dir", h.home], { env: h.env });
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { config_error: string; daemon: { state: string; pid: number } };
+    expect(report.daemon).toMatchObject({ state: "running", pid });
+    expect(report.config_error).toContain("lisen");
+
+    const stopped = await run(["stop", "--home-dir", h.home]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stderr).toContain("warning: the configuration does not load");
+    expect(stopped.stderr).toContain("lisen");
+    expect(stopped.stdout).toMatch(new RegExp(`BitRouter stopped \\(pid ${pid}, [\\d.]+s\\)`));
+    expect(alive(pid)).toBe(false);
   });
 
   it("stop waits for in-flight requests to drain", async () => {

@@ -30,6 +30,14 @@ function bitrouter(args: string[], env: Record<string, string> = {}): Promise<Ru
   });
 }
 
+async function waitUntil(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const tempHome = () => join(mkdtempSync(join(tmpdir(), "bitrouter-init-")), "home");
 
 let mock: MockUpstream;
@@ -155,6 +163,9 @@ providers:
     expect(model.stderr).toContain("--model: 'gpt-4o' is not provider:model_id");
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toContain("--strategy must be priority or load_balance; got 'random'");
+    const alone = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--strategy", "load_balance", "--skip-verify"]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("--strategy goes with --model");
     expect(readFileSync(join(home, "bitrouter.yaml"), "utf8")).not.toMatch(/^(providers|models):/m);
   });
 
@@ -179,10 +190,14 @@ providers:
 describe("bitrouter init (interactive, in a terminal)", () => {
   it("walks through providers, key, model and listen address, then writes the files", async () => {
     const home = tempHome();
-    const term = new Terminal(["init", "--home-dir", home], { env: { HOME: home, OPENAI_BASE_URL: mock.baseUrl("openai-chat") }, cwd: tmpdir() });
+    const term = new Terminal(["init", "--home-dir", home], { env: { HOME: home }, cwd: tmpdir() });
     try {
       await term.waitFor("Providers to set up");
       term.keys("Space", "Enter"); // openai is first
+      await term.waitFor("openai: API base URL");
+      term.keys("C-u");
+      term.type(mock.baseUrl("openai-chat")); // a compatible server instead of api.openai.com
+      term.keys("Enter");
       await term.waitFor("openai: API key");
       term.keys("Enter"); // paste a key
       await term.waitFor("openai API key");
@@ -204,6 +219,7 @@ describe("bitrouter init (interactive, in a terminal)", () => {
       term.keys("Enter");
       screen = await term.waitFor("Write these files?");
       expect(screen).toContain("providers.openai.api_key: ${OPENAI_API_KEY}");
+      expect(screen).toContain(`providers.openai.api_base: ${mock.baseUrl("openai-chat")}`);
       expect(screen).toContain("models.main: priority -> openai:gpt-4o");
       expect(screen).toContain("OPENAI_API_KEY=(hidden)");
       term.keys("Enter");
@@ -217,6 +233,7 @@ describe("bitrouter init (interactive, in a terminal)", () => {
     expect(readFileSync(join(home, ".env"), "utf8")).toContain(`OPENAI_API_KEY=${KEY}`);
     const yaml = readFileSync(join(home, "bitrouter.yaml"), "utf8");
     expect(yaml).toContain("api_key: ${OPENAI_API_KEY}");
+    expect(yaml).toContain(`api_base: ${mock.baseUrl("openai-chat")}`);
     expect(yaml).toContain("listen: 127.0.0.1:9125");
     expect(yaml).toContain("  main:\n    strategy: priority\n    endpoints:\n      - provider: openai\n        model_id: gpt-4o");
     // The scaffold's explanatory comments are still there.
@@ -235,6 +252,8 @@ describe("bitrouter init (interactive, in a terminal)", () => {
       expect(list).toMatch(/deepseek\s+https:\/\/api\.deepseek\.com\/v1\s+\(DEEPSEEK_API_KEY is set\)/);
       // deepseek is the fifth entry.
       term.keys("Down", "Down", "Down", "Down", "Space", "Enter");
+      await term.waitFor("deepseek: API base URL");
+      term.keys("Enter"); // the built-in endpoint
       await term.waitFor("deepseek: API key");
       term.keys("Enter"); // use DEEPSEEK_API_KEY, already set
       await term.waitFor("Define a virtual model");
@@ -253,27 +272,59 @@ describe("bitrouter init (interactive, in a terminal)", () => {
     expect(readFileSync(join(home, ".env"), "utf8")).not.toContain(KEY);
   });
 
-  it("a key the provider rejects is not kept unless you say so", async () => {
+  it("a key the provider rejects is asked for again; skipping the provider keeps nothing", async () => {
     const home = tempHome();
     const term = new Terminal(["init", "--home-dir", home], { env: { HOME: home, OPENAI_BASE_URL: rejectingUrl }, cwd: tmpdir() });
     try {
       await term.waitFor("Providers to set up");
       term.keys("Space", "Enter");
+      await term.waitFor("openai: API base URL");
+      term.keys("Enter");
       await term.waitFor("openai: API key");
       term.keys("Enter");
       await term.waitFor("openai API key");
       term.type(KEY);
       term.keys("Enter");
-      const screen = await term.waitFor("Keep the openai key anyway?");
+      let screen = await term.waitFor("openai rejected the key. What now?");
       expect(screen).toMatch(/note: 127\.0\.0\.1:\d+ rejected the key \(HTTP 401\)/);
-      term.keys("Enter"); // default: no
+      const before = rejectedAuth.length;
+      term.keys("Enter"); // default: enter another key
+      await term.waitFor("? openai API key");
+      term.type("sk-test-SECONDTRY-0123456789");
+      term.keys("Enter");
+      await term.waitFor("? openai rejected the key. What now?");
+      await waitUntil(() => rejectedAuth.length > before);
+      expect(rejectedAuth.at(-1)).toBe("Bearer sk-test-SECONDTRY-0123456789"); // the second key was the one checked
+      term.keys("Down", "Enter"); // skip openai
       const end = await term.waitFor("[exited 1]");
       expect(end).toContain("No provider left to set up.");
       expect(end).not.toContain("WIZARDKEY");
+      expect(end).not.toContain("SECONDTRY");
     } finally {
       term.close();
     }
     expect(readFileSync(join(home, ".env"), "utf8")).not.toContain(KEY);
+  });
+
+  it("answer flags given at a terminal are used, not asked again; a network address says the account comes first", async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const term = new Terminal(["init", "--home-dir", home, "--provider", "openai", "--api-key-env", "MY_OPENAI_KEY", "--api-base", "http://127.0.0.1:11434/v1", "--listen", `0.0.0.0:${port}`, "--skip-verify"], {
+      env: { HOME: home },
+      cwd: tmpdir(),
+    });
+    try {
+      const screen = await term.waitFor("[exited 0]");
+      expect(screen).not.toContain("Providers to set up");
+      expect(screen).toContain(`Next: 0.0.0.0:${port} is reachable from the network, so the server requires API keys there`);
+      expect(screen).toContain("`bitrouter account -g`");
+    } finally {
+      term.close();
+    }
+    const yaml = readFileSync(join(home, "bitrouter.yaml"), "utf8");
+    expect(yaml).toContain(`listen: 0.0.0.0:${port}`);
+    expect(yaml).toContain("api_key: ${MY_OPENAI_KEY}");
+    expect(yaml).toContain("api_base: http://127.0.0.1:11434/v1");
   });
 
   it("Ctrl+C cancels without writing anything", async () => {

@@ -136,7 +136,8 @@ models:
     writeFileSync(join(home, "bitrouter.yaml"), "providers:\n  openai:\n    api_kye: ${OPENAI_API_KEY}\nmodels:\n  m:\n    endpoints:\n      - provider: opnai\n        model_id: gpt-4o\n");
     const run = bitrouter(["status", "--home-dir", home], { env: { OPENAI_API_KEY: FAKE_KEY } });
     expect(run.code).toBe(1);
-    expect(run.stdout).toBe("");
+    // The daemon's state still shows (nothing runs here); the error is on stderr.
+    expect(run.stdout).toMatch(/daemon\s+not running/);
     expect(run.stderr).toContain(`${join(home, "bitrouter.yaml")}:3:5: providers.openai.api_kye: unknown key "api_kye" (did you mean "api_key"?)`);
     expect(run.stderr).not.toContain(FAKE_KEY);
   });

@@ -22,7 +22,8 @@ export class Terminal {
    * and TERM). When the program ends the pane prints `[exited N]` and stays open.
    */
   constructor(args: string[], options: { env: Record<string, string>; cwd: string; cols?: number; rows?: number }) {
-    const env = { PATH: process.env.PATH ?? "", TERM: "screen", ...options.env };
+    // No update check unless a test asks for one (it would go to the npm registry).
+    const env = { PATH: process.env.PATH ?? "", TERM: "screen", BITROUTER_NO_UPDATE_CHECK: "1", ...options.env };
     const command = [
       "env -i",
       ...Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)),
@@ -38,9 +39,9 @@ export class Terminal {
     return execFileSync("tmux", ["-L", this.socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
   }
 
-  /** The visible screen, as text. */
-  screen(): string {
-    return this.tmux(["capture-pane", "-p", "-t", "t"]);
+  /** The visible screen, as text (with `escapes`, the colour escape sequences too). */
+  screen(options: { escapes?: boolean } = {}): string {
+    return this.tmux(["capture-pane", "-p", ...(options.escapes ? ["-e"] : []), "-t", "t"]);
   }
 
   /** Keys by tmux name: "Enter", "Space", "Down", "C-c", "q"... */

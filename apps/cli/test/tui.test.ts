@@ -128,6 +128,36 @@ describe("bitrouter (the dashboard)", () => {
     }
   });
 
+  it("follows reloads: a provider added by r appears; a failed reload shows every problem", async () => {
+    const port = await freePort();
+    const home = homeWithMock(port);
+    const server = await serve(home);
+    const term = new Terminal(["--home-dir", home], { env: { HOME: home }, cwd: home, cols: 120, rows: 40 });
+    try {
+      let screen = await term.waitFor(/mock\s+key present/);
+      expect(screen).not.toContain("added");
+      const config = (await import("node:fs")).readFileSync(join(home, "bitrouter.yaml"), "utf8");
+      writeFileSync(join(home, "bitrouter.yaml"), config.replace("providers:\n", `providers:\n  added:\n    derives: openai\n    api_base: ${mock.baseUrl("openai-chat")}\n    api_key: added-key-0123456789\n`));
+      term.keys("r");
+      screen = await term.waitFor(/added\s+key present/);
+      expect(screen).toContain("configuration reloaded");
+
+      writeFileSync(join(home, "bitrouter.yaml"), `server:\n  lisen: 127.0.0.1:${port}\nmodels:\n  fast:\n    strategy: fastest\n    endpoints:\n      - provider: mock\n        model_id: gpt-4o-mini\n`);
+      term.keys("r");
+      screen = await term.waitFor("Reload failed");
+      expect(screen).toMatch(/Invalid configuration \(2 problems\)/);
+      expect(screen).toContain('unknown key "lisen"');
+      expect(screen).toContain("strategy");
+      // The server kept its configuration: the added provider is still listed.
+      term.keys("Escape");
+      screen = await term.waitFor(/^(?![\s\S]*Reload failed)/); // the box is gone
+      expect(screen).toMatch(/added\s+key present/);
+    } finally {
+      term.close();
+      server.kill("SIGTERM");
+    }
+  });
+
   it("without a running server, serves in-process until q, then drains and stops", async () => {
     const port = await freePort();
     const home = homeWithMock(port);
@@ -162,6 +192,8 @@ describe("bitrouter (the dashboard)", () => {
       await term.waitFor("No provider has an API key yet");
       await term.waitFor("Providers to set up");
       term.keys("Space", "Enter");
+      await term.waitFor("openai: API base URL");
+      term.keys("Enter");
       await term.waitFor("openai: API key");
       term.keys("Enter");
       await term.waitFor("openai API key");

@@ -26,7 +26,8 @@ export interface AppRuntime {
   /** Extra facts for GET /health. */
   health(): Record<string, unknown>;
   /**
-   * Checks a caller's credential; resolves to its principal, or undefined in open mode (no auth).
+   * Checks a caller's credential with the current auth set-up (a reload may change it); resolves to
+   * its principal, or undefined in open mode (no auth).
    * Throws an error with kind/status/message when refused.
    */
   authorize?(credential: string | undefined, needAdmin: boolean): Promise<CallerPrincipal | undefined>;
@@ -36,6 +37,10 @@ export interface AppRuntime {
   control?: { fetch(request: Request): Response | Promise<Response> };
   /** Told of each inference request's whole life (answer written, completion reported): shutdown waits for them. */
   track?(work: Promise<void>): void;
+  /** GET /v1/routes: the routes the caller may use (its key's model patterns), with their counters. */
+  routes?(principal: unknown): Promise<unknown[]>;
+  /** GET /metrics (Prometheus text), protected like /admin. */
+  metrics?: { contentType: string; render(): Promise<string> };
   /** Usage rows from the ledger (GET /v1/usage), when metering is on. */
   usage?(params: URLSearchParams, keyId: string | undefined): Promise<{ status: number; body: unknown }>;
   /** A bug surfaced as a 500: the caller gets an opaque error, the operator the details. */
@@ -109,7 +114,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.all("/admin/*", async (c) => {
     if (!runtime.control) return c.notFound();
     const url = new URL(c.req.url);
-    if (!runtime.authorize) {
+    if (!runtime.authorize || runtime.crossSite().open) {
       // Open mode has no tokens, so nothing over HTTP can prove it is the operator.
       return fail(c, {
         kind: "permission",
@@ -124,6 +129,17 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     }
     url.pathname = url.pathname.slice("/admin".length) || "/";
     return runtime.control.fetch(new Request(url, c.req.raw));
+  });
+
+  // Prometheus scrapes: operator data, so an admin token outside open mode (as /admin).
+  app.get("/metrics", async (c) => {
+    if (!runtime.metrics) return c.notFound();
+    try {
+      await runtime.authorize?.(readCredential(c.req.raw.headers, new URL(c.req.url)), true);
+    } catch (error) {
+      return fail(c, error);
+    }
+    return c.body(await runtime.metrics.render(), 200, { "content-type": runtime.metrics.contentType });
   });
 
   // Spend and tokens: a key sees its own usage, an admin token (or open mode) everyone's.
@@ -151,6 +167,16 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       return fail(c, error);
     }
     return c.json(principal ? { ...body, data: body.data.filter((m) => principal.allowsModel(String(m.id))) } : body);
+  });
+  app.get("/v1/routes", async (c) => {
+    if (!runtime.routes) return c.notFound();
+    let principal: unknown;
+    try {
+      principal = await runtime.authorize?.(readCredential(c.req.raw.headers, new URL(c.req.url)), false);
+    } catch (error) {
+      return fail(c, error);
+    }
+    return c.json({ object: "list", data: await runtime.routes(principal) });
   });
   // Single models and Google's model list: shaped for the caller's protocol by the router.
   app.get("/v1/models/:id{.+}", (c) => runtime.router().fetch(c.req.raw));

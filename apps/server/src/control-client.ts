@@ -13,9 +13,13 @@ export interface ControlStatus {
   config_loaded_at: string;
   /** Providers the server can route to (an api_base and a key). */
   providers: string[];
+  /** Every provider of the loaded configuration, usable or not (follows reloads). */
+  configured_providers: string[];
   /** Virtual models from the configuration. */
   models: string[];
   dynamic_routes: DynamicRoute[];
+  /** The routes with their counters, as GET /routes and GET /v1/routes give them. */
+  routes: ControlRoute[];
   stats: StatsSnapshot;
 }
 
@@ -33,12 +37,15 @@ export interface ControlUpstream {
   bridge: boolean;
 }
 
-/** One entry of GET /routes on the control socket. */
+/** One entry of GET /routes on the control socket (and of GET /v1/routes). */
 export interface ControlRoute {
   name: string;
   source: "config" | "dynamic";
   strategy: string;
   endpoints: string[];
+  /** Requests to this route since the server started, and how many of them failed. */
+  requests: number;
+  errors: number;
 }
 
 /** GET/POST to a server on a Unix socket (the control API). */

@@ -47,6 +47,22 @@ function revocationWriter(runtime: Runtime) {
 const STRATEGIES = new Set(["priority", "load_balance"]);
 const TARGET = /^[^:\s]+:\S+$/;
 
+/** Every route (dynamic ones first: they shadow configured ones) with its counters since start. */
+export function listRoutes(runtime: Pick<Runtime, "current" | "dynamicRoutes" | "stats">): ControlRoute[] {
+  const g = runtime.current();
+  const byRoute = runtime.stats.snapshot().byModel;
+  const counters = (name: string) => ({ requests: byRoute[name]?.requests ?? 0, errors: byRoute[name]?.errors ?? 0 });
+  const configured = Object.entries(g.config.models).map(([name, m]): ControlRoute => ({
+    name,
+    source: "config",
+    strategy: m.strategy,
+    endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
+    ...counters(name),
+  }));
+  const dynamic = runtime.dynamicRoutes.list().map((r): ControlRoute => ({ ...r, source: "dynamic", ...counters(r.name) }));
+  return [...dynamic, ...configured];
+}
+
 /**
  * The control API, served only on the Unix control socket (`<run-dir>/bitrouter.sock`): whoever can
  * open the socket file owns the server. Used by `bitrouter reload | route | status` and the TUI.
@@ -62,8 +78,10 @@ export function createControlApp(runtime: Runtime): Hono {
       listen: g.config.server.listen,
       config_loaded_at: new Date(g.loadedAt).toISOString(),
       providers: Object.keys(g.config.providers).filter((p) => g.router.table.isAvailable(p)),
+      configured_providers: Object.keys(g.config.providers),
       models: Object.keys(g.config.models),
       dynamic_routes: runtime.dynamicRoutes.list(),
+      routes: listRoutes(runtime),
       stats: runtime.stats.snapshot(),
     };
     return c.json(status);
@@ -107,17 +125,7 @@ export function createControlApp(runtime: Runtime): Hono {
     const result = await runtime.reload();
     return c.json(result, result.ok ? 200 : 422);
   });
-  app.get("/routes", (c) => {
-    const g = runtime.current();
-    const configured = Object.entries(g.config.models).map(([name, m]): ControlRoute => ({
-      name,
-      source: "config",
-      strategy: m.strategy,
-      endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
-    }));
-    const dynamic = runtime.dynamicRoutes.list().map((r): ControlRoute => ({ ...r, source: "dynamic" }));
-    return c.json({ routes: [...dynamic, ...configured] });
-  });
+  app.get("/routes", (c) => c.json({ routes: listRoutes(runtime) }));
   app.post("/routes", async (c) => {
     let body: { name?: unknown; endpoints?: unknown; strategy?: unknown };
     try {

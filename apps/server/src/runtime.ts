@@ -17,17 +17,20 @@ import { isLoopbackAddress } from "@bitrouter/auth/net";
 import type { RouterHook } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
+import type { CallerPrincipal } from "./app.js";
 import { createApp } from "./app.js";
-import { createControlApp } from "./control.js";
+import { createControlApp, listRoutes } from "./control.js";
 import { fetchOverSocket } from "./control-client.js";
 import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import type { AuthSetup } from "./security.js";
-import { guardrailHooks, setupAuth } from "./security.js";
+import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import type { McpService } from "./mcp.js";
 import { createMcpService } from "./mcp.js";
+import { createMetrics } from "./metrics.js";
+import { startTracing, tracingSettings } from "./tracing.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
 import type { Stats } from "./stats.js";
 
@@ -55,6 +58,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** How long a graceful shutdown waits for in-flight requests. */
   drainTimeoutMs?: number;
+  /** The environment the standard OTEL_* variables are read from (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 interface Generation {
@@ -104,27 +109,42 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...(options.database.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.database.closeTimeoutMs } : {}),
       })
     : undefined;
+  const authOptions = {
+    listenHost: address.host,
+    logger,
+    ...(options.auth?.keysDir ? { keysDir: options.auth.keysDir } : {}),
+    ...(options.auth?.allowOpen ? { allowOpen: true } : {}),
+    ...(metering ? { metering } : {}),
+  };
   let auth: AuthSetup;
   try {
-    auth = await setupAuth({
-      listenHost: address.host,
-      logger,
-      ...(options.auth?.keysDir ? { keysDir: options.auth.keysDir } : {}),
-      ...(options.auth?.allowOpen ? { allowOpen: true } : {}),
-      ...(metering ? { metering } : {}),
-    });
+    auth = await setupAuth(authOptions);
   } catch (error) {
     await metering?.close();
     throw error;
   }
 
-  const build = async (config: ResolvedConfig): Promise<Generation> => {
+  // Tracing is set up once, from the first configuration (a change needs a restart).
+  const traceWith = tracingSettings(first.tracing, options.env ?? process.env);
+  const tracing = traceWith ? await startTracing(traceWith) : undefined;
+  if (tracing) logger.info("tracing: exporting OpenTelemetry spans over OTLP/HTTP", { endpoint: tracing.endpoint });
+
+  let inflight = 0;
+  const metrics = createMetrics({
+    inflightRequests: () => inflight,
+    providers: () => Object.keys(generation.config.providers).map((name) => ({ name, available: generation.router.table.isAvailable(name) })),
+    ...(metering ? { ledger: () => metering.ledger.stats() } : {}),
+  });
+
+  const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     const hooks = [
-      ...(auth.hook ? [auth.hook] : []),
+      ...(tracing ? [tracing.hook] : []),
+      ...(withAuth.hook ? [withAuth.hook] : []),
       ...guardrailHooks(config, logger),
       ...extra,
       statsHook(stats),
+      metrics.hook,
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
@@ -173,7 +193,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       void work.finally(() => requests.delete(work));
     },
     mcp,
-    ...(auth.authorize ? { authorize: auth.authorize } : {}),
+    metrics,
+    routes: async (principal) => {
+      const routes = listRoutes(self);
+      // A key limited to some models sees the routes it may call (the same check as a request).
+      const caller = principal as CallerPrincipal | undefined;
+      return caller ? routes.filter((r) => caller.allowsModel(r.name)) : routes;
+    },
+    // Through `auth` at call time: a reload may switch to a new operator account (or the first one).
+    authorize: async (credential, needAdmin) => (auth.authorize ? await auth.authorize(credential, needAdmin) : undefined),
     crossSite: () => ({ open: auth.mode === "open", listenHost: address.host, corsOrigins: generation.config.server.cors_origins }),
     ...(metering
       ? {
@@ -188,7 +216,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const server = createServer(getRequestListener(app.fetch));
   server.keepAliveTimeout = 65_000;
-  let inflight = 0;
   let draining = false;
   server.on("request", (_req, res) => {
     inflight += 1;
@@ -220,13 +247,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     mcp,
     current: () => generation,
     async reload() {
+      let nextAuth: AuthSetup | undefined;
       try {
         const config = await options.load();
         const emptied = removesEverything(generation.config, config);
         if (emptied) throw new Error(emptied);
-        const next = await build(config);
+        // A new or newly chosen operator account (`account -g`, `account --set`) takes effect
+        // here too; the same account keeps its authenticator (and its spend counters).
+        if ((await activeAccountAddress(options.auth?.keysDir)) !== auth.account?.solanaAddress) nextAuth = await setupAuth(authOptions);
+        const next = await build(config, nextAuth);
         const previous = generation;
         generation = next; // the swap: new requests see the new table from here on
+        if (nextAuth) {
+          const previousAuth = auth;
+          auth = nextAuth;
+          previousAuth.close();
+        }
         await mcp.apply(config);
         logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
@@ -235,6 +271,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.info("configuration reloaded", { providers: Object.keys(config.providers).length, models: Object.keys(config.models).length });
         return { ok: true };
       } catch (error) {
+        if (nextAuth && nextAuth !== auth) nextAuth.close();
         const message = error instanceof Error ? error.message : String(error);
         logger.error("reload failed; the previous configuration keeps serving", { error: message });
         return { ok: false, error: message };
@@ -267,6 +304,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await step("MCP upstreams", () => mcp.close());
         await step("HTTP client", () => client.close());
         await step("onShutdown", () => options.onShutdown?.());
+        await step("tracing", () => tracing?.shutdown());
         await step("auth", () => auth.close());
         await step("ledger", () => metering?.close()); // every accepted request is on the ledger, or in its spill file
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
@@ -278,6 +316,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     closed,
   } satisfies Runtime);
+  // Reload may replace the auth setup: readers (the control API) see the current one.
+  Object.defineProperty(runtime, "auth", { get: () => auth, enumerable: true });
 
   const control = options.paths.controlSocket ? await startControl(options.paths.controlSocket, controlApp, logger) : undefined;
   if (options.paths.pidFile) {

@@ -25,6 +25,13 @@ export interface AuthSetup {
   close(): void;
 }
 
+/** The Solana address of the keystore's active account (what setupAuth trusts), if any. */
+export async function activeAccountAddress(keysDir: string | undefined): Promise<string | undefined> {
+  if (!keysDir || !existsSync(keysDir)) return undefined;
+  const auth = await import("@bitrouter/auth");
+  return (await auth.getActiveAccount(keysDir))?.solanaAddress;
+}
+
 /**
  * Reads the active operator account from `<home>/.keys`. With one, every request needs a token it
  * signed; without one the server runs open, which is only allowed on loopback unless `allowOpen`.

@@ -46,7 +46,10 @@ export async function startTestServer(
   yaml: string,
   options: {
     hooks?: (config: ResolvedConfig) => RouterHook[];
+    /** For ${VAR} in the YAML. */
     env?: Record<string, string>;
+    /** The server process's own environment (OTEL_*); default: none. */
+    processEnv?: Record<string, string>;
     home?: string;
     keysDir?: string;
     database?: string;
@@ -64,6 +67,7 @@ export async function startTestServer(
     logger: createLogger({ level: "info", stderr: false, logsDir: join(home, "logs") }),
     ...(options.hooks ? { hooks: (config: ResolvedConfig) => options.hooks!(config) } : {}),
     drainTimeoutMs: options.drainTimeoutMs ?? 5000,
+    env: options.processEnv ?? {},
     ...(options.keysDir ? { auth: { keysDir: options.keysDir } } : {}),
     ...(options.database
       ? { database: { url: options.database, baseDir: home, ...(options.databaseCloseTimeoutMs === undefined ? {} : { closeTimeoutMs: options.databaseCloseTimeoutMs }) } }

@@ -2,9 +2,11 @@
  * BitRouter under test, in its own process: `startRuntime` as `bitrouter serve` runs it (info
  * logging to <home>/logs and stderr, which the parent sends to a temp file), providers pointing at the mocks.
  * `--mode` switches on one feature so its cost shows as a row of its own:
- *   plain | auth (operator account + minted token) | guardrails | metering (SQLite ledger).
+ *   plain | auth (operator account + minted token) | guardrails | metering (SQLite ledger) |
+ *   tracing (OpenTelemetry spans exported over OTLP/HTTP to a sink in this process that only drains).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,7 +14,7 @@ import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import { parseConfig } from "@bitrouter/config";
 import { createLogger, handleSignals, startRuntime } from "@bitrouter/server";
 
-export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering";
+export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering" | "tracing";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +27,18 @@ const { values } = parseArgs({
   },
 });
 const mode = values.mode as BitrouterMode;
-if (!["plain", "auth", "guardrails", "metering"].includes(mode)) throw new Error(`--mode must be plain, auth, guardrails or metering, got "${mode}"`);
+if (!["plain", "auth", "guardrails", "metering", "tracing"].includes(mode)) throw new Error(`--mode must be plain, auth, guardrails, metering or tracing, got "${mode}"`);
+
+/** Where `tracing` exports: a collector stand-in that reads each batch and answers 200. */
+async function traceSink(): Promise<string> {
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+  sink.unref();
+  return `http://127.0.0.1:${(sink.address() as { port: number }).port}/v1/traces`;
+}
 if (!values.openai || !values.idle || !values.anthropic) throw new Error("bitrouter target needs --openai, --idle and --anthropic origins");
 
 const home = mkdtempSync(join(tmpdir(), `bitrouter-bench-${mode}-`));
@@ -46,7 +59,7 @@ providers:
     api_protocol: anthropic
     api_base: ${values.anthropic}
     api_key: bench-upstream-key
-${values.mcp ? `  tools:\n    api_protocol: mcp\n    api_base: ${values.mcp}\n` : ""}${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}`;
+${values.mcp ? `  tools:\n    api_protocol: mcp\n    api_base: ${values.mcp}\n` : ""}${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}${mode === "tracing" ? `tracing:\n  enabled: true\n  endpoint: ${await traceSink()}\n` : ""}`;
 writeFileSync(join(home, "bitrouter.yaml"), yaml);
 
 let token: string | undefined;

@@ -13,9 +13,16 @@ function durationSeconds(text: string, flag: string): number {
   return n;
 }
 
-/** `--exp`: "5m" | "1h" | "30d" | "90s" | "never" -> seconds from now, or null for never. */
+/**
+ * `--exp`: "5m" | "1h" | "30d" | "90s" | "never" -> seconds from now, or null for never. The unit
+ * is required: a bare "3" reads as days to some and seconds to others, and a key that dies in 3 s
+ * is never what was meant.
+ */
 export function parseExpiry(text: string): number | null {
   if (text.trim().toLowerCase() === "never") return null;
+  if (/^\d+$/.test(text.trim())) {
+    throw invalidInput("bad_duration", `--exp: "${text}" has no unit: write ${text.trim()}s, ${text.trim()}m, ${text.trim()}h or ${text.trim()}d`, "--exp");
+  }
   return durationSeconds(text, "--exp");
 }
 
@@ -41,7 +48,7 @@ export function parseBudgetRange(text: string): BudgetRange {
 /** `--budget`: integer micro-USD (1 USD = 1_000_000). */
 export function parseBudget(text: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw invalidInput("bad_budget", `--budget: "${text}" is not a whole number of micro-USD`, "--budget");
+  if (!Number.isSafeInteger(n)) throw invalidInput("bad_budget", `--budget: "${text}" is not a whole number of micro-USD (0 or more; 1 USD = 1000000)`, "--budget");
   return n;
 }
 

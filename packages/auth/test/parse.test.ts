@@ -33,7 +33,7 @@ describe("flag parsers", () => {
     expect(parseExpiry("never")).toBeNull();
     expect(expiryToExp("1h", 1_000_500)).toBe(1000 + 3600);
     expect(expiryToExp("never")).toBeUndefined();
-    for (const bad of ["", "0m", "5y", "-1h", "1.5h", "h"]) expect(code(() => parseExpiry(bad))).toBe("bad_duration");
+    for (const bad of ["", "0m", "5y", "-1h", "1.5h", "h", "3"]) expect(code(() => parseExpiry(bad))).toBe("bad_duration");
   });
 
   it("parses --budget-range", () => {

@@ -31,6 +31,7 @@ export {
   type ServerConfig,
   type Strategy,
   type ToolConfig,
+  type TracingConfig,
   type VirtualModelConfig,
   type WalletConfig,
 } from "./schema.js";

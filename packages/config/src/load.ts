@@ -8,7 +8,7 @@
 // then cross-reference checks and path-dependent values (database URL, control socket).
 // No global state: hot reload calls loadConfig again and swaps the result.
 import { readFile, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { builtinProviders } from "./catalog.js";
 import { issueAt, parseYaml, toData, type Env } from "./document.js";
@@ -71,6 +71,7 @@ export async function loadEnv(envFile: string, processEnv: Env, warnings: string
   try {
     text = await readFile(envFile, "utf8");
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EISDIR") throw isADirectory("env file", envFile, ".env");
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   if (text !== undefined) {
@@ -159,6 +160,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   try {
     text = await readFile(paths.configFile, "utf8");
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EISDIR") throw isADirectory("config file", paths.configFile, "bitrouter.yaml");
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     if (paths.explicit?.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
   }
@@ -175,6 +177,11 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     env,
     warnings: [...warnings, ...result.warnings],
   };
+}
+
+/** A file path that names a directory (`--config-file ~/.bitrouter`): say which, and what was meant. */
+function isADirectory(what: string, path: string, name: string): Error {
+  return new Error(`${what} ${path} is a directory, not a file: give the file itself (${join(path, name)}), or the directory as --home-dir`);
 }
 
 async function exists(path: string): Promise<boolean> {

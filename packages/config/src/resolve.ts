@@ -233,6 +233,7 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     agents: file.agents ?? {},
   };
   if (file.guardrails !== undefined) config.guardrails = file.guardrails;
+  if (file.tracing !== undefined) config.tracing = file.tracing;
   if (file.wallet !== undefined) config.wallet = file.wallet;
   if (mpp !== undefined) config.mpp = mpp;
   if (file.solana_rpc_url !== undefined) config.solana_rpc_url = file.solana_rpc_url;

@@ -126,6 +126,17 @@ export function webOrigin(value: string): string | undefined {
 
 export const DatabaseSchema = z.strictObject({ url: z.string().optional() });
 
+/**
+ * Our extension: OpenTelemetry traces exported over OTLP/HTTP. Off unless `enabled: true` or the
+ * standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variable is set (`enabled: false` wins over it).
+ */
+export const TracingSchema = z.strictObject({
+  enabled: bool().optional(),
+  /** The OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (default: from OTEL_*). */
+  endpoint: httpUrl().optional(),
+  service_name: z.string().min(1).optional(),
+});
+
 // ── Providers and their model catalog ────────────────────────────────
 
 export const PricingSchema = z.strictObject({
@@ -333,6 +344,7 @@ export const MppSchema = z.strictObject({
 export const ConfigFileSchema = z.strictObject({
   server: ServerSchema.optional(),
   database: DatabaseSchema.optional(),
+  tracing: TracingSchema.optional(),
   inherit_defaults: bool().optional(),
   providers: z.record(z.string(), ProviderSchema).optional(),
   models: z.record(z.string(), VirtualModelSchema).optional(),
@@ -361,6 +373,7 @@ export type VirtualModelConfig = z.output<typeof VirtualModelSchema>;
 export type ToolConfig = z.output<typeof ToolSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;
 export type GuardrailsConfig = z.output<typeof GuardrailsSchema>;
+export type TracingConfig = z.output<typeof TracingSchema>;
 export type WalletConfig = z.output<typeof WalletSchema>;
 export type MppConfig = z.output<typeof MppSchema>;
 export type MppNetworkConfig = z.output<typeof MppNetworkSchema>;
@@ -434,6 +447,7 @@ export interface ResolvedConfig {
   tools: Record<string, ToolConfig>;
   agents: Record<string, AgentConfig>;
   guardrails?: GuardrailsConfig;
+  tracing?: TracingConfig;
   wallet?: WalletConfig;
   mpp?: MppConfig;
   solana_rpc_url?: string;

@@ -33,6 +33,7 @@ export {
   getAccount,
   getKey,
   isRevoked,
+  keyIdKnown,
   listAccounts,
   listKeys,
   listRevocations,

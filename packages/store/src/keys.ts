@@ -183,6 +183,19 @@ export async function isRevoked(store: Store, keyId: string): Promise<boolean> {
 }
 
 /**
+ * Whether this database has heard of the key id: a key record, a revocation, or a request on the
+ * ledger. `bitrouter keys --revoke` uses it to tell a mistyped id from a real one.
+ */
+export async function keyIdKnown(store: Store, keyId: string): Promise<boolean> {
+  const found = await Promise.all([
+    store.db.selectFrom("keys").select("id").where("id", "=", keyId).executeTakeFirst(),
+    store.db.selectFrom("key_revocations").select("key_id").where("key_id", "=", keyId).executeTakeFirst(),
+    store.db.selectFrom("requests").select("key_id").where("key_id", "=", keyId).limit(1).executeTakeFirst(),
+  ]);
+  return found.some((row) => row !== undefined);
+}
+
+/**
  * Revocations with revokedAt >= since (all, without since), oldest first. For polling from other
  * instances: pass the newest revokedAt seen minus a safety margin (clock skew between instances,
  * transactions committing out of order) and de-duplicate by keyId; the table is small.

@@ -7,6 +7,7 @@ import { resolvePaths, scaffoldHome, type ResolvedPaths } from "@bitrouter/confi
 import { password } from "@inquirer/prompts";
 import { Command, Option, UsageError } from "clipanion";
 import { BitrouterCommand, EXIT_FAILURE } from "../base.js";
+import { inspectDaemon } from "../daemon.js";
 
 /** The environment variable that holds the keystore passphrase. */
 export const PASSPHRASE_ENV = "OWS_PASSPHRASE";
@@ -128,7 +129,7 @@ export class AccountCommand extends AuthCommand {
   static override usage = Command.Usage({
     description: "Create, list and choose operator accounts (the keys that sign API keys)",
     details: `
-      An account is one random seed giving a Solana (Ed25519) and an EVM (secp256k1) key; it is named by its pubkey prefix (the first 8 characters of its Solana address). Keys are stored in \`<home>/.keys/\` (directory 0700, files 0600). The first account becomes the active one: \`bitrouter keygen\` signs with it and \`bitrouter serve\` accepts the tokens it signs (restart the server after \`--set\`).
+      An account is one random seed giving a Solana (Ed25519) and an EVM (secp256k1) key; it is named by its pubkey prefix (the first 8 characters of its Solana address). Keys are stored in \`<home>/.keys/\` (directory 0700, files 0600). The first account becomes the active one: \`bitrouter keygen\` signs with it and \`bitrouter serve\` accepts the tokens it signs. A running server switches to a new active account (\`-g\` of the first one, \`--set\`) on \`bitrouter reload\`.
 
       The seed is encrypted when a passphrase is given: from \`${PASSPHRASE_ENV}\`, or a hidden prompt when run in a terminal (an empty answer stores it unencrypted). Without either, the key is stored unencrypted, protected by file permissions only.
 
@@ -167,6 +168,7 @@ export class AccountCommand extends AuthCommand {
       }
       out.write(this.json ? `${JSON.stringify(accountJson(info), null, 2)}\n` : `${describeAccount(info)}\n`);
       if (!this.json && !info.active) out.write(`Not active: \`bitrouter account --set ${info.index}\` makes it the signing account.\n`);
+      if (info.active) await this.tellAboutRunningServer();
       return 0;
     }
 
@@ -179,12 +181,20 @@ export class AccountCommand extends AuthCommand {
         if (error instanceof AuthError && error.code === "ambiguous_account") throw new UsageError(`--set: ${error.message}`);
         throw error;
       }
-      out.write(this.json ? `${JSON.stringify(accountJson(info), null, 2)}\n` : `${describeAccount(info)}\nA running server keeps trusting the previous account until it is restarted.\n`);
+      out.write(this.json ? `${JSON.stringify(accountJson(info), null, 2)}\n` : `${describeAccount(info)}\n`);
+      await this.tellAboutRunningServer();
       return 0;
     }
 
     const accounts = await listAccounts(keysDir);
     out.write(this.json ? `${JSON.stringify({ keys_dir: keysDir, accounts: accounts.map(accountJson) }, null, 2)}\n` : renderAccounts(accounts));
     return 0;
+  }
+
+  /** A running server trusts the account it loaded until it reloads: say what to run. */
+  private async tellAboutRunningServer(): Promise<void> {
+    const state = await inspectDaemon(await this.daemonPaths({ warn: false }), 1000);
+    if (state.state !== "running") return;
+    this.context.stderr.write(`BitRouter is running (pid ${state.pid}) and still trusts the account it loaded: run \`bitrouter reload\` to make it require keys signed by this one.\n`);
   }
 }

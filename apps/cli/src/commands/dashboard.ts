@@ -56,9 +56,11 @@ export class DashboardCommand extends BitrouterCommand {
       reload: async () => {
         try {
           const { status, body } = await fetchOverSocket(socket, "/reload", { method: "POST" });
-          return status === 200 ? "configuration reloaded" : `reload failed: ${(body as { error?: string }).error ?? status}`;
+          if (status === 200) return { note: "configuration reloaded" };
+          const problems = (body as { error?: string }).error ?? `HTTP ${status}`;
+          return { note: "reload failed (see the box)", problems };
         } catch (error) {
-          return `reload failed: ${(error as Error).message}`;
+          return { note: `reload failed: ${(error as Error).message}` };
         }
       },
     });

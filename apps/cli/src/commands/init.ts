@@ -1,11 +1,14 @@
 // `bitrouter init`: the setup wizard (interactive on a terminal, or driven by flags with
 // --non-interactive). Keys go to <home>/.env (0600); bitrouter.yaml gets ${VAR} references.
 import { readFile } from "node:fs/promises";
-import type { LoadedConfig } from "@bitrouter/config";
+import { join } from "node:path";
+import { isLoopbackAddress } from "@bitrouter/auth/net";
+import { parseListen, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
 import { BitrouterCommand, EXIT_FAILURE, EXIT_OK } from "../base.js";
 import { runWizard } from "../wizard/interactive.js";
 import {
+  checkApiBase,
   checkEnvName,
   checkKey,
   checkListen,
@@ -16,10 +19,10 @@ import {
   uncataloguedEndpoints,
   writePlan,
   type ProviderChoice,
-  type Strategy,
   type WizardPlan,
 } from "../wizard/plan.js";
 import { verifyKey } from "../wizard/verify.js";
+import { withSpinner } from "../spinner.js";
 
 interface Output {
   stdout: { write(text: string): unknown };
@@ -43,18 +46,34 @@ export class InitCommand extends BitrouterCommand {
   provider = Option.Array("--provider", { description: "A built-in provider to set up (repeatable)" });
   apiKey = Option.Array("--api-key", { description: "The provider's key, stored in .env as {PREFIX}_API_KEY (one per --provider, in order)" });
   apiKeyEnv = Option.Array("--api-key-env", { description: "Reference this variable instead (one per --provider, in order); default {PREFIX}_API_KEY" });
+  apiBase = Option.Array("--api-base", { description: "Another endpoint for the provider: a local or compatible server, a proxy (one per --provider, in order)" });
   model = Option.String("--model", { description: "A virtual model: NAME=provider:model_id[,provider:model_id...]" });
-  strategy = Option.String("--strategy", "priority", { description: "priority (failover in order) or load_balance (round-robin)" });
+  strategy = Option.String("--strategy", { description: "priority (failover in order, the default) or load_balance (round-robin); goes with --model" });
   listen = Option.String("--listen", { description: "server.listen (host:port)" });
   skipVerify = Option.Boolean("--skip-verify", false, { description: "Do not check the keys against the providers" });
 
   async run(): Promise<number> {
-    const loaded = await this.loadConfig();
-    if (this.nonInteractive) return this.runFromFlags(loaded);
+    const loaded = await this.loadConfig({ envFileMayBeMissing: true });
+    // Answers given as flags are taken as given, at a terminal too (asking again would ignore them).
+    if (this.nonInteractive || this.answerFlags().length > 0) return this.runFromFlags(loaded);
     if (!isTerminal(this.context)) {
       throw new UsageError("not a terminal: run `bitrouter init --non-interactive --provider NAME ...` (see `bitrouter init --help`)");
     }
     return (await interactiveInit(loaded, this.context, { verify: !this.skipVerify })) ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  /** The answer flags that were given (each one answers a question of the wizard). */
+  private answerFlags(): string[] {
+    const given: [string, unknown][] = [
+      ["--provider", this.provider],
+      ["--api-key", this.apiKey],
+      ["--api-key-env", this.apiKeyEnv],
+      ["--api-base", this.apiBase],
+      ["--model", this.model],
+      ["--strategy", this.strategy],
+      ["--listen", this.listen],
+    ];
+    return given.filter(([, value]) => value !== undefined).map(([flag]) => flag);
   }
 
   private async runFromFlags(loaded: LoadedConfig): Promise<number> {
@@ -64,7 +83,8 @@ export class InitCommand extends BitrouterCommand {
       for (const choice of plan.providers) {
         const key = choice.key ?? loaded.env[choice.keyVar];
         if (!key) continue;
-        const result = await verifyKey(options.find((o) => o.name === choice.name)!, key);
+        const option = options.find((o) => o.name === choice.name)!;
+        const result = await withSpinner(this.context.stderr, `Checking the ${choice.name} key...`, verifyKey({ ...option, apiBase: choice.apiBase ?? option.apiBase }, key));
         if (!result.ok && result.rejected) {
           this.context.stderr.write(`Error: ${choice.name}: ${result.message}. Nothing was written (use --skip-verify to write it anyway).\n`);
           return EXIT_FAILURE;
@@ -83,23 +103,31 @@ export class InitCommand extends BitrouterCommand {
     if (names.length === 0 && this.model === undefined && this.listen === undefined) {
       throw new UsageError("--non-interactive needs at least one of --provider, --model or --listen");
     }
+    if (this.strategy !== undefined && this.model === undefined) throw new UsageError("--strategy goes with --model (the virtual model it routes)");
     if (keys.length > 0 && keys.length !== names.length) throw new UsageError(`give one --api-key per --provider (${names.length} providers, ${keys.length} keys)`);
     if (vars.length > 0 && vars.length !== names.length) throw new UsageError(`give one --api-key-env per --provider (${names.length} providers, ${vars.length} variables)`);
     if (keys.length > 0 && vars.length > 0) throw new UsageError("use either --api-key or --api-key-env, not both");
+    const bases = this.apiBase ?? [];
+    if (bases.length > 0 && bases.length !== names.length) throw new UsageError(`give one --api-base per --provider (${names.length} providers, ${bases.length} URLs)`);
+    for (const base of bases) {
+      const problem = checkApiBase(base);
+      if (problem) throw new UsageError(`--api-base: ${problem}`);
+    }
     const options = providerOptions(loaded);
     const providers: ProviderChoice[] = names.map((name, i) => {
       const option = options.find((o) => o.name === name);
       if (!option) throw new UsageError(`--provider: unknown provider '${name}'; choose from ${options.map((o) => o.name).join(", ")}`);
+      const apiBase = bases[i] === undefined ? {} : { apiBase: bases[i] };
       const key = keys[i];
       if (key !== undefined) {
         const problem = checkKey(key);
         if (problem) throw new UsageError(`--api-key for ${name}: ${problem}`);
-        return { name, keyVar: option.defaultVar, key: key.trim() };
+        return { name, keyVar: option.defaultVar, key: key.trim(), ...apiBase };
       }
       const keyVar = vars[i] ?? option.defaultVar;
       const problem = checkEnvName(keyVar);
       if (problem) throw new UsageError(`--api-key-env: ${problem}`);
-      return { name, keyVar };
+      return { name, keyVar, ...apiBase };
     });
     const plan: WizardPlan = { providers };
     if (this.model !== undefined) {
@@ -111,10 +139,11 @@ export class InitCommand extends BitrouterCommand {
       const known = (p: string) => names.includes(p) || p in loaded.config.providers;
       const endpoints = parseEndpoints(this.model.slice(eq + 1), known);
       if (typeof endpoints === "string") throw new UsageError(`--model: ${endpoints}`);
-      if (this.strategy !== "priority" && this.strategy !== "load_balance") {
-        throw new UsageError(`--strategy must be priority or load_balance; got '${this.strategy}'`);
+      const strategy = this.strategy ?? "priority";
+      if (strategy !== "priority" && strategy !== "load_balance") {
+        throw new UsageError(`--strategy must be priority or load_balance; got '${strategy}'`);
       }
-      plan.model = { name, strategy: this.strategy as Strategy, endpoints };
+      plan.model = { name, strategy, endpoints };
       for (const e of uncataloguedEndpoints(loaded, endpoints)) this.context.stderr.write(`note: ${e} is not in the provider's catalog: it is sent as is, with no pricing\n`);
     }
     if (this.listen !== undefined) {
@@ -141,7 +170,20 @@ async function write(loaded: LoadedConfig, plan: WizardPlan, out: Output & { env
   }
   for (const warning of result.warnings) out.stderr.write(`warning: ${warning}\n`);
   const model = plan.model?.name ?? (plan.providers[0] ? `${plan.providers[0].name}:<model_id>` : undefined);
+  const listen = plan.listen ?? loaded.config.server.listen;
+  if (await needsAccount(loaded, listen)) {
+    out.stdout.write(`Next: ${listen} is reachable from the network, so the server requires API keys there: create the operator account first (\`bitrouter account -g\`), give callers keys (\`bitrouter keygen\`), then run \`bitrouter serve\`. (Without an account it refuses to start on ${listen}, unless --allow-open-network says a firewall already restricts access.)\n`);
+    return;
+  }
   out.stdout.write(`Next: run \`bitrouter\` (dashboard and server) or \`bitrouter serve\`${model ? `, then ask for the model "${model}"` : ""}.\n`);
+}
+
+/** A non-loopback listen address with no active operator account: the server would refuse to start. */
+export async function needsAccount(loaded: LoadedConfig, listen: string): Promise<boolean> {
+  const address = parseListen(listen);
+  if (!address || isLoopbackAddress(address.host)) return false;
+  const { getActiveAccount } = await import("@bitrouter/auth");
+  return (await getActiveAccount(join(loaded.paths.home, ".keys")).catch(() => undefined)) === undefined;
 }
 
 /**
@@ -157,7 +199,13 @@ export async function interactiveInit(loaded: LoadedConfig, out: Output & { env:
   }
   let plan: WizardPlan | undefined;
   try {
-    plan = await runWizard(loaded, configText, { env: loaded.env, print: (line) => out.stdout.write(`${line}\n`), verify: options.verify });
+    plan = await runWizard(loaded, configText, {
+      env: loaded.env,
+      print: (line) => out.stdout.write(`${line}\n`),
+      verify: options.verify,
+      needsAccount: (listen) => needsAccount(loaded, listen),
+      wait: (label, work) => withSpinner(out.stdout as { isTTY?: boolean; write(text: string): unknown }, label, work),
+    });
   } catch (error) {
     if ((error as Error).name === "ExitPromptError") {
       out.stdout.write("\nSetup cancelled; nothing was written.\n");

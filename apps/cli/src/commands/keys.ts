@@ -6,6 +6,7 @@ import { Command, Option, UsageError } from "clipanion";
 import { CliError } from "../base.js";
 import { NoServerError, controlCall } from "../control-client.js";
 import { AuthCommand, keysDirOf, oneAction } from "./account.js";
+import { usd } from "../money.js";
 
 /** Epoch seconds as ISO 8601 without the (always zero) milliseconds. */
 export function isoSeconds(epochSeconds: number): string {
@@ -17,8 +18,13 @@ function expiry(exp: number | undefined, now: number): string {
   return `${isoSeconds(exp)}${exp * 1000 <= now ? " (expired)" : ""}`;
 }
 
-function tokenJson(t: SavedTokenInfo): Record<string, unknown> {
+/** Key id -> when it was revoked (epoch ms), from the database's revocation list. */
+export type RevokedKeys = ReadonlyMap<string, number>;
+
+function tokenJson(t: SavedTokenInfo, revoked?: RevokedKeys): Record<string, unknown> {
+  const revokedAt = revoked?.get(t.id);
   return {
+    ...(revoked ? { revoked_at: revokedAt === undefined ? null : new Date(revokedAt).toISOString() } : {}),
     id: t.id,
     name: t.name,
     scope: t.scope,
@@ -30,19 +36,16 @@ function tokenJson(t: SavedTokenInfo): Record<string, unknown> {
   };
 }
 
-export function renderTokens(tokens: SavedTokenInfo[], now = Date.now()): string {
+export function renderTokens(tokens: SavedTokenInfo[], now = Date.now(), revoked: RevokedKeys = new Map()): string {
   if (tokens.length === 0) return "No saved tokens. Save one with `bitrouter keygen --name <label>`.\n";
   const rows = [
     ["ID", "NAME", "SCOPE", "EXPIRES", "MODELS", "FINGERPRINT"],
-    ...tokens.map((t) => [t.id, t.name, t.scope, expiry(t.exp, now), t.models?.join(",") ?? "*", t.fingerprint]),
+    ...tokens.map((t) => [t.id, t.name, t.scope, `${expiry(t.exp, now)}${revoked.has(t.id) ? " (revoked)" : ""}`, t.models?.join(",") ?? "*", t.fingerprint]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return `${rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()).join("\n")}\n`;
 }
 
-function usd(micro: number): string {
-  return `$${(micro / 1_000_000).toFixed(micro % 10_000 === 0 ? 2 : 6)}`;
-}
 
 export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefined, now = Date.now()): string {
   const rows: [string, string][] = [["id", claims.id]];
@@ -84,12 +87,14 @@ export class KeysCommand extends AuthCommand {
   rm = Option.String("--rm", { description: "Remove a saved token (id or name); does not revoke it" });
   revoke = Option.String("--revoke", { description: "Revoke a key (key id, or a saved token's name)" });
   reason = Option.String("--reason", { description: "Why (stored with the revocation)" });
+  force = Option.Boolean("--force", false, { description: "With --revoke: revoke an id this host has never seen (not saved, never used)" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 
   async run(): Promise<number> {
     const action =
       oneAction({ "-l": this.list, "--show": this.show !== undefined, "--rm": this.rm !== undefined, "--revoke": this.revoke !== undefined }) ?? "-l";
     if (this.reason !== undefined && action !== "--revoke") throw new UsageError("--reason goes with --revoke");
+    if (this.force && action !== "--revoke") throw new UsageError("--force goes with --revoke");
     const keysDir = keysDirOf(resolvePaths(this.flags(), this.context.env, this.cwd()));
     const out = this.context.stdout;
 
@@ -107,8 +112,26 @@ export class KeysCommand extends AuthCommand {
     if (action === "--revoke") return this.revokeKey(keysDir, this.revoke!);
 
     const tokens = await listTokens(keysDir);
-    out.write(this.json ? `${JSON.stringify({ tokens: tokens.map(tokenJson) }, null, 2)}\n` : renderTokens(tokens));
+    const revoked = tokens.length > 0 ? await this.revokedKeys() : undefined;
+    out.write(this.json ? `${JSON.stringify({ tokens: tokens.map((t) => tokenJson(t, revoked)) }, null, 2)}\n` : renderTokens(tokens, Date.now(), revoked));
     return 0;
+  }
+
+  /** The database's revocations; undefined (with a warning) when it cannot be read. */
+  private async revokedKeys(): Promise<RevokedKeys | undefined> {
+    try {
+      const { paths } = await this.loadConfig({ scaffold: false });
+      const { openStore, listRevocations } = await import("@bitrouter/store");
+      const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
+      try {
+        return new Map((await listRevocations(store)).map((r) => [r.keyId, r.revokedAt]));
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      this.context.stderr.write(`warning: cannot read revocations from the database, so revoked keys are not marked: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+      return undefined;
+    }
   }
 
   private async revokeKey(keysDir: string, idOrName: string): Promise<number> {
@@ -119,6 +142,23 @@ export class KeysCommand extends AuthCommand {
 
     const { paths } = await this.loadConfig({ scaffold: false });
     const reason = this.reason ?? "revoked with bitrouter keys --revoke";
+    // A typo must not report success: an id is known if it is a saved token or the ledger saw it.
+    if (!this.force && !saved.some((t) => t.id === id)) {
+      const { openStore } = await import("@bitrouter/store");
+      let store: import("@bitrouter/store").Store;
+      try {
+        store = await openStore(paths.databaseUrl, { baseDir: paths.home });
+      } catch (error) {
+        throw new CliError(
+          `cannot check that key "${id}" exists: the database is unreachable (${error instanceof Error ? error.message.split("\n")[0] : String(error)}). To revoke it anyway, add --force`,
+        );
+      }
+      try {
+        await assertKnownKey(store, id);
+      } finally {
+        await store.close();
+      }
+    }
 
     // The running server first: it refuses the key at once, even while the database is down (and
     // then records the revocation there itself as soon as the database answers again).
@@ -179,4 +219,16 @@ export class KeysCommand extends AuthCommand {
     this.context.stderr.write(`${notes[server]}\n`);
     return 0;
   }
+}
+
+/**
+ * A revocation of an id nobody has seen is almost always a typo, and reporting success for it
+ * leaves the real key working: the id must be a saved token's, or known to the database.
+ */
+async function assertKnownKey(store: import("@bitrouter/store").Store, id: string): Promise<void> {
+  const { keyIdKnown } = await import("@bitrouter/store");
+  if (await keyIdKnown(store, id)) return;
+  throw new CliError(
+    `no key "${id}" is known here: it is not a saved token (\`bitrouter keys -l\`) and no request used it. Check the id (keygen prints it; \`bitrouter usage --by key\` lists the keys in use); to revoke a key that was never saved nor used, add --force`,
+  );
 }

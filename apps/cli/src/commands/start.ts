@@ -1,10 +1,12 @@
 // `bitrouter start`: the API server as a background daemon (`bitrouter serve` detached, its output
 // in <logs-dir>/daemon.log); returns once GET /health answers.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedConfig } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { DAEMON_LOG_NAME, startDaemon } from "../daemon.js";
+import { withSpinner } from "../spinner.js";
 
 /** `30`, `30s`, `1500ms`, `2m` -> milliseconds; a usage error (exit 2) otherwise. */
 export function parseTimeout(flag: string, text: string): number {
@@ -40,6 +42,30 @@ export function serveInvocation(
   return { args, env: childEnv };
 }
 
+/**
+ * The flags a daemon was started with, saved in `<run-dir>/bitrouter.start.json` (0600: --db may
+ * hold a password) so that `restart` without flags starts the same server again. Paths are
+ * absolute; the run directory itself is where the file is, so it is not in it.
+ */
+export interface StartFlags {
+  configFile?: string;
+  envFile?: string;
+  logsDir?: string;
+  db?: string;
+  listen?: string;
+  allowOpenNetwork?: boolean;
+}
+
+export const START_FLAGS_FILE = "bitrouter.start.json";
+
+export function readStartFlags(runDir: string): StartFlags {
+  try {
+    return JSON.parse(readFileSync(join(runDir, START_FLAGS_FILE), "utf8")) as StartFlags;
+  } catch {
+    return {}; // never started by this version, or removed: nothing to remember
+  }
+}
+
 export abstract class DaemonStartCommand extends BitrouterCommand {
   listen = Option.String("--listen", { description: "Override server.listen (host:port)" });
   allowOpenNetwork = Option.Boolean("--allow-open-network", false, {
@@ -52,15 +78,16 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
     const timeoutMs = parseTimeout("--start-timeout", this.startTimeout);
     const loaded = await this.loadConfig();
     if (loaded.created.length > 0) this.context.stderr.write(`Created ${loaded.created.join(", ")}\n`);
-    for (const warning of loaded.warnings) this.context.stderr.write(`warning: ${warning}\n`);
+    for (const warning of loaded.warnings) this.context.stderr.write(`${this.paint("stderr").yellow("warning:")} ${warning}\n`);
     const { paths } = loaded;
     const { args, env } = serveInvocation(loaded, this, this, this.context.env);
-    const result = await startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs });
+    const result = await withSpinner(this.context.stderr, "Starting BitRouter (waiting for GET /health)...", startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs }));
     switch (result.outcome) {
       case "already-running":
         this.context.stdout.write(`BitRouter is already running (pid ${result.pid})${result.url ? ` on ${result.url}` : ""}.\n`);
         return 0;
       case "started":
+        this.saveStartFlags(loaded);
         this.context.stdout.write(`BitRouter started (pid ${result.pid}), listening on ${result.url}\n`);
         this.context.stdout.write(`Logs: ${join(paths.logsDir, "bitrouter.log")}; stop it with \`bitrouter stop\`.\n`);
         return 0;
@@ -71,6 +98,21 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
         return 1;
       }
     }
+  }
+
+  private saveStartFlags(loaded: LoadedConfig): void {
+    const { paths } = loaded;
+    const flags: StartFlags = {
+      ...(this.configFile !== undefined ? { configFile: paths.configFile } : {}),
+      ...(this.envFile !== undefined ? { envFile: paths.envFile } : {}),
+      ...(this.logsDir !== undefined ? { logsDir: paths.logsDir } : {}),
+      ...(this.db !== undefined ? { db: paths.databaseUrl } : {}),
+      ...(this.listen !== undefined ? { listen: this.listen } : {}),
+      ...(this.allowOpenNetwork ? { allowOpenNetwork: true } : {}),
+    };
+    const file = join(paths.runDir, START_FLAGS_FILE);
+    if (Object.keys(flags).length === 0) rmSync(file, { force: true });
+    else writeFileSync(file, `${JSON.stringify(flags, null, 2)}\n`, { mode: 0o600 });
   }
 }
 

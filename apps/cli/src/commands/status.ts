@@ -5,8 +5,10 @@ import { redactUrl } from "@bitrouter/core";
 import { hasCredentials, providerApiKey, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
+import { NO_PAINT, type Paint } from "../colour.js";
 import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
 import { VERSION } from "../version.js";
+import { usd } from "../money.js";
 
 export interface StatusReport {
   version: string;
@@ -60,7 +62,7 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
       database_url_source: paths.databaseUrlSource,
     },
     server: { listen: config.server.listen, log_level: config.server.log_level },
-    daemon: { ...daemon, pid_file: paths.pidFile, ...(cleaned.length > 0 ? { cleaned } : {}) },
+    daemon: { ...daemon, pid_file: paths.pidFile, ...withCleaned(cleaned) },
     providers: Object.values(config.providers).map((p) => ({
       name: p.name,
       api_protocol: p.api_protocol,
@@ -82,6 +84,10 @@ export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, 
   };
 }
 
+function withCleaned(cleaned: string[]): { cleaned?: string[] } {
+  return cleaned.length > 0 ? { cleaned } : {};
+}
+
 const HOME_SOURCE: Record<string, string> = {
   flag: "from --home-dir",
   cwd: "./bitrouter.yaml in the current directory",
@@ -94,17 +100,17 @@ function table(rows: string[][]): string {
   return rows.map((row) => `  ${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join("  ")}`.trimEnd()).join("\n");
 }
 
-function describeDaemon(daemon: StatusReport["daemon"]): string {
+function describeDaemon(daemon: StatusReport["daemon"], paint: Paint = NO_PAINT): string {
   const cleaned = daemon.cleaned ? "; cleaned up" : "";
   switch (daemon.state) {
     case "running":
-      return `running (pid ${daemon.pid}${daemon.server ? `, up ${duration(daemon.server.uptime_s)}` : ", control socket not answering"})`;
+      return `${paint.green("running")} (pid ${daemon.pid}${daemon.server ? `, up ${duration(daemon.server.uptime_s)}` : ", control socket not answering"})`;
     case "stopped":
-      return "not running";
+      return paint.dim("not running");
     case "crashed":
-      return `not running (crashed: pid ${daemon.pid} exited without removing its PID file${cleaned})`;
+      return `${paint.yellow("not running")} (crashed: pid ${daemon.pid} exited without removing its PID file${cleaned})`;
     case "stale":
-      return `not running (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `: pid ${daemon.pid} is another program`}${cleaned})`;
+      return `${paint.yellow("not running")} (stale PID file ${daemon.pid_file}${daemon.pid === undefined ? "" : `: pid ${daemon.pid} is another program`}${cleaned})`;
   }
 }
 
@@ -121,9 +127,6 @@ export function duration(seconds: number): string {
   return parts.join(" ");
 }
 
-function usd(micro: number): string {
-  return `$${(micro / 1_000_000).toFixed(micro !== 0 && Math.abs(micro) < 10_000 ? 6 : 4)}`;
-}
 
 /** The running server's live numbers (from its control socket). */
 function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" }>["server"]>): string[][] {
@@ -136,10 +139,10 @@ function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" 
   ];
 }
 
-export function renderStatus(report: StatusReport): string {
+export function renderStatus(report: StatusReport, paint: Paint = NO_PAINT): string {
   const p = report.paths;
   const lines: string[] = [];
-  lines.push(`BitRouter ${report.version}`, "");
+  lines.push(paint.bold(`BitRouter ${report.version}`), "");
   lines.push(
     table([
       ["home", `${p.home} (${HOME_SOURCE[p.home_source] ?? p.home_source})`],
@@ -149,7 +152,7 @@ export function renderStatus(report: StatusReport): string {
       ["logs dir", p.logs_dir],
       ["database", `${p.database_url} (${p.database_url_source})`],
       ["listen", report.server.listen],
-      ["daemon", describeDaemon(report.daemon)],
+      ["daemon", describeDaemon(report.daemon, paint)],
       ...(report.daemon.state === "running" && report.daemon.server ? serverRows(report.daemon.server) : []),
     ]),
   );
@@ -176,7 +179,7 @@ export class StatusCommand extends BitrouterCommand {
   static override usage = Command.Usage({
     description: "Print resolved paths, listen address, configured providers, and daemon status",
     details:
-      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed.",
+      "API keys are never printed: a provider's key is reported as present or absent. When the server runs, adds its PID, uptime, URL and request counters from the control socket. A PID file left by a crashed server, or naming a process that is not a BitRouter server, is reported and removed. A configuration that does not load is reported on stderr (exit 1); the daemon's state is printed all the same.",
     examples: [
       ["Show the status", "$0 status"],
       ["Machine-readable", "$0 status --json"],
@@ -187,13 +190,25 @@ export class StatusCommand extends BitrouterCommand {
   json = Option.Boolean("--json", false, { description: "Print the status as JSON" });
 
   async run(): Promise<number> {
+    const files = await this.daemonPaths({ warn: false });
+    if (files.configError) {
+      // The daemon may run fine on the configuration it loaded earlier: report it with the error.
+      const daemon = await inspectDaemon(files);
+      const report = { version: VERSION, config_error: files.configError.message, paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket }, daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) } };
+      if (this.json) this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see the error)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
+        this.context.stderr.write(`${files.configError.message}\n(A running server keeps the configuration it loaded; fix this before the next start or reload.)\n`);
+      }
+      return 1;
+    }
     const loaded = await this.loadConfig();
     const daemon = await inspectDaemon(loaded.paths);
     const report = buildStatusReport(loaded, daemon, await cleanStale(loaded.paths, daemon));
     if (report.created.length > 0) {
       this.context.stderr.write(`Created ${report.created.join(", ")}\n`);
     }
-    this.context.stdout.write(this.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    this.context.stdout.write(this.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, this.paint("stdout")));
     return 0;
   }
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from "clipanion";
 import { BitrouterCommand } from "../base.js";
 import { stopDaemon } from "../daemon.js";
+import { withSpinner } from "../spinner.js";
 import { parseTimeout } from "./start.js";
 
 export class StopCommand extends BitrouterCommand {
@@ -9,7 +10,7 @@ export class StopCommand extends BitrouterCommand {
   static override usage = Command.Usage({
     description: "Stop the running daemon",
     details:
-      "Sends SIGTERM; the server stops accepting, drains in-flight requests and removes its PID file. After --timeout it is killed with SIGKILL. A stale PID file (the process is gone) is cleaned up. Nothing running: says so and exits 0.",
+      "Sends SIGTERM; the server stops accepting, drains in-flight requests and removes its PID file. After --timeout it is killed with SIGKILL. A stale PID file (the process is gone) is cleaned up. Nothing running: says so and exits 0. A configuration that does not load is reported as a warning and does not prevent the stop.",
     examples: [
       ["Stop the daemon", "$0 stop"],
       ["Give in-flight requests two minutes", "$0 stop --timeout 2m"],
@@ -20,8 +21,8 @@ export class StopCommand extends BitrouterCommand {
 
   async run(): Promise<number> {
     const timeoutMs = parseTimeout("--timeout", this.timeout);
-    const { paths } = await this.loadConfig({ scaffold: false });
-    const result = await stopDaemon(paths, timeoutMs);
+    const paths = await this.daemonPaths();
+    const result = await withSpinner(this.context.stderr, "Stopping BitRouter (draining in-flight requests)...", stopDaemon(paths, timeoutMs));
     switch (result.outcome) {
       case "not-running": {
         const previous = result.previous;

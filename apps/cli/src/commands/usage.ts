@@ -1,8 +1,9 @@
 // `bitrouter usage`: spend and tokens from the ledger, by day, model, provider, key or route.
 // Reads the database directly, so it works whether or not a server is running.
 import { Command, Option } from "clipanion";
-import type { UsageGroupBy, UsageRow } from "@bitrouter/store";
+import type { UsageGroupBy } from "@bitrouter/store";
 import { BitrouterCommand } from "../base.js";
+import { renderTable } from "../usage-table.js";
 
 const GROUPS = ["day", "model", "provider", "key", "route", "tool"] as const;
 
@@ -67,20 +68,4 @@ export function parseWhen(text: string, now = Date.now()): number | null {
   }
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : null;
-}
-
-function usd(micro: number | string): string {
-  const value = typeof micro === "string" ? Number(micro) : micro;
-  return `$${(value / 1_000_000).toFixed(value !== 0 && Math.abs(value) < 10_000 ? 6 : 4)}`;
-}
-
-function renderTable(by: string, rows: UsageRow[]): string {
-  if (rows.length === 0) return "No requests on the ledger for this period.\n";
-  const header = [by.toUpperCase(), "REQUESTS", "ERRORS", "INPUT", "CACHED", "OUTPUT", "COST"];
-  const body = rows.map((r) => [r.group ?? "(none)", String(r.requests), String(r.errors), String(r.inputTokens), String(r.cacheReadTokens), String(r.outputTokens), usd(r.costMicroUsd)]);
-  const total = rows.reduce((sum, r) => sum + Number(r.costMicroUsd), 0);
-  const all = [header, ...body];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-  return `${all.map(line).join("\n")}\n${"".padEnd(widths[0]!)}  total ${usd(total)}\n`;
 }

@@ -9,8 +9,11 @@ export interface DashboardOptions {
   title: string;
   /** One poll of the server. */
   poll(): Promise<Snapshot>;
-  /** `r`: reload the server's configuration; the answer is shown in the footer. */
-  reload(): Promise<string>;
+  /**
+   * `r`: reload the server's configuration. `note` goes to the footer; `problems` (a failed
+   * reload's whole message) is shown in a box over the panels until Esc or the next reload.
+   */
+  reload(): Promise<{ note: string; problems?: string }>;
   intervalMs?: number;
 }
 
@@ -28,6 +31,19 @@ export function runDashboard(options: DashboardOptions): { done: Promise<void>; 
   for (const name of PANELS) {
     boxes[name] = blessed.box({ parent: screen, label: ` ${TITLES[name]} `, border: { type: "line" }, tags: true, style: { border: { fg: "cyan" } } });
   }
+
+  const problemsBox = blessed.box({
+    parent: screen,
+    label: " Reload failed: the previous configuration keeps serving ",
+    border: { type: "line" },
+    top: "center",
+    left: "center",
+    width: "90%",
+    height: "shrink",
+    hidden: true,
+    tags: false,
+    style: { border: { fg: "red" } },
+  });
 
   let last: Snapshot | undefined;
   let note = "";
@@ -78,11 +94,21 @@ export function runDashboard(options: DashboardOptions): { done: Promise<void>; 
   screen.key(["q", "C-c"], stop);
   screen.key(["r"], () => {
     note = "reloading...";
+    problemsBox.hide();
     draw();
     void options.reload().then((answer) => {
-      note = answer;
+      note = answer.note;
+      if (answer.problems) {
+        problemsBox.setContent(`${answer.problems}\n\nFix the file, then press r again. Esc closes this box.`);
+        problemsBox.show();
+        problemsBox.setFront();
+      }
       draw();
     });
+  });
+  screen.key(["escape"], () => {
+    problemsBox.hide();
+    draw();
   });
   screen.on("resize", draw);
   draw();

@@ -30,12 +30,14 @@ export interface Snapshot {
   at: Date;
 }
 
-/** Every provider the configuration knows; "present" when the server (or, before it answers, the local config) has its key. */
+/**
+ * Every provider the server's configuration knows (it follows reloads), "present" when the server
+ * can route to it; before the server answers, the providers of the local config file.
+ */
 export function providerRows(loaded: LoadedConfig, status: ServerStatus | undefined): ProviderRow[] {
-  const rows = Object.values(loaded.config.providers).map((p): ProviderRow => {
-    const present = status ? status.providers.includes(p.name) : providerApiKey(p) !== undefined;
-    return { name: p.name, key: present ? "present" : "missing" };
-  });
+  const rows = status
+    ? status.configured_providers.map((name): ProviderRow => ({ name, key: status.providers.includes(name) ? "present" : "missing" }))
+    : Object.values(loaded.config.providers).map((p): ProviderRow => ({ name: p.name, key: providerApiKey(p) !== undefined ? "present" : "missing" }));
   // Providers with a key first: they are the ones that route.
   return rows.sort((a, b) => (a.key === b.key ? 0 : a.key === "present" ? -1 : 1));
 }

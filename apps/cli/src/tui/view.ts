@@ -1,6 +1,7 @@
 // The dashboard's text and geometry, as plain functions of the data and the terminal size
 // (blessed only draws what these return).
 import type { Snapshot } from "./data.js";
+import { usd } from "../money.js";
 
 export type PanelName = "server" | "traffic" | "providers" | "routes";
 export const PANELS: readonly PanelName[] = ["server", "traffic", "providers", "routes"];
@@ -16,9 +17,6 @@ export interface Box {
   height: number;
 }
 
-export function usd(micro: number): string {
-  return `$${(micro / 1_000_000).toFixed(micro !== 0 && Math.abs(micro) < 10_000 ? 6 : 4)}`;
-}
 
 function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);

@@ -1,7 +1,7 @@
 // The interactive init wizard: questions only; writing is the caller's job (see plan.ts).
 import { checkbox, confirm, input, password, select } from "@inquirer/prompts";
 import type { LoadedConfig } from "@bitrouter/config";
-import { checkEnvName, hasExistingSetup, checkKey, checkListen, checkModelName, describePlan, parseEndpoints, providerOptions, uncataloguedEndpoints, type ProviderChoice, type Strategy, type WizardPlan } from "./plan.js";
+import { checkApiBase, checkEnvName, hasExistingSetup, checkKey, checkListen, checkModelName, describePlan, parseEndpoints, providerOptions, uncataloguedEndpoints, type ProviderChoice, type Strategy, type WizardPlan } from "./plan.js";
 import { verifyKey } from "./verify.js";
 
 export interface WizardIO {
@@ -9,6 +9,10 @@ export interface WizardIO {
   env: Record<string, string>;
   print(line: string): void;
   verify: boolean;
+  /** Shows that a slow step (a key check) is running. */
+  wait<T>(label: string, work: Promise<T>): Promise<T>;
+  /** Whether serving on this address needs an operator account that does not exist yet. */
+  needsAccount(listen: string): Promise<boolean>;
 }
 
 /**
@@ -41,7 +45,12 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
 
   const providers: ProviderChoice[] = [];
   for (const name of picked) {
-    const option = options.find((o) => o.name === name)!;
+    const builtin = options.find((o) => o.name === name)!;
+    const base = (
+      await input({ message: `${name}: API base URL (another for a local or compatible server)`, default: builtin.apiBase, validate: (v) => checkApiBase(v.trim()) ?? true })
+    ).trim();
+    const option = { ...builtin, apiBase: base };
+    const apiBase = base === builtin.apiBase ? {} : { apiBase: base };
     const existing = io.env[option.defaultVar];
     const how = await select<"existing" | "paste" | "reference">({
       message: `${name}: API key`,
@@ -51,26 +60,40 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
         { name: "Reference another environment variable", value: "reference" as const },
       ],
     });
-    let choice: ProviderChoice;
-    if (how === "existing") {
-      choice = { name, keyVar: option.defaultVar };
-    } else if (how === "paste") {
+    const pasteKey = async (): Promise<ProviderChoice> => {
       const key = await password({ message: `${name} API key`, mask: "*", validate: (v) => checkKey(v) ?? true });
-      choice = { name, keyVar: option.defaultVar, key: key.trim() };
+      return { name, keyVar: option.defaultVar, key: key.trim(), ...apiBase };
+    };
+    let choice: ProviderChoice | undefined;
+    if (how === "existing") {
+      choice = { name, keyVar: option.defaultVar, ...apiBase };
+    } else if (how === "paste") {
+      choice = await pasteKey();
     } else {
       const keyVar = await input({ message: "Variable name", default: option.defaultVar, validate: (v) => checkEnvName(v.trim()) ?? true });
-      choice = { name, keyVar: keyVar.trim() };
+      choice = { name, keyVar: keyVar.trim(), ...apiBase };
       if (!io.env[choice.keyVar]) io.print(`  note: ${choice.keyVar} is not set yet; set it (or add it to .env) before serving`);
     }
-    const key = choice.key ?? io.env[choice.keyVar];
-    if (io.verify && key) {
-      const result = await verifyKey(option, key);
+    // A rejected key is asked for again (a typo at the paste is the usual cause) until it passes,
+    // or the user keeps it anyway or skips the provider.
+    while (io.verify && choice) {
+      const key = choice.key ?? io.env[choice.keyVar];
+      if (!key) break;
+      const result = await io.wait(`Checking the ${name} key...`, verifyKey(option, key));
       io.print(`  ${result.ok ? "ok" : "note"}: ${result.message}`);
-      if (!result.ok && result.rejected) {
-        const keep = await confirm({ message: `Keep the ${name} key anyway?`, default: false });
-        if (!keep) continue;
-      }
+      if (result.ok || !result.rejected) break;
+      const next = await select<"again" | "keep" | "skip">({
+        message: `${name} rejected the key. What now?`,
+        choices: [
+          { name: "Enter another key", value: "again" },
+          { name: `Skip ${name}`, value: "skip" },
+          { name: "Keep this key anyway", value: "keep" },
+        ],
+      });
+      if (next === "keep") break;
+      choice = next === "again" ? await pasteKey() : undefined;
     }
+    if (!choice) continue;
     providers.push(choice);
   }
   if (providers.length === 0) {
@@ -108,6 +131,9 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
 
   const listen = await input({ message: "Listen address", default: loaded.config.server.listen, validate: (v) => checkListen(v.trim()) ?? true });
   if (listen.trim() !== loaded.config.server.listen) plan.listen = listen.trim();
+  if (await io.needsAccount(listen.trim())) {
+    io.print(`  note: ${listen.trim()} is reachable from the network: the server will require API keys there, so it needs an operator account (\`bitrouter account -g\`) before it starts`);
+  }
 
   io.print("");
   io.print("About to write:");

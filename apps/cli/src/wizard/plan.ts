@@ -14,6 +14,8 @@ export interface ProviderChoice {
   keyVar: string;
   /** A key to store in .env under keyVar; undefined when the variable is set elsewhere. Secret. */
   key?: string;
+  /** Another endpoint than the built-in one (a local or compatible server, a proxy). */
+  apiBase?: string;
 }
 
 export interface WizardPlan {
@@ -112,6 +114,16 @@ export function uncataloguedEndpoints(loaded: LoadedConfig, endpoints: string[])
   });
 }
 
+export function checkApiBase(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return undefined;
+  } catch {
+    // not a URL at all
+  }
+  return `'${url}' is not an http:// or https:// URL (e.g. http://127.0.0.1:11434/v1)`;
+}
+
 export function checkListen(listen: string): string | undefined {
   return parseListen(listen) ? undefined : `'${listen}' is not host:port (e.g. 127.0.0.1:8787)`;
 }
@@ -121,7 +133,10 @@ export function describePlan(plan: WizardPlan, files: { configFile: string; envF
   const lines: string[] = [];
   const yaml: string[] = [];
   if (plan.listen !== undefined) yaml.push(`server.listen: ${plan.listen}`);
-  for (const p of plan.providers) yaml.push(`providers.${p.name}.api_key: \${${p.keyVar}}`);
+  for (const p of plan.providers) {
+    if (p.apiBase !== undefined) yaml.push(`providers.${p.name}.api_base: ${p.apiBase}`);
+    yaml.push(`providers.${p.name}.api_key: \${${p.keyVar}}`);
+  }
   if (plan.model) {
     yaml.push(`models.${plan.model.name}: ${plan.model.strategy} -> ${plan.model.endpoints.join(", ")}`);
   }
@@ -153,6 +168,7 @@ export function editConfigText(text: string, plan: WizardPlan): string {
   for (const p of plan.providers) {
     ensureMap(doc, ["providers"]);
     ensureMap(doc, ["providers", p.name]); // `openai:` with no value
+    if (p.apiBase !== undefined) doc.setIn(["providers", p.name, "api_base"], p.apiBase);
     doc.setIn(["providers", p.name, "api_key"], `\${${p.keyVar}}`);
   }
   if (plan.model) {
