@@ -85,6 +85,22 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
+    "0002_payment_state": {
+      // Payment sessions and replay markers (MPP): one JSON value per key, changed only through a
+      // compare-and-set on `version`, so every instance on one database sees the same balances.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("payment_state")
+          .addColumn("key", `varchar(${LIMITS.id})`, (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addColumn("version", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("payment_state").ifExists().execute();
+      },
+    },
   };
 }
 

@@ -8,6 +8,7 @@ export interface Database {
   accounts: AccountsTable;
   keys: KeysTable;
   key_revocations: KeyRevocationsTable;
+  payment_state: PaymentStateTable;
 }
 
 /** The append-only request ledger: one row per request, never updated. */
@@ -79,3 +80,14 @@ export const LIMITS = {
   short: 255,
   reason: 1000,
 } as const;
+
+/** Payment state (MPP sessions, replay markers): a JSON value per key with a compare-and-set version. */
+export interface PaymentStateTable {
+  key: string;
+  /** JSON text. */
+  value: string;
+  /** Incremented by every write; a write names the version it read. */
+  version: number;
+  /** Epoch ms of the last write. */
+  updated_at: number;
+}
