@@ -31,6 +31,8 @@ export interface LedgerRow {
   guardrailViolations?: number;
   /** Endpoints tried (default 1). */
   attempts?: number;
+  /** What the caller paid (MPP): base units as a decimal integer string, method, on-chain reference. */
+  payment?: { amount: string; method: string; reference: string } | null;
 }
 
 export interface LedgerOptions {
@@ -359,6 +361,9 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
     cost_micro_usd: int(row.costMicroUsd, Number.MAX_SAFE_INTEGER),
     guardrail_violations: int(row.guardrailViolations, INT32_MAX) ?? 0,
     attempts: int(row.attempts, INT32_MAX) ?? 1,
+    payment_amount: row.payment && /^\d{1,78}$/.test(row.payment.amount) ? row.payment.amount : null,
+    payment_method: text(row.payment?.method, LIMITS.short),
+    payment_reference: text(row.payment?.reference, LIMITS.short),
   };
 }
 

@@ -85,10 +85,19 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
-    "0002_payment_state": {
-      // Payment sessions and replay markers (MPP): one JSON value per key, changed only through a
-      // compare-and-set on `version`, so every instance on one database sees the same balances.
+    "0002_payments": {
       async up(db: Kysely<unknown>) {
+        // What a paid request charged (MPP): the amount as an exact integer in the token's base
+        // units (a decimal string: 18-decimal tokens overflow BIGINT), the method and its reference
+        // (a transaction hash, or a channel id).
+        await db.schema
+          .alterTable("requests")
+          .addColumn("payment_amount", `varchar(${LIMITS.amount})`)
+          .execute();
+        await db.schema.alterTable("requests").addColumn("payment_method", `varchar(${LIMITS.short})`).execute();
+        await db.schema.alterTable("requests").addColumn("payment_reference", `varchar(${LIMITS.short})`).execute();
+        // Payment sessions and replay markers: one JSON value per key, changed only through a
+        // compare-and-set on `version`, so every instance on one database sees the same balances.
         await db.schema
           .createTable("payment_state")
           .addColumn("key", `varchar(${LIMITS.id})`, (c) => c.primaryKey())
@@ -99,6 +108,9 @@ function migrations(dialect: DialectName): Record<string, Migration> {
       },
       async down(db: Kysely<unknown>) {
         await db.schema.dropTable("payment_state").ifExists().execute();
+        for (const column of ["payment_amount", "payment_method", "payment_reference"]) {
+          await db.schema.alterTable("requests").dropColumn(column).execute();
+        }
       },
     },
   };

@@ -38,6 +38,12 @@ export interface RequestsTable {
   cost_micro_usd: number | null;
   guardrail_violations: number;
   attempts: number;
+  /** What the caller paid for this request (MPP), in the token's base units, as a decimal string. */
+  payment_amount: string | null;
+  /** e.g. `tempo/charge`. */
+  payment_method: string | null;
+  /** The payment's on-chain reference: a transaction hash or a channel id. */
+  payment_reference: string | null;
 }
 
 export interface AccountsTable {
@@ -79,6 +85,8 @@ export const LIMITS = {
   id: 255,
   short: 255,
   reason: 1000,
+  /** Decimal digits of an unsigned 256-bit integer (any token amount in base units). */
+  amount: 78,
 } as const;
 
 /** Payment state (MPP sessions, replay markers): a JSON value per key with a compare-and-set version. */
