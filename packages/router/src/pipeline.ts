@@ -95,14 +95,23 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
     const route = deps.resolver.resolve(ctx.model);
     run.route = route;
     // 4. attempts
-    return await run.attempt(body);
+    const result = await run.attempt(body);
+    if (ctx.responseHeaders) result.headers = { ...result.headers, ...ctx.responseHeaders };
+    return result;
   } catch (error) {
     // 5. answer errors in the inbound protocol's shape
     const info = toErrorInfo(error);
     run.complete({ status: info.status, errorKind: info.kind });
     const { status, body } = codec.encodeError(info);
-    return { type: "json", status, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
+    return { type: "json", status, headers: { ...JSON_HEADERS, ...ctx.responseHeaders, ...errorHeaders(error) }, body: JSON.stringify(body) };
   }
+}
+
+/** Headers a hook's error asks for on the answer (e.g. `WWW-Authenticate` on a 401 or 402). */
+function errorHeaders(error: unknown): Record<string, string> {
+  const headers = error && typeof error === "object" ? (error as { headers?: unknown }).headers : undefined;
+  if (!headers || typeof headers !== "object") return {};
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 
 /** State of one request across its attempts. */

@@ -210,6 +210,33 @@ describe("hooks and the library API", () => {
     await router.close();
   });
 
+  it("a hook's error headers and response headers reach the caller; a Bearer token stops at a comma", async () => {
+    let seenCredential: string | undefined;
+    const hook: RouterHook = {
+      name: "pay",
+      onRequest(ctx) {
+        seenCredential = ctx.credential;
+        if (!ctx.headers.get("authorization")?.includes("Payment ")) {
+          throw Object.assign(new Error("payment required"), { kind: "payment_required", status: 402, message: "payment required", headers: { "www-authenticate": 'Payment id="x"' } });
+        }
+        ctx.responseHeaders = { "payment-receipt": "r1", "cache-control": "private" };
+      },
+    };
+    const router = createRouter(mockConfig(mock), { hooks: [hook] });
+    const refused = await router.fetch(post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] })));
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get("www-authenticate")).toBe('Payment id="x"');
+    expect(await refused.json()).toMatchObject({ type: "error", error: { message: "payment required" } });
+
+    mock.enqueue({ text: "paid" });
+    const paid = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { authorization: "Bearer jwt.token.sig, Payment abc" }));
+    expect(paid.status).toBe(200);
+    expect(seenCredential).toBe("jwt.token.sig");
+    expect(paid.headers.get("payment-receipt")).toBe("r1");
+    expect(paid.headers.get("cache-control")).toBe("private");
+    await router.close();
+  });
+
   it("generate() and stream() route canonical requests", async () => {
     const router = createRouter(mockConfig(mock));
     mock.enqueue({ text: "canonical answer" });
