@@ -12,3 +12,4 @@ export {
   type ScriptToolCall,
   type ScriptUsage,
 } from "./script.js";
+export { type LocalChain, PATH_USD, startTempoChain } from "./anvil.js";
