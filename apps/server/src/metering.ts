@@ -2,6 +2,7 @@ import type { RouterHook } from "@bitrouter/router";
 import type { Ledger, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
 import { createLedger, openStore, toLedgerRow, usage } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
+import { requestPayment } from "./payments.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */
 export interface Metering {
@@ -19,7 +20,7 @@ export async function openMetering(url: string, logger: Logger, baseDir?: string
     store,
     ledger,
     // Appends to an in-memory batch; never waits for the database.
-    hook: { name: "metering", onComplete: (record) => ledger.record(toLedgerRow(record)) },
+    hook: { name: "metering", onComplete: (record, ctx) => ledger.record({ ...toLedgerRow(record), payment: requestPayment(ctx) ?? null }) },
     async close() {
       await ledger.close();
       await store.close();

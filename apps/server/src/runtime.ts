@@ -21,6 +21,7 @@ import type { Logger, LogLevel } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
+import { paymentHooks } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { guardrailHooks, setupAuth } from "./security.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
@@ -104,9 +105,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const build = async (config: ResolvedConfig): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
+    // Payment after auth and guardrails: a request they refuse is never charged.
+    const payments = await paymentHooks(config, { store: metering?.store, requiresAuth: auth.hook !== undefined, logger });
     const hooks = [
       ...(auth.hook ? [auth.hook] : []),
       ...guardrailHooks(config, logger),
+      ...payments,
       ...extra,
       statsHook(stats),
       requestLogHook(logger),
