@@ -21,7 +21,7 @@ import type { Logger, LogLevel } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
-import { paymentHooks } from "./payments.js";
+import { paymentHooks, upstreamPayer } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { guardrailHooks, setupAuth } from "./security.js";
 import { createStats, requestLogHook, statsHook } from "./stats.js";
@@ -116,7 +116,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
-    const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout });
+    const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger });
+    const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout, ...(payer ? { upstreamPayer: payer } : {}) });
     return { config, router, loadedAt: Date.now() };
   };
   let generation: Generation;

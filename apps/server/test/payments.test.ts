@@ -5,13 +5,16 @@
  * the same PostgreSQL, refuses a replay.
  */
 import { execFileSync } from "node:child_process";
+import { createServer, type Server } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
-import { Mppx } from "mppx/client";
-import { tempo } from "mppx/client";
+import { getRequestListener } from "@hono/node-server";
+import { Store } from "mppx";
+import { Mppx, tempo } from "mppx/client";
+import { Mppx as MppxServer, tempo as tempoServer } from "mppx/server";
 import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
@@ -193,5 +196,87 @@ describe("with accounts (JWT auth), the payment rides in Payment-Authorization b
     await server.runtime.metering!.ledger.flush();
     const flushed = await server.runtime.metering!.store.db.selectFrom("requests").select(["key_id", "payment_amount"]).where("key_id", "=", "payer-key").where("payment_amount", "is not", null).execute();
     expect(flushed).toEqual([{ key_id: "payer-key", payment_amount: String(PRICE) }]);
+  });
+});
+
+describe("paying an upstream that answers 402 (provider auth: mpp) from the operator's wallet", () => {
+  let upstream: Server;
+  let upstreamUrl: string;
+  let upstreamRecipient: `0x${string}`;
+  let server: TestServer;
+  let token: string;
+  let wallet: `0x${string}`;
+
+  beforeAll(async () => {
+    // The upstream: a Tempo charge in front of the mock, 0.0042 pathUSD per request ("gpt-dear": 0.02).
+    upstreamRecipient = chain.freshAccount().address;
+    const getClient = () => createClient({ chain: { ...tempoLocalnet, id: chain.chainId }, transport: http(chain.rpcUrl) });
+    const seller = MppxServer.create({
+      methods: [tempoServer.charge({ recipient: upstreamRecipient, currency: PATH_USD, chainId: chain.chainId, getClient, store: Store.memory() })],
+      secretKey: "the-upstream-secret-that-is-32-bytes-or-more",
+      realm: "paid-upstream",
+    });
+    upstream = createServer(
+      getRequestListener(async (request) => {
+        const body = await request.text();
+        const amount = (JSON.parse(body) as { model: string }).model === "gpt-dear" ? "0.02" : "0.0042";
+        const paid = await seller.charge({ amount })(request);
+        if (paid.status === 402) return paid.challenge;
+        const answer = await fetch(`${mock.baseUrl("openai-chat")}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        return paid.withReceipt(new Response(answer.body, { status: answer.status, headers: answer.headers }));
+      }),
+    );
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`;
+
+    // The operator's wallet is the active `bitrouter account`; fund its EVM address with pathUSD.
+    const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-wallet-")), ".keys");
+    await createAccount(keysDir);
+    const account = await unlockAccount(keysDir, 0);
+    wallet = account.evmAddress as `0x${string}`;
+    token = await mintToken(account, { scope: "api", id: "caller" }, { chain: "base" });
+    await chain.transfer(chain.freshAccount().address, PATH_USD, wallet, 1_000_000n);
+    expect(await chain.balanceOf(PATH_USD, wallet)).toBe(1_000_000n);
+
+    const config = `
+inherit_defaults: false
+providers:
+  paid:
+    api_protocol: openai
+    api_base: ${upstreamUrl}
+    auth: { type: mpp }
+    models: { gpt-paid: {}, gpt-dear: {} }
+wallet:
+  payment:
+    tempo_rpc_url: ${chain.rpcUrl}
+    session_max_deposit: 10000
+`;
+    server = await startTestServer(config, { database: DATABASE, keysDir });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
+  });
+
+  it("the upstream's 402 is paid from the wallet, exactly its price, and the request retried once", async () => {
+    const before = await chain.balanceOf(PATH_USD, upstreamRecipient);
+    mock.enqueue({ text: "bought answer" });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: "paid:gpt-paid", max_tokens: 20, messages: [{ role: "user", content: "hi" }] });
+    expect(answer.choices[0]!.message.content).toBe("bought answer");
+    expect(await chain.balanceOf(PATH_USD, upstreamRecipient)).toBe(before + 4200n);
+    // The wallet paid the price (and its own gas, also in pathUSD on Tempo).
+    expect(await chain.balanceOf(PATH_USD, wallet)).toBeLessThanOrEqual(1_000_000n - 4200n);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  it("a price above wallet.payment.session_max_deposit is not paid: the caller gets an upstream error naming the cap", async () => {
+    const walletBefore = await chain.balanceOf(PATH_USD, wallet);
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
+    const error = await client.chat.completions.create({ model: "paid:gpt-dear", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/could not pay the upstream's 402: the upstream asks 20000 base units, more than wallet.payment.session_max_deposit \(10000\)/);
+    expect(await chain.balanceOf(PATH_USD, wallet)).toBe(walletBefore);
+    expect(mock.requests).toHaveLength(0);
   });
 });

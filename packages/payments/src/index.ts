@@ -3,3 +3,4 @@ export { type ChargeOutcome, type PaymentGate, type PaymentNetwork, PaymentConfi
 export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment } from "./hook.js";
 export { quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
+export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";

@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse, Codec, Protocol, StreamEvent, Usage } from "@bitrouter/providers";
+import type { CanonicalRequest, CanonicalResponse, Codec, Protocol, StreamEvent, UpstreamPayer, Usage } from "@bitrouter/providers";
 import { BitrouterError, CODECS, createProviderClient, toErrorInfo } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
@@ -27,6 +27,8 @@ export interface RouterOptions {
   codecs?: Partial<Record<Protocol, Codec>>;
   /** Creates request ids; defaults to random UUIDs. */
   requestId?: () => string;
+  /** Pays the 402 answers of providers with `auth: {type: mpp}` (the operator's wallet). */
+  upstreamPayer?: (provider: string) => UpstreamPayer | undefined;
 }
 
 export interface Router {
@@ -63,7 +65,7 @@ const TEN_MINUTES = 10 * 60_000;
  */
 export function createRouter(config: ResolvedConfig, options: RouterOptions = {}): Router {
   const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
-  const table = new RoutingTable(config, dynamicRoutes);
+  const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer);
   const ownsClient = options.client === undefined;
   const client = options.client ?? createProviderClient();
   const hooks = options.hooks ?? [];

@@ -1,5 +1,5 @@
 import { distance } from "fastest-levenshtein";
-import type { ProviderEndpoint } from "@bitrouter/providers";
+import type { ProviderEndpoint, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError, protocolForApiProtocol } from "@bitrouter/providers";
 import type { Pricing, ResolvedConfig } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
@@ -57,6 +57,8 @@ export class RoutingTable implements RouteResolver {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly dynamic?: DynamicRoutes,
+    /** Who pays a provider's 402 answers (providers with `auth: {type: mpp}`); none: such providers are unavailable. */
+    private readonly upstreamPayer?: (provider: string) => UpstreamPayer | undefined,
   ) {}
 
   resolve(model: string): ResolvedRoute {
@@ -95,7 +97,10 @@ export class RoutingTable implements RouteResolver {
           throw new BitrouterError({
             kind: "not_found",
             code: "provider_not_configured",
-            message: `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
+            message:
+              config.auth.type === "mpp"
+                ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: mpp) and no wallet can pay it (see wallet: and the server log)`
+                : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
             param: "model",
           });
         }
@@ -108,6 +113,7 @@ export class RoutingTable implements RouteResolver {
   /** A provider can serve direct routes when it has a key (or needs none: a keyless custom provider). */
   isAvailable(provider: string): boolean {
     const p = this.config.providers[provider];
+    if (p?.auth.type === "mpp" && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
     return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
   }
 
@@ -156,6 +162,11 @@ export class RoutingTable implements RouteResolver {
     const apiKey = override.api_key || providerApiKey(p);
     if (apiKey) endpoint.apiKey = apiKey;
     if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
+    if (p.auth.type === "mpp") {
+      const pay = this.upstreamPayer?.(provider);
+      if (!pay) throw new BitrouterError({ kind: "not_found", code: "provider_not_configured", message: `${where}: provider '${provider}' is paid per request (auth: mpp) and no wallet is unlocked to pay it (see wallet:)` });
+      endpoint.pay = pay;
+    }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
     if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";

@@ -335,6 +335,21 @@ describe("OpenAI-compatible upstreams", () => {
   });
 });
 
+describe("providers paid per request (auth: mpp)", () => {
+  const yaml = "inherit_defaults: false\nproviders:\n  paid:\n    api_protocol: openai\n    api_base: http://127.0.0.1:9/v1\n    auth: { type: mpp }\n    models: { m: {} }\n";
+  it("are unavailable without a payer (their requests would go out unpaid), and carry it when there is one", () => {
+    const config = parseConfig(yaml, { env: {} }).config;
+    const unpaid = new RoutingTable(config);
+    expect(unpaid.isAvailable("paid")).toBe(false);
+    expect(unpaid.listModels().map((m) => m.id)).not.toContain("paid:m");
+    expect(() => unpaid.resolve("paid:m")).toThrow(/paid per request \(auth: mpp\) and no wallet can pay it/);
+    const pay = async () => ({ authorization: "Payment x" });
+    const paying = new RoutingTable(config, undefined, (provider) => (provider === "paid" ? pay : undefined));
+    expect(paying.isAvailable("paid")).toBe(true);
+    expect(paying.resolve("paid:m").targets[0]!.endpoint.pay).toBe(pay);
+  });
+});
+
 describe("deadline", () => {
   it("gives the whole request one deadline, failover attempts included, and answers 504", async () => {
     const router = createRouter(mockConfig(mock, `

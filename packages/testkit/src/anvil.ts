@@ -16,6 +16,8 @@ export interface LocalChain {
    * mppx client pays with expiring nonces only: so one account per payment.
    */
   freshAccount(): { address: `0x${string}`; privateKey: `0x${string}` };
+  /** A TIP-20 `transfer` sent by a dev account (Anvil signs for it); resolves once it is mined. */
+  transfer(from: string, token: string, to: string, amount: bigint): Promise<void>;
   /** TIP-20 `balanceOf`, in base units. */
   balanceOf(token: string, owner: string): Promise<bigint>;
   close(): Promise<void>;
@@ -74,6 +76,20 @@ export async function startTempoChain(): Promise<LocalChain> {
       if (used >= ACCOUNTS) throw new Error(`all ${ACCOUNTS} dev accounts have paid once already`);
       const index = used++;
       return { address: addresses[index]!, privateKey: keys[index]! };
+    },
+    async transfer(from, token, to, amount) {
+      const data = `0xa9059cbb${to.slice(2).toLowerCase().padStart(64, "0")}${amount.toString(16).padStart(64, "0")}`;
+      const hash = await rpc<string>("eth_sendTransaction", [{ from, to: token, data }]);
+      // The hash comes back before the state is readable: wait for the receipt.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const receipt = await rpc<{ status: string } | null>("eth_getTransactionReceipt", [hash]);
+        if (receipt) {
+          if (receipt.status !== "0x1") throw new Error(`transfer ${hash} reverted`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`transfer ${hash} was not mined`);
     },
     async balanceOf(token, owner) {
       const data = `0x70a08231${owner.slice(2).toLowerCase().padStart(64, "0")}`;

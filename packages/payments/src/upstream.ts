@@ -1,0 +1,40 @@
+import type { UpstreamPayer } from "@bitrouter/providers";
+import { Challenge } from "mppx";
+import { Mppx, tempo } from "mppx/client";
+import type { LocalAccount } from "viem";
+import { createClient, http } from "viem";
+import { tempoLocalnet } from "viem/chains";
+
+/** What one payment to an upstream cost, for the log and the operator. */
+export interface UpstreamPayment {
+  url: string;
+  /** Base units of the token, as a decimal integer string. */
+  amount: string;
+  method: string;
+  chainId?: number;
+}
+
+/**
+ * Pays upstreams' 402 challenges (Tempo `charge`) from the operator's wallet through the mppx
+ * client: one on-chain transfer per challenge, refused above `maxAmount` base units so an upstream
+ * cannot name any price it likes.
+ */
+export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: string; maxAmount: bigint; onPaid?: (payment: UpstreamPayment) => void }): UpstreamPayer {
+  const { rpcUrl, maxAmount } = options;
+  const mppx = Mppx.create({
+    methods: [tempo({ account: options.account, getClient: ({ chainId }) => createClient({ chain: { ...tempoLocalnet, ...(chainId === undefined ? {} : { id: chainId }) }, transport: http(rpcUrl) }) })],
+    polyfill: false,
+  });
+  return async ({ url, headers, body }) => {
+    const response = new Response(body, { status: 402, headers });
+    const challenge = Challenge.fromResponse(response);
+    const request = challenge.request as { amount?: unknown; methodDetails?: { chainId?: unknown } };
+    const amount = typeof request.amount === "string" && /^\d+$/.test(request.amount) ? BigInt(request.amount) : undefined;
+    if (amount === undefined) throw new Error(`the challenge names no amount (${challenge.method}/${challenge.intent})`);
+    if (amount > maxAmount) throw new Error(`the upstream asks ${amount} base units, more than wallet.payment.session_max_deposit (${maxAmount})`);
+    const credential = await mppx.createCredential(response);
+    const chainId = typeof request.methodDetails?.chainId === "number" ? request.methodDetails.chainId : undefined;
+    options.onPaid?.({ url, amount: amount.toString(), method: `${challenge.method}/${challenge.intent}`, ...(chainId === undefined ? {} : { chainId }) });
+    return { [Challenge.credentialHeader(challenge).toLowerCase()]: credential };
+  };
+}
