@@ -15,6 +15,7 @@ import { StartCommand } from "./commands/start.js";
 import { StatusCommand } from "./commands/status.js";
 import { StopCommand } from "./commands/stop.js";
 import { UsageCommand } from "./commands/usage.js";
+import { WalletCommand } from "./commands/wallet.js";
 import { suggestOption } from "./suggest.js";
 import { VERSION } from "./version.js";
 
@@ -37,6 +38,7 @@ export function buildCli(): Cli {
   cli.register(AccountCommand);
   cli.register(KeygenCommand);
   cli.register(KeysCommand);
+  cli.register(WalletCommand);
   return cli;
 }
 
