@@ -5,6 +5,7 @@ import type { RequestPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
 import type { RequestContext, RouterHook } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
+import { recordWalletPayment } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
 
 /**
@@ -33,7 +34,10 @@ export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayme
  * at most `wallet.payment.session_max_deposit` base units per payment. Without a usable wallet those
  * providers are unavailable (their requests would go out unpaid), and the log says why.
  */
-export async function upstreamPayer(config: ResolvedConfig, deps: { keysDir: string | undefined; logger: Logger }): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
+export async function upstreamPayer(
+  config: ResolvedConfig,
+  deps: { keysDir: string | undefined; logger: Logger; store: Store | undefined },
+): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
   const paid = Object.entries(config.providers)
     .filter(([, provider]) => provider.auth.type === "mpp")
     .map(([name]) => name);
@@ -55,12 +59,25 @@ export async function upstreamPayer(config: ResolvedConfig, deps: { keysDir: str
     return unavailable(`the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
   }
   const { createUpstreamPayer } = await import("@bitrouter/payments");
-  const pay = createUpstreamPayer({
-    account: account.evm,
-    rpcUrl,
-    maxAmount: BigInt(max),
-    onPaid: (payment) => deps.logger.info("paid an upstream", { ...payment }),
-  });
-  deps.logger.info("upstream payments: paying from the wallet", { address: account.evmAddress, providers: paid.join(", ") });
-  return (provider) => (paid.includes(provider) ? pay : undefined);
+  const { store, logger } = deps;
+  // One payer per provider, so each payment's row names who was paid.
+  const payers = new Map(
+    paid.map((provider) => [
+      provider,
+      createUpstreamPayer({
+        account: account.evm,
+        rpcUrl,
+        maxAmount: BigInt(max),
+        onPaid: (payment) => {
+          logger.info("paid an upstream", { provider, ...payment });
+          if (!store) return;
+          const row = { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null };
+          // Never blocks the request; a failed write is reported, the payment itself stands.
+          recordWalletPayment(store, row).catch((error: unknown) => logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }));
+        },
+      }),
+    ]),
+  );
+  logger.info("upstream payments: paying from the wallet", { address: account.evmAddress, providers: paid.join(", ") });
+  return (provider) => payers.get(provider);
 }

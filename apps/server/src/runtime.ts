@@ -116,7 +116,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
-    const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger });
+    const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger, store: metering?.store });
     const router = createRouter(config, { hooks, client, dynamicRoutes, balancer, requestTimeoutMs: config.server.request_timeout, ...(payer ? { upstreamPayer: payer } : {}) });
     return { config, router, loadedAt: Date.now() };
   };

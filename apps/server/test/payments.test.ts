@@ -84,6 +84,16 @@ const ask = { model: "oai:gpt-test", max_tokens: 40, messages: [{ role: "user" a
 // 3 USD/M x 65 + 15 USD/M x 40 max_tokens = 195 + 600 = 795 micro-USD = 795 base units of pathUSD.
 const PRICE = 795n;
 
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function ledgerRows(server: TestServer) {
   await server.runtime.metering!.ledger.flush();
   return await server.runtime.metering!.store.db.selectFrom("requests").select(["id", "status", "payment_amount", "payment_method", "payment_reference", "cost_micro_usd"]).orderBy("created_at").execute();
@@ -267,6 +277,15 @@ wallet:
     expect(await chain.balanceOf(PATH_USD, upstreamRecipient)).toBe(before + 4200n);
     // The wallet paid the price (and its own gas, also in pathUSD on Tempo).
     expect(await chain.balanceOf(PATH_USD, wallet)).toBeLessThanOrEqual(1_000_000n - 4200n);
+    // One row per payment, naming the provider, the exact amount and the transaction.
+    // (written beside the request, not before its answer: wait for it)
+    const rows = await waitFor(async () => {
+      const found = await server.runtime.metering!.store.db.selectFrom("wallet_payments").selectAll().execute();
+      return found.length > 0 ? found : undefined;
+    });
+    expect(rows).toEqual([expect.objectContaining({ provider: "paid", amount: "4200", method: "tempo/charge", url: `${upstreamUrl}/chat/completions` })]);
+    const receipt = await chain.rpc<{ status: string; from: string }>("eth_getTransactionReceipt", [rows[0]!.reference]);
+    expect(receipt).toMatchObject({ status: "0x1", from: wallet.toLowerCase() });
     expect(mock.requests).toHaveLength(1);
   });
 

@@ -1,8 +1,8 @@
 import type { UpstreamPayer } from "@bitrouter/providers";
-import { Challenge } from "mppx";
+import { Challenge, Credential } from "mppx";
 import { Mppx, tempo } from "mppx/client";
 import type { LocalAccount } from "viem";
-import { createClient, http } from "viem";
+import { createClient, http, keccak256 } from "viem";
 import { tempoLocalnet } from "viem/chains";
 
 /** What one payment to an upstream cost, for the log and the operator. */
@@ -12,6 +12,8 @@ export interface UpstreamPayment {
   amount: string;
   method: string;
   chainId?: number;
+  /** The transaction hash. */
+  reference: string;
 }
 
 /**
@@ -34,7 +36,15 @@ export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: st
     if (amount > maxAmount) throw new Error(`the upstream asks ${amount} base units, more than wallet.payment.session_max_deposit (${maxAmount})`);
     const credential = await mppx.createCredential(response);
     const chainId = typeof request.methodDetails?.chainId === "number" ? request.methodDetails.chainId : undefined;
-    options.onPaid?.({ url, amount: amount.toString(), method: `${challenge.method}/${challenge.intent}`, ...(chainId === undefined ? {} : { chainId }) });
+    options.onPaid?.({ url, amount: amount.toString(), method: `${challenge.method}/${challenge.intent}`, reference: transactionHash(credential), ...(chainId === undefined ? {} : { chainId }) });
     return { [Challenge.credentialHeader(challenge).toLowerCase()]: credential };
   };
+}
+
+/** The hash of the transaction a Tempo charge credential carries (sent by us, or signed for the upstream to send). */
+function transactionHash(credential: string): string {
+  const payload = Credential.deserialize(credential).payload as { type?: string; hash?: string; signature?: `0x${string}` };
+  if (payload.type === "hash" && payload.hash) return payload.hash;
+  if (payload.type === "transaction" && payload.signature) return keccak256(payload.signature);
+  return `unknown:${payload.type ?? "?"}`;
 }

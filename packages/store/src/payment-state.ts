@@ -66,3 +66,46 @@ function checkKey(key: string): string {
   if (key.length === 0 || key.length > LIMITS.id) throw new Error(`payment state key must be 1-${LIMITS.id} characters`);
   return key;
 }
+
+/** A payment the operator's wallet made to an upstream. */
+export interface WalletPayment {
+  /** The transaction hash. */
+  reference: string;
+  /** Epoch ms. */
+  createdAt: number;
+  provider: string;
+  url: string;
+  /** Base units of the token, as a decimal integer string. */
+  amount: string;
+  method: string;
+  chainId: number | null;
+}
+
+/** Records a payment once (the same reference again is ignored). */
+export async function recordWalletPayment(store: Store, payment: WalletPayment): Promise<void> {
+  if (!/^\d{1,78}$/.test(payment.amount)) throw new Error(`wallet payment amount must be a decimal integer; got '${payment.amount}'`);
+  const insert = store.db.insertInto("wallet_payments").values({
+    reference: payment.reference,
+    created_at: payment.createdAt,
+    provider: payment.provider,
+    url: payment.url,
+    amount: payment.amount,
+    method: payment.method,
+    chain_id: payment.chainId,
+  });
+  await (store.dialect === "mysql" ? insert.ignore() : insert.onConflict((c) => c.doNothing())).execute();
+}
+
+/** The most recent wallet payments first. */
+export async function listWalletPayments(store: Store, options: { limit?: number } = {}): Promise<WalletPayment[]> {
+  const rows = await store.db.selectFrom("wallet_payments").selectAll().orderBy("created_at", "desc").limit(options.limit ?? 100).execute();
+  return rows.map((r) => ({
+    reference: r.reference,
+    createdAt: Number(r.created_at),
+    provider: r.provider,
+    url: r.url,
+    amount: r.amount,
+    method: r.method,
+    chainId: r.chain_id === null ? null : Number(r.chain_id),
+  }));
+}

@@ -9,6 +9,7 @@ export interface Database {
   keys: KeysTable;
   key_revocations: KeyRevocationsTable;
   payment_state: PaymentStateTable;
+  wallet_payments: WalletPaymentsTable;
 }
 
 /** The append-only request ledger: one row per request, never updated. */
@@ -98,4 +99,19 @@ export interface PaymentStateTable {
   version: number;
   /** Epoch ms of the last write. */
   updated_at: number;
+}
+
+/** One payment the operator's wallet made to an upstream (provider `auth: {type: mpp}`). */
+export interface WalletPaymentsTable {
+  /** The transaction hash (primary key: a payment is recorded once). */
+  reference: string;
+  /** Epoch ms. */
+  created_at: number;
+  provider: string;
+  url: string;
+  /** Base units of the token, as a decimal string. */
+  amount: string;
+  /** e.g. `tempo/charge`. */
+  method: string;
+  chain_id: number | null;
 }
