@@ -1,9 +1,10 @@
 import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { RequestPayment } from "@bitrouter/payments";
+import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
 import type { RequestContext, RouterHook } from "@bitrouter/router";
+import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
 import { recordWalletPayment } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
@@ -29,55 +30,60 @@ export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayme
 }
 
 /**
- * Who pays the 402 answers of providers with `auth: {type: mpp}`: the operator's active account
- * (`bitrouter account`, unlocked with OWS_PASSPHRASE when encrypted), on `wallet.payment.tempo_rpc_url`,
- * at most `wallet.payment.session_max_deposit` base units per payment. Without a usable wallet those
- * providers are unavailable (their requests would go out unpaid), and the log says why.
+ * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
+ * `{type: custom, method: siwx}` (signs in): the operator's active account (`bitrouter account`,
+ * unlocked with OWS_PASSPHRASE when encrypted). Payments go through `wallet.payment.tempo_rpc_url`,
+ * at most `wallet.payment.session_max_deposit` base units each. A provider without a usable wallet
+ * is unavailable (its requests would go out unpaid), and the log says why.
  */
 export async function upstreamPayer(
   config: ResolvedConfig,
   deps: { keysDir: string | undefined; logger: Logger; store: Store | undefined },
 ): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
-  const paid = Object.entries(config.providers)
-    .filter(([, provider]) => provider.auth.type === "mpp")
-    .map(([name]) => name);
-  if (paid.length === 0) return undefined;
-  const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
-  const max = config.wallet?.payment?.session_max_deposit;
-  const unavailable = (why: string) => {
-    deps.logger.warn(`providers paid per request (auth: mpp) are unavailable: ${why}`, { providers: paid.join(", ") });
-    return undefined;
-  };
-  if (!rpcUrl) return unavailable("set wallet.payment.tempo_rpc_url (the chain to pay on)");
-  if (max === undefined) return unavailable("set wallet.payment.session_max_deposit (the most one payment may cost, in base units)");
+  const { store, logger } = deps;
+  const providers = Object.entries(config.providers).filter(([, provider]) => paidPerRequest(provider.auth));
+  if (providers.length === 0) return undefined;
+  const unavailable = (names: string[], why: string) => logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
   const active = deps.keysDir ? await getActiveAccount(deps.keysDir) : undefined;
-  if (!deps.keysDir || !active) return unavailable("no active account to pay from (bitrouter account create)");
+  if (!deps.keysDir || !active) {
+    unavailable(providers.map(([name]) => name), "no active account to pay from (bitrouter account -g)");
+    return undefined;
+  }
   let account;
   try {
     account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
   } catch (error) {
-    return unavailable(`the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
+    unavailable(providers.map(([name]) => name), `the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
   }
-  const { createUpstreamPayer } = await import("@bitrouter/payments");
-  const { store, logger } = deps;
-  // One payer per provider, so each payment's row names who was paid.
-  const payers = new Map(
-    paid.map((provider) => [
-      provider,
-      createUpstreamPayer({
-        account: account.evm,
-        rpcUrl,
-        maxAmount: BigInt(max),
-        onPaid: (payment) => {
-          logger.info("paid an upstream", { provider, ...payment });
-          if (!store) return;
-          const row = { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null };
-          // Never blocks the request; a failed write is reported, the payment itself stands.
-          recordWalletPayment(store, row).catch((error: unknown) => logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }));
-        },
-      }),
-    ]),
-  );
-  logger.info("upstream payments: paying from the wallet", { address: account.evmAddress, providers: paid.join(", ") });
+  const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
+  const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
+  const max = config.wallet?.payment?.session_max_deposit;
+  const payers = new Map<string, UpstreamPayer>();
+  for (const [provider, { auth }] of providers) {
+    if (auth.type === "custom") {
+      const chainId = auth.params?.chain_id ?? 1;
+      if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
+        unavailable([provider], `providers.${provider}.auth.params.chain_id must be a positive integer (an EVM chain id)`);
+        continue;
+      }
+      payers.set(provider, createSiwxSigner({ account: account.evm, chainId }));
+      continue;
+    }
+    if (!rpcUrl || max === undefined) {
+      unavailable([provider], "set wallet.payment.tempo_rpc_url (the chain to pay on) and wallet.payment.session_max_deposit (the most one payment may cost, in base units)");
+      continue;
+    }
+    const onPaid = (payment: UpstreamPayment) => {
+      logger.info("paid an upstream", { provider, ...payment });
+      if (!store) return;
+      // Never blocks the request; a failed write is reported, the payment itself stands.
+      recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null }).catch((error: unknown) =>
+        logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }),
+      );
+    };
+    payers.set(provider, createUpstreamPayer({ account: account.evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
+  }
+  if (payers.size > 0) logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });
   return (provider) => payers.get(provider);
 }

@@ -4,3 +4,4 @@ export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment
 export { quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
 export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";
+export { createSiwxSigner } from "./siwx.js";

@@ -1,7 +1,7 @@
 import { distance } from "fastest-levenshtein";
 import type { ProviderEndpoint, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError, protocolForApiProtocol } from "@bitrouter/providers";
-import type { Pricing, ResolvedConfig } from "@bitrouter/config";
+import type { Pricing, ResolvedConfig, ResolvedProvider } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import type { Strategy } from "./balancer.js";
 import type { DynamicRoutes } from "./dynamic-routes.js";
@@ -98,8 +98,8 @@ export class RoutingTable implements RouteResolver {
             kind: "not_found",
             code: "provider_not_configured",
             message:
-              config.auth.type === "mpp"
-                ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: mpp) and no wallet can pay it (see wallet: and the server log)`
+              paidPerRequest(config.auth)
+                ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: ${config.auth.type}) and no wallet can pay it (see wallet: and the server log)`
                 : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
             param: "model",
           });
@@ -113,7 +113,7 @@ export class RoutingTable implements RouteResolver {
   /** A provider can serve direct routes when it has a key (or needs none: a keyless custom provider). */
   isAvailable(provider: string): boolean {
     const p = this.config.providers[provider];
-    if (p?.auth.type === "mpp" && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
+    if (p && paidPerRequest(p.auth) && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
     return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
   }
 
@@ -162,9 +162,9 @@ export class RoutingTable implements RouteResolver {
     const apiKey = override.api_key || providerApiKey(p);
     if (apiKey) endpoint.apiKey = apiKey;
     if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
-    if (p.auth.type === "mpp") {
+    if (paidPerRequest(p.auth)) {
       const pay = this.upstreamPayer?.(provider);
-      if (!pay) throw new BitrouterError({ kind: "not_found", code: "provider_not_configured", message: `${where}: provider '${provider}' is paid per request (auth: mpp) and no wallet is unlocked to pay it (see wallet:)` });
+      if (!pay) throw new BitrouterError({ kind: "not_found", code: "provider_not_configured", message: `${where}: provider '${provider}' answers 402 until paid or signed in (auth: ${p.auth.type}) and no wallet is unlocked (see wallet:)` });
       endpoint.pay = pay;
     }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
@@ -229,4 +229,9 @@ function envHint(provider: string, envPrefix?: string): string {
 
 function configError(message: string): BitrouterError {
   return new BitrouterError({ kind: "internal", status: 500, code: "route_misconfigured", message });
+}
+
+/** Providers whose 402 answers the operator's wallet settles: MPP payments, or a Sign-In-With-X login. */
+export function paidPerRequest(auth: ResolvedProvider["auth"]): boolean {
+  return auth.type === "mpp" || (auth.type === "custom" && auth.method === "siwx");
 }
