@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { Challenge, Credential, Receipt } from "mppx";
 import { Mppx as MppxClient, tempo as tempoClient } from "mppx/client";
 import { createClient, http } from "viem";
@@ -138,6 +138,25 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     const cheap = await payingClientCredential(chat({ max_tokens: 1 }));
     const dearer = await post(chat({ max_tokens: 500 }), { authorization: cheap });
     expect(dearer.status).toBe(402);
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  test("a credential for a challenge that has expired is refused, and nothing moves on chain", async () => {
+    const challenge = await post(chat());
+    const expires = Date.parse(Challenge.fromResponse(challenge).expires!);
+    const credential = await payingClient().createCredential(challenge);
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    // Only the clock moves (an hour past the challenge's expiry); sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(expires + 3_600_000);
+      const late = await post(chat(), { authorization: credential });
+      expect(late.status).toBe(402);
+      expect(((await late.json()) as { error: { message: string } }).error.message).toMatch(/payment credential refused: .*expired/i);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance);
     expect(mock.requests).toHaveLength(0);
   });
 
