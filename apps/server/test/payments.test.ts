@@ -179,6 +179,30 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
   });
 });
 
+describe("mpp configuration that cannot take effect stops the server with the field named", () => {
+  const start = (mpp: string, database: string | null = DATABASE, vars: Record<string, string> = env) =>
+    startTestServer(`inherit_defaults: false\nproviders: {}\nmpp:\n${mpp}`, { env: vars, ...(database ? { database } : {}) }).then(
+      async (server) => {
+        await server.close();
+        return "started";
+      },
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+  const network = (extra: string) => `  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}"${extra} }\n`;
+
+  it("no secret, a bad recipient, fee_payer, two networks, no database, an RPC that does not answer", async () => {
+    expect(await start(`  enabled: true\n${network("")}`, DATABASE, {})).toMatch(/mpp\.secret_key \(or MPP_SECRET_KEY\) is required/);
+    const secret = "  enabled: true\n  secret_key: ${MPP_SECRET_KEY}\n";
+    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "0x123" }\n`)).toMatch(/mpp\.networks\.tempo\.recipient must be the 0x address/);
+    expect(await start(`${secret}${network(", fee_payer: true")}`)).toMatch(/mpp\.networks\.tempo\.fee_payer: true is not supported yet/);
+    expect(await start(`${secret}${network("")}    other: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}" }\n`)).toMatch(/exactly one network for now .*tempo, other/);
+    expect(await start(`${secret}${network("")}`, null)).toMatch(/mpp\.enabled needs a database/);
+    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(/mpp\.networks\.tempo\.rpc_url http:\/\/127\.0\.0\.1:9 does not answer eth_chainId/);
+    // Disabled: none of it is checked, nothing is charged.
+    expect(await start(`  enabled: false\n`)).toBe("started");
+  });
+});
+
 describe("with accounts (JWT auth), the payment rides in Payment-Authorization beside the token", () => {
   let server: TestServer;
   let token: string;
