@@ -67,6 +67,11 @@ providers:
     api_base: ${upstreamUrl}
     auth: { type: custom, method: siwx, params: { chain_id: 1 } }
     models: { m: {} }
+  unpaid:
+    api_protocol: openai
+    api_base: ${upstreamUrl}
+    auth: { type: mpp }
+    models: { m: {} }
 `,
     { keysDir },
   );
@@ -83,6 +88,17 @@ beforeEach(() => {
 });
 
 describe("signing in to an upstream with Sign-In-With-X (auth: custom, method: siwx)", () => {
+  it("an mpp provider without wallet.payment is unavailable (it would go out unpaid); the siwx one needs no chain", async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
+    const models = (await client.models.list()).data.map((m) => m.id);
+    expect(models).toContain("signed:m");
+    expect(models).not.toContain("unpaid:m");
+    const error = await client.chat.completions.create({ model: "unpaid:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+    expect((error as Error).message).toMatch(/paid per request \(auth: mpp\) and no wallet can pay it/);
+    expect(mock.requests).toHaveLength(0);
+  });
+
   it("the 402's challenge is signed by the operator account, verified by the upstream, and the request retried", async () => {
     mock.enqueue({ text: "signed in" });
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
