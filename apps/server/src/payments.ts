@@ -1,9 +1,9 @@
 import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
+import type { UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
-import type { RequestContext, RouterHook } from "@bitrouter/router";
+import type { RouterHook } from "@bitrouter/router";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
 import { recordWalletPayment } from "@bitrouter/store";
@@ -24,10 +24,8 @@ export async function paymentHooks(config: ResolvedConfig, deps: { store: Store 
   return [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))];
 }
 
-/** What a request paid, for its ledger row (the payments hook keeps it under its own name). */
-export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
-  return ctx.state.get("payments") as RequestPayment | undefined;
-}
+// What a request paid, for its ledger row; from the hook's module, which loads no chain library.
+export { requestPayment } from "@bitrouter/payments/hook";
 
 /**
  * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
