@@ -60,12 +60,14 @@ export async function upstreamPayer(
   const payers = new Map<string, UpstreamPayer>();
   for (const [provider, { auth }] of providers) {
     if (auth.type === "custom") {
+      // An EVM chain id (default 1), or a CAIP-2 id such as solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp.
       const chainId = auth.params?.chain_id ?? 1;
-      if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
-        unavailable([provider], `providers.${provider}.auth.params.chain_id must be a positive integer (an EVM chain id)`);
+      const chain = typeof chainId === "number" && Number.isSafeInteger(chainId) && chainId > 0 ? `eip155:${chainId}` : typeof chainId === "string" && /^(eip155:\d+|solana:[1-9A-HJ-NP-Za-km-z]{32,44})$/.test(chainId) ? chainId : undefined;
+      if (!chain) {
+        unavailable([provider], `providers.${provider}.auth.params.chain_id must be an EVM chain id (e.g. 1) or a CAIP-2 id (eip155:<id>, solana:<genesis hash>)`);
         continue;
       }
-      payers.set(provider, createSiwxSigner({ account: account.evm, chainId }));
+      payers.set(provider, createSiwxSigner({ account: { evm: account.evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
       continue;
     }
     if (!rpcUrl || max === undefined) {

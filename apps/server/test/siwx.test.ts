@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { getRequestListener } from "@hono/node-server";
-import { parseSIWxHeader, validateSIWxMessage, verifySIWxSignature } from "@x402/extensions/sign-in-with-x";
+import { parseSIWxHeader, SOLANA_DEVNET, validateSIWxMessage, verifySIWxSignature } from "@x402/extensions/sign-in-with-x";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
@@ -22,6 +22,7 @@ let upstreamUrl: string;
 let server: TestServer;
 let token: string;
 let wallet: string;
+let solanaAddress: string;
 /** Who the upstream let in, and the nonces it handed out (each good once). */
 const signedIn: string[] = [];
 const nonces = new Set<string>();
@@ -38,7 +39,7 @@ beforeAll(async () => {
         const nonce = randomBytes(12).toString("hex");
         nonces.add(nonce);
         const info = { domain: challengeDomain(url), uri: url.href, version: "1", nonce, issuedAt: new Date().toISOString(), statement: "Sign in to the test upstream" };
-        const required = { x402Version: 2, resource: { url: url.href }, accepts: [], extensions: { "sign-in-with-x": { info, supportedChains: [{ chainId: "eip155:1", type: "eip191" }] } } };
+        const required = { x402Version: 2, resource: { url: url.href }, accepts: [], extensions: { "sign-in-with-x": { info, supportedChains: [{ chainId: "eip155:1", type: "eip191" }, { chainId: SOLANA_DEVNET, type: "ed25519" }] } } };
         return new Response(JSON.stringify({ error: "sign in first" }), { status: 402, headers: { "content-type": "application/json", "payment-required": Buffer.from(JSON.stringify(required)).toString("base64") } });
       }
       const payload = parseSIWxHeader(proof);
@@ -57,6 +58,7 @@ beforeAll(async () => {
   await createAccount(keysDir);
   const account = await unlockAccount(keysDir, 0);
   wallet = account.evmAddress;
+  solanaAddress = account.solanaAddress;
   token = await mintToken(account, { scope: "api", id: "caller" }, { chain: "base" });
   server = await startTestServer(
     `
@@ -66,6 +68,11 @@ providers:
     api_protocol: openai
     api_base: ${upstreamUrl}
     auth: { type: custom, method: siwx, params: { chain_id: 1 } }
+    models: { m: {} }
+  signed-sol:
+    api_protocol: openai
+    api_base: ${upstreamUrl}
+    auth: { type: custom, method: siwx, params: { chain_id: "${SOLANA_DEVNET}" } }
     models: { m: {} }
   unpaid:
     api_protocol: openai
@@ -106,6 +113,14 @@ describe("signing in to an upstream with Sign-In-With-X (auth: custom, method: s
     expect(answer.choices[0]!.message.content).toBe("signed in");
     expect(signedIn).toEqual([wallet]);
     expect(mock.requests).toHaveLength(1);
+  });
+
+  it("the Solana form (chain_id solana:<genesis>): signed with the account's Solana key, verified by the upstream", async () => {
+    mock.enqueue({ text: "signed in on solana" });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: "signed-sol:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
+    expect(answer.choices[0]!.message.content).toBe("signed in on solana");
+    expect(signedIn).toEqual([solanaAddress]);
   });
 
   it("a challenge that names another domain is not signed: the caller gets an upstream error saying so", async () => {
