@@ -182,6 +182,26 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     expect(payments).toEqual([undefined, expect.objectContaining({ amount: "670", method: "tempo/charge" })]);
   });
 
+  test("all four protocols answer 402 with the challenge, each in its own error shape", async () => {
+    const ask = (path: string, body: unknown) => router.fetch(new Request(`http://bitrouter.test${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+    const answers = await Promise.all([
+      ask("/v1/chat/completions", { model: "oai:gpt-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      ask("/v1/responses", { model: "oai:gpt-test", max_output_tokens: 5, input: "x" }),
+      ask("/v1/messages", { model: "oai:gpt-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      ask("/v1beta/models/oai:gpt-test:generateContent", { contents: [{ role: "user", parts: [{ text: "x" }] }], generationConfig: { maxOutputTokens: 5 } }),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(402);
+      expect(Challenge.fromResponse(answer)).toMatchObject({ method: "tempo", intent: "charge" });
+    }
+    const [chatBody, responsesBody, anthropicBody, googleBody] = await Promise.all(answers.map((a) => a.json()));
+    expect(chatBody).toMatchObject({ error: { code: "payment_required" } });
+    expect(responsesBody).toMatchObject({ error: { code: "payment_required" } });
+    expect(anthropicBody).toMatchObject({ type: "error", error: { message: expect.stringMatching(/payment required/) } });
+    expect(googleBody).toMatchObject({ error: { code: 402, message: expect.stringMatching(/payment required/) } });
+    expect(mock.requests).toHaveLength(0);
+  });
+
   test("a model without pricing cannot be paid for; a request without max_tokens names the field", async () => {
     const unpriced = await post(JSON.stringify({ model: "oai:free-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] }));
     expect(unpriced.status).toBe(403);
