@@ -28,8 +28,14 @@ export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: st
     polyfill: false,
   });
   return async ({ url, headers, body }) => {
-    const response = new Response(body, { status: 402, headers });
-    const challenge = Challenge.fromResponse(response);
+    // Of the challenges offered, the Tempo charge is the one the wallet can pay; the client is then
+    // shown only that one, so it pays exactly what was checked against the cap.
+    const offered = Challenge.fromResponseList(new Response(body, { status: 402, headers }));
+    const challenge = offered.find((c) => c.method === "tempo" && c.intent === "charge");
+    if (!challenge) throw new Error(`the upstream asks for ${offered.map((c) => `${c.method}/${c.intent}`).join(", ") || "no Payment challenge"}; the wallet pays tempo/charge`);
+    const only = new Headers(headers);
+    only.set("www-authenticate", Challenge.serialize(challenge));
+    const response = new Response(body, { status: 402, headers: only });
     const request = challenge.request as { amount?: unknown; methodDetails?: { chainId?: unknown } };
     const amount = typeof request.amount === "string" && /^\d+$/.test(request.amount) ? BigInt(request.amount) : undefined;
     if (amount === undefined) throw new Error(`the challenge names no amount (${challenge.method}/${challenge.intent})`);
