@@ -19,6 +19,7 @@ import { StatusCommand } from "./commands/status.js";
 import { StopCommand } from "./commands/stop.js";
 import { UsageCommand } from "./commands/usage.js";
 import { colourEnabled } from "./colour.js";
+import { WalletCommand } from "./commands/wallet.js";
 import { suggestOption } from "./suggest.js";
 import { VERSION } from "./version.js";
 
@@ -113,6 +114,7 @@ export function buildCli(options: { colours?: boolean } = {}): Cli {
   cli.register(KeygenCommand);
   cli.register(KeysCommand);
   cli.register(CompletionCommand);
+  cli.register(WalletCommand);
   return cli;
 }
 

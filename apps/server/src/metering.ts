@@ -3,6 +3,7 @@ import type { Ledger, LedgerOptions, Store, UsageGroupBy, UsageQuery } from "@bi
 import { createLedger, openStore, replaySpill, toLedgerRow, usage } from "@bitrouter/store";
 import { callerRequestId } from "./app.js";
 import type { Logger } from "./logger.js";
+import { requestPayment } from "./payments.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */
 export interface Metering {
@@ -44,7 +45,7 @@ export async function openMetering(url: string, logger: Logger, options: Meterin
     store,
     ledger,
     // Appends to an in-memory batch; never waits for the database.
-    hook: { name: "metering", onComplete: (record, ctx) => ledger.record(toLedgerRow(record, callerRequestId(ctx.headers))) },
+    hook: { name: "metering", onComplete: (record, ctx) => ledger.record({ ...toLedgerRow(record, callerRequestId(ctx.headers)), payment: requestPayment(ctx) ?? null }) },
     async close() {
       try {
         await ledger.close();

@@ -25,6 +25,7 @@ import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
+import { paymentHooks, upstreamPayer } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import type { McpService } from "./mcp.js";
@@ -138,16 +139,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
+    // Payment after auth and guardrails: a request they refuse is never charged.
+    const payments = await paymentHooks(config, { store: metering?.store, requiresAuth: auth.hook !== undefined, logger });
     const hooks = [
       ...(tracing ? [tracing.hook] : []),
       ...(withAuth.hook ? [withAuth.hook] : []),
       ...guardrailHooks(config, logger),
+      ...payments,
       ...extra,
       statsHook(stats),
       metrics.hook,
       requestLogHook(logger),
       ...(metering ? [metering.hook] : []),
     ];
+    const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger, store: metering?.store });
     const router = createRouter(config, {
       hooks,
       client,
@@ -156,6 +161,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       requestTimeoutMs: config.server.request_timeout,
       firstByteTimeoutMs: config.server.first_byte_timeout,
       maxResponseBytes: config.server.response_limit,
+      ...(payer ? { upstreamPayer: payer } : {}),
     });
     return { config, router, loadedAt: Date.now() };
   };

@@ -28,6 +28,8 @@ export interface RequestContext {
   adjusted?: string[];
   /** Private per-hook state, keyed by hook name. */
   readonly state: Map<string, unknown>;
+  /** Headers a hook adds to the answer, success or error (e.g. a payment receipt). */
+  responseHeaders?: Record<string, string>;
 }
 
 export interface Principal {
@@ -69,7 +71,8 @@ export interface CompletionRecord {
 /**
  * A hook plugs behaviour (auth, guardrails, payments, metering) around each request without the
  * router knowing what it does. Every method is optional. To reject a request, throw an error with
- * `kind`, `status` and `message` (see BitrouterError); the host answers in the caller's protocol.
+ * `kind`, `status` and `message` (see BitrouterError), and optionally `headers` for the answer (e.g.
+ * `WWW-Authenticate` challenges); the host answers in the caller's protocol.
  */
 export interface RouterHook {
   readonly name: string;

@@ -49,7 +49,16 @@ export interface ProviderEndpoint {
   auth?: { type: "bearer" } | { type: "header"; headerName: string } | { type: "none" };
   /** Added to every request; they never replace the auth header. */
   defaultHeaders?: Record<string, string>;
+  /** Pays the upstream's 402 answers (provider `auth: {type: mpp}`): the request is then sent once more. */
+  pay?: UpstreamPayer;
 }
+
+/**
+ * Pays an upstream's `402 Payment Required` (its `WWW-Authenticate: Payment …` challenge) and
+ * resolves to the headers that carry the payment credential; throws (e.g. a refused price) to give
+ * up. The request is sent again once with those headers.
+ */
+export type UpstreamPayer = (challenge: { url: string; headers: Headers; body: string }) => Promise<Record<string, string>>;
 
 export interface ProviderClientOptions {
   /**
@@ -469,8 +478,30 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
   }
 
   async function open(request: UpstreamHttpRequest, state: CallState, accept?: string): Promise<UpstreamHttpResponse> {
+    const first = await send(request, state, accept);
+    const pay = request.endpoint.pay;
+    if (first.status !== 402 || !pay) return first;
+    // A paid provider: pay its challenge, then ask once more with the credential.
     const { origin, path } = resolveUrl(request.endpoint, request.path);
-    const headers = buildHeaders(request.endpoint, request.headers);
+    const body = (await readErrorBody(first)).text;
+    const challengeHeaders = new Headers();
+    for (const [name, value] of Object.entries(first.headers)) {
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) challengeHeaders.append(name, v);
+    }
+    let payment: Record<string, string>;
+    try {
+      payment = await pay({ url: origin + path, headers: challengeHeaders, body });
+    } catch (error) {
+      const { provider } = request.endpoint;
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new ProviderError({ kind: "upstream", code: "upstream_payment_failed", message: `${provider}: could not pay the upstream's 402: ${reason}`, provider, retryable: true, upstreamStatus: 402, cause: error });
+    }
+    return send(request, state, accept, payment);
+  }
+
+  async function send(request: UpstreamHttpRequest, state: CallState, accept?: string, payment?: Record<string, string>): Promise<UpstreamHttpResponse> {
+    const { origin, path } = resolveUrl(request.endpoint, request.path);
+    const headers = { ...buildHeaders(request.endpoint, request.headers), ...lowercase(payment) };
     if (accept && headers.accept === undefined) headers.accept = accept;
     try {
       const res = await agent.request({

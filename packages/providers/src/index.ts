@@ -32,5 +32,6 @@ export {
   type SendOptions,
   type UpstreamHttpRequest,
   type UpstreamHttpResponse,
+  type UpstreamPayer,
 } from "./client.js";
 export { MAX_SSE_EVENT_SIZE, sseEvents, type ByteSource } from "./sse.js";

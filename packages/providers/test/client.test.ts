@@ -413,3 +413,41 @@ describe("sseEvents", () => {
     expect(names).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
   });
 });
+
+describe("paid upstreams (endpoint.pay)", () => {
+  const challenge = { status: 402, body: { error: { message: "pay first", type: "payment_required" } }, headers: { "www-authenticate": 'Payment id="c1", method="tempo"' } };
+
+  it("a 402 is handed to the payer, and the request sent once more with its headers", async () => {
+    const seen: { url: string; challenge: string | null; body: string }[] = [];
+    const endpoint = openai({ pay: async ({ url, headers, body }) => (seen.push({ url, challenge: headers.get("www-authenticate"), body }), { authorization: "Payment cred-1" }) });
+    mock.enqueue(challenge, { text: "paid" });
+    const response = await client.send(openaiChatCodec, endpoint, hello, { model: "gpt-x" });
+    expect(response.content).toEqual([{ type: "text", text: "paid" }]);
+    expect(seen).toEqual([{ url: `${mock.baseUrl("openai-chat")}/chat/completions`, challenge: 'Payment id="c1", method="tempo"', body: expect.stringContaining("pay first") }]);
+    expect(mock.requests).toHaveLength(2);
+    expect(mock.requests[1]!.headers.authorization).toBe("Payment cred-1");
+  });
+
+  it("a second 402 after paying is the answer (no loop); a payer that refuses fails the attempt, retryable", async () => {
+    let paid = 0;
+    const endpoint = openai({ pay: async () => (paid++, { authorization: "Payment cred-2" }) });
+    mock.enqueue(challenge, challenge);
+    const again = await caught(client.send(openaiChatCodec, endpoint, hello, { model: "gpt-x" }));
+    expect(again).toMatchObject({ upstreamStatus: 402 });
+    expect(paid).toBe(1);
+    expect(mock.requests).toHaveLength(2);
+
+    mock.reset();
+    mock.enqueue(challenge);
+    const refused = await caught(client.send(openaiChatCodec, openai({ pay: async () => Promise.reject(new Error("too dear")) }), hello, { model: "gpt-x" }));
+    expect(refused).toMatchObject({ code: "upstream_payment_failed", retryable: true, upstreamStatus: 402 });
+    expect(refused.message).toMatch(/could not pay the upstream's 402: too dear/);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  it("without a payer a 402 is an ordinary upstream error", async () => {
+    mock.enqueue(challenge);
+    expect(await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }))).toMatchObject({ upstreamStatus: 402, kind: "payment_required" });
+    expect(mock.requests).toHaveLength(1);
+  });
+});

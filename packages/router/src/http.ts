@@ -76,8 +76,9 @@ export function callerProtocol(pathname: string, headers: Headers): Protocol {
 export function readCredential(headers: Headers, url?: URL): string | undefined {
   const authorization = headers.get("authorization");
   if (authorization) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    if (match) return match[1]!.trim();
+    // A payment credential may follow the token in the same header: `Bearer <jwt>, Payment <credential>`.
+    const match = /^Bearer\s+([^\s,]+)/i.exec(authorization.trim());
+    if (match) return match[1]!;
   }
   return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? url?.searchParams.get("key") ?? undefined;
 }

@@ -6,4 +6,4 @@ export { Balancer, type Strategy } from "./balancer.js";
 export { DynamicRoutes, type DynamicRoute } from "./dynamic-routes.js";
 export { callerProtocol, matchPath, readCredential, type RouteMatch } from "./http.js";
 export type { InboundRequest, InboundResult } from "./pipeline.js";
-export type { ModelListing } from "./table.js";
+export { paidPerRequest, type ModelListing } from "./table.js";

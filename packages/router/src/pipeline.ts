@@ -122,18 +122,27 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
     const route = deps.resolver.resolve(ctx.model);
     run.route = route;
     // 4. attempts
-    return await run.attempt(body);
+    const result = await run.attempt(body);
+    if (ctx.responseHeaders) result.headers = { ...result.headers, ...ctx.responseHeaders };
+    return result;
   } catch (error) {
     // 5. answer errors in the inbound protocol's shape
     const info = inbound.signal.aborted ? abortedError().toInfo() : isStackOverflow(error) ? tooDeep : toErrorInfo(error);
     run.complete({ status: info.status, errorKind: info.kind });
     const { status, body } = codec.encodeError(info);
-    const headers: Record<string, string> = { ...JSON_HEADERS };
+    const headers: Record<string, string> = { ...JSON_HEADERS, ...ctx.responseHeaders, ...errorHeaders(error) };
     // An upstream's Retry-After (429/503) tells the caller's SDK when to come back.
     const retryAfterMs = error instanceof BitrouterError ? error.retryAfterMs : undefined;
     if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1000));
     return { type: "json", status, headers, body: JSON.stringify(body) };
   }
+}
+
+/** Headers a hook's error asks for on the answer (e.g. `WWW-Authenticate` on a 401 or 402). */
+function errorHeaders(error: unknown): Record<string, string> {
+  const headers = error && typeof error === "object" ? (error as { headers?: unknown }).headers : undefined;
+  if (!headers || typeof headers !== "object") return {};
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 
 /** State of one request across its attempts. */

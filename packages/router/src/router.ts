@@ -1,5 +1,5 @@
 import type { CanonicalRequest, CanonicalResponse, Protocol, StreamEvent, Usage } from "@bitrouter/core";
-import type { Codec } from "@bitrouter/providers";
+import type { Codec, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
 import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, createProviderClient } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
@@ -42,6 +42,8 @@ export interface RouterOptions {
   codecs?: Partial<Record<Protocol, Codec>>;
   /** Creates request ids; defaults to random UUIDs. */
   requestId?: () => string;
+  /** Pays the 402 answers of providers with `auth: {type: mpp}` (the operator's wallet). */
+  upstreamPayer?: (provider: string) => UpstreamPayer | undefined;
 }
 
 export interface Router {
@@ -81,7 +83,7 @@ const ONE_MINUTE = 60_000;
  */
 export function createRouter(config: ResolvedConfig, options: RouterOptions = {}): Router {
   const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
-  const table = new RoutingTable(config, dynamicRoutes);
+  const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer);
   const ownsClient = options.client === undefined;
   const client = options.client ?? createProviderClient();
   const hooks = options.hooks ?? [];

@@ -1,9 +1,9 @@
 import { distance } from "fastest-levenshtein";
 import type { Protocol } from "@bitrouter/core";
-import type { ProviderEndpoint } from "@bitrouter/providers";
 import { BitrouterError } from "@bitrouter/core";
+import type { ProviderEndpoint, UpstreamPayer } from "@bitrouter/providers";
 import { protocolForApiProtocol } from "@bitrouter/providers";
-import type { Pricing, ResolvedConfig } from "@bitrouter/config";
+import type { Pricing, ResolvedConfig, ResolvedProvider } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import type { Strategy } from "./balancer.js";
 import type { DynamicRoutes } from "./dynamic-routes.js";
@@ -75,6 +75,8 @@ export class RoutingTable implements RouteResolver {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly dynamic?: DynamicRoutes,
+    /** Who pays a provider's 402 answers (providers with `auth: {type: mpp}`); none: such providers are unavailable. */
+    private readonly upstreamPayer?: (provider: string) => UpstreamPayer | undefined,
   ) {}
 
   resolve(model: string): ResolvedRoute {
@@ -113,7 +115,10 @@ export class RoutingTable implements RouteResolver {
           throw new BitrouterError({
             kind: "not_found",
             code: "provider_not_configured",
-            message: `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
+            message:
+              paidPerRequest(config.auth)
+                ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: ${config.auth.type}) and no wallet can pay it (see wallet: and the server log)`
+                : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
             param: "model",
           });
         }
@@ -126,6 +131,7 @@ export class RoutingTable implements RouteResolver {
   /** A provider can serve direct routes when it has a key (or needs none: a keyless custom provider). */
   isAvailable(provider: string): boolean {
     const p = ownValue(this.config.providers, provider);
+    if (p && paidPerRequest(p.auth) && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
     return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
   }
 
@@ -174,6 +180,11 @@ export class RoutingTable implements RouteResolver {
     const apiKey = override.api_key || providerApiKey(p);
     if (apiKey) endpoint.apiKey = apiKey;
     if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
+    if (paidPerRequest(p.auth)) {
+      const pay = this.upstreamPayer?.(provider);
+      if (!pay) throw new BitrouterError({ kind: "not_found", code: "provider_not_configured", message: `${where}: provider '${provider}' answers 402 until paid or signed in (auth: ${p.auth.type}) and no wallet is unlocked (see wallet:)` });
+      endpoint.pay = pay;
+    }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
     if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
@@ -252,4 +263,9 @@ function configError(message: string): BitrouterError {
  */
 function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
   return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Providers whose 402 answers the operator's wallet settles: MPP payments, or a Sign-In-With-X login. */
+export function paidPerRequest(auth: ResolvedProvider["auth"]): boolean {
+  return auth.type === "mpp" || (auth.type === "custom" && auth.method === "siwx");
 }

@@ -211,6 +211,33 @@ describe("hooks and the library API", () => {
     await router.close();
   });
 
+  it("a hook's error headers and response headers reach the caller; a Bearer token stops at a comma", async () => {
+    let seenCredential: string | undefined;
+    const hook: RouterHook = {
+      name: "pay",
+      onRequest(ctx) {
+        seenCredential = ctx.credential;
+        if (!ctx.headers.get("authorization")?.includes("Payment ")) {
+          throw Object.assign(new Error("payment required"), { kind: "payment_required", status: 402, message: "payment required", headers: { "www-authenticate": 'Payment id="x"' } });
+        }
+        ctx.responseHeaders = { "payment-receipt": "r1", "cache-control": "private" };
+      },
+    };
+    const router = createRouter(mockConfig(mock), { hooks: [hook] });
+    const refused = await router.fetch(post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] })));
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get("www-authenticate")).toBe('Payment id="x"');
+    expect(await refused.json()).toMatchObject({ type: "error", error: { message: "payment required" } });
+
+    mock.enqueue({ text: "paid" });
+    const paid = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { authorization: "Bearer jwt.token.sig, Payment abc" }));
+    expect(paid.status).toBe(200);
+    expect(seenCredential).toBe("jwt.token.sig");
+    expect(paid.headers.get("payment-receipt")).toBe("r1");
+    expect(paid.headers.get("cache-control")).toBe("private");
+    await router.close();
+  });
+
   it("generate() and stream() route canonical requests", async () => {
     const router = createRouter(mockConfig(mock));
     mock.enqueue({ text: "canonical answer" });
@@ -306,6 +333,21 @@ describe("OpenAI-compatible upstreams", () => {
     const table = new RoutingTable(parseConfig("providers:\n  openai:\n    api_key: k\n", { env: {} }).config);
     expect(table.resolve("openai:gpt-4o").targets[0]!.maxTokensField).toBeUndefined();
     await router.close();
+  });
+});
+
+describe("providers paid per request (auth: mpp)", () => {
+  const yaml = "inherit_defaults: false\nproviders:\n  paid:\n    api_protocol: openai\n    api_base: http://127.0.0.1:9/v1\n    auth: { type: mpp }\n    models: { m: {} }\n";
+  it("are unavailable without a payer (their requests would go out unpaid), and carry it when there is one", () => {
+    const config = parseConfig(yaml, { env: {} }).config;
+    const unpaid = new RoutingTable(config);
+    expect(unpaid.isAvailable("paid")).toBe(false);
+    expect(unpaid.listModels().map((m) => m.id)).not.toContain("paid:m");
+    expect(() => unpaid.resolve("paid:m")).toThrow(/paid per request \(auth: mpp\) and no wallet can pay it/);
+    const pay = async () => ({ authorization: "Payment x" });
+    const paying = new RoutingTable(config, undefined, (provider) => (provider === "paid" ? pay : undefined));
+    expect(paying.isAvailable("paid")).toBe(true);
+    expect(paying.resolve("paid:m").targets[0]!.endpoint.pay).toBe(pay);
   });
 });
 

@@ -1,7 +1,7 @@
 export { StoreError, type StoreErrorKind } from "./errors.js";
 export { type DialectName, type ParsedDatabaseUrl, type SqliteMode, parseDatabaseUrl } from "./url.js";
 export { type OpenStoreOptions, type Store, type StoreLogger, openStore, safeInteger } from "./store.js";
-export type { AccountsTable, Database, KeyRevocationsTable, KeysTable, RequestsTable } from "./schema.js";
+export type { AccountsTable, Database, KeyRevocationsTable, KeysTable, PaymentStateTable, RequestsTable, WalletPaymentsTable } from "./schema.js";
 export { knownMigrations } from "./migrations.js";
 export {
   type Ledger,
@@ -41,3 +41,13 @@ export {
   saveAccount,
   saveKey,
 } from "./keys.js";
+export {
+  type PaymentStateChange,
+  type WalletPayment,
+  deletePaymentState,
+  getPaymentState,
+  listWalletPayments,
+  putPaymentState,
+  recordWalletPayment,
+  updatePaymentState,
+} from "./payment-state.js";

@@ -40,6 +40,8 @@ export interface LedgerRow {
   attempts?: number;
   /** A tool call through the MCP gateway: `server/tool`. */
   tool?: string | null;
+  /** What the caller paid (MPP): base units as a decimal integer string, method, on-chain reference. */
+  payment?: { amount: string; method: string; reference: string } | null;
 }
 
 export interface LedgerOptions {
@@ -426,6 +428,9 @@ function toInsert(row: LedgerRow, sqliteBool: boolean): RequestInsert | null {
     guardrail_violations: int(row.guardrailViolations, INT32_MAX) ?? 0,
     attempts: int(row.attempts, INT32_MAX) ?? 1,
     tool: text(row.tool, LIMITS.short),
+    payment_amount: row.payment && /^\d{1,78}$/.test(row.payment.amount) ? row.payment.amount : null,
+    payment_method: text(row.payment?.method, LIMITS.short),
+    payment_reference: text(row.payment?.reference, LIMITS.short),
   };
 }
 

@@ -104,6 +104,47 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable("requests").dropColumn("tool").execute();
       },
     },
+    "0004_payments": {
+      async up(db: Kysely<unknown>) {
+        // What a paid request charged (MPP): the amount as an exact integer in the token's base
+        // units (a decimal string: 18-decimal tokens overflow BIGINT), the method and its reference
+        // (a transaction hash, or a channel id).
+        await db.schema
+          .alterTable("requests")
+          .addColumn("payment_amount", `varchar(${LIMITS.amount})`)
+          .execute();
+        await db.schema.alterTable("requests").addColumn("payment_method", `varchar(${LIMITS.short})`).execute();
+        await db.schema.alterTable("requests").addColumn("payment_reference", `varchar(${LIMITS.short})`).execute();
+        // What the operator's wallet paid upstreams (provider auth: mpp): one row per payment.
+        await db.schema
+          .createTable("wallet_payments")
+          .addColumn("reference", `varchar(${LIMITS.short})`, (c) => c.primaryKey())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("provider", `varchar(${LIMITS.short})`, (c) => c.notNull())
+          .addColumn("url", "text", (c) => c.notNull())
+          .addColumn("amount", `varchar(${LIMITS.amount})`, (c) => c.notNull())
+          .addColumn("method", `varchar(${LIMITS.short})`, (c) => c.notNull())
+          .addColumn("chain_id", "bigint")
+          .execute();
+        await db.schema.createIndex("wallet_payments_created_at_idx").on("wallet_payments").column("created_at").execute();
+        // Payment sessions and replay markers: one JSON value per key, changed only through a
+        // compare-and-set on `version`, so every instance on one database sees the same balances.
+        await db.schema
+          .createTable("payment_state")
+          .addColumn("key", `varchar(${LIMITS.id})`, (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addColumn("version", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("payment_state").ifExists().execute();
+        await db.schema.dropTable("wallet_payments").ifExists().execute();
+        for (const column of ["payment_amount", "payment_method", "payment_reference"]) {
+          await db.schema.alterTable("requests").dropColumn(column).execute();
+        }
+      },
+    },
   };
 }
 

@@ -8,6 +8,8 @@ export interface Database {
   accounts: AccountsTable;
   keys: KeysTable;
   key_revocations: KeyRevocationsTable;
+  payment_state: PaymentStateTable;
+  wallet_payments: WalletPaymentsTable;
 }
 
 /** The append-only request ledger: one row per request, never updated. */
@@ -41,6 +43,12 @@ export interface RequestsTable {
   attempts: number;
   /** A tool call through the MCP gateway: `server/tool` (null for model requests). */
   tool: string | null;
+  /** What the caller paid for this request (MPP), in the token's base units, as a decimal string. */
+  payment_amount: string | null;
+  /** e.g. `tempo/charge`. */
+  payment_method: string | null;
+  /** The payment's on-chain reference: a transaction hash or a channel id. */
+  payment_reference: string | null;
 }
 
 export interface AccountsTable {
@@ -82,4 +90,32 @@ export const LIMITS = {
   id: 255,
   short: 255,
   reason: 1000,
+  /** Decimal digits of an unsigned 256-bit integer (any token amount in base units). */
+  amount: 78,
 } as const;
+
+/** Payment state (MPP sessions, replay markers): a JSON value per key with a compare-and-set version. */
+export interface PaymentStateTable {
+  key: string;
+  /** JSON text. */
+  value: string;
+  /** Incremented by every write; a write names the version it read. */
+  version: number;
+  /** Epoch ms of the last write. */
+  updated_at: number;
+}
+
+/** One payment the operator's wallet made to an upstream (provider `auth: {type: mpp}`). */
+export interface WalletPaymentsTable {
+  /** The transaction hash (primary key: a payment is recorded once). */
+  reference: string;
+  /** Epoch ms. */
+  created_at: number;
+  provider: string;
+  url: string;
+  /** Base units of the token, as a decimal string. */
+  amount: string;
+  /** e.g. `tempo/charge`. */
+  method: string;
+  chain_id: number | null;
+}

@@ -179,6 +179,23 @@ describe.each(allBackends)("$name: ledger", (backend) => {
     await ledger.close();
   });
 
+  test("a paid request keeps its exact amount, method and reference; unpaid rows have none", async () => {
+    const ledger = createLedger(store, { batchSize: 10, flushIntervalMs: 60_000 });
+    // 2^64 + 1 base units: beyond BIGINT and a JS number, still exact.
+    const amount = "18446744073709551617";
+    ledger.record(row("paid", { payment: { amount, method: "tempo/charge", reference: `0x${"ab".repeat(32)}` } }));
+    ledger.record(row("bad-amount", { payment: { amount: "1.5", method: "tempo/charge", reference: "0x01" } }));
+    ledger.record(row("unpaid"));
+    await ledger.flush();
+    const rows = await store.db.selectFrom("requests").select(["id", "payment_amount", "payment_method", "payment_reference"]).orderBy("id").execute();
+    expect(rows).toEqual([
+      { id: "bad-amount", payment_amount: null, payment_method: "tempo/charge", payment_reference: "0x01" },
+      { id: "paid", payment_amount: amount, payment_method: "tempo/charge", payment_reference: `0x${"ab".repeat(32)}` },
+      { id: "unpaid", payment_amount: null, payment_method: null, payment_reference: null },
+    ]);
+    await ledger.close();
+  });
+
   test("toLedgerRow maps a router CompletionRecord", async () => {
     const ledger = createLedger(store, { flushIntervalMs: 60_000 });
     ledger.record(
@@ -228,6 +245,9 @@ describe.each(allBackends)("$name: ledger", (backend) => {
       guardrail_violations: 3,
       attempts: 2,
       tool: null, // a model request, not an MCP tool call
+      payment_amount: null,
+      payment_method: null,
+      payment_reference: null,
     });
   });
 });

@@ -1,0 +1,89 @@
+import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
+import type { ResolvedConfig } from "@bitrouter/config";
+import { findModel } from "@bitrouter/config";
+import type { UpstreamPayment } from "@bitrouter/payments";
+import type { UpstreamPayer } from "@bitrouter/providers";
+import type { RouterHook } from "@bitrouter/core";
+import { paidPerRequest } from "@bitrouter/router";
+import type { Store } from "@bitrouter/store";
+import { recordWalletPayment } from "@bitrouter/store";
+import type { Logger } from "./logger.js";
+
+/**
+ * The payments hook when `mpp.enabled` is true (callers pay per request over HTTP 402). The
+ * package is imported only then: mppx and viem are heavy, and most servers never load them.
+ */
+export async function paymentHooks(config: ResolvedConfig, deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger }): Promise<RouterHook[]> {
+  if (!config.mpp?.enabled) return [];
+  if (!deps.store) throw new Error("mpp.enabled needs a database: used payment credentials are remembered there (set database.url)");
+  const { createPaymentGate, paymentsHook } = await import("@bitrouter/payments");
+  const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth });
+  for (const warning of gate.warnings) deps.logger.warn(warning);
+  const { name, chainId, recipient } = gate.network;
+  deps.logger.info("payments: callers pay per request", { network: name, chain_id: chainId, recipient });
+  return [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))];
+}
+
+// What a request paid, for its ledger row; from the hook's module, which loads no chain library.
+export { requestPayment } from "@bitrouter/payments/hook";
+
+/**
+ * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
+ * `{type: custom, method: siwx}` (signs in): the operator's active account (`bitrouter account`,
+ * unlocked with OWS_PASSPHRASE when encrypted). Payments go through `wallet.payment.tempo_rpc_url`,
+ * at most `wallet.payment.session_max_deposit` base units each. A provider without a usable wallet
+ * is unavailable (its requests would go out unpaid), and the log says why.
+ */
+export async function upstreamPayer(
+  config: ResolvedConfig,
+  deps: { keysDir: string | undefined; logger: Logger; store: Store | undefined },
+): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
+  const { store, logger } = deps;
+  const providers = Object.entries(config.providers).filter(([, provider]) => paidPerRequest(provider.auth));
+  if (providers.length === 0) return undefined;
+  const unavailable = (names: string[], why: string) => logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
+  const active = deps.keysDir ? await getActiveAccount(deps.keysDir) : undefined;
+  if (!deps.keysDir || !active) {
+    unavailable(providers.map(([name]) => name), "no active account to pay from (bitrouter account -g)");
+    return undefined;
+  }
+  let account;
+  try {
+    account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
+  } catch (error) {
+    unavailable(providers.map(([name]) => name), `the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
+  const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
+  const max = config.wallet?.payment?.session_max_deposit;
+  const payers = new Map<string, UpstreamPayer>();
+  for (const [provider, { auth }] of providers) {
+    if (auth.type === "custom") {
+      // An EVM chain id (default 1), or a CAIP-2 id such as solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp.
+      const chainId = auth.params?.chain_id ?? 1;
+      const chain = typeof chainId === "number" && Number.isSafeInteger(chainId) && chainId > 0 ? `eip155:${chainId}` : typeof chainId === "string" && /^(eip155:\d+|solana:[1-9A-HJ-NP-Za-km-z]{32,44})$/.test(chainId) ? chainId : undefined;
+      if (!chain) {
+        unavailable([provider], `providers.${provider}.auth.params.chain_id must be an EVM chain id (e.g. 1) or a CAIP-2 id (eip155:<id>, solana:<genesis hash>)`);
+        continue;
+      }
+      payers.set(provider, createSiwxSigner({ account: { evm: account.evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
+      continue;
+    }
+    if (!rpcUrl || max === undefined) {
+      unavailable([provider], "set wallet.payment.tempo_rpc_url (the chain to pay on) and wallet.payment.session_max_deposit (the most one payment may cost, in base units)");
+      continue;
+    }
+    const onPaid = (payment: UpstreamPayment) => {
+      logger.info("paid an upstream", { provider, ...payment });
+      if (!store) return;
+      // Never blocks the request; a failed write is reported, the payment itself stands.
+      recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null }).catch((error: unknown) =>
+        logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }),
+      );
+    };
+    payers.set(provider, createUpstreamPayer({ account: account.evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
+  }
+  if (payers.size > 0) logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });
+  return (provider) => payers.get(provider);
+}

@@ -1,0 +1,31 @@
+import type { ModelInfo } from "@bitrouter/config";
+import { costMicroUsd } from "@bitrouter/config";
+import type { CanonicalRequest } from "@bitrouter/core";
+import { BitrouterError, invalidRequest } from "@bitrouter/core";
+
+/** Catalog prices are USD; micro-USD has 6 decimals. */
+const MICRO_USD_DECIMALS = 6;
+
+/**
+ * The most a request can cost, in the token's base units (1 token unit = 1 USD): every byte of its
+ * prompt counted as an input token (a token covers at least one byte, so this is an upper bound) and
+ * its `max_tokens` (else the model's catalog limit) as output tokens, at the model's catalog prices.
+ * A one-time charge must name its amount before the answer exists, so it charges this ceiling.
+ */
+export function quoteCeiling(request: CanonicalRequest, model: ModelInfo | undefined, decimals: number, modelName: string): bigint {
+  const pricing = model?.pricing;
+  const hasPrice = (pricing?.input_tokens?.no_cache ?? 0) > 0 || (pricing?.output_tokens?.text ?? 0) > 0;
+  if (!pricing || !hasPrice) {
+    throw new BitrouterError({ kind: "permission", message: `model '${modelName}' has no pricing in the catalog, so it cannot be paid for; ask the operator to price it` });
+  }
+  const maxOutput = request.maxTokens ?? model?.max_output_tokens;
+  if (maxOutput === undefined) throw invalidRequest("a paid request must set max_tokens (the charge is its most possible cost)", "max_tokens");
+  const prompt = JSON.stringify([request.system ?? [], request.messages, request.tools ?? []]);
+  const micro = BigInt(costMicroUsd(pricing, { inputTokens: Buffer.byteLength(prompt), outputTokens: maxOutput }));
+  const units = decimals >= MICRO_USD_DECIMALS ? micro * 10n ** BigInt(decimals - MICRO_USD_DECIMALS) : ceilDiv(micro, 10n ** BigInt(MICRO_USD_DECIMALS - decimals));
+  return units > 0n ? units : 1n;
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  return (a + b - 1n) / b;
+}
