@@ -190,7 +190,7 @@ describe("first_byte_timeout", () => {
     const short = await startTestServer(yaml(mock, "  request_timeout: 1500ms"));
     try {
       mock.enqueue({ hang: true });
-      const res = await fetch(`${short.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "two-oai", messages: [{ role: "user", content: "hi" }] }) });
+      const res = await fetch(`${short.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "two-oai", messages: [{ role: "user", content: "hi" }] }) });
       expect(res.status).toBe(504);
       const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toMatch(/^oai: /);
@@ -248,6 +248,7 @@ describe("an abandoned stream", () => {
     const controller = new AbortController();
     const pending = fetch(`${server.url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "solo-oai", messages: [{ role: "user", content: "hi" }] }),
       signal: controller.signal,
     }).catch((e: unknown) => e);
