@@ -26,6 +26,7 @@ import type {
 } from "@bitrouter/providers";
 import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
+import { spliceBody } from "./body.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
@@ -135,24 +136,24 @@ class Run {
   async #fastPath(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
-    const upstreamBody: Record<string, unknown> = protocol === "google" ? body : { ...body, model: target.modelId };
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
+    const add: Record<string, unknown> = {};
     let hideUsageChunk = false;
     if (protocol === "openai-chat" && this.ctx.stream) {
       const options = body.stream_options as { include_usage?: unknown } | undefined;
       if (options?.include_usage !== true) {
         hideUsageChunk = true;
-        upstreamBody.stream_options = { ...(options ?? {}), include_usage: true };
+        add.stream_options = { ...(options ?? {}), include_usage: true };
       }
     }
-    if (protocol === "anthropic" && upstreamBody.max_tokens === undefined && target.maxOutputTokens !== undefined) {
-      upstreamBody.max_tokens = target.maxOutputTokens;
+    if (protocol === "anthropic" && body.max_tokens === undefined && target.maxOutputTokens !== undefined) {
+      add.max_tokens = target.maxOutputTokens;
     }
     const path = passthroughPath(protocol, target.modelId, this.ctx.stream);
     const response = await this.deps.client.request({
       endpoint: target.endpoint,
       path,
-      body: JSON.stringify(upstreamBody),
+      body: fastPathBody(this.inbound.body, body, protocol === "google" ? undefined : target.modelId, add),
       signal: this.#deadline.signal,
     });
     if (response.status < 200 || response.status >= 300) {
@@ -474,6 +475,16 @@ function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidRequest("request body must be a JSON object");
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The fast path's upstream body: the caller's bytes with `model` replaced and `add` appended,
+ * spliced in place (see body.ts); re-serialised from the parsed body when splicing cannot apply
+ * (e.g. `stream_options` given without include_usage, which is then merged into it).
+ */
+function fastPathBody(raw: string | Uint8Array, parsed: Record<string, unknown>, model: string | undefined, add: Record<string, unknown>): string | Uint8Array {
+  const spliced = spliceBody(raw, { ...(model === undefined ? {} : { model }), add });
+  return spliced ?? JSON.stringify({ ...parsed, ...(model === undefined ? {} : { model }), ...add });
 }
 
 function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
