@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { revokeKey } from "@bitrouter/store";
 import { parseUsageQuery, usageReport } from "./metering.js";
 import type { ControlRoute, ControlStatus } from "./control-client.js";
 import type { Runtime } from "./runtime.js";
@@ -39,6 +38,7 @@ export function createControlApp(runtime: Runtime): Hono {
     const auth = runtime.auth.authenticator;
     auth?.revoke(keyId); // at once on this instance; others poll the database
     if (runtime.metering) {
+      const { revokeKey } = await import("@bitrouter/store");
       await revokeKey(runtime.metering.store, keyId, "revoked by the operator");
     }
     runtime.logger.info("key revoked", { key_id: keyId });

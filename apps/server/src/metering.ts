@@ -1,6 +1,5 @@
 import type { RouterHook } from "@bitrouter/router";
 import type { Ledger, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
-import { createLedger, openStore, toLedgerRow, usage } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */
@@ -13,6 +12,8 @@ export interface Metering {
 }
 
 export async function openMetering(url: string, logger: Logger, baseDir?: string): Promise<Metering> {
+  // The store (kysely, a SQL driver) loads only with a database: a server without one stays light.
+  const { createLedger, openStore, toLedgerRow } = await import("@bitrouter/store");
   const store = await openStore(url, { logger, ...(baseDir ? { baseDir } : {}) });
   const ledger = createLedger(store, { logger });
   return {
@@ -50,5 +51,6 @@ export function parseUsageQuery(params: URLSearchParams): UsageQuery | { error: 
 
 export async function usageReport(metering: Metering, query: UsageQuery) {
   await metering.ledger.flush(); // include what this instance accepted a moment ago
+  const { usage } = await import("@bitrouter/store");
   return { group_by: query.groupBy, rows: await usage(metering.store, query) };
 }
