@@ -27,6 +27,7 @@ import type {
 import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import { spliceBody } from "./body.js";
+import { endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
@@ -214,9 +215,17 @@ class Run {
       },
     });
     const text = new TextDecoder();
+    let atBoundary = true; // the parser holds no part of an event
     try {
       for await (const chunk of body) {
         ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
+        // Whole content events, nothing in them to read or hide: on to the client as they came.
+        const bytes = asBuffer(chunk);
+        if (atBoundary && endsEvent(bytes) && !mayCarryOutcome(protocol, bytes)) {
+          yield chunk;
+          continue;
+        }
+        atBoundary = endsEvent(bytes);
         parser.feed(text.decode(chunk, { stream: true }));
         if (hideUsageChunk) {
           if (pending.length > 0) {
@@ -536,6 +545,10 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
     case "google":
       return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
   }
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 function scrubKey(text: string, key: string | undefined): string {
