@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick | --smoke] [--profile]`: starts the mocks and every target, runs each
+ * `pnpm bench [--quick | --smoke] [--profile] [--scenarios a,b]`: starts the mocks and every target, runs each
  * scenario against the targets in turn (interleaved, the order rotating per scenario), prints one
  * table and writes it as JSON, Markdown and an SVG chart under bench/results/.
  */
@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
+import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import { buildRows, cpuHeadline, latencySvg, markdownTable, runWarnings, textTable, type Measurement } from "./report.js";
@@ -30,12 +30,14 @@ interface Settings {
   idleStreams: number;
   /** How long the idle-streams scenario waits for every stream's first byte. */
   idleTimeoutMs: number;
+  /** Streams aborted one by one in the abort scenario. */
+  abortRounds: number;
 }
 
 const SETTINGS: Record<Mode, Settings> = {
-  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000 },
-  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000 },
-  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000 },
+  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000, abortRounds: 20 },
+  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000, abortRounds: 10 },
+  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000, abortRounds: 5 },
 };
 
 /** Above this load average at the start, a run is marked as not quotable (other work shares the cores). */
@@ -130,7 +132,7 @@ function fixedRateScenario(name: string, rate: number, bodyBytes = 0): Scenario 
 
 const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 
-function scenarios(mode: Mode): Scenario[] {
+function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
   if (mode === "smoke") return [fixedRateScenario("smoke@200", 200)];
   return [
     // First, while every process is fresh: its memory then is the streams' cost, not leftovers of
@@ -169,12 +171,18 @@ function scenarios(mode: Mode): Scenario[] {
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
     fixedRateScenario("body100k@500", 500, 100 * 1024),
+    {
+      name: "abort",
+      async run(target, s) {
+        return fromLoad(target, "abort", await abortReach(target.call("idle", true), `http://127.0.0.1:${ports.idle}/closed`, s.abortRounds));
+      },
+    },
   ];
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" } },
+    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" }, scenarios: { type: "string" } },
   });
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
   if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0) throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
@@ -208,7 +216,9 @@ async function main(): Promise<void> {
     await verifyTargets(targets);
 
     const measurements: Measurement[] = [];
-    const list = scenarios(mode);
+    const wanted = values.scenarios?.split(",");
+    const list = scenarios(mode, mocks.ready).filter((s) => !wanted || wanted.includes(s.name));
+    if (list.length === 0) throw new Error(`--scenarios: none of ${values.scenarios} is a scenario of this mode`);
     for (const [i, scenario] of list.entries()) {
       const eligible = targets.filter((t) => !t.only || t.only.includes(scenario.name) || mode === "smoke");
       // Interleave: rotate who goes first so slow drift (thermal, page cache) is shared out.
