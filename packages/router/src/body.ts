@@ -1,12 +1,17 @@
 /**
- * The fast path's upstream body: the caller's bytes with only the top-level `model` value replaced
- * (and, where the pipeline needs them, a top-level field added), spliced in place. Re-serialising
- * the parsed body instead costs about three times its parse and re-encodes every byte: the bulk of
- * the router's own CPU time for large requests (long prompts, images as base64).
+ * The request body without parsing it whole. A scan checks the JSON structure and finds where each
+ * top-level field sits; the few fields the router reads (`model`, `stream`, ...) are parsed alone,
+ * and the fast path's upstream body is the caller's bytes with only `model` replaced (plus any
+ * field the pipeline adds), spliced in place. The whole body is parsed only where it is needed (the
+ * translated path, hooks that inspect content). For a 100 KB prompt, parsing and re-serialising
+ * it were most of the router's own CPU time.
  *
- * The scan below assumes valid JSON: the pipeline has already parsed the body (which is what
- * answers a malformed one with a clear 400).
+ * The scan jumps over strings with a native byte search (where nearly all of a request's bytes
+ * are) and does not check what is inside them (escapes, control characters): a body that is
+ * malformed only there reaches the provider on the fast path, which answers it in the caller's
+ * protocol. Anything else malformed is answered here with a 400, as a full parse would.
  */
+import { invalidRequest } from "@bitrouter/providers";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -16,17 +21,29 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const NUMBER_OR_LITERAL = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/;
 
-/** Where the value of each top-level key sits in the text. */
+/** Where each top-level field's value sits in the body (byte offsets [start, end)). */
 export interface TopLevel {
-  /** Byte offsets [start, end) of each top-level key's value. */
+  bytes: Buffer;
   values: Map<string, { start: number; end: number }>;
   /** Offset of the closing `}` of the top-level object. */
   close: number;
 }
 
-function isSpace(byte: number): boolean {
+class Malformed extends Error {}
+
+function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+function skipSpace(bytes: Buffer, at: number): number {
+  while (isSpace(bytes[at])) at += 1;
+  return at;
+}
+
+function expect(bytes: Buffer, at: number, byte: number): void {
+  if (bytes[at] !== byte) throw new Malformed();
 }
 
 /** Offset just past the closing quote of the string whose opening quote is at `open`. */
@@ -34,7 +51,7 @@ function stringEnd(bytes: Buffer, open: number): number {
   let at = open;
   for (;;) {
     at = bytes.indexOf(QUOTE, at + 1);
-    if (at === -1) throw new Error("unterminated string");
+    if (at === -1) throw new Malformed();
     // An escaped quote has an odd number of backslashes right before it.
     let slashes = 0;
     while (bytes[at - 1 - slashes] === BACKSLASH) slashes += 1;
@@ -42,70 +59,129 @@ function stringEnd(bytes: Buffer, open: number): number {
   }
 }
 
-/** Offset just past the value starting at `start` (a string, number, literal, object or array). */
-function valueEnd(bytes: Buffer, start: number): number {
-  const first = bytes[start];
-  if (first === QUOTE) return stringEnd(bytes, start);
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
-    let at = start;
-    while (at < bytes.length) {
-      const byte = bytes[at]!;
-      if (byte === COMMA || byte === CLOSE_BRACE || byte === CLOSE_BRACKET || isSpace(byte)) break;
-      at += 1;
+/** Offset just past the JSON value starting at `at` (no leading space); throws Malformed. */
+function valueEnd(bytes: Buffer, at: number): number {
+  const first = bytes[at];
+  if (first === QUOTE) return stringEnd(bytes, at);
+  if (first === OPEN_BRACE) {
+    at = skipSpace(bytes, at + 1);
+    if (bytes[at] === CLOSE_BRACE) return at + 1;
+    for (;;) {
+      expect(bytes, at, QUOTE);
+      at = skipSpace(bytes, stringEnd(bytes, at));
+      expect(bytes, at, COLON);
+      at = skipSpace(bytes, valueEnd(bytes, skipSpace(bytes, at + 1)));
+      if (bytes[at] === CLOSE_BRACE) return at + 1;
+      expect(bytes, at, COMMA);
+      at = skipSpace(bytes, at + 1);
     }
-    return at;
   }
-  // A container: count nesting, jumping over strings (where most of a request's bytes are).
-  let depth = 0;
-  let at = start;
-  while (at < bytes.length) {
-    const byte = bytes[at]!;
-    if (byte === QUOTE) {
-      at = stringEnd(bytes, at);
-      continue;
+  if (first === OPEN_BRACKET) {
+    at = skipSpace(bytes, at + 1);
+    if (bytes[at] === CLOSE_BRACKET) return at + 1;
+    for (;;) {
+      at = skipSpace(bytes, valueEnd(bytes, at));
+      if (bytes[at] === CLOSE_BRACKET) return at + 1;
+      expect(bytes, at, COMMA);
+      at = skipSpace(bytes, at + 1);
     }
-    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
-    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-      depth -= 1;
-      if (depth === 0) return at + 1;
-    }
-    at += 1;
   }
-  throw new Error("unterminated container");
+  let end = at;
+  while (end < bytes.length) {
+    const byte = bytes[end];
+    if (byte === COMMA || byte === CLOSE_BRACE || byte === CLOSE_BRACKET || isSpace(byte)) break;
+    end += 1;
+  }
+  if (end === at || !NUMBER_OR_LITERAL.test(bytes.toString("latin1", at, end))) throw new Malformed();
+  return end;
 }
 
-function skipSpace(bytes: Buffer, at: number): number {
-  while (at < bytes.length && isSpace(bytes[at]!)) at += 1;
-  return at;
-}
-
-/** Finds every top-level key's value in a JSON object text; undefined if it is not one (or repeats a key). */
+/**
+ * Scans a JSON object and finds its top-level fields; undefined when the text is not a JSON object
+ * or repeats a top-level key (JSON.parse keeps the last, a provider may keep the first), or when
+ * it nests too deep for the scan (the caller then parses it whole).
+ */
 export function scanTopLevel(bytes: Buffer): TopLevel | undefined {
   try {
     let at = skipSpace(bytes, 0);
-    if (bytes[at] !== OPEN_BRACE) return undefined;
+    expect(bytes, at, OPEN_BRACE);
     at = skipSpace(bytes, at + 1);
     const values = new Map<string, { start: number; end: number }>();
-    while (bytes[at] !== CLOSE_BRACE) {
-      if (bytes[at] !== QUOTE) return undefined;
-      const keyEnd = stringEnd(bytes, at);
-      const rawKey = bytes.toString("utf8", at + 1, keyEnd - 1);
-      // Keys with escapes are decoded the way JSON.parse would read them.
-      const key = rawKey.includes("\\") ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
-      at = skipSpace(bytes, keyEnd);
-      if (bytes[at] !== COLON) return undefined;
-      // A repeated key: JSON.parse keeps the last, an upstream may keep the first; leave it whole.
-      if (values.has(key)) return undefined;
-      const start = skipSpace(bytes, at + 1);
-      const end = valueEnd(bytes, start);
-      values.set(key, { start, end });
-      at = skipSpace(bytes, end);
-      if (bytes[at] === COMMA) at = skipSpace(bytes, at + 1);
-      else if (bytes[at] !== CLOSE_BRACE) return undefined;
+    if (bytes[at] !== CLOSE_BRACE) {
+      for (;;) {
+        expect(bytes, at, QUOTE);
+        const keyEnd = stringEnd(bytes, at);
+        const rawKey = bytes.toString("utf8", at + 1, keyEnd - 1);
+        const key = rawKey.includes("\\") ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
+        if (values.has(key)) return undefined;
+        at = skipSpace(bytes, keyEnd);
+        expect(bytes, at, COLON);
+        const start = skipSpace(bytes, at + 1);
+        const end = valueEnd(bytes, start);
+        values.set(key, { start, end });
+        at = skipSpace(bytes, end);
+        if (bytes[at] === CLOSE_BRACE) break;
+        expect(bytes, at, COMMA);
+        at = skipSpace(bytes, at + 1);
+      }
     }
-    return { values, close: at };
+    if (skipSpace(bytes, at + 1) !== bytes.length) return undefined;
+    return { bytes, values, close: at };
   } catch {
-    return undefined;
+    return undefined; // malformed, a bad escape in a key, or nested deeper than the stack
+  }
+}
+
+function asBuffer(raw: string | Uint8Array): Buffer {
+  if (typeof raw === "string") return Buffer.from(raw);
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+
+/** The full parse, with the errors a caller sees for a body that is not a JSON object. */
+export function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
+  const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
+  if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidRequest("request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+/** One request's JSON body: top-level fields on demand, the whole of it only when asked. */
+export class RequestBody {
+  /** The scan, when it succeeded (a body it cannot handle is parsed whole at once instead). */
+  readonly top: TopLevel | undefined;
+  #parsed: Record<string, unknown> | undefined;
+
+  constructor(readonly raw: string | Uint8Array) {
+    this.top = scanTopLevel(asBuffer(raw));
+    if (!this.top) this.#parsed = parseJsonBody(raw); // throws the caller's 400
+  }
+
+  has(key: string): boolean {
+    return this.#parsed ? key in this.#parsed : this.top!.values.has(key);
+  }
+
+  /** A top-level field's value (parsed alone when the body was only scanned). */
+  get(key: string): unknown {
+    if (this.#parsed) return this.#parsed[key];
+    const span = this.top!.values.get(key);
+    if (!span) return undefined;
+    try {
+      return JSON.parse(this.top!.bytes.toString("utf8", span.start, span.end));
+    } catch (error) {
+      throw invalidRequest(`request body is not valid JSON: ${(error as Error).message} (in '${key}')`);
+    }
+  }
+
+  /** The whole body, parsed on first use. */
+  parsed(): Record<string, unknown> {
+    this.#parsed ??= parseJsonBody(this.raw);
+    return this.#parsed;
   }
 }
 
@@ -118,13 +194,11 @@ export interface BodyEdit {
 }
 
 /**
- * The body with `edit` applied by splicing, the caller's other bytes untouched; undefined when the
- * body is not a plain JSON object of that shape (the caller then re-serialises the parsed body).
+ * The scanned body with `edit` applied by splicing, the caller's other bytes untouched; undefined
+ * when the edit does not fit its shape (no `model`, or a field to add is there already).
  */
-export function spliceBody(raw: string | Uint8Array, edit: BodyEdit): Buffer | undefined {
-  const bytes = typeof raw === "string" ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const top = scanTopLevel(bytes);
-  if (!top) return undefined;
+export function spliceBody(top: TopLevel, edit: BodyEdit): Buffer | undefined {
+  const { bytes } = top;
   const parts: Buffer[] = [];
   let from = 0;
   if (edit.model !== undefined) {

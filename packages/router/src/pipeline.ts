@@ -1,7 +1,8 @@
 /**
  * The path of one request, top to bottom. Each step says what it adds to the request context.
  *
- *  1. parse      the body as JSON; read `model` and `stream` (Gemini: from the URL)  -> ctx.model, ctx.stream
+ *  1. parse      scan the JSON body; read `model` and `stream` (Gemini: from the URL)  -> ctx.model, ctx.stream
+ *                (the whole body is parsed only on the translated path; see body.ts)
  *  2. onRequest  hooks (auth, budgets)                                                -> ctx.principal
  *  3. resolve    the model to a route: dynamic | virtual | `provider:model_id`
  *  4. attempt    each endpoint in strategy order                                      -> ctx.target
@@ -26,7 +27,7 @@ import type {
 } from "@bitrouter/providers";
 import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
-import { spliceBody } from "./body.js";
+import { RequestBody, spliceBody } from "./body.js";
 import { endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
@@ -88,9 +89,9 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
   const run = new Run(deps, inbound, ctx);
   try {
     // 1. parse
-    const body = parseJsonBody(inbound.body);
+    const body = new RequestBody(inbound.body);
     ctx.model = readModel(inbound, body);
-    ctx.stream = inbound.protocol === "google" ? inbound.pathStream === true : body.stream === true;
+    ctx.stream = inbound.protocol === "google" ? inbound.pathStream === true : body.get("stream") === true;
     // 2. onRequest hooks
     for (const hook of deps.hooks) await hook.onRequest?.(ctx);
     // 3. resolve
@@ -125,7 +126,7 @@ class Run {
     this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse);
   }
 
-  async attempt(body: Record<string, unknown>): Promise<InboundResult> {
+  async attempt(body: RequestBody): Promise<InboundResult> {
     return withFailover(this.deps, this.route!, this.ctx, this.inbound.signal, (target) => {
       this.attempts += 1;
       const fast = !this.#needsContent && target.endpoint.protocol === this.inbound.protocol;
@@ -134,27 +135,27 @@ class Run {
   }
 
   // ── Fast path: same protocol in and out ────────────────────────────────────────────────────
-  async #fastPath(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
+  async #fastPath(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
     const add: Record<string, unknown> = {};
     let hideUsageChunk = false;
     if (protocol === "openai-chat" && this.ctx.stream) {
-      const options = body.stream_options as { include_usage?: unknown } | undefined;
+      const options = body.get("stream_options") as { include_usage?: unknown } | undefined;
       if (options?.include_usage !== true) {
         hideUsageChunk = true;
         add.stream_options = { ...(options ?? {}), include_usage: true };
       }
     }
-    if (protocol === "anthropic" && body.max_tokens === undefined && target.maxOutputTokens !== undefined) {
+    if (protocol === "anthropic" && !body.has("max_tokens") && target.maxOutputTokens !== undefined) {
       add.max_tokens = target.maxOutputTokens;
     }
     const path = passthroughPath(protocol, target.modelId, this.ctx.stream);
     const response = await this.deps.client.request({
       endpoint: target.endpoint,
       path,
-      body: fastPathBody(this.inbound.body, body, protocol === "google" ? undefined : target.modelId, add),
+      body: fastPathBody(body, protocol === "google" ? undefined : target.modelId, add),
       signal: this.#deadline.signal,
     });
     if (response.status < 200 || response.status >= 300) {
@@ -250,10 +251,10 @@ class Run {
   }
 
   // ── Translated path ────────────────────────────────────────────────────────────────────────
-  async #translated(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
+  async #translated(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
-    const request = await this.#canonicalRequest(body);
+    const request = await this.#canonicalRequest(body.parsed());
     const options = {
       model: target.modelId,
       ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
@@ -473,35 +474,22 @@ export async function withFailover<T>(
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
-function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
-  const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
-  if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw invalidRequest(`request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidRequest("request body must be a JSON object");
-  return parsed as Record<string, unknown>;
-}
-
 /**
  * The fast path's upstream body: the caller's bytes with `model` replaced and `add` appended,
  * spliced in place (see body.ts); re-serialised from the parsed body when splicing cannot apply
  * (e.g. `stream_options` given without include_usage, which is then merged into it).
  */
-function fastPathBody(raw: string | Uint8Array, parsed: Record<string, unknown>, model: string | undefined, add: Record<string, unknown>): string | Uint8Array {
-  const spliced = spliceBody(raw, { ...(model === undefined ? {} : { model }), add });
-  return spliced ?? JSON.stringify({ ...parsed, ...(model === undefined ? {} : { model }), ...add });
+function fastPathBody(body: RequestBody, model: string | undefined, add: Record<string, unknown>): string | Uint8Array {
+  const spliced = body.top && spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });
+  return spliced || JSON.stringify({ ...body.parsed(), ...(model === undefined ? {} : { model }), ...add });
 }
 
-function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
+function readModel(inbound: InboundRequest, body: RequestBody): string {
   if (inbound.protocol === "google") {
     if (!inbound.pathModel) throw invalidRequest("missing model in the URL path (models/{model}:generateContent)", "model");
     return inbound.pathModel;
   }
-  const model = body.model;
+  const model = body.get("model");
   if (model === undefined) throw invalidRequest("missing required field 'model'", "model");
   if (typeof model !== "string" || model.trim() === "") throw invalidRequest("'model' must be a non-empty string", "model");
   return model;

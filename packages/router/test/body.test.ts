@@ -2,31 +2,53 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { createRouter } from "../src/index.js";
-import { scanTopLevel, spliceBody } from "../src/body.js";
+import { RequestBody, scanTopLevel, spliceBody } from "../src/body.js";
 import { mockConfig } from "./helpers.js";
 
 const text = (bytes: Buffer | undefined) => bytes?.toString("utf8");
+const scan = (raw: string) => scanTopLevel(Buffer.from(raw));
+const splice = (raw: string, edit: Parameters<typeof spliceBody>[1]) => spliceBody(scan(raw)!, edit);
 
 describe("splicing a request body", () => {
   it("replaces only the top-level model, leaving nested ones, strings and whitespace alone", () => {
     const content = JSON.stringify('say "model": \\"x\\" {[ and end with a backslash \\');
     const raw = `{ "messages": [{"role":"user","content":${content}}], "tools":[{"model":"inner"}],\n  "model" : "oai:gpt-test" , "n": 1 }`;
-    expect(text(spliceBody(raw, { model: "gpt-test" }))).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
-    expect(JSON.parse(text(spliceBody(raw, { model: "gpt-test" }))!)).toEqual({ ...JSON.parse(raw), model: "gpt-test" });
+    expect(text(splice(raw, { model: "gpt-test" }))).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
+    expect(JSON.parse(text(splice(raw, { model: "gpt-test" }))!)).toEqual({ ...JSON.parse(raw), model: "gpt-test" });
   });
 
   it("adds fields before the closing brace, and reads escaped keys as JSON.parse does", () => {
     const raw = `{"mod\\u0065l":"a","stream":true}`;
-    expect(JSON.parse(text(spliceBody(raw, { model: "b", add: { stream_options: { include_usage: true } } }))!)).toEqual({ model: "b", stream: true, stream_options: { include_usage: true } });
-    expect(text(spliceBody(new TextEncoder().encode(`{"contents":[]}`), { add: {} }))).toBe(`{"contents":[]}`);
+    expect(JSON.parse(text(splice(raw, { model: "b", add: { stream_options: { include_usage: true } } }))!)).toEqual({ model: "b", stream: true, stream_options: { include_usage: true } });
+    expect(text(splice(`{"contents":[]}`, { add: {} }))).toBe(`{"contents":[]}`);
+    expect(JSON.parse(text(splice(`{ }`, { add: { max_tokens: 5 } }))!)).toEqual({ max_tokens: 5 });
   });
 
   it("declines what it cannot splice safely, so the caller re-serialises", () => {
-    expect(spliceBody(`{"model":"a","model":"b"}`, { model: "c" })).toBeUndefined(); // repeated key
-    expect(spliceBody(`{"messages":[]}`, { model: "c" })).toBeUndefined(); // no model to replace
-    expect(spliceBody(`{"model":"a","max_tokens":5}`, { add: { max_tokens: 9 } })).toBeUndefined(); // field exists
-    expect(scanTopLevel(Buffer.from(`[1,2]`))).toBeUndefined();
-    expect(scanTopLevel(Buffer.from(`{"a":"unterminated}`))).toBeUndefined();
+    expect(scan(`{"model":"a","model":"b"}`)).toBeUndefined(); // repeated key
+    expect(splice(`{"messages":[]}`, { model: "c" })).toBeUndefined(); // no model to replace
+    expect(splice(`{"model":"a","max_tokens":5}`, { add: { max_tokens: 9 } })).toBeUndefined(); // field exists
+  });
+
+  it("finds malformed what JSON.parse rejects outside strings", () => {
+    expect(scan(`[1,2]`)).toBeUndefined(); // JSON, but not an object
+    for (const bad of [`{"a":"unterminated}`, `{"a":[1,]}`, `{"a":{"b" 1}}`, `{"a":tru}`, `{"a":01}`, `{"a":1} x`, `{"a":1,}`, `{"a":[}`, `{a:1}`, ``]) {
+      expect(scan(bad), bad).toBeUndefined();
+      expect(() => JSON.parse(bad), bad).toThrow();
+    }
+    for (const good of [`{}`, ` {"a" : [ 1 , -2.5e3 , true , null , {"b":[]} ] }\n`, `{"a":"x\\\"y"}`]) {
+      expect(scan(good), good).toBeDefined();
+      expect(() => JSON.parse(good), good).not.toThrow();
+    }
+  });
+
+  it("reads top-level fields alone, and answers a malformed body with the full parse's 400", () => {
+    const body = new RequestBody(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`);
+    expect([body.get("model"), body.get("stream"), body.has("max_tokens"), body.get("max_tokens")]).toEqual(["m", true, false, undefined]);
+    expect(body.parsed()).toEqual({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
+    expect(() => new RequestBody(`{"model":"m",}`)).toThrow(/request body is not valid JSON/);
+    expect(() => new RequestBody(`  `)).toThrow(/request body is empty/);
+    expect(() => new RequestBody(`[1]`)).toThrow(/must be a JSON object/);
   });
 });
 
