@@ -7,19 +7,29 @@ import type { Protocol } from "@bitrouter/providers";
  * text decoding, SSE parsing or re-framing. Searches bytes, so it allocates nothing.
  */
 export function mayCarryOutcome(protocol: Protocol, chunk: Buffer): boolean {
-  if (chunk.includes("error")) return true;
+  if (chunk.includes(ERROR)) return true;
   switch (protocol) {
     case "openai-chat":
       // Every chunk has `"finish_reason":null` until the last, whose reason is a string.
-      return chunk.includes('"usage"') || count(chunk, '"finish_reason"') !== count(chunk, '"finish_reason":null');
+      return chunk.includes(USAGE) || count(chunk, FINISH_REASON) !== count(chunk, FINISH_REASON_NULL);
     case "openai-responses":
-      return chunk.includes("response.created") || chunk.includes("response.completed") || chunk.includes("response.incomplete") || chunk.includes("response.failed");
+      return RESPONSES_OUTCOMES.some((needle) => chunk.includes(needle));
     case "anthropic":
-      return chunk.includes("message_start") || chunk.includes("message_delta") || chunk.includes("message_stop");
+      return ANTHROPIC_OUTCOMES.some((needle) => chunk.includes(needle));
     case "google":
-      return chunk.includes("usageMetadata") || chunk.includes("finishReason");
+      return chunk.includes(USAGE_METADATA) || chunk.includes(FINISH_REASON_GOOGLE);
   }
 }
+
+// Needles as bytes, made once: a string needle is encoded again on every search.
+const ERROR = Buffer.from("error");
+const USAGE = Buffer.from('"usage"');
+const FINISH_REASON = Buffer.from('"finish_reason"');
+const FINISH_REASON_NULL = Buffer.from('"finish_reason":null');
+const RESPONSES_OUTCOMES = ["response.created", "response.completed", "response.incomplete", "response.failed"].map((s) => Buffer.from(s));
+const ANTHROPIC_OUTCOMES = ["message_start", "message_delta", "message_stop"].map((s) => Buffer.from(s));
+const USAGE_METADATA = Buffer.from("usageMetadata");
+const FINISH_REASON_GOOGLE = Buffer.from("finishReason");
 
 /** Whether a chunk ends an SSE event (a blank line), so a parser fed up to here holds nothing. */
 export function endsEvent(chunk: Buffer): boolean {
@@ -27,7 +37,7 @@ export function endsEvent(chunk: Buffer): boolean {
   return n >= 2 && chunk[n - 1] === 0x0a && (chunk[n - 2] === 0x0a || (n >= 3 && chunk[n - 2] === 0x0d && chunk[n - 3] === 0x0a));
 }
 
-function count(haystack: Buffer, needle: string): number {
+function count(haystack: Buffer, needle: Buffer): number {
   let n = 0;
   for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) n += 1;
   return n;
