@@ -27,7 +27,7 @@ import type {
 } from "@bitrouter/providers";
 import { BitrouterError, ProviderError, encodeStreamError, invalidRequest, isRetryableStatus, toErrorInfo } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
-import { RequestBody, spliceBody } from "./body.js";
+import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
 import { endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { CompletionRecord, RequestContext, RouterHook } from "./hooks.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
@@ -169,16 +169,10 @@ class Run {
       return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
     }
     if (!this.ctx.stream) {
-      const text = await response.body.text();
-      const parsed = safeJson(text);
-      let usage: Usage | undefined;
-      try {
-        usage = codec.decodeResponse(parsed).usage;
-      } catch {
-        usage = undefined; // an answer we cannot read is still the caller's answer
-      }
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const usage = answerUsage(codec, bytes);
       this.complete({ status: response.status, usage, target });
-      return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
+      return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: UTF8.decode(bytes) };
     }
     return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: this.#pipe(target, response.body, hideUsageChunk) };
   }
@@ -532,6 +526,28 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
       return ANTHROPIC_OUTCOME.has(event ?? "");
     case "google":
       return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
+  }
+}
+
+const UTF8 = new TextDecoder();
+
+/** Below this size one JSON.parse of an answer costs less than the scan (~1 vs ~2.5 µs at 400 bytes). */
+const SCAN_ANSWERS_FROM = 2048;
+
+/**
+ * The usage of a same-protocol non-stream answer. For a large answer with the codec's
+ * `responseUsage`, only that top-level field is parsed (see body.ts), not the whole answer.
+ */
+function answerUsage(codec: Codec, bytes: Buffer): Usage | undefined {
+  try {
+    const top = codec.responseUsage && bytes.length >= SCAN_ANSWERS_FROM && scanTopLevel(bytes);
+    if (codec.responseUsage && top) {
+      const span = top.values.get(codec.responseUsage.field);
+      return codec.responseUsage.decode(span ? JSON.parse(bytes.toString("utf8", span.start, span.end)) : undefined);
+    }
+    return codec.decodeResponse(safeJson(UTF8.decode(bytes))).usage;
+  } catch {
+    return undefined; // an answer we cannot read is still the caller's answer
   }
 }
 
