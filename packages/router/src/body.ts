@@ -21,7 +21,9 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
-const NUMBER_OR_LITERAL = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/;
+const TRUE = Buffer.from("true");
+const FALSE = Buffer.from("false");
+const NULL = Buffer.from("null");
 
 /** Where each top-level field's value sits in the body (byte offsets [start, end)). */
 export interface TopLevel {
@@ -86,14 +88,37 @@ function valueEnd(bytes: Buffer, at: number): number {
       at = skipSpace(bytes, at + 1);
     }
   }
-  let end = at;
-  while (end < bytes.length) {
-    const byte = bytes[end];
-    if (byte === COMMA || byte === CLOSE_BRACE || byte === CLOSE_BRACKET || isSpace(byte)) break;
-    end += 1;
+  if (first === 0x74) return literalEnd(bytes, at, TRUE);
+  if (first === 0x66) return literalEnd(bytes, at, FALSE);
+  if (first === 0x6e) return literalEnd(bytes, at, NULL);
+  return numberEnd(bytes, at);
+}
+
+function literalEnd(bytes: Buffer, at: number, literal: Buffer): number {
+  if (bytes.compare(literal, 0, literal.length, at, at + literal.length) !== 0) throw new Malformed();
+  return at + literal.length;
+}
+
+const isDigit = (byte: number | undefined): boolean => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+
+/** JSON's number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
+function numberEnd(bytes: Buffer, at: number): number {
+  if (bytes[at] === 0x2d) at += 1;
+  if (bytes[at] === 0x30) at += 1;
+  else if (isDigit(bytes[at])) while (isDigit(bytes[at])) at += 1;
+  else throw new Malformed();
+  if (bytes[at] === 0x2e) {
+    at += 1;
+    if (!isDigit(bytes[at])) throw new Malformed();
+    while (isDigit(bytes[at])) at += 1;
   }
-  if (end === at || !NUMBER_OR_LITERAL.test(bytes.toString("latin1", at, end))) throw new Malformed();
-  return end;
+  if (bytes[at] === 0x65 || bytes[at] === 0x45) {
+    at += 1;
+    if (bytes[at] === 0x2b || bytes[at] === 0x2d) at += 1;
+    if (!isDigit(bytes[at])) throw new Malformed();
+    while (isDigit(bytes[at])) at += 1;
+  }
+  return at;
 }
 
 /**
@@ -171,8 +196,16 @@ export class RequestBody {
     if (this.#parsed) return this.#parsed[key];
     const span = this.top!.values.get(key);
     if (!span) return undefined;
+    const { bytes } = this.top!;
+    // The common cases without JSON.parse: a string without escapes, and true / false (checked by the scan).
+    if (bytes[span.start] === QUOTE) {
+      const inner = bytes.subarray(span.start + 1, span.end - 1);
+      if (!inner.includes(BACKSLASH)) return inner.toString("utf8");
+    }
+    if (span.end - span.start === 4 && bytes[span.start] === 0x74) return true;
+    if (span.end - span.start === 5 && bytes[span.start] === 0x66) return false;
     try {
-      return JSON.parse(this.top!.bytes.toString("utf8", span.start, span.end));
+      return JSON.parse(bytes.toString("utf8", span.start, span.end));
     } catch (error) {
       throw invalidRequest(`request body is not valid JSON: ${(error as Error).message} (in '${key}')`);
     }

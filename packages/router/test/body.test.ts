@@ -32,11 +32,11 @@ describe("splicing a request body", () => {
 
   it("finds malformed what JSON.parse rejects outside strings", () => {
     expect(scan(`[1,2]`)).toBeUndefined(); // JSON, but not an object
-    for (const bad of [`{"a":"unterminated}`, `{"a":[1,]}`, `{"a":{"b" 1}}`, `{"a":tru}`, `{"a":01}`, `{"a":1} x`, `{"a":1,}`, `{"a":[}`, `{a:1}`, ``]) {
+    for (const bad of [`{"a":"unterminated}`, `{"a":[1,]}`, `{"a":{"b" 1}}`, `{"a":tru}`, `{"a":01}`, `{"a":1} x`, `{"a":1,}`, `{"a":[}`, `{a:1}`, ``, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":.5}`, `{"a":+1}`, `{"a":nul}`, `{"a":truex}`]) {
       expect(scan(bad), bad).toBeUndefined();
       expect(() => JSON.parse(bad), bad).toThrow();
     }
-    for (const good of [`{}`, ` {"a" : [ 1 , -2.5e3 , true , null , {"b":[]} ] }\n`, `{"a":"x\\\"y"}`]) {
+    for (const good of [`{}`, ` {"a" : [ 1 , -2.5e3 , true , null , {"b":[]} ] }\n`, `{"a":"x\\\"y"}`, `{"a":[0,-0.5e+3,1E5,false]}`]) {
       expect(scan(good), good).toBeDefined();
       expect(() => JSON.parse(good), good).not.toThrow();
     }
@@ -45,6 +45,8 @@ describe("splicing a request body", () => {
   it("reads top-level fields alone, and answers a malformed body with the full parse's 400", () => {
     const body = new RequestBody(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`);
     expect([body.get("model"), body.get("stream"), body.has("max_tokens"), body.get("max_tokens")]).toEqual(["m", true, false, undefined]);
+    const escaped = new RequestBody(`{"model":"a\\u00e9\\"b","stream":false,"n":null}`);
+    expect([escaped.get("model"), escaped.get("stream"), escaped.get("n")]).toEqual(['aé"b', false, null]);
     expect(body.parsed()).toEqual({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
     expect(() => new RequestBody(`{"model":"m",}`)).toThrow(/request body is not valid JSON/);
     expect(() => new RequestBody(`  `)).toThrow(/request body is empty/);
