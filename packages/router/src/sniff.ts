@@ -11,7 +11,7 @@ export function mayCarryOutcome(protocol: Protocol, chunk: Buffer): boolean {
   switch (protocol) {
     case "openai-chat":
       // Every chunk has `"finish_reason":null` until the last, whose reason is a string.
-      return chunk.includes(USAGE) || count(chunk, FINISH_REASON) !== count(chunk, FINISH_REASON_NULL);
+      return chunk.includes(USAGE) || hasFinishReason(chunk);
     case "openai-responses":
       return RESPONSES_OUTCOMES.some((needle) => chunk.includes(needle));
     case "anthropic":
@@ -25,7 +25,6 @@ export function mayCarryOutcome(protocol: Protocol, chunk: Buffer): boolean {
 const ERROR = Buffer.from("error");
 const USAGE = Buffer.from('"usage"');
 const FINISH_REASON = Buffer.from('"finish_reason"');
-const FINISH_REASON_NULL = Buffer.from('"finish_reason":null');
 const RESPONSES_OUTCOMES = ["response.created", "response.completed", "response.incomplete", "response.failed"].map((s) => Buffer.from(s));
 const ANTHROPIC_OUTCOMES = ["message_start", "message_delta", "message_stop"].map((s) => Buffer.from(s));
 const USAGE_METADATA = Buffer.from("usageMetadata");
@@ -37,8 +36,11 @@ export function endsEvent(chunk: Buffer): boolean {
   return n >= 2 && chunk[n - 1] === 0x0a && (chunk[n - 2] === 0x0a || (n >= 3 && chunk[n - 2] === 0x0d && chunk[n - 3] === 0x0a));
 }
 
-function count(haystack: Buffer, needle: Buffer): number {
-  let n = 0;
-  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) n += 1;
-  return n;
+/** Whether some `"finish_reason"` in the chunk is anything but `:null` right after it. */
+function hasFinishReason(chunk: Buffer): boolean {
+  for (let at = chunk.indexOf(FINISH_REASON); at !== -1; at = chunk.indexOf(FINISH_REASON, at + FINISH_REASON.length)) {
+    const value = at + FINISH_REASON.length;
+    if (chunk[value] !== 0x3a || chunk[value + 1] !== 0x6e) return true; // not `:n(ull)`
+  }
+  return false;
 }

@@ -8,6 +8,8 @@ describe("stream sniffing", () => {
     const delta = (content: string, reason = "null") => `data: {"id":"c","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":${reason}}]}\n\n`;
     expect(mayCarryOutcome("openai-chat", b(delta("hi") + delta("there") + "data: [DONE]\n\n"))).toBe(false);
     expect(mayCarryOutcome("openai-chat", b(delta("hi") + delta("", '"stop"')))).toBe(true);
+    expect(mayCarryOutcome("openai-chat", b(`data: {"choices":[{"delta":{},"finish_reason": "stop"}]}\n\n`))).toBe(true); // spaced: read it
+    expect(mayCarryOutcome("openai-chat", b(`data: {"choices":[{"delta":{},"finish_reason": null}]}\n\n`))).toBe(true); // spaced: read it to be safe
     expect(mayCarryOutcome("openai-chat", b(`data: {"id":"c","choices":[],"usage":{"prompt_tokens":1}}\n\n`))).toBe(true);
     expect(mayCarryOutcome("openai-chat", b(`data: {"error":{"message":"x"}}\n\n`))).toBe(true);
     expect(mayCarryOutcome("anthropic", b(`event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"hi"}}\n\n`))).toBe(false);
