@@ -74,6 +74,17 @@ describe("the fast path's upstream body", () => {
     await router.close();
   });
 
+  it("a body malformed outside strings is answered with a 400 naming the problem, and never sent upstream", async () => {
+    const router = createRouter(mockConfig(mock));
+    for (const raw of [`{"model":"oai:gpt-test","messages":[{"role":"user","content":"hi"},]}`, `{"model":"oai:gpt-test"`, `{"model": oai}`]) {
+      const res = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^request body is not valid JSON/);
+    }
+    expect(mock.requests).toHaveLength(0);
+    await router.close();
+  });
+
   it("still merges include_usage into stream_options the caller gave", async () => {
     const router = createRouter(mockConfig(mock));
     const raw = JSON.stringify({ model: "oai:gpt-test", stream: true, stream_options: { include_usage: false }, messages: [{ role: "user", content: "hi" }] });
