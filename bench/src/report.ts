@@ -41,6 +41,8 @@ export interface Row extends Measurement {
 export const DIRECT = "direct";
 export const PORTKEY = "portkey";
 export const PASSTHROUGH = "passthrough";
+/** BitRouter's plain fast path: the translated and feature rows are also compared with it. */
+export const FAST_PATH = "bitrouter";
 
 /** The q-th percentile (0..100) of values, nearest-rank on a sorted copy; NaN when empty. */
 export function percentile(values: readonly number[], q: number): number {
@@ -139,7 +141,17 @@ export function cpuHeadline(rows: readonly Row[]): string[] {
   const targets = [...new Set(rows.filter((r) => r.cpuVsPassthrough !== undefined).map((r) => r.target))];
   return targets.map((target) => {
     const cells = rows.filter((r) => r.target === target && r.cpuVsPassthrough !== undefined).map((r) => `${r.scenario} ${fmt(r.cpuVsPassthrough, 2)}x`);
-    return `${target}: CPU per request vs the pass-through: ${cells.join(", ")}`;
+    // BitRouter's other rows (translated, +auth, ...) also against its own fast path, as the goals are put.
+    const variant = target.startsWith(`${FAST_PATH}-`) || target.startsWith(`${FAST_PATH}+`);
+    const fast = !variant
+      ? []
+      : rows
+          .filter((r) => r.target === target && r.cpuUsPerRequest !== undefined)
+          .flatMap((r) => {
+            const base = rows.find((b) => b.target === FAST_PATH && b.scenario === r.scenario)?.cpuUsPerRequest;
+            return base ? [`${r.scenario} ${fmt(r.cpuUsPerRequest! / base, 2)}x`] : [];
+          });
+    return `${target}: CPU per request vs the pass-through: ${cells.join(", ")}${fast.length > 0 ? `; vs ${FAST_PATH}: ${fast.join(", ")}` : ""}`;
   });
 }
 

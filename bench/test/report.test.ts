@@ -58,12 +58,16 @@ describe("the CPU headline and the run's honesty checks", () => {
     m("bitrouter", "saturation64", 8_000, 8, 15, { cpuUsPerRequest: 125, cpuBusy: 0.6 }),
     m("passthrough", "rate1000", 1000, 0.5, 1, { cpuUsPerRequest: 200 }),
     m("bitrouter", "rate1000", 1000, 0.6, 1, { cpuUsPerRequest: 300 }),
+    m("bitrouter+metering", "rate1000", 1000, 0.6, 1, { cpuUsPerRequest: 330 }),
   ]);
 
   it("compare each proxy's CPU per request with the pass-through's in the same scenario", () => {
     expect(rows.find((r) => r.target === "bitrouter" && r.scenario === "saturation64")!.cpuVsPassthrough).toBeCloseTo(1.25);
     expect(rows.find((r) => r.target === "passthrough" && r.scenario === "rate1000")!.cpuVsPassthrough).toBeUndefined();
-    expect(cpuHeadline(rows)).toEqual(["bitrouter: CPU per request vs the pass-through: saturation64 1.25x, rate1000 1.50x"]);
+    expect(cpuHeadline(rows)).toEqual([
+      "bitrouter: CPU per request vs the pass-through: saturation64 1.25x, rate1000 1.50x",
+      "bitrouter+metering: CPU per request vs the pass-through: rate1000 1.65x; vs bitrouter: rate1000 1.10x",
+    ]);
     expect(markdownTable(rows)).toContain("| 1.25x |");
   });
 
