@@ -212,3 +212,47 @@ export async function openIdleStreams(call: HttpCall, count: number, timeoutMs: 
     },
   };
 }
+
+/**
+ * `rounds` times, one after another: opens a stream that stays open upstream, waits for its first
+ * byte, then the client goes away; measures how long until the upstream sees its connection
+ * closed (`closedUrl` answers the idle mock's close count and the time of the last close). A
+ * proxy that leaves the upstream open for `giveUpMs` counts an error.
+ */
+export async function abortReach(call: HttpCall, closedUrl: string, rounds: number, giveUpMs = 2000): Promise<LoadResult> {
+  const pool = new Pool(call.origin, { connections: 1, pipelining: 1 });
+  const closed = async (): Promise<{ count: number; lastAtMs: number }> => (await fetch(closedUrl)).json() as Promise<{ count: number; lastAtMs: number }>;
+  const delays: number[] = [];
+  let stuck = 0;
+  for (let i = 0; i < rounds; i++) {
+    const before = (await closed()).count;
+    const abort = new AbortController();
+    const res = await pool.request({ path: call.path, method: "POST", headers: call.headers, body: call.body, signal: abort.signal });
+    await new Promise<void>((resolve, reject) => {
+      res.body.once("data", () => resolve());
+      res.body.once("error", reject);
+    });
+    const abortedAt = performance.timeOrigin + performance.now();
+    abort.abort();
+    res.body.on("error", () => {}); // the abort itself
+    const deadline = performance.now() + giveUpMs;
+    let state = await closed();
+    while (state.count === before && performance.now() < deadline) {
+      await sleep(1);
+      state = await closed();
+    }
+    if (state.count === before) {
+      stuck++;
+      break; // it keeps upstreams open: more rounds would only wait longer
+    }
+    delays.push(Math.max(0, state.lastAtMs - abortedAt));
+  }
+  await pool.destroy();
+  return {
+    rps: 0,
+    ...summarize(delays),
+    errors: stuck,
+    completed: delays.length,
+    note: `ms from the client's abort until the upstream saw its connection close${stuck ? `; the upstream was still open ${giveUpMs} ms after an abort` : ""}`,
+  };
+}

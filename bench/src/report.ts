@@ -20,6 +20,8 @@ export interface Measurement {
   late?: number;
   /** CPU time the proxy process used per completed request during the measurement (µs); absent for direct. */
   cpuUsPerRequest?: number;
+  /** Share of one core the proxy process used during the measurement (CPU time / wall time). */
+  cpuBusy?: number;
   /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */
   rssBytes?: number;
   note?: string;
@@ -32,10 +34,15 @@ export interface Row extends Measurement {
   /** rps / direct rps (throughput scenarios) or direct p50 / p50 (fixed rates): above 1 is better. */
   ratioVsDirect?: number;
   ratioVsPortkey?: number;
+  /** CPU per request / the pass-through's CPU per request in the same scenario: the headline (1.00 = the floor). */
+  cpuVsPassthrough?: number;
 }
 
 export const DIRECT = "direct";
 export const PORTKEY = "portkey";
+export const PASSTHROUGH = "passthrough";
+/** BitRouter's plain fast path: the translated and feature rows are also compared with it. */
+export const FAST_PATH = "bitrouter";
 
 /** The q-th percentile (0..100) of values, nearest-rank on a sorted copy; NaN when empty. */
 export function percentile(values: readonly number[], q: number): number {
@@ -79,6 +86,8 @@ export function buildRows(measurements: readonly Measurement[]): Row[] {
       row.ratioVsDirect = ratio(direct);
     }
     if (portkey && m.target !== PORTKEY) row.ratioVsPortkey = ratio(portkey);
+    const floor = find(PASSTHROUGH, m.scenario)?.cpuUsPerRequest;
+    if (m.target !== PASSTHROUGH && m.cpuUsPerRequest !== undefined && floor) row.cpuVsPassthrough = m.cpuUsPerRequest / floor;
     return row;
   });
 }
@@ -86,7 +95,7 @@ export function buildRows(measurements: readonly Measurement[]): Row[] {
 const fmt = (value: number | undefined, digits: number): string => (value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits));
 const fmtMb = (bytes: number | undefined): string => (bytes === undefined ? "" : (bytes / 1024 / 1024).toFixed(0));
 
-export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "CPU µs/req", "RSS MB", "errors"] as const;
+export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "CPU µs/req", "CPU vs passthrough", "RSS MB", "errors"] as const;
 
 /** The table's cells as strings, one array per row (streams show total latency; TTFB goes in the note). */
 export function tableCells(rows: readonly Row[]): string[][] {
@@ -100,6 +109,7 @@ export function tableCells(rows: readonly Row[]): string[][] {
     fmt(r.ratioVsDirect, 2),
     fmt(r.ratioVsPortkey, 2),
     fmt(r.cpuUsPerRequest, 0),
+    r.cpuVsPassthrough === undefined ? "" : `${fmt(r.cpuVsPassthrough, 2)}x`,
     fmtMb(r.rssBytes),
     String(r.errors),
   ]);
@@ -122,9 +132,49 @@ export function markdownTable(rows: readonly Row[]): string {
   return lines.join("\n");
 }
 
+/**
+ * The headline: each proxy's CPU per request as a multiple of the pass-through's, per scenario.
+ * CPU time is the proxy's own work, so unlike req/s it does not depend on whether the load
+ * generator or the proxy ran out of core first.
+ */
+export function cpuHeadline(rows: readonly Row[]): string[] {
+  const targets = [...new Set(rows.filter((r) => r.cpuVsPassthrough !== undefined).map((r) => r.target))];
+  return targets.map((target) => {
+    const cells = rows.filter((r) => r.target === target && r.cpuVsPassthrough !== undefined).map((r) => `${r.scenario} ${fmt(r.cpuVsPassthrough, 2)}x`);
+    // BitRouter's other rows (translated, +auth, ...) also against its own fast path, as the goals are put.
+    const variant = target.startsWith(`${FAST_PATH}-`) || target.startsWith(`${FAST_PATH}+`);
+    const fast = !variant
+      ? []
+      : rows
+          .filter((r) => r.target === target && r.cpuUsPerRequest !== undefined)
+          .flatMap((r) => {
+            const base = rows.find((b) => b.target === FAST_PATH && b.scenario === r.scenario)?.cpuUsPerRequest;
+            return base ? [`${r.scenario} ${fmt(r.cpuUsPerRequest! / base, 2)}x`] : [];
+          });
+    return `${target}: CPU per request vs the pass-through: ${cells.join(", ")}${fast.length > 0 ? `; vs ${FAST_PATH}: ${fast.join(", ")}` : ""}`;
+  });
+}
+
+/**
+ * Why a run's numbers cannot be quoted, if they cannot: a busy machine at the start (load average
+ * above `maxLoad`), or a proxy that was not the bottleneck at saturation (its core partly idle, so
+ * req/s measured the load generator instead).
+ */
+export function runWarnings(loadAverage: number, rows: readonly Row[], maxLoad = 1, minBusy = 0.9): string[] {
+  const warnings: string[] = [];
+  if (loadAverage > maxLoad) warnings.push(`load average ${loadAverage.toFixed(2)} at start (above ${maxLoad}): other work shared the cores; re-run on an idle machine`);
+  for (const r of rows) {
+    if (r.scenario.startsWith("saturation") && r.cpuBusy !== undefined && r.cpuBusy < minBusy) {
+      warnings.push(`${r.target} ${r.scenario}: the proxy's core was only ${(r.cpuBusy * 100).toFixed(0)}% busy, so its req/s measured the load generator, not the proxy`);
+    }
+  }
+  return warnings;
+}
+
 function rowNote(r: Row): string {
   const parts: string[] = [];
   if (r.ttfbP50 !== undefined) parts.push(`ttfb p50 ${fmt(r.ttfbP50, 2)} p99 ${fmt(r.ttfbP99, 2)} ms`);
+  if (r.cpuBusy !== undefined && r.scenario.startsWith("saturation")) parts.push(`core ${(r.cpuBusy * 100).toFixed(0)}% busy`);
   if (r.note) parts.push(r.note);
   return parts.join("; ");
 }

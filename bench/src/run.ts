@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick | --smoke] [--profile]`: starts the mocks and every target, runs each
+ * `pnpm bench [--quick | --smoke] [--profile] [--scenarios a,b]`: starts the mocks and every target, runs each
  * scenario against the targets in turn (interleaved, the order rotating per scenario), prints one
  * table and writes it as JSON, Markdown and an SVG chart under bench/results/.
  */
@@ -12,10 +12,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
+import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
-import { buildRows, latencySvg, markdownTable, summarize, textTable, type Measurement } from "./report.js";
+import { buildRows, cpuHeadline, latencySvg, markdownTable, runWarnings, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist
@@ -32,13 +32,18 @@ interface Settings {
   idleStreams: number;
   /** How long the idle-streams scenario waits for every stream's first byte. */
   idleTimeoutMs: number;
+  /** Streams aborted one by one in the abort scenario. */
+  abortRounds: number;
 }
 
 const SETTINGS: Record<Mode, Settings> = {
-  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000 },
-  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000 },
-  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000 },
+  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000, abortRounds: 20 },
+  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000, abortRounds: 10 },
+  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000, abortRounds: 5 },
 };
+
+/** Above this load average at the start, a run is marked as not quotable (other work shares the cores). */
+const MAX_LOAD = 1;
 
 /** Stream chunks drip one per this many ms from the mocks (20 content chunks + 4 framing events). */
 const CHUNK_DELAY_MS = 5;
@@ -84,16 +89,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Runs a measurement and adds the CPU time the target's process spent on it, per completed request. */
-async function withCpu(target: Target, measure: () => Promise<LoadResult>): Promise<LoadResult & { cpuUsPerRequest?: number }> {
+type WithCpu = LoadResult & { cpuUsPerRequest?: number; cpuBusy?: number };
+
+/**
+ * Runs a measurement and adds the CPU time the target's process spent on it, per completed
+ * request, and the share of its core it kept busy (CPU time / wall time).
+ */
+async function withCpu(target: Target, measure: () => Promise<LoadResult>): Promise<WithCpu> {
   const before = target.pid ? cpuMsOf(target.pid) : undefined;
+  const startMs = performance.now();
   const result = await measure();
+  const wallMs = performance.now() - startMs;
   const after = target.pid ? cpuMsOf(target.pid) : undefined;
   if (before === undefined || after === undefined || result.completed === 0) return result;
-  return { ...result, cpuUsPerRequest: ((after - before) * 1000) / result.completed };
+  return { ...result, cpuUsPerRequest: ((after - before) * 1000) / result.completed, cpuBusy: (after - before) / wallMs };
 }
 
-function fromLoad(target: Target, scenario: string, result: LoadResult & { cpuUsPerRequest?: number }, extraNote?: string): Measurement {
+function fromLoad(target: Target, scenario: string, result: WithCpu, extraNote?: string): Measurement {
   const mem = target.pid ? memoryOf(target.pid) : undefined;
   const note = [result.note, extraNote].filter(Boolean).join("; ");
   return {
@@ -107,6 +119,7 @@ function fromLoad(target: Target, scenario: string, result: LoadResult & { cpuUs
     errors: result.errors,
     ...(result.late ? { late: result.late } : {}),
     ...(result.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: result.cpuUsPerRequest } : {}),
+    ...(result.cpuBusy !== undefined ? { cpuBusy: result.cpuBusy } : {}),
     ...(mem ? { rssBytes: mem.peak } : {}),
     ...(note ? { note } : {}),
   };
@@ -159,7 +172,7 @@ const toolsCallScenario: Scenario = {
 
 const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 
-function scenarios(mode: Mode): Scenario[] {
+function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
   if (mode === "smoke") return [fixedRateScenario("smoke@200", 200), toolsCallScenario];
   return [
     // First, while every process is fresh: its memory then is the streams' cost, not leftovers of
@@ -199,12 +212,18 @@ function scenarios(mode: Mode): Scenario[] {
     fixedRateScenario("body8k@500", 500, 8 * 1024),
     fixedRateScenario("body100k@500", 500, 100 * 1024),
     toolsCallScenario,
+    {
+      name: "abort",
+      async run(target, s) {
+        return fromLoad(target, "abort", await abortReach(target.call("idle", true), `http://127.0.0.1:${ports.idle}/closed`, s.abortRounds));
+      },
+    },
   ];
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" } },
+    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" }, scenarios: { type: "string" } },
   });
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
   if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0) throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
@@ -221,7 +240,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0]!;
   console.log(`bench (${mode}): ${cores} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average ${load.toFixed(2)}`);
   console.log(`pinning: ${pinning.description}; upstream delay ${upstreamDelayMs} ms, ${CHUNK_DELAY_MS} ms between stream chunks`);
-  if (load > cores * 0.5) console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores): the numbers will be noisy and slower than on an idle machine`);
+  if (load > MAX_LOAD) console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores, above ${MAX_LOAD}): this run will be marked as not quotable`);
 
   const children: { stop(): Promise<void> }[] = [];
   const stopAll = () => Promise.all(children.map((c) => c.stop().catch(() => undefined)));
@@ -238,7 +257,9 @@ async function main(): Promise<void> {
     await verifyTargets(targets);
 
     const measurements: Measurement[] = [];
-    const list = scenarios(mode);
+    const wanted = values.scenarios?.split(",");
+    const list = scenarios(mode, mocks.ready).filter((s) => !wanted || wanted.includes(s.name));
+    if (list.length === 0) throw new Error(`--scenarios: none of ${values.scenarios} is a scenario of this mode`);
     for (const [i, scenario] of list.entries()) {
       const eligible = targets.filter((t) => (scenario.accepts ? scenario.accepts(t) : !t.only || t.only.includes(scenario.name) || mode === "smoke"));
       // Interleave: rotate who goes first so slow drift (thermal, page cache) is shared out.
@@ -255,14 +276,19 @@ async function main(): Promise<void> {
     measurements.sort((a, b) => list.findIndex((s) => s.name === a.scenario) - list.findIndex((s) => s.name === b.scenario) || names.indexOf(a.target) - names.indexOf(b.target));
     const rows = buildRows(measurements);
     const peaks = Object.fromEntries(targets.filter((t) => t.pid).map((t) => [t.name, memoryOf(t.pid!)?.peak]));
-    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, upstreamDelayMs, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
+    const warnings = runWarnings(load, rows, MAX_LOAD);
+    const headline = cpuHeadline(rows);
+    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, quotable: warnings.length === 0, warnings, upstreamDelayMs, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
     console.log(`\n${textTable(rows)}\n`);
+    console.log(headline.join("\n"));
+    const verdict = warnings.length === 0 ? "" : `NOT QUOTABLE:\n${warnings.map((w) => `- ${w}`).join("\n")}\n\n`;
+    if (verdict) console.log(`\n${verdict.trimEnd()}`);
     console.log(`peak RSS (VmHWM, MB): ${Object.entries(peaks).map(([n, b]) => `${n} ${b ? (b / 2 ** 20).toFixed(0) : "?"}`).join(", ")}`);
     const base = mode === "full" ? "latest" : mode;
-    writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, rows }, null, 2)}\n`);
+    writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, headline, rows }, null, 2)}\n`);
     writeFileSync(
       join(outDir, `${base}.md`),
-      `# BitRouter bench (${mode}), ${meta.date}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
+      `# BitRouter bench (${mode}), ${meta.date}\n\n${verdict}**Headline** (CPU time per request, 1.00x = the pass-through):\n\n${headline.map((h) => `- ${h}`).join("\n")}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
         `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
         `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (less sensitive to other load on the machine than latency). ` +
         `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,
@@ -371,19 +397,24 @@ async function verifyTargets(targets: readonly Target[]): Promise<void> {
 }
 
 /**
- * `--profile`: BitRouter (fast path, then translated) under saturation with --cpu-prof; prints
- * the top self-time areas and functions of the measured window only (no start-up, no warm-up).
+ * `--profile`: BitRouter under load with --cpu-prof, one process per case: the fast path and the
+ * translated path at saturation (non-stream), and the fast path under `stream100`'s load. Prints the
+ * top self-time areas and functions of the measured window only (no start-up, no warm-up), and the
+ * process's CPU time per request in that window.
  */
 async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[], mockArgs: string[]): Promise<void> {
   const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
   children.push(mocks);
   const origin = (port: number) => `http://127.0.0.1:${port}`;
+  const seconds = Math.max(5, settings.saturationSeconds);
+  const cases = [
+    { label: "fast path (openai -> openai), saturation, 64 connections", dir: "mock", model: "mock:mock-model", stream: false },
+    { label: "translated (openai -> anthropic), saturation, 64 connections", dir: "ant", model: "ant:mock-claude", stream: false },
+    { label: "fast path streams (openai -> openai), 100 concurrent streams", dir: "mock-stream", model: "mock:mock-model", stream: true },
+  ] as const;
   const report: string[] = [];
-  for (const [label, model] of [
-    ["fast path (openai -> openai)", "mock:mock-model"],
-    ["translated (openai -> anthropic)", "ant:mock-claude"],
-  ] as const) {
-    const dir = join(outDir, "profiles", model.split(":")[0]!);
+  for (const c of cases) {
+    const dir = join(outDir, "profiles", c.dir);
     mkdirSync(dir, { recursive: true });
     const child = await startChild<{ url: string }>(
       "bitrouter",
@@ -391,18 +422,23 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
       ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic)],
       { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
     );
-    const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(model, false) };
-    await saturation(call, 64, 2); // warm-up: start-up and JIT stay out of the window below
+    const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(c.model, c.stream) };
+    const target: Target = { name: "bitrouter", pid: child.pid, call: () => call };
+    const load = () => (c.stream ? streams(call, 100, seconds * 1000) : saturation(call, 64, seconds));
+    // Warm-up: start-up and JIT stay out of the window below.
+    await (c.stream ? streams(call, 100, 2000) : saturation(call, 64, 2));
     const startUs = Number(process.hrtime.bigint() / 1000n);
-    const result = await saturation(call, 64, Math.max(5, settings.saturationSeconds));
+    const result = await withCpu(target, load);
     const endUs = Number(process.hrtime.bigint() / 1000n);
     await child.stop();
     const newest = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort().at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
     const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
-    report.push(`## ${label}: ${result.rps.toFixed(0)} req/s at 64 connections\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
+    const what = c.stream ? `${result.rps.toFixed(0)} streams/s, TTFB p50 ${result.ttfbP50?.toFixed(2)} ms` : `${result.rps.toFixed(0)} req/s`;
+    const cpu = result.cpuUsPerRequest === undefined ? "" : `, ${result.cpuUsPerRequest.toFixed(0)} CPU µs per ${c.stream ? "stream" : "request"}, core ${((result.cpuBusy ?? 0) * 100).toFixed(0)}% busy (profiler overhead included)`;
+    report.push(`## ${c.label}: ${what}${cpu}\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
   }
-  const text = `# BitRouter CPU profile (saturation, 64 connections)\n\n${report.join("\n\n")}\n`;
+  const text = `# BitRouter CPU profiles\n\n${report.join("\n\n")}\n`;
   writeFileSync(join(outDir, "profile.md"), text);
   console.log(text);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { areaOf, selfTimes } from "../src/profile.js";
-import { buildRows, latencySvg, markdownTable, percentile, summarize, textTable, type Measurement } from "../src/report.js";
+import { buildRows, cpuHeadline, latencySvg, markdownTable, percentile, runWarnings, summarize, textTable, type Measurement } from "../src/report.js";
 
 const m = (target: string, scenario: string, rps: number, p50: number, p99: number, extra: Partial<Measurement> = {}): Measurement => ({ target, scenario, rps, p50, p99, errors: 0, ...extra });
 
@@ -48,6 +48,35 @@ describe("comparison rows", () => {
     const md = markdownTable(rows).split("\n");
     expect(md).toHaveLength(rows.length + 2);
     expect(md[2]).toMatch(/^\| direct \| rate1000 \| 1000 \| 0\.40 \|/);
+  });
+});
+
+describe("the CPU headline and the run's honesty checks", () => {
+  const rows = buildRows([
+    m("direct", "saturation64", 20_000, 3, 6),
+    m("passthrough", "saturation64", 9_000, 6, 12, { cpuUsPerRequest: 100, cpuBusy: 0.99 }),
+    m("bitrouter", "saturation64", 8_000, 8, 15, { cpuUsPerRequest: 125, cpuBusy: 0.6 }),
+    m("passthrough", "rate1000", 1000, 0.5, 1, { cpuUsPerRequest: 200 }),
+    m("bitrouter", "rate1000", 1000, 0.6, 1, { cpuUsPerRequest: 300 }),
+    m("bitrouter+metering", "rate1000", 1000, 0.6, 1, { cpuUsPerRequest: 330 }),
+  ]);
+
+  it("compare each proxy's CPU per request with the pass-through's in the same scenario", () => {
+    expect(rows.find((r) => r.target === "bitrouter" && r.scenario === "saturation64")!.cpuVsPassthrough).toBeCloseTo(1.25);
+    expect(rows.find((r) => r.target === "passthrough" && r.scenario === "rate1000")!.cpuVsPassthrough).toBeUndefined();
+    expect(cpuHeadline(rows)).toEqual([
+      "bitrouter: CPU per request vs the pass-through: saturation64 1.25x, rate1000 1.50x",
+      "bitrouter+metering: CPU per request vs the pass-through: rate1000 1.65x; vs bitrouter: rate1000 1.10x",
+    ]);
+    expect(markdownTable(rows)).toContain("| 1.25x |");
+  });
+
+  it("mark a run taken on a busy machine, or where a proxy was not the bottleneck at saturation", () => {
+    expect(runWarnings(0.4, rows.filter((r) => r.target !== "bitrouter"))).toEqual([]);
+    const warnings = runWarnings(3.2, rows);
+    expect(warnings[0]).toMatch(/load average 3\.20 at start \(above 1\)/);
+    expect(warnings[1]).toMatch(/bitrouter saturation64: the proxy's core was only 60% busy/);
+    expect(warnings).toHaveLength(2);
   });
 });
 

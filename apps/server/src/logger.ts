@@ -34,6 +34,19 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     });
   }
   const toStderr = options.stderr ?? true;
+  // Lines of one event-loop turn go out together, after it: one write instead of one per request
+  // (stderr to a file or pipe is a synchronous write in Node). Warnings and errors are written at
+  // once, after what is pending, so a crash right after one cannot lose it.
+  let pending = "";
+  let scheduled = false;
+  const writeOut = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    if (toStderr) process.stderr.write(text);
+    file?.write(text);
+  };
   const logger: Logger = {
     level: options.level ?? "info",
     trace: (m, f) => write("trace", m, f),
@@ -41,30 +54,42 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
-    flush: () => new Promise<void>((resolve) => (file ? file.write("", () => resolve()) : resolve())),
-    close: () =>
-      new Promise<void>((resolve) => {
+    flush: () => {
+      writeOut();
+      return new Promise<void>((resolve) => (file ? file.write("", () => resolve()) : resolve()));
+    },
+    close: () => {
+      writeOut();
+      return new Promise<void>((resolve) => {
         if (!file) return resolve();
         file.end(resolve);
         file = undefined;
-      }),
+      });
+    },
   };
   function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (ORDER[level] < ORDER[logger.level]) return;
-    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
+    let line = `${new Date().toISOString()} ${LABEL[level]} ${message}`;
     if (fields) {
-      for (const [key, value] of Object.entries(fields)) {
+      for (const key in fields) {
+        const value = fields[key];
         if (value === undefined) continue;
-        const text = typeof value === "string" ? value : JSON.stringify(value);
-        line += ` ${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+        const text = typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+        line += ` ${key}=${NEEDS_QUOTES.test(text) ? JSON.stringify(text) : text}`;
       }
     }
-    line = redact(line) + "\n";
-    if (toStderr) process.stderr.write(line);
-    file?.write(line);
+    pending += redact(line) + "\n";
+    if (ORDER[level] >= ORDER.warn) writeOut();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(writeOut);
+    }
   }
   return logger;
 }
+
+const LABEL: Record<LogLevel, string> = { trace: "TRACE", debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
+const NEEDS_QUOTES = /[\s"=]/;
 
 const SECRETISH = /\b(sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+)/g;
 

@@ -10,7 +10,6 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import { parseConfig } from "@bitrouter/config";
 import { createLogger, handleSignals, startRuntime } from "@bitrouter/server";
 
@@ -65,6 +64,8 @@ writeFileSync(join(home, "bitrouter.yaml"), yaml);
 let token: string | undefined;
 const keysDir = join(home, ".keys");
 if (mode === "auth") {
+  // Loaded only here, as the server loads it only with a keystore: the other rows' memory is the server's own.
+  const { createAccount, mintToken, unlockAccount } = await import("@bitrouter/auth");
   await createAccount(keysDir, { label: "bench" });
   token = await mintToken(await unlockAccount(keysDir, 0), { scope: "api", id: "bench-key" } as Parameters<typeof mintToken>[1]);
 }

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { availableProviders, BUILTIN_PROVIDER_NAMES, builtinProviders, findModel, loadCatalogYaml, parseConfig, parseDirectModel } from "../src/index.js";
 
@@ -77,5 +81,31 @@ describe("lookups", () => {
     expect(parseDirectModel("gpt-4o")).toBeUndefined();
     expect(parseDirectModel(":gpt-4o")).toBeUndefined();
     expect(parseDirectModel("openai:")).toBeUndefined();
+  });
+});
+
+describe("the compiled catalog", () => {
+  // A copy of dist/ and catalog/ inside the package (so its imports still resolve), where the
+  // compiled catalog carries a marker provider the YAML does not have.
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const probe = (dir: string) =>
+    execFileSync(process.execPath, ["--input-type=module", "-e", `import { builtinProviders } from ${JSON.stringify(pathToFileURL(join(dir, "dist", "catalog.js")).href)}; console.log(Object.keys(builtinProviders()).join(","))`], { encoding: "utf8" }).trim();
+
+  it("is used while its YAML has the same text, even when a checkout made the files newer; not once the text changed", () => {
+    const dir = mkdtempSync(join(root, ".test-catalog-"));
+    try {
+      cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
+      cpSync(join(root, "catalog"), join(dir, "catalog"), { recursive: true });
+      const compiled = JSON.parse(readFileSync(join(dir, "dist", "catalog.json"), "utf8")) as { sources: string; providers: Record<string, unknown> };
+      compiled.providers = { marker: compiled.providers.openai };
+      writeFileSync(join(dir, "dist", "catalog.json"), JSON.stringify(compiled));
+      const future = new Date(Date.now() + 3_600_000);
+      for (const name of BUILTIN_PROVIDER_NAMES) utimesSync(join(dir, "catalog", `${name}.yaml`), future, future);
+      expect(probe(dir)).toBe("marker");
+      appendFileSync(join(dir, "catalog", "zai.yaml"), "\n# edited\n");
+      expect(probe(dir)).toBe(BUILTIN_PROVIDER_NAMES.join(","));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import type {
   JsonObject,
   Protocol,
   StreamEvent,
+  Usage,
 } from "@bitrouter/core";
 
 /**
@@ -32,6 +33,12 @@ export interface Codec {
   encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest;
   /** Parse a provider's (non-stream) response body. */
   decodeResponse(body: unknown): CanonicalResponse;
+  /**
+   * The usage `decodeResponse` reports, from the value of one top-level field of the response
+   * (`field`; the value is undefined when the field is absent). Lets the same-protocol fast path
+   * meter an answer by parsing that field alone. Optional: without it the whole body is decoded.
+   */
+  readonly responseUsage?: { field: string; decode(value: unknown): Usage };
   /** A stateful decoder turning a provider's SSE events into canonical stream events. */
   createStreamDecoder(): StreamDecoder;
   /** Map a provider's error answer (status + parsed JSON body, or text) to an ErrorInfo. */

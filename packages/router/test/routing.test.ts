@@ -387,6 +387,24 @@ describe("fast-path metering", () => {
     await router.close();
   });
 
+  const plain = [
+    { name: "openai-chat", path: "/v1/chat/completions", body: () => chatBody("oai:gpt-test", "x") },
+    { name: "anthropic", path: "/v1/messages", body: () => JSON.stringify({ model: "ant:claude-test", max_tokens: 50, messages: [{ role: "user", content: "x" }] }) },
+    { name: "google", path: "/v1beta/models/goo:gemini-test:generateContent", body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }) },
+  ];
+  it.each(plain)("$name: a non-stream answer, short or long (only its usage field parsed), is metered and reaches the caller whole", async (c) => {
+    const records: CompletionRecord[] = [];
+    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    for (const text of ["one two three", `one two three ${"and more ".repeat(500)}`]) {
+      mock.enqueue({ text, usage: { input: 30, output: 3, cacheRead: 10 } });
+      const res = await router.fetch(post(c.path, c.body()));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain(text);
+    }
+    expect(records.map((r) => r.usage)).toEqual([expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 }), expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 })]);
+    await router.close();
+  });
+
   it("records a mid-stream upstream error on a piped stream", async () => {
     const records: CompletionRecord[] = [];
     const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from "kysely";
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type pg from "pg";
 import { StoreError } from "./errors.js";
 import { migrationProvider } from "./migrations.js";
@@ -98,6 +98,33 @@ function describeTarget(p: ParsedDatabaseUrl): string {
   return `${p.dialect} database "${p.database}" at ${p.host}:${p.port} as user "${p.user}"`;
 }
 
+/** Prepared statements kept per SQL text (the most recently used ones, up to this many). */
+const STATEMENT_CACHE_SIZE = 64;
+
+/**
+ * Kysely prepares every query anew; the ledger sends the same multi-row INSERT batch after batch,
+ * and SQLite's parse and plan of it cost more than running it. Statements are reused per SQL text
+ * (kysely passes values as parameters, so the text repeats). Safe on one connection: kysely runs
+ * one query at a time on it.
+ */
+function withStatementCache(db: KyselySqliteDatabase): KyselySqliteDatabase {
+  const cache = new Map<string, ReturnType<KyselySqliteDatabase["prepare"]>>();
+  return {
+    close: () => db.close(),
+    prepare(text) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text); // re-inserted below: the Map's order is least recently used first
+      } else {
+        statement = db.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 /** Only the configured database's driver is loaded (each costs memory and start-up time). */
 async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Promise<Dialect> {
   const poolSize = options.poolSize ?? 10;
@@ -106,7 +133,7 @@ async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): P
     const { default: SqliteDatabase } = await import("better-sqlite3");
     return new SqliteDialect({
       database: async () => {
-        if (p.memory) return new SqliteDatabase(":memory:");
+        if (p.memory) return withStatementCache(new SqliteDatabase(":memory:"));
         if (p.mode === "rwc") mkdirSync(dirname(p.path), { recursive: true });
         const file = new SqliteDatabase(p.path, { readonly: p.mode === "ro", fileMustExist: p.mode !== "rwc" });
         if (p.mode !== "ro") {
@@ -116,7 +143,7 @@ async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): P
         }
         // Several processes may share the file: wait for the write lock instead of failing.
         file.pragma("busy_timeout = 5000");
-        return file;
+        return withStatementCache(file);
       },
     });
   }

@@ -637,7 +637,7 @@ function decodeResponse(body: unknown): CanonicalResponse {
     created: nowSeconds(),
     content,
     stopReason: STOP_FROM_ANTHROPIC[String(b.stop_reason)] ?? "stop",
-    usage: decodeUsage(isRecord(b.usage) ? b.usage : {}),
+    usage: anthropicResponseUsage(b.usage),
   };
   if (typeof b.stop_sequence === "string") response.stopSequence = b.stop_sequence;
   return response;
@@ -1045,6 +1045,10 @@ class AnthropicStreamDecoder implements StreamDecoder {
   }
 }
 
+function anthropicResponseUsage(value: unknown): Usage {
+  return decodeUsage(isRecord(value) ? value : {});
+}
+
 export const anthropicCodec: Codec = {
   protocol: "anthropic",
   decodeRequest: (body) => decodeRequest(body),
@@ -1053,6 +1057,7 @@ export const anthropicCodec: Codec = {
   encodeError,
   encodeRequest,
   decodeResponse,
+  responseUsage: { field: "usage", decode: anthropicResponseUsage },
   createStreamDecoder: () => new AnthropicStreamDecoder(),
   decodeError,
 };

@@ -669,7 +669,7 @@ function decodeResponse(body: unknown): CanonicalResponse {
     created: nowSeconds(),
     content,
     stopReason: !candidate && blocked ? "content_filter" : stopFromGemini(reason, content.some((p) => p.type === "tool_call")),
-    usage: decodeUsage(isRecord(b.usageMetadata) ? b.usageMetadata : {}),
+    usage: geminiResponseUsage(b.usageMetadata),
   };
 }
 
@@ -976,6 +976,10 @@ class GeminiStreamDecoder implements StreamDecoder {
   }
 }
 
+function geminiResponseUsage(value: unknown): Usage {
+  return decodeUsage(isRecord(value) ? value : {});
+}
+
 export const googleCodec: Codec = {
   protocol: "google",
   decodeRequest,
@@ -984,6 +988,7 @@ export const googleCodec: Codec = {
   encodeError,
   encodeRequest,
   decodeResponse,
+  responseUsage: { field: "usageMetadata", decode: geminiResponseUsage },
   createStreamDecoder: () => new GeminiStreamDecoder(),
   decodeError,
 };

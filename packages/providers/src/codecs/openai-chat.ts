@@ -657,8 +657,12 @@ function decodeChatResponse(body: unknown): CanonicalResponse {
     created: count(body.created) ?? 0,
     content,
     stopReason: stopFromFinish(choice.finish_reason),
-    usage: decodeChatUsage(body.usage) ?? { inputTokens: 0, outputTokens: 0 },
+    usage: chatResponseUsage(body.usage),
   };
+}
+
+function chatResponseUsage(value: unknown): Usage {
+  return decodeChatUsage(value) ?? { inputTokens: 0, outputTokens: 0 };
 }
 
 // ── stream: canonical events -> SSE ───────────────────────────────────────────────────────────
@@ -853,6 +857,7 @@ export const openaiChatCodec: Codec = {
   encodeError: encodeOpenAIError,
   encodeRequest: encodeChatRequest,
   decodeResponse: decodeChatResponse,
+  responseUsage: { field: "usage", decode: chatResponseUsage },
   createStreamDecoder: () => new ChatStreamDecoder(),
   decodeError: decodeOpenAIError,
 };

@@ -653,8 +653,12 @@ function decodeResponsesResponse(body: unknown): CanonicalResponse {
     created: count(body.created_at) ?? 0,
     content,
     stopReason: stopFor(body.status, body.incomplete_details, sawToolCall),
-    usage: decodeUsage(body.usage) ?? { inputTokens: 0, outputTokens: 0 },
+    usage: responsesResponseUsage(body.usage),
   };
+}
+
+function responsesResponseUsage(value: unknown): Usage {
+  return decodeUsage(value) ?? { inputTokens: 0, outputTokens: 0 };
 }
 
 // ── stream: canonical events -> SSE ───────────────────────────────────────────────────────────
@@ -1052,6 +1056,7 @@ export const openaiResponsesCodec: Codec = {
   encodeError: encodeOpenAIError,
   encodeRequest: encodeResponsesRequest,
   decodeResponse: decodeResponsesResponse,
+  responseUsage: { field: "usage", decode: responsesResponseUsage },
   createStreamDecoder: () => new ResponsesStreamDecoder(),
   decodeError: decodeOpenAIError,
 };

@@ -1,0 +1,29 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createLogger } from "../src/logger.js";
+
+describe("the logger", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("writes the lines of one event-loop turn to stderr together, after it; warnings at once, in order", async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger({ level: "info" });
+    logger.info("request", { id: "a", ms: 3, stream: false });
+    logger.info("request", { id: "b", note: "two words", key: "sk-abcdefghijklmnop" });
+    expect(writes).toEqual([]); // a request does not wait for a write
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.split("\n")).toEqual([
+      expect.stringMatching(/^\S+ INFO  request id=a ms=3 stream=false$/),
+      expect.stringMatching(/^\S+ INFO  request id=b note="two words" key=sk-a…\[redacted\]$/),
+      "",
+    ]);
+    logger.info("pending");
+    logger.warn("disk almost full");
+    expect(writes.slice(1).join("")).toMatch(/INFO  pending\n.*WARN  disk almost full\n$/);
+    await logger.close();
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
+ *   [--bytes N] [--stream] [--requests N] [--warmup N]`: instructions per request on the proxy's
+ * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
+ * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
+ * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
+ * the kernel (count syscalls with `strace -c` for that side) and V8's background threads (the
+ * optimising compiler, concurrent marking). Needs `valgrind` (callgrind_control comes with it);
+ * slow: a few minutes per measurement.
+ */
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+import { startChild } from "./processes.js";
+import type { MockPorts } from "./targets/mocks.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    target: { type: "string", default: "bitrouter" },
+    mode: { type: "string", default: "plain" },
+    bytes: { type: "string", default: "0" },
+    stream: { type: "boolean", default: false },
+    requests: { type: "string", default: "500" },
+    warmup: { type: "string", default: "3000" },
+  },
+});
+const requests = Number(values.requests);
+const bytes = Number(values.bytes);
+const passthrough = values.target === "passthrough";
+
+const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", "0"]);
+const origin = (port: number) => `http://127.0.0.1:${port}`;
+const script = passthrough
+  ? [join(here, "targets", "passthrough.js"), "--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)]
+  : [join(here, "targets", "bitrouter.js"), "--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", values.mode!];
+const dir = mkdtempSync(join(tmpdir(), "bitrouter-callgrind-"));
+// Instrumentation starts off (start-up and warm-up run at valgrind's plain speed) and is switched
+// on for the measured window only; one output file per thread, the main thread's ends in -01.
+const child = spawn(
+  "valgrind",
+  ["--tool=callgrind", "--smc-check=all-non-file", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${join(dir, "cg.%p")}`, process.execPath, ...script],
+  { stdio: ["ignore", "ignore", "pipe", "ipc"] },
+);
+let stderr = "";
+child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+try {
+  const ready = await new Promise<{ url: string; token?: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the target did not start under valgrind within 5 minutes:\n${stderr}`)), 300_000);
+    child.on("message", (message: { ready?: { url: string; token?: string } }) => {
+      if (message?.ready) {
+        clearTimeout(timer);
+        resolve(message.ready);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`valgrind exited (${code}):\n${stderr}`)));
+  });
+  const base = { model: passthrough ? "mock-model" : "mock:mock-model", stream: values.stream, max_tokens: 64, messages: [{ role: "user", content: "Say hello." }] };
+  const filler = "The quick brown fox jumps over the lazy dog. ".repeat(Math.ceil(bytes / 45)).slice(0, bytes);
+  const body = JSON.stringify(bytes > 0 ? { ...base, messages: [{ role: "system", content: filler }, ...base.messages] } : base);
+  const headers = { "content-type": "application/json", ...(ready.token ? { authorization: `Bearer ${ready.token}` } : {}) };
+  const drive = async (count: number): Promise<void> => {
+    const pool = new Pool(ready.url, { connections: 8 });
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (sent++ < count) {
+          const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers, body });
+          const text = await res.body.text();
+          if (res.statusCode !== 200 || !text.includes("word0")) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+        }
+      }),
+    );
+    await pool.close();
+  };
+  await drive(Number(values.warmup)); // JIT tiers up before the window opens
+  execFileSync("callgrind_control", ["-i", "on", String(child.pid)], { stdio: "ignore" });
+  await drive(requests);
+  execFileSync("callgrind_control", ["-d", String(child.pid)], { stdio: "ignore" });
+  const main = readdirSync(dir).find((f) => /\.\d+-01$/.test(f));
+  const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
+  const what = `${values.target}${passthrough ? "" : ` (${values.mode})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests`;
+  console.log(`${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`);
+} finally {
+  child.kill("SIGKILL");
+  await mocks.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
