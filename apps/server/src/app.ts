@@ -178,10 +178,31 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     }
     return c.json({ object: "list", data: await runtime.routes(principal) });
   });
-  // Single models and Google's model list: shaped for the caller's protocol by the router.
-  app.get("/v1/models/:id{.+}", (c) => runtime.router().fetch(c.req.raw));
-  app.get("/v1beta/models", (c) => runtime.router().fetch(c.req.raw));
-  app.get("/v1beta/models/:id{.+}", (c) => runtime.router().fetch(c.req.raw));
+  // Single models and Google's model list, shaped for the caller's protocol by the router. With API
+  // keys, as /v1/models: 401 without one, and only what the caller's key may use.
+  const modelInfo = async (c: Context<Env>, id: string | undefined): Promise<Response> => {
+    const url = new URL(c.req.url);
+    const protocol = callerProtocol(url.pathname, c.req.raw.headers);
+    let principal: CallerPrincipal | undefined;
+    try {
+      principal = await runtime.authorize?.(readCredential(c.req.raw.headers, url), false);
+    } catch (error) {
+      const { status, body } = CODECS[protocol].encodeError(toErrorInfo(error));
+      return c.json(body as object, status as 401);
+    }
+    const bare = (name: string) => name.replace(/^models\//, "");
+    if (principal && id !== undefined && !principal.allowsModel(bare(id))) {
+      const [status, body] = notFound(protocol, `model '${bare(id)}' not found`);
+      return c.json(body as object, status as 404);
+    }
+    const answer = await runtime.router().fetch(c.req.raw);
+    if (!principal || id !== undefined || answer.status !== 200) return answer;
+    const list = (await answer.json()) as { models?: Array<{ name?: string }> };
+    return c.json({ ...list, models: (list.models ?? []).filter((m) => principal.allowsModel(bare(String(m.name ?? "")))) });
+  };
+  app.get("/v1/models/:id{.+}", (c) => modelInfo(c, c.req.param("id")));
+  app.get("/v1beta/models", (c) => modelInfo(c, undefined));
+  app.get("/v1beta/models/:id{.+}", (c) => modelInfo(c, c.req.param("id")));
 
   const inference = (protocol: Protocol) => async (c: Context<Env>) => {
     const url = new URL(c.req.url);

@@ -101,6 +101,21 @@ describe("API keys", () => {
     expect(await list(["ant:*"])).toEqual([]);
   });
 
+  it("answer single models and Google's model list only to a key, and only its models", async () => {
+    expect((await fetch(`${server.url}/v1/models/oai:gpt-test`)).status).toBe(401);
+    const googleNone = await fetch(`${server.url}/v1beta/models`);
+    expect(googleNone.status).toBe(401);
+    expect(((await googleNone.json()) as { error: { status: string } }).error.status).toBe("UNAUTHENTICATED");
+    const key = await token({ models: ["oai:*"] });
+    const own = await fetch(`${server.url}/v1/models/oai:gpt-test`, { headers: { authorization: `Bearer ${key}` } });
+    expect(own.status).toBe(200);
+    const other = await fetch(`${server.url}/v1/models/ant:claude-test`, { headers: { authorization: `Bearer ${key}` } });
+    expect(other.status).toBe(404);
+    const google = (await (await fetch(`${server.url}/v1beta/models`, { headers: { "x-goog-api-key": key } })).json()) as { models: Array<{ name: string }> };
+    expect(google.models.length).toBeGreaterThan(0);
+    expect(google.models.every((m) => m.name.startsWith("models/oai:"))).toBe(true);
+  });
+
   it("stop a key at its budget with 429", async () => {
     const key = await token({ models: ["oai:*"], budget: 100, budget_scope: "session" });
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });

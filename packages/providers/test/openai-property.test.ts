@@ -98,7 +98,7 @@ const chatRequest: fc.Arbitrary<CanonicalRequest> = fc
         fc.array(fc.record({ type: fc.constant("tool_result" as const), toolCallId: ident, content: textPart.map((t) => [t]) }), { minLength: 1, maxLength: 3 }),
         fc.tuple(fc.array(nonEmpty.map((t): TextPart => ({ type: "text", text: t })), { maxLength: 2 }), fc.array(toolCall, { maxLength: 3 })).map(([t, c]) => [...t, ...c]),
       ),
-      tools: fc.array(toolDef(false), { minLength: 1, maxLength: 3 }),
+      tools: fc.uniqueArray(toolDef(false), { minLength: 1, maxLength: 3, selector: (t) => t.name }),
       toolChoice,
       parallelToolCalls: fc.boolean(),
       responseFormat,
@@ -185,7 +185,8 @@ const responsesRequest: fc.Arbitrary<CanonicalRequest> = fc
         ),
         fc.array(fc.oneof(nonEmpty.map((t): TextPart => ({ type: "text", text: t })), toolCall, reasoningWithId), { minLength: 1, maxLength: 4 }).filter(noAdjacentSameKind),
       ),
-      tools: fc.array(toolDef(true), { minLength: 1, maxLength: 3 }),
+      // Tool names are unique in a real request (the Responses decoder refuses a repeat).
+      tools: fc.uniqueArray(toolDef(true), { minLength: 1, maxLength: 3, selector: (t) => t.name }),
       toolChoice,
       parallelToolCalls: fc.boolean(),
       responseFormat,
