@@ -98,12 +98,16 @@ describe("bitrouter keys", () => {
   it("--revoke records the revocation in the database, by key id (unsaved keys too) or saved name", async () => {
     const unsaved = tokenOf(bitrouter(home, ["keygen"]));
     const id = decodeToken(unsaved).id;
-    // Never saved, never used: this host cannot tell it from a typo, so --force says it is meant.
-    const refused = bitrouter(home, ["keys", "--revoke", id]);
+    // An id nobody minted here nor used is a typo, until --force says it is meant.
+    const foreign = "0f7c8a52-1c1e-4c7e-9d61-3a4f5e6d7c8b";
+    const refused = bitrouter(home, ["keys", "--revoke", foreign]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`Error: no key "${id}" is known here`);
-    expect(await revokedInDatabase(home, id)).toBe(false);
-    const run = bitrouter(home, ["keys", "--revoke", id, "--force", "--reason", "leaked in a log"]);
+    expect(refused.stderr).toContain(`Error: no key "${foreign}" is known here`);
+    expect(await revokedInDatabase(home, foreign)).toBe(false);
+    expect(bitrouter(home, ["keys", "--revoke", foreign, "--force"]).code).toBe(0);
+    expect(await revokedInDatabase(home, foreign)).toBe(true);
+    // A key minted here is known even if never saved nor used: keygen recorded it in the database.
+    const run = bitrouter(home, ["keys", "--revoke", id, "--reason", "leaked in a log"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Revoked key ${id} (recorded in the database at `);
     expect(run.stderr).toContain("No server is running here");

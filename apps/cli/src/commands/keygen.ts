@@ -110,6 +110,7 @@ export class KeygenCommand extends AuthCommand {
     }
 
     const { id } = decodeToken(token);
+    await this.recordKey(token);
     const expiry = claims.exp === undefined ? "never expires" : `expires ${isoSeconds(claims.exp)}`;
     this.context.stderr.write(
       `Key ${id}: scope ${claims.scope}, ${expiry}, signed on ${chain} by account ${active.index} (${active.prefix})` +
@@ -117,5 +118,36 @@ export class KeygenCommand extends AuthCommand {
     );
     this.context.stdout.write(`${token}\n`);
     return 0;
+  }
+  /**
+   * The database's keys table lists every key minted here, so `keys --revoke` knows the id before
+   * any request used it. Best effort: minting works without a database, and says what it costs.
+   */
+  private async recordKey(token: string): Promise<void> {
+    const claims = decodeToken(token);
+    try {
+      const { paths } = await this.loadConfig({ scaffold: false });
+      const { openStore, saveKey } = await import("@bitrouter/store");
+      const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
+      try {
+        await saveKey(store, {
+          id: claims.id,
+          accountId: claims.iss,
+          scope: claims.scope,
+          name: this.name ?? null,
+          models: claims.models ?? null,
+          tools: claims.tools ?? null,
+          budgetMicroUsd: claims.budget ?? null,
+          budgetScope: claims.budget_scope ?? null,
+          budgetRange: claims.budget_range === undefined ? null : claims.budget_range.type === "rounds" ? `rounds:${claims.budget_range.count}` : `duration:${claims.budget_range.seconds}s`,
+          expiresAt: claims.exp === undefined ? null : claims.exp * 1000,
+        });
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      this.context.stderr.write(`warning: key ${claims.id} is not recorded in the database (${reason}); \`keys --revoke\` will need --force for it\n`);
+    }
   }
 }
