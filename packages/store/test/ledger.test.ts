@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLedger, type LedgerRow, openStore, replaySpill, type Store, toLedgerRow } from "../src/index.js";
 import { allBackends, memoryLogger, serverBackends, type TestDatabase } from "./backends.js";
-import { startProxy } from "./proxy.js";
+import { startTcpProxy } from "@bitrouter/testkit";
 
 /** Records the row count of every INSERT into `requests` that reaches the driver. */
 class InsertCounter implements KyselyPlugin {
@@ -263,7 +263,7 @@ describe.each(serverBackends)("$name: ledger during a database outage", (backend
 
   /** Open the test database through a TCP proxy that the test can take down. */
   async function throughProxy() {
-    const proxy = await startProxy(backend.name === "postgres" ? 5432 : 3306);
+    const proxy = await startTcpProxy(backend.name === "postgres" ? 5432 : 3306);
     // PostgreSQL trusts loopback, so a password can be given and must never be logged.
     const auth = backend.name === "postgres" ? "postgres:Outage-Pa55word" : "root";
     const logger = memoryLogger();

@@ -9,12 +9,16 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accept connections again, on the same port. */
   start(): Promise<void>;
+  /** Keep connections open but stop moving bytes (a database that hangs instead of refusing). */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = 0;
+  let frozen = false;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -30,6 +34,10 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
         }
         client.pipe(upstream);
         upstream.pipe(client);
+        if (frozen) {
+          client.pause();
+          upstream.pause();
+        }
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
@@ -52,6 +60,14 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     },
     async start() {
       if (server === null) await listen();
+    },
+    freeze() {
+      frozen = true;
+      for (const sock of sockets) sock.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const sock of sockets) sock.resume();
     },
   };
 }
