@@ -12,7 +12,7 @@ export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = join(ROOT, "apps", "cli", "dist", "bin.js");
 
 /** The built workspace packages (the drills run what users run: dist, not source). */
-export const server = await import(join(ROOT, "apps", "server", "dist", "index.js"));
+export const controlClient = await import(join(ROOT, "apps", "server", "dist", "control-client.js"));
 export const testkit = await import(join(ROOT, "packages", "testkit", "dist", "index.js"));
 export const store = await import(join(ROOT, "packages", "store", "dist", "index.js"));
 export const auth = await import(join(ROOT, "packages", "auth", "dist", "index.js"));
@@ -220,7 +220,7 @@ export async function ledgerCount(url, baseDir) {
 
 /** A control-socket call, as `bitrouter reload | route | keys --revoke` make it. */
 export function control(srv, path, init = {}) {
-  return server.fetchOverSocket(srv.controlSocket, path, init);
+  return controlClient.fetchOverSocket(srv.controlSocket, path, init);
 }
 
 /** Asserts, collecting a message instead of throwing: a drill reports every broken expectation. */
