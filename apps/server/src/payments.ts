@@ -47,7 +47,7 @@ export async function upstreamPayer(
     unavailable(providers.map(([name]) => name), "no active account to pay from (bitrouter account -g)");
     return undefined;
   }
-  let account;
+  let account: Awaited<ReturnType<typeof unlockAccount>>;
   try {
     account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
   } catch (error) {

@@ -29,16 +29,16 @@ const int = (n: number) => n.toLocaleString("en-US");
 const row = (label: string, value: string) => `${label.padEnd(10)}${value}`;
 
 /** Panel contents (blessed tags for colour; user-supplied names are escaped by the caller's `escape`). */
-export function panelText(snapshot: Snapshot, escape: (text: string) => string = (t) => t): Record<PanelName, string> {
+export function panelText(snapshot: Snapshot, escapeText: (text: string) => string = (t) => t): Record<PanelName, string> {
   const s = snapshot.status;
   const server: string[] = [];
   if (snapshot.mode === "in-process") server.push(row("mode", "{green-fg}in this process{/green-fg} (stops on quit)"));
   else server.push(row("mode", `{green-fg}daemon{/green-fg}${s ? ` (pid ${s.pid})` : ""}`));
-  if (snapshot.error) server.push(row("state", `{red-fg}${escape(snapshot.error)}{/red-fg}`));
+  if (snapshot.error) server.push(row("state", `{red-fg}${escapeText(snapshot.error)}{/red-fg}`));
   if (s) {
-    server.push(row("url", escape(s.url)), row("listen", escape(s.listen)), row("uptime", duration(s.uptime_s)));
+    server.push(row("url", escapeText(s.url)), row("listen", escapeText(s.listen)), row("uptime", duration(s.uptime_s)));
   }
-  server.push(row("config", escape(snapshot.configFile)));
+  server.push(row("config", escapeText(snapshot.configFile)));
   if (s?.config_loaded_at) server.push(row("loaded", s.config_loaded_at.replace("T", " ").replace(/\.\d+Z$/, "Z")));
 
   const traffic: string[] = [];
@@ -57,7 +57,7 @@ export function panelText(snapshot: Snapshot, escape: (text: string) => string =
       .slice(0, 5);
     if (busiest.length > 0) {
       traffic.push("by model");
-      for (const [model, m] of busiest) traffic.push(`  ${escape(model).padEnd(24)} ${String(m.requests).padStart(6)} req ${String(m.errors).padStart(4)} err`);
+      for (const [model, m] of busiest) traffic.push(`  ${escapeText(model).padEnd(24)} ${String(m.requests).padStart(6)} req ${String(m.errors).padStart(4)} err`);
     }
   } else {
     traffic.push("no data");
@@ -65,15 +65,15 @@ export function panelText(snapshot: Snapshot, escape: (text: string) => string =
 
   const providers = snapshot.providers
     .filter((p) => !snapshot.tools?.upstreams.some((u) => u.name === p.name))
-    .map((p) => `${escape(p.name).padEnd(16)}${p.key === "present" ? "{green-fg}key present{/green-fg}" : "{yellow-fg}key missing{/yellow-fg}"}`);
+    .map((p) => `${escapeText(p.name).padEnd(16)}${p.key === "present" ? "{green-fg}key present{/green-fg}" : "{yellow-fg}key missing{/yellow-fg}"}`);
   const upstreams = snapshot.tools?.upstreams ?? [];
   if (upstreams.length > 0) {
     const calls = snapshot.tools?.callsToday;
     providers.push(`MCP / tools${calls === undefined ? "" : `   ${int(calls)} calls today, ${usd(snapshot.tools?.spendTodayMicroUsd ?? 0)}`}`);
     for (const u of upstreams) {
       const state =
-        u.state === "connected" ? "{green-fg}connected{/green-fg}" : u.state === "failed" ? `{red-fg}failed: ${escape(u.error ?? "")}{/red-fg}` : `{yellow-fg}${u.state}{/yellow-fg}`;
-      providers.push(`  ${escape(u.name).padEnd(14)}${u.transport.padEnd(6)}${state}${u.tools === undefined ? "" : `  ${u.tools} tools`}`);
+        u.state === "connected" ? "{green-fg}connected{/green-fg}" : u.state === "failed" ? `{red-fg}failed: ${escapeText(u.error ?? "")}{/red-fg}` : `{yellow-fg}${u.state}{/yellow-fg}`;
+      providers.push(`  ${escapeText(u.name).padEnd(14)}${u.transport.padEnd(6)}${state}${u.tools === undefined ? "" : `  ${u.tools} tools`}`);
     }
   }
 
@@ -81,8 +81,8 @@ export function panelText(snapshot: Snapshot, escape: (text: string) => string =
   if (snapshot.routes.length === 0) routes.push("none: ask for provider:model_id (e.g. openai:gpt-4o)");
   for (const r of snapshot.routes) {
     const requests = s?.stats.byModel[r.name]?.requests ?? 0;
-    routes.push(`${escape(r.name).padEnd(14)} ${r.source.padEnd(8)} ${r.strategy.padEnd(13)} ${String(requests).padStart(5)} req`);
-    routes.push(`  -> ${escape(r.endpoints.join(", "))}`);
+    routes.push(`${escapeText(r.name).padEnd(14)} ${r.source.padEnd(8)} ${r.strategy.padEnd(13)} ${String(requests).padStart(5)} req`);
+    routes.push(`  -> ${escapeText(r.endpoints.join(", "))}`);
   }
   return { server: server.join("\n"), traffic: traffic.join("\n"), providers: providers.join("\n"), routes: routes.join("\n") };
 }
