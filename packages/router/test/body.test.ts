@@ -85,6 +85,21 @@ describe("the fast path's upstream body", () => {
     await router.close();
   });
 
+  it("gets Anthropic's default max_tokens spliced in, and a max_tokens above the model's limit fitted", async () => {
+    const router = createRouter(mockConfig(mock)); // ant:claude-test has max_output_tokens 2048
+    const send = async (raw: string) => {
+      const res = await router.fetch(new Request("http://router.test/v1/messages", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+      expect(res.status).toBe(200);
+      await res.text();
+    };
+    const raw = `{"model":"ant:claude-test","temperature":1.0,"messages":[{"role":"user","content":"hi"}]}`;
+    await send(raw);
+    expect(mock.requests[0]!.rawBody).toBe(`${raw.replace('"ant:claude-test"', '"claude-test"').slice(0, -1)},"max_tokens":2048}`);
+    await send(`{"model":"ant:claude-test","max_tokens":9000,"messages":[{"role":"user","content":"hi"}]}`);
+    expect(mock.requests[1]!.body).toEqual({ model: "claude-test", max_tokens: 2048, messages: [{ role: "user", content: "hi" }] });
+    await router.close();
+  });
+
   it("still merges include_usage into stream_options the caller gave", async () => {
     const router = createRouter(mockConfig(mock));
     const raw = JSON.stringify({ model: "oai:gpt-test", stream: true, stream_options: { include_usage: false }, messages: [{ role: "user", content: "hi" }] });
