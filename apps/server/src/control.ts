@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { revokeKey } from "@bitrouter/store";
 import { parseUsageQuery, usageReport } from "./metering.js";
 import type { ControlRoute, ControlStatus } from "./control-client.js";
 import type { Runtime } from "./runtime.js";
@@ -15,6 +14,7 @@ function revocationWriter(runtime: Runtime) {
   let timer: NodeJS.Timeout | undefined;
   const write = async (keyId: string, reason: string): Promise<boolean> => {
     try {
+      const { revokeKey } = await import("@bitrouter/store"); // loaded with a database only (see openMetering)
       await revokeKey(runtime.metering!.store, keyId, reason);
       unsaved.delete(keyId);
       return true;

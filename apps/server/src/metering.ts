@@ -1,6 +1,5 @@
 import type { RouterHook } from "@bitrouter/core";
 import type { Ledger, LedgerOptions, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
-import { createLedger, openStore, replaySpill, toLedgerRow, usage } from "@bitrouter/store";
 import { callerRequestId } from "./app.js";
 import type { Logger } from "./logger.js";
 import { requestPayment } from "./payments.js";
@@ -26,6 +25,8 @@ export interface MeteringOptions {
 }
 
 export async function openMetering(url: string, logger: Logger, options: MeteringOptions = {}): Promise<Metering> {
+  // The store (kysely, a SQL driver) loads only with a database: a server without one stays light.
+  const { createLedger, openStore, replaySpill, toLedgerRow } = await import("@bitrouter/store");
   const store = await openStore(url, { logger, ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
   if (options.spillFile) {
     try {
@@ -80,5 +81,6 @@ export function parseUsageQuery(params: URLSearchParams): UsageQuery | { error: 
 
 export async function usageReport(metering: Metering, query: UsageQuery) {
   await metering.ledger.flush(); // include what this instance accepted a moment ago
+  const { usage } = await import("@bitrouter/store");
   return { group_by: query.groupBy, rows: await usage(metering.store, query) };
 }

@@ -6,7 +6,6 @@ import type { UpstreamPayer } from "@bitrouter/providers";
 import type { RouterHook } from "@bitrouter/core";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
-import { recordWalletPayment } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
 
 /**
@@ -55,6 +54,8 @@ export async function upstreamPayer(
     return undefined;
   }
   const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
+  // The store's queries load only with a database (see openMetering).
+  const queries = store ? await import("@bitrouter/store") : undefined;
   const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
   const max = config.wallet?.payment?.session_max_deposit;
   const payers = new Map<string, UpstreamPayer>();
@@ -76,9 +77,9 @@ export async function upstreamPayer(
     }
     const onPaid = (payment: UpstreamPayment) => {
       logger.info("paid an upstream", { provider, ...payment });
-      if (!store) return;
+      if (!store || !queries) return;
       // Never blocks the request; a failed write is reported, the payment itself stands.
-      recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null }).catch((error: unknown) =>
+      queries.recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null }).catch((error: unknown) =>
         logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }),
       );
     };

@@ -8,7 +8,6 @@ import type { Authenticator } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
 import type { RouterHook } from "@bitrouter/core";
-import { isRevoked, listRevocations, spend } from "@bitrouter/store";
 import type { CallerPrincipal } from "./app.js";
 import type { Logger } from "./logger.js";
 import type { Metering } from "./metering.js";
@@ -56,12 +55,14 @@ export async function setupAuth(options: { keysDir?: string; listenHost: string;
     return { mode: "open", close() {} };
   }
   const store = options.metering?.store;
+  // The store's queries load only with a database (see openMetering).
+  const queries = store ? await import("@bitrouter/store") : undefined;
   const authenticator = auth.createAuthenticator({
     trusted: [account.solanaAddress, account.evmAddress],
-    ...(store
+    ...(store && queries
       ? {
-          revocations: { isRevoked: (keyId) => isRevoked(store, keyId), listRevocations: (since) => listRevocations(store, since) },
-          spend: { spend: (query) => spend(store, query) },
+          revocations: { isRevoked: (keyId) => queries.isRevoked(store, keyId), listRevocations: (since) => queries.listRevocations(store, since) },
+          spend: { spend: (query) => queries.spend(store, query) },
         }
       : {}),
     onError: (error, context) => options.logger.warn("auth background task failed", { context, error: error instanceof Error ? error.message : String(error) }),

@@ -7,7 +7,8 @@
 import type { CanonicalRequest, ContentPart } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, newContext, parseJsonBody, readModel, scrubKey } from "./pipeline.js";
+import { parseJsonBody } from "./body.js";
+import { Deadline, newContext, readModel, scrubKey } from "./pipeline.js";
 
 export const TOKEN_COUNT_HEADER = "x-bitrouter-token-count";
 
@@ -21,7 +22,7 @@ export async function countTokens(deps: PipelineDeps, inbound: InboundRequest): 
   const deadline = new Deadline(deps.requestTimeoutMs, inbound.signal);
   try {
     const body = parseJsonBody(inbound.body);
-    ctx.model = readModel(inbound, body);
+    ctx.model = readModel(inbound, body.model);
     for (const hook of deps.hooks) await hook.onRequest?.(ctx);
     const target = deps.resolver.resolve(ctx.model).targets[0];
     // Gemini takes either a bare request or {generateContentRequest: {...}}.

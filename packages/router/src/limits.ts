@@ -43,7 +43,18 @@ export function fitRequest(request: CanonicalRequest, target: Limits): Fitted<Ca
 type Body = Record<string, unknown>;
 const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The fast path's version of fitRequest, on the wire body of `protocol` (changed in place). */
+/**
+ * The top-level fields of a wire body that fitBody reads and may change. The fast path checks only
+ * these (parsed alone) and forwards the caller's bytes unless one of them needs fitting.
+ */
+export const BODY_LIMIT_FIELDS: Readonly<Record<Protocol, readonly string[]>> = {
+  "openai-chat": ["max_tokens", "max_completion_tokens", "reasoning_effort"],
+  "openai-responses": ["max_output_tokens", "reasoning"],
+  anthropic: ["max_tokens", "thinking"],
+  google: ["generationConfig"],
+};
+
+/** The fast path's version of fitRequest, on the wire body of `protocol` (changed in place; reads only BODY_LIMIT_FIELDS). */
 export function fitBody(protocol: Protocol, body: Body, target: Limits): string[] {
   const changes: string[] = [];
   const clamp = (holder: Body, field: string, limit: number | undefined, why: string) => {

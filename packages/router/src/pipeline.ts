@@ -1,12 +1,13 @@
 /**
  * The path of one request, top to bottom. Each step says what it adds to the request context.
  *
- *  1. parse      the body as JSON; read `model` and `stream` (Gemini: from the URL)  -> ctx.model, ctx.stream
+ *  1. parse      scan the JSON body; read `model` and `stream` (Gemini: from the URL)  -> ctx.model, ctx.stream
+ *                (the whole body is parsed only where needed, e.g. the translated path; see body.ts)
  *  2. onRequest  hooks (auth, budgets)                                                -> ctx.principal
  *  3. resolve    the model to a route: dynamic | virtual | `provider:model_id`
  *  4. attempt    each endpoint in strategy order                                      -> ctx.target
- *       fast path   same protocol in and out, no content hooks: forward the body with only `model`
- *                   rewritten and pipe the answer's bytes, decoding usage on the side
+ *       fast path   same protocol in and out, no content hooks: forward the caller's bytes with only
+ *                   `model` spliced in and pipe the answer's bytes, decoding usage on the side
  *       translated  decode to canonical once, beforeDispatch hooks, send through the endpoint's codec,
  *                   onStreamEvent/onResponse hooks, encode back to the inbound protocol
  *     Both fit the request to the target model's catalog limits (limits.ts). A Responses request to an
@@ -42,7 +43,9 @@ import {
 } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import { featureHeaders } from "./http.js";
-import { fitBody, fitRequest } from "./limits.js";
+import { RequestBody, asBuffer, spliceBody } from "./body.js";
+import { BODY_LIMIT_FIELDS, fitBody, fitRequest } from "./limits.js";
+import { endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
@@ -113,9 +116,9 @@ export async function handleInbound(deps: PipelineDeps, inbound: InboundRequest,
   try {
     if (inbound.refusal) throw inbound.refusal;
     // 1. parse
-    const body = parseJsonBody(inbound.body);
-    ctx.model = readModel(inbound, body);
-    ctx.stream = inbound.protocol === "google" ? inbound.pathStream === true : body.stream === true;
+    const body = new RequestBody(inbound.body);
+    ctx.model = readModel(inbound, body.get("model"));
+    ctx.stream = inbound.protocol === "google" ? inbound.pathStream === true : body.get("stream") === true;
     // 2. onRequest hooks
     for (const hook of deps.hooks) await hook.onRequest?.(ctx);
     // 3. resolve
@@ -166,7 +169,7 @@ class Run {
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
-  async attempt(body: Record<string, unknown>): Promise<InboundResult> {
+  async attempt(body: RequestBody): Promise<InboundResult> {
     // The deadline's signal: once the request's time is up (or the caller left), no endpoint is tried next.
     return withFailover(this.deps, this.route!, this.ctx, this.#deadline.signal, (routeTarget) => {
       this.attempts += 1;
@@ -177,29 +180,31 @@ class Run {
   }
 
   // ── Fast path: same protocol in and out ────────────────────────────────────────────────────
-  async #fastPath(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
+  async #fastPath(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
     const endpoint = target.endpoint;
-    const upstreamBody: Record<string, unknown> = protocol === "google" ? { ...body } : { ...body, model: target.modelId };
-    this.#adjusted(fitBody(protocol, upstreamBody, target));
+    // Fields the router adds to the caller's body.
+    const add: Record<string, unknown> = {};
     // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
     let hideUsageChunk = false;
     if (protocol === "openai-chat" && this.ctx.stream) {
-      const options = body.stream_options as { include_usage?: unknown } | undefined;
+      const options = body.get("stream_options") as { include_usage?: unknown } | undefined;
       if (options?.include_usage !== true) {
         hideUsageChunk = true;
-        upstreamBody.stream_options = { ...(options ?? {}), include_usage: true };
+        add.stream_options = { ...(options ?? {}), include_usage: true };
       }
     }
-    if (protocol === "anthropic" && upstreamBody.max_tokens === undefined && target.maxOutputTokens !== undefined) {
-      upstreamBody.max_tokens = target.maxOutputTokens;
+    if (protocol === "anthropic" && !body.has("max_tokens") && target.maxOutputTokens !== undefined) {
+      add.max_tokens = target.maxOutputTokens;
     }
+    const upstream = fastPathBody(protocol, body, target, add);
+    this.#adjusted(upstream.changes);
     const signal = this.#deadline.signal;
     const response = await this.deps.client.request({
       endpoint,
       path: passthroughPath(protocol, target.modelId, this.ctx.stream),
-      body: JSON.stringify(upstreamBody),
+      body: upstream.bytes,
       signal,
       ...this.#attemptLimits(),
       ...(this.#featureHeaders === undefined ? {} : { headers: this.#featureHeaders }),
@@ -304,9 +309,18 @@ class Run {
       held = [];
       return out;
     };
+    let atBoundary = true; // the parser (and the text decoder) hold no part of an event
     try {
       for await (const chunk of body) {
-        parser.feed(text.decode(chunk as Uint8Array, { stream: true }));
+        const bytes = asBuffer(chunk as Uint8Array);
+        // Once committed, a chunk of whole events none of which metering reads (sniff.ts) goes to the
+        // client as it came: no decoding, no SSE parsing, no re-framing. Until then every event is decoded.
+        if (committed && atBoundary && endsEvent(bytes) && !mayCarryOutcome(protocol, bytes)) {
+          yield bytes;
+          continue;
+        }
+        atBoundary = endsEvent(bytes);
+        parser.feed(text.decode(bytes, { stream: true }));
         if (overflow) throw fail(`an SSE event exceeds ${MAX_SSE_EVENT_SIZE} characters`);
         if (headError) throw fail(headError.message, headError);
         let out: string | Uint8Array = chunk as Uint8Array;
@@ -351,10 +365,10 @@ class Run {
   }
 
   // ── Translated path ────────────────────────────────────────────────────────────────────────
-  async #translated(target: RouteTarget, body: Record<string, unknown>): Promise<InboundResult> {
+  async #translated(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
     const upstreamCodec = this.deps.codecs[target.endpoint.protocol];
-    const fitted = fitRequest(await this.#canonicalRequest(body), target);
+    const fitted = fitRequest(await this.#canonicalRequest(body.parsed()), target);
     this.#adjusted(fitted.changes);
     const request = fitted.value;
     if (request.hostedTools && target.endpoint.protocol !== "openai-responses") throw hostedToolRefused(request.hostedTools[0]!, target, this.route!.name);
@@ -609,25 +623,37 @@ function isStackOverflow(error: unknown): boolean {
 
 const tooDeep: ErrorInfo = { kind: "invalid_request", status: 400, message: "request body is nested too deeply to process" };
 
-export function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
-  const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
-  if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw invalidRequest(`request body is not valid JSON: ${(error as Error).message}`);
+/**
+ * The fast path's upstream body: the caller's bytes with `model` replaced (not for Gemini, whose
+ * model is in the URL) and `add` appended, spliced in place (see body.ts). Re-serialised from the
+ * parsed body only when splicing cannot apply: a field to fit to the model's limits (limits.ts),
+ * a field to add that is there already (`stream_options` without include_usage, merged), or a body
+ * the scan did not take.
+ */
+function fastPathBody(protocol: Protocol, body: RequestBody, target: RouteTarget, add: Record<string, unknown>): { bytes: string | Uint8Array; changes: string[] } {
+  const model = protocol === "google" ? undefined : target.modelId;
+  if (body.top && !needsFitting(protocol, body, target)) {
+    const spliced = spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });
+    if (spliced) return { bytes: spliced, changes: [] };
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidRequest("request body must be a JSON object");
-  return parsed as Record<string, unknown>;
+  const whole: Record<string, unknown> = { ...body.parsed(), ...(model === undefined ? {} : { model }) };
+  const changes = fitBody(protocol, whole, target);
+  return { bytes: JSON.stringify({ ...whole, ...add }), changes };
 }
 
-export function readModel(inbound: InboundRequest, body: Record<string, unknown>): string {
+/** Whether fitBody would change the body: tried on its limit fields alone, each parsed alone. */
+function needsFitting(protocol: Protocol, body: RequestBody, target: RouteTarget): boolean {
+  const fields: Record<string, unknown> = {};
+  for (const field of BODY_LIMIT_FIELDS[protocol]) if (body.has(field)) fields[field] = body.get(field);
+  return fitBody(protocol, fields, target).length > 0;
+}
+
+/** The request's model: `model` from the body, or for Gemini from the URL. */
+export function readModel(inbound: InboundRequest, model: unknown): string {
   if (inbound.protocol === "google") {
     if (!inbound.pathModel) throw invalidRequest("missing model in the URL path (models/{model}:generateContent)", "model");
     return inbound.pathModel;
   }
-  const model = body.model;
   if (model === undefined) throw invalidRequest("missing required field 'model'", "model");
   if (typeof model !== "string" || model.trim() === "") throw invalidRequest("'model' must be a non-empty string", "model");
   return model;

@@ -76,6 +76,20 @@ describe("fitting requests to the catalog", () => {
     expect(translated.adjusted).toEqual(["thinking budget 40000 -> 24576 (gemini-2.5-flash's max_reasoning_tokens)"]);
   });
 
+  it("a request within the limits reaches the provider as the caller's bytes, only the model replaced", async () => {
+    const router = createRouter(config());
+    try {
+      // A seed above 2^53 and 1.0 would not survive JSON.parse + JSON.stringify: the body is spliced, not re-serialised.
+      const raw = `{"model":"oai:gpt-4o","seed":12345678901234567891,"temperature":1.0,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`;
+      const response = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw }));
+      expect(response.status).toBe(200);
+      await response.text();
+      expect(mock.requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-4o"', '"gpt-4o"'));
+    } finally {
+      await router.close();
+    }
+  });
+
   it("requests within the limits are sent untouched", async () => {
     const { upstream, adjusted } = await send("/v1/chat/completions", { model: "oai:gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 100 });
     expect(upstream.max_tokens).toBe(100);

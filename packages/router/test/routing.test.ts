@@ -304,11 +304,14 @@ describe("fast path", () => {
   it("meters an OpenAI stream whose caller did not ask for usage, without showing it the usage chunk", async () => {
     const records: CompletionRecord[] = [];
     const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
-    mock.enqueue({ text: ["a", "b"], usage: { input: 10, output: 2 } });
+    // Paced, so content chunks arrive on their own after the first (passed on unparsed, see sniff.ts).
+    mock.enqueue({ text: ["a", "b", "c", "d"], usage: { input: 10, output: 2 }, chunkDelayMs: 2 });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
     const text = await res.text();
     expect(mock.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
-    const chunks = text.split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)) as { usage?: unknown; choices: unknown[] });
+    type Chunk = { usage?: unknown; choices: Array<{ delta: { content?: string } }> };
+    const chunks = text.split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)) as Chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("abcd");
     expect(chunks.every((c) => c.choices.length > 0 && !c.usage)).toBe(true);
     expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
     expect(records[0]!.usage).toMatchObject({ inputTokens: 10, outputTokens: 2 });
@@ -377,10 +380,12 @@ describe("fast-path metering", () => {
   it.each(cases)("$name: a piped stream is metered with its usage and no error", async (c) => {
     const records: CompletionRecord[] = [];
     const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
-    mock.enqueue({ text: ["one ", "two ", "three"], usage: { input: 30, output: 3, cacheRead: 10 }, toolCalls: [{ name: "f", arguments: '{"a":1}' }] });
+    // Paced, so events arrive in chunks of their own: held until the first content, then sniffed.
+    mock.enqueue({ text: ["one ", "two ", "three"], usage: { input: 30, output: 3, cacheRead: 10 }, toolCalls: [{ name: "f", arguments: '{"a":1}' }], chunkDelayMs: 2 });
     const res = await router.fetch(post(`${c.path}${c.name === "google" ? "?alt=sse" : ""}`, c.body(c.model)));
     const text = await res.text();
-    expect(text).toContain("three");
+    expect(text.indexOf("one ")).toBeLessThan(text.indexOf("two "));
+    expect(text.indexOf("two ")).toBeLessThan(text.indexOf("three"));
     expect(records).toHaveLength(1);
     expect(records[0]!.errorKind).toBeUndefined();
     expect(records[0]!.usage).toMatchObject({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 });
