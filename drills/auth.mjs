@@ -12,9 +12,30 @@ const ROUTES = [
   { route: "GET /v1/models", method: "GET", path: "/v1/models", header: "authorization", expect: REFUSED },
   { route: "GET /v1/usage", method: "GET", path: "/v1/usage", header: "authorization", expect: REFUSED },
   { route: "POST /v1/chat/completions", method: "POST", path: "/v1/chat/completions", header: "authorization", body: chat, expect: REFUSED },
-  { route: "POST /v1/responses", method: "POST", path: "/v1/responses", header: "authorization", body: JSON.stringify({ model: "chat", input: "hi" }), expect: REFUSED },
-  { route: "POST /v1/messages", method: "POST", path: "/v1/messages", header: "x-api-key", body: JSON.stringify({ model: "claude", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }), expect: REFUSED },
-  { route: "POST /v1beta/models/{m}:generateContent", method: "POST", path: "/v1beta/models/gemini:generateContent", header: "x-goog-api-key", body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }), expect: REFUSED },
+  {
+    route: "POST /v1/responses",
+    method: "POST",
+    path: "/v1/responses",
+    header: "authorization",
+    body: JSON.stringify({ model: "chat", input: "hi" }),
+    expect: REFUSED,
+  },
+  {
+    route: "POST /v1/messages",
+    method: "POST",
+    path: "/v1/messages",
+    header: "x-api-key",
+    body: JSON.stringify({ model: "claude", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+    expect: REFUSED,
+  },
+  {
+    route: "POST /v1beta/models/{m}:generateContent",
+    method: "POST",
+    path: "/v1beta/models/gemini:generateContent",
+    header: "x-goog-api-key",
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    expect: REFUSED,
+  },
   { route: "GET /admin/routes", method: "GET", path: "/admin/routes", header: "authorization", expect: { ...REFUSED, api: 403 } },
   { route: "POST /admin/reload", method: "POST", path: "/admin/reload", header: "authorization", body: "{}", expect: { ...REFUSED, api: 403 } },
 ];
@@ -52,7 +73,10 @@ export async function authTable() {
     const row = { route: r.route, cells: {} };
     for (const kind of KINDS) {
       const value = credentials[kind];
-      const headers = { "content-type": "application/json", ...(value === undefined ? {} : { [r.header]: r.header === "authorization" ? `Bearer ${value}` : value }) };
+      const headers = {
+        "content-type": "application/json",
+        ...(value === undefined ? {} : { [r.header]: r.header === "authorization" ? `Bearer ${value}` : value }),
+      };
       const answer = await rawRequest(srv.url, r.path, { method: r.method, headers, ...(r.body ? { body: r.body } : {}) });
       const expected = r.expect[kind] ?? 200;
       row.cells[kind] = { status: answer.status, expected };

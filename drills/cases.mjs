@@ -20,16 +20,38 @@ export async function cases() {
     return answer;
   };
 
-  for (let i = 0; i < 3; i++) await run(`x-request-id "same" repeated (${i + 1}/3)`, 200, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { ...json, "x-request-id": "same" }, body: chat }));
-  await run("text/plain POST (no CORS preflight)", 415, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { "content-type": "text/plain" }, body: chat }));
-  await run("form POST to /v1/messages", 415, () => rawRequest(srv.url, "/v1/messages", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: chat }));
-  await run("Origin: https://evil.example", 403, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://evil.example" }, body: chat }));
+  for (let i = 0; i < 3; i++)
+    await run(`x-request-id "same" repeated (${i + 1}/3)`, 200, () =>
+      rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { ...json, "x-request-id": "same" }, body: chat }),
+    );
+  await run("text/plain POST (no CORS preflight)", 415, () =>
+    rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { "content-type": "text/plain" }, body: chat }),
+  );
+  await run("form POST to /v1/messages", 415, () =>
+    rawRequest(srv.url, "/v1/messages", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: chat }),
+  );
+  await run("Origin: https://evil.example", 403, () =>
+    rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://evil.example" }, body: chat }),
+  );
   await run("Host: rebound.example (DNS rebinding)", 403, () => rawRequest(srv.url, "/v1/models", { headers: { host: `rebound.example:${port}` } }));
   await run("GET /admin/routes over HTTP, open mode", 403, () => rawRequest(srv.url, "/admin/routes"));
-  await run("100,000 nested [ in a chat body", 400, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: `{"model":"chat","messages":[],"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}` }));
-  await run("bad %-encoding in a Gemini path", 400, () => rawRequest(srv.url, "/v1beta/models/gem%ZZ:generateContent", { method: "POST", headers: json, body: "{}" }));
-  await run("model named valueOf", 404, () => rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ model: "valueOf", messages: [] }) }));
-  for (const [name, yaml] of [["an empty bitrouter.yaml", ""], ["a truncated bitrouter.yaml", upstreams.yaml().slice(0, upstreams.yaml().indexOf("models:") + 8)]]) {
+  await run("100,000 nested [ in a chat body", 400, () =>
+    rawRequest(srv.url, "/v1/chat/completions", {
+      method: "POST",
+      headers: json,
+      body: `{"model":"chat","messages":[],"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`,
+    }),
+  );
+  await run("bad %-encoding in a Gemini path", 400, () =>
+    rawRequest(srv.url, "/v1beta/models/gem%ZZ:generateContent", { method: "POST", headers: json, body: "{}" }),
+  );
+  await run("model named valueOf", 404, () =>
+    rawRequest(srv.url, "/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ model: "valueOf", messages: [] }) }),
+  );
+  for (const [name, yaml] of [
+    ["an empty bitrouter.yaml", ""],
+    ["a truncated bitrouter.yaml", upstreams.yaml().slice(0, upstreams.yaml().indexOf("models:") + 8)],
+  ]) {
     writeFileSync(join(home, "bitrouter.yaml"), yaml);
     const answer = await control(srv, "/reload", { method: "POST" });
     results.push({ name: `reload of ${name}`, status: answer.status, expected: 422 });

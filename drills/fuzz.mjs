@@ -9,22 +9,42 @@ const model = fc.oneof(fc.constantFrom("chat", "claude", "gemini", "nope", "oai-
 const content = fc.oneof(
   fc.string(),
   jsonish,
-  fc.array(fc.record({ type: fc.constantFrom("text", "image_url", "image", "tool_use", "tool_result", "input_text", "thinking"), text: jsonish, id: jsonish, input: jsonish }, { requiredKeys: ["type"] }), { maxLength: 3 }),
+  fc.array(
+    fc.record(
+      { type: fc.constantFrom("text", "image_url", "image", "tool_use", "tool_result", "input_text", "thinking"), text: jsonish, id: jsonish, input: jsonish },
+      { requiredKeys: ["type"] },
+    ),
+    { maxLength: 3 },
+  ),
 );
-const message = fc.record({ role: fc.oneof(fc.constantFrom("user", "assistant", "system", "tool", "developer", "model"), fc.string()), content, tool_calls: jsonish, parts: jsonish }, { requiredKeys: ["role"] });
+const message = fc.record(
+  { role: fc.oneof(fc.constantFrom("user", "assistant", "system", "tool", "developer", "model"), fc.string()), content, tool_calls: jsonish, parts: jsonish },
+  { requiredKeys: ["role"] },
+);
 /** Nesting as deep as 100,000 levels, as text (an object that deep would overflow the drill's own stack). */
 const deep = fc
   .tuple(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom("chat", "claude", "gemini"))
-  .map(([n, m]) => `{"model":"${m}","messages":[{"role":"user","content":"x"}],"contents":[{"role":"user","parts":[{"text":"x"}]}],"input":"x","x":${"[".repeat(n)}${"]".repeat(n)}}`);
+  .map(
+    ([n, m]) =>
+      `{"model":"${m}","messages":[{"role":"user","content":"x"}],"contents":[{"role":"user","parts":[{"text":"x"}]}],"input":"x","x":${"[".repeat(n)}${"]".repeat(n)}}`,
+  );
 const nearValid = fc.record(
   {
     model,
     messages: fc.oneof(fc.array(message, { maxLength: 4 }), jsonish),
     input: fc.oneof(fc.string(), fc.array(message, { maxLength: 3 }), jsonish),
-    contents: fc.oneof(fc.array(fc.record({ role: fc.string(), parts: fc.oneof(jsonish, fc.array(fc.record({ text: jsonish }), { maxLength: 2 })) }), { maxLength: 3 }), jsonish),
+    contents: fc.oneof(
+      fc.array(fc.record({ role: fc.string(), parts: fc.oneof(jsonish, fc.array(fc.record({ text: jsonish }), { maxLength: 2 })) }), { maxLength: 3 }),
+      jsonish,
+    ),
     stream: fc.oneof(fc.boolean(), jsonish),
     max_tokens: fc.oneof(fc.integer(), jsonish),
-    tools: fc.oneof(jsonish, fc.array(fc.record({ type: fc.constantFrom("function", "web_search"), name: jsonish, function: jsonish, input_schema: jsonish, parameters: jsonish }), { maxLength: 2 })),
+    tools: fc.oneof(
+      jsonish,
+      fc.array(fc.record({ type: fc.constantFrom("function", "web_search"), name: jsonish, function: jsonish, input_schema: jsonish, parameters: jsonish }), {
+        maxLength: 2,
+      }),
+    ),
     tool_choice: jsonish,
     temperature: jsonish,
     system: jsonish,
@@ -39,7 +59,11 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: "binary" }) },
   { weight: 1, arbitrary: deep },
 );
-const geminiModel = fc.oneof(fc.constantFrom("gemini", "claude", "nope"), fc.string({ minLength: 1, maxLength: 20 }).map((s) => encodeURIComponent(s)), fc.constantFrom("gem%ZZ", "%", "a%2", "%E0%A4%A"));
+const geminiModel = fc.oneof(
+  fc.constantFrom("gemini", "claude", "nope"),
+  fc.string({ minLength: 1, maxLength: 20 }).map((s) => encodeURIComponent(s)),
+  fc.constantFrom("gem%ZZ", "%", "a%2", "%E0%A4%A"),
+);
 
 export async function fuzz({ runs }) {
   const { check, problems } = checker();
@@ -57,7 +81,10 @@ export async function fuzz({ runs }) {
     "openai-chat": fc.tuple(fc.constant("/v1/chat/completions"), body),
     "openai-responses": fc.tuple(fc.constant("/v1/responses"), body),
     anthropic: fc.tuple(fc.constant("/v1/messages"), body),
-    google: fc.tuple(fc.tuple(geminiModel, fc.constantFrom("generateContent", "streamGenerateContent?alt=sse")).map(([m, a]) => `/v1beta/models/${m}:${a}`), body),
+    google: fc.tuple(
+      fc.tuple(geminiModel, fc.constantFrom("generateContent", "streamGenerateContent?alt=sse")).map(([m, a]) => `/v1beta/models/${m}:${a}`),
+      body,
+    ),
   };
   for (const [protocol, arbitrary] of Object.entries(targets)) {
     try {
@@ -70,7 +97,10 @@ export async function fuzz({ runs }) {
     }
   }
   // Still serving after all that.
-  check((await post("/v1/chat/completions", JSON.stringify({ model: "chat", messages: [{ role: "user", content: "still there?" }] }))) === 200, "the server stopped serving after the fuzzing");
+  check(
+    (await post("/v1/chat/completions", JSON.stringify({ model: "chat", messages: [{ role: "user", content: "still there?" }] }))) === 200,
+    "the server stopped serving after the fuzzing",
+  );
   const exit = await srv.stop();
   check(exit.code === 0, `the server exited with ${JSON.stringify(exit)}`);
   await upstreams.close();
@@ -84,8 +114,17 @@ export async function fuzz({ runs }) {
     fc
       .record(
         {
-          server: fc.record({ listen: fc.oneof(fc.string(), jsonish), body_limit: jsonish, request_timeout: jsonish, cors_origins: jsonish, log_level: jsonish }, { requiredKeys: [] }),
-          providers: fc.oneof(jsonish, fc.dictionary(fc.string(), fc.record({ api_protocol: jsonish, api_base: jsonish, api_key: jsonish, derives: jsonish, models: jsonish }, { requiredKeys: [] }))),
+          server: fc.record(
+            { listen: fc.oneof(fc.string(), jsonish), body_limit: jsonish, request_timeout: jsonish, cors_origins: jsonish, log_level: jsonish },
+            { requiredKeys: [] },
+          ),
+          providers: fc.oneof(
+            jsonish,
+            fc.dictionary(
+              fc.string(),
+              fc.record({ api_protocol: jsonish, api_base: jsonish, api_key: jsonish, derives: jsonish, models: jsonish }, { requiredKeys: [] }),
+            ),
+          ),
           models: fc.oneof(jsonish, fc.dictionary(fc.string(), fc.record({ strategy: jsonish, endpoints: jsonish }, { requiredKeys: [] }))),
           guardrails: jsonish,
           inherit_defaults: jsonish,

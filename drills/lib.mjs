@@ -150,11 +150,23 @@ export function mixedCall(i) {
   }[protocol];
   switch (protocol) {
     case "openai-chat":
-      return { protocol, stream, path: "/v1/chat/completions", body: { model, stream, messages: [{ role: "user", content: text }] }, done: stream ? "[DONE]" : '"choices"' };
+      return {
+        protocol,
+        stream,
+        path: "/v1/chat/completions",
+        body: { model, stream, messages: [{ role: "user", content: text }] },
+        done: stream ? "[DONE]" : '"choices"',
+      };
     case "openai-responses":
       return { protocol, stream, path: "/v1/responses", body: { model, stream, input: text }, done: stream ? "response.completed" : '"output"' };
     case "anthropic":
-      return { protocol, stream, path: "/v1/messages", body: { model, stream, max_tokens: 32, messages: [{ role: "user", content: text }] }, done: stream ? "message_stop" : '"content"' };
+      return {
+        protocol,
+        stream,
+        path: "/v1/messages",
+        body: { model, stream, max_tokens: 32, messages: [{ role: "user", content: text }] },
+        done: stream ? "message_stop" : '"content"',
+      };
     default:
       return {
         protocol,
@@ -188,7 +200,8 @@ export async function runLoad({ url, concurrency, until, count, headers = {}, ca
           stats.latenciesMs.push(performance.now() - start);
         } else {
           stats.failed++;
-          if (stats.failures.length < 5) stats.failures.push(`${c.protocol}${c.stream ? " stream" : ""} ${c.body.model ?? c.path}: ${res.status} ${body.slice(0, 200)}`);
+          if (stats.failures.length < 5)
+            stats.failures.push(`${c.protocol}${c.stream ? " stream" : ""} ${c.body.model ?? c.path}: ${res.status} ${body.slice(0, 200)}`);
         }
       } catch (error) {
         stats.failed++;
@@ -211,7 +224,10 @@ export function percentile(values, p) {
 export async function ledgerCount(url, baseDir) {
   const s = await store.openStore(url, { baseDir });
   try {
-    const row = await s.db.selectFrom("requests").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    const row = await s.db
+      .selectFrom("requests")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   } finally {
     await s.close();

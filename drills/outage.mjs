@@ -12,8 +12,10 @@ import { checker, ledgerCount, runLoad, secret, sleep, startServer, startUpstrea
 const BACKENDS = {
   postgres: {
     port: 5432,
-    create: (db) => execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", `CREATE DATABASE ${db}`], { stdio: "pipe" }),
-    drop: (db) => execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`], { stdio: "pipe" }),
+    create: (db) =>
+      execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", `CREATE DATABASE ${db}`], { stdio: "pipe" }),
+    drop: (db) =>
+      execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`], { stdio: "pipe" }),
     // PostgreSQL trusts loopback: the password is there to prove it never reaches a log line.
     url: (port, db) => `postgres://postgres:${secret("Drill-Pa55")}@127.0.0.1:${port}/${db}`,
   },

@@ -70,7 +70,10 @@ export function renderReport(results, meta) {
       "",
       "| database | outage | requests answered | ledger rows afterwards | refused after SIGTERM (not accepted) |",
       "| --- | ---: | ---: | ---: | ---: |",
-      ...outages.map((r) => `| ${r.figures.backend} | ${r.figures.outageS} s | ${r.figures.requests ?? "-"} | ${r.figures.ledgerRows ?? "-"} | ${r.figures.refusedAfterStop ?? "-"} |`),
+      ...outages.map(
+        (r) =>
+          `| ${r.figures.backend} | ${r.figures.outageS} s | ${r.figures.requests ?? "-"} | ${r.figures.ledgerRows ?? "-"} | ${r.figures.refusedAfterStop ?? "-"} |`,
+      ),
       "",
     );
   }
@@ -86,7 +89,9 @@ export function renderReport(results, meta) {
       "up to 100,000 levels. None may answer 500. Answers seen:",
       "",
       `| ${Object.keys(f.statuses).join(" | ")} |`,
-      `| ${Object.keys(f.statuses).map(() => "---:").join(" | ")} |`,
+      `| ${Object.keys(f.statuses)
+        .map(() => "---:")
+        .join(" | ")} |`,
       `| ${Object.values(f.statuses).join(" | ")} |`,
       "",
       `The config loader got ${f.configDocuments.tried} documents (random bytes, the drill's own config cut or spliced at`,
@@ -110,7 +115,10 @@ export function renderReport(results, meta) {
       "",
       `| route | ${kinds.join(" | ")} |`,
       `| --- | ${kinds.map(() => "---").join(" | ")} |`,
-      ...authTable.figures.table.map((row) => `| ${row.route} | ${kinds.map((k) => (row.cells[k].status === row.cells[k].expected ? String(row.cells[k].status) : `**${row.cells[k].status}** (expected ${row.cells[k].expected})`)).join(" | ")} |`),
+      ...authTable.figures.table.map(
+        (row) =>
+          `| ${row.route} | ${kinds.map((k) => (row.cells[k].status === row.cells[k].expected ? String(row.cells[k].status) : `**${row.cells[k].status}** (expected ${row.cells[k].expected})`)).join(" | ")} |`,
+      ),
       "",
     );
   }
@@ -125,7 +133,7 @@ export function renderReport(results, meta) {
       ...cases.figures.cases.map((c) => `| ${c.name} | ${c.status} | ${c.expected} |`),
       "",
       `Ledger rows afterwards: ${cases.figures.ledgerRows}, one per inference request (refusals included; the three`,
-      'requests that sent `x-request-id: same` are three rows with their own ids).',
+      "requests that sent `x-request-id: same` are three rows with their own ids).",
       "",
     );
   }

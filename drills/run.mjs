@@ -28,9 +28,7 @@ const { authTable } = await import("./auth.mjs");
 const { cases } = await import("./cases.mjs");
 const { renderReport } = await import("./report.mjs");
 
-const plan = short
-  ? { soakMs: 60_000, outageMs: 4_000, fuzzRuns: 100 }
-  : { soakMs: 600_000, outageMs: 20_000, fuzzRuns: 1_000 };
+const plan = short ? { soakMs: 60_000, outageMs: 4_000, fuzzRuns: 100 } : { soakMs: 600_000, outageMs: 20_000, fuzzRuns: 1_000 };
 
 const drills = [
   ["cases", () => cases()],

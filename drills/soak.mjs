@@ -82,19 +82,29 @@ export async function reloads({ count = 50, concurrency = 6 }) {
   let refused = 0;
   for (let i = 0; i < count; i++) {
     const valid = i % 2 === 0;
-    const [label, yaml] = valid ? ["valid", upstreams.yaml(`  extra-${i}: { strategy: priority, endpoints: [{ provider: oai-b, model_id: gpt-drill }] }\n`)] : invalid[(i >> 1) % invalid.length];
+    const [label, yaml] = valid
+      ? ["valid", upstreams.yaml(`  extra-${i}: { strategy: priority, endpoints: [{ provider: oai-b, model_id: gpt-drill }] }\n`)]
+      : invalid[(i >> 1) % invalid.length];
     writeFileSync(join(home, "bitrouter.yaml"), yaml);
     const answer = await control(srv, "/reload", { method: "POST" });
     if (valid) {
       if (check(answer.status === 200, `reload ${i} (${label}) answered ${answer.status}: ${JSON.stringify(answer.body)}`)) applied++;
-    } else if (check(answer.status === 422 && typeof answer.body?.error === "string" && answer.body.error.length > 0, `reload ${i} (${label}) was not refused with a reason: ${answer.status}`)) {
+    } else if (
+      check(
+        answer.status === 422 && typeof answer.body?.error === "string" && answer.body.error.length > 0,
+        `reload ${i} (${label}) was not refused with a reason: ${answer.status}`,
+      )
+    ) {
       refused++;
     }
     await sleep(100);
   }
   // The last valid reload took effect: its extra model is served.
   const routes = await control(srv, "/routes");
-  check(routes.body.routes.some((r) => r.name === `extra-${count - 2}`), "the last valid reload's model is not in the routing table");
+  check(
+    routes.body.routes.some((r) => r.name === `extra-${count - 2}`),
+    "the last valid reload's model is not in the routing table",
+  );
   stop = true;
   const stats = await load;
   const exit = await srv.stop();

@@ -37,13 +37,31 @@ const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.
 const origin = (port: number) => `http://127.0.0.1:${port}`;
 const script = passthrough
   ? [join(here, "targets", "passthrough.js"), "--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)]
-  : [join(here, "targets", "bitrouter.js"), "--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", values.mode!];
+  : [
+      join(here, "targets", "bitrouter.js"),
+      "--openai",
+      origin(mocks.ready.openai),
+      "--idle",
+      origin(mocks.ready.idle),
+      "--anthropic",
+      origin(mocks.ready.anthropic),
+      "--mode",
+      values.mode!,
+    ];
 const dir = mkdtempSync(join(tmpdir(), "bitrouter-callgrind-"));
 // Instrumentation starts off (start-up and warm-up run at valgrind's plain speed) and is switched
 // on for the measured window only; one output file per thread, the main thread's ends in -01.
 const child = spawn(
   "valgrind",
-  ["--tool=callgrind", "--smc-check=all-non-file", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${join(dir, "cg.%p")}`, process.execPath, ...script],
+  [
+    "--tool=callgrind",
+    "--smc-check=all-non-file",
+    "--instr-atstart=no",
+    "--separate-threads=yes",
+    `--callgrind-out-file=${join(dir, "cg.%p")}`,
+    process.execPath,
+    ...script,
+  ],
   { stdio: ["ignore", "ignore", "pipe", "ipc"] },
 );
 let stderr = "";
@@ -59,7 +77,12 @@ try {
     });
     child.once("exit", (code) => reject(new Error(`valgrind exited (${code}):\n${stderr}`)));
   });
-  const base = { model: passthrough ? "mock-model" : "mock:mock-model", stream: values.stream, max_tokens: 64, messages: [{ role: "user", content: "Say hello." }] };
+  const base = {
+    model: passthrough ? "mock-model" : "mock:mock-model",
+    stream: values.stream,
+    max_tokens: 64,
+    messages: [{ role: "user", content: "Say hello." }],
+  };
   const filler = "The quick brown fox jumps over the lazy dog. ".repeat(Math.ceil(bytes / 45)).slice(0, bytes);
   const body = JSON.stringify(bytes > 0 ? { ...base, messages: [{ role: "system", content: filler }, ...base.messages] } : base);
   const headers = { "content-type": "application/json", ...(ready.token ? { authorization: `Bearer ${ready.token}` } : {}) };
@@ -84,7 +107,9 @@ try {
   const main = readdirSync(dir).find((f) => /\.\d+-01$/.test(f));
   const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
   const what = `${values.target}${passthrough ? "" : ` (${values.mode})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests`;
-  console.log(`${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`);
+  console.log(
+    `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
+  );
 } finally {
   child.kill("SIGKILL");
   await mocks.stop();

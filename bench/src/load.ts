@@ -130,7 +130,8 @@ export async function streams(call: HttpCall, concurrency: number, durationMs: n
           if (!first) first = performance.now();
           tail = (tail + (chunk as Buffer).toString("latin1")).slice(-64);
         }
-        if (res.statusCode !== 200 || !tail.includes("[DONE]")) throw new Error(res.statusCode === 200 ? "stream did not end with [DONE]" : `HTTP ${res.statusCode}`);
+        if (res.statusCode !== 200 || !tail.includes("[DONE]"))
+          throw new Error(res.statusCode === 200 ? "stream did not end with [DONE]" : `HTTP ${res.statusCode}`);
         ttfb.push(first - start);
         totals.push(performance.now() - start);
       } catch (error) {

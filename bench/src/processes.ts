@@ -59,7 +59,10 @@ export async function startChild<T>(
   const child = spawn(command!, rest, { stdio: ["ignore", "ignore", log.fd, "ipc"], env: options.env ?? process.env });
   closeSync(log.fd);
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms; stderr:\n${log.tail()}`)), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms; stderr:\n${log.tail()}`)),
+      options.timeoutMs ?? 20_000,
+    );
     child.on("message", (message: { ready?: T }) => {
       if (message && message.ready) {
         clearTimeout(timer);

@@ -70,6 +70,10 @@ export function summarizeProfile(path: string, top = 25, window?: Window): strin
   const { totalMs, areas, functions } = selfTimes(profile, window);
   const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1)}%`;
   const table = (title: string, rows: [string, number][]) =>
-    [`| ${title} | self ms | share |`, "| --- | ---: | ---: |", ...rows.map(([k, ms]) => `| ${k.replace(/\|/g, "\\|")} | ${ms.toFixed(0)} | ${pct(ms)} |`)].join("\n");
+    [
+      `| ${title} | self ms | share |`,
+      "| --- | ---: | ---: |",
+      ...rows.map(([k, ms]) => `| ${k.replace(/\|/g, "\\|")} | ${ms.toFixed(0)} | ${pct(ms)} |`),
+    ].join("\n");
   return `${table("area", areas.slice(0, 15))}\n\n${table("function", functions.slice(0, top))}`;
 }

@@ -95,7 +95,20 @@ export function buildRows(measurements: readonly Measurement[]): Row[] {
 const fmt = (value: number | undefined, digits: number): string => (value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits));
 const fmtMb = (bytes: number | undefined): string => (bytes === undefined ? "" : (bytes / 1024 / 1024).toFixed(0));
 
-export const COLUMNS = ["target", "scenario", "req/s", "p50 ms", "p99 ms", "added p50", "ratio vs direct", "ratio vs portkey", "CPU µs/req", "CPU vs passthrough", "RSS MB", "errors"] as const;
+export const COLUMNS = [
+  "target",
+  "scenario",
+  "req/s",
+  "p50 ms",
+  "p99 ms",
+  "added p50",
+  "ratio vs direct",
+  "ratio vs portkey",
+  "CPU µs/req",
+  "CPU vs passthrough",
+  "RSS MB",
+  "errors",
+] as const;
 
 /** The table's cells as strings, one array per row (streams show total latency; TTFB goes in the note). */
 export function tableCells(rows: readonly Row[]): string[][] {
@@ -120,9 +133,7 @@ export function textTable(rows: readonly Row[]): string {
   const cells = [COLUMNS.slice() as string[], ...tableCells(rows)];
   const notes = ["note", ...rows.map((r) => rowNote(r))];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells
-    .map((c, n) => [...c.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))), notes[n]].join("  ").trimEnd())
-    .join("\n");
+  return cells.map((c, n) => [...c.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))), notes[n]].join("  ").trimEnd()).join("\n");
 }
 
 export function markdownTable(rows: readonly Row[]): string {
@@ -162,10 +173,13 @@ export function cpuHeadline(rows: readonly Row[]): string[] {
  */
 export function runWarnings(loadAverage: number, rows: readonly Row[], maxLoad = 1, minBusy = 0.9): string[] {
   const warnings: string[] = [];
-  if (loadAverage > maxLoad) warnings.push(`load average ${loadAverage.toFixed(2)} at start (above ${maxLoad}): other work shared the cores; re-run on an idle machine`);
+  if (loadAverage > maxLoad)
+    warnings.push(`load average ${loadAverage.toFixed(2)} at start (above ${maxLoad}): other work shared the cores; re-run on an idle machine`);
   for (const r of rows) {
     if (r.scenario.startsWith("saturation") && r.cpuBusy !== undefined && r.cpuBusy < minBusy) {
-      warnings.push(`${r.target} ${r.scenario}: the proxy's core was only ${(r.cpuBusy * 100).toFixed(0)}% busy, so its req/s measured the load generator, not the proxy`);
+      warnings.push(
+        `${r.target} ${r.scenario}: the proxy's core was only ${(r.cpuBusy * 100).toFixed(0)}% busy, so its req/s measured the load generator, not the proxy`,
+      );
     }
   }
   return warnings;

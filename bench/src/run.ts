@@ -206,7 +206,12 @@ function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
       async run(target, s) {
         const call = target.call("main", true);
         await streams(call, 100, s.warmupSeconds * 1000);
-        return fromLoad(target, "stream100", await withCpu(target, () => streams(call, 100, s.seconds * 1000)), target.name === "portkey" ? PORTKEY_STREAM_NOTE : undefined);
+        return fromLoad(
+          target,
+          "stream100",
+          await withCpu(target, () => streams(call, 100, s.seconds * 1000)),
+          target.name === "portkey" ? PORTKEY_STREAM_NOTE : undefined,
+        );
       },
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
@@ -223,10 +228,18 @@ function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, profile: { type: "boolean" }, out: { type: "string" }, "upstream-delay-ms": { type: "string" }, scenarios: { type: "string" } },
+    options: {
+      quick: { type: "boolean" },
+      smoke: { type: "boolean" },
+      profile: { type: "boolean" },
+      out: { type: "string" },
+      "upstream-delay-ms": { type: "string" },
+      scenarios: { type: "string" },
+    },
   });
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
-  if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0) throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
+  if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0)
+    throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
   const mockArgs = ["--chunk-delay-ms", String(CHUNK_DELAY_MS), "--delay-ms", String(upstreamDelayMs)];
   const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
   const settings = SETTINGS[mode];
@@ -240,7 +253,8 @@ async function main(): Promise<void> {
   const load = loadavg()[0]!;
   console.log(`bench (${mode}): ${cores} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average ${load.toFixed(2)}`);
   console.log(`pinning: ${pinning.description}; upstream delay ${upstreamDelayMs} ms, ${CHUNK_DELAY_MS} ms between stream chunks`);
-  if (load > MAX_LOAD) console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores, above ${MAX_LOAD}): this run will be marked as not quotable`);
+  if (load > MAX_LOAD)
+    console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores, above ${MAX_LOAD}): this run will be marked as not quotable`);
 
   const children: { stop(): Promise<void> }[] = [];
   const stopAll = () => Promise.all(children.map((c) => c.stop().catch(() => undefined)));
@@ -273,17 +287,37 @@ async function main(): Promise<void> {
     }
     // Rows grouped by scenario, targets in a stable order.
     const names = targets.map((t) => t.name);
-    measurements.sort((a, b) => list.findIndex((s) => s.name === a.scenario) - list.findIndex((s) => s.name === b.scenario) || names.indexOf(a.target) - names.indexOf(b.target));
+    measurements.sort(
+      (a, b) =>
+        list.findIndex((s) => s.name === a.scenario) - list.findIndex((s) => s.name === b.scenario) || names.indexOf(a.target) - names.indexOf(b.target),
+    );
     const rows = buildRows(measurements);
     const peaks = Object.fromEntries(targets.filter((t) => t.pid).map((t) => [t.name, memoryOf(t.pid!)?.peak]));
     const warnings = runWarnings(load, rows, MAX_LOAD);
     const headline = cpuHeadline(rows);
-    const meta = { mode, date: new Date().toISOString(), node: process.version, cores, cpu, loadAverageAtStart: load, quotable: warnings.length === 0, warnings, upstreamDelayMs, pinning: pinning.description, chunkDelayMs: CHUNK_DELAY_MS, seconds: (Date.now() - started) / 1000 };
+    const meta = {
+      mode,
+      date: new Date().toISOString(),
+      node: process.version,
+      cores,
+      cpu,
+      loadAverageAtStart: load,
+      quotable: warnings.length === 0,
+      warnings,
+      upstreamDelayMs,
+      pinning: pinning.description,
+      chunkDelayMs: CHUNK_DELAY_MS,
+      seconds: (Date.now() - started) / 1000,
+    };
     console.log(`\n${textTable(rows)}\n`);
     console.log(headline.join("\n"));
     const verdict = warnings.length === 0 ? "" : `NOT QUOTABLE:\n${warnings.map((w) => `- ${w}`).join("\n")}\n\n`;
     if (verdict) console.log(`\n${verdict.trimEnd()}`);
-    console.log(`peak RSS (VmHWM, MB): ${Object.entries(peaks).map(([n, b]) => `${n} ${b ? (b / 2 ** 20).toFixed(0) : "?"}`).join(", ")}`);
+    console.log(
+      `peak RSS (VmHWM, MB): ${Object.entries(peaks)
+        .map(([n, b]) => `${n} ${b ? (b / 2 ** 20).toFixed(0) : "?"}`)
+        .join(", ")}`,
+    );
     const base = mode === "full" ? "latest" : mode;
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, headline, rows }, null, 2)}\n`);
     writeFileSync(
@@ -299,7 +333,9 @@ async function main(): Promise<void> {
     // Full and quick runs report errors in the table (e.g. streams BitRouter cannot open) and exit 0.
     const broken = mode === "smoke" ? rows.filter((r) => r.errors - (r.late ?? 0) > 0) : [];
     if (broken.length > 0) {
-      console.error(`failed requests: ${broken.map((r) => `${r.target} ${r.scenario} (${r.errors - (r.late ?? 0)}${r.note ? `: ${r.note}` : ""})`).join("; ")}`);
+      console.error(
+        `failed requests: ${broken.map((r) => `${r.target} ${r.scenario} (${r.errors - (r.late ?? 0)}${r.note ? `: ${r.note}` : ""})`).join("; ")}`,
+      );
       process.exitCode = 1;
     }
   } finally {
@@ -317,17 +353,32 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   const targets: Target[] = [
     {
       name: "direct",
-      call: (kind, stream, bytes) => ({ origin: origin(kind === "idle" ? ports.idle : ports.openai), path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+      call: (kind, stream, bytes) => ({
+        origin: origin(kind === "idle" ? ports.idle : ports.openai),
+        path,
+        headers: JSON_HEADERS,
+        body: chatBody("mock-model", stream, bytes),
+      }),
       mcp: { url: ports.mcp, headers: {}, tool: "echo" },
     },
   ];
 
-  const passthrough = await startChild<{ url: string }>("passthrough", join(here, "targets", "passthrough.js"), ["--upstream", origin(ports.openai), "--idle", origin(ports.idle)], pinned(pinning.proxy));
+  const passthrough = await startChild<{ url: string }>(
+    "passthrough",
+    join(here, "targets", "passthrough.js"),
+    ["--upstream", origin(ports.openai), "--idle", origin(ports.idle)],
+    pinned(pinning.proxy),
+  );
   children.push(passthrough);
   targets.push({
     name: "passthrough",
     pid: passthrough.pid,
-    call: (kind, stream, bytes) => ({ origin: passthrough.ready.url, path, headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+    call: (kind, stream, bytes) => ({
+      origin: passthrough.ready.url,
+      path,
+      headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS,
+      body: chatBody("mock-model", stream, bytes),
+    }),
   });
 
   const bitrouter = async (name: string, mode: string, model: string, only?: readonly string[]): Promise<void> => {
@@ -431,11 +482,17 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
     const result = await withCpu(target, load);
     const endUs = Number(process.hrtime.bigint() / 1000n);
     await child.stop();
-    const newest = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort().at(-1);
+    const newest = readdirSync(dir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .sort()
+      .at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
     const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
     const what = c.stream ? `${result.rps.toFixed(0)} streams/s, TTFB p50 ${result.ttfbP50?.toFixed(2)} ms` : `${result.rps.toFixed(0)} req/s`;
-    const cpu = result.cpuUsPerRequest === undefined ? "" : `, ${result.cpuUsPerRequest.toFixed(0)} CPU µs per ${c.stream ? "stream" : "request"}, core ${((result.cpuBusy ?? 0) * 100).toFixed(0)}% busy (profiler overhead included)`;
+    const cpu =
+      result.cpuUsPerRequest === undefined
+        ? ""
+        : `, ${result.cpuUsPerRequest.toFixed(0)} CPU µs per ${c.stream ? "stream" : "request"}, core ${((result.cpuBusy ?? 0) * 100).toFixed(0)}% busy (profiler overhead included)`;
     report.push(`## ${c.label}: ${what}${cpu}\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
   }
   const text = `# BitRouter CPU profiles\n\n${report.join("\n\n")}\n`;

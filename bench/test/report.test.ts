@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { areaOf, selfTimes } from "../src/profile.js";
 import { buildRows, cpuHeadline, latencySvg, markdownTable, percentile, runWarnings, summarize, textTable, type Measurement } from "../src/report.js";
 
-const m = (target: string, scenario: string, rps: number, p50: number, p99: number, extra: Partial<Measurement> = {}): Measurement => ({ target, scenario, rps, p50, p99, errors: 0, ...extra });
+const m = (target: string, scenario: string, rps: number, p50: number, p99: number, extra: Partial<Measurement> = {}): Measurement => ({
+  target,
+  scenario,
+  rps,
+  p50,
+  p99,
+  errors: 0,
+  ...extra,
+});
 
 describe("percentiles", () => {
   it("use the nearest rank of the sorted sample", () => {
@@ -72,7 +80,12 @@ describe("the CPU headline and the run's honesty checks", () => {
   });
 
   it("mark a run taken on a busy machine, or where a proxy was not the bottleneck at saturation", () => {
-    expect(runWarnings(0.4, rows.filter((r) => r.target !== "bitrouter"))).toEqual([]);
+    expect(
+      runWarnings(
+        0.4,
+        rows.filter((r) => r.target !== "bitrouter"),
+      ),
+    ).toEqual([]);
     const warnings = runWarnings(3.2, rows);
     expect(warnings[0]).toMatch(/load average 3\.20 at start \(above 1\)/);
     expect(warnings[1]).toMatch(/bitrouter saturation64: the proxy's core was only 60% busy/);
@@ -103,7 +116,10 @@ describe("cpu profile summary", () => {
       timeDeltas: [1000, 3000, 2000],
     });
     expect(totalMs).toBe(6);
-    expect(areas).toEqual([["@bitrouter/router", 3], ["hono", 3]]);
+    expect(areas).toEqual([
+      ["@bitrouter/router", 3],
+      ["hono", 3],
+    ]);
     expect(functions[0]).toEqual(["route router/dist/pipeline.js:10", 3]);
     expect(areaOf("node:internal/http", "x")).toBe("node internals");
     // A window keeps only the samples taken inside it (timestamps: startTime + running deltas).

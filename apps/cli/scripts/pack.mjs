@@ -15,12 +15,16 @@ const ROOT = "@bitrouter/cli";
 const args = process.argv.slice(2);
 const build = !args.includes("--no-build");
 const outDir = resolve(args.find((a) => !a.startsWith("--")) ?? "bitrouter-pack");
-const pnpm = (argv, cwd) => execFileSync("pnpm", argv, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0" } });
+const pnpm = (argv, cwd) =>
+  execFileSync("pnpm", argv, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0" } });
 const here = new URL("..", import.meta.url).pathname;
 
 /** name -> { dir, manifest } for every package of the workspace. */
 const workspace = new Map(
-  JSON.parse(pnpm(["-r", "ls", "--json", "--depth", "-1"], here)).map((p) => [p.name, { dir: p.path, manifest: JSON.parse(readFileSync(join(p.path, "package.json"), "utf8")) }]),
+  JSON.parse(pnpm(["-r", "ls", "--json", "--depth", "-1"], here)).map((p) => [
+    p.name,
+    { dir: p.path, manifest: JSON.parse(readFileSync(join(p.path, "package.json"), "utf8")) },
+  ]),
 );
 
 /** The run-time closure: dependencies (not devDependencies) with a `workspace:` range, transitively. */

@@ -2,7 +2,16 @@
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, resolvePaths, scaffoldHome, type GlobalFlags, type LoadedConfig, type ResolvedPaths } from "@bitrouter/config";
+import {
+  ConfigError,
+  DEFAULT_CONTROL_SOCKET,
+  loadConfig,
+  resolvePaths,
+  scaffoldHome,
+  type GlobalFlags,
+  type LoadedConfig,
+  type ResolvedPaths,
+} from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { paintFor, type Paint } from "./colour.js";
 

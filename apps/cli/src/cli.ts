@@ -61,7 +61,9 @@ export function withPlaceholders(usage: string): string {
   const visible = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").length;
   const width = Math.max(0, ...lines.map((line) => visible(option.exec(line)?.[1] ?? "")));
   return lines
-    .map((line) => line.replace(option, (_all, definition: string, description: string) => `  ${definition}${" ".repeat(width - visible(definition))}    ${description}`))
+    .map((line) =>
+      line.replace(option, (_all, definition: string, description: string) => `  ${definition}${" ".repeat(width - visible(definition))}    ${description}`),
+    )
     .join("\n");
 }
 

@@ -50,7 +50,15 @@ function bashFunction(specs: CommandSpec[]): string {
     .join("\n");
   const valueFlags = [...new Set(specs.flatMap((s) => s.flags.filter((f) => f.takesValue).flatMap((f) => f.names)))].join("|");
   const subcommands = groups
-    .map((g) => `    ${quote(g)}) words=${quote(specs.filter((s) => s.words[0] === g && s.words.length > 1).map((s) => s.words[1]).join(" "))} ;;`)
+    .map(
+      (g) =>
+        `    ${quote(g)}) words=${quote(
+          specs
+            .filter((s) => s.words[0] === g && s.words.length > 1)
+            .map((s) => s.words[1])
+            .join(" "),
+        )} ;;`,
+    )
     .join("\n");
   return `# bitrouter completion for bash: source <(bitrouter completion bash) in ~/.bashrc
 _bitrouter() {
@@ -97,9 +105,17 @@ function fishScript(specs: CommandSpec[]): string {
   }
   for (const spec of tops) {
     if (spec.words.length === 2) {
-      lines.push(`complete -c bitrouter -n '__fish_seen_subcommand_from ${spec.words[0]}; and not __fish_seen_subcommand_from ${tops.filter((s) => s.words[0] === spec.words[0] && s.words.length === 2).map((s) => s.words[1]).join(" ")}' -a ${quote(spec.words[1]!)} -d ${quote(spec.description)}`);
+      lines.push(
+        `complete -c bitrouter -n '__fish_seen_subcommand_from ${spec.words[0]}; and not __fish_seen_subcommand_from ${tops
+          .filter((s) => s.words[0] === spec.words[0] && s.words.length === 2)
+          .map((s) => s.words[1])
+          .join(" ")}' -a ${quote(spec.words[1]!)} -d ${quote(spec.description)}`,
+      );
     }
-    const condition = spec.words.length === 2 ? `__fish_seen_subcommand_from ${spec.words[0]}; and __fish_seen_subcommand_from ${spec.words[1]}` : `__fish_seen_subcommand_from ${spec.words[0]}`;
+    const condition =
+      spec.words.length === 2
+        ? `__fish_seen_subcommand_from ${spec.words[0]}; and __fish_seen_subcommand_from ${spec.words[1]}`
+        : `__fish_seen_subcommand_from ${spec.words[0]}`;
     for (const flag of spec.flags) {
       const names = flag.names.map((n) => (n.startsWith("--") ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`)).join(" ");
       lines.push(`complete -c bitrouter -n ${quote(condition)} ${names}${flag.takesValue ? " -r -F" : ""} -d ${quote(flag.description)}`);

@@ -265,7 +265,12 @@ async function spawnAndWait(options: StartOptions): Promise<StartResult> {
   }
   // Not up in time: do not leave a half-started server behind.
   await stopProcess(pid, paths.pidFile, 5_000);
-  return { outcome: "failed", reason: `the server did not answer GET /health within ${Math.round(options.timeoutMs / 1000)}s (stopped it)`, logTail: logTail(logFile, logStart), pid };
+  return {
+    outcome: "failed",
+    reason: `the server did not answer GET /health within ${Math.round(options.timeoutMs / 1000)}s (stopped it)`,
+    logTail: logTail(logFile, logStart),
+    pid,
+  };
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -282,7 +287,12 @@ async function healthy(url: string): Promise<boolean> {
 export function logTail(logFile: string, from = 0, lines = 30): string {
   try {
     const text = readFileSync(logFile).subarray(from).toString("utf8");
-    return text.split("\n").filter((line) => !line.startsWith("--- bitrouter start ")).slice(-lines - 1).join("\n").trim();
+    return text
+      .split("\n")
+      .filter((line) => !line.startsWith("--- bitrouter start "))
+      .slice(-lines - 1)
+      .join("\n")
+      .trim();
   } catch {
     return "";
   }

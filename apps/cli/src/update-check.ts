@@ -82,7 +82,9 @@ export function startUpdateCheck(args: string[], env: Env, stderr: { isTTY?: boo
     async report() {
       const latest = await fresh;
       if (latest && isNewer(latest, VERSION)) {
-        stderr.write(`\nBitRouter ${latest} is available (this is ${VERSION}): npm install -g ${PACKAGE}\n(Set BITROUTER_NO_UPDATE_CHECK=1 to stop this check.)\n`);
+        stderr.write(
+          `\nBitRouter ${latest} is available (this is ${VERSION}): npm install -g ${PACKAGE}\n(Set BITROUTER_NO_UPDATE_CHECK=1 to stop this check.)\n`,
+        );
       }
     },
   };

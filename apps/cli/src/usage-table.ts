@@ -6,7 +6,15 @@ import { usd } from "./money.js";
 export function renderTable(by: string, rows: UsageRow[]): string {
   if (rows.length === 0) return "No requests on the ledger for this period.\n";
   const header = [by.toUpperCase(), "REQUESTS", "ERRORS", "INPUT", "CACHED", "OUTPUT", "COST"];
-  const body = rows.map((r) => [r.group ?? "(none)", String(r.requests), String(r.errors), String(r.inputTokens), String(r.cacheReadTokens), String(r.outputTokens), usd(r.costMicroUsd)]);
+  const body = rows.map((r) => [
+    r.group ?? "(none)",
+    String(r.requests),
+    String(r.errors),
+    String(r.inputTokens),
+    String(r.cacheReadTokens),
+    String(r.outputTokens),
+    usd(r.costMicroUsd),
+  ]);
   const total = rows.reduce((sum, r) => sum + Number(r.costMicroUsd), 0);
   const all = [header, ...body];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));

@@ -70,8 +70,26 @@ describe("bitrouter account -l / --set", () => {
     const json = JSON.parse(bitrouter(home, ["account", "-l", "--json"]).stdout);
     expect(json.keys_dir).toBe(keysDir(home));
     expect(json.accounts).toEqual([
-      { index: 0, label: "main", prefix: first.prefix, solana_address: first.solanaAddress, evm_address: first.evmAddress, encrypted: false, active: true, created_at: first.createdAt },
-      { index: 1, label: null, prefix: second.prefix, solana_address: second.solanaAddress, evm_address: second.evmAddress, encrypted: false, active: false, created_at: second.createdAt },
+      {
+        index: 0,
+        label: "main",
+        prefix: first.prefix,
+        solana_address: first.solanaAddress,
+        evm_address: first.evmAddress,
+        encrypted: false,
+        active: true,
+        created_at: first.createdAt,
+      },
+      {
+        index: 1,
+        label: null,
+        prefix: second.prefix,
+        solana_address: second.solanaAddress,
+        evm_address: second.evmAddress,
+        encrypted: false,
+        active: false,
+        created_at: second.createdAt,
+      },
     ]);
   });
 

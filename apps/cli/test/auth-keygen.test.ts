@@ -38,14 +38,22 @@ describe("bitrouter keygen", () => {
   it("puts every flag in the claims, signed on Base with EIP-191", async () => {
     const run = bitrouter(home, [
       "keygen",
-      "--chain", "base",
-      "--scope", "admin",
-      "--exp", "1h",
-      "--models", "openai:*, anthropic:claude-*",
-      "--tools", "github/*,jira/search",
-      "--budget", "2500000",
-      "--budget-scope", "account",
-      "--budget-range", "rounds:10",
+      "--chain",
+      "base",
+      "--scope",
+      "admin",
+      "--exp",
+      "1h",
+      "--models",
+      "openai:*, anthropic:claude-*",
+      "--tools",
+      "github/*,jira/search",
+      "--budget",
+      "2500000",
+      "--budget-scope",
+      "account",
+      "--budget-range",
+      "rounds:10",
     ]);
     const token = tokenOf(run);
     expect(headerOf(token)).toEqual({ alg: "EIP191K", typ: "JWT" });
@@ -65,7 +73,9 @@ describe("bitrouter keygen", () => {
   });
 
   it("--exp never / 5m, --budget-range duration, --budget-scope session", async () => {
-    const never = await verifyToken(tokenOf(bitrouter(home, ["keygen", "--exp", "never", "--budget", "0", "--budget-range", "duration:3600s"])), { trusted: issuersOf(account) });
+    const never = await verifyToken(tokenOf(bitrouter(home, ["keygen", "--exp", "never", "--budget", "0", "--budget-range", "duration:3600s"])), {
+      trusted: issuersOf(account),
+    });
     expect(never).not.toHaveProperty("exp");
     expect(never).toMatchObject({ budget: 0, budget_range: { type: "duration", seconds: 3600 } });
     const run = bitrouter(home, ["keygen", "--exp", "5m", "--budget", "100", "--budget-scope", "session"]);
@@ -99,8 +109,8 @@ describe("bitrouter keygen", () => {
     [["--budget", "-5"], '--budget: "-5" is not a whole number of micro-USD (0 or more'],
     [["--exp", "3"], '--exp: "3" has no unit: write 3s, 3m, 3h or 3d'],
     [["--budget", "10", "--budget-scope", "team"], '--budget-scope: "team" is not session or account'],
-    [["--budget", "10", "--budget-range", "rounds:0"], "--budget-range: \"rounds:0\" is not rounds:<N> or duration:<N>s"],
-    [["--budget", "10", "--budget-range", "weeks:2"], "--budget-range: \"weeks:2\""],
+    [["--budget", "10", "--budget-range", "rounds:0"], '--budget-range: "rounds:0" is not rounds:<N> or duration:<N>s'],
+    [["--budget", "10", "--budget-range", "weeks:2"], '--budget-range: "weeks:2"'],
     [["--budget-scope", "account"], "--budget-scope needs --budget"],
     [["--budget-range", "rounds:5"], "--budget-range needs --budget"],
     [["--name", " "], "--name: the name is empty"],

@@ -41,7 +41,14 @@ describe("bitrouter keys", () => {
 
     const json = bitrouter(home, ["keys", "-l", "--json"]);
     expect(JSON.parse(json.stdout).tokens).toEqual([
-      expect.objectContaining({ id: c.id, name: "ci", scope: "api", exp: c.exp, models: ["openai:*", "anthropic:claude-*"], fingerprint: tokenFingerprint(ci) }),
+      expect.objectContaining({
+        id: c.id,
+        name: "ci",
+        scope: "api",
+        exp: c.exp,
+        models: ["openai:*", "anthropic:claude-*"],
+        fingerprint: tokenFingerprint(ci),
+      }),
       expect.objectContaining({ name: "ops", scope: "admin", exp: null, models: null, fingerprint: tokenFingerprint(admin) }),
     ]);
     // No token, and not even a token's signature, is printed.
@@ -116,7 +123,9 @@ describe("bitrouter keys", () => {
     // A verifier reading the database refuses the key.
     const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
     try {
-      await expect(verifyToken(unsaved, { trusted: issuersOf(account), revocations: { isRevoked: (k) => isRevoked(store, k) } })).rejects.toMatchObject({ code: "key_revoked" });
+      await expect(verifyToken(unsaved, { trusted: issuersOf(account), revocations: { isRevoked: (k) => isRevoked(store, k) } })).rejects.toMatchObject({
+        code: "key_revoked",
+      });
     } finally {
       await store.close();
     }
@@ -150,7 +159,21 @@ describe("bitrouter keys", () => {
     const store = await openStore(`sqlite://${join(home, "bitrouter.db")}?mode=rwc`, { baseDir: home });
     try {
       const ledger = createLedger(store);
-      ledger.record(toLedgerRow({ requestId: "req-used-key", inboundProtocol: "openai-chat", model: "m", route: "m", stream: false, status: 200, startedAt: Date.now(), latencyMs: 5, attempts: 1, principal: { keyId: used }, counters: {} }));
+      ledger.record(
+        toLedgerRow({
+          requestId: "req-used-key",
+          inboundProtocol: "openai-chat",
+          model: "m",
+          route: "m",
+          stream: false,
+          status: 200,
+          startedAt: Date.now(),
+          latencyMs: 5,
+          attempts: 1,
+          principal: { keyId: used },
+          counters: {},
+        }),
+      );
       await ledger.close();
     } finally {
       await store.close();

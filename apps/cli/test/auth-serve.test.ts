@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 async function serve(home: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--home-dir", home, "--listen", "127.0.0.1:0"], { env: { PATH: process.env.PATH ?? "", HOME: tempDir() } });
+  const child = spawn(process.execPath, [BIN, "serve", "--home-dir", home, "--listen", "127.0.0.1:0"], {
+    env: { PATH: process.env.PATH ?? "", HOME: tempDir() },
+  });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

@@ -8,7 +8,19 @@ import { BIN, run, tempDir } from "./daemon-helpers.js";
 class Bash {
   private readonly socket = `bitrouter-completion-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   constructor(home: string) {
-    this.tmux(["new-session", "-d", "-s", "t", "-x", "160", "-y", "30", "-c", home, `env -i PATH=${process.env.PATH ?? ""} HOME=${home} TERM=screen PS1='$ ' bash --norc --noprofile`]);
+    this.tmux([
+      "new-session",
+      "-d",
+      "-s",
+      "t",
+      "-x",
+      "160",
+      "-y",
+      "30",
+      "-c",
+      home,
+      `env -i PATH=${process.env.PATH ?? ""} HOME=${home} TERM=screen PS1='$ ' bash --norc --noprofile`,
+    ]);
   }
   private tmux(args: string[]): string {
     return execFileSync("tmux", ["-L", this.socket, "-f", "/dev/null", ...args], { encoding: "utf8" });

@@ -22,7 +22,11 @@ export function run(args: string[], options: { env?: Record<string, string>; bin
   const home = tempDir("bitrouter-user-");
   const [command, ...prefix] = options.bin ?? [process.execPath, "--", BIN]; // "--": as the bin's shebang runs it
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, [...prefix, ...args], { cwd: home, env: { PATH: process.env.PATH ?? "", HOME: home, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command!, [...prefix, ...args], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? "", HOME: home, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

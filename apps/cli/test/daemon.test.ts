@@ -30,7 +30,13 @@ async function home(): Promise<{ home: string; port: number; pidFile: string; en
 async function status(homeDir: string, env: Record<string, string> = {}, extra: string[] = []) {
   const result = await run(["status", "--json", "--home-dir", homeDir, ...extra], { env });
   expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as { daemon: Record<string, unknown> & { state: string; pid?: number; server?: { url: string; uptime_s: number; models: string[]; routes: unknown[]; stats: Record<string, number> } } };
+  return JSON.parse(result.stdout) as {
+    daemon: Record<string, unknown> & {
+      state: string;
+      pid?: number;
+      server?: { url: string; uptime_s: number; models: string[]; routes: unknown[]; stats: Record<string, number> };
+    };
+  };
 }
 
 function chat(port: number, body: Record<string, unknown> = {}): Promise<Response> {
@@ -50,7 +56,9 @@ describe("bitrouter start / status / reload / stop", () => {
     expect(started.stdout).toContain(`BitRouter started (pid ${pid}), listening on http://127.0.0.1:${h.port}`);
     expect(alive(pid)).toBe(true);
     // Its own session and process group: a Ctrl+C in the terminal that ran `start` does not reach it.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2).split(" ");
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2)
+      .split(" ");
     expect(Number(stat[2])).toBe(pid); // process group id
     expect(Number(stat[3])).toBe(pid); // session id
 
@@ -75,7 +83,10 @@ describe("bitrouter start / status / reload / stop", () => {
     expect(text.stdout + text.stderr).not.toContain("DAEMONKEY");
 
     // A config change, hot-reloaded into the daemon.
-    writeFileSync(join(h.home, "bitrouter.yaml"), `server:\n  listen: 127.0.0.1:${h.port}\nmodels:\n  fast:\n    endpoints:\n      - provider: openai\n        model_id: mock-model\n`);
+    writeFileSync(
+      join(h.home, "bitrouter.yaml"),
+      `server:\n  listen: 127.0.0.1:${h.port}\nmodels:\n  fast:\n    endpoints:\n      - provider: openai\n        model_id: mock-model\n`,
+    );
     const reloaded = await run(["reload", "--home-dir", h.home], { env: h.env });
     expect(reloaded.code, reloaded.stderr).toBe(0);
     expect((await status(h.home, h.env)).daemon.server!.models).toEqual(["fast"]);
@@ -104,12 +115,31 @@ describe("bitrouter start / status / reload / stop", () => {
     const base = tempDir();
     const homeDir = join(base, "home");
     const port = await freePort();
-    const dirs = { config: join(base, "etc", "br.yaml"), env: join(base, "secrets", "br.env"), run: join(base, "var", "run"), logs: join(base, "var", "log"), db: join(base, "data", "ledger.db") };
+    const dirs = {
+      config: join(base, "etc", "br.yaml"),
+      env: join(base, "secrets", "br.env"),
+      run: join(base, "var", "run"),
+      logs: join(base, "var", "log"),
+      db: join(base, "data", "ledger.db"),
+    };
     for (const dir of ["etc", "secrets", "data"]) mkdirSync(join(base, dir), { recursive: true });
     writeFileSync(dirs.config, `server:\n  listen: 127.0.0.1:${port}\n`);
     writeFileSync(dirs.env, `OPENAI_API_KEY=${FAKE_KEY}\nOPENAI_BASE_URL=${mock.baseUrl("openai-chat")}\n`, { mode: 0o600 });
     runDirs.push(dirs.run);
-    const flags = ["--home-dir", homeDir, "--config-file", dirs.config, "--env-file", dirs.env, "--run-dir", dirs.run, "--logs-dir", dirs.logs, "--db", `sqlite://${dirs.db}`];
+    const flags = [
+      "--home-dir",
+      homeDir,
+      "--config-file",
+      dirs.config,
+      "--env-file",
+      dirs.env,
+      "--run-dir",
+      dirs.run,
+      "--logs-dir",
+      dirs.logs,
+      "--db",
+      `sqlite://${dirs.db}`,
+    ];
 
     const started = await run(["start", ...flags]);
     expect(started.code, started.stderr).toBe(0);
@@ -175,7 +205,9 @@ describe("bitrouter start / status / reload / stop", () => {
     const h = await home();
     const other = await freePort();
     const db = join(tempDir(), "elsewhere.db");
-    const started = await run(["start", "--home-dir", h.home, "--listen", `127.0.0.1:${other}`, "--db", `sqlite://${db}`, "--allow-open-network"], { env: h.env });
+    const started = await run(["start", "--home-dir", h.home, "--listen", `127.0.0.1:${other}`, "--db", `sqlite://${db}`, "--allow-open-network"], {
+      env: h.env,
+    });
     expect(started.code, started.stderr).toBe(0);
     const restarted = await run(["restart", "--home-dir", h.home], { env: h.env });
     expect(restarted.code, restarted.stderr).toBe(0);
@@ -276,7 +308,12 @@ describe("stale PID files and crashes", () => {
     const second = readPid(h.pidFile)!;
     process.kill(second, "SIGKILL");
     await waitFor(() => !alive(second));
-    expect((await status(h.home)).daemon).toEqual({ state: "crashed", pid: second, pid_file: h.pidFile, cleaned: [h.pidFile, join(h.home, "run", "bitrouter.sock")] });
+    expect((await status(h.home)).daemon).toEqual({
+      state: "crashed",
+      pid: second,
+      pid_file: h.pidFile,
+      cleaned: [h.pidFile, join(h.home, "run", "bitrouter.sock")],
+    });
 
     const again = await run(["start", "--home-dir", h.home], { env: h.env });
     expect(again.code, again.stderr).toBe(0);

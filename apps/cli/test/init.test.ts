@@ -20,7 +20,11 @@ function bitrouter(args: string[], env: Record<string, string> = {}): Promise<Ru
   const home = mkdtempSync(join(tmpdir(), "bitrouter-init-user-"));
   return new Promise((resolve, reject) => {
     // Async spawn: the mock upstream lives in this process and must keep answering.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: home, env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -65,7 +69,20 @@ describe("bitrouter init --non-interactive", () => {
   it("stores the key in .env (0600), references it from the YAML, verifies it, and never prints it", async () => {
     const home = tempHome();
     const run = await bitrouter(
-      ["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY, "--model", "default=openai:gpt-4o,openai:gpt-4o-mini", "--listen", "127.0.0.1:9123"],
+      [
+        "init",
+        "--home-dir",
+        home,
+        "--non-interactive",
+        "--provider",
+        "openai",
+        "--api-key",
+        KEY,
+        "--model",
+        "default=openai:gpt-4o,openai:gpt-4o-mini",
+        "--listen",
+        "127.0.0.1:9123",
+      ],
       { OPENAI_BASE_URL: mock.baseUrl("openai-chat") },
     );
     expect(run.code).toBe(0);
@@ -106,7 +123,21 @@ providers:
 `,
     );
     const run = await bitrouter(
-      ["init", "--home-dir", home, "--non-interactive", "--provider", "anthropic", "--api-key-env", "MY_ANTHROPIC", "--model", "smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o,openai:gpt-4o-next", "--strategy", "load_balance", "--skip-verify"],
+      [
+        "init",
+        "--home-dir",
+        home,
+        "--non-interactive",
+        "--provider",
+        "anthropic",
+        "--api-key-env",
+        "MY_ANTHROPIC",
+        "--model",
+        "smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o,openai:gpt-4o-next",
+        "--strategy",
+        "load_balance",
+        "--skip-verify",
+      ],
       { MY_ANTHROPIC: KEY },
     );
     expect(run.code).toBe(0);
@@ -130,12 +161,16 @@ providers:
     writeFileSync(join(home, "bitrouter.yaml"), "server:\nproviders:\n  openai:\n");
     const run = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--listen", "127.0.0.1:9126", "--skip-verify"]);
     expect(run.code).toBe(0);
-    expect(readFileSync(join(home, "bitrouter.yaml"), "utf8")).toBe("server:\n  listen: 127.0.0.1:9126\nproviders:\n  openai:\n    api_key: ${OPENAI_API_KEY}\n");
+    expect(readFileSync(join(home, "bitrouter.yaml"), "utf8")).toBe(
+      "server:\n  listen: 127.0.0.1:9126\nproviders:\n  openai:\n    api_key: ${OPENAI_API_KEY}\n",
+    );
   });
 
   it("a rejected key writes nothing and exits 1; an unreachable provider is said plainly", async () => {
     const home = tempHome();
-    const rejected = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY], { OPENAI_BASE_URL: rejectingUrl });
+    const rejected = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY], {
+      OPENAI_BASE_URL: rejectingUrl,
+    });
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toContain(`rejected the key (HTTP 401). Nothing was written`);
     expect(rejectedAuth.at(-1)).toBe(`Bearer ${KEY}`);
@@ -144,7 +179,9 @@ providers:
     expect(rejected.stdout + rejected.stderr).not.toContain("WIZARDKEY");
 
     const closed = await freePort();
-    const offline = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY], { OPENAI_BASE_URL: `http://127.0.0.1:${closed}/v1` });
+    const offline = await bitrouter(["init", "--home-dir", home, "--non-interactive", "--provider", "openai", "--api-key", KEY], {
+      OPENAI_BASE_URL: `http://127.0.0.1:${closed}/v1`,
+    });
     expect(offline.code).toBe(0);
     expect(offline.stdout).toContain(`openai: could not reach 127.0.0.1:${closed}: key not verified`);
     expect(readFileSync(join(home, ".env"), "utf8")).toContain(`OPENAI_API_KEY=${KEY}`);
@@ -309,10 +346,26 @@ describe("bitrouter init (interactive, in a terminal)", () => {
   it("answer flags given at a terminal are used, not asked again; a network address says the account comes first", async () => {
     const home = tempHome();
     const port = await freePort();
-    const term = new Terminal(["init", "--home-dir", home, "--provider", "openai", "--api-key-env", "MY_OPENAI_KEY", "--api-base", "http://127.0.0.1:11434/v1", "--listen", `0.0.0.0:${port}`, "--skip-verify"], {
-      env: { HOME: home },
-      cwd: tmpdir(),
-    });
+    const term = new Terminal(
+      [
+        "init",
+        "--home-dir",
+        home,
+        "--provider",
+        "openai",
+        "--api-key-env",
+        "MY_OPENAI_KEY",
+        "--api-base",
+        "http://127.0.0.1:11434/v1",
+        "--listen",
+        `0.0.0.0:${port}`,
+        "--skip-verify",
+      ],
+      {
+        env: { HOME: home },
+        cwd: tmpdir(),
+      },
+    );
     try {
       const screen = await term.waitFor("[exited 0]");
       expect(screen).not.toContain("Providers to set up");

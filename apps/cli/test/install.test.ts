@@ -51,7 +51,9 @@ describe("npm install -g from the packed tarballs", () => {
     const packed = await exec(process.execPath, [join(CLI_DIR, "scripts", "pack.mjs"), join(work, "tarballs"), "--no-build"]);
     expect(packed.code, packed.output).toBe(0);
     const tarballs = packed.output.split("\n").filter((line) => line.endsWith(".tgz"));
-    expect(tarballs.map((t) => t.slice(t.lastIndexOf("/") + 1)).sort()).toEqual(expect.arrayContaining([`bitrouter-cli-${VERSION}.tgz`, "bitrouter-config-0.1.0.tgz", "bitrouter-server-0.1.0.tgz", "bitrouter-store-0.1.0.tgz"]));
+    expect(tarballs.map((t) => t.slice(t.lastIndexOf("/") + 1)).sort()).toEqual(
+      expect.arrayContaining([`bitrouter-cli-${VERSION}.tgz`, "bitrouter-config-0.1.0.tgz", "bitrouter-server-0.1.0.tgz", "bitrouter-store-0.1.0.tgz"]),
+    );
     for (const tarball of tarballs) {
       const manifest = execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" });
       expect(manifest, tarball).not.toContain("workspace:");
@@ -66,13 +68,15 @@ describe("npm install -g from the packed tarballs", () => {
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
     // Real copies inside the prefix, not links back into the workspace.
-    for (const pkg of ["cli", "server", "config", "store"]) expect(realpathSync(join(prefix, "lib", "node_modules", "@bitrouter", pkg)).startsWith(realpathSync(prefix))).toBe(true);
+    for (const pkg of ["cli", "server", "config", "store"])
+      expect(realpathSync(join(prefix, "lib", "node_modules", "@bitrouter", pkg)).startsWith(realpathSync(prefix))).toBe(true);
 
     const version = await run(["--version"], { bin: [bin] });
     expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     const help = await run(["--help"], { bin: [bin] });
     expect(help.code).toBe(0);
-    for (const command of ["bitrouter start", "bitrouter stop", "bitrouter restart", "bitrouter status", "bitrouter serve"]) expect(help.stdout).toContain(command);
+    for (const command of ["bitrouter start", "bitrouter stop", "bitrouter restart", "bitrouter status", "bitrouter serve"])
+      expect(help.stdout).toContain(command);
 
     const home = join(tempDir(), "home");
     runDirs.push(join(home, "run"));

@@ -29,7 +29,10 @@ describe("help and version", () => {
     expect(direct.stdout).toMatch(/^ {2}--listen <host:port> {2,}Override server\.listen/m);
     expect(direct.stdout).toMatch(/^ {2}--start-timeout <duration> {2,}How long/m);
     // The descriptions still start in one column.
-    const columns = direct.stdout.split("\n").filter((line) => /^ {2}--/.test(line)).map((line) => line.search(/ {2,}\S/) + line.slice(line.search(/ {2,}\S/)).search(/\S/));
+    const columns = direct.stdout
+      .split("\n")
+      .filter((line) => /^ {2}--/.test(line))
+      .map((line) => line.search(/ {2,}\S/) + line.slice(line.search(/ {2,}\S/)).search(/\S/));
     expect(new Set(columns).size).toBe(1);
     expect(viaHelp).toMatchObject({ code: 0, stdout: direct.stdout });
     expect(version.code).toBe(0);

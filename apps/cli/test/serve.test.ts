@@ -110,7 +110,9 @@ describe("bitrouter serve", () => {
       expect(added.stderr).toBe("");
       expect(added.code).toBe(0);
       const listed = cli(home, ["route", "list", "--json"]);
-      expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ name: "research", source: "dynamic", endpoints: ["ant:claude-test", "oai:gpt-test"] }));
+      expect(JSON.parse(listed.stdout)).toContainEqual(
+        expect.objectContaining({ name: "research", source: "dynamic", endpoints: ["ant:claude-test", "oai:gpt-test"] }),
+      );
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
       mock.reset();
       await client.chat.completions.create({ model: "research", messages: [{ role: "user", content: "q" }] });
@@ -166,23 +168,29 @@ describe("bitrouter serve", () => {
     },
   ];
 
-  it.each(databases)("--db on $name works like the SQLite default", async (database) => {
-    const db = `bitrouter_cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-    database.create(db);
-    try {
-      const home = newHome();
-      const server = await serve(home, ["--db", database.url(db)]);
+  it.each(databases)(
+    "--db on $name works like the SQLite default",
+    async (database) => {
+      const db = `bitrouter_cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+      database.create(db);
       try {
-        mock.reset();
-        await sendTraffic(server.url);
+        const home = newHome();
+        const server = await serve(home, ["--db", database.url(db)]);
+        try {
+          mock.reset();
+          await sendTraffic(server.url);
+        } finally {
+          expect(await server.stop()).toBe(0);
+        }
+        const usage = cli(home, ["usage", "--by", "provider", "--json", "--db", database.url(db)]);
+        expect(usage.code).toBe(0);
+        expect(JSON.parse(usage.stdout).rows).toEqual([
+          expect.objectContaining({ group: "oai", requests: 2, costMicroUsd: EXPECTED_COST, cacheReadTokens: 400 }),
+        ]);
       } finally {
-        expect(await server.stop()).toBe(0);
+        database.drop(db);
       }
-      const usage = cli(home, ["usage", "--by", "provider", "--json", "--db", database.url(db)]);
-      expect(usage.code).toBe(0);
-      expect(JSON.parse(usage.stdout).rows).toEqual([expect.objectContaining({ group: "oai", requests: 2, costMicroUsd: EXPECTED_COST, cacheReadTokens: 400 })]);
-    } finally {
-      database.drop(db);
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

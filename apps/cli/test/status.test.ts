@@ -104,7 +104,9 @@ models:
     mkdirSync(join(home, "run"), { recursive: true });
     // This test process is alive but answers no control socket: not our server.
     writeFileSync(pidFile, `${process.pid}\n`);
-    expect(bitrouter(["status", "--home-dir", home]).stdout).toContain(`daemon    not running (stale PID file ${pidFile}: pid ${process.pid} is another program; cleaned up)`);
+    expect(bitrouter(["status", "--home-dir", home]).stdout).toContain(
+      `daemon    not running (stale PID file ${pidFile}: pid ${process.pid} is another program; cleaned up)`,
+    );
     expect(existsSync(pidFile)).toBe(false);
 
     const child = spawn(process.execPath, ["-e", ""]);
@@ -127,13 +129,18 @@ models:
     expect(viaPnpm.paths.home).toBe(project);
     // INIT_CWD left over from some other script is not trusted.
     const other = tempDir();
-    const stray = JSON.parse(bitrouter(["status", "--json"], { cwd: other, env: { npm_lifecycle_event: "test", INIT_CWD: project, BITROUTER_HOME: other } }).stdout);
+    const stray = JSON.parse(
+      bitrouter(["status", "--json"], { cwd: other, env: { npm_lifecycle_event: "test", INIT_CWD: project, BITROUTER_HOME: other } }).stdout,
+    );
     expect(stray.paths).toMatchObject({ home: other, home_source: "env" });
   });
 
   it("a config error prints the located message, exits 1, and does not leak the key", () => {
     const home = tempDir();
-    writeFileSync(join(home, "bitrouter.yaml"), "providers:\n  openai:\n    api_kye: ${OPENAI_API_KEY}\nmodels:\n  m:\n    endpoints:\n      - provider: opnai\n        model_id: gpt-4o\n");
+    writeFileSync(
+      join(home, "bitrouter.yaml"),
+      "providers:\n  openai:\n    api_kye: ${OPENAI_API_KEY}\nmodels:\n  m:\n    endpoints:\n      - provider: opnai\n        model_id: gpt-4o\n",
+    );
     const run = bitrouter(["status", "--home-dir", home], { env: { OPENAI_API_KEY: FAKE_KEY } });
     expect(run.code).toBe(1);
     // The daemon's state still shows (nothing runs here); the error is on stderr.

@@ -7,7 +7,10 @@ describe("dashboard layout", () => {
   it("at every terminal size the panels stay between header and footer and never overlap", () => {
     for (let cols = 40; cols <= 220; cols += 7) {
       for (let rows = 16; rows <= 70; rows += 3) {
-        for (const content of [{ server: 6, traffic: 5, providers: 11, routes: 2 }, { server: 7, traffic: 11, providers: 40, routes: 30 }]) {
+        for (const content of [
+          { server: 6, traffic: 5, providers: 11, routes: 2 },
+          { server: 7, traffic: 11, providers: 40, routes: 30 },
+        ]) {
           const boxes = layout(cols, rows, content);
           for (const name of PANELS) {
             const b = boxes[name];
@@ -16,7 +19,8 @@ describe("dashboard layout", () => {
             expect(b.left + b.width).toBeLessThanOrEqual(cols);
             expect(b.height).toBeGreaterThanOrEqual(3);
           }
-          for (const [i, a] of PANELS.entries()) for (const b of PANELS.slice(i + 1)) expect(overlaps(boxes[a], boxes[b]), `${a}/${b} at ${cols}x${rows}`).toBe(false);
+          for (const [i, a] of PANELS.entries())
+            for (const b of PANELS.slice(i + 1)) expect(overlaps(boxes[a], boxes[b]), `${a}/${b} at ${cols}x${rows}`).toBe(false);
         }
       }
     }

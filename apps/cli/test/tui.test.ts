@@ -53,7 +53,11 @@ function run(args: string[], home: string): Promise<{ code: number | null; stdou
 
 /** `bitrouter serve` in the background; resolves once it listens. */
 async function serve(home: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, "serve", "--home-dir", home], { cwd: home, env: { PATH: process.env.PATH ?? "", HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "serve", "--home-dir", home], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "", HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const onData = (c: Buffer) => {
@@ -137,12 +141,21 @@ describe("bitrouter (the dashboard)", () => {
       let screen = await term.waitFor(/mock\s+key present/);
       expect(screen).not.toContain("added");
       const config = (await import("node:fs")).readFileSync(join(home, "bitrouter.yaml"), "utf8");
-      writeFileSync(join(home, "bitrouter.yaml"), config.replace("providers:\n", `providers:\n  added:\n    derives: openai\n    api_base: ${mock.baseUrl("openai-chat")}\n    api_key: added-key-0123456789\n`));
+      writeFileSync(
+        join(home, "bitrouter.yaml"),
+        config.replace(
+          "providers:\n",
+          `providers:\n  added:\n    derives: openai\n    api_base: ${mock.baseUrl("openai-chat")}\n    api_key: added-key-0123456789\n`,
+        ),
+      );
       term.keys("r");
       screen = await term.waitFor(/added\s+key present/);
       expect(screen).toContain("configuration reloaded");
 
-      writeFileSync(join(home, "bitrouter.yaml"), `server:\n  lisen: 127.0.0.1:${port}\nmodels:\n  fast:\n    strategy: fastest\n    endpoints:\n      - provider: mock\n        model_id: gpt-4o-mini\n`);
+      writeFileSync(
+        join(home, "bitrouter.yaml"),
+        `server:\n  lisen: 127.0.0.1:${port}\nmodels:\n  fast:\n    strategy: fastest\n    endpoints:\n      - provider: mock\n        model_id: gpt-4o-mini\n`,
+      );
       term.keys("r");
       screen = await term.waitFor("Reload failed");
       expect(screen).toMatch(/Invalid configuration \(2 problems\)/);

@@ -24,7 +24,12 @@ afterAll(() => new Promise<void>((resolve) => registry.close(() => resolve())));
 /** `bitrouter status` at a terminal with this environment; the screen once it exited. */
 async function statusAtTerminal(env: Record<string, string>): Promise<string> {
   const home = join(tempDir(), "home");
-  const term = new Terminal(["status", "--home-dir", home], { env: { HOME: tempDir(), BITROUTER_NO_UPDATE_CHECK: "", ...env }, cwd: tempDir(), cols: 160, rows: 60 });
+  const term = new Terminal(["status", "--home-dir", home], {
+    env: { HOME: tempDir(), BITROUTER_NO_UPDATE_CHECK: "", ...env },
+    cwd: tempDir(),
+    cols: 160,
+    rows: 60,
+  });
   try {
     return await term.waitFor(/\[exited \d+\]/);
   } finally {

@@ -18,7 +18,10 @@ describe("bitrouter usage table", () => {
   it("prints every amount with one precision, small and large alike, so the column and the total line up", () => {
     const table = renderTable("model", [row("cheap", 5), row("dear", 1_234_500), row("free", 0)]);
     expect(table.match(/\$[\d.]+/g)).toEqual(["$0.000005", "$1.234500", "$0.000000", "$1.234505"]);
-    const costs = table.split("\n").slice(1, 4).map((line) => line.length);
+    const costs = table
+      .split("\n")
+      .slice(1, 4)
+      .map((line) => line.length);
     expect(new Set(costs).size).toBe(1); // right-aligned in one column
   });
 });

@@ -24,7 +24,10 @@ describe("bitrouter wallet", () => {
     const home = newHome();
     const account = await generateAccount(home);
     await chain.transfer(chain.freshAccount().address, PATH_USD, account.evmAddress, 1_234_567n);
-    writeConfig(home, `wallet:\n  payment:\n    tempo_rpc_url: ${chain.rpcUrl}\nmpp:\n  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${account.evmAddress}" }\n    down: { rpc_url: "http://127.0.0.1:9" }\n`);
+    writeConfig(
+      home,
+      `wallet:\n  payment:\n    tempo_rpc_url: ${chain.rpcUrl}\nmpp:\n  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${account.evmAddress}" }\n    down: { rpc_url: "http://127.0.0.1:9" }\n`,
+    );
     const run = await bitrouterAsync(home, ["wallet"]);
     expect(run.stdout).toContain(`Wallet ${account.evmAddress} (account ${account.prefix})`);
     expect(run.stdout).toContain(`wallet.payment.tempo_rpc_url  ${chain.rpcUrl}  1.234567 (token ${PATH_USD})`);
@@ -33,7 +36,11 @@ describe("bitrouter wallet", () => {
     expect(run.code).toBe(1);
 
     const json = await bitrouterAsync(home, ["wallet", "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ address: account.evmAddress, balances: [{ source: "wallet.payment.tempo_rpc_url", balance: "1234567" }, { balance: "1234567" }, { source: "mpp.networks.down" }], channels: [] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      address: account.evmAddress,
+      balances: [{ source: "wallet.payment.tempo_rpc_url", balance: "1234567" }, { balance: "1234567" }, { source: "mpp.networks.down" }],
+      channels: [],
+    });
   });
 
   it("without an account: a one-line error", async () => {

@@ -119,7 +119,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       return fail(c, {
         kind: "permission",
         status: 403,
-        message: "the admin API over HTTP needs an admin token, and this server runs without accounts (open mode): use the control socket instead (`bitrouter status | route | reload`)",
+        message:
+          "the admin API over HTTP needs an admin token, and this server runs without accounts (open mode): use the control socket instead (`bitrouter status | route | reload`)",
       });
     }
     try {

@@ -49,11 +49,20 @@ export interface ControlRoute {
 }
 
 /** GET/POST to a server on a Unix socket (the control API). */
-export async function fetchOverSocket(socketPath: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: unknown }> {
+export async function fetchOverSocket(
+  socketPath: string,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     const req = request(
-      { socketPath, path, method: init.method ?? "GET", headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {} },
+      {
+        socketPath,
+        path,
+        method: init.method ?? "GET",
+        headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");

@@ -20,7 +20,10 @@ function revocationWriter(runtime: Runtime) {
       return true;
     } catch (error) {
       if (!unsaved.has(keyId)) {
-        runtime.logger.warn("cannot record a revocation in the database yet; enforced here, written when it is back", { key_id: keyId, error: runtime.metering!.store.describeError(error) });
+        runtime.logger.warn("cannot record a revocation in the database yet; enforced here, written when it is back", {
+          key_id: keyId,
+          error: runtime.metering!.store.describeError(error),
+        });
       }
       unsaved.set(keyId, reason);
       return false;
@@ -52,13 +55,15 @@ export function listRoutes(runtime: Pick<Runtime, "current" | "dynamicRoutes" | 
   const g = runtime.current();
   const byRoute = runtime.stats.snapshot().byModel;
   const counters = (name: string) => ({ requests: byRoute[name]?.requests ?? 0, errors: byRoute[name]?.errors ?? 0 });
-  const configured = Object.entries(g.config.models).map(([name, m]): ControlRoute => ({
-    name,
-    source: "config",
-    strategy: m.strategy,
-    endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
-    ...counters(name),
-  }));
+  const configured = Object.entries(g.config.models).map(
+    ([name, m]): ControlRoute => ({
+      name,
+      source: "config",
+      strategy: m.strategy,
+      endpoints: m.endpoints.map((e) => `${e.provider}:${e.model_id}`),
+      ...counters(name),
+    }),
+  );
   const dynamic = runtime.dynamicRoutes.list().map((r): ControlRoute => ({ ...r, source: "dynamic", ...counters(r.name) }));
   return [...dynamic, ...configured];
 }
@@ -153,7 +158,11 @@ export function createControlApp(runtime: Runtime): Hono {
     const shadows = name in runtime.current().config.models;
     runtime.dynamicRoutes.set({ name, endpoints: endpoints as string[], strategy: strategy as "priority" | "load_balance" });
     runtime.logger.info("dynamic route added", { name, endpoints: (endpoints as string[]).join(","), strategy });
-    return c.json({ ok: true, route: runtime.dynamicRoutes.get(name), ...(shadows ? { warning: `shadows the configured model '${name}' until removed` } : {}) });
+    return c.json({
+      ok: true,
+      route: runtime.dynamicRoutes.get(name),
+      ...(shadows ? { warning: `shadows the configured model '${name}' until removed` } : {}),
+    });
   });
   app.delete("/routes/:name", (c) => {
     const name = c.req.param("name");

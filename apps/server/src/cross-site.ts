@@ -31,14 +31,22 @@ export interface CrossSiteVerdict {
 export function checkCrossSite(headers: Headers, jsonBody: () => boolean, policy: CrossSitePolicy): CrossSiteVerdict {
   const host = headers.get("host");
   if (policy.open && host !== null && !trustedHost(host, policy.listenHost)) {
-    return refuse(403, "host_not_allowed", `Host '${host}' is not this server: in open mode only loopback, IP-address and the listen address's host names are answered (DNS rebinding protection)`);
+    return refuse(
+      403,
+      "host_not_allowed",
+      `Host '${host}' is not this server: in open mode only loopback, IP-address and the listen address's host names are answered (DNS rebinding protection)`,
+    );
   }
   const origin = headers.get("origin");
   if (origin !== null) {
     if (policy.corsOrigins.includes(origin)) return { corsOrigin: origin };
     const own = host !== null && origin === `http://${host}`;
     if (policy.open && !own) {
-      return refuse(403, "origin_not_allowed", `requests from the web origin ${origin} are refused: this server runs without authentication (open mode); list the origin in server.cors_origins to allow it`);
+      return refuse(
+        403,
+        "origin_not_allowed",
+        `requests from the web origin ${origin} are refused: this server runs without authentication (open mode); list the origin in server.cors_origins to allow it`,
+      );
     }
   }
   if (policy.open && !isJson(headers.get("content-type")) && jsonBody()) {

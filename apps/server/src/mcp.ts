@@ -108,7 +108,10 @@ export function createMcpService(options: McpServiceOptions): McpService {
   const callerFor = async (request: Request): Promise<ToolCaller | Response> => {
     if (!auth.authenticator) {
       if (options.localOnly && !fromLocalhost(request.headers)) {
-        return Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "Forbidden: open mode serves localhost only (Host/Origin)" }, id: null }, { status: 403 });
+        return Response.json(
+          { jsonrpc: "2.0", error: { code: -32001, message: "Forbidden: open mode serves localhost only (Host/Origin)" }, id: null },
+          { status: 403 },
+        );
       }
       return {};
     }
@@ -211,7 +214,12 @@ function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: 
         }
         if (verdict.action === "strip") {
           call.counters.guardrail_violations = (call.counters.guardrail_violations ?? 0) + 1;
-          logger.warn("guardrail stripped tool parameters", { pattern: "param_restrictions", requestId: call.requestId, tool: `${call.server}/${call.tool}`, stripped: verdict.stripped.join(",") });
+          logger.warn("guardrail stripped tool parameters", {
+            pattern: "param_restrictions",
+            requestId: call.requestId,
+            tool: `${call.server}/${call.tool}`,
+            stripped: verdict.stripped.join(","),
+          });
           out = verdict.arguments;
         }
       }
@@ -221,7 +229,9 @@ function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: 
       const ctx = { requestId: call.requestId, counters: call.counters, target: { provider: call.server } };
       return refuseOnBlock(() => ({
         ...result,
-        content: result.content.map((item, i) => (item.type === "text" ? { ...item, text: guardrails.scanText(item.text, "downgoing", ctx, `content[${i}]`) } : item)),
+        content: result.content.map((item, i) =>
+          item.type === "text" ? { ...item, text: guardrails.scanText(item.text, "downgoing", ctx, `content[${i}]`) } : item,
+        ),
         ...(result.structuredContent
           ? { structuredContent: scanJson(guardrails, result.structuredContent as JsonObject, "downgoing", ctx, "structuredContent") as JsonObject }
           : {}),
@@ -240,7 +250,13 @@ function refuseOnBlock<T>(run: () => T): T {
 }
 
 /** Scans every string in a JSON value (redactions applied; a block throws GuardrailError). */
-function scanJson(guardrails: Guardrails, value: JsonValue, direction: "upgoing" | "downgoing", ctx: Parameters<Guardrails["scanText"]>[2], location: string): JsonValue {
+function scanJson(
+  guardrails: Guardrails,
+  value: JsonValue,
+  direction: "upgoing" | "downgoing",
+  ctx: Parameters<Guardrails["scanText"]>[2],
+  location: string,
+): JsonValue {
   if (typeof value === "string") return guardrails.scanText(value, direction, ctx, location);
   if (Array.isArray(value)) return value.map((v, i) => scanJson(guardrails, v, direction, ctx, `${location}[${i}]`));
   if (value && typeof value === "object") {

@@ -46,7 +46,10 @@ export async function openMetering(url: string, logger: Logger, options: Meterin
     store,
     ledger,
     // Appends to an in-memory batch; never waits for the database.
-    hook: { name: "metering", onComplete: (record, ctx) => ledger.record({ ...toLedgerRow(record, callerRequestId(ctx.headers)), payment: requestPayment(ctx) ?? null }) },
+    hook: {
+      name: "metering",
+      onComplete: (record, ctx) => ledger.record({ ...toLedgerRow(record, callerRequestId(ctx.headers)), payment: requestPayment(ctx) ?? null }),
+    },
     async close() {
       try {
         await ledger.close();

@@ -77,8 +77,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   // Streams are counted by request id: a request refused before it is seen still completes once.
   const streams = new Set<string>();
-  new Gauge({ name: "bitrouter_inflight_streams", help: "Streaming answers in progress", registers, collect() { this.set(streams.size); } });
-  new Gauge({ name: "bitrouter_inflight_requests", help: "HTTP requests being served", registers, collect() { this.set(sources.inflightRequests()); } });
+  new Gauge({
+    name: "bitrouter_inflight_streams",
+    help: "Streaming answers in progress",
+    registers,
+    collect() {
+      this.set(streams.size);
+    },
+  });
+  new Gauge({
+    name: "bitrouter_inflight_requests",
+    help: "HTTP requests being served",
+    registers,
+    collect() {
+      this.set(sources.inflightRequests());
+    },
+  });
   new Gauge({
     name: "bitrouter_upstream_available",
     help: "1 when the provider can be routed to (it has an API base and a key), else 0",
@@ -91,9 +105,30 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   if (sources.ledger) {
     const ledger = sources.ledger;
-    new Gauge({ name: "bitrouter_ledger_queue_depth", help: "Ledger rows waiting to be written to the database", registers, collect() { this.set(ledger().queued); } });
-    new Gauge({ name: "bitrouter_ledger_dropped_rows", help: "Ledger rows lost since start (queue full during a database outage)", registers, collect() { this.set(ledger().dropped); } });
-    new Gauge({ name: "bitrouter_ledger_outage", help: "1 while the ledger database is unreachable", registers, collect() { this.set(ledger().outage ? 1 : 0); } });
+    new Gauge({
+      name: "bitrouter_ledger_queue_depth",
+      help: "Ledger rows waiting to be written to the database",
+      registers,
+      collect() {
+        this.set(ledger().queued);
+      },
+    });
+    new Gauge({
+      name: "bitrouter_ledger_dropped_rows",
+      help: "Ledger rows lost since start (queue full during a database outage)",
+      registers,
+      collect() {
+        this.set(ledger().dropped);
+      },
+    });
+    new Gauge({
+      name: "bitrouter_ledger_outage",
+      help: "1 while the ledger database is unreachable",
+      registers,
+      collect() {
+        this.set(ledger().outage ? 1 : 0);
+      },
+    });
   }
 
   const record = (r: CompletionRecord) => {

@@ -111,5 +111,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Uin
 }
 
 function tooLarge(limit: number): BitrouterError {
-  return new BitrouterError({ kind: "payload_too_large", message: `request body exceeds the server's limit of ${limit} bytes (server.body_limit)`, code: "request_too_large" });
+  return new BitrouterError({
+    kind: "payload_too_large",
+    message: `request body exceeds the server's limit of ${limit} bytes (server.body_limit)`,
+    code: "request_too_large",
+  });
 }

@@ -40,17 +40,24 @@ export async function upstreamPayer(
   const { store, logger } = deps;
   const providers = Object.entries(config.providers).filter(([, provider]) => paidPerRequest(provider.auth));
   if (providers.length === 0) return undefined;
-  const unavailable = (names: string[], why: string) => logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
+  const unavailable = (names: string[], why: string) =>
+    logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
   const active = deps.keysDir ? await getActiveAccount(deps.keysDir) : undefined;
   if (!deps.keysDir || !active) {
-    unavailable(providers.map(([name]) => name), "no active account to pay from (bitrouter account -g)");
+    unavailable(
+      providers.map(([name]) => name),
+      "no active account to pay from (bitrouter account -g)",
+    );
     return undefined;
   }
   let account: Awaited<ReturnType<typeof unlockAccount>>;
   try {
     account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
   } catch (error) {
-    unavailable(providers.map(([name]) => name), `the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
+    unavailable(
+      providers.map(([name]) => name),
+      `the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
   const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
@@ -63,28 +70,40 @@ export async function upstreamPayer(
     if (auth.type === "custom") {
       // An EVM chain id (default 1), or a CAIP-2 id such as solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp.
       const chainId = auth.params?.chain_id ?? 1;
-      const chain = typeof chainId === "number" && Number.isSafeInteger(chainId) && chainId > 0 ? `eip155:${chainId}` : typeof chainId === "string" && /^(eip155:\d+|solana:[1-9A-HJ-NP-Za-km-z]{32,44})$/.test(chainId) ? chainId : undefined;
+      const chain =
+        typeof chainId === "number" && Number.isSafeInteger(chainId) && chainId > 0
+          ? `eip155:${chainId}`
+          : typeof chainId === "string" && /^(eip155:\d+|solana:[1-9A-HJ-NP-Za-km-z]{32,44})$/.test(chainId)
+            ? chainId
+            : undefined;
       if (!chain) {
-        unavailable([provider], `providers.${provider}.auth.params.chain_id must be an EVM chain id (e.g. 1) or a CAIP-2 id (eip155:<id>, solana:<genesis hash>)`);
+        unavailable(
+          [provider],
+          `providers.${provider}.auth.params.chain_id must be an EVM chain id (e.g. 1) or a CAIP-2 id (eip155:<id>, solana:<genesis hash>)`,
+        );
         continue;
       }
       payers.set(provider, createSiwxSigner({ account: { evm: account.evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
       continue;
     }
     if (!rpcUrl || max === undefined) {
-      unavailable([provider], "set wallet.payment.tempo_rpc_url (the chain to pay on) and wallet.payment.session_max_deposit (the most one payment may cost, in base units)");
+      unavailable(
+        [provider],
+        "set wallet.payment.tempo_rpc_url (the chain to pay on) and wallet.payment.session_max_deposit (the most one payment may cost, in base units)",
+      );
       continue;
     }
     const onPaid = (payment: UpstreamPayment) => {
       logger.info("paid an upstream", { provider, ...payment });
       if (!store || !queries) return;
       // Never blocks the request; a failed write is reported, the payment itself stands.
-      queries.recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null }).catch((error: unknown) =>
-        logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }),
-      );
+      queries
+        .recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null })
+        .catch((error: unknown) => logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }));
     };
     payers.set(provider, createUpstreamPayer({ account: account.evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
   }
-  if (payers.size > 0) logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });
+  if (payers.size > 0)
+    logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });
   return (provider) => payers.get(provider);
 }

@@ -372,7 +372,11 @@ export function handleSignals(runtime: Runtime): () => void {
   };
 }
 
-async function startControl(socketPath: string, app: { fetch(request: Request): Response | Promise<Response> }, logger: Logger): Promise<{ close(): Promise<void> }> {
+async function startControl(
+  socketPath: string,
+  app: { fetch(request: Request): Response | Promise<Response> },
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
   mkdirSync(dirname(socketPath), { recursive: true });
   if (existsSync(socketPath)) {
     if (await socketAnswers(socketPath)) throw new Error(`another BitRouter server is already running (control socket ${socketPath} answers)`);

@@ -35,7 +35,13 @@ export async function activeAccountAddress(keysDir: string | undefined): Promise
  * Reads the active operator account from `<home>/.keys`. With one, every request needs a token it
  * signed; without one the server runs open, which is only allowed on loopback unless `allowOpen`.
  */
-export async function setupAuth(options: { keysDir?: string; listenHost: string; allowOpen?: boolean; metering?: Metering; logger: Logger }): Promise<AuthSetup> {
+export async function setupAuth(options: {
+  keysDir?: string;
+  listenHost: string;
+  allowOpen?: boolean;
+  metering?: Metering;
+  logger: Logger;
+}): Promise<AuthSetup> {
   // The auth library (and its crypto) loads only when a keystore exists: open mode stays light.
   const auth = options.keysDir && existsSync(options.keysDir) ? await import("@bitrouter/auth") : undefined;
   const account = auth && options.keysDir ? await auth.getActiveAccount(options.keysDir) : undefined;

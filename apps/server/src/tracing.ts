@@ -122,7 +122,14 @@ export async function startTracing(settings: TracingSettings): Promise<Tracing> 
           kind: SpanKind.CLIENT,
           attributes: {
             "gen_ai.operation.name": "chat",
-            ...(target ? { "gen_ai.request.model": target.modelId, "gen_ai.provider.name": target.provider, "gen_ai.system": target.provider, "bitrouter.endpoint_index": target.endpointIndex } : {}),
+            ...(target
+              ? {
+                  "gen_ai.request.model": target.modelId,
+                  "gen_ai.provider.name": target.provider,
+                  "gen_ai.system": target.provider,
+                  "bitrouter.endpoint_index": target.endpointIndex,
+                }
+              : {}),
           },
         },
         api.trace.setSpan(api.context.active(), spans.request),

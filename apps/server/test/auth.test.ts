@@ -47,9 +47,13 @@ describe("API keys", () => {
     const sol = await token();
     const evm = await token({}, "base");
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: sol, maxRetries: 0 });
-    expect((await openai.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).choices[0]!.message.content).toBeTruthy();
+    expect(
+      (await openai.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).choices[0]!.message.content,
+    ).toBeTruthy();
     const anthropic = new Anthropic({ baseURL: server.url, apiKey: evm, maxRetries: 0 });
-    expect((await anthropic.messages.create({ model: "ant:claude-test", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).content).toHaveLength(1);
+    expect((await anthropic.messages.create({ model: "ant:claude-test", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).content).toHaveLength(
+      1,
+    );
     const google = new GoogleGenAI({ apiKey: sol, httpOptions: { baseUrl: server.url } });
     expect((await google.models.generateContent({ model: "goo:gemini-test", contents: "hi" })).text).toBeTruthy();
     // The provider sees BitRouter's key, never the caller's token.
@@ -89,7 +93,9 @@ describe("API keys", () => {
   it("list only the models a key may use, and no models without a key", async () => {
     const none = await fetch(`${server.url}/v1/models`);
     expect(none.status).toBe(401);
-    const all = (await (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${await token()}` } })).json()) as { data: Array<{ id: string }> };
+    const all = (await (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${await token()}` } })).json()) as {
+      data: Array<{ id: string }>;
+    };
     expect(all.data.some((m) => m.id === "oai:gpt-test")).toBe(true);
     const list = async (models: string[]) => {
       const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: await token({ models }), maxRetries: 0 });
@@ -147,7 +153,9 @@ describe("API keys", () => {
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
     mock.enqueue({ text: "x", usage: { input: 10, output: 5 } });
     await openai.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] });
-    const own = (await (await fetch(`${server.url}/v1/usage?group_by=key`, { headers: { authorization: `Bearer ${key}` } })).json()) as { rows: Array<{ group: string; costMicroUsd: number }> };
+    const own = (await (await fetch(`${server.url}/v1/usage?group_by=key`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+      rows: Array<{ group: string; costMicroUsd: number }>;
+    };
     expect(own.rows).toEqual([expect.objectContaining({ group: id, requests: 1, costMicroUsd: 20 })]);
     const admin = await token({ scope: "admin" });
     const all = (await (await fetch(`${server.url}/v1/usage?group_by=key`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { rows: unknown[] };

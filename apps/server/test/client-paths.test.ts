@@ -50,7 +50,9 @@ describe("POST /v1/messages/count_tokens", () => {
   });
 
   it("an unknown model is an Anthropic-shaped 404", async () => {
-    const error = await anthropic().messages.countTokens({ model: "nope", messages }).catch((e: unknown) => e);
+    const error = await anthropic()
+      .messages.countTokens({ model: "nope", messages })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.NotFoundError);
     expect((error as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({ type: "error", error: { type: "not_found_error" } });
   });

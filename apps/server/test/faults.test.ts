@@ -59,7 +59,8 @@ beforeEach(() => {
 
 const openai = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
 const anthropic = () => new Anthropic({ baseURL: server.url, apiKey: "x", maxRetries: 0 });
-const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const until = async (predicate: () => boolean) => mock.until(predicate, 10_000);
 
 async function streamText(model: string, content = "hello"): Promise<string> {
@@ -154,7 +155,12 @@ describe("size caps", () => {
   });
 
   it("refuses a non-stream answer over server.response_limit with 502, without failing over", async () => {
-    mock.enqueue({ status: 200, body: '{"id":"x","choices":[{"message":{"content":"', padBytes: 5 * 1024 * 1024, headers: { "content-type": "application/json" } });
+    mock.enqueue({
+      status: 200,
+      body: '{"id":"x","choices":[{"message":{"content":"',
+      padBytes: 5 * 1024 * 1024,
+      headers: { "content-type": "application/json" },
+    });
     const error = await openai()
       .chat.completions.create({ model: "two-oai", messages: [{ role: "user", content: "hi" }] })
       .catch((e: unknown) => e);
@@ -190,7 +196,11 @@ describe("first_byte_timeout", () => {
     const short = await startTestServer(yaml(mock, "  request_timeout: 1500ms"));
     try {
       mock.enqueue({ hang: true });
-      const res = await fetch(`${short.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "two-oai", messages: [{ role: "user", content: "hi" }] }) });
+      const res = await fetch(`${short.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "two-oai", messages: [{ role: "user", content: "hi" }] }),
+      });
       expect(res.status).toBe(504);
       const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toMatch(/^oai: /);

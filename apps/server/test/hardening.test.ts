@@ -59,7 +59,10 @@ describe("request ids", () => {
 });
 
 /** A raw HTTP request, so tests can send any Host header (fetch would not). */
-function raw(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function raw(
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path, method: init.method ?? "GET", headers: init.headers ?? {} }, (res) => {
@@ -143,7 +146,9 @@ describe("open mode refuses what a web page could send", () => {
       const models = await raw("/v1/models", { headers: { origin } });
       expect(models.headers["access-control-allow-origin"]).toBe(origin);
       // Still refused: an origin that is not listed.
-      expect((await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://other.example.com" }, body: chatBody })).status).toBe(403);
+      expect((await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin: "https://other.example.com" }, body: chatBody })).status).toBe(
+        403,
+      );
     } finally {
       server.setYaml(providersYaml(mock));
       await server.runtime.reload();
@@ -157,14 +162,26 @@ describe("inputs that break parsers", () => {
   it("100,000 nested brackets answer 400 in each protocol's shape, and are recorded", async () => {
     const before = (await ledgerRows()).length;
     const cases = [
-      { path: "/v1/chat/completions", body: `{"model":"oai:gpt-test","messages":[{"role":"user","content":"x"}],"x":${deep(100_000)}}`, shape: { error: { type: "invalid_request_error" } } },
+      {
+        path: "/v1/chat/completions",
+        body: `{"model":"oai:gpt-test","messages":[{"role":"user","content":"x"}],"x":${deep(100_000)}}`,
+        shape: { error: { type: "invalid_request_error" } },
+      },
       {
         path: "/v1/messages",
         body: `{"model":"ant:claude-test","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"t","input_schema":{"type":"object","properties":{"p":${deep(100_000)}}}}]}`,
         shape: { type: "error", error: { type: "invalid_request_error" } },
       },
-      { path: "/v1/responses", body: `{"model":"ant:claude-test","input":"x","tools":[{"type":"function","name":"t","parameters":${deep(100_000)}}]}`, shape: { error: { type: "invalid_request_error" } } },
-      { path: "/v1beta/models/goo:gemini-test:generateContent", body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}],"x":${deep(100_000)}}`, shape: { error: { code: 400, status: "INVALID_ARGUMENT" } } },
+      {
+        path: "/v1/responses",
+        body: `{"model":"ant:claude-test","input":"x","tools":[{"type":"function","name":"t","parameters":${deep(100_000)}}]}`,
+        shape: { error: { type: "invalid_request_error" } },
+      },
+      {
+        path: "/v1beta/models/goo:gemini-test:generateContent",
+        body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}],"x":${deep(100_000)}}`,
+        shape: { error: { code: 400, status: "INVALID_ARGUMENT" } },
+      },
     ];
     for (const { path, body, shape } of cases) {
       const res = await raw(path, { method: "POST", headers: json, body });
@@ -177,9 +194,17 @@ describe("inputs that break parsers", () => {
 
   it("model names that are Object.prototype properties are unknown models (404), not a crash", async () => {
     for (const name of ["valueOf", "constructor", "__proto__", "toString:x", "hasOwnProperty:gpt-test"]) {
-      const chat = await raw("/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ model: name, messages: [{ role: "user", content: "x" }] }) });
+      const chat = await raw("/v1/chat/completions", {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ model: name, messages: [{ role: "user", content: "x" }] }),
+      });
       expect(chat.status, name).toBe(404);
-      const gemini = await raw(`/v1beta/models/${encodeURIComponent(name)}:generateContent`, { method: "POST", headers: json, body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}]}` });
+      const gemini = await raw(`/v1beta/models/${encodeURIComponent(name)}:generateContent`, {
+        method: "POST",
+        headers: json,
+        body: `{"contents":[{"role":"user","parts":[{"text":"x"}]}]}`,
+      });
       expect(gemini.status, name).toBe(404);
     }
   });
@@ -207,12 +232,16 @@ models:
     server.setYaml(full);
     expect(await server.runtime.reload()).toEqual({ ok: true });
     for (const broken of ["", "# saved half\n", full.slice(0, full.indexOf("models:") + "models:\n".length)]) {
-        server.setYaml(broken);
-        const answer = await fetchOverSocket(server.runtime.controlSocket!, "/reload", { method: "POST" });
-        expect(answer.status).toBe(422);
-        expect((answer.body as { error: string }).error).toMatch(/empty or cut short/);
-        const res = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: json, body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "hi" }] }) });
-        expect(res.status).toBe(200);
+      server.setYaml(broken);
+      const answer = await fetchOverSocket(server.runtime.controlSocket!, "/reload", { method: "POST" });
+      expect(answer.status).toBe(422);
+      expect((answer.body as { error: string }).error).toMatch(/empty or cut short/);
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
     }
   });
 });

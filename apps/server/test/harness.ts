@@ -70,7 +70,13 @@ export async function startTestServer(
     env: options.processEnv ?? {},
     ...(options.keysDir ? { auth: { keysDir: options.keysDir } } : {}),
     ...(options.database
-      ? { database: { url: options.database, baseDir: home, ...(options.databaseCloseTimeoutMs === undefined ? {} : { closeTimeoutMs: options.databaseCloseTimeoutMs }) } }
+      ? {
+          database: {
+            url: options.database,
+            baseDir: home,
+            ...(options.databaseCloseTimeoutMs === undefined ? {} : { closeTimeoutMs: options.databaseCloseTimeoutMs }),
+          },
+        }
       : {}),
   });
   return {

@@ -160,7 +160,12 @@ describe("the /mcp gateway", () => {
       const response = await fetch(`${server.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+        }),
       });
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -378,11 +383,20 @@ describe("open mode", () => {
     const own = await startTestServer(`inherit_defaults: false\nproviders:\n  m:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`);
     const post = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
-        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } });
-        const req = httpRequest(`${own.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+        const body = JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
         });
+        const req = httpRequest(
+          `${own.url}/mcp`,
+          { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });

@@ -95,7 +95,9 @@ models:
     mock.enqueue({ text: "after failover", usage: { input: 1, output: 1 } });
     await client.chat.completions.create({ model: "smart", messages: [{ role: "user", content: "hi" }] });
     // An unknown model: counted, but not under the name the caller made up.
-    await expect(client.chat.completions.create({ model: "made-up-model-1234", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 404 });
+    await expect(client.chat.completions.create({ model: "made-up-model-1234", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+      status: 404,
+    });
 
     const m = await scrape(server.url);
     expect(m.get("bitrouter_requests_total")?.type).toBe("COUNTER");
@@ -132,7 +134,9 @@ models:
     expect(response.status).toBe(200);
     const body = (await response.json()) as { object: string; data: { name: string; requests: number; errors: number }[] };
     expect(body.object).toBe("list");
-    expect(body.data).toEqual([{ name: "smart", source: "config", strategy: "priority", endpoints: ["dead:gpt-test", "oai:gpt-test"], requests: 1, errors: 0 }]);
+    expect(body.data).toEqual([
+      { name: "smart", source: "config", strategy: "priority", endpoints: ["dead:gpt-test", "oai:gpt-test"], requests: 1, errors: 0 },
+    ]);
     const status = (await fetchOverSocket(join(server.home, "run", "bitrouter.sock"), "/status")).body as { routes: unknown[] };
     expect(status.routes).toEqual(body.data);
   });

@@ -17,7 +17,8 @@ import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 
 const DB = `bitrouter_multi_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-const psql = (sql: string) => execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+const psql = (sql: string) =>
+  execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
 
 let mock: MockUpstream;
 let a: TestServer;
@@ -41,7 +42,8 @@ afterAll(async () => {
 });
 
 const client = (server: TestServer, key: string) => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
-const ask = (server: TestServer, key: string) => client(server, key).chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] });
+const ask = (server: TestServer, key: string) =>
+  client(server, key).chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("two instances on one PostgreSQL", () => {

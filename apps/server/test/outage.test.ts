@@ -20,7 +20,8 @@ import { providersYaml, startTestServer } from "./harness.js";
 import type { TestServer } from "./harness.js";
 
 const DB = `bitrouter_outage_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-const psql = (sql: string) => execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+const psql = (sql: string) =>
+  execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
 
 let mock: MockUpstream;
 let proxy: TcpProxy;
@@ -44,7 +45,8 @@ afterAll(async () => {
   psql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 });
 
-const key = (claims: Record<string, unknown>) => mintToken(account, { scope: "api", id: `k-${Math.random().toString(36).slice(2)}`, ...claims } as Parameters<typeof mintToken>[1], { chain: "solana" });
+const key = (claims: Record<string, unknown>) =>
+  mintToken(account, { scope: "api", id: `k-${Math.random().toString(36).slice(2)}`, ...claims } as Parameters<typeof mintToken>[1], { chain: "solana" });
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -77,7 +79,10 @@ describe("the database goes down under a running server", () => {
     const budgeted = await key({ budget: 1_000_000 });
     const plain = await key({});
     // (A first request loads the revocation list; a server that never could fails closed with 503 too.)
-    await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: plain, maxRetries: 0 }).chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] });
+    await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: plain, maxRetries: 0 }).chat.completions.create({
+      model: "oai:gpt-test",
+      messages: [{ role: "user", content: "hi" }],
+    });
     await proxy.stop();
     try {
       const anthropic = new Anthropic({ baseURL: server.url, apiKey: budgeted, maxRetries: 0 });
@@ -87,8 +92,14 @@ describe("the database goes down under a running server", () => {
         error: { type: "error", error: { type: "overloaded_error", message: expect.stringContaining("cannot check the budget") } },
       });
       const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: budgeted, maxRetries: 0 });
-      await expect(openai.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 503, code: "budget_unavailable" });
-      const ok = await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: plain, maxRetries: 0 }).chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] });
+      await expect(openai.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+        status: 503,
+        code: "budget_unavailable",
+      });
+      const ok = await new OpenAI({ baseURL: `${server.url}/v1`, apiKey: plain, maxRetries: 0 }).chat.completions.create({
+        model: "oai:gpt-test",
+        messages: [{ role: "user", content: "hi" }],
+      });
       expect(ok.choices[0]!.message.content).toBeTruthy();
     } finally {
       await proxy.start();
@@ -108,7 +119,11 @@ describe("the database goes down under a running server", () => {
   it("a revocation is enforced at once, and written to the database when it is back", async () => {
     const id = `revoked-in-outage-${process.pid}`;
     const token = await key({ id });
-    const ask = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 }).chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] });
+    const ask = () =>
+      new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 }).chat.completions.create({
+        model: "oai:gpt-test",
+        messages: [{ role: "user", content: "x" }],
+      });
     await ask();
     await proxy.stop();
     try {
@@ -151,7 +166,9 @@ describe("shutdown while the database is down", () => {
     const second = await startTestServer(providersYaml(mock), { home, database: url });
     try {
       expect(existsSync(join(home, "run", "ledger-spill.jsonl"))).toBe(false);
-      const rows = await withStore((store) => store.db.selectFrom("requests").select(["client_request_id", "status"]).where("client_request_id", "in", ids).execute());
+      const rows = await withStore((store) =>
+        store.db.selectFrom("requests").select(["client_request_id", "status"]).where("client_request_id", "in", ids).execute(),
+      );
       expect(rows.map((r) => r.client_request_id).sort()).toEqual(ids);
       expect(rows.every((r) => r.status === 200)).toBe(true);
     } finally {

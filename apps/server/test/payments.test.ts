@@ -23,7 +23,8 @@ import { type LocalChain, type MockUpstream, PATH_USD, startMock, startTempoChai
 import { startTestServer, type TestServer } from "./harness.js";
 
 const DB = `bitrouter_pay_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-const psql = (sql: string) => execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+const psql = (sql: string) =>
+  execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
 const DATABASE = `postgres://postgres@127.0.0.1:5432/${DB}`;
 
 let chain: LocalChain;
@@ -96,7 +97,11 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_00
 
 async function ledgerRows(server: TestServer) {
   await server.runtime.metering!.ledger.flush();
-  return await server.runtime.metering!.store.db.selectFrom("requests").select(["id", "status", "payment_amount", "payment_method", "payment_reference", "cost_micro_usd"]).orderBy("created_at").execute();
+  return await server.runtime
+    .metering!.store.db.selectFrom("requests")
+    .select(["id", "status", "payment_amount", "payment_method", "payment_reference", "cost_micro_usd"])
+    .orderBy("created_at")
+    .execute();
 }
 
 beforeAll(async () => {
@@ -141,7 +146,9 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + PRICE);
 
     const paid = (await ledgerRows(a)).filter((row) => row.payment_amount !== null);
-    expect(paid).toEqual([expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 })]);
+    expect(paid).toEqual([
+      expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 }),
+    ]);
     // The reference is the transaction that moved the money.
     const receipt = await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [paid[0]!.payment_reference]);
     expect(receipt.status).toBe("0x1");
@@ -166,7 +173,12 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     expect(seen).toHaveLength(1);
     const balance = await chain.balanceOf(PATH_USD, recipient);
 
-    const replay = (server: TestServer) => fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: seen[0]!.credential }, body: JSON.stringify(ask) });
+    const replay = (server: TestServer) =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: seen[0]!.credential },
+        body: JSON.stringify(ask),
+      });
     const onB = await replay(b);
     expect(onB.status).toBe(402);
     expect(((await onB.json()) as { error: { message: string } }).error.message).toMatch(/payment credential refused/);
@@ -193,11 +205,17 @@ describe("mpp configuration that cannot take effect stops the server with the fi
   it("no secret, a bad recipient, fee_payer, two networks, no database, an RPC that does not answer", async () => {
     expect(await start(`  enabled: true\n${network("")}`, DATABASE, {})).toMatch(/mpp\.secret_key \(or MPP_SECRET_KEY\) is required/);
     const secret = "  enabled: true\n  secret_key: ${MPP_SECRET_KEY}\n";
-    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "0x123" }\n`)).toMatch(/mpp\.networks\.tempo\.recipient must be the 0x address/);
+    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "0x123" }\n`)).toMatch(
+      /mpp\.networks\.tempo\.recipient must be the 0x address/,
+    );
     expect(await start(`${secret}${network(", fee_payer: true")}`)).toMatch(/mpp\.networks\.tempo\.fee_payer: true is not supported yet/);
-    expect(await start(`${secret}${network("")}    other: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}" }\n`)).toMatch(/exactly one network for now .*tempo, other/);
+    expect(await start(`${secret}${network("")}    other: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}" }\n`)).toMatch(
+      /exactly one network for now .*tempo, other/,
+    );
     expect(await start(`${secret}${network("")}`, null)).toMatch(/mpp\.enabled needs a database/);
-    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(/mpp\.networks\.tempo\.rpc_url http:\/\/127\.0\.0\.1:9 does not answer eth_chainId/);
+    expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(
+      /mpp\.networks\.tempo\.rpc_url http:\/\/127\.0\.0\.1:9 does not answer eth_chainId/,
+    );
     // Disabled: none of it is checked, nothing is charged.
     expect(await start(`  enabled: false\n`)).toBe("started");
   });
@@ -217,7 +235,11 @@ describe("with accounts (JWT auth), the payment rides in Payment-Authorization b
   });
 
   it("no token: 401 before any payment talk; token and payment: paid answer", async () => {
-    const anonymous = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
+    const anonymous = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(ask),
+    });
     expect(anonymous.status).toBe(401);
 
     const seen: Sent[] = [];
@@ -228,7 +250,12 @@ describe("with accounts (JWT auth), the payment rides in Payment-Authorization b
     // The challenge told the client where to put the credential; the SDK's token stayed in Authorization.
     expect(seen).toEqual([expect.objectContaining({ header: "payment-authorization", bearer: true })]);
     await server.runtime.metering!.ledger.flush();
-    const flushed = await server.runtime.metering!.store.db.selectFrom("requests").select(["key_id", "payment_amount"]).where("key_id", "=", "payer-key").where("payment_amount", "is not", null).execute();
+    const flushed = await server.runtime
+      .metering!.store.db.selectFrom("requests")
+      .select(["key_id", "payment_amount"])
+      .where("key_id", "=", "payer-key")
+      .where("payment_amount", "is not", null)
+      .execute();
     expect(flushed).toEqual([{ key_id: "payer-key", payment_amount: String(PRICE) }]);
   });
 });
@@ -256,7 +283,11 @@ describe("paying an upstream that answers 402 (provider auth: mpp) from the oper
         const amount = (JSON.parse(body) as { model: string }).model === "gpt-dear" ? "0.02" : "0.0042";
         const paid = await seller.charge({ amount })(request);
         if (paid.status === 402) return paid.challenge;
-        const answer = await fetch(`${mock.baseUrl("openai-chat")}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        const answer = await fetch(`${mock.baseUrl("openai-chat")}/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
         return paid.withReceipt(new Response(answer.body, { status: answer.status, headers: answer.headers }));
       }),
     );
@@ -316,9 +347,13 @@ wallet:
   it("a price above wallet.payment.session_max_deposit is not paid: the caller gets an upstream error naming the cap", async () => {
     const walletBefore = await chain.balanceOf(PATH_USD, wallet);
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
-    const error = await client.chat.completions.create({ model: "paid:gpt-dear", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "paid:gpt-dear", max_tokens: 20, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/could not pay the upstream's 402: the upstream asks 20000 base units, more than wallet.payment.session_max_deposit \(10000\)/);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(
+      /could not pay the upstream's 402: the upstream asks 20000 base units, more than wallet.payment.session_max_deposit \(10000\)/,
+    );
     expect(await chain.balanceOf(PATH_USD, wallet)).toBe(walletBefore);
     expect(mock.requests).toHaveLength(0);
   });

@@ -104,4 +104,3 @@ it("sends BitRouter's own anthropic-version when the caller sent none", async ()
   expect(mock.requests[0]!.headers["anthropic-version"]).toBe("2023-06-01");
   expect(mock.requests[0]!.headers["anthropic-beta"]).toBeUndefined();
 });
-

@@ -40,9 +40,19 @@ const CLIENTS: Record<string, { call(model: string, stream: boolean): Promise<An
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
       if (!stream) {
         const r = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Say hello" }] });
-        return { text: r.choices[0]!.message.content ?? "", inputTokens: r.usage?.prompt_tokens, outputTokens: r.usage?.completion_tokens, finish: r.choices[0]!.finish_reason };
+        return {
+          text: r.choices[0]!.message.content ?? "",
+          inputTokens: r.usage?.prompt_tokens,
+          outputTokens: r.usage?.completion_tokens,
+          finish: r.choices[0]!.finish_reason,
+        };
       }
-      const s = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Say hello" }], stream: true, stream_options: { include_usage: true } });
+      const s = await client.chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "Say hello" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       let text = "";
       let usage: OpenAI.CompletionUsage | undefined;
       let finish: string | null = null;
@@ -83,7 +93,12 @@ const CLIENTS: Record<string, { call(model: string, stream: boolean): Promise<An
       const params = { model, contents: "Say hello" };
       if (!stream) {
         const r = await ai.models.generateContent(params);
-        return { text: r.text ?? "", inputTokens: r.usageMetadata?.promptTokenCount, outputTokens: r.usageMetadata?.candidatesTokenCount, finish: r.candidates?.[0]?.finishReason ?? null };
+        return {
+          text: r.text ?? "",
+          inputTokens: r.usageMetadata?.promptTokenCount,
+          outputTokens: r.usageMetadata?.candidatesTokenCount,
+          finish: r.candidates?.[0]?.finishReason ?? null,
+        };
       }
       let text = "";
       let last: Awaited<ReturnType<typeof ai.models.generateContent>> | undefined;
@@ -91,7 +106,12 @@ const CLIENTS: Record<string, { call(model: string, stream: boolean): Promise<An
         text += chunk.text ?? "";
         last = chunk;
       }
-      return { text, inputTokens: last?.usageMetadata?.promptTokenCount, outputTokens: last?.usageMetadata?.candidatesTokenCount, finish: last?.candidates?.[0]?.finishReason ?? null };
+      return {
+        text,
+        inputTokens: last?.usageMetadata?.promptTokenCount,
+        outputTokens: last?.usageMetadata?.candidatesTokenCount,
+        finish: last?.candidates?.[0]?.finishReason ?? null,
+      };
     },
   },
 };

@@ -19,7 +19,11 @@ afterAll(async () => {
 beforeEach(() => mock.reset());
 
 const chat = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("zero-config", () => {
   it("routes provider:model_id to a built-in whose key is in the environment", async () => {
@@ -80,7 +84,11 @@ models:
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
 
-    const missing = await fetch(`${server.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ max_tokens: 1, messages: [] }) });
+    const missing = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ max_tokens: 1, messages: [] }),
+    });
     expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("model") } });
 
@@ -133,7 +141,10 @@ describe("dynamic routes and hot reload", () => {
     const server = await startTestServer(providersYaml(mock));
     const socket = server.runtime.controlSocket!;
     try {
-      const added = await fetchOverSocket(socket, "/routes", { method: "POST", body: { name: "research", endpoints: ["goo:gemini-x", "oai:gpt-test"], strategy: "priority" } });
+      const added = await fetchOverSocket(socket, "/routes", {
+        method: "POST",
+        body: { name: "research", endpoints: ["goo:gemini-x", "oai:gpt-test"], strategy: "priority" },
+      });
       expect(added.status).toBe(200);
       mock.enqueue({ text: "from gemini" });
       const r = await chat(server.url, { model: "research", messages: [{ role: "user", content: "q" }] });

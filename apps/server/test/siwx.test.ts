@@ -38,9 +38,32 @@ beforeAll(async () => {
       if (!proof) {
         const nonce = randomBytes(12).toString("hex");
         nonces.add(nonce);
-        const info = { domain: challengeDomain(url), uri: url.href, version: "1", nonce, issuedAt: new Date().toISOString(), statement: "Sign in to the test upstream" };
-        const required = { x402Version: 2, resource: { url: url.href }, accepts: [], extensions: { "sign-in-with-x": { info, supportedChains: [{ chainId: "eip155:1", type: "eip191" }, { chainId: SOLANA_DEVNET, type: "ed25519" }] } } };
-        return new Response(JSON.stringify({ error: "sign in first" }), { status: 402, headers: { "content-type": "application/json", "payment-required": Buffer.from(JSON.stringify(required)).toString("base64") } });
+        const info = {
+          domain: challengeDomain(url),
+          uri: url.href,
+          version: "1",
+          nonce,
+          issuedAt: new Date().toISOString(),
+          statement: "Sign in to the test upstream",
+        };
+        const required = {
+          x402Version: 2,
+          resource: { url: url.href },
+          accepts: [],
+          extensions: {
+            "sign-in-with-x": {
+              info,
+              supportedChains: [
+                { chainId: "eip155:1", type: "eip191" },
+                { chainId: SOLANA_DEVNET, type: "ed25519" },
+              ],
+            },
+          },
+        };
+        return new Response(JSON.stringify({ error: "sign in first" }), {
+          status: 402,
+          headers: { "content-type": "application/json", "payment-required": Buffer.from(JSON.stringify(required)).toString("base64") },
+        });
       }
       const payload = parseSIWxHeader(proof);
       const valid = await validateSIWxMessage(payload, url, { checkNonce: (nonce) => nonces.delete(nonce) });
@@ -48,7 +71,11 @@ beforeAll(async () => {
       if (!valid.isValid) return Response.json({ error: valid.invalidMessage }, { status: 401 });
       if (!verified.isValid) return Response.json({ error: verified.invalidMessage }, { status: 401 });
       signedIn.push(verified.payer);
-      return fetch(`${mock.baseUrl("openai-chat")}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: await request.text() });
+      return fetch(`${mock.baseUrl("openai-chat")}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: await request.text(),
+      });
     }),
   );
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
@@ -100,7 +127,9 @@ describe("signing in to an upstream with Sign-In-With-X (auth: custom, method: s
     const models = (await client.models.list()).data.map((m) => m.id);
     expect(models).toContain("signed:m");
     expect(models).not.toContain("unpaid:m");
-    const error = await client.chat.completions.create({ model: "unpaid:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "unpaid:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
     expect((error as Error).message).toMatch(/paid per request \(auth: mpp\) and no wallet can pay it/);
     expect(mock.requests).toHaveLength(0);
@@ -126,7 +155,9 @@ describe("signing in to an upstream with Sign-In-With-X (auth: custom, method: s
   it("a challenge that names another domain is not signed: the caller gets an upstream error saying so", async () => {
     challengeDomain = () => "evil.example.com";
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
-    const error = await client.chat.completions.create({ model: "signed:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "signed:m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/names evil\.example\.com .* not signed/);
     expect(signedIn).toEqual([]);

@@ -93,7 +93,9 @@ tracing:
       mock.enqueue({ text: "hello", usage: { input: 7, output: 3 } });
       await client.chat.completions.create({ model: "smart", messages: [{ role: "user", content: "hi" }] });
       mock.enqueue({ error: "invalid_request", message: "no" });
-      await expect(client.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 400 });
+      await expect(client.chat.completions.create({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+        status: 400,
+      });
     } finally {
       await server.close(); // flushes the exporter
       await collector.close();
@@ -128,10 +130,16 @@ tracing:
 
   it("the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT turns it on without any config", async () => {
     const collector = await startCollector();
-    const server = await startTestServer(providersYaml(mock), { processEnv: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url, OTEL_SERVICE_NAME: "from-env" } });
+    const server = await startTestServer(providersYaml(mock), {
+      processEnv: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url, OTEL_SERVICE_NAME: "from-env" },
+    });
     try {
       mock.enqueue({ text: "hello" });
-      const response = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] }) });
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] }),
+      });
       expect(response.status).toBe(200);
       await response.text();
     } finally {
@@ -149,6 +157,9 @@ tracing:
     expect(tracingSettings({ enabled: false }, env)).toBeUndefined();
     expect(tracingSettings(undefined, { ...env, OTEL_SDK_DISABLED: "true" })).toBeUndefined();
     expect(tracingSettings(undefined, { ...env, OTEL_TRACES_EXPORTER: "none" })).toBeUndefined();
-    expect(tracingSettings({ endpoint: "http://collector:4318/v1/traces" }, {})).toEqual({ endpoint: "http://collector:4318/v1/traces", serviceName: "bitrouter" });
+    expect(tracingSettings({ endpoint: "http://collector:4318/v1/traces" }, {})).toEqual({
+      endpoint: "http://collector:4318/v1/traces",
+      serviceName: "bitrouter",
+    });
   });
 });

@@ -26,7 +26,8 @@ const { values } = parseArgs({
   },
 });
 const mode = values.mode as BitrouterMode;
-if (!["plain", "auth", "guardrails", "metering", "tracing"].includes(mode)) throw new Error(`--mode must be plain, auth, guardrails, metering or tracing, got "${mode}"`);
+if (!["plain", "auth", "guardrails", "metering", "tracing"].includes(mode))
+  throw new Error(`--mode must be plain, auth, guardrails, metering or tracing, got "${mode}"`);
 
 /** Where `tracing` exports: a collector stand-in that reads each batch and answers 200. */
 async function traceSink(): Promise<string> {

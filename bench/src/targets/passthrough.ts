@@ -27,7 +27,13 @@ const server = createServer((req, res) => {
   const pool = req.headers["x-bench-upstream"] === "idle" ? pools.idle : pools.main;
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   pool
-    .request({ path: req.url ?? "/", method: (req.method ?? "GET") as "GET", headers: forwardable(req.headers), body: hasBody ? req : null, signal: abort.signal })
+    .request({
+      path: req.url ?? "/",
+      method: (req.method ?? "GET") as "GET",
+      headers: forwardable(req.headers),
+      body: hasBody ? req : null,
+      signal: abort.signal,
+    })
     .then(async (upstream) => {
       if (res.destroyed) {
         upstream.body.destroy(); // the client left while we waited for the head

@@ -45,7 +45,10 @@ describe("a custom provider package", () => {
   });
 
   it("can be overridden and derived from in bitrouter.yaml", () => {
-    const { config } = parseConfig("providers:\n  acme:\n    api_key: k\n  acme-eu:\n    derives: acme\n    api_base: https://eu.acme.example/v1\n    api_key: k2\n", { env: {}, providers });
+    const { config } = parseConfig(
+      "providers:\n  acme:\n    api_key: k\n  acme-eu:\n    derives: acme\n    api_base: https://eu.acme.example/v1\n    api_key: k2\n",
+      { env: {}, providers },
+    );
     expect(config.providers["acme"]).toMatchObject({ api_base: "https://api.acme.example/v1", api_key: "k" });
     expect(config.providers["acme-eu"]).toMatchObject({ api_protocol: "openai", api_base: "https://eu.acme.example/v1" });
     expect(Object.keys(config.providers["acme-eu"]!.models)).toContain("acme-mini");

@@ -16,16 +16,16 @@ async function time(label, n, fn) {
 const N = Number(process.env.N ?? 2000);
 for (const chain of ["solana", "base"]) {
   const token = await mintToken(account, { models: ["openai:*"], budget: 1_000_000 }, { chain });
-  await time(`verifyToken ${chain === "solana" ? "SOL_EDDSA" : "EIP191K"} (signature check every call)`, N, () =>
-    verifyToken(token, { trusted }),
-  );
+  await time(`verifyToken ${chain === "solana" ? "SOL_EDDSA" : "EIP191K"} (signature check every call)`, N, () => verifyToken(token, { trusted }));
 }
 
 for (const chain of ["solana", "base"]) {
   const tokens = [];
   for (let i = 0; i < N + 200; i++) tokens.push(await mintToken(account, {}, { chain }));
   const auth = createAuthenticator({ trusted, cacheSize: 100_000 });
-  await time(`authenticate, cache miss (new token each call, ${chain})`, N, (i) => auth.authenticate(tokens[i + (i < 200 ? 0 : 200)], { model: "openai:gpt-4o" }));
+  await time(`authenticate, cache miss (new token each call, ${chain})`, N, (i) =>
+    auth.authenticate(tokens[i + (i < 200 ? 0 : 200)], { model: "openai:gpt-4o" }),
+  );
   auth.close();
 }
 

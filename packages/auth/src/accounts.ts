@@ -241,12 +241,7 @@ export function findAccount(accounts: AccountInfo[], indexOrPrefix: string | num
   const matches =
     id === ""
       ? []
-      : accounts.filter(
-          (a) =>
-            a.label === id ||
-            a.solanaAddress.startsWith(id) ||
-            (lower.startsWith("0x") && a.evmAddress.toLowerCase().startsWith(lower)),
-        );
+      : accounts.filter((a) => a.label === id || a.solanaAddress.startsWith(id) || (lower.startsWith("0x") && a.evmAddress.toLowerCase().startsWith(lower)));
   if (matches.length === 1) return matches[0];
   if (matches.length === 0) {
     throw new AuthError("not_found", "account_not_found", `no account matches "${id}"; choose one of:\n${accounts.map(describe).join("\n")}`);

@@ -211,7 +211,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       try {
         return await source.isRevoked(keyId);
       } catch {
-        throw new AuthError("overloaded", "revocations_unavailable", `cannot check whether key ${keyId} is revoked: the database is unreachable; try again shortly`);
+        throw new AuthError(
+          "overloaded",
+          "revocations_unavailable",
+          `cannot check whether key ${keyId} is revoked: the database is unreachable; try again shortly`,
+        );
       }
     }
   }
@@ -267,7 +271,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const pending = spendSource.spend(query).then(
       (s) => s.microUsd,
       () => {
-        throw new AuthError("overloaded", "budget_unavailable", `cannot check the budget of key ${p.keyId} right now: the spend ledger's database is unreachable; try again shortly`);
+        throw new AuthError(
+          "overloaded",
+          "budget_unavailable",
+          `cannot check the budget of key ${p.keyId} right now: the spend ledger's database is unreachable; try again shortly`,
+        );
       },
     );
     const fresh: SpendEntry = { microUsd: entry?.microUsd ?? 0, fetchedAt: entry?.fetchedAt ?? -Infinity, pending };
@@ -296,7 +304,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         throw new AuthError("permission", "insufficient_scope", `key ${principal.keyId} has scope "${principal.scope}"; this endpoint needs "admin"`);
       }
       if (request.model !== undefined && !matchesModel(c.models, request.model)) {
-        throw new AuthError("permission", "model_not_allowed", `key ${principal.keyId} may not use model "${request.model}" (allowed: ${c.models?.join(", ")})`, "model");
+        throw new AuthError(
+          "permission",
+          "model_not_allowed",
+          `key ${principal.keyId} may not use model "${request.model}" (allowed: ${c.models?.join(", ")})`,
+          "model",
+        );
       }
       if (c.budget !== undefined) {
         const spent = await currentSpend(principal);

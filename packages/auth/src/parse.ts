@@ -48,7 +48,8 @@ export function parseBudgetRange(text: string): BudgetRange {
 /** `--budget`: integer micro-USD (1 USD = 1_000_000). */
 export function parseBudget(text: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw invalidInput("bad_budget", `--budget: "${text}" is not a whole number of micro-USD (0 or more; 1 USD = 1000000)`, "--budget");
+  if (!Number.isSafeInteger(n))
+    throw invalidInput("bad_budget", `--budget: "${text}" is not a whole number of micro-USD (0 or more; 1 USD = 1000000)`, "--budget");
   return n;
 }
 

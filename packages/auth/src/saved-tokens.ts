@@ -62,7 +62,14 @@ async function load(file: string): Promise<TokensFile> {
 
 function info(entry: TokensFile["tokens"][number]): SavedTokenInfo {
   const c = decodeToken(entry.token);
-  const out: SavedTokenInfo = { id: entry.id, name: entry.name, scope: c.scope, iss: c.iss, fingerprint: tokenFingerprint(entry.token), savedAt: entry.savedAt };
+  const out: SavedTokenInfo = {
+    id: entry.id,
+    name: entry.name,
+    scope: c.scope,
+    iss: c.iss,
+    fingerprint: tokenFingerprint(entry.token),
+    savedAt: entry.savedAt,
+  };
   if (c.exp !== undefined) out.exp = c.exp;
   if (c.models !== undefined) out.models = c.models;
   return out;

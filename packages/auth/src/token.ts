@@ -167,10 +167,7 @@ function validateClaims(p: Record<string, unknown>): TokenClaims {
   }
   if (p.budget_range !== undefined) {
     const r = p.budget_range as Record<string, unknown> | null;
-    const ok =
-      typeof r === "object" &&
-      r !== null &&
-      ((r.type === "rounds" && isPositiveInt(r.count)) || (r.type === "duration" && isPositiveInt(r.seconds)));
+    const ok = typeof r === "object" && r !== null && ((r.type === "rounds" && isPositiveInt(r.count)) || (r.type === "duration" && isPositiveInt(r.seconds)));
     if (!ok) throw malformed('budget_range must be {"type":"rounds","count":N} or {"type":"duration","seconds":N}');
   }
   return p as unknown as TokenClaims;

@@ -156,10 +156,7 @@ describe("keystore", () => {
   it("keeps the seed out of every error message", async () => {
     const info = await createAccount(keysDir);
     const seed = (JSON.parse(await readFile(info.file, "utf8")) as { seed: string }).seed;
-    const errors = [
-      await caught(setActiveAccount(keysDir, "nope")),
-      await caught(createAccount(keysDir, { passphrase: "" })),
-    ];
+    const errors = [await caught(setActiveAccount(keysDir, "nope")), await caught(createAccount(keysDir, { passphrase: "" }))];
     for (const e of errors) expect(e.message).not.toContain(seed);
   });
 });

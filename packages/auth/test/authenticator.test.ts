@@ -174,7 +174,16 @@ describe("revocation", () => {
     const token = await mintToken(account, { id: "late" });
     await expect(auth.authenticate(token, {})).resolves.toBeTruthy();
     store.list.push({ keyId: "late", revokedAt: 2_000_000 });
-    await expect.poll(() => auth.authenticate(token, {}).then(() => "ok", (e: AuthError) => e.code), { timeout: 2_000 }).toBe("key_revoked");
+    await expect
+      .poll(
+        () =>
+          auth.authenticate(token, {}).then(
+            () => "ok",
+            (e: AuthError) => e.code,
+          ),
+        { timeout: 2_000 },
+      )
+      .toBe("key_revoked");
     expect(store.calls[0]).toBeUndefined();
     expect(store.calls.slice(1).every((since) => since === 1_000_000 - 60_000 || since === 2_000_000 - 60_000)).toBe(true);
   });

@@ -158,7 +158,13 @@ describe("verifyToken rejects", () => {
   it("a bad CAIP-10 issuer", async () => {
     await setup();
     const signer = await rawSigner(seedOf(3));
-    for (const iss of [signer.solanaAddress, `solana:mainnet:${signer.solanaAddress}`, `${SOLANA}:not-base58-0OIl`, `eip155:1:${signer.evmAddress}`, `${BASE}:0x1234`]) {
+    for (const iss of [
+      signer.solanaAddress,
+      `solana:mainnet:${signer.solanaAddress}`,
+      `${SOLANA}:not-base58-0OIl`,
+      `eip155:1:${signer.evmAddress}`,
+      `${BASE}:0x1234`,
+    ]) {
       const token = await handToken(signer, { alg: "SOL_EDDSA", typ: "JWT" }, { iss, chain: SOLANA, scope: "api", id: "k" });
       expect((await rejection(verifyToken(token, { trusted }))).code).toBe("bad_issuer");
     }
@@ -229,7 +235,11 @@ describe("verifyToken rejects", () => {
   ])("a payload with a bad %s", async (_n, extra) => {
     await setup();
     const signer = await rawSigner(seedOf(3));
-    const token = await handToken(signer, { alg: "SOL_EDDSA", typ: "JWT" }, { iss: `${SOLANA}:${signer.solanaAddress}`, chain: SOLANA, scope: "api", id: "k", ...extra });
+    const token = await handToken(
+      signer,
+      { alg: "SOL_EDDSA", typ: "JWT" },
+      { iss: `${SOLANA}:${signer.solanaAddress}`, chain: SOLANA, scope: "api", id: "k", ...extra },
+    );
     expect((await rejection(verifyToken(token, { trusted }))).code).toBe("malformed_token");
   });
 });

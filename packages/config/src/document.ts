@@ -84,11 +84,7 @@ export function rawValueAt(parsed: ParsedDocument, path: readonly PathSegment[])
  * Line and column of the node at `path` (of its key when `atKey`); falls back to the deepest
  * existing ancestor, so a missing field points at the mapping that should hold it.
  */
-export function locate(
-  parsed: ParsedDocument,
-  path: readonly PathSegment[],
-  atKey = false,
-): { line: number; column: number } | undefined {
+export function locate(parsed: ParsedDocument, path: readonly PathSegment[], atKey = false): { line: number; column: number } | undefined {
   let node: unknown = parsed.doc.contents;
   let offset = offsetOf(node);
   for (let i = 0; i < path.length; i++) {
@@ -126,12 +122,7 @@ function offsetOf(node: unknown): number | undefined {
 }
 
 /** A located issue for a path in the user's file. */
-export function issueAt(
-  parsed: ParsedDocument | undefined,
-  path: readonly PathSegment[],
-  message: string,
-  atKey = false,
-): ConfigIssue {
+export function issueAt(parsed: ParsedDocument | undefined, path: readonly PathSegment[], message: string, atKey = false): ConfigIssue {
   const issue: ConfigIssue = { path: formatPath(path), message };
   if (parsed) {
     issue.file = parsed.file;

@@ -87,10 +87,7 @@ export async function loadEnv(envFile: string, processEnv: Env, warnings: string
  * Steps 2-6 on YAML text already in memory: substitute, validate, merge, resolve. Throws
  * ConfigError listing every problem. Empty text is a valid (default) configuration.
  */
-export function parseConfig(
-  text: string,
-  options: ParseOptions = {},
-): { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource } {
+export function parseConfig(text: string, options: ParseOptions = {}): { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource } {
   const env = options.env ?? {};
   const file = options.file ?? "bitrouter.yaml";
   const cwd = options.cwd ?? process.cwd();
@@ -137,7 +134,10 @@ function checkProviders(providers: Readonly<Record<string, ProviderConfig>>): Re
     const result = ProviderSchema.safeParse(definition);
     if (!result.success) {
       throw new ConfigError(
-        result.error.issues.map((issue) => ({ path: formatPath(["providers", name, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]), message: issue.message })),
+        result.error.issues.map((issue) => ({
+          path: formatPath(["providers", name, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]),
+          message: issue.message,
+        })),
       );
     }
     out[name] = result.data;
@@ -165,7 +165,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     if (paths.explicit?.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
   }
 
-  const result = parseConfig(text, { env, file: paths.configFile, home: paths.home, cwd, db: flags.db, ...(options.providers ? { providers: options.providers } : {}) });
+  const result = parseConfig(text, {
+    env,
+    file: paths.configFile,
+    home: paths.home,
+    cwd,
+    db: flags.db,
+    ...(options.providers ? { providers: options.providers } : {}),
+  });
   return {
     config: result.config,
     paths: {
@@ -192,4 +199,3 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-

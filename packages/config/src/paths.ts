@@ -91,13 +91,10 @@ export type DatabaseUrlSource = "flag" | "env" | "config" | "default";
  * Database URL: --db > BITROUTER_DATABASE_URL > database.url > `sqlite://<home>/bitrouter.db?mode=rwc`.
  * A relative SQLite path resolves against the home directory (against cwd for the --db flag).
  */
-export function resolveDatabaseUrl(options: {
-  flag?: string;
-  env: Env;
-  configUrl?: string;
-  home: string;
-  cwd: string;
-}): { url: string; source: DatabaseUrlSource } {
+export function resolveDatabaseUrl(options: { flag?: string; env: Env; configUrl?: string; home: string; cwd: string }): {
+  url: string;
+  source: DatabaseUrlSource;
+} {
   if (options.flag) return { url: absoluteSqlite(options.flag, options.cwd), source: "flag" };
   const fromEnv = options.env.BITROUTER_DATABASE_URL;
   if (fromEnv) return { url: absoluteSqlite(fromEnv, options.home), source: "env" };

@@ -169,7 +169,10 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
     if (resolved.command !== undefined && resolved.api_protocol !== "mcp") {
       issues.push({ path: ["providers", name, "command"], message: `only valid with api_protocol: mcp (got ${resolved.api_protocol})` });
     } else if (resolved.command !== undefined && resolved.api_base !== undefined) {
-      issues.push({ path: ["providers", name, "command"], message: "set either command (a local stdio server) or api_base (a Streamable HTTP server), not both" });
+      issues.push({
+        path: ["providers", name, "command"],
+        message: "set either command (a local stdio server) or api_base (a Streamable HTTP server), not both",
+      });
     }
     if (resolved.api_base === undefined && resolved.command === undefined && own !== undefined) {
       warnings.push(`provider "${name}" has no api_base: requests cannot be routed to it`);
@@ -205,7 +208,9 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
       if (!provider) {
         warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" is not configured`);
       } else if (provider.api_protocol !== "mcp" && provider.api_protocol !== "rest") {
-        warnings.push(`tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" speaks ${provider.api_protocol}, not mcp or rest: calls to it fail`);
+        warnings.push(
+          `tools.${toolName}.endpoints[${index}]: provider "${endpoint.provider}" speaks ${provider.api_protocol}, not mcp or rest: calls to it fail`,
+        );
       }
     });
   }

@@ -102,7 +102,9 @@ export const ServerSchema = z
     /** Our extension: web origins allowed to call from a browser (CORS). Default none. */
     cors_origins: z
       .array(
-        z.string().refine((v) => webOrigin(v) === v, { message: 'expected a web origin such as "https://app.example.com" (scheme, host and optional port; no path)' }),
+        z
+          .string()
+          .refine((v) => webOrigin(v) === v, { message: 'expected a web origin such as "https://app.example.com" (scheme, host and optional port; no path)' }),
       )
       .optional(),
   })
@@ -140,9 +142,7 @@ export const TracingSchema = z.strictObject({
 // ── Providers and their model catalog ────────────────────────────────
 
 export const PricingSchema = z.strictObject({
-  input_tokens: z
-    .strictObject({ no_cache: price().optional(), cache_read: price().optional(), cache_write: price().optional() })
-    .optional(),
+  input_tokens: z.strictObject({ no_cache: price().optional(), cache_read: price().optional(), cache_write: price().optional() }).optional(),
   output_tokens: z.strictObject({ text: price().optional(), reasoning: price().optional() }).optional(),
 });
 
@@ -247,9 +247,7 @@ export const ToolSchema = z.strictObject({
   /** A JSON Schema, passed through as written. */
   input_schema: z.record(z.string(), z.unknown()).optional(),
   skill: z.string().optional(),
-  pricing: z
-    .strictObject({ default: price().optional(), overrides: z.record(z.string(), price()).optional() })
-    .optional(),
+  pricing: z.strictObject({ default: price().optional(), overrides: z.record(z.string(), price()).optional() }).optional(),
 });
 
 /** An upstream agent: a remote A2A agent (its agent card under `url`) or a local ACP agent (`command`). */
@@ -273,16 +271,12 @@ const actionMap = () => z.record(z.string(), z.enum(GUARDRAIL_ACTIONS));
 export const GuardrailsSchema = z.strictObject({
   enabled: bool().optional(),
   disabled_patterns: z.array(z.string()).optional(),
-  custom_patterns: z
-    .array(z.strictObject({ name: z.string(), regex: z.string(), direction: z.enum(["upgoing", "downgoing"]).optional() }))
-    .optional(),
+  custom_patterns: z.array(z.strictObject({ name: z.string(), regex: z.string(), direction: z.enum(["upgoing", "downgoing"]).optional() })).optional(),
   upgoing: actionMap().optional(),
   downgoing: actionMap().optional(),
   custom_upgoing: actionMap().optional(),
   custom_downgoing: actionMap().optional(),
-  block_message: z
-    .strictObject({ include_details: bool().optional(), include_help_link: bool().optional() })
-    .optional(),
+  block_message: z.strictObject({ include_details: bool().optional(), include_help_link: bool().optional() }).optional(),
   tools: z
     .strictObject({
       enabled: bool().optional(),
@@ -290,15 +284,10 @@ export const GuardrailsSchema = z.strictObject({
         .record(
           z.string(),
           z.strictObject({
-            filter: z
-              .strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
-              .optional(),
+            filter: z.strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
             param_restrictions: z
               .strictObject({
-                rules: z.record(
-                  z.string(),
-                  z.strictObject({ deny: z.array(z.string()), action: z.enum(["strip", "block"]).optional() }),
-                ),
+                rules: z.record(z.string(), z.strictObject({ deny: z.array(z.string()), action: z.enum(["strip", "block"]).optional() })),
               })
               .optional(),
           }),

@@ -119,12 +119,7 @@ function optionList(values: readonly unknown[]): string {
 }
 
 /** Convert zod issues on the user's data into located ConfigIssues. */
-export function toConfigIssues(
-  schema: z.ZodType,
-  zodIssues: readonly z.core.$ZodIssue[],
-  data: unknown,
-  parsed: ParsedDocument | undefined,
-): ConfigIssue[] {
+export function toConfigIssues(schema: z.ZodType, zodIssues: readonly z.core.$ZodIssue[], data: unknown, parsed: ParsedDocument | undefined): ConfigIssue[] {
   const root = schema as unknown as Schema;
   const issues: ConfigIssue[] = [];
   for (const issue of zodIssues) {

@@ -32,7 +32,11 @@ describe("built-in catalog", () => {
 describe("zero-config", () => {
   it("every built-in whose key is in the env is available, and only those", () => {
     const { config } = parseConfig("", { env: { OPENAI_API_KEY: "a", DEEPSEEK_API_KEY: "b", DASHSCOPE_API_KEY: "c" } });
-    expect(availableProviders(config).map((p) => p.name).sort()).toEqual(["deepseek", "openai", "qwen"]);
+    expect(
+      availableProviders(config)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["deepseek", "openai", "qwen"]);
     expect(availableProviders(parseConfig("", { env: {} }).config)).toEqual([]);
   });
 
@@ -89,7 +93,15 @@ describe("the compiled catalog", () => {
   // compiled catalog carries a marker provider the YAML does not have.
   const root = fileURLToPath(new URL("..", import.meta.url));
   const probe = (dir: string) =>
-    execFileSync(process.execPath, ["--input-type=module", "-e", `import { builtinProviders } from ${JSON.stringify(pathToFileURL(join(dir, "dist", "catalog.js")).href)}; console.log(Object.keys(builtinProviders()).join(","))`], { encoding: "utf8" }).trim();
+    execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { builtinProviders } from ${JSON.stringify(pathToFileURL(join(dir, "dist", "catalog.js")).href)}; console.log(Object.keys(builtinProviders()).join(","))`,
+      ],
+      { encoding: "utf8" },
+    ).trim();
 
   it("is used while its YAML has the same text, even when a checkout made the files newer; not once the text changed", () => {
     const dir = mkdtempSync(join(root, ".test-catalog-"));

@@ -33,7 +33,9 @@ describe("costMicroUsd", () => {
 
   it("missing cache prices fall back to no_cache; missing reasoning price falls back to text", () => {
     // gpt-4 (30 in, 60 out): 100 x 30 + 10 x 60
-    expect(costMicroUsd(pricing("openai", "gpt-4"), { inputTokens: 100, cacheReadTokens: 50, cacheWriteTokens: 10, outputTokens: 10, reasoningTokens: 4 })).toBe(3600);
+    expect(
+      costMicroUsd(pricing("openai", "gpt-4"), { inputTokens: 100, cacheReadTokens: 50, cacheWriteTokens: 10, outputTokens: 10, reasoningTokens: 4 }),
+    ).toBe(3600);
   });
 
   it("rounds half up and handles a half exactly (gpt-4.1-nano: 5 x 0.1 = 0.5 -> 1; 4 x 0.1 -> 0)", () => {

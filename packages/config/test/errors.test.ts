@@ -50,7 +50,7 @@ models:
         model: gpt-4o
 `);
     expect(error.issues.map((i) => [i.path, i.message, i.line])).toEqual([
-      ['providers.openai.models.gpt-4o.pricing.input_tokens.no_cahce', 'unknown key "no_cahce" (did you mean "no_cache"?)', 8],
+      ["providers.openai.models.gpt-4o.pricing.input_tokens.no_cahce", 'unknown key "no_cahce" (did you mean "no_cache"?)', 8],
       ["providers.openai.auth.api_kye", 'unknown key "api_kye" (did you mean "api_key"?)', 12],
       ["models.m.endpoints[0].model_id", "required (service_id is accepted as a synonym)", 16],
       ["models.m.endpoints[0].model", 'unknown key "model" (did you mean "model_id"?)', 17],
@@ -60,14 +60,28 @@ models:
   it("reports a misspelt enum value with a suggestion and its position", () => {
     const error = errorOf("server:\n  log_level: warning\nmodels:\n  m:\n    strategy: load-balance\n    endpoints: [{provider: openai, model_id: x}]\n");
     expect(error.issues).toEqual([
-      expect.objectContaining({ path: "server.log_level", line: 2, column: 14, message: 'expected trace|debug|info|warn|error, got "warning" (did you mean "warn"?)' }),
-      expect.objectContaining({ path: "models.m.strategy", line: 5, column: 15, message: 'expected priority|load_balance, got "load-balance" (did you mean "load_balance"?)' }),
+      expect.objectContaining({
+        path: "server.log_level",
+        line: 2,
+        column: 14,
+        message: 'expected trace|debug|info|warn|error, got "warning" (did you mean "warn"?)',
+      }),
+      expect.objectContaining({
+        path: "models.m.strategy",
+        line: 5,
+        column: 15,
+        message: 'expected priority|load_balance, got "load-balance" (did you mean "load_balance"?)',
+      }),
     ]);
   });
 
   it("reports a misspelt auth type", () => {
     const error = errorOf("providers:\n  p:\n    auth:\n      type: baerer\n");
-    expect(error.issues[0]).toMatchObject({ path: "providers.p.auth.type", line: 4, message: 'expected bearer|header|custom|mpp|oauth|wallet, got "baerer" (did you mean "bearer"?)' });
+    expect(error.issues[0]).toMatchObject({
+      path: "providers.p.auth.type",
+      line: 4,
+      message: 'expected bearer|header|custom|mpp|oauth|wallet, got "baerer" (did you mean "bearer"?)',
+    });
   });
 
   it("says what was expected and what was found, by type", () => {

@@ -20,7 +20,13 @@ providers:
     env: { LOG: debug }
     cwd: /tmp
 `);
-    expect(config.providers.files).toMatchObject({ api_protocol: "mcp", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"], env: { LOG: "debug" }, cwd: "/tmp" });
+    expect(config.providers.files).toMatchObject({
+      api_protocol: "mcp",
+      command: "npx",
+      args: ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"],
+      env: { LOG: "debug" },
+      cwd: "/tmp",
+    });
     expect(config.providers.files!.api_base).toBeUndefined();
   });
 

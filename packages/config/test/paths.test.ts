@@ -36,7 +36,12 @@ describe("home directory precedence", () => {
       logsDir: "/l",
       pidFile: "/work/r/bitrouter.pid",
     });
-    expect(resolvePaths({ homeDir: "/h" }, {}, "/")).toMatchObject({ configFile: "/h/bitrouter.yaml", envFile: "/h/.env", runDir: "/h/run", logsDir: "/h/logs" });
+    expect(resolvePaths({ homeDir: "/h" }, {}, "/")).toMatchObject({
+      configFile: "/h/bitrouter.yaml",
+      envFile: "/h/.env",
+      runDir: "/h/run",
+      logsDir: "/h/logs",
+    });
   });
 });
 
@@ -44,9 +49,15 @@ describe("database URL precedence", () => {
   const base = { home: "/home/u/.bitrouter", cwd: "/work" };
   it("--db > BITROUTER_DATABASE_URL > database.url > sqlite in home", () => {
     const env = { BITROUTER_DATABASE_URL: "postgres://u:p@127.0.0.1/env" };
-    expect(resolveDatabaseUrl({ ...base, flag: "mysql://root@127.0.0.1/flag", env, configUrl: "sqlite://c.db" })).toEqual({ url: "mysql://root@127.0.0.1/flag", source: "flag" });
+    expect(resolveDatabaseUrl({ ...base, flag: "mysql://root@127.0.0.1/flag", env, configUrl: "sqlite://c.db" })).toEqual({
+      url: "mysql://root@127.0.0.1/flag",
+      source: "flag",
+    });
     expect(resolveDatabaseUrl({ ...base, env, configUrl: "sqlite://c.db" })).toEqual({ url: "postgres://u:p@127.0.0.1/env", source: "env" });
-    expect(resolveDatabaseUrl({ ...base, env: {}, configUrl: "sqlite://c.db?mode=rwc" })).toEqual({ url: "sqlite:///home/u/.bitrouter/c.db?mode=rwc", source: "config" });
+    expect(resolveDatabaseUrl({ ...base, env: {}, configUrl: "sqlite://c.db?mode=rwc" })).toEqual({
+      url: "sqlite:///home/u/.bitrouter/c.db?mode=rwc",
+      source: "config",
+    });
     expect(resolveDatabaseUrl({ ...base, env: {} })).toEqual({ url: "sqlite:///home/u/.bitrouter/bitrouter.db?mode=rwc", source: "default" });
   });
   it("relative sqlite paths: config and env against home, --db against cwd; absolute and memory kept", () => {
@@ -73,7 +84,9 @@ describe("scaffoldHome", () => {
     const home = join(tempDir(), "new-home");
     const paths = resolvePaths({ homeDir: home }, {}, "/");
     const created = await scaffoldHome(paths);
-    expect(created.sort()).toEqual([home, join(home, ".env"), join(home, ".gitignore"), join(home, "bitrouter.yaml"), join(home, "logs"), join(home, "run")].sort());
+    expect(created.sort()).toEqual(
+      [home, join(home, ".env"), join(home, ".gitignore"), join(home, "bitrouter.yaml"), join(home, "logs"), join(home, "run")].sort(),
+    );
     expect(statSync(join(home, ".env")).mode & 0o777).toBe(0o600);
     expect(statSync(home).mode & 0o777).toBe(0o700);
     expect(statSync(join(home, "run")).isDirectory()).toBe(true);

@@ -263,9 +263,7 @@ models:
     expect(errorOf("models:\n  m:\n    endpoints:\n      - provider: openai\n").message).toContain(
       "models.m.endpoints[0].model_id: required (service_id is accepted as a synonym)",
     );
-    expect(errorOf("models:\n  m:\n    endpoints:\n      - {provider: openai, model_id: a, service_id: b}\n").message).toContain(
-      "conflicts with model_id",
-    );
+    expect(errorOf("models:\n  m:\n    endpoints:\n      - {provider: openai, model_id: a, service_id: b}\n").message).toContain("conflicts with model_id");
   });
 });
 
@@ -282,7 +280,10 @@ describe("paths in the loaded config", () => {
   });
 
   it("server.cors_origins takes web origins only", () => {
-    expect(parse('server:\n  cors_origins: ["https://app.example.com", "http://localhost:3000"]\n').server.cors_origins).toEqual(["https://app.example.com", "http://localhost:3000"]);
+    expect(parse('server:\n  cors_origins: ["https://app.example.com", "http://localhost:3000"]\n').server.cors_origins).toEqual([
+      "https://app.example.com",
+      "http://localhost:3000",
+    ]);
     expect(parse("server: {}\n").server.cors_origins).toEqual([]);
     const error = errorOf('server:\n  cors_origins: ["https://app.example.com/path", "*"]\n');
     expect(error.issues.map((i) => i.path)).toEqual(["server.cors_origins[0]", "server.cors_origins[1]"]);
@@ -299,7 +300,10 @@ describe("paths in the loaded config", () => {
 
   it("server extensions: first_byte_timeout is a slice of request_timeout; response_limit is a size", () => {
     expect(parse("").server).toMatchObject({ first_byte_timeout: 60_000, response_limit: 64 * 1024 * 1024 });
-    expect(parse('server:\n  first_byte_timeout: "5s"\n  response_limit: "1mb"\n').server).toMatchObject({ first_byte_timeout: 5_000, response_limit: 1024 * 1024 });
+    expect(parse('server:\n  first_byte_timeout: "5s"\n  response_limit: "1mb"\n').server).toMatchObject({
+      first_byte_timeout: 5_000,
+      response_limit: 1024 * 1024,
+    });
     // The default shrinks to a shorter request_timeout; an explicit larger value is refused, naming the field.
     expect(parse('server:\n  request_timeout: "20s"\n').server.first_byte_timeout).toBe(20_000);
     const error = errorOf('server:\n  request_timeout: "20s"\n  first_byte_timeout: "30s"\n');

@@ -25,9 +25,7 @@ export interface CacheControl {
   ttl?: string;
 }
 
-export type MediaSource =
-  | { kind: "url"; url: string }
-  | { kind: "base64"; mediaType: string; data: string };
+export type MediaSource = { kind: "url"; url: string } | { kind: "base64"; mediaType: string; data: string };
 
 export interface TextPart {
   type: "text";
@@ -133,11 +131,7 @@ export interface HostedTool {
   tool: JsonObject;
 }
 
-export type ToolChoice =
-  | { type: "auto" }
-  | { type: "none" }
-  | { type: "required" }
-  | { type: "tool"; name: string };
+export type ToolChoice = { type: "auto" } | { type: "none" } | { type: "required" } | { type: "tool"; name: string };
 
 export type ResponseFormat =
   | { type: "text" }

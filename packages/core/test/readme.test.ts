@@ -23,8 +23,17 @@ it("README: the hook refuses preview models with a 403 naming the field, and log
 
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   const record: CompletionRecord = {
-    requestId: "req-1", inboundProtocol: "openai-chat", model: "fast", route: "fast", stream: false, status: 200,
-    startedAt: 0, latencyMs: 5, attempts: 1, counters: {}, usage: { inputTokens: 3, outputTokens: 7 },
+    requestId: "req-1",
+    inboundProtocol: "openai-chat",
+    model: "fast",
+    route: "fast",
+    stream: false,
+    status: 200,
+    startedAt: 0,
+    latencyMs: 5,
+    attempts: 1,
+    counters: {},
+    usage: { inputTokens: 3, outputTokens: 7 },
   };
   noPreviews.onComplete?.(record, context("fast"));
   expect(log).toHaveBeenCalledWith("req-1 fast -> 200, 7 tokens out");

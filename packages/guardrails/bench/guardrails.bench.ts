@@ -14,7 +14,7 @@ const PARAGRAPH =
   "then check the logs at /var/log/app.log (version 1.2.3, released 2024-01-15). Ask the task-force " +
   `if anything fails; the config has token_count = 5 and the key ${key} must be rotated. ` +
   "Contact ops at ops@example.com or +1 415 555 2671; the server 10.0.0.12 is behind a proxy.\n";
-const TEXT = PARAGRAPH.repeat(Math.ceil(256 * 1024 / PARAGRAPH.length)); // ~256 KB
+const TEXT = PARAGRAPH.repeat(Math.ceil((256 * 1024) / PARAGRAPH.length)); // ~256 KB
 const CHUNK = 24; // a typical streamed text delta is a few tokens
 
 const ctx = () => ({ requestId: "bench", counters: {} as Record<string, number> });

@@ -1,13 +1,4 @@
-import type {
-  CanonicalRequest,
-  CanonicalResponse,
-  ContentPart,
-  JsonValue,
-  MediaSource,
-  Message,
-  StreamEvent,
-  ToolDefinition,
-} from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonValue, MediaSource, Message, StreamEvent, ToolDefinition } from "@bitrouter/core";
 import type { ActiveRule, GuardrailsConfig, ResolvedGuardrails } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 import { GUARDRAILS_DOCS_URL, GuardrailError } from "./errors.js";
@@ -348,7 +339,14 @@ class CanonicalStreamGuard implements StreamGuard {
         const out = this.switchTo(event.index);
         const provider = this.ctx.target?.provider;
         if (this.engine.tools && provider !== undefined && !this.engine.tools.isToolAllowed(provider, event.name)) {
-          this.engine.report(this.ctx, "tool_filter", "downgoing", "block", `output[${event.index}]`, `tool "${event.name}" is not allowed for provider "${provider}"`);
+          this.engine.report(
+            this.ctx,
+            "tool_filter",
+            "downgoing",
+            "block",
+            `output[${event.index}]`,
+            `tool "${event.name}" is not allowed for provider "${provider}"`,
+          );
         }
         this.part(event.index, "tool", event.name);
         out.push(event);
@@ -358,7 +356,14 @@ class CanonicalStreamGuard implements StreamGuard {
         const closed = this.closedRestricted.get(event.index);
         if (closed !== undefined) {
           // Its stripped arguments were already released: more of them cannot be checked.
-          this.engine.report(this.ctx, "param_restrictions", "downgoing", "block", `output[${event.index}]`, `arguments of tool "${closed}" continued after another part`);
+          this.engine.report(
+            this.ctx,
+            "param_restrictions",
+            "downgoing",
+            "block",
+            `output[${event.index}]`,
+            `arguments of tool "${closed}" continued after another part`,
+          );
         }
         const out = this.switchTo(event.index);
         const part = this.part(event.index, "tool");
@@ -393,7 +398,8 @@ class CanonicalStreamGuard implements StreamGuard {
     if (!part) {
       const onMatch = this.engine.onMatch(this.ctx, "downgoing", `output[${index}]`);
       const provider = this.ctx.target?.provider;
-      const buffered = kind === "tool" && toolName !== undefined && provider !== undefined && (this.engine.tools?.hasParamRestriction(provider, toolName) ?? false);
+      const buffered =
+        kind === "tool" && toolName !== undefined && provider !== undefined && (this.engine.tools?.hasParamRestriction(provider, toolName) ?? false);
       part = {
         kind,
         scanner: buffered

@@ -17,14 +17,7 @@ export interface BuiltinPattern {
   readonly source: string;
 }
 
-export type BuiltinPatternName =
-  | "api_keys"
-  | "private_keys"
-  | "credentials"
-  | "pii_emails"
-  | "pii_phone_numbers"
-  | "ip_addresses"
-  | "suspicious_commands";
+export type BuiltinPatternName = "api_keys" | "private_keys" | "credentials" | "pii_emails" | "pii_phone_numbers" | "ip_addresses" | "suspicious_commands";
 
 /** `ci("abc")` → `[Aa][Bb][Cc]`: case-insensitive without the `i` flag (the combined regex has none). */
 function ci(word: string): string {
@@ -36,21 +29,23 @@ const alt = (...parts: string[]): string => `(?:${parts.join("|")})`;
 // Not preceded by a key character, so "task-force" never starts an `sk-` key.
 const KEY_START = "(?<![A-Za-z0-9_-])";
 
-const API_KEYS = KEY_START + alt(
-  // Anthropic (before OpenAI: both start with sk-)
-  "sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{20,}",
-  // OpenAI: legacy sk-…, project sk-proj-…, service account / admin keys; at least one digit
-  "sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}",
-  // AWS access key ids (long-term AKIA, temporary ASIA)
-  "(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
-  // Google API keys
-  "AIza[0-9A-Za-z_-]{35}",
-  // GitHub classic and fine-grained tokens
-  "gh[pousr]_[A-Za-z0-9]{36,}",
-  "github_pat_[A-Za-z0-9_]{22,}",
-  // Stripe secret / publishable / restricted keys
-  "(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]{16,}",
-);
+const API_KEYS =
+  KEY_START +
+  alt(
+    // Anthropic (before OpenAI: both start with sk-)
+    "sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{20,}",
+    // OpenAI: legacy sk-…, project sk-proj-…, service account / admin keys; at least one digit
+    "sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}",
+    // AWS access key ids (long-term AKIA, temporary ASIA)
+    "(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])",
+    // Google API keys
+    "AIza[0-9A-Za-z_-]{35}",
+    // GitHub classic and fine-grained tokens
+    "gh[pousr]_[A-Za-z0-9]{36,}",
+    "github_pat_[A-Za-z0-9_]{22,}",
+    // Stripe secret / publishable / restricted keys
+    "(?:sk|pk|rk)_(?:test|live)_[A-Za-z0-9]{16,}",
+  );
 
 const PEM_LABEL = "(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?";
 // Body characters: base64, whitespace and RFC 1421 headers (Proc-Type: 4,ENCRYPTED). A body never
@@ -72,11 +67,7 @@ const SECRET_WORD = alt(
 );
 // Quoted literal, or an unquoted value of 6+ characters with a digit or symbol in it: code such
 // as `token = getToken()` or `password = user.password` is not a secret.
-const SECRET_VALUE = alt(
-  `"[^"\\s]{4,}"`,
-  `'[^'\\s]{4,}'`,
-  "(?=[^\\s\"'`,;(){}\\[\\]<>]*[0-9!@#$%^&*+/=])[^\\s\"'`,;(){}\\[\\]<>]{6,}(?![\\w(])",
-);
+const SECRET_VALUE = alt(`"[^"\\s]{4,}"`, `'[^'\\s]{4,}'`, "(?=[^\\s\"'`,;(){}\\[\\]<>]*[0-9!@#$%^&*+/=])[^\\s\"'`,;(){}\\[\\]<>]{6,}(?![\\w(])");
 const CREDENTIALS = alt(
   // password: hunter22, DB_PASSWORD="…", "client_secret": "…" (the match starts at the secret word)
   `(?<![A-Za-z0-9])${SECRET_WORD}(?:[_-][A-Za-z0-9]+)*["']?[ \\t]*[:=][ \\t]*${SECRET_VALUE}`,
@@ -136,12 +127,30 @@ const SUSPICIOUS_COMMANDS = alt(
 
 export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
   { name: "private_keys", direction: "upgoing", defaultAction: "block", description: "PEM private key blocks", source: PRIVATE_KEYS },
-  { name: "api_keys", direction: "upgoing", defaultAction: "redact", description: "provider API keys (OpenAI, Anthropic, AWS, Google, GitHub, Stripe)", source: API_KEYS },
-  { name: "credentials", direction: "upgoing", defaultAction: "redact", description: "password/secret/token assignments, Authorization headers, URLs with passwords, JWTs", source: CREDENTIALS },
+  {
+    name: "api_keys",
+    direction: "upgoing",
+    defaultAction: "redact",
+    description: "provider API keys (OpenAI, Anthropic, AWS, Google, GitHub, Stripe)",
+    source: API_KEYS,
+  },
+  {
+    name: "credentials",
+    direction: "upgoing",
+    defaultAction: "redact",
+    description: "password/secret/token assignments, Authorization headers, URLs with passwords, JWTs",
+    source: CREDENTIALS,
+  },
   { name: "pii_emails", direction: "upgoing", defaultAction: "warn", description: "email addresses", source: PII_EMAILS },
   { name: "pii_phone_numbers", direction: "upgoing", defaultAction: "warn", description: "phone numbers", source: PII_PHONE_NUMBERS },
   { name: "ip_addresses", direction: "upgoing", defaultAction: "warn", description: "IPv4 and IPv6 addresses", source: IP_ADDRESSES },
-  { name: "suspicious_commands", direction: "downgoing", defaultAction: "block", description: "destructive shell commands (rm -rf /, mkfs, dd to a device, fork bomb, chmod -R 777 /, curl | sh)", source: SUSPICIOUS_COMMANDS },
+  {
+    name: "suspicious_commands",
+    direction: "downgoing",
+    defaultAction: "block",
+    description: "destructive shell commands (rm -rf /, mkfs, dd to a device, fork bomb, chmod -R 777 /, curl | sh)",
+    source: SUSPICIOUS_COMMANDS,
+  },
 ];
 
 export const BUILTIN_PATTERN_NAMES: readonly BuiltinPatternName[] = BUILTIN_PATTERNS.map((p) => p.name);

@@ -98,7 +98,10 @@ describe("the self-host guide's example config", () => {
     expect(() => g.scanText("now run rm -rf / to clean up", "downgoing", c)).toThrow(GuardrailError);
     // tools: filter and param restrictions for github-mcp only
     const tools = [
-      { name: "create_issue", inputSchema: { type: "object", properties: { title: { type: "string" }, assignees: { type: "array" } }, required: ["title", "assignees"] } },
+      {
+        name: "create_issue",
+        inputSchema: { type: "object", properties: { title: { type: "string" }, assignees: { type: "array" } }, required: ["title", "assignees"] },
+      },
       { name: "delete_repo", inputSchema: { type: "object" } },
       { name: "delete_branch", inputSchema: { type: "object" } },
       { name: "list_issues", inputSchema: { type: "object" } },
@@ -148,7 +151,10 @@ describe("enabling", () => {
   });
 
   it("a pattern named in the other direction's map also runs there", () => {
-    const g = createGuardrails({ downgoing: { api_keys: "redact" }, custom_patterns: [{ name: "ticket", regex: "INC-[0-9]{6}", direction: "both" }] }, { logger: recordingLogger() })!;
+    const g = createGuardrails(
+      { downgoing: { api_keys: "redact" }, custom_patterns: [{ name: "ticket", regex: "INC-[0-9]{6}", direction: "both" }] },
+      { logger: recordingLogger() },
+    )!;
     expect(g.downgoingRules.map((r) => r.name)).toEqual(["ticket", "api_keys", "suspicious_commands"]);
     expect(g.scanText(`model said ${FAKE.google}`, "downgoing", ctx())).toBe("model said [REDACTED:api_keys]");
     expect(g.upgoingRules.map((r) => r.name)).toContain("ticket");
@@ -166,7 +172,12 @@ describe("enabling", () => {
 
 describe("config errors", () => {
   it("an invalid custom regex names the pattern", () => {
-    const e = configError({ custom_patterns: [{ name: "ok", regex: "a+" }, { name: "broken_one", regex: "myapp_[A-Z" }] });
+    const e = configError({
+      custom_patterns: [
+        { name: "ok", regex: "a+" },
+        { name: "broken_one", regex: "myapp_[A-Z" },
+      ],
+    });
     expect(e.field).toBe('guardrails.custom_patterns[1].regex (custom pattern "broken_one")');
     expect(e.message).toMatch(/broken_one.*invalid regular expression/);
   });
@@ -181,7 +192,10 @@ describe("config errors", () => {
 
   it("numbered backreferences are refused (patterns are combined), named ones work", () => {
     expect(configError({ custom_patterns: [{ name: "dup", regex: "(a)\\1" }] }).message).toMatch(/backreference/);
-    const g = createGuardrails({ custom_patterns: [{ name: "dup", regex: "(?<c>[xyz])\\k<c>", direction: "upgoing" }], custom_upgoing: { dup: "redact" } }, { logger: recordingLogger() })!;
+    const g = createGuardrails(
+      { custom_patterns: [{ name: "dup", regex: "(?<c>[xyz])\\k<c>", direction: "upgoing" }], custom_upgoing: { dup: "redact" } },
+      { logger: recordingLogger() },
+    )!;
     expect(g.scanText("a xx b xy", "upgoing", ctx())).toBe("a [REDACTED:dup] b xy");
   });
 
@@ -189,13 +203,34 @@ describe("config errors", () => {
     [{ upgoing: { api_key: "redact" } }, "guardrails.upgoing.api_key", 'did you mean "api_keys"'],
     [{ downgoing: { suspicous_commands: "block" } }, "guardrails.downgoing.suspicous_commands", 'did you mean "suspicious_commands"'],
     [{ disabled_patterns: ["pii_email"] }, "guardrails.disabled_patterns[0]", 'did you mean "pii_emails"'],
-    [{ custom_patterns: [{ name: "internal_token", regex: "t_[0-9]+" }], custom_upgoing: { internal_tokens: "block" } }, "guardrails.custom_upgoing.internal_tokens", 'did you mean "internal_token"'],
-    [{ custom_patterns: [{ name: "internal_token", regex: "t_[0-9]+" }], upgoing: { internal_token: "block" } }, "guardrails.upgoing.internal_token", "belongs under guardrails.custom_upgoing"],
+    [
+      { custom_patterns: [{ name: "internal_token", regex: "t_[0-9]+" }], custom_upgoing: { internal_tokens: "block" } },
+      "guardrails.custom_upgoing.internal_tokens",
+      'did you mean "internal_token"',
+    ],
+    [
+      { custom_patterns: [{ name: "internal_token", regex: "t_[0-9]+" }], upgoing: { internal_token: "block" } },
+      "guardrails.upgoing.internal_token",
+      "belongs under guardrails.custom_upgoing",
+    ],
     [{ upgoing: { api_keys: "deny" } }, "guardrails.upgoing.api_keys", '"deny" is not one of warn, redact, block'],
     [{ custom_patterns: [{ name: "api_keys", regex: "x" }] }, "guardrails.custom_patterns[0].name", "built-in"],
-    [{ custom_patterns: [{ name: "a", regex: "x" }, { name: "a", regex: "y" }] }, "guardrails.custom_patterns[1].name", "duplicate"],
+    [
+      {
+        custom_patterns: [
+          { name: "a", regex: "x" },
+          { name: "a", regex: "y" },
+        ],
+      },
+      "guardrails.custom_patterns[1].name",
+      "duplicate",
+    ],
     [{ custom_patterns: [{ name: "a", regex: "x", direction: "sideways" }] }, "guardrails.custom_patterns[0].direction", "sideways"],
-    [{ tools: { providers: { gh: { param_restrictions: { rules: { t: { deny: ["x"], action: "drop" } } } } } } }, "guardrails.tools.providers.gh.param_restrictions.rules.t.action", "strip, block"],
+    [
+      { tools: { providers: { gh: { param_restrictions: { rules: { t: { deny: ["x"], action: "drop" } } } } } } },
+      "guardrails.tools.providers.gh.param_restrictions.rules.t.action",
+      "strip, block",
+    ],
   ])("%j → %s", (config, field, message) => {
     const e = configError(config as GuardrailsConfig);
     expect(e.field).toBe(field);

@@ -21,7 +21,15 @@ const CASES: Record<string, string> = {
 };
 
 const all = (): Guardrails => {
-  const every = { api_keys: "redact", private_keys: "redact", credentials: "redact", pii_emails: "redact", pii_phone_numbers: "redact", ip_addresses: "redact", suspicious_commands: "redact" } as const;
+  const every = {
+    api_keys: "redact",
+    private_keys: "redact",
+    credentials: "redact",
+    pii_emails: "redact",
+    pii_phone_numbers: "redact",
+    ip_addresses: "redact",
+    suspicious_commands: "redact",
+  } as const;
   return createGuardrails({ upgoing: every, downgoing: every }, { logger: recordingLogger() })!;
 };
 

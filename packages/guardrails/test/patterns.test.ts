@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { FAKE, detect, redactAll } from "./helpers.js";
 
-
 const PEM = (label: string) =>
-  [`-----BEGIN ${label}-----`, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "c2VjcmV0LWJvZHktbGluZS10d28tb2YtdGhlLWtleQ==", `-----END ${label}-----`].join("\n");
+  [
+    `-----BEGIN ${label}-----`,
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+    "c2VjcmV0LWJvZHktbGluZS10d28tb2YtdGhlLWtleQ==",
+    `-----END ${label}-----`,
+  ].join("\n");
 
 describe("api_keys", () => {
   it.each(Object.entries(FAKE))("detects %s", (_name, key) => {
@@ -48,12 +52,13 @@ describe("private_keys", () => {
     expect(g.scanText(text, "upgoing", { requestId: "r", counters: {} })).toBe("[REDACTED:private_keys]");
   });
 
-  it.each(["-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "a private key is a secret number"])(
-    "ignores %j",
-    (text) => {
-      expect(detect(redactAll(), text)).toEqual([]);
-    },
-  );
+  it.each([
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "a private key is a secret number",
+  ])("ignores %j", (text) => {
+    expect(detect(redactAll(), text)).toEqual([]);
+  });
 });
 
 describe("credentials", () => {
@@ -99,17 +104,12 @@ describe("pii_emails", () => {
 });
 
 describe("pii_phone_numbers", () => {
-  it.each([
-    "call +1 415 555 2671 today",
-    "+44 20 7946 0958",
-    "+49-30-1234-5678",
-    "(415) 555-2671",
-    "415-555-2671",
-    "415.555.2671",
-    "+33 1 23 45 67 89",
-  ])("detects %j", (text) => {
-    expect(detect(redactAll(), text)).toEqual(["pii_phone_numbers"]);
-  });
+  it.each(["call +1 415 555 2671 today", "+44 20 7946 0958", "+49-30-1234-5678", "(415) 555-2671", "415-555-2671", "415.555.2671", "+33 1 23 45 67 89"])(
+    "detects %j",
+    (text) => {
+      expect(detect(redactAll(), text)).toEqual(["pii_phone_numbers"]);
+    },
+  );
   it.each([
     "id 123e4567-e89b-12d3-a456-426614174000",
     "released 2024-01-15, patched 2024-01-15T10:30:00Z",
@@ -125,12 +125,15 @@ describe("pii_phone_numbers", () => {
 });
 
 describe("ip_addresses", () => {
-  it.each(["server at 10.0.0.12 is down", "connect to 192.168.1.254:8080", "2001:db8:85a3::8a2e:370:7334", "fe80::1ff:fe23:4567:890a", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"])(
-    "detects %j",
-    (text) => {
-      expect(detect(redactAll(), text)).toEqual(["ip_addresses"]);
-    },
-  );
+  it.each([
+    "server at 10.0.0.12 is down",
+    "connect to 192.168.1.254:8080",
+    "2001:db8:85a3::8a2e:370:7334",
+    "fe80::1ff:fe23:4567:890a",
+    "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+  ])("detects %j", (text) => {
+    expect(detect(redactAll(), text)).toEqual(["ip_addresses"]);
+  });
   it.each([
     "version 1.2.3",
     "v1.2.3.4 build",

@@ -16,7 +16,10 @@ const REQUESTS: Record<string, CanonicalRequest> = {
     system: [{ type: "text", text: `You are a helper. Deploy key: ${KEY}` }],
     messages: [
       { role: "user", content: [{ type: "text", text: `My key is ${KEY}, store it` }] },
-      { role: "assistant", content: [{ type: "tool_call", id: "call_1", name: "save", arguments: JSON.stringify({ name: "openai", value: KEY, tags: [`k=${KEY}`] }) }] },
+      {
+        role: "assistant",
+        content: [{ type: "tool_call", id: "call_1", name: "save", arguments: JSON.stringify({ name: "openai", value: KEY, tags: [`k=${KEY}`] }) }],
+      },
       { role: "user", content: [{ type: "tool_result", toolCallId: "call_1", content: [{ type: "text", text: `saved ${KEY}` }] }] },
     ],
     tools: [
@@ -31,9 +34,18 @@ const REQUESTS: Record<string, CanonicalRequest> = {
   anthropic: {
     model: "claude-sonnet-4",
     stream: true,
-    system: [{ type: "text", text: "Be brief.", cacheControl: { type: "ephemeral" } }, { type: "text", text: `Key: ${KEY}` }],
+    system: [
+      { type: "text", text: "Be brief.", cacheControl: { type: "ephemeral" } },
+      { type: "text", text: `Key: ${KEY}` },
+    ],
     messages: [
-      { role: "user", content: [{ type: "text", text: "Look at this" }, { type: "image", source: { kind: "url", url: `https://img.example/${KEY}/a.png` } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Look at this" },
+          { type: "image", source: { kind: "url", url: `https://img.example/${KEY}/a.png` } },
+        ],
+      },
       {
         role: "assistant",
         content: [
@@ -52,7 +64,10 @@ const REQUESTS: Record<string, CanonicalRequest> = {
     messages: [
       { role: "user", content: [{ type: "text", text: `hello ${KEY}` }] },
       { role: "assistant", content: [{ type: "tool_call", id: "save-0", name: "save", arguments: `{"value": "${KEY}", "n": 1}` }] },
-      { role: "user", content: [{ type: "tool_result", toolCallId: "save-0", name: "save", content: [{ type: "text", text: `{"ok":true,"echo":"${KEY}"}` }] }] },
+      {
+        role: "user",
+        content: [{ type: "tool_result", toolCallId: "save-0", name: "save", content: [{ type: "text", text: `{"ok":true,"echo":"${KEY}"}` }] }],
+      },
     ],
   },
   // OpenAI Responses: instructions, input_text, input_file, function_call / function_call_output, strict tools
@@ -61,7 +76,13 @@ const REQUESTS: Record<string, CanonicalRequest> = {
     stream: true,
     system: [{ type: "text", text: `Instructions with ${KEY}` }],
     messages: [
-      { role: "user", content: [{ type: "text", text: `use ${KEY}` }, { type: "file", source: { kind: "url", url: `https://files.example/${KEY}.pdf` }, filename: `${KEY}.pdf` }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: `use ${KEY}` },
+          { type: "file", source: { kind: "url", url: `https://files.example/${KEY}.pdf` }, filename: `${KEY}.pdf` },
+        ],
+      },
       { role: "assistant", content: [{ type: "tool_call", id: "fc_1", name: "save", arguments: `{"value":"${KEY}"}` }] },
       { role: "user", content: [{ type: "tool_result", toolCallId: "fc_1", content: [{ type: "text", text: KEY }] }] },
     ],
@@ -126,7 +147,11 @@ describe("upgoing details", () => {
   it("redacted tool-call arguments keep their key order (prompt caches depend on it)", () => {
     const { g } = guard("redact");
     const args = JSON.stringify({ zeta: 1, alpha: `k ${KEY}`, mid: { b: KEY, a: 2 }, list: [KEY, "x"] });
-    const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "f", arguments: args }] }] };
+    const request: CanonicalRequest = {
+      model: "m",
+      stream: false,
+      messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "f", arguments: args }] }],
+    };
     const part = g.checkRequest(request, ctx()).messages[0].content[0];
     expect(part.type === "tool_call" && part.arguments).toBe(
       '{"zeta":1,"alpha":"k [REDACTED:api_keys]","mid":{"b":"[REDACTED:api_keys]","a":2},"list":["[REDACTED:api_keys]","x"]}',
@@ -135,14 +160,22 @@ describe("upgoing details", () => {
 
   it("a clean request is returned as is (no copies)", () => {
     const g = createGuardrails({}, { logger: recordingLogger() })!;
-    const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "user", content: [{ type: "text", text: "hello, how do I sort a list?" }] }] };
+    const request: CanonicalRequest = {
+      model: "m",
+      stream: false,
+      messages: [{ role: "user", content: [{ type: "text", text: "hello, how do I sort a list?" }] }],
+    };
     expect(g.checkRequest(request, ctx())).toBe(request);
   });
 
   it("a private key inside tool-call arguments (JSON-escaped newlines) is found in the decoded value", () => {
     const g = createGuardrails({ upgoing: { private_keys: "redact" } }, { logger: recordingLogger() })!;
     const args = JSON.stringify({ path: "id_ed25519", content: PEM });
-    const request: CanonicalRequest = { model: "m", stream: false, messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "write", arguments: args }] }] };
+    const request: CanonicalRequest = {
+      model: "m",
+      stream: false,
+      messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "write", arguments: args }] }],
+    };
     const out = g.checkRequest(request, ctx());
     const part = out.messages[0].content[0];
     expect(part.type === "tool_call" && JSON.parse(part.arguments)).toEqual({ path: "id_ed25519", content: "[REDACTED:private_keys]" });

@@ -129,8 +129,12 @@ describe("bounded look-behind window", () => {
       expect(guard.push({ type: "text_delta", index: 0, text })).toEqual([{ type: "text_delta", index: 0, text }]);
       expect(guard.heldChars).toBe(0);
     }
-    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' })).toEqual([{ type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' }]);
-    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' })).toEqual([{ type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' }]);
+    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' })).toEqual([
+      { type: "tool_call_delta", index: 1, argumentsDelta: '{"to":"al' },
+    ]);
+    expect(guard.push({ type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' })).toEqual([
+      { type: "tool_call_delta", index: 1, argumentsDelta: 'ice@example.org"}' },
+    ]);
     expect(guard.push({ type: "finish", stopReason: "stop" })).toEqual([{ type: "finish", stopReason: "stop" }]);
     expect(logger.lines.map((l) => [l.fields.pattern, l.fields.action])).toEqual([
       ["suspicious_commands", "warn"],

@@ -52,7 +52,11 @@ describe("ToolGuard (plain functions, shared with the MCP bridge)", () => {
   });
 
   it("filterTools: an allow list keeps only the listed tools; providers without rules see everything", () => {
-    const mcpTools = [{ name: "create_issue", inputSchema: { type: "object" } }, { name: "delete_repo", inputSchema: { type: "object" } }, { name: "list_issues", inputSchema: { type: "object" } }];
+    const mcpTools = [
+      { name: "create_issue", inputSchema: { type: "object" } },
+      { name: "delete_repo", inputSchema: { type: "object" } },
+      { name: "list_issues", inputSchema: { type: "object" } },
+    ];
     expect(guard.filterTools("github-mcp", mcpTools).map((t) => t.name)).toEqual(["create_issue", "list_issues"]);
     expect(guard.filterTools("anthropic", TOOLS)).toHaveLength(4);
   });
@@ -63,7 +67,11 @@ describe("ToolGuard (plain functions, shared with the MCP bridge)", () => {
       arguments: '{"to":"a@b.c","body":"hi"}',
       stripped: ["bcc"],
     });
-    expect(guard.restrictToolCall("openai", "send_email", { to: "a", attachments: ["x"] })).toEqual({ action: "strip", arguments: { to: "a" }, stripped: ["attachments"] });
+    expect(guard.restrictToolCall("openai", "send_email", { to: "a", attachments: ["x"] })).toEqual({
+      action: "strip",
+      arguments: { to: "a" },
+      stripped: ["attachments"],
+    });
     expect(guard.restrictToolCall("openai", "send_email", '{"to":"a"}')).toEqual({ action: "allow", arguments: '{"to":"a"}' });
   });
 

@@ -48,7 +48,10 @@ export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools
   return { upstreams, tools };
 }
 
-function stripUndefined(pricing: { default?: number | undefined; overrides?: Record<string, number> | undefined }): { default?: number; overrides?: Record<string, number> } {
+function stripUndefined(pricing: { default?: number | undefined; overrides?: Record<string, number> | undefined }): {
+  default?: number;
+  overrides?: Record<string, number>;
+} {
   return {
     ...(pricing.default === undefined ? {} : { default: pricing.default }),
     ...(pricing.overrides === undefined ? {} : { overrides: pricing.overrides }),

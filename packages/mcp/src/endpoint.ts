@@ -67,7 +67,11 @@ export class McpEndpoint {
       if (this.#scope.kind === "bridge" && server !== "*" && server !== this.#scope.server) return;
       for (const session of this.#sessions.values()) {
         const sent =
-          kind === "tools" ? session.server.sendToolListChanged() : kind === "prompts" ? session.server.sendPromptListChanged() : session.server.sendResourceListChanged();
+          kind === "tools"
+            ? session.server.sendToolListChanged()
+            : kind === "prompts"
+              ? session.server.sendPromptListChanged()
+              : session.server.sendResourceListChanged();
         // A session whose client is gone simply misses the notification.
         void sent.catch(() => {});
       }
@@ -210,7 +214,9 @@ function callContext(extra: Extra): CallContext {
     relay,
     ...(progressToken === undefined
       ? {}
-      : { onprogress: (progress) => void extra.sendNotification({ method: "notifications/progress", params: { ...progress, progressToken } }).catch(() => {}) }),
+      : {
+          onprogress: (progress) => void extra.sendNotification({ method: "notifications/progress", params: { ...progress, progressToken } }).catch(() => {}),
+        }),
   };
 }
 

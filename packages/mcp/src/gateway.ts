@@ -226,7 +226,8 @@ export class ToolGateway {
       try {
         if (!upstream) throw new UpstreamUnavailable(endpoint.server, "not configured");
         const options = { timeoutMs: this.#options.callTimeoutMs, ...context };
-        result = upstream instanceof McpUpstream ? await upstream.callTool(endpoint.tool, sent, options) : await upstream.callTool(endpoint.tool, sent, options);
+        result =
+          upstream instanceof McpUpstream ? await upstream.callTool(endpoint.tool, sent, options) : await upstream.callTool(endpoint.tool, sent, options);
       } catch (error) {
         lastError = error;
         if (context.signal?.aborted) {
@@ -314,7 +315,12 @@ export class ToolGateway {
 
   /** Subscribes to (or unsubscribes from) a resource by the scope's URI; returns the server and its own URI. */
   async subscribe(scope: Scope, uri: string, subscribe: boolean): Promise<{ server: string; uri: string }> {
-    const target = scope.kind === "bridge" ? { server: scope.server, rest: uri } : uri.startsWith(RESOURCE_PREFIX) ? this.#split(scope, uri.slice(RESOURCE_PREFIX.length), "/") : undefined;
+    const target =
+      scope.kind === "bridge"
+        ? { server: scope.server, rest: uri }
+        : uri.startsWith(RESOURCE_PREFIX)
+          ? this.#split(scope, uri.slice(RESOURCE_PREFIX.length), "/")
+          : undefined;
     if (!target) throw new McpError(ErrorCode.InvalidParams, `unknown resource "${uri}"`);
     const key = `${target.server}\0${target.rest}`;
     const count = this.#subscriptions.get(key) ?? 0;

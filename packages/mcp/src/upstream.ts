@@ -203,8 +203,9 @@ export class McpUpstream {
   }
 
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
-    return this.#withRelay(options, (client) =>
-      client.callTool({ name: tool, arguments: args }, CallToolResultSchema, requestOptions(options)) as Promise<CallToolResult>,
+    return this.#withRelay(
+      options,
+      (client) => client.callTool({ name: tool, arguments: args }, CallToolResultSchema, requestOptions(options)) as Promise<CallToolResult>,
     );
   }
 
@@ -247,10 +248,7 @@ export class McpUpstream {
 
   async #connect(): Promise<void> {
     if (this.#state === "closed") return;
-    const client = new Client(
-      { name: "bitrouter", version: VERSION },
-      { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } },
-    );
+    const client = new Client({ name: "bitrouter", version: VERSION }, { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } });
     this.#installRelays(client);
     try {
       await client.connect(this.#transport(), { timeout: this.#options.connectTimeoutMs });
@@ -376,9 +374,7 @@ export class McpUpstream {
     client.setRequestHandler(ElicitRequestSchema, async (request) =>
       ElicitResultSchema.parse(await relayTo("elicitation").sendRequest(request, "elicitation")),
     );
-    client.setRequestHandler(ListRootsRequestSchema, async (request) =>
-      ListRootsResultSchema.parse(await relayTo("roots").sendRequest(request, "roots")),
-    );
+    client.setRequestHandler(ListRootsRequestSchema, async (request) => ListRootsResultSchema.parse(await relayTo("roots").sendRequest(request, "roots")));
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
       await this.#relays.at(-1)?.sendNotification(notification);
     });

@@ -56,7 +56,14 @@ describe("ToolGateway", () => {
         { provider: "b", serviceId: "who" },
       ],
     };
-    const failing: NamedToolSpec = { name: "f", strategy: "priority", endpoints: [{ provider: "a", serviceId: "fail" }, { provider: "b", serviceId: "who" }] };
+    const failing: NamedToolSpec = {
+      name: "f",
+      strategy: "priority",
+      endpoints: [
+        { provider: "a", serviceId: "fail" },
+        { provider: "b", serviceId: "who" },
+      ],
+    };
     const records: ToolCallRecord[] = [];
     await start({ upstreams: [mcp("a", a.url), mcp("b", b.url)], tools: [rotate, failing] }, records);
     const answers = [];
@@ -152,7 +159,15 @@ describe("ToolGateway", () => {
 
   it("a local stdio server that dies is started again; its env is passed", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/stdio-server.mjs", import.meta.url));
-    const local: UpstreamSpec = { kind: "mcp", name: "local", command: process.execPath, args: [fixture], env: { FIXTURE_GREETING: "hi" }, headers: {}, bridge: false };
+    const local: UpstreamSpec = {
+      kind: "mcp",
+      name: "local",
+      command: process.execPath,
+      args: [fixture],
+      env: { FIXTURE_GREETING: "hi" },
+      headers: {},
+      bridge: false,
+    };
     await start({ upstreams: [local] });
     expect(text(await gateway.callTool({}, GATEWAY, "local__env", { name: "FIXTURE_GREETING" }))).toBe("hi");
     const first = text(await gateway.callTool({}, GATEWAY, "local__pid", {}));

@@ -57,13 +57,17 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
   if (!secretKey) throw new PaymentConfigError("mpp.secret_key (or MPP_SECRET_KEY) is required when mpp.enabled is true: it signs the payment challenges");
   const entries = Object.entries(config.networks ?? {});
   if (entries.length !== 1) {
-    throw new PaymentConfigError(`mpp.networks must name exactly one network for now (Tempo); got ${entries.length === 0 ? "none" : entries.map(([name]) => name).join(", ")}`);
+    throw new PaymentConfigError(
+      `mpp.networks must name exactly one network for now (Tempo); got ${entries.length === 0 ? "none" : entries.map(([name]) => name).join(", ")}`,
+    );
   }
   const [name, net] = entries[0]!;
   const at = `mpp.networks.${name}`;
   if (!net.rpc_url) throw new PaymentConfigError(`${at}.rpc_url is required: payments are verified on chain`);
-  if (!net.recipient || !isAddress(net.recipient)) throw new PaymentConfigError(`${at}.recipient must be the 0x address that receives payments; got '${net.recipient ?? ""}'`);
-  if (net.currency !== undefined && !isAddress(net.currency)) throw new PaymentConfigError(`${at}.currency must be a TIP-20 token's 0x address; got '${net.currency}'`);
+  if (!net.recipient || !isAddress(net.recipient))
+    throw new PaymentConfigError(`${at}.recipient must be the 0x address that receives payments; got '${net.recipient ?? ""}'`);
+  if (net.currency !== undefined && !isAddress(net.currency))
+    throw new PaymentConfigError(`${at}.currency must be a TIP-20 token's 0x address; got '${net.currency}'`);
   if (net.fee_payer) throw new PaymentConfigError(`${at}.fee_payer: true is not supported yet (it needs a server wallet to pay the callers' gas); remove it`);
   const warnings: string[] = [];
   if (net.escrow_contract !== undefined || net.default_deposit !== undefined) {
@@ -75,9 +79,18 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
   try {
     chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId();
   } catch (error) {
-    throw new PaymentConfigError(`${at}.rpc_url ${rpcUrl} does not answer eth_chainId: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    throw new PaymentConfigError(
+      `${at}.rpc_url ${rpcUrl} does not answer eth_chainId: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    );
   }
-  const network: PaymentNetwork = { name, chainId, rpcUrl, recipient: net.recipient, decimals: TIP20_DECIMALS, ...(net.currency ? { currency: net.currency as `0x${string}` } : {}) };
+  const network: PaymentNetwork = {
+    name,
+    chainId,
+    rpcUrl,
+    recipient: net.recipient,
+    decimals: TIP20_DECIMALS,
+    ...(net.currency ? { currency: net.currency as `0x${string}` } : {}),
+  };
   // Tempo transactions (type 0x76) need the Tempo chain's serializers; the id and RPC are ours.
   const chain = { ...tempoLocalnet, id: chainId, rpcUrls: { default: { http: [rpcUrl] } } };
   const getClient = () => createClient({ chain, transport: http(rpcUrl) });
@@ -106,7 +119,9 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
       const forward = new Headers();
       const credential = findPaymentCredential(headers);
       if (credential) forward.set(credentialHeader, credential);
-      const result = await mppx.charge({ amount: formatUnits(amount, network.decimals), description })(new Request(resource, { method: "POST", headers: forward }));
+      const result = await mppx.charge({ amount: formatUnits(amount, network.decimals), description })(
+        new Request(resource, { method: "POST", headers: forward }),
+      );
       if (result.status === 402) {
         const answer = result.challenge;
         const challengeHeaders: Record<string, string> = {};

@@ -16,13 +16,17 @@ export function quoteCeiling(request: CanonicalRequest, model: ModelInfo | undef
   const pricing = model?.pricing;
   const hasPrice = (pricing?.input_tokens?.no_cache ?? 0) > 0 || (pricing?.output_tokens?.text ?? 0) > 0;
   if (!pricing || !hasPrice) {
-    throw new BitrouterError({ kind: "permission", message: `model '${modelName}' has no pricing in the catalog, so it cannot be paid for; ask the operator to price it` });
+    throw new BitrouterError({
+      kind: "permission",
+      message: `model '${modelName}' has no pricing in the catalog, so it cannot be paid for; ask the operator to price it`,
+    });
   }
   const maxOutput = request.maxTokens ?? model?.max_output_tokens;
   if (maxOutput === undefined) throw invalidRequest("a paid request must set max_tokens (the charge is its most possible cost)", "max_tokens");
   const prompt = JSON.stringify([request.system ?? [], request.messages, request.tools ?? []]);
   const micro = BigInt(costMicroUsd(pricing, { inputTokens: Buffer.byteLength(prompt), outputTokens: maxOutput }));
-  const units = decimals >= MICRO_USD_DECIMALS ? micro * 10n ** BigInt(decimals - MICRO_USD_DECIMALS) : ceilDiv(micro, 10n ** BigInt(MICRO_USD_DECIMALS - decimals));
+  const units =
+    decimals >= MICRO_USD_DECIMALS ? micro * 10n ** BigInt(decimals - MICRO_USD_DECIMALS) : ceilDiv(micro, 10n ** BigInt(MICRO_USD_DECIMALS - decimals));
   return units > 0n ? units : 1n;
 }
 

@@ -48,18 +48,23 @@ export function createSiwxSigner(options: { account: SiwxAccount; chain: string 
   return async ({ url, headers }) => {
     const raw = headers.get("payment-required");
     if (!raw) throw new Error("the 402 carries no PAYMENT-REQUIRED challenge to sign in with");
-    const required = JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as { extensions?: Record<string, { info?: SiwxInfo; supportedChains?: SupportedChain[] }> };
+    const required = JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as {
+      extensions?: Record<string, { info?: SiwxInfo; supportedChains?: SupportedChain[] }>;
+    };
     const extension = required.extensions?.[SIWX];
     if (!extension?.info || !Array.isArray(extension.supportedChains)) throw new Error("the upstream does not offer Sign-In-With-X");
     const offered = extension.supportedChains.find((c) => c.chainId === caip2 && c.type === type);
-    if (!offered) throw new Error(`the upstream accepts Sign-In-With-X on ${extension.supportedChains.map((c) => c.chainId).join(", ") || "no chain"}, not ${caip2}`);
+    if (!offered)
+      throw new Error(`the upstream accepts Sign-In-With-X on ${extension.supportedChains.map((c) => c.chainId).join(", ") || "no chain"}, not ${caip2}`);
     const info = extension.info;
     const origin = new URL(url);
     if (info.domain !== origin.host || new URL(info.uri).origin !== origin.origin) {
       throw new Error(`the Sign-In-With-X challenge names ${info.domain} (${info.uri}), not the upstream ${origin.host}: not signed`);
     }
     const address = solana ? account.solana.address : account.evm.address;
-    const signature = solana ? await signSolana(account.solana.keyPair, solanaMessage(info, address, caip2.slice("solana:".length))) : await account.evm.signMessage({ message: evmMessage(info, Number(caip2.slice("eip155:".length))) });
+    const signature = solana
+      ? await signSolana(account.solana.keyPair, solanaMessage(info, address, caip2.slice("solana:".length)))
+      : await account.evm.signMessage({ message: evmMessage(info, Number(caip2.slice("eip155:".length))) });
     const proof = { ...info, address, chainId: caip2, type, ...(offered.signatureScheme ? { signatureScheme: offered.signatureScheme } : {}), signature };
     return { [SIWX]: Buffer.from(JSON.stringify(proof)).toString("base64") };
   };

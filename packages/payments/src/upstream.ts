@@ -21,10 +21,20 @@ export interface UpstreamPayment {
  * client: one on-chain transfer per challenge, refused above `maxAmount` base units so an upstream
  * cannot name any price it likes.
  */
-export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: string; maxAmount: bigint; onPaid?: (payment: UpstreamPayment) => void }): UpstreamPayer {
+export function createUpstreamPayer(options: {
+  account: LocalAccount;
+  rpcUrl: string;
+  maxAmount: bigint;
+  onPaid?: (payment: UpstreamPayment) => void;
+}): UpstreamPayer {
   const { rpcUrl, maxAmount } = options;
   const mppx = Mppx.create({
-    methods: [tempo({ account: options.account, getClient: ({ chainId }) => createClient({ chain: { ...tempoLocalnet, ...(chainId === undefined ? {} : { id: chainId }) }, transport: http(rpcUrl) }) })],
+    methods: [
+      tempo({
+        account: options.account,
+        getClient: ({ chainId }) => createClient({ chain: { ...tempoLocalnet, ...(chainId === undefined ? {} : { id: chainId }) }, transport: http(rpcUrl) }),
+      }),
+    ],
     polyfill: false,
   });
   return async ({ url, headers, body }) => {
@@ -32,7 +42,10 @@ export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: st
     // shown only that one, so it pays exactly what was checked against the cap.
     const offered = Challenge.fromResponseList(new Response(body, { status: 402, headers }));
     const challenge = offered.find((c) => c.method === "tempo" && c.intent === "charge");
-    if (!challenge) throw new Error(`the upstream asks for ${offered.map((c) => `${c.method}/${c.intent}`).join(", ") || "no Payment challenge"}; the wallet pays tempo/charge`);
+    if (!challenge)
+      throw new Error(
+        `the upstream asks for ${offered.map((c) => `${c.method}/${c.intent}`).join(", ") || "no Payment challenge"}; the wallet pays tempo/charge`,
+      );
     const only = new Headers(headers);
     only.set("www-authenticate", Challenge.serialize(challenge));
     const response = new Response(body, { status: 402, headers: only });
@@ -42,7 +55,13 @@ export function createUpstreamPayer(options: { account: LocalAccount; rpcUrl: st
     if (amount > maxAmount) throw new Error(`the upstream asks ${amount} base units, more than wallet.payment.session_max_deposit (${maxAmount})`);
     const credential = await mppx.createCredential(response);
     const chainId = typeof request.methodDetails?.chainId === "number" ? request.methodDetails.chainId : undefined;
-    options.onPaid?.({ url, amount: amount.toString(), method: `${challenge.method}/${challenge.intent}`, reference: transactionHash(credential), ...(chainId === undefined ? {} : { chainId }) });
+    options.onPaid?.({
+      url,
+      amount: amount.toString(),
+      method: `${challenge.method}/${challenge.intent}`,
+      reference: transactionHash(credential),
+      ...(chainId === undefined ? {} : { chainId }),
+    });
     return { [Challenge.credentialHeader(challenge).toLowerCase()]: credential };
   };
 }

@@ -56,7 +56,10 @@ mpp:
   ).config;
   const gate = await createPaymentGate({ config: config.mpp!, store, requiresAuth: false });
   router = createRouter(config, {
-    hooks: [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)), { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) }],
+    hooks: [
+      paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+    ],
   });
 });
 afterAll(async () => {
@@ -71,8 +74,10 @@ beforeEach(() => {
 });
 
 const URL = "http://bitrouter.test/v1/chat/completions";
-const chat = (extra: Record<string, unknown> = {}) => JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }], ...extra });
-const post = (body: string, headers: Record<string, string> = {}) => router.fetch(new Request(URL, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }));
+const chat = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }], ...extra });
+const post = (body: string, headers: Record<string, string> = {}) =>
+  router.fetch(new Request(URL, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }));
 
 /** The unmodified mppx client, paying from a funded account of the local chain. */
 function payingClient(fetch: typeof globalThis.fetch = (input, init) => router.fetch(new Request(input, init))) {
@@ -183,7 +188,10 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
   });
 
   test("all four protocols answer 402 with the challenge, each in its own error shape", async () => {
-    const ask = (path: string, body: unknown) => router.fetch(new Request(`http://bitrouter.test${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+    const ask = (path: string, body: unknown) =>
+      router.fetch(
+        new Request(`http://bitrouter.test${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      );
     const answers = await Promise.all([
       ask("/v1/chat/completions", { model: "oai:gpt-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
       ask("/v1/responses", { model: "oai:gpt-test", max_output_tokens: 5, input: "x" }),
@@ -211,7 +219,11 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     expect(unbounded.status).toBe(400);
     expect(await unbounded.json()).toMatchObject({ error: { param: "max_tokens" } });
     const anthropic = await router.fetch(
-      new Request("http://bitrouter.test/v1/messages", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }] }) }),
+      new Request("http://bitrouter.test/v1/messages", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }] }),
+      }),
     );
     // The Anthropic caller gets its own error shape, with the challenge.
     expect(anthropic.status).toBe(402);

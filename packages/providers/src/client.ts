@@ -225,7 +225,10 @@ export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, 
 const FEATURE_LIST_HEADERS = ["anthropic-beta", "openai-beta"] as const;
 
 function joinList(...values: string[]): string {
-  const items = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const items = values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
   return [...new Set(items)].join(",");
 }
 
@@ -338,7 +341,12 @@ export async function upstreamError(codec: Codec, endpoint: ProviderEndpoint, re
 }
 
 /** The ProviderError for a non-2xx answer whose body was already read (the fast path reads it itself). */
-export function upstreamErrorFrom(codec: Codec, endpoint: ProviderEndpoint, response: Pick<UpstreamHttpResponse, "status" | "headers">, body: ErrorBody): ProviderError {
+export function upstreamErrorFrom(
+  codec: Codec,
+  endpoint: ProviderEndpoint,
+  response: Pick<UpstreamHttpResponse, "status" | "headers">,
+  body: ErrorBody,
+): ProviderError {
   let parsed: unknown = body.text;
   try {
     parsed = JSON.parse(body.text) as unknown;
@@ -402,9 +410,24 @@ function transportError(error: unknown, state: CallState): ProviderError {
     const reason: unknown = state.signal.reason;
     if (reason instanceof Error && reason.name === "TimeoutError") {
       // The caller's own deadline (AbortSignal.timeout): a timeout, not a change of mind.
-      return new ProviderError({ kind: "timeout", code: "upstream_timeout", message: `${provider}: the caller's deadline expired`, provider, retryable: true, cause: error });
+      return new ProviderError({
+        kind: "timeout",
+        code: "upstream_timeout",
+        message: `${provider}: the caller's deadline expired`,
+        provider,
+        retryable: true,
+        cause: error,
+      });
     }
-    return new ProviderError({ kind: "internal", status: 499, code: "aborted", message: `${provider}: request aborted by the caller`, provider, retryable: false, cause: error });
+    return new ProviderError({
+      kind: "internal",
+      status: 499,
+      code: "aborted",
+      message: `${provider}: request aborted by the caller`,
+      provider,
+      retryable: false,
+      cause: error,
+    });
   }
   const code = errorCode(error);
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
@@ -416,7 +439,14 @@ function transportError(error: unknown, state: CallState): ProviderError {
   }
   if (error instanceof BitrouterError) {
     // A codec could not read what the upstream sent.
-    return new ProviderError({ kind: "upstream", code: "invalid_upstream_response", message: `${provider}: unreadable upstream answer: ${redact(error.message, state.endpoint.apiKey)}`, provider, retryable: true, cause: error });
+    return new ProviderError({
+      kind: "upstream",
+      code: "invalid_upstream_response",
+      message: `${provider}: unreadable upstream answer: ${redact(error.message, state.endpoint.apiKey)}`,
+      provider,
+      retryable: true,
+      cause: error,
+    });
   }
   if (state.yielded > 0) {
     return new ProviderError({
@@ -429,7 +459,14 @@ function transportError(error: unknown, state: CallState): ProviderError {
     });
   }
   const reason = code ?? (error instanceof Error ? error.message : String(error));
-  return new ProviderError({ kind: "upstream", code: "connection_error", message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`, provider, retryable: true, cause: error });
+  return new ProviderError({
+    kind: "upstream",
+    code: "connection_error",
+    message: `${provider}: connection failed (${redact(reason, state.endpoint.apiKey)})`,
+    provider,
+    retryable: true,
+    cause: error,
+  });
 }
 
 /**
@@ -494,7 +531,15 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     } catch (error) {
       const { provider } = request.endpoint;
       const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new ProviderError({ kind: "upstream", code: "upstream_payment_failed", message: `${provider}: could not pay the upstream's 402: ${reason}`, provider, retryable: true, upstreamStatus: 402, cause: error });
+      throw new ProviderError({
+        kind: "upstream",
+        code: "upstream_payment_failed",
+        message: `${provider}: could not pay the upstream's 402: ${reason}`,
+        provider,
+        retryable: true,
+        upstreamStatus: 402,
+        cause: error,
+      });
     }
     return send(request, state, accept, payment);
   }
@@ -560,7 +605,11 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async send(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: false }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) }, state, "application/json");
+      const response = await open(
+        { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
+        state,
+        "application/json",
+      );
       try {
         if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
         const text = await readAnswer(response, endpoint, opts.maxResponseBytes ?? defaultMaxResponseBytes);
@@ -580,7 +629,11 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     async stream(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open({ endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) }, state, "text/event-stream");
+      const response = await open(
+        { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
+        state,
+        "text/event-stream",
+      );
       if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
       // From here the idle timeout guards a stalled stream.
       return decodeEvents(codec, response.body, state);

@@ -1,12 +1,4 @@
-import type {
-  CanonicalRequest,
-  CanonicalResponse,
-  ErrorInfo,
-  JsonObject,
-  Protocol,
-  StreamEvent,
-  Usage,
-} from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, JsonObject, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 
 /**
  * A codec translates one wire protocol to and from the canonical model, in both roles:

@@ -3,17 +3,7 @@
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type {
-  CanonicalRequest,
-  CanonicalResponse,
-  ContentPart,
-  JsonObject,
-  Message,
-  StreamEvent,
-  TextPart,
-  ToolDefinition,
-  Usage,
-} from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, TextPart, ToolDefinition, Usage } from "@bitrouter/core";
 import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });
@@ -24,19 +14,34 @@ const withOptional = <T extends object>(base: T, extra: Record<string, unknown>)
   return out as T;
 };
 
-const text = fc.record({ text: fc.string({ maxLength: 20 }), cacheControl: cache }).map(({ text, cacheControl }) => withOptional<TextPart>({ type: "text", text }, { cacheControl }));
-const image = fc.oneof(
-  fc.record({ kind: fc.constant("base64" as const), mediaType: fc.constantFrom("image/png", "image/jpeg"), data: fc.base64String({ minLength: 4, maxLength: 12 }) }),
-  fc.record({ kind: fc.constant("url" as const), url: fc.webUrl() }),
-).map((source) => ({ type: "image" as const, source }));
-const pdf = fc.record({ data: fc.base64String({ minLength: 4, maxLength: 12 }), filename: fc.option(word, { nil: undefined }) }).map(({ data, filename }) =>
-  withOptional<ContentPart>({ type: "file", source: { kind: "base64", mediaType: "application/pdf", data }, mediaType: "application/pdf" }, { filename }),
-);
+const text = fc
+  .record({ text: fc.string({ maxLength: 20 }), cacheControl: cache })
+  .map(({ text, cacheControl }) => withOptional<TextPart>({ type: "text", text }, { cacheControl }));
+const image = fc
+  .oneof(
+    fc.record({
+      kind: fc.constant("base64" as const),
+      mediaType: fc.constantFrom("image/png", "image/jpeg"),
+      data: fc.base64String({ minLength: 4, maxLength: 12 }),
+    }),
+    fc.record({ kind: fc.constant("url" as const), url: fc.webUrl() }),
+  )
+  .map((source) => ({ type: "image" as const, source }));
+const pdf = fc
+  .record({ data: fc.base64String({ minLength: 4, maxLength: 12 }), filename: fc.option(word, { nil: undefined }) })
+  .map(({ data, filename }) =>
+    withOptional<ContentPart>({ type: "file", source: { kind: "base64", mediaType: "application/pdf", data }, mediaType: "application/pdf" }, { filename }),
+  );
 const args = fc.dictionary(word, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }).map((o) => JSON.stringify(o));
 const toolId = fc.stringMatching(/^toolu_[a-zA-Z0-9]{4,10}$/);
 const toolCall = fc.record({ id: toolId, name: fc.stringMatching(/^[a-z_]{1,10}$/), arguments: args }).map((c) => ({ type: "tool_call" as const, ...c }));
 const toolResult = fc
-  .record({ toolCallId: toolId, content: fc.array(fc.oneof(text, image), { maxLength: 2 }), isError: fc.option(fc.constant(true), { nil: undefined }), cacheControl: cache })
+  .record({
+    toolCallId: toolId,
+    content: fc.array(fc.oneof(text, image), { maxLength: 2 }),
+    isError: fc.option(fc.constant(true), { nil: undefined }),
+    cacheControl: cache,
+  })
   .map(({ toolCallId, content, isError, cacheControl }) => withOptional<ContentPart>({ type: "tool_result", toolCallId, content }, { isError, cacheControl }));
 const reasoning = fc.oneof(
   fc.record({ text: fc.string({ maxLength: 20 }), signature: word }).map((r) => ({ type: "reasoning" as const, ...r })),
@@ -53,7 +58,13 @@ const schema: fc.Arbitrary<JsonObject> = fc
   .dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.record({ type: fc.constantFrom("string", "number", "boolean") }), { maxKeys: 3 })
   .map((properties) => ({ type: "object", properties }));
 const tool = fc
-  .record({ name: fc.stringMatching(/^[a-z_]{1,10}$/), description: fc.option(word, { nil: undefined }), parameters: schema, strict: fc.option(fc.boolean(), { nil: undefined }), cacheControl: cache })
+  .record({
+    name: fc.stringMatching(/^[a-z_]{1,10}$/),
+    description: fc.option(word, { nil: undefined }),
+    parameters: schema,
+    strict: fc.option(fc.boolean(), { nil: undefined }),
+    cacheControl: cache,
+  })
   .map(({ name, description, parameters, strict, cacheControl }) => withOptional<ToolDefinition>({ name, parameters }, { description, strict, cacheControl }));
 
 const request: fc.Arbitrary<CanonicalRequest> = fc
@@ -61,19 +72,42 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
     model: word,
     stream: fc.boolean(),
     maxTokens: fc.integer({ min: 2048, max: 64000 }),
-    system: fc.option(fc.array(text.filter((t) => t.text !== ""), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    system: fc.option(
+      fc.array(
+        text.filter((t) => t.text !== ""),
+        { minLength: 1, maxLength: 2 },
+      ),
+      { nil: undefined },
+    ),
     messages: fc.array(fc.oneof(userMessage, assistantMessage), { maxLength: 4 }),
     tools: fc.option(fc.array(tool, { minLength: 1, maxLength: 3 }), { nil: undefined }),
-    toolChoice: fc.option(fc.oneof(fc.constant({ type: "auto" as const }), fc.constant({ type: "none" as const }), fc.constant({ type: "required" as const }), word.map((name) => ({ type: "tool" as const, name }))), { nil: undefined }),
+    toolChoice: fc.option(
+      fc.oneof(
+        fc.constant({ type: "auto" as const }),
+        fc.constant({ type: "none" as const }),
+        fc.constant({ type: "required" as const }),
+        word.map((name) => ({ type: "tool" as const, name })),
+      ),
+      { nil: undefined },
+    ),
     parallelToolCalls: fc.option(fc.constant(false), { nil: undefined }),
     temperature: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
     topP: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
     topK: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
     stop: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
     user: fc.option(word, { nil: undefined }),
-    thinking: fc.option(fc.oneof(fc.constant({ enabled: false }), fc.integer({ min: 1024, max: 2047 }).map((budgetTokens) => ({ enabled: true, budgetTokens }))), { nil: undefined }),
+    thinking: fc.option(
+      fc.oneof(
+        fc.constant({ enabled: false }),
+        fc.integer({ min: 1024, max: 2047 }).map((budgetTokens) => ({ enabled: true, budgetTokens })),
+      ),
+      { nil: undefined },
+    ),
     // Structured-output schemas Anthropic accepts close every object (additionalProperties: false).
-    jsonSchema: fc.option(schema.map((s) => ({ ...s, additionalProperties: false })), { nil: undefined }),
+    jsonSchema: fc.option(
+      schema.map((s) => ({ ...s, additionalProperties: false })),
+      { nil: undefined },
+    ),
   })
   .map((r) => {
     const { thinking: requested, jsonSchema, tools, toolChoice, parallelToolCalls, ...rest } = r;
@@ -83,12 +117,15 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
     const thinking = forced || (requested?.enabled && sampling) ? undefined : requested;
     // tool_choice only travels with tools, and disable_parallel_tool_use only with a tool_choice.
     const toolFields = tools ? { tools, toolChoice, parallelToolCalls: toolChoice ? parallelToolCalls : undefined } : {};
-    return withOptional<CanonicalRequest>({ model: rest.model, messages: rest.messages, stream: rest.stream }, {
-      ...rest,
-      ...toolFields,
-      reasoning: thinking,
-      responseFormat: jsonSchema ? { type: "json_schema", name: "response", schema: jsonSchema } : undefined,
-    });
+    return withOptional<CanonicalRequest>(
+      { model: rest.model, messages: rest.messages, stream: rest.stream },
+      {
+        ...rest,
+        ...toolFields,
+        reasoning: thinking,
+        responseFormat: jsonSchema ? { type: "json_schema", name: "response", schema: jsonSchema } : undefined,
+      },
+    );
   });
 
 const usage: fc.Arbitrary<Usage> = fc
@@ -116,7 +153,9 @@ const response: fc.Arbitrary<CanonicalResponse> = fc
     stopSequence: word,
     usage,
   })
-  .map(({ stopSequence, ...r }) => withOptional<CanonicalResponse>({ ...r, created: 0 }, { stopSequence: r.stopReason === "stop_sequence" ? stopSequence : undefined }));
+  .map(({ stopSequence, ...r }) =>
+    withOptional<CanonicalResponse>({ ...r, created: 0 }, { stopSequence: r.stopReason === "stop_sequence" ? stopSequence : undefined }),
+  );
 
 /** Canonical events a decoder would produce for a response: deltas in chunks, tool calls possibly interleaved. */
 function eventsFor(r: CanonicalResponse, interleave: boolean): StreamEvent[] {
@@ -124,7 +163,8 @@ function eventsFor(r: CanonicalResponse, interleave: boolean): StreamEvent[] {
   const split = (s: string) => (s.length < 2 ? [s] : [s.slice(0, s.length >> 1), s.slice(s.length >> 1)]);
   const pendingTools: Array<{ index: number; chunks: string[] }> = [];
   const flushTools = () => {
-    while (pendingTools.some((t) => t.chunks.length > 0)) for (const t of pendingTools) if (t.chunks.length > 0) events.push({ type: "tool_call_delta", index: t.index, argumentsDelta: t.chunks.shift()! });
+    while (pendingTools.some((t) => t.chunks.length > 0))
+      for (const t of pendingTools) if (t.chunks.length > 0) events.push({ type: "tool_call_delta", index: t.index, argumentsDelta: t.chunks.shift()! });
     pendingTools.length = 0;
   };
   r.content.forEach((part, index) => {
@@ -198,7 +238,9 @@ describe("anthropic round-trip properties", () => {
   it("decodeResponse(encodeResponse(x)) == x", () => {
     fc.assert(
       fc.property(response, (res) => {
-        const { created: _c, ...back } = codec.decodeResponse(JSON.parse(JSON.stringify(codec.encodeResponse(res, { model: "m", messages: [], stream: false }))));
+        const { created: _c, ...back } = codec.decodeResponse(
+          JSON.parse(JSON.stringify(codec.encodeResponse(res, { model: "m", messages: [], stream: false }))),
+        );
         const { created: _d, ...expected } = res;
         // Empty text blocks are kept; a thinking block without signature cannot occur here.
         expect(back).toEqual(expected);
@@ -211,7 +253,10 @@ describe("anthropic round-trip properties", () => {
     fc.assert(
       fc.property(response, fc.boolean(), (res, interleave) => {
         const encoder = codec.createStreamEncoder({ model: "m", messages: [], stream: true });
-        const wire = eventsFor(res, interleave).map((e) => encoder.encode(e)).join("") + encoder.end();
+        const wire =
+          eventsFor(res, interleave)
+            .map((e) => encoder.encode(e))
+            .join("") + encoder.end();
         const decoder = codec.createStreamDecoder();
         const decoded = [...parseSse(wire).flatMap((e) => decoder.decode(e)), ...decoder.end()];
         expect(decoded.filter((e) => e.type === "start")).toHaveLength(1);

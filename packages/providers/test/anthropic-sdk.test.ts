@@ -67,7 +67,13 @@ describe("@anthropic-ai/sdk against the anthropic encoders", () => {
       { type: "tool_use", id: "toolu_2", name: "get_time", input: {} },
     ]);
     expect(message.stop_reason).toBe("tool_use");
-    expect(message.usage).toMatchObject({ input_tokens: 100, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100, output_tokens_details: { thinking_tokens: 30 } });
+    expect(message.usage).toMatchObject({
+      input_tokens: 100,
+      output_tokens: 80,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 100,
+      output_tokens_details: { thinking_tokens: 30 },
+    });
     // The SDK's own request body passes through the decoder.
     expect(captured?.url).toBe("/v1/messages");
     expect(captured?.headers["anthropic-version"]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -131,7 +137,21 @@ describe("@anthropic-ai/sdk against the anthropic encoders", () => {
     const gemini = [
       { candidates: [{ content: { role: "model", parts: [{ text: "Plan: two calls.", thought: true }] } }], responseId: "g1", modelVersion: "gemini-2.5-pro" },
       { candidates: [{ content: { role: "model", parts: [{ text: "Looking up" }] } }] },
-      { candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Oslo" } }, thoughtSignature: "c2ln" }, { functionCall: { name: "get_time", args: {} } }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 700, candidatesTokenCount: 20, thoughtsTokenCount: 15, cachedContentTokenCount: 600, totalTokenCount: 735 } },
+      {
+        candidates: [
+          {
+            content: {
+              role: "model",
+              parts: [
+                { functionCall: { name: "get_weather", args: { city: "Oslo" } }, thoughtSignature: "c2ln" },
+                { functionCall: { name: "get_time", args: {} } },
+              ],
+            },
+            finishReason: "STOP",
+          },
+        ],
+        usageMetadata: { promptTokenCount: 700, candidatesTokenCount: 20, thoughtsTokenCount: 15, cachedContentTokenCount: 600, totalTokenCount: 735 },
+      },
     ];
     const decoder = googleCodec.createStreamDecoder();
     const events = [...gemini.flatMap((chunk) => decoder.decode({ data: JSON.stringify(chunk) })), ...decoder.end()];
@@ -172,7 +192,10 @@ describe("@anthropic-ai/sdk against the anthropic encoders", () => {
         { type: "error", error: { kind: "overloaded", message: "upstream overloaded", status: 503 } },
       ]),
     };
-    const err = await client.messages.stream(params).finalMessage().catch((e: unknown) => e);
+    const err = await client.messages
+      .stream(params)
+      .finalMessage()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect((err as { error: { error: { type: string } } }).error.error.type).toBe("overloaded_error");
   });

@@ -96,9 +96,17 @@ describe("anthropic decodeRequest validation", () => {
     const req = codec.decodeRequest({
       ...ok,
       system: "a",
-      messages: [{ role: "system", content: "lead" }, { role: "user", content: "hi" }, { role: "system", content: [{ type: "text", text: "b" }] }, { role: "user", content: "go" }],
+      messages: [
+        { role: "system", content: "lead" },
+        { role: "user", content: "hi" },
+        { role: "system", content: [{ type: "text", text: "b" }] },
+        { role: "user", content: "go" },
+      ],
     });
-    expect(req.system).toEqual([{ type: "text", text: "a" }, { type: "text", text: "lead" }]);
+    expect(req.system).toEqual([
+      { type: "text", text: "a" },
+      { type: "text", text: "lead" },
+    ]);
     expect(req.messages.map((m) => m.role)).toEqual(["user", "system", "user"]);
     const wire = codec.encodeRequest(req, { model: "claude-x" }).body as { messages: unknown[] };
     expect(wire.messages[1]).toEqual({ role: "system", content: "b" });
@@ -133,7 +141,12 @@ describe("anthropic decodeRequest validation", () => {
   });
 
   it("accepts unknown extra fields from newer API versions", () => {
-    const req = codec.decodeRequest({ ...ok, service_tier: "auto", container: null, messages: [{ role: "user", content: [{ type: "text", text: "x", citations: null }] }] });
+    const req = codec.decodeRequest({
+      ...ok,
+      service_tier: "auto",
+      container: null,
+      messages: [{ role: "user", content: [{ type: "text", text: "x", citations: null }] }],
+    });
     expect(req.messages[0].content).toEqual([{ type: "text", text: "x" }]);
   });
 
@@ -150,7 +163,13 @@ describe("anthropic decodeRequest validation", () => {
             { type: "document", source: { type: "text", media_type: "text/plain", data: "hello" } },
           ],
         },
-        { role: "assistant", content: [{ type: "redacted_thinking", data: "EmwKAhgB" }, { type: "tool_use", id: "t1", name: "f", input: {} }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "redacted_thinking", data: "EmwKAhgB" },
+            { type: "tool_use", id: "t1", name: "f", input: {} },
+          ],
+        },
         { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", is_error: true, content: [{ type: "text", text: "boom" }] }] },
       ],
     });
@@ -175,7 +194,11 @@ describe("anthropic decodeRequest validation", () => {
     expect(codec.decodeRequest({ ...ok, tool_choice: { type: "tool", name: "f" } }).toolChoice).toEqual({ type: "tool", name: "f" });
     expect(codec.decodeRequest({ ...ok, tool_choice: { type: "none" } }).toolChoice).toEqual({ type: "none" });
     const schema = { type: "object", properties: { a: { type: "string" } } };
-    expect(codec.decodeRequest({ ...ok, output_config: { format: { type: "json_schema", schema } } }).responseFormat).toEqual({ type: "json_schema", name: "response", schema });
+    expect(codec.decodeRequest({ ...ok, output_config: { format: { type: "json_schema", schema } } }).responseFormat).toEqual({
+      type: "json_schema",
+      name: "response",
+      schema,
+    });
     expect(codec.decodeRequest({ ...ok, thinking: { type: "disabled" } }).reasoning).toEqual({ enabled: false });
   });
 });
@@ -195,8 +218,20 @@ describe("anthropic encodeRequest", () => {
       system: [{ type: "text", text: "sys" }],
       messages: [
         { role: "user", content: [{ type: "text", text: "q" }] },
-        { role: "assistant", content: [{ type: "reasoning", text: "thoughts from another provider" }, { type: "tool_call", id: "call_1", name: "f", arguments: "" }] },
-        { role: "user", content: [{ type: "text", text: "see result" }, { type: "tool_result", toolCallId: "call_1", content: [{ type: "text", text: "42" }] }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "reasoning", text: "thoughts from another provider" },
+            { type: "tool_call", id: "call_1", name: "f", arguments: "" },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "see result" },
+            { type: "tool_result", toolCallId: "call_1", content: [{ type: "text", text: "42" }] },
+          ],
+        },
       ],
       tools: [{ name: "f", parameters: {} }],
       parallelToolCalls: false,
@@ -211,7 +246,13 @@ describe("anthropic encodeRequest", () => {
       messages: [
         { role: "user", content: "q" },
         { role: "assistant", content: [{ type: "tool_use", id: "call_1", name: "f", input: {} }] },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "call_1", content: "42" }, { type: "text", text: "see result" }] },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "call_1", content: "42" },
+            { type: "text", text: "see result" },
+          ],
+        },
       ],
       tools: [{ name: "f", input_schema: { type: "object" } }],
       tool_choice: { type: "auto", disable_parallel_tool_use: true },
@@ -234,7 +275,10 @@ describe("anthropic encodeRequest", () => {
   });
 
   it("keeps tool order and schema key order", () => {
-    const tools = ["zeta", "alpha", "mid"].map((name) => ({ name, parameters: { type: "object", required: ["b"], properties: { b: { type: "string" }, a: { type: "number" } } } }));
+    const tools = ["zeta", "alpha", "mid"].map((name) => ({
+      name,
+      parameters: { type: "object", required: ["b"], properties: { b: { type: "string" }, a: { type: "number" } } },
+    }));
     const body = codec.encodeRequest({ ...baseRequest, tools }, { model: "m" }).body as { tools: Array<{ name: string; input_schema: object }> };
     expect(body.tools.map((t) => t.name)).toEqual(["zeta", "alpha", "mid"]);
     expect(JSON.stringify(body.tools[0].input_schema)).toBe('{"type":"object","required":["b"],"properties":{"b":{"type":"string"},"a":{"type":"number"}}}');
@@ -242,7 +286,12 @@ describe("anthropic encodeRequest", () => {
 
   it("thinking: effort becomes a budget below max_tokens; json_schema becomes output_config", () => {
     const body = codec.encodeRequest(
-      { ...baseRequest, maxTokens: 4000, reasoning: { effort: "high" }, responseFormat: { type: "json_schema", name: "x", schema: { type: "object", properties: { a: { type: "object", properties: {} } } } } },
+      {
+        ...baseRequest,
+        maxTokens: 4000,
+        reasoning: { effort: "high" },
+        responseFormat: { type: "json_schema", name: "x", schema: { type: "object", properties: { a: { type: "object", properties: {} } } } },
+      },
       { model: "m" },
     ).body;
     expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 3999 });
@@ -257,16 +306,25 @@ describe("anthropic encodeRequest", () => {
     const body = codec.encodeRequest(req, { model: "m" }).body;
     expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 2000 });
     expect([body.temperature, body.top_p, body.top_k]).toEqual([undefined, undefined, undefined]);
-    const forced = codec.encodeRequest({ ...req, tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: { type: "tool", name: "f" } }, { model: "m" }).body;
+    const forced = codec.encodeRequest(
+      { ...req, tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: { type: "tool", name: "f" } },
+      { model: "m" },
+    ).body;
     expect(forced.thinking).toBeUndefined();
     expect(forced.tool_choice).toEqual({ type: "tool", name: "f" });
     expect([forced.temperature, forced.top_p, forced.top_k]).toEqual([0.2, 0.5, 5]);
   });
 
   it("rejects malformed tool-call arguments and unsupported files, naming the field", () => {
-    const bad: CanonicalRequest = { ...baseRequest, messages: [{ role: "assistant", content: [{ type: "tool_call", id: "a", name: "f", arguments: "{oops" }] }] };
+    const bad: CanonicalRequest = {
+      ...baseRequest,
+      messages: [{ role: "assistant", content: [{ type: "tool_call", id: "a", name: "f", arguments: "{oops" }] }],
+    };
     expect(thrown(() => codec.encodeRequest(bad, { model: "m" })).param).toBe("messages[0].content[0].arguments");
-    const audio: CanonicalRequest = { ...baseRequest, messages: [{ role: "user", content: [{ type: "file", source: { kind: "base64", mediaType: "audio/wav", data: "UklG" } }] }] };
+    const audio: CanonicalRequest = {
+      ...baseRequest,
+      messages: [{ role: "user", content: [{ type: "file", source: { kind: "base64", mediaType: "audio/wav", data: "UklG" } }] }],
+    };
     expect(thrown(() => codec.encodeRequest(audio, { model: "m" })).message).toContain("audio/wav");
   });
 });
@@ -287,7 +345,13 @@ describe("anthropic responses", () => {
 
   it("encodes usage with cache tokens subtracted from input_tokens and thinking tokens kept", () => {
     const body = codec.encodeResponse(response, baseRequest);
-    expect(body.usage).toEqual({ input_tokens: 70, output_tokens: 50, cache_creation_input_tokens: 0, cache_read_input_tokens: 30, output_tokens_details: { thinking_tokens: 20 } });
+    expect(body.usage).toEqual({
+      input_tokens: 70,
+      output_tokens: 50,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 30,
+      output_tokens_details: { thinking_tokens: 20 },
+    });
     expect(body.stop_reason).toBe("max_tokens");
     expect((body.content as unknown[])[2]).toEqual({ type: "tool_use", id: "call_a", name: "f", input: {} });
   });
@@ -302,7 +366,9 @@ describe("anthropic responses", () => {
       ["refusal", "content_filter"],
     ];
     for (const [wire, canonical] of cases) {
-      expect(codec.decodeResponse({ id: "m", model: "c", content: [], stop_reason: wire, usage: { input_tokens: 1, output_tokens: 1 } }).stopReason).toBe(canonical);
+      expect(codec.decodeResponse({ id: "m", model: "c", content: [], stop_reason: wire, usage: { input_tokens: 1, output_tokens: 1 } }).stopReason).toBe(
+        canonical,
+      );
     }
     const withSeq = codec.decodeResponse({ id: "m", model: "c", content: [], stop_reason: "stop_sequence", stop_sequence: "END", usage: {} });
     expect(withSeq.stopSequence).toBe("END");
@@ -366,7 +432,14 @@ describe("anthropic stream encoder", () => {
       "message_stop",
     ]);
     expect(sse.every((e) => e.event === e.data.type)).toBe(true);
-    expect(sse[0].data.message).toMatchObject({ id: "msg_1", type: "message", role: "assistant", model: "claude-x", content: [], usage: { input_tokens: 10, output_tokens: 0 } });
+    expect(sse[0].data.message).toMatchObject({
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      model: "claude-x",
+      content: [],
+      usage: { input_tokens: 10, output_tokens: 0 },
+    });
     expect(sse[5].data).toEqual({
       type: "message_delta",
       delta: { stop_reason: "end_turn", stop_sequence: null },
@@ -413,7 +486,11 @@ describe("anthropic stream encoder", () => {
       { type: "tool_use", id: "call_a", name: "a", input: {} },
       { type: "tool_use", id: "call_b", name: "b", input: {} },
     ]);
-    const json = (i: number) => sse.filter((e) => e.event === "content_block_delta" && e.data.index === i).map((e) => (e.data.delta as { partial_json: string }).partial_json).join("");
+    const json = (i: number) =>
+      sse
+        .filter((e) => e.event === "content_block_delta" && e.data.index === i)
+        .map((e) => (e.data.delta as { partial_json: string }).partial_json)
+        .join("");
     expect(json(0)).toBe('{"x":1}');
     expect(json(1)).toBe('{"y":2}');
     expect(sse.at(-2)!.data.delta).toEqual({ stop_reason: "tool_use", stop_sequence: null });
@@ -432,7 +509,11 @@ describe("anthropic stream encoder", () => {
       ]),
     );
     checkStructure(sse);
-    expect(sse.filter((e) => e.event === "content_block_start").map((e) => (e.data.content_block as { type: string }).type)).toEqual(["text", "tool_use", "text"]);
+    expect(sse.filter((e) => e.event === "content_block_start").map((e) => (e.data.content_block as { type: string }).type)).toEqual([
+      "text",
+      "tool_use",
+      "text",
+    ]);
     // usage only in finish (here: none at all) still yields a valid message_delta
     expect(sse.at(-2)!.data.usage).toMatchObject({ output_tokens: 0 });
   });
@@ -450,7 +531,11 @@ describe("anthropic stream encoder", () => {
     );
     checkStructure(sse);
     const deltas = sse.filter((e) => e.event === "content_block_delta").map((e) => e.data.delta);
-    expect(deltas).toEqual([{ type: "thinking_delta", thinking: "think" }, { type: "signature_delta", signature: "sig" }, { type: "text_delta", text: "answer" }]);
+    expect(deltas).toEqual([
+      { type: "thinking_delta", thinking: "think" },
+      { type: "signature_delta", signature: "sig" },
+      { type: "text_delta", text: "answer" },
+    ]);
     expect(sse.filter((e) => e.event === "content_block_start")[1].data.content_block).toEqual({ type: "redacted_thinking", data: "opaque" });
   });
 
@@ -475,7 +560,9 @@ describe("anthropic stream encoder", () => {
       ]),
     );
     checkStructure(sse);
-    const text = sse.filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "text_delta").map((e) => (e.data.delta as { text: string }).text);
+    const text = sse
+      .filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "text_delta")
+      .map((e) => (e.data.delta as { text: string }).text);
     expect(text.join("")).toBe("ab");
   });
 

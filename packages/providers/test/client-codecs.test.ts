@@ -91,7 +91,8 @@ describe.each(CODECS)("%s", (protocol, codec) => {
   it("stream: events decode incrementally into the same answer", async () => {
     mock.enqueue(twoCalls);
     const events: StreamEvent[] = [];
-    for await (const e of await client.stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "upstream-model", defaultMaxTokens: 1000 })) events.push(e);
+    for await (const e of await client.stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "upstream-model", defaultMaxTokens: 1000 }))
+      events.push(e);
     const { text, calls } = assemble(events);
     expect(text).toBe("Checking both.");
     expect(calls.map((c) => [c.name, JSON.parse(c.args) as unknown])).toEqual([
@@ -130,14 +131,17 @@ describe.each(CODECS)("%s", (protocol, codec) => {
 
   it("stream: a non-2xx answer rejects before any event (so the router can fail over)", async () => {
     mock.enqueue({ error: "server_error" });
-    const error = await client.stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "m", defaultMaxTokens: 100 }).catch((e: unknown) => e);
+    const error = await client
+      .stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "m", defaultMaxTokens: 100 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ upstreamStatus: 500, retryable: true });
   });
 
   it("stream: an in-band upstream error becomes an error event", async () => {
     mock.enqueue({ text: ["a", "b", "c"], streamError: { afterChunks: 2, error: "overloaded" } });
     const events: StreamEvent[] = [];
-    for await (const e of await client.stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "m", defaultMaxTokens: 100 })) events.push(e);
+    for await (const e of await client.stream(codec, endpointFor(protocol), { ...request, stream: true }, { model: "m", defaultMaxTokens: 100 }))
+      events.push(e);
     expect(events.some((e) => e.type === "error")).toBe(true);
     expect(events.some((e) => e.type === "finish" && e.stopReason !== "error")).toBe(false);
   });

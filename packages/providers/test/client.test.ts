@@ -5,15 +5,7 @@ import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "@bitrouter/core";
-import {
-  buildHeaders,
-  createProviderClient,
-  isAbortedError,
-  type ProviderClient,
-  type ProviderEndpoint,
-  ProviderError,
-  upstreamUrl,
-} from "../src/client.js";
+import { buildHeaders, createProviderClient, isAbortedError, type ProviderClient, type ProviderEndpoint, ProviderError, upstreamUrl } from "../src/client.js";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
 import { openaiChatCodec } from "../src/codecs/openai-chat.js";
 import { sseEvents } from "../src/sse.js";
@@ -100,9 +92,14 @@ describe("auth and headers", () => {
   });
 
   it("joins api_base and path, keeping the base path and the query", () => {
-    expect(upstreamUrl(openai({ apiBase: "https://api.example.com/v1/" }), "/chat/completions")).toEqual({ origin: "https://api.example.com", path: "/v1/chat/completions" });
+    expect(upstreamUrl(openai({ apiBase: "https://api.example.com/v1/" }), "/chat/completions")).toEqual({
+      origin: "https://api.example.com",
+      path: "/v1/chat/completions",
+    });
     expect(upstreamUrl(openai({ apiBase: "https://api.moonshot.ai/anthropic" }), "/v1/messages").path).toBe("/anthropic/v1/messages");
-    expect(upstreamUrl(openai({ apiBase: "https://g.example" }), "/v1beta/models/m:streamGenerateContent?alt=sse").path).toBe("/v1beta/models/m:streamGenerateContent?alt=sse");
+    expect(upstreamUrl(openai({ apiBase: "https://g.example" }), "/v1beta/models/m:streamGenerateContent?alt=sse").path).toBe(
+      "/v1beta/models/m:streamGenerateContent?alt=sse",
+    );
     expect(() => upstreamUrl(openai({ apiBase: "not a url" }), "/x")).toThrow('openai-test: api_base "not a url" is not a valid URL');
   });
 });
@@ -332,7 +329,10 @@ describe("upstream error answers", () => {
   });
 
   it("never puts the API key in the error message, even when the upstream echoes it", async () => {
-    mock.enqueue({ status: 401, body: { error: { message: "Incorrect API key provided: sk-secret-key-123.", type: "invalid_request_error", code: "invalid_api_key" } } });
+    mock.enqueue({
+      status: 401,
+      body: { error: { message: "Incorrect API key provided: sk-secret-key-123.", type: "invalid_request_error", code: "invalid_api_key" } },
+    });
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x" }));
     expect(error.kind).toBe("authentication");
     expect(error.message).not.toContain("sk-secret-key-123");
@@ -370,7 +370,8 @@ describe("upstream error answers", () => {
 
 describe("sseEvents", () => {
   const text =
-    'event: message_start\r\ndata: {"a":"é€😀"}\r\n\r\n: comment\n\nevent: delta\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n' + "data: no trailing blank line";
+    'event: message_start\r\ndata: {"a":"é€😀"}\r\n\r\n: comment\n\nevent: delta\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n' +
+    "data: no trailing blank line";
   const expected = [
     { event: "message_start", data: '{"a":"é€😀"}' },
     { event: "delta", data: "line1\nline2" },
@@ -408,22 +409,34 @@ describe("sseEvents", () => {
 
   it("parses an upstream body through the client", async () => {
     mock.enqueue({ text: ["x"] });
-    const res = await client.request({ endpoint: openai({ protocol: "anthropic", apiBase: mock.baseUrl("anthropic") }), path: "/v1/messages", body: JSON.stringify({ model: "c", max_tokens: 5, stream: true, messages: [] }) });
+    const res = await client.request({
+      endpoint: openai({ protocol: "anthropic", apiBase: mock.baseUrl("anthropic") }),
+      path: "/v1/messages",
+      body: JSON.stringify({ model: "c", max_tokens: 5, stream: true, messages: [] }),
+    });
     const names = (await drain(client.sseEvents(res.body))).map((e) => (e as { event?: string }).event);
     expect(names).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
   });
 });
 
 describe("paid upstreams (endpoint.pay)", () => {
-  const challenge = { status: 402, body: { error: { message: "pay first", type: "payment_required" } }, headers: { "www-authenticate": 'Payment id="c1", method="tempo"' } };
+  const challenge = {
+    status: 402,
+    body: { error: { message: "pay first", type: "payment_required" } },
+    headers: { "www-authenticate": 'Payment id="c1", method="tempo"' },
+  };
 
   it("a 402 is handed to the payer, and the request sent once more with its headers", async () => {
     const seen: { url: string; challenge: string | null; body: string }[] = [];
-    const endpoint = openai({ pay: async ({ url, headers, body }) => (seen.push({ url, challenge: headers.get("www-authenticate"), body }), { authorization: "Payment cred-1" }) });
+    const endpoint = openai({
+      pay: async ({ url, headers, body }) => (seen.push({ url, challenge: headers.get("www-authenticate"), body }), { authorization: "Payment cred-1" }),
+    });
     mock.enqueue(challenge, { text: "paid" });
     const response = await client.send(openaiChatCodec, endpoint, hello, { model: "gpt-x" });
     expect(response.content).toEqual([{ type: "text", text: "paid" }]);
-    expect(seen).toEqual([{ url: `${mock.baseUrl("openai-chat")}/chat/completions`, challenge: 'Payment id="c1", method="tempo"', body: expect.stringContaining("pay first") }]);
+    expect(seen).toEqual([
+      { url: `${mock.baseUrl("openai-chat")}/chat/completions`, challenge: 'Payment id="c1", method="tempo"', body: expect.stringContaining("pay first") },
+    ]);
     expect(mock.requests).toHaveLength(2);
     expect(mock.requests[1]!.headers.authorization).toBe("Payment cred-1");
   });

@@ -62,7 +62,9 @@ describe("@ai-sdk/google tool results ({name, content}) unwrap to their content"
     const request = decode(body({ temperature: 21, unit: "C" }));
     const openai = openaiChatCodec.encodeRequest(request, { model: "gpt" }).body as { messages: Array<{ role: string; content: unknown }> };
     expect(openai.messages.find((m) => m.role === "tool")!.content).toBe('{"temperature":21,"unit":"C"}');
-    const anthropic = anthropicCodec.encodeRequest(request, { model: "claude" }).body as { messages: Array<{ content: Array<{ type: string; content?: unknown }> }> };
+    const anthropic = anthropicCodec.encodeRequest(request, { model: "claude" }).body as {
+      messages: Array<{ content: Array<{ type: string; content?: unknown }> }>;
+    };
     const result = anthropic.messages[2]!.content.find((b) => b.type === "tool_result")!;
     expect(JSON.stringify(result.content)).toContain('{\\"temperature\\":21,\\"unit\\":\\"C\\"}');
     expect(JSON.stringify(result.content)).not.toContain("content");

@@ -3,16 +3,7 @@
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import type {
-  CanonicalRequest,
-  CanonicalResponse,
-  ContentPart,
-  JsonObject,
-  Message,
-  StreamEvent,
-  ToolDefinition,
-  Usage,
-} from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, ToolDefinition, Usage } from "@bitrouter/core";
 import { googleCodec as codec } from "../src/codecs/google.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });
@@ -26,25 +17,43 @@ const text = fc.string({ maxLength: 20 }).map((t): ContentPart => ({ type: "text
 const image = fc
   .record({ mediaType: fc.constantFrom("image/png", "image/jpeg"), data: fc.base64String({ minLength: 4, maxLength: 12 }) })
   .map(({ mediaType, data }): ContentPart => ({ type: "image", source: { kind: "base64", mediaType, data } }));
-const pdf = fc.base64String({ minLength: 4, maxLength: 12 }).map((data): ContentPart => ({ type: "file", source: { kind: "base64", mediaType: "application/pdf", data }, mediaType: "application/pdf" }));
+const pdf = fc
+  .base64String({ minLength: 4, maxLength: 12 })
+  .map((data): ContentPart => ({ type: "file", source: { kind: "base64", mediaType: "application/pdf", data }, mediaType: "application/pdf" }));
 const argsObject = fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
 const callId = fc.stringMatching(/^call_[a-zA-Z0-9]{4,10}$/);
 const name = fc.stringMatching(/^[a-z_]{1,10}$/);
-const toolCall = fc.record({ id: callId, name, args: argsObject }).map(({ id, name, args }): ContentPart => ({ type: "tool_call", id, name, arguments: JSON.stringify(args) }));
+const toolCall = fc
+  .record({ id: callId, name, args: argsObject })
+  .map(({ id, name, args }): ContentPart => ({ type: "tool_call", id, name, arguments: JSON.stringify(args) }));
 // Tool output is plain text (wrapped as {"output": ...}) or a JSON object (sent as is).
-const toolOutput = fc.oneof(fc.lorem({ maxCount: 3 }), argsObject.filter((o) => Object.keys(o).length > 1).map((o) => JSON.stringify(o)));
+const toolOutput = fc.oneof(
+  fc.lorem({ maxCount: 3 }),
+  argsObject.filter((o) => Object.keys(o).length > 1).map((o) => JSON.stringify(o)),
+);
 const toolResult = fc
   .record({ toolCallId: callId, name, output: toolOutput, isError: fc.option(fc.constant(true), { nil: undefined }) })
-  .map(({ toolCallId, name, output, isError }): ContentPart =>
-    withOptional<ContentPart>({ type: "tool_result", toolCallId, name, content: [{ type: "text", text: isError ? `${output}!` : output }] }, { isError }),
+  .map(
+    ({ toolCallId, name, output, isError }): ContentPart =>
+      withOptional<ContentPart>({ type: "tool_result", toolCallId, name, content: [{ type: "text", text: isError ? `${output}!` : output }] }, { isError }),
   );
-const thought = fc.record({ text: fc.string({ minLength: 1, maxLength: 20 }), signature: fc.option(word, { nil: undefined }) }).map(({ text, signature }) => withOptional<ContentPart>({ type: "reasoning", text }, { signature }));
+const thought = fc
+  .record({ text: fc.string({ minLength: 1, maxLength: 20 }), signature: fc.option(word, { nil: undefined }) })
+  .map(({ text, signature }) => withOptional<ContentPart>({ type: "reasoning", text }, { signature }));
 // A signature on an ordinary part: an empty reasoning part right before it.
 const signedCall = fc.tuple(word, toolCall).map(([signature, call]): ContentPart[] => [{ type: "reasoning", text: "", signature }, call]);
 
 const userMessage = fc.array(fc.oneof(text, image, pdf, toolResult), { maxLength: 3 }).map((content): Message => ({ role: "user", content }));
 const assistantMessage = fc
-  .array(fc.oneof(text.map((p) => [p]), thought.map((p) => [p]), toolCall.map((p) => [p]), signedCall), { maxLength: 3 })
+  .array(
+    fc.oneof(
+      text.map((p) => [p]),
+      thought.map((p) => [p]),
+      toolCall.map((p) => [p]),
+      signedCall,
+    ),
+    { maxLength: 3 },
+  )
   .map((groups): Message => ({ role: "assistant", content: groups.flat() }));
 
 const schema: fc.Arbitrary<JsonObject> = fc
@@ -61,20 +70,48 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
     system: fc.option(fc.array(text, { minLength: 1, maxLength: 2 }), { nil: undefined }),
     messages: fc.array(fc.oneof(userMessage, assistantMessage), { maxLength: 4 }),
     tools: fc.option(fc.array(tool, { minLength: 1, maxLength: 3 }), { nil: undefined }),
-    toolChoice: fc.option(fc.oneof(fc.constant({ type: "auto" as const }), fc.constant({ type: "none" as const }), fc.constant({ type: "required" as const }), name.map((n) => ({ type: "tool" as const, name: n }))), { nil: undefined }),
+    toolChoice: fc.option(
+      fc.oneof(
+        fc.constant({ type: "auto" as const }),
+        fc.constant({ type: "none" as const }),
+        fc.constant({ type: "required" as const }),
+        name.map((n) => ({ type: "tool" as const, name: n })),
+      ),
+      { nil: undefined },
+    ),
     maxTokens: fc.option(fc.integer({ min: 1, max: 65536 }), { nil: undefined }),
-    temperature: fc.option(fc.double({ min: 0, max: 2, noNaN: true }).map((x) => x + 0), { nil: undefined }),
-    topP: fc.option(fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x + 0), { nil: undefined }),
+    temperature: fc.option(
+      fc.double({ min: 0, max: 2, noNaN: true }).map((x) => x + 0),
+      { nil: undefined },
+    ),
+    topP: fc.option(
+      fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x + 0),
+      { nil: undefined },
+    ),
     topK: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
     stop: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
     seed: fc.option(fc.integer(), { nil: undefined }),
-    presencePenalty: fc.option(fc.double({ min: -2, max: 2, noNaN: true }).map((x) => x + 0), { nil: undefined }),
-    frequencyPenalty: fc.option(fc.double({ min: -2, max: 2, noNaN: true }).map((x) => x + 0), { nil: undefined }),
-    responseFormat: fc.option(fc.oneof(fc.constant({ type: "json_object" as const }), schema.map((s) => ({ type: "json_schema" as const, name: "response", schema: s }))), { nil: undefined }),
+    presencePenalty: fc.option(
+      fc.double({ min: -2, max: 2, noNaN: true }).map((x) => x + 0),
+      { nil: undefined },
+    ),
+    frequencyPenalty: fc.option(
+      fc.double({ min: -2, max: 2, noNaN: true }).map((x) => x + 0),
+      { nil: undefined },
+    ),
+    responseFormat: fc.option(
+      fc.oneof(
+        fc.constant({ type: "json_object" as const }),
+        schema.map((s) => ({ type: "json_schema" as const, name: "response", schema: s })),
+      ),
+      { nil: undefined },
+    ),
     reasoning: fc.option(
       fc.oneof(
         fc.constant({ enabled: false }),
-        fc.record({ budgetTokens: fc.integer({ min: 1, max: 32768 }), includeThoughts: fc.option(fc.boolean(), { nil: undefined }) }).map((r) => withOptional({ budgetTokens: r.budgetTokens }, { includeThoughts: r.includeThoughts })),
+        fc
+          .record({ budgetTokens: fc.integer({ min: 1, max: 32768 }), includeThoughts: fc.option(fc.boolean(), { nil: undefined }) })
+          .map((r) => withOptional({ budgetTokens: r.budgetTokens }, { includeThoughts: r.includeThoughts })),
         fc.option(fc.boolean(), { nil: undefined }).map((includeThoughts) => withOptional({ enabled: true }, { includeThoughts })),
       ),
       { nil: undefined },
@@ -86,16 +123,32 @@ const request: fc.Arbitrary<CanonicalRequest> = fc
   });
 
 const usage: fc.Arbitrary<Usage> = fc
-  .record({ input: fc.nat(5000), cached: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }), visible: fc.nat(5000), thoughts: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }) })
+  .record({
+    input: fc.nat(5000),
+    cached: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
+    visible: fc.nat(5000),
+    thoughts: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
+  })
   .map((u) =>
-    withOptional<Usage>({ inputTokens: u.input + (u.cached ?? 0), outputTokens: u.visible + (u.thoughts ?? 0) }, { cacheReadTokens: u.cached, reasoningTokens: u.thoughts }),
+    withOptional<Usage>(
+      { inputTokens: u.input + (u.cached ?? 0), outputTokens: u.visible + (u.thoughts ?? 0) },
+      { cacheReadTokens: u.cached, reasoningTokens: u.thoughts },
+    ),
   );
 
 const response: fc.Arbitrary<CanonicalResponse> = fc
   .record({
     id: word,
     model: word,
-    groups: fc.array(fc.oneof(text.map((p) => [p]), thought.map((p) => [p]), toolCall.map((p) => [p]), signedCall), { maxLength: 5 }),
+    groups: fc.array(
+      fc.oneof(
+        text.map((p) => [p]),
+        thought.map((p) => [p]),
+        toolCall.map((p) => [p]),
+        signedCall,
+      ),
+      { maxLength: 5 },
+    ),
     stop: fc.constantFrom("stop" as const, "length" as const, "content_filter" as const),
     usage,
   })
@@ -165,7 +218,10 @@ describe("google round-trip properties", () => {
         const up = codec.encodeRequest(req, { model: req.model });
         const match = /^\/v1beta\/models\/([^:]+):(generateContent|streamGenerateContent\?alt=sse)$/.exec(up.path);
         expect(match).not.toBeNull();
-        const back = codec.decodeRequest(JSON.parse(JSON.stringify(up.body)), { model: decodeURIComponent(match![1]), stream: match![2] !== "generateContent" });
+        const back = codec.decodeRequest(JSON.parse(JSON.stringify(up.body)), {
+          model: decodeURIComponent(match![1]),
+          stream: match![2] !== "generateContent",
+        });
         expect(back).toEqual(req);
       }),
       { numRuns: 300 },
@@ -187,7 +243,9 @@ describe("google round-trip properties", () => {
   it("decodeResponse(encodeResponse(x)) == x", () => {
     fc.assert(
       fc.property(response, (res) => {
-        const { created: _c, ...back } = codec.decodeResponse(JSON.parse(JSON.stringify(codec.encodeResponse(res, { model: "m", messages: [], stream: false }))));
+        const { created: _c, ...back } = codec.decodeResponse(
+          JSON.parse(JSON.stringify(codec.encodeResponse(res, { model: "m", messages: [], stream: false }))),
+        );
         const { created: _d, ...expected } = res;
         expect(back).toEqual(expected);
       }),
@@ -199,7 +257,10 @@ describe("google round-trip properties", () => {
     fc.assert(
       fc.property(response, (res) => {
         const encoder = codec.createStreamEncoder({ model: "m", messages: [], stream: true });
-        const wire = eventsFor(res).map((e) => encoder.encode(e)).join("") + encoder.end();
+        const wire =
+          eventsFor(res)
+            .map((e) => encoder.encode(e))
+            .join("") + encoder.end();
         const frames: Array<{ data: string }> = [];
         createParser({ onEvent: (e) => frames.push({ data: e.data }) }).feed(wire);
         const decoder = codec.createStreamDecoder();

@@ -81,7 +81,13 @@ describe("@google/genai against the google encoders", () => {
     ]);
     expect(result.candidates?.[0].finishReason).toBe("STOP");
     expect(result.candidates?.[0].content?.parts?.[0]).toEqual({ text: "Need two calls.", thought: true });
-    expect(result.usageMetadata).toEqual({ promptTokenCount: 300, candidatesTokenCount: 30, totalTokenCount: 350, cachedContentTokenCount: 200, thoughtsTokenCount: 20 });
+    expect(result.usageMetadata).toEqual({
+      promptTokenCount: 300,
+      candidatesTokenCount: 30,
+      totalTokenCount: 350,
+      cachedContentTokenCount: 200,
+      thoughtsTokenCount: 20,
+    });
     expect(result.responseId).toBe("resp-1");
     expect(result.modelVersion).toBe("gemini-2.5-flash");
     // The SDK's own request body passes through the decoder.
@@ -133,14 +139,34 @@ describe("@google/genai against the google encoders", () => {
       { id: "call_1", name: "get_time", args: {} },
     ]);
     expect(last?.candidates?.[0].finishReason).toBe("STOP");
-    expect(last?.usageMetadata).toEqual({ promptTokenCount: 40, candidatesTokenCount: 10, totalTokenCount: 52, cachedContentTokenCount: 8, thoughtsTokenCount: 2 });
+    expect(last?.usageMetadata).toEqual({
+      promptTokenCount: 40,
+      candidatesTokenCount: 10,
+      totalTokenCount: 52,
+      cachedContentTokenCount: 8,
+      thoughtsTokenCount: 2,
+    });
     expect(captured!.url).toContain(":streamGenerateContent?alt=sse");
     expect(decodeCaptured().stream).toBe(true);
   });
 
   it("an Anthropic upstream stream (interleaved blocks, cache usage) reaches the SDK as valid Gemini chunks", async () => {
     const anthropic: Array<[string, object]> = [
-      ["message_start", { type: "message_start", message: { id: "msg_x", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, usage: { input_tokens: 50, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 } } }],
+      [
+        "message_start",
+        {
+          type: "message_start",
+          message: {
+            id: "msg_x",
+            type: "message",
+            role: "assistant",
+            model: "claude-sonnet-4-5",
+            content: [],
+            stop_reason: null,
+            usage: { input_tokens: 50, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 },
+          },
+        },
+      ],
       ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
       ["ping", { type: "ping" }],
       ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Sure" } }],

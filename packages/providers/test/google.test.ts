@@ -86,7 +86,9 @@ describe("google decodeRequest", () => {
     const bad = thrown(() => codec.decodeRequest({ contents: [{ role: "user", parts: [{ executableCode: { code: "1" } }] }] }, { model: "m" }));
     expect(bad.param).toBe("contents[0].parts[0]");
     expect(thrown(() => codec.decodeRequest({ contents: [{ role: "system", parts: [] }] }, { model: "m" })).param).toBe("contents[0].role");
-    expect(thrown(() => codec.decodeRequest({ contents: [], generationConfig: { candidateCount: 2 } }, { model: "m" })).param).toBe("generationConfig.candidateCount");
+    expect(thrown(() => codec.decodeRequest({ contents: [], generationConfig: { candidateCount: 2 } }, { model: "m" })).param).toBe(
+      "generationConfig.candidateCount",
+    );
     expect(thrown(() => codec.decodeRequest({ contents: [], tools: [{ googleSearch: {} }] }, { model: "m" })).param).toBe("tools[0].googleSearch");
   });
 
@@ -135,7 +137,10 @@ describe("google decodeRequest", () => {
       },
       { model: "m" },
     );
-    expect(req.tools).toEqual([{ name: "f", parameters: schema }, { name: "noargs", parameters: { type: "object", properties: {} } }]);
+    expect(req.tools).toEqual([
+      { name: "f", parameters: schema },
+      { name: "noargs", parameters: { type: "object", properties: {} } },
+    ]);
     expect(req.responseFormat).toEqual({ type: "json_schema", name: "response", schema });
   });
 });
@@ -263,7 +268,11 @@ describe("google encodeRequest", () => {
     expect(props.maybe).toEqual({ type: "BOOLEAN", nullable: true });
     expect(out.required).toEqual(["name"]);
     // property names that are also Object.prototype names stay plain properties
-    const odd = toGeminiSchema({ type: "object", properties: JSON.parse('{"__proto__":{"type":"string"},"toString":{"type":"number"}}'), required: ["__proto__", "constructor"] });
+    const odd = toGeminiSchema({
+      type: "object",
+      properties: JSON.parse('{"__proto__":{"type":"string"},"toString":{"type":"number"}}'),
+      required: ["__proto__", "constructor"],
+    });
     expect(Object.keys(odd.properties as object)).toEqual(["__proto__", "toString"]);
     expect(odd.required).toEqual(["__proto__"]);
     // recursion is cut, never infinite
@@ -275,7 +284,10 @@ describe("google encodeRequest", () => {
       {
         ...baseRequest,
         stream: false,
-        system: [{ type: "text", text: "a" }, { type: "text", text: "b" }],
+        system: [
+          { type: "text", text: "a" },
+          { type: "text", text: "b" },
+        ],
         responseFormat: { type: "json_schema", name: "x", schema: { type: "object", properties: { a: { type: "string" } }, additionalProperties: false } },
         reasoning: { effort: "low", includeThoughts: true },
         user: "u1",
@@ -324,7 +336,13 @@ describe("google responses", () => {
     const body = codec.encodeResponse(response, baseRequest);
     expect(body.candidates).toEqual([
       {
-        content: { role: "model", parts: [{ text: "thinking", thought: true, thoughtSignature: "s1" }, { functionCall: { id: "c", name: "f", args: { a: 1 } }, thoughtSignature: "s2" }] },
+        content: {
+          role: "model",
+          parts: [
+            { text: "thinking", thought: true, thoughtSignature: "s1" },
+            { functionCall: { id: "c", name: "f", args: { a: 1 } }, thoughtSignature: "s2" },
+          ],
+        },
         finishReason: "STOP",
         index: 0,
       },
@@ -348,16 +366,23 @@ describe("google errors", () => {
       [{ kind: "overloaded", message: "m", status: 503 }, "UNAVAILABLE"],
       [{ kind: "timeout", message: "m", status: 504 }, "DEADLINE_EXCEEDED"],
     ];
-    for (const [info, status] of cases) expect(codec.encodeError(info)).toEqual({ status: info.status, body: { error: { code: info.status, message: "m", status } } });
+    for (const [info, status] of cases)
+      expect(codec.encodeError(info)).toEqual({ status: info.status, body: { error: { code: info.status, message: "m", status } } });
   });
 
   it("never passes an API key from upstream error text on", () => {
-    const info = codec.decodeError(400, { error: { code: 400, message: "API key AIzaSyA1234567890abcdefghijklmnopqrstu not valid", status: "INVALID_ARGUMENT" } });
+    const info = codec.decodeError(400, {
+      error: { code: 400, message: "API key AIzaSyA1234567890abcdefghijklmnopqrstu not valid", status: "INVALID_ARGUMENT" },
+    });
     expect(info.message).not.toContain("AIzaSyA1234567890");
   });
 
   it("decodes known statuses, the array-wrapped form and non-JSON bodies", () => {
-    expect(codec.decodeError(429, { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } })).toEqual({ kind: "rate_limit", message: "Quota exceeded", status: 429 });
+    expect(codec.decodeError(429, { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } })).toEqual({
+      kind: "rate_limit",
+      message: "Quota exceeded",
+      status: 429,
+    });
     expect(codec.decodeError(503, [{ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }]).kind).toBe("overloaded");
     const html = codec.decodeError(500, "<!DOCTYPE html><title>Error 500</title>");
     expect(html).toMatchObject({ kind: "upstream", status: 502 });
@@ -381,10 +406,20 @@ describe("google stream encoder", () => {
       ]),
     );
     const parts = chunks.map((c) => (c.candidates as Array<{ content: { parts: unknown[] } }>)[0].content.parts);
-    expect(parts).toEqual([[{ text: "Checking" }], [{ functionCall: { id: "call_b", name: "b", args: { y: 2 } } }], [{ functionCall: { id: "call_a", name: "a", args: { x: 1 } } }]]);
+    expect(parts).toEqual([
+      [{ text: "Checking" }],
+      [{ functionCall: { id: "call_b", name: "b", args: { y: 2 } } }],
+      [{ functionCall: { id: "call_a", name: "a", args: { x: 1 } } }],
+    ]);
     const last = chunks.at(-1)!;
     expect((last.candidates as Array<{ finishReason: string }>)[0].finishReason).toBe("STOP");
-    expect(last.usageMetadata).toEqual({ promptTokenCount: 9, candidatesTokenCount: 5, totalTokenCount: 16, cachedContentTokenCount: 4, thoughtsTokenCount: 2 });
+    expect(last.usageMetadata).toEqual({
+      promptTokenCount: 9,
+      candidatesTokenCount: 5,
+      totalTokenCount: 16,
+      cachedContentTokenCount: 4,
+      thoughtsTokenCount: 2,
+    });
     expect(last.responseId).toBe("r1");
   });
 
@@ -403,8 +438,24 @@ describe("google stream decoder", () => {
   it("numbers id-less calls per response, marks STOP with calls as tool_calls, keeps signatures", () => {
     const events = decodeStream([
       { data: { candidates: [{ content: { role: "model", parts: [{ text: "plan", thought: true }] } }], responseId: "x", modelVersion: "m" } },
-      { data: { candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "f", args: { a: 1 } }, thoughtSignature: "sig" }, { functionCall: { name: "g", args: {} } }] } }] } },
-      { data: { candidates: [{ content: { role: "model", parts: [] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, thoughtsTokenCount: 1, totalTokenCount: 6 } } },
+      {
+        data: {
+          candidates: [
+            {
+              content: {
+                role: "model",
+                parts: [{ functionCall: { name: "f", args: { a: 1 } }, thoughtSignature: "sig" }, { functionCall: { name: "g", args: {} } }],
+              },
+            },
+          ],
+        },
+      },
+      {
+        data: {
+          candidates: [{ content: { role: "model", parts: [] }, finishReason: "STOP" }],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, thoughtsTokenCount: 1, totalTokenCount: 6 },
+        },
+      },
     ]);
     expect(withoutCreated(events)).toEqual([
       { type: "start", id: "x", model: "m" },
@@ -434,7 +485,9 @@ describe("google stream decoder", () => {
   });
 
   it("a blocked prompt finishes with content_filter", () => {
-    const events = decodeStream([{ data: { promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } }]);
+    const events = decodeStream([
+      { data: { promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } },
+    ]);
     expect(events.at(-1)).toEqual({ type: "finish", stopReason: "content_filter", usage: { inputTokens: 4, outputTokens: 0 } });
   });
 });

@@ -24,7 +24,14 @@ describe("openai-chat decodeRequest", () => {
         { role: "system", content: "S1" },
         { role: "developer", content: [{ type: "text", text: "D1" }] },
         { role: "user", content: "question" },
-        { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "a", arguments: "{}" } }, { id: "c2", type: "function", function: { name: "b", arguments: { x: 1 } } }] },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [
+            { id: "c1", type: "function", function: { name: "a", arguments: "{}" } },
+            { id: "c2", type: "function", function: { name: "b", arguments: { x: 1 } } },
+          ],
+        },
         { role: "tool", tool_call_id: "c1", content: "r1" },
         { role: "tool", tool_call_id: "c2", content: [{ type: "text", text: "r2" }] },
         { role: "system", content: "S2 (mid-conversation)" },
@@ -70,7 +77,12 @@ describe("openai-chat decodeRequest", () => {
     });
     const call = req.messages[1]!.content[0]!;
     expect(call).toMatchObject({ type: "tool_call", name: "lookup", arguments: '{"q":1}' });
-    expect(req.messages[2]!.content[0]).toEqual({ type: "tool_result", toolCallId: (call as { id: string }).id, name: "lookup", content: [{ type: "text", text: "found" }] });
+    expect(req.messages[2]!.content[0]).toEqual({
+      type: "tool_result",
+      toolCallId: (call as { id: string }).id,
+      name: "lookup",
+      content: [{ type: "text", text: "found" }],
+    });
     expect(req.tools).toEqual([{ name: "lookup", parameters: { type: "object", properties: { q: { type: "number" } } } }]);
     expect(req.toolChoice).toEqual({ type: "tool", name: "lookup" });
   });
@@ -111,7 +123,10 @@ describe("openai-chat decodeRequest", () => {
       frequency_penalty: 0.2,
       user: "u-1",
       reasoning_effort: "high",
-      response_format: { type: "json_schema", json_schema: { name: "out", schema: { type: "object", properties: { b: {}, a: {} } }, strict: true, description: "d" } },
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "out", schema: { type: "object", properties: { b: {}, a: {} } }, strict: true, description: "d" },
+      },
       tool_choice: "required",
       parallel_tool_calls: false,
       stream: true,
@@ -120,8 +135,28 @@ describe("openai-chat decodeRequest", () => {
       logit_bias: { "50256": -100 },
       some_future_field: { nested: true },
     });
-    expect(req).toMatchObject({ maxTokens: 20, temperature: 0.3, topP: 0.9, stop: ["END"], seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.2, user: "u-1", reasoning: { effort: "high" }, toolChoice: { type: "required" }, parallelToolCalls: false, stream: true, includeUsage: true });
-    expect(req.responseFormat).toEqual({ type: "json_schema", name: "out", schema: { type: "object", properties: { b: {}, a: {} } }, strict: true, description: "d" });
+    expect(req).toMatchObject({
+      maxTokens: 20,
+      temperature: 0.3,
+      topP: 0.9,
+      stop: ["END"],
+      seed: 7,
+      presencePenalty: 0.1,
+      frequencyPenalty: 0.2,
+      user: "u-1",
+      reasoning: { effort: "high" },
+      toolChoice: { type: "required" },
+      parallelToolCalls: false,
+      stream: true,
+      includeUsage: true,
+    });
+    expect(req.responseFormat).toEqual({
+      type: "json_schema",
+      name: "out",
+      schema: { type: "object", properties: { b: {}, a: {} } },
+      strict: true,
+      description: "d",
+    });
     // key order of schemas survives (prompt caches depend on it)
     expect(Object.keys((req.responseFormat as { schema: { properties: object } } | undefined)?.schema.properties ?? {})).toEqual(["b", "a"]);
     expect(codec.decodeRequest({ ...base, max_tokens: 10 }).maxTokens).toBe(10);
@@ -129,7 +164,9 @@ describe("openai-chat decodeRequest", () => {
 
   it("rejects what it cannot serve with invalid_request naming the field", () => {
     expect(rejects({ ...base, n: 2 })).toMatchObject({ kind: "invalid_request", status: 400, param: "n" });
-    expect(rejects({ model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAA", format: "wav" } }] }] })).toMatchObject({ param: "messages[0].content[0].type" });
+    expect(
+      rejects({ model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAA", format: "wav" } }] }] }),
+    ).toMatchObject({ param: "messages[0].content[0].type" });
     expect(rejects({ model: "m", messages: [{ role: "narrator", content: "x" }] }).param).toBe("messages[0].role");
     expect(rejects({ model: "m", messages: [] }).param).toBe("messages");
     expect(rejects({ messages: base.messages }).param).toBe("model");
@@ -146,9 +183,27 @@ describe("openai-chat encodeRequest", () => {
     model: "virtual",
     system: [{ type: "text", text: "S" }],
     messages: [
-      { role: "user", content: [{ type: "text", text: "q" }, { type: "image", source: { kind: "base64", mediaType: "image/png", data: "AAA" } }] },
-      { role: "assistant", content: [{ type: "reasoning", text: "hidden" }, { type: "tool_call", id: "c1", name: "f", arguments: "" }] },
-      { role: "user", content: [{ type: "tool_result", toolCallId: "c1", content: [{ type: "text", text: "ok" }] }, { type: "text", text: "and?" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "q" },
+          { type: "image", source: { kind: "base64", mediaType: "image/png", data: "AAA" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [
+          { type: "reasoning", text: "hidden" },
+          { type: "tool_call", id: "c1", name: "f", arguments: "" },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", toolCallId: "c1", content: [{ type: "text", text: "ok" }] },
+          { type: "text", text: "and?" },
+        ],
+      },
     ],
     tools: [{ name: "f", parameters: { type: "object" } }],
     maxTokens: 100,
@@ -162,7 +217,13 @@ describe("openai-chat encodeRequest", () => {
       model: "gpt-4o",
       messages: [
         { role: "system", content: "S" },
-        { role: "user", content: [{ type: "text", text: "q" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAA" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "q" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,AAA" } },
+          ],
+        },
         { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "" } }] },
         { role: "tool", tool_call_id: "c1", content: "ok" },
         { role: "user", content: "and?" },
@@ -175,7 +236,10 @@ describe("openai-chat encodeRequest", () => {
   });
 
   it("never sends parallel_tool_calls without tools (OpenAI rejects it)", () => {
-    const up = codec.encodeRequest({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "x" }] }], parallelToolCalls: false, stream: false }, { model: "m" });
+    const up = codec.encodeRequest(
+      { model: "m", messages: [{ role: "user", content: [{ type: "text", text: "x" }] }], parallelToolCalls: false, stream: false },
+      { model: "m" },
+    );
     expect(up.body.parallel_tool_calls).toBeUndefined();
   });
 });
@@ -187,8 +251,25 @@ describe("openai-chat decodeResponse", () => {
       object: "chat.completion",
       created: 5,
       model: "deepseek-reasoner",
-      choices: [{ index: 0, message: { role: "assistant", content: "42", reasoning_content: "think", tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: { a: 1 } } }] }, finish_reason: "tool_calls" }],
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } },
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: "42",
+            reasoning_content: "think",
+            tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: { a: 1 } } }],
+          },
+          finish_reason: "tool_calls",
+        },
+      ],
+      usage: {
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+        prompt_tokens_details: { cached_tokens: 4 },
+        completion_tokens_details: { reasoning_tokens: 2 },
+      },
     });
     expect(res).toEqual({
       id: "x",
@@ -202,14 +283,27 @@ describe("openai-chat decodeResponse", () => {
       stopReason: "tool_calls",
       usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 4, reasoningTokens: 2 },
     });
-    const or = codec.decodeResponse({ id: "y", model: "m", created: 1, choices: [{ message: { content: "a", reasoning: "r" }, finish_reason: "function_call" }] });
+    const or = codec.decodeResponse({
+      id: "y",
+      model: "m",
+      created: 1,
+      choices: [{ message: { content: "a", reasoning: "r" }, finish_reason: "function_call" }],
+    });
     expect(or.content[0]).toEqual({ type: "reasoning", text: "r" });
     expect(or.stopReason).toBe("tool_calls");
   });
 
   it("maps every finish_reason", () => {
-    const stop = (finish_reason: string | null) => codec.decodeResponse({ id: "", model: "", created: 0, choices: [{ message: { content: "x" }, finish_reason }] }).stopReason;
-    expect([stop("stop"), stop("length"), stop("tool_calls"), stop("content_filter"), stop("function_call"), stop(null)]).toEqual(["stop", "length", "tool_calls", "content_filter", "tool_calls", "stop"]);
+    const stop = (finish_reason: string | null) =>
+      codec.decodeResponse({ id: "", model: "", created: 0, choices: [{ message: { content: "x" }, finish_reason }] }).stopReason;
+    expect([stop("stop"), stop("length"), stop("tool_calls"), stop("content_filter"), stop("function_call"), stop(null)]).toEqual([
+      "stop",
+      "length",
+      "tool_calls",
+      "content_filter",
+      "tool_calls",
+      "stop",
+    ]);
   });
 
   it("treats a 200 answer with an error body as an upstream error", () => {
@@ -218,7 +312,8 @@ describe("openai-chat decodeResponse", () => {
 });
 
 describe("openai-chat stream decoder", () => {
-  const chunk = (delta: object, finish: string | null = null, extra: object = {}) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+  const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
 
   it("assigns distinct indices to parallel tool calls and keeps every character", () => {
     const sse =
@@ -263,7 +358,8 @@ describe("openai-chat stream decoder", () => {
 describe("openai-chat stream encoder", () => {
   const request: CanonicalRequest = { model: "m", messages: [], stream: true, includeUsage: true };
   const start: StreamEvent = { type: "start", id: "id1", model: "m", created: 9 };
-  const chunks = (events: StreamEvent[], req = request) => parseSse(encodeStream(codec, req, events)).map((e) => (e.data === "[DONE]" ? "[DONE]" : JSON.parse(e.data)));
+  const chunks = (events: StreamEvent[], req = request) =>
+    parseSse(encodeStream(codec, req, events)).map((e) => (e.data === "[DONE]" ? "[DONE]" : JSON.parse(e.data)));
 
   it("first chunk carries role assistant; tool calls get 0-based distinct indices; usage chunk when asked", () => {
     const out = chunks([
@@ -285,12 +381,18 @@ describe("openai-chat stream encoder", () => {
     ]);
     expect(out.map((c) => c.choices?.[0]?.delta?.content).filter(Boolean)).toEqual(["a", "after the tools"]);
     expect(out.at(-3).choices[0].finish_reason).toBe("tool_calls");
-    expect(out.at(-2)).toMatchObject({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 1, cache_write_tokens: 3 } } });
+    expect(out.at(-2)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 1, cache_write_tokens: 3 } },
+    });
     expect(out.at(-1)).toBe("[DONE]");
   });
 
   it("without include_usage there is no usage chunk", () => {
-    const out = chunks([start, { type: "usage", usage: { inputTokens: 1, outputTokens: 1 } }, { type: "finish", stopReason: "stop" }], { ...request, includeUsage: false });
+    const out = chunks([start, { type: "usage", usage: { inputTokens: 1, outputTokens: 1 } }, { type: "finish", stopReason: "stop" }], {
+      ...request,
+      includeUsage: false,
+    });
     expect(out.some((c) => c !== "[DONE]" && c.usage)).toBe(false);
   });
 
@@ -309,8 +411,18 @@ describe("openai-chat stream encoder", () => {
 
 describe("openai-chat errors", () => {
   it("decodes OpenAI error bodies by status and keeps param and code", () => {
-    expect(codec.decodeError(429, { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } })).toEqual({ kind: "rate_limit", message: "Rate limit reached", status: 429, code: "rate_limit_exceeded" });
-    expect(codec.decodeError(400, { error: { message: "bad", type: "invalid_request_error", param: "messages", code: null } })).toEqual({ kind: "invalid_request", message: "bad", status: 400, param: "messages" });
+    expect(codec.decodeError(429, { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } })).toEqual({
+      kind: "rate_limit",
+      message: "Rate limit reached",
+      status: 429,
+      code: "rate_limit_exceeded",
+    });
+    expect(codec.decodeError(400, { error: { message: "bad", type: "invalid_request_error", param: "messages", code: null } })).toEqual({
+      kind: "invalid_request",
+      message: "bad",
+      status: 400,
+      param: "messages",
+    });
     expect(codec.decodeError(500, { error: { message: "oops", type: "server_error" } })).toMatchObject({ kind: "upstream", status: 502 });
     expect(codec.decodeError(503, { error: { message: "busy" } })).toMatchObject({ kind: "overloaded", status: 503 });
   });
@@ -320,14 +432,17 @@ describe("openai-chat errors", () => {
     expect(html).toMatchObject({ kind: "upstream", status: 502 });
     expect(html.message).toContain("HTTP 502");
     expect(html.message).toContain("502 Bad Gateway");
-    const leaked = codec.decodeError(401, { error: { message: "Incorrect API key provided: sk-proj-abcdefghijklmnop1234. Check it.", type: "invalid_request_error", code: "invalid_api_key" } });
+    const leaked = codec.decodeError(401, {
+      error: { message: "Incorrect API key provided: sk-proj-abcdefghijklmnop1234. Check it.", type: "invalid_request_error", code: "invalid_api_key" },
+    });
     expect(leaked.kind).toBe("authentication");
     expect(leaked.message).not.toContain("abcdefghijklmnop1234");
   });
 });
 
 describe("openai-chat quirks of OpenAI-compatible servers", () => {
-  const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const chunk = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
   it("parallel calls that all reuse index 0 stay distinct calls when their ids differ", () => {
     const events = decodeStream(
@@ -344,7 +459,12 @@ describe("openai-chat quirks of OpenAI-compatible servers", () => {
   });
 
   it("a call whose id repeats on every delta stays one call", () => {
-    const events = decodeStream(codec, chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "f", arguments: '{"x":' } }] }) + chunk({ tool_calls: [{ index: 0, id: "a", function: { arguments: "1}" } }] }) + chunk({}, "tool_calls"));
+    const events = decodeStream(
+      codec,
+      chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "f", arguments: '{"x":' } }] }) +
+        chunk({ tool_calls: [{ index: 0, id: "a", function: { arguments: "1}" } }] }) +
+        chunk({}, "tool_calls"),
+    );
     expect([...collectParts(events).values()]).toEqual([{ kind: "tool", text: '{"x":1}', id: "a", name: "f" }]);
   });
 
@@ -355,8 +475,14 @@ describe("openai-chat quirks of OpenAI-compatible servers", () => {
 
 describe("openai-chat validation messages", () => {
   it("says what content may be", () => {
-    expect(rejects({ model: "m", messages: [{ role: "user", content: null }] })).toMatchObject({ param: "messages[0].content", message: "messages[0].content must be a string or an array of content parts, got null" });
-    expect(rejects({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: 5 }] }] })).toMatchObject({ param: "messages[0].content[0].text", message: expect.stringContaining("must be a string") });
+    expect(rejects({ model: "m", messages: [{ role: "user", content: null }] })).toMatchObject({
+      param: "messages[0].content",
+      message: "messages[0].content must be a string or an array of content parts, got null",
+    });
+    expect(rejects({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: 5 }] }] })).toMatchObject({
+      param: "messages[0].content[0].text",
+      message: expect.stringContaining("must be a string"),
+    });
   });
 });
 

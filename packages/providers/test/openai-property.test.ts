@@ -45,7 +45,9 @@ const imagePart: fc.Arbitrary<ImagePart> = fc.record(
   },
   { requiredKeys: ["type", "source"] },
 );
-const schema = fc.dictionary(ident, fc.record({ type: fc.constantFrom("string", "number", "boolean") }), { maxKeys: 4 }).map((properties) => ({ type: "object", properties }));
+const schema = fc
+  .dictionary(ident, fc.record({ type: fc.constantFrom("string", "number", "boolean") }), { maxKeys: 4 })
+  .map((properties) => ({ type: "object", properties }));
 const toolCall: fc.Arbitrary<ToolCallPart> = fc.record({
   type: fc.constant("tool_call" as const),
   id: ident.map((s) => `call_${s}`),
@@ -63,15 +65,28 @@ const usage: fc.Arbitrary<Usage> = fc.record(
   { requiredKeys: ["inputTokens", "outputTokens"] },
 );
 const toolDef = (strictRequired: boolean): fc.Arbitrary<ToolDefinition> =>
-  fc.record({ name: ident, description: text, parameters: schema, strict: fc.boolean() }, { requiredKeys: strictRequired ? ["name", "parameters", "strict"] : ["name", "parameters"] });
-const toolChoice = fc.oneof(fc.constantFrom({ type: "auto" as const }, { type: "none" as const }, { type: "required" as const }), ident.map((name) => ({ type: "tool" as const, name })));
+  fc.record(
+    { name: ident, description: text, parameters: schema, strict: fc.boolean() },
+    { requiredKeys: strictRequired ? ["name", "parameters", "strict"] : ["name", "parameters"] },
+  );
+const toolChoice = fc.oneof(
+  fc.constantFrom({ type: "auto" as const }, { type: "none" as const }, { type: "required" as const }),
+  ident.map((name) => ({ type: "tool" as const, name })),
+);
 const responseFormat = fc.oneof(
   fc.constantFrom({ type: "text" as const }, { type: "json_object" as const }),
-  fc.record({ type: fc.constant("json_schema" as const), name: ident, schema, strict: fc.boolean(), description: text }, { requiredKeys: ["type", "name", "schema"] }),
+  fc.record(
+    { type: fc.constant("json_schema" as const), name: ident, schema, strict: fc.boolean(), description: text },
+    { requiredKeys: ["type", "name", "schema"] },
+  ),
 );
 
 /** Strictly alternating user/assistant turns built from the given part generators. */
-function conversation(user: fc.Arbitrary<ContentPart[]>, toolResults: fc.Arbitrary<ContentPart[]>, assistant: fc.Arbitrary<ContentPart[]>): fc.Arbitrary<Message[]> {
+function conversation(
+  user: fc.Arbitrary<ContentPart[]>,
+  toolResults: fc.Arbitrary<ContentPart[]>,
+  assistant: fc.Arbitrary<ContentPart[]>,
+): fc.Arbitrary<Message[]> {
   return fc.array(fc.tuple(fc.oneof(user, toolResults), assistant), { minLength: 1, maxLength: 3 }).map((turns) =>
     turns.flatMap(([u, a]): Message[] => [
       { role: "user", content: u },
@@ -86,7 +101,14 @@ const noAdjacentSameKind = (parts: ContentPart[]): boolean => parts.every((p, i)
 // ── openai-chat ───────────────────────────────────────────────────────────────────────────────
 const chatFile: fc.Arbitrary<FilePart> = fc.oneof(
   ident.map((id): FilePart => ({ type: "file", source: { kind: "file_id", fileId: `file-${id}` } })),
-  fc.record({ data: b64, filename: ident.map((n) => `${n}.pdf`) }).map(({ data, filename }): FilePart => ({ type: "file", source: { kind: "base64", mediaType: "application/pdf", data }, mediaType: "application/pdf", filename })),
+  fc.record({ data: b64, filename: ident.map((n) => `${n}.pdf`) }).map(
+    ({ data, filename }): FilePart => ({
+      type: "file",
+      source: { kind: "base64", mediaType: "application/pdf", data },
+      mediaType: "application/pdf",
+      filename,
+    }),
+  ),
 );
 const chatRequest: fc.Arbitrary<CanonicalRequest> = fc
   .record(
@@ -95,8 +117,19 @@ const chatRequest: fc.Arbitrary<CanonicalRequest> = fc
       system: fc.array(textPart, { minLength: 1, maxLength: 3 }),
       messages: conversation(
         fc.array(fc.oneof(textPart, imagePart, chatFile), { minLength: 1, maxLength: 3 }),
-        fc.array(fc.record({ type: fc.constant("tool_result" as const), toolCallId: ident, content: textPart.map((t) => [t]) }), { minLength: 1, maxLength: 3 }),
-        fc.tuple(fc.array(nonEmpty.map((t): TextPart => ({ type: "text", text: t })), { maxLength: 2 }), fc.array(toolCall, { maxLength: 3 })).map(([t, c]) => [...t, ...c]),
+        fc.array(fc.record({ type: fc.constant("tool_result" as const), toolCallId: ident, content: textPart.map((t) => [t]) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc
+          .tuple(
+            fc.array(
+              nonEmpty.map((t): TextPart => ({ type: "text", text: t })),
+              { maxLength: 2 },
+            ),
+            fc.array(toolCall, { maxLength: 3 }),
+          )
+          .map(([t, c]) => [...t, ...c]),
       ),
       tools: fc.uniqueArray(toolDef(false), { minLength: 1, maxLength: 3, selector: (t) => t.name }),
       toolChoice,
@@ -144,7 +177,11 @@ describe("openai-chat round trips", () => {
     })
     .map(({ reasoning, text: t, calls, ...rest }) => ({
       ...rest,
-      content: [...(reasoning === null ? [] : [{ type: "reasoning" as const, text: reasoning }]), ...(t === null ? [] : [{ type: "text" as const, text: t }]), ...calls],
+      content: [
+        ...(reasoning === null ? [] : [{ type: "reasoning" as const, text: reasoning }]),
+        ...(t === null ? [] : [{ type: "text" as const, text: t }]),
+        ...calls,
+      ],
     }));
 
   it("response: decodeResponse(encodeResponse(x)) == x", () => {
@@ -158,7 +195,10 @@ describe("openai-chat round trips", () => {
   });
 
   it("stream: decoding the encoded SSE gives the same parts, stop reason and usage", () => {
-    fc.assert(fc.property(streamCase(false), (c) => checkStream(openaiChatCodec, c)), RUNS);
+    fc.assert(
+      fc.property(streamCase(false), (c) => checkStream(openaiChatCodec, c)),
+      RUNS,
+    );
   });
 });
 
@@ -178,12 +218,43 @@ const responsesRequest: fc.Arbitrary<CanonicalRequest> = fc
       model: ident,
       system: textPart.map((t) => [t]),
       messages: conversation(
-        fc.array(fc.oneof(textPart, imagePart.map((p) => ({ ...p, detail: p.detail ?? "auto" })), responsesFile), { minLength: 1, maxLength: 3 }),
         fc.array(
-          fc.record({ type: fc.constant("tool_result" as const), toolCallId: ident, content: fc.oneof(textPart.map((t) => [t]), fc.array(fc.oneof(textPart, imagePart.map((p) => ({ ...p, detail: p.detail ?? "auto" }))), { minLength: 1, maxLength: 2 }).filter((c) => c.some((p) => p.type === "image"))) }),
+          fc.oneof(
+            textPart,
+            imagePart.map((p) => ({ ...p, detail: p.detail ?? "auto" })),
+            responsesFile,
+          ),
           { minLength: 1, maxLength: 3 },
         ),
-        fc.array(fc.oneof(nonEmpty.map((t): TextPart => ({ type: "text", text: t })), toolCall, reasoningWithId), { minLength: 1, maxLength: 4 }).filter(noAdjacentSameKind),
+        fc.array(
+          fc.record({
+            type: fc.constant("tool_result" as const),
+            toolCallId: ident,
+            content: fc.oneof(
+              textPart.map((t) => [t]),
+              fc
+                .array(
+                  fc.oneof(
+                    textPart,
+                    imagePart.map((p) => ({ ...p, detail: p.detail ?? "auto" })),
+                  ),
+                  { minLength: 1, maxLength: 2 },
+                )
+                .filter((c) => c.some((p) => p.type === "image")),
+            ),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        fc
+          .array(
+            fc.oneof(
+              nonEmpty.map((t): TextPart => ({ type: "text", text: t })),
+              toolCall,
+              reasoningWithId,
+            ),
+            { minLength: 1, maxLength: 4 },
+          )
+          .filter(noAdjacentSameKind),
       ),
       // Tool names are unique in a real request (the Responses decoder refuses a repeat).
       tools: fc.uniqueArray(toolDef(true), { minLength: 1, maxLength: 3, selector: (t) => t.name }),
@@ -193,7 +264,12 @@ const responsesRequest: fc.Arbitrary<CanonicalRequest> = fc
       maxTokens: fc.integer({ min: 1, max: 100_000 }),
       temperature: ratio,
       topP: ratio,
-      reasoning: fc.record({ effort: fc.constantFrom("minimal" as const, "low" as const, "medium" as const, "high" as const), includeThoughts: fc.constant(true) }, { requiredKeys: [] }).filter((r) => Object.keys(r).length > 0),
+      reasoning: fc
+        .record(
+          { effort: fc.constantFrom("minimal" as const, "low" as const, "medium" as const, "high" as const), includeThoughts: fc.constant(true) },
+          { requiredKeys: [] },
+        )
+        .filter((r) => Object.keys(r).length > 0),
       user: ident,
       stream: fc.boolean(),
     },
@@ -218,7 +294,16 @@ describe("openai-responses round trips", () => {
   const responsesResponse: fc.Arbitrary<CanonicalResponse> = fc
     .record({
       ...responseBase,
-      content: fc.array(fc.oneof(nonEmpty.map((t): TextPart => ({ type: "text", text: t })), toolCall, reasoningWithId), { maxLength: 5 }).filter(noAdjacentSameKind),
+      content: fc
+        .array(
+          fc.oneof(
+            nonEmpty.map((t): TextPart => ({ type: "text", text: t })),
+            toolCall,
+            reasoningWithId,
+          ),
+          { maxLength: 5 },
+        )
+        .filter(noAdjacentSameKind),
       stop: fc.constantFrom("stop", "length", "content_filter"),
     })
     .map(({ stop, ...r }) => ({ ...r, stopReason: stop === "stop" && r.content.some((p) => p.type === "tool_call") ? "tool_calls" : stop }));
@@ -234,7 +319,10 @@ describe("openai-responses round trips", () => {
   });
 
   it("stream: decoding the encoded SSE gives the same parts, stop reason and usage", () => {
-    fc.assert(fc.property(streamCase(true), (c) => checkStream(openaiResponsesCodec, c)), RUNS);
+    fc.assert(
+      fc.property(streamCase(true), (c) => checkStream(openaiResponsesCodec, c)),
+      RUNS,
+    );
   });
 });
 

@@ -55,7 +55,17 @@ describe("openai-responses decodeRequest", () => {
       model: "m",
       input: [
         { role: "developer", content: "D" },
-        { type: "message", role: "user", content: [{ type: "input_text", text: "see" }, { type: "input_image", image_url: "data:image/png;base64,QUJD", detail: "low" }, { type: "input_file", file_id: "file-1" }, { type: "input_file", file_url: "https://x.test/a.pdf" }, { type: "input_image", file_id: "file-img" }] },
+        {
+          type: "message",
+          role: "user",
+          content: [
+            { type: "input_text", text: "see" },
+            { type: "input_image", image_url: "data:image/png;base64,QUJD", detail: "low" },
+            { type: "input_file", file_id: "file-1" },
+            { type: "input_file", file_url: "https://x.test/a.pdf" },
+            { type: "input_image", file_id: "file-img" },
+          ],
+        },
         { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "plan" }], encrypted_content: "gAAA" },
         { type: "message", role: "assistant", content: [{ type: "output_text", text: "calling", annotations: [] }] },
         { type: "function_call", id: "fc_1", call_id: "call_1", name: "f", arguments: '{"a":1}' },
@@ -103,7 +113,9 @@ describe("openai-responses decodeRequest", () => {
     expect(rejects({ model: "m", input: "x", previous_response_id: "resp_1" })).toMatchObject({ kind: "invalid_request", param: "previous_response_id" });
     expect(rejects({ model: "m", input: "x", conversation: "conv_1" }).param).toBe("conversation");
     // Hosted tools are kept as written (only a Responses upstream can take them; the router refuses the rest).
-    expect(codec.decodeRequest({ model: "m", input: "x", tools: [{ type: "web_search" }] }).hostedTools).toEqual([{ param: "tools[0]", tool: { type: "web_search" } }]);
+    expect(codec.decodeRequest({ model: "m", input: "x", tools: [{ type: "web_search" }] }).hostedTools).toEqual([
+      { param: "tools[0]", tool: { type: "web_search" } },
+    ]);
     expect(rejects({ model: "m", input: [{ type: "item_reference", id: "msg_1" }] }).param).toBe("input[0].type");
     expect(rejects({ model: "m", input: [{ type: "computer_call_output", call_id: "c" }] }).param).toBe("input[0].type");
     expect(rejects({ model: "m", input: [{ role: "user", content: [{ type: "input_audio" }] }] }).param).toBe("input[0].content[0].type");
@@ -118,10 +130,26 @@ describe("openai-responses encodeRequest", () => {
   it("builds /responses with instructions, items, strict:false tools and store:false", () => {
     const req: CanonicalRequest = {
       model: "v",
-      system: [{ type: "text", text: "A" }, { type: "text", text: "B" }],
+      system: [
+        { type: "text", text: "A" },
+        { type: "text", text: "B" },
+      ],
       messages: [
-        { role: "user", content: [{ type: "text", text: "q" }, { type: "file", source: { kind: "base64", mediaType: "application/pdf", data: "JVB" }, filename: "a.pdf" }] },
-        { role: "assistant", content: [{ type: "reasoning", text: "from another provider", signature: "sig" }, { type: "text", text: "let me" }, { type: "tool_call", id: "c1", name: "f", arguments: "{}" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "q" },
+            { type: "file", source: { kind: "base64", mediaType: "application/pdf", data: "JVB" }, filename: "a.pdf" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "reasoning", text: "from another provider", signature: "sig" },
+            { type: "text", text: "let me" },
+            { type: "tool_call", id: "c1", name: "f", arguments: "{}" },
+          ],
+        },
         { role: "user", content: [{ type: "tool_result", toolCallId: "c1", content: [{ type: "text", text: "done" }] }] },
       ],
       tools: [{ name: "f", description: "d", parameters: { type: "object" } }],
@@ -138,7 +166,13 @@ describe("openai-responses encodeRequest", () => {
         model: "gpt-5",
         instructions: "A\n\nB",
         input: [
-          { role: "user", content: [{ type: "input_text", text: "q" }, { type: "input_file", file_data: "data:application/pdf;base64,JVB", filename: "a.pdf" }] },
+          {
+            role: "user",
+            content: [
+              { type: "input_text", text: "q" },
+              { type: "input_file", file_data: "data:application/pdf;base64,JVB", filename: "a.pdf" },
+            ],
+          },
           { role: "assistant", content: "let me" },
           { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
           { type: "function_call_output", call_id: "c1", output: "done" },
@@ -164,11 +198,24 @@ describe("openai-responses decodeResponse", () => {
       incomplete_details: { reason: "max_output_tokens" },
       model: "gpt-5",
       output: [
-        { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: "a" }, { type: "summary_text", text: "b" }] },
+        {
+          id: "rs_1",
+          type: "reasoning",
+          summary: [
+            { type: "summary_text", text: "a" },
+            { type: "summary_text", text: "b" },
+          ],
+        },
         { id: "msg_1", type: "message", status: "incomplete", role: "assistant", content: [{ type: "output_text", text: "partial", annotations: [] }] },
         { id: "ws_1", type: "web_search_call", status: "completed" },
       ],
-      usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 3 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 5 }, total_tokens: 17 },
+      usage: {
+        input_tokens: 10,
+        input_tokens_details: { cached_tokens: 3 },
+        output_tokens: 7,
+        output_tokens_details: { reasoning_tokens: 5 },
+        total_tokens: 17,
+      },
     });
     expect(res).toEqual({
       id: "resp_1",
@@ -184,7 +231,11 @@ describe("openai-responses decodeResponse", () => {
   });
 
   it("function calls mean tool_calls; a failed response is an error", () => {
-    const res = codec.decodeResponse({ id: "r", status: "completed", output: [{ type: "function_call", id: "fc", call_id: "call_9", name: "f", arguments: { k: "v" }, status: "completed" }] });
+    const res = codec.decodeResponse({
+      id: "r",
+      status: "completed",
+      output: [{ type: "function_call", id: "fc", call_id: "call_9", name: "f", arguments: { k: "v" }, status: "completed" }],
+    });
     expect(res.stopReason).toBe("tool_calls");
     expect(res.content).toEqual([{ type: "tool_call", id: "call_9", name: "f", arguments: '{"k":"v"}' }]);
     expect(() => codec.decodeResponse({ id: "r", status: "failed", error: { code: "server_error", message: "boom" }, output: [] })).toThrow(/boom/);
@@ -194,10 +245,16 @@ describe("openai-responses decodeResponse", () => {
 describe("openai-responses stream encoder", () => {
   const request: CanonicalRequest = { model: "m", messages: [], stream: true };
   const start: StreamEvent = { type: "start", id: "resp_abc", model: "m", created: 3 };
-  const run = (events: StreamEvent[]) => parseSse(encodeStream(codec, request, events)).map((e) => ({ event: e.event, data: JSON.parse(e.data) as Record<string, unknown> & { type: string } }));
+  const run = (events: StreamEvent[]) =>
+    parseSse(encodeStream(codec, request, events)).map((e) => ({ event: e.event, data: JSON.parse(e.data) as Record<string, unknown> & { type: string } }));
 
   it("emits the API's event order with matching event names and consecutive sequence numbers", () => {
-    const out = run([start, { type: "text_delta", index: 0, text: "Hi" }, { type: "text_delta", index: 0, text: "!" }, { type: "finish", stopReason: "stop", usage: { inputTokens: 1, outputTokens: 2 } }]);
+    const out = run([
+      start,
+      { type: "text_delta", index: 0, text: "Hi" },
+      { type: "text_delta", index: 0, text: "!" },
+      { type: "finish", stopReason: "stop", usage: { inputTokens: 1, outputTokens: 2 } },
+    ]);
     expect(out.map((e) => e.data.type)).toEqual([
       "response.created",
       "response.in_progress",
@@ -213,7 +270,11 @@ describe("openai-responses stream encoder", () => {
     for (const e of out) expect(e.event).toBe(e.data.type);
     expect(out.map((e) => e.data.sequence_number)).toEqual(out.map((_, i) => i));
     expect(out[6]!.data).toMatchObject({ text: "Hi!", output_index: 0, content_index: 0 });
-    expect(out.at(-1)!.data.response).toMatchObject({ status: "completed", output: [{ type: "message", status: "completed", content: [{ type: "output_text", text: "Hi!", annotations: [] }] }], usage: { input_tokens: 1, output_tokens: 2, total_tokens: 3 } });
+    expect(out.at(-1)!.data.response).toMatchObject({
+      status: "completed",
+      output: [{ type: "message", status: "completed", content: [{ type: "output_text", text: "Hi!", annotations: [] }] }],
+      usage: { input_tokens: 1, output_tokens: 2, total_tokens: 3 },
+    });
   });
 
   it("reasoning uses summary events; function calls use argument events; empty arguments still close", () => {
@@ -231,7 +292,9 @@ describe("openai-responses stream encoder", () => {
     const types = out.map((e) => e.data.type);
     expect(types).toContain("response.reasoning_summary_part.added");
     expect(types).toContain("response.reasoning_summary_text.delta");
-    const argsDone = out.filter((e) => e.data.type === "response.function_call_arguments.done").map((e) => [e.data.output_index, e.data.arguments, e.data.name]);
+    const argsDone = out
+      .filter((e) => e.data.type === "response.function_call_arguments.done")
+      .map((e) => [e.data.output_index, e.data.arguments, e.data.name]);
     expect(argsDone).toEqual([
       [1, '{"a":1}', "f"],
       [2, "{}", "g"],
@@ -258,7 +321,11 @@ describe("openai-responses stream encoder", () => {
     // Between an item's output_item.added and output_item.done, no other item's events appear.
     const owner = out.filter((e) => typeof e.data.output_index === "number").map((e) => e.data.output_index as number);
     expect(owner).toEqual([...owner].sort((a, b) => a - b));
-    const args = (i: number) => out.filter((e) => e.data.type === "response.function_call_arguments.delta" && e.data.output_index === i).map((e) => e.data.delta).join("");
+    const args = (i: number) =>
+      out
+        .filter((e) => e.data.type === "response.function_call_arguments.delta" && e.data.output_index === i)
+        .map((e) => e.data.delta)
+        .join("");
     expect([args(0), args(1)]).toEqual(['{"a":1}', '{"b":2}']);
     const final = out.at(-1)!.data.response as { output: Array<Record<string, unknown>> };
     expect(final.output.map((o) => [o.type, o.call_id ?? o.content])).toEqual([
@@ -282,7 +349,8 @@ describe("openai-responses stream encoder", () => {
 });
 
 describe("openai-responses stream decoder", () => {
-  const sse = (events: Array<Record<string, unknown>>) => events.map((e, i) => `event: ${e.type as string}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join("");
+  const sse = (events: Array<Record<string, unknown>>) =>
+    events.map((e, i) => `event: ${e.type as string}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join("");
   const response = { id: "resp_1", object: "response", created_at: 7, status: "in_progress", model: "gpt-5", output: [] };
 
   it("turns the typed events into canonical parts, usage and finish", () => {
@@ -299,11 +367,28 @@ describe("openai-responses stream decoder", () => {
         { type: "response.content_part.added", item_id: "msg_1", output_index: 1, content_index: 0, part: { type: "output_text", text: "", annotations: [] } },
         { type: "response.output_text.delta", item_id: "msg_1", output_index: 1, content_index: 0, delta: "Hel" },
         { type: "response.output_text.delta", item_id: "msg_1", output_index: 1, content_index: 0, delta: "lo" },
-        { type: "response.output_item.added", output_index: 2, item: { id: "fc_1", type: "function_call", call_id: "call_1", name: "f", arguments: "", status: "in_progress" } },
+        {
+          type: "response.output_item.added",
+          output_index: 2,
+          item: { id: "fc_1", type: "function_call", call_id: "call_1", name: "f", arguments: "", status: "in_progress" },
+        },
         { type: "response.function_call_arguments.delta", item_id: "fc_1", output_index: 2, delta: '{"x":' },
         { type: "response.function_call_arguments.delta", item_id: "fc_1", output_index: 2, delta: "1}" },
         { type: "response.function_call_arguments.done", item_id: "fc_1", output_index: 2, arguments: '{"x":1}' },
-        { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 2 }, output_tokens: 9, output_tokens_details: { reasoning_tokens: 4 }, total_tokens: 14 } } },
+        {
+          type: "response.completed",
+          response: {
+            ...response,
+            status: "completed",
+            usage: {
+              input_tokens: 5,
+              input_tokens_details: { cached_tokens: 2 },
+              output_tokens: 9,
+              output_tokens_details: { reasoning_tokens: 4 },
+              total_tokens: 14,
+            },
+          },
+        },
       ]),
     );
     expect(events[0]).toEqual({ type: "start", id: "resp_1", model: "gpt-5", created: 7 });
@@ -318,14 +403,35 @@ describe("openai-responses stream decoder", () => {
   });
 
   it("error and response.failed become one error event; a cut stream is an error", () => {
-    const failed = decodeStream(codec, sse([{ type: "response.created", response }, { type: "error", code: "rate_limit_exceeded", message: "slow", param: null }, { type: "response.failed", response: { ...response, status: "failed", error: { code: "rate_limit_exceeded", message: "slow" } } }]));
-    expect(failed.filter((e) => e.type === "error")).toEqual([{ type: "error", error: { kind: "rate_limit", message: "slow", status: 429, code: "rate_limit_exceeded" } }]);
-    const cut = decodeStream(codec, sse([{ type: "response.created", response }, { type: "response.output_text.delta", output_index: 0, content_index: 0, delta: "x" }]));
+    const failed = decodeStream(
+      codec,
+      sse([
+        { type: "response.created", response },
+        { type: "error", code: "rate_limit_exceeded", message: "slow", param: null },
+        { type: "response.failed", response: { ...response, status: "failed", error: { code: "rate_limit_exceeded", message: "slow" } } },
+      ]),
+    );
+    expect(failed.filter((e) => e.type === "error")).toEqual([
+      { type: "error", error: { kind: "rate_limit", message: "slow", status: 429, code: "rate_limit_exceeded" } },
+    ]);
+    const cut = decodeStream(
+      codec,
+      sse([
+        { type: "response.created", response },
+        { type: "response.output_text.delta", output_index: 0, content_index: 0, delta: "x" },
+      ]),
+    );
     expect(cut.at(-1)).toMatchObject({ type: "error", error: { message: expect.stringContaining("ended early") } });
   });
 
   it("incomplete responses finish with length", () => {
-    const events = decodeStream(codec, sse([{ type: "response.created", response }, { type: "response.incomplete", response: { ...response, status: "incomplete", incomplete_details: { reason: "max_output_tokens" } } }]));
+    const events = decodeStream(
+      codec,
+      sse([
+        { type: "response.created", response },
+        { type: "response.incomplete", response: { ...response, status: "incomplete", incomplete_details: { reason: "max_output_tokens" } } },
+      ]),
+    );
     expect(events.at(-1)).toEqual({ type: "finish", stopReason: "length" });
   });
 });

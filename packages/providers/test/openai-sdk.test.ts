@@ -19,7 +19,11 @@ const client = (s: TestServer): OpenAI => new OpenAI({ apiKey: "test-key", baseU
 
 const weatherTool = {
   type: "function" as const,
-  function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
 };
 
 const usage = { inputTokens: 120, outputTokens: 40, cacheReadTokens: 100, reasoningTokens: 12 };
@@ -67,7 +71,13 @@ describe("openai SDK <-> openai-chat encoders", () => {
       model: "gpt-test",
       messages: [
         { role: "developer", content: "Be brief." },
-        { role: "user", content: [{ type: "text", text: "Weather?" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather?" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" } },
+          ],
+        },
       ],
       tools: [weatherTool],
       tool_choice: "auto",
@@ -79,7 +89,15 @@ describe("openai SDK <-> openai-chat encoders", () => {
     expect(decoded).toMatchObject({
       model: "gpt-test",
       system: [{ type: "text", text: "Be brief." }],
-      messages: [{ role: "user", content: [{ type: "text", text: "Weather?" }, { type: "image", source: { kind: "base64", mediaType: "image/png", data: "iVBORw0KGgo=" }, detail: "low" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather?" },
+            { type: "image", source: { kind: "base64", mediaType: "image/png", data: "iVBORw0KGgo=" }, detail: "low" },
+          ],
+        },
+      ],
       tools: [{ name: "get_weather" }],
       toolChoice: { type: "auto" },
       parallelToolCalls: true,
@@ -123,13 +141,21 @@ describe("openai SDK <-> openai-chat encoders", () => {
       ["call_b", "get_weather", '{"city":"Tokyo"}'],
     ]);
     expect(final.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(final.usage).toMatchObject({ prompt_tokens: 120, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 100 }, completion_tokens_details: { reasoning_tokens: 12 } });
+    expect(final.usage).toMatchObject({
+      prompt_tokens: 120,
+      completion_tokens: 40,
+      prompt_tokens_details: { cached_tokens: 100 },
+      completion_tokens_details: { reasoning_tokens: 12 },
+    });
   });
 
   it("a mid-stream error surfaces as an SDK APIError, after the text already streamed", async () => {
     server = await startServer((body, res) => {
       const req = openaiChatCodec.decodeRequest(body);
-      sendSse(res, encodeStream(openaiChatCodec, req, [streamEvents[0]!, { type: "text_delta", index: 0, text: "partial" }, { type: "error", error: midStreamError }]));
+      sendSse(
+        res,
+        encodeStream(openaiChatCodec, req, [streamEvents[0]!, { type: "text_delta", index: 0, text: "partial" }, { type: "error", error: midStreamError }]),
+      );
     });
     const stream = await client(server).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hi" }], stream: true });
     let text = "";
@@ -181,7 +207,13 @@ describe("openai SDK <-> openai-chat encoders", () => {
 });
 
 describe("openai SDK <-> openai-responses encoders", () => {
-  const respTool = { type: "function" as const, name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false };
+  const respTool = {
+    type: "function" as const,
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    strict: false,
+  };
 
   it("responses.create parses encodeResponse: output_text, function calls, reasoning, usage", async () => {
     let decoded: CanonicalRequest | undefined;
@@ -193,7 +225,13 @@ describe("openai SDK <-> openai-responses encoders", () => {
       model: "gpt-test",
       instructions: "Be brief.",
       input: [
-        { role: "user", content: [{ type: "input_text", text: "Weather?" }, { type: "input_image", image_url: "https://example.com/a.png", detail: "high" }] },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Weather?" },
+            { type: "input_image", image_url: "https://example.com/a.png", detail: "high" },
+          ],
+        },
         { type: "function_call", call_id: "call_0", name: "get_weather", arguments: '{"city":"Oslo"}' },
         { type: "function_call_output", call_id: "call_0", output: "rainy" },
       ],
@@ -206,7 +244,13 @@ describe("openai SDK <-> openai-responses encoders", () => {
     expect(decoded).toMatchObject({
       system: [{ type: "text", text: "Be brief." }],
       messages: [
-        { role: "user", content: [{ type: "text", text: "Weather?" }, { type: "image", source: { kind: "url", url: "https://example.com/a.png" }, detail: "high" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather?" },
+            { type: "image", source: { kind: "url", url: "https://example.com/a.png" }, detail: "high" },
+          ],
+        },
         { role: "assistant", content: [{ type: "tool_call", id: "call_0", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
         { role: "user", content: [{ type: "tool_result", toolCallId: "call_0", content: [{ type: "text", text: "rainy" }] }] },
       ],
@@ -223,7 +267,13 @@ describe("openai SDK <-> openai-responses encoders", () => {
     ]);
     const reasoning = result.output.find((o) => o.type === "reasoning");
     expect(reasoning?.type === "reasoning" && reasoning.summary[0]?.text).toBe("thinking");
-    expect(result.usage).toMatchObject({ input_tokens: 120, output_tokens: 40, total_tokens: 160, input_tokens_details: { cached_tokens: 100 }, output_tokens_details: { reasoning_tokens: 12 } });
+    expect(result.usage).toMatchObject({
+      input_tokens: 120,
+      output_tokens: 40,
+      total_tokens: 160,
+      input_tokens_details: { cached_tokens: 100 },
+      output_tokens_details: { reasoning_tokens: 12 },
+    });
   });
 
   it("responses.stream accepts the typed event sequence and builds the final response", async () => {
@@ -253,13 +303,21 @@ describe("openai SDK <-> openai-responses encoders", () => {
       ["call_b", "get_weather", '{"city":"Tokyo"}', "completed"],
     ]);
     expect(final.output.map((o) => o.type)).toEqual(["reasoning", "message", "function_call", "function_call"]);
-    expect(final.usage).toMatchObject({ input_tokens: 120, output_tokens: 40, input_tokens_details: { cached_tokens: 100 }, output_tokens_details: { reasoning_tokens: 12 } });
+    expect(final.usage).toMatchObject({
+      input_tokens: 120,
+      output_tokens: 40,
+      input_tokens_details: { cached_tokens: 100 },
+      output_tokens_details: { reasoning_tokens: 12 },
+    });
   });
 
   it("a length stop ends with response.incomplete and incomplete_details", async () => {
     server = await startServer((body, res) => {
       const req = openaiResponsesCodec.decodeRequest(body);
-      sendSse(res, encodeStream(openaiResponsesCodec, req, [streamEvents[0]!, { type: "text_delta", index: 0, text: "cut" }, { type: "finish", stopReason: "length" }]));
+      sendSse(
+        res,
+        encodeStream(openaiResponsesCodec, req, [streamEvents[0]!, { type: "text_delta", index: 0, text: "cut" }, { type: "finish", stopReason: "length" }]),
+      );
     });
     const final = await client(server).responses.stream({ model: "gpt-test", input: "long story", max_output_tokens: 16 }).finalResponse();
     expect(final.status).toBe("incomplete");
@@ -270,7 +328,14 @@ describe("openai SDK <-> openai-responses encoders", () => {
   it("a mid-stream error reaches the SDK as an error event and a failed response", async () => {
     server = await startServer((body, res) => {
       const req = openaiResponsesCodec.decodeRequest(body);
-      sendSse(res, encodeStream(openaiResponsesCodec, req, [streamEvents[0]!, { type: "text_delta", index: 0, text: "partial" }, { type: "error", error: midStreamError }]));
+      sendSse(
+        res,
+        encodeStream(openaiResponsesCodec, req, [
+          streamEvents[0]!,
+          { type: "text_delta", index: 0, text: "partial" },
+          { type: "error", error: midStreamError },
+        ]),
+      );
     });
     const stream = await client(server).responses.create({ model: "gpt-test", input: "hi", stream: true });
     const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
@@ -288,7 +353,9 @@ describe("openai SDK <-> openai-responses encoders", () => {
       const { status, body } = openaiResponsesCodec.encodeError({ kind: "permission", message: "model not allowed for this key", status: 403 });
       sendJson(res, status, body);
     });
-    const err = await client(server).responses.create({ model: "m", input: "x" }).catch((e: unknown) => e);
+    const err = await client(server)
+      .responses.create({ model: "m", input: "x" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect((err as InstanceType<typeof OpenAI.APIError>).type).toBe("permission_error");
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain("model not allowed");
@@ -305,7 +372,9 @@ describe("openai SDK <-> openai-responses encoders", () => {
         sendJson(res, status, errBody);
       }
     });
-    const err = await client(server).responses.create({ model: "m", input: "again", previous_response_id: "resp_1" }).catch((e: unknown) => e);
+    const err = await client(server)
+      .responses.create({ model: "m", input: "again", previous_response_id: "resp_1" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe("previous_response_id");
   });
@@ -325,10 +394,25 @@ describe("openai SDKs across the two OpenAI protocols (decoder -> encoder)", () 
       const events = decodeStream(openaiResponsesCodec, sseText(fixture("openai-responses", "stream-function-call.json").sse));
       sendSse(res, encodeStream(openaiChatCodec, req, events));
     });
-    const final = await client(server).chat.completions.stream({ model: "router-model", messages: [{ role: "user", content: "Weather in Paris?" }], tools: [weatherTool], stream_options: { include_usage: true } }).finalChatCompletion();
-    expect(upstreamBody).toMatchObject({ model: "gpt-4.1", input: [{ role: "user", content: [{ type: "input_text", text: "Weather in Paris?" }] }], tools: [{ type: "function", name: "get_weather", strict: false }], stream: true, store: false });
+    const final = await client(server)
+      .chat.completions.stream({
+        model: "router-model",
+        messages: [{ role: "user", content: "Weather in Paris?" }],
+        tools: [weatherTool],
+        stream_options: { include_usage: true },
+      })
+      .finalChatCompletion();
+    expect(upstreamBody).toMatchObject({
+      model: "gpt-4.1",
+      input: [{ role: "user", content: [{ type: "input_text", text: "Weather in Paris?" }] }],
+      tools: [{ type: "function", name: "get_weather", strict: false }],
+      stream: true,
+      store: false,
+    });
     expect(final.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(final.choices[0]!.message.tool_calls?.map((t) => (t.type === "function" ? [t.id, t.function.name, t.function.arguments] : []))).toEqual([["call_1234xyz", "get_weather", '{"location":"Paris, France"}']]);
+    expect(final.choices[0]!.message.tool_calls?.map((t) => (t.type === "function" ? [t.id, t.function.name, t.function.arguments] : []))).toEqual([
+      ["call_1234xyz", "get_weather", '{"location":"Paris, France"}'],
+    ]);
     expect(final.usage).toMatchObject({ prompt_tokens: 57, completion_tokens: 18, total_tokens: 75 });
   });
 
@@ -338,7 +422,13 @@ describe("openai SDKs across the two OpenAI protocols (decoder -> encoder)", () 
       const events = decodeStream(openaiChatCodec, sseText(fixture("openai-chat", "stream-parallel-tool-calls.json").sse));
       sendSse(res, encodeStream(openaiResponsesCodec, req, events));
     });
-    const final = await client(server).responses.stream({ model: "router-model", input: "Weather in Paris and Bogotá?", tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } }, strict: false }] }).finalResponse();
+    const final = await client(server)
+      .responses.stream({
+        model: "router-model",
+        input: "Weather in Paris and Bogotá?",
+        tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } }, strict: false }],
+      })
+      .finalResponse();
     expect(final.status).toBe("completed");
     expect(final.output.filter((o) => o.type === "function_call").map((c) => [c.call_id, c.arguments])).toEqual([
       ["call_DdmO9pD3xa9XTPNJ32zg2hcA", '{"location":"Paris, France"}'],

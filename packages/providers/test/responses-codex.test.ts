@@ -27,7 +27,12 @@ const codexRequest = {
           description: "",
           tools: [
             { type: "custom", name: "exec", description: "Run JavaScript code", format: grammar },
-            { type: "function", name: "wait", strict: false, parameters: { type: "object", properties: { cell_id: { type: "string" } }, required: ["cell_id"] } },
+            {
+              type: "function",
+              name: "wait",
+              strict: false,
+              parameters: { type: "object", properties: { cell_id: { type: "string" } }, required: ["cell_id"] },
+            },
           ],
         },
         {
@@ -59,7 +64,10 @@ const decoded = () => codec.decodeRequest(structuredClone(codexRequest));
 
 describe("Codex requests translated for other protocols", () => {
   it("flattens tool groups and turns freeform tools into one-string-argument functions", () => {
-    const body = anthropicCodec.encodeRequest(decoded(), { model: "claude" }).body as { tools: Array<{ name: string; input_schema: JsonObject }>; messages: Array<{ role: string; content: unknown }> };
+    const body = anthropicCodec.encodeRequest(decoded(), { model: "claude" }).body as {
+      tools: Array<{ name: string; input_schema: JsonObject }>;
+      messages: Array<{ role: string; content: unknown }>;
+    };
     expect(body.tools.map((t) => t.name)).toEqual(["view_image", "exec", "wait", "sleep"]);
     const exec = body.tools[1]!.input_schema as { properties: { input: { type: string; description: string } }; required: string[] };
     expect(exec.properties.input.type).toBe("string");
@@ -68,7 +76,9 @@ describe("Codex requests translated for other protocols", () => {
   });
 
   it("carries freeform and namespaced calls of the conversation as ordinary tool calls and results", () => {
-    const body = openaiChatCodec.encodeRequest(decoded(), { model: "gpt" }).body as { messages: Array<{ role: string; tool_calls?: Array<{ function: { name: string; arguments: string } }>; content?: unknown }> };
+    const body = openaiChatCodec.encodeRequest(decoded(), { model: "gpt" }).body as {
+      messages: Array<{ role: string; tool_calls?: Array<{ function: { name: string; arguments: string } }>; content?: unknown }>;
+    };
     const calls = body.messages.flatMap((m) => m.tool_calls ?? []).map((c) => c.function);
     expect(calls).toEqual([
       { name: "exec", arguments: '{"input":"text(\\"pong\\")"}' },
@@ -83,7 +93,12 @@ describe("Codex requests translated for other protocols", () => {
 
   it("refuses two tools of one name across groups, naming the second", () => {
     const clash = structuredClone(codexRequest);
-    clash.tools.push({ type: "function", name: "sleep", strict: false, parameters: { type: "object", properties: { path: { type: "string" } }, required: [] } });
+    clash.tools.push({
+      type: "function",
+      name: "sleep",
+      strict: false,
+      parameters: { type: "object", properties: { path: { type: "string" } }, required: [] },
+    });
     expect(() => codec.decodeRequest(clash)).toThrow(/tools\[1\]\.tools\[0\].*second tool named "sleep"/);
   });
 });
@@ -133,7 +148,15 @@ describe("Codex requests re-encoded for a Responses upstream", () => {
     const body = codec.encodeRequest(decoded(), { model: "gpt-6.2-sol" }).body as { tools: JsonObject[]; input: JsonObject[] };
     expect(body.tools).toEqual([
       { type: "function", name: "view_image", parameters: codexRequest.tools[0]!.parameters, strict: false },
-      { type: "namespace", name: "functions", description: "", tools: [{ type: "custom", name: "exec", description: "Run JavaScript code", format: grammar }, expect.objectContaining({ type: "function", name: "wait" })] },
+      {
+        type: "namespace",
+        name: "functions",
+        description: "",
+        tools: [
+          { type: "custom", name: "exec", description: "Run JavaScript code", format: grammar },
+          expect.objectContaining({ type: "function", name: "wait" }),
+        ],
+      },
       { type: "namespace", name: "clock", description: "", tools: [expect.objectContaining({ type: "function", name: "sleep" })] },
       { type: "web_search", external_web_access: false },
     ]);

@@ -90,7 +90,8 @@ export function fitBody(protocol: Protocol, body: Body, target: Limits): string[
       const config = (body.generationConfig = { ...body.generationConfig });
       clamp(config, "maxOutputTokens", target.maxOutputTokens, "max_output_tokens");
       if (noReasoning) drop(config, "thinkingConfig");
-      else if (isObject(config.thinkingConfig)) clamp((config.thinkingConfig = { ...config.thinkingConfig }), "thinkingBudget", target.maxReasoningTokens, "max_reasoning_tokens");
+      else if (isObject(config.thinkingConfig))
+        clamp((config.thinkingConfig = { ...config.thinkingConfig }), "thinkingBudget", target.maxReasoningTokens, "max_reasoning_tokens");
       break;
     }
   }

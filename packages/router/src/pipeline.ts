@@ -18,17 +18,7 @@
  *  6. onComplete hooks with usage, cost and timing (metering)
  */
 import { createParser } from "eventsource-parser";
-import type {
-  CanonicalRequest,
-  CompletionRecord,
-  ErrorInfo,
-  HostedTool,
-  Protocol,
-  RequestContext,
-  RouterHook,
-  StreamEvent,
-  Usage,
-} from "@bitrouter/core";
+import type { CanonicalRequest, CompletionRecord, ErrorInfo, HostedTool, Protocol, RequestContext, RouterHook, StreamEvent, Usage } from "@bitrouter/core";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
 import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
 import {
@@ -549,7 +539,6 @@ export function reportCompletion(deps: Pick<PipelineDeps, "hooks" | "cost">, ctx
   }
 }
 
-
 /**
  * One request's overall deadline, shared by every attempt: a single AbortController fired by the
  * caller going away or by a timer, released when the request completes. (Cheaper than combining
@@ -602,7 +591,10 @@ export async function withFailover<T>(
       deps.balancer.markSuccess(targetKey(target));
       return result;
     } catch (caught) {
-      const error = caught instanceof ProviderError && (caught.upstreamStatus === 401 || caught.upstreamStatus === 403) ? providerAuthFailed(target, caught.upstreamStatus, caught.message) : caught;
+      const error =
+        caught instanceof ProviderError && (caught.upstreamStatus === 401 || caught.upstreamStatus === 403)
+          ? providerAuthFailed(target, caught.upstreamStatus, caught.message)
+          : caught;
       lastError = error;
       if (signal.aborted || !isRetryable(error)) throw error;
       deps.balancer.markFailure(targetKey(target));
@@ -630,7 +622,12 @@ const tooDeep: ErrorInfo = { kind: "invalid_request", status: 400, message: "req
  * a field to add that is there already (`stream_options` without include_usage, merged), or a body
  * the scan did not take.
  */
-function fastPathBody(protocol: Protocol, body: RequestBody, target: RouteTarget, add: Record<string, unknown>): { bytes: string | Uint8Array; changes: string[] } {
+function fastPathBody(
+  protocol: Protocol,
+  body: RequestBody,
+  target: RouteTarget,
+  add: Record<string, unknown>,
+): { bytes: string | Uint8Array; changes: string[] } {
   const model = protocol === "google" ? undefined : target.modelId;
   if (body.top && !needsFitting(protocol, body, target)) {
     const spliced = spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });
@@ -714,7 +711,10 @@ function isUsageOnlyChunk(data: string): boolean {
 }
 
 function formatEvent(event: string | undefined, data: string): string {
-  const lines = data.split("\n").map((line) => `data: ${line}\n`).join("");
+  const lines = data
+    .split("\n")
+    .map((line) => `data: ${line}\n`)
+    .join("");
   return `${event === undefined ? "" : `event: ${event}\n`}${lines}\n`;
 }
 

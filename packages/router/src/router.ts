@@ -10,14 +10,7 @@ import { countTokens } from "./count-tokens.js";
 import { fitRequest } from "./limits.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import {
-  Deadline,
-  applyStreamHooks,
-  handleInbound,
-  isContentEvent,
-  reportCompletion,
-  withFailover,
-} from "./pipeline.js";
+import { Deadline, applyStreamHooks, handleInbound, isContentEvent, reportCompletion, withFailover } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
@@ -165,7 +158,10 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
           const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
           if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
           const prepared = fitted.value;
-          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), maxResponseBytes: deps.maxResponseBytes });
+          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, {
+            ...callOptions(target, signal),
+            maxResponseBytes: deps.maxResponseBytes,
+          });
           return { response, target };
         });
         let final = response;
@@ -197,7 +193,12 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
           const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
           if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
           const prepared = fitted.value;
-          const events = (await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, { ...callOptions(target, signal), timeoutMs: deps.firstByteTimeoutMs }))[Symbol.asyncIterator]();
+          const events = (
+            await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, {
+              ...callOptions(target, signal),
+              timeoutMs: deps.firstByteTimeoutMs,
+            })
+          )[Symbol.asyncIterator]();
           const head: StreamEvent[] = [];
           for (;;) {
             const next = await events.next();
@@ -320,7 +321,6 @@ function callOptions(target: RouteTarget, signal: AbortSignal) {
     ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
   };
 }
-
 
 /** A pull-based ReadableStream over an async iterable (cancel propagates to the iterator). */
 export function toReadableStream(source: AsyncIterable<string | Uint8Array>): ReadableStream<Uint8Array> {

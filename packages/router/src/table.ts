@@ -8,8 +8,6 @@ import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import type { Strategy } from "./balancer.js";
 import type { DynamicRoutes } from "./dynamic-routes.js";
 
-
-
 /** One endpoint of a route, fully resolved against its provider. */
 export interface RouteTarget {
   provider: string;
@@ -115,10 +113,9 @@ export class RoutingTable implements RouteResolver {
           throw new BitrouterError({
             kind: "not_found",
             code: "provider_not_configured",
-            message:
-              paidPerRequest(config.auth)
-                ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: ${config.auth.type}) and no wallet can pay it (see wallet: and the server log)`
-                : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
+            message: paidPerRequest(config.auth)
+              ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: ${config.auth.type}) and no wallet can pay it (see wallet: and the server log)`
+              : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
             param: "model",
           });
         }
@@ -182,7 +179,12 @@ export class RoutingTable implements RouteResolver {
     if (p.auth.type === "header") endpoint.auth = { type: "header", headerName: p.auth.header_name };
     if (paidPerRequest(p.auth)) {
       const pay = this.upstreamPayer?.(provider);
-      if (!pay) throw new BitrouterError({ kind: "not_found", code: "provider_not_configured", message: `${where}: provider '${provider}' answers 402 until paid or signed in (auth: ${p.auth.type}) and no wallet is unlocked (see wallet:)` });
+      if (!pay)
+        throw new BitrouterError({
+          kind: "not_found",
+          code: "provider_not_configured",
+          message: `${where}: provider '${provider}' answers 402 until paid or signed in (auth: ${p.auth.type}) and no wallet is unlocked (see wallet:)`,
+        });
       endpoint.pay = pay;
     }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
@@ -232,7 +234,10 @@ export function nearest(name: string, candidates: Iterable<string>, limit = 3): 
     else if (c !== bare) score = Math.min(score, distance(lower, bare) + 1);
     if (score <= Math.max(2, Math.floor(lower.length / 3))) scored.push([candidate, score]);
   }
-  return scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([c]) => c);
+  return scored
+    .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([c]) => c);
 }
 
 /** OpenAI's own API (and Azure OpenAI) want max_completion_tokens; compatible servers want max_tokens. */

@@ -19,7 +19,11 @@ describe("splicing a request body", () => {
 
   it("adds fields before the closing brace, and reads escaped keys as JSON.parse does", () => {
     const raw = `{"mod\\u0065l":"a","stream":true}`;
-    expect(JSON.parse(text(splice(raw, { model: "b", add: { stream_options: { include_usage: true } } }))!)).toEqual({ model: "b", stream: true, stream_options: { include_usage: true } });
+    expect(JSON.parse(text(splice(raw, { model: "b", add: { stream_options: { include_usage: true } } }))!)).toEqual({
+      model: "b",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(text(splice(`{"contents":[]}`, { add: {} }))).toBe(`{"contents":[]}`);
     expect(JSON.parse(text(splice(`{ }`, { add: { max_tokens: 5 } }))!)).toEqual({ max_tokens: 5 });
   });
@@ -32,7 +36,25 @@ describe("splicing a request body", () => {
 
   it("finds malformed what JSON.parse rejects outside strings", () => {
     expect(scan(`[1,2]`)).toBeUndefined(); // JSON, but not an object
-    for (const bad of [`{"a":"unterminated}`, `{"a":[1,]}`, `{"a":{"b" 1}}`, `{"a":tru}`, `{"a":01}`, `{"a":1} x`, `{"a":1,}`, `{"a":[}`, `{a:1}`, ``, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":.5}`, `{"a":+1}`, `{"a":nul}`, `{"a":truex}`]) {
+    for (const bad of [
+      `{"a":"unterminated}`,
+      `{"a":[1,]}`,
+      `{"a":{"b" 1}}`,
+      `{"a":tru}`,
+      `{"a":01}`,
+      `{"a":1} x`,
+      `{"a":1,}`,
+      `{"a":[}`,
+      `{a:1}`,
+      ``,
+      `{"a":-}`,
+      `{"a":1.}`,
+      `{"a":1e}`,
+      `{"a":.5}`,
+      `{"a":+1}`,
+      `{"a":nul}`,
+      `{"a":truex}`,
+    ]) {
       expect(scan(bad), bad).toBeUndefined();
       expect(() => JSON.parse(bad), bad).toThrow();
     }
@@ -68,7 +90,9 @@ describe("the fast path's upstream body", () => {
     const router = createRouter(mockConfig(mock));
     // A seed above 2^53 and a float written as 1.0 would come out of JSON.parse + JSON.stringify as 12345678901234567000 and 1.
     const raw = `{"model":"oai:gpt-test","seed":12345678901234567891,"temperature":1.0,"messages":[{"role":"user","content":"hi"}]}`;
-    const res = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+    const res = await router.fetch(
+      new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
+    );
     expect(res.status).toBe(200);
     expect(mock.requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
     await router.close();
@@ -77,7 +101,9 @@ describe("the fast path's upstream body", () => {
   it("a body malformed outside strings is answered with a 400 naming the problem, and never sent upstream", async () => {
     const router = createRouter(mockConfig(mock));
     for (const raw of [`{"model":"oai:gpt-test","messages":[{"role":"user","content":"hi"},]}`, `{"model":"oai:gpt-test"`, `{"model": oai}`]) {
-      const res = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+      const res = await router.fetch(
+        new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
+      );
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^request body is not valid JSON/);
     }
@@ -88,7 +114,9 @@ describe("the fast path's upstream body", () => {
   it("gets Anthropic's default max_tokens spliced in, and a max_tokens above the model's limit fitted", async () => {
     const router = createRouter(mockConfig(mock)); // ant:claude-test has max_output_tokens 2048
     const send = async (raw: string) => {
-      const res = await router.fetch(new Request("http://router.test/v1/messages", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+      const res = await router.fetch(
+        new Request("http://router.test/v1/messages", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
+      );
       expect(res.status).toBe(200);
       await res.text();
     };
@@ -103,7 +131,9 @@ describe("the fast path's upstream body", () => {
   it("still merges include_usage into stream_options the caller gave", async () => {
     const router = createRouter(mockConfig(mock));
     const raw = JSON.stringify({ model: "oai:gpt-test", stream: true, stream_options: { include_usage: false }, messages: [{ role: "user", content: "hi" }] });
-    const res = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }));
+    const res = await router.fetch(
+      new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
+    );
     await res.text();
     expect(mock.requests[0]!.body).toMatchObject({ model: "gpt-test", stream_options: { include_usage: true } });
     await router.close();

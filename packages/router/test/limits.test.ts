@@ -39,7 +39,9 @@ async function send(path: string, body: unknown): Promise<{ upstream: Record<str
   const recorder: RouterHook = { name: "recorder", onComplete: (r) => void records.push(r) };
   const router = createRouter(config(), { hooks: [recorder] });
   try {
-    const response = await router.fetch(new Request(`http://router.test${path}`, { method: "POST", body: JSON.stringify(body), headers: { "anthropic-version": "2023-06-01" } }));
+    const response = await router.fetch(
+      new Request(`http://router.test${path}`, { method: "POST", body: JSON.stringify(body), headers: { "anthropic-version": "2023-06-01" } }),
+    );
     expect(response.status, await response.clone().text()).toBe(200);
     await response.text();
     return { upstream: mock.requests[0]!.body as Record<string, unknown>, adjusted: records[0]?.adjusted };
@@ -59,7 +61,12 @@ describe("fitting requests to the catalog", () => {
   });
 
   it("translated (Anthropic caller): the same limits", async () => {
-    const { upstream } = await send("/v1/messages", { model: "oai:gpt-4o", max_tokens: 64000, thinking: { type: "enabled", budget_tokens: 8000 }, messages: [{ role: "user", content: "hi" }] });
+    const { upstream } = await send("/v1/messages", {
+      model: "oai:gpt-4o",
+      max_tokens: 64000,
+      thinking: { type: "enabled", budget_tokens: 8000 },
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(upstream.max_tokens).toBe(16384);
     expect(upstream).not.toHaveProperty("reasoning_effort");
   });
@@ -71,7 +78,12 @@ describe("fitting requests to the catalog", () => {
     });
     expect((fast.upstream.generationConfig as { thinkingConfig: unknown }).thinkingConfig).toEqual({ thinkingBudget: 24576 });
     mock.reset();
-    const translated = await send("/v1/messages", { model: "goo:gemini-2.5-flash", max_tokens: 60000, thinking: { type: "enabled", budget_tokens: 40000 }, messages: [{ role: "user", content: "hi" }] });
+    const translated = await send("/v1/messages", {
+      model: "goo:gemini-2.5-flash",
+      max_tokens: 60000,
+      thinking: { type: "enabled", budget_tokens: 40000 },
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect((translated.upstream.generationConfig as { thinkingConfig: { thinkingBudget: number } }).thinkingConfig.thinkingBudget).toBe(24576);
     expect(translated.adjusted).toEqual(["thinking budget 40000 -> 24576 (gemini-2.5-flash's max_reasoning_tokens)"]);
   });

@@ -35,14 +35,20 @@ const codexBody = (model: string) => ({
   stream: false,
   input: [{ type: "message", role: "user", content: [{ type: "input_text", text: "say hi" }] }],
   tools: [
-    { type: "namespace", name: "functions", description: "", tools: [{ type: "custom", name: "exec", description: "Run code", format: { type: "grammar", syntax: "lark", definition: "start: /.+/" } }] },
+    {
+      type: "namespace",
+      name: "functions",
+      description: "",
+      tools: [{ type: "custom", name: "exec", description: "Run code", format: { type: "grammar", syntax: "lark", definition: "start: /.+/" } }],
+    },
     { type: "web_search", external_web_access: false },
   ],
   store: false,
   include: ["reasoning.encrypted_content"],
 });
 
-const post = (body: unknown) => new Request("http://router.test/v1/responses", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+const post = (body: unknown) =>
+  new Request("http://router.test/v1/responses", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
 describe("Responses requests to an OpenAI provider with responses_api", () => {
   it("reach the upstream's /responses as written, only the model rewritten", async () => {
@@ -75,7 +81,12 @@ describe("Responses requests to an OpenAI provider with responses_api", () => {
   it("chat requests to the same provider stay on Chat Completions", async () => {
     const router = createRouter(mockConfig(mock, extra));
     try {
-      const response = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "codex-default", messages: [{ role: "user", content: "hi" }] }) }));
+      const response = await router.fetch(
+        new Request("http://router.test/v1/chat/completions", {
+          method: "POST",
+          body: JSON.stringify({ model: "codex-default", messages: [{ role: "user", content: "hi" }] }),
+        }),
+      );
       expect(response.status).toBe(200);
       expect(mock.requests[0]!.path).toBe("/v1/chat/completions");
     } finally {
@@ -98,11 +109,16 @@ describe("Responses requests to an OpenAI provider with responses_api", () => {
 
 describe("which OpenAI providers serve the Responses API", () => {
   it("OpenAI itself by default; compatible servers and Azure only when responses_api says so", () => {
-    const table = new RoutingTable(mockConfig(mock, `
+    const table = new RoutingTable(
+      mockConfig(
+        mock,
+        `
   real-openai: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k }
   opted-out: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k, responses_api: false }
   azure: { api_protocol: openai, api_base: "https://x.openai.azure.com/openai/v1", api_key: k }
-`));
+`,
+      ),
+    );
     expect(table.resolve("real-openai:gpt-5").targets[0]!.servesResponses).toBe(true);
     expect(table.resolve("opted-out:gpt-5").targets[0]!.servesResponses).toBeUndefined();
     expect(table.resolve("azure:gpt-5").targets[0]!.servesResponses).toBeUndefined();
@@ -110,9 +126,14 @@ describe("which OpenAI providers serve the Responses API", () => {
   });
 
   it("responses_api on a non-openai provider is a config error", () => {
-    expect(() => mockConfig(mock, `
+    expect(() =>
+      mockConfig(
+        mock,
+        `
   odd: { api_protocol: anthropic, api_base: "https://x.test", api_key: k, responses_api: true }
-`)).toThrow(/responses_api.*only valid with api_protocol: openai/s);
+`,
+      ),
+    ).toThrow(/responses_api.*only valid with api_protocol: openai/s);
   });
 });
 

@@ -22,26 +22,41 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
 describe("routing table", () => {
   it("resolves dynamic, then virtual, then provider:model_id", () => {
     const dynamic = new DynamicRoutes();
-    const config = mockConfig(mock, `
+    const config = mockConfig(
+      mock,
+      `
 models:
   smart:
     strategy: priority
     endpoints:
       - { provider: ant, model_id: claude-test }
       - { provider: oai, model_id: gpt-test }
-`);
+`,
+    );
     const table = new RoutingTable(config, dynamic);
-    expect(table.resolve("smart")).toMatchObject({ kind: "virtual", strategy: "priority", targets: [{ provider: "ant", modelId: "claude-test" }, { provider: "oai", modelId: "gpt-test" }] });
+    expect(table.resolve("smart")).toMatchObject({
+      kind: "virtual",
+      strategy: "priority",
+      targets: [
+        { provider: "ant", modelId: "claude-test" },
+        { provider: "oai", modelId: "gpt-test" },
+      ],
+    });
     expect(table.resolve("oai:some/model:free")).toMatchObject({ kind: "direct", targets: [{ provider: "oai", modelId: "some/model:free" }] });
     dynamic.set({ name: "smart", strategy: "load_balance", endpoints: ["goo:gemini-x"] });
     expect(table.resolve("smart")).toMatchObject({ kind: "dynamic", targets: [{ provider: "goo", modelId: "gemini-x", endpoint: { protocol: "google" } }] });
   });
 
   it("names the unknown model and the nearest known names", () => {
-    const table = new RoutingTable(mockConfig(mock, `
+    const table = new RoutingTable(
+      mockConfig(
+        mock,
+        `
 models:
   smart: { endpoints: [{ provider: oai, model_id: gpt-test }] }
-`));
+`,
+      ),
+    );
     expect(() => table.resolve("smrat")).toThrow(/unknown model 'smrat'.*'smart'/);
     expect(() => table.resolve("gpt-test")).toThrow(/'oai:gpt-test'/);
     try {
@@ -52,22 +67,33 @@ models:
   });
 
   it("refuses a direct route to a provider without a key, naming the env var", () => {
-    const table = new RoutingTable(mockConfig(mock, `
+    const table = new RoutingTable(
+      mockConfig(
+        mock,
+        `
   keyless:
     api_protocol: openai
     api_base: http://127.0.0.1:1/v1
     env_prefix: KEYLESS
-`));
+`,
+      ),
+    );
     expect(() => table.resolve("keyless:m")).toThrow(/no API key \(set KEYLESS_API_KEY/);
   });
 
   it("lists virtual, dynamic and available direct models", () => {
     const dynamic = new DynamicRoutes();
     dynamic.set({ name: "research", strategy: "priority", endpoints: ["oai:gpt-test"] });
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
 models:
   smart: { name: Smart, endpoints: [{ provider: oai, model_id: gpt-test }] }
-`), { dynamicRoutes: dynamic });
+`,
+      ),
+      { dynamicRoutes: dynamic },
+    );
     const ids = router.modelsBody().data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(["research", "smart", "oai:gpt-test", "ant:claude-test"]));
     const gpt = router.modelsBody().data.find((m) => m.id === "oai:gpt-test");
@@ -77,14 +103,17 @@ models:
 
 describe("failover", () => {
   const config = () =>
-    mockConfig(mock, `
+    mockConfig(
+      mock,
+      `
 models:
   smart:
     strategy: priority
     endpoints:
       - { provider: oai, model_id: first }
       - { provider: ant, model_id: second }
-`);
+`,
+    );
 
   it("moves to the next endpoint on 5xx and 429, before the first byte", async () => {
     const router = createRouter(config());
@@ -116,7 +145,10 @@ models:
   });
 
   it("fails over on a connection error and reports 502 when every endpoint fails", async () => {
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
   dead:
     api_protocol: openai
     api_base: http://127.0.0.1:9/v1
@@ -129,7 +161,9 @@ models:
   allbad:
     endpoints:
       - { provider: dead, model_id: x }
-`));
+`,
+      ),
+    );
     const ok = await router.fetch(post("/v1/chat/completions", chatBody("m")));
     expect(ok.status).toBe(200);
     const bad = await router.fetch(post("/v1/chat/completions", chatBody("allbad")));
@@ -154,14 +188,19 @@ models:
 
 describe("load balance", () => {
   it("alternates endpoints round-robin (the upstream sees each key in turn)", async () => {
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
 models:
   fast:
     strategy: load_balance
     endpoints:
       - { provider: oai, model_id: m, api_key: key-a }
       - { provider: oai, model_id: m, api_key: key-b }
-`));
+`,
+      ),
+    );
     for (let i = 0; i < 4; i++) {
       const res = await router.fetch(post("/v1/chat/completions", chatBody("fast")));
       expect(res.status).toBe(200);
@@ -171,14 +210,19 @@ models:
   });
 
   it("skips an endpoint that just failed", async () => {
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
 models:
   fast:
     strategy: load_balance
     endpoints:
       - { provider: oai, model_id: m, api_key: key-a }
       - { provider: oai, model_id: m, api_key: key-b }
-`));
+`,
+      ),
+    );
     mock.enqueue({ error: "server_error", status: 503 });
     await router.fetch(post("/v1/chat/completions", chatBody("fast"))); // a fails, b answers
     mock.reset();
@@ -205,7 +249,15 @@ describe("hooks and the library API", () => {
     expect(mock.requests[0]!.body).toMatchObject({ temperature: 0.25 });
     expect(records).toHaveLength(1);
     // 600 uncached x 2.5 + 400 cached x 1.25 + 100 out x 10 = 1500 + 500 + 1000 micro-USD
-    expect(records[0]).toMatchObject({ route: "oai:gpt-test", provider: "oai", modelId: "gpt-test", stream: true, status: 200, costMicroUsd: 3000, usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 400 } });
+    expect(records[0]).toMatchObject({
+      route: "oai:gpt-test",
+      provider: "oai",
+      modelId: "gpt-test",
+      stream: true,
+      status: 200,
+      costMicroUsd: 3000,
+      usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 400 },
+    });
     expect(records[0]!.ttfbMs).toBeGreaterThanOrEqual(0);
     expect(records[0]!.ttfbMs).toBeLessThanOrEqual(records[0]!.latencyMs);
     await router.close();
@@ -218,13 +270,20 @@ describe("hooks and the library API", () => {
       onRequest(ctx) {
         seenCredential = ctx.credential;
         if (!ctx.headers.get("authorization")?.includes("Payment ")) {
-          throw Object.assign(new Error("payment required"), { kind: "payment_required", status: 402, message: "payment required", headers: { "www-authenticate": 'Payment id="x"' } });
+          throw Object.assign(new Error("payment required"), {
+            kind: "payment_required",
+            status: 402,
+            message: "payment required",
+            headers: { "www-authenticate": 'Payment id="x"' },
+          });
         }
         ctx.responseHeaders = { "payment-receipt": "r1", "cache-control": "private" };
       },
     };
     const router = createRouter(mockConfig(mock), { hooks: [hook] });
-    const refused = await router.fetch(post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] })));
+    const refused = await router.fetch(
+      post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] })),
+    );
     expect(refused.status).toBe(402);
     expect(refused.headers.get("www-authenticate")).toBe('Payment id="x"');
     expect(await refused.json()).toMatchObject({ type: "error", error: { message: "payment required" } });
@@ -267,13 +326,18 @@ describe("hooks and the library API", () => {
 
 describe("provider key failures", () => {
   it("answers 502 (not the upstream's 401) and fails over when a provider rejects its own key", async () => {
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
 models:
   pool:
     endpoints:
       - { provider: ant, model_id: a }
       - { provider: oai, model_id: b }
-`));
+`,
+      ),
+    );
     mock.enqueue({ error: "authentication", status: 401, message: "invalid x-api-key" });
     const ok = await router.fetch(post("/v1/chat/completions", chatBody("pool")));
     expect(ok.status).toBe(200);
@@ -310,7 +374,10 @@ describe("fast path", () => {
     const text = await res.text();
     expect(mock.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
     type Chunk = { usage?: unknown; choices: Array<{ delta: { content?: string } }> };
-    const chunks = text.split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)) as Chunk);
+    const chunks = text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)) as Chunk);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("abcd");
     expect(chunks.every((c) => c.choices.length > 0 && !c.usage)).toBe(true);
     expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
@@ -340,7 +407,8 @@ describe("OpenAI-compatible upstreams", () => {
 });
 
 describe("providers paid per request (auth: mpp)", () => {
-  const yaml = "inherit_defaults: false\nproviders:\n  paid:\n    api_protocol: openai\n    api_base: http://127.0.0.1:9/v1\n    auth: { type: mpp }\n    models: { m: {} }\n";
+  const yaml =
+    "inherit_defaults: false\nproviders:\n  paid:\n    api_protocol: openai\n    api_base: http://127.0.0.1:9/v1\n    auth: { type: mpp }\n    models: { m: {} }\n";
   it("are unavailable without a payer (their requests would go out unpaid), and carry it when there is one", () => {
     const config = parseConfig(yaml, { env: {} }).config;
     const unpaid = new RoutingTable(config);
@@ -356,13 +424,19 @@ describe("providers paid per request (auth: mpp)", () => {
 
 describe("deadline", () => {
   it("gives the whole request one deadline, failover attempts included, and answers 504", async () => {
-    const router = createRouter(mockConfig(mock, `
+    const router = createRouter(
+      mockConfig(
+        mock,
+        `
 models:
   slow:
     endpoints:
       - { provider: oai, model_id: a }
       - { provider: ant, model_id: b }
-`), { requestTimeoutMs: 400 });
+`,
+      ),
+      { requestTimeoutMs: 400 },
+    );
     mock.enqueue({ hang: true }, { hang: true });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("slow")));
     expect(res.status).toBe(504);
@@ -374,14 +448,29 @@ models:
 describe("fast-path metering", () => {
   const cases = [
     { name: "openai-chat", path: "/v1/chat/completions", model: "oai:gpt-test", body: (m: string) => chatBody(m, "x", { stream: true }) },
-    { name: "anthropic", path: "/v1/messages", model: "ant:claude-test", body: (m: string) => JSON.stringify({ model: m, max_tokens: 50, stream: true, messages: [{ role: "user", content: "x" }] }) },
-    { name: "google", path: "/v1beta/models/goo:gemini-test:streamGenerateContent", model: "", body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }) },
+    {
+      name: "anthropic",
+      path: "/v1/messages",
+      model: "ant:claude-test",
+      body: (m: string) => JSON.stringify({ model: m, max_tokens: 50, stream: true, messages: [{ role: "user", content: "x" }] }),
+    },
+    {
+      name: "google",
+      path: "/v1beta/models/goo:gemini-test:streamGenerateContent",
+      model: "",
+      body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }),
+    },
   ];
   it.each(cases)("$name: a piped stream is metered with its usage and no error", async (c) => {
     const records: CompletionRecord[] = [];
     const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     // Paced, so events arrive in chunks of their own: held until the first content, then sniffed.
-    mock.enqueue({ text: ["one ", "two ", "three"], usage: { input: 30, output: 3, cacheRead: 10 }, toolCalls: [{ name: "f", arguments: '{"a":1}' }], chunkDelayMs: 2 });
+    mock.enqueue({
+      text: ["one ", "two ", "three"],
+      usage: { input: 30, output: 3, cacheRead: 10 },
+      toolCalls: [{ name: "f", arguments: '{"a":1}' }],
+      chunkDelayMs: 2,
+    });
     const res = await router.fetch(post(`${c.path}${c.name === "google" ? "?alt=sse" : ""}`, c.body(c.model)));
     const text = await res.text();
     expect(text.indexOf("one ")).toBeLessThan(text.indexOf("two "));
@@ -394,8 +483,16 @@ describe("fast-path metering", () => {
 
   const plain = [
     { name: "openai-chat", path: "/v1/chat/completions", body: () => chatBody("oai:gpt-test", "x") },
-    { name: "anthropic", path: "/v1/messages", body: () => JSON.stringify({ model: "ant:claude-test", max_tokens: 50, messages: [{ role: "user", content: "x" }] }) },
-    { name: "google", path: "/v1beta/models/goo:gemini-test:generateContent", body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }) },
+    {
+      name: "anthropic",
+      path: "/v1/messages",
+      body: () => JSON.stringify({ model: "ant:claude-test", max_tokens: 50, messages: [{ role: "user", content: "x" }] }),
+    },
+    {
+      name: "google",
+      path: "/v1beta/models/goo:gemini-test:generateContent",
+      body: () => JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }),
+    },
   ];
   it.each(plain)("$name: a non-stream answer, short or long (only its usage field parsed), is metered and reaches the caller whole", async (c) => {
     const records: CompletionRecord[] = [];
@@ -406,7 +503,10 @@ describe("fast-path metering", () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toContain(text);
     }
-    expect(records.map((r) => r.usage)).toEqual([expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 }), expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 })]);
+    expect(records.map((r) => r.usage)).toEqual([
+      expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 }),
+      expect.objectContaining({ inputTokens: 30, outputTokens: 3, cacheReadTokens: 10 }),
+    ]);
     await router.close();
   });
 
@@ -414,7 +514,11 @@ describe("fast-path metering", () => {
     const records: CompletionRecord[] = [];
     const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     mock.enqueue({ text: ["a", "b", "c"], streamError: { afterChunks: 2, error: "overloaded" } });
-    await (await router.fetch(post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] })))).text();
+    await (
+      await router.fetch(
+        post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] })),
+      )
+    ).text();
     expect(records[0]!.errorKind).toBeDefined();
     await router.close();
   });

@@ -64,9 +64,18 @@ async function bench(name, url, drop) {
         await store.db
           .insertInto("requests")
           .values({
-            id: r.id, created_at: r.createdAt, key_id: r.keyId, account_id: r.accountId, inbound_protocol: r.inboundProtocol,
-            route: r.route, provider: r.provider, model: r.model, stream: store.dialect === "sqlite" ? 0 : false, status: r.status,
-            latency_ms: r.latencyMs, cost_micro_usd: r.costMicroUsd,
+            id: r.id,
+            created_at: r.createdAt,
+            key_id: r.keyId,
+            account_id: r.accountId,
+            inbound_protocol: r.inboundProtocol,
+            route: r.route,
+            provider: r.provider,
+            model: r.model,
+            stream: store.dialect === "sqlite" ? 0 : false,
+            status: r.status,
+            latency_ms: r.latencyMs,
+            cost_micro_usd: r.costMicroUsd,
           })
           .execute();
       }

@@ -216,10 +216,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
   function onFailure(error: unknown): void {
     if (outageSince === null) {
       outageSince = Date.now();
-      log(
-        "warn",
-        `ledger: cannot write to ${store.url}: ${store.describeError(error)}; keeping up to ${maxQueue} rows in memory and retrying`,
-      );
+      log("warn", `ledger: cannot write to ${store.url}: ${store.describeError(error)}; keeping up to ${maxQueue} rows in memory and retrying`);
     }
     backoffMs = backoffMs === 0 ? retryBaseMs : Math.min(backoffMs * 2, retryMaxMs);
     if (retryTimer !== null) clearTimeout(retryTimer);
@@ -238,10 +235,7 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
       const seconds = ((Date.now() - outageSince) / 1000).toFixed(1);
       outageSince = null;
       droppedReported = dropped;
-      log(
-        "info",
-        `ledger: writing to ${store.url} again after ${seconds}s` + (lost > 0 ? `; ${lost} rows were dropped (queue full)` : ""),
-      );
+      log("info", `ledger: writing to ${store.url} again after ${seconds}s` + (lost > 0 ? `; ${lost} rows were dropped (queue full)` : ""));
     } else if (lost > 0 && Date.now() - lastOverloadWarning >= 60_000) {
       // The database is up but slower than the request rate: say so, at most once a minute.
       lastOverloadWarning = Date.now();
@@ -311,7 +305,10 @@ export function createLedger(store: Store, options: LedgerOptions = {}): Ledger 
       } catch (error) {
         const left = deadline - Date.now();
         if (left <= 0 && options.spillFile !== undefined && spill(options.spillFile, queue.take(queue.length))) {
-          log("warn", `ledger: ${store.url} is unreachable (${store.describeError(error)}); saved ${spilled} rows to ${options.spillFile}, written at the next start`);
+          log(
+            "warn",
+            `ledger: ${store.url} is unreachable (${store.describeError(error)}); saved ${spilled} rows to ${options.spillFile}, written at the next start`,
+          );
           return;
         }
         if (left <= 0) {
@@ -382,7 +379,11 @@ export async function replaySpill(store: Store, file: string, batchSize = 200): 
 async function insertRows(store: Store, rows: RequestInsert[]): Promise<void> {
   await (store.dialect === "mysql"
     ? store.db.insertInto("requests").values(rows).ignore().execute()
-    : store.db.insertInto("requests").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute());
+    : store.db
+        .insertInto("requests")
+        .values(rows)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute());
 }
 
 function positiveInt(name: string, value: number): number {

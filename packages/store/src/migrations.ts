@@ -39,11 +39,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         // Usage and spend queries filter by time, by key over time, by account over time.
         await db.schema.createIndex("requests_created_at_idx").on("requests").column("created_at").execute();
         await db.schema.createIndex("requests_key_created_idx").on("requests").columns(["key_id", "created_at"]).execute();
-        await db.schema
-          .createIndex("requests_account_created_idx")
-          .on("requests")
-          .columns(["account_id", "created_at"])
-          .execute();
+        await db.schema.createIndex("requests_account_created_idx").on("requests").columns(["account_id", "created_at"]).execute();
 
         await db.schema
           .createTable("accounts")
@@ -109,10 +105,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         // What a paid request charged (MPP): the amount as an exact integer in the token's base
         // units (a decimal string: 18-decimal tokens overflow BIGINT), the method and its reference
         // (a transaction hash, or a channel id).
-        await db.schema
-          .alterTable("requests")
-          .addColumn("payment_amount", `varchar(${LIMITS.amount})`)
-          .execute();
+        await db.schema.alterTable("requests").addColumn("payment_amount", `varchar(${LIMITS.amount})`).execute();
         await db.schema.alterTable("requests").addColumn("payment_method", `varchar(${LIMITS.short})`).execute();
         await db.schema.alterTable("requests").addColumn("payment_reference", `varchar(${LIMITS.short})`).execute();
         // What the operator's wallet paid upstreams (provider auth: mpp): one row per payment.

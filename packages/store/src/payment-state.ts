@@ -98,7 +98,12 @@ export async function recordWalletPayment(store: Store, payment: WalletPayment):
 
 /** The most recent wallet payments first. */
 export async function listWalletPayments(store: Store, options: { limit?: number } = {}): Promise<WalletPayment[]> {
-  const rows = await store.db.selectFrom("wallet_payments").selectAll().orderBy("created_at", "desc").limit(options.limit ?? 100).execute();
+  const rows = await store.db
+    .selectFrom("wallet_payments")
+    .selectAll()
+    .orderBy("created_at", "desc")
+    .limit(options.limit ?? 100)
+    .execute();
   return rows.map((r) => ({
     reference: r.reference,
     createdAt: Number(r.created_at),

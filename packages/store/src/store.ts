@@ -81,10 +81,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (error !== undefined) {
       await close().catch(() => {});
       const failed = results?.find((r) => r.status === "Error")?.migrationName;
-      throw new StoreError(
-        "migrate",
-        `migrating ${where}${failed ? ` (migration ${failed})` : ""} failed: ${describeError(error)}`,
-      );
+      throw new StoreError("migrate", `migrating ${where}${failed ? ` (migration ${failed})` : ""} failed: ${describeError(error)}`);
     }
     const applied = results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
     if (applied.length > 0) logger.info(`store: applied migrations ${applied.join(", ")} to ${where}`);

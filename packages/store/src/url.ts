@@ -24,7 +24,6 @@ export type ParsedDatabaseUrl =
 
 const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
 
-
 /**
  * Parse a database URL. `baseDir` resolves relative SQLite paths (the server passes its home
  * directory, so `sqlite://bitrouter.db` lands in `<home>/bitrouter.db`).

@@ -162,9 +162,7 @@ export async function spend(store: Store, query: SpendQuery): Promise<Spend> {
       .select([sql<unknown>`sum(cost_micro_usd)`.as("micro"), sql<unknown>`count(*)`.as("n")])
       .executeTakeFirst();
   } else {
-    row = await base
-      .select([sql<unknown>`sum(cost_micro_usd)`.as("micro"), sql<unknown>`count(*)`.as("n")])
-      .executeTakeFirst();
+    row = await base.select([sql<unknown>`sum(cost_micro_usd)`.as("micro"), sql<unknown>`count(*)`.as("n")]).executeTakeFirst();
   }
   return { microUsd: Number(safeInteger(row?.micro)), requests: Number(safeInteger(row?.n)) };
 }

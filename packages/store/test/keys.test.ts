@@ -84,9 +84,7 @@ describe.each(allBackends)("$name: keys, accounts, revocations", (backend) => {
 
   test("bad key fields are refused with the field named", async () => {
     await expect(saveKey(store, { id: "", accountId: "a", scope: "api" })).rejects.toThrow(/key id must be a non-empty string/);
-    await expect(saveKey(store, { id: "k", accountId: "a", scope: "api", budgetMicroUsd: 1.5 })).rejects.toThrow(
-      /key budgetMicroUsd must be an integer/,
-    );
+    await expect(saveKey(store, { id: "k", accountId: "a", scope: "api", budgetMicroUsd: 1.5 })).rejects.toThrow(/key budgetMicroUsd must be an integer/);
     await expect(saveKey(store, { id: "k", accountId: "a", scope: "api", name: "n".repeat(300) })).rejects.toBeInstanceOf(StoreError);
   });
 

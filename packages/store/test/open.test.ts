@@ -65,7 +65,14 @@ describe.each(serverBackends)("$name: shared server", (backend) => {
     try {
       expect(await migrationRows(stores[0])).toEqual(knownMigrations());
       // Every instance can use the schema.
-      await Promise.all(stores.map((s, i) => s.db.insertInto("accounts").values({ id: `a${i}`, created_at: i }).execute()));
+      await Promise.all(
+        stores.map((s, i) =>
+          s.db
+            .insertInto("accounts")
+            .values({ id: `a${i}`, created_at: i })
+            .execute(),
+        ),
+      );
       expect(await stores[3].db.selectFrom("accounts").select("id").orderBy("id").execute()).toHaveLength(4);
     } finally {
       await Promise.all(stores.map((s) => s.close()));

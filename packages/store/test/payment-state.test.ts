@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { deletePaymentState, getPaymentState, listWalletPayments, openStore, putPaymentState, recordWalletPayment, type Store, updatePaymentState } from "../src/index.js";
+import {
+  deletePaymentState,
+  getPaymentState,
+  listWalletPayments,
+  openStore,
+  putPaymentState,
+  recordWalletPayment,
+  type Store,
+  updatePaymentState,
+} from "../src/index.js";
 import { allBackends, type TestDatabase } from "./backends.js";
 
 describe.each(allBackends)("$name: payment state", (backend) => {
@@ -74,14 +83,19 @@ describe.each(allBackends)("$name: wallet payments", (backend) => {
   });
 
   test("a payment is recorded once, amounts exact beyond 2^64, newest first", async () => {
-    const first = { reference: `0x${"aa".repeat(32)}`, createdAt: 1000, provider: "paid", url: "http://u/v1/chat/completions", amount: "18446744073709551617", method: "tempo/charge", chainId: 4217 };
+    const first = {
+      reference: `0x${"aa".repeat(32)}`,
+      createdAt: 1000,
+      provider: "paid",
+      url: "http://u/v1/chat/completions",
+      amount: "18446744073709551617",
+      method: "tempo/charge",
+      chainId: 4217,
+    };
     await recordWalletPayment(store, first);
     await recordWalletPayment(store, { ...first, amount: "1" }); // the same transaction again: ignored
     await recordWalletPayment(store, { ...first, reference: `0x${"bb".repeat(32)}`, createdAt: 2000, amount: "4200", chainId: null });
-    expect(await listWalletPayments(store)).toEqual([
-      { ...first, reference: `0x${"bb".repeat(32)}`, createdAt: 2000, amount: "4200", chainId: null },
-      first,
-    ]);
+    expect(await listWalletPayments(store)).toEqual([{ ...first, reference: `0x${"bb".repeat(32)}`, createdAt: 2000, amount: "4200", chainId: null }, first]);
     await expect(recordWalletPayment(store, { ...first, reference: "0xcc", amount: "1.5" })).rejects.toThrow(/decimal integer/);
   });
 });

@@ -6,7 +6,19 @@ const T0 = Date.UTC(2026, 2, 1);
 
 function toolCall(id: string, tool: string, extra: Partial<LedgerRow> = {}): LedgerRow {
   const [server, name] = tool.split("/") as [string, string];
-  return { id, createdAt: T0, inboundProtocol: "mcp", route: `${server}__${name}`, provider: server, model: name, stream: false, status: 200, latencyMs: 3, tool, ...extra };
+  return {
+    id,
+    createdAt: T0,
+    inboundProtocol: "mcp",
+    route: `${server}__${name}`,
+    provider: server,
+    model: name,
+    stream: false,
+    status: 200,
+    latencyMs: 3,
+    tool,
+    ...extra,
+  };
 }
 
 describe.each(allBackends)("$name: tool calls on the ledger", (backend) => {
@@ -20,7 +32,18 @@ describe.each(allBackends)("$name: tool calls on the ledger", (backend) => {
     ledger.record(toolCall("t2", "github/create_issue", { costMicroUsd: 1000 }));
     ledger.record(toolCall("t3", "exa/search", { status: 503, errorKind: "upstream_unavailable" }));
     // A model request: no tool, so not in the by-tool report.
-    ledger.record({ id: "m1", createdAt: T0, inboundProtocol: "openai-chat", route: "gpt-4o", provider: "openai", model: "gpt-4o", stream: false, status: 200, latencyMs: 9, costMicroUsd: 5 });
+    ledger.record({
+      id: "m1",
+      createdAt: T0,
+      inboundProtocol: "openai-chat",
+      route: "gpt-4o",
+      provider: "openai",
+      model: "gpt-4o",
+      stream: false,
+      status: 200,
+      latencyMs: 9,
+      costMicroUsd: 5,
+    });
     await ledger.close();
   });
   afterAll(async () => {

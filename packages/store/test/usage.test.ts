@@ -22,11 +22,53 @@ function row(id: string, extra: Partial<LedgerRow>): LedgerRow {
 
 // Costs are large, distinct integers so any float rounding or lost row shows up in the sums.
 const ROWS: LedgerRow[] = [
-  row("r1", { createdAt: DAY1 + 1 * H, keyId: "k1", accountId: "a1", inputTokens: 100, outputTokens: 10, cacheReadTokens: 40, costMicroUsd: 1_000_000_000_001 }),
+  row("r1", {
+    createdAt: DAY1 + 1 * H,
+    keyId: "k1",
+    accountId: "a1",
+    inputTokens: 100,
+    outputTokens: 10,
+    cacheReadTokens: 40,
+    costMicroUsd: 1_000_000_000_001,
+  }),
   row("r2", { createdAt: DAY1 + 24 * H - 1, keyId: "k1", accountId: "a1", inputTokens: 200, outputTokens: 20, costMicroUsd: 2_000_000_000_003 }),
-  row("r3", { createdAt: DAY1 + 24 * H, keyId: "k2", accountId: "a1", model: "claude-sonnet-4", provider: "anthropic", route: "smart", inputTokens: 300, outputTokens: 30, cacheWriteTokens: 7, reasoningTokens: 11, costMicroUsd: 3_000_000_000_005 }),
-  row("r4", { createdAt: DAY1 + 25 * H, keyId: "k2", accountId: "a2", model: "claude-sonnet-4", provider: "anthropic", route: "smart", status: 502, errorKind: "upstream_error", costMicroUsd: null }),
-  row("r5", { createdAt: DAY1 + 49 * H, keyId: null, model: "gemini-2.5-pro", provider: "google", route: "smart", stream: true, status: 200, errorKind: "stream_error", inputTokens: 50, outputTokens: 5, costMicroUsd: 7 }),
+  row("r3", {
+    createdAt: DAY1 + 24 * H,
+    keyId: "k2",
+    accountId: "a1",
+    model: "claude-sonnet-4",
+    provider: "anthropic",
+    route: "smart",
+    inputTokens: 300,
+    outputTokens: 30,
+    cacheWriteTokens: 7,
+    reasoningTokens: 11,
+    costMicroUsd: 3_000_000_000_005,
+  }),
+  row("r4", {
+    createdAt: DAY1 + 25 * H,
+    keyId: "k2",
+    accountId: "a2",
+    model: "claude-sonnet-4",
+    provider: "anthropic",
+    route: "smart",
+    status: 502,
+    errorKind: "upstream_error",
+    costMicroUsd: null,
+  }),
+  row("r5", {
+    createdAt: DAY1 + 49 * H,
+    keyId: null,
+    model: "gemini-2.5-pro",
+    provider: "google",
+    route: "smart",
+    stream: true,
+    status: 200,
+    errorKind: "stream_error",
+    inputTokens: 50,
+    outputTokens: 5,
+    costMicroUsd: 7,
+  }),
 ];
 
 describe.each(allBackends)("$name: usage and spend", (backend) => {

@@ -34,7 +34,18 @@ export async function startTempoChain(): Promise<LocalChain> {
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
   // Tempo transactions carry a validity window checked against the block time: start the chain
   // at the wall clock (Anvil's Tempo genesis is at timestamp 1 otherwise).
-  const args = ["--network", "tempo", "--host", "127.0.0.1", "--port", "0", "--accounts", String(ACCOUNTS), "--timestamp", String(Math.floor(Date.now() / 1000))];
+  const args = [
+    "--network",
+    "tempo",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--accounts",
+    String(ACCOUNTS),
+    "--timestamp",
+    String(Math.floor(Date.now() / 1000)),
+  ];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {
@@ -56,11 +67,16 @@ export async function startTempoChain(): Promise<LocalChain> {
   // Anvil prints "(i) 0x<address> (… ETH)" and then "(i) 0x<private key>" for each dev account.
   const addresses = [...output.matchAll(/^\((\d+)\) (0x[0-9a-fA-F]{40}) /gm)].map((m) => m[2] as `0x${string}`);
   const keys = [...output.matchAll(/^\((\d+)\) (0x[0-9a-f]{64})$/gm)].map((m) => m[2] as `0x${string}`);
-  if (addresses.length !== ACCOUNTS || keys.length !== ACCOUNTS) throw new Error(`anvil listed ${addresses.length} accounts and ${keys.length} keys, expected ${ACCOUNTS}`);
+  if (addresses.length !== ACCOUNTS || keys.length !== ACCOUNTS)
+    throw new Error(`anvil listed ${addresses.length} accounts and ${keys.length} keys, expected ${ACCOUNTS}`);
   let used = 0;
   let id = 0;
   const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
-    const response = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }) });
+    const response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+    });
     const body = (await response.json()) as { result?: T; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result as T;

@@ -78,13 +78,18 @@ async function callTool(name: string, args: Record<string, unknown>, extra: Extr
     case "test_audio_content":
       return { content: [{ type: "audio", data: WAV, mimeType: "audio/wav" }] };
     case "test_embedded_resource":
-      return { content: [{ type: "resource", resource: { uri: "test://embedded-resource", mimeType: "text/plain", text: "This is an embedded resource content." } }] };
+      return {
+        content: [{ type: "resource", resource: { uri: "test://embedded-resource", mimeType: "text/plain", text: "This is an embedded resource content." } }],
+      };
     case "test_multiple_content_types":
       return {
         content: [
           { type: "text", text: "Multiple content types test:" },
           { type: "image", data: PNG, mimeType: "image/png" },
-          { type: "resource", resource: { uri: "test://mixed-content-resource", mimeType: "application/json", text: JSON.stringify({ test: "data", value: 123 }) } },
+          {
+            type: "resource",
+            resource: { uri: "test://mixed-content-resource", mimeType: "application/json", text: JSON.stringify({ test: "data", value: 123 }) },
+          },
         ],
       };
     case "test_tool_with_logging":
@@ -253,7 +258,11 @@ function createConformanceServer(): Server {
           { name: "arg2", description: "Second test argument", required: true },
         ],
       },
-      { name: "test_prompt_with_embedded_resource", description: "A prompt with a resource", arguments: [{ name: "resourceUri", description: "URI of the resource to embed", required: true }] },
+      {
+        name: "test_prompt_with_embedded_resource",
+        description: "A prompt with a resource",
+        arguments: [{ name: "resourceUri", description: "URI of the resource to embed", required: true }],
+      },
       { name: "test_prompt_with_image", description: "A prompt with an image" },
     ],
   }));
@@ -263,11 +272,19 @@ function createConformanceServer(): Server {
       case "test_simple_prompt":
         return { messages: [{ role: "user" as const, content: { type: "text" as const, text: "This is a simple prompt for testing." } }] };
       case "test_prompt_with_arguments":
-        return { messages: [{ role: "user" as const, content: { type: "text" as const, text: `Prompt with arguments: arg1='${args.arg1}', arg2='${args.arg2}'` } }] };
+        return {
+          messages: [{ role: "user" as const, content: { type: "text" as const, text: `Prompt with arguments: arg1='${args.arg1}', arg2='${args.arg2}'` } }],
+        };
       case "test_prompt_with_embedded_resource":
         return {
           messages: [
-            { role: "user" as const, content: { type: "resource" as const, resource: { uri: String(args.resourceUri), mimeType: "text/plain", text: "Embedded resource content for testing." } } },
+            {
+              role: "user" as const,
+              content: {
+                type: "resource" as const,
+                resource: { uri: String(args.resourceUri), mimeType: "text/plain", text: "Embedded resource content for testing." },
+              },
+            },
             { role: "user" as const, content: { type: "text" as const, text: "Please process the embedded resource above." } },
           ],
         };

@@ -75,7 +75,18 @@ export async function startFastMock(options: FastMockOptions = {}): Promise<Fast
   );
   const event = (type: string, data: object): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   const anthropicParts = [
-    event("message_start", { message: { id: "msg_fast", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } }),
+    event("message_start", {
+      message: {
+        id: "msg_fast",
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 10, output_tokens: 1 },
+      },
+    }),
     event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ...words.map((text) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
     event("content_block_stop", { index: 0 }),

@@ -10,14 +10,7 @@ import { googleRenderer, parseGooglePath } from "./protocols/google.js";
 import { openaiChatRenderer } from "./protocols/openai-chat.js";
 import { openaiResponsesRenderer } from "./protocols/openai-responses.js";
 import type { Renderer } from "./protocols/types.js";
-import {
-  isErrorReply,
-  isRawReply,
-  type MockProtocol,
-  type MockReply,
-  type MockScript,
-  resolveAnswer,
-} from "./script.js";
+import { isErrorReply, isRawReply, type MockProtocol, type MockReply, type MockScript, resolveAnswer } from "./script.js";
 
 export interface RecordedRequest {
   /** 1-based order of arrival. */

@@ -29,14 +29,7 @@ export interface ScriptUsage {
   reasoning?: number;
 }
 
-export type MockErrorType =
-  | "invalid_request"
-  | "authentication"
-  | "permission"
-  | "not_found"
-  | "rate_limit"
-  | "server_error"
-  | "overloaded";
+export type MockErrorType = "invalid_request" | "authentication" | "permission" | "not_found" | "rate_limit" | "server_error" | "overloaded";
 
 export interface MockScript {
   /** Answer text; an array gives the stream chunks (non-stream answers join them). */
@@ -145,11 +138,7 @@ function halves(text: string): string[] {
 export function resolveAnswer(script: MockScript | undefined, prompt: PromptInfo, seq: number, idPrefix: string): Answer {
   const s = script ?? {};
   const defaultText = s.text === undefined && s.toolCalls === undefined && s.reasoning === undefined;
-  const textChunks = defaultText
-    ? splitWords(`mock: ${prompt.lastUserText}`)
-    : typeof s.text === "string"
-      ? [s.text]
-      : (s.text ?? []);
+  const textChunks = defaultText ? splitWords(`mock: ${prompt.lastUserText}`) : typeof s.text === "string" ? [s.text] : (s.text ?? []);
   const text = textChunks.join("");
   const reasoning = s.reasoning ?? "";
   const reasoningChunks = reasoning ? splitWords(reasoning) : [];

@@ -17,8 +17,7 @@ beforeEach(() => {
   mock.reset();
 });
 
-const chat = (content: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: "gpt-x", messages: [{ role: "user", content }], ...extra });
+const chat = (content: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model: "gpt-x", messages: [{ role: "user", content }], ...extra });
 
 async function post(path: string, body: string, init: RequestInit = {}): Promise<Response> {
   return fetch(mock.url + path, { method: "POST", headers: { "content-type": "application/json" }, body, ...init });
@@ -94,7 +93,10 @@ describe("scripting", () => {
       ["m1", "model"],
       ["m2", "model"],
     ]);
-    const anthropic = (await (await fetch(`${mock.url}/v1/models`, { headers: { "anthropic-version": "2023-06-01" } })).json()) as { data: Array<{ type: string }>; has_more: boolean };
+    const anthropic = (await (await fetch(`${mock.url}/v1/models`, { headers: { "anthropic-version": "2023-06-01" } })).json()) as {
+      data: Array<{ type: string }>;
+      has_more: boolean;
+    };
     expect(anthropic.has_more).toBe(false);
     expect(anthropic.data[0].type).toBe("model");
     const google = (await (await fetch(`${mock.url}/v1beta/models`)).json()) as { models: Array<{ name: string }> };
@@ -237,7 +239,10 @@ describe("fast mock and CLI", () => {
     expect(dataLines(text)).toHaveLength(6);
     await handle.close();
     const full = await serve([]);
-    const res = await fetch(`${full.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "c", max_tokens: 1, messages: [{ role: "user", content: "yo" }] }) });
+    const res = await fetch(`${full.url}/v1/messages`, {
+      method: "POST",
+      body: JSON.stringify({ model: "c", max_tokens: 1, messages: [{ role: "user", content: "yo" }] }),
+    });
     expect(((await res.json()) as { content: Array<{ text: string }> }).content[0].text).toBe("mock: yo");
     await full.close();
     await expect(serve(["--port", "abc"])).rejects.toThrow('--port must be a non-negative integer, got "abc"');
@@ -246,7 +251,8 @@ describe("fast mock and CLI", () => {
   it("runs as a separate process from the built entry", async () => {
     const entry = new URL("../dist/serve.js", import.meta.url);
     // turbo builds before testing; a bare `vitest run` on a fresh checkout builds here.
-    if (!existsSync(entry)) execFileSync(process.execPath, [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-b", "--force"], { cwd: new URL("..", import.meta.url) });
+    if (!existsSync(entry))
+      execFileSync(process.execPath, [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-b", "--force"], { cwd: new URL("..", import.meta.url) });
     const child = spawn(process.execPath, [entry.pathname, "--fast", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
     try {
       const line = await new Promise<string>((resolve, reject) => {

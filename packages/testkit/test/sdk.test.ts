@@ -78,7 +78,9 @@ describe("openai SDK, Chat Completions", () => {
 
   it("assembles a streamed text answer with the SDK's stream helper", async () => {
     mock.enqueue({ text: ["Hel", "lo, ", "world"] });
-    const final = await client().chat.completions.stream({ model: "gpt-x", messages: [{ role: "user", content: "hi" }] }).finalChatCompletion();
+    const final = await client()
+      .chat.completions.stream({ model: "gpt-x", messages: [{ role: "user", content: "hi" }] })
+      .finalChatCompletion();
     expect(final.choices[0].message.content).toBe("Hello, world");
     expect(final.choices[0].finish_reason).toBe("stop");
   });
@@ -206,7 +208,13 @@ describe("@google/genai, Gemini", () => {
       ["get_weather", { city: "Paris" }],
       ["get_time", { tz: "Europe/Paris" }],
     ]);
-    expect(res.usageMetadata).toMatchObject({ promptTokenCount: 120, candidatesTokenCount: 25, thoughtsTokenCount: 5, cachedContentTokenCount: 100, totalTokenCount: 150 });
+    expect(res.usageMetadata).toMatchObject({
+      promptTokenCount: 120,
+      candidatesTokenCount: 25,
+      thoughtsTokenCount: 5,
+      cachedContentTokenCount: 100,
+      totalTokenCount: 150,
+    });
     expect(mock.requests[0].path).toBe("/v1beta/models/gemini-x:generateContent");
     expect(mock.requests[0].headers["x-goog-api-key"]).toBe("g-test");
   });

@@ -111,7 +111,12 @@ export function renderAccounts(accounts: AccountInfo[]): string {
     ...accounts.map((a) => [a.active ? "*" : "", String(a.index), a.prefix, a.label ?? "", a.solanaAddress, a.evmAddress, a.encrypted ? "encrypted" : "plain"]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  const lines = rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((cell, col) => cell.padEnd(widths[col]!))
+      .join("  ")
+      .trimEnd(),
+  );
   return `${lines.join("\n")}\n(* = active: keygen signs with it, and the server trusts it)\n`;
 }
 
@@ -162,9 +167,14 @@ export class AccountCommand extends AuthCommand {
       const created = await scaffoldHome(paths);
       if (created.length > 0) this.context.stderr.write(`Created ${created.join(", ")}\n`);
       const passphrase = await readPassphrase(this.context, "Passphrase for the new account (empty: store it unencrypted):", { confirm: true });
-      const info = await createAccount(keysDir, { ...(passphrase === undefined ? {} : { passphrase }), ...(this.label === undefined ? {} : { label: this.label }) });
+      const info = await createAccount(keysDir, {
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(this.label === undefined ? {} : { label: this.label }),
+      });
       if (passphrase === undefined) {
-        this.context.stderr.write(`No passphrase: the key is stored unencrypted, readable by this user only (set ${PASSPHRASE_ENV}, or answer the prompt on a terminal, to encrypt it).\n`);
+        this.context.stderr.write(
+          `No passphrase: the key is stored unencrypted, readable by this user only (set ${PASSPHRASE_ENV}, or answer the prompt on a terminal, to encrypt it).\n`,
+        );
       }
       out.write(this.json ? `${JSON.stringify(accountJson(info), null, 2)}\n` : `${describeAccount(info)}\n`);
       if (!this.json && !info.active) out.write(`Not active: \`bitrouter account --set ${info.index}\` makes it the signing account.\n`);
@@ -195,6 +205,8 @@ export class AccountCommand extends AuthCommand {
   private async tellAboutRunningServer(): Promise<void> {
     const state = await inspectDaemon(await this.daemonPaths({ warn: false }), 1000);
     if (state.state !== "running") return;
-    this.context.stderr.write(`BitRouter is running (pid ${state.pid}) and still trusts the account it loaded: run \`bitrouter reload\` to make it require keys signed by this one.\n`);
+    this.context.stderr.write(
+      `BitRouter is running (pid ${state.pid}) and still trusts the account it loaded: run \`bitrouter reload\` to make it require keys signed by this one.\n`,
+    );
   }
 }

@@ -22,13 +22,21 @@ function target(agent: AgentConfig): string {
 }
 
 export class AgentsListCommand extends BitrouterCommand {
-  static override paths = [["agents", "list"], ["agents", "ls"]];
+  static override paths = [
+    ["agents", "list"],
+    ["agents", "ls"],
+  ];
   static override usage = Command.Usage({ description: "List the upstream agents configured under `agents:`" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 
   async run(): Promise<number> {
     const agents = (await this.loadConfig({ scaffold: false })).config.agents;
-    const rows = Object.entries(agents).map(([name, agent]) => ({ name, kind: agent.url ? "a2a" : "acp", target: target(agent), description: agent.description ?? "" }));
+    const rows = Object.entries(agents).map(([name, agent]) => ({
+      name,
+      kind: agent.url ? "a2a" : "acp",
+      target: target(agent),
+      description: agent.description ?? "",
+    }));
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
@@ -70,7 +78,13 @@ async function probe(name: string, agent: AgentConfig, path: string): Promise<Ag
         const response = await fetch(`${base}${card}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
         if (response.ok) {
           const body = (await response.json()) as { name?: unknown };
-          return { name, kind: "a2a", target: agent.url, ok: true, detail: `reachable: agent card${typeof body.name === "string" ? ` "${body.name}"` : ""} at ${card}` };
+          return {
+            name,
+            kind: "a2a",
+            target: agent.url,
+            ok: true,
+            detail: `reachable: agent card${typeof body.name === "string" ? ` "${body.name}"` : ""} at ${card}`,
+          };
         }
         last = `HTTP ${response.status} for ${card}`;
       } catch (error) {
@@ -85,7 +99,13 @@ async function probe(name: string, agent: AgentConfig, path: string): Promise<Ag
 }
 
 async function which(command: string, path: string): Promise<string | undefined> {
-  const candidates = isAbsolute(command) || command.includes("/") ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates =
+    isAbsolute(command) || command.includes("/")
+      ? [command]
+      : path
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);

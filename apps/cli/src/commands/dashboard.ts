@@ -111,9 +111,7 @@ export class DashboardCommand extends BitrouterCommand {
       .map((d) => d.path.replace(/^bitrouter\s*/, ""))
       .filter((p) => p !== "" && !p.startsWith("-"));
     // Compare with as many words of each command as were typed ("rout" vs "route", not "route add").
-    const ranked = paths
-      .map((p) => ({ p, d: distance(typed, p.split(" ").slice(0, this.unknown.length).join(" ")) }))
-      .sort((a, b) => a.d - b.d);
+    const ranked = paths.map((p) => ({ p, d: distance(typed, p.split(" ").slice(0, this.unknown.length).join(" ")) })).sort((a, b) => a.d - b.d);
     const best = ranked.filter((r) => r.d <= Math.max(2, Math.floor(typed.length / 3))).slice(0, 3);
     this.context.stderr.write(`Unknown command "${typed}".\n`);
     if (best.length > 0) this.context.stderr.write(`Did you mean:\n${best.map((r) => `  bitrouter ${r.p}`).join("\n")}\n`);
@@ -125,13 +123,21 @@ export class DashboardCommand extends BitrouterCommand {
   private async printStatus(): Promise<number> {
     const args: string[] = ["status"];
     const flags = this.flags();
-    const names: Record<string, string> = { homeDir: "--home-dir", configFile: "--config-file", envFile: "--env-file", runDir: "--run-dir", logsDir: "--logs-dir", db: "--db" };
+    const names: Record<string, string> = {
+      homeDir: "--home-dir",
+      configFile: "--config-file",
+      envFile: "--env-file",
+      runDir: "--run-dir",
+      logsDir: "--logs-dir",
+      db: "--db",
+    };
     for (const [key, value] of Object.entries(flags)) if (value !== undefined) args.push(`${names[key]}=${value}`);
     const code = await this.cli.run(args);
     if (code === EXIT_OK) {
-      this.context.stdout.write("\nNot a terminal, so this is `bitrouter status`. On a terminal, `bitrouter` opens the dashboard; `bitrouter --help` lists every command.\n");
+      this.context.stdout.write(
+        "\nNot a terminal, so this is `bitrouter status`. On a terminal, `bitrouter` opens the dashboard; `bitrouter --help` lists every command.\n",
+      );
     }
     return code;
   }
 }
-

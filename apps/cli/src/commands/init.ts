@@ -38,7 +38,10 @@ export class InitCommand extends BitrouterCommand {
     examples: [
       ["Interactive", "$0 init"],
       ["Reference a key already in the environment", "$0 init --non-interactive --provider openai --api-key-env OPENAI_API_KEY"],
-      ["Two providers and a failover model", "$0 init --non-interactive --provider openai --provider anthropic --model smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o --strategy priority"],
+      [
+        "Two providers and a failover model",
+        "$0 init --non-interactive --provider openai --provider anthropic --model smart=anthropic:claude-sonnet-4-20250514,openai:gpt-4o --strategy priority",
+      ],
     ],
   });
 
@@ -46,7 +49,9 @@ export class InitCommand extends BitrouterCommand {
   provider = Option.Array("--provider", { description: "A built-in provider to set up (repeatable)" });
   apiKey = Option.Array("--api-key", { description: "The provider's key, stored in .env as {PREFIX}_API_KEY (one per --provider, in order)" });
   apiKeyEnv = Option.Array("--api-key-env", { description: "Reference this variable instead (one per --provider, in order); default {PREFIX}_API_KEY" });
-  apiBase = Option.Array("--api-base", { description: "Another endpoint for the provider: a local or compatible server, a proxy (one per --provider, in order)" });
+  apiBase = Option.Array("--api-base", {
+    description: "Another endpoint for the provider: a local or compatible server, a proxy (one per --provider, in order)",
+  });
   model = Option.String("--model", { description: "A virtual model: NAME=provider:model_id[,provider:model_id...]" });
   strategy = Option.String("--strategy", { description: "priority (failover in order, the default) or load_balance (round-robin); goes with --model" });
   listen = Option.String("--listen", { description: "server.listen (host:port)" });
@@ -84,7 +89,11 @@ export class InitCommand extends BitrouterCommand {
         const key = choice.key ?? loaded.env[choice.keyVar];
         if (!key) continue;
         const option = options.find((o) => o.name === choice.name)!;
-        const result = await withSpinner(this.context.stderr, `Checking the ${choice.name} key...`, verifyKey({ ...option, apiBase: choice.apiBase ?? option.apiBase }, key));
+        const result = await withSpinner(
+          this.context.stderr,
+          `Checking the ${choice.name} key...`,
+          verifyKey({ ...option, apiBase: choice.apiBase ?? option.apiBase }, key),
+        );
         if (!result.ok && result.rejected) {
           this.context.stderr.write(`Error: ${choice.name}: ${result.message}. Nothing was written (use --skip-verify to write it anyway).\n`);
           return EXIT_FAILURE;
@@ -104,11 +113,14 @@ export class InitCommand extends BitrouterCommand {
       throw new UsageError("--non-interactive needs at least one of --provider, --model or --listen");
     }
     if (this.strategy !== undefined && this.model === undefined) throw new UsageError("--strategy goes with --model (the virtual model it routes)");
-    if (keys.length > 0 && keys.length !== names.length) throw new UsageError(`give one --api-key per --provider (${names.length} providers, ${keys.length} keys)`);
-    if (vars.length > 0 && vars.length !== names.length) throw new UsageError(`give one --api-key-env per --provider (${names.length} providers, ${vars.length} variables)`);
+    if (keys.length > 0 && keys.length !== names.length)
+      throw new UsageError(`give one --api-key per --provider (${names.length} providers, ${keys.length} keys)`);
+    if (vars.length > 0 && vars.length !== names.length)
+      throw new UsageError(`give one --api-key-env per --provider (${names.length} providers, ${vars.length} variables)`);
     if (keys.length > 0 && vars.length > 0) throw new UsageError("use either --api-key or --api-key-env, not both");
     const bases = this.apiBase ?? [];
-    if (bases.length > 0 && bases.length !== names.length) throw new UsageError(`give one --api-base per --provider (${names.length} providers, ${bases.length} URLs)`);
+    if (bases.length > 0 && bases.length !== names.length)
+      throw new UsageError(`give one --api-base per --provider (${names.length} providers, ${bases.length} URLs)`);
     for (const base of bases) {
       const problem = checkApiBase(base);
       if (problem) throw new UsageError(`--api-base: ${problem}`);
@@ -144,7 +156,8 @@ export class InitCommand extends BitrouterCommand {
         throw new UsageError(`--strategy must be priority or load_balance; got '${strategy}'`);
       }
       plan.model = { name, strategy, endpoints };
-      for (const e of uncataloguedEndpoints(loaded, endpoints)) this.context.stderr.write(`note: ${e} is not in the provider's catalog: it is sent as is, with no pricing\n`);
+      for (const e of uncataloguedEndpoints(loaded, endpoints))
+        this.context.stderr.write(`note: ${e} is not in the provider's catalog: it is sent as is, with no pricing\n`);
     }
     if (this.listen !== undefined) {
       const problem = checkListen(this.listen);
@@ -172,7 +185,9 @@ async function write(loaded: LoadedConfig, plan: WizardPlan, out: Output & { env
   const model = plan.model?.name ?? (plan.providers[0] ? `${plan.providers[0].name}:<model_id>` : undefined);
   const listen = plan.listen ?? loaded.config.server.listen;
   if (await needsAccount(loaded, listen)) {
-    out.stdout.write(`Next: ${listen} is reachable from the network, so the server requires API keys there: create the operator account first (\`bitrouter account -g\`), give callers keys (\`bitrouter keygen\`), then run \`bitrouter serve\`. (Without an account it refuses to start on ${listen}, unless --allow-open-network says a firewall already restricts access.)\n`);
+    out.stdout.write(
+      `Next: ${listen} is reachable from the network, so the server requires API keys there: create the operator account first (\`bitrouter account -g\`), give callers keys (\`bitrouter keygen\`), then run \`bitrouter serve\`. (Without an account it refuses to start on ${listen}, unless --allow-open-network says a firewall already restricts access.)\n`,
+    );
     return;
   }
   out.stdout.write(`Next: run \`bitrouter\` (dashboard and server) or \`bitrouter serve\`${model ? `, then ask for the model "${model}"` : ""}.\n`);

@@ -139,7 +139,12 @@ export class KeygenCommand extends AuthCommand {
           tools: claims.tools ?? null,
           budgetMicroUsd: claims.budget ?? null,
           budgetScope: claims.budget_scope ?? null,
-          budgetRange: claims.budget_range === undefined ? null : claims.budget_range.type === "rounds" ? `rounds:${claims.budget_range.count}` : `duration:${claims.budget_range.seconds}s`,
+          budgetRange:
+            claims.budget_range === undefined
+              ? null
+              : claims.budget_range.type === "rounds"
+                ? `rounds:${claims.budget_range.count}`
+                : `duration:${claims.budget_range.seconds}s`,
           expiresAt: claims.exp === undefined ? null : claims.exp * 1000,
         });
       } finally {

@@ -43,9 +43,15 @@ export function renderTokens(tokens: SavedTokenInfo[], now = Date.now(), revoked
     ...tokens.map((t) => [t.id, t.name, t.scope, `${expiry(t.exp, now)}${revoked.has(t.id) ? " (revoked)" : ""}`, t.models?.join(",") ?? "*", t.fingerprint]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  return `${rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()).join("\n")}\n`;
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
-
 
 export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefined, now = Date.now()): string {
   const rows: [string, string][] = [["id", claims.id]];
@@ -56,7 +62,12 @@ export function renderClaims(claims: TokenClaims, saved: SavedTokenInfo | undefi
   rows.push(["models", claims.models === undefined ? "* (any)" : claims.models.length === 0 ? "(none)" : claims.models.join(", ")]);
   rows.push(["tools", claims.tools === undefined ? "* (any)" : claims.tools.length === 0 ? "(none)" : claims.tools.join(", ")]);
   if (claims.budget !== undefined) {
-    const range = claims.budget_range === undefined ? "all time" : claims.budget_range.type === "rounds" ? `the last ${claims.budget_range.count} requests` : `the last ${claims.budget_range.seconds} s`;
+    const range =
+      claims.budget_range === undefined
+        ? "all time"
+        : claims.budget_range.type === "rounds"
+          ? `the last ${claims.budget_range.count} requests`
+          : `the last ${claims.budget_range.seconds} s`;
     rows.push(["budget", `${claims.budget} micro-USD (${usd(claims.budget)}), ${claims.budget_scope ?? "session"} spend over ${range}`]);
   } else {
     rows.push(["budget", "none"]);
@@ -101,12 +112,20 @@ export class KeysCommand extends AuthCommand {
     if (action === "--show") {
       const claims = await showToken(keysDir, this.show!);
       const saved = (await listTokens(keysDir)).find((t) => t.id === claims.id);
-      out.write(this.json ? `${JSON.stringify({ name: saved?.name ?? null, fingerprint: saved?.fingerprint ?? null, claims }, null, 2)}\n` : renderClaims(claims, saved));
+      out.write(
+        this.json
+          ? `${JSON.stringify({ name: saved?.name ?? null, fingerprint: saved?.fingerprint ?? null, claims }, null, 2)}\n`
+          : renderClaims(claims, saved),
+      );
       return 0;
     }
     if (action === "--rm") {
       const removed = await removeToken(keysDir, this.rm!);
-      out.write(this.json ? `${JSON.stringify(tokenJson(removed), null, 2)}\n` : `Removed saved token ${removed.id} ("${removed.name}"). It still works until it expires: \`bitrouter keys --revoke ${removed.id}\` revokes it.\n`);
+      out.write(
+        this.json
+          ? `${JSON.stringify(tokenJson(removed), null, 2)}\n`
+          : `Removed saved token ${removed.id} ("${removed.name}"). It still works until it expires: \`bitrouter keys --revoke ${removed.id}\` revokes it.\n`,
+      );
       return 0;
     }
     if (action === "--revoke") return this.revokeKey(keysDir, this.revoke!);
@@ -129,7 +148,9 @@ export class KeysCommand extends AuthCommand {
         await store.close();
       }
     } catch (error) {
-      this.context.stderr.write(`warning: cannot read revocations from the database, so revoked keys are not marked: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+      this.context.stderr.write(
+        `warning: cannot read revocations from the database, so revoked keys are not marked: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`,
+      );
       return undefined;
     }
   }
@@ -202,11 +223,15 @@ export class KeysCommand extends AuthCommand {
 
     if (this.json) {
       const at = revokedAt === undefined ? null : new Date(revokedAt).toISOString();
-      this.context.stdout.write(`${JSON.stringify({ key_id: id, revoked_at: at, stored: revokedAt !== undefined ? "now" : "by_server_when_database_returns", server }, null, 2)}\n`);
+      this.context.stdout.write(
+        `${JSON.stringify({ key_id: id, revoked_at: at, stored: revokedAt !== undefined ? "now" : "by_server_when_database_returns", server }, null, 2)}\n`,
+      );
     } else if (revokedAt !== undefined) {
       this.context.stdout.write(`Revoked key ${id} (recorded in the database at ${new Date(revokedAt).toISOString()}).\n`);
     } else {
-      this.context.stdout.write(`Revoked key ${id} on the running server. The database is unreachable (${storeError}): the server records the revocation there as soon as it answers again.\n`);
+      this.context.stdout.write(
+        `Revoked key ${id} on the running server. The database is unreachable (${storeError}): the server records the revocation there as soon as it answers again.\n`,
+      );
     }
     const notes: Record<typeof server, string> = {
       told: "The running server refuses it from now on.",

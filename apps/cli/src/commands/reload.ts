@@ -7,7 +7,8 @@ export class ReloadCommand extends BitrouterCommand {
   static override paths = [["reload"]];
   static override usage = Command.Usage({
     description: "Hot-reload the configuration of the running server",
-    details: "Re-reads .env and bitrouter.yaml and swaps routing, providers and hooks without dropping requests. A configuration that fails to load leaves the old one serving; the reason is printed.",
+    details:
+      "Re-reads .env and bitrouter.yaml and swaps routing, providers and hooks without dropping requests. A configuration that fails to load leaves the old one serving; the reason is printed.",
   });
 
   async run(): Promise<number> {

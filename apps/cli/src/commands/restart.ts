@@ -8,7 +8,8 @@ export class RestartCommand extends DaemonStartCommand {
   static override paths = [["restart"]];
   static override usage = Command.Usage({
     description: "Restart the background daemon",
-    details: "`bitrouter stop` then `bitrouter start`: in-flight requests drain first (SIGKILL after --timeout). The flags the daemon was started with (--listen, --allow-open-network, --db, --config-file, --env-file, --logs-dir) are used again unless given anew (they are kept in <run-dir>/bitrouter.start.json). Dynamic routes are in memory and do not survive it; to apply a config change without a restart, use `bitrouter reload`.",
+    details:
+      "`bitrouter stop` then `bitrouter start`: in-flight requests drain first (SIGKILL after --timeout). The flags the daemon was started with (--listen, --allow-open-network, --db, --config-file, --env-file, --logs-dir) are used again unless given anew (they are kept in <run-dir>/bitrouter.start.json). Dynamic routes are in memory and do not survive it; to apply a config change without a restart, use `bitrouter reload`.",
     examples: [["Restart", "$0 restart"]],
   });
 

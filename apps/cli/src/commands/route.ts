@@ -6,7 +6,10 @@ import { controlCall } from "../control-client.js";
 import type { ControlRoute as RouteRow } from "@bitrouter/server/control-client";
 
 export class RouteListCommand extends BitrouterCommand {
-  static override paths = [["route", "list"], ["route", "ls"]];
+  static override paths = [
+    ["route", "list"],
+    ["route", "ls"],
+  ];
   static override usage = Command.Usage({ description: "List the running server's routes (config and dynamic)" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 
@@ -35,7 +38,9 @@ export class RouteAddCommand extends BitrouterCommand {
   static override paths = [["route", "add"]];
   static override usage = Command.Usage({
     description: "Add (or replace) a dynamic route on the running server",
-    examples: [["Route 'research' to o3, falling back to Claude", "bitrouter route add research openai:o3 anthropic:claude-sonnet-4-20250514 --strategy priority"]],
+    examples: [
+      ["Route 'research' to o3, falling back to Claude", "bitrouter route add research openai:o3 anthropic:claude-sonnet-4-20250514 --strategy priority"],
+    ],
   });
   name = Option.String({ name: "NAME" });
   endpoints = Option.Rest({ name: "provider:model_id", required: 1 });
@@ -43,7 +48,10 @@ export class RouteAddCommand extends BitrouterCommand {
 
   async run(): Promise<number> {
     const socket = await this.controlSocketPath();
-    const { status, body } = await controlCall(socket, "/routes", { method: "POST", body: { name: this.name, endpoints: this.endpoints, strategy: this.strategy } });
+    const { status, body } = await controlCall(socket, "/routes", {
+      method: "POST",
+      body: { name: this.name, endpoints: this.endpoints, strategy: this.strategy },
+    });
     const answer = body as { error?: string; warning?: string };
     if (status !== 200) {
       this.context.stderr.write(`Error: ${answer.error ?? JSON.stringify(body)}\n`);
@@ -56,7 +64,10 @@ export class RouteAddCommand extends BitrouterCommand {
 }
 
 export class RouteRmCommand extends BitrouterCommand {
-  static override paths = [["route", "rm"], ["route", "remove"]];
+  static override paths = [
+    ["route", "rm"],
+    ["route", "remove"],
+  ];
   static override usage = Command.Usage({ description: "Remove a dynamic route from the running server" });
   name = Option.String({ name: "NAME" });
 

@@ -8,8 +8,12 @@ export class ServeCommand extends BitrouterCommand {
   static override paths = [["serve"]];
   static override usage = Command.Usage({
     description: "Start the API server in the foreground",
-    details: "Serves the OpenAI, Anthropic and Google APIs on server.listen. SIGHUP (or `bitrouter reload`) reloads the configuration; SIGTERM or Ctrl+C drains in-flight requests and stops.",
-    examples: [["Serve with the default home", "bitrouter serve"], ["Serve on another address", "bitrouter serve --listen 127.0.0.1:9000"]],
+    details:
+      "Serves the OpenAI, Anthropic and Google APIs on server.listen. SIGHUP (or `bitrouter reload`) reloads the configuration; SIGTERM or Ctrl+C drains in-flight requests and stops.",
+    examples: [
+      ["Serve with the default home", "bitrouter serve"],
+      ["Serve on another address", "bitrouter serve --listen 127.0.0.1:9000"],
+    ],
   });
 
   listen = Option.String("--listen", { description: "Override server.listen (host:port)" });
@@ -40,7 +44,10 @@ export class ServeCommand extends BitrouterCommand {
       database: { url: first.paths.databaseUrl, baseDir: first.paths.home },
       auth: { keysDir: join(first.paths.home, ".keys"), allowOpen: this.allowOpenNetwork },
     });
-    const providers = runtime.current().router.listModels().some((m) => m.kind === "direct");
+    const providers = runtime
+      .current()
+      .router.listModels()
+      .some((m) => m.kind === "direct");
     this.context.stdout.write(`BitRouter listening on ${runtime.url}\n`);
     if (!providers) {
       this.context.stdout.write(

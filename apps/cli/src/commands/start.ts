@@ -81,7 +81,11 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
     for (const warning of loaded.warnings) this.context.stderr.write(`${this.paint("stderr").yellow("warning:")} ${warning}\n`);
     const { paths } = loaded;
     const { args, env } = serveInvocation(loaded, this, this, this.context.env);
-    const result = await withSpinner(this.context.stderr, "Starting BitRouter (waiting for GET /health)...", startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs }));
+    const result = await withSpinner(
+      this.context.stderr,
+      "Starting BitRouter (waiting for GET /health)...",
+      startDaemon({ paths, serveArgs: args, cwd: paths.home, env, timeoutMs }),
+    );
     switch (result.outcome) {
       case "already-running":
         this.context.stdout.write(`BitRouter is already running (pid ${result.pid})${result.url ? ` on ${result.url}` : ""}.\n`);

@@ -117,7 +117,11 @@ function describeDaemon(daemon: StatusReport["daemon"], paint: Paint = NO_PAINT)
 /** 3725 -> "1h 2m 5s". */
 export function duration(seconds: number): string {
   const parts: string[] = [];
-  const units: [number, string][] = [[86_400, "d"], [3600, "h"], [60, "m"]];
+  const units: [number, string][] = [
+    [86_400, "d"],
+    [3600, "h"],
+    [60, "m"],
+  ];
   let rest = Math.max(0, Math.round(seconds));
   for (const [size, unit] of units) {
     if (rest >= size || parts.length > 0) parts.push(`${Math.floor(rest / size)}${unit}`);
@@ -127,13 +131,15 @@ export function duration(seconds: number): string {
   return parts.join(" ");
 }
 
-
 /** The running server's live numbers (from its control socket). */
 function serverRows(server: NonNullable<Extract<DaemonState, { state: "running" }>["server"]>): string[][] {
   const s = server.stats;
   return [
     ["url", server.url],
-    ["requests", `${s.requests} (${s.errors} error${s.errors === 1 ? "" : "s"}), ${s.rps} req/s, p50 ${Math.round(s.latencyP50)} ms, p99 ${Math.round(s.latencyP99)} ms`],
+    [
+      "requests",
+      `${s.requests} (${s.errors} error${s.errors === 1 ? "" : "s"}), ${s.rps} req/s, p50 ${Math.round(s.latencyP50)} ms, p99 ${Math.round(s.latencyP99)} ms`,
+    ],
     ["tokens", `${s.inputTokens} in, ${s.outputTokens} out`],
     ["spend", `${usd(s.costMicroUsd)} since start`],
   ];
@@ -161,7 +167,13 @@ export function renderStatus(report: StatusReport, paint: Paint = NO_PAINT): str
   lines.push(
     table([
       ["NAME", "PROTOCOL", "API BASE", "KEY", "MODELS"],
-      ...report.providers.map((x) => [x.name, x.api_protocol, x.api_base ?? "(none)", x.auth === "bearer" || x.auth === "header" || x.auth === "oauth" ? x.api_key : x.auth, String(x.models)]),
+      ...report.providers.map((x) => [
+        x.name,
+        x.api_protocol,
+        x.api_base ?? "(none)",
+        x.auth === "bearer" || x.auth === "header" || x.auth === "oauth" ? x.api_key : x.auth,
+        String(x.models),
+      ]),
     ]),
   );
   lines.push("", `Virtual models (${report.models.length})`);
@@ -194,11 +206,20 @@ export class StatusCommand extends BitrouterCommand {
     if (files.configError) {
       // The daemon may run fine on the configuration it loaded earlier: report it with the error.
       const daemon = await inspectDaemon(files);
-      const report = { version: VERSION, config_error: files.configError.message, paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket }, daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) } };
+      const report = {
+        version: VERSION,
+        config_error: files.configError.message,
+        paths: { home: files.home, config_file: files.configFile, run_dir: files.runDir, pid_file: files.pidFile, control_socket: files.controlSocket },
+        daemon: { ...daemon, pid_file: files.pidFile, ...withCleaned(await cleanStale(files, daemon)) },
+      };
       if (this.json) this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        this.context.stdout.write(`BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see the error)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`);
-        this.context.stderr.write(`${files.configError.message}\n(A running server keeps the configuration it loaded; fix this before the next start or reload.)\n`);
+        this.context.stdout.write(
+          `BitRouter ${VERSION}\n\n${table([["home", files.home], ["config", `${files.configFile} (does not load: see the error)`], ["run dir", files.runDir], ["daemon", describeDaemon(report.daemon, this.paint("stdout"))], ...(daemon.state === "running" && daemon.server ? serverRows(daemon.server) : [])])}\n\n`,
+        );
+        this.context.stderr.write(
+          `${files.configError.message}\n(A running server keeps the configuration it loaded; fix this before the next start or reload.)\n`,
+        );
       }
       return 1;
     }

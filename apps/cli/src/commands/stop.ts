@@ -26,8 +26,12 @@ export class StopCommand extends BitrouterCommand {
     switch (result.outcome) {
       case "not-running": {
         const previous = result.previous;
-        if (previous.state === "crashed") this.context.stdout.write(`BitRouter is not running: pid ${previous.pid} exited without cleaning up (crashed or killed).\n`);
-        else if (previous.state === "stale") this.context.stdout.write(`BitRouter is not running: the PID file named ${previous.pid === undefined ? "no valid pid" : `pid ${previous.pid}, another program`}.\n`);
+        if (previous.state === "crashed")
+          this.context.stdout.write(`BitRouter is not running: pid ${previous.pid} exited without cleaning up (crashed or killed).\n`);
+        else if (previous.state === "stale")
+          this.context.stdout.write(
+            `BitRouter is not running: the PID file named ${previous.pid === undefined ? "no valid pid" : `pid ${previous.pid}, another program`}.\n`,
+          );
         else this.context.stdout.write("BitRouter is not running.\n");
         if (result.cleaned.length > 0) this.context.stdout.write(`Removed ${result.cleaned.join(", ")}\n`);
         return 0;
@@ -45,4 +49,3 @@ export class StopCommand extends BitrouterCommand {
     }
   }
 }
-

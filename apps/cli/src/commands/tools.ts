@@ -13,14 +13,16 @@ interface ToolRow {
   input_schema: Record<string, unknown>;
 }
 
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return `${rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n")}\n`;
 }
 
 export class ToolsListCommand extends BitrouterCommand {
-  static override paths = [["tools", "list"], ["tools", "ls"]];
+  static override paths = [
+    ["tools", "list"],
+    ["tools", "ls"],
+  ];
   static override usage = Command.Usage({ description: "List the tools the running server's MCP gateway serves (as `/mcp` names them)" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 

@@ -11,7 +11,8 @@ export class UsageCommand extends BitrouterCommand {
   static override paths = [["usage"]];
   static override usage = Command.Usage({
     description: "Show requests, tokens and spend from the ledger",
-    details: "Groups the request ledger by day (UTC), model, provider, key, route, or tool (the MCP gateway's tool calls). Costs are exact, computed from the catalog pricing at request time.",
+    details:
+      "Groups the request ledger by day (UTC), model, provider, key, route, or tool (the MCP gateway's tool calls). Costs are exact, computed from the catalog pricing at request time.",
     examples: [
       ["Spend per day", "bitrouter usage"],
       ["Spend per model over the last week", "bitrouter usage --by model --since 7d"],

@@ -31,7 +31,10 @@ export class WalletCommand extends AuthCommand {
     description: "Show the operator wallet and its balances",
     details:
       "The wallet is the active account (`bitrouter account`): its EVM address pays upstreams configured with `auth: {type: mpp}`. Balances are read from wallet.payment.tempo_rpc_url and each mpp.networks entry. Payment channels are not listed: payment sessions are not supported yet.",
-    examples: [["Address and balances", "bitrouter wallet"], ["As JSON", "bitrouter wallet --json"]],
+    examples: [
+      ["Address and balances", "bitrouter wallet"],
+      ["As JSON", "bitrouter wallet --json"],
+    ],
   });
 
   json = Option.Boolean("--json", false, { description: "Print JSON" });

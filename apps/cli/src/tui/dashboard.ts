@@ -26,7 +26,16 @@ export function runDashboard(options: DashboardOptions): { done: Promise<void>; 
     autoPadding: true,
   });
   const header = blessed.box({ parent: screen, top: 0, left: 0, width: "100%", height: 1, tags: true, style: { fg: "black", bg: "cyan" } });
-  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: "100%", height: 1, tags: true, content: FOOTER, style: { fg: "black", bg: "white" } });
+  const footer = blessed.box({
+    parent: screen,
+    bottom: 0,
+    left: 0,
+    width: "100%",
+    height: 1,
+    tags: true,
+    content: FOOTER,
+    style: { fg: "black", bg: "white" },
+  });
   const boxes = {} as Record<PanelName, blessed.Widgets.BoxElement>;
   for (const name of PANELS) {
     boxes[name] = blessed.box({ parent: screen, label: ` ${TITLES[name]} `, border: { type: "line" }, tags: true, style: { border: { fg: "cyan" } } });

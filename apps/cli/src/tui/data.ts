@@ -7,7 +7,6 @@ import type { ControlRoute as RouteRow, ControlStatus as ServerStatus, ControlUp
 
 export type { ControlUpstream, RouteRow, ServerStatus };
 
-
 export interface ProviderRow {
   name: string;
   key: "present" | "missing";

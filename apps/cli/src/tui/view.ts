@@ -17,7 +17,6 @@ export interface Box {
   height: number;
 }
 
-
 function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -50,14 +49,18 @@ export function panelText(snapshot: Snapshot, escapeText: (text: string) => stri
       row("rate", `${st.rps.toFixed(1)} req/s (last 10 s)`),
       row("latency", `p50 ${Math.round(st.latencyP50)} ms   p99 ${Math.round(st.latencyP99)} ms`),
       row("tokens", `in ${int(st.inputTokens)}   out ${int(st.outputTokens)}`),
-      row("spend", `session ${usd(st.costMicroUsd)}   today ${snapshot.spendTodayMicroUsd === undefined ? "n/a (no ledger)" : usd(snapshot.spendTodayMicroUsd)}`),
+      row(
+        "spend",
+        `session ${usd(st.costMicroUsd)}   today ${snapshot.spendTodayMicroUsd === undefined ? "n/a (no ledger)" : usd(snapshot.spendTodayMicroUsd)}`,
+      ),
     );
     const busiest = Object.entries(st.byModel)
       .sort((a, b) => b[1].requests - a[1].requests)
       .slice(0, 5);
     if (busiest.length > 0) {
       traffic.push("by model");
-      for (const [model, m] of busiest) traffic.push(`  ${escapeText(model).padEnd(24)} ${String(m.requests).padStart(6)} req ${String(m.errors).padStart(4)} err`);
+      for (const [model, m] of busiest)
+        traffic.push(`  ${escapeText(model).padEnd(24)} ${String(m.requests).padStart(6)} req ${String(m.errors).padStart(4)} err`);
     }
   } else {
     traffic.push("no data");
@@ -72,7 +75,11 @@ export function panelText(snapshot: Snapshot, escapeText: (text: string) => stri
     providers.push(`MCP / tools${calls === undefined ? "" : `   ${int(calls)} calls today, ${usd(snapshot.tools?.spendTodayMicroUsd ?? 0)}`}`);
     for (const u of upstreams) {
       const state =
-        u.state === "connected" ? "{green-fg}connected{/green-fg}" : u.state === "failed" ? `{red-fg}failed: ${escapeText(u.error ?? "")}{/red-fg}` : `{yellow-fg}${u.state}{/yellow-fg}`;
+        u.state === "connected"
+          ? "{green-fg}connected{/green-fg}"
+          : u.state === "failed"
+            ? `{red-fg}failed: ${escapeText(u.error ?? "")}{/red-fg}`
+            : `{yellow-fg}${u.state}{/yellow-fg}`;
       providers.push(`  ${escapeText(u.name).padEnd(14)}${u.transport.padEnd(6)}${state}${u.tools === undefined ? "" : `  ${u.tools} tools`}`);
     }
   }

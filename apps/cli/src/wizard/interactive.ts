@@ -1,7 +1,21 @@
 // The interactive init wizard: questions only; writing is the caller's job (see plan.ts).
 import { checkbox, confirm, input, password, select } from "@inquirer/prompts";
 import type { LoadedConfig } from "@bitrouter/config";
-import { checkApiBase, checkEnvName, hasExistingSetup, checkKey, checkListen, checkModelName, describePlan, parseEndpoints, providerOptions, uncataloguedEndpoints, type ProviderChoice, type Strategy, type WizardPlan } from "./plan.js";
+import {
+  checkApiBase,
+  checkEnvName,
+  hasExistingSetup,
+  checkKey,
+  checkListen,
+  checkModelName,
+  describePlan,
+  parseEndpoints,
+  providerOptions,
+  uncataloguedEndpoints,
+  type ProviderChoice,
+  type Strategy,
+  type WizardPlan,
+} from "./plan.js";
 import { verifyKey } from "./verify.js";
 
 export interface WizardIO {
@@ -47,7 +61,11 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
   for (const name of picked) {
     const builtin = options.find((o) => o.name === name)!;
     const base = (
-      await input({ message: `${name}: API base URL (another for a local or compatible server)`, default: builtin.apiBase, validate: (v) => checkApiBase(v.trim()) ?? true })
+      await input({
+        message: `${name}: API base URL (another for a local or compatible server)`,
+        default: builtin.apiBase,
+        validate: (v) => checkApiBase(v.trim()) ?? true,
+      })
     ).trim();
     const option = { ...builtin, apiBase: base };
     const apiBase = base === builtin.apiBase ? {} : { apiBase: base };
@@ -132,7 +150,9 @@ export async function runWizard(loaded: LoadedConfig, configText: string, io: Wi
   const listen = await input({ message: "Listen address", default: loaded.config.server.listen, validate: (v) => checkListen(v.trim()) ?? true });
   if (listen.trim() !== loaded.config.server.listen) plan.listen = listen.trim();
   if (await io.needsAccount(listen.trim())) {
-    io.print(`  note: ${listen.trim()} is reachable from the network: the server will require API keys there, so it needs an operator account (\`bitrouter account -g\`) before it starts`);
+    io.print(
+      `  note: ${listen.trim()} is reachable from the network: the server will require API keys there, so it needs an operator account (\`bitrouter account -g\`) before it starts`,
+    );
   }
 
   io.print("");

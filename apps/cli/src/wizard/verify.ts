@@ -1,9 +1,7 @@
 // A cheap check that a key works: list the provider's models with it (no tokens spent).
 import type { ProviderOption } from "./plan.js";
 
-export type VerifyResult =
-  | { ok: true; message: string }
-  | { ok: false; rejected: boolean; message: string };
+export type VerifyResult = { ok: true; message: string } | { ok: false; rejected: boolean; message: string };
 
 /** The models listing of each protocol, and how it takes the key. */
 function listRequest(option: ProviderOption, key: string): { url: string; headers: Record<string, string> } {

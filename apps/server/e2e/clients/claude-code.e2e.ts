@@ -6,19 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import type { TestServer } from "../../test/harness.js";
-import {
-  MARKER,
-  TEXT,
-  UPSTREAM_KEY,
-  answerText,
-  answerWithTool,
-  cleanEnv,
-  inferenceRequests,
-  run,
-  startServer,
-  tempHome,
-  upstreamKeyOf,
-} from "./harness.js";
+import { MARKER, TEXT, UPSTREAM_KEY, answerText, answerWithTool, cleanEnv, inferenceRequests, run, startServer, tempHome, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
 import { DEFAULT_MODELS, installedPaths } from "./install.js";
 

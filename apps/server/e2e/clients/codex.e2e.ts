@@ -63,7 +63,15 @@ enabled = false
 /** What OpenAI's Responses API streams for a freeform tool call (the mock knows only function calls). */
 function customToolCallStream(name: string, input: string): string {
   const item = { id: "ctc_1", type: "custom_tool_call", status: "completed", call_id: "call_exec_1", name, namespace: "functions", input };
-  const response = (status: string, output: unknown[]) => ({ id: "resp_1", object: "response", created_at: 1, status, model: "up-model", output, usage: status === "completed" ? { input_tokens: 10, output_tokens: 5, total_tokens: 15 } : null });
+  const response = (status: string, output: unknown[]) => ({
+    id: "resp_1",
+    object: "response",
+    created_at: 1,
+    status,
+    model: "up-model",
+    output,
+    usage: status === "completed" ? { input_tokens: 10, output_tokens: 5, total_tokens: 15 } : null,
+  });
   const events: Array<Record<string, unknown>> = [
     { type: "response.created", response: response("in_progress", []) },
     { type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", input: "" } },
@@ -101,7 +109,9 @@ describe.each(UPSTREAMS)("Codex -> %s upstream", (upstream) => {
   it("completes a tool round trip with its freeform exec tool", async () => {
     if (upstream === "openai-responses") {
       mock.handle((request: RecordedRequest) =>
-        request.rawBody.includes(MARKER) ? { text: `The tool said ${MARKER}.` } : { status: 200, headers: { "content-type": "text/event-stream" }, body: customToolCallStream("exec", TOOL_INPUT) },
+        request.rawBody.includes(MARKER)
+          ? { text: `The tool said ${MARKER}.` }
+          : { status: 200, headers: { "content-type": "text/event-stream" }, body: customToolCallStream("exec", TOOL_INPUT) },
       );
     } else {
       answerWithTool(mock, "exec", { input: TOOL_INPUT });

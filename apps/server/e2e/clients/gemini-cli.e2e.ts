@@ -6,19 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockHandler, MockUpstream } from "@bitrouter/testkit";
 import type { TestServer } from "../../test/harness.js";
-import {
-  MARKER,
-  TEXT,
-  UPSTREAM_KEY,
-  cleanEnv,
-  inferenceRequests,
-  run,
-  startServer,
-  tempHome,
-  textAnswer,
-  toolAnswer,
-  upstreamKeyOf,
-} from "./harness.js";
+import { MARKER, TEXT, UPSTREAM_KEY, cleanEnv, inferenceRequests, run, startServer, tempHome, textAnswer, toolAnswer, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
 import { installedPaths } from "./install.js";
 
@@ -40,7 +28,8 @@ beforeEach(() => mock.reset());
  * `responseJsonSchema` (OBJECT, STRING, INTEGER): answer that, and the main turn with `main`.
  */
 function withClassifier(main: MockHandler): MockHandler {
-  return (request) => (request.rawBody.includes("complexity_score") ? { text: JSON.stringify({ complexity_reasoning: "simple", complexity_score: 5 }) } : main(request));
+  return (request) =>
+    request.rawBody.includes("complexity_score") ? { text: JSON.stringify({ complexity_reasoning: "simple", complexity_score: 5 }) } : main(request);
 }
 
 async function geminiP(server: TestServer, prompt: string): Promise<{ response?: string; error?: unknown; raw: string }> {

@@ -7,19 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockHandler, MockUpstream } from "@bitrouter/testkit";
 import type { TestServer } from "../../test/harness.js";
-import {
-  MARKER,
-  TEXT,
-  UPSTREAM_KEY,
-  cleanEnv,
-  inferenceRequests,
-  run,
-  startServer,
-  tempHome,
-  textAnswer,
-  toolAnswer,
-  upstreamKeyOf,
-} from "./harness.js";
+import { MARKER, TEXT, UPSTREAM_KEY, cleanEnv, inferenceRequests, run, startServer, tempHome, textAnswer, toolAnswer, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
 import { installedPaths } from "./install.js";
 
@@ -39,7 +27,8 @@ const CLIENTS = [
 let mock: MockUpstream;
 beforeAll(async () => {
   mock = await startMock();
-  for (const script of ["ai-sdk.mjs", "langchain.mjs"]) copyFileSync(new URL(`./scripts/${script}`, import.meta.url), join(clientsDir, `bitrouter-e2e-${script}`));
+  for (const script of ["ai-sdk.mjs", "langchain.mjs"])
+    copyFileSync(new URL(`./scripts/${script}`, import.meta.url), join(clientsDir, `bitrouter-e2e-${script}`));
 });
 afterAll(async () => {
   await mock?.close();
@@ -60,7 +49,11 @@ describe.each(upstreams)("SDKs -> %s upstream", (upstream) => {
 
   it.each(CLIENTS)("$script $sdk: streamed text and a tool round trip", async ({ script, sdk }) => {
     mock.handle(handler);
-    const out = await run(node24, [join(clientsDir, `bitrouter-e2e-${script}`), sdk, server.url, "e2e-model"], { cwd: clientsDir, env: cleanEnv(tempHome("sdk"), { MARKER }), timeoutMs: 60_000 });
+    const out = await run(node24, [join(clientsDir, `bitrouter-e2e-${script}`), sdk, server.url, "e2e-model"], {
+      cwd: clientsDir,
+      env: cleanEnv(tempHome("sdk"), { MARKER }),
+      timeoutMs: 60_000,
+    });
     let result: { stream: string; tool: string };
     try {
       result = JSON.parse(out.stdout) as { stream: string; tool: string };

@@ -104,10 +104,7 @@ function decodeDocumentBlock(block: Record<string, unknown>, param: string): Fil
   } else if (source.type === "file") {
     part = { type: "file", source: { kind: "file_id", fileId: requireString(source.file_id, `${param}.source.file_id`) } };
   } else {
-    throw invalidRequest(
-      `${param}.source.type must be "base64", "url", "text" or "file", got ${JSON.stringify(source.type)}`,
-      `${param}.source.type`,
-    );
+    throw invalidRequest(`${param}.source.type must be "base64", "url", "text" or "file", got ${JSON.stringify(source.type)}`, `${param}.source.type`);
   }
   const title = optionalString(block.title, `${param}.title`);
   if (title !== undefined) part.filename = title;
@@ -316,7 +313,22 @@ function decodeRequest(body: unknown): CanonicalRequest {
 }
 
 /** The top-level request fields the canonical model carries; everything else is an extension. */
-const MODELED_FIELDS = new Set(["model", "messages", "system", "max_tokens", "stop_sequences", "temperature", "top_p", "top_k", "thinking", "metadata", "tools", "tool_choice", "stream", "output_config"]);
+const MODELED_FIELDS = new Set([
+  "model",
+  "messages",
+  "system",
+  "max_tokens",
+  "stop_sequences",
+  "temperature",
+  "top_p",
+  "top_k",
+  "thinking",
+  "metadata",
+  "tools",
+  "tool_choice",
+  "stream",
+  "output_config",
+]);
 
 /**
  * Fields for an Anthropic upstream that canonical cannot say (betas' `context_management`, and
@@ -423,8 +435,7 @@ function encodeMessages(messages: Message[]): JsonObject[] {
     // Anthropic requires tool_result blocks to come first in a user turn.
     if (msg.role === "user") blocks.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
     const first = blocks[0];
-    const content: JsonValue =
-      blocks.length === 1 && first.type === "text" && first.cache_control === undefined ? (first.text as string) : blocks;
+    const content: JsonValue = blocks.length === 1 && first.type === "text" && first.cache_control === undefined ? (first.text as string) : blocks;
     out.push({ role: msg.role, content });
   });
   return out;
@@ -1030,9 +1041,7 @@ class AnthropicStreamDecoder implements StreamDecoder {
       case "text_delta":
         return typeof delta.text === "string" && delta.text !== "" ? [{ type: "text_delta", index: block.index, text: delta.text }] : [];
       case "thinking_delta":
-        return typeof delta.thinking === "string" && delta.thinking !== ""
-          ? [{ type: "reasoning_delta", index: block.index, text: delta.thinking }]
-          : [];
+        return typeof delta.thinking === "string" && delta.thinking !== "" ? [{ type: "reasoning_delta", index: block.index, text: delta.thinking }] : [];
       case "signature_delta":
         return typeof delta.signature === "string" ? [{ type: "reasoning_signature", index: block.index, signature: delta.signature }] : [];
       case "input_json_delta":
@@ -1061,4 +1070,3 @@ export const anthropicCodec: Codec = {
   createStreamDecoder: () => new AnthropicStreamDecoder(),
   decodeError,
 };
-

@@ -28,15 +28,7 @@ import type {
   ToolDefinition,
   Usage,
 } from "@bitrouter/core";
-import type {
-  Codec,
-  DecodeRequestOptions,
-  EncodeRequestOptions,
-  SseEvent,
-  StreamDecoder,
-  StreamEncoder,
-  UpstreamRequest,
-} from "../codec.js";
+import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
 import { STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
 import {
   describeUnknownErrorBody,
@@ -147,7 +139,9 @@ function convertSchema(input: JsonObject, defs: JsonObject, depth: number): Json
       }
     } else if (key === "properties" && isRecord(value)) {
       // fromEntries defines own properties, so a property named "__proto__" stays a property.
-      out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? convertSchema(sub as JsonObject, defs, depth) : {}]));
+      out.properties = Object.fromEntries(
+        Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? convertSchema(sub as JsonObject, defs, depth) : {}]),
+      );
     } else if (key === "items" && isRecord(value)) {
       out.items = convertSchema(value as JsonObject, defs, depth);
     } else if (key === "enum" && Array.isArray(value)) {
@@ -217,7 +211,8 @@ export function lowerCaseSchemaTypes(schema: JsonValue): JsonValue {
     if (key === "type") out.type = Array.isArray(value) ? value.map(lowerTypeName) : lowerTypeName(value);
     else if (SCHEMA_DATA_KEYS.has(key)) out[key] = value;
     // Maps from names to schemas: a property may be called "enum" or "default".
-    else if (SCHEMA_MAP_KEYS.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [k, lowerCaseSchemaTypes(v)]));
+    else if (SCHEMA_MAP_KEYS.has(key) && isRecord(value))
+      out[key] = Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [k, lowerCaseSchemaTypes(v)]));
     else out[key] = lowerCaseSchemaTypes(value);
   }
   return out;
@@ -343,7 +338,8 @@ function decodeTools(value: unknown): ToolDefinition[] | undefined {
       const param = `tools[${i}].functionDeclarations[${j}]`;
       const decl = requireRecord(d, param);
       let parameters: JsonObject;
-      if (decl.parametersJsonSchema !== undefined) parameters = lowerCaseSchemaTypes(requireRecord(decl.parametersJsonSchema, `${param}.parametersJsonSchema`) as JsonObject) as JsonObject;
+      if (decl.parametersJsonSchema !== undefined)
+        parameters = lowerCaseSchemaTypes(requireRecord(decl.parametersJsonSchema, `${param}.parametersJsonSchema`) as JsonObject) as JsonObject;
       else if (decl.parameters !== undefined) parameters = fromGeminiSchema(requireRecord(decl.parameters, `${param}.parameters`) as JsonObject);
       else parameters = { type: "object", properties: {} };
       const def: ToolDefinition = { name: requireString(decl.name, `${param}.name`), parameters };
@@ -363,7 +359,11 @@ function decodeToolConfig(value: unknown, request: CanonicalRequest): void {
   if (mode === undefined || mode === "AUTO" || mode === "VALIDATED" || mode === "MODE_UNSPECIFIED") request.toolChoice = { type: "auto" };
   else if (mode === "NONE") request.toolChoice = { type: "none" };
   else if (mode === "ANY") request.toolChoice = names?.length === 1 ? { type: "tool", name: names[0] } : { type: "required" };
-  else throw invalidRequest(`toolConfig.functionCallingConfig.mode must be AUTO, ANY, NONE or VALIDATED, got ${JSON.stringify(mode)}`, "toolConfig.functionCallingConfig.mode");
+  else
+    throw invalidRequest(
+      `toolConfig.functionCallingConfig.mode must be AUTO, ANY, NONE or VALIDATED, got ${JSON.stringify(mode)}`,
+      "toolConfig.functionCallingConfig.mode",
+    );
 }
 
 function decodeGenerationConfig(value: unknown, request: CanonicalRequest): void {
@@ -386,12 +386,17 @@ function decodeGenerationConfig(value: unknown, request: CanonicalRequest): void
   const stop = optionalStringArray(g.stopSequences, p("stopSequences"));
   if (stop && stop.length > 0) request.stop = stop;
   const candidates = optionalNumber(g.candidateCount, p("candidateCount"));
-  if (candidates !== undefined && candidates !== 1) throw invalidRequest("generationConfig.candidateCount must be 1: BitRouter returns one candidate", p("candidateCount"));
+  if (candidates !== undefined && candidates !== 1)
+    throw invalidRequest("generationConfig.candidateCount must be 1: BitRouter returns one candidate", p("candidateCount"));
   const mime = optionalString(g.responseMimeType, p("responseMimeType"));
   if (mime === "application/json") {
     let format: ResponseFormat = { type: "json_object" };
     if (g.responseJsonSchema !== undefined && g.responseJsonSchema !== null) {
-      format = { type: "json_schema", name: "response", schema: lowerCaseSchemaTypes(requireRecord(g.responseJsonSchema, p("responseJsonSchema")) as JsonObject) as JsonObject };
+      format = {
+        type: "json_schema",
+        name: "response",
+        schema: lowerCaseSchemaTypes(requireRecord(g.responseJsonSchema, p("responseJsonSchema")) as JsonObject) as JsonObject,
+      };
     } else if (g.responseSchema !== undefined && g.responseSchema !== null) {
       format = { type: "json_schema", name: "response", schema: fromGeminiSchema(requireRecord(g.responseSchema, p("responseSchema")) as JsonObject) };
     }
@@ -451,7 +456,14 @@ function encodeMedia(source: MediaSource, mimeType: string | undefined, isImage:
   return { fileData: mime === undefined ? { fileUri: source.url } : { mimeType: mime, fileUri: source.url } };
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", pdf: "application/pdf" };
+const MIME_BY_EXTENSION: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  pdf: "application/pdf",
+};
 
 function guessMime(url: string): string | undefined {
   const ext = /\.([a-z0-9]+)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase();
@@ -459,7 +471,10 @@ function guessMime(url: string): string | undefined {
 }
 
 function toolResponseBody(content: Array<TextPart | ImagePart>, isError: boolean | undefined): JsonObject {
-  const text = content.filter((p): p is TextPart => p.type === "text").map((p) => p.text).join("");
+  const text = content
+    .filter((p): p is TextPart => p.type === "text")
+    .map((p) => p.text)
+    .join("");
   // Only text that looks like an object is tried as JSON (a failed parse throws, which is slow).
   if (!isError && text.trimStart().startsWith("{")) {
     try {
@@ -668,7 +683,13 @@ function decodeResponse(body: unknown): CanonicalResponse {
     model: typeof b.modelVersion === "string" ? b.modelVersion : "",
     created: nowSeconds(),
     content,
-    stopReason: !candidate && blocked ? "content_filter" : stopFromGemini(reason, content.some((p) => p.type === "tool_call")),
+    stopReason:
+      !candidate && blocked
+        ? "content_filter"
+        : stopFromGemini(
+            reason,
+            content.some((p) => p.type === "tool_call"),
+          ),
     usage: geminiResponseUsage(b.usageMetadata),
   };
 }
@@ -967,7 +988,12 @@ class GeminiStreamDecoder implements StreamDecoder {
       const { index, events: closing } = this.newPart();
       events.push(
         ...closing,
-        { type: "tool_call_start", index, id: typeof call.id === "string" && call.id !== "" ? call.id : `call_${this.nextCall++}`, name: typeof call.name === "string" ? call.name : "" },
+        {
+          type: "tool_call_start",
+          index,
+          id: typeof call.id === "string" && call.id !== "" ? call.id : `call_${this.nextCall++}`,
+          name: typeof call.name === "string" ? call.name : "",
+        },
         { type: "tool_call_delta", index, argumentsDelta: typeof call.args === "string" ? call.args : JSON.stringify(call.args ?? {}) },
         { type: "part_end", index },
       );
@@ -992,4 +1018,3 @@ export const googleCodec: Codec = {
   createStreamDecoder: () => new GeminiStreamDecoder(),
   decodeError,
 };
-

@@ -26,15 +26,7 @@ import type {
   Usage,
   UserMessage,
 } from "@bitrouter/core";
-import type {
-  Codec,
-  DecodeRequestOptions,
-  EncodeRequestOptions,
-  SseEvent,
-  StreamDecoder,
-  StreamEncoder,
-  UpstreamRequest,
-} from "../codec.js";
+import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
 import { BitrouterError, STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
 import {
   describeUnknownErrorBody,
@@ -182,7 +174,7 @@ export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
   }
   const type = typeof err.type === "string" ? err.type : undefined;
   const code = typeof err.code === "string" ? err.code : undefined;
-  const kind: ErrorKind = status >= 400 ? kindFromStatus(status) : kindByName(type) ?? kindByName(code) ?? "upstream";
+  const kind: ErrorKind = status >= 400 ? kindFromStatus(status) : (kindByName(type) ?? kindByName(code) ?? "upstream");
   const text = typeof err.message === "string" && err.message ? err.message : `upstream error (HTTP ${status})`;
   const info: ErrorInfo = { kind, message: redactSecrets(text), status: STATUS_BY_KIND[kind] };
   if (typeof err.param === "string") info.param = err.param;
@@ -203,7 +195,8 @@ function withCacheControl<T extends TextPart | ImagePart>(part: T, raw: Record<s
 }
 
 function contentArray(content: unknown, param: string): unknown[] {
-  if (!Array.isArray(content)) throw invalidRequest(`${param} must be a string or an array of content parts, got ${content === null ? "null" : typeof content}`, param);
+  if (!Array.isArray(content))
+    throw invalidRequest(`${param} must be a string or an array of content parts, got ${content === null ? "null" : typeof content}`, param);
   return content;
 }
 
@@ -328,11 +321,20 @@ function decodeMessages(raw: unknown, system: TextPart[]): Message[] {
         messages.push({ role: "assistant", content: assistantParts(m, p, legacyIds) });
         break;
       case "tool":
-        pushToolResult({ type: "tool_result", toolCallId: requireString(m.tool_call_id, `${p}.tool_call_id`), content: toolResultContent(m.content, `${p}.content`) });
+        pushToolResult({
+          type: "tool_result",
+          toolCallId: requireString(m.tool_call_id, `${p}.tool_call_id`),
+          content: toolResultContent(m.content, `${p}.content`),
+        });
         break;
       case "function": {
         const name = requireString(m.name, `${p}.name`);
-        pushToolResult({ type: "tool_result", toolCallId: legacyIds.get(name) ?? `call_legacy_${name}`, name, content: toolResultContent(m.content, `${p}.content`) });
+        pushToolResult({
+          type: "tool_result",
+          toolCallId: legacyIds.get(name) ?? `call_legacy_${name}`,
+          name,
+          content: toolResultContent(m.content, `${p}.content`),
+        });
         break;
       }
       default:
@@ -346,7 +348,8 @@ function decodeTools(b: Record<string, unknown>): ToolDefinition[] | undefined {
   if (b.tools !== undefined && b.tools !== null) {
     return requireArray(b.tools, "tools").map((raw, i) => {
       const t = requireRecord(raw, `tools[${i}]`);
-      if (t.type !== "function") throw invalidRequest(`tools[${i}].type must be "function", got ${JSON.stringify(t.type)}: only function tools can be translated`, `tools[${i}].type`);
+      if (t.type !== "function")
+        throw invalidRequest(`tools[${i}].type must be "function", got ${JSON.stringify(t.type)}: only function tools can be translated`, `tools[${i}].type`);
       const fn = requireRecord(t.function, `tools[${i}].function`);
       return toolDefinition(fn, `tools[${i}].function`);
     });
@@ -375,7 +378,8 @@ function decodeToolChoice(b: Record<string, unknown>): ToolChoice | undefined {
   if (isRecord(tc)) {
     if (isRecord(tc.function)) return { type: "tool", name: requireString(tc.function.name, `${param}.function.name`) };
     // `function_call: {name}` (legacy), and the Responses shape `{type: "function", name}` some clients send here.
-    if (param === "function_call" || (tc.type === "function" && typeof tc.name === "string")) return { type: "tool", name: requireString(tc.name, `${param}.name`) };
+    if (param === "function_call" || (tc.type === "function" && typeof tc.name === "string"))
+      return { type: "tool", name: requireString(tc.name, `${param}.name`) };
   }
   throw invalidRequest(`${param} must be "auto", "none", "required" or {type: "function", function: {name}}; got ${JSON.stringify(tc)}`, param);
 }
@@ -393,7 +397,11 @@ function decodeResponseFormat(v: unknown): ResponseFormat | undefined {
 
 /** @internal `{name, schema, strict, description}` of a json_schema response format. */
 export function jsonSchemaFormat(js: Record<string, unknown>, param: string): ResponseFormat {
-  const format: ResponseFormat = { type: "json_schema", name: requireString(js.name, `${param}.name`), schema: js.schema === undefined || js.schema === null ? {} : (requireRecord(js.schema, `${param}.schema`) as JsonObject) };
+  const format: ResponseFormat = {
+    type: "json_schema",
+    name: requireString(js.name, `${param}.name`),
+    schema: js.schema === undefined || js.schema === null ? {} : (requireRecord(js.schema, `${param}.schema`) as JsonObject),
+  };
   const strict = optionalBoolean(js.strict, `${param}.strict`);
   if (strict !== undefined) format.strict = strict;
   const description = optionalString(js.description, `${param}.description`);
@@ -645,7 +653,12 @@ function decodeChatResponse(body: unknown): CanonicalResponse {
     message.tool_calls.forEach((tc, i) => {
       if (!isRecord(tc)) return;
       const fn = isRecord(tc.function) ? tc.function : {};
-      content.push({ type: "tool_call", id: typeof tc.id === "string" ? tc.id : `call_${i}`, name: typeof fn.name === "string" ? fn.name : "", arguments: normalizeArguments(fn.arguments) });
+      content.push({
+        type: "tool_call",
+        id: typeof tc.id === "string" ? tc.id : `call_${i}`,
+        name: typeof fn.name === "string" ? fn.name : "",
+        arguments: normalizeArguments(fn.arguments),
+      });
     });
   } else if (isRecord(message.function_call)) {
     const fc = message.function_call;
@@ -728,7 +741,14 @@ class ChatStreamEncoder implements StreamEncoder {
         const usage = event.usage ?? this.usage;
         let out = this.ensureStarted() + this.chunk({}, FINISH_BY_STOP[event.stopReason]);
         if (this.request.includeUsage && usage) {
-          out += formatSse({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: encodeChatUsage(usage) });
+          out += formatSse({
+            id: this.id,
+            object: "chat.completion.chunk",
+            created: this.created,
+            model: this.model,
+            choices: [],
+            usage: encodeChatUsage(usage),
+          });
         }
         return out;
       }
@@ -781,7 +801,12 @@ class ChatStreamDecoder implements StreamDecoder {
     const out: StreamEvent[] = [];
     if (!this.started) {
       this.started = true;
-      out.push({ type: "start", id: typeof chunk.id === "string" ? chunk.id : "", model: typeof chunk.model === "string" ? chunk.model : "", created: count(chunk.created) ?? 0 });
+      out.push({
+        type: "start",
+        id: typeof chunk.id === "string" ? chunk.id : "",
+        model: typeof chunk.model === "string" ? chunk.model : "",
+        created: count(chunk.created) ?? 0,
+      });
     }
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (isRecord(choice)) {

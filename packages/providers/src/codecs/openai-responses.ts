@@ -29,15 +29,7 @@ import type {
   Usage,
   UserMessage,
 } from "@bitrouter/core";
-import type {
-  Codec,
-  DecodeRequestOptions,
-  EncodeRequestOptions,
-  SseEvent,
-  StreamDecoder,
-  StreamEncoder,
-  UpstreamRequest,
-} from "../codec.js";
+import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
 import { BitrouterError, invalidRequest } from "@bitrouter/core";
 import {
   decodeEffort,
@@ -132,7 +124,8 @@ function decodeToolOutput(output: unknown, param: string): Array<TextPart | Imag
   if (typeof output === "string") return [{ type: "text", text: output }];
   return requireArray(output, param).map((raw, j) => {
     const part = decodeUserPart(raw, `${param}[${j}]`);
-    if (part.type === "file") throw invalidRequest(`${param}[${j}]: files in tool output cannot be translated; use input_text or input_image with image_url`, `${param}[${j}].type`);
+    if (part.type === "file")
+      throw invalidRequest(`${param}[${j}]: files in tool output cannot be translated; use input_text or input_image with image_url`, `${param}[${j}].type`);
     return part;
   });
 }
@@ -172,7 +165,10 @@ function decodeTool(raw: unknown, param: string, sink: ToolSink, namespace?: str
   if (namespace !== undefined) tool.namespace = namespace;
   const clash = sink.tools.find((other) => other.name === tool.name);
   if (clash) {
-    throw invalidRequest(`${param}: a second tool named "${tool.name}"${clash.namespace !== undefined || namespace !== undefined ? " (namespaces are flattened, so tool names must be unique across them)" : ""}`, `${param}.name`);
+    throw invalidRequest(
+      `${param}: a second tool named "${tool.name}"${clash.namespace !== undefined || namespace !== undefined ? " (namespaces are flattened, so tool names must be unique across them)" : ""}`,
+      `${param}.name`,
+    );
   }
   sink.tools.push(tool);
 }
@@ -222,7 +218,10 @@ function decodeInput(input: unknown, system: TextPart[], sink: ToolSink): Messag
           system.push(...decodeSystemText(item.content, `${p}.content`));
         } else if (role === "user") {
           run = undefined;
-          const content = typeof item.content === "string" ? [{ type: "text" as const, text: item.content }] : requireArray(item.content, `${p}.content`).map((c, j) => decodeUserPart(c, `${p}.content[${j}]`));
+          const content =
+            typeof item.content === "string"
+              ? [{ type: "text" as const, text: item.content }]
+              : requireArray(item.content, `${p}.content`).map((c, j) => decodeUserPart(c, `${p}.content[${j}]`));
           messages.push({ role: "user", content });
         } else if (role === "assistant") {
           for (const t of decodeAssistantText(item.content, `${p}.content`)) push("assistant", t);
@@ -232,14 +231,24 @@ function decodeInput(input: unknown, system: TextPart[], sink: ToolSink): Messag
         break;
       }
       case "function_call":
-        push("assistant", { type: "tool_call", id: requireString(item.call_id, `${p}.call_id`), name: requireString(item.name, `${p}.name`), arguments: normalizeArguments(item.arguments) });
+        push("assistant", {
+          type: "tool_call",
+          id: requireString(item.call_id, `${p}.call_id`),
+          name: requireString(item.name, `${p}.name`),
+          arguments: normalizeArguments(item.arguments),
+        });
         break;
       case "function_call_output":
       case "custom_tool_call_output":
         push("tools", { type: "tool_result", toolCallId: requireString(item.call_id, `${p}.call_id`), content: decodeToolOutput(item.output, `${p}.output`) });
         break;
       case "custom_tool_call":
-        push("assistant", { type: "tool_call", id: requireString(item.call_id, `${p}.call_id`), name: requireString(item.name, `${p}.name`), arguments: JSON.stringify({ [FREEFORM_INPUT]: requireString(item.input, `${p}.input`) }) });
+        push("assistant", {
+          type: "tool_call",
+          id: requireString(item.call_id, `${p}.call_id`),
+          name: requireString(item.name, `${p}.name`),
+          arguments: JSON.stringify({ [FREEFORM_INPUT]: requireString(item.input, `${p}.input`) }),
+        });
         break;
       case "additional_tools":
         // Tools announced mid-conversation (Codex): the same tools as the top-level list.
@@ -259,7 +268,10 @@ function decodeInput(input: unknown, system: TextPart[], sink: ToolSink): Messag
       case "item_reference":
         throw invalidRequest(`${p}: item_reference needs stored responses, which BitRouter does not keep; send the item itself`, `${p}.type`);
       default:
-        throw invalidRequest(`${p}.type ${JSON.stringify(type)} is not supported: only message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools and reasoning items can be translated`, `${p}.type`);
+        throw invalidRequest(
+          `${p}.type ${JSON.stringify(type)} is not supported: only message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools and reasoning items can be translated`,
+          `${p}.type`,
+        );
     }
   });
   return messages;
@@ -299,7 +311,10 @@ function decodeResponsesRequest(body: unknown, options?: DecodeRequestOptions): 
   const b = requireRecord(body, "body");
   const model = options?.model ?? requireString(b.model, "model");
   if (b.previous_response_id !== undefined && b.previous_response_id !== null) {
-    throw invalidRequest("previous_response_id is not supported: BitRouter keeps no stored responses; send the whole conversation in input", "previous_response_id");
+    throw invalidRequest(
+      "previous_response_id is not supported: BitRouter keeps no stored responses; send the whole conversation in input",
+      "previous_response_id",
+    );
   }
   if (b.conversation !== undefined && b.conversation !== null) {
     throw invalidRequest("conversation is not supported: BitRouter keeps no stored conversations; send the whole conversation in input", "conversation");
@@ -637,7 +652,12 @@ function decodeResponsesResponse(body: unknown): CanonicalResponse {
       if (text !== "") content.push({ type: "text", text });
     } else if (item.type === "function_call" || item.type === "custom_tool_call") {
       sawToolCall = true;
-      content.push({ type: "tool_call", id: String(item.call_id ?? item.id ?? ""), name: typeof item.name === "string" ? item.name : "", arguments: callArguments(item) });
+      content.push({
+        type: "tool_call",
+        id: String(item.call_id ?? item.id ?? ""),
+        name: typeof item.name === "string" ? item.name : "",
+        arguments: callArguments(item),
+      });
     } else if (item.type === "reasoning") {
       const summary = Array.isArray(item.summary) ? item.summary : [];
       const part: ReasoningPart = { type: "reasoning", text: summary.map((s) => (isRecord(s) && typeof s.text === "string" ? s.text : "")).join("\n\n") };
@@ -716,7 +736,14 @@ class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private snapshot(status: { status: string; incomplete_details: JsonValue }, error: JsonValue = null): JsonObject {
-    return responseObject(this.base, this.request, status, this.items.map((i) => this.itemJson(i)), this.usage, error);
+    return responseObject(
+      this.base,
+      this.request,
+      status,
+      this.items.map((i) => this.itemJson(i)),
+      this.usage,
+      error,
+    );
   }
 
   private ensureStarted(): string {
@@ -760,7 +787,12 @@ class ResponsesStreamEncoder implements StreamEncoder {
           : functionCallItem(item.id, { id: item.callId ?? "", name: item.name ?? "", arguments: "" }, "in_progress", item.tool);
     let out = this.emit("response.output_item.added", { output_index: item.outputIndex, item: added });
     if (item.kind === "message") {
-      out += this.emit("response.content_part.added", { item_id: item.id, output_index: item.outputIndex, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
+      out += this.emit("response.content_part.added", {
+        item_id: item.id,
+        output_index: item.outputIndex,
+        content_index: 0,
+        part: { type: "output_text", annotations: [], logprobs: [], text: "" },
+      });
     }
     if (item.text !== "") out += this.deltaEvent(item, item.text);
     if (!item.open) out += this.finishActive();
@@ -804,7 +836,11 @@ class ResponsesStreamEncoder implements StreamEncoder {
     let out = "";
     if (item.kind === "message") {
       out += this.emit("response.output_text.done", { ...at, content_index: 0, text: item.text, logprobs: [] });
-      out += this.emit("response.content_part.done", { ...at, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: item.text } });
+      out += this.emit("response.content_part.done", {
+        ...at,
+        content_index: 0,
+        part: { type: "output_text", annotations: [], logprobs: [], text: item.text },
+      });
     } else if (item.kind === "reasoning" && item.summaryOpen) {
       out += this.emit("response.reasoning_summary_text.done", { ...at, summary_index: 0, text: item.text });
       out += this.emit("response.reasoning_summary_part.done", { ...at, summary_index: 0, part: { type: "summary_text", text: item.text } });
@@ -927,7 +963,12 @@ class ResponsesStreamDecoder implements StreamDecoder {
     if (!this.started) {
       this.started = true;
       const r = isRecord(e.response) ? e.response : {};
-      out.push({ type: "start", id: typeof r.id === "string" ? r.id : "", model: typeof r.model === "string" ? r.model : "", created: count(r.created_at) ?? 0 });
+      out.push({
+        type: "start",
+        id: typeof r.id === "string" ? r.id : "",
+        model: typeof r.model === "string" ? r.model : "",
+        created: count(r.created_at) ?? 0,
+      });
     }
     const outputIndex = count(e.output_index) ?? 0;
     switch (type) {
@@ -1030,7 +1071,12 @@ class ResponsesStreamDecoder implements StreamDecoder {
   private toolStart(outputIndex: number, item: Record<string, unknown>, out: StreamEvent[]): { index: number; kind: string; gotArgs?: boolean } {
     this.sawToolCall = true;
     const part = this.part(outputIndex, "tool");
-    out.push({ type: "tool_call_start", index: part.index, id: String(item.call_id ?? item.id ?? `call_${part.index}`), name: typeof item.name === "string" ? item.name : "" });
+    out.push({
+      type: "tool_call_start",
+      index: part.index,
+      id: String(item.call_id ?? item.id ?? `call_${part.index}`),
+      name: typeof item.name === "string" ? item.name : "",
+    });
     const args = callArguments(item);
     if (args !== "") {
       part.gotArgs = true;

@@ -30,8 +30,7 @@ afterAll(() => {
   vi.useRealTimers();
 });
 
-const textOf = (content: ContentPart[], type: "text" | "reasoning"): string =>
-  content.flatMap((p) => (p.type === type ? [p.text] : [])).join("");
+const textOf = (content: ContentPart[], type: "text" | "reasoning"): string => content.flatMap((p) => (p.type === type ? [p.text] : [])).join("");
 const toolCallsOf = (content: ContentPart[]) =>
   content.flatMap((p) => (p.type === "tool_call" ? [{ id: p.id, name: p.name, arguments: JSON.parse(p.arguments || "{}") as unknown }] : []));
 
@@ -84,7 +83,11 @@ describe.each(PAIRS)("$inbound -> $outbound", ({ inbound, outbound, name }) => {
 
       // The upstream transcript decodes to what the fixture says.
       const truth = summarise(upstream);
-      expect({ text: truth.text, reasoning: truth.reasoning, calls: truth.toolCalls.map(({ id, name, arguments: a }) => ({ id, name, arguments: a })) }).toEqual({
+      expect({
+        text: truth.text,
+        reasoning: truth.reasoning,
+        calls: truth.toolCalls.map(({ id, name, arguments: a }) => ({ id, name, arguments: a })),
+      }).toEqual({
         text: expected.text,
         reasoning: expected.reasoning,
         calls: expected.toolCalls,

@@ -229,7 +229,8 @@ export function assertEventOrder(protocol: Protocol, events: SseEvent[], failed:
       if (events[0]!.event !== "response.created") fail("response.created first");
       const terminal = events.filter((e) => ["response.completed", "response.incomplete", "response.failed"].includes(e.event ?? ""));
       if (terminal.length !== 1 || terminal[0] !== events.at(-1)) fail("exactly one terminal event, last");
-      if (failed ? events.at(-1)!.event !== "response.failed" : events.at(-1)!.event !== "response.completed") fail(failed ? "response.failed last" : "response.completed last");
+      if (failed ? events.at(-1)!.event !== "response.failed" : events.at(-1)!.event !== "response.completed")
+        fail(failed ? "response.failed last" : "response.completed last");
       break;
     }
     case "google": {
@@ -255,8 +256,12 @@ export function openObjectSchemas(schema: unknown, path = "$"): string[] {
   const isObject = node.type === "object" || (Array.isArray(node.type) && node.type.includes("object")) || node.properties !== undefined;
   const own = isObject && node.additionalProperties !== false ? [path] : [];
   const nested = ["properties", "$defs", "definitions"].flatMap((key) =>
-    typeof node[key] === "object" && node[key] !== null ? Object.entries(node[key] as object).flatMap(([k, v]) => openObjectSchemas(v, `${path}.${key}.${k}`)) : [],
+    typeof node[key] === "object" && node[key] !== null
+      ? Object.entries(node[key] as object).flatMap(([k, v]) => openObjectSchemas(v, `${path}.${key}.${k}`))
+      : [],
   );
-  const children = ["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].flatMap((key) => (node[key] === undefined ? [] : openObjectSchemas(node[key], `${path}.${key}`)));
+  const children = ["items", "prefixItems", "anyOf", "oneOf", "allOf", "not"].flatMap((key) =>
+    node[key] === undefined ? [] : openObjectSchemas(node[key], `${path}.${key}`),
+  );
   return [...own, ...nested, ...children];
 }

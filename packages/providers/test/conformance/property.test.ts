@@ -23,7 +23,8 @@ const FEATURES = {
 } satisfies Record<string, Protocol[]>;
 type Feature = keyof typeof FEATURES;
 
-const has = (feature: Feature, a: Protocol, b: Protocol): boolean => (FEATURES[feature] as Protocol[]).includes(a) && (FEATURES[feature] as Protocol[]).includes(b);
+const has = (feature: Feature, a: Protocol, b: Protocol): boolean =>
+  (FEATURES[feature] as Protocol[]).includes(a) && (FEATURES[feature] as Protocol[]).includes(b);
 const opt = <T>(on: boolean, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => (on ? fc.option(arb, { nil: undefined }) : fc.constant(undefined));
 
 // Words that no protocol reinterprets (not JSON values, not empty, no surrounding spaces).
@@ -32,7 +33,10 @@ const name = fc.stringMatching(/^[a-z][a-z_]{0,9}$/);
 const callId = fc.stringMatching(/^call_[A-Za-z0-9]{4,10}$/);
 const text = word.map((t): ContentPart => ({ type: "text", text: t }));
 const image = fc.oneof(
-  fc.base64String({ minLength: 8, maxLength: 16 }).filter((d) => d.length > 0).map((data): ContentPart => ({ type: "image", source: { kind: "base64", mediaType: "image/png", data } })),
+  fc
+    .base64String({ minLength: 8, maxLength: 16 })
+    .filter((d) => d.length > 0)
+    .map((data): ContentPart => ({ type: "image", source: { kind: "base64", mediaType: "image/png", data } })),
   fc.stringMatching(/^[a-z]{1,8}$/).map((p): ContentPart => ({ type: "image", source: { kind: "url", url: `https://img.example.com/${p}.png` } })),
 );
 const args = fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.oneof(fc.integer(), fc.boolean(), word), { maxKeys: 3 }).map((o) => JSON.stringify(o));
@@ -47,17 +51,37 @@ function requestArb(a: Protocol, b: Protocol): fc.Arbitrary<CanonicalRequest> {
     fc
       .tuple(
         fc.option(text, { nil: undefined }),
-        fc.uniqueArray(fc.record({ id: callId, name: fc.constantFrom(...toolNames), arguments: args, result: word, isError: opt(has("toolError", a, b), fc.constant(true)) }), {
-          minLength: 1,
-          maxLength: 3,
-          selector: (c) => c.id,
-        }),
+        fc.uniqueArray(
+          fc.record({
+            id: callId,
+            name: fc.constantFrom(...toolNames),
+            arguments: args,
+            result: word,
+            isError: opt(has("toolError", a, b), fc.constant(true)),
+          }),
+          {
+            minLength: 1,
+            maxLength: 3,
+            selector: (c) => c.id,
+          },
+        ),
       )
       .map(([lead, calls]): Message[] => [
-        { role: "assistant", content: [...(lead ? [lead] : []), ...calls.map((c): ContentPart => ({ type: "tool_call", id: c.id, name: c.name, arguments: c.arguments }))] },
+        {
+          role: "assistant",
+          content: [...(lead ? [lead] : []), ...calls.map((c): ContentPart => ({ type: "tool_call", id: c.id, name: c.name, arguments: c.arguments }))],
+        },
         {
           role: "user",
-          content: calls.map((c): ContentPart => ({ type: "tool_result", toolCallId: c.id, name: c.name, content: [{ type: "text", text: c.result }], ...(c.isError ? { isError: true } : {}) })),
+          content: calls.map(
+            (c): ContentPart => ({
+              type: "tool_result",
+              toolCallId: c.id,
+              name: c.name,
+              content: [{ type: "text", text: c.result }],
+              ...(c.isError ? { isError: true } : {}),
+            }),
+          ),
         },
       ]);
   const textTurn = fc.tuple(word, word).map(([answer, ask]): Message[] => [
@@ -68,15 +92,26 @@ function requestArb(a: Protocol, b: Protocol): fc.Arbitrary<CanonicalRequest> {
     .record({
       stream: fc.boolean(),
       system: fc.option(word, { nil: undefined }),
-      first: fc.array(fc.oneof({ weight: 3, arbitrary: text }, { weight: 1, arbitrary: image }), { minLength: 1, maxLength: 3 }).filter((p) => p.some((x) => x.type === "text")),
+      first: fc
+        .array(fc.oneof({ weight: 3, arbitrary: text }, { weight: 1, arbitrary: image }), { minLength: 1, maxLength: 3 })
+        .filter((p) => p.some((x) => x.type === "text")),
       tools: fc.option(tools, { nil: undefined }),
       maxTokens: fc.integer({ min: 4096, max: 32000 }),
-      temperature: fc.option(fc.integer({ min: 0, max: 100 }).map((n) => n / 100), { nil: undefined }),
-      topP: fc.option(fc.integer({ min: 1, max: 100 }).map((n) => n / 100), { nil: undefined }),
+      temperature: fc.option(
+        fc.integer({ min: 0, max: 100 }).map((n) => n / 100),
+        { nil: undefined },
+      ),
+      topP: fc.option(
+        fc.integer({ min: 1, max: 100 }).map((n) => n / 100),
+        { nil: undefined },
+      ),
       topK: opt(has("topK", a, b), fc.integer({ min: 1, max: 100 })),
       stop: opt(has("stop", a, b), fc.array(word, { minLength: 1, maxLength: 3 })),
       seed: opt(has("seed", a, b), fc.integer({ min: 0, max: 1_000_000 })),
-      presencePenalty: opt(has("penalties", a, b), fc.integer({ min: -20, max: 20 }).map((n) => n / 10)),
+      presencePenalty: opt(
+        has("penalties", a, b),
+        fc.integer({ min: -20, max: 20 }).map((n) => n / 10),
+      ),
       user: opt(has("user", a, b), name),
       format: fc.option(fc.oneof(...(has("jsonObject", a, b) ? [fc.constant("json_object" as const)] : []), schema), { nil: undefined }),
       effort: opt(has("effort", a, b), fc.constantFrom("low" as const, "medium" as const, "high" as const)),
@@ -128,7 +163,15 @@ function viaWire(protocol: Protocol, x: CanonicalRequest): CanonicalRequest {
 /** The fields both protocols express, in a comparable form. */
 function comparable(r: CanonicalRequest): unknown {
   const stripOpen = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(stripOpen) : typeof v === "object" && v !== null ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "additionalProperties").map(([k, x]) => [k, stripOpen(x)])) : v;
+    Array.isArray(v)
+      ? v.map(stripOpen)
+      : typeof v === "object" && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => k !== "additionalProperties")
+              .map(([k, x]) => [k, stripOpen(x)]),
+          )
+        : v;
   return {
     model: r.model,
     stream: r.stream,

@@ -117,7 +117,10 @@ const openaiChat: Cases = {
       { role: "tool", tool_call_id: "call_weather_1", content: WEATHER_RESULT },
       { role: "tool", tool_call_id: "call_time_2", content: TIME_RESULT },
     ],
-    tools: [chatWeatherTool, { type: "function", function: { name: "get_time", description: "Current UTC time", parameters: { type: "object", properties: {} } } }],
+    tools: [
+      chatWeatherTool,
+      { type: "function", function: { name: "get_time", description: "Current UTC time", parameters: { type: "object", properties: {} } } },
+    ],
     tool_choice: "auto",
     parallel_tool_calls: true,
   },
@@ -185,7 +188,10 @@ const openaiResponses: Cases = {
       { type: "function_call_output", call_id: "call_weather_1", output: WEATHER_RESULT },
       { type: "function_call_output", call_id: "call_time_2", output: TIME_RESULT },
     ],
-    tools: [responsesWeatherTool, { type: "function", name: "get_time", description: "Current UTC time", parameters: { type: "object", properties: {} }, strict: false }],
+    tools: [
+      responsesWeatherTool,
+      { type: "function", name: "get_time", description: "Current UTC time", parameters: { type: "object", properties: {} }, strict: false },
+    ],
     tool_choice: "auto",
     parallel_tool_calls: true,
   },
@@ -269,7 +275,13 @@ const anthropic: Cases = {
     tool_choice: { type: "auto" },
   },
   "tool-choice-required": { model: "claude-sonnet-4-5", max_tokens: 1024, messages: anthropicAsk, tools: [anthropicWeatherTool], tool_choice: { type: "any" } },
-  "tool-choice-named": { model: "claude-sonnet-4-5", max_tokens: 1024, messages: anthropicAsk, tools: [anthropicWeatherTool], tool_choice: { type: "tool", name: "get_weather" } },
+  "tool-choice-named": {
+    model: "claude-sonnet-4-5",
+    max_tokens: 1024,
+    messages: anthropicAsk,
+    tools: [anthropicWeatherTool],
+    tool_choice: { type: "tool", name: "get_weather" },
+  },
   "tool-choice-none": { model: "claude-sonnet-4-5", max_tokens: 1024, messages: anthropicAsk, tools: [anthropicWeatherTool], tool_choice: { type: "none" } },
   // No "json-object": Anthropic has no JSON mode.
   "json-schema": {
@@ -328,7 +340,11 @@ const google: Cases = {
     tools: [{ functionDeclarations: [geminiWeatherTool, { name: "get_time", description: "Current UTC time" }] }],
     toolConfig: { functionCallingConfig: { mode: "AUTO" } },
   },
-  "tool-choice-required": { contents: geminiAsk, tools: [{ functionDeclarations: [geminiWeatherTool] }], toolConfig: { functionCallingConfig: { mode: "ANY" } } },
+  "tool-choice-required": {
+    contents: geminiAsk,
+    tools: [{ functionDeclarations: [geminiWeatherTool] }],
+    toolConfig: { functionCallingConfig: { mode: "ANY" } },
+  },
   "tool-choice-named": {
     contents: geminiAsk,
     tools: [{ functionDeclarations: [geminiWeatherTool] }],
@@ -344,7 +360,11 @@ const google: Cases = {
     contents: [{ role: "user", parts: [{ text: "List the three primary colours." }] }],
     generationConfig: {
       responseMimeType: "application/json",
-      responseSchema: { type: "OBJECT", properties: { colours: { type: "ARRAY", items: { type: "STRING", enum: ["red", "yellow", "blue"] } } }, required: ["colours"] },
+      responseSchema: {
+        type: "OBJECT",
+        properties: { colours: { type: "ARRAY", items: { type: "STRING", enum: ["red", "yellow", "blue"] } } },
+        required: ["colours"],
+      },
     },
   },
   reasoning: {

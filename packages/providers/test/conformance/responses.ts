@@ -24,8 +24,15 @@ export interface Expected {
 }
 
 const chatBase = { object: "chat.completion", created: 1764115200, model: "gpt-4o-2024-08-06", system_fingerprint: "fp_f33640a400" };
-const chatChoice = (message: Record<string, unknown>, finish: string) => [{ index: 0, message: { role: "assistant", refusal: null, ...message }, logprobs: null, finish_reason: finish }];
-const chatUsage = (prompt: number, completion: number, extra: Record<string, unknown> = {}) => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, ...extra });
+const chatChoice = (message: Record<string, unknown>, finish: string) => [
+  { index: 0, message: { role: "assistant", refusal: null, ...message }, logprobs: null, finish_reason: finish },
+];
+const chatUsage = (prompt: number, completion: number, extra: Record<string, unknown> = {}) => ({
+  prompt_tokens: prompt,
+  completion_tokens: completion,
+  total_tokens: prompt + completion,
+  ...extra,
+});
 
 const anthropicBase = { type: "message", role: "assistant", model: "claude-sonnet-4-5-20250929", stop_sequence: null };
 const geminiBase = { modelVersion: "gemini-2.5-flash", responseId: "mG8maOSBKpqmz7IPo8Gc2Qk" };
@@ -80,9 +87,17 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
         ...chatBase,
         model: "deepseek-reasoner",
         choices: chatChoice({ content: PROOF, reasoning_content: THOUGHT }, "stop"),
-        usage: chatUsage(1324, 900, { prompt_tokens_details: { cached_tokens: 1024, cache_write_tokens: 200 }, completion_tokens_details: { reasoning_tokens: 700 } }),
+        usage: chatUsage(1324, 900, {
+          prompt_tokens_details: { cached_tokens: 1024, cache_write_tokens: 200 },
+          completion_tokens_details: { reasoning_tokens: 700 },
+        }),
       },
-      expected: { text: PROOF, reasoning: THOUGHT, stopReason: "stop", usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, cacheWriteTokens: 200, reasoningTokens: 700 } },
+      expected: {
+        text: PROOF,
+        reasoning: THOUGHT,
+        stopReason: "stop",
+        usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, cacheWriteTokens: 200, reasoningTokens: 700 },
+      },
     },
     length: {
       body: { id: "chatcmpl-L1", ...chatBase, choices: chatChoice({ content: "The TGV from Lyon" }, "length"), usage: chatUsage(42, 5) },
@@ -95,7 +110,13 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
   },
   anthropic: {
     text: {
-      body: { id: "msg_01XFDUDYJgAACzvnptvVoYEL", ...anthropicBase, content: [{ type: "text", text: TEXT }], stop_reason: "end_turn", usage: { input_tokens: 42, output_tokens: 12 } },
+      body: {
+        id: "msg_01XFDUDYJgAACzvnptvVoYEL",
+        ...anthropicBase,
+        content: [{ type: "text", text: TEXT }],
+        stop_reason: "end_turn",
+        usage: { input_tokens: 42, output_tokens: 12 },
+      },
       expected: { text: TEXT, stopReason: "stop", usage: { inputTokens: 42, outputTokens: 12 } },
     },
     "tool-calls": {
@@ -132,10 +153,21 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
         stop_reason: "end_turn",
         usage: { input_tokens: 100, cache_creation_input_tokens: 200, cache_read_input_tokens: 1024, output_tokens: 900 },
       },
-      expected: { text: PROOF, reasoning: THOUGHT, stopReason: "stop", usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, cacheWriteTokens: 200 } },
+      expected: {
+        text: PROOF,
+        reasoning: THOUGHT,
+        stopReason: "stop",
+        usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, cacheWriteTokens: 200 },
+      },
     },
     length: {
-      body: { id: "msg_01Len", ...anthropicBase, content: [{ type: "text", text: "The TGV from Lyon" }], stop_reason: "max_tokens", usage: { input_tokens: 42, output_tokens: 5 } },
+      body: {
+        id: "msg_01Len",
+        ...anthropicBase,
+        content: [{ type: "text", text: "The TGV from Lyon" }],
+        stop_reason: "max_tokens",
+        usage: { input_tokens: 42, output_tokens: 5 },
+      },
       expected: { text: "The TGV from Lyon", stopReason: "length", usage: { inputTokens: 42, outputTokens: 5 } },
     },
     "content-filter": {
@@ -145,7 +177,11 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
   },
   google: {
     text: {
-      body: { candidates: [{ content: { role: "model", parts: [{ text: TEXT }] }, finishReason: "STOP", index: 0 }], usageMetadata: geminiUsage(42, 12), ...geminiBase },
+      body: {
+        candidates: [{ content: { role: "model", parts: [{ text: TEXT }] }, finishReason: "STOP", index: 0 }],
+        usageMetadata: geminiUsage(42, 12),
+        ...geminiBase,
+      },
       expected: { text: TEXT, stopReason: "stop", usage: { inputTokens: 42, outputTokens: 12 } },
     },
     // The Gemini API sends function calls without ids: the decoder numbers them call_0, call_1.
@@ -153,7 +189,13 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
       body: {
         candidates: [
           {
-            content: { role: "model", parts: [{ functionCall: { name: "get_weather", args: JSON.parse(WEATHER_ARGS_JSON) as object } }, { functionCall: { name: "get_time", args: {} } }] },
+            content: {
+              role: "model",
+              parts: [
+                { functionCall: { name: "get_weather", args: JSON.parse(WEATHER_ARGS_JSON) as object } },
+                { functionCall: { name: "get_time", args: {} } },
+              ],
+            },
             finishReason: "STOP",
             index: 0,
           },
@@ -178,10 +220,19 @@ export const UPSTREAM_RESPONSES: Readonly<Record<OutboundProtocol, Record<Respon
         usageMetadata: geminiUsage(1324, 200, { cachedContentTokenCount: 1024, thoughtsTokenCount: 700 }),
         ...geminiBase,
       },
-      expected: { text: PROOF, reasoning: THOUGHT, stopReason: "stop", usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, reasoningTokens: 700 } },
+      expected: {
+        text: PROOF,
+        reasoning: THOUGHT,
+        stopReason: "stop",
+        usage: { inputTokens: 1324, outputTokens: 900, cacheReadTokens: 1024, reasoningTokens: 700 },
+      },
     },
     length: {
-      body: { candidates: [{ content: { role: "model", parts: [{ text: "The TGV from Lyon" }] }, finishReason: "MAX_TOKENS", index: 0 }], usageMetadata: geminiUsage(42, 5), ...geminiBase },
+      body: {
+        candidates: [{ content: { role: "model", parts: [{ text: "The TGV from Lyon" }] }, finishReason: "MAX_TOKENS", index: 0 }],
+        usageMetadata: geminiUsage(42, 5),
+        ...geminiBase,
+      },
       expected: { text: "The TGV from Lyon", stopReason: "length", usage: { inputTokens: 42, outputTokens: 5 } },
     },
     "content-filter": {

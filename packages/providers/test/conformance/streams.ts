@@ -32,8 +32,16 @@ const sse = (events: Array<{ event?: string; data: unknown }>): string =>
   events.map((e) => `${e.event === undefined ? "" : `event: ${e.event}\n`}data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`).join("");
 
 // ── OpenAI chat completion chunks ────────────────────────────────────────────────────────────────
-const chunkBase = { id: "chatcmpl-stream1", object: "chat.completion.chunk", created: 1764115200, model: "gpt-4o-2024-08-06", system_fingerprint: "fp_f33640a400" };
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ data: { ...chunkBase, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] } });
+const chunkBase = {
+  id: "chatcmpl-stream1",
+  object: "chat.completion.chunk",
+  created: 1764115200,
+  model: "gpt-4o-2024-08-06",
+  system_fingerprint: "fp_f33640a400",
+};
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  data: { ...chunkBase, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
+});
 const usageChunk = (prompt: number, completion: number, extra: Record<string, unknown> = {}) => ({
   data: { ...chunkBase, choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, ...extra } },
 });
@@ -92,7 +100,11 @@ const openaiChat: Record<StreamCase, StreamFixture> = {
     },
   },
   error: {
-    sse: sse([chunk({ role: "assistant", content: "" }), ...chatText(TEXT_PIECES.slice(0, 2)), { data: { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } } }]),
+    sse: sse([
+      chunk({ role: "assistant", content: "" }),
+      ...chatText(TEXT_PIECES.slice(0, 2)),
+      { data: { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } } },
+    ]),
     expected: { text: join(TEXT_PIECES.slice(0, 2)), reasoning: "", toolCalls: [], outcome: "error" },
   },
   truncated: {
@@ -118,7 +130,10 @@ const messageStart = (inputTokens: number, extra: Record<string, number> = {}) =
     },
   },
 });
-const blockStart = (index: number, block: Record<string, unknown>) => ({ event: "content_block_start", data: { type: "content_block_start", index, content_block: block } });
+const blockStart = (index: number, block: Record<string, unknown>) => ({
+  event: "content_block_start",
+  data: { type: "content_block_start", index, content_block: block },
+});
 const blockDelta = (index: number, delta: Record<string, unknown>) => ({ event: "content_block_delta", data: { type: "content_block_delta", index, delta } });
 const blockStop = (index: number) => ({ event: "content_block_stop", data: { type: "content_block_stop", index } });
 const messageDelta = (stopReason: string, outputTokens: number) => ({
@@ -131,7 +146,15 @@ const textDeltas = (index: number, pieces: string[]) => pieces.map((text) => blo
 
 const anthropic: Record<StreamCase, StreamFixture> = {
   text: {
-    sse: sse([messageStart(20), blockStart(0, { type: "text", text: "" }), ping, ...textDeltas(0, TEXT_PIECES), blockStop(0), messageDelta("end_turn", 15), messageStop]),
+    sse: sse([
+      messageStart(20),
+      blockStart(0, { type: "text", text: "" }),
+      ping,
+      ...textDeltas(0, TEXT_PIECES),
+      blockStop(0),
+      messageDelta("end_turn", 15),
+      messageStop,
+    ]),
     expected: { text: join(TEXT_PIECES), reasoning: "", toolCalls: [], usage: { inputTokens: 20, outputTokens: 15 }, outcome: "finish" },
   },
   // Anthropic streams one block at a time: parallel calls are consecutive tool_use blocks.
@@ -215,11 +238,15 @@ const google: Record<StreamCase, StreamFixture> = {
   // Gemini never streams partial arguments: both calls arrive whole, in one chunk, without ids.
   tools: {
     sse: sse([
-      geminiLast([{ functionCall: { name: "get_weather", args: JSON.parse(WEATHER_ARGS_JSON) as object } }, { functionCall: { name: "get_time", args: {} } }], "STOP", {
-        promptTokenCount: 120,
-        candidatesTokenCount: 40,
-        totalTokenCount: 160,
-      }),
+      geminiLast(
+        [{ functionCall: { name: "get_weather", args: JSON.parse(WEATHER_ARGS_JSON) as object } }, { functionCall: { name: "get_time", args: {} } }],
+        "STOP",
+        {
+          promptTokenCount: 120,
+          candidatesTokenCount: 40,
+          totalTokenCount: 160,
+        },
+      ),
     ]),
     expected: {
       text: "",
@@ -236,7 +263,13 @@ const google: Record<StreamCase, StreamFixture> = {
     sse: sse([
       ...REASONING_PIECES.map((text) => geminiChunk([{ text, thought: true }])),
       ...ANSWER_PIECES.slice(0, -1).map((text) => geminiChunk([{ text }])),
-      geminiLast([{ text: ANSWER_PIECES.at(-1) }], "STOP", { promptTokenCount: 1324, cachedContentTokenCount: 1024, candidatesTokenCount: 200, thoughtsTokenCount: 700, totalTokenCount: 2224 }),
+      geminiLast([{ text: ANSWER_PIECES.at(-1) }], "STOP", {
+        promptTokenCount: 1324,
+        cachedContentTokenCount: 1024,
+        candidatesTokenCount: 200,
+        thoughtsTokenCount: 700,
+        totalTokenCount: 2224,
+      }),
     ]),
     expected: {
       text: join(ANSWER_PIECES),
@@ -247,7 +280,10 @@ const google: Record<StreamCase, StreamFixture> = {
     },
   },
   error: {
-    sse: sse([...TEXT_PIECES.slice(0, 2).map((text) => geminiChunk([{ text }])), { data: { error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" } } }]),
+    sse: sse([
+      ...TEXT_PIECES.slice(0, 2).map((text) => geminiChunk([{ text }])),
+      { data: { error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" } } },
+    ]),
     expected: { text: join(TEXT_PIECES.slice(0, 2)), reasoning: "", toolCalls: [], outcome: "error" },
   },
   truncated: {

@@ -28,7 +28,10 @@ function nextTurn(protocol: Protocol, first: Body, served: JsonObject, calls: Ca
       return { ...first, messages: [...arr(first.messages), message, ...calls.map((c) => ({ role: "tool", tool_call_id: c.id, content: RESULTS[c.name] }))] };
     }
     case "openai-responses":
-      return { ...first, input: [...arr(first.input), ...arr(served.output), ...calls.map((c) => ({ type: "function_call_output", call_id: c.id, output: RESULTS[c.name] }))] };
+      return {
+        ...first,
+        input: [...arr(first.input), ...arr(served.output), ...calls.map((c) => ({ type: "function_call_output", call_id: c.id, output: RESULTS[c.name] }))],
+      };
     case "anthropic":
       return {
         ...first,
@@ -87,7 +90,9 @@ function pairingInUpstream(protocol: OutboundProtocol, body: Body): { calls: Cal
       const parts = arr(body.contents).flatMap((c) => arr(c.parts));
       return {
         calls: parts.filter((p) => p.functionCall).map((p) => ({ id: (p.functionCall as Body).id as string, name: (p.functionCall as Body).name as string })),
-        results: parts.filter((p) => p.functionResponse).map((p) => ({ id: (p.functionResponse as Body).id as string, name: (p.functionResponse as Body).name as string })),
+        results: parts
+          .filter((p) => p.functionResponse)
+          .map((p) => ({ id: (p.functionResponse as Body).id as string, name: (p.functionResponse as Body).name as string })),
       };
     }
   }

@@ -15,7 +15,11 @@ const ERRORS: Record<MockErrorType, { status: number; code: string; message: str
   permission: { status: 403, code: "PERMISSION_DENIED", message: "The caller does not have permission" },
   not_found: { status: 404, code: "NOT_FOUND", message: "models/unknown is not found for API version v1beta" },
   rate_limit: { status: 429, code: "RESOURCE_EXHAUSTED", message: "Resource has been exhausted (e.g. check quota)." },
-  server_error: { status: 500, code: "INTERNAL", message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting" },
+  server_error: {
+    status: 500,
+    code: "INTERNAL",
+    message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+  },
   overloaded: { status: 503, code: "UNAVAILABLE", message: "The model is overloaded. Please try again later." },
 };
 

@@ -12,7 +12,12 @@ import { asArray, asObject, contentText, type ErrorAnswer, type Json, type Rende
 const ERRORS: Record<MockErrorType, { status: number; type: string; code: string | null; message: string }> = {
   invalid_request: { status: 400, type: "invalid_request_error", code: null, message: "Invalid request." },
   authentication: { status: 401, type: "invalid_request_error", code: "invalid_api_key", message: "Incorrect API key provided." },
-  permission: { status: 403, type: "invalid_request_error", code: "unsupported_country_region_territory", message: "Country, region, or territory not supported" },
+  permission: {
+    status: 403,
+    type: "invalid_request_error",
+    code: "unsupported_country_region_territory",
+    message: "Country, region, or territory not supported",
+  },
   not_found: { status: 404, type: "invalid_request_error", code: "model_not_found", message: "The model does not exist or you do not have access to it." },
   rate_limit: { status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached for requests. Please try again in 1s." },
   server_error: { status: 500, type: "server_error", code: null, message: "The server had an error while processing your request. Sorry about that!" },

@@ -20,10 +20,18 @@ if (sdk === "openai") {
 }
 
 let text = "";
-for await (const chunk of await llm.stream("say hi")) text += typeof chunk.content === "string" ? chunk.content : chunk.content.map((c) => c.text ?? "").join("");
+for await (const chunk of await llm.stream("say hi"))
+  text += typeof chunk.content === "string" ? chunk.content : chunk.content.map((c) => c.text ?? "").join("");
 
 const withTools = llm.bindTools([
-  { type: "function", function: { name: "get_marker", description: "Returns the marker", parameters: { type: "object", properties: { key: { type: "string" } }, required: ["key"] } } },
+  {
+    type: "function",
+    function: {
+      name: "get_marker",
+      description: "Returns the marker",
+      parameters: { type: "object", properties: { key: { type: "string" } }, required: ["key"] },
+    },
+  },
 ]);
 const messages = [new HumanMessage("get the marker")];
 const call = await withTools.invoke(messages);
