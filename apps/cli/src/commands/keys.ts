@@ -163,58 +163,56 @@ export class KeysCommand extends AuthCommand {
 
     const { paths } = await this.loadConfig({ scaffold: false });
     const reason = this.reason ?? "revoked with bitrouter keys --revoke";
-    // A typo must not report success: an id is known if it is a saved token or the database has
-    // seen it (keys table or ledger). With the database down that cannot be checked: say so.
-    if (!this.force && !saved.some((t) => t.id === id)) {
-      const { openStore } = await import("@bitrouter/store");
-      const store = await openStore(paths.databaseUrl, { baseDir: paths.home }).catch(() => undefined);
-      if (store) {
-        try {
-          await assertKnownKey(store, id);
-        } finally {
-          await store.close();
-        }
-      } else {
-        this.context.stderr.write(`warning: the database is unreachable, so whether key ${id} exists cannot be checked; revoking it as given\n`);
-      }
-    }
-
-    // The running server first: it refuses the key at once, even while the database is down (and
-    // then records the revocation there itself as soon as the database answers again).
+    // One connection for both the id check and the record; unreachable is not an error yet: the
+    // running server can still enforce the revocation and record it when the database returns.
+    const { openStore, revokeKey } = await import("@bitrouter/store");
+    let storeError = "";
+    const store = await openStore(paths.databaseUrl, { baseDir: paths.home }).catch((error: unknown) => {
+      storeError = error instanceof Error ? error.message : String(error);
+      return undefined;
+    });
     let server: "told" | "open_mode" | "none" | "unreachable";
     let serverError = "";
     let serverStored = false;
-    try {
-      const answer = await controlCall(paths.controlSocket, `/keys/${encodeURIComponent(id)}/revoke`, { method: "POST", body: { reason } });
-      const body = answer.body as { enforced?: boolean; stored?: boolean; error?: string } | undefined;
-      if (answer.status === 200) {
-        server = body?.enforced === false ? "open_mode" : "told";
-        serverStored = body?.stored === true;
-      } else {
-        server = "unreachable";
-        serverError = `answered ${answer.status}${body?.error ? `: ${body.error}` : ""}`;
-      }
-    } catch (error) {
-      if (error instanceof NoServerError) server = "none";
-      else {
-        server = "unreachable";
-        serverError = error instanceof Error ? error.message : String(error);
-      }
-    }
-
-    // The database is the record other instances and later starts read.
-    const { openStore, revokeKey } = await import("@bitrouter/store");
     let revokedAt: number | undefined;
-    let storeError = "";
     try {
-      const store = await openStore(paths.databaseUrl, { baseDir: paths.home });
-      try {
-        revokedAt = (await revokeKey(store, id, reason)).revokedAt;
-      } finally {
-        await store.close();
+      // A typo must not report success: an id is known if it is a saved token or the database has
+      // seen it (keys table or ledger). With the database down that cannot be checked: say so.
+      if (!this.force && !saved.some((t) => t.id === id)) {
+        if (store) await assertKnownKey(store, id);
+        else this.context.stderr.write(`warning: the database is unreachable, so whether key ${id} exists cannot be checked; revoking it as given\n`);
       }
-    } catch (error) {
-      storeError = error instanceof Error ? error.message : String(error);
+
+      // The running server first: it refuses the key at once, even while the database is down (and
+      // then records the revocation there itself as soon as the database answers again).
+      try {
+        const answer = await controlCall(paths.controlSocket, `/keys/${encodeURIComponent(id)}/revoke`, { method: "POST", body: { reason } });
+        const body = answer.body as { enforced?: boolean; stored?: boolean; error?: string } | undefined;
+        if (answer.status === 200) {
+          server = body?.enforced === false ? "open_mode" : "told";
+          serverStored = body?.stored === true;
+        } else {
+          server = "unreachable";
+          serverError = `answered ${answer.status}${body?.error ? `: ${body.error}` : ""}`;
+        }
+      } catch (error) {
+        if (error instanceof NoServerError) server = "none";
+        else {
+          server = "unreachable";
+          serverError = error instanceof Error ? error.message : String(error);
+        }
+      }
+
+      // The database is the record other instances and later starts read.
+      if (store) {
+        try {
+          revokedAt = (await revokeKey(store, id, reason)).revokedAt;
+        } catch (error) {
+          storeError = error instanceof Error ? error.message : String(error);
+        }
+      }
+    } finally {
+      await store?.close();
     }
     const serverWillStore = server === "told" || (server === "open_mode" && serverStored);
     if (revokedAt === undefined && !serverWillStore) {
