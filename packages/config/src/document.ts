@@ -57,16 +57,33 @@ function firstLine(message: string): string {
  * came from a missing variable (or `key:` with nothing after it) counts as unset.
  */
 export function toData(parsed: ParsedDocument): unknown {
-  return dropEmpty(parsed.doc.toJS({ maxAliasCount: 100 }));
+  let data: unknown;
+  try {
+    // mapAsMap: keys come back as they are, so a key that resolved to a collection (through an alias
+    // or a tag) is refused below instead of being stringified with a process warning.
+    data = parsed.doc.toJS({ maxAliasCount: 100, mapAsMap: true });
+  } catch (error) {
+    // Resolution errors surface only here: an alias before its anchor, a merge (<<) of a non-mapping,
+    // too many aliases (a "billion laughs" document).
+    throw new ConfigError([{ path: "", message: `invalid YAML: ${firstLine(error instanceof Error ? error.message : String(error))}`, file: parsed.file }]);
+  }
+  return plain(data, [], parsed);
 }
 
-function dropEmpty(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropEmpty);
-  if (value !== null && typeof value === "object") {
+/** Maps to plain objects, with empty strings and nulls dropped from mappings; non-scalar keys refused. */
+function plain(value: unknown, path: PathSegment[], parsed: ParsedDocument): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => plain(item, [...path, i], parsed));
+  if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
+    for (const [key, inner] of value) {
+      if (key !== null && typeof key === "object") {
+        const message = "invalid YAML: a mapping key must be a plain value, not a mapping, list or binary";
+        throw new ConfigError([{ path: formatPath(path), message, file: parsed.file, ...locate(parsed, path) }]);
+      }
       if (inner === "" || inner === null || inner === undefined) continue;
-      out[key] = dropEmpty(inner);
+      const name = String(key);
+      // defineProperty: a key named "__proto__" stays a key instead of replacing the prototype.
+      Object.defineProperty(out, name, { value: plain(inner, [...path, name], parsed), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

@@ -138,4 +138,24 @@ models:
     expect(error.issues[0].message).toBe('unknown key "servr" (did you mean "server"?)');
     expect(error.issues[1].message).toBe("expected at least 1 item");
   });
+  // Found by the fuzz drill: these threw plain errors (or printed a process warning) instead of a
+  // ConfigError, so `serve` and `reload` crashed or mangled the config.
+  it.each([
+    ["an alias before its anchor", "server:\n  listen: *addr\n", /invalid YAML: Unresolved alias/],
+    ["a merge of a non-mapping", "a: &x 1\nserver:\n  <<: *x\n", /invalid YAML: Merge sources must be maps/],
+    [
+      "too many aliases",
+      `a: &a [1,2,3,4,5,6,7,8,9]\nb: &b [${Array(12).fill("*a").join(",")}]\nc: [${Array(12).fill("*b").join(",")}]\n`,
+      /invalid YAML: Excessive alias count/,
+    ],
+    ["a mapping as a key", "models:\n  ? {a: 1}\n  : {}\n", /models: invalid YAML: a mapping key must be a plain value/],
+    ["an alias to a list as a key", "x: &l [1]\nmodels:\n  *l : {}\n", /models: invalid YAML: a mapping key must be a plain value/],
+  ])("refuses %s with a ConfigError", (_, yaml, message) => {
+    expect(errorOf(yaml).message).toMatch(message);
+  });
+
+  it("keeps a key named __proto__ a key (it cannot reach an object's prototype)", () => {
+    const error = errorOf("server:\n  __proto__: { listen: 1 }\n");
+    expect(error.issues[0].path).toBe("server.__proto__");
+  });
 });
