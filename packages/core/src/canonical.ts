@@ -16,6 +16,12 @@ export type Protocol = "openai-chat" | "openai-responses" | "anthropic" | "googl
 
 export const PROTOCOLS: readonly Protocol[] = ["openai-chat", "openai-responses", "anthropic", "google"];
 
+/**
+ * A built-in protocol or one a provider package registers (outbound only). Where only the
+ * built-ins can appear (inbound requests), code keeps the precise `Protocol`.
+ */
+export type ProtocolName = Protocol | (string & {});
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 

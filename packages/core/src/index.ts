@@ -17,6 +17,7 @@ export {
   type MediaSource,
   type Message,
   type Protocol,
+  type ProtocolName,
   type ReasoningConfig,
   type ReasoningEffort,
   type ReasoningPart,

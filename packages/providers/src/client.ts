@@ -31,8 +31,8 @@
  * upstream error text that echoes it).
  */
 import { Agent, type Dispatcher } from "undici";
-import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEvent } from "@bitrouter/core";
-import type { Codec, EncodeRequestOptions, SseEvent } from "./codec.js";
+import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, StreamEvent } from "@bitrouter/core";
+import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
 import { type ByteSource, sseEvents } from "./sse.js";
 
@@ -40,8 +40,8 @@ import { type ByteSource, sseEvents } from "./sse.js";
 export interface ProviderEndpoint {
   /** Provider name, for errors and logs. */
   provider: string;
-  /** Wire protocol of the upstream. */
-  protocol: Protocol;
+  /** Wire protocol of the upstream: a built-in one or one a provider package registered. */
+  protocol: ProtocolName;
   /** e.g. https://api.openai.com/v1 (codec paths are appended to it). */
   apiBase: string;
   apiKey?: string;
@@ -126,13 +126,13 @@ export interface ProviderClient {
   /** The SSE events of a response body, parsed incrementally. */
   sseEvents(body: ByteSource, signal?: AbortSignal): AsyncIterable<SseEvent>;
   /** A non-stream call: encode, send, map a non-2xx answer to ProviderError, decode. */
-  send(codec: Codec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<CanonicalResponse>;
+  send(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<CanonicalResponse>;
   /**
    * A stream call. The promise settles once the upstream answered: connection errors and non-2xx
    * answers reject it (before anything was sent to the client, so the router can fail over); the
    * events are then decoded as the bytes arrive.
    */
-  stream(codec: Codec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
+  stream(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
   /** Destroys the pool (open requests fail). */
   close(): Promise<void>;
 }
@@ -190,8 +190,7 @@ export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> 
       return { "x-api-key": key };
     case "google":
       return { "x-goog-api-key": key };
-    case "openai-chat":
-    case "openai-responses":
+    default: // OpenAI's protocols, and a registered protocol unless its provider sets `auth`
       return { authorization: `Bearer ${key}` };
   }
 }
@@ -336,13 +335,13 @@ export async function readAnswer(response: UpstreamHttpResponse, endpoint: Provi
  * Maps a provider's non-2xx answer to a ProviderError via the codec's own error decoding. Reads
  * (and so releases) the body.
  */
-export async function upstreamError(codec: Codec, endpoint: ProviderEndpoint, response: UpstreamHttpResponse): Promise<ProviderError> {
+export async function upstreamError(codec: UpstreamCodec, endpoint: ProviderEndpoint, response: UpstreamHttpResponse): Promise<ProviderError> {
   return upstreamErrorFrom(codec, endpoint, response, await readErrorBody(response));
 }
 
 /** The ProviderError for a non-2xx answer whose body was already read (the fast path reads it itself). */
 export function upstreamErrorFrom(
-  codec: Codec,
+  codec: UpstreamCodec,
   endpoint: ProviderEndpoint,
   response: Pick<UpstreamHttpResponse, "status" | "headers">,
   body: ErrorBody,
@@ -573,7 +572,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     return state;
   }
 
-  async function* decodeEvents(codec: Codec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
+  async function* decodeEvents(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
     const decoder = codec.createStreamDecoder();
     let received = 0;
     try {

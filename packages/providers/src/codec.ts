@@ -1,26 +1,12 @@
-import type { CanonicalRequest, CanonicalResponse, ErrorInfo, JsonObject, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, JsonObject, Protocol, ProtocolName, StreamEvent, Usage } from "@bitrouter/core";
 
 /**
- * A codec translates one wire protocol to and from the canonical model, in both roles:
- * inbound (BitRouter is the server the SDK talks to) and outbound (BitRouter is the client of a
- * provider). Codecs are pure: no I/O, no logging, no clocks except where a protocol needs a
- * timestamp. Errors for bad input are thrown as BitrouterError with `kind: "invalid_request"` and
- * `param` naming the field.
+ * The outbound half of a codec: how BitRouter, as a client, talks to a provider of one protocol.
+ * This is all a provider package implements to add a protocol (`protocols` in its export): requests
+ * in any inbound protocol reach such providers through the canonical model.
  */
-export interface Codec {
-  readonly protocol: Protocol;
-
-  // ── Inbound: client request -> canonical -> client response ──────────────────────────────
-  /** Parse and validate a client's request body. */
-  decodeRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest;
-  /** Render a canonical (non-stream) response as this protocol's response body. */
-  encodeResponse(response: CanonicalResponse, request: CanonicalRequest): JsonObject;
-  /** A stateful encoder turning canonical stream events into this protocol's SSE text. */
-  createStreamEncoder(request: CanonicalRequest): StreamEncoder;
-  /** This protocol's error body and HTTP status for an error. */
-  encodeError(error: ErrorInfo): { status: number; body: JsonObject };
-
-  // ── Outbound: canonical -> provider request -> canonical ─────────────────────────────────
+export interface UpstreamCodec {
+  readonly protocol: ProtocolName;
   /** Build the upstream request (path relative to the provider's api_base, and JSON body). */
   encodeRequest(request: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest;
   /** Parse a provider's (non-stream) response body. */
@@ -35,6 +21,27 @@ export interface Codec {
   createStreamDecoder(): StreamDecoder;
   /** Map a provider's error answer (status + parsed JSON body, or text) to an ErrorInfo. */
   decodeError(status: number, body: unknown): ErrorInfo;
+}
+
+/**
+ * A codec translates one wire protocol to and from the canonical model, in both roles:
+ * inbound (BitRouter is the server the SDK talks to) and outbound (BitRouter is the client of a
+ * provider). Codecs are pure: no I/O, no logging, no clocks except where a protocol needs a
+ * timestamp. Errors for bad input are thrown as BitrouterError with `kind: "invalid_request"` and
+ * `param` naming the field.
+ */
+export interface Codec extends UpstreamCodec {
+  readonly protocol: Protocol;
+
+  // ── Inbound: client request -> canonical -> client response ──────────────────────────────
+  /** Parse and validate a client's request body. */
+  decodeRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest;
+  /** Render a canonical (non-stream) response as this protocol's response body. */
+  encodeResponse(response: CanonicalResponse, request: CanonicalRequest): JsonObject;
+  /** A stateful encoder turning canonical stream events into this protocol's SSE text. */
+  createStreamEncoder(request: CanonicalRequest): StreamEncoder;
+  /** This protocol's error body and HTTP status for an error. */
+  encodeError(error: ErrorInfo): { status: number; body: JsonObject };
 }
 
 export interface DecodeRequestOptions {

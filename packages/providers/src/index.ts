@@ -7,9 +7,25 @@ export type {
   SseEvent,
   StreamDecoder,
   StreamEncoder,
+  UpstreamCodec,
   UpstreamRequest,
 } from "./codec.js";
 export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./codecs/index.js";
+export {
+  API_PROTOCOLS,
+  MODALITIES,
+  defineProvider,
+  type ApiProtocol,
+  type ApiProtocolName,
+  type AuthDefinition,
+  type Modality,
+  type ModelDefinition,
+  type PricingDefinition,
+  type ProviderDefinition,
+  type ProviderPackage,
+} from "./provider.js";
+export { protocolProblem, registerProtocol } from "./registry.js";
+export { codecTable, upstreamProtocol, type CodecTable } from "./codec-table.js";
 export { encodeStreamError } from "./stream-error.js";
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
