@@ -12,6 +12,7 @@ export {
   parseListen,
   type AgentConfig,
   type ApiProtocol,
+  type ApiProtocolName,
   type AuthConfig,
   type ConfigFile,
   type GuardrailAction,
@@ -50,6 +51,7 @@ export {
   type HomeSource,
   type ResolvedPaths,
 } from "./paths.js";
-export { defineProvider, loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
+export { defineProvider, type ProviderDefinition, type ProviderPackage, type UpstreamCodec } from "@bitrouter/providers/define";
+export { loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
 export { costMicroUsd } from "./cost.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

@@ -10,10 +10,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
+import { protocolProblem, type UpstreamCodec } from "@bitrouter/providers/define";
 import { builtinProviders } from "./catalog.js";
 import { issueAt, parseYaml, toData, type Env } from "./document.js";
 import { ConfigError, formatPath } from "./errors.js";
 import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
+import { loadProviderPackages } from "./packages.js";
 import { resolveFile } from "./resolve.js";
 import { ConfigFileSchema, ProviderSchema, type ConfigFile, type ProviderConfig, type ResolvedConfig } from "./schema.js";
 import { sortByPosition, validate } from "./validate.js";
@@ -45,6 +47,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Extra provider definitions treated like built-ins (see ParseOptions.providers). */
   providers?: Readonly<Record<string, ProviderConfig>>;
+  /** Extra protocols, beside those of provider packages (see ParseOptions.protocols). */
+  protocols?: Readonly<Record<string, UpstreamCodec>>;
 }
 
 export interface ParseOptions {
@@ -62,6 +66,16 @@ export interface ParseOptions {
    * or `derives` from them). This is how a custom provider package plugs in: see defineProvider.
    */
   providers?: Readonly<Record<string, ProviderConfig>>;
+  /**
+   * The definitions of entries naming a provider package (`providers.<name>.package`), by provider
+   * name. loadConfig imports the packages and fills this in; parseConfig cannot (it is synchronous).
+   */
+  packages?: Readonly<Record<string, ProviderConfig>>;
+  /**
+   * Protocols beyond the built-in ones, by name: outbound codecs a provider package exports (or an
+   * embedder registers), usable as `api_protocol: <name>`. A built-in name cannot be taken.
+   */
+  protocols?: Readonly<Record<string, UpstreamCodec>>;
 }
 
 /** Read the .env file (missing is fine) and lay the process environment over it. */
@@ -104,7 +118,9 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
   }
   const fileConfig: ConfigFile = validate(ConfigFileSchema, data, parsed);
 
-  const resolved = resolveFile(fileConfig, env, options.providers ? { ...builtinProviders(), ...checkProviders(options.providers) } : builtinProviders());
+  const protocols = checkProtocols(options.protocols ?? {});
+  const builtins = options.providers ? { ...builtinProviders(), ...checkProviders(options.providers) } : builtinProviders();
+  const resolved = resolveFile(fileConfig, env, builtins, { providers: checkProviders(options.packages ?? {}), protocols: new Set(Object.keys(protocols)) });
   if (resolved.issues.length > 0) {
     throw new ConfigError(sortByPosition(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey))));
   }
@@ -117,15 +133,18 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
     home,
     cwd,
   });
-  return { config: { ...resolved.config, database: { url: database.url } }, warnings, databaseUrlSource: database.source };
+  const config: ResolvedConfig = { ...resolved.config, database: { url: database.url } };
+  if (Object.keys(protocols).length > 0) config.protocols = protocols;
+  return { config, warnings, databaseUrlSource: database.source };
 }
 
-/**
- * Declares a provider for a custom provider package: validated now (a mistake fails at import, not
- * at request time) and returned as is, ready for `parseConfig(text, { providers: { name: def } })`.
- */
-export function defineProvider(definition: ProviderConfig): ProviderConfig {
-  return checkProviders({ provider: definition }).provider!;
+function checkProtocols(protocols: Readonly<Record<string, UpstreamCodec>>): Readonly<Record<string, UpstreamCodec>> {
+  const issues = Object.entries(protocols).flatMap(([name, codec]) => {
+    const problem = protocolProblem(name, codec);
+    return problem === undefined ? [] : [{ path: formatPath(["protocols", name]), message: problem }];
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return Object.freeze({ ...protocols });
 }
 
 function checkProviders(providers: Readonly<Record<string, ProviderConfig>>): Record<string, ProviderConfig> {
@@ -165,12 +184,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     if (paths.explicit?.configFile) warnings.push(`config file ${paths.configFile} does not exist; using the defaults`);
   }
 
+  // Provider packages are imported anew on every load, so a reload picks up added or updated ones.
+  const packages = await loadProviderPackages(text, { file: paths.configFile, home: paths.home, env, protocols: options.protocols ?? {} });
   const result = parseConfig(text, {
     env,
     file: paths.configFile,
     home: paths.home,
     cwd,
     db: flags.db,
+    packages: packages.providers,
+    protocols: packages.protocols,
     ...(options.providers ? { providers: options.providers } : {}),
   });
   return {

@@ -3,6 +3,7 @@
 import { didYouMean, type PathSegment } from "./errors.js";
 import type { Env } from "./document.js";
 import {
+  API_PROTOCOLS,
   DEFAULT_BODY_LIMIT,
   DEFAULT_CONTROL_SOCKET,
   DEFAULT_LISTEN,
@@ -65,7 +66,18 @@ function inheritable(parent: ProviderConfig): ProviderConfig {
   return rest;
 }
 
-export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Record<string, Readonly<ProviderConfig>>>): ResolveResult {
+/** What provider packages bring: definitions by provider name (`providers.<name>.package`), and protocols. */
+export interface Packaged {
+  providers: Readonly<Record<string, ProviderConfig>>;
+  protocols: ReadonlySet<string>;
+}
+
+export function resolveFile(
+  file: ConfigFile,
+  env: Env,
+  builtins: Readonly<Record<string, Readonly<ProviderConfig>>>,
+  packaged: Packaged = { providers: {}, protocols: new Set() },
+): ResolveResult {
   const issues: RawIssue[] = [];
   const warnings: string[] = [];
   const inherit = file.inherit_defaults ?? true;
@@ -75,7 +87,15 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
   // definition (its parent supplies the rest), so it is not blended with a same-named built-in.
   const declared: Record<string, ProviderConfig> = {};
   if (inherit) for (const [name, def] of Object.entries(builtins)) declared[name] = structuredClone(def) as ProviderConfig;
-  for (const [name, def] of Object.entries(userProviders)) {
+  // A `package` entry's base is the package's definition, whatever inherit_defaults says.
+  for (const [name, { package: pkg, ...def }] of Object.entries(userProviders)) {
+    if (pkg !== undefined) {
+      const base = packaged.providers[name];
+      if (def.derives !== undefined) issues.push({ path: ["providers", name, "derives"], message: "set either package or derives, not both" });
+      else if (!base) issues.push({ path: ["providers", name, "package"], message: `"${pkg}" was not loaded: provider packages are loaded by loadConfig` });
+      else declared[name] = mergeProvider(structuredClone(base), def);
+      continue;
+    }
     const base = declared[name];
     declared[name] = base && def.derives === undefined ? mergeProvider(base, def) : structuredClone(def);
   }
@@ -159,6 +179,13 @@ export function resolveFile(file: ConfigFile, env: Env, builtins: Readonly<Recor
         if (isHttpUrl(base)) resolved.api_base = base;
         else issues.push({ path: ["providers", name, "api_base"], message: `${prefix}_BASE_URL: expected an http:// or https:// URL` });
       }
+    }
+    const protocol = resolved.api_protocol;
+    if (!(API_PROTOCOLS as readonly string[]).includes(protocol) && !packaged.protocols.has(protocol)) {
+      const known = [...API_PROTOCOLS, ...packaged.protocols];
+      // Echo only a word: a long value may be a key pasted into the wrong field.
+      const got = /^[A-Za-z0-9_.-]{1,32}$/.test(protocol) ? `"${protocol}"${didYouMean(protocol, known)}` : "another string";
+      issues.push({ path: ["providers", name, "api_protocol"], message: `expected ${known.join("|")} or a protocol a provider package registers, got ${got}` });
     }
     if (resolved.responses_api !== undefined && resolved.api_protocol !== "openai") {
       issues.push({ path: ["providers", name, "responses_api"], message: `only valid with api_protocol: openai (got ${resolved.api_protocol})` });

@@ -1,6 +1,7 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
 import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
+import { API_PROTOCOLS, MODALITIES, type ApiProtocolName, type ProviderDefinition, type UpstreamCodec } from "@bitrouter/providers/define";
 import bytes from "bytes";
 import ms from "ms";
 import { z } from "zod";
@@ -46,9 +47,8 @@ export function parseListen(listen: string): { host: string; port: number } | un
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-export const API_PROTOCOLS = ["openai", "anthropic", "google", "mcp", "rest"] as const;
+export { API_PROTOCOLS, MODALITIES };
 export const STRATEGIES = ["priority", "load_balance"] as const;
-export const MODALITIES = ["text", "image", "file", "audio", "video"] as const;
 export const GUARDRAIL_ACTIONS = ["warn", "redact", "block"] as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
@@ -187,8 +187,15 @@ export const AuthSchema = z.discriminatedUnion("type", [
 ]);
 
 export const ProviderSchema = z.strictObject({
+  /**
+   * A provider package supplying this provider's definition (the entry's other fields override it):
+   * an npm name installed in <home>/node_modules, or a path to the package (relative to this file).
+   * Loaded by loadConfig at start and on every reload.
+   */
+  package: z.string().min(1).optional(),
   derives: z.string().optional(),
-  api_protocol: z.enum(API_PROTOCOLS).optional(),
+  /** A built-in (API_PROTOCOLS) or a protocol a provider package registers: checked when resolving. */
+  api_protocol: z.string().min(1).optional(),
   api_base: httpUrl().optional(),
   api_key: z.string().optional(),
   env_prefix: z
@@ -345,15 +352,18 @@ export const ConfigFileSchema = z.strictObject({
   solana_rpc_url: httpUrl().optional(),
 });
 
-export type ApiProtocol = (typeof API_PROTOCOLS)[number];
+export type { ApiProtocol, ApiProtocolName, Modality } from "@bitrouter/providers/define";
 export type Strategy = (typeof STRATEGIES)[number];
-export type Modality = (typeof MODALITIES)[number];
 export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
 
 /** bitrouter.yaml as written (validated, before built-ins, derives and env_prefix). */
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
 export type ServerConfig = z.output<typeof ServerSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
+/** The schema and @bitrouter/providers' ProviderDefinition (what packages write) describe one shape. */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _providerShape: SameShape<Omit<ProviderConfig, "package">, ProviderDefinition> = true;
+void _providerShape;
 export type AuthConfig = z.output<typeof AuthSchema>;
 export type ModelInfo = z.output<typeof ModelInfoSchema>;
 export type Pricing = z.output<typeof PricingSchema>;
@@ -372,7 +382,7 @@ export type MppNetworkConfig = z.output<typeof MppNetworkSchema>;
 /** A provider after built-ins, derives and env_prefix: every field a client needs is settled. */
 export interface ResolvedProvider {
   name: string;
-  api_protocol: ApiProtocol;
+  api_protocol: ApiProtocolName;
   /** Absent only for a custom provider that never set one (it cannot be routed to). */
   api_base?: string;
   api_key?: string;
@@ -432,6 +442,8 @@ export interface ResolvedConfig {
   database: { url: string };
   inherit_defaults: boolean;
   providers: Record<string, ResolvedProvider>;
+  /** Protocols provider packages registered (outbound codecs by name); absent when none. */
+  protocols?: Readonly<Record<string, UpstreamCodec>>;
   models: Record<string, ResolvedVirtualModel>;
   tools: Record<string, ToolConfig>;
   agents: Record<string, AgentConfig>;

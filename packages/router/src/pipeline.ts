@@ -20,7 +20,7 @@
 import { createParser } from "eventsource-parser";
 import type { CanonicalRequest, CompletionRecord, ErrorInfo, HostedTool, Protocol, RequestContext, RouterHook, StreamEvent, Usage } from "@bitrouter/core";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
-import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
+import type { CodecTable, ResponseBody, StreamDecoder } from "@bitrouter/providers";
 import {
   MAX_SSE_EVENT_SIZE,
   NO_EVENTS,
@@ -71,7 +71,8 @@ export interface PipelineDeps {
   hooks: readonly RouterHook[];
   client: UpstreamClient;
   balancer: Balancer;
-  codecs: Readonly<Record<Protocol, Codec>>;
+  /** The built-in codecs and the protocols provider packages registered (outbound only). */
+  codecs: CodecTable;
   /** One overall deadline per request, shared by every failover attempt. */
   requestTimeoutMs: number;
   /** Per attempt: the longest wait for a stream's response head before failing over (within the deadline). */

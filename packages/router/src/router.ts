@@ -1,7 +1,7 @@
 import type { CanonicalRequest, CanonicalResponse, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
-import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, createProviderClient } from "@bitrouter/providers";
+import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, codecTable, createProviderClient } from "@bitrouter/providers";
 import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
@@ -86,7 +86,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
     hooks,
     client,
     balancer: options.balancer ?? new Balancer(),
-    codecs: { ...CODECS, ...options.codecs },
+    codecs: codecTable(config.protocols, options.codecs),
     requestTimeoutMs: options.requestTimeoutMs ?? TEN_MINUTES,
     firstByteTimeoutMs: Math.min(options.firstByteTimeoutMs ?? ONE_MINUTE, options.requestTimeoutMs ?? TEN_MINUTES),
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,

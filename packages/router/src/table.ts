@@ -2,7 +2,7 @@ import { distance } from "fastest-levenshtein";
 import type { Protocol } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
 import type { ProviderEndpoint, UpstreamPayer } from "@bitrouter/providers";
-import { protocolForApiProtocol } from "@bitrouter/providers";
+import { upstreamProtocol } from "@bitrouter/providers";
 import type { Pricing, ResolvedConfig, ResolvedProvider } from "@bitrouter/config";
 import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import type { Strategy } from "./balancer.js";
@@ -129,7 +129,7 @@ export class RoutingTable implements RouteResolver {
   isAvailable(provider: string): boolean {
     const p = ownValue(this.config.providers, provider);
     if (p && paidPerRequest(p.auth) && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
-    return p !== undefined && p.api_base !== undefined && protocolForApiProtocol(p.api_protocol) !== undefined && hasCredentials(p);
+    return p !== undefined && p.api_base !== undefined && upstreamProtocol(p.api_protocol, this.config.protocols) !== undefined && hasCredentials(p);
   }
 
   /** Every model name a caller can use now: dynamic, virtual, then each available provider's catalog. */
@@ -169,7 +169,7 @@ export class RoutingTable implements RouteResolver {
       const near = nearest(provider, Object.keys(this.config.providers));
       throw configError(`${where}: unknown provider '${provider}'${near.length ? ` (did you mean '${near[0]}'?)` : ""}`);
     }
-    const protocol = protocolForApiProtocol(p.api_protocol);
+    const protocol = upstreamProtocol(p.api_protocol, this.config.protocols);
     if (!protocol) throw configError(`${where}: provider '${provider}' speaks '${p.api_protocol}', which cannot serve model requests`);
     const apiBase = override.api_base || p.api_base;
     if (!apiBase) throw configError(`${where}: provider '${provider}' has no api_base`);
