@@ -1,11 +1,14 @@
-// A custom provider package: everything BitRouter needs to route to "Acme AI" — its wire protocol,
-// default base URL, where its key comes from, and its model catalog with pricing. Publish it to npm;
-// users pass it to @bitrouter/config and then use `acme:<model>` or reference it from bitrouter.yaml.
-import { defineProvider } from "@bitrouter/config";
+// A provider package: everything BitRouter needs to route to "Acme AI": its wire protocol (its own,
+// registered below), default base URL, where its key comes from, and its model catalog with pricing.
+// Users install it into their home dir and name it in bitrouter.yaml:
+//   npm install --prefix ~/.bitrouter @bitrouter-examples/provider-acme
+//   providers: { acme: { package: "@bitrouter-examples/provider-acme" } }
+import { defineProvider } from "@bitrouter/providers/define";
+import { ACME_PROTOCOL, acmeCodec } from "./acme-protocol.js";
 
-export const acme = defineProvider({
-  // Acme speaks the OpenAI Chat Completions protocol (could be "anthropic" or "google").
-  api_protocol: "openai",
+export const provider = defineProvider({
+  // Acme's own protocol, which this package registers (an OpenAI-compatible service would say "openai").
+  api_protocol: ACME_PROTOCOL,
   api_base: "https://api.acme.example/v1",
   // Keys come from ACME_API_KEY, and ACME_BASE_URL overrides the base URL.
   env_prefix: "ACME",
@@ -15,7 +18,7 @@ export const acme = defineProvider({
       name: "Acme Large",
       max_input_tokens: 200_000,
       max_output_tokens: 8_192,
-      input_modalities: ["text", "image"],
+      input_modalities: ["text"],
       output_modalities: ["text"],
       pricing: { input_tokens: { no_cache: 3, cache_read: 0.3 }, output_tokens: { text: 15 } },
     },
@@ -28,5 +31,7 @@ export const acme = defineProvider({
   },
 });
 
-/** Convenience for `parseConfig(text, { providers })` / `loadConfig({ providers })`. */
-export const providers = { acme };
+/** Protocols this package adds, by the name `api_protocol` uses. */
+export const protocols = { [ACME_PROTOCOL]: acmeCodec };
+
+export { ACME_PROTOCOL, acmeCodec };

@@ -1,60 +1,80 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The package as bitrouter.yaml names it (here by path; test/install.test.ts installs the packed
+// tarball and runs the CLI): its catalog, its pricing and its own protocol, driven by the OpenAI SDK.
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
-import { ConfigError, defineProvider, parseConfig } from "@bitrouter/config";
-import { createRouter } from "@bitrouter/router";
-import { startMock, type MockUpstream } from "@bitrouter/testkit";
-import { providers } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "@bitrouter/config";
+import { createRouter, type Router } from "@bitrouter/router";
+import { provider, protocols } from "../src/index.js";
+import { startAcmeMock, type AcmeMock } from "./acme-mock.js";
 
-let mock: MockUpstream;
+const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+let mock: AcmeMock;
 beforeAll(async () => {
-  mock = await startMock();
+  mock = await startAcmeMock();
 });
 afterAll(async () => {
   await mock.close();
 });
 
-describe("a custom provider package", () => {
-  it("plugs in like a built-in: key and base URL from its env prefix, catalog pricing metered", async () => {
-    const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: mock.baseUrl("openai-chat") };
-    const { config } = parseConfig("models:\n  default:\n    endpoints:\n      - { provider: acme, model_id: acme-large }\n", { env, providers });
+/** Serves a router over HTTP so the official SDK can call it. */
+async function serve(router: Router): Promise<{ server: Server; baseURL: string }> {
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const response = await router.fetch(new Request(`http://x${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body }));
+    res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1` };
+}
+
+describe("a provider package named in bitrouter.yaml", () => {
+  it("routes OpenAI SDK calls to Acme's own protocol: key and base URL from its env prefix, catalog pricing metered", async () => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-acme-"));
+    writeFileSync(
+      join(home, "bitrouter.yaml"),
+      `inherit_defaults: false\nproviders:\n  acme:\n    package: ${PACKAGE_DIR}\nmodels:\n  default:\n    endpoints:\n      - { provider: acme, model_id: acme-large }\n`,
+    );
+    const env = { ACME_API_KEY: "acme-secret", ACME_BASE_URL: mock.baseUrl };
+    const { config } = await loadConfig({ flags: { homeDir: home }, env, cwd: home });
     const costs: number[] = [];
     const router = createRouter(config, { hooks: [{ name: "cost", onComplete: (r) => costs.push(r.costMicroUsd ?? -1) }] });
-    const server = await import("node:http").then(({ createServer }) =>
-      createServer(async (req, res) => {
-        let body = "";
-        for await (const chunk of req) body += chunk;
-        const response = await router.fetch(new Request(`http://x${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body }));
-        res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text());
-      }),
-    );
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as { port: number }).port;
+    const { server, baseURL } = await serve(router);
     try {
-      mock.enqueue({ text: "hello from acme", usage: { input: 1000, output: 100 } });
-      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "unused", maxRetries: 0 });
+      const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
+      mock.enqueue({ text: "hello from acme", input: 1000, output: 100 });
       const answer = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "hi" }] });
       expect(answer.choices[0]!.message.content).toBe("hello from acme");
-      expect(mock.requests[0]!.headers).toMatchObject({ authorization: "Bearer acme-secret", "x-acme-client": "bitrouter" });
+      const sent = mock.requests.at(-1)!;
+      expect(sent.headers).toMatchObject({ authorization: "Bearer acme-secret", "x-acme-client": "bitrouter" });
+      expect(sent.body).toMatchObject({ model: "acme-large", input: [{ role: "user", text: "hi" }] });
       expect(costs).toEqual([1000 * 3 + 100 * 15]);
-      const models = router.modelsBody().data.map((m) => m.id);
-      expect(models).toEqual(expect.arrayContaining(["acme:acme-large", "acme:acme-mini"]));
+
+      mock.enqueue({ text: "streamed from acme" });
+      const stream = await client.chat.completions.create({ model: "acme:acme-mini", messages: [{ role: "user", content: "hi" }], stream: true });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      expect(text).toBe("streamed from acme");
+      expect(router.modelsBody().data.map((m) => m.id)).toEqual(expect.arrayContaining(["acme:acme-large", "acme:acme-mini"]));
     } finally {
       server.close();
       await router.close();
     }
   });
 
-  it("can be overridden and derived from in bitrouter.yaml", () => {
+  it("can be overridden and derived from in bitrouter.yaml; embedders pass it to parseConfig", () => {
     const { config } = parseConfig(
       "providers:\n  acme:\n    api_key: k\n  acme-eu:\n    derives: acme\n    api_base: https://eu.acme.example/v1\n    api_key: k2\n",
-      { env: {}, providers },
+      { env: {}, providers: { acme: provider }, protocols },
     );
-    expect(config.providers["acme"]).toMatchObject({ api_base: "https://api.acme.example/v1", api_key: "k" });
-    expect(config.providers["acme-eu"]).toMatchObject({ api_protocol: "openai", api_base: "https://eu.acme.example/v1" });
+    expect(config.providers["acme"]).toMatchObject({ api_protocol: "acme-v1", api_base: "https://api.acme.example/v1", api_key: "k" });
+    expect(config.providers["acme-eu"]).toMatchObject({ api_protocol: "acme-v1", api_base: "https://eu.acme.example/v1" });
     expect(Object.keys(config.providers["acme-eu"]!.models)).toContain("acme-mini");
-  });
-
-  it("is validated when the package is imported", () => {
-    expect(() => defineProvider({ api_protocol: "openai", api_base: "not a url" } as never)).toThrow(ConfigError);
   });
 });

@@ -94,7 +94,7 @@ async function importPackage(spec: string, home: string, configDir: string): Pro
   // The query makes a reload import a changed package anew (ES modules are cached by URL); files
   // it imports itself stay cached until a restart.
   const { mtimeMs } = await stat(entry.file);
-  const url = `${pathToFileURL(entry.file).href}?v=${encodeURIComponent(entry.version ?? "")}-${mtimeMs}`;
+  const url = `${pathToFileURL(entry.file).href}?load=${encodeURIComponent(entry.version ?? "")}-${mtimeMs}`;
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {

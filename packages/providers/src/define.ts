@@ -1,5 +1,6 @@
 // @bitrouter/providers/define: the light entry for provider packages (and the configuration loader):
 // the provider interface and the protocol registry, without the HTTP client.
+export type { CanonicalRequest, CanonicalResponse, ErrorInfo, ErrorKind, Message, StreamEvent, Usage } from "@bitrouter/core";
 export type { EncodeRequestOptions, SseEvent, StreamDecoder, UpstreamCodec, UpstreamRequest } from "./codec.js";
 export {
   API_PROTOCOLS,
