@@ -1,7 +1,7 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
 import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
-import { API_PROTOCOLS, MODALITIES, type ApiProtocolName, type ProviderDefinition, type UpstreamCodec } from "@bitrouter/providers/define";
+import { API_PROTOCOLS, MODALITIES, type ApiProtocolName, type ModelDefinition, type PricingDefinition, type ProviderDefinition, type UpstreamCodec } from "@bitrouter/providers/define";
 import bytes from "bytes";
 import ms from "ms";
 import { z } from "zod";
@@ -360,10 +360,18 @@ export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
 export type ServerConfig = z.output<typeof ServerSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
-/** The schema and @bitrouter/providers' ProviderDefinition (what packages write) describe one shape. */
-type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _providerShape: SameShape<Omit<ProviderConfig, "package">, ProviderDefinition> = true;
-void _providerShape;
+/**
+ * The schema and @bitrouter/providers' ProviderDefinition (what packages write) describe one shape:
+ * the same keys, each assignable both ways. Checked at compile time for the provider and its models.
+ */
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SameShape<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
+const _shapes: [SameShape<Omit<ProviderConfig, "package">, ProviderDefinition>, SameShape<ModelInfo, ModelDefinition>, SameShape<Pricing, PricingDefinition>] = [
+  true,
+  true,
+  true,
+];
+void _shapes;
 export type AuthConfig = z.output<typeof AuthSchema>;
 export type ModelInfo = z.output<typeof ModelInfoSchema>;
 export type Pricing = z.output<typeof PricingSchema>;
