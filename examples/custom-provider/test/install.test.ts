@@ -33,7 +33,9 @@ function installedHome(): string {
   mkdirSync(home);
   // --legacy-peer-deps: the @bitrouter peer is not fetched from the registry; it is linked below
   // (npm would remove a link made before it runs, as extraneous).
-  execFileSync("npm", ["install", "--prefix", home, "--legacy-peer-deps", "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], { stdio: "pipe" });
+  execFileSync("npm", ["install", "--prefix", home, "--legacy-peer-deps", "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
+    stdio: "pipe",
+  });
   mkdirSync(join(home, "node_modules/@bitrouter"), { recursive: true });
   symlinkSync(join(REPO, "packages/providers"), join(home, "node_modules/@bitrouter/providers"), "dir");
   return home;
@@ -95,7 +97,11 @@ describe("the packed provider package, installed into a home dir", () => {
       mock.enqueue({ text: "hello from acme" });
       const answer = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "hi" }] });
       expect(answer.choices[0]!.message.content).toBe("hello from acme");
-      expect(mock.requests.at(-1)).toMatchObject({ path: "/v1/generate", body: { model: "acme-large" }, headers: { authorization: "Bearer acme-secret-123456" } });
+      expect(mock.requests.at(-1)).toMatchObject({
+        path: "/v1/generate",
+        body: { model: "acme-large" },
+        headers: { authorization: "Bearer acme-secret-123456" },
+      });
 
       writeFileSync(join(home, "bitrouter.yaml"), yaml("  fast:\n    endpoints:\n      - { provider: acme, model_id: acme-mini }\n"));
       server.child.kill("SIGHUP");

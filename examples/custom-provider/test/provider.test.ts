@@ -73,7 +73,7 @@ describe("a provider package named in bitrouter.yaml", () => {
       "providers:\n  acme:\n    api_key: k\n  acme-eu:\n    derives: acme\n    api_base: https://eu.acme.example/v1\n    api_key: k2\n",
       { env: {}, providers: { acme: provider }, protocols },
     );
-    expect(config.providers["acme"]).toMatchObject({ api_protocol: "acme-v1", api_base: "https://api.acme.example/v1", api_key: "k" });
+    expect(config.providers.acme).toMatchObject({ api_protocol: "acme-v1", api_base: "https://api.acme.example/v1", api_key: "k" });
     expect(config.providers["acme-eu"]).toMatchObject({ api_protocol: "acme-v1", api_base: "https://eu.acme.example/v1" });
     expect(Object.keys(config.providers["acme-eu"]!.models)).toContain("acme-mini");
   });

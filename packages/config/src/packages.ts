@@ -31,7 +31,12 @@ interface PackageManifest {
  */
 export async function loadProviderPackages(
   text: string,
-  options: { file: string; home: string; env: Env; /** Registered already (a package cannot take these names). */ protocols: Readonly<Record<string, UpstreamCodec>> },
+  options: {
+    file: string;
+    home: string;
+    env: Env /** Registered already (a package cannot take these names). */;
+    protocols: Readonly<Record<string, UpstreamCodec>>;
+  },
 ): Promise<LoadedPackages> {
   const loaded: LoadedPackages = { providers: {}, protocols: { ...options.protocols } };
   const parsed = parseYaml(text, options.file, options.env);
@@ -88,7 +93,9 @@ async function importPackage(spec: string, home: string, configDir: string): Pro
   const entry = await entryFile(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw new Error(`"${spec}" cannot be read at ${dir}: ${error.message}`);
     throw new Error(
-      isPath ? `"${spec}" not found: ${dir} does not exist` : `"${spec}" is not installed in ${join(home, "node_modules")}; run: npm install --prefix ${home} ${spec}`,
+      isPath
+        ? `"${spec}" not found: ${dir} does not exist`
+        : `"${spec}" is not installed in ${join(home, "node_modules")}; run: npm install --prefix ${home} ${spec}`,
     );
   });
   // The query makes a reload import a changed package anew (ES modules are cached by URL); files

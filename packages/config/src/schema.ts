@@ -1,7 +1,15 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
 import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
-import { API_PROTOCOLS, MODALITIES, type ApiProtocolName, type ModelDefinition, type PricingDefinition, type ProviderDefinition, type UpstreamCodec } from "@bitrouter/providers/define";
+import {
+  API_PROTOCOLS,
+  MODALITIES,
+  type ApiProtocolName,
+  type ModelDefinition,
+  type PricingDefinition,
+  type ProviderDefinition,
+  type UpstreamCodec,
+} from "@bitrouter/providers/define";
 import bytes from "bytes";
 import ms from "ms";
 import { z } from "zod";
@@ -366,11 +374,8 @@ export type ProviderConfig = z.output<typeof ProviderSchema>;
  */
 type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type SameShape<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
-const _shapes: [SameShape<Omit<ProviderConfig, "package">, ProviderDefinition>, SameShape<ModelInfo, ModelDefinition>, SameShape<Pricing, PricingDefinition>] = [
-  true,
-  true,
-  true,
-];
+const _shapes: [SameShape<Omit<ProviderConfig, "package">, ProviderDefinition>, SameShape<ModelInfo, ModelDefinition>, SameShape<Pricing, PricingDefinition>] =
+  [true, true, true];
 void _shapes;
 export type AuthConfig = z.output<typeof AuthSchema>;
 export type ModelInfo = z.output<typeof ModelInfoSchema>;

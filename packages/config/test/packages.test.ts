@@ -11,15 +11,17 @@ import { tempDir, thrown } from "./helpers.js";
 function install(home: string, name: string, source: string, version = "1.0.0"): void {
   const dir = join(home, "node_modules", name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, version, type: "module", exports: { ".": { types: "./index.d.ts", default: "./index.js" } } }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name, version, type: "module", exports: { ".": { types: "./index.d.ts", default: "./index.js" } } }),
+  );
   writeFileSync(join(dir, "index.js"), source);
 }
 
 const ACME = `export const provider = { api_protocol: "openai", api_base: "https://api.acme.example/v1", env_prefix: "ACME", models: { "acme-large": { pricing: { input_tokens: { no_cache: 3 } } } } };`;
 
 /** A codec whose outbound methods exist (never called here). */
-const codec = (name: string) =>
-  `{ protocol: ${JSON.stringify(name)}, encodeRequest() {}, decodeResponse() {}, createStreamDecoder() {}, decodeError() {} }`;
+const codec = (name: string) => `{ protocol: ${JSON.stringify(name)}, encodeRequest() {}, decodeResponse() {}, createStreamDecoder() {}, decodeError() {} }`;
 
 function home(yaml: string): string {
   const dir = tempDir();
@@ -40,7 +42,9 @@ async function loadError(dir: string): Promise<ConfigError> {
 
 describe("providers.<name>.package", () => {
   it("is the base definition; the entry's other fields override it, even with inherit_defaults: false", async () => {
-    const dir = home("inherit_defaults: false\nproviders:\n  acme:\n    package: '@acme/bitrouter-provider'\n    api_key: k\n    models:\n      acme-mini: {}\n");
+    const dir = home(
+      "inherit_defaults: false\nproviders:\n  acme:\n    package: '@acme/bitrouter-provider'\n    api_key: k\n    models:\n      acme-mini: {}\n",
+    );
     install(dir, "@acme/bitrouter-provider", ACME);
     const { config } = await load(dir);
     expect(config.providers.acme).toMatchObject({ api_protocol: "openai", api_base: "https://api.acme.example/v1", api_key: "k", builtin: false });
@@ -82,15 +86,23 @@ describe("providers.<name>.package", () => {
     install(dir, "broken", `import "not-installed-anywhere";`);
     const error = await loadError(dir);
     const messages = error.issues.map((issue) => `${issue.path}: ${issue.message}`);
-    expect(messages[0]).toBe('providers.a.package: "no-export" does not export a provider definition: expected `export const provider = defineProvider({...})` (or a default export)');
+    expect(messages[0]).toBe(
+      'providers.a.package: "no-export" does not export a provider definition: expected `export const provider = defineProvider({...})` (or a default export)',
+    );
     expect(messages).toContain('providers.b.package: "bad-definition" exports an invalid provider definition: api_base: expected an http:// or https:// URL');
-    expect(messages.some((m) => m.startsWith('providers.b.package: "bad-definition" exports an invalid provider definition: models.m.max_output_tokens:'))).toBe(true);
+    expect(
+      messages.some((m) => m.startsWith('providers.b.package: "bad-definition" exports an invalid provider definition: models.m.max_output_tokens:')),
+    ).toBe(true);
     expect(messages.at(-1)).toMatch(/^providers\.c\.package: "broken" could not be imported \(.*index\.js\): .*not-installed-anywhere/);
   });
 
   it("adds a protocol a provider can use as api_protocol; a built-in name or a clash is refused", async () => {
     const dir = home("providers:\n  acme:\n    package: acme-protocol\n");
-    install(dir, "acme-protocol", `export const provider = { api_protocol: "acme-v1", api_base: "https://api.acme.example" };\nexport const protocols = { "acme-v1": ${codec("acme-v1")} };`);
+    install(
+      dir,
+      "acme-protocol",
+      `export const provider = { api_protocol: "acme-v1", api_base: "https://api.acme.example" };\nexport const protocols = { "acme-v1": ${codec("acme-v1")} };`,
+    );
     const { config } = await load(dir);
     expect(config.providers.acme?.api_protocol).toBe("acme-v1");
     expect(Object.keys(config.protocols ?? {})).toEqual(["acme-v1"]);
