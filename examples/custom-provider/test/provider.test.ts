@@ -62,6 +62,18 @@ describe("a provider package named in bitrouter.yaml", () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
       expect(text).toBe("streamed from acme");
       expect(router.modelsBody().data.map((m) => m.id)).toEqual(expect.arrayContaining(["acme:acme-large", "acme:acme-mini"]));
+
+      // Any inbound protocol reaches it: an Anthropic Messages call, answered in Anthropic's shape.
+      mock.enqueue({ text: "hello, anthropic caller" });
+      const messages = await router.fetch(
+        new Request("http://x/v1/messages", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "default", max_tokens: 64, messages: [{ role: "user", content: "hi" }] }),
+        }),
+      );
+      expect(await messages.json()).toMatchObject({ type: "message", role: "assistant", content: [{ type: "text", text: "hello, anthropic caller" }] });
+      expect(mock.requests.at(-1)?.body).toMatchObject({ model: "acme-large", max_tokens: 64 });
     } finally {
       server.close();
       await router.close();
