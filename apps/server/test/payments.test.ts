@@ -165,6 +165,42 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge" });
   });
 
+  it("a request that fails on every upstream costs nothing: no transfer on chain, no payment in the ledger (stream and not)", async () => {
+    const payer = chain.freshAccount();
+    const getClient = () => createClient({ chain: { ...tempoLocalnet, id: chain.chainId }, transport: http(chain.rpcUrl) });
+    const mppx = Mppx.create({ methods: [tempo({ account: privateKeyToAccount(payer.privateKey), getClient })], polyfill: false });
+    const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "unused", maxRetries: 0, fetch: mppx.fetch as typeof fetch });
+    const [payerBefore, recipientBefore] = [await chain.balanceOf(PATH_USD, payer.address), await chain.balanceOf(PATH_USD, recipient)];
+    const rowsBefore = (await ledgerRows(a)).length;
+
+    mock.enqueue({ error: "server_error", status: 500, message: "upstream broke" });
+    const failed = await client.chat.completions.create(ask).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    // A stream that breaks before its first content event fails the same way.
+    mock.enqueue({ streamError: { afterChunks: 0, error: "overloaded", message: "busy" } });
+    const broken = await client.chat.completions.create({ ...ask, stream: true }).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(OpenAI.APIError);
+    expect(mock.requests).toHaveLength(2);
+
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(recipientBefore);
+    expect(await chain.balanceOf(PATH_USD, payer.address)).toBe(payerBefore);
+    // Each call: the 402 that asked for payment, then the paid attempt that failed upstream.
+    const rows = (await ledgerRows(a)).slice(rowsBefore);
+    expect(rows.map((row) => [row.status >= 500 ? "failed" : row.status, row.payment_amount, row.payment_reference])).toEqual([
+      [402, null, null],
+      ["failed", null, null],
+      [402, null, null],
+      ["failed", null, null],
+    ]);
+
+    // The same payer's next request that is answered pays exactly once.
+    mock.enqueue({ text: "fine now" });
+    const answer = await client.chat.completions.create(ask);
+    expect(answer.choices[0]!.message.content).toBe("fine now");
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(recipientBefore + PRICE);
+  });
+
   it("a credential used on one instance is refused by the other (one PostgreSQL) and after a restart", async () => {
     const seen: Sent[] = [];
     const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "unused", maxRetries: 0, fetch: payingFetch(seen) });
