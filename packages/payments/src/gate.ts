@@ -1,12 +1,11 @@
 import type { MppConfig } from "@bitrouter/config";
 import type { Store } from "@bitrouter/store";
-import { Credential, Receipt } from "mppx";
+import { Challenge, Credential, Receipt } from "mppx";
 import { Mppx, tempo } from "mppx/server";
 import { createClient, createPublicClient, formatUnits, http, isAddress } from "viem";
 import { tempoLocalnet } from "viem/chains";
 import { Transaction } from "viem/tempo";
 import { deletePaymentState, putPaymentState, updatePaymentState } from "@bitrouter/store";
-import { findPaymentCredential } from "./credential.js";
 import { databaseStore } from "./store.js";
 
 /** The network callers pay on (one `mpp.networks` entry, resolved). */
@@ -35,12 +34,16 @@ export interface Settled {
   reference: string;
 }
 
-/** No money moved: the status, challenge headers and message to answer with. */
+/** No money moved: the status, challenge (and its header) and message to answer with. */
 export interface Refused {
   paid: false;
   status: number;
   headers: Record<string, string>;
   message: string;
+  /** The challenge to pay, as an object (MCP carries it in a JSON-RPC error). */
+  challenge: Challenge.Challenge;
+  /** Whether a credential was sent and refused (MCP: -32043), rather than missing (-32042). */
+  refused: boolean;
 }
 
 /**
@@ -50,6 +53,8 @@ export interface Refused {
 export interface Authorization {
   paid: false;
   authorized: true;
+  /** The challenge the credential pays (MCP receipts name it). */
+  readonly challengeId: string;
   settle(): Promise<ChargeOutcome>;
   release(): Promise<void>;
   /** When the signed payment stops being valid (epoch ms): settle before then, answered or not. */
@@ -62,11 +67,12 @@ export interface PaymentGate {
   /** Settings that are accepted but have no effect yet (say so in the log). */
   readonly warnings: readonly string[];
   /**
-   * Checks the caller's credential for exactly `amount` base units without moving money, and holds
-   * it for this request: a second use of the same challenge is refused until it is released. Without
-   * a valid credential, the answer is the challenge to pay.
+   * Checks the caller's credential (see findPaymentCredential; MCP: the `_meta` credential object)
+   * for exactly `amount` base units without moving money, and holds it for this request: a second
+   * use of the same challenge is refused until it is released. Without a valid credential, the
+   * answer is the challenge to pay.
    */
-  authorize(headers: Headers, amount: bigint, options: { description: string }): Promise<Authorization | Refused>;
+  authorize(credential: string | Credential.Credential | undefined, amount: bigint, options: { description: string }): Promise<Authorization | Refused>;
 }
 
 /** Our hold on a challenge (one request pays it), beside mppx's own replay markers. */
@@ -154,23 +160,26 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
   /** The challenge for `amount`, with `message` (or the default) for the caller. */
   const challenge = async (amount: bigint, description: string, message?: string): Promise<Refused> => {
     const result = await mppx.charge({ ...price(amount), description })(new Request(resource, { method: "POST" }));
-    const headers: Record<string, string> = {};
-    if (result.status === 402) {
-      const value = result.challenge.headers.get("www-authenticate");
-      if (value) headers["www-authenticate"] = value;
-    }
-    return { paid: false, status: 402, headers, message: message ?? NO_CREDENTIAL };
+    if (result.status !== 402) throw new Error("mppx answered a request without credential as paid");
+    const header = result.challenge.headers.get("www-authenticate") ?? "";
+    return {
+      paid: false,
+      status: 402,
+      headers: { "www-authenticate": header },
+      message: message ?? NO_CREDENTIAL,
+      challenge: Challenge.deserialize(header),
+      refused: message !== undefined,
+    };
   };
 
   return {
     network,
     warnings,
-    async authorize(headers, amount, { description }) {
-      const credential = findPaymentCredential(headers);
+    async authorize(credential, amount, { description }) {
       if (!credential) return challenge(amount, description);
       let parsed: Credential.Credential;
       try {
-        parsed = Credential.deserialize(credential);
+        parsed = typeof credential === "string" ? Credential.deserialize(credential) : credential;
         // Verified, not settled: mppx checks the challenge (ours, this price, not expired) and
         // simulates the signed transfer; nothing is broadcast.
         await mppx.validateCredential(parsed, { request: price(amount) });
@@ -202,6 +211,7 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
       return {
         paid: false,
         authorized: true,
+        challengeId: parsed.challenge.id,
         settle,
         ...(deadline === undefined ? {} : { settleBy: deadline }),
         async release() {

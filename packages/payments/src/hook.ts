@@ -3,6 +3,7 @@ import type { CanonicalRequest } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
 import type { Authorization, ChargeOutcome, PaymentGate } from "./gate.js";
+import { findPaymentCredential } from "./credential.js";
 import { quoteCeiling } from "./quote.js";
 
 /** What a paid request charged; kept in `ctx.state` under the hook's name for the ledger. */
@@ -26,7 +27,7 @@ interface HookState {
 }
 
 /** Settle this long before the signed payment expires (a broadcast takes a block or two). */
-const SETTLE_MARGIN_MS = 5_000;
+export const SETTLE_MARGIN_MS = 5_000;
 
 /** The payment a request made, if any (for the ledger row): only once money moved. */
 export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
@@ -50,7 +51,7 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
       if (ctx.state.has(NAME) || !ctx.target) return;
       const { provider, modelId } = ctx.target;
       const amount = quoteCeiling(request, findModel(provider, modelId), gate.network.decimals, ctx.model);
-      const outcome = await gate.authorize(ctx.headers, amount, { description: `${ctx.model} (${provider}:${modelId})` });
+      const outcome = await gate.authorize(findPaymentCredential(ctx.headers), amount, { description: `${ctx.model} (${provider}:${modelId})` });
       if (!("authorized" in outcome)) throw new PaymentRequiredError(outcome.message, outcome.status, outcome.headers);
       const state: HookState = { authorization: outcome, amount };
       ctx.state.set(NAME, state);

@@ -10,7 +10,8 @@ export {
   createPaymentGate,
 } from "./gate.js";
 export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment } from "./hook.js";
-export { quoteCeiling } from "./quote.js";
+export { microUsdToUnits, quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
 export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";
 export { createSiwxSigner } from "./siwx.js";
+export { type ToolPayment, type ToolPaymentRequest, ToolPaymentRequired, toolPayments } from "./tools.js";
