@@ -134,6 +134,35 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     expect(mock.requests).toHaveLength(1);
   });
 
+  test("one credential sent twice at once: one answer is paid, the other is refused before anything goes upstream", async () => {
+    const credential = await payingClientCredential(chat());
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    mock.enqueue({ text: "slow answer", delayMs: 300 });
+    const [first, second] = await Promise.all([
+      post(chat(), { authorization: credential }),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => post(chat(), { authorization: credential })),
+    ]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(402);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toMatch(/already paid \(or is being paid\)/);
+    expect(mock.requests).toHaveLength(1);
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance + 670n);
+  });
+
+  test("a request that fails upstream is not charged, and its credential still pays for the retry", async () => {
+    const credential = await payingClientCredential(chat());
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    mock.enqueue({ error: "server_error", status: 500 });
+    const failed = await post(chat(), { authorization: credential });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.headers.get("payment-receipt")).toBeNull();
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance);
+    mock.enqueue({ text: "second try" });
+    await vi.waitFor(async () => expect((await post(chat(), { authorization: credential })).status).toBe(200));
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance + 670n);
+    expect(payments.filter(Boolean)).toEqual([expect.objectContaining({ amount: "670" })]);
+  });
+
   test("a credential for another challenge (tampered id) or another price is refused", async () => {
     const challenge = Challenge.fromResponse(await post(chat()));
     const forged = Credential.serialize({ challenge: { ...challenge, id: "A".repeat(43) }, payload: { type: "hash", hash: `0x${"11".repeat(32)}` } });
