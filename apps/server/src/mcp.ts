@@ -18,8 +18,11 @@ import type { Metering } from "./metering.js";
 import type { AuthSetup } from "./security.js";
 
 export interface McpService {
-  /** Applies a configuration generation: upstreams added, removed, changed; new guardrails. */
-  apply(config: ResolvedConfig): Promise<void>;
+  /**
+   * Applies a configuration generation: upstreams added, removed, changed; new guardrails; with
+   * `pay` (mpp.enabled), priced tool calls are paid for.
+   */
+  apply(config: ResolvedConfig, pay?: ToolCallHooks["pay"]): Promise<void>;
   /** `/mcp`, `/mcp/:name`, `GET /v1/tools` on the public app. */
   mount<E extends Env>(app: Hono<E>): void;
   /** Each upstream's state; `ping` (default) measures a round trip to each connected one first. */
@@ -98,6 +101,7 @@ export function createMcpService(options: McpServiceOptions): McpService {
       errorKind: record.errorKind ?? null,
       latencyMs: record.latencyMs,
       costMicroUsd: record.costMicroUsd ?? null,
+      payment: record.payment ?? null,
       guardrailViolations: record.guardrailViolations,
       attempts: record.attempts,
       tool: record.server && record.tool ? `${record.server}/${record.tool}` : record.name,
@@ -140,8 +144,8 @@ export function createMcpService(options: McpServiceOptions): McpService {
   };
 
   return {
-    async apply(config) {
-      await gateway.apply(specFromConfig(config), toolHooks(config, logger, onComplete));
+    async apply(config, pay) {
+      await gateway.apply(specFromConfig(config), { ...toolHooks(config, logger, onComplete), ...(pay ? { pay } : {}) });
       for (const [name, endpoint] of bridges) {
         if (gateway.isBridge(name)) continue;
         bridges.delete(name);

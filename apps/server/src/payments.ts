@@ -4,23 +4,35 @@ import { findModel } from "@bitrouter/config";
 import type { UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
 import type { RouterHook } from "@bitrouter/core";
+import type { ToolCallHooks } from "@bitrouter/mcp";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
 
+/** Holds a payment for one priced MCP tool call (see ToolCallHooks.pay in @bitrouter/mcp). */
+export type ToolPayments = NonNullable<ToolCallHooks["pay"]>;
+
 /**
- * The payments hook when `mpp.enabled` is true (callers pay per request over HTTP 402). The
- * package is imported only then: mppx and viem are heavy, and most servers never load them.
+ * The payments hook when `mpp.enabled` is true (callers pay per request over HTTP 402), and the
+ * same gate for priced MCP tool calls. The package is imported only then: mppx and viem are heavy,
+ * and most servers never load them.
  */
-export async function paymentHooks(config: ResolvedConfig, deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger }): Promise<RouterHook[]> {
-  if (!config.mpp?.enabled) return [];
+export async function paymentHooks(
+  config: ResolvedConfig,
+  deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger },
+): Promise<{ hooks: RouterHook[]; tools?: ToolPayments }> {
+  if (!config.mpp?.enabled) return { hooks: [] };
   if (!deps.store) throw new Error("mpp.enabled needs a database: used payment credentials are remembered there (set database.url)");
-  const { createPaymentGate, paymentsHook } = await import("@bitrouter/payments");
+  const { createPaymentGate, paymentsHook, toolPayments } = await import("@bitrouter/payments");
   const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth });
   for (const warning of gate.warnings) deps.logger.warn(warning);
   const { name, chainId, recipient } = gate.network;
   deps.logger.info("payments: callers pay per request", { network: name, chain_id: chainId, recipient });
-  return [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))];
+  const pay = toolPayments(gate);
+  return {
+    hooks: [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))],
+    tools: (call) => pay({ name: call.name, priceMicroUsd: call.priceMicroUsd, meta: call.meta }),
+  };
 }
 
 // What a request paid, for its ledger row; from the hook's module, which loads no chain library.

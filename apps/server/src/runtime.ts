@@ -25,7 +25,7 @@ import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
-import { paymentHooks, upstreamPayer } from "./payments.js";
+import { paymentHooks, type ToolPayments, upstreamPayer } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import type { McpService } from "./mcp.js";
@@ -67,6 +67,8 @@ interface Generation {
   config: ResolvedConfig;
   router: Router;
   loadedAt: number;
+  /** Charges priced MCP tool calls when mpp.enabled (the same payment gate as the router's). */
+  toolPayments?: ToolPayments;
 }
 
 export interface Runtime {
@@ -145,7 +147,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(tracing ? [tracing.hook] : []),
       ...(withAuth.hook ? [withAuth.hook] : []),
       ...guardrailHooks(config, logger),
-      ...payments,
+      ...payments.hooks,
       ...extra,
       statsHook(stats),
       metrics.hook,
@@ -163,7 +165,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       maxResponseBytes: config.server.response_limit,
       ...(payer ? { upstreamPayer: payer } : {}),
     });
-    return { config, router, loadedAt: Date.now() };
+    return { config, router, loadedAt: Date.now(), ...(payments.tools ? { toolPayments: payments.tools } : {}) };
   };
   let generation: Generation;
   const mcp = createMcpService({
@@ -175,7 +177,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   try {
     generation = await build(first);
-    await mcp.apply(first); // upstreams connect in parallel, each bounded by the connect timeout
+    await mcp.apply(first, generation.toolPayments); // upstreams connect in parallel, each bounded by the connect timeout
   } catch (error) {
     await mcp.close();
     auth.close();
@@ -269,7 +271,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           auth = nextAuth;
           previousAuth.close();
         }
-        await mcp.apply(config);
+        await mcp.apply(config, next.toolPayments);
         logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });

@@ -14,12 +14,16 @@ import OpenAI from "openai";
 import { getRequestListener } from "@hono/node-server";
 import { Store } from "mppx";
 import { Mppx, tempo } from "mppx/client";
+import { McpClient } from "mppx/mcp/client";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { Mppx as MppxServer, tempo as tempoServer } from "mppx/server";
 import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
-import { type LocalChain, type MockUpstream, PATH_USD, startMock, startTempoChain } from "@bitrouter/testkit";
+import { DEFAULT_MCP_TOOLS, type LocalChain, type McpMock, type MockUpstream, PATH_USD, startMcpMock, startMock, startTempoChain } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
 const DB = `bitrouter_pay_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -165,6 +169,42 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge" });
   });
 
+  it("a request that fails on every upstream costs nothing: no transfer on chain, no payment in the ledger (stream and not)", async () => {
+    const payer = chain.freshAccount();
+    const getClient = () => createClient({ chain: { ...tempoLocalnet, id: chain.chainId }, transport: http(chain.rpcUrl) });
+    const mppx = Mppx.create({ methods: [tempo({ account: privateKeyToAccount(payer.privateKey), getClient })], polyfill: false });
+    const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "unused", maxRetries: 0, fetch: mppx.fetch as typeof fetch });
+    const [payerBefore, recipientBefore] = [await chain.balanceOf(PATH_USD, payer.address), await chain.balanceOf(PATH_USD, recipient)];
+    const rowsBefore = (await ledgerRows(a)).length;
+
+    mock.enqueue({ error: "server_error", status: 500, message: "upstream broke" });
+    const failed = await client.chat.completions.create(ask).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    // A stream that breaks before its first content event fails the same way.
+    mock.enqueue({ streamError: { afterChunks: 0, error: "overloaded", message: "busy" } });
+    const broken = await client.chat.completions.create({ ...ask, stream: true }).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(OpenAI.APIError);
+    expect(mock.requests).toHaveLength(2);
+
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(recipientBefore);
+    expect(await chain.balanceOf(PATH_USD, payer.address)).toBe(payerBefore);
+    // Each call: the 402 that asked for payment, then the paid attempt that failed upstream.
+    const rows = (await ledgerRows(a)).slice(rowsBefore);
+    expect(rows.map((row) => [row.status >= 500 ? "failed" : row.status, row.payment_amount, row.payment_reference])).toEqual([
+      [402, null, null],
+      ["failed", null, null],
+      [402, null, null],
+      ["failed", null, null],
+    ]);
+
+    // The same payer's next request that is answered pays exactly once.
+    mock.enqueue({ text: "fine now" });
+    const answer = await client.chat.completions.create(ask);
+    expect(answer.choices[0]!.message.content).toBe("fine now");
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(recipientBefore + PRICE);
+  });
+
   it("a credential used on one instance is refused by the other (one PostgreSQL) and after a restart", async () => {
     const seen: Sent[] = [];
     const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "unused", maxRetries: 0, fetch: payingFetch(seen) });
@@ -188,6 +228,90 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     expect((await replay(a)).status).toBe(402);
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance);
     expect(mock.requests).toHaveLength(1);
+  });
+});
+
+describe("MCP tool calls are paid per call (mpp.enabled, the MCP binding of the Payment scheme)", () => {
+  let tools: McpMock;
+  let server: TestServer;
+  const connect = async (path = "/mcp") => {
+    const client = new Client({ name: "payer", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}${path}`)));
+    return client;
+  };
+  /** mppx's own MCP client wrapper, paying from a funded account. */
+  const paying = (client: Client) => {
+    const getClient = () => createClient({ chain: { ...tempoLocalnet, id: chain.chainId }, transport: http(chain.rpcUrl) });
+    return McpClient.wrap(client, { methods: [tempo({ account: privateKeyToAccount(chain.freshAccount().privateKey), getClient })] });
+  };
+  const toolRows = async () => {
+    await server.runtime.metering!.ledger.flush();
+    return server.runtime
+      .metering!.store.db.selectFrom("requests")
+      .select(["status", "tool", "payment_amount", "payment_method", "payment_reference"])
+      .where("inbound_protocol", "=", "mcp")
+      .orderBy("created_at")
+      .execute();
+  };
+
+  beforeAll(async () => {
+    tools = await startMcpMock({
+      tools: {
+        ...DEFAULT_MCP_TOOLS,
+        broken: { run: () => ({ isError: true, content: [{ type: "text", text: "it broke" }] }) },
+      },
+    });
+    const web = `  web:\n    api_protocol: mcp\n    api_base: ${tools.url}\n    bridge: true\n`;
+    const config = `${yaml().replace("providers:\n", `providers:\n${web}`)}
+tools:
+  shout:
+    endpoints: [{ provider: web, service_id: echo }]
+    pricing: { default: 0.002 }
+  flaky:
+    endpoints: [{ provider: web, service_id: broken }]
+    pricing: { default: 0.001 }
+`;
+    server = await startTestServer(config, { env, database: DATABASE });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await tools?.close();
+  });
+
+  it("initialize and tools/list are free; a priced tools/call without payment is the -32042 challenge, and nothing runs", async () => {
+    const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("shout");
+    const error = await client.callTool({ name: "shout", arguments: { text: "hi" } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).code).toBe(-32042);
+    const data = (error as McpError).data as { challenges: { method: string; intent: string; request: { amount: string } }[] };
+    expect(data.challenges).toEqual([expect.objectContaining({ method: "tempo", intent: "charge", request: expect.objectContaining({ amount: "2000" }) })]);
+    // A bridge serves the same upstream tool under its own name: priced by the tools: entry that names it.
+    const bridged = await (await connect("/mcp/web")).callTool({ name: "echo", arguments: { text: "hi" } }).catch((e: unknown) => e);
+    expect((bridged as McpError).code).toBe(-32042);
+    // An unpriced tool is free.
+    expect(await client.callTool({ name: "web__add", arguments: { a: 1, b: 2 } })).toMatchObject({ content: [{ type: "text", text: "3" }] });
+    expect(tools.calls.map((call) => call.tool)).toEqual(["add"]);
+  });
+
+  it("mppx's MCP client pays: the answer, its receipt, the exact amount on chain and in the tool call's ledger row", async () => {
+    const before = await chain.balanceOf(PATH_USD, recipient);
+    const result = await paying(await connect()).callTool({ name: "shout", arguments: { text: "paid echo" } });
+    expect(result.content).toEqual([{ type: "text", text: "paid echo" }]);
+    const receipt = result._meta?.["org.paymentauth/receipt"] as { status: string; reference: string; challengeId: string };
+    expect(receipt).toMatchObject({ status: "success", method: "tempo" });
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + 2000n);
+    const row = (await toolRows()).filter((r) => r.payment_amount !== null).at(-1);
+    expect(row).toMatchObject({ status: 200, tool: "web/echo", payment_amount: "2000", payment_method: "tempo/charge", payment_reference: receipt.reference });
+    expect(await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [receipt.reference])).toMatchObject({ status: "0x1" });
+  });
+
+  it("a tool that answers isError is not charged", async () => {
+    const before = await chain.balanceOf(PATH_USD, recipient);
+    const result = await paying(await connect()).callTool({ name: "flaky", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before);
+    expect((await toolRows()).at(-1)).toMatchObject({ status: 200, tool: "web/broken", payment_amount: null });
   });
 });
 

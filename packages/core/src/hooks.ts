@@ -92,6 +92,13 @@ export interface RouterHook {
   onStreamEvent?(ctx: RequestContext, event: StreamEvent): StreamEvent | StreamEvent[] | null | void;
   /** A complete non-stream response: may return a rewritten one, or throw. */
   onResponse?(ctx: RequestContext, response: CanonicalResponse): CanonicalResponse | void | Promise<CanonicalResponse | void>;
+  /**
+   * The answer exists and nothing of it has reached the caller: a complete response (after
+   * onResponse), or a stream's first content event (held back until this resolves). Throw to refuse
+   * the answer: the caller gets the error instead. E.g. a payment is settled only here, so a request
+   * that fails on every upstream is not charged.
+   */
+  beforeCommit?(ctx: RequestContext): void | Promise<void>;
   /** After the request ended. Must not throw and must not block (queue work, don't await it). */
   onComplete?(record: CompletionRecord, ctx: RequestContext): void;
 }

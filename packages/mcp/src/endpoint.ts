@@ -172,7 +172,7 @@ export class McpEndpoint {
       tools: (await gateway.listTools(callerOf(extra), scope)).map((listed) => listed.tool),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      gateway.callTool(callerOf(extra), scope, request.params.name, request.params.arguments ?? {}, callContext(extra)),
+      gateway.callTool(callerOf(extra), scope, request.params.name, request.params.arguments ?? {}, callContext(extra), request.params._meta),
     );
     server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(scope) }));
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) =>

@@ -19,7 +19,7 @@ import type {
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { RestUpstream } from "./rest.js";
-import type { GatewaySpec, NamedToolSpec, ToolCallContext, ToolCallHooks, ToolCaller, ToolCallRecord, UpstreamSpec } from "./types.js";
+import type { GatewaySpec, HeldPayment, NamedToolSpec, ToolCallContext, ToolCallHooks, ToolCaller, ToolCallRecord, UpstreamSpec } from "./types.js";
 import type { CallOptions, ListKind, UpstreamStatus } from "./upstream.js";
 import { McpUpstream, UpstreamUnavailable } from "./upstream.js";
 
@@ -171,14 +171,26 @@ export class ToolGateway {
     return out;
   }
 
-  async callTool(caller: ToolCaller, scope: Scope, name: string, args: Record<string, unknown>, context: CallContext = {}): Promise<CallToolResult> {
+  /** `meta`: the request's `_meta` (a payer's credential rides there, see ToolCallHooks.pay). */
+  async callTool(
+    caller: ToolCaller,
+    scope: Scope,
+    name: string,
+    args: Record<string, unknown>,
+    context: CallContext = {},
+    meta?: Record<string, unknown>,
+  ): Promise<CallToolResult> {
     const started = Date.now();
     const id = randomUUID();
     const counters: Record<string, number> = {};
     let attempts = 0;
     let last: { server: string; tool: string } | undefined;
+    let payment: HeldPayment | undefined;
     const finish = (fields: Pick<ToolCallRecord, "status"> & Partial<ToolCallRecord>) => {
+      const paid = payment?.paid;
+      if (payment && !paid) payment.release(); // not answered: nothing is charged
       this.#hooks.onComplete?.({
+        ...(paid ? { payment: paid } : {}),
         id,
         startedAt: started,
         latencyMs: Date.now() - started,
@@ -203,6 +215,16 @@ export class ToolGateway {
       finish({ status: 403, errorKind: "permission" });
       const who = caller.principal?.keyId ? `key ${caller.principal.keyId}` : "this caller";
       throw new McpError(ErrorCode.InvalidParams, permitted ? `tool "${name}" is not allowed by the guardrails` : `${who} may not use tool "${name}"`);
+    }
+
+    const price = this.#hooks.pay ? this.#ceiling(target.named, candidates) : undefined;
+    if (price !== undefined && price > 0) {
+      try {
+        payment = await this.#hooks.pay!({ requestId: id, caller, name, priceMicroUsd: price, meta });
+      } catch (error) {
+        finish({ status: 402, errorKind: "payment_required" });
+        throw error;
+      }
     }
 
     let lastError: unknown;
@@ -249,6 +271,14 @@ export class ToolGateway {
         return { isError: true, content: [{ type: "text", text: error.message }] };
       }
       const cost = result.isError ? undefined : this.#price(target.named, endpoint);
+      if (payment && !result.isError) {
+        try {
+          result = await payment.settle(result);
+        } catch (error) {
+          finish({ status: 402, errorKind: "payment_required" });
+          throw error;
+        }
+      }
       finish({ status: 200, ...(result.isError ? { errorKind: "tool_error" } : {}), ...(cost === undefined ? {} : { costMicroUsd: cost }) });
       return result;
     }
@@ -436,6 +466,12 @@ export class ToolGateway {
       ...(description ? { description } : {}),
       inputSchema: (named.inputSchema ?? upstreamTool?.inputSchema ?? { type: "object" }) as Tool["inputSchema"],
     };
+  }
+
+  /** The most a call can cost in micro-USD: the highest price among its endpoints (undefined: free). */
+  #ceiling(named: NamedToolSpec | undefined, endpoints: readonly { server: string; tool: string }[]): number | undefined {
+    const prices = endpoints.map((endpoint) => this.#price(named, endpoint)).filter((p): p is number => p !== undefined);
+    return prices.length === 0 ? undefined : Math.max(...prices);
   }
 
   /**

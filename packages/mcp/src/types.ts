@@ -71,6 +71,8 @@ export interface ToolCallRecord {
   errorKind?: string;
   /** Integer micro-USD from the `tools:` pricing (charged when the tool answered without isError). */
   costMicroUsd?: number;
+  /** What the caller paid for the call (see ToolCallHooks.pay), once the money moved. */
+  payment?: { amount: string; method: string; reference: string };
   attempts: number;
   guardrailViolations: number;
 }
@@ -88,8 +90,24 @@ export interface ToolCallHooks {
   beforeCall?(call: ToolCallContext, args: Record<string, unknown>): Record<string, unknown>;
   /** The answer on its way back (scan / redact); may throw `ToolCallRefused`. */
   afterCall?(call: ToolCallContext, result: CallToolResult): CallToolResult;
+  /**
+   * Before a priced call's first attempt (`tools:` pricing): holds the caller's payment for
+   * `priceMicroUsd` (the highest price among the call's endpoints), or throws the error to answer
+   * (e.g. a JSON-RPC error asking for payment). Free calls (no price) skip it.
+   */
+  pay?(call: { requestId: string; caller: ToolCaller; name: string; priceMicroUsd: number; meta: Record<string, unknown> | undefined }): Promise<HeldPayment>;
   /** After the call ended. Must not throw or block. */
   onComplete?(record: ToolCallRecord): void;
+}
+
+/** A payment held for one tool call (see ToolCallHooks.pay). */
+export interface HeldPayment {
+  /** The tool answered (without isError): settle, and return the result to send (with a receipt); may throw. */
+  settle(result: CallToolResult): Promise<CallToolResult>;
+  /** The call failed or the tool reported an error: nothing is charged. */
+  release(): void;
+  /** Set once the money moved (the ledger row). */
+  readonly paid: { amount: string; method: string; reference: string } | undefined;
 }
 
 export interface ToolCallContext {

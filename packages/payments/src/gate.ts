@@ -1,10 +1,11 @@
 import type { MppConfig } from "@bitrouter/config";
 import type { Store } from "@bitrouter/store";
-import { Receipt } from "mppx";
+import { Challenge, Credential, Receipt } from "mppx";
 import { Mppx, tempo } from "mppx/server";
 import { createClient, createPublicClient, formatUnits, http, isAddress } from "viem";
 import { tempoLocalnet } from "viem/chains";
-import { findPaymentCredential } from "./credential.js";
+import { Transaction } from "viem/tempo";
+import { deletePaymentState, putPaymentState, updatePaymentState } from "@bitrouter/store";
 import { databaseStore } from "./store.js";
 
 /** The network callers pay on (one `mpp.networks` entry, resolved). */
@@ -20,9 +21,45 @@ export interface PaymentNetwork {
   decimals: number;
 }
 
-export type ChargeOutcome =
-  | { paid: true; receipt: string; method: string; reference: string }
-  | { paid: false; status: number; headers: Record<string, string>; message: string };
+export type ChargeOutcome = Settled | Refused;
+
+/** Money moved: the receipt for the caller and what the ledger records. */
+export interface Settled {
+  paid: true;
+  /** The `Payment-Receipt` header value. */
+  receipt: string;
+  /** e.g. `tempo/charge`. */
+  method: string;
+  /** The transaction hash. */
+  reference: string;
+}
+
+/** No money moved: the status, challenge (and its header) and message to answer with. */
+export interface Refused {
+  paid: false;
+  status: number;
+  headers: Record<string, string>;
+  message: string;
+  /** The challenge to pay, as an object (MCP carries it in a JSON-RPC error). */
+  challenge: Challenge.Challenge;
+  /** Whether a credential was sent and refused (MCP: -32043), rather than missing (-32042). */
+  refused: boolean;
+}
+
+/**
+ * A valid credential held for one request, not yet settled: `settle()` moves the money (once; the
+ * same outcome on every call), `release()` gives the credential up unpaid (a failed request).
+ */
+export interface Authorization {
+  paid: false;
+  authorized: true;
+  /** The challenge the credential pays (MCP receipts name it). */
+  readonly challengeId: string;
+  settle(): Promise<ChargeOutcome>;
+  release(): Promise<void>;
+  /** When the signed payment stops being valid (epoch ms): settle before then, answered or not. */
+  readonly settleBy?: number;
+}
 
 /** Checks payment credentials against the configured network, and writes challenges. */
 export interface PaymentGate {
@@ -30,11 +67,16 @@ export interface PaymentGate {
   /** Settings that are accepted but have no effect yet (say so in the log). */
   readonly warnings: readonly string[];
   /**
-   * Verifies (and settles on chain) the caller's credential for exactly `amount` base units, or
-   * answers with the challenge to pay it. A credential already used is refused (replay).
+   * Checks the caller's credential (see findPaymentCredential; MCP: the `_meta` credential object)
+   * for exactly `amount` base units without moving money, and holds it for this request: a second
+   * use of the same challenge is refused until it is released. Without a valid credential, the
+   * answer is the challenge to pay.
    */
-  charge(headers: Headers, amount: bigint, options: { description: string; stream: boolean }): Promise<ChargeOutcome>;
+  authorize(credential: string | Credential.Credential | undefined, amount: bigint, options: { description: string }): Promise<Authorization | Refused>;
 }
+
+/** Our hold on a challenge (one request pays it), beside mppx's own replay markers. */
+const HOLD_PREFIX = "bitrouter:charge:";
 
 /** TIP-20 stablecoins all have 6 decimals (mppx assumes the same). */
 const TIP20_DECIMALS = 6;
@@ -102,6 +144,9 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
         chainId,
         getClient,
         store: databaseStore(options.store),
+        // Only signed transactions that BitRouter broadcasts ("pull"): money moves when the request
+        // is answered, never for one that fails. (A "push" payer would have paid before asking.)
+        supportedModes: ["pull"],
         ...(network.currency ? { currency: network.currency } : {}),
       }),
     ],
@@ -109,44 +154,92 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
     realm: config.realm ?? "bitrouter",
     requiresAuth: options.requiresAuth,
   });
-  const credentialHeader = options.requiresAuth ? "payment-authorization" : "authorization";
   const resource = `https://${config.realm ?? "bitrouter"}/`;
+
+  const price = (amount: bigint) => ({ amount: formatUnits(amount, network.decimals) });
+  /** The challenge for `amount`, with `message` (or the default) for the caller. */
+  const challenge = async (amount: bigint, description: string, message?: string): Promise<Refused> => {
+    const result = await mppx.charge({ ...price(amount), description })(new Request(resource, { method: "POST" }));
+    if (result.status !== 402) throw new Error("mppx answered a request without credential as paid");
+    const header = result.challenge.headers.get("www-authenticate") ?? "";
+    return {
+      paid: false,
+      status: 402,
+      headers: { "www-authenticate": header },
+      message: message ?? NO_CREDENTIAL,
+      challenge: Challenge.deserialize(header),
+      refused: message !== undefined,
+    };
+  };
 
   return {
     network,
     warnings,
-    async charge(headers, amount, { description, stream }) {
-      const forward = new Headers();
-      const credential = findPaymentCredential(headers);
-      if (credential) forward.set(credentialHeader, credential);
-      const result = await mppx.charge({ amount: formatUnits(amount, network.decimals), description })(
-        new Request(resource, { method: "POST", headers: forward }),
-      );
-      if (result.status === 402) {
-        const answer = result.challenge;
-        const challengeHeaders: Record<string, string> = {};
-        const challenge = answer.headers.get("www-authenticate");
-        if (challenge) challengeHeaders["www-authenticate"] = challenge;
-        return { paid: false, status: answer.status, headers: challengeHeaders, message: await refusal(answer, credential !== undefined) };
+    async authorize(credential, amount, { description }) {
+      if (!credential) return challenge(amount, description);
+      let parsed: Credential.Credential;
+      try {
+        parsed = typeof credential === "string" ? Credential.deserialize(credential) : credential;
+        // Verified, not settled: mppx checks the challenge (ours, this price, not expired) and
+        // simulates the signed transfer; nothing is broadcast.
+        await mppx.validateCredential(parsed, { request: price(amount) });
+      } catch (error) {
+        return challenge(amount, description, refusedMessage(error));
       }
-      // mppx adds `private` to the answer's Cache-Control (a stream keeps its `no-cache`).
-      const answer = result.withReceipt(new Response(null, { headers: stream ? { "cache-control": "no-cache" } : {} }));
-      const header = answer.headers.get("payment-receipt") ?? "";
-      const receipt = Receipt.deserialize(header);
-      return { paid: true, receipt: header, method: `${receipt.method}/charge`, reference: receipt.reference };
+      const hold = `${HOLD_PREFIX}${parsed.challenge.id}`;
+      const held = await updatePaymentState(options.store, hold, (current) =>
+        current === null ? { op: "set", value: { at: Date.now() }, result: true } : { op: "noop", result: false },
+      );
+      if (!held) return challenge(amount, description, `${REFUSED}: this challenge was already paid (or is being paid)`);
+
+      let settled: Promise<ChargeOutcome> | undefined;
+      const settle = () => {
+        settled ??= mppx.broadcastCredential(parsed, { request: price(amount) }).then(
+          async (receipt): Promise<ChargeOutcome> => {
+            // The hold now stays: the challenge is paid (mppx also remembers the transaction).
+            await putPaymentState(options.store, hold, { at: Date.now(), paid: receipt.reference });
+            return { paid: true, receipt: Receipt.serialize(receipt), method: `${receipt.method}/charge`, reference: receipt.reference };
+          },
+          async (error: unknown): Promise<ChargeOutcome> => {
+            await deletePaymentState(options.store, hold);
+            return challenge(amount, description, refusedMessage(error));
+          },
+        );
+        return settled;
+      };
+      const deadline = settleBy(parsed);
+      return {
+        paid: false,
+        authorized: true,
+        challengeId: parsed.challenge.id,
+        settle,
+        ...(deadline === undefined ? {} : { settleBy: deadline }),
+        async release() {
+          if (settled) return; // settling (or settled) already: the money moved, or the hold was dropped
+          await deletePaymentState(options.store, hold);
+        },
+      };
     },
   };
 }
 
-/** What to tell the caller: mppx's problem detail when a credential was refused. */
-async function refusal(answer: Response, hadCredential: boolean): Promise<string> {
-  const fallback = "payment required: pay the challenge in WWW-Authenticate and retry with the credential in Authorization: Payment";
-  if (!hadCredential) return fallback;
+const NO_CREDENTIAL = "payment required: pay the challenge in WWW-Authenticate and retry with the credential in Authorization: Payment";
+const REFUSED = "payment credential refused";
+
+/** mppx's reason for refusing a credential, for the caller. */
+function refusedMessage(error: unknown): string {
+  const reason = error instanceof Error ? ((error as { reason?: unknown }).reason ?? error.message) : String(error);
+  return `${REFUSED}: ${typeof reason === "string" ? reason : String(reason)}`;
+}
+
+/** When the credential's signed transaction stops being valid (epoch ms), if it says. */
+function settleBy(credential: Credential.Credential): number | undefined {
+  const payload = credential.payload as { type?: unknown; signature?: unknown };
+  if (payload.type !== "transaction" || typeof payload.signature !== "string") return undefined;
   try {
-    const problem = (await answer.json()) as { title?: unknown; detail?: unknown };
-    const detail = typeof problem.detail === "string" ? problem.detail : typeof problem.title === "string" ? problem.title : undefined;
-    return detail ? `payment credential refused: ${detail}` : fallback;
+    const validBefore = Transaction.deserialize(payload.signature as `0x76${string}`).validBefore;
+    return validBefore ? Number(validBefore) * 1000 : undefined;
   } catch {
-    return fallback;
+    return undefined;
   }
 }

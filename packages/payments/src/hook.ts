@@ -2,7 +2,8 @@ import type { ModelInfo } from "@bitrouter/config";
 import type { CanonicalRequest } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
-import type { PaymentGate } from "./gate.js";
+import type { Authorization, ChargeOutcome, PaymentGate } from "./gate.js";
+import { findPaymentCredential } from "./credential.js";
 import { quoteCeiling } from "./quote.js";
 
 /** What a paid request charged; kept in `ctx.state` under the hook's name for the ledger. */
@@ -17,16 +18,30 @@ export interface RequestPayment {
 
 const NAME = "payments";
 
-/** The payment a request made, if any (for the ledger row). */
+/** A request's payment: held (authorized) until its answer exists, then settled. */
+interface HookState {
+  authorization: Authorization;
+  amount: bigint;
+  paid?: RequestPayment;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Settle this long before the signed payment expires (a broadcast takes a block or two). */
+export const SETTLE_MARGIN_MS = 5_000;
+
+/** The payment a request made, if any (for the ledger row): only once money moved. */
 export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
-  return ctx.state.get(NAME) as RequestPayment | undefined;
+  return (ctx.state.get(NAME) as HookState | undefined)?.paid;
 }
 
 /**
- * Charges callers per request over HTTP 402: before the first dispatch, the request's price
- * (see quoteCeiling) is asked of the caller's credential; without a valid one the caller gets the
- * challenge (402, `WWW-Authenticate: Payment …`) in its own protocol's error shape. A paid answer
- * carries `Payment-Receipt` and `Cache-Control: private`. Failover does not charge twice.
+ * Charges callers per request over HTTP 402. Before the first dispatch, the request's price (see
+ * quoteCeiling) is asked of the caller's credential: without a valid one the caller gets the
+ * challenge (402, `WWW-Authenticate: Payment …`) in its own protocol's error shape, and nothing goes
+ * upstream. A valid one is only held; it is settled (the transfer broadcast) when the answer exists
+ * (beforeCommit: a complete response, or a stream's first content event), so a request that fails
+ * on every upstream costs the caller nothing. A paid answer carries `Payment-Receipt` and
+ * `Cache-Control: private`. Failover does not charge twice.
  */
 export function paymentsHook(gate: PaymentGate, findModel: (provider: string, modelId: string) => ModelInfo | undefined): RouterHook {
   return {
@@ -36,13 +51,40 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
       if (ctx.state.has(NAME) || !ctx.target) return;
       const { provider, modelId } = ctx.target;
       const amount = quoteCeiling(request, findModel(provider, modelId), gate.network.decimals, ctx.model);
-      const outcome = await gate.charge(ctx.headers, amount, { description: `${ctx.model} (${provider}:${modelId})`, stream: ctx.stream });
+      const outcome = await gate.authorize(findPaymentCredential(ctx.headers), amount, { description: `${ctx.model} (${provider}:${modelId})` });
+      if (!("authorized" in outcome)) throw new PaymentRequiredError(outcome.message, outcome.status, outcome.headers);
+      const state: HookState = { authorization: outcome, amount };
+      ctx.state.set(NAME, state);
+      // The signed payment expires (mppx's client signs for 25 s): an answer slower than that is
+      // settled before it does, and charged even if the request then fails (the ledger says so).
+      if (outcome.settleBy !== undefined) {
+        state.timer = setTimeout(() => void settle(state).catch(() => {}), Math.max(0, outcome.settleBy - SETTLE_MARGIN_MS - Date.now()));
+        state.timer.unref();
+      }
+    },
+    async beforeCommit(ctx: RequestContext) {
+      const state = ctx.state.get(NAME) as HookState | undefined;
+      if (!state) return;
+      const outcome = await settle(state);
       if (!outcome.paid) throw new PaymentRequiredError(outcome.message, outcome.status, outcome.headers);
-      const payment: RequestPayment = { amount: amount.toString(), method: outcome.method, reference: outcome.reference };
-      ctx.state.set(NAME, payment);
       ctx.responseHeaders = { ...ctx.responseHeaders, "payment-receipt": outcome.receipt, "cache-control": ctx.stream ? "no-cache, private" : "private" };
     },
+    onComplete(_record, ctx) {
+      const state = ctx.state.get(NAME) as HookState | undefined;
+      if (!state) return;
+      clearTimeout(state.timer);
+      // Never answered: the credential is given up unpaid (it may be used again until it expires).
+      if (!state.paid) void state.authorization.release().catch(() => {});
+    },
   };
+}
+
+/** Settles the held payment (once: the gate memoizes it) and records what moved. */
+async function settle(state: HookState): Promise<ChargeOutcome> {
+  clearTimeout(state.timer);
+  const outcome = await state.authorization.settle();
+  if (outcome.paid) state.paid = { amount: state.amount.toString(), method: outcome.method, reference: outcome.reference };
+  return outcome;
 }
 
 /** A 402 (or the status mppx chose) with the challenge headers the caller must answer. */

@@ -1,7 +1,17 @@
 export { findPaymentCredential } from "./credential.js";
-export { type ChargeOutcome, type PaymentGate, type PaymentNetwork, PaymentConfigError, createPaymentGate } from "./gate.js";
+export {
+  type Authorization,
+  type ChargeOutcome,
+  type PaymentGate,
+  type PaymentNetwork,
+  PaymentConfigError,
+  type Refused,
+  type Settled,
+  createPaymentGate,
+} from "./gate.js";
 export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment } from "./hook.js";
-export { quoteCeiling } from "./quote.js";
+export { microUsdToUnits, quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
 export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";
 export { createSiwxSigner } from "./siwx.js";
+export { type ToolPayment, type ToolPaymentRequest, ToolPaymentRequired, toolPayments } from "./tools.js";

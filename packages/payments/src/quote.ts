@@ -24,7 +24,11 @@ export function quoteCeiling(request: CanonicalRequest, model: ModelInfo | undef
   const maxOutput = request.maxTokens ?? model?.max_output_tokens;
   if (maxOutput === undefined) throw invalidRequest("a paid request must set max_tokens (the charge is its most possible cost)", "max_tokens");
   const prompt = JSON.stringify([request.system ?? [], request.messages, request.tools ?? []]);
-  const micro = BigInt(costMicroUsd(pricing, { inputTokens: Buffer.byteLength(prompt), outputTokens: maxOutput }));
+  return microUsdToUnits(BigInt(costMicroUsd(pricing, { inputTokens: Buffer.byteLength(prompt), outputTokens: maxOutput })), decimals);
+}
+
+/** Micro-USD as base units of a USD token with `decimals` (rounded up; never zero: a charge moves money). */
+export function microUsdToUnits(micro: bigint, decimals: number): bigint {
   const units =
     decimals >= MICRO_USD_DECIMALS ? micro * 10n ** BigInt(decimals - MICRO_USD_DECIMALS) : ceilDiv(micro, 10n ** BigInt(MICRO_USD_DECIMALS - decimals));
   return units > 0n ? units : 1n;

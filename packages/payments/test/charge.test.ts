@@ -134,6 +134,56 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     expect(mock.requests).toHaveLength(1);
   });
 
+  test("one credential sent twice at once: one answer is paid, the other is refused before anything goes upstream", async () => {
+    const credential = await payingClientCredential(chat());
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    mock.enqueue({ text: "slow answer", delayMs: 300 });
+    const [first, second] = await Promise.all([
+      post(chat(), { authorization: credential }),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => post(chat(), { authorization: credential })),
+    ]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(402);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toMatch(/already paid \(or is being paid\)/);
+    expect(mock.requests).toHaveLength(1);
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance + 670n);
+  });
+
+  test("a request that fails upstream is not charged, and its credential still pays for the retry", async () => {
+    const credential = await payingClientCredential(chat());
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    mock.enqueue({ error: "server_error", status: 500 });
+    const failed = await post(chat(), { authorization: credential });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.headers.get("payment-receipt")).toBeNull();
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance);
+    mock.enqueue({ text: "second try" });
+    await vi.waitFor(async () => expect((await post(chat(), { authorization: credential })).status).toBe(200));
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance + 670n);
+    expect(payments.filter(Boolean)).toEqual([expect.objectContaining({ amount: "670" })]);
+  });
+
+  test("a transfer that fails when settled (the payer spent the money meanwhile): 402 with a fresh challenge, not the answer", async () => {
+    const payer = chain.freshAccount();
+    const getClient = () => createClient({ chain: { ...tempoLocalnet, id: chain.chainId }, transport: http(chain.rpcUrl) });
+    const client = MppxClient.create({ methods: [tempoClient({ account: privateKeyToAccount(payer.privateKey), getClient })], polyfill: false });
+    const credential = await client.createCredential(await post(chat()));
+    const balance = await chain.balanceOf(PATH_USD, recipient);
+    mock.enqueue({ text: "answer that must not leak", delayMs: 500 });
+    const answer = post(chat(), { authorization: credential });
+    // While the upstream works, the payer empties its account (all but less than the price).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await chain.transfer(payer.address, PATH_USD, chain.freshAccount().address, (await chain.balanceOf(PATH_USD, payer.address)) - 500n);
+    const response = await answer;
+    expect(response.status).toBe(402);
+    expect(response.headers.get("www-authenticate")).toMatch(/^Payment /);
+    const text = await response.text();
+    expect(text).not.toContain("must not leak");
+    expect(text).toMatch(/payment credential refused/);
+    expect(await chain.balanceOf(PATH_USD, recipient)).toBe(balance);
+    expect(payments.filter(Boolean)).toEqual([]);
+  });
+
   test("a credential for another challenge (tampered id) or another price is refused", async () => {
     const challenge = Challenge.fromResponse(await post(chat()));
     const forged = Credential.serialize({ challenge: { ...challenge, id: "A".repeat(43) }, payload: { type: "hash", hash: `0x${"11".repeat(32)}` } });

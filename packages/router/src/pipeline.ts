@@ -156,7 +156,7 @@ class Run {
     readonly ctx: RequestContext,
   ) {
     this.#deadline = new Deadline(deps.requestTimeoutMs, inbound.signal);
-    this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse);
+    this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit);
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
@@ -376,6 +376,7 @@ class Run {
     if (!this.ctx.stream) {
       let response = await this.deps.client.send(upstreamCodec, target.endpoint, request, options);
       for (const hook of this.deps.hooks) response = (await hook.onResponse?.(this.ctx, response)) ?? response;
+      await beforeCommit(this.deps.hooks, this.ctx);
       const encoded = inboundCodec.encodeResponse(response, request);
       this.complete({ status: 200, usage: response.usage, target });
       return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded) };
@@ -421,6 +422,7 @@ class Run {
           if (next.value.type === "error") throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
           head.push(next.value);
           if (!isContentEvent(next.value)) continue;
+          await beforeCommit(this.deps.hooks, this.ctx);
           const text = commit();
           if (text) yield text;
           continue;
@@ -429,6 +431,7 @@ class Run {
         if (text) yield text;
         if (next.value.type === "error") break;
       }
+      if (!committed) await beforeCommit(this.deps.hooks, this.ctx);
       const tail = (committed ? "" : commit()) + encoder.end();
       if (tail) ttfb ??= Date.now() - this.ctx.startedAt;
       outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
@@ -482,6 +485,11 @@ export interface Outcome {
   usage?: Usage | undefined;
   target?: RouteTarget;
   ttfbMs?: number | undefined;
+}
+
+/** Runs each hook's beforeCommit, in order: the answer is ready and not yet sent. */
+export async function beforeCommit(hooks: readonly RouterHook[], ctx: RequestContext): Promise<void> {
+  for (const hook of hooks) await hook.beforeCommit?.(ctx);
 }
 
 /** Runs each hook's onStreamEvent over one event; hooks may drop, replace or split it. */

@@ -10,7 +10,7 @@ import { countTokens } from "./count-tokens.js";
 import { fitRequest } from "./limits.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
 import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, applyStreamHooks, handleInbound, isContentEvent, reportCompletion, withFailover } from "./pipeline.js";
+import { Deadline, applyStreamHooks, beforeCommit, handleInbound, isContentEvent, reportCompletion, withFailover } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
@@ -166,6 +166,7 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
         });
         let final = response;
         for (const hook of hooks) final = (await hook.onResponse?.(ctx, final)) ?? final;
+        await beforeCommit(hooks, ctx);
         reportCompletion(deps, ctx, route.name, attempts, { status: 200, usage: final.usage, target });
         return final;
       } catch (error) {
@@ -209,6 +210,12 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
             }
             head.push(next.value);
             if (isContentEvent(next.value)) break;
+          }
+          try {
+            await beforeCommit(hooks, ctx);
+          } catch (error) {
+            await events.return?.();
+            throw error;
           }
           return { head, rest: events, target };
         });

@@ -297,6 +297,38 @@ describe("hooks and the library API", () => {
     await router.close();
   });
 
+  it("beforeCommit runs once the answer exists (after failover), and can refuse it: the caller gets the error, not the content", async () => {
+    const seen: string[] = [];
+    let refuse = true;
+    const hook: RouterHook = {
+      name: "commit",
+      beforeCommit(ctx) {
+        seen.push(`${ctx.stream ? "stream" : "json"}:${ctx.target?.provider}`);
+        if (refuse) throw Object.assign(new Error("not settled"), { kind: "payment_required", status: 402, message: "not settled" });
+        ctx.responseHeaders = { "x-settled": "yes" };
+      },
+    };
+    const config = mockConfig(mock, `\nmodels:\n  both: { endpoints: [{ provider: oai, model_id: gpt-test }, { provider: oai, model_id: gpt-test }] }\n`);
+    const router = createRouter(config, { hooks: [hook] });
+    // Not for a failed attempt: the first endpoint fails, the second answers, beforeCommit runs once.
+    mock.enqueue({ error: "server_error", status: 503 }, { text: "secret answer" });
+    const refused = await router.fetch(post("/v1/chat/completions", chatBody("both")));
+    expect(refused.status).toBe(402);
+    expect(await refused.text()).not.toContain("secret answer");
+    mock.enqueue({ text: ["secret", " stream"] });
+    const refusedStream = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
+    expect(refusedStream.status).toBe(402);
+    expect(await refusedStream.text()).not.toContain("secret");
+    expect(seen).toEqual(["json:oai", "stream:oai"]);
+
+    refuse = false;
+    mock.enqueue({ text: ["open", " stream"] });
+    const allowed = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
+    expect(allowed.headers.get("x-settled")).toBe("yes");
+    expect(await allowed.text()).toContain("open");
+    await router.close();
+  });
+
   it("generate() and stream() route canonical requests", async () => {
     const router = createRouter(mockConfig(mock));
     mock.enqueue({ text: "canonical answer" });
