@@ -9,7 +9,7 @@ export type {
   StreamEncoder,
   UpstreamRequest,
 } from "./codec.js";
-export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./codecs/index.js";
+export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./protocols/index.js";
 export { encodeStreamError } from "./stream-error.js";
 export {
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -7,8 +7,8 @@ import { createProviderClient, type ProviderClient, type ProviderEndpoint, Provi
 import type { Codec } from "../src/codec.js";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
 import { googleCodec } from "../src/codecs/google.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 
 let mock: MockUpstream;
 let client: ProviderClient;

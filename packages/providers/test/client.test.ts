@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "@bitrouter/core";
 import { buildHeaders, createProviderClient, isAbortedError, type ProviderClient, type ProviderEndpoint, ProviderError, upstreamUrl } from "../src/client.js";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 import { sseEvents } from "../src/sse.js";
 
 let mock: MockUpstream;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { JsonObject } from "@bitrouter/core";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
 import { googleCodec } from "../src/codecs/google.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 
 const decode = (body: unknown) => googleCodec.decodeRequest(body, { model: "m", stream: false });
 

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import type { CanonicalResponse, JsonObject, StreamEvent } from "@bitrouter/core";
 import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec as codec } from "../src/codecs/openai-responses.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec as codec } from "../src/protocols/openai-responses/index.js";
 import { parseSse } from "./sdk-helpers.js";
 
 const grammar = { type: "grammar", syntax: "lark", definition: "start: SOURCE\nSOURCE: /.+/s" };

@@ -43,7 +43,7 @@ import {
   requireArray,
   requireRecord,
   requireString,
-} from "./util.js";
+} from "../protocols/util.js";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
 /** max_tokens is required on the Anthropic wire; used when neither the request nor the catalog gives one. */

@@ -45,7 +45,7 @@ import {
   requireArray,
   requireRecord,
   requireString,
-} from "./util.js";
+} from "../protocols/util.js";
 
 /** Thinking budgets used when a caller asks for a reasoning effort instead of a budget. */
 export const GEMINI_EFFORT_BUDGETS: Record<ReasoningEffort, number> = { minimal: 512, low: 2048, medium: 8192, high: 24576 };
@@ -179,7 +179,6 @@ export function fromGeminiSchema(schema: JsonObject): JsonObject {
       const type = value.toLowerCase();
       out.type = nullable && type !== "null" ? [type, "null"] : type;
     } else if (key === "nullable") {
-      continue;
     } else if (key === "properties" && isRecord(value)) {
       out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? fromGeminiSchema(sub as JsonObject) : sub]));
     } else if (key === "items" && isRecord(value)) {

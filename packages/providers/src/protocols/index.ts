@@ -1,9 +1,9 @@
 import type { Protocol } from "@bitrouter/core";
 import type { Codec } from "../codec.js";
-import { anthropicCodec } from "./anthropic.js";
-import { googleCodec } from "./google.js";
-import { openaiChatCodec } from "./openai-chat.js";
-import { openaiResponsesCodec } from "./openai-responses.js";
+import { anthropicCodec } from "../codecs/anthropic.js";
+import { googleCodec } from "../codecs/google.js";
+import { openaiChatCodec } from "./openai-chat/index.js";
+import { openaiResponsesCodec } from "./openai-responses/index.js";
 
 export { anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec };
 

@@ -1,0 +1,109 @@
+/** OpenAI Chat Completions SSE chunks -> canonical stream events. */
+import type { ErrorInfo, StopReason, StreamEvent, Usage } from "@bitrouter/core";
+import type { SseEvent, StreamDecoder } from "../../codec.js";
+import { isRecord, normalizeArguments, redactSecrets } from "../util.js";
+import { decodeOpenAIError } from "./errors.js";
+import { count, decodeChatUsage, stopFromFinish } from "./response.js";
+
+// ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
+
+export class ChatStreamDecoder implements StreamDecoder {
+  private started = false;
+  private done = false;
+  private nextIndex = 0;
+  /** The open text or reasoning block, continued by deltas of the same kind. */
+  private block: { kind: "text" | "reasoning"; index: number } | undefined;
+  /** OpenAI tool_calls[].index (or id) -> canonical part index. */
+  private readonly tools = new Map<number | string, number>();
+  private lastTool: number | undefined;
+  /** canonical index -> tool call id. */
+  private readonly toolIds = new Map<number, string>();
+  private finishReason: StopReason | undefined;
+  private usage: Usage | undefined;
+
+  decode(event: SseEvent): StreamEvent[] {
+    if (this.done) return [];
+    const data = event.data.trim();
+    if (data === "") return [];
+    if (data === "[DONE]") return this.finish();
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream chunk: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+    }
+    if (!isRecord(chunk)) return [];
+    if (chunk.error !== undefined && chunk.error !== null) return this.fail(decodeOpenAIError(0, chunk));
+    const out: StreamEvent[] = [];
+    if (!this.started) {
+      this.started = true;
+      out.push({
+        type: "start",
+        id: typeof chunk.id === "string" ? chunk.id : "",
+        model: typeof chunk.model === "string" ? chunk.model : "",
+        created: count(chunk.created) ?? 0,
+      });
+    }
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+    if (isRecord(choice)) {
+      const delta = isRecord(choice.delta) ? choice.delta : {};
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === "string" && reasoning !== "") out.push({ type: "reasoning_delta", index: this.blockIndex("reasoning"), text: reasoning });
+      if (typeof delta.content === "string" && delta.content !== "") out.push({ type: "text_delta", index: this.blockIndex("text"), text: delta.content });
+      if (typeof delta.refusal === "string" && delta.refusal !== "") out.push({ type: "text_delta", index: this.blockIndex("text"), text: delta.refusal });
+      if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) if (isRecord(tc)) this.toolDelta(tc, out);
+      if (isRecord(delta.function_call)) this.toolDelta({ index: 0, id: "call_legacy_0", function: delta.function_call }, out);
+      if (typeof choice.finish_reason === "string") this.finishReason = stopFromFinish(choice.finish_reason);
+    }
+    const usage = decodeChatUsage(chunk.usage);
+    if (usage) {
+      this.usage = usage;
+      out.push({ type: "usage", usage });
+    }
+    return out;
+  }
+
+  end(): StreamEvent[] {
+    if (this.done) return [];
+    // Some OpenAI-compatible servers close without [DONE]; a finish_reason still proves completion.
+    if (this.finishReason !== undefined) return this.finish();
+    return this.fail({ kind: "upstream", message: "stream ended early: no finish_reason before the connection closed", status: 502 });
+  }
+
+  private blockIndex(kind: "text" | "reasoning"): number {
+    if (this.block?.kind !== kind) this.block = { kind, index: this.nextIndex++ };
+    return this.block.index;
+  }
+
+  private toolDelta(tc: Record<string, unknown>, out: StreamEvent[]): void {
+    const fn = isRecord(tc.function) ? tc.function : {};
+    const id = typeof tc.id === "string" && tc.id !== "" ? tc.id : undefined;
+    const key = typeof tc.index === "number" ? tc.index : id;
+    let index = key === undefined ? this.lastTool : this.tools.get(key);
+    // Some compatible servers reuse index 0 for every parallel call: a new id means a new call.
+    if (index !== undefined && id !== undefined && this.toolIds.get(index) !== id) index = undefined;
+    if (index === undefined) {
+      index = this.nextIndex++;
+      if (key !== undefined) this.tools.set(key, index);
+      this.toolIds.set(index, id ?? `call_${index}`);
+      this.block = undefined;
+      out.push({ type: "tool_call_start", index, id: id ?? `call_${index}`, name: typeof fn.name === "string" ? fn.name : "" });
+    }
+    this.lastTool = index;
+    const args = normalizeArguments(fn.arguments);
+    if (args !== "") out.push({ type: "tool_call_delta", index, argumentsDelta: args });
+  }
+
+  private finish(): StreamEvent[] {
+    this.done = true;
+    const event: StreamEvent = { type: "finish", stopReason: this.finishReason ?? "stop" };
+    if (this.usage) event.usage = this.usage;
+    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
+  }
+
+  private fail(error: ErrorInfo): StreamEvent[] {
+    this.done = true;
+    const event: StreamEvent = { type: "error", error };
+    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
+  }
+}

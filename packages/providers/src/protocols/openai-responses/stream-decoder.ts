@@ -1,0 +1,162 @@
+/** OpenAI Responses SSE events -> canonical stream events. */
+import type { ErrorInfo, StreamEvent, Usage } from "@bitrouter/core";
+import type { SseEvent, StreamDecoder } from "../../codec.js";
+import { isRecord, redactSecrets } from "../util.js";
+import { decodeOpenAIError } from "../openai-chat/errors.js";
+import { callArguments, count, decodeUsage, stopFor } from "./response.js";
+
+// ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
+
+export class ResponsesStreamDecoder implements StreamDecoder {
+  private started = false;
+  private done = false;
+  private nextIndex = 0;
+  /** output_index -> canonical part index. */
+  private readonly parts = new Map<number, { index: number; kind: string; gotArgs?: boolean; summaryIndex?: number }>();
+  private sawToolCall = false;
+  private usage: Usage | undefined;
+
+  decode(event: SseEvent): StreamEvent[] {
+    if (this.done) return [];
+    const data = event.data.trim();
+    if (data === "" || data === "[DONE]") return [];
+    let e: unknown;
+    try {
+      e = JSON.parse(data);
+    } catch {
+      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream event: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+    }
+    if (!isRecord(e)) return [];
+    const type = typeof e.type === "string" ? e.type : event.event;
+    const out: StreamEvent[] = [];
+    if (!this.started) {
+      this.started = true;
+      const r = isRecord(e.response) ? e.response : {};
+      out.push({
+        type: "start",
+        id: typeof r.id === "string" ? r.id : "",
+        model: typeof r.model === "string" ? r.model : "",
+        created: count(r.created_at) ?? 0,
+      });
+    }
+    const outputIndex = count(e.output_index) ?? 0;
+    switch (type) {
+      case "response.output_item.added": {
+        const item = isRecord(e.item) ? e.item : {};
+        if (item.type === "function_call" || item.type === "custom_tool_call") this.toolStart(outputIndex, item, out);
+        break;
+      }
+      case "response.output_text.delta":
+      case "response.refusal.delta":
+        if (typeof e.delta === "string" && e.delta !== "") out.push({ type: "text_delta", index: this.part(outputIndex, "text").index, text: e.delta });
+        break;
+      case "response.reasoning_summary_text.delta":
+      case "response.reasoning_text.delta": {
+        if (typeof e.delta !== "string" || e.delta === "") break;
+        const part = this.part(outputIndex, "reasoning");
+        // Several summary parts of one reasoning item form one block, separated by a blank line.
+        const summaryIndex = count(e.summary_index) ?? 0;
+        const sep = part.summaryIndex !== undefined && part.summaryIndex !== summaryIndex ? "\n\n" : "";
+        part.summaryIndex = summaryIndex;
+        out.push({ type: "reasoning_delta", index: part.index, text: sep + e.delta });
+        break;
+      }
+      case "response.function_call_arguments.delta": {
+        const part = this.parts.get(outputIndex);
+        if (part?.kind === "tool" && typeof e.delta === "string" && e.delta !== "") {
+          part.gotArgs = true;
+          out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: e.delta });
+        }
+        break;
+      }
+      case "response.function_call_arguments.done": {
+        const part = this.parts.get(outputIndex);
+        // Servers that send only the final arguments still give the whole call.
+        if (part?.kind === "tool" && !part.gotArgs && typeof e.arguments === "string" && e.arguments !== "") {
+          part.gotArgs = true;
+          out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: e.arguments });
+        }
+        break;
+      }
+      case "response.output_item.done": {
+        const item = isRecord(e.item) ? e.item : {};
+        if (item.type === "function_call" || item.type === "custom_tool_call") {
+          let part = this.parts.get(outputIndex);
+          if (!part) part = this.toolStart(outputIndex, item, out);
+          const args = callArguments(item);
+          if (!part.gotArgs && args !== "") {
+            part.gotArgs = true;
+            out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
+          }
+        } else if (item.type === "reasoning" && typeof item.encrypted_content === "string") {
+          out.push({ type: "reasoning_signature", index: this.part(outputIndex, "reasoning").index, redactedData: item.encrypted_content });
+        }
+        const part = this.parts.get(outputIndex);
+        if (part) out.push({ type: "part_end", index: part.index });
+        break;
+      }
+      case "response.completed":
+      case "response.incomplete": {
+        const r = isRecord(e.response) ? e.response : {};
+        const usage = decodeUsage(r.usage) ?? this.usage;
+        if (usage) out.push({ type: "usage", usage });
+        const finish: StreamEvent = { type: "finish", stopReason: stopFor(r.status, r.incomplete_details, this.sawToolCall) };
+        if (usage) finish.usage = usage;
+        out.push(finish);
+        this.done = true;
+        break;
+      }
+      case "response.failed": {
+        const r = isRecord(e.response) ? e.response : {};
+        this.done = true;
+        out.push({ type: "error", error: decodeOpenAIError(0, { error: isRecord(r.error) ? r.error : { message: "the response failed" } }) });
+        break;
+      }
+      case "error":
+        this.done = true;
+        out.push({ type: "error", error: decodeOpenAIError(0, isRecord(e.error) ? e : { error: e }) });
+        break;
+      default:
+        // created / in_progress / content_part / *.done events carry nothing new for us.
+        break;
+    }
+    return out;
+  }
+
+  end(): StreamEvent[] {
+    if (this.done) return [];
+    return this.fail({ kind: "upstream", message: "stream ended early: no response.completed before the connection closed", status: 502 });
+  }
+
+  private part(outputIndex: number, kind: string): { index: number; kind: string; gotArgs?: boolean; summaryIndex?: number } {
+    let part = this.parts.get(outputIndex);
+    if (!part) {
+      part = { index: this.nextIndex++, kind };
+      this.parts.set(outputIndex, part);
+    }
+    return part;
+  }
+
+  private toolStart(outputIndex: number, item: Record<string, unknown>, out: StreamEvent[]): { index: number; kind: string; gotArgs?: boolean } {
+    this.sawToolCall = true;
+    const part = this.part(outputIndex, "tool");
+    out.push({
+      type: "tool_call_start",
+      index: part.index,
+      id: String(item.call_id ?? item.id ?? `call_${part.index}`),
+      name: typeof item.name === "string" ? item.name : "",
+    });
+    const args = callArguments(item);
+    if (args !== "") {
+      part.gotArgs = true;
+      out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
+    }
+    return part;
+  }
+
+  private fail(error: ErrorInfo): StreamEvent[] {
+    this.done = true;
+    const event: StreamEvent = { type: "error", error };
+    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
+  }
+}
