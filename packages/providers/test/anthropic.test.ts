@@ -3,7 +3,7 @@ import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/codecs/anthropic.js";
+import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
 import { googleCodec } from "../src/codecs/google.js";
 import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";

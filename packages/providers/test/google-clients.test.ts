@@ -2,7 +2,7 @@
 // translated for OpenAI and Anthropic upstreams.
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "@bitrouter/core";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
 import { googleCodec } from "../src/codecs/google.js";
 import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 
