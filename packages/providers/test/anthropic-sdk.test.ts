@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
 import type { CanonicalResponse, ErrorInfo, StreamEvent } from "@bitrouter/core";
 import { anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
-import { googleCodec } from "../src/codecs/google.js";
+import { googleCodec } from "../src/protocols/google/index.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
 import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
-import { googleCodec } from "../src/codecs/google.js";
+import { googleCodec } from "../src/protocols/google/index.js";
 import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 

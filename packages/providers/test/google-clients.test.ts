@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "@bitrouter/core";
 import { anthropicCodec } from "../src/protocols/anthropic/index.js";
-import { googleCodec } from "../src/codecs/google.js";
+import { googleCodec } from "../src/protocols/google/index.js";
 import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 
 const decode = (body: unknown) => googleCodec.decodeRequest(body, { model: "m", stream: false });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
 import type { CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { anthropicCodec } from "../src/protocols/anthropic/index.js";
-import { googleCodec as codec } from "../src/codecs/google.js";
+import { googleCodec as codec } from "../src/protocols/google/index.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 

@@ -1,7 +1,7 @@
 import type { Protocol } from "@bitrouter/core";
 import type { Codec } from "../codec.js";
 import { anthropicCodec } from "./anthropic/index.js";
-import { googleCodec } from "../codecs/google.js";
+import { googleCodec } from "./google/index.js";
 import { openaiChatCodec } from "./openai-chat/index.js";
 import { openaiResponsesCodec } from "./openai-responses/index.js";
 
