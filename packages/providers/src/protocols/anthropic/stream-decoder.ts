@@ -1,25 +1,23 @@
 /** Anthropic Messages SSE events -> canonical stream events. */
-import type { ErrorInfo, StopReason, StreamEvent } from "@bitrouter/core";
-import type { SseEvent, StreamDecoder } from "../../codec.js";
+import type { StopReason, StreamEvent } from "@bitrouter/core";
+import type { SseEvent } from "../../codec.js";
 import { STATUS_BY_KIND } from "@bitrouter/core";
-import { isRecord, nowSeconds, redactSecrets } from "../util.js";
+import { BaseStreamDecoder } from "../stream-decoder.js";
+import { isRecord, redactSecrets } from "../util.js";
 import { KIND_BY_ERROR_TYPE } from "./errors.js";
 import { STOP_FROM_ANTHROPIC, decodeUsage } from "./response.js";
 
 // ── Stream decoder: Anthropic SSE -> canonical events ────────────────────────────────────────
 
-export class AnthropicStreamDecoder implements StreamDecoder {
-  private started = false;
-  private finished = false;
+export class AnthropicStreamDecoder extends BaseStreamDecoder {
   /** Anthropic block index -> canonical part index, for the block kinds BitRouter carries. */
   private readonly blocks = new Map<number, { index: number; kind: string; sawArguments: boolean }>();
-  private nextIndex = 0;
+  /** The usage fields so far: message_delta's cumulative counts update message_start's. */
   private usageFields: Record<string, unknown> = {};
   private stopReason: StopReason = "stop";
   private stopSequence?: string;
 
-  decode(event: SseEvent): StreamEvent[] {
-    if (this.finished) return [];
+  protected decodeEvent(event: SseEvent): StreamEvent[] {
     let data: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(event.data);
@@ -37,17 +35,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     }
     const out: StreamEvent[] = [];
     if (!this.started) {
-      this.started = true;
       const message = type === "message_start" && isRecord(data.message) ? data.message : {};
-      out.push({
-        type: "start",
-        id: typeof message.id === "string" ? message.id : "",
-        model: typeof message.model === "string" ? message.model : "",
-        created: nowSeconds(),
-      });
+      this.start(out, { id: typeof message.id === "string" ? message.id : undefined, model: typeof message.model === "string" ? message.model : undefined });
       if (isRecord(message.usage)) {
         this.usageFields = { ...message.usage };
-        out.push({ type: "usage", usage: decodeUsage(this.usageFields) });
+        this.usage = decodeUsage(this.usageFields);
+        out.push({ type: "usage", usage: this.usage });
       }
       if (type === "message_start") return out;
     }
@@ -73,34 +66,18 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof delta.stop_sequence === "string") this.stopSequence = delta.stop_sequence;
         if (isRecord(data.usage)) {
           for (const [key, value] of Object.entries(data.usage)) if (value !== null && value !== undefined) this.usageFields[key] = value;
-          out.push({ type: "usage", usage: decodeUsage(this.usageFields) });
+          this.usage = decodeUsage(this.usageFields);
+          out.push({ type: "usage", usage: this.usage });
         }
         break;
       }
       case "message_stop": {
-        this.finished = true;
-        const finish: StreamEvent = { type: "finish", stopReason: this.stopReason, usage: decodeUsage(this.usageFields) };
-        if (this.stopSequence !== undefined) finish.stopSequence = this.stopSequence;
-        out.push(finish);
+        // The finish always carries usage, zeros when the upstream reported none.
+        this.usage = decodeUsage(this.usageFields);
+        out.push(this.finish(this.stopReason, this.stopSequence));
         break;
       }
     }
-    return out;
-  }
-
-  end(): StreamEvent[] {
-    if (this.finished) return [];
-    return this.fail({ kind: "upstream", message: "stream ended early", status: 502 });
-  }
-
-  private fail(error: ErrorInfo): StreamEvent[] {
-    this.finished = true;
-    const out: StreamEvent[] = [];
-    if (!this.started) {
-      this.started = true;
-      out.push({ type: "start", id: "", model: "", created: nowSeconds() });
-    }
-    out.push({ type: "error", error });
     return out;
   }
 

@@ -1,24 +1,20 @@
 /** Gemini streamGenerateContent SSE chunks -> canonical stream events. */
-import type { ErrorInfo, StreamEvent, Usage } from "@bitrouter/core";
-import type { SseEvent, StreamDecoder } from "../../codec.js";
-import { isRecord, nowSeconds } from "../util.js";
+import type { StreamEvent } from "@bitrouter/core";
+import type { SseEvent } from "../../codec.js";
+import { BaseStreamDecoder } from "../stream-decoder.js";
+import { isRecord } from "../util.js";
 import { errorFromJson } from "./errors.js";
 import { decodeUsage, stopFromGemini } from "./response.js";
 
 // ── Stream decoder: Gemini SSE -> canonical events ───────────────────────────────────────────
 
-export class GeminiStreamDecoder implements StreamDecoder {
-  private started = false;
-  private finished = false;
-  private nextIndex = 0;
+export class GeminiStreamDecoder extends BaseStreamDecoder {
   private nextCall = 0;
   /** The canonical part text deltas currently extend, so consecutive chunks merge into one part. */
   private current?: { index: number; kind: "text" | "reasoning"; signed?: boolean };
   private sawToolCall = false;
-  private usage?: Usage;
 
-  decode(event: SseEvent): StreamEvent[] {
-    if (this.finished) return [];
+  protected decodeEvent(event: SseEvent): StreamEvent[] {
     let data: unknown;
     try {
       data = JSON.parse(event.data);
@@ -30,13 +26,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (isRecord(root.error)) return this.fail(errorFromJson(typeof root.error.code === "number" ? root.error.code : 500, root));
     const out: StreamEvent[] = [];
     if (!this.started) {
-      this.started = true;
-      out.push({
-        type: "start",
-        id: typeof root.responseId === "string" ? root.responseId : "",
-        model: typeof root.modelVersion === "string" ? root.modelVersion : "",
-        created: nowSeconds(),
-      });
+      const id = typeof root.responseId === "string" ? root.responseId : undefined;
+      this.start(out, { id, model: typeof root.modelVersion === "string" ? root.modelVersion : undefined });
     }
     if (isRecord(root.usageMetadata)) this.usage = decodeUsage(root.usageMetadata);
     const candidate = Array.isArray(root.candidates) && isRecord(root.candidates[0]) ? root.candidates[0] : undefined;
@@ -45,28 +36,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const reason = typeof candidate?.finishReason === "string" ? candidate.finishReason : undefined;
     const blocked = !candidate && isRecord(root.promptFeedback) && typeof root.promptFeedback.blockReason === "string";
     if (reason !== undefined || blocked) {
-      this.finished = true;
       if (this.current) out.push({ type: "part_end", index: this.current.index });
       const stopReason = blocked ? "content_filter" : stopFromGemini(reason, this.sawToolCall);
       if (this.usage) out.push({ type: "usage", usage: this.usage });
-      out.push(this.usage ? { type: "finish", stopReason, usage: this.usage } : { type: "finish", stopReason });
+      out.push(this.finish(stopReason));
     }
-    return out;
-  }
-
-  end(): StreamEvent[] {
-    if (this.finished) return [];
-    return this.fail({ kind: "upstream", message: "stream ended early", status: 502 });
-  }
-
-  private fail(error: ErrorInfo): StreamEvent[] {
-    this.finished = true;
-    const out: StreamEvent[] = [];
-    if (!this.started) {
-      this.started = true;
-      out.push({ type: "start", id: "", model: "", created: nowSeconds() });
-    }
-    out.push({ type: "error", error });
     return out;
   }
 

@@ -1,7 +1,7 @@
 /** OpenAI Chat Completions responses and usage: canonical <-> wire. */
 import type { CanonicalResponse, ContentPart, JsonObject, StopReason, Usage } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { isRecord, normalizeArguments } from "../util.js";
+import { isRecord, normalizeArguments, nowSeconds } from "../util.js";
 import { decodeOpenAIError, upstreamMalformed } from "./errors.js";
 
 // ── response ──────────────────────────────────────────────────────────────────────────────────
@@ -115,7 +115,7 @@ export function decodeChatResponse(body: unknown): CanonicalResponse {
   return {
     id: typeof body.id === "string" ? body.id : "",
     model: typeof body.model === "string" ? body.model : "",
-    created: count(body.created) ?? 0,
+    created: count(body.created) ?? nowSeconds(),
     content,
     stopReason: stopFromFinish(choice.finish_reason),
     usage: chatResponseUsage(body.usage),

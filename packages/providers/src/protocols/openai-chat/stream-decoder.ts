@@ -1,16 +1,14 @@
 /** OpenAI Chat Completions SSE chunks -> canonical stream events. */
-import type { ErrorInfo, StopReason, StreamEvent, Usage } from "@bitrouter/core";
-import type { SseEvent, StreamDecoder } from "../../codec.js";
+import type { StopReason, StreamEvent } from "@bitrouter/core";
+import type { SseEvent } from "../../codec.js";
+import { BaseStreamDecoder } from "../stream-decoder.js";
 import { isRecord, normalizeArguments, redactSecrets } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { count, decodeChatUsage, stopFromFinish } from "./response.js";
 
 // ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
 
-export class ChatStreamDecoder implements StreamDecoder {
-  private started = false;
-  private done = false;
-  private nextIndex = 0;
+export class ChatStreamDecoder extends BaseStreamDecoder {
   /** The open text or reasoning block, continued by deltas of the same kind. */
   private block: { kind: "text" | "reasoning"; index: number } | undefined;
   /** OpenAI tool_calls[].index (or id) -> canonical part index. */
@@ -19,13 +17,11 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** canonical index -> tool call id. */
   private readonly toolIds = new Map<number, string>();
   private finishReason: StopReason | undefined;
-  private usage: Usage | undefined;
 
-  decode(event: SseEvent): StreamEvent[] {
-    if (this.done) return [];
+  protected decodeEvent(event: SseEvent): StreamEvent[] {
     const data = event.data.trim();
     if (data === "") return [];
-    if (data === "[DONE]") return this.finish();
+    if (data === "[DONE]") return this.finishChat();
     let chunk: unknown;
     try {
       chunk = JSON.parse(data);
@@ -36,13 +32,8 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (chunk.error !== undefined && chunk.error !== null) return this.fail(decodeOpenAIError(0, chunk));
     const out: StreamEvent[] = [];
     if (!this.started) {
-      this.started = true;
-      out.push({
-        type: "start",
-        id: typeof chunk.id === "string" ? chunk.id : "",
-        model: typeof chunk.model === "string" ? chunk.model : "",
-        created: count(chunk.created) ?? 0,
-      });
+      const id = typeof chunk.id === "string" ? chunk.id : undefined;
+      this.start(out, { id, model: typeof chunk.model === "string" ? chunk.model : undefined, created: count(chunk.created) });
     }
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (isRecord(choice)) {
@@ -63,10 +54,9 @@ export class ChatStreamDecoder implements StreamDecoder {
     return out;
   }
 
-  end(): StreamEvent[] {
-    if (this.done) return [];
+  protected override endOfStream(): StreamEvent[] {
     // Some OpenAI-compatible servers close without [DONE]; a finish_reason still proves completion.
-    if (this.finishReason !== undefined) return this.finish();
+    if (this.finishReason !== undefined) return this.finishChat();
     return this.fail({ kind: "upstream", message: "stream ended early: no finish_reason before the connection closed", status: 502 });
   }
 
@@ -94,16 +84,10 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (args !== "") out.push({ type: "tool_call_delta", index, argumentsDelta: args });
   }
 
-  private finish(): StreamEvent[] {
-    this.done = true;
-    const event: StreamEvent = { type: "finish", stopReason: this.finishReason ?? "stop" };
-    if (this.usage) event.usage = this.usage;
-    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
-  }
-
-  private fail(error: ErrorInfo): StreamEvent[] {
-    this.done = true;
-    const event: StreamEvent = { type: "error", error };
-    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
+  private finishChat(): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    this.start(out);
+    out.push(this.finish(this.finishReason ?? "stop"));
+    return out;
   }
 }

@@ -12,7 +12,7 @@ import type {
   Usage,
 } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { isRecord, normalizeArguments } from "../util.js";
+import { isRecord, normalizeArguments, nowSeconds } from "../util.js";
 import { decodeOpenAIError, upstreamMalformed } from "../openai-chat/errors.js";
 import { encodeFormat, encodeToolChoice, encodeTools, freeformInput, toolsByName } from "./request.js";
 
@@ -186,7 +186,7 @@ export function decodeResponsesResponse(body: unknown): CanonicalResponse {
   return {
     id: typeof body.id === "string" ? body.id : "",
     model: typeof body.model === "string" ? body.model : "",
-    created: count(body.created_at) ?? 0,
+    created: count(body.created_at) ?? nowSeconds(),
     content,
     stopReason: stopFor(body.status, body.incomplete_details, sawToolCall),
     usage: responsesResponseUsage(body.usage),

@@ -1,23 +1,19 @@
 /** OpenAI Responses SSE events -> canonical stream events. */
-import type { ErrorInfo, StreamEvent, Usage } from "@bitrouter/core";
-import type { SseEvent, StreamDecoder } from "../../codec.js";
+import type { StreamEvent } from "@bitrouter/core";
+import type { SseEvent } from "../../codec.js";
+import { BaseStreamDecoder } from "../stream-decoder.js";
 import { isRecord, redactSecrets } from "../util.js";
 import { decodeOpenAIError } from "../openai-chat/errors.js";
 import { callArguments, count, decodeUsage, stopFor } from "./response.js";
 
 // ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
 
-export class ResponsesStreamDecoder implements StreamDecoder {
-  private started = false;
-  private done = false;
-  private nextIndex = 0;
+export class ResponsesStreamDecoder extends BaseStreamDecoder {
   /** output_index -> canonical part index. */
   private readonly parts = new Map<number, { index: number; kind: string; gotArgs?: boolean; summaryIndex?: number }>();
   private sawToolCall = false;
-  private usage: Usage | undefined;
 
-  decode(event: SseEvent): StreamEvent[] {
-    if (this.done) return [];
+  protected decodeEvent(event: SseEvent): StreamEvent[] {
     const data = event.data.trim();
     if (data === "" || data === "[DONE]") return [];
     let e: unknown;
@@ -30,13 +26,11 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     const type = typeof e.type === "string" ? e.type : event.event;
     const out: StreamEvent[] = [];
     if (!this.started) {
-      this.started = true;
       const r = isRecord(e.response) ? e.response : {};
-      out.push({
-        type: "start",
-        id: typeof r.id === "string" ? r.id : "",
-        model: typeof r.model === "string" ? r.model : "",
-        created: count(r.created_at) ?? 0,
+      this.start(out, {
+        id: typeof r.id === "string" ? r.id : undefined,
+        model: typeof r.model === "string" ? r.model : undefined,
+        created: count(r.created_at),
       });
     }
     const outputIndex = count(e.output_index) ?? 0;
@@ -98,12 +92,9 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case "response.completed":
       case "response.incomplete": {
         const r = isRecord(e.response) ? e.response : {};
-        const usage = decodeUsage(r.usage) ?? this.usage;
-        if (usage) out.push({ type: "usage", usage });
-        const finish: StreamEvent = { type: "finish", stopReason: stopFor(r.status, r.incomplete_details, this.sawToolCall) };
-        if (usage) finish.usage = usage;
-        out.push(finish);
-        this.done = true;
+        this.usage = decodeUsage(r.usage) ?? this.usage;
+        if (this.usage) out.push({ type: "usage", usage: this.usage });
+        out.push(this.finish(stopFor(r.status, r.incomplete_details, this.sawToolCall)));
         break;
       }
       case "response.failed": {
@@ -123,8 +114,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     return out;
   }
 
-  end(): StreamEvent[] {
-    if (this.done) return [];
+  protected override endOfStream(): StreamEvent[] {
     return this.fail({ kind: "upstream", message: "stream ended early: no response.completed before the connection closed", status: 502 });
   }
 
@@ -152,11 +142,5 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       out.push({ type: "tool_call_delta", index: part.index, argumentsDelta: args });
     }
     return part;
-  }
-
-  private fail(error: ErrorInfo): StreamEvent[] {
-    this.done = true;
-    const event: StreamEvent = { type: "error", error };
-    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
   }
 }
