@@ -9,7 +9,20 @@ export type {
   StreamEncoder,
   UpstreamRequest,
 } from "./codec.js";
-export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./protocols/index.js";
+export type { InboundRoute, ProtocolDescriptor } from "./descriptor.js";
+export {
+  CODECS,
+  PROTOCOLS,
+  anthropicCodec,
+  anthropicProtocol,
+  googleCodec,
+  googleProtocol,
+  openaiChatCodec,
+  openaiChatProtocol,
+  openaiResponsesCodec,
+  openaiResponsesProtocol,
+  protocolForApiProtocol,
+} from "./protocols/index.js";
 export { encodeStreamError } from "./stream-error.js";
 export {
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -1,11 +1,25 @@
+/**
+ * The built-in protocols. Each lives in its own folder (./<protocol>/): request, response, stream
+ * encoder and decoder, errors, and an index.ts assembling its codec and its descriptor (inbound paths,
+ * auth headers, passthrough path, which stream events matter to metering).
+ */
 import type { Protocol } from "@bitrouter/core";
 import type { Codec } from "../codec.js";
-import { anthropicCodec } from "./anthropic/index.js";
-import { googleCodec } from "./google/index.js";
-import { openaiChatCodec } from "./openai-chat/index.js";
-import { openaiResponsesCodec } from "./openai-responses/index.js";
+import type { ProtocolDescriptor } from "../descriptor.js";
+import { anthropicCodec, anthropicProtocol } from "./anthropic/index.js";
+import { googleCodec, googleProtocol } from "./google/index.js";
+import { openaiChatCodec, openaiChatProtocol } from "./openai-chat/index.js";
+import { openaiResponsesCodec, openaiResponsesProtocol } from "./openai-responses/index.js";
 
-export { anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec };
+export { anthropicCodec, anthropicProtocol, googleCodec, googleProtocol, openaiChatCodec, openaiChatProtocol, openaiResponsesCodec, openaiResponsesProtocol };
+
+/** The descriptor of each protocol. */
+export const PROTOCOLS: Readonly<Record<Protocol, ProtocolDescriptor>> = Object.freeze({
+  "openai-chat": openaiChatProtocol,
+  "openai-responses": openaiResponsesProtocol,
+  anthropic: anthropicProtocol,
+  google: googleProtocol,
+});
 
 /** The built-in codec of each protocol. */
 export const CODECS: Readonly<Record<Protocol, Codec>> = Object.freeze({

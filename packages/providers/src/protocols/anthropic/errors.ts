@@ -52,3 +52,8 @@ export function decodeError(status: number, body: unknown): ErrorInfo {
   const message = redactSecrets(typeof err?.message === "string" ? err.message : describeUnknownErrorBody(status, body));
   return { kind, message, status: kind === "overloaded" ? 503 : STATUS_BY_KIND[kind] };
 }
+
+/** A standalone `error` event of a Messages stream. */
+export function encodeStreamError(error: ErrorInfo): string {
+  return `event: error\ndata: ${JSON.stringify(encodeError(error).body)}\n\n`;
+}

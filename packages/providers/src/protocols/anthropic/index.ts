@@ -4,10 +4,11 @@
  * docs/protocol-mapping.md.
  */
 import type { Codec } from "../../codec.js";
-import { decodeError, encodeError } from "./errors.js";
-import { decodeRequest, encodeRequest } from "./request.js";
+import type { ProtocolDescriptor } from "../../descriptor.js";
+import { decodeError, encodeError, encodeStreamError } from "./errors.js";
+import { ANTHROPIC_VERSION, decodeRequest, encodeRequest } from "./request.js";
 import { anthropicResponseUsage, decodeResponse, encodeResponse } from "./response.js";
-import { AnthropicStreamDecoder } from "./stream-decoder.js";
+import { AnthropicStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { AnthropicStreamEncoder } from "./stream-encoder.js";
 
 export { ANTHROPIC_FALLBACK_MAX_TOKENS } from "./request.js";
@@ -23,4 +24,21 @@ export const anthropicCodec: Codec = {
   responseUsage: { field: "usage", decode: anthropicResponseUsage },
   createStreamDecoder: () => new AnthropicStreamDecoder(),
   decodeError,
+};
+
+export const anthropicProtocol: ProtocolDescriptor = {
+  protocol: "anthropic",
+  codec: anthropicCodec,
+  // The Anthropic SDK's base URL is the host: it adds /v1/messages itself.
+  matchPath: (pathname) =>
+    pathname === "/v1/messages" ? { kind: "inference" } : pathname === "/v1/messages/count_tokens" ? { kind: "count_tokens" } : undefined,
+  credentialHeader: "x-api-key",
+  callerHints: { pathPrefix: "/v1/messages", header: "anthropic-version" },
+  featureHeaders: ["anthropic-beta", "anthropic-version"],
+  authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
+  requestHeaders: { "anthropic-version": ANTHROPIC_VERSION },
+  passthroughPath: () => "/v1/messages",
+  carriesOutcome,
+  mayCarryOutcome,
+  encodeStreamError,
 };

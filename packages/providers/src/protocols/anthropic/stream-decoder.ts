@@ -123,3 +123,18 @@ export class AnthropicStreamDecoder extends BaseStreamDecoder {
     }
   }
 }
+
+// ── sniffing: which upstream events metering must decode ───────────────────────────────────────
+
+// message_start carries the id, model and input usage; message_delta the stop reason and output usage.
+const OUTCOME_EVENTS = ["message_start", "message_delta", "message_stop"];
+const OUTCOMES = new Set([...OUTCOME_EVENTS, "error"]);
+const OUTCOME_BYTES = OUTCOME_EVENTS.map((s) => Buffer.from(s));
+
+export function carriesOutcome(event: string | undefined, _data: string): boolean {
+  return OUTCOMES.has(event ?? "");
+}
+
+export function mayCarryOutcome(chunk: Buffer): boolean {
+  return OUTCOME_BYTES.some((needle) => chunk.includes(needle));
+}

@@ -57,3 +57,8 @@ export function errorFromJson(status: number, body: unknown): ErrorInfo {
 export function decodeError(status: number, body: unknown): ErrorInfo {
   return errorFromJson(status, body);
 }
+
+/** A standalone error chunk of a streamGenerateContent stream (data-only SSE). */
+export function encodeStreamError(error: ErrorInfo): string {
+  return `data: ${JSON.stringify(encodeError(error).body)}\n\n`;
+}

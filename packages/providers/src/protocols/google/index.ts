@@ -9,10 +9,11 @@
  * part; the encoder re-attaches it to the next part.
  */
 import type { Codec } from "../../codec.js";
-import { decodeError, encodeError } from "./errors.js";
+import type { InboundRoute, ProtocolDescriptor } from "../../descriptor.js";
+import { decodeError, encodeError, encodeStreamError } from "./errors.js";
 import { decodeRequest, encodeRequest } from "./request.js";
 import { decodeResponse, encodeResponse, geminiResponseUsage } from "./response.js";
-import { GeminiStreamDecoder } from "./stream-decoder.js";
+import { GeminiStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { GeminiStreamEncoder } from "./stream-encoder.js";
 
 export { toGeminiSchema } from "./schema.js";
@@ -28,4 +29,37 @@ export const googleCodec: Codec = {
   responseUsage: { field: "usageMetadata", decode: geminiResponseUsage },
   createStreamDecoder: () => new GeminiStreamDecoder(),
   decodeError,
+};
+
+/** `POST /v1beta/models/{model}:{action}` (the Gemini SDK's default; `/v1/` works too). */
+const MODEL_ACTION_PATH = /^\/v1(?:beta)?\/models\/(.+):(generateContent|streamGenerateContent|countTokens)$/;
+
+function matchPath(pathname: string): InboundRoute | undefined {
+  const match = MODEL_ACTION_PATH.exec(pathname);
+  if (!match) return undefined;
+  const action = match[2];
+  const route: InboundRoute = action === "countTokens" ? { kind: "count_tokens" } : { kind: "inference", stream: action === "streamGenerateContent" };
+  try {
+    route.model = decodeURIComponent(match[1]!);
+  } catch {
+    route.invalid = "the model in the URL path is not valid percent-encoding";
+  }
+  return route;
+}
+
+export const googleProtocol: ProtocolDescriptor = {
+  protocol: "google",
+  codec: googleCodec,
+  matchPath,
+  credentialHeader: "x-goog-api-key",
+  credentialQueryParam: "key",
+  callerHints: { pathPrefix: "/v1beta/", header: "x-goog-api-key" },
+  featureHeaders: [],
+  authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
+  requestHeaders: {},
+  // The model and the streaming choice live in the URL.
+  passthroughPath: (modelId, stream) => `/v1beta/models/${encodeURIComponent(modelId)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`,
+  carriesOutcome,
+  mayCarryOutcome,
+  encodeStreamError,
 };

@@ -104,3 +104,17 @@ export class GeminiStreamDecoder extends BaseStreamDecoder {
     return events;
   }
 }
+
+// ── sniffing: which upstream events metering must decode ───────────────────────────────────────
+
+/** Gemini chunks have no event names: one with usageMetadata, a finishReason or an error. */
+export function carriesOutcome(_event: string | undefined, data: string): boolean {
+  return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
+}
+
+const USAGE_METADATA = Buffer.from("usageMetadata");
+const FINISH_REASON = Buffer.from("finishReason");
+
+export function mayCarryOutcome(chunk: Buffer): boolean {
+  return chunk.includes(USAGE_METADATA) || chunk.includes(FINISH_REASON);
+}

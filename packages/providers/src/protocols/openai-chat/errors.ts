@@ -99,3 +99,8 @@ export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
   if (typeof err.code === "string" || typeof err.code === "number") info.code = String(err.code);
   return info;
 }
+
+/** A standalone error chunk of a Chat Completions stream (data-only SSE). */
+export function encodeChatStreamError(error: ErrorInfo): string {
+  return `data: ${JSON.stringify(encodeOpenAIError(error).body)}\n\n`;
+}

@@ -5,13 +5,12 @@
  * and the error mapping are shared with the Responses protocol (../openai-responses).
  */
 import type { Codec } from "../../codec.js";
-import { decodeOpenAIError, encodeOpenAIError } from "./errors.js";
+import type { ProtocolDescriptor } from "../../descriptor.js";
+import { decodeOpenAIError, encodeChatStreamError, encodeOpenAIError } from "./errors.js";
 import { decodeChatRequest, encodeChatRequest } from "./request.js";
 import { chatResponseUsage, decodeChatResponse, encodeChatResponse } from "./response.js";
-import { ChatStreamDecoder } from "./stream-decoder.js";
+import { ChatStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { ChatStreamEncoder } from "./stream-encoder.js";
-
-// ── the codec ─────────────────────────────────────────────────────────────────────────────────
 
 export const openaiChatCodec: Codec = {
   protocol: "openai-chat",
@@ -24,4 +23,23 @@ export const openaiChatCodec: Codec = {
   responseUsage: { field: "usage", decode: chatResponseUsage },
   createStreamDecoder: () => new ChatStreamDecoder(),
   decodeError: decodeOpenAIError,
+};
+
+/** OpenAI bearer auth, for callers and upstreams alike. */
+export function bearerAuth(apiKey: string): Record<string, string> {
+  return { authorization: `Bearer ${apiKey}` };
+}
+
+export const openaiChatProtocol: ProtocolDescriptor = {
+  protocol: "openai-chat",
+  codec: openaiChatCodec,
+  // The OpenAI SDKs' base URL is `<host>/v1`; some clients are configured with `<host>` alone.
+  matchPath: (pathname) => (pathname === "/v1/chat/completions" || pathname === "/chat/completions" ? { kind: "inference" } : undefined),
+  featureHeaders: ["openai-beta"],
+  authHeaders: bearerAuth,
+  requestHeaders: {},
+  passthroughPath: () => "/chat/completions",
+  carriesOutcome,
+  mayCarryOutcome,
+  encodeStreamError: encodeChatStreamError,
 };

@@ -1,7 +1,7 @@
 /** OpenAI Chat Completions SSE chunks -> canonical stream events. */
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
-import { BaseStreamDecoder } from "../stream-decoder.js";
+import { BaseStreamDecoder, hasNonNull } from "../stream-decoder.js";
 import { isRecord, normalizeArguments, redactSecrets } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { count, decodeChatUsage, stopFromFinish } from "./response.js";
@@ -90,4 +90,24 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
     out.push(this.finish(this.finishReason ?? "stop"));
     return out;
   }
+}
+
+// ── sniffing: which upstream events metering must decode ───────────────────────────────────────
+
+const USAGE = /"usage"\s*:\s*\{/;
+const FINISH = /"finish_reason"\s*:\s*"/;
+
+/** A usage chunk, the chunk with a finish_reason, or an error. */
+export function carriesOutcome(_event: string | undefined, data: string): boolean {
+  return USAGE.test(data) || FINISH.test(data) || data.startsWith('{"error"');
+}
+
+// Needles as bytes, made once: a string needle is encoded again on every search.
+const USAGE_BYTES = Buffer.from('"usage"');
+const FINISH_REASON_BYTES = Buffer.from('"finish_reason"');
+
+export function mayCarryOutcome(chunk: Buffer): boolean {
+  // Every chunk has `"finish_reason":null` until the last, whose reason is a string; with
+  // include_usage, every chunk has `"usage":null` until the usage chunk.
+  return hasNonNull(chunk, USAGE_BYTES) || hasNonNull(chunk, FINISH_REASON_BYTES);
 }

@@ -7,13 +7,14 @@
  * Errors are OpenAI's (../openai-chat/errors.ts).
  */
 import type { Codec } from "../../codec.js";
+import type { ProtocolDescriptor } from "../../descriptor.js";
+import { bearerAuth } from "../openai-chat/index.js";
 import { decodeOpenAIError, encodeOpenAIError } from "../openai-chat/errors.js";
 import { decodeResponsesRequest, encodeResponsesRequest } from "./request.js";
 import { decodeResponsesResponse, encodeResponsesResponse, responsesResponseUsage } from "./response.js";
-import { ResponsesStreamDecoder } from "./stream-decoder.js";
+import { encodeResponsesStreamError } from "./errors.js";
+import { ResponsesStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { ResponsesStreamEncoder } from "./stream-encoder.js";
-
-// ── the codec ─────────────────────────────────────────────────────────────────────────────────
 
 export const openaiResponsesCodec: Codec = {
   protocol: "openai-responses",
@@ -26,4 +27,17 @@ export const openaiResponsesCodec: Codec = {
   responseUsage: { field: "usage", decode: responsesResponseUsage },
   createStreamDecoder: () => new ResponsesStreamDecoder(),
   decodeError: decodeOpenAIError,
+};
+
+export const openaiResponsesProtocol: ProtocolDescriptor = {
+  protocol: "openai-responses",
+  codec: openaiResponsesCodec,
+  matchPath: (pathname) => (pathname === "/v1/responses" || pathname === "/responses" ? { kind: "inference" } : undefined),
+  featureHeaders: ["openai-beta"],
+  authHeaders: bearerAuth,
+  requestHeaders: {},
+  passthroughPath: () => "/responses",
+  carriesOutcome,
+  mayCarryOutcome,
+  encodeStreamError: encodeResponsesStreamError,
 };

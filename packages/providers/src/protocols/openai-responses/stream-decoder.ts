@@ -144,3 +144,18 @@ export class ResponsesStreamDecoder extends BaseStreamDecoder {
     return part;
   }
 }
+
+// ── sniffing: which upstream events metering must decode ───────────────────────────────────────
+
+// response.created carries the id and model the start event reports.
+const OUTCOME_EVENTS = ["response.created", "response.completed", "response.incomplete", "response.failed"];
+const OUTCOMES = new Set([...OUTCOME_EVENTS, "error"]);
+const OUTCOME_BYTES = OUTCOME_EVENTS.map((s) => Buffer.from(s));
+
+export function carriesOutcome(event: string | undefined, _data: string): boolean {
+  return OUTCOMES.has(event ?? "");
+}
+
+export function mayCarryOutcome(chunk: Buffer): boolean {
+  return OUTCOME_BYTES.some((needle) => chunk.includes(needle));
+}
