@@ -35,7 +35,7 @@ import type { CanonicalRequest, CanonicalResponse, ErrorKind, Protocol, StreamEv
 import type { Codec, EncodeRequestOptions, SseEvent } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
 import { type ByteSource, sseEvents } from "./sse.js";
-import { PROTOCOLS } from "./protocols/index.js";
+import { PROTOCOL_DESCRIPTORS } from "./protocols/index.js";
 
 /** What the router resolved for one attempt. */
 export interface ProviderEndpoint {
@@ -184,7 +184,7 @@ export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> 
   if (auth?.type === "none") return {};
   if (auth?.type === "bearer") return { authorization: `Bearer ${key}` };
   if (auth?.type === "header") return { [auth.headerName.toLowerCase()]: key };
-  return PROTOCOLS[endpoint.protocol].authHeaders(key);
+  return PROTOCOL_DESCRIPTORS[endpoint.protocol].authHeaders(key);
 }
 
 function lowercase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -200,7 +200,7 @@ function lowercase(headers: Record<string, string> | undefined): Record<string, 
  * are combined instead.
  */
 export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = { "content-type": "application/json", ...PROTOCOLS[endpoint.protocol].requestHeaders };
+  const base: Record<string, string> = { "content-type": "application/json", ...PROTOCOL_DESCRIPTORS[endpoint.protocol].requestHeaders };
   const call = lowercase(extra);
   const defaults = lowercase(endpoint.defaultHeaders);
   const headers = { ...base, ...call, ...defaults, ...authHeaders(endpoint) };

@@ -12,7 +12,7 @@ export type {
 export type { InboundRoute, ProtocolDescriptor } from "./descriptor.js";
 export {
   CODECS,
-  PROTOCOLS,
+  PROTOCOL_DESCRIPTORS,
   anthropicCodec,
   anthropicProtocol,
   googleCodec,

@@ -1,6 +1,6 @@
 import type { CanonicalRequest, ErrorInfo, Protocol, StreamEvent } from "@bitrouter/core";
 import { describe, expect, it } from "vitest";
-import { PROTOCOLS } from "../src/protocols/index.js";
+import { PROTOCOL_DESCRIPTORS } from "../src/protocols/index.js";
 import { sseEvents } from "../src/sse.js";
 
 // A protocol's facts in its descriptor must agree with its codec: the router pipes same-protocol
@@ -30,11 +30,11 @@ async function parse(text: string) {
   return out;
 }
 
-describe.each(Object.keys(PROTOCOLS) as Protocol[])("%s descriptor", (protocol) => {
-  const { codec, carriesOutcome, mayCarryOutcome, encodeStreamError } = PROTOCOLS[protocol];
+describe.each(Object.keys(PROTOCOL_DESCRIPTORS) as Protocol[])("%s descriptor", (protocol) => {
+  const { codec, carriesOutcome, mayCarryOutcome, encodeStreamError } = PROTOCOL_DESCRIPTORS[protocol];
 
   it("is the protocol's own", () => {
-    expect(PROTOCOLS[protocol].protocol).toBe(protocol);
+    expect(PROTOCOL_DESCRIPTORS[protocol].protocol).toBe(protocol);
     expect(codec.protocol).toBe(protocol);
   });
 

@@ -1,5 +1,5 @@
 import type { Protocol } from "@bitrouter/core";
-import { PROTOCOLS } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 
 /** What an HTTP path asks for: one of the four inbound protocols, or a read-only endpoint. */
 export type RouteMatch =
@@ -13,7 +13,7 @@ export type RouteMatch =
   | { kind: "health" };
 
 const MODEL_PATH = /^\/(v1|v1beta)\/models\/(.+)$/;
-const DESCRIPTORS = Object.values(PROTOCOLS);
+const DESCRIPTORS = Object.values(PROTOCOL_DESCRIPTORS);
 
 /**
  * Maps a request path to what it asks for. A POST is asked of each protocol (its descriptor knows
@@ -82,7 +82,7 @@ export function readCredential(headers: Headers, url?: URL): string | undefined 
  */
 export function featureHeaders(protocol: Protocol, headers: Headers): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
-  for (const name of PROTOCOLS[protocol].featureHeaders) {
+  for (const name of PROTOCOL_DESCRIPTORS[protocol].featureHeaders) {
     const value = headers.get(name);
     if (value !== null) (out ??= {})[name] = value;
   }

@@ -24,7 +24,7 @@ import type { Codec, ResponseBody, StreamDecoder } from "@bitrouter/providers";
 import {
   MAX_SSE_EVENT_SIZE,
   NO_EVENTS,
-  PROTOCOLS,
+  PROTOCOL_DESCRIPTORS,
   ProviderError,
   encodeStreamError,
   readAnswer,
@@ -194,7 +194,7 @@ class Run {
     const signal = this.#deadline.signal;
     const response = await this.deps.client.request({
       endpoint,
-      path: PROTOCOLS[protocol].passthroughPath(target.modelId, this.ctx.stream),
+      path: PROTOCOL_DESCRIPTORS[protocol].passthroughPath(target.modelId, this.ctx.stream),
       body: upstream.bytes,
       signal,
       ...this.#attemptLimits(),

@@ -1,5 +1,5 @@
 import type { Protocol } from "@bitrouter/core";
-import { PROTOCOLS } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 
 /**
  * Stream sniffing without decoding, on the same-protocol fast path. Which events carry what metering
@@ -9,7 +9,7 @@ import { PROTOCOLS } from "@bitrouter/providers";
 
 /** Whether a piped upstream event says something metering needs: only those are decoded on the side. */
 export function carriesOutcome(protocol: Protocol, event: string | undefined, data: string): boolean {
-  return PROTOCOLS[protocol].carriesOutcome(event, data);
+  return PROTOCOL_DESCRIPTORS[protocol].carriesOutcome(event, data);
 }
 
 /**
@@ -18,7 +18,7 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
  * decoding, SSE parsing or re-framing. Searches bytes, so it allocates nothing.
  */
 export function mayCarryOutcome(protocol: Protocol, chunk: Buffer): boolean {
-  return chunk.includes(ERROR) || PROTOCOLS[protocol].mayCarryOutcome(chunk);
+  return chunk.includes(ERROR) || PROTOCOL_DESCRIPTORS[protocol].mayCarryOutcome(chunk);
 }
 
 // A needle as bytes, made once: a string needle is encoded again on every search.

@@ -14,7 +14,7 @@ import { openaiResponsesCodec, openaiResponsesProtocol } from "./openai-response
 export { anthropicCodec, anthropicProtocol, googleCodec, googleProtocol, openaiChatCodec, openaiChatProtocol, openaiResponsesCodec, openaiResponsesProtocol };
 
 /** The descriptor of each protocol. */
-export const PROTOCOLS: Readonly<Record<Protocol, ProtocolDescriptor>> = Object.freeze({
+export const PROTOCOL_DESCRIPTORS: Readonly<Record<Protocol, ProtocolDescriptor>> = Object.freeze({
   "openai-chat": openaiChatProtocol,
   "openai-responses": openaiResponsesProtocol,
   anthropic: anthropicProtocol,
