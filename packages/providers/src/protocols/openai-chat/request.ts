@@ -31,7 +31,7 @@ import {
   requireString,
 } from "../util.js";
 
-// ── validation helpers (shared with openai-responses.ts) ─────────────────────────────────────
+// ── validation helpers (shared with ../openai-responses) ─────────────────────────────────────
 
 /** @internal */
 export function optInteger(v: unknown, param: string): number | undefined {

@@ -1,7 +1,7 @@
 /** OpenAI Chat Completions responses and usage: canonical <-> wire. */
 import type { CanonicalResponse, ContentPart, JsonObject, StopReason, Usage } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { isRecord, normalizeArguments, nowSeconds } from "../util.js";
+import { count, isRecord, normalizeArguments, nowSeconds } from "../util.js";
 import { decodeOpenAIError, upstreamMalformed } from "./errors.js";
 
 // ── response ──────────────────────────────────────────────────────────────────────────────────
@@ -41,8 +41,6 @@ export function encodeChatUsage(u: Usage): JsonObject {
     completion_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
   };
 }
-
-export const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 /** @internal OpenAI chat usage (also DeepSeek's prompt_cache_hit_tokens) -> canonical. */
 export function decodeChatUsage(u: unknown): Usage | undefined {

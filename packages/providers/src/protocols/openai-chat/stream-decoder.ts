@@ -2,9 +2,9 @@
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import { BaseStreamDecoder, hasNonNull } from "../stream-decoder.js";
-import { isRecord, normalizeArguments, redactSecrets } from "../util.js";
+import { count, isRecord, normalizeArguments, redactSecrets } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
-import { count, decodeChatUsage, stopFromFinish } from "./response.js";
+import { decodeChatUsage, stopFromFinish } from "./response.js";
 
 // ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
 

@@ -12,7 +12,7 @@ import type {
   Usage,
 } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { isRecord, normalizeArguments, nowSeconds } from "../util.js";
+import { count, isRecord, normalizeArguments, nowSeconds } from "../util.js";
 import { decodeOpenAIError, upstreamMalformed } from "../openai-chat/errors.js";
 import { encodeFormat, encodeToolChoice, encodeTools, freeformInput, toolsByName } from "./request.js";
 
@@ -29,8 +29,6 @@ function encodeUsage(u: Usage): JsonObject {
     total_tokens: u.inputTokens + u.outputTokens,
   };
 }
-
-export const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 export function decodeUsage(u: unknown): Usage | undefined {
   if (!isRecord(u)) return undefined;

@@ -2,9 +2,9 @@
 import type { StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import { BaseStreamDecoder } from "../stream-decoder.js";
-import { isRecord, redactSecrets } from "../util.js";
+import { count, isRecord, redactSecrets } from "../util.js";
 import { decodeOpenAIError } from "../openai-chat/errors.js";
-import { callArguments, count, decodeUsage, stopFor } from "./response.js";
+import { callArguments, decodeUsage, stopFor } from "./response.js";
 
 // ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
 
