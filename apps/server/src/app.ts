@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import type { Context, Env as HonoEnv } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
-import type { ErrorInfo, Protocol } from "@bitrouter/core";
+import type { ErrorInfo } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
-import type { InboundResult, Router } from "@bitrouter/router";
+import type { InboundResult, RouteMatch, Router } from "@bitrouter/router";
 import { callerProtocol, matchPath, notFound, readCredential } from "@bitrouter/router";
 import type { CrossSitePolicy } from "./cross-site.js";
 import { checkCrossSite, corsHeaders, preflightHeaders } from "./cross-site.js";
@@ -205,12 +205,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.get("/v1beta/models", (c) => modelInfo(c, undefined));
   app.get("/v1beta/models/:id{.+}", (c) => modelInfo(c, c.req.param("id")));
 
-  const inference = (protocol: Protocol) => async (c: Context<Env>) => {
-    const url = new URL(c.req.url);
-    const match = matchPath("POST", url.pathname);
-    const model = match?.kind === "inference" ? match.model : undefined;
-    const stream = match?.kind === "inference" ? match.stream : undefined;
-    const invalid = match?.kind === "inference" ? match.invalid : undefined;
+  const inference = async (c: Context<Env>, url: URL, match: Extract<RouteMatch, { kind: "inference" }>) => {
+    const { protocol, model, stream, invalid } = match;
     const refusal = c.get("refusal") ?? (invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: invalid } satisfies ErrorInfo));
     const credential = readCredential(c.req.raw.headers, url);
     const common = {
@@ -240,9 +236,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   };
 
   /** Token counting: the body is read under the same size limit as inference. */
-  const countTokens = (protocol: "anthropic" | "google") => async (c: Context<Env>) => {
-    const url = new URL(c.req.url);
-    const match = matchPath("POST", url.pathname);
+  const countTokens = async (c: Context<Env>, url: URL, match: Extract<RouteMatch, { kind: "count_tokens" }>) => {
+    const protocol = match.protocol;
     const credential = readCredential(c.req.raw.headers, url);
     let result: InboundResult;
     try {
@@ -253,7 +248,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
         headers: c.req.raw.headers,
         requestId: c.get("requestId"),
         signal: c.req.raw.signal,
-        ...(match?.kind === "count_tokens" && match.model !== undefined ? { pathModel: match.model } : {}),
+        ...(match.model !== undefined ? { pathModel: match.model } : {}),
         ...(credential === undefined ? {} : { credential }),
       });
     } catch (error) {
@@ -263,16 +258,14 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return c.body(result.type === "json" ? result.body : "", result.status as 200, result.headers);
   };
 
-  app.post("/v1/chat/completions", inference("openai-chat"));
-  app.post("/chat/completions", inference("openai-chat"));
-  app.post("/v1/responses", inference("openai-responses"));
-  app.post("/responses", inference("openai-responses"));
-  app.post("/v1/messages", inference("anthropic"));
-  app.post("/v1/messages/count_tokens", countTokens("anthropic"));
-  app.post("/v1beta/models/:action{.+:countTokens}", countTokens("google"));
-  app.post("/v1/models/:action{.+:countTokens}", countTokens("google"));
-  app.post("/v1beta/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
-  app.post("/v1/models/:action{.+:(?:generateContent|streamGenerateContent)}", inference("google"));
+  // Inference and token counting, on the paths each protocol serves (its descriptor in @bitrouter/providers).
+  app.post("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    const match = matchPath("POST", url.pathname);
+    if (match?.kind === "inference") return inference(c, url, match);
+    if (match?.kind === "count_tokens") return countTokens(c, url, match);
+    await next();
+  });
 
   runtime.mcp?.mount(app);
 

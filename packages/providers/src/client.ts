@@ -35,6 +35,7 @@ import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, Stre
 import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
 import { type ByteSource, sseEvents } from "./sse.js";
+import { descriptorOf } from "./protocols/index.js";
 
 /** What the router resolved for one attempt. */
 export interface ProviderEndpoint {
@@ -45,7 +46,7 @@ export interface ProviderEndpoint {
   /** e.g. https://api.openai.com/v1 (codec paths are appended to it). */
   apiBase: string;
   apiKey?: string;
-  /** How the key is sent; default by protocol (OpenAI bearer, Anthropic x-api-key, Google x-goog-api-key). */
+  /** How the key is sent; default: the protocol's own (ProtocolDescriptor.authHeaders). */
   auth?: { type: "bearer" } | { type: "header"; headerName: string } | { type: "none" };
   /** Added to every request; they never replace the auth header. */
   defaultHeaders?: Record<string, string>;
@@ -175,8 +176,6 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-const ANTHROPIC_VERSION = "2023-06-01";
-
 /** The auth header for an endpoint, or none without a key. */
 export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> {
   const key = endpoint.apiKey;
@@ -185,14 +184,9 @@ export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> 
   if (auth?.type === "none") return {};
   if (auth?.type === "bearer") return { authorization: `Bearer ${key}` };
   if (auth?.type === "header") return { [auth.headerName.toLowerCase()]: key };
-  switch (endpoint.protocol) {
-    case "anthropic":
-      return { "x-api-key": key };
-    case "google":
-      return { "x-goog-api-key": key };
-    default: // OpenAI's protocols, and a registered protocol unless its provider sets `auth`
-      return { authorization: `Bearer ${key}` };
-  }
+  // A registered (package) protocol has no descriptor: Bearer unless its provider sets `auth`.
+  const descriptor = descriptorOf(endpoint.protocol);
+  return descriptor ? descriptor.authHeaders(key) : { authorization: `Bearer ${key}` };
 }
 
 function lowercase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -208,8 +202,7 @@ function lowercase(headers: Record<string, string> | undefined): Record<string, 
  * are combined instead.
  */
 export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = { "content-type": "application/json" };
-  if (endpoint.protocol === "anthropic") base["anthropic-version"] = ANTHROPIC_VERSION;
+  const base: Record<string, string> = { "content-type": "application/json", ...descriptorOf(endpoint.protocol)?.requestHeaders };
   const call = lowercase(extra);
   const defaults = lowercase(endpoint.defaultHeaders);
   const headers = { ...base, ...call, ...defaults, ...authHeaders(endpoint) };

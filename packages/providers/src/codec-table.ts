@@ -1,7 +1,7 @@
 // Codec lookup for the router: the built-in codecs and the protocols provider packages registered.
 import type { Protocol, ProtocolName } from "@bitrouter/core";
 import type { Codec, UpstreamCodec } from "./codec.js";
-import { CODECS, protocolForApiProtocol } from "./codecs/index.js";
+import { CODECS, protocolForApiProtocol } from "./protocols/index.js";
 
 /** Codecs by protocol: the built-in four (both roles) and registered ones (outbound). */
 export type CodecTable = Readonly<Record<Protocol, Codec>> & Readonly<Record<string, UpstreamCodec>>;

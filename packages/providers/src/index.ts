@@ -10,7 +10,20 @@ export type {
   UpstreamCodec,
   UpstreamRequest,
 } from "./codec.js";
-export { CODECS, anthropicCodec, googleCodec, openaiChatCodec, openaiResponsesCodec, protocolForApiProtocol } from "./codecs/index.js";
+export type { InboundRoute, ProtocolDescriptor } from "./descriptor.js";
+export {
+  CODECS,
+  PROTOCOL_DESCRIPTORS,
+  anthropicCodec,
+  anthropicProtocol,
+  googleCodec,
+  googleProtocol,
+  openaiChatCodec,
+  openaiChatProtocol,
+  openaiResponsesCodec,
+  openaiResponsesProtocol,
+  protocolForApiProtocol,
+} from "./protocols/index.js";
 export {
   API_PROTOCOLS,
   MODALITIES,

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, TextPart, ToolDefinition, Usage } from "@bitrouter/core";
-import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
+import { anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });
 const cache = fc.option(fc.constant({ type: "ephemeral" as const }), { nil: undefined });

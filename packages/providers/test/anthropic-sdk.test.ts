@@ -5,8 +5,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
 import type { CanonicalResponse, ErrorInfo, StreamEvent } from "@bitrouter/core";
-import { anthropicCodec as codec } from "../src/codecs/anthropic.js";
-import { googleCodec } from "../src/codecs/google.js";
+import { anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
+import { googleCodec } from "../src/protocols/google/index.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 

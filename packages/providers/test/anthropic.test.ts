@@ -3,10 +3,10 @@ import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/codecs/anthropic.js";
-import { googleCodec } from "../src/codecs/google.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { ANTHROPIC_FALLBACK_MAX_TOKENS, anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
+import { googleCodec } from "../src/protocols/google/index.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/anthropic/${name}`, import.meta.url), "utf8"));
 

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest, Protocol, StreamEvent } from "@bitrouter/core";
 import { createProviderClient, type ProviderClient, type ProviderEndpoint, ProviderError } from "../src/client.js";
 import type { Codec } from "../src/codec.js";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { googleCodec } from "../src/codecs/google.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
+import { googleCodec } from "../src/protocols/google/index.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 
 let mock: MockUpstream;
 let client: ProviderClient;

@@ -6,8 +6,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "@bitrouter/core";
 import { buildHeaders, createProviderClient, isAbortedError, type ProviderClient, type ProviderEndpoint, ProviderError, upstreamUrl } from "../src/client.js";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 import { sseEvents } from "../src/sse.js";
 
 let mock: MockUpstream;

@@ -2,9 +2,9 @@
 // translated for OpenAI and Anthropic upstreams.
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "@bitrouter/core";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { googleCodec } from "../src/codecs/google.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
+import { googleCodec } from "../src/protocols/google/index.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
 
 const decode = (body: unknown) => googleCodec.decodeRequest(body, { model: "m", stream: false });
 

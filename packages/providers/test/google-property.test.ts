@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, ToolDefinition, Usage } from "@bitrouter/core";
-import { googleCodec as codec } from "../src/codecs/google.js";
+import { googleCodec as codec } from "../src/protocols/google/index.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });
 const withOptional = <T extends object>(base: T, extra: Record<string, unknown>): T => {

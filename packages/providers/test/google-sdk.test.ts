@@ -5,8 +5,8 @@ import { ApiError, FunctionCallingConfigMode, GoogleGenAI, Type } from "@google/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, sendJson, startServer } from "./sdk-helpers.js";
 import type { CanonicalResponse, StreamEvent } from "@bitrouter/core";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { googleCodec as codec } from "../src/codecs/google.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
+import { googleCodec as codec } from "../src/protocols/google/index.js";
 
 type Reply = { kind: "json"; status: number; body: unknown } | { kind: "sse"; text: string };
 

@@ -3,7 +3,7 @@ import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, JsonObject, StreamEvent } from "@bitrouter/core";
 import { BitrouterError } from "@bitrouter/core";
-import { googleCodec as codec, toGeminiSchema } from "../src/codecs/google.js";
+import { googleCodec as codec, toGeminiSchema } from "../src/protocols/google/index.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/google/${name}`, import.meta.url), "utf8"));
 

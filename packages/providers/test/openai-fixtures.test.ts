@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "@bitrouter/core";
 import type { Codec } from "../src/codec.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 import { decodeStream } from "./sdk-helpers.js";
 
 interface Fixture {

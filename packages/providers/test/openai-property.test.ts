@@ -20,8 +20,8 @@ import type {
   Usage,
 } from "@bitrouter/core";
 import type { Codec } from "../src/codec.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 import { collectParts, decodeStream, encodeStream } from "./sdk-helpers.js";
 
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;

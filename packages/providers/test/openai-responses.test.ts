@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
-import { openaiResponsesCodec as codec } from "../src/codecs/openai-responses.js";
+import { openaiResponsesCodec as codec } from "../src/protocols/openai-responses/index.js";
 import { BitrouterError } from "@bitrouter/core";
 import { collectParts, decodeStream, encodeStream, parseSse } from "./sdk-helpers.js";
 

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ErrorInfo, StreamEvent } from "@bitrouter/core";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec } from "../src/codecs/openai-responses.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec } from "../src/protocols/openai-responses/index.js";
 import { decodeStream, encodeStream, sendJson, sendSse, startServer, type TestServer } from "./sdk-helpers.js";
 
 let server: TestServer | undefined;

@@ -2,9 +2,9 @@
 // with a grammar, `additional_tools` input items, hosted tools, and the tool calls that come back.
 import { describe, expect, it } from "vitest";
 import type { CanonicalResponse, JsonObject, StreamEvent } from "@bitrouter/core";
-import { anthropicCodec } from "../src/codecs/anthropic.js";
-import { openaiChatCodec } from "../src/codecs/openai-chat.js";
-import { openaiResponsesCodec as codec } from "../src/codecs/openai-responses.js";
+import { anthropicCodec } from "../src/protocols/anthropic/index.js";
+import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
+import { openaiResponsesCodec as codec } from "../src/protocols/openai-responses/index.js";
 import { parseSse } from "./sdk-helpers.js";
 
 const grammar = { type: "grammar", syntax: "lark", definition: "start: SOURCE\nSOURCE: /.+/s" };

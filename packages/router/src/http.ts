@@ -1,22 +1,24 @@
 import type { Protocol } from "@bitrouter/core";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 
 /** What an HTTP path asks for: one of the four inbound protocols, or a read-only endpoint. */
 export type RouteMatch =
   | { kind: "inference"; protocol: Protocol; model?: string; stream?: boolean; invalid?: string }
   /** Anthropic `POST /v1/messages/count_tokens`, Gemini `POST …/models/{model}:countTokens`. */
-  | { kind: "count_tokens"; protocol: "anthropic" | "google"; model?: string; invalid?: string }
+  | { kind: "count_tokens"; protocol: Protocol; model?: string; invalid?: string }
   /** The model list: OpenAI's shape at `/v1/models`, Google's at `/v1beta/models`. */
   | { kind: "models"; protocol?: "google" }
   /** One model: `GET /v1/models/{id}` (OpenAI or Anthropic shape) or `GET /v1beta/models/{id}` (Google's). */
   | { kind: "model"; id: string; protocol?: "google" }
   | { kind: "health" };
 
-const GEMINI_PATH = /^\/v1(?:beta)?\/models\/(.+):(generateContent|streamGenerateContent|countTokens)$/;
 const MODEL_PATH = /^\/(v1|v1beta)\/models\/(.+)$/;
+const DESCRIPTORS = Object.values(PROTOCOL_DESCRIPTORS);
 
 /**
- * Maps a request path to what it asks for. Base URLs follow each SDK's default shape:
- * OpenAI `<host>/v1`, Anthropic `<host>`, Google `<host>` (the SDK adds `/v1beta/...`).
+ * Maps a request path to what it asks for. A POST is asked of each protocol (its descriptor knows
+ * its paths); base URLs follow each SDK's default shape: OpenAI `<host>/v1`, Anthropic `<host>`,
+ * Google `<host>` (the SDK adds `/v1beta/...`).
  */
 export function matchPath(method: string, pathname: string): RouteMatch | undefined {
   if (method === "GET") {
@@ -31,47 +33,28 @@ export function matchPath(method: string, pathname: string): RouteMatch | undefi
     return undefined;
   }
   if (method !== "POST") return undefined;
-  switch (pathname) {
-    case "/v1/chat/completions":
-    case "/chat/completions":
-      return { kind: "inference", protocol: "openai-chat" };
-    case "/v1/responses":
-    case "/responses":
-      return { kind: "inference", protocol: "openai-responses" };
-    case "/v1/messages":
-      return { kind: "inference", protocol: "anthropic" };
-    case "/v1/messages/count_tokens":
-      return { kind: "count_tokens", protocol: "anthropic" };
-  }
-  const gemini = GEMINI_PATH.exec(pathname);
-  if (gemini) {
-    const stream = gemini[2] === "streamGenerateContent";
-    let model: string;
-    try {
-      model = decodeURIComponent(gemini[1]!);
-    } catch {
-      const invalid = "the model in the URL path is not valid percent-encoding";
-      return gemini[2] === "countTokens" ? { kind: "count_tokens", protocol: "google", invalid } : { kind: "inference", protocol: "google", stream, invalid };
-    }
-    if (gemini[2] === "countTokens") return { kind: "count_tokens", protocol: "google", model };
-    return { kind: "inference", protocol: "google", model, stream };
+  for (const descriptor of DESCRIPTORS) {
+    const route = descriptor.matchPath(pathname);
+    if (route) return { ...route, protocol: descriptor.protocol };
   }
   return undefined;
 }
 
 /**
  * The protocol a caller speaks, for answers that are not tied to an inference route (a 404, a model
- * lookup): Google's paths and key header, Anthropic's paths and version header, else OpenAI.
+ * lookup): the protocol whose path prefix the path has, else the one whose SDK header was sent
+ * (Google's key header, Anthropic's version header), else OpenAI.
  */
 export function callerProtocol(pathname: string, headers: Headers): Protocol {
-  if (pathname.startsWith("/v1beta/") || headers.has("x-goog-api-key")) return "google";
-  if (pathname.startsWith("/v1/messages") || headers.has("anthropic-version")) return "anthropic";
-  return "openai-chat";
+  const byPath = DESCRIPTORS.find((d) => d.callerHints && pathname.startsWith(d.callerHints.pathPrefix));
+  const byHeader = DESCRIPTORS.find((d) => d.callerHints && headers.has(d.callerHints.header));
+  return (byPath ?? byHeader)?.protocol ?? "openai-chat";
 }
 
 /**
- * The caller's credential: `Authorization: Bearer` on every protocol, plus the header each SDK
- * uses for its API key (`x-api-key` for Anthropic, `x-goog-api-key` or `?key=` for Google).
+ * The caller's credential: `Authorization: Bearer` on every protocol, else the header each SDK uses
+ * for its API key (`x-api-key` for Anthropic, `x-goog-api-key` for Google), else a key in the query
+ * (Google's `?key=`). Any protocol's header is read on any path.
  */
 export function readCredential(headers: Headers, url?: URL): string | undefined {
   const authorization = headers.get("authorization");
@@ -80,25 +63,26 @@ export function readCredential(headers: Headers, url?: URL): string | undefined 
     const match = /^Bearer\s+([^\s,]+)/i.exec(authorization.trim());
     if (match) return match[1]!;
   }
-  return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? url?.searchParams.get("key") ?? undefined;
+  for (const { credentialHeader } of DESCRIPTORS) {
+    const value = credentialHeader === undefined ? null : headers.get(credentialHeader);
+    if (value !== null) return value;
+  }
+  for (const { credentialQueryParam } of DESCRIPTORS) {
+    const value = credentialQueryParam === undefined ? null : (url?.searchParams.get(credentialQueryParam) ?? null);
+    if (value !== null) return value;
+  }
+  return undefined;
 }
 
 /**
- * Protocol feature headers a caller sends to opt in to API features (Anthropic betas and API version,
- * OpenAI betas). Forwarded only to upstreams of the caller's own protocol, where they mean the same;
- * a translated request to another protocol drops them (its codec decides what the upstream gets).
+ * The caller's feature headers for its protocol (Anthropic betas and API version, OpenAI betas), or
+ * undefined when it sent none. Forwarded only to upstreams of the caller's own protocol, where they
+ * mean the same; a translated request to another protocol drops them (its codec decides what the
+ * upstream gets).
  */
-const FEATURE_HEADERS: Readonly<Record<Protocol, readonly string[]>> = {
-  anthropic: ["anthropic-beta", "anthropic-version"],
-  "openai-chat": ["openai-beta"],
-  "openai-responses": ["openai-beta"],
-  google: [],
-};
-
-/** The caller's feature headers for its protocol, or undefined when it sent none. */
 export function featureHeaders(protocol: Protocol, headers: Headers): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
-  for (const name of FEATURE_HEADERS[protocol]) {
+  for (const name of PROTOCOL_DESCRIPTORS[protocol].featureHeaders) {
     const value = headers.get(name);
     if (value !== null) (out ??= {})[name] = value;
   }

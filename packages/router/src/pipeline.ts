@@ -24,6 +24,7 @@ import type { CodecTable, ResponseBody, StreamDecoder } from "@bitrouter/provide
 import {
   MAX_SSE_EVENT_SIZE,
   NO_EVENTS,
+  PROTOCOL_DESCRIPTORS,
   ProviderError,
   encodeStreamError,
   readAnswer,
@@ -35,7 +36,7 @@ import type { Balancer } from "./balancer.js";
 import { featureHeaders } from "./http.js";
 import { RequestBody, asBuffer, spliceBody } from "./body.js";
 import { BODY_LIMIT_FIELDS, fitBody, fitRequest } from "./limits.js";
-import { endsEvent, mayCarryOutcome } from "./sniff.js";
+import { carriesOutcome, endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
 import type { UpstreamClient } from "./upstream.js";
@@ -194,7 +195,7 @@ class Run {
     const signal = this.#deadline.signal;
     const response = await this.deps.client.request({
       endpoint,
-      path: passthroughPath(protocol, target.modelId, this.ctx.stream),
+      path: PROTOCOL_DESCRIPTORS[protocol].passthroughPath(target.modelId, this.ctx.stream),
       body: upstream.bytes,
       signal,
       ...this.#attemptLimits(),
@@ -665,44 +666,8 @@ export function readModel(inbound: InboundRequest, model: unknown): string {
   return model;
 }
 
-/** Upstream path for a same-protocol forward. */
-function passthroughPath(protocol: Protocol, modelId: string, stream: boolean): string {
-  switch (protocol) {
-    case "openai-chat":
-      return "/chat/completions";
-    case "openai-responses":
-      return "/responses";
-    case "anthropic":
-      return "/v1/messages";
-    case "google":
-      return `/v1beta/models/${encodeURIComponent(modelId)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`;
-  }
-}
-
 function targetKey(target: RouteTarget): string {
   return `${target.provider}\u0000${target.modelId}\u0000${target.endpoint.apiBase}\u0000${target.keyId ?? ""}`;
-}
-
-const USAGE = /"usage"\s*:\s*\{/;
-const FINISH = /"finish_reason"\s*:\s*"/;
-const RESPONSES_OUTCOME = new Set(["response.created", "response.completed", "response.incomplete", "response.failed", "error"]);
-const ANTHROPIC_OUTCOME = new Set(["message_start", "message_delta", "message_stop", "error"]);
-
-/**
- * Whether a piped upstream event says something metering needs (usage, the finish, an error).
- * Only those are decoded on the side; content deltas, the bulk of a stream, pass unparsed.
- */
-export function carriesOutcome(protocol: Protocol, event: string | undefined, data: string): boolean {
-  switch (protocol) {
-    case "openai-chat":
-      return USAGE.test(data) || FINISH.test(data) || data.startsWith('{"error"');
-    case "openai-responses":
-      return RESPONSES_OUTCOME.has(event ?? "");
-    case "anthropic":
-      return ANTHROPIC_OUTCOME.has(event ?? "");
-    case "google":
-      return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
-  }
 }
 
 export function scrubKey(text: string, key: string | undefined): string {

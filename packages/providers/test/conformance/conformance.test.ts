@@ -3,7 +3,7 @@
 // fixtures/<in>__to__<out>/ and are regenerated with `vitest -u` (then reviewed by eye).
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CanonicalResponse, ContentPart } from "@bitrouter/core";
-import { CODECS } from "../../src/codecs/index.js";
+import { CODECS } from "../../src/protocols/index.js";
 import {
   assertEventOrder,
   openObjectSchemas,

@@ -4,7 +4,7 @@ import { createParser } from "eventsource-parser";
 import type { CanonicalRequest, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import { PROTOCOLS } from "@bitrouter/core";
 import type { Codec, SseEvent } from "../../src/codec.js";
-import { CODECS } from "../../src/codecs/index.js";
+import { CODECS } from "../../src/protocols/index.js";
 import { sseEvents } from "../../src/sse.js";
 import { GOOGLE_URL_MODEL } from "./requests.js";
 import { OUTBOUND, type OutboundProtocol } from "./responses.js";

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, ContentPart, JsonObject, Message, Protocol, ToolDefinition } from "@bitrouter/core";
-import { CODECS } from "../../src/codecs/index.js";
+import { CODECS } from "../../src/protocols/index.js";
 import { PAIRS } from "./helpers.js";
 
 /** Optional request features, and the protocols whose codecs carry each one both ways. */

@@ -4,7 +4,7 @@
 // for Gemini, the function names) that let B match each result to its call.
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, JsonObject, Protocol } from "@bitrouter/core";
-import { CODECS } from "../../src/codecs/index.js";
+import { CODECS } from "../../src/protocols/index.js";
 import { decodeInbound, PAIRS } from "./helpers.js";
 import { INBOUND_REQUESTS } from "./requests.js";
 import { UPSTREAM_RESPONSES, type OutboundProtocol } from "./responses.js";

@@ -1,4 +1,4 @@
-/** Small pure helpers shared by the codecs. Append only; see the codec conventions. */
+/** Small pure helpers shared by the protocols' codecs. */
 import type { ErrorKind, JsonObject, JsonValue, MediaSource } from "@bitrouter/core";
 import { invalidRequest } from "@bitrouter/core";
 
@@ -63,6 +63,11 @@ export function parseToolArguments(args: string, param: string): JsonObject {
   }
   if (!isRecord(parsed)) throw invalidRequest("tool call arguments must be a JSON object", param);
   return parsed as JsonObject;
+}
+
+/** A finite number from an upstream body (a token count, a timestamp), else undefined. */
+export function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 /** Current Unix time in seconds, for protocols whose responses carry no timestamp. */

@@ -1,15 +1,7 @@
-/**
- * OpenAI Chat Completions (`POST {base}/chat/completions`) <-> canonical.
- *
- * Lossy spots are listed in docs/protocol-mapping.md ("OpenAI codecs"). The validation helpers at
- * the top are shared with the Responses codec (openai-responses.ts).
- */
+/** OpenAI Chat Completions requests: wire -> canonical (inbound) and canonical -> wire (outbound). */
 import type {
   CanonicalRequest,
-  CanonicalResponse,
   ContentPart,
-  ErrorInfo,
-  ErrorKind,
   FilePart,
   ImagePart,
   JsonObject,
@@ -17,22 +9,16 @@ import type {
   Message,
   ReasoningConfig,
   ResponseFormat,
-  StopReason,
-  StreamEvent,
   TextPart,
   ToolChoice,
   ToolDefinition,
   ToolResultPart,
-  Usage,
   UserMessage,
 } from "@bitrouter/core";
-import type { Codec, DecodeRequestOptions, EncodeRequestOptions, SseEvent, StreamDecoder, StreamEncoder, UpstreamRequest } from "../codec.js";
-import { BitrouterError, STATUS_BY_KIND, invalidRequest } from "@bitrouter/core";
+import type { DecodeRequestOptions, EncodeRequestOptions, UpstreamRequest } from "../../codec.js";
+import { invalidRequest } from "@bitrouter/core";
 import {
-  describeUnknownErrorBody,
-  formatSse,
   isRecord,
-  kindFromStatus,
   mediaSourceFromUrl,
   mediaSourceToUrl,
   normalizeArguments,
@@ -40,13 +26,12 @@ import {
   optionalNumber,
   optionalString,
   parseDataUrl,
-  redactSecrets,
   requireArray,
   requireRecord,
   requireString,
-} from "./util.js";
+} from "../util.js";
 
-// ── validation helpers (shared with openai-responses.ts) ─────────────────────────────────────
+// ── validation helpers (shared with ../openai-responses) ─────────────────────────────────────
 
 /** @internal */
 export function optInteger(v: unknown, param: string): number | undefined {
@@ -83,105 +68,6 @@ export function fileDataSource(data: string, filename: string | undefined): File
   const parsed = parseDataUrl(data);
   return parsed ? { kind: "base64", mediaType: parsed.mediaType, data: parsed.data } : { kind: "base64", mediaType: fileMediaType(filename), data };
 }
-
-/** @internal A malformed upstream answer. */
-export function upstreamMalformed(message: string): BitrouterError {
-  return new BitrouterError({ kind: "upstream", message: `upstream sent a malformed response: ${message}` });
-}
-
-// ── errors ────────────────────────────────────────────────────────────────────────────────────
-
-/** OpenAI's error `type` string for each kind (both OpenAI codecs use the same table). */
-export const OPENAI_ERROR_TYPE: Record<ErrorKind, string> = {
-  invalid_request: "invalid_request_error",
-  authentication: "authentication_error",
-  permission: "permission_error",
-  not_found: "not_found_error",
-  payload_too_large: "invalid_request_error",
-  rate_limit: "rate_limit_error",
-  payment_required: "insufficient_quota",
-  guardrail: "invalid_request_error",
-  upstream: "server_error",
-  timeout: "timeout_error",
-  overloaded: "server_error",
-  internal: "server_error",
-};
-
-/** Codes filled in when an error carries none, so clients can tell apart kinds sharing a type. */
-const DEFAULT_CODE: Partial<Record<ErrorKind, string>> = {
-  authentication: "invalid_api_key",
-  payload_too_large: "request_too_large",
-  rate_limit: "rate_limit_exceeded",
-  payment_required: "insufficient_quota",
-  guardrail: "content_policy_violation",
-  overloaded: "overloaded",
-  upstream: "upstream_error",
-  timeout: "timeout",
-};
-
-const KIND_BY_TYPE: Record<string, ErrorKind> = {
-  invalid_request_error: "invalid_request",
-  authentication_error: "authentication",
-  permission_error: "permission",
-  not_found_error: "not_found",
-  rate_limit_error: "rate_limit",
-  requests: "rate_limit",
-  tokens: "rate_limit",
-  insufficient_quota: "payment_required",
-  server_error: "upstream",
-  api_error: "upstream",
-  timeout_error: "timeout",
-  overloaded_error: "overloaded",
-  // codes, for in-stream errors whose type says nothing (Responses `error` events)
-  rate_limit_exceeded: "rate_limit",
-  invalid_api_key: "authentication",
-  model_not_found: "not_found",
-  context_length_exceeded: "invalid_request",
-  invalid_prompt: "invalid_request",
-};
-
-const kindByName = (name: string | undefined): ErrorKind | undefined =>
-  name !== undefined && Object.hasOwn(KIND_BY_TYPE, name) ? KIND_BY_TYPE[name] : undefined;
-
-/** @internal The `{message, type, param, code}` object of an OpenAI error body. */
-export function openaiErrorObject(error: ErrorInfo): JsonObject {
-  const code = error.code ?? DEFAULT_CODE[error.kind] ?? null;
-  return { message: error.message, type: OPENAI_ERROR_TYPE[error.kind], param: error.param ?? null, code };
-}
-
-/** @internal OpenAI's error body and status for an error. */
-export function encodeOpenAIError(error: ErrorInfo): { status: number; body: JsonObject } {
-  return { status: error.status, body: { error: openaiErrorObject(error) } };
-}
-
-/**
- * @internal An OpenAI-shaped error answer (`{error: {message, type, param, code}}`) or anything else.
- * `status` 0 (or a success status) means "inside a stream": the kind then comes from the type string.
- */
-export function decodeOpenAIError(status: number, body: unknown): ErrorInfo {
-  const err = !isRecord(body)
-    ? undefined
-    : isRecord(body.error)
-      ? body.error
-      : typeof body.error === "string"
-        ? { message: body.error } // some compatible servers send a bare string
-        : typeof body.message === "string"
-          ? body
-          : undefined;
-  if (!err) {
-    const kind = status >= 400 ? kindFromStatus(status) : "upstream";
-    return { kind, message: redactSecrets(describeUnknownErrorBody(status, body)), status: STATUS_BY_KIND[kind] };
-  }
-  const type = typeof err.type === "string" ? err.type : undefined;
-  const code = typeof err.code === "string" ? err.code : undefined;
-  const kind: ErrorKind = status >= 400 ? kindFromStatus(status) : (kindByName(type) ?? kindByName(code) ?? "upstream");
-  const text = typeof err.message === "string" && err.message ? err.message : `upstream error (HTTP ${status})`;
-  const info: ErrorInfo = { kind, message: redactSecrets(text), status: STATUS_BY_KIND[kind] };
-  if (typeof err.param === "string") info.param = err.param;
-  if (typeof err.code === "string" || typeof err.code === "number") info.code = String(err.code);
-  return info;
-}
-
 // ── request: wire -> canonical ────────────────────────────────────────────────────────────────
 
 /**
@@ -421,7 +307,7 @@ function assignDefined<T extends object>(target: T, values: Partial<T>): T {
   return target;
 }
 
-function decodeChatRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest {
+export function decodeChatRequest(body: unknown, options?: DecodeRequestOptions): CanonicalRequest {
   const b = requireRecord(body, "body");
   const model = options?.model ?? requireString(b.model, "model");
   if (b.n !== undefined && b.n !== null && b.n !== 1) {
@@ -518,7 +404,7 @@ export function encodeToolChoice(tc: ToolChoice): JsonValue {
   return tc.type === "tool" ? { type: "function", function: { name: tc.name } } : tc.type;
 }
 
-function encodeChatRequest(req: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
+export function encodeChatRequest(req: CanonicalRequest, options: EncodeRequestOptions): UpstreamRequest {
   const body: JsonObject = { model: options.model, messages: encodeMessages(req) };
   if (req.tools && req.tools.length > 0) {
     body.tools = req.tools.map((t) => {
@@ -555,334 +441,3 @@ function encodeChatRequest(req: CanonicalRequest, options: EncodeRequestOptions)
   if (req.stream) body.stream_options = { include_usage: true };
   return { path: "/chat/completions", body };
 }
-
-// ── response ──────────────────────────────────────────────────────────────────────────────────
-
-const FINISH_BY_STOP: Record<StopReason, string> = {
-  stop: "stop",
-  stop_sequence: "stop",
-  length: "length",
-  tool_calls: "tool_calls",
-  content_filter: "content_filter",
-  error: "stop",
-};
-
-/** @internal */
-export function stopFromFinish(reason: unknown): StopReason {
-  switch (reason) {
-    case "length":
-      return "length";
-    case "tool_calls":
-    case "function_call":
-      return "tool_calls";
-    case "content_filter":
-      return "content_filter";
-    default:
-      return "stop";
-  }
-}
-
-function encodeChatUsage(u: Usage): JsonObject {
-  const prompt: JsonObject = { cached_tokens: u.cacheReadTokens ?? 0 };
-  if (u.cacheWriteTokens !== undefined) prompt.cache_write_tokens = u.cacheWriteTokens;
-  return {
-    prompt_tokens: u.inputTokens,
-    completion_tokens: u.outputTokens,
-    total_tokens: u.inputTokens + u.outputTokens,
-    prompt_tokens_details: prompt,
-    completion_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
-  };
-}
-
-const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-
-/** @internal OpenAI chat usage (also DeepSeek's prompt_cache_hit_tokens) -> canonical. */
-export function decodeChatUsage(u: unknown): Usage | undefined {
-  if (!isRecord(u)) return undefined;
-  const usage: Usage = { inputTokens: count(u.prompt_tokens) ?? 0, outputTokens: count(u.completion_tokens) ?? 0 };
-  const pd = isRecord(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
-  const cd = isRecord(u.completion_tokens_details) ? u.completion_tokens_details : {};
-  const cached = count(pd.cached_tokens) ?? count(u.prompt_cache_hit_tokens);
-  if (cached) usage.cacheReadTokens = cached;
-  const written = count(pd.cache_write_tokens);
-  if (written) usage.cacheWriteTokens = written;
-  const reasoning = count(cd.reasoning_tokens);
-  if (reasoning) usage.reasoningTokens = reasoning;
-  return usage;
-}
-
-function encodeChatResponse(res: CanonicalResponse): JsonObject {
-  const texts: string[] = [];
-  const reasoning: string[] = [];
-  const toolCalls: JsonObject[] = [];
-  for (const part of res.content) {
-    if (part.type === "text") texts.push(part.text);
-    else if (part.type === "reasoning" && part.text) reasoning.push(part.text);
-    else if (part.type === "tool_call") toolCalls.push({ id: part.id, type: "function", function: { name: part.name, arguments: part.arguments } });
-  }
-  const message: JsonObject = { role: "assistant", content: texts.length > 0 ? texts.join("") : null, refusal: null };
-  // Not in OpenAI's schema, but what OpenAI-compatible clients read reasoning from (DeepSeek style).
-  if (reasoning.length > 0) message.reasoning_content = reasoning.join("");
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  return {
-    id: res.id,
-    object: "chat.completion",
-    created: res.created,
-    model: res.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH_BY_STOP[res.stopReason] }],
-    usage: encodeChatUsage(res.usage),
-  };
-}
-
-function decodeChatResponse(body: unknown): CanonicalResponse {
-  if (!isRecord(body)) throw upstreamMalformed("the body is not a JSON object");
-  // Some OpenAI-compatible providers answer 200 with an error body.
-  if (isRecord(body.error)) throw new BitrouterError(decodeOpenAIError(0, body));
-  const choice = Array.isArray(body.choices) ? body.choices[0] : undefined;
-  if (!isRecord(choice)) throw upstreamMalformed("no choices[0]");
-  const message = isRecord(choice.message) ? choice.message : {};
-  const content: ContentPart[] = [];
-  const reasoning = message.reasoning_content ?? message.reasoning;
-  if (typeof reasoning === "string" && reasoning !== "") content.push({ type: "reasoning", text: reasoning });
-  if (typeof message.content === "string" && message.content !== "") content.push({ type: "text", text: message.content });
-  else if (Array.isArray(message.content)) {
-    for (const p of message.content) if (isRecord(p) && typeof p.text === "string") content.push({ type: "text", text: p.text });
-  }
-  if (typeof message.refusal === "string" && message.refusal !== "") content.push({ type: "text", text: message.refusal });
-  if (Array.isArray(message.tool_calls)) {
-    message.tool_calls.forEach((tc, i) => {
-      if (!isRecord(tc)) return;
-      const fn = isRecord(tc.function) ? tc.function : {};
-      content.push({
-        type: "tool_call",
-        id: typeof tc.id === "string" ? tc.id : `call_${i}`,
-        name: typeof fn.name === "string" ? fn.name : "",
-        arguments: normalizeArguments(fn.arguments),
-      });
-    });
-  } else if (isRecord(message.function_call)) {
-    const fc = message.function_call;
-    content.push({ type: "tool_call", id: "call_legacy_0", name: typeof fc.name === "string" ? fc.name : "", arguments: normalizeArguments(fc.arguments) });
-  }
-  return {
-    id: typeof body.id === "string" ? body.id : "",
-    model: typeof body.model === "string" ? body.model : "",
-    created: count(body.created) ?? 0,
-    content,
-    stopReason: stopFromFinish(choice.finish_reason),
-    usage: chatResponseUsage(body.usage),
-  };
-}
-
-function chatResponseUsage(value: unknown): Usage {
-  return decodeChatUsage(value) ?? { inputTokens: 0, outputTokens: 0 };
-}
-
-// ── stream: canonical events -> SSE ───────────────────────────────────────────────────────────
-
-class ChatStreamEncoder implements StreamEncoder {
-  private id = "";
-  private model: string;
-  private created = 0;
-  private started = false;
-  /** canonical part index -> OpenAI tool_calls[].index (counts tool calls only). */
-  private readonly toolIndex = new Map<number, number>();
-  private usage: Usage | undefined;
-  private state: "open" | "finished" | "errored" = "open";
-
-  constructor(private readonly request: CanonicalRequest) {
-    this.model = request.model;
-  }
-
-  /** `data: {"id":…,"choices":[{"index":0,"delta":` — constant for the whole stream, built once. */
-  private prefix: string | undefined;
-
-  private chunk(delta: JsonObject, finishReason: string | null = null): string {
-    // Hand-assembled (same bytes as JSON.stringify of the chunk): this runs once per token.
-    this.prefix ??= `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"choices":[{"index":0,"delta":`;
-    return `${this.prefix}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
-  }
-
-  /** The first chunk must carry role "assistant"; synthesise it if events come without `start`. */
-  private ensureStarted(): string {
-    if (this.started) return "";
-    this.started = true;
-    return this.chunk({ role: "assistant", content: "" });
-  }
-
-  encode(event: StreamEvent): string {
-    if (this.state !== "open") return "";
-    switch (event.type) {
-      case "start":
-        if (this.started) return "";
-        this.id = event.id;
-        this.model = event.model || this.request.model;
-        this.created = event.created;
-        return this.ensureStarted();
-      case "text_delta":
-        return event.text ? this.ensureStarted() + this.chunk({ content: event.text }) : "";
-      case "reasoning_delta":
-        return event.text ? this.ensureStarted() + this.chunk({ reasoning_content: event.text }) : "";
-      case "tool_call_start": {
-        const index = this.toolIndex.size;
-        this.toolIndex.set(event.index, index);
-        return this.ensureStarted() + this.chunk({ tool_calls: [{ index, id: event.id, type: "function", function: { name: event.name, arguments: "" } }] });
-      }
-      case "tool_call_delta": {
-        const index = this.toolIndex.get(event.index);
-        if (index === undefined || !event.argumentsDelta) return "";
-        return this.chunk({ tool_calls: [{ index, function: { arguments: event.argumentsDelta } }] });
-      }
-      case "usage":
-        this.usage = event.usage;
-        return "";
-      case "finish": {
-        this.state = "finished";
-        const usage = event.usage ?? this.usage;
-        let out = this.ensureStarted() + this.chunk({}, FINISH_BY_STOP[event.stopReason]);
-        if (this.request.includeUsage && usage) {
-          out += formatSse({
-            id: this.id,
-            object: "chat.completion.chunk",
-            created: this.created,
-            model: this.model,
-            choices: [],
-            usage: encodeChatUsage(usage),
-          });
-        }
-        return out;
-      }
-      case "error":
-        this.state = "errored";
-        return formatSse({ error: openaiErrorObject(event.error) });
-      default:
-        return "";
-    }
-  }
-
-  end(): string {
-    if (this.state === "finished") return "data: [DONE]\n\n";
-    if (this.state === "errored") return "";
-    // Events ran out without a finish: never close like a success.
-    this.state = "errored";
-    return formatSse({ error: openaiErrorObject({ kind: "upstream", message: "stream ended early", status: 502 }) });
-  }
-}
-
-// ── stream: SSE -> canonical events ───────────────────────────────────────────────────────────
-
-class ChatStreamDecoder implements StreamDecoder {
-  private started = false;
-  private done = false;
-  private nextIndex = 0;
-  /** The open text or reasoning block, continued by deltas of the same kind. */
-  private block: { kind: "text" | "reasoning"; index: number } | undefined;
-  /** OpenAI tool_calls[].index (or id) -> canonical part index. */
-  private readonly tools = new Map<number | string, number>();
-  private lastTool: number | undefined;
-  /** canonical index -> tool call id. */
-  private readonly toolIds = new Map<number, string>();
-  private finishReason: StopReason | undefined;
-  private usage: Usage | undefined;
-
-  decode(event: SseEvent): StreamEvent[] {
-    if (this.done) return [];
-    const data = event.data.trim();
-    if (data === "") return [];
-    if (data === "[DONE]") return this.finish();
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream chunk: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
-    }
-    if (!isRecord(chunk)) return [];
-    if (chunk.error !== undefined && chunk.error !== null) return this.fail(decodeOpenAIError(0, chunk));
-    const out: StreamEvent[] = [];
-    if (!this.started) {
-      this.started = true;
-      out.push({
-        type: "start",
-        id: typeof chunk.id === "string" ? chunk.id : "",
-        model: typeof chunk.model === "string" ? chunk.model : "",
-        created: count(chunk.created) ?? 0,
-      });
-    }
-    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-    if (isRecord(choice)) {
-      const delta = isRecord(choice.delta) ? choice.delta : {};
-      const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === "string" && reasoning !== "") out.push({ type: "reasoning_delta", index: this.blockIndex("reasoning"), text: reasoning });
-      if (typeof delta.content === "string" && delta.content !== "") out.push({ type: "text_delta", index: this.blockIndex("text"), text: delta.content });
-      if (typeof delta.refusal === "string" && delta.refusal !== "") out.push({ type: "text_delta", index: this.blockIndex("text"), text: delta.refusal });
-      if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) if (isRecord(tc)) this.toolDelta(tc, out);
-      if (isRecord(delta.function_call)) this.toolDelta({ index: 0, id: "call_legacy_0", function: delta.function_call }, out);
-      if (typeof choice.finish_reason === "string") this.finishReason = stopFromFinish(choice.finish_reason);
-    }
-    const usage = decodeChatUsage(chunk.usage);
-    if (usage) {
-      this.usage = usage;
-      out.push({ type: "usage", usage });
-    }
-    return out;
-  }
-
-  end(): StreamEvent[] {
-    if (this.done) return [];
-    // Some OpenAI-compatible servers close without [DONE]; a finish_reason still proves completion.
-    if (this.finishReason !== undefined) return this.finish();
-    return this.fail({ kind: "upstream", message: "stream ended early: no finish_reason before the connection closed", status: 502 });
-  }
-
-  private blockIndex(kind: "text" | "reasoning"): number {
-    if (this.block?.kind !== kind) this.block = { kind, index: this.nextIndex++ };
-    return this.block.index;
-  }
-
-  private toolDelta(tc: Record<string, unknown>, out: StreamEvent[]): void {
-    const fn = isRecord(tc.function) ? tc.function : {};
-    const id = typeof tc.id === "string" && tc.id !== "" ? tc.id : undefined;
-    const key = typeof tc.index === "number" ? tc.index : id;
-    let index = key === undefined ? this.lastTool : this.tools.get(key);
-    // Some compatible servers reuse index 0 for every parallel call: a new id means a new call.
-    if (index !== undefined && id !== undefined && this.toolIds.get(index) !== id) index = undefined;
-    if (index === undefined) {
-      index = this.nextIndex++;
-      if (key !== undefined) this.tools.set(key, index);
-      this.toolIds.set(index, id ?? `call_${index}`);
-      this.block = undefined;
-      out.push({ type: "tool_call_start", index, id: id ?? `call_${index}`, name: typeof fn.name === "string" ? fn.name : "" });
-    }
-    this.lastTool = index;
-    const args = normalizeArguments(fn.arguments);
-    if (args !== "") out.push({ type: "tool_call_delta", index, argumentsDelta: args });
-  }
-
-  private finish(): StreamEvent[] {
-    this.done = true;
-    const event: StreamEvent = { type: "finish", stopReason: this.finishReason ?? "stop" };
-    if (this.usage) event.usage = this.usage;
-    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
-  }
-
-  private fail(error: ErrorInfo): StreamEvent[] {
-    this.done = true;
-    const event: StreamEvent = { type: "error", error };
-    return this.started ? [event] : [{ type: "start", id: "", model: "", created: 0 }, event];
-  }
-}
-
-// ── the codec ─────────────────────────────────────────────────────────────────────────────────
-
-export const openaiChatCodec: Codec = {
-  protocol: "openai-chat",
-  decodeRequest: decodeChatRequest,
-  encodeResponse: (response) => encodeChatResponse(response),
-  createStreamEncoder: (request) => new ChatStreamEncoder(request),
-  encodeError: encodeOpenAIError,
-  encodeRequest: encodeChatRequest,
-  decodeResponse: decodeChatResponse,
-  responseUsage: { field: "usage", decode: chatResponseUsage },
-  createStreamDecoder: () => new ChatStreamDecoder(),
-  decodeError: decodeOpenAIError,
-};

@@ -1,0 +1,65 @@
+/**
+ * Google Gemini API (`POST /v1beta/models/{model}:generateContent` and
+ * `:streamGenerateContent?alt=sse`) <-> canonical. The model and the streaming choice live in the URL.
+ * What Gemini cannot express is listed in docs/protocol-mapping.md.
+ *
+ * Thought signatures: Gemini attaches an opaque `thoughtSignature` to thought parts and also to
+ * ordinary parts (function calls, text) that must be sent back verbatim. A signature on an ordinary
+ * part travels in canonical form as an empty ReasoningPart `{text: "", signature}` right before the
+ * part; the encoder re-attaches it to the next part.
+ */
+import type { Codec } from "../../codec.js";
+import type { InboundRoute, ProtocolDescriptor } from "../../descriptor.js";
+import { decodeError, encodeError, encodeStreamError } from "./errors.js";
+import { decodeRequest, encodeRequest } from "./request.js";
+import { decodeResponse, encodeResponse, geminiResponseUsage } from "./response.js";
+import { GeminiStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
+import { GeminiStreamEncoder } from "./stream-encoder.js";
+
+export { toGeminiSchema } from "./schema.js";
+
+export const googleCodec: Codec = {
+  protocol: "google",
+  decodeRequest,
+  encodeResponse: (response) => encodeResponse(response),
+  createStreamEncoder: () => new GeminiStreamEncoder(),
+  encodeError,
+  encodeRequest,
+  decodeResponse,
+  responseUsage: { field: "usageMetadata", decode: geminiResponseUsage },
+  createStreamDecoder: () => new GeminiStreamDecoder(),
+  decodeError,
+};
+
+/** `POST /v1beta/models/{model}:{action}` (the Gemini SDK's default; `/v1/` works too). */
+const MODEL_ACTION_PATH = /^\/v1(?:beta)?\/models\/(.+):(generateContent|streamGenerateContent|countTokens)$/;
+
+function matchPath(pathname: string): InboundRoute | undefined {
+  const match = MODEL_ACTION_PATH.exec(pathname);
+  if (!match) return undefined;
+  const action = match[2];
+  const route: InboundRoute = action === "countTokens" ? { kind: "count_tokens" } : { kind: "inference", stream: action === "streamGenerateContent" };
+  try {
+    route.model = decodeURIComponent(match[1]!);
+  } catch {
+    route.invalid = "the model in the URL path is not valid percent-encoding";
+  }
+  return route;
+}
+
+export const googleProtocol: ProtocolDescriptor = {
+  protocol: "google",
+  codec: googleCodec,
+  matchPath,
+  credentialHeader: "x-goog-api-key",
+  credentialQueryParam: "key",
+  callerHints: { pathPrefix: "/v1beta/", header: "x-goog-api-key" },
+  featureHeaders: [],
+  authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
+  requestHeaders: {},
+  // The model and the streaming choice live in the URL.
+  passthroughPath: (modelId, stream) => `/v1beta/models/${encodeURIComponent(modelId)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`,
+  carriesOutcome,
+  mayCarryOutcome,
+  encodeStreamError,
+};
