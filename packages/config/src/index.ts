@@ -50,6 +50,16 @@ export {
   type HomeSource,
   type ResolvedPaths,
 } from "./paths.js";
-export { defineProvider, loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
+export {
+  defineProvider,
+  loadConfig,
+  loadEnv,
+  parseConfig,
+  resolveConfig,
+  type LoadedConfig,
+  type LoadedPaths,
+  type LoadOptions,
+  type ParseOptions,
+} from "./load.js";
 export { costMicroUsd } from "./cost.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

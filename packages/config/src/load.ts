@@ -11,7 +11,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { builtinProviders } from "./catalog.js";
-import { issueAt, parseYaml, toData, type Env } from "./document.js";
+import { issueAt, parseYaml, toData, type Env, type ParsedDocument } from "./document.js";
 import { ConfigError, formatPath } from "./errors.js";
 import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
 import { resolveFile } from "./resolve.js";
@@ -83,23 +83,37 @@ export async function loadEnv(envFile: string, processEnv: Env, warnings: string
   return merged;
 }
 
+type ParsedConfig = { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource };
+
 /**
  * Steps 2-6 on YAML text already in memory: substitute, validate, merge, resolve. Throws
  * ConfigError listing every problem. Empty text is a valid (default) configuration.
  */
-export function parseConfig(text: string, options: ParseOptions = {}): { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource } {
-  const env = options.env ?? {};
+export function parseConfig(text: string, options: ParseOptions = {}): ParsedConfig {
   const file = options.file ?? "bitrouter.yaml";
-  const cwd = options.cwd ?? process.cwd();
-  const home = options.home ?? cwd;
+  const parsed = parseYaml(text, file, options.env ?? {});
   const warnings: string[] = [];
-
-  const parsed = parseYaml(text, file, env);
   if (parsed.missingVars.length > 0) {
     warnings.push(`${file}: environment variables referenced but not set (replaced with ""): ${parsed.missingVars.join(", ")}`);
   }
   const data = toData(parsed) ?? {}; // an empty file (or only comments) is a valid config
-  if (typeof data !== "object" || Array.isArray(data)) {
+  const result = resolveData(data, parsed, options);
+  return { ...result, warnings: [...warnings, ...result.warnings] };
+}
+
+/**
+ * Steps 3-6 on a configuration already in memory as data in bitrouter.yaml's shape (snake_case, no
+ * ${VAR} substitution): validated, merged with the built-ins and resolved exactly like the file.
+ */
+export function resolveConfig(data: unknown, options: ParseOptions = {}): ParsedConfig {
+  return resolveData(data ?? {}, undefined, options);
+}
+
+function resolveData(data: unknown, parsed: ParsedDocument | undefined, options: ParseOptions): ParsedConfig {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const home = options.home ?? cwd;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new ConfigError([issueAt(parsed, [], "expected a mapping of sections (server:, providers:, models:, ...)")]);
   }
   const fileConfig: ConfigFile = validate(ConfigFileSchema, data, parsed);
@@ -108,7 +122,6 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
   if (resolved.issues.length > 0) {
     throw new ConfigError(sortByPosition(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey))));
   }
-  warnings.push(...resolved.warnings);
 
   const database = resolveDatabaseUrl({
     flag: options.db,
@@ -117,7 +130,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
     home,
     cwd,
   });
-  return { config: { ...resolved.config, database: { url: database.url } }, warnings, databaseUrlSource: database.source };
+  return { config: { ...resolved.config, database: { url: database.url } }, warnings: [...resolved.warnings], databaseUrlSource: database.source };
 }
 
 /**

@@ -15,6 +15,8 @@ import { handleInbound } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
+import type { RoutesConfig } from "./router-config.js";
+import { splitConfig } from "./router-config.js";
 import type { UpstreamClient } from "./upstream.js";
 
 export interface RouterOptions {
@@ -71,11 +73,18 @@ export interface CallOptions {
 const TEN_MINUTES = 10 * 60_000;
 const ONE_MINUTE = 60_000;
 
+/** createRouter's configuration as a camelCase object: the routes and, beside them, any RouterOptions. */
+export interface RouterConfig extends RoutesConfig, RouterOptions {}
+
 /**
- * Builds a router from a resolved configuration (`loadConfig(...).config` from @bitrouter/config,
- * or any object with `providers` and `models` in bitrouter.yaml's shape).
+ * Builds a router from a camelCase configuration object (`{ providers, models, hooks, requestTimeoutMs }`),
+ * YAML text in bitrouter.yaml's format, or a configuration resolved by @bitrouter/config
+ * (`loadConfig(...).config`). `options` add to (and override) those a RouterConfig carries.
  */
-export function createRouter(config: ResolvedConfig, options: RouterOptions = {}): Router {
+export function createRouter(input: RouterConfig | ResolvedConfig | string, extraOptions: RouterOptions = {}): Router {
+  const split = splitConfig<RouterOptions>(input);
+  const config = split.config;
+  const options: RouterOptions = { ...split.options, ...extraOptions };
   const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
   const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer);
   const ownsClient = options.client === undefined;
