@@ -61,5 +61,4 @@ export {
   type LoadOptions,
   type ParseOptions,
 } from "./load.js";
-export { costMicroUsd } from "./cost.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

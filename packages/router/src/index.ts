@@ -4,6 +4,7 @@ export { createRouter, notFound, type CallOptions, type Router, type RouterConfi
 export type { EndpointOptions, ModelInfoOptions, ModelOptions, PricingOptions, ProviderOptions, RoutesConfig } from "./router-config.js";
 export type { CompletionRecord, Principal, RequestContext, RouterHook } from "@bitrouter/core";
 export { Balancer, type Strategy } from "./balancer.js";
+export { costMicroUsd } from "./cost.js";
 export { DynamicRoutes, type DynamicRoute } from "./dynamic-routes.js";
 export { callerProtocol, matchPath, readCredential, type RouteMatch } from "./http.js";
 export type { InboundRequest, InboundResult } from "./pipeline.js";

@@ -2,10 +2,10 @@ import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEv
 import type { Codec, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError } from "@bitrouter/core";
 import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, createProviderClient } from "@bitrouter/providers";
-import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
+import { costMicroUsd } from "./cost.js";
 import { countTokens } from "./count-tokens.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
 import type { RouterDeps } from "./lifecycle.js";
