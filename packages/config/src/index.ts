@@ -41,10 +41,9 @@ export { BUILTIN_PROVIDER_NAMES, builtinProviders, loadCatalogYaml, type Builtin
 export {
   CONFIG_FILE_NAME,
   ENV_FILE_NAME,
-  PID_FILE_NAME,
   resolveDatabaseUrl,
   resolvePaths,
-  scaffoldHome,
+  resolveUserPath,
   type DatabaseUrlSource,
   type GlobalFlags,
   type HomeSource,

@@ -8,7 +8,7 @@
 // then cross-reference checks and path-dependent values (database URL, control socket).
 // No global state: hot reload calls loadConfig again and swaps the result.
 import { readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { builtinProviders } from "./catalog.js";
 import { issueAt, parseYaml, toData, type Env, type ParsedDocument } from "./document.js";
@@ -18,27 +18,26 @@ import { resolveFile } from "./resolve.js";
 import { ConfigFileSchema, ProviderSchema, type ConfigFile, type ProviderConfig, type ResolvedConfig } from "./schema.js";
 import { sortByPosition, validate } from "./validate.js";
 
-export interface LoadedPaths extends ResolvedPaths {
-  /** `<run-dir>/<server.control.socket>` (an absolute socket path is kept as is). */
-  controlSocket: string;
+/** The paths the configuration was loaded with (any extra fields of the caller's kept), and the database it names. */
+export type LoadedPaths<P extends ResolvedPaths = ResolvedPaths> = P & {
   databaseUrl: string;
   databaseUrlSource: DatabaseUrlSource;
-}
+};
 
-export interface LoadedConfig {
+export interface LoadedConfig<P extends ResolvedPaths = ResolvedPaths> {
   config: ResolvedConfig;
-  paths: LoadedPaths;
+  paths: LoadedPaths<P>;
   /** The merged environment (.env under the process environment). Holds secrets: never log it. */
   env: Record<string, string>;
   /** Things worth telling the user that do not stop BitRouter from running. */
   warnings: string[];
 }
 
-export interface LoadOptions {
+export interface LoadOptions<P extends ResolvedPaths = ResolvedPaths> {
   /** Global CLI flags; used to resolve paths (unless `paths` is given) and for --db. */
   flags?: GlobalFlags;
-  /** Already resolved paths (skips home resolution). */
-  paths?: ResolvedPaths;
+  /** Already resolved paths (skips home resolution); returned with the database added. */
+  paths?: P;
   /** The process environment (default: process.env). */
   env?: Env;
   /** The user's working directory (default: process.cwd()). */
@@ -159,11 +158,11 @@ function checkProviders(providers: Readonly<Record<string, ProviderConfig>>): Re
 }
 
 /** The whole pipeline: paths, .env, bitrouter.yaml. A missing config file is a valid config. */
-export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig<P extends ResolvedPaths = ResolvedPaths>(options: LoadOptions<P> = {}): Promise<LoadedConfig<P>> {
   const processEnv = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
-  const paths = options.paths ?? resolvePaths(flags, processEnv, cwd);
+  const paths = (options.paths ?? resolvePaths(flags, processEnv, cwd)) as P;
   const warnings: string[] = [];
 
   const env = await loadEnv(paths.envFile, processEnv, warnings);
@@ -190,7 +189,6 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     config: result.config,
     paths: {
       ...paths,
-      controlSocket: resolve(paths.runDir, result.config.server.control.socket),
       databaseUrl: result.config.database.url,
       databaseUrlSource: result.databaseUrlSource,
     },

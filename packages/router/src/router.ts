@@ -51,7 +51,10 @@ export interface Router {
   fetch(request: Request): Promise<Response>;
   /** Canonical, non-streaming call through the routing table (failover, hooks and metering included). */
   generate(request: Omit<CanonicalRequest, "stream"> & { stream?: false }, options?: CallOptions): Promise<CanonicalResponse>;
-  /** Canonical streaming call; resolves once the first content event arrived (failover happens before). */
+  /**
+   * Canonical streaming call; resolves once the first content event arrived (failover happens before).
+   * A failure after that ends the stream with an `error` event, as on the HTTP path.
+   */
   stream(request: Omit<CanonicalRequest, "stream"> & { stream?: true }, options?: CallOptions): Promise<AsyncIterable<StreamEvent>>;
   /** Every model name callers can use now, with metadata. */
   listModels(): ModelListing[];
