@@ -75,7 +75,8 @@ export function splitConfig<O extends object>(input: (RoutesConfig & O) | Resolv
   if (typeof input === "string") return { config: parseConfig(input, { env: process.env }).config, options: {} };
   if (isResolved(input)) return { config: input, options: {} };
   const { providers, models, inheritDefaults, env, ...options } = input;
-  const routes = snakeCase({
+  const renamed = new Set<string>();
+  const routes = snakeCase(renamed, {
     ...(providers === undefined ? {} : { providers }),
     ...(models === undefined ? {} : { models }),
     ...(inheritDefaults === undefined ? {} : { inheritDefaults }),
@@ -84,7 +85,9 @@ export function splitConfig<O extends object>(input: (RoutesConfig & O) | Resolv
     return { config: resolveConfig(routes, { env: env ?? process.env }).config, options: options as Partial<O> };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(error.issues.map((issue) => ({ ...issue, path: camelCaseFields(issue.path), message: camelCaseFields(issue.message) })));
+    throw new ConfigError(
+      error.issues.map((issue) => ({ ...issue, path: camelCaseFields(issue.path, renamed), message: camelCaseFields(issue.message, renamed) })),
+    );
   }
 }
 
@@ -93,7 +96,19 @@ function isResolved(input: RoutesConfig | ResolvedConfig): input is ResolvedConf
 }
 
 /** RoutesConfig in bitrouter.yaml's shape: field names in snake_case, the names the caller chose (providers, models, headers) as written. */
-function snakeCase({ providers, models, ...rest }: Omit<RoutesConfig, "env">): Record<string, unknown> {
+function snakeCase(renamed: Set<string>, { providers, models, ...rest }: Omit<RoutesConfig, "env">): Record<string, unknown> {
+  /** Every key of an object (nested objects and arrays included) in snake_case; the renamed ones noted for error messages. */
+  const fields = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(fields);
+    if (typeof value !== "object" || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => {
+        const field = toSnake(key);
+        if (field !== key) renamed.add(field);
+        return [field, fields(item)];
+      }),
+    );
+  };
   const out = fields(rest) as Record<string, unknown>;
   if (providers) {
     out.providers = mapValues(providers, ({ models: catalog, defaultHeaders, ...provider }) => ({
@@ -104,13 +119,6 @@ function snakeCase({ providers, models, ...rest }: Omit<RoutesConfig, "env">): R
   }
   if (models) out.models = mapValues(models, fields);
   return out;
-}
-
-/** Every key of an object (nested objects and arrays included) in snake_case. */
-function fields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(fields);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [toSnake(key), fields(item)]));
 }
 
 function mapValues<T>(record: Record<string, T>, map: (value: T) => unknown): Record<string, unknown> {
@@ -124,15 +132,15 @@ function toSnake(key: string): string {
 /** A snake_case field name in an error path or message as the caller wrote it (`model_id` -> `modelId`). */
 const SNAKE_FIELD = /\b([a-z]+(?:_[a-z]+)+)\b/g;
 
-function camelCaseFields(text: string): string {
-  return text.replace(SNAKE_FIELD, (name) => (KNOWN_FIELDS.has(name) ? toCamel(name) : name));
+function camelCaseFields(text: string, renamed: ReadonlySet<string>): string {
+  return text.replace(SNAKE_FIELD, (name) => (KNOWN_FIELDS.has(name) || renamed.has(name) ? toCamel(name) : name));
 }
 
 function toCamel(name: string): string {
   return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** The snake_case fields RoutesConfig has (only these are renamed back in errors; a provider named `my_llm` stays). */
+/** The snake_case fields RoutesConfig has (suggested in errors); with the keys the caller wrote in camelCase, the only names turned back (a provider named `my_llm` stays). */
 const KNOWN_FIELDS = new Set([
   "inherit_defaults",
   "api_protocol",

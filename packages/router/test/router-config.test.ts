@@ -75,9 +75,9 @@ describe("createRouter with a camelCase configuration", () => {
   });
 
   it("names a bad field as the caller wrote it", () => {
-    const issues = (models: RouterConfig["models"]) => {
+    const issues = (models: RouterConfig["models"], providers = typed().providers) => {
       try {
-        createRouter({ ...typed(), models });
+        createRouter({ ...typed(), models, ...(providers ? { providers } : {}) });
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
         return (error as ConfigError).issues;
@@ -85,6 +85,10 @@ describe("createRouter with a camelCase configuration", () => {
       throw new Error("accepted");
     };
     expect(issues({ smart: { endpoints: [{ provider: "ant" } as never] } })).toMatchObject([{ path: "models.smart.endpoints[0].modelId" }]);
+    // A misspelt camelCase key, and a provider whose own name has an underscore (kept as written).
+    expect(issues({}, { my_oai: { apiProtocol: "openai", apiBse: "http://x" } as never })).toMatchObject([
+      { path: "providers.my_oai.apiBse", message: 'unknown key "apiBse" (did you mean "apiBase"?)' },
+    ]);
     expect(issues({ smart: { endpoints: [{ provider: "nowhere", modelId: "x" }] } })).toMatchObject([
       { path: "models.smart.endpoints[0].provider", message: expect.stringContaining("nowhere") },
     ]);
