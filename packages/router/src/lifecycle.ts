@@ -60,6 +60,13 @@ export interface CompletionOutcome {
   ttfbMs?: number | undefined;
 }
 
+/** How a held stream's events reach the caller: each batch (after hooks) in the caller's form, undefined for nothing to send. */
+export interface StreamSink<T> {
+  batch(events: StreamEvent[]): T | undefined;
+  /** After the last event (e.g. a protocol's closing frame). */
+  end?(): T | undefined;
+}
+
 /** Extra per-call options an attempt may add (the caller's protocol feature headers). */
 export type AttemptOptions = Pick<SendOptions, "headers">;
 
@@ -132,17 +139,18 @@ export class RequestLifecycle {
 
   /**
    * One stream attempt. Resolves once the first content event arrived (a failure before it rejects,
-   * so the next endpoint can be tried); then yields the events, after onStreamEvent hooks, in batches
-   * (the first holds everything up to that content event). Completes the request when it ends.
+   * so the next endpoint can be tried); then yields the events, after onStreamEvent hooks, in the
+   * caller's form (`sink`), batch by batch: the first holds everything up to that content event.
+   * Completes the request when it ends.
    */
-  async stream(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<AsyncIterable<StreamEvent[]>> {
+  async stream<T>(target: RouteTarget, request: CanonicalRequest, sink: StreamSink<T>, options: AttemptOptions = {}): Promise<AsyncIterable<T>> {
     const codec = this.deps.codecs[target.endpoint.protocol];
     const events = (await this.deps.client.stream(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
-    const held = this.#holdUntilContent(target, events);
+    const held = this.#holdUntilContent(target, events, sink);
     return startedStream(await held.next(), held);
   }
 
-  async *#holdUntilContent(target: RouteTarget, events: AsyncIterator<StreamEvent>): AsyncGenerator<StreamEvent[]> {
+  async *#holdUntilContent<T>(target: RouteTarget, events: AsyncIterator<StreamEvent>, sink: StreamSink<T>): AsyncGenerator<T> {
     const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
     let ttfb: number | undefined;
     let usage: Usage | undefined;
@@ -173,17 +181,19 @@ export class RequestLifecycle {
           if (next.value.type === "error") throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
           head.push(next.value);
           if (!isContentEvent(next.value)) continue;
-          const batch = commit();
-          if (batch.length > 0) yield batch;
+          const out = sink.batch(commit());
+          if (out !== undefined) yield out;
           continue;
         }
-        const batch = observe(next.value);
-        if (batch.length > 0) yield batch;
+        const out = sink.batch(observe(next.value));
+        if (out !== undefined) yield out;
         if (next.value.type === "error") break;
       }
-      const tail = committed ? [] : commit();
+      const tail = sink.batch(committed ? [] : commit());
       outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
-      if (tail.length > 0) yield tail;
+      if (tail !== undefined) yield tail;
+      const end = sink.end?.();
+      if (end !== undefined) yield end;
     } catch (error) {
       if (!committed) throw error;
       if (this.callerLeft) {
@@ -191,7 +201,10 @@ export class RequestLifecycle {
       } else {
         const info = toErrorInfo(error);
         outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
-        yield [{ type: "error", error: info }];
+        const out = sink.batch([{ type: "error", error: info }]);
+        if (out !== undefined) yield out;
+        const end = sink.end?.();
+        if (end !== undefined) yield end;
       }
     } finally {
       await events.return?.();

@@ -27,7 +27,7 @@ import { MAX_SSE_EVENT_SIZE, NO_EVENTS, encodeStreamError, readAnswer, readError
 import { featureHeaders } from "./http.js";
 import { RequestBody, asBuffer, spliceBody } from "./body.js";
 import { BODY_LIMIT_FIELDS, fitBody } from "./limits.js";
-import type { CompletionOutcome, RouterDeps } from "./lifecycle.js";
+import type { CompletionOutcome, RouterDeps, StreamSink } from "./lifecycle.js";
 import { RequestLifecycle, clientClosed, isContentEvent, startedStream } from "./lifecycle.js";
 import { endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { RouteTarget } from "./table.js";
@@ -338,8 +338,8 @@ class InboundLifecycle extends RequestLifecycle {
       this.complete({ status: 200, usage: response.usage, target });
       return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded) };
     }
-    const events = await this.stream(target, request, options);
-    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: encodeStream(inboundCodec.createStreamEncoder(request), events) };
+    const frames = await this.stream(target, request, encodedFor(inboundCodec.createStreamEncoder(request)), options);
+    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: frames };
   }
 }
 
@@ -444,15 +444,16 @@ function formatEvent(event: string | undefined, data: string): string {
   return `${event === undefined ? "" : `event: ${event}\n`}${lines}\n`;
 }
 
-/** Encodes a held stream's event batches for the caller (the first batch is already read: see RequestLifecycle.stream). */
-async function* encodeStream(encoder: StreamEncoder, batches: AsyncIterable<StreamEvent[]>): AsyncGenerator<string> {
-  for await (const batch of batches) {
-    let text = "";
-    for (const event of batch) text += encoder.encode(event);
-    if (text) yield text;
-  }
-  const tail = encoder.end();
-  if (tail) yield tail;
+/** A held stream's events as the caller's protocol frames (see RequestLifecycle.stream). */
+function encodedFor(encoder: StreamEncoder): StreamSink<string> {
+  return {
+    batch(events) {
+      let text = "";
+      for (const event of events) text += encoder.encode(event);
+      return text || undefined;
+    },
+    end: () => encoder.end() || undefined,
+  };
 }
 
 function joinChunks(chunks: Array<string | Uint8Array>): string | Uint8Array {

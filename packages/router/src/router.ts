@@ -8,7 +8,7 @@ import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { costMicroUsd } from "./cost.js";
 import { countTokens } from "./count-tokens.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
-import type { RouterDeps } from "./lifecycle.js";
+import type { RouterDeps, StreamSink } from "./lifecycle.js";
 import { RequestLifecycle } from "./lifecycle.js";
 import type { InboundRequest, InboundResult } from "./pipeline.js";
 import { handleInbound } from "./pipeline.js";
@@ -178,7 +178,7 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
       const lifecycle = new RequestLifecycle(deps, canonicalContext(canonical, call, true), call?.signal);
       try {
         await lifecycle.begin();
-        const batches = await lifecycle.tryTargets(async (target) => lifecycle.stream(target, await lifecycle.prepare(canonical, target)));
+        const batches = await lifecycle.tryTargets(async (target) => lifecycle.stream(target, await lifecycle.prepare(canonical, target), AS_EVENTS));
         return flatten(batches);
       } catch (error) {
         throw asCallerError(error, lifecycle.fail(error));
@@ -242,6 +242,9 @@ export function notFound(protocol: Protocol, message: string): [number, unknown]
 function asCallerError(error: unknown, info: ErrorInfo): BitrouterError {
   return error instanceof BitrouterError && error.status === info.status && error.kind === info.kind ? error : new BitrouterError(info);
 }
+
+/** The library's stream sink: the events as they are (then flattened). */
+const AS_EVENTS: StreamSink<StreamEvent[]> = { batch: (events) => (events.length > 0 ? events : undefined) };
 
 /** A held stream's event batches as single events; stopping early reaches the lifecycle's completion through return(). */
 async function* flatten(batches: AsyncIterable<StreamEvent[]>): AsyncGenerator<StreamEvent> {
