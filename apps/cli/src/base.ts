@@ -1,22 +1,16 @@
 // The base of every bitrouter command: the global flags, path resolution, config loading and
 // error reporting (exit codes: 0 ok, 1 failure, 2 usage error).
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import {
-  ConfigError,
-  DEFAULT_CONTROL_SOCKET,
-  loadConfig,
-  resolvePaths,
-  scaffoldHome,
-  type GlobalFlags,
-  type LoadedConfig,
-  type ResolvedPaths,
-} from "@bitrouter/config";
+import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig, type LoadedConfig } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
 import { paintFor, type Paint } from "./colour.js";
+import { controlSocketPath, resolveHomePaths, scaffoldHome, type CliFlags, type HomePaths } from "./home.js";
 
 /** The resolved paths and control socket; `configError` when the config did not load (see daemonPaths). */
-export type DaemonFiles = ResolvedPaths & { controlSocket: string; configError?: ConfigError };
+export type DaemonFiles = HomePaths & { controlSocket: string; configError?: ConfigError };
+
+/** A loaded configuration with the home's layout and the control socket it names. */
+export type LoadedHome = LoadedConfig<HomePaths & { controlSocket: string }> & { created: string[] };
 
 function indentLines(text: string): string {
   return text
@@ -93,9 +87,9 @@ export abstract class BitrouterCommand extends Command {
     return paintFor(this.context[stream] as { isTTY?: boolean }, this.context.env);
   }
 
-  /** The global flags as @bitrouter/config expects them. */
-  protected flags(): GlobalFlags {
-    const flags: GlobalFlags = {};
+  /** The global flags (those @bitrouter/config reads, and the daemon's directories). */
+  protected flags(): CliFlags {
+    const flags: CliFlags = {};
     if (this.homeDir !== undefined) flags.homeDir = this.homeDir;
     if (this.configFile !== undefined) flags.configFile = this.configFile;
     if (this.envFile !== undefined) flags.envFile = this.envFile;
@@ -135,20 +129,20 @@ export abstract class BitrouterCommand extends Command {
       return (await this.loadConfig({ scaffold: false })).paths;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
+      const paths = resolveHomePaths(this.flags(), this.context.env, this.cwd());
       if (options.warn !== false) {
         const warning = this.paint("stderr").yellow("warning:");
         this.context.stderr.write(`${warning} the configuration does not load (fix it before the next start or reload):\n${indentLines(error.message)}\n`);
         this.context.stderr.write(`${warning} using the run directory ${paths.runDir} and the default control socket name\n`);
       }
-      return { ...paths, controlSocket: join(paths.runDir, DEFAULT_CONTROL_SOCKET), configError: error };
+      return { ...paths, controlSocket: controlSocketPath(paths.runDir, DEFAULT_CONTROL_SOCKET), configError: error };
     }
   }
 
   /** Resolve paths, scaffold the home on first use, and load the configuration. */
-  protected async loadConfig(options: { scaffold?: boolean; envFileMayBeMissing?: boolean } = {}): Promise<LoadedConfig & { created: string[] }> {
+  protected async loadConfig(options: { scaffold?: boolean; envFileMayBeMissing?: boolean } = {}): Promise<LoadedHome> {
     const env = this.context.env;
-    const paths = resolvePaths(this.flags(), env, this.cwd());
+    const paths = resolveHomePaths(this.flags(), env, this.cwd());
     // A --env-file that is not there is a typo more often than not: running without its keys would
     // only fail later, less clearly. (`init` creates it.)
     if (this.envFile !== undefined && !options.envFileMayBeMissing && !existsSync(paths.envFile)) {
@@ -156,6 +150,6 @@ export abstract class BitrouterCommand extends Command {
     }
     const created = options.scaffold === false ? [] : await scaffoldHome(paths);
     const loaded = await loadConfig({ paths, flags: this.flags(), env, cwd: this.cwd() });
-    return { ...loaded, created };
+    return { ...loaded, paths: { ...loaded.paths, controlSocket: controlSocketPath(paths.runDir, loaded.config.server.control.socket) }, created };
   }
 }

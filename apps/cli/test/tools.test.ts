@@ -14,6 +14,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMcpMock, type McpMock } from "@bitrouter/testkit";
 import { loadConfig } from "@bitrouter/config";
+import { controlSocketPath, resolveHomePaths } from "../src/home.js";
 import { readSnapshot } from "../src/tui/data.js";
 import { panelText } from "../src/tui/view.js";
 import { run } from "./daemon-helpers.js";
@@ -143,8 +144,9 @@ describe("bitrouter tools", () => {
 
 describe("the dashboard", () => {
   it("shows the MCP upstreams and today's tool calls in the Providers panel", async () => {
-    const loaded = await loadConfig({ flags: { homeDir: home }, env: {}, cwd: home });
-    const snapshot = await readSnapshot(loaded.paths.controlSocket, loaded, "daemon");
+    const paths = resolveHomePaths({ homeDir: home }, {}, home);
+    const loaded = await loadConfig({ paths, env: {}, cwd: home });
+    const snapshot = await readSnapshot(controlSocketPath(paths.runDir, loaded.config.server.control.socket), loaded, "daemon");
     const text = panelText(snapshot).providers;
     expect(text).toMatch(/MCP \/ tools {3}2 calls today, \$1\.0000/); // the two calls of the usage test above
     expect(text).toMatch(/web\s+http\s+\{green-fg\}connected\{\/green-fg\} {2}2 tools/);

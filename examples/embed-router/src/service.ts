@@ -1,14 +1,15 @@
-// A plain Node HTTP service that embeds BitRouter: its own endpoint (/summarize) calls models through
-// the router's library API, and everything under /llm/ is handed to `router.fetch`, which speaks the
-// OpenAI, Anthropic and Google protocols (so SDKs can be pointed at http://host/llm).
+// A plain Node HTTP service that embeds BitRouter: its own endpoints (/summarize, /summarize/stream)
+// call models through the router's library API, and everything under /llm/ is handed to
+// `router.fetch`, which speaks the OpenAI, Anthropic and Google protocols (so SDKs can be pointed at
+// http://host/llm). The router is configured with a typed object (RouterConfig), not YAML.
 import { createServer, type Server } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { parseConfig } from "@bitrouter/config";
-import { createRouter, type Router } from "@bitrouter/router";
+import { createRouter, type Router, type RouterConfig } from "@bitrouter/router";
 
-export function createService(yaml: string, env: Record<string, string | undefined> = process.env): { server: Server; router: Router } {
-  const { config } = parseConfig(yaml, { env });
+const SUMMARIZE = { type: "text" as const, text: "Summarize in one sentence." };
+
+export function createService(config: RouterConfig): { server: Server; router: Router } {
   const router = createRouter(config);
 
   const server = createServer(async (req, res) => {
@@ -18,12 +19,24 @@ export function createService(yaml: string, env: Record<string, string | undefin
         const text = await readText(req);
         const answer = await router.generate({
           model: "summarizer",
-          system: [{ type: "text", text: "Summarize in one sentence." }],
+          system: [SUMMARIZE],
           messages: [{ role: "user", content: [{ type: "text", text }] }],
           maxTokens: 200,
         });
         const summary = answer.content.map((part) => (part.type === "text" ? part.text : "")).join("");
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ summary, usage: answer.usage }));
+        return;
+      }
+      if (req.method === "POST" && url.pathname === "/summarize/stream") {
+        // The text as it is generated, as plain text; failover happens before the first byte.
+        const text = await readText(req);
+        const events = await router.stream({ model: "summarizer", system: [SUMMARIZE], messages: [{ role: "user", content: [{ type: "text", text }] }] });
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        for await (const event of events) {
+          if (event.type === "text_delta") res.write(event.text);
+          else if (event.type === "error") res.write(`\n[error: ${event.error.message}]`);
+        }
+        res.end();
         return;
       }
       if (url.pathname.startsWith("/llm/")) {

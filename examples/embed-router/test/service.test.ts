@@ -10,19 +10,12 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   mock = await startMock();
-  const yaml = `
-inherit_defaults: false
-providers:
-  claude:
-    api_protocol: anthropic
-    api_base: ${mock.baseUrl("anthropic")}
-    api_key: test-key
-models:
-  summarizer:
-    endpoints:
-      - { provider: claude, model_id: claude-test }
-`;
-  const { server, router } = createService(yaml, {});
+  const { server, router } = createService({
+    inheritDefaults: false,
+    providers: { claude: { apiProtocol: "anthropic", apiBase: mock.baseUrl("anthropic"), apiKey: "test-key" } },
+    models: { summarizer: { endpoints: [{ provider: "claude", modelId: "claude-test" }] } },
+    env: {},
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   close = async () => {
@@ -41,6 +34,14 @@ describe("a Node service embedding @bitrouter/router", () => {
     const res = await fetch(`${base}/summarize`, { method: "POST", body: "A long text about routers." });
     expect(await res.json()).toEqual({ summary: "A short summary.", usage: { inputTokens: 20, outputTokens: 4 } });
     expect(mock.requests.at(-1)!.body).toMatchObject({ model: "claude-test", system: "Summarize in one sentence." });
+  });
+
+  it("streams a summary through router.stream", async () => {
+    mock.enqueue({ text: ["A short ", "summary."] });
+    const res = await fetch(`${base}/summarize/stream`, { method: "POST", body: "A long text about routers." });
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    expect(await res.text()).toBe("A short summary.");
+    expect(mock.requests.at(-1)!.body).toMatchObject({ model: "claude-test", stream: true });
   });
 
   it("serves the OpenAI SDK through router.fetch, translated to Anthropic", async () => {

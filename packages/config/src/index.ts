@@ -42,16 +42,23 @@ export { BUILTIN_PROVIDER_NAMES, builtinProviders, loadCatalogYaml, type Builtin
 export {
   CONFIG_FILE_NAME,
   ENV_FILE_NAME,
-  PID_FILE_NAME,
   resolveDatabaseUrl,
   resolvePaths,
-  scaffoldHome,
+  resolveUserPath,
   type DatabaseUrlSource,
   type GlobalFlags,
   type HomeSource,
   type ResolvedPaths,
 } from "./paths.js";
 export { defineProvider, type ProviderDefinition, type ProviderPackage, type UpstreamCodec } from "@bitrouter/providers/define";
-export { loadConfig, loadEnv, parseConfig, type LoadedConfig, type LoadedPaths, type LoadOptions, type ParseOptions } from "./load.js";
-export { costMicroUsd } from "./cost.js";
+export {
+  loadConfig,
+  loadEnv,
+  parseConfig,
+  resolveConfig,
+  type LoadedConfig,
+  type LoadedPaths,
+  type LoadOptions,
+  type ParseOptions,
+} from "./load.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

@@ -8,11 +8,11 @@
 // then cross-reference checks and path-dependent values (database URL, control socket).
 // No global state: hot reload calls loadConfig again and swaps the result.
 import { readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { protocolProblem, type UpstreamCodec } from "@bitrouter/providers/define";
 import { builtinProviders } from "./catalog.js";
-import { issueAt, parseYaml, toData, type Env } from "./document.js";
+import { issueAt, parseYaml, toData, type Env, type ParsedDocument } from "./document.js";
 import { ConfigError, formatPath } from "./errors.js";
 import { resolveDatabaseUrl, resolvePaths, type DatabaseUrlSource, type GlobalFlags, type ResolvedPaths } from "./paths.js";
 import { loadProviderPackages } from "./packages.js";
@@ -20,27 +20,26 @@ import { resolveFile } from "./resolve.js";
 import { ConfigFileSchema, ProviderSchema, type ConfigFile, type ProviderConfig, type ResolvedConfig } from "./schema.js";
 import { sortByPosition, validate } from "./validate.js";
 
-export interface LoadedPaths extends ResolvedPaths {
-  /** `<run-dir>/<server.control.socket>` (an absolute socket path is kept as is). */
-  controlSocket: string;
+/** The paths the configuration was loaded with (any extra fields of the caller's kept), and the database it names. */
+export type LoadedPaths<P extends ResolvedPaths = ResolvedPaths> = P & {
   databaseUrl: string;
   databaseUrlSource: DatabaseUrlSource;
-}
+};
 
-export interface LoadedConfig {
+export interface LoadedConfig<P extends ResolvedPaths = ResolvedPaths> {
   config: ResolvedConfig;
-  paths: LoadedPaths;
+  paths: LoadedPaths<P>;
   /** The merged environment (.env under the process environment). Holds secrets: never log it. */
   env: Record<string, string>;
   /** Things worth telling the user that do not stop BitRouter from running. */
   warnings: string[];
 }
 
-export interface LoadOptions {
+export interface LoadOptions<P extends ResolvedPaths = ResolvedPaths> {
   /** Global CLI flags; used to resolve paths (unless `paths` is given) and for --db. */
   flags?: GlobalFlags;
-  /** Already resolved paths (skips home resolution). */
-  paths?: ResolvedPaths;
+  /** Already resolved paths (skips home resolution); returned with the database added. */
+  paths?: P;
   /** The process environment (default: process.env). */
   env?: Env;
   /** The user's working directory (default: process.cwd()). */
@@ -97,23 +96,37 @@ export async function loadEnv(envFile: string, processEnv: Env, warnings: string
   return merged;
 }
 
+type ParsedConfig = { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource };
+
 /**
  * Steps 2-6 on YAML text already in memory: substitute, validate, merge, resolve. Throws
  * ConfigError listing every problem. Empty text is a valid (default) configuration.
  */
-export function parseConfig(text: string, options: ParseOptions = {}): { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource } {
-  const env = options.env ?? {};
+export function parseConfig(text: string, options: ParseOptions = {}): ParsedConfig {
   const file = options.file ?? "bitrouter.yaml";
-  const cwd = options.cwd ?? process.cwd();
-  const home = options.home ?? cwd;
+  const parsed = parseYaml(text, file, options.env ?? {});
   const warnings: string[] = [];
-
-  const parsed = parseYaml(text, file, env);
   if (parsed.missingVars.length > 0) {
     warnings.push(`${file}: environment variables referenced but not set (replaced with ""): ${parsed.missingVars.join(", ")}`);
   }
   const data = toData(parsed) ?? {}; // an empty file (or only comments) is a valid config
-  if (typeof data !== "object" || Array.isArray(data)) {
+  const result = resolveData(data, parsed, options);
+  return { ...result, warnings: [...warnings, ...result.warnings] };
+}
+
+/**
+ * Steps 3-6 on a configuration already in memory as data in bitrouter.yaml's shape (snake_case, no
+ * ${VAR} substitution): validated, merged with the built-ins and resolved exactly like the file.
+ */
+export function resolveConfig(data: unknown, options: ParseOptions = {}): ParsedConfig {
+  return resolveData(data ?? {}, undefined, options);
+}
+
+function resolveData(data: unknown, parsed: ParsedDocument | undefined, options: ParseOptions): ParsedConfig {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const home = options.home ?? cwd;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new ConfigError([issueAt(parsed, [], "expected a mapping of sections (server:, providers:, models:, ...)")]);
   }
   const fileConfig: ConfigFile = validate(ConfigFileSchema, data, parsed);
@@ -124,7 +137,6 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
   if (resolved.issues.length > 0) {
     throw new ConfigError(sortByPosition(resolved.issues.map((issue) => issueAt(parsed, issue.path, issue.message, issue.atKey))));
   }
-  warnings.push(...resolved.warnings);
 
   const database = resolveDatabaseUrl({
     flag: options.db,
@@ -135,7 +147,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): { config:
   });
   const config: ResolvedConfig = { ...resolved.config, database: { url: database.url } };
   if (Object.keys(protocols).length > 0) config.protocols = protocols;
-  return { config, warnings, databaseUrlSource: database.source };
+  return { config, warnings: [...resolved.warnings], databaseUrlSource: database.source };
 }
 
 function checkProtocols(protocols: Readonly<Record<string, UpstreamCodec>>): Readonly<Record<string, UpstreamCodec>> {
@@ -165,11 +177,11 @@ function checkProviders(providers: Readonly<Record<string, ProviderConfig>>): Re
 }
 
 /** The whole pipeline: paths, .env, bitrouter.yaml. A missing config file is a valid config. */
-export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig<P extends ResolvedPaths = ResolvedPaths>(options: LoadOptions<P> = {}): Promise<LoadedConfig<P>> {
   const processEnv = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const flags = options.flags ?? {};
-  const paths = options.paths ?? resolvePaths(flags, processEnv, cwd);
+  const paths = (options.paths ?? resolvePaths(flags, processEnv, cwd)) as P;
   const warnings: string[] = [];
 
   const env = await loadEnv(paths.envFile, processEnv, warnings);
@@ -200,7 +212,6 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     config: result.config,
     paths: {
       ...paths,
-      controlSocket: resolve(paths.runDir, result.config.server.control.socket),
       databaseUrl: result.config.database.url,
       databaseUrlSource: result.databaseUrlSource,
     },

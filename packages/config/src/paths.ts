@@ -1,17 +1,16 @@
-// Home directory resolution, the directory layout, scaffolding, and the database URL.
+// Where the configuration is: the home directory, bitrouter.yaml and .env in it, and the database
+// URL (whose default lives in the home). The rest of a home's layout (run and logs directories, PID
+// file, control socket, scaffolding) belongs to the CLI that runs the daemon (apps/cli/src/home.ts).
 import { existsSync, statSync } from "node:fs";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Env } from "./document.js";
 
-/** The global CLI flags that move files around (all optional). */
+/** The global CLI flags that say where the configuration is (all optional). */
 export interface GlobalFlags {
   homeDir?: string;
   configFile?: string;
   envFile?: string;
-  runDir?: string;
-  logsDir?: string;
   /** Database URL (highest precedence). */
   db?: string;
 }
@@ -24,22 +23,22 @@ export interface ResolvedPaths {
   homeSource: HomeSource;
   configFile: string;
   envFile: string;
-  runDir: string;
-  logsDir: string;
-  /** `<run-dir>/bitrouter.pid`: the daemon's PID file. */
-  pidFile: string;
   /** Which of the files were given explicitly by a flag (a missing one deserves a warning). */
   explicit?: { configFile: boolean; envFile: boolean };
 }
 
 export const CONFIG_FILE_NAME = "bitrouter.yaml";
 export const ENV_FILE_NAME = ".env";
-export const PID_FILE_NAME = "bitrouter.pid";
 
 function expandHome(path: string, env: Env): string {
   if (path === "~") return env.HOME || homedir();
   if (path.startsWith("~/")) return join(env.HOME || homedir(), path.slice(2));
   return path;
+}
+
+/** A path as the user gave it on the command line: `~` expanded, relative to `cwd`. */
+export function resolveUserPath(path: string, env: Env, cwd: string): string {
+  return resolve(cwd, expandHome(path, env));
 }
 
 function isDirectory(path: string): boolean {
@@ -56,7 +55,7 @@ function isDirectory(path: string): boolean {
  * resolve against `cwd`.
  */
 export function resolvePaths(flags: GlobalFlags = {}, env: Env = process.env, cwd: string = process.cwd()): ResolvedPaths {
-  const fromFlag = (value: string) => resolve(cwd, expandHome(value, env));
+  const fromFlag = (value: string) => resolveUserPath(value, env, cwd);
   let home: string;
   let homeSource: HomeSource;
   if (flags.homeDir) {
@@ -72,15 +71,11 @@ export function resolvePaths(flags: GlobalFlags = {}, env: Env = process.env, cw
     home = join(env.HOME || homedir(), ".bitrouter");
     homeSource = "default";
   }
-  const runDir = flags.runDir ? fromFlag(flags.runDir) : join(home, "run");
   return {
     home,
     homeSource,
     configFile: flags.configFile ? fromFlag(flags.configFile) : join(home, CONFIG_FILE_NAME),
     envFile: flags.envFile ? fromFlag(flags.envFile) : join(home, ENV_FILE_NAME),
-    runDir,
-    logsDir: flags.logsDir ? fromFlag(flags.logsDir) : join(home, "logs"),
-    pidFile: join(runDir, PID_FILE_NAME),
     explicit: { configFile: Boolean(flags.configFile), envFile: Boolean(flags.envFile) },
   };
 }
@@ -108,80 +103,4 @@ function absoluteSqlite(url: string, base: string): string {
   const path = match[1] ?? "";
   if (path === "" || path.startsWith(":memory:") || isAbsolute(path)) return url;
   return `sqlite://${resolve(base, path)}${match[2] ?? ""}`;
-}
-
-const CONFIG_TEMPLATE = `# BitRouter configuration; every field is described in BitRouter's docs/configuration.md.
-#
-# An empty file is a valid configuration: every built-in provider (openai, anthropic, google,
-# openrouter, deepseek, ...) is enabled when its API key is in the environment, e.g. put
-#   OPENAI_API_KEY=sk-...
-# in the .env file beside this one, then ask for the model "openai:gpt-4o".
-#
-# server:
-#   listen: 127.0.0.1:8787
-#
-# providers:
-#   openai:
-#     api_key: \${OPENAI_API_KEY}
-#
-# models:
-#   default:
-#     strategy: priority
-#     endpoints:
-#       - provider: openai
-#         model_id: gpt-4o
-`;
-
-const ENV_TEMPLATE = `# Environment for BitRouter, loaded at startup (process environment variables win).
-# Holds secrets: keep it private (mode 600) and out of version control.
-# OPENAI_API_KEY=
-# ANTHROPIC_API_KEY=
-`;
-
-const GITIGNORE_TEMPLATE = `.env
-logs/
-run/
-.keys/
-bitrouter.db
-bitrouter.db-wal
-bitrouter.db-shm
-`;
-
-async function createFile(path: string, content: string, mode: number): Promise<boolean> {
-  try {
-    await writeFile(path, content, { flag: "wx", mode });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  }
-  await chmod(path, mode); // the umask may have narrowed the mode: set it exactly
-  return true;
-}
-
-async function createDir(path: string, mode: number): Promise<boolean> {
-  if (existsSync(path)) return false;
-  await mkdir(path, { recursive: true, mode });
-  return true;
-}
-
-/**
- * Create the home directory layout where it is missing; never overwrites anything. Files are only
- * created at their default places in the home (a --config-file or --env-file elsewhere is the
- * user's). Returns the paths it created.
- */
-export async function scaffoldHome(paths: ResolvedPaths): Promise<string[]> {
-  const created: string[] = [];
-  const dir = async (path: string, mode: number) => {
-    if (await createDir(path, mode)) created.push(path);
-  };
-  const file = async (path: string, content: string, mode: number) => {
-    if (await createFile(path, content, mode)) created.push(path);
-  };
-  await dir(paths.home, 0o700);
-  if (paths.configFile === join(paths.home, CONFIG_FILE_NAME)) await file(paths.configFile, CONFIG_TEMPLATE, 0o644);
-  if (paths.envFile === join(paths.home, ENV_FILE_NAME)) await file(paths.envFile, ENV_TEMPLATE, 0o600);
-  await file(join(paths.home, ".gitignore"), GITIGNORE_TEMPLATE, 0o644);
-  await dir(paths.runDir, 0o700);
-  await dir(paths.logsDir, 0o755);
-  return created;
 }

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig, resolveDatabaseUrl, resolvePaths, scaffoldHome } from "../src/index.js";
+import { loadConfig, resolveDatabaseUrl, resolvePaths } from "../src/index.js";
 import { tempDir } from "./helpers.js";
 
 describe("home directory precedence", () => {
@@ -26,22 +26,10 @@ describe("home directory precedence", () => {
     expect(resolvePaths({}, { HOME: user }, empty)).toMatchObject({ home: join(user, ".bitrouter"), homeSource: "default" });
     expect(resolvePaths({ homeDir: "~/br" }, { HOME: user }, empty).home).toBe(join(user, "br"));
   });
-  it("file and directory flags override the layout", () => {
-    const paths = resolvePaths({ homeDir: "/h", configFile: "c.yaml", envFile: "/e/.env", runDir: "r", logsDir: "/l" }, {}, "/work");
-    expect(paths).toMatchObject({
-      home: "/h",
-      configFile: "/work/c.yaml",
-      envFile: "/e/.env",
-      runDir: "/work/r",
-      logsDir: "/l",
-      pidFile: "/work/r/bitrouter.pid",
-    });
-    expect(resolvePaths({ homeDir: "/h" }, {}, "/")).toMatchObject({
-      configFile: "/h/bitrouter.yaml",
-      envFile: "/h/.env",
-      runDir: "/h/run",
-      logsDir: "/h/logs",
-    });
+  it("file flags override the layout", () => {
+    const paths = resolvePaths({ homeDir: "/h", configFile: "c.yaml", envFile: "/e/.env" }, {}, "/work");
+    expect(paths).toMatchObject({ home: "/h", configFile: "/work/c.yaml", envFile: "/e/.env" });
+    expect(resolvePaths({ homeDir: "/h" }, {}, "/")).toMatchObject({ configFile: "/h/bitrouter.yaml", envFile: "/h/.env" });
   });
 });
 
@@ -76,48 +64,5 @@ describe("database URL precedence", () => {
     expect(fromEnv.config.database.url).toBe("postgres://postgres@127.0.0.1:5432/test");
     const fromFlag = await loadConfig({ flags: { homeDir: home, db: "sqlite::memory:" }, env: {} });
     expect(fromFlag.paths.databaseUrlSource).toBe("flag");
-  });
-});
-
-describe("scaffoldHome", () => {
-  it("creates the layout with private modes, and a template that loads as the default config", async () => {
-    const home = join(tempDir(), "new-home");
-    const paths = resolvePaths({ homeDir: home }, {}, "/");
-    const created = await scaffoldHome(paths);
-    expect(created.sort()).toEqual(
-      [home, join(home, ".env"), join(home, ".gitignore"), join(home, "bitrouter.yaml"), join(home, "logs"), join(home, "run")].sort(),
-    );
-    expect(statSync(join(home, ".env")).mode & 0o777).toBe(0o600);
-    expect(statSync(home).mode & 0o777).toBe(0o700);
-    expect(statSync(join(home, "run")).isDirectory()).toBe(true);
-    expect(readFileSync(join(home, ".gitignore"), "utf8").split("\n")).toEqual(
-      expect.arrayContaining([".env", "logs/", "run/", ".keys/", "bitrouter.db", "bitrouter.db-wal", "bitrouter.db-shm"]),
-    );
-    expect(readFileSync(join(home, ".env"), "utf8")).toMatch(/^#/);
-    const template = readFileSync(join(home, "bitrouter.yaml"), "utf8");
-    expect(template).toContain("#   listen: 127.0.0.1:8787");
-    const loaded = await loadConfig({ paths, env: {} });
-    expect(loaded.config.models).toEqual({});
-    expect(loaded.warnings).toEqual([]);
-  });
-
-  it("never overwrites existing files", async () => {
-    const home = tempDir();
-    writeFileSync(join(home, "bitrouter.yaml"), "server:\n  listen: 0.0.0.0:1\n");
-    writeFileSync(join(home, ".env"), "A=1\n", { mode: 0o600 });
-    mkdirSync(join(home, "run"));
-    const created = await scaffoldHome(resolvePaths({ homeDir: home }, {}, "/"));
-    expect(created.sort()).toEqual([join(home, ".gitignore"), join(home, "logs")]);
-    expect(readFileSync(join(home, "bitrouter.yaml"), "utf8")).toBe("server:\n  listen: 0.0.0.0:1\n");
-    expect(readFileSync(join(home, ".env"), "utf8")).toBe("A=1\n");
-  });
-
-  it("does not create files at paths the user chose with flags", async () => {
-    const home = tempDir();
-    const elsewhere = tempDir();
-    await scaffoldHome(resolvePaths({ homeDir: home, configFile: join(elsewhere, "c.yaml"), envFile: join(elsewhere, "e.env") }, {}, "/"));
-    expect(existsSync(join(elsewhere, "c.yaml"))).toBe(false);
-    expect(existsSync(join(elsewhere, "e.env"))).toBe(false);
-    expect(existsSync(join(home, "bitrouter.yaml"))).toBe(false);
   });
 });

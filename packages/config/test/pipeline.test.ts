@@ -268,15 +268,12 @@ models:
 });
 
 describe("paths in the loaded config", () => {
-  it("control socket lives in the run dir unless absolute", async () => {
+  it("keeps the caller's paths, extra fields included (the CLI's run directory), and the control socket name as configured", async () => {
     const home = tempDir();
     writeFileSync(join(home, "bitrouter.yaml"), "server:\n  control:\n    socket: ctl.sock\n");
-    const relative = await loadConfig({ flags: { homeDir: home, runDir: join(home, "r") }, env: {} });
-    expect(relative.paths.controlSocket).toBe(join(home, "r", "ctl.sock"));
-    writeFileSync(join(home, "bitrouter.yaml"), "server:\n  control:\n    socket: /tmp/abs.sock\n");
-    const absolute = await loadConfig({ paths: resolvePaths({ homeDir: home }, {}, "/"), env: {} });
-    expect(absolute.paths.controlSocket).toBe("/tmp/abs.sock");
-    expect(absolute.paths.pidFile).toBe(join(home, "run", "bitrouter.pid"));
+    const loaded = await loadConfig({ paths: { ...resolvePaths({ homeDir: home }, {}, "/"), runDir: join(home, "r") }, env: {} });
+    expect(loaded.paths).toMatchObject({ home, runDir: join(home, "r"), databaseUrlSource: "default" });
+    expect(loaded.config.server.control.socket).toBe("ctl.sock");
   });
 
   it("server.cors_origins takes web origins only", () => {

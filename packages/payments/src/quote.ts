@@ -1,5 +1,5 @@
 import type { ModelInfo } from "@bitrouter/config";
-import { costMicroUsd } from "@bitrouter/config";
+import { costMicroUsd } from "@bitrouter/router";
 import type { CanonicalRequest } from "@bitrouter/core";
 import { BitrouterError, invalidRequest } from "@bitrouter/core";
 

@@ -6,20 +6,22 @@
  */
 import type { CanonicalRequest, ContentPart } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
-import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
+import type { InboundRequest, InboundResult } from "./pipeline.js";
 import { parseJsonBody } from "./body.js";
-import { Deadline, newContext, readModel, scrubKey } from "./pipeline.js";
+import type { RouterDeps } from "./lifecycle.js";
+import { RequestDeadline } from "./lifecycle.js";
+import { newContext, readModel, scrubKey } from "./pipeline.js";
 
 export const TOKEN_COUNT_HEADER = "x-bitrouter-token-count";
 
 /** Upstream statuses that mean "this server has no token counting" (compatible servers): estimate instead. */
 const NO_COUNTING = new Set([404, 405, 501]);
 
-export async function countTokens(deps: PipelineDeps, inbound: InboundRequest): Promise<InboundResult> {
+export async function countTokens(deps: RouterDeps, inbound: InboundRequest): Promise<InboundResult> {
   const protocol = inbound.protocol;
   const codec = deps.codecs[protocol];
   const ctx = newContext(inbound);
-  const deadline = new Deadline(deps.requestTimeoutMs, inbound.signal);
+  const deadline = new RequestDeadline(deps.requestTimeoutMs, inbound.signal);
   try {
     const body = parseJsonBody(inbound.body);
     ctx.model = readModel(inbound, body.model);

@@ -1,19 +1,22 @@
-import type { CanonicalRequest, CanonicalResponse, Protocol, StreamEvent, Usage } from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec, UpstreamPayer } from "@bitrouter/providers";
-import { BitrouterError, toErrorInfo } from "@bitrouter/core";
+import { BitrouterError } from "@bitrouter/core";
 import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, codecTable, createProviderClient } from "@bitrouter/providers";
-import { costMicroUsd } from "@bitrouter/config";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
+import { costMicroUsd } from "./cost.js";
 import { countTokens } from "./count-tokens.js";
-import { fitRequest } from "./limits.js";
 import { callerProtocol, matchPath, readCredential } from "./http.js";
-import type { InboundRequest, InboundResult, PipelineDeps } from "./pipeline.js";
-import { Deadline, applyStreamHooks, beforeCommit, handleInbound, isContentEvent, reportCompletion, withFailover } from "./pipeline.js";
+import type { RouterDeps, StreamSink } from "./lifecycle.js";
+import { RequestLifecycle } from "./lifecycle.js";
+import type { InboundRequest, InboundResult } from "./pipeline.js";
+import { handleInbound } from "./pipeline.js";
 import type { ModelListing, RouteTarget } from "./table.js";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { RoutingTable } from "./table.js";
+import type { RoutesConfig } from "./router-config.js";
+import { splitConfig } from "./router-config.js";
 import type { UpstreamClient } from "./upstream.js";
 
 export interface RouterOptions {
@@ -48,7 +51,10 @@ export interface Router {
   fetch(request: Request): Promise<Response>;
   /** Canonical, non-streaming call through the routing table (failover, hooks and metering included). */
   generate(request: Omit<CanonicalRequest, "stream"> & { stream?: false }, options?: CallOptions): Promise<CanonicalResponse>;
-  /** Canonical streaming call; resolves once the first content event arrived (failover happens before). */
+  /**
+   * Canonical streaming call; resolves once the first content event arrived (failover happens before).
+   * A failure after that ends the stream with an `error` event, as on the HTTP path.
+   */
   stream(request: Omit<CanonicalRequest, "stream"> & { stream?: true }, options?: CallOptions): Promise<AsyncIterable<StreamEvent>>;
   /** Every model name callers can use now, with metadata. */
   listModels(): ModelListing[];
@@ -70,18 +76,25 @@ export interface CallOptions {
 const TEN_MINUTES = 10 * 60_000;
 const ONE_MINUTE = 60_000;
 
+/** createRouter's configuration as a camelCase object: the routes and, beside them, any RouterOptions. */
+export interface RouterConfig extends RoutesConfig, RouterOptions {}
+
 /**
- * Builds a router from a resolved configuration (`loadConfig(...).config` from @bitrouter/config,
- * or any object with `providers` and `models` in bitrouter.yaml's shape).
+ * Builds a router from a camelCase configuration object (`{ providers, models, hooks, requestTimeoutMs }`),
+ * YAML text in bitrouter.yaml's format, or a configuration resolved by @bitrouter/config
+ * (`loadConfig(...).config`). `options` add to (and override) those a RouterConfig carries.
  */
-export function createRouter(config: ResolvedConfig, options: RouterOptions = {}): Router {
+export function createRouter(input: RouterConfig | ResolvedConfig | string, extraOptions: RouterOptions = {}): Router {
+  const split = splitConfig<RouterOptions>(input);
+  const config = split.config;
+  const options: RouterOptions = { ...split.options, ...extraOptions };
   const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
   const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer);
   const ownsClient = options.client === undefined;
   const client = options.client ?? createProviderClient();
   const hooks = options.hooks ?? [];
   const newId = options.requestId ?? (() => crypto.randomUUID());
-  const deps: PipelineDeps = {
+  const deps: RouterDeps = {
     resolver: table,
     hooks,
     client,
@@ -146,117 +159,29 @@ export function createRouter(config: ResolvedConfig, options: RouterOptions = {}
 
     async generate(request, call) {
       const canonical: CanonicalRequest = { ...request, stream: false };
-      const ctx = canonicalContext(canonical, call, false);
-      const deadline = new Deadline(deps.requestTimeoutMs, call?.signal);
-      const signal = deadline.signal;
-      let attempts = 0;
+      const lifecycle = new RequestLifecycle(deps, canonicalContext(canonical, call, false), call?.signal);
       try {
-        for (const hook of hooks) await hook.onRequest?.(ctx);
-        const route = table.resolve(canonical.model);
-        const { response, target } = await withFailover(deps, route, ctx, signal, async (target) => {
-          attempts += 1;
-          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
-          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
-          const prepared = fitted.value;
-          const response = await client.send(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, {
-            ...callOptions(target, signal),
-            maxResponseBytes: deps.maxResponseBytes,
-          });
+        await lifecycle.begin();
+        const { response, target } = await lifecycle.tryTargets(async (target) => {
+          const response = await lifecycle.generate(target, await lifecycle.prepare(canonical, target));
           return { response, target };
         });
-        let final = response;
-        for (const hook of hooks) final = (await hook.onResponse?.(ctx, final)) ?? final;
-        await beforeCommit(hooks, ctx);
-        reportCompletion(deps, ctx, route.name, attempts, { status: 200, usage: final.usage, target });
-        return final;
+        lifecycle.complete({ status: 200, usage: response.usage, target });
+        return response;
       } catch (error) {
-        const info = toErrorInfo(error);
-        reportCompletion(deps, ctx, ctx.model, attempts, { status: info.status, errorKind: info.kind });
-        throw error instanceof BitrouterError ? error : new BitrouterError(info);
-      } finally {
-        deadline.clear();
+        throw asCallerError(error, lifecycle.fail(error));
       }
     },
 
     async stream(request, call) {
       const canonical: CanonicalRequest = { ...request, stream: true };
-      const ctx = canonicalContext(canonical, call, true);
-      const deadline = new Deadline(deps.requestTimeoutMs, call?.signal);
-      const signal = deadline.signal;
-      let attempts = 0;
-      let routeName = canonical.model;
+      const lifecycle = new RequestLifecycle(deps, canonicalContext(canonical, call, true), call?.signal);
       try {
-        for (const hook of hooks) await hook.onRequest?.(ctx);
-        const route = table.resolve(canonical.model);
-        routeName = route.name;
-        const { head, rest, target } = await withFailover(deps, route, ctx, signal, async (target) => {
-          attempts += 1;
-          const fitted = fitRequest(await beforeDispatch(hooks, ctx, canonical), target);
-          if (fitted.changes.length > 0) ctx.adjusted = fitted.changes;
-          const prepared = fitted.value;
-          const events = (
-            await client.stream(deps.codecs[target.endpoint.protocol], target.endpoint, prepared, {
-              ...callOptions(target, signal),
-              timeoutMs: deps.firstByteTimeoutMs,
-            })
-          )[Symbol.asyncIterator]();
-          const head: StreamEvent[] = [];
-          for (;;) {
-            const next = await events.next();
-            if (next.done) break;
-            if (next.value.type === "error") {
-              await events.return?.();
-              throw new BitrouterError(next.value.error);
-            }
-            head.push(next.value);
-            if (isContentEvent(next.value)) break;
-          }
-          try {
-            await beforeCommit(hooks, ctx);
-          } catch (error) {
-            await events.return?.();
-            throw error;
-          }
-          return { head, rest: events, target };
-        });
-        return (async function* () {
-          let usage: Usage | undefined;
-          let errorKind: ReturnType<typeof toErrorInfo>["kind"] | undefined;
-          let ended = false;
-          try {
-            const emit = function* (event: StreamEvent) {
-              for (const e of applyStreamHooks(hooks, ctx, event)) {
-                if (e.type === "usage") usage = e.usage;
-                else if (e.type === "finish" && e.usage) usage = e.usage;
-                if (e.type === "error") errorKind = e.error.kind;
-                yield e;
-              }
-            };
-            for (const event of head) yield* emit(event);
-            for (;;) {
-              const next = await rest.next();
-              if (next.done) break;
-              yield* emit(next.value);
-            }
-            ended = true;
-          } catch (error) {
-            errorKind = toErrorInfo(error).kind;
-            ended = true;
-            throw error;
-          } finally {
-            await rest.return?.();
-            deadline.clear();
-            // A consumer that stops reading early is a caller that went away (499), as on the HTTP path.
-            const status = ended ? 200 : 499;
-            if (!ended) errorKind = "invalid_request";
-            reportCompletion(deps, ctx, routeName, attempts, { status, usage, target, ...(errorKind ? { errorKind } : {}) });
-          }
-        })();
+        await lifecycle.begin();
+        const batches = await lifecycle.tryTargets(async (target) => lifecycle.stream(target, await lifecycle.prepare(canonical, target), AS_EVENTS));
+        return flatten(batches);
       } catch (error) {
-        deadline.clear();
-        const info = toErrorInfo(error);
-        reportCompletion(deps, ctx, routeName, attempts, { status: info.status, errorKind: info.kind });
-        throw error instanceof BitrouterError ? error : new BitrouterError(info);
+        throw asCallerError(error, lifecycle.fail(error));
       }
     },
 
@@ -313,20 +238,17 @@ export function notFound(protocol: Protocol, message: string): [number, unknown]
   return [status, body];
 }
 
-/** beforeDispatch hooks, per attempt (they may depend on ctx.target). */
-async function beforeDispatch(hooks: readonly RouterHook[], ctx: RequestContext, request: CanonicalRequest): Promise<CanonicalRequest> {
-  let prepared = request;
-  for (const hook of hooks) prepared = (await hook.beforeDispatch?.(ctx, prepared)) ?? prepared;
-  return prepared;
+/** The error a library caller gets: the original when it says the same, else the one the lifecycle recorded (e.g. 499 when the caller left). */
+function asCallerError(error: unknown, info: ErrorInfo): BitrouterError {
+  return error instanceof BitrouterError && error.status === info.status && error.kind === info.kind ? error : new BitrouterError(info);
 }
 
-function callOptions(target: RouteTarget, signal: AbortSignal) {
-  return {
-    model: target.modelId,
-    signal,
-    ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
-    ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
-  };
+/** The library's stream sink: the events as they are (then flattened). */
+const AS_EVENTS: StreamSink<StreamEvent[]> = { batch: (events) => (events.length > 0 ? events : undefined) };
+
+/** A held stream's event batches as single events; stopping early reaches the lifecycle's completion through return(). */
+async function* flatten(batches: AsyncIterable<StreamEvent[]>): AsyncGenerator<StreamEvent> {
+  for await (const batch of batches) yield* batch;
 }
 
 /** A pull-based ReadableStream over an async iterable (cancel propagates to the iterator). */

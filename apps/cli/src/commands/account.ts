@@ -3,11 +3,12 @@
 // where the keystore is, how a passphrase is obtained, and how library errors map to exit codes.
 import { join } from "node:path";
 import { AuthError, createAccount, listAccounts, setActiveAccount, type AccountInfo } from "@bitrouter/auth";
-import { resolvePaths, scaffoldHome, type ResolvedPaths } from "@bitrouter/config";
+import type { ResolvedPaths } from "@bitrouter/config";
 import { password } from "@inquirer/prompts";
 import { Command, Option, UsageError } from "clipanion";
 import { BitrouterCommand, EXIT_FAILURE } from "../base.js";
 import { inspectDaemon } from "../daemon.js";
+import { resolveHomePaths, scaffoldHome } from "../home.js";
 
 /** The environment variable that holds the keystore passphrase. */
 export const PASSPHRASE_ENV = "OWS_PASSPHRASE";
@@ -157,7 +158,7 @@ export class AccountCommand extends AuthCommand {
   async run(): Promise<number> {
     const action = oneAction({ "-g": this.generate, "-l": this.list, "--set": this.set !== undefined }) ?? "-l";
     if (this.label !== undefined && action !== "-g") throw new UsageError("--label goes with -g (generate)");
-    const paths = resolvePaths(this.flags(), this.context.env, this.cwd());
+    const paths = resolveHomePaths(this.flags(), this.context.env, this.cwd());
     const keysDir = keysDirOf(paths);
     const out = this.context.stdout;
 

@@ -2,12 +2,12 @@
 // the API server running in this process (or attached to the daemon when its control socket
 // answers). Not on a terminal: prints `bitrouter status` instead.
 import { join } from "node:path";
-import { availableProviders, loadConfig, type LoadedConfig } from "@bitrouter/config";
+import { availableProviders, loadConfig } from "@bitrouter/config";
 import type { Runtime } from "@bitrouter/server";
 import { fetchOverSocket } from "@bitrouter/server/control-client";
 import { Command, Option } from "clipanion";
 import { distance } from "fastest-levenshtein";
-import { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../base.js";
+import { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type LoadedHome } from "../base.js";
 import { readSnapshot, serverAnswers } from "../tui/data.js";
 import { runDashboard } from "../tui/dashboard.js";
 import { VERSION } from "../version.js";
@@ -81,10 +81,10 @@ export class DashboardCommand extends BitrouterCommand {
   }
 
   /** The same server as `bitrouter serve`, logging to <logs-dir>/bitrouter.log only (stderr is the screen). */
-  private async startServer(first: LoadedConfig): Promise<Runtime> {
+  private async startServer(first: LoadedHome): Promise<Runtime> {
     const flags = this.flags();
     const cwd = this.cwd();
-    let initial: LoadedConfig | undefined = first;
+    let initial: LoadedHome | undefined = first;
     const { createLogger, startRuntime } = await import("@bitrouter/server"); // loaded only when serving
     return startRuntime({
       load: async () => {

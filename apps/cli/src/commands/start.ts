@@ -2,9 +2,8 @@
 // in <logs-dir>/daemon.log); returns once GET /health answers.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LoadedConfig } from "@bitrouter/config";
 import { Command, Option, UsageError } from "clipanion";
-import { BitrouterCommand } from "../base.js";
+import { BitrouterCommand, type LoadedHome } from "../base.js";
 import { DAEMON_LOG_NAME, startDaemon } from "../daemon.js";
 import { withSpinner } from "../spinner.js";
 
@@ -22,7 +21,7 @@ export function parseTimeout(flag: string, text: string): number {
  * show its password; BITROUTER_DATABASE_URL ranks above the config file just like the flag.
  */
 export function serveInvocation(
-  loaded: LoadedConfig,
+  loaded: LoadedHome,
   given: { configFile: string | undefined; envFile: string | undefined; runDir: string | undefined; logsDir: string | undefined; db: string | undefined },
   serve: { listen: string | undefined; allowOpenNetwork: boolean },
   env: NodeJS.ProcessEnv,
@@ -104,7 +103,7 @@ export abstract class DaemonStartCommand extends BitrouterCommand {
     }
   }
 
-  private saveStartFlags(loaded: LoadedConfig): void {
+  private saveStartFlags(loaded: LoadedHome): void {
     const { paths } = loaded;
     const flags: StartFlags = {
       ...(this.configFile !== undefined ? { configFile: paths.configFile } : {}),

@@ -2,9 +2,9 @@
 // Prints whether a provider has a key, never the key.
 import { existsSync } from "node:fs";
 import { redactUrl } from "@bitrouter/core";
-import { hasCredentials, providerApiKey, type LoadedConfig } from "@bitrouter/config";
+import { hasCredentials, providerApiKey } from "@bitrouter/config";
 import { Command, Option } from "clipanion";
-import { BitrouterCommand } from "../base.js";
+import { BitrouterCommand, type LoadedHome } from "../base.js";
 import { NO_PAINT, type Paint } from "../colour.js";
 import { cleanStale, inspectDaemon, type DaemonState } from "../daemon.js";
 import { VERSION } from "../version.js";
@@ -44,7 +44,7 @@ export interface StatusReport {
   warnings: string[];
 }
 
-export function buildStatusReport(loaded: LoadedConfig & { created: string[] }, daemon: DaemonState, cleaned: string[] = []): StatusReport {
+export function buildStatusReport(loaded: LoadedHome, daemon: DaemonState, cleaned: string[] = []): StatusReport {
   const { config, paths } = loaded;
   return {
     version: VERSION,

@@ -1,8 +1,9 @@
-// Cost in integer micro-USD. Prices are USD per million tokens, so micro-USD = tokens x price
+// Cost in integer micro-USD, for the completion record of every request (metering) and for payment
+// quotes. Prices are USD per million tokens, so micro-USD = tokens x price
 // exactly. Prices are scaled to integers (12 decimal places) and summed as BigInt, then rounded
 // half up once: no float accumulation.
 import type { Usage } from "@bitrouter/core";
-import type { Pricing } from "./schema.js";
+import type { Pricing } from "@bitrouter/config";
 
 const SCALE_DIGITS = 12;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);

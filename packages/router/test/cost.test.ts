@@ -1,6 +1,7 @@
 // Hand-computed from the real catalog: micro-USD = tokens x (USD per million tokens).
 import { describe, expect, it } from "vitest";
-import { costMicroUsd, findModel, parseConfig } from "../src/index.js";
+import { findModel, parseConfig } from "@bitrouter/config";
+import { costMicroUsd } from "../src/index.js";
 
 const { config } = parseConfig("", { env: {}, home: "/h" });
 const pricing = (provider: string, model: string) => {

@@ -1,0 +1,468 @@
+/**
+ * One request's lifecycle, shared by the library API (router.generate / router.stream) and the HTTP
+ * pipeline (pipeline.ts), so both apply the same hooks, limits, failover and metering:
+ *
+ *   begin        onRequest hooks, then resolve ctx.model to a route
+ *   tryTargets   each endpoint in strategy order; the next one only after a retryable failure, and
+ *                never once the request's deadline passed or its caller left
+ *   prepare      per attempt: beforeDispatch hooks, fit to the target model's limits, refuse hosted tools
+ *                the target cannot run
+ *   generate     one non-stream call, then onResponse hooks
+ *   stream       one stream call, held back until its first content event: a failure before it fails
+ *                the attempt (so the next endpoint is tried); after it, it ends the stream with an
+ *                error event. onStreamEvent hooks see every event.
+ *   complete     the completion record (usage, cost, timing) to every onComplete hook, exactly once
+ */
+import type {
+  CanonicalRequest,
+  CanonicalResponse,
+  CompletionRecord,
+  ErrorInfo,
+  HostedTool,
+  RequestContext,
+  RouterHook,
+  StreamEvent,
+  Usage,
+} from "@bitrouter/core";
+import { BitrouterError, toErrorInfo } from "@bitrouter/core";
+import type { CodecTable, SendOptions } from "@bitrouter/providers";
+import { ProviderError } from "@bitrouter/providers";
+import type { Balancer } from "./balancer.js";
+import { fitRequest } from "./limits.js";
+import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
+import type { UpstreamClient } from "./upstream.js";
+import { isRetryable } from "./upstream.js";
+
+/** What every request of one router runs on. */
+export interface RouterDeps {
+  resolver: RouteResolver;
+  hooks: readonly RouterHook[];
+  client: UpstreamClient;
+  balancer: Balancer;
+  /** The built-in codecs and the protocols provider packages registered (outbound only). */
+  codecs: CodecTable;
+  /** One overall deadline per request, shared by every failover attempt. */
+  requestTimeoutMs: number;
+  /** Per attempt: the longest wait for a stream's response head before failing over (within the deadline). */
+  firstByteTimeoutMs: number;
+  /** Largest non-stream upstream answer read, in bytes. */
+  maxResponseBytes: number;
+  /** Integer micro-USD for a target's usage, if its pricing is known. */
+  cost(target: RouteTarget, usage: Usage): number | undefined;
+}
+
+/** How a request ended, as its completion record tells it. */
+export interface CompletionOutcome {
+  status: number;
+  errorKind?: ErrorInfo["kind"];
+  usage?: Usage | undefined;
+  target?: RouteTarget;
+  ttfbMs?: number | undefined;
+}
+
+/** How a held stream's events reach the caller: each batch (after hooks) in the caller's form, undefined for nothing to send. */
+export interface StreamSink<T> {
+  batch(events: StreamEvent[]): T | undefined;
+  /** After the last event (e.g. a protocol's closing frame). */
+  end?(): T | undefined;
+}
+
+/** Extra per-call options an attempt may add (the caller's protocol feature headers). */
+export type AttemptOptions = Pick<SendOptions, "headers">;
+
+/** One request from onRequest to onComplete. See the file comment for its steps. */
+export class RequestLifecycle {
+  route: ResolvedRoute | undefined;
+  attempts = 0;
+  #completed = false;
+  readonly #deadline: RequestDeadline;
+
+  constructor(
+    readonly deps: RouterDeps,
+    readonly ctx: RequestContext,
+    /** Aborted when the caller goes away. */
+    readonly callerSignal?: AbortSignal,
+  ) {
+    this.#deadline = new RequestDeadline(deps.requestTimeoutMs, callerSignal);
+  }
+
+  /** Aborted once the request's time is up or its caller left: no endpoint is tried after that. */
+  get signal(): AbortSignal {
+    return this.#deadline.signal;
+  }
+
+  get callerLeft(): boolean {
+    return this.callerSignal?.aborted === true;
+  }
+
+  /** onRequest hooks (auth, budgets), then the route for ctx.model. */
+  async begin(): Promise<ResolvedRoute> {
+    for (const hook of this.deps.hooks) await hook.onRequest?.(this.ctx);
+    this.route = this.deps.resolver.resolve(this.ctx.model);
+    return this.route;
+  }
+
+  /** Runs `attempt` on the route's endpoints in strategy order until one answers (see tryTargetsInOrder). */
+  tryTargets<T>(attempt: (target: RouteTarget) => Promise<T>): Promise<T> {
+    if (!this.route) throw new Error("tryTargets before begin");
+    return tryTargetsInOrder(this.deps, this.route, this.ctx, this.signal, (target) => {
+      this.attempts += 1;
+      return attempt(target);
+    });
+  }
+
+  /** The request as it goes to `target`: beforeDispatch hooks (per attempt: they may depend on ctx.target), then fitted to its limits. */
+  async prepare(request: CanonicalRequest, target: RouteTarget): Promise<CanonicalRequest> {
+    let prepared = request;
+    for (const hook of this.deps.hooks) prepared = (await hook.beforeDispatch?.(this.ctx, prepared)) ?? prepared;
+    const fitted = fitRequest(prepared, target);
+    this.adjusted(fitted.changes);
+    if (fitted.value.hostedTools && target.endpoint.protocol !== "openai-responses") {
+      throw hostedToolRefused(fitted.value.hostedTools[0]!, target, this.route?.name ?? this.ctx.model);
+    }
+    return fitted.value;
+  }
+
+  /** Records what was changed to fit the target model (the last attempt's changes win). */
+  adjusted(changes: string[]): void {
+    if (changes.length > 0) this.ctx.adjusted = changes;
+    else delete this.ctx.adjusted;
+  }
+
+  /** One non-stream attempt: the upstream's answer after onResponse hooks. The caller completes. */
+  async generate(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<CanonicalResponse> {
+    const codec = this.deps.codecs[target.endpoint.protocol];
+    let response = await this.deps.client.send(codec, target.endpoint, request, this.#sendOptions(target, options));
+    for (const hook of this.deps.hooks) response = (await hook.onResponse?.(this.ctx, response)) ?? response;
+    await this.#beforeCommit();
+    return response;
+  }
+
+  /** Each hook's beforeCommit, in order: the answer is ready and not yet sent (e.g. a payment settles here). */
+  async #beforeCommit(): Promise<void> {
+    for (const hook of this.deps.hooks) await hook.beforeCommit?.(this.ctx);
+  }
+
+  /**
+   * One stream attempt. Resolves once the first content event arrived (a failure before it rejects,
+   * so the next endpoint can be tried); then yields the events, after onStreamEvent hooks, in the
+   * caller's form (`sink`), batch by batch: the first holds everything up to that content event.
+   * Completes the request when it ends.
+   */
+  async stream<T>(target: RouteTarget, request: CanonicalRequest, sink: StreamSink<T>, options: AttemptOptions = {}): Promise<AsyncIterable<T>> {
+    const codec = this.deps.codecs[target.endpoint.protocol];
+    const events = (await this.deps.client.stream(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
+    const held = this.#holdUntilContent(target, events, sink);
+    return startedStream(await held.next(), held);
+  }
+
+  async *#holdUntilContent<T>(target: RouteTarget, events: AsyncIterator<StreamEvent>, sink: StreamSink<T>): AsyncGenerator<T> {
+    const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
+    let ttfb: number | undefined;
+    let usage: Usage | undefined;
+    let errorKind: ErrorInfo["kind"] | undefined;
+    const observe = (event: StreamEvent): StreamEvent[] => {
+      const out = hooks.length === 0 ? [event] : applyStreamHooks(hooks, this.ctx, event);
+      for (const e of out) {
+        if (e.type === "usage") usage = e.usage;
+        else if (e.type === "finish" && e.usage) usage = e.usage;
+        else if (e.type === "error") errorKind = e.error.kind;
+      }
+      if (out.length > 0) ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
+      return out;
+    };
+    const head: StreamEvent[] = [];
+    let committed = false;
+    let outcome: CompletionOutcome | undefined;
+    // Committed before the hooks see the head: a hook that throws ends the stream with an error event.
+    const commit = (): StreamEvent[] => {
+      committed = true;
+      return head.flatMap(observe);
+    };
+    try {
+      for (;;) {
+        const next = await events.next();
+        if (next.done) break;
+        if (!committed) {
+          if (next.value.type === "error") throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
+          head.push(next.value);
+          if (!isContentEvent(next.value)) continue;
+          await this.#beforeCommit();
+          const out = sink.batch(commit());
+          if (out !== undefined) yield out;
+          continue;
+        }
+        const out = sink.batch(observe(next.value));
+        if (out !== undefined) yield out;
+        if (next.value.type === "error") break;
+      }
+      if (!committed) await this.#beforeCommit();
+      const tail = sink.batch(committed ? [] : commit());
+      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
+      if (tail !== undefined) yield tail;
+      const end = sink.end?.();
+      if (end !== undefined) yield end;
+    } catch (error) {
+      if (!committed) throw error;
+      if (this.callerLeft) {
+        outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
+      } else {
+        const info = toErrorInfo(error);
+        outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
+        const out = sink.batch([{ type: "error", error: info }]);
+        if (out !== undefined) yield out;
+        const end = sink.end?.();
+        if (end !== undefined) yield end;
+      }
+    } finally {
+      await events.return?.();
+      // A consumer that stops reading early is a caller that went away (499).
+      if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
+    }
+  }
+
+  #sendOptions(target: RouteTarget, options: AttemptOptions): SendOptions {
+    return {
+      model: target.modelId,
+      ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
+      ...(target.maxTokensField === undefined ? {} : { maxTokensField: target.maxTokensField }),
+      signal: this.signal,
+      maxResponseBytes: this.deps.maxResponseBytes,
+      // A stream's response head must come within first_byte_timeout (a non-stream head comes with the whole answer).
+      ...(this.ctx.stream ? { timeoutMs: this.deps.firstByteTimeoutMs } : {}),
+      ...options,
+    };
+  }
+
+  /** Reports the outcome to onComplete hooks, once. */
+  complete(outcome: CompletionOutcome): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    this.#deadline.clear();
+    reportCompletion(this.deps, this.ctx, this.route?.name ?? this.ctx.model, this.attempts, outcome);
+  }
+
+  /** The request failed without an answer: completes it and returns the error as the caller should get it. */
+  fail(error: unknown): ErrorInfo {
+    const info = this.callerLeft ? clientClosedError().toInfo() : isStackOverflow(error) ? tooDeep : toErrorInfo(error);
+    this.complete({ status: info.status, errorKind: info.kind });
+    return info;
+  }
+}
+
+/** Runs each hook's onStreamEvent over one event; hooks may drop, replace or split it. */
+export function applyStreamHooks(hooks: readonly RouterHook[], ctx: RequestContext, event: StreamEvent): StreamEvent[] {
+  let events: StreamEvent[] = [event];
+  for (const hook of hooks) {
+    if (!hook.onStreamEvent) continue;
+    const next: StreamEvent[] = [];
+    for (const e of events) {
+      const out = hook.onStreamEvent(ctx, e);
+      if (out === null) continue;
+      if (out === undefined) next.push(e);
+      else if (Array.isArray(out)) next.push(...out);
+      else next.push(out);
+    }
+    events = next;
+  }
+  return events;
+}
+
+/** Builds the completion record (usage, cost, timing) and hands it to every onComplete hook. */
+export function reportCompletion(
+  deps: Pick<RouterDeps, "hooks" | "cost">,
+  ctx: RequestContext,
+  route: string,
+  attempts: number,
+  outcome: CompletionOutcome,
+): void {
+  const record: CompletionRecord = {
+    requestId: ctx.requestId,
+    inboundProtocol: ctx.inboundProtocol,
+    model: ctx.model,
+    route,
+    stream: ctx.stream,
+    status: outcome.status,
+    startedAt: ctx.startedAt,
+    latencyMs: Date.now() - ctx.startedAt,
+    attempts,
+    counters: ctx.counters,
+  };
+  if (ctx.target) {
+    record.provider = ctx.target.provider;
+    record.modelId = ctx.target.modelId;
+  }
+  if (outcome.errorKind) record.errorKind = outcome.errorKind;
+  if (outcome.ttfbMs !== undefined) record.ttfbMs = outcome.ttfbMs;
+  if (outcome.usage) {
+    record.usage = outcome.usage;
+    if (outcome.target) {
+      const cost = deps.cost(outcome.target, outcome.usage);
+      if (cost !== undefined) record.costMicroUsd = cost;
+    }
+  }
+  if (ctx.principal) record.principal = ctx.principal;
+  if (ctx.adjusted) record.adjusted = ctx.adjusted;
+  for (const hook of deps.hooks) {
+    try {
+      hook.onComplete?.(record, ctx);
+    } catch {
+      // onComplete must not throw; a faulty hook must not break the answer
+    }
+  }
+}
+
+/**
+ * One request's overall deadline, shared by every attempt: a single AbortController fired by the
+ * caller going away or by a timer, released when the request completes. (Cheaper than combining
+ * AbortSignal.timeout with AbortSignal.any per request, which Node tracks for the GC.)
+ */
+export class RequestDeadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #caller: AbortSignal | undefined;
+  readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
+
+  constructor(ms: number, caller?: AbortSignal) {
+    this.#caller = caller;
+    this.#timer = setTimeout(() => this.#controller.abort(new DOMException(`no answer within ${ms} ms`, "TimeoutError")), ms);
+    this.#timer.unref();
+    if (caller?.aborted) this.#controller.abort(caller.reason);
+    else caller?.addEventListener("abort", this.#onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#caller?.removeEventListener("abort", this.#onCallerAbort);
+  }
+}
+
+/**
+ * Tries a route's targets in strategy order until one answers. Moves on only for retryable
+ * failures (see isRetryable) and never once the caller has gone away.
+ */
+export async function tryTargetsInOrder<T>(
+  deps: Pick<RouterDeps, "balancer">,
+  route: ResolvedRoute,
+  ctx: RequestContext,
+  signal: AbortSignal,
+  attempt: (target: RouteTarget) => Promise<T>,
+): Promise<T> {
+  const order = deps.balancer.order(route.name, route.strategy, route.targets.length, (i) => targetKey(route.targets[i]!));
+  let lastError: unknown;
+  let tried = 0;
+  for (const index of order) {
+    const target = route.targets[index]!;
+    ctx.target = { route: route.name, provider: target.provider, modelId: target.modelId, endpointIndex: index };
+    tried += 1;
+    try {
+      const result = await attempt(target);
+      deps.balancer.markSuccess(targetKey(target));
+      return result;
+    } catch (caught) {
+      const error =
+        caught instanceof ProviderError && (caught.upstreamStatus === 401 || caught.upstreamStatus === 403)
+          ? providerAuthFailed(target, caught.upstreamStatus, caught.message)
+          : caught;
+      lastError = error;
+      if (signal.aborted || !isRetryable(error)) throw error;
+      deps.balancer.markFailure(targetKey(target));
+    }
+  }
+  throw failoverExhausted(lastError, tried);
+}
+
+/**
+ * Whether a stream event is content (anything but the start and usage): until the first one, an
+ * answer's status is held back, so a failure can still fail over.
+ */
+export function isContentEvent(event: StreamEvent): boolean {
+  return event.type !== "start" && event.type !== "usage";
+}
+
+/**
+ * A started generator as an answer's body: `head` (its first result, already read) comes first.
+ * Because the generator already runs, a host that stops reading, even before the first chunk, still
+ * reaches its `finally` (upstream closed, outcome recorded) through `return()`.
+ */
+export function startedStream<T>(head: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncIterable<T> {
+  let first: IteratorResult<T> | undefined = head;
+  const iterator: AsyncIterator<T> = {
+    next: () => {
+      const result = first;
+      first = undefined;
+      return result ? Promise.resolve(result) : rest.next();
+    },
+    return: (value?: unknown) => rest.return(value as T),
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/** The outcome of a request whose caller went away before its answer was complete. */
+export function clientClosed(): Pick<CompletionOutcome, "status" | "errorKind"> {
+  return { status: 499, errorKind: "invalid_request" };
+}
+
+function clientClosedError(): BitrouterError {
+  return new BitrouterError({ kind: "invalid_request", status: 499, message: "client closed the request", code: "client_closed" });
+}
+
+/**
+ * JSON.parse accepts any depth, but the codecs and JSON.stringify recurse: a body nested thousands
+ * deep overflows the stack there. That is the caller's malformed input, not a server fault.
+ */
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && error.message.includes("call stack");
+}
+
+const tooDeep: ErrorInfo = { kind: "invalid_request", status: 400, message: "request body is nested too deeply to process" };
+
+function targetKey(target: RouteTarget): string {
+  return `${target.provider}\u0000${target.modelId}\u0000${target.endpoint.apiBase}\u0000${target.keyId ?? ""}`;
+}
+
+/**
+ * The provider refused BitRouter's own key: the caller's credentials are fine, so answer 502 (not the
+ * upstream's 401, which SDKs read as "your API key is wrong"), and let failover try another endpoint.
+ */
+export function providerAuthFailed(target: RouteTarget, status: number, detail: string): BitrouterError & { retryable: true } {
+  const error = new BitrouterError({
+    kind: "upstream",
+    status: 502,
+    code: "provider_auth_failed",
+    message: `provider '${target.provider}' rejected its configured API key (HTTP ${status}): ${detail}`,
+  }) as BitrouterError & { retryable: true };
+  (error as { retryable: boolean }).retryable = true;
+  return error;
+}
+
+/** A hosted OpenAI tool (web_search, …) on a route to a provider that cannot run it: the route's limit, said so. */
+function hostedToolRefused(hosted: HostedTool, target: RouteTarget, route: string): BitrouterError {
+  const type = String(hosted.tool.type);
+  return new BitrouterError({
+    kind: "invalid_request",
+    status: 400,
+    code: "unsupported_tool",
+    param: hosted.param,
+    message: `${hosted.param}: "${type}" is a hosted tool that only OpenAI's Responses API runs, and route '${route}' sends this request to provider '${target.provider}' (${target.endpoint.protocol}), which has no equivalent; remove the tool or route the model to an OpenAI provider`,
+  });
+}
+
+function failoverExhausted(lastError: unknown, attempts: number): BitrouterError {
+  const info = toErrorInfo(lastError);
+  const suffix = attempts > 1 ? ` (after trying ${attempts} endpoints)` : "";
+  // Rate limits and overloads keep their status so SDKs back off; other failures are a bad gateway.
+  const status = info.status === 429 || info.status === 503 || info.status === 529 ? info.status : info.kind === "timeout" ? 504 : 502;
+  const retryAfterMs = lastError instanceof BitrouterError ? lastError.retryAfterMs : undefined;
+  return new BitrouterError({
+    kind: info.kind === "timeout" ? "timeout" : info.kind === "rate_limit" ? "rate_limit" : info.kind === "overloaded" ? "overloaded" : "upstream",
+    status,
+    message: `${info.message}${suffix}`,
+    ...(info.code ? { code: info.code } : {}),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
