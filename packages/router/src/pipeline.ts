@@ -23,7 +23,16 @@ import { createParser } from "eventsource-parser";
 import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, StreamEvent, Usage } from "@bitrouter/core";
 import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
 import type { ResponseBody, StreamDecoder, StreamEncoder } from "@bitrouter/providers";
-import { MAX_SSE_EVENT_SIZE, NO_EVENTS, PROTOCOL_DESCRIPTORS, encodeStreamError, readAnswer, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
+import {
+  MAX_SSE_EVENT_SIZE,
+  NO_EVENTS,
+  PROTOCOL_DESCRIPTORS,
+  encodeStreamError,
+  readAnswer,
+  readErrorBody,
+  upstreamErrorFrom,
+  upstreamFailure,
+} from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import { RequestBody, asBuffer, spliceBody } from "./body.js";
 import { BODY_LIMIT_FIELDS, fitBody } from "./limits.js";
@@ -385,7 +394,6 @@ export function readModel(inbound: InboundRequest, model: unknown): string {
   if (typeof model !== "string" || model.trim() === "") throw invalidRequest("'model' must be a non-empty string", "model");
   return model;
 }
-
 
 const USAGE = /"usage"\s*:\s*\{/;
 const FINISH = /"finish_reason"\s*:\s*"/;
