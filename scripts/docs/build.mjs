@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // pnpm docs:build: the generated references (checked in: docs/reference/), the API reference from
 // the packages' types (TypeDoc, built here and not checked in: docs/api/), then the VitePress site
-// (docs/.vitepress/dist). `--refs` writes the checked-in references only (a second or two).
+// (docs/.vitepress/dist). `--refs` writes the checked-in references only (a second or two);
+// `--check` writes nothing and fails naming each reference that differs from what it would write.
 // Needs the packages built (pnpm build): it documents what they export.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cliReference } from "./cli-reference.mjs";
 import { configReference } from "./config-reference.mjs";
@@ -17,6 +18,11 @@ export async function references() {
 }
 
 async function main() {
+  if (process.argv.includes("--check")) {
+    const stale = Object.entries(await references()).filter(([path, content]) => readFileSync(`${docs}${path}`, "utf8") !== content);
+    for (const [path] of stale) console.error(`docs/${path} is not current: run pnpm docs:build`);
+    process.exit(stale.length > 0 ? 1 : 0);
+  }
   mkdirSync(`${docs}reference`, { recursive: true });
   for (const [path, content] of Object.entries(await references())) writeFileSync(`${docs}${path}`, content);
   console.log("docs: wrote reference/configuration.md, reference/cli.md");
