@@ -25,6 +25,8 @@ export default defineConfig({
   cleanUrls: true,
   // The pages are written for GitHub too, where `<home>` in prose is text: never raw HTML here.
   markdown: { html: false },
+  // The local search index is one large chunk by design.
+  vite: { build: { chunkSizeWarningLimit: 2048 } },
   lastUpdated: false,
   themeConfig: {
     search: { provider: "local" },
