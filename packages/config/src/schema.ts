@@ -111,12 +111,10 @@ export const ServerSchema = z
       .optional()
       .meta({ description: 'Deadline of one request, failovers included: "500ms", "60s", "10m", "1h", or a number of milliseconds.', default: "10m" }),
     /** Our extension: per attempt, the longest wait for a stream's response head before failing over. Default 60 s. */
-    first_byte_timeout: duration()
-      .optional()
-      .meta({
-        description: "Per attempt of a streamed request, the longest wait for the response head before failing over; at most request_timeout.",
-        default: "60s",
-      }),
+    first_byte_timeout: duration().optional().meta({
+      description: "Per attempt of a streamed request, the longest wait for the response head before failing over; at most request_timeout.",
+      default: "60s",
+    }),
     /** Our extension: largest non-stream upstream answer read. Default 64 MiB. */
     response_limit: bodyLimit()
       .optional()
@@ -150,13 +148,10 @@ export function webOrigin(value: string): string | undefined {
 }
 
 export const DatabaseSchema = z.strictObject({
-  url: z
-    .string()
-    .optional()
-    .meta({
-      description: "Database URL: sqlite://, postgres:// or mysql://. BITROUTER_DATABASE_URL and --db override it.",
-      default: "sqlite://<home>/bitrouter.db?mode=rwc",
-    }),
+  url: z.string().optional().meta({
+    description: "Database URL: sqlite://, postgres:// or mysql://. BITROUTER_DATABASE_URL and --db override it.",
+    default: "sqlite://<home>/bitrouter.db?mode=rwc",
+  }),
 });
 
 /**
@@ -255,12 +250,10 @@ export const ProviderSchema = z.strictObject({
    * (`POST {api_base}/responses`), so Responses requests go there as written. Default: true for
    * OpenAI itself (api.openai.com), false for other OpenAI-compatible servers (Azure OpenAI included).
    */
-  responses_api: bool()
-    .optional()
-    .meta({
-      description: "openai protocol only: Responses API requests go to <api_base>/responses as written.",
-      default: "true for api.openai.com, else false",
-    }),
+  responses_api: bool().optional().meta({
+    description: "openai protocol only: Responses API requests go to <api_base>/responses as written.",
+    default: "true for api.openai.com, else false",
+  }),
   /** MCP only: a local server run as a child process speaking stdio (instead of api_base). */
   command: z.string().min(1).optional().describe("MCP only: a local server run as a child process over stdio (instead of api_base)."),
   args: z.array(z.string()).optional().describe("MCP only: the arguments of command."),
