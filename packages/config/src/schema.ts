@@ -176,18 +176,20 @@ export const PricingSchema = z.strictObject({
       cache_read: price().optional().describe("USD per million input tokens read from the cache (falls back to no_cache)."),
       cache_write: price().optional().describe("USD per million input tokens written to the cache (falls back to no_cache)."),
     })
-    .optional(),
+    .optional()
+    .describe("Input prices: cached tokens are part of the input."),
   output_tokens: z
     .strictObject({
       text: price().optional().describe("USD per million output tokens."),
       reasoning: price().optional().describe("USD per million reasoning tokens (falls back to text)."),
     })
-    .optional(),
+    .optional()
+    .describe("Output prices: reasoning tokens are part of the output."),
 });
 
 export const ModelInfoSchema = z.strictObject({
   name: z.string().optional().describe("Display name."),
-  description: z.string().optional(),
+  description: z.string().optional().describe("Free text about the model."),
   max_input_tokens: count().optional().describe("Context window, in tokens."),
   max_output_tokens: count().optional().describe("Largest output, in tokens: a request's output limit above it is lowered to it."),
   input_modalities: z.array(z.enum(MODALITIES)).optional().describe("What the model takes as input."),
@@ -284,7 +286,7 @@ export const VirtualModelSchema = z.strictObject({
   strategy: z.enum(STRATEGIES).default("priority").describe("priority: in order, failing over on error; load_balance: round-robin."),
   endpoints: z.array(ModelEndpointSchema).min(1).describe("Where the model is served; at least one."),
   name: z.string().optional().describe("Display name."),
-  description: z.string().optional(),
+  description: z.string().optional().describe("Free text about the model."),
   max_input_tokens: count().optional().describe("Context window advertised for the model, in tokens."),
   max_output_tokens: count().optional().describe("Largest output advertised for the model, in tokens."),
 });
@@ -295,9 +297,9 @@ export const ToolSchema = z.strictObject({
     .array(z.strictObject({ provider: z.string().describe("An MCP or REST provider."), service_id: z.string().describe("The tool's name at that provider.") }))
     .min(1)
     .describe("Where the tool is served; at least one."),
-  description: z.string().optional(),
+  description: z.string().optional().describe("Free text about the tool."),
   /** A JSON Schema, passed through as written. */
-  input_schema: z.record(z.string(), z.unknown()).optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional().describe("The tool's parameters as a JSON Schema, passed through as written."),
   skill: z.string().optional().describe("The skill the tool belongs to."),
   pricing: z
     .strictObject({
@@ -313,7 +315,7 @@ export const AgentSchema = z
     url: httpUrl().optional().describe("A remote A2A agent (its card at /.well-known/agent-card.json); set url or command."),
     command: z.string().min(1).optional().describe("A local ACP agent, looked up on PATH; set url or command."),
     args: z.array(z.string()).optional().describe("The arguments of command."),
-    description: z.string().optional(),
+    description: z.string().optional().describe("Free text about the agent."),
   })
   .superRefine((agent, ctx) => {
     if ((agent.url === undefined) === (agent.command === undefined)) {
@@ -331,8 +333,8 @@ export const GuardrailsSchema = z.strictObject({
   custom_patterns: z
     .array(
       z.strictObject({
-        name: z.string(),
-        regex: z.string(),
+        name: z.string().describe("The name custom_upgoing / custom_downgoing refer to."),
+        regex: z.string().describe("A JavaScript regular expression."),
         direction: z.enum(["upgoing", "downgoing"]).optional().describe("upgoing: requests; downgoing: answers."),
       }),
     )
@@ -343,7 +345,10 @@ export const GuardrailsSchema = z.strictObject({
   custom_upgoing: actionMap().optional().describe("Action per custom pattern found in requests."),
   custom_downgoing: actionMap().optional().describe("Action per custom pattern found in answers."),
   block_message: z
-    .strictObject({ include_details: bool().optional(), include_help_link: bool().optional() })
+    .strictObject({
+      include_details: bool().optional().meta({ description: "Name the pattern in the error.", default: true }),
+      include_help_link: bool().optional().meta({ description: "Append a link to the guardrails docs.", default: true }),
+    })
     .optional()
     .describe("What a blocked request's error says: the pattern's details, a help link."),
   tools: z
@@ -354,7 +359,10 @@ export const GuardrailsSchema = z.strictObject({
           z.string(),
           z.strictObject({
             filter: z
-              .strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
+              .strictObject({
+                allow: z.array(z.string()).optional().describe("The only tools offered."),
+                deny: z.array(z.string()).optional().describe("Tools never offered."),
+              })
               .optional()
               .describe("Tool names this provider may (allow) or may not (deny) offer."),
             param_restrictions: z
