@@ -5,7 +5,7 @@
 // - ts / js: type-checked against the packages' published types (as a user's project would);
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
 //   parser, so an unknown command or flag fails; whole scripts run in other tests (README, SKILL.md);
-// - json: parsed.
+// - json: parsed (jsonc: comments and trailing commas allowed).
 // A block that cannot be checked here (real API keys, external services, another tool's syntax)
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
@@ -34,6 +34,7 @@ const KINDS: Record<string, string> = {
   bash: "sh",
   shell: "sh",
   json: "json",
+  jsonc: "json",
 };
 const kind = (block: Block) => KINDS[block.lang];
 const checked = (k: string) => blocks.filter((block) => kind(block) === k && !block.flags.includes("norun"));
@@ -82,7 +83,8 @@ describe("yaml blocks are valid bitrouter.yaml", () => {
 describe("json blocks parse", () => {
   it.each(checked("json").map((block) => [block.where, block] as const))("%s", (_where, block) => {
     count("json");
-    JSON.parse(block.code);
+    if (block.lang === "jsonc") expect(ts.parseConfigFileTextToJson(block.where, block.code).error).toBeUndefined();
+    else JSON.parse(block.code);
   });
 });
 
