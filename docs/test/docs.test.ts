@@ -4,19 +4,23 @@
 //   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
 // - ts / js: type-checked against the packages' published types (as a user's project would);
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
-//   parser, so an unknown command or flag fails; whole scripts run in other tests (README, SKILL.md);
+//   parser, so an unknown command or flag fails, and those that need no server (status, init
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; whole
+//   scripts run in other tests (README, SKILL.md);
 // - json: parsed (jsonc: comments and trailing commas allowed).
 // A block that cannot be checked here (real API keys, external services, another tool's syntax)
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ts from "typescript";
 import { ConfigError, parseConfig } from "@bitrouter/config";
+import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import { parseDocument } from "yaml";
 import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
 
@@ -200,5 +204,40 @@ describe("ts blocks type-check", () => {
   it.each(list.map((block, i) => [block.where, i] as const))("%s", { timeout: 120_000 }, (_where, i) => {
     count("ts");
     expect(diagnose().get(files[i]!)).toEqual([]);
+  });
+});
+
+describe("sh blocks: the bitrouter commands that need no server run in a fresh home", () => {
+  const BIN = join(ROOT, "apps/cli/dist/bin.js");
+  const offline = (args: string[]) =>
+    ["--version", "-V", "help", "completion", "status"].includes(args[0] ?? "") || (args[0] === "init" && args.includes("--non-interactive"));
+  const commands = checked("sh").flatMap((block) =>
+    bitrouterCommands(block.code)
+      .filter(offline)
+      .map((args) => [block.where, args.join(" "), args] as const),
+  );
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such commands", () => expect(commands.length).toBeGreaterThan(5));
+  it.each(commands)("%s: bitrouter %s", async (_where, _line, args) => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-"));
+    try {
+      // A user's environment: keys set, and the providers' base URLs on the mock (init checks the keys).
+      const env = {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        OPENAI_API_KEY: "sk-docs",
+        ANTHROPIC_API_KEY: "sk-ant-docs",
+        OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+        ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+      };
+      await run(process.execPath, [BIN, ...args], { cwd: home, env });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
