@@ -3,7 +3,7 @@
 import { cell, text } from "./markdown.mjs";
 import { load } from "./resolve.mjs";
 
-/** Clipanion wraps help text at 80 columns with a trailing space on each line: unwrap it. */
+/** Clipanion wraps help text at 80 columns, leaving a space at each line's end: trim them (Markdown joins the lines). */
 const prose = (text) =>
   text
     .split("\n")
@@ -15,7 +15,7 @@ const paragraph = (value) => text(prose(value));
 export async function cliReference() {
   const { buildCli, withPlaceholders } = await load("@bitrouter/cli");
   const definitions = buildCli({ colours: false }).definitions();
-  // The dashboard is the bare `bitrouter`; help and version first as the CLI lists them.
+  // In the order the CLI registers them; the bare `bitrouter` is the dashboard.
   const sections = definitions.map((command) => {
     const out = [`## \`${command.path}\``, "", paragraph(command.description ?? ""), "", "```sh", withPlaceholders(command.usage), "```"];
     if (command.details) out.push("", paragraph(command.details));

@@ -40,39 +40,37 @@ function typeOf(schema) {
   return named.join(" or ");
 }
 
-/** Rows for `schema` (the value at `path`) and everything below it. */
-function walk(schema, path, key, rows, note = "") {
-  const children = (child, childPath, childKey) => walk(child, childPath, childKey, rows);
+/**
+ * Rows for `schema` (the value at `path`) and everything below it. `key` is the field's own name
+ * (it names a map's keys); `required` and `note` come from the object that holds the field.
+ */
+function walk(schema, path, key, rows, { required = false, note = "" } = {}) {
   if (path) {
-    const constraints = [schema.minItems ? `at least ${schema.minItems}` : ""].filter(Boolean);
     rows.push({
       path,
-      type: [typeOf(schema), ...constraints].join(", "),
-      required: schema.__required ?? false,
+      type: [typeOf(schema), schema.minItems ? `at least ${schema.minItems}` : ""].filter(Boolean).join(", "),
+      required,
       default: schema.default === undefined ? "" : code(schema.default),
       description: note + (schema.description ?? ""),
     });
   }
-  if (schema.properties) {
-    const required = new Set(schema.required ?? []);
-    for (const [name, child] of Object.entries(schema.properties)) {
-      children({ ...child, __required: required.has(name) }, path ? `${path}.${name}` : name, name);
+  const fields = (object, prefix, options = {}) => {
+    const required = new Set(object.required ?? []);
+    for (const [name, child] of Object.entries(object.properties)) {
+      if (options.skip !== name) walk(child, prefix ? `${prefix}.${name}` : name, name, rows, { required: required.has(name), note: options.note });
     }
-  } else if (schema.type === "object" && typeof schema.additionalProperties === "object" && Object.keys(schema.additionalProperties).length) {
-    children(schema.additionalProperties, `${path}.${KEY_NAMES[key] ?? "<key>"}`, KEY_NAMES[key]);
+  };
+  if (schema.properties) fields(schema, path);
+  else if (schema.type === "object" && typeof schema.additionalProperties === "object" && Object.keys(schema.additionalProperties).length > 0) {
+    walk(schema.additionalProperties, `${path}.${KEY_NAMES[key] ?? "<key>"}`, KEY_NAMES[key], rows);
   }
-  if (schema.type === "array" && schema.items && (schema.items.properties || schema.items.additionalProperties)) {
-    walk(schema.items, `${path}[]`, key, rows);
-  }
-  for (const variant of schema.anyOf ?? schema.oneOf ?? []) {
-    const tag = variant.properties?.type?.const;
-    if (!variant.properties) continue;
-    const label = tag === undefined ? "" : `(type: ${tag}) `;
-    rows.push({ path: `${path} {type: ${tag}}`, type: "object", required: false, default: "", description: variant.description ?? "" });
-    for (const [name, child] of Object.entries(variant.properties)) {
-      if (name === "type") continue;
-      walk({ ...child, __required: (variant.required ?? []).includes(name) }, `${path}.${name}`, name, rows, label);
-    }
+  if (schema.type === "array" && (schema.items?.properties || schema.items?.additionalProperties)) walk(schema.items, `${path}[]`, key, rows);
+  // A discriminated union (auth): a row per form, then its fields.
+  for (const form of schema.anyOf ?? schema.oneOf ?? []) {
+    if (!form.properties) continue;
+    const tag = form.properties.type?.const;
+    rows.push({ path: `${path} {type: ${tag}}`, type: "object", required: false, default: "", description: form.description ?? "" });
+    fields(form, path, { skip: "type", note: `(type: ${tag}) ` });
   }
 }
 
