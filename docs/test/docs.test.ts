@@ -2,7 +2,9 @@
 // product fails here instead of misleading a reader:
 // - yaml: a bitrouter.yaml, parsed by parseConfig (`yaml bad`: a deliberate error example, must fail;
 //   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
-// - ts / js: type-checked against the packages' published types (as a user's project would);
+// - ts / js: type-checked against the packages' published types (as a user's project would); those
+//   marked `ts run` also run, against a BitRouter server on a free port (for 127.0.0.1:8787) whose
+//   providers are the testkit mock;
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
 //   parser, so an unknown command or flag fails, and those that need no server (status, init
 //   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; whole
@@ -20,7 +22,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ts from "typescript";
 import { ConfigError, parseConfig } from "@bitrouter/config";
-import { type MockUpstream, startMock } from "@bitrouter/testkit";
+import { createLogger, startRuntime } from "@bitrouter/server";
+import { importExample, type MockUpstream, startMock } from "@bitrouter/testkit";
 import { parseDocument } from "yaml";
 import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
 
@@ -238,6 +241,39 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
       await run(process.execPath, [BIN, ...args], { cwd: home, env });
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ts blocks marked run: run against a server whose providers are the mock", () => {
+  const runnable = checked("ts").filter((block) => block.flags.includes("run"));
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(0));
+  it.each(runnable.map((block) => [block.where, block] as const))("%s", async (_where, block) => {
+    const env = {
+      OPENAI_API_KEY: "sk-docs",
+      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+      ANTHROPIC_API_KEY: "sk-ant-docs",
+      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+    };
+    const runtime = await startRuntime({
+      load: () => parseConfig("", { env }).config,
+      paths: { runDir: tmpdir() },
+      listen: "127.0.0.1:0",
+      logger: createLogger({ level: "error" }),
+    });
+    try {
+      mock.reset();
+      mock.enqueue({ text: "Hello from the docs" });
+      await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
+      expect(mock.requests.length, "the example reached a provider through BitRouter").toBeGreaterThan(0);
+    } finally {
+      await runtime.shutdown();
     }
   });
 });
