@@ -1,4 +1,4 @@
-export { buildCli } from "./cli.js";
+export { buildCli, withPlaceholders } from "./cli.js";
 export { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError } from "./base.js";
 export {
   cleanStale,

@@ -1,0 +1,285 @@
+// Every code block of the documentation is checked by its kind, so an example that drifts from the
+// product fails here instead of misleading a reader:
+// - yaml: a bitrouter.yaml, parsed by parseConfig (a provider with `package:` gets
+//   examples/custom-provider's definition) (`yaml bad`: a deliberate error example, must fail;
+//   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
+// - ts / js: type-checked against the packages' published types (as a user's project would); those
+//   marked `ts run` also run, against a BitRouter server on a free port (for 127.0.0.1:8787) whose
+//   providers are the testkit mock;
+// - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
+//   parser, so an unknown command or flag fails, and those that need no server (status, init
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; whole
+//   scripts run in other tests (README, SKILL.md);
+// - json: parsed (jsonc: comments and trailing commas allowed).
+// A block that cannot be checked here (real API keys, external services, another tool's syntax)
+// carries `norun` after its language; the test counts and lists those. Blocks without a language
+// are text (directory trees, output) and are not checked.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ts from "typescript";
+import { ConfigError, parseConfig } from "@bitrouter/config";
+import { createLogger, startRuntime } from "@bitrouter/server";
+import { importExample, type MockUpstream, startMock } from "@bitrouter/testkit";
+import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
+import { parse as parseYaml, parseDocument } from "yaml";
+import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
+
+const run = promisify(execFile);
+
+const blocks = docFiles().flatMap(blocksOf);
+const KINDS: Record<string, string> = {
+  yaml: "yaml",
+  yml: "yaml",
+  ts: "ts",
+  typescript: "ts",
+  js: "ts",
+  javascript: "ts",
+  sh: "sh",
+  bash: "sh",
+  shell: "sh",
+  json: "json",
+  jsonc: "json",
+};
+const kind = (block: Block) => KINDS[block.lang];
+const checked = (k: string) => blocks.filter((block) => kind(block) === k && !block.flags.includes("norun"));
+const tally: Record<string, number> = {};
+const count = (k: string) => {
+  tally[k] = (tally[k] ?? 0) + 1;
+};
+
+afterAll(() => {
+  const norun = blocks.filter((block) => block.flags.includes("norun"));
+  const text = blocks.filter((block) => block.lang === "");
+  console.log(
+    [
+      `docs: ${blocks.length} code blocks in ${docFiles().length} files`,
+      `  checked: ${Object.entries(tally)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ")}`,
+      `  not run (marked norun): ${norun.length}`,
+      ...norun.map((block) => `    ${block.where} (${block.lang})`),
+      `  text (no language, not checked): ${text.length}`,
+    ].join("\n"),
+  );
+});
+
+it("every block has a kind this test checks, or says norun", () => {
+  const unknown = blocks.filter((block) => block.lang !== "" && !kind(block) && !block.flags.includes("norun"));
+  expect(unknown.map((block) => `${block.where}: \`\`\`${block.lang}`)).toEqual([]);
+});
+
+it("the generated references are current (else: run pnpm docs:build)", async () => {
+  // In a plain Node process: the generators import the built packages as a user's script would.
+  const check = await run(process.execPath, [join(ROOT, "scripts/docs/build.mjs"), "--check"]).catch((error: { stderr: string }) => error);
+  expect(check.stderr).toBe("");
+});
+
+describe("yaml blocks are valid bitrouter.yaml", () => {
+  it.each(checked("yaml").map((block) => [block.where, block] as const))("%s", (_where, block) => {
+    count("yaml");
+    // A provider named by `package:` gets the example provider package's definition in its place, as
+    // loadConfig would hand over an installed package's (this test installs nothing).
+    const named = Object.entries((parseYaml(block.code) as { providers?: Record<string, { package?: unknown }> } | null)?.providers ?? {});
+    const packages = Object.fromEntries(named.filter(([, p]) => p?.package !== undefined).map(([name]) => [name, acmeProvider]));
+    const parse = () => parseConfig(block.code, { env: {}, file: block.where, packages, protocols: acmeProtocols });
+    if (block.flags.includes("plain")) expect(parseDocument(block.code).errors).toEqual([]);
+    else if (block.flags.includes("bad")) expect(parse).toThrow(ConfigError);
+    else parse();
+  });
+});
+
+describe("json blocks parse", () => {
+  it.each(checked("json").map((block) => [block.where, block] as const))("%s", (_where, block) => {
+    count("json");
+    if (block.lang === "jsonc") expect(ts.parseConfigFileTextToJson(block.where, block.code).error).toBeUndefined();
+    else JSON.parse(block.code);
+  });
+});
+
+/** The words of a shell command line, quotes removed; stops at an operator, a redirect or a comment. */
+function words(line: string): string[] {
+  const out: string[] = [];
+  const token = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\|\||&&|[|;&()<>]|#.*$)|([^\s"'|;&()<>]+)/g;
+  let current: string | undefined;
+  let last = 0;
+  for (const match of line.matchAll(token)) {
+    const glued = match.index === last && current !== undefined;
+    last = match.index + match[0].length;
+    if (match[3] !== undefined) break;
+    const word = match[1] ?? match[2] ?? match[4] ?? "";
+    if (glued) out[out.length - 1] += word;
+    else out.push(word);
+    current = word;
+  }
+  return out;
+}
+
+/** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
+function bitrouterCommands(script: string): string[][] {
+  const commands: string[][] = [];
+  const joined = script.replace(/\\\n/g, " ");
+  for (const line of joined.split("\n")) {
+    // Each command of a line: split at operators and command substitutions.
+    for (const part of line.replace(/#.*$/, "").split(/\|\||&&|[|;]|\$\(|`/)) {
+      const argv = words(part.trim());
+      const start =
+        argv[0] === "bitrouter"
+          ? 1
+          : argv[0] === "pnpm" &&
+              argv
+                .slice(1, 3)
+                .join(" ")
+                .match(/^(-s )?bitrouter/)
+            ? argv.indexOf("bitrouter") + 1
+            : -1;
+      if (start > 0) commands.push(argv.slice(start));
+    }
+  }
+  return commands;
+}
+
+it("finds the bitrouter commands of a script, and the parser refuses an unknown command or flag", async () => {
+  const script = 'export X=1\nTOKEN=$(pnpm -s bitrouter keygen --models "openai:*") && bitrouter statuz | jq . # a comment\nbitrouter stop --tiemout 2m\n';
+  expect(bitrouterCommands(script)).toEqual([["keygen", "--models", "openai:*"], ["statuz"], ["stop", "--tiemout", "2m"]]);
+  expect(Object.keys(await refusedCommands([["status"], ["statuz"], ["stop", "--tiemout", "2m"]]))).toEqual(["statuz", "stop --tiemout 2m"]);
+});
+
+/** The commands the built CLI's own clipanion definitions refuse, with the first line of each error (parsed, not run). */
+async function refusedCommands(commands: string[][]): Promise<Record<string, string>> {
+  // In a plain Node process, as a user's shell would load the built CLI.
+  const cliModule = pathToFileURL(join(ROOT, "apps/cli/dist/index.js")).href;
+  const script = `
+    const { buildCli } = await import(${JSON.stringify(cliModule)});
+    const refused = {};
+    for (const args of JSON.parse(process.argv[1])) {
+      try {
+        // Words that match no command reach the bare \`bitrouter\` (the dashboard) as its rest arguments.
+        const command = buildCli().process(args);
+        if (command.unknown?.length > 0) refused[args.join(" ")] = "unknown command " + command.unknown[0];
+      } catch (error) { refused[args.join(" ")] = error.message.split("\\n")[0]; }
+    }
+    console.log(JSON.stringify(refused));`;
+  return JSON.parse((await run(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(commands)])).stdout);
+}
+
+describe("sh blocks: every bitrouter command parses", () => {
+  let refused: Record<string, string> = {};
+  beforeAll(async () => {
+    refused = await refusedCommands(checked("sh").flatMap((block) => bitrouterCommands(block.code)));
+  });
+  it.each(checked("sh").map((block) => [block.where, block] as const))("%s", (_where, block) => {
+    count("sh");
+    const commands = bitrouterCommands(block.code).map((args) => args.join(" "));
+    expect(commands.filter((command) => command in refused).map((command) => `bitrouter ${command}: ${refused[command]}`)).toEqual([]);
+  });
+});
+
+describe("ts blocks type-check", () => {
+  // Written beside this test so their imports resolve as a user's would (the packages' dist types).
+  const dir = join(import.meta.dirname, ".blocks");
+  const list = checked("ts");
+  const files = list.map((block, i) => join(dir, `${block.where.replace(/[^\w]+/g, "_")}_${i}.ts`));
+  let diagnostics: Map<string, string[]> | undefined;
+  const diagnose = () => {
+    if (diagnostics) return diagnostics;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    // A module (top-level await) of its own, so names never clash between blocks.
+    list.forEach((block, i) => writeFileSync(files[i]!, `${block.code}\nexport {};\n`));
+    const program = ts.createProgram(files, {
+      target: ts.ScriptTarget.ES2023,
+      lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ["node"],
+    });
+    diagnostics = new Map(files.map((file) => [file, []]));
+    for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+      const file = diagnostic.file?.fileName;
+      const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
+      diagnostics.get(file ?? "")?.push(`line ${line}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return diagnostics;
+  };
+  it.each(list.map((block, i) => [block.where, i] as const))("%s", { timeout: 120_000 }, (_where, i) => {
+    count("ts");
+    expect(diagnose().get(files[i]!)).toEqual([]);
+  });
+});
+
+describe("sh blocks: the bitrouter commands that need no server run in a fresh home", () => {
+  const BIN = join(ROOT, "apps/cli/dist/bin.js");
+  const offline = (args: string[]) =>
+    ["--version", "-V", "help", "completion", "status"].includes(args[0] ?? "") || (args[0] === "init" && args.includes("--non-interactive"));
+  const commands = checked("sh").flatMap((block) =>
+    bitrouterCommands(block.code)
+      .filter(offline)
+      .map((args) => [block.where, args.join(" "), args] as const),
+  );
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such commands", () => expect(commands.length).toBeGreaterThan(5));
+  it.each(commands)("%s: bitrouter %s", async (_where, _line, args) => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-"));
+    try {
+      // A user's environment: keys set, and the providers' base URLs on the mock (init checks the keys).
+      const env = {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        OPENAI_API_KEY: "sk-docs",
+        ANTHROPIC_API_KEY: "sk-ant-docs",
+        OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+        ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+      };
+      await run(process.execPath, [BIN, ...args], { cwd: home, env });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ts blocks marked run: run against a server whose providers are the mock", () => {
+  const runnable = checked("ts").filter((block) => block.flags.includes("run"));
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(0));
+  it.each(runnable.map((block) => [block.where, block] as const))("%s", async (_where, block) => {
+    const env = {
+      OPENAI_API_KEY: "sk-docs",
+      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+      ANTHROPIC_API_KEY: "sk-ant-docs",
+      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+    };
+    const runtime = await startRuntime({
+      load: () => parseConfig("", { env }).config,
+      paths: { runDir: tmpdir() },
+      listen: "127.0.0.1:0",
+      logger: createLogger({ level: "error" }),
+    });
+    try {
+      mock.reset();
+      mock.enqueue({ text: "Hello from the docs" });
+      await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
+      expect(mock.requests.length, "the example reached a provider through BitRouter").toBeGreaterThan(0);
+    } finally {
+      await runtime.shutdown();
+    }
+  });
+});
