@@ -1,12 +1,21 @@
 import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { UpstreamPayment } from "@bitrouter/payments";
+import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
-import type { RouterHook } from "@bitrouter/core";
+import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
+import { importOptional } from "./optional.js";
+
+/**
+ * @bitrouter/payments (mppx, viem, @solana/kit: tens of MB) is an optional peer dependency, loaded
+ * only by a config that uses it; `field` is what asked for it, for the error when it is missing.
+ */
+export function loadPayments(field: string): Promise<typeof import("@bitrouter/payments")> {
+  return importOptional("@bitrouter/payments", () => import("@bitrouter/payments"), field);
+}
 
 /**
  * The payments hook when `mpp.enabled` is true (callers pay per request over HTTP 402). The
@@ -15,7 +24,7 @@ import type { Logger } from "./logger.js";
 export async function paymentHooks(config: ResolvedConfig, deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger }): Promise<RouterHook[]> {
   if (!config.mpp?.enabled) return [];
   if (!deps.store) throw new Error("mpp.enabled needs a database: used payment credentials are remembered there (set database.url)");
-  const { createPaymentGate, paymentsHook } = await import("@bitrouter/payments");
+  const { createPaymentGate, paymentsHook } = await loadPayments("mpp.enabled");
   const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth });
   for (const warning of gate.warnings) deps.logger.warn(warning);
   const { name, chainId, recipient } = gate.network;
@@ -23,8 +32,10 @@ export async function paymentHooks(config: ResolvedConfig, deps: { store: Store 
   return [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))];
 }
 
-// What a request paid, for its ledger row; from the hook's module, which loads no chain library.
-export { requestPayment } from "@bitrouter/payments/hook";
+/** What a request paid, for its ledger row: what the payments hook keeps in `ctx.state` under its name. */
+export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
+  return ctx.state.get("payments") as RequestPayment | undefined;
+}
 
 /**
  * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
@@ -60,7 +71,8 @@ export async function upstreamPayer(
     );
     return undefined;
   }
-  const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
+  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${providers[0][0]}.auth`);
+  const evm = evmAccount(account.evmPrivateKey);
   // The store's queries load only with a database (see openMetering).
   const queries = store ? await import("@bitrouter/store") : undefined;
   const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
@@ -83,7 +95,7 @@ export async function upstreamPayer(
         );
         continue;
       }
-      payers.set(provider, createSiwxSigner({ account: { evm: account.evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
+      payers.set(provider, createSiwxSigner({ account: { evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
       continue;
     }
     if (!rpcUrl || max === undefined) {
@@ -101,7 +113,7 @@ export async function upstreamPayer(
         .recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null })
         .catch((error: unknown) => logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }));
     };
-    payers.set(provider, createUpstreamPayer({ account: account.evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
+    payers.set(provider, createUpstreamPayer({ account: evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
   }
   if (payers.size > 0)
     logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });

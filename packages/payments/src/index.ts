@@ -1,3 +1,4 @@
+export { evmAccount } from "./account.js";
 export { findPaymentCredential } from "./credential.js";
 export { type ChargeOutcome, type PaymentGate, type PaymentNetwork, PaymentConfigError, createPaymentGate } from "./gate.js";
 export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment } from "./hook.js";
