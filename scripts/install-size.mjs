@@ -106,6 +106,20 @@ const bin = spawnSync("node", [join(project, "node_modules/@bitrouter/cli/dist/b
 if (bin.status !== 0) problems.push(`the installed bitrouter does not start: ${bin.stderr.trim()}`);
 else console.log(`  bitrouter --version: ${bin.stdout.trim()}`);
 
+// What the install leaves out is named when a configuration needs it (docs/cli.md#install).
+const cli = join(project, "node_modules/@bitrouter/cli/dist/bin.js");
+for (const [yaml, wanted] of [
+  ["tracing:\n  enabled: true\n", "npm install -g @opentelemetry/api"],
+  ["database:\n  url: postgres://127.0.0.1:1/none\n", "npm install -g pg"],
+]) {
+  const home = mkdtempSync(join(work, "home-"));
+  writeFileSync(join(home, "bitrouter.yaml"), yaml);
+  const serve = spawnSync("node", [cli, "serve", "--home-dir", home, "--listen", "127.0.0.1:0"], { encoding: "utf8", timeout: 30_000 });
+  if (serve.status === 0 || !`${serve.stdout}${serve.stderr}`.includes(wanted))
+    problems.push(`serve with ${JSON.stringify(yaml)} should fail naming "${wanted}", got (exit ${serve.status}):\n${serve.stdout}${serve.stderr}`);
+}
+if (problems.length === 0) console.log("  a config that needs a left-out package names it (tracing: OpenTelemetry, postgres: pg)");
+
 if (args.includes("--keep")) console.log(`  kept: ${work}`);
 else rmSync(work, { recursive: true, force: true });
 for (const problem of problems) console.error(`install-size: ${problem}`);
