@@ -4,18 +4,39 @@
  * endpoints; guardrails.tools and the text guardrails apply; every tool call is a ledger row.
  */
 import type { Env, Hono } from "hono";
-import type { ResolvedConfig } from "@bitrouter/config";
+import { ConfigError, type ResolvedConfig } from "@bitrouter/config";
 import type { VerifiedPrincipal as AuthPrincipal } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, GuardrailError } from "@bitrouter/guardrails";
 import type { Guardrails } from "@bitrouter/guardrails";
-import type { ListedTool, ToolCaller, ToolCallHooks, ToolCallRecord, UpstreamStatus } from "@bitrouter/mcp";
-import { McpEndpoint, specFromConfig, ToolCallRefused, ToolGateway } from "@bitrouter/mcp";
+import type { ListedTool, McpEndpoint, ToolCaller, ToolCallHooks, ToolCallRecord, ToolGateway, UpstreamStatus } from "@bitrouter/mcp";
 import type { JsonObject, JsonValue } from "@bitrouter/core";
 import { readCredential } from "@bitrouter/router";
 import type { Logger } from "./logger.js";
 import type { Metering } from "./metering.js";
+import { importOptional } from "./optional.js";
 import type { AuthSetup } from "./security.js";
+
+type McpLibrary = typeof import("@bitrouter/mcp");
+
+/** Whether a configuration has tool servers or tools: what needs @bitrouter/mcp. */
+function usesTools(config: ResolvedConfig): boolean {
+  return Object.keys(config.tools).length > 0 || Object.values(config.providers).some((p) => p.api_protocol === "mcp" || p.api_protocol === "rest");
+}
+
+/**
+ * @bitrouter/mcp (the MCP SDK and its HTTP stack: ~15 MB) is an optional peer dependency. A config
+ * with tool servers needs it (a ConfigError names it when missing); without them, a missing
+ * package leaves the gateway empty.
+ */
+async function loadMcp(config: ResolvedConfig): Promise<McpLibrary | undefined> {
+  try {
+    return await importOptional("@bitrouter/mcp", () => import("@bitrouter/mcp"), "providers (api_protocol: mcp or rest) and tools");
+  } catch (error) {
+    if (error instanceof ConfigError && !usesTools(config)) return undefined;
+    throw error;
+  }
+}
 
 export interface McpService {
   /**
@@ -64,14 +85,8 @@ function fromLocalhost(headers: Headers): boolean {
 
 export function createMcpService(options: McpServiceOptions): McpService {
   const { logger, auth, metering } = options;
-  const gateway = new ToolGateway({
-    ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    onStateChange: (status) => {
-      if (status.state === "failed") logger.warn("MCP server unavailable", { server: status.name, error: status.error });
-      else if (status.state === "connected") logger.info("MCP server connected", { server: status.name, transport: status.transport });
-    },
-  });
-  const gatewayEndpoint = new McpEndpoint(gateway, { kind: "gateway" }, { bodyLimit: options.bodyLimit });
+  // Created by the first apply() (the package loads then); absent when it is not installed.
+  let mcp: { lib: McpLibrary; gateway: ToolGateway; endpoint: McpEndpoint } | undefined;
   const bridges = new Map<string, McpEndpoint>();
   let matchesTool: ((patterns: readonly string[] | undefined, tool: string) => boolean) | undefined;
 
@@ -139,13 +154,29 @@ export function createMcpService(options: McpServiceOptions): McpService {
   const serve = async (endpoint: McpEndpoint | undefined, request: Request): Promise<Response> => {
     const caller = await callerFor(request);
     if (caller instanceof Response) return caller;
-    if (!endpoint) return Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "no such MCP bridge" }, id: null }, { status: 404 });
+    if (!endpoint) {
+      const message = mcp ? "no such MCP bridge" : "no MCP tool servers here (@bitrouter/mcp is not installed)";
+      return Response.json({ jsonrpc: "2.0", error: { code: -32001, message }, id: null }, { status: 404 });
+    }
     return endpoint.handle(request, caller);
   };
 
   return {
     async apply(config, pay) {
-      await gateway.apply(specFromConfig(config), { ...toolHooks(config, logger, onComplete), ...(pay ? { pay } : {}) });
+      if (!mcp) {
+        const lib = await loadMcp(config);
+        if (!lib) return;
+        const gateway = new lib.ToolGateway({
+          ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+          onStateChange: (status) => {
+            if (status.state === "failed") logger.warn("MCP server unavailable", { server: status.name, error: status.error });
+            else if (status.state === "connected") logger.info("MCP server connected", { server: status.name, transport: status.transport });
+          },
+        });
+        mcp = { lib, gateway, endpoint: new lib.McpEndpoint(gateway, { kind: "gateway" }, { bodyLimit: options.bodyLimit }) };
+      }
+      const { lib, gateway } = mcp;
+      await gateway.apply(lib.specFromConfig(config), { ...toolHooks(lib, config, logger, onComplete), ...(pay ? { pay } : {}) });
       for (const [name, endpoint] of bridges) {
         if (gateway.isBridge(name)) continue;
         bridges.delete(name);
@@ -153,18 +184,18 @@ export function createMcpService(options: McpServiceOptions): McpService {
       }
       for (const provider of Object.values(config.providers)) {
         if (gateway.isBridge(provider.name) && !bridges.has(provider.name)) {
-          bridges.set(provider.name, new McpEndpoint(gateway, { kind: "bridge", server: provider.name }, { bodyLimit: config.server.body_limit }));
+          bridges.set(provider.name, new lib.McpEndpoint(gateway, { kind: "bridge", server: provider.name }, { bodyLimit: config.server.body_limit }));
         }
       }
     },
     mount(app) {
-      app.all("/mcp", (c) => serve(gatewayEndpoint, c.req.raw));
+      app.all("/mcp", (c) => serve(mcp?.endpoint, c.req.raw));
       app.all("/mcp/:name", (c) => serve(bridges.get(c.req.param("name")), c.req.raw));
       // The tools a caller may use, as OpenAI function tools (ready to hand to a model).
       app.get("/v1/tools", async (c) => {
         const caller = await callerFor(c.req.raw);
         if (caller instanceof Response) return caller;
-        const tools = await gateway.listTools(caller, { kind: "gateway" });
+        const tools = mcp ? await mcp.gateway.listTools(caller, { kind: "gateway" }) : [];
         return c.json({
           object: "list",
           data: tools.map(({ tool, server }) => ({
@@ -176,23 +207,25 @@ export function createMcpService(options: McpServiceOptions): McpService {
       });
     },
     async status({ ping = true } = {}) {
+      if (!mcp) return { upstreams: [] };
+      const { gateway } = mcp;
       const [upstreams, hidden] = await Promise.all([ping ? gateway.probe() : gateway.status(), gateway.hiddenCounts()]);
       return { upstreams: upstreams.map((u) => (hidden[u.name] ? { ...u, hidden: hidden[u.name] } : u)) };
     },
-    listTools: (caller) => gateway.listTools(caller, { kind: "gateway" }),
+    listTools: async (caller) => (mcp ? mcp.gateway.listTools(caller, { kind: "gateway" }) : []),
     closeStreams() {
-      gatewayEndpoint.closeStreams();
+      mcp?.endpoint.closeStreams();
       for (const bridge of bridges.values()) bridge.closeStreams();
     },
     async close() {
-      await Promise.all([gatewayEndpoint.close(), ...[...bridges.values()].map((b) => b.close())]);
-      await gateway.close();
+      await Promise.all([mcp?.endpoint.close(), ...[...bridges.values()].map((b) => b.close())]);
+      await mcp?.gateway.close();
     },
   };
 }
 
 /** guardrails.tools (filter, param_restrictions) and the text patterns, on tool calls. */
-function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: ToolCallRecord) => void): ToolCallHooks {
+function toolHooks(lib: McpLibrary, config: ResolvedConfig, logger: Logger, onComplete: (record: ToolCallRecord) => void): ToolCallHooks {
   const guardrails = createGuardrails(config.guardrails, {
     logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
   });
@@ -214,7 +247,7 @@ function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: 
         if (verdict.action === "block") {
           call.counters.guardrail_violations = (call.counters.guardrail_violations ?? 0) + 1;
           logger.warn("guardrail blocked a tool call", { pattern: "param_restrictions", requestId: call.requestId, tool: `${call.server}/${call.tool}` });
-          throw new ToolCallRefused("guardrail", `Blocked by guardrails: ${verdict.reason}`);
+          throw new lib.ToolCallRefused("guardrail", `Blocked by guardrails: ${verdict.reason}`);
         }
         if (verdict.action === "strip") {
           call.counters.guardrail_violations = (call.counters.guardrail_violations ?? 0) + 1;
@@ -227,11 +260,11 @@ function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: 
           out = verdict.arguments;
         }
       }
-      return refuseOnBlock(() => scanJson(guardrails, out, "upgoing", ctx, "arguments") as JsonObject);
+      return refuseOnBlock(lib, () => scanJson(guardrails, out, "upgoing", ctx, "arguments") as JsonObject);
     },
     afterCall(call, result) {
       const ctx = { requestId: call.requestId, counters: call.counters, target: { provider: call.server } };
-      return refuseOnBlock(() => ({
+      return refuseOnBlock(lib, () => ({
         ...result,
         content: result.content.map((item, i) =>
           item.type === "text" ? { ...item, text: guardrails.scanText(item.text, "downgoing", ctx, `content[${i}]`) } : item,
@@ -244,11 +277,11 @@ function toolHooks(config: ResolvedConfig, logger: Logger, onComplete: (record: 
   };
 }
 
-function refuseOnBlock<T>(run: () => T): T {
+function refuseOnBlock<T>(lib: McpLibrary, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (error instanceof GuardrailError) throw new ToolCallRefused("guardrail", error.message);
+    if (error instanceof GuardrailError) throw new lib.ToolCallRefused("guardrail", error.message);
     throw error;
   }
 }

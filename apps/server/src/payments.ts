@@ -1,13 +1,22 @@
 import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { UpstreamPayment } from "@bitrouter/payments";
+import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
-import type { RouterHook } from "@bitrouter/core";
+import type { RequestContext, RouterHook } from "@bitrouter/core";
 import type { ToolCallHooks } from "@bitrouter/mcp";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
 import type { Logger } from "./logger.js";
+import { importOptional } from "./optional.js";
+
+/**
+ * @bitrouter/payments (mppx, viem, @solana/kit: tens of MB) is an optional peer dependency, loaded
+ * only by a config that uses it; `field` is what asked for it, for the error when it is missing.
+ */
+export function loadPayments(field: string): Promise<typeof import("@bitrouter/payments")> {
+  return importOptional("@bitrouter/payments", () => import("@bitrouter/payments"), field);
+}
 
 /** Holds a payment for one priced MCP tool call (see ToolCallHooks.pay in @bitrouter/mcp). */
 export type ToolPayments = NonNullable<ToolCallHooks["pay"]>;
@@ -23,7 +32,7 @@ export async function paymentHooks(
 ): Promise<{ hooks: RouterHook[]; tools?: ToolPayments }> {
   if (!config.mpp?.enabled) return { hooks: [] };
   if (!deps.store) throw new Error("mpp.enabled needs a database: used payment credentials are remembered there (set database.url)");
-  const { createPaymentGate, paymentsHook, toolPayments } = await import("@bitrouter/payments");
+  const { createPaymentGate, paymentsHook, toolPayments } = await loadPayments("mpp.enabled");
   const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth });
   for (const warning of gate.warnings) deps.logger.warn(warning);
   const { name, chainId, recipient } = gate.network;
@@ -35,8 +44,14 @@ export async function paymentHooks(
   };
 }
 
-// What a request paid, for its ledger row; from the hook's module, which loads no chain library.
-export { requestPayment } from "@bitrouter/payments/hook";
+/**
+ * What a request paid, for its ledger row: the `paid` of the state the payments hook keeps in
+ * `ctx.state` under its name (packages/payments/src/hook.ts). Read here rather than imported, so a
+ * server without @bitrouter/payments installed still loads.
+ */
+export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
+  return (ctx.state.get("payments") as { paid?: RequestPayment } | undefined)?.paid;
+}
 
 /**
  * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
@@ -72,7 +87,8 @@ export async function upstreamPayer(
     );
     return undefined;
   }
-  const { createSiwxSigner, createUpstreamPayer } = await import("@bitrouter/payments");
+  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${providers[0][0]}.auth`);
+  const evm = evmAccount(account.evmPrivateKey);
   // The store's queries load only with a database (see openMetering).
   const queries = store ? await import("@bitrouter/store") : undefined;
   const rpcUrl = config.wallet?.payment?.tempo_rpc_url;
@@ -95,7 +111,7 @@ export async function upstreamPayer(
         );
         continue;
       }
-      payers.set(provider, createSiwxSigner({ account: { evm: account.evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
+      payers.set(provider, createSiwxSigner({ account: { evm, solana: { address: account.solanaAddress, keyPair: account.solana } }, chain }));
       continue;
     }
     if (!rpcUrl || max === undefined) {
@@ -113,7 +129,7 @@ export async function upstreamPayer(
         .recordWalletPayment(store, { ...payment, provider, createdAt: Date.now(), chainId: payment.chainId ?? null })
         .catch((error: unknown) => logger.error("could not record an upstream payment", { provider, reference: payment.reference, error: String(error) }));
     };
-    payers.set(provider, createUpstreamPayer({ account: account.evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
+    payers.set(provider, createUpstreamPayer({ account: evm, rpcUrl, maxAmount: BigInt(max), onPaid }));
   }
   if (payers.size > 0)
     logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });

@@ -6,6 +6,7 @@
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { TracingConfig } from "@bitrouter/config";
 import type { CompletionRecord, RequestContext, RouterHook } from "@bitrouter/core";
+import { importOptional } from "./optional.js";
 
 export interface Tracing {
   /** Goes first among the hooks, so that requests refused by auth are traced too. */
@@ -49,14 +50,17 @@ interface RequestSpans {
 }
 
 const STATE = "tracing";
+// What turned tracing on, for the error when its packages are not installed.
+const TRACING_FIELD = "tracing (or the OTEL_EXPORTER_OTLP_* variables)";
+const OTEL_PACKAGES = "@opentelemetry/api @opentelemetry/sdk-trace-base @opentelemetry/exporter-trace-otlp-http @opentelemetry/resources";
 
 export async function startTracing(settings: TracingSettings): Promise<Tracing> {
-  // Loaded only now: a server without tracing never pays for these modules.
+  // Loaded only now, and optional peer dependencies: a server without tracing never installs or loads them.
   const [api, { BasicTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/sdk-trace-base"),
-    import("@opentelemetry/exporter-trace-otlp-http"),
-    import("@opentelemetry/resources"),
+    importOptional("@opentelemetry/api", () => import("@opentelemetry/api"), TRACING_FIELD, OTEL_PACKAGES),
+    importOptional("@opentelemetry/sdk-trace-base", () => import("@opentelemetry/sdk-trace-base"), TRACING_FIELD, OTEL_PACKAGES),
+    importOptional("@opentelemetry/exporter-trace-otlp-http", () => import("@opentelemetry/exporter-trace-otlp-http"), TRACING_FIELD, OTEL_PACKAGES),
+    importOptional("@opentelemetry/resources", () => import("@opentelemetry/resources"), TRACING_FIELD, OTEL_PACKAGES),
   ]);
   const exporter = new OTLPTraceExporter({ url: settings.endpoint });
   const provider = new BasicTracerProvider({

@@ -10,13 +10,15 @@ import type { webcrypto } from "node:crypto";
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from "node:crypto";
 import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { createKeyPairFromPrivateKeyBytes, getAddressFromPublicKey, isAddress as isSolanaAddress } from "@solana/kit";
-import { bytesToHex } from "viem/utils";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { ed25519KeyPair, evmAddressOf, isSolanaAddress } from "./crypto.js";
 import { AuthError, invalidInput } from "./errors.js";
 import { isNotFound, writePrivateFile } from "./fsutil.js";
 
-/** An unlocked account: can sign tokens. Holds non-extractable keys, never the seed itself. */
+/**
+ * An unlocked account: can sign tokens. The Ed25519 key is a non-extractable CryptoKey; the
+ * secp256k1 key is held as hex for the libraries that sign EVM messages and payments with it
+ * (@bitrouter/payments builds its viem account from it).
+ */
 export interface Account {
   solanaAddress: string;
   /** EIP-55 checksummed. */
@@ -25,7 +27,8 @@ export interface Account {
   prefix: string;
   label?: string;
   solana: webcrypto.CryptoKeyPair;
-  evm: PrivateKeyAccount;
+  /** The secp256k1 private key, 0x-prefixed hex (the seed: both keys come from it). */
+  evmPrivateKey: `0x${string}`;
 }
 
 /** What `listAccounts` shows: public data only, read without decrypting anything. */
@@ -79,10 +82,14 @@ function prefixOf(solanaAddress: string): string {
 export async function accountFromSeed(seed: Uint8Array, label?: string): Promise<Account> {
   if (seed.length !== SEED_BYTES) throw invalidInput("bad_seed", `an account seed is ${SEED_BYTES} bytes, got ${seed.length}`);
   // Non-extractable: once unlocked, the Ed25519 private key cannot be read back out of the CryptoKey.
-  const solana = await createKeyPairFromPrivateKeyBytes(seed, false);
-  const solanaAddress = await getAddressFromPublicKey(solana.publicKey);
-  const evm = privateKeyToAccount(bytesToHex(seed));
-  const account: Account = { solanaAddress, evmAddress: evm.address, prefix: prefixOf(solanaAddress), solana, evm };
+  const { keyPair: solana, address: solanaAddress } = await ed25519KeyPair(seed);
+  const account: Account = {
+    solanaAddress,
+    evmAddress: evmAddressOf(seed),
+    prefix: prefixOf(solanaAddress),
+    solana,
+    evmPrivateKey: `0x${Buffer.from(seed).toString("hex")}`,
+  };
   if (label !== undefined) account.label = label;
   return account;
 }

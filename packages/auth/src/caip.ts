@@ -2,8 +2,7 @@
  * CAIP-2 chain ids and CAIP-10 account ids of the two chains BitRouter tokens are signed on:
  * Solana mainnet (Ed25519, alg SOL_EDDSA) and Base (secp256k1 / EIP-191, alg EIP191K).
  */
-import { isAddress as isSolanaAddress } from "@solana/kit";
-import { getAddress, isAddress as isEvmAddress } from "viem/utils";
+import { checksumAddress, isEvmAddress, isSolanaAddress } from "./crypto.js";
 import { invalidInput } from "./errors.js";
 
 export const SOLANA_CHAIN = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp";
@@ -37,7 +36,7 @@ export function parseCaip10(id: string): Issuer | undefined {
   if (id.startsWith(`${BASE_CHAIN}:`)) {
     const address = id.slice(BASE_CHAIN.length + 1);
     // Accept any hex case (checksummed or not): the signature, not the case, proves the signer.
-    if (!isEvmAddress(address, { strict: false })) return undefined;
+    if (!isEvmAddress(address)) return undefined;
     return { chain: BASE_CHAIN, namespace: "eip155", address, canonical: `${BASE_CHAIN}:${address.toLowerCase()}` };
   }
   return undefined;
@@ -45,7 +44,7 @@ export function parseCaip10(id: string): Issuer | undefined {
 
 /** The CAIP-10 ids of an account on both chains. */
 export function issuersOf(account: { solanaAddress: string; evmAddress: string }): string[] {
-  return [`${SOLANA_CHAIN}:${account.solanaAddress}`, `${BASE_CHAIN}:${getAddress(account.evmAddress)}`];
+  return [`${SOLANA_CHAIN}:${account.solanaAddress}`, `${BASE_CHAIN}:${checksumAddress(account.evmAddress)}`];
 }
 
 /**
@@ -55,7 +54,7 @@ export function issuersOf(account: { solanaAddress: string; evmAddress: string }
 export function canonicalIssuer(entry: string): string {
   const parsed = parseCaip10(entry);
   if (parsed) return parsed.canonical;
-  if (isEvmAddress(entry, { strict: false })) return `${BASE_CHAIN}:${entry.toLowerCase()}`;
+  if (isEvmAddress(entry)) return `${BASE_CHAIN}:${entry.toLowerCase()}`;
   if (isSolanaAddress(entry)) return `${SOLANA_CHAIN}:${entry}`;
   throw invalidInput(
     "bad_trusted_issuer",

@@ -3,15 +3,13 @@
  * (Ed25519 over the ASCII bytes `header.payload`, 64-byte signature, key = the Solana address in
  * `iss`) or `{"alg":"EIP191K","typ":"JWT"}` (EIP-191 personal-message secp256k1 signature over the
  * same bytes, 65 bytes r||s||v, checked by recovering the EVM address in `iss`).
- * jose does the base64url and JSON decoding; @solana/kit and viem check the signatures.
+ * jose does the base64url and JSON decoding; ./crypto.ts signs and checks the signatures.
  */
-import type { webcrypto } from "node:crypto";
 import { randomUUID } from "node:crypto";
-import { getPublicKeyFromAddress, signBytes, verifySignature, type Address } from "@solana/kit";
 import { base64url, decodeJwt, decodeProtectedHeader } from "jose";
-import { bytesToHex, hexToBytes, recoverMessageAddress } from "viem/utils";
 import type { Account } from "./accounts.js";
 import { type Alg, BASE_CHAIN, CHAINS, type ChainName, type Issuer, SOLANA_CHAIN, canonicalIssuer, parseCaip10, shortIssuer } from "./caip.js";
+import { eip191Recover, eip191Sign, ed25519Sign, ed25519Verify } from "./crypto.js";
 import { AuthError, invalidInput, unauthenticated } from "./errors.js";
 
 export type Scope = "api" | "admin";
@@ -122,9 +120,9 @@ export async function mintToken(account: Account, claims: MintClaims = {}, optio
   const data = new TextEncoder().encode(signingInput);
   let signature: Uint8Array;
   if (chain.alg === "SOL_EDDSA") {
-    signature = new Uint8Array(await signBytes(account.solana.privateKey, data));
+    signature = await ed25519Sign(account.solana.privateKey, data);
   } else {
-    signature = hexToBytes(await account.evm.signMessage({ message: { raw: data } }));
+    signature = eip191Sign(Buffer.from(account.evmPrivateKey.slice(2), "hex"), data);
   }
   return `${signingInput}.${base64url.encode(signature)}`;
 }
@@ -187,27 +185,11 @@ export function decodeToken(token: string): TokenClaims {
   return validateClaims(payload);
 }
 
-// Importing a public key from an address costs a WebCrypto importKey; keep recent ones.
-const solanaKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
-function solanaPublicKey(address: string): Promise<webcrypto.CryptoKey> {
-  let key = solanaKeys.get(address);
-  if (!key) {
-    if (solanaKeys.size >= 1024) solanaKeys.delete(solanaKeys.keys().next().value as string);
-    key = getPublicKeyFromAddress(address as Address);
-    key.catch(() => solanaKeys.delete(address));
-    solanaKeys.set(address, key);
-  }
-  return key;
-}
-
 async function signatureValid(alg: Alg, issuer: Issuer, signingInput: string, signature: Uint8Array): Promise<boolean> {
   const data = new TextEncoder().encode(signingInput);
   try {
-    if (alg === "SOL_EDDSA") {
-      return await verifySignature(await solanaPublicKey(issuer.address), signature as Parameters<typeof verifySignature>[1], data);
-    }
-    const recovered = await recoverMessageAddress({ message: { raw: data }, signature: bytesToHex(signature) });
-    return recovered.toLowerCase() === issuer.address.toLowerCase();
+    if (alg === "SOL_EDDSA") return ed25519Verify(issuer.address, data, signature);
+    return eip191Recover(data, signature).toLowerCase() === issuer.address.toLowerCase();
   } catch {
     // An invalid curve point or recovery id is a bad signature, not a server error.
     return false;

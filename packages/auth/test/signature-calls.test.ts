@@ -4,23 +4,17 @@ import { describe, expect, it, vi } from "vitest";
 
 const calls = vi.hoisted(() => ({ ed25519: 0, secp256k1: 0 }));
 
-vi.mock("@solana/kit", async (importOriginal) => {
-  const real = await importOriginal<typeof import("@solana/kit")>();
+vi.mock("../src/crypto.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../src/crypto.js")>();
   return {
     ...real,
-    verifySignature: (...args: Parameters<typeof real.verifySignature>) => {
+    ed25519Verify: (...args: Parameters<typeof real.ed25519Verify>) => {
       calls.ed25519++;
-      return real.verifySignature(...args);
+      return real.ed25519Verify(...args);
     },
-  };
-});
-vi.mock("viem/utils", async (importOriginal) => {
-  const real = await importOriginal<typeof import("viem/utils")>();
-  return {
-    ...real,
-    recoverMessageAddress: (...args: Parameters<typeof real.recoverMessageAddress>) => {
+    eip191Recover: (...args: Parameters<typeof real.eip191Recover>) => {
       calls.secp256k1++;
-      return real.recoverMessageAddress(...args);
+      return real.eip191Recover(...args);
     },
   };
 });

@@ -37,3 +37,4 @@ export { BitrouterError, STATUS_BY_KIND, invalidRequest, toErrorInfo } from "./e
 export type { CompletionRecord, Principal, RequestContext, RouterHook } from "./hooks.js";
 export { LOG_LEVELS, type LogLevel } from "./log.js";
 export { redactUrl } from "./redact.js";
+export { installHint, isMissingPackage } from "./packages.js";

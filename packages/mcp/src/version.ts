@@ -1,2 +1,4 @@
-/** Reported to upstream servers (clientInfo) and downstream clients (serverInfo). */
-export const VERSION = "0.1.0";
+import { readFileSync } from "node:fs";
+
+/** Reported to upstream servers (clientInfo) and downstream clients (serverInfo): the package's version (set by changesets). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;

@@ -1,3 +1,4 @@
+export { evmAccount } from "./account.js";
 export { findPaymentCredential } from "./credential.js";
 export {
   type Authorization,

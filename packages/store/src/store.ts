@@ -5,7 +5,7 @@ import type pg from "pg";
 import { StoreError } from "./errors.js";
 import { migrationProvider } from "./migrations.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, type Database } from "./schema.js";
-import { redactUrl } from "@bitrouter/core";
+import { installHint, isMissingPackage, redactUrl } from "@bitrouter/core";
 import { type DialectName, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
 
 /** Where the store (and the ledger) report outages and recoveries. `console` fits. */
@@ -122,6 +122,17 @@ function withStatementCache(db: KyselySqliteDatabase): KyselySqliteDatabase {
   };
 }
 
+/** pg and mysql2 are optional peer dependencies: only a database.url of theirs needs one installed. */
+async function driver<T>(dialect: string, name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isMissingPackage(error, name))
+      throw new StoreError("config", `database.url: a ${dialect} database needs the package ${name}, which is not installed: ${installHint(name)}`);
+    throw error;
+  }
+}
+
 /** Only the configured database's driver is loaded (each costs memory and start-up time). */
 async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Promise<Dialect> {
   const poolSize = options.poolSize ?? 10;
@@ -145,7 +156,7 @@ async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): P
     });
   }
   if (p.dialect === "postgres") {
-    const { default: pgDriver } = await import("pg");
+    const { default: pgDriver } = await driver("postgres", "pg", () => import("pg"));
     const pool = new pgDriver.Pool({
       connectionString: p.url,
       max: poolSize,
@@ -159,7 +170,7 @@ async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): P
     pool.on("connect", (client) => client.on("error", () => {}));
     return new PostgresDialect({ pool });
   }
-  const { createPool: createMysqlPool } = await import("mysql2");
+  const { createPool: createMysqlPool } = await driver("mysql", "mysql2", () => import("mysql2"));
   const pool = createMysqlPool({
     uri: p.url,
     connectionLimit: poolSize,
