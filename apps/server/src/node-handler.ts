@@ -59,8 +59,9 @@ export async function writeResult(res: ServerResponse, result: InboundResult, re
     res.end(result.body);
     return;
   }
+  // No flushHeaders(): the first chunk is already there (the router reads up to the first content
+  // event before it answers), so the head goes out with it, in one write.
   res.writeHead(result.status, headers);
-  res.flushHeaders();
   const iterator = result.body[Symbol.asyncIterator]();
   try {
     for (;;) {
