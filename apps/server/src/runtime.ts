@@ -315,7 +315,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await step("ledger", () => metering?.close()); // every accepted request is on the ledger, or in its spill file
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
         logger.info("stopped");
-        if (ownsLogger) await step("logger", () => logger.close());
+        // A logger of the caller's stays open, but its batched lines are written before the exit that follows.
+        await step("logger", () => (ownsLogger ? logger.close() : logger.flush()));
         resolveClosed();
       })();
       return shuttingDown;
