@@ -20,14 +20,14 @@ describe("the logger", () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(writes).toHaveLength(1);
     expect(writes[0]!.split("\n")).toEqual([
-      expect.stringMatching(/^\S+ INFO  request id=a ms=3 stream=false$/),
-      expect.stringMatching(/^\S+ INFO  request id=b note="two words" key=sk-a…\[redacted\]$/),
-      expect.stringMatching(/^\S+ INFO  request id=c$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=a ms=3 stream=false$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=b note="two words" key=sk-a…\[redacted\]$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=c$/),
       "",
     ]);
     logger.info("pending");
     logger.warn("disk almost full");
-    expect(writes.slice(1).join("")).toMatch(/INFO  pending\n.*WARN  disk almost full\n$/);
+    expect(writes.slice(1).join("")).toMatch(/INFO {2}pending\n.*WARN {2}disk almost full\n$/);
     await logger.close();
   });
 });
