@@ -1,6 +1,6 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
- *   [--bytes N] [--stream] [--requests N] [--warmup N]`: instructions per request on the proxy's
+ *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N]`: instructions per request on the proxy's
  * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
@@ -23,6 +23,8 @@ const { values } = parseArgs({
   options: {
     target: { type: "string", default: "bitrouter" },
     mode: { type: "string", default: "plain" },
+    // ant:mock-claude is the translated row (OpenAI in, Anthropic out)
+    model: { type: "string", default: "mock:mock-model" },
     bytes: { type: "string", default: "0" },
     stream: { type: "boolean", default: false },
     requests: { type: "string", default: "500" },
@@ -78,7 +80,7 @@ try {
     child.once("exit", (code) => reject(new Error(`valgrind exited (${code}):\n${stderr}`)));
   });
   const base = {
-    model: passthrough ? "mock-model" : "mock:mock-model",
+    model: passthrough ? "mock-model" : values.model,
     stream: values.stream,
     max_tokens: 64,
     messages: [{ role: "user", content: "Say hello." }],
@@ -106,7 +108,7 @@ try {
   execFileSync("callgrind_control", ["-d", String(child.pid)], { stdio: "ignore" });
   const main = readdirSync(dir).find((f) => /\.\d+-01$/.test(f));
   const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
-  const what = `${values.target}${passthrough ? "" : ` (${values.mode})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests`;
+  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests`;
   console.log(
     `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
   );

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { Context, Env as HonoEnv } from "hono";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { HttpBindings } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { ErrorInfo } from "@bitrouter/core";
 import { toErrorInfo } from "@bitrouter/core";
@@ -66,9 +68,9 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   // The server makes every request's id (the ledger's key: unique whatever callers send). The
   // answer's x-request-id echoes the caller's own id when it sent one, so its traces still join up.
   app.use(async (c, next) => {
-    const id = crypto.randomUUID();
-    c.set("requestId", id);
-    c.set("replyId", callerRequestId(c.req.raw.headers) ?? id);
+    const ids = requestIds(c.req.raw.headers);
+    c.set("requestId", ids.requestId);
+    c.set("replyId", ids.replyId);
     await next();
     if (c.res !== RESPONSE_ALREADY_SENT) c.header("x-request-id", c.get("replyId"));
   });
@@ -206,33 +208,18 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.get("/v1beta/models/:id{.+}", (c) => modelInfo(c, c.req.param("id")));
 
   const inference = async (c: Context<Env>, url: URL, match: Extract<RouteMatch, { kind: "inference" }>) => {
-    const { protocol, model, stream, invalid } = match;
-    const refusal = c.get("refusal") ?? (invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: invalid } satisfies ErrorInfo));
-    const credential = readCredential(c.req.raw.headers, url);
-    const common = {
-      router: runtime.router(),
-      headers: c.req.raw.headers,
-      protocol,
-      requestId: c.get("requestId"),
-      replyId: c.get("replyId"),
-      bodyLimit: runtime.bodyLimit(),
-      ...(model === undefined ? {} : { pathModel: model }),
-      ...(stream === undefined ? {} : { pathStream: stream }),
-      ...(credential === undefined ? {} : { credential }),
-      ...(refusal === undefined ? {} : { refusal }),
-    };
     if (c.env?.incoming) {
-      const work = serveInference({ ...common, req: c.env.incoming, res: c.env.outgoing });
-      runtime.track?.(work);
-      await work;
+      const ids = { requestId: c.get("requestId"), replyId: c.get("replyId") };
+      await inferenceOnNode(runtime, match, c.env.incoming, c.env.outgoing, c.req.raw.headers, ids, url.search, c.get("refusal"));
       return RESPONSE_ALREADY_SENT;
     }
     // Not on Node (e.g. app.request() in tests of other hosts): the Web-standard handler.
+    const refusal = c.get("refusal") ?? (match.invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: match.invalid } satisfies ErrorInfo));
     if (refusal) {
-      const { status, body } = CODECS[protocol].encodeError(refusal);
+      const { status, body } = CODECS[match.protocol].encodeError(refusal);
       return c.json(body, status as 400);
     }
-    return common.router.fetch(c.req.raw);
+    return runtime.router().fetch(c.req.raw);
   };
 
   /** Token counting: the body is read under the same size limit as inference. */
@@ -284,4 +271,108 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
     return c.json(body.body, 500);
   });
   return app;
+}
+
+/** The server's id for a request (the ledger's key) and the one its answer carries (the caller's, if sane). */
+function requestIds(headers: Headers): { requestId: string; replyId: string } {
+  const requestId = crypto.randomUUID();
+  return { requestId, replyId: callerRequestId(headers) ?? requestId };
+}
+
+/**
+ * The cross-site check of an inference request, as the Hono middleware above makes it: CORS headers
+ * for an allowed origin go on the Node response (the answer is written straight to it); a refusal
+ * is returned, answered in the caller's protocol by the router (so it lands on the ledger too).
+ */
+function inferenceCrossSite(runtime: AppRuntime, headers: Headers, res: ServerResponse): ErrorInfo | undefined {
+  const verdict = checkCrossSite(headers, () => true, runtime.crossSite());
+  if (verdict.corsOrigin !== undefined) for (const [name, value] of Object.entries(corsHeaders(verdict.corsOrigin))) res.setHeader(name, value);
+  return verdict.refusal;
+}
+
+/** Serves an inference route on the raw Node request/response; resolves once the answer is written. */
+function inferenceOnNode(
+  runtime: AppRuntime,
+  match: Extract<RouteMatch, { kind: "inference" }>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: Headers,
+  ids: { requestId: string; replyId: string },
+  search: string,
+  crossSiteRefusal: ErrorInfo | undefined,
+): Promise<void> {
+  const invalid = match.invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: match.invalid } satisfies ErrorInfo);
+  const refusal = crossSiteRefusal ?? invalid;
+  // Only a query can carry a credential beside the headers (Gemini's `?key=`).
+  const credential = readCredential(headers, search.length > 1 ? new URL(`http://localhost/${search}`) : undefined);
+  const work = serveInference({
+    router: runtime.router(),
+    req,
+    res,
+    headers,
+    protocol: match.protocol,
+    ...ids,
+    bodyLimit: runtime.bodyLimit(),
+    ...(match.model === undefined ? {} : { pathModel: match.model }),
+    ...(match.stream === undefined ? {} : { pathStream: match.stream }),
+    ...(credential === undefined ? {} : { credential }),
+    ...(refusal === undefined ? {} : { refusal }),
+  });
+  runtime.track?.(work);
+  return work;
+}
+
+/**
+ * The Node request listener: the inference routes go straight to the router, everything else
+ * through Hono. Skipping Hono for the hot routes saves its request and context objects, routing,
+ * the middleware chain and a URL parse per request; the checks its middleware applies to them are
+ * the same functions here (request ids, cross-site), and the body limit and error shapes are
+ * serveInference's on both paths. Unusual request targets (dot segments, percent-encoding outside a
+ * Gemini model name, absolute form) are left to Hono, which validates them.
+ */
+export function createListener(runtime: AppRuntime, app: Hono<Env>): RequestListener {
+  const viaHono = getRequestListener(app.fetch);
+  return (req, res) => {
+    const target = req.url ?? "";
+    const match = req.method === "POST" && target.charCodeAt(0) === 47 && !target.includes("/.") ? matchInference(target) : undefined;
+    const headers = match ? nodeHeaders(req) : undefined;
+    if (!match || !headers) return void viaHono(req, res);
+    const ids = requestIds(headers);
+    const query = target.indexOf("?");
+    const serve = async () =>
+      inferenceOnNode(runtime, match, req, res, headers, ids, query === -1 ? "" : target.slice(query), inferenceCrossSite(runtime, headers, res));
+    serve().catch((error: unknown) => {
+      // As Hono's onError: a bug surfaced as an opaque 500, the details to the operator.
+      runtime.logError?.("unhandled error in a request handler", {
+        request_id: ids.requestId,
+        path: target,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify(INTERNAL_ERROR.body));
+      else res.destroy();
+    });
+  };
+}
+
+const INTERNAL_ERROR = CODECS["openai-chat"].encodeError({ kind: "internal", status: 500, message: "internal error" });
+
+function matchInference(target: string): Extract<RouteMatch, { kind: "inference" }> | undefined {
+  const query = target.indexOf("?");
+  const match = matchPath("POST", query === -1 ? target : target.slice(0, query));
+  return match?.kind === "inference" ? match : undefined;
+}
+
+/**
+ * The request's headers as a Web `Headers`, as Hono's Node adapter builds them (pseudo-headers left
+ * out); undefined for one `Headers` refuses, which Hono's adapter then answers as it does.
+ */
+function nodeHeaders(req: IncomingMessage): Headers | undefined {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  try {
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) headers.append(raw[i]!, raw[i + 1]!);
+  } catch {
+    return undefined;
+  }
+  return headers;
 }

@@ -34,13 +34,15 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     });
   }
   const toStderr = options.stderr ?? true;
-  // Lines of one event-loop turn go out together, after it: one write instead of one per request
-  // (stderr to a file or pipe is a synchronous write in Node). Warnings and errors are written at
+  // Lines go out together, at most LOG_BATCH_MS after the first of them: one write per batch
+  // instead of one per request or event-loop turn (stderr to a file or pipe is a synchronous write
+  // in Node, and each file write a hop to the thread pool). Warnings and errors are written at
   // once, after what is pending, so a crash right after one cannot lose it.
   let pending = "";
-  let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
   const writeOut = () => {
-    scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (pending === "") return;
     const text = pending;
     pending = "";
@@ -79,14 +81,15 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
       }
     }
     pending += redact(line) + "\n";
-    if (ORDER[level] >= ORDER.warn) writeOut();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(writeOut);
-    }
+    if (ORDER[level] >= ORDER.warn || pending.length >= LOG_BATCH_BYTES) writeOut();
+    else timer ??= setTimeout(writeOut, LOG_BATCH_MS); // not unref'd: a process ending on its own writes its last lines
   }
   return logger;
 }
+
+/** How long an info line may wait for others to share its write, and how much may wait. */
+const LOG_BATCH_MS = 50;
+const LOG_BATCH_BYTES = 64 * 1024;
 
 const LABEL: Record<LogLevel, string> = { trace: "TRACE", debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
 const NEEDS_QUOTES = /[\s"=]/;

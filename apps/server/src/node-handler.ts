@@ -59,8 +59,9 @@ export async function writeResult(res: ServerResponse, result: InboundResult, re
     res.end(result.body);
     return;
   }
+  // No flushHeaders(): the first chunk is already there (the router reads up to the first content
+  // event before it answers), so the head goes out with it, in one write.
   res.writeHead(result.status, headers);
-  res.flushHeaders();
   const iterator = result.body[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -90,24 +91,50 @@ function drainOrClose(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Reads the request body, refusing more than `limit` bytes with a 413. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+/**
+ * Reads the request body, refusing more than `limit` bytes with a 413. Event listeners, not
+ * `for await`: a readable's async iterator costs an object graph and a promise hop per chunk.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw tooLarge(limit);
+    return Promise.reject(tooLarge(limit));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.resume(); // the rest is read and dropped, so the connection can answer the 413
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    // The client went away before the body was complete.
+    const onClose = () => onError(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 function tooLarge(limit: number): BitrouterError {

@@ -1,4 +1,4 @@
-import { getActiveAccount, unlockAccount } from "@bitrouter/auth";
+import type { Account } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
 import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
@@ -69,6 +69,8 @@ export async function upstreamPayer(
   if (providers.length === 0) return undefined;
   const unavailable = (names: string[], why: string) =>
     logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
+  // The wallet library (and its crypto) loads only for a paid provider: a server without one stays light.
+  const { getActiveAccount, unlockAccount } = await import("@bitrouter/auth");
   const active = deps.keysDir ? await getActiveAccount(deps.keysDir) : undefined;
   if (!deps.keysDir || !active) {
     unavailable(
@@ -77,7 +79,7 @@ export async function upstreamPayer(
     );
     return undefined;
   }
-  let account: Awaited<ReturnType<typeof unlockAccount>>;
+  let account: Account;
   try {
     account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
   } catch (error) {

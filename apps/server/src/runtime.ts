@@ -17,8 +17,8 @@ import { isLoopbackAddress } from "@bitrouter/auth/net";
 import type { RouterHook } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
 import { Balancer, DynamicRoutes, createRouter } from "@bitrouter/router";
-import type { CallerPrincipal } from "./app.js";
-import { createApp } from "./app.js";
+import type { AppRuntime, CallerPrincipal } from "./app.js";
+import { createApp, createListener } from "./app.js";
 import { createControlApp, listRoutes } from "./control.js";
 import { fetchOverSocket } from "./control-client.js";
 import type { Logger } from "./logger.js";
@@ -190,7 +190,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   /** Inference requests until their completion is reported (the ledger closes after the last). */
   const requests = new Set<Promise<void>>();
   const controlApp = createControlApp(self);
-  const app = createApp({
+  const appRuntime: AppRuntime = {
     router: () => generation.router,
     bodyLimit: () => generation.config.server.body_limit,
     health: () => ({ uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
@@ -221,8 +221,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           },
         }
       : {}),
-  });
-  const server = createServer(getRequestListener(app.fetch));
+  };
+  const server = createServer(createListener(appRuntime, createApp(appRuntime)));
   server.keepAliveTimeout = 65_000;
   let draining = false;
   server.on("request", (_req, res) => {
@@ -317,7 +317,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await step("ledger", () => metering?.close()); // every accepted request is on the ledger, or in its spill file
         if (options.paths.pidFile) rmSync(options.paths.pidFile, { force: true });
         logger.info("stopped");
-        if (ownsLogger) await step("logger", () => logger.close());
+        // A logger of the caller's stays open, but its batched lines are written before the exit that follows.
+        await step("logger", () => (ownsLogger ? logger.close() : logger.flush()));
         resolveClosed();
       })();
       return shuttingDown;

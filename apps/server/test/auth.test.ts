@@ -60,6 +60,22 @@ describe("API keys", () => {
     expect(mock.requests.map((r) => JSON.stringify(r.headers))).not.toContain(sol);
   });
 
+  it("work as Gemini's `?key=` query parameter (the REST form of the Google API key)", async () => {
+    const key = await token();
+    const url = (k: string) => `${server.url}/v1beta/models/goo:gemini-test:generateContent?alt=json&key=${encodeURIComponent(k)}`;
+    const init = {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    };
+    const ok = await fetch(url(key), init);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { candidates?: unknown[] }).candidates).toHaveLength(1);
+    const refused = await fetch(url("not-a-token"), init);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { code: 401, status: "UNAUTHENTICATED" } });
+  });
+
   it("refuse a missing, tampered, expired or foreign token with 401 in the caller's shape", async () => {
     const anthropic = (key: string) => new Anthropic({ baseURL: server.url, apiKey: key, maxRetries: 0 });
     const call = (key: string) => anthropic(key).messages.create({ model: "ant:x", max_tokens: 5, messages: [{ role: "user", content: "x" }] });

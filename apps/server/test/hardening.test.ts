@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { openStore } from "@bitrouter/store";
 import { startMock } from "@bitrouter/testkit";
@@ -158,6 +159,27 @@ describe("open mode refuses what a web page could send", () => {
 
 describe("inputs that break parsers", () => {
   const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+
+  it("a client that goes away in the middle of its body is not forwarded, and the server keeps serving", async () => {
+    const { hostname: host, port } = new URL(server.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port: Number(port) }, () => {
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":"oai:gpt-test",`,
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+    const after = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(after.status).toBe(200);
+    expect(mock.requests).toHaveLength(1);
+  });
 
   it("100,000 nested brackets answer 400 in each protocol's shape, and are recorded", async () => {
     const before = (await ledgerRows()).length;

@@ -4,7 +4,7 @@ import { createLogger } from "../src/logger.js";
 describe("the logger", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("writes the lines of one event-loop turn to stderr together, after it; warnings at once, in order", async () => {
+  it("writes the lines of a request burst to stderr together, within 50 ms; warnings at once, in order", async () => {
     const writes: string[] = [];
     vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
       writes.push(String(chunk));
@@ -15,15 +15,19 @@ describe("the logger", () => {
     logger.info("request", { id: "b", note: "two words", key: "sk-abcdefghijklmnop" });
     expect(writes).toEqual([]); // a request does not wait for a write
     await new Promise((resolve) => setImmediate(resolve));
+    logger.info("request", { id: "c" }); // a later turn shares the write
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
     expect(writes).toHaveLength(1);
     expect(writes[0]!.split("\n")).toEqual([
-      expect.stringMatching(/^\S+ INFO  request id=a ms=3 stream=false$/),
-      expect.stringMatching(/^\S+ INFO  request id=b note="two words" key=sk-a…\[redacted\]$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=a ms=3 stream=false$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=b note="two words" key=sk-a…\[redacted\]$/),
+      expect.stringMatching(/^\S+ INFO {2}request id=c$/),
       "",
     ]);
     logger.info("pending");
     logger.warn("disk almost full");
-    expect(writes.slice(1).join("")).toMatch(/INFO  pending\n.*WARN  disk almost full\n$/);
+    expect(writes.slice(1).join("")).toMatch(/INFO {2}pending\n.*WARN {2}disk almost full\n$/);
     await logger.close();
   });
 });

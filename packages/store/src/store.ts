@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type pg from "pg";
 import { StoreError } from "./errors.js";
@@ -52,7 +53,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const describeError = (error: unknown): string => scrub(errorText(error), secret);
   const where = describeTarget(parsed);
 
-  const db = new Kysely<Database>({ dialect: await createDialect(parsed, options) });
+  let connection: BetterSqlite3.Database | undefined;
+  const db = new Kysely<Database>({ dialect: await createDialect(parsed, options, (opened) => (connection = opened)) });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -87,7 +89,22 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     if (applied.length > 0) logger.info(`store: applied migrations ${applied.join(", ")} to ${where}`);
   }
 
-  return { db, dialect: parsed.dialect, url: redactUrl(url), logger, describeError, close };
+  const store: Store = { db, dialect: parsed.dialect, url: redactUrl(url), logger, describeError, close };
+  if (connection) sqliteConnections.set(store, connection);
+  return store;
+}
+
+/** The SQLite connection under each SQLite store (kysely opened it on the `select 1` above). */
+const sqliteConnections = new WeakMap<Store, BetterSqlite3.Database>();
+
+/**
+ * A SQLite store's better-sqlite3 connection, for the ledger's insert (kysely's query building is
+ * most of a batch's cost there); undefined for other databases. Not exported from the package.
+ * Safe beside kysely: better-sqlite3 is synchronous, so a call never lands inside one of kysely's
+ * queries, and the store opens no transactions after its migrations.
+ */
+export function sqliteConnection(store: Store): BetterSqlite3.Database | undefined {
+  return sqliteConnections.get(store);
 }
 
 function describeTarget(p: ParsedDatabaseUrl): string {
@@ -134,16 +151,21 @@ async function driver<T>(dialect: string, name: string, load: () => Promise<T>):
 }
 
 /** Only the configured database's driver is loaded (each costs memory and start-up time). */
-async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions): Promise<Dialect> {
+async function createDialect(p: ParsedDatabaseUrl, options: OpenStoreOptions, onSqlite: (db: BetterSqlite3.Database) => void): Promise<Dialect> {
   const poolSize = options.poolSize ?? 10;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   if (p.dialect === "sqlite") {
     const { default: SqliteDatabase } = await import("better-sqlite3");
     return new SqliteDialect({
       database: async () => {
-        if (p.memory) return withStatementCache(new SqliteDatabase(":memory:"));
+        if (p.memory) {
+          const memory = new SqliteDatabase(":memory:");
+          onSqlite(memory);
+          return withStatementCache(memory);
+        }
         if (p.mode === "rwc") mkdirSync(dirname(p.path), { recursive: true });
         const file = new SqliteDatabase(p.path, { readonly: p.mode === "ro", fileMustExist: p.mode !== "rwc" });
+        onSqlite(file);
         if (p.mode !== "ro") {
           // WAL: readers never block the writer. NORMAL sync is durable across app crashes in WAL.
           file.pragma("journal_mode = WAL");
