@@ -214,7 +214,8 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
       return RESPONSE_ALREADY_SENT;
     }
     // Not on Node (e.g. app.request() in tests of other hosts): the Web-standard handler.
-    const refusal = c.get("refusal") ?? (match.invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: match.invalid } satisfies ErrorInfo));
+    const refusal =
+      c.get("refusal") ?? (match.invalid === undefined ? undefined : ({ kind: "invalid_request", status: 400, message: match.invalid } satisfies ErrorInfo));
     if (refusal) {
       const { status, body } = CODECS[match.protocol].encodeError(refusal);
       return c.json(body, status as 400);
