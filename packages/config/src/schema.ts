@@ -401,14 +401,8 @@ export interface ResolvedModelEndpoint {
   api_base?: string;
 }
 
-export interface ResolvedVirtualModel {
-  strategy: Strategy;
-  endpoints: ResolvedModelEndpoint[];
-  name?: string;
-  description?: string;
-  max_input_tokens?: number;
-  max_output_tokens?: number;
-}
+/** A virtual model as written, with each endpoint settled (key and base from the endpoint or its provider). */
+export type ResolvedVirtualModel = Omit<VirtualModelConfig, "endpoints"> & { endpoints: ResolvedModelEndpoint[] };
 
 export interface ResolvedServer {
   listen: string;

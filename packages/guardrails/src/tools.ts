@@ -33,7 +33,7 @@ export interface ToolGuard {
 
 /** Builds the tool guard from a `guardrails.tools` section alone (null when disabled or absent). */
 export function createToolGuard(config: ToolGuardrailsConfig | undefined): ToolGuard | null {
-  const resolved = resolveGuardrailsConfig({ tools: config })?.tools ?? null;
+  const resolved = resolveGuardrailsConfig(config === undefined ? {} : { tools: config })?.tools ?? null;
   return resolved ? toolGuardFromRules(resolved) : null;
 }
 
