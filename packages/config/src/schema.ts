@@ -1,6 +1,6 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
-import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
+import { CUSTOM_PATTERN_DIRECTIONS, GUARDRAIL_ACTIONS, type GuardrailsConfig, LOG_LEVELS, type LogLevel, PARAM_RESTRICTION_ACTIONS } from "@bitrouter/core";
 import bytes from "bytes";
 import ms from "ms";
 import { z } from "zod";
@@ -49,7 +49,6 @@ export function parseListen(listen: string): { host: string; port: number } | un
 export const API_PROTOCOLS = ["openai", "anthropic", "google", "mcp", "rest"] as const;
 export const STRATEGIES = ["priority", "load_balance"] as const;
 export const MODALITIES = ["text", "image", "file", "audio", "video"] as const;
-export const GUARDRAIL_ACTIONS = ["warn", "redact", "block"] as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
 export const DEFAULT_CONTROL_SOCKET = "bitrouter.sock";
@@ -271,7 +270,7 @@ const actionMap = () => z.record(z.string(), z.enum(GUARDRAIL_ACTIONS));
 export const GuardrailsSchema = z.strictObject({
   enabled: bool().optional(),
   disabled_patterns: z.array(z.string()).optional(),
-  custom_patterns: z.array(z.strictObject({ name: z.string(), regex: z.string(), direction: z.enum(["upgoing", "downgoing"]).optional() })).optional(),
+  custom_patterns: z.array(z.strictObject({ name: z.string(), regex: z.string(), direction: z.enum(CUSTOM_PATTERN_DIRECTIONS).optional() })).optional(),
   upgoing: actionMap().optional(),
   downgoing: actionMap().optional(),
   custom_upgoing: actionMap().optional(),
@@ -287,7 +286,7 @@ export const GuardrailsSchema = z.strictObject({
             filter: z.strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
             param_restrictions: z
               .strictObject({
-                rules: z.record(z.string(), z.strictObject({ deny: z.array(z.string()), action: z.enum(["strip", "block"]).optional() })),
+                rules: z.record(z.string(), z.strictObject({ deny: z.array(z.string()), action: z.enum(PARAM_RESTRICTION_ACTIONS).optional() })),
               })
               .optional(),
           }),
@@ -296,6 +295,12 @@ export const GuardrailsSchema = z.strictObject({
     })
     .optional(),
 });
+
+// The shape is GuardrailsConfig from @bitrouter/core (the guardrails package reads the same type);
+// this schema must describe exactly that type, which the compiler checks here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const guardrailsSchemaIsGuardrailsConfig: Same<z.output<typeof GuardrailsSchema>, GuardrailsConfig> = true;
+void guardrailsSchemaIsGuardrailsConfig;
 
 // ── Wallet / MPP ─────────────────────────────────────────────────────
 
@@ -348,7 +353,6 @@ export const ConfigFileSchema = z.strictObject({
 export type ApiProtocol = (typeof API_PROTOCOLS)[number];
 export type Strategy = (typeof STRATEGIES)[number];
 export type Modality = (typeof MODALITIES)[number];
-export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
 
 /** bitrouter.yaml as written (validated, before built-ins, derives and env_prefix). */
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
@@ -361,7 +365,6 @@ export type ModelEndpointConfig = z.output<typeof ModelEndpointSchema>;
 export type VirtualModelConfig = z.output<typeof VirtualModelSchema>;
 export type ToolConfig = z.output<typeof ToolSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;
-export type GuardrailsConfig = z.output<typeof GuardrailsSchema>;
 export type TracingConfig = z.output<typeof TracingSchema>;
 export type WalletConfig = z.output<typeof WalletSchema>;
 export type MppConfig = z.output<typeof MppSchema>;

@@ -311,3 +311,18 @@ describe("paths in the loaded config", () => {
     expect(error.message).toContain("must not exceed request_timeout");
   });
 });
+
+describe("guardrails: the section's shape is @bitrouter/core's GuardrailsConfig", () => {
+  it("accepts every custom-pattern direction the guardrails accept, including both", () => {
+    const config = parse("guardrails:\n  custom_patterns:\n    - name: ticket\n      regex: T-[0-9]+\n      direction: both\n");
+    expect(config.guardrails?.custom_patterns).toEqual([{ name: "ticket", regex: "T-[0-9]+", direction: "both" }]);
+  });
+
+  it("names the field and the valid words when a direction or action is misspelt", () => {
+    const error = errorOf(
+      "guardrails:\n  custom_patterns:\n    - name: ticket\n      regex: T-[0-9]+\n      direction: sideways\n  upgoing:\n    api_keys: deny\n",
+    );
+    expect(error.message).toContain('guardrails.custom_patterns[0].direction: expected upgoing|downgoing|both, got "sideways"');
+    expect(error.message).toContain('guardrails.upgoing.api_keys: expected warn|redact|block, got "deny"');
+  });
+});

@@ -1,9 +1,9 @@
 import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonValue, MediaSource, Message, StreamEvent, ToolDefinition } from "@bitrouter/core";
-import type { ActiveRule, GuardrailsConfig, ResolvedGuardrails } from "./config.js";
+import type { GuardrailAction, GuardrailDirection as Direction, GuardrailsConfig } from "@bitrouter/core";
+import type { ActiveRule, ResolvedGuardrails } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 import { GUARDRAILS_DOCS_URL, GuardrailError } from "./errors.js";
 import { Matcher } from "./matcher.js";
-import type { Direction, GuardrailAction } from "./patterns.js";
 import type { OnMatch } from "./scanner.js";
 import { JsonStringStreamScanner, StreamScanner, scanText } from "./scanner.js";
 import type { ToolGuard } from "./tools.js";

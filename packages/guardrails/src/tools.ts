@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from "@bitrouter/core";
-import type { ResolvedToolRules, ToolGuardrailsConfig } from "./config.js";
+import type { ToolGuardrailsConfig } from "@bitrouter/core";
+import type { ResolvedToolRules } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 
 /** A tool definition as a model (canonical `parameters`) or an MCP server (`inputSchema`) describes it. */
@@ -33,7 +34,7 @@ export interface ToolGuard {
 
 /** Builds the tool guard from a `guardrails.tools` section alone (null when disabled or absent). */
 export function createToolGuard(config: ToolGuardrailsConfig | undefined): ToolGuard | null {
-  const resolved = resolveGuardrailsConfig(config === undefined ? {} : { tools: config })?.tools ?? null;
+  const resolved = resolveGuardrailsConfig({ tools: config })?.tools ?? null;
   return resolved ? toolGuardFromRules(resolved) : null;
 }
 
