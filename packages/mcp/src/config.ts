@@ -41,6 +41,7 @@ export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools
     endpoints: tool.endpoints.map((e) => ({ provider: e.provider, serviceId: e.service_id })),
     ...(tool.description ? { description: tool.description } : {}),
     ...(tool.input_schema ? { inputSchema: tool.input_schema } : {}),
+    ...(tool.skill ? { skill: tool.skill } : {}),
     ...(tool.pricing ? { pricing: stripUndefined(tool.pricing) } : {}),
   }));
   return { upstreams, tools };

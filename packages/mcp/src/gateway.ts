@@ -63,6 +63,9 @@ export type CallContext = Pick<CallOptions, "signal" | "onprogress" | "relay">;
 
 type Upstream = McpUpstream | RestUpstream;
 
+/** Where a `tools:` entry's `skill` appears in tools/list: MCP `_meta`, under a prefix of our own as MCP requires. */
+export const SKILL_META_KEY = "bitrouter/skill";
+
 export class ToolGateway {
   #options: Required<Omit<GatewayOptions, "onStateChange">> & { onStateChange: GatewayOptions["onStateChange"] | undefined };
   #upstreams = new Map<string, Upstream>();
@@ -433,6 +436,7 @@ export class ToolGateway {
       name: named.name,
       ...(description ? { description } : {}),
       inputSchema: (named.inputSchema ?? upstreamTool?.inputSchema ?? { type: "object" }) as Tool["inputSchema"],
+      ...(named.skill ? { _meta: { [SKILL_META_KEY]: named.skill } } : {}),
     };
   }
 
