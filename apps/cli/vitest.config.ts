@@ -5,4 +5,4 @@ import { sharedConfig } from "../../vitest.shared.ts";
 // They start real servers, daemons and terminals while turbo runs every other package's tests on
 // the same two cores: one retry keeps a scheduling hiccup from failing the run, and a test that
 // fails twice still fails.
-export default mergeConfig(sharedConfig, { test: { globalSetup: ["./test/global-setup.ts"], retry: 1 } });
+export default mergeConfig(sharedConfig, { test: { globalSetup: ["./test/global-setup.ts"] } });
