@@ -31,6 +31,7 @@ async function status(homeDir: string, env: Record<string, string> = {}, extra: 
   const result = await run(["status", "--json", "--home-dir", homeDir, ...extra], { env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as {
+    server: { listen: string; configured_listen: string };
     daemon: Record<string, unknown> & {
       state: string;
       pid?: number;
@@ -220,6 +221,10 @@ describe("bitrouter start / status / reload / stop", () => {
     await waitFor(() => existsSync(db));
     const report = await status(h.home, h.env);
     expect(report.daemon.server!.url).toBe(`http://127.0.0.1:${other}`);
+    // status says where the daemon listens (its --listen), and the configured address beside it.
+    expect(report.server).toMatchObject({ listen: `127.0.0.1:${other}`, configured_listen: `127.0.0.1:${h.port}` });
+    const text = await run(["status", "--home-dir", h.home], { env: h.env });
+    expect(text.stdout).toMatch(new RegExp(`listen\\s+127\\.0\\.0\\.1:${other} \\(server\\.listen: 127\\.0\\.0\\.1:${h.port}\\)`));
     // Flags given to restart win, and are what the next restart reuses.
     const moved = await freePort();
     const again = await run(["restart", "--home-dir", h.home, "--listen", `127.0.0.1:${moved}`], { env: h.env });

@@ -322,7 +322,7 @@ describe("bitrouter init (interactive, in a terminal)", () => {
       await term.waitFor("openai API key");
       term.type(KEY);
       term.keys("Enter");
-      let screen = await term.waitFor("openai rejected the key. What now?");
+      const screen = await term.waitFor("openai rejected the key. What now?");
       expect(screen).toMatch(/note: 127\.0\.0\.1:\d+ rejected the key \(HTTP 401\)/);
       const before = rejectedAuth.length;
       term.keys("Enter"); // default: enter another key

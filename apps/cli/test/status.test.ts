@@ -88,7 +88,7 @@ models:
       database_url: "postgres://bitrouter:***@127.0.0.1:5432/test",
       database_url_source: "flag",
     });
-    expect(report.server).toEqual({ listen: "127.0.0.1:9911", log_level: "info" });
+    expect(report.server).toEqual({ listen: "127.0.0.1:9911", configured_listen: "127.0.0.1:9911", log_level: "info" });
     expect(report.daemon).toEqual({ state: "stopped", pid_file: join(home, "run", "bitrouter.pid") });
     const proxy = report.providers.find((p: { name: string }) => p.name === "my-proxy");
     expect(proxy).toMatchObject({ api_protocol: "openai", api_base: "https://proxy.example/v1", api_key: "present", available: true, derives: "openai" });

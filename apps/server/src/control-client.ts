@@ -9,6 +9,7 @@ export interface ControlStatus {
   pid: number;
   uptime_s: number;
   url: string;
+  /** The address the server listens on (from --listen when given), not the configuration's. */
   listen: string;
   config_loaded_at: string;
   /** Providers the server can route to (an api_base and a key). */

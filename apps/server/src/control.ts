@@ -80,7 +80,7 @@ export function createControlApp(runtime: Runtime): Hono {
       pid: process.pid,
       uptime_s: Math.round(process.uptime()),
       url: runtime.url,
-      listen: g.config.server.listen,
+      listen: runtime.listen,
       config_loaded_at: new Date(g.loadedAt).toISOString(),
       providers: Object.keys(g.config.providers).filter((p) => g.router.table.isAvailable(p)),
       configured_providers: Object.keys(g.config.providers),

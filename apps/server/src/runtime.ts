@@ -74,6 +74,8 @@ interface Generation {
 export interface Runtime {
   /** The bound HTTP address, e.g. http://127.0.0.1:8787. */
   readonly url: string;
+  /** The same as host:port: what `--listen` (or else server.listen) asked for, with the real port when 0 was asked. */
+  readonly listen: string;
   readonly controlSocket: string | undefined;
   readonly logger: Logger;
   readonly stats: Stats;
@@ -246,6 +248,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const runtime: Runtime = Object.assign(self, {
     url,
+    listen: `${host}:${port}`,
     controlSocket: options.paths.controlSocket,
     logger,
     stats,

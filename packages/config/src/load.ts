@@ -58,8 +58,8 @@ export interface ParseOptions {
   /** Base of relative SQLite paths and of the default database. */
   home?: string;
   cwd?: string;
-  /** The --db flag. */
-  db?: string;
+  /** The --db flag (undefined: not given). */
+  db?: string | undefined;
   /**
    * Extra provider definitions, treated like built-ins (bitrouter.yaml can override their fields
    * or `derives` from them). This is how a custom provider package plugs in: see defineProvider.

@@ -86,7 +86,7 @@ export type DatabaseUrlSource = "flag" | "env" | "config" | "default";
  * Database URL: --db > BITROUTER_DATABASE_URL > database.url > `sqlite://<home>/bitrouter.db?mode=rwc`.
  * A relative SQLite path resolves against the home directory (against cwd for the --db flag).
  */
-export function resolveDatabaseUrl(options: { flag?: string; env: Env; configUrl?: string; home: string; cwd: string }): {
+export function resolveDatabaseUrl(options: { flag?: string | undefined; env: Env; configUrl?: string | undefined; home: string; cwd: string }): {
   url: string;
   source: DatabaseUrlSource;
 } {

@@ -1,6 +1,6 @@
 // The bitrouter.yaml schema. Field names mirror the YAML (snake_case). Every object is strict:
 // an unknown key is reported (with the nearest valid key) instead of being silently dropped.
-import { LOG_LEVELS, type LogLevel } from "@bitrouter/core";
+import { CUSTOM_PATTERN_DIRECTIONS, GUARDRAIL_ACTIONS, type GuardrailsConfig, LOG_LEVELS, type LogLevel, PARAM_RESTRICTION_ACTIONS } from "@bitrouter/core";
 import {
   API_PROTOCOLS,
   MODALITIES,
@@ -59,7 +59,6 @@ export function parseListen(listen: string): { host: string; port: number } | un
 
 export { API_PROTOCOLS, MODALITIES };
 export const STRATEGIES = ["priority", "load_balance"] as const;
-export const GUARDRAIL_ACTIONS = ["warn", "redact", "block"] as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8787";
 export const DEFAULT_CONTROL_SOCKET = "bitrouter.sock";
@@ -358,7 +357,7 @@ export const GuardrailsSchema = z.strictObject({
       z.strictObject({
         name: z.string().describe("The name custom_upgoing / custom_downgoing refer to."),
         regex: z.string().describe("A JavaScript regular expression."),
-        direction: z.enum(["upgoing", "downgoing"]).optional().describe("upgoing: requests; downgoing: answers."),
+        direction: z.enum(CUSTOM_PATTERN_DIRECTIONS).optional().describe("upgoing: requests; downgoing: answers."),
       }),
     )
     .optional()
@@ -394,7 +393,7 @@ export const GuardrailsSchema = z.strictObject({
                   z.string(),
                   z.strictObject({
                     deny: z.array(z.string()).describe("Argument names not allowed."),
-                    action: z.enum(["strip", "block"]).optional().describe("strip the arguments or block the call."),
+                    action: z.enum(PARAM_RESTRICTION_ACTIONS).optional().describe("strip the arguments or block the call."),
                   }),
                 ),
               })
@@ -408,6 +407,12 @@ export const GuardrailsSchema = z.strictObject({
     .optional()
     .describe("Filters on the tools of MCP providers."),
 });
+
+// The shape is GuardrailsConfig from @bitrouter/core (the guardrails package reads the same type);
+// this schema must describe exactly that type, which the compiler checks here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const guardrailsSchemaIsGuardrailsConfig: Same<z.output<typeof GuardrailsSchema>, GuardrailsConfig> = true;
+void guardrailsSchemaIsGuardrailsConfig;
 
 // ── Wallet / MPP ─────────────────────────────────────────────────────
 
@@ -460,7 +465,6 @@ export const ConfigFileSchema = z.strictObject({
 
 export type { ApiProtocol, ApiProtocolName, Modality } from "@bitrouter/providers/define";
 export type Strategy = (typeof STRATEGIES)[number];
-export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
 
 /** bitrouter.yaml as written (validated, before built-ins, derives and env_prefix). */
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
@@ -482,7 +486,6 @@ export type ModelEndpointConfig = z.output<typeof ModelEndpointSchema>;
 export type VirtualModelConfig = z.output<typeof VirtualModelSchema>;
 export type ToolConfig = z.output<typeof ToolSchema>;
 export type AgentConfig = z.output<typeof AgentSchema>;
-export type GuardrailsConfig = z.output<typeof GuardrailsSchema>;
 export type TracingConfig = z.output<typeof TracingSchema>;
 export type WalletConfig = z.output<typeof WalletSchema>;
 export type MppConfig = z.output<typeof MppSchema>;
@@ -522,14 +525,8 @@ export interface ResolvedModelEndpoint {
   api_base?: string;
 }
 
-export interface ResolvedVirtualModel {
-  strategy: Strategy;
-  endpoints: ResolvedModelEndpoint[];
-  name?: string;
-  description?: string;
-  max_input_tokens?: number;
-  max_output_tokens?: number;
-}
+/** A virtual model as written, with each endpoint settled (key and base from the endpoint or its provider). */
+export type ResolvedVirtualModel = Omit<VirtualModelConfig, "endpoints"> & { endpoints: ResolvedModelEndpoint[] };
 
 export interface ResolvedServer {
   listen: string;

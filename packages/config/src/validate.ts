@@ -45,7 +45,7 @@ function pickOption(schema: Schema, data: unknown): Schema | undefined {
   });
 }
 
-function schemaAt(root: Schema, path: readonly PathSegment[], data: unknown): { schema?: Schema; data: unknown } {
+function schemaAt(root: Schema, path: readonly PathSegment[], data: unknown): { schema: Schema | undefined; data: unknown } {
   let schema: Schema | undefined = unwrap(root);
   let value = data;
   for (const segment of path) {

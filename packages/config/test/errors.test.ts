@@ -27,7 +27,7 @@ describe("ConfigError", () => {
 
   it("lists the valid keys when nothing is close", () => {
     const error = errorOf("database:\n  zzzzzzzz: 1\n");
-    expect(error.issues[0].message).toBe('unknown key "zzzzzzzz" (valid keys: url)');
+    expect(error.issues[0]?.message).toBe('unknown key "zzzzzzzz" (valid keys: url)');
   });
 
   it("reports unknown keys deep inside records, arrays and auth variants", () => {
@@ -121,11 +121,11 @@ models:
 
   it("reports YAML syntax errors with their position", () => {
     const error = errorOf("server:\n  listen: [unclosed\n");
-    expect(error.issues[0].message).toMatch(/^invalid YAML: /);
-    expect(error.issues[0].line).toBeGreaterThanOrEqual(2);
+    expect(error.issues[0]?.message).toMatch(/^invalid YAML: /);
+    expect(error.issues[0]?.line).toBeGreaterThanOrEqual(2);
     const duplicate = errorOf("server:\n  listen: a:1\n  listen: b:2\n");
     expect(duplicate.issues[0]).toMatchObject({ line: 3 });
-    expect(duplicate.issues[0].message).toContain("unique");
+    expect(duplicate.issues[0]?.message).toContain("unique");
   });
 
   it("rejects a document that is not a mapping", () => {
@@ -135,8 +135,8 @@ models:
   it("reports every problem at once", () => {
     const error = errorOf("servr: {}\nmodels:\n  m:\n    endpoints: []\nsolana_rpc_url: ftp://x\n");
     expect(error.issues.map((i) => i.path)).toEqual(["servr", "models.m.endpoints", "solana_rpc_url"]);
-    expect(error.issues[0].message).toBe('unknown key "servr" (did you mean "server"?)');
-    expect(error.issues[1].message).toBe("expected at least 1 item");
+    expect(error.issues[0]?.message).toBe('unknown key "servr" (did you mean "server"?)');
+    expect(error.issues[1]?.message).toBe("expected at least 1 item");
   });
   // Found by the fuzz drill: these threw plain errors (or printed a process warning) instead of a
   // ConfigError, so `serve` and `reload` crashed or mangled the config.
@@ -156,6 +156,6 @@ models:
 
   it("keeps a key named __proto__ a key (it cannot reach an object's prototype)", () => {
     const error = errorOf("server:\n  __proto__: { listen: 1 }\n");
-    expect(error.issues[0].path).toBe("server.__proto__");
+    expect(error.issues[0]?.path).toBe("server.__proto__");
   });
 });

@@ -20,8 +20,8 @@ describe("environment: .env under the process environment", () => {
       flags: { homeDir: home },
       env: { OPENAI_API_KEY: "from-process", LISTEN: "127.0.0.1:9000", HOME: home },
     });
-    expect(loaded.config.providers.openai.api_key).toBe("from-process");
-    expect(loaded.config.providers.anthropic.api_key).toBe("dotenv-ant");
+    expect(loaded.config.providers.openai?.api_key).toBe("from-process");
+    expect(loaded.config.providers.anthropic?.api_key).toBe("dotenv-ant");
     expect(loaded.config.server.listen).toBe("127.0.0.1:9000");
     expect(loaded.env.EXTRA).toBe("x");
     expect(loaded.warnings).toEqual([]);
@@ -32,7 +32,7 @@ describe("environment: .env under the process environment", () => {
     const other = join(tempDir(), "custom.env");
     writeFileSync(other, "DEEPSEEK_API_KEY=ds\n", { mode: 0o644 });
     const loaded = await loadConfig({ flags: { homeDir: home, envFile: other }, env: {} });
-    expect(loaded.config.providers.deepseek.api_key).toBe("ds");
+    expect(loaded.config.providers.deepseek?.api_key).toBe("ds");
     expect(loaded.warnings.join("\n")).toContain("chmod 600");
   });
 
@@ -79,15 +79,15 @@ providers:
       { P1: "ip_addresses", P2: "x", TOOL: "delete_repo", HOST: "llm.internal", TEAM: "core" },
     );
     expect(config.guardrails?.disabled_patterns).toEqual(["ip_addresses", "static", "pre-x"]);
-    expect(config.guardrails?.tools?.providers?.mcp1.filter?.deny).toEqual(["delete_repo"]);
-    expect(config.providers.custom.api_base).toBe("https://llm.internal/v1");
+    expect(config.guardrails?.tools?.providers?.mcp1?.filter?.deny).toEqual(["delete_repo"]);
+    expect(config.providers.custom?.api_base).toBe("https://llm.internal/v1");
     // A header whose variable is missing is unset, not sent empty.
-    expect(config.providers.custom.default_headers).toEqual({ "x-team": "core" });
+    expect(config.providers.custom?.default_headers).toEqual({ "x-team": "core" });
   });
 
   it("a value containing YAML syntax cannot inject structure", () => {
     const config = parse("providers:\n  openai:\n    api_key: ${KEY}\n", { KEY: "x\ninherit_defaults: false\nmodels: {a: 1}" });
-    expect(config.providers.openai.api_key).toBe("x\ninherit_defaults: false\nmodels: {a: 1}");
+    expect(config.providers.openai?.api_key).toBe("x\ninherit_defaults: false\nmodels: {a: 1}");
     expect(config.inherit_defaults).toBe(true);
     expect(config.models).toEqual({});
   });
@@ -95,7 +95,7 @@ providers:
   it("numbers and booleans from variables are accepted", () => {
     const config = parse("mpp:\n  enabled: ${ON}\n  networks:\n    tempo:\n      default_deposit: ${DEP}\n", { ON: "true", DEP: "5000000" });
     expect(config.mpp?.enabled).toBe(true);
-    expect(config.mpp?.networks?.tempo.default_deposit).toBe(5000000);
+    expect(config.mpp?.networks?.tempo?.default_deposit).toBe(5000000);
   });
 });
 
@@ -115,7 +115,7 @@ models:
 
   it("paths with dots in keys are quoted in errors", () => {
     const error = errorOf("providers:\n  openai:\n    models:\n      gpt-4.1:\n        max_input_tokens: lots\n");
-    expect(error.issues[0].path).toBe('providers.openai.models["gpt-4.1"].max_input_tokens');
+    expect(error.issues[0]?.path).toBe('providers.openai.models["gpt-4.1"].max_input_tokens');
   });
 });
 
@@ -134,13 +134,13 @@ providers:
         max_input_tokens: 1000
 `);
     const openai = config.providers.openai;
-    expect(openai.api_base).toBe("https://api.openai.com/v1");
-    expect(openai.env_prefix).toBe("OPENAI");
-    expect(openai.default_headers).toEqual({ "x-org": "acme" });
-    expect(openai.models["gpt-4o"].pricing?.input_tokens).toEqual({ no_cache: 2.0, cache_read: 1.25 });
-    expect(openai.models["gpt-4o"].max_input_tokens).toBe(128000);
-    expect(openai.models["my-finetune"]).toEqual({ max_input_tokens: 1000 });
-    expect(openai.models["gpt-4.1"]).toBeDefined();
+    expect(openai?.api_base).toBe("https://api.openai.com/v1");
+    expect(openai?.env_prefix).toBe("OPENAI");
+    expect(openai?.default_headers).toEqual({ "x-org": "acme" });
+    expect(openai?.models["gpt-4o"]?.pricing?.input_tokens).toEqual({ no_cache: 2.0, cache_read: 1.25 });
+    expect(openai?.models["gpt-4o"]?.max_input_tokens).toBe(128000);
+    expect(openai?.models["my-finetune"]).toEqual({ max_input_tokens: 1000 });
+    expect(openai?.models["gpt-4.1"]).toBeDefined();
   });
 
   it("inherit_defaults: false with no providers leaves none", () => {
@@ -156,7 +156,7 @@ providers:
     api_base: https://a.example/v1
 `);
     expect(Object.keys(config.providers)).toEqual(["mine"]);
-    expect(config.providers.mine.api_protocol).toBe("anthropic");
+    expect(config.providers.mine?.api_protocol).toBe("anthropic");
     const error = errorOf("inherit_defaults: false\nmodels:\n  m:\n    endpoints:\n      - {provider: openai, model_id: gpt-4o}\n");
     expect(error.message).toContain('unknown provider "openai"');
   });
@@ -180,12 +180,12 @@ providers:
 `);
     const child = config.providers.child;
     expect(child).toMatchObject({ api_protocol: "anthropic", api_base: "https://gw.example/anthropic", derives: "base" });
-    expect(child.default_headers).toEqual({ "x-a": "1", "x-b": "2" });
+    expect(child?.default_headers).toEqual({ "x-a": "1", "x-b": "2" });
     // The auth scheme is inherited; the parent's key is not.
-    expect(child.auth).toEqual({ type: "header", header_name: "x-api-key" });
-    expect(child.models["claude-sonnet-4-20250514"]).toBeDefined();
-    expect(config.providers.grandchild.api_base).toBe("https://other.example");
-    expect(config.providers.grandchild.api_protocol).toBe("anthropic");
+    expect(child?.auth).toEqual({ type: "header", header_name: "x-api-key" });
+    expect(child?.models["claude-sonnet-4-20250514"]).toBeDefined();
+    expect(config.providers.grandchild?.api_base).toBe("https://other.example");
+    expect(config.providers.grandchild?.api_protocol).toBe("anthropic");
   });
 
   it("a cycle is an error naming the chain", () => {
@@ -198,7 +198,7 @@ providers:
   it("an unknown parent is an error naming the chain and the nearest provider", () => {
     const error = errorOf("providers:\n  a:\n    derives: b\n  b:\n    derives: antropic\n");
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0].message).toBe('unknown provider "antropic" in derives chain a -> b -> antropic (did you mean "anthropic"?)');
+    expect(error.issues[0]?.message).toBe('unknown provider "antropic" in derives chain a -> b -> antropic (did you mean "anthropic"?)');
     expect(error.issues[0]).toMatchObject({ path: "providers.b.derives", line: 5, column: 14 });
   });
 });
@@ -216,13 +216,13 @@ providers:
       api_key: "k1",
       api_base: "https://c.example/v1",
     });
-    expect(parse(yaml, { CUSTOM_LLM_KEY: "explicit", CUSTOM_LLM_API_KEY: "k1" }).providers.custom.api_key).toBe("explicit");
+    expect(parse(yaml, { CUSTOM_LLM_KEY: "explicit", CUSTOM_LLM_API_KEY: "k1" }).providers.custom?.api_key).toBe("explicit");
   });
 
   it("{PREFIX}_BASE_URL overrides a built-in's default base; an explicit api_base wins over it", () => {
-    expect(parse("", { OPENAI_BASE_URL: "http://127.0.0.1:1234/v1" }).providers.openai.api_base).toBe("http://127.0.0.1:1234/v1");
+    expect(parse("", { OPENAI_BASE_URL: "http://127.0.0.1:1234/v1" }).providers.openai?.api_base).toBe("http://127.0.0.1:1234/v1");
     const explicit = parse("providers:\n  openai:\n    api_base: https://proxy.example/v1\n", { OPENAI_BASE_URL: "http://127.0.0.1:1234/v1" });
-    expect(explicit.providers.openai.api_base).toBe("https://proxy.example/v1");
+    expect(explicit.providers.openai?.api_base).toBe("https://proxy.example/v1");
   });
 
   it("qwen keeps its DASHSCOPE prefix", () => {
@@ -306,5 +306,20 @@ describe("paths in the loaded config", () => {
     const error = errorOf('server:\n  request_timeout: "20s"\n  first_byte_timeout: "30s"\n');
     expect(error.issues.map((i) => i.path)).toEqual(["server.first_byte_timeout"]);
     expect(error.message).toContain("must not exceed request_timeout");
+  });
+});
+
+describe("guardrails: the section's shape is @bitrouter/core's GuardrailsConfig", () => {
+  it("accepts every custom-pattern direction the guardrails accept, including both", () => {
+    const config = parse("guardrails:\n  custom_patterns:\n    - name: ticket\n      regex: T-[0-9]+\n      direction: both\n");
+    expect(config.guardrails?.custom_patterns).toEqual([{ name: "ticket", regex: "T-[0-9]+", direction: "both" }]);
+  });
+
+  it("names the field and the valid words when a direction or action is misspelt", () => {
+    const error = errorOf(
+      "guardrails:\n  custom_patterns:\n    - name: ticket\n      regex: T-[0-9]+\n      direction: sideways\n  upgoing:\n    api_keys: deny\n",
+    );
+    expect(error.message).toContain('guardrails.custom_patterns[0].direction: expected upgoing|downgoing|both, got "sideways"');
+    expect(error.message).toContain('guardrails.upgoing.api_keys: expected warn|redact|block, got "deny"');
   });
 });

@@ -30,13 +30,13 @@ describe("the self-host guide's full configuration reference", () => {
     expect(Object.keys(config.providers)).toEqual(expect.arrayContaining(["openai", "anthropic", "google", "deepseek", "my-proxy", "custom-llm"]));
     // ${OPENAI_API_KEY} is unset: the override leaves openai as the built-in, without a key.
     expect(config.providers.openai).toMatchObject({ api_protocol: "openai", api_base: "https://api.openai.com/v1", builtin: true });
-    expect(config.providers.openai.api_key).toBeUndefined();
+    expect(config.providers.openai?.api_key).toBeUndefined();
 
     const proxy = config.providers["my-proxy"];
     expect(proxy).toMatchObject({ derives: "openai", api_protocol: "openai", api_base: "https://api.mycompany.com/v1", builtin: false });
-    expect(proxy.api_key).toBeUndefined();
-    expect(proxy.env_prefix).toBeUndefined();
-    expect(proxy.models["gpt-4o"]?.max_input_tokens).toBe(128000);
+    expect(proxy?.api_key).toBeUndefined();
+    expect(proxy?.env_prefix).toBeUndefined();
+    expect(proxy?.models["gpt-4o"]?.max_input_tokens).toBe(128000);
 
     const custom = config.providers["custom-llm"];
     expect(custom).toMatchObject({
@@ -47,7 +47,7 @@ describe("the self-host guide's full configuration reference", () => {
       auth: { type: "bearer" },
       bridge: false,
     });
-    expect(custom.models["my-model-7b"]).toEqual({
+    expect(custom?.models["my-model-7b"]).toEqual({
       name: "My Model 7B",
       description: "Custom fine-tuned model",
       max_input_tokens: 32768,
@@ -60,9 +60,9 @@ describe("the self-host guide's full configuration reference", () => {
       },
     });
     expect(config.providers["github-mcp"]).toMatchObject({ api_protocol: "mcp", bridge: true, api_base: "https://api.githubcopilot.com/mcp" });
-    expect(config.providers["header-auth-provider"].auth).toEqual({ type: "header", header_name: "x-api-key" });
-    expect(config.providers["header-auth-provider"].api_protocol).toBe("openai");
-    expect(config.providers["paid-provider"].auth).toEqual({ type: "mpp" });
+    expect(config.providers["header-auth-provider"]?.auth).toEqual({ type: "header", header_name: "x-api-key" });
+    expect(config.providers["header-auth-provider"]?.api_protocol).toBe("openai");
+    expect(config.providers["paid-provider"]?.auth).toEqual({ type: "mpp" });
   });
 
   it("normalises service_id to model_id in model endpoints", () => {
@@ -76,12 +76,12 @@ describe("the self-host guide's full configuration reference", () => {
       max_input_tokens: 200000,
       max_output_tokens: 16384,
     });
-    expect(config.models.fast.strategy).toBe("load_balance");
-    expect(config.models.fast.endpoints).toEqual([
+    expect(config.models.fast?.strategy).toBe("load_balance");
+    expect(config.models.fast?.endpoints).toEqual([
       { provider: "openai", model_id: "gpt-4o-mini" },
       { provider: "openai", model_id: "gpt-4o-mini" },
     ]);
-    expect(config.models.coding.endpoints.map((e) => e.provider)).toEqual(["anthropic", "openai", "google"]);
+    expect(config.models.coding?.endpoints.map((e) => e.provider)).toEqual(["anthropic", "openai", "google"]);
   });
 
   it("keeps tools, guardrails, wallet, mpp and solana_rpc_url typed", () => {
@@ -91,7 +91,7 @@ describe("the self-host guide's full configuration reference", () => {
       skill: "github-issues",
       input_schema: { type: "object", required: ["repo", "title"] },
     });
-    expect(config.tools.web_search.pricing).toEqual({ default: 0.001, overrides: { search: 0.002 } });
+    expect(config.tools.web_search?.pricing).toEqual({ default: 0.001, overrides: { search: 0.002 } });
     expect(warnings.some((w) => w.includes('provider "exa" is not configured'))).toBe(true);
 
     expect(config.guardrails).toMatchObject({
@@ -138,12 +138,12 @@ describe("the self-host guide's full configuration reference", () => {
       TEMPO_RPC_URL: "https://tempo.example",
     };
     const { config: full } = load("spec-full-reference.yaml", env);
-    expect(full.providers.openai.api_key).toBe("sk-openai");
-    expect(full.providers["my-proxy"].api_key).toBe("sk-proxy");
-    expect(full.providers["header-auth-provider"].auth).toEqual({ type: "header", header_name: "x-api-key", api_key: "hk" });
-    expect(full.models.fast.endpoints.map((e) => e.api_key)).toEqual(["pool-a", "pool-b"]);
+    expect(full.providers.openai?.api_key).toBe("sk-openai");
+    expect(full.providers["my-proxy"]?.api_key).toBe("sk-proxy");
+    expect(full.providers["header-auth-provider"]?.auth).toEqual({ type: "header", header_name: "x-api-key", api_key: "hk" });
+    expect(full.models.fast?.endpoints.map((e) => e.api_key)).toEqual(["pool-a", "pool-b"]);
     expect(full.mpp?.secret_key).toBe("mpp-secret");
-    expect(full.mpp?.networks?.tempo.rpc_url).toBe("https://tempo.example");
+    expect(full.mpp?.networks?.tempo?.rpc_url).toBe("https://tempo.example");
   });
 });
 
@@ -152,13 +152,13 @@ describe("the self-host guide's smaller examples", () => {
     const { config } = load("spec-minimal.yaml", {});
     expect(config.server.listen).toBe("127.0.0.1:8787");
     expect(config.models.default).toEqual({ strategy: "priority", endpoints: [{ provider: "openai", model_id: "gpt-4o" }] });
-    expect(config.providers.openai.api_key).toBeUndefined();
-    expect(load("spec-minimal.yaml", { OPENAI_API_KEY: "sk-1" }).config.providers.openai.api_key).toBe("sk-1");
+    expect(config.providers.openai?.api_key).toBeUndefined();
+    expect(load("spec-minimal.yaml", { OPENAI_API_KEY: "sk-1" }).config.providers.openai?.api_key).toBe("sk-1");
   });
 
   it("environment variable example", () => {
     const { config } = load("spec-env-vars.yaml", {});
-    expect(config.providers.openai.api_base).toBe("https://api.openai.com/v1");
+    expect(config.providers.openai?.api_base).toBe("https://api.openai.com/v1");
     const withEnv = load("spec-env-vars.yaml", { OPENAI_API_KEY: "sk-2", OPENAI_BASE_URL: "http://127.0.0.1:9999/v1" }).config;
     expect(withEnv.providers.openai).toMatchObject({ api_key: "sk-2", api_base: "http://127.0.0.1:9999/v1" });
   });
@@ -168,19 +168,19 @@ describe("the self-host guide's smaller examples", () => {
     expect(config.providers["my-company"]).toMatchObject({ api_protocol: "openai", api_base: "https://api.mycompany.com/v1" });
     expect(config.providers.moonshot).toMatchObject({ api_protocol: "anthropic", api_base: "https://api.moonshot.ai/anthropic", derives: "anthropic" });
     // Credentials are never inherited: neither key may travel to the derived provider's host.
-    expect(config.providers["my-company"].api_key).toBeUndefined();
-    expect(config.providers.moonshot.api_key).toBeUndefined();
-    expect(config.providers.moonshot.models["claude-sonnet-4-20250514"]).toBeDefined();
+    expect(config.providers["my-company"]?.api_key).toBeUndefined();
+    expect(config.providers.moonshot?.api_key).toBeUndefined();
+    expect(config.providers.moonshot?.models["claude-sonnet-4-20250514"]).toBeDefined();
   });
 
   it("auth modes", () => {
     expect(load("spec-auth-bearer.yaml").config.providers["example-bearer"]).toMatchObject({ api_key: "sk-...", auth: { type: "bearer" } });
-    expect(load("spec-auth-header.yaml").config.providers["example-header"].auth).toEqual({
+    expect(load("spec-auth-header.yaml").config.providers["example-header"]?.auth).toEqual({
       type: "header",
       header_name: "x-api-key",
       api_key: "key-...",
     });
-    expect(load("spec-auth-custom.yaml").config.providers["example-custom"].auth).toEqual({
+    expect(load("spec-auth-custom.yaml").config.providers["example-custom"]?.auth).toEqual({
       type: "custom",
       method: "siwx",
       params: { chain_id: 1 },
@@ -190,7 +190,7 @@ describe("the self-host guide's smaller examples", () => {
 
   it("model routing", () => {
     const { config } = load("spec-model-routing.yaml");
-    expect(config.models.default.endpoints).toEqual([
+    expect(config.models.default?.endpoints).toEqual([
       { provider: "openai", model_id: "gpt-4o" },
       { provider: "anthropic", model_id: "claude-sonnet-4-20250514" },
     ]);

@@ -35,6 +35,19 @@ export {
 } from "./canonical.js";
 export { BitrouterError, STATUS_BY_KIND, invalidRequest, toErrorInfo } from "./errors.js";
 export type { CompletionRecord, Principal, RequestContext, RouterHook } from "./hooks.js";
+export {
+  CUSTOM_PATTERN_DIRECTIONS,
+  GUARDRAIL_ACTIONS,
+  PARAM_RESTRICTION_ACTIONS,
+  type BlockMessageConfig,
+  type CustomPatternConfig,
+  type GuardrailAction,
+  type GuardrailDirection,
+  type GuardrailsConfig,
+  type ParamRestriction,
+  type ToolGuardrailsConfig,
+  type ToolProviderRules,
+} from "./guardrails.js";
 export { LOG_LEVELS, type LogLevel } from "./log.js";
 export { redactUrl } from "./redact.js";
 export { installHint, isMissingPackage } from "./packages.js";

@@ -37,8 +37,8 @@ function measure(label: string, g: Guardrails, direction: Direction = "downgoing
     return min;
   };
   const texts = Array.from({ length: runs }, fresh);
-  const perKb = (best((i) => g.scanText(texts[i], direction, ctx())) * 1000) / (TEXT.length / 1024);
-  const cachedPerKb = (best(() => g.scanText(texts[0], direction, ctx())) * 1000) / (TEXT.length / 1024);
+  const perKb = (best((i) => g.scanText(texts[i] ?? fresh(), direction, ctx())) * 1000) / (TEXT.length / 1024);
+  const cachedPerKb = (best(() => g.scanText(texts[0] ?? fresh(), direction, ctx())) * 1000) / (TEXT.length / 1024);
   const scan = `${perKb.toFixed(1).padStart(6)} µs/KB (resent: ${cachedPerKb.toFixed(2)})`;
 
   if (direction === "upgoing") {

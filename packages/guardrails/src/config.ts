@@ -3,61 +3,22 @@ import regjsparser from "regjsparser";
 import type { RootNode } from "regjsparser";
 import { GuardrailConfigError } from "./errors.js";
 import { BUILTIN_PATTERNS, BUILTIN_PATTERN_NAMES } from "./patterns.js";
-import type { Direction, GuardrailAction } from "./patterns.js";
+import {
+  CUSTOM_PATTERN_DIRECTIONS,
+  GUARDRAIL_ACTIONS,
+  PARAM_RESTRICTION_ACTIONS,
+  type CustomPatternConfig,
+  type GuardrailAction,
+  type GuardrailDirection as Direction,
+  type GuardrailsConfig,
+  type ToolGuardrailsConfig,
+  type ToolProviderRules,
+} from "@bitrouter/core";
 
-/**
- * The `guardrails:` section of bitrouter.yaml, as parsed (snake_case, mirrors the YAML). Values
- * are validated again here, so an unvalidated parse result can be passed straight in.
- */
-export interface GuardrailsConfig {
-  /** Master switch; defaults to true when the section is present. */
-  enabled?: boolean;
-  /** Built-in or custom pattern names to turn off. */
-  disabled_patterns?: string[];
-  custom_patterns?: CustomPatternConfig[];
-  /** Action per built-in pattern on requests (to the provider). */
-  upgoing?: Record<string, GuardrailAction>;
-  /** Action per built-in pattern on answers (from the model). */
-  downgoing?: Record<string, GuardrailAction>;
-  custom_upgoing?: Record<string, GuardrailAction>;
-  custom_downgoing?: Record<string, GuardrailAction>;
-  block_message?: BlockMessageConfig;
-  tools?: ToolGuardrailsConfig;
-}
-
-export interface CustomPatternConfig {
-  name: string;
-  /** A JavaScript regular expression (no flags, no numbered backreferences). */
-  regex: string;
-  /** Default `upgoing`; `both` checks requests and answers. */
-  direction?: Direction | "both";
-}
-
-export interface BlockMessageConfig {
-  /** Name the pattern (or tool) that blocked. Default true. */
-  include_details?: boolean;
-  /** Append a link to the guardrails documentation. Default true. */
-  include_help_link?: boolean;
-}
-
-export interface ToolGuardrailsConfig {
-  /** Defaults to true when the section is present. */
-  enabled?: boolean;
-  /** Keyed by provider name (a model provider such as `openai`, or an MCP provider). */
-  providers?: Record<string, ToolProviderRules>;
-}
-
-export interface ToolProviderRules {
-  filter?: { allow?: string[]; deny?: string[] };
-  param_restrictions?: { rules?: Record<string, ParamRestriction> };
-}
-
-export interface ParamRestriction {
-  /** Top-level argument names the tool may not receive. */
-  deny: string[];
-  /** `strip` (default) removes the parameters; `block` refuses the call. */
-  action?: "strip" | "block";
-}
+// The section's shape (GuardrailsConfig) is defined in @bitrouter/core. @bitrouter/config checks
+// that shape when it loads bitrouter.yaml; this file is where its meaning is checked (pattern names,
+// regexes, which map a name belongs in). The shape checks here stay for a caller that passes a
+// section it parsed itself.
 
 /** One enabled pattern in one direction, with its action. */
 export interface ActiveRule {
@@ -77,8 +38,6 @@ export interface ResolvedGuardrails {
 
 export type ResolvedToolRules = ReadonlyMap<string, ToolProviderRules>;
 
-const ACTIONS: readonly GuardrailAction[] = ["warn", "redact", "block"];
-const DIRECTIONS = ["upgoing", "downgoing", "both"] as const;
 /** Custom patterns have no built-in default: block, as the user named them for a reason. */
 const CUSTOM_DEFAULT_ACTION: GuardrailAction = "block";
 
@@ -157,8 +116,8 @@ function validateCustom(p: CustomPatternConfig, i: number): { name: string; rege
     throw new GuardrailConfigError(named, "numbered backreferences (\\1) are not supported (patterns are combined); use a named group and \\k<name>");
   }
   const direction = p.direction ?? "upgoing";
-  if (!(DIRECTIONS as readonly string[]).includes(direction)) {
-    throw new GuardrailConfigError(`${at}.direction`, `"${String(direction)}" is not one of ${DIRECTIONS.join(", ")}`);
+  if (!(CUSTOM_PATTERN_DIRECTIONS as readonly string[]).includes(direction)) {
+    throw new GuardrailConfigError(`${at}.direction`, `"${String(direction)}" is not one of ${CUSTOM_PATTERN_DIRECTIONS.join(", ")}`);
   }
   return { name: p.name, regex: p.regex, direction };
 }
@@ -195,7 +154,7 @@ function actionMap(
       if (other.includes(name)) throw new GuardrailConfigError(field, `"${name}" belongs under guardrails.${otherSection}`);
       checkName(field, name, valid);
     }
-    if (!ACTIONS.includes(action)) throw new GuardrailConfigError(field, `"${String(action)}" is not one of ${ACTIONS.join(", ")}`);
+    if (!GUARDRAIL_ACTIONS.includes(action)) throw new GuardrailConfigError(field, `"${String(action)}" is not one of ${GUARDRAIL_ACTIONS.join(", ")}`);
     out.set(name, action);
   }
   return out;
@@ -230,8 +189,8 @@ function resolveToolRules(tools: ToolGuardrailsConfig | undefined): ResolvedTool
       if (!rule || !Array.isArray(rule.deny) || rule.deny.some((p) => typeof p !== "string")) {
         throw new GuardrailConfigError(`${field}.deny`, "must be a list of parameter names");
       }
-      if (rule.action !== undefined && rule.action !== "strip" && rule.action !== "block") {
-        throw new GuardrailConfigError(`${field}.action`, `"${String(rule.action)}" is not one of strip, block`);
+      if (rule.action !== undefined && !PARAM_RESTRICTION_ACTIONS.includes(rule.action)) {
+        throw new GuardrailConfigError(`${field}.action`, `"${String(rule.action)}" is not one of ${PARAM_RESTRICTION_ACTIONS.join(", ")}`);
       }
     }
     out.set(provider, rules);

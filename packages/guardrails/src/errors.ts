@@ -1,5 +1,4 @@
-import { BitrouterError } from "@bitrouter/core";
-import type { Direction } from "./patterns.js";
+import { BitrouterError, type GuardrailDirection as Direction } from "@bitrouter/core";
 
 /** Where the block message's help link points (`block_message.include_help_link`). */
 export const GUARDRAILS_DOCS_URL = "https://github.com/bitrouter/bitrouter/blob/main/docs/guardrails.md";

@@ -1,9 +1,9 @@
 import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonValue, MediaSource, Message, StreamEvent, ToolDefinition } from "@bitrouter/core";
-import type { ActiveRule, GuardrailsConfig, ResolvedGuardrails } from "./config.js";
+import type { GuardrailAction, GuardrailDirection as Direction, GuardrailsConfig } from "@bitrouter/core";
+import type { ActiveRule, ResolvedGuardrails } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 import { GUARDRAILS_DOCS_URL, GuardrailError } from "./errors.js";
 import { Matcher } from "./matcher.js";
-import type { Direction, GuardrailAction } from "./patterns.js";
 import type { OnMatch } from "./scanner.js";
 import { JsonStringStreamScanner, StreamScanner, scanText } from "./scanner.js";
 import type { ToolGuard } from "./tools.js";
@@ -464,10 +464,12 @@ function withText<T extends { text: string }>(part: T, text: string): T {
 /** Array map that returns the original array when no element changed (no copies on the common path). */
 function mapChanged<T>(items: readonly T[], fn: (item: T, index: number) => T): T[] {
   let out: T[] | null = null;
-  for (let i = 0; i < items.length; i++) {
-    const next = fn(items[i], i);
-    if (next !== items[i] && out === null) out = items.slice(0, i);
+  let i = 0;
+  for (const item of items) {
+    const next = fn(item, i);
+    if (next !== item && out === null) out = items.slice(0, i);
     if (out !== null) out.push(next);
+    i++;
   }
   return out ?? (items as T[]);
 }

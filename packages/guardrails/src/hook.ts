@@ -7,7 +7,8 @@ interface HookState {
   scanned?: CanonicalRequest;
   /** What earlier dispatches were given (a router may hand one back on failover). */
   outputs?: WeakSet<CanonicalRequest>;
-  stream?: StreamGuard;
+  /** Undefined until the first event of an attempt. */
+  stream?: StreamGuard | undefined;
 }
 
 const NAME = "guardrails";
@@ -55,7 +56,8 @@ export function guardrailsHook(guardrails: Guardrails): GuardrailsHook {
       const state = stateOf(ctx);
       state.stream ??= guardrails.createStreamGuard(ctx);
       const out = state.stream.push(event);
-      return out.length === 1 ? out[0] : out;
+      const [only] = out;
+      return out.length === 1 && only !== undefined ? only : out;
     },
     onResponse(ctx, response) {
       return guardrails.checkResponse(response, ctx);

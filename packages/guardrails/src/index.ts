@@ -4,16 +4,18 @@ export { guardrailsHook, type GuardrailsHook } from "./hook.js";
 export { createToolGuard } from "./tools.js";
 export type { ToolCallVerdict, ToolGuard, ToolLike } from "./tools.js";
 export { resolveGuardrailsConfig } from "./config.js";
+export type { ActiveRule, ResolvedGuardrails } from "./config.js";
+// The config section's shape is a shared contract (@bitrouter/config checks it too): defined in core.
 export type {
-  ActiveRule,
   BlockMessageConfig,
   CustomPatternConfig,
+  GuardrailAction,
+  GuardrailDirection as Direction,
   GuardrailsConfig,
   ParamRestriction,
-  ResolvedGuardrails,
   ToolGuardrailsConfig,
   ToolProviderRules,
-} from "./config.js";
+} from "@bitrouter/core";
 export { BUILTIN_PATTERNS, BUILTIN_PATTERN_NAMES } from "./patterns.js";
-export type { BuiltinPattern, BuiltinPatternName, Direction, GuardrailAction } from "./patterns.js";
+export type { BuiltinPattern, BuiltinPatternName } from "./patterns.js";
 export { GUARDRAILS_DOCS_URL, GuardrailConfigError, GuardrailError } from "./errors.js";

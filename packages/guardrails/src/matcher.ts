@@ -21,8 +21,8 @@ export interface Match {
 export class Matcher {
   readonly rules: readonly ActiveRule[];
   private readonly regex: RegExp;
-  /** Capture index of each rule's wrapping group. */
-  private readonly groupIndex: number[];
+  /** Each rule with the capture index of its wrapping group. */
+  private readonly groups: { index: number; rule: ActiveRule }[];
   /** Matches any text that may still grow into a match: `(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
   private readonly cache = new Map<string, readonly Match[]>();
@@ -30,10 +30,10 @@ export class Matcher {
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
-    this.groupIndex = [];
+    this.groups = [];
     let next = 1;
     for (const rule of rules) {
-      this.groupIndex.push(next);
+      this.groups.push({ index: next, rule });
       next += 1 + countGroups(rule.source);
     }
     try {
@@ -84,8 +84,8 @@ export class Matcher {
     this.regex.lastIndex = from;
     const m = this.regex.exec(text);
     if (!m) return null;
-    for (let i = 0; i < this.rules.length; i++) {
-      if (m[this.groupIndex[i]] !== undefined) return { start: m.index, end: m.index + m[0].length, rule: this.rules[i] };
+    for (const { index, rule } of this.groups) {
+      if (m[index] !== undefined) return { start: m.index, end: m.index + m[0].length, rule };
     }
     throw new Error("guardrails: a match with no pattern group"); // unreachable: every alternative is a group
   }

@@ -5,8 +5,7 @@
  * boundaries (lookbehind/lookahead) so that it does not fire inside longer words or numbers.
  */
 
-export type Direction = "upgoing" | "downgoing";
-export type GuardrailAction = "warn" | "redact" | "block";
+import type { GuardrailAction, GuardrailDirection as Direction } from "@bitrouter/core";
 
 export interface BuiltinPattern {
   readonly name: BuiltinPatternName;

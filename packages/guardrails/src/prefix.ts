@@ -125,10 +125,11 @@ class PrefixDeriver {
    * by the engine) once: at most positions the first element already fails.
    */
   private sequence(body: Node[], i: number): string {
-    if (i === body.length) return "";
-    const head = this.pre(body[i]);
+    const node = body[i];
+    if (node === undefined) return "";
+    const head = this.pre(node);
     const rest = this.sequence(body, i + 1);
-    return group([head, rest === "" ? this.plain(body[i]) : this.plain(body[i]) + rest]);
+    return group([head, rest === "" ? this.plain(node) : this.plain(node) + rest]);
   }
 }
 

@@ -136,7 +136,7 @@ export class JsonStringStreamScanner {
     let decoded = "";
     let outsideStart = -1;
     for (let i = 0; i < fragment.length; i++) {
-      const c = fragment[i];
+      const c = fragment.charAt(i);
       switch (this.state) {
         case Lex.Outside:
           if (c === '"') {

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from "@bitrouter/core";
-import type { ResolvedToolRules, ToolGuardrailsConfig } from "./config.js";
+import type { ToolGuardrailsConfig } from "@bitrouter/core";
+import type { ResolvedToolRules } from "./config.js";
 import { resolveGuardrailsConfig } from "./config.js";
 
 /** A tool definition as a model (canonical `parameters`) or an MCP server (`inputSchema`) describes it. */

@@ -108,7 +108,7 @@ describe("the self-host guide's example config", () => {
     ];
     const filtered = g.tools!.filterTools("github-mcp", tools);
     expect(filtered.map((t) => t.name)).toEqual(["create_issue", "list_issues"]);
-    expect(filtered[0].inputSchema).toEqual({ type: "object", properties: { title: { type: "string" } }, required: ["title"] });
+    expect(filtered[0]?.inputSchema).toEqual({ type: "object", properties: { title: { type: "string" } }, required: ["title"] });
     expect(g.tools!.filterTools("other-mcp", tools)).toHaveLength(4);
     expect(g.tools!.restrictToolCall("github-mcp", "create_issue", { title: "x", assignees: ["me"] })).toEqual({
       action: "strip",

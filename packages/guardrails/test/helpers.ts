@@ -49,7 +49,7 @@ export function redactAll(extra: GuardrailsConfig = {}): Guardrails {
 /** The pattern names that fired on a text, in order. */
 export function detect(g: Guardrails, text: string): string[] {
   const out = g.scanText(text, "upgoing", ctx());
-  return [...out.matchAll(/\[REDACTED:([a-z_]+)\]/g)].map((m) => m[1]);
+  return [...out.matchAll(/\[REDACTED:([a-z_]+)\]/g)].map((m) => m[1] ?? "");
 }
 
 // Fake secrets are assembled at run time so that no secret-shaped literal sits in the repository.

@@ -37,13 +37,13 @@ describe("guardrailsHook", () => {
     const { hook, logger } = setup();
     const c = ctx("openai");
     const first = hook.beforeDispatch(c, request);
-    expect(first.messages[0].content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });
+    expect(first.messages[0]?.content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });
     expect(first.tools?.map((t) => t.name)).toEqual(["read"]);
     // Failover: the router tries anthropic with the same request (or with what it got back).
     c.target = { route: "smart", provider: "anthropic", modelId: "m", endpointIndex: 1 };
     for (const again of [request, first]) {
       const second = hook.beforeDispatch(c, again);
-      expect(second.messages[0].content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });
+      expect(second.messages[0]?.content[0]).toEqual({ type: "text", text: "key [REDACTED:api_keys]" });
       expect(second.tools?.map((t) => t.name)).toEqual(["shell", "read"]);
     }
     expect(c.counters.guardrail_violations).toBe(1);

@@ -122,7 +122,7 @@ describe.each(Object.entries(REQUESTS))("upgoing on a %s request", (_protocol, r
     const out = g.checkRequest(request, ctx());
     expect(out).toBe(request);
     expect(logger.lines).toHaveLength(occurrences);
-    expect(logger.lines[0].fields.action).toBe("warn");
+    expect(logger.lines[0]?.fields.action).toBe("warn");
   });
 
   it("block: refuses with a 400 guardrail error that does not contain the secret", () => {
@@ -152,8 +152,8 @@ describe("upgoing details", () => {
       stream: false,
       messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "f", arguments: args }] }],
     };
-    const part = g.checkRequest(request, ctx()).messages[0].content[0];
-    expect(part.type === "tool_call" && part.arguments).toBe(
+    const part = g.checkRequest(request, ctx()).messages[0]?.content[0];
+    expect(part?.type === "tool_call" && part?.arguments).toBe(
       '{"zeta":1,"alpha":"k [REDACTED:api_keys]","mid":{"b":"[REDACTED:api_keys]","a":2},"list":["[REDACTED:api_keys]","x"]}',
     );
   });
@@ -177,8 +177,8 @@ describe("upgoing details", () => {
       messages: [{ role: "assistant", content: [{ type: "tool_call", id: "1", name: "write", arguments: args }] }],
     };
     const out = g.checkRequest(request, ctx());
-    const part = out.messages[0].content[0];
-    expect(part.type === "tool_call" && JSON.parse(part.arguments)).toEqual({ path: "id_ed25519", content: "[REDACTED:private_keys]" });
+    const part = out.messages[0]?.content[0];
+    expect(part?.type === "tool_call" && JSON.parse(part?.arguments)).toEqual({ path: "id_ed25519", content: "[REDACTED:private_keys]" });
   });
 
   it("a long text resent on the next turn is redacted, logged and counted again", () => {
@@ -222,7 +222,7 @@ describe("downgoing on non-stream answers", () => {
     expect(out.content[0]).toEqual({ type: "reasoning", text: "I will wipe it: [REDACTED:suspicious_commands]" });
     expect(out.content[1]).toEqual({ type: "text", text: "Run `[REDACTED:suspicious_commands]` to free space." });
     const call = out.content[2];
-    expect(call.type === "tool_call" && JSON.parse(call.arguments)).toEqual({ cmd: "sudo [REDACTED:suspicious_commands] --no-preserve-root", cwd: "/" });
+    expect(call?.type === "tool_call" && JSON.parse(call?.arguments)).toEqual({ cmd: "sudo [REDACTED:suspicious_commands] --no-preserve-root", cwd: "/" });
   });
 
   it("block: a downgoing guardrail error, without the command", () => {

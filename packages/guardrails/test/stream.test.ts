@@ -79,7 +79,7 @@ describe("secrets split across stream chunks", () => {
         const expected = g.scanText(text, "downgoing", ctx());
         const chunks: string[] = [];
         for (let i = 0, k = 0; i < text.length; k++) {
-          const n = sizes[k % sizes.length];
+          const n = sizes[k % sizes.length] ?? 1;
           chunks.push(text.slice(i, i + n));
           i += n;
         }

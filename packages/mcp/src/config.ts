@@ -18,21 +18,19 @@ export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools
   const upstreams: UpstreamSpec[] = [];
   for (const provider of Object.values(config.providers)) {
     if (provider.api_protocol === "mcp") {
-      if (provider.command === undefined && provider.api_base === undefined) continue; // warned about by the config loader
-      upstreams.push({
-        kind: "mcp",
-        name: provider.name,
-        headers: providerHeaders(provider),
-        bridge: provider.bridge,
-        ...(provider.command === undefined
-          ? { url: provider.api_base }
-          : {
+      const transport =
+        provider.command !== undefined
+          ? {
               command: provider.command,
               ...(provider.args ? { args: provider.args } : {}),
               ...(provider.env ? { env: provider.env } : {}),
               ...(provider.cwd ? { cwd: provider.cwd } : {}),
-            }),
-      });
+            }
+          : provider.api_base !== undefined
+            ? { url: provider.api_base }
+            : null;
+      if (transport === null) continue; // neither command nor api_base: warned about by the config loader
+      upstreams.push({ kind: "mcp", name: provider.name, headers: providerHeaders(provider), bridge: provider.bridge, ...transport });
     } else if (provider.api_protocol === "rest" && provider.api_base !== undefined) {
       upstreams.push({ kind: "rest", name: provider.name, url: provider.api_base, headers: providerHeaders(provider) });
     }
@@ -43,6 +41,7 @@ export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools
     endpoints: tool.endpoints.map((e) => ({ provider: e.provider, serviceId: e.service_id })),
     ...(tool.description ? { description: tool.description } : {}),
     ...(tool.input_schema ? { inputSchema: tool.input_schema } : {}),
+    ...(tool.skill ? { skill: tool.skill } : {}),
     ...(tool.pricing ? { pricing: stripUndefined(tool.pricing) } : {}),
   }));
   return { upstreams, tools };

@@ -58,16 +58,16 @@ export interface GatewayOptions {
   onStateChange?(status: UpstreamStatus): void;
 }
 
-export interface CallContext {
-  signal?: AbortSignal;
-  onprogress?: CallOptions["onprogress"];
-  relay?: CallOptions["relay"];
-}
+/** What a downstream call passes through to the upstream (the gateway adds the timeout). */
+export type CallContext = Pick<CallOptions, "signal" | "onprogress" | "relay">;
 
 type Upstream = McpUpstream | RestUpstream;
 
+/** Where a `tools:` entry's `skill` appears in tools/list: MCP `_meta`, under a prefix of our own as MCP requires. */
+export const SKILL_META_KEY = "bitrouter/skill";
+
 export class ToolGateway {
-  #options: Required<Omit<GatewayOptions, "onStateChange">> & Pick<GatewayOptions, "onStateChange">;
+  #options: Required<Omit<GatewayOptions, "onStateChange">> & { onStateChange: GatewayOptions["onStateChange"] | undefined };
   #upstreams = new Map<string, Upstream>();
   #tools = new Map<string, NamedToolSpec>();
   #hooks: ToolCallHooks = {};
@@ -204,12 +204,12 @@ export class ToolGateway {
     };
 
     const target = this.#resolveTool(scope, name);
-    if (!target) {
+    last = target?.endpoints[0];
+    if (!target || !last) {
       finish({ status: 404, errorKind: "not_found" });
       throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"${scope.kind === "bridge" ? ` on MCP server "${scope.server}"` : ""}`);
     }
     const candidates = target.endpoints.filter((e) => !this.#hooks.isToolAllowed || this.#hooks.isToolAllowed(e.server, e.tool));
-    last = target.endpoints[0];
     const permitted = target.named ? this.#namedAllowed(caller, target.named) : this.#tokenAllows(caller, last.server, last.tool);
     if (!permitted || candidates.length === 0) {
       finish({ status: 403, errorKind: "permission" });
@@ -395,7 +395,8 @@ export class ToolGateway {
     const settled = await Promise.allSettled(upstreams.map((u) => list(u)));
     const out: [string, T[]][] = [];
     settled.forEach((result, i) => {
-      if (result.status === "fulfilled") out.push([upstreams[i].name, result.value]);
+      const upstream = upstreams[i];
+      if (result.status === "fulfilled" && upstream) out.push([upstream.name, result.value]);
     });
     return out;
   }
@@ -454,8 +455,8 @@ export class ToolGateway {
     let upstreamTool: Tool | undefined;
     if (!named.description || !named.inputSchema) {
       const first = named.endpoints[0];
-      const upstream = this.#upstreams.get(first.provider);
-      if (upstream instanceof McpUpstream && upstream.connected) {
+      const upstream = first && this.#upstreams.get(first.provider);
+      if (first && upstream instanceof McpUpstream && upstream.connected) {
         upstreamTool = (await upstream.listTools().catch(() => [] as Tool[])).find((t) => t.name === first.serviceId);
         if (upstreamTool && this.#hooks.describeTool) upstreamTool = this.#hooks.describeTool(first.provider, upstreamTool);
       }
@@ -465,6 +466,7 @@ export class ToolGateway {
       name: named.name,
       ...(description ? { description } : {}),
       inputSchema: (named.inputSchema ?? upstreamTool?.inputSchema ?? { type: "object" }) as Tool["inputSchema"],
+      ...(named.skill ? { _meta: { [SKILL_META_KEY]: named.skill } } : {}),
     };
   }
 

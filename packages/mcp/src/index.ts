@@ -1,4 +1,4 @@
-export { ToolGateway, ToolCallRefused, NAME_SEPARATOR, RESOURCE_PREFIX } from "./gateway.js";
+export { ToolGateway, ToolCallRefused, NAME_SEPARATOR, RESOURCE_PREFIX, SKILL_META_KEY } from "./gateway.js";
 export type { CallContext, GatewayOptions, ListedTool, Scope } from "./gateway.js";
 export { McpEndpoint } from "./endpoint.js";
 export type { McpEndpointOptions } from "./endpoint.js";

@@ -34,6 +34,8 @@ export interface NamedToolSpec {
   endpoints: { provider: string; serviceId: string }[];
   description?: string;
   inputSchema?: Record<string, unknown>;
+  /** The agent skill that teaches a client to use this tool: listed as `_meta["bitrouter/skill"]`. */
+  skill?: string;
   pricing?: { default?: number; overrides?: Record<string, number> };
 }
 

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMcpMock } from "@bitrouter/testkit";
 import type { McpMock } from "@bitrouter/testkit";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ToolCallRefused, ToolGateway } from "../src/index.js";
+import { parseConfig } from "@bitrouter/config";
+import { SKILL_META_KEY, ToolCallRefused, ToolGateway, specFromConfig } from "../src/index.js";
 import type { GatewaySpec, NamedToolSpec, ToolCallRecord, UpstreamSpec } from "../src/index.js";
 
 let a: McpMock;
@@ -199,5 +200,30 @@ describe("ToolGateway", () => {
       if (!error.includes("FOO_TOKEN")) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(error).toContain("(stderr: config error: FOO_TOKEN is not set)");
+  });
+});
+
+describe("a tools: entry's skill", () => {
+  it("is listed with the tool as _meta[bitrouter/skill], from bitrouter.yaml as written", async () => {
+    const yaml = [
+      "providers:",
+      "  a:",
+      "    api_protocol: mcp",
+      `    api_base: ${a.url}`,
+      "tools:",
+      "  create_issue:",
+      "    endpoints: [{ provider: a, service_id: who }]",
+      '    description: "Create a GitHub issue"',
+      '    skill: "github-issues"',
+      "  plain:",
+      "    endpoints: [{ provider: a, service_id: who }]",
+      '    description: "No skill"',
+    ].join("\n");
+    const spec = specFromConfig(parseConfig(yaml, { env: {}, home: "/h" }).config);
+    await start({ upstreams: spec.upstreams, tools: spec.tools });
+    const listed = Object.fromEntries((await gateway.listTools({}, GATEWAY)).map((t) => [t.tool.name, t.tool]));
+    expect(listed.create_issue?._meta).toEqual({ [SKILL_META_KEY]: "github-issues" });
+    expect(SKILL_META_KEY).toBe("bitrouter/skill");
+    expect(listed.plain?._meta).toBeUndefined();
   });
 });

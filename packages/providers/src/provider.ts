@@ -14,50 +14,57 @@ export type Modality = (typeof MODALITIES)[number];
 
 /** USD per million tokens. */
 export interface PricingDefinition {
-  input_tokens?: { no_cache?: number; cache_read?: number; cache_write?: number };
-  output_tokens?: { text?: number; reasoning?: number };
+  input_tokens?: { no_cache?: number | undefined; cache_read?: number | undefined; cache_write?: number | undefined } | undefined;
+  output_tokens?: { text?: number | undefined; reasoning?: number | undefined } | undefined;
 }
 
 /** One model of a provider's catalog. */
 export interface ModelDefinition {
-  name?: string;
-  description?: string;
-  max_input_tokens?: number;
-  max_output_tokens?: number;
-  input_modalities?: Modality[];
-  output_modalities?: Modality[];
-  pricing?: PricingDefinition;
+  name?: string | undefined;
+  description?: string | undefined;
+  max_input_tokens?: number | undefined;
+  max_output_tokens?: number | undefined;
+  input_modalities?: Modality[] | undefined;
+  output_modalities?: Modality[] | undefined;
+  pricing?: PricingDefinition | undefined;
   /** false for a model that rejects reasoning parameters (reasoning_effort, thinking): they are dropped. */
-  reasoning?: boolean;
+  reasoning?: boolean | undefined;
   /** The largest thinking budget the model takes; larger ones are clamped. */
-  max_reasoning_tokens?: number;
+  max_reasoning_tokens?: number | undefined;
 }
 
 export type AuthDefinition =
-  | { type: "bearer"; api_key?: string }
-  | { type: "header"; header_name: string; api_key?: string }
-  | { type: "custom"; method: string; params?: Record<string, unknown> }
+  | { type: "bearer"; api_key?: string | undefined }
+  | { type: "header"; header_name: string; api_key?: string | undefined }
+  | { type: "custom"; method: string; params?: Record<string, unknown> | undefined }
   | { type: "mpp" }
-  | { type: "oauth"; grant?: string; client_id?: string; scope?: string; device_auth_url?: string; token_url?: string }
+  | {
+      type: "oauth";
+      grant?: string | undefined;
+      client_id?: string | undefined;
+      scope?: string | undefined;
+      device_auth_url?: string | undefined;
+      token_url?: string | undefined;
+    }
   | { type: "wallet" };
 
 /** A provider as bitrouter.yaml's `providers.<name>` describes it (see docs/configuration.md). */
 export interface ProviderDefinition {
-  derives?: string;
-  api_protocol?: ApiProtocolName;
-  api_base?: string;
-  api_key?: string;
+  derives?: string | undefined;
+  api_protocol?: ApiProtocolName | undefined;
+  api_base?: string | undefined;
+  api_key?: string | undefined;
   /** Keys come from `{PREFIX}_API_KEY`, and `{PREFIX}_BASE_URL` overrides api_base. */
-  env_prefix?: string;
-  default_headers?: Record<string, string>;
-  auth?: AuthDefinition;
-  models?: Record<string, ModelDefinition>;
-  bridge?: boolean;
-  responses_api?: boolean;
-  command?: string;
-  args?: string[];
-  env?: Record<string, string>;
-  cwd?: string;
+  env_prefix?: string | undefined;
+  default_headers?: Record<string, string> | undefined;
+  auth?: AuthDefinition | undefined;
+  models?: Record<string, ModelDefinition> | undefined;
+  bridge?: boolean | undefined;
+  responses_api?: boolean | undefined;
+  command?: string | undefined;
+  args?: string[] | undefined;
+  env?: Record<string, string> | undefined;
+  cwd?: string | undefined;
 }
 
 /**

@@ -160,27 +160,23 @@ describe("request", () => {
 describe("deadlines and aborts", () => {
   it("times out a request that never answers, and the upstream sees the socket close", async () => {
     mock.enqueue({ hang: true });
-    const started = Date.now();
+    // The mock never answers: only the deadline can end this call (no wall-clock bound needed).
     const error = await caught(client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody(), timeoutMs: 150 }));
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", status: 504, retryable: true });
     expect(error.message).toBe("openai-test: no answer within 150 ms");
     await mock.until(() => mock.requests[0].closedEarly);
   });
 
   it("applies the deadline to a non-stream answer (on undici's coarse clock)", async () => {
+    // Without the deadline the answer would arrive after 4 s and succeed: the error proves it applied.
     mock.enqueue({ delayMs: 4_000 });
-    const started = Date.now();
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", timeoutMs: 100 }));
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
   });
 
   it("maps the caller's AbortSignal.timeout to a precise timeout error", async () => {
     mock.enqueue({ hang: true });
-    const started = Date.now();
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", signal: AbortSignal.timeout(120) }));
-    expect(Date.now() - started).toBeLessThan(2_500); // far below the 4 s a missed deadline would take
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
     expect(error.message).toBe("openai-test: the caller's deadline expired");
     await mock.until(() => mock.requests[0].closedEarly);
@@ -232,10 +228,9 @@ describe("deadlines and aborts", () => {
   it("applies a per-call idle timeout to a silent stream", async () => {
     mock.enqueue({ text: ["a", "b"], chunkDelayMs: 4_000 });
     const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x", idleTimeoutMs: 100 });
-    const started = Date.now();
+    // Without the idle timeout the stream would end normally after 8 s: the error proves it applied
+    // (undici checks body timeouts on a coarse ~1 s clock, so no tighter bound is asserted).
     const error = await caught(drain(events));
-    // undici checks body timeouts on a coarse (~1 s) clock.
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(error).toMatchObject({ kind: "timeout", retryable: true });
     expect(error.message).toBe("openai-test: no data from the upstream within the idle timeout");
   });

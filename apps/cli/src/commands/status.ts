@@ -25,7 +25,8 @@ export interface StatusReport {
     database_url: string;
     database_url_source: string;
   };
-  server: { listen: string; log_level: string };
+  /** `listen`: where the running server listens (its --listen), else server.listen; `configured_listen`: server.listen. */
+  server: { listen: string; configured_listen: string; log_level: string };
   /** `cleaned`: the stale PID file / control socket this status run removed. */
   daemon: DaemonState & { pid_file: string; cleaned?: string[] };
   providers: {
@@ -61,7 +62,11 @@ export function buildStatusReport(loaded: LoadedHome, daemon: DaemonState, clean
       database_url: redactUrl(paths.databaseUrl),
       database_url_source: paths.databaseUrlSource,
     },
-    server: { listen: config.server.listen, log_level: config.server.log_level },
+    server: {
+      listen: daemon.state === "running" && daemon.server ? daemon.server.listen : config.server.listen,
+      configured_listen: config.server.listen,
+      log_level: config.server.log_level,
+    },
     daemon: { ...daemon, pid_file: paths.pidFile, ...withCleaned(cleaned) },
     providers: Object.values(config.providers).map((p) => ({
       name: p.name,
@@ -157,7 +162,12 @@ export function renderStatus(report: StatusReport, paint: Paint = NO_PAINT): str
       ["run dir", p.run_dir],
       ["logs dir", p.logs_dir],
       ["database", `${p.database_url} (${p.database_url_source})`],
-      ["listen", report.server.listen],
+      [
+        "listen",
+        report.server.listen === report.server.configured_listen
+          ? report.server.listen
+          : `${report.server.listen} (server.listen: ${report.server.configured_listen})`,
+      ],
       ["daemon", describeDaemon(report.daemon, paint)],
       ...(report.daemon.state === "running" && report.daemon.server ? serverRows(report.daemon.server) : []),
     ]),
