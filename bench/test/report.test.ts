@@ -137,8 +137,14 @@ describe("process CPU time", () => {
     const { cpuMsOf } = await import("../src/processes.js");
     const before = cpuMsOf(process.pid);
     if (before === undefined) return; // not Linux: the column stays empty
-    const until = Date.now() + 60;
-    while (Date.now() < until); // burn ~60 ms of CPU
+    // Burn 60 ms of this process's own CPU time (not wall-clock: on a loaded machine a wall-clock
+    // window may get no CPU at all); /proc counts in 10 ms ticks.
+    const start = process.cpuUsage();
+    const spent = () => {
+      const { user, system } = process.cpuUsage(start);
+      return (user + system) / 1000;
+    };
+    while (spent() < 60);
     expect(cpuMsOf(process.pid)!).toBeGreaterThan(before);
   });
 });
