@@ -15,6 +15,7 @@
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
 import { execFile } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +31,17 @@ import { parse as parseYaml, parseDocument } from "yaml";
 import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
 
 const run = promisify(execFile);
+
+/** A port nothing listens on now (the docs' 8787 may be taken by a BitRouter the user runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
 
 const blocks = docFiles().flatMap(blocksOf);
 const KINDS: Record<string, string> = {
@@ -119,28 +131,26 @@ function words(line: string): string[] {
   return out;
 }
 
-/** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
-function bitrouterCommands(script: string): string[][] {
+/** Every command of a shell block as its words, `pnpm -s bitrouter x` as `bitrouter x`. */
+function commandsOf(script: string): string[][] {
   const commands: string[][] = [];
   const joined = script.replace(/\\\n/g, " ");
   for (const line of joined.split("\n")) {
     // Each command of a line: split at operators and command substitutions.
     for (const part of line.replace(/#.*$/, "").split(/\|\||&&|[|;]|\$\(|`/)) {
       const argv = words(part.trim());
-      const start =
-        argv[0] === "bitrouter"
-          ? 1
-          : argv[0] === "pnpm" &&
-              argv
-                .slice(1, 3)
-                .join(" ")
-                .match(/^(-s )?bitrouter/)
-            ? argv.indexOf("bitrouter") + 1
-            : -1;
-      if (start > 0) commands.push(argv.slice(start));
+      if (argv[0] === "pnpm" && /^(-s )?bitrouter/.test(argv.slice(1, 3).join(" "))) commands.push(argv.slice(argv.indexOf("bitrouter")));
+      else if (argv.length > 0) commands.push(argv);
     }
   }
   return commands;
+}
+
+/** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
+function bitrouterCommands(script: string): string[][] {
+  return commandsOf(script)
+    .filter((argv) => argv[0] === "bitrouter")
+    .map((argv) => argv.slice(1));
 }
 
 it("finds the bitrouter commands of a script, and the parser refuses an unknown command or flag", async () => {
@@ -246,6 +256,63 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
       };
       await run(process.execPath, [BIN, ...args], { cwd: home, env });
     } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("sh blocks of bitrouter and curl commands run whole against a started daemon", () => {
+  const BIN = join(ROOT, "apps/cli/dist/bin.js");
+  // What such a script may contain; a block with anything else (a build, another tool, the
+  // foreground `serve`) runs in another test (README, SKILL.md, install) or not at all.
+  const scriptable = (argv: string[]) => ["bitrouter", "curl", "export"].includes(argv[0] ?? "") && argv[1] !== "serve";
+  const offline = (argv: string[]) => ["--version", "-V", "help", "completion", "status", "init"].includes(argv[1] ?? "");
+  const scripts = checked("sh").filter((block) => {
+    const commands = commandsOf(block.code);
+    // Nothing but offline commands: the test above ran them already.
+    return commands.every(scriptable) && !commands.every((argv) => argv[0] === "export" || (argv[0] === "bitrouter" && offline(argv)));
+  });
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such blocks", () => expect(scripts.length).toBeGreaterThan(2));
+  it.each(scripts.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-daemon-"));
+    const port = await freePort();
+    // ~/.bitrouter of a user who followed the quick start: keys in the environment (the providers'
+    // base URLs on the mock), a `smart` model as the agent skill writes it, and a free port for
+    // the 8787 the docs say.
+    mkdirSync(join(home, ".bitrouter"));
+    writeFileSync(
+      join(home, ".bitrouter/bitrouter.yaml"),
+      `server:\n  listen: 127.0.0.1:${port}\nmodels:\n  smart:\n    endpoints:\n      - { provider: anthropic, model_id: claude-sonnet-4-5 }\n`,
+    );
+    const env = {
+      PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}`,
+      HOME: home,
+      OPENAI_API_KEY: "sk-docs",
+      ANTHROPIC_API_KEY: "sk-ant-docs",
+      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+    };
+    mkdirSync(join(home, "bin"));
+    writeFileSync(join(home, "bin/bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    const script = block.code.replace(/pnpm -s bitrouter/g, "bitrouter").replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`);
+    const starts = commandsOf(block.code).some((argv) => argv[1] === "start");
+    try {
+      mock.reset();
+      if (!starts) await run(process.execPath, [BIN, "start"], { cwd: home, env });
+      // curl fails on an HTTP error as the reader would notice one; every command must succeed.
+      const shell = await run("bash", ["-c", `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${script}`], { cwd: home, env }).catch(
+        (error: { stdout: string; stderr: string }) => ({ ...error, failed: true }),
+      );
+      expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
+      if (block.code.includes("/v1/chat/completions")) expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
+    } finally {
+      await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     }
   });
