@@ -5,11 +5,14 @@
 //   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
 // - ts / js: type-checked against the packages' published types (as a user's project would); those
 //   marked `ts run` also run, against a BitRouter server on a free port (for 127.0.0.1:8787) whose
-//   providers are the testkit mock;
+//   providers are the testkit mock (and an MCP mock as docs/mcp.md's github-mcp), in a HOME whose
+//   ~/.bitrouter has a bitrouter.yaml;
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
 //   parser, so an unknown command or flag fails, and those that need no server (status, init
-//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; whole
-//   scripts run in other tests (README, SKILL.md);
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; a block
+//   made only of `bitrouter`, `curl` and `export` commands runs whole in bash against a daemon
+//   started in a temp home (curl failing on an HTTP error); other whole scripts run in other tests
+//   (README, SKILL.md, the install tests) or need what a test cannot have (a build, another tool);
 // - json: parsed (jsonc: comments and trailing commas allowed).
 // A block that cannot be checked here (real API keys, external services, another tool's syntax)
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
@@ -25,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ts from "typescript";
 import { ConfigError, parseConfig } from "@bitrouter/config";
 import { createLogger, startRuntime } from "@bitrouter/server";
-import { importExample, type MockUpstream, startMock } from "@bitrouter/testkit";
+import { importExample, type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
 import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
 import { parse as parseYaml, parseDocument } from "yaml";
 import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
@@ -63,16 +66,21 @@ const tally: Record<string, number> = {};
 const count = (k: string) => {
   tally[k] = (tally[k] ?? 0) + 1;
 };
+/** The blocks that ran and passed: whole (ts run, sh scripts) or only their `bitrouter` commands. */
+const ran = new Map<string, "whole" | "commands">();
 
 afterAll(() => {
   const norun = blocks.filter((block) => block.flags.includes("norun"));
   const text = blocks.filter((block) => block.lang === "");
+  const rest = blocks.filter((block) => kind(block) && !block.flags.includes("norun") && !ran.has(block.where));
   console.log(
     [
       `docs: ${blocks.length} code blocks in ${docFiles().length} files`,
       `  checked: ${Object.entries(tally)
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
+      `  ran whole: ${[...ran.values()].filter((how) => how === "whole").length}; their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
+      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length}; parsed only (yaml, json, sh): ${rest.filter((block) => kind(block) !== "ts").length}`,
       `  not run (marked norun): ${norun.length}`,
       ...norun.map((block) => `    ${block.where} (${block.lang})`),
       `  text (no language, not checked): ${text.length}`,
@@ -242,7 +250,7 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
   afterAll(() => mock.close());
 
   it("there are such commands", () => expect(commands.length).toBeGreaterThan(5));
-  it.each(commands)("%s: bitrouter %s", async (_where, _line, args) => {
+  it.each(commands)("%s: bitrouter %s", async (where, _line, args) => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-"));
     try {
       // A user's environment: keys set, and the providers' base URLs on the mock (init checks the keys).
@@ -255,6 +263,7 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
         ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
       };
       await run(process.execPath, [BIN, ...args], { cwd: home, env });
+      if (!ran.has(where)) ran.set(where, "commands");
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
@@ -311,6 +320,7 @@ describe("sh blocks of bitrouter and curl commands run whole against a started d
       );
       expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
       if (block.code.includes("/v1/chat/completions")) expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
+      ran.set(block.where, "whole");
     } finally {
       await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
@@ -321,12 +331,18 @@ describe("sh blocks of bitrouter and curl commands run whole against a started d
 describe("ts blocks marked run: run against a server whose providers are the mock", () => {
   const runnable = checked("ts").filter((block) => block.flags.includes("run"));
   let mock: MockUpstream;
+  let mcp: McpMock;
   beforeAll(async () => {
     mock = await startMock();
+    // The MCP server docs/mcp.md configures as github-mcp, with the tool its example calls.
+    mcp = await startMcpMock({ tools: { create_issue: { run: (args) => `created ${String(args.title)}` } } });
   });
-  afterAll(() => mock.close());
+  afterAll(async () => {
+    await mock.close();
+    await mcp.close();
+  });
 
-  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(0));
+  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(3));
   it.each(runnable.map((block) => [block.where, block] as const))("%s", async (_where, block) => {
     const env = {
       OPENAI_API_KEY: "sk-docs",
@@ -335,17 +351,31 @@ describe("ts blocks marked run: run against a server whose providers are the moc
       ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
     };
     const runtime = await startRuntime({
-      load: () => parseConfig("", { env }).config,
+      load: () => parseConfig(`providers:\n  github-mcp:\n    api_protocol: mcp\n    api_base: ${mcp.url}\n`, { env }).config,
       paths: { runDir: tmpdir() },
       listen: "127.0.0.1:0",
       logger: createLogger({ level: "error" }),
     });
+    // The reader's environment: a home with the quick start's ~/.bitrouter/bitrouter.yaml, a token.
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-ts-"));
+    mkdirSync(join(home, ".bitrouter"));
+    writeFileSync(join(home, ".bitrouter/bitrouter.yaml"), "models:\n  default:\n    endpoints:\n      - { provider: openai, model_id: gpt-4o-mini }\n");
+    const saved = { HOME: process.env.HOME, BITROUTER_TOKEN: process.env.BITROUTER_TOKEN };
+    Object.assign(process.env, { HOME: home, BITROUTER_TOKEN: "unused-in-open-mode" });
     try {
       mock.reset();
       mock.enqueue({ text: "Hello from the docs" });
+      const calls = mcp.calls.length;
       await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
-      expect(mock.requests.length, "the example reached a provider through BitRouter").toBeGreaterThan(0);
+      if (block.code.includes("127.0.0.1:8787"))
+        expect(mock.requests.length + mcp.calls.length - calls, "the example reached an upstream through BitRouter").toBeGreaterThan(0);
+      ran.set(block.where, "whole");
     } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(home, { recursive: true, force: true });
       await runtime.shutdown();
     }
   });
