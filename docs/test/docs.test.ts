@@ -19,7 +19,7 @@
 // are text (directory trees, output) and are not checked.
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -66,6 +66,11 @@ const tally: Record<string, number> = {};
 const count = (k: string) => {
   tally[k] = (tally[k] ?? 0) + 1;
 };
+/** A package README's ts example, which that package's own test/readme.test.ts runs against the mocks. */
+const runByReadmeTest = (block: Block) =>
+  kind(block) === "ts" &&
+  /^(packages|apps)\/[^/]+\/README\.md:/.test(block.where) &&
+  existsSync(join(ROOT, block.where.replace(/README\.md:\d+$/, "test/readme.test.ts")));
 /** The blocks that ran and passed: whole (ts run, sh scripts) or only their `bitrouter` commands. */
 const ran = new Map<string, "whole" | "commands">();
 
@@ -80,7 +85,7 @@ afterAll(() => {
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
       `  ran whole: ${[...ran.values()].filter((how) => how === "whole").length}; their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
-      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length}; parsed only (yaml, json, sh): ${rest.filter((block) => kind(block) !== "ts").length}`,
+      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length} (of which run by their package's test/readme.test.ts: ${rest.filter(runByReadmeTest).length}); parsed only (yaml, json, sh): ${rest.filter((block) => kind(block) !== "ts").length}`,
       `  not run (marked norun): ${norun.length}`,
       ...norun.map((block) => `    ${block.where} (${block.lang})`),
       `  text (no language, not checked): ${text.length}`,
