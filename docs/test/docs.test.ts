@@ -17,7 +17,7 @@
 // A block that cannot be checked here (real API keys, external services, another tool's syntax)
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -275,11 +275,13 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
   });
 });
 
-describe("sh blocks of bitrouter and curl commands run whole against a started daemon", () => {
+describe("sh blocks of bitrouter and curl commands run whole against a started daemon (or their own serve)", () => {
   const BIN = join(ROOT, "apps/cli/dist/bin.js");
-  // What such a script may contain; a block with anything else (a build, another tool, the
-  // foreground `serve`) runs in another test (README, SKILL.md, install) or not at all.
-  const scriptable = (argv: string[]) => ["bitrouter", "curl", "export"].includes(argv[0] ?? "") && argv[1] !== "serve";
+  // What such a script may contain; a block with anything else (a build, another tool) runs in
+  // another test (README, SKILL.md, install) or not at all. `serve` only as the last command: it
+  // runs in the foreground until stopped.
+  const scriptable = (argv: string[], i: number, all: string[][]) =>
+    ["bitrouter", "curl", "export"].includes(argv[0] ?? "") && (argv[1] !== "serve" || i === all.length - 1);
   const offline = (argv: string[]) => ["--version", "-V", "help", "completion", "status", "init"].includes(argv[1] ?? "");
   const scripts = checked("sh").filter((block) => {
     const commands = commandsOf(block.code);
@@ -315,16 +317,38 @@ describe("sh blocks of bitrouter and curl commands run whole against a started d
     mkdirSync(join(home, "bin"));
     writeFileSync(join(home, "bin/bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
     const script = block.code.replace(/pnpm -s bitrouter/g, "bitrouter").replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`);
-    const starts = commandsOf(block.code).some((argv) => argv[1] === "start");
+    const commands = commandsOf(block.code);
+    const serves = commands.at(-1)?.[1] === "serve";
+    // curl fails on an HTTP error as the reader would notice one; every command must succeed.
+    const bash = `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${script}`;
     try {
       mock.reset();
-      if (!starts) await run(process.execPath, [BIN, "start"], { cwd: home, env });
-      // curl fails on an HTTP error as the reader would notice one; every command must succeed.
-      const shell = await run("bash", ["-c", `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${script}`], { cwd: home, env }).catch(
-        (error: { stdout: string; stderr: string }) => ({ ...error, failed: true }),
-      );
-      expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
-      if (block.code.includes("/v1/chat/completions")) expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
+      if (serves) {
+        // The server in the foreground: once it listens, the reader's first request, then Ctrl-C.
+        const child = spawn("bash", ["-c", bash], { cwd: home, env, detached: true });
+        let output = "";
+        child.stdout.on("data", (d) => (output += d));
+        child.stderr.on("data", (d) => (output += d));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        try {
+          await expect.poll(() => output, { timeout: 30_000 }).toContain(`listening on http://127.0.0.1:${port}`);
+          const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "Hi" }] }),
+          });
+          expect(answer.status, await answer.text()).toBe(200);
+        } finally {
+          process.kill(-child.pid!, "SIGINT");
+        }
+        expect(await exited, output).toBe(0);
+      } else {
+        if (!commands.some((argv) => argv[1] === "start")) await run(process.execPath, [BIN, "start"], { cwd: home, env });
+        const shell = await run("bash", ["-c", bash], { cwd: home, env }).catch((error: { stdout: string; stderr: string }) => ({ ...error, failed: true }));
+        expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
+      }
+      if (serves || block.code.includes("/v1/chat/completions"))
+        expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
       ran.set(block.where, "whole");
     } finally {
       await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
