@@ -3,7 +3,7 @@
 // example's own files (its package.json pointing at the tarballs), the service compiled there
 // against the installed types and started with plain `node`; then its endpoints, which call
 // router.generate, router.stream and router.fetch, answer from a testkit mock upstream.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,12 @@ import { packWorkspace } from "../../../scripts/pack.mjs";
 
 const EXAMPLE = fileURLToPath(new URL("..", import.meta.url));
 const REPO = join(EXAMPLE, "../..");
+
+/** Runs a command; a failure shows its output (tsc reports on stdout). */
+function exec(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}${result.stderr}`);
+}
 
 let work: string;
 let mock: MockUpstream;
@@ -38,7 +44,7 @@ beforeAll(async () => {
   manifest.dependencies["@bitrouter/router"] = specs["@bitrouter/router"];
   manifest.overrides = specs;
   writeFileSync(join(app, "package.json"), JSON.stringify(manifest, null, 2));
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, stdio: "pipe" });
+  exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
   expect(realpathSync(join(app, "node_modules/@bitrouter/router")).startsWith(realpathSync(app))).toBe(true); // a copy, not a link
 
   // Compiled against the installed package's types (typed options), Node's types from the repo.
@@ -59,7 +65,7 @@ beforeAll(async () => {
       include: ["src"],
     }),
   );
-  execFileSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", app], { stdio: "pipe" });
+  exec(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", app], app);
 
   // `npm start` is `node dist/main.js`; run node directly so the test owns the process.
   service = spawn(process.execPath, ["dist/main.js"], {
