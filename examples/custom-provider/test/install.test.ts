@@ -2,7 +2,7 @@
 // installed into a home dir with `npm install --prefix <home>`, named in bitrouter.yaml, and served
 // by the `bitrouter` CLI; then a reload after editing the yaml, and a package that is not installed.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,11 +17,14 @@ const BIN = join(REPO, "apps/cli/dist/bin.js");
 const NAME = "@bitrouter-examples/provider-acme";
 
 let mock: AcmeMock;
+/** The temp directories this file made, removed at the end. */
+const temps: string[] = [];
 beforeAll(async () => {
   mock = await startAcmeMock();
 });
 afterAll(async () => {
   await mock?.close();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
@@ -32,6 +35,7 @@ afterAll(async () => {
 function installedHome(): string {
   for (const file of [join(PACKAGE_DIR, "dist/index.js"), BIN]) expect(existsSync(file), `${file} is missing: run pnpm build`).toBe(true);
   const work = mkdtempSync(join(tmpdir(), "bitrouter-acme-install-"));
+  temps.push(work);
   // dist/ is current: turbo builds before it tests (a rebuild here would race other test files).
   const { specs } = packWorkspace([NAME], join(work, "tarballs"), { build: false, peers: true });
   const home = join(work, "home");
@@ -122,6 +126,7 @@ describe("the packed provider package, installed into a home dir", () => {
 
   it("a package that is not installed stops the start with the command that installs it", () => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-acme-missing-"));
+    temps.push(home);
     writeFileSync(join(home, "bitrouter.yaml"), yaml());
     const run = spawnSync(process.execPath, [BIN, "serve", "--home-dir", home, "--listen", "127.0.0.1:0"], {
       env: { PATH: process.env.PATH ?? "", HOME: home },
