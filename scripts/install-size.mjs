@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What `npm install -g @bitrouter/cli` costs a user: packs the CLI and the workspace packages it
-// needs (apps/cli/scripts/pack.mjs), installs them with npm into a temporary prefix the way a
+// needs (scripts/pack.mjs), installs them with npm into a temporary prefix the way a
 // global install lays them out (the @bitrouter packages come from the tarballs, everything else
 // from the registry), then prints the installed size, the package count and the ten biggest
 // dependencies. Fails when the install exceeds the budget or npm warns EBADENGINE on this Node.
@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { packWorkspace } from "./pack.mjs";
 
 const args = process.argv.slice(2);
 const maxMb = Number(args[args.indexOf("--max-mb") + 1] || 0) || 60;
@@ -19,14 +20,7 @@ const work = mkdtempSync(join(tmpdir(), "bitrouter-install-size-"));
 const packDir = join(work, "pack");
 const prefix = join(work, "prefix");
 
-const packed = execFileSync("node", [join(root, "apps/cli/scripts/pack.mjs"), packDir, ...(args.includes("--no-build") ? ["--no-build"] : [])], {
-  encoding: "utf8",
-  stdio: ["ignore", "pipe", "inherit"],
-})
-  .trim()
-  .split("\n");
-const nameOf = (tgz) => JSON.parse(execFileSync("tar", ["-xOzf", tgz, "package/package.json"], { encoding: "utf8" })).name;
-const tarballs = Object.fromEntries(packed.map((tgz) => [nameOf(tgz), `file:${tgz}`]));
+const { specs: tarballs } = packWorkspace(["@bitrouter/cli"], packDir, { build: !args.includes("--no-build") });
 
 // A global install is `<prefix>/lib/node_modules/@bitrouter/cli` with its own node_modules; a
 // project that depends on the CLI tarball, with every @bitrouter name overridden to its tarball,

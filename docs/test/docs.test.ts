@@ -5,17 +5,21 @@
 //   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
 // - ts / js: type-checked against the packages' published types (as a user's project would); those
 //   marked `ts run` also run, against a BitRouter server on a free port (for 127.0.0.1:8787) whose
-//   providers are the testkit mock;
+//   providers are the testkit mock (and an MCP mock as docs/mcp.md's github-mcp), in a HOME whose
+//   ~/.bitrouter has a bitrouter.yaml;
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
 //   parser, so an unknown command or flag fails, and those that need no server (status, init
-//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; whole
-//   scripts run in other tests (README, SKILL.md);
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; a block
+//   made only of `bitrouter`, `curl` and `export` commands runs whole in bash against a daemon
+//   started in a temp home (curl failing on an HTTP error); other whole scripts run in other tests
+//   (README, SKILL.md, the install tests) or need what a test cannot have (a build, another tool);
 // - json: parsed (jsonc: comments and trailing commas allowed).
 // A block that cannot be checked here (real API keys, external services, another tool's syntax)
 // carries `norun` after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,12 +28,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ts from "typescript";
 import { ConfigError, parseConfig } from "@bitrouter/config";
 import { createLogger, startRuntime } from "@bitrouter/server";
-import { importExample, type MockUpstream, startMock } from "@bitrouter/testkit";
+import { importExample, type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
 import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
 import { parse as parseYaml, parseDocument } from "yaml";
 import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
 
 const run = promisify(execFile);
+
+/** A port nothing listens on now (the docs' 8787 may be taken by a BitRouter the user runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
 
 const blocks = docFiles().flatMap(blocksOf);
 const KINDS: Record<string, string> = {
@@ -51,16 +66,26 @@ const tally: Record<string, number> = {};
 const count = (k: string) => {
   tally[k] = (tally[k] ?? 0) + 1;
 };
+/** A package README's ts example, which that package's own test/readme.test.ts runs against the mocks. */
+const runByReadmeTest = (block: Block) =>
+  kind(block) === "ts" &&
+  /^(packages|apps)\/[^/]+\/README\.md:/.test(block.where) &&
+  existsSync(join(ROOT, block.where.replace(/README\.md:\d+$/, "test/readme.test.ts")));
+/** The blocks that ran and passed: whole (ts run, sh scripts) or only their `bitrouter` commands. */
+const ran = new Map<string, "whole" | "commands">();
 
 afterAll(() => {
   const norun = blocks.filter((block) => block.flags.includes("norun"));
   const text = blocks.filter((block) => block.lang === "");
+  const rest = blocks.filter((block) => kind(block) && !block.flags.includes("norun") && !ran.has(block.where));
   console.log(
     [
       `docs: ${blocks.length} code blocks in ${docFiles().length} files`,
       `  checked: ${Object.entries(tally)
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
+      `  ran whole: ${[...ran.values()].filter((how) => how === "whole").length}; their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
+      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length} (of which run by their package's test/readme.test.ts: ${rest.filter(runByReadmeTest).length}); parsed only (yaml, json, sh): ${rest.filter((block) => kind(block) !== "ts").length}`,
       `  not run (marked norun): ${norun.length}`,
       ...norun.map((block) => `    ${block.where} (${block.lang})`),
       `  text (no language, not checked): ${text.length}`,
@@ -119,28 +144,26 @@ function words(line: string): string[] {
   return out;
 }
 
-/** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
-function bitrouterCommands(script: string): string[][] {
+/** Every command of a shell block as its words, `pnpm -s bitrouter x` as `bitrouter x`. */
+function commandsOf(script: string): string[][] {
   const commands: string[][] = [];
   const joined = script.replace(/\\\n/g, " ");
   for (const line of joined.split("\n")) {
     // Each command of a line: split at operators and command substitutions.
     for (const part of line.replace(/#.*$/, "").split(/\|\||&&|[|;]|\$\(|`/)) {
       const argv = words(part.trim());
-      const start =
-        argv[0] === "bitrouter"
-          ? 1
-          : argv[0] === "pnpm" &&
-              argv
-                .slice(1, 3)
-                .join(" ")
-                .match(/^(-s )?bitrouter/)
-            ? argv.indexOf("bitrouter") + 1
-            : -1;
-      if (start > 0) commands.push(argv.slice(start));
+      if (argv[0] === "pnpm" && /^(-s )?bitrouter/.test(argv.slice(1, 3).join(" "))) commands.push(argv.slice(argv.indexOf("bitrouter")));
+      else if (argv.length > 0) commands.push(argv);
     }
   }
   return commands;
+}
+
+/** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
+function bitrouterCommands(script: string): string[][] {
+  return commandsOf(script)
+    .filter((argv) => argv[0] === "bitrouter")
+    .map((argv) => argv.slice(1));
 }
 
 it("finds the bitrouter commands of a script, and the parser refuses an unknown command or flag", async () => {
@@ -232,7 +255,7 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
   afterAll(() => mock.close());
 
   it("there are such commands", () => expect(commands.length).toBeGreaterThan(5));
-  it.each(commands)("%s: bitrouter %s", async (_where, _line, args) => {
+  it.each(commands)("%s: bitrouter %s", async (where, _line, args) => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-"));
     try {
       // A user's environment: keys set, and the providers' base URLs on the mock (init checks the keys).
@@ -245,7 +268,90 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
         ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
       };
       await run(process.execPath, [BIN, ...args], { cwd: home, env });
+      if (!ran.has(where)) ran.set(where, "commands");
     } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("sh blocks of bitrouter and curl commands run whole against a started daemon (or their own serve)", () => {
+  const BIN = join(ROOT, "apps/cli/dist/bin.js");
+  // What such a script may contain; a block with anything else (a build, another tool) runs in
+  // another test (README, SKILL.md, install) or not at all. `serve` only as the last command: it
+  // runs in the foreground until stopped.
+  const scriptable = (argv: string[], i: number, all: string[][]) =>
+    ["bitrouter", "curl", "export"].includes(argv[0] ?? "") && (argv[1] !== "serve" || i === all.length - 1);
+  const offline = (argv: string[]) => ["--version", "-V", "help", "completion", "status", "init"].includes(argv[1] ?? "");
+  const scripts = checked("sh").filter((block) => {
+    const commands = commandsOf(block.code);
+    // Nothing but offline commands: the test above ran them already.
+    return commands.every(scriptable) && !commands.every((argv) => argv[0] === "export" || (argv[0] === "bitrouter" && offline(argv)));
+  });
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such blocks", () => expect(scripts.length).toBeGreaterThan(2));
+  it.each(scripts.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-daemon-"));
+    const port = await freePort();
+    // ~/.bitrouter of a user who followed the quick start: keys in the environment (the providers'
+    // base URLs on the mock), a `smart` model as the agent skill writes it, and a free port for
+    // the 8787 the docs say.
+    mkdirSync(join(home, ".bitrouter"));
+    writeFileSync(
+      join(home, ".bitrouter/bitrouter.yaml"),
+      `server:\n  listen: 127.0.0.1:${port}\nmodels:\n  smart:\n    endpoints:\n      - { provider: anthropic, model_id: claude-sonnet-4-5 }\n`,
+    );
+    const env = {
+      PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}`,
+      HOME: home,
+      OPENAI_API_KEY: "sk-docs",
+      ANTHROPIC_API_KEY: "sk-ant-docs",
+      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+    };
+    mkdirSync(join(home, "bin"));
+    writeFileSync(join(home, "bin/bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    const script = block.code.replace(/pnpm -s bitrouter/g, "bitrouter").replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`);
+    const commands = commandsOf(block.code);
+    const serves = commands.at(-1)?.[1] === "serve";
+    // curl fails on an HTTP error as the reader would notice one; every command must succeed.
+    const bash = `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${script}`;
+    try {
+      mock.reset();
+      if (serves) {
+        // The server in the foreground: once it listens, the reader's first request, then Ctrl-C.
+        const child = spawn("bash", ["-c", bash], { cwd: home, env, detached: true });
+        let output = "";
+        child.stdout.on("data", (d) => (output += d));
+        child.stderr.on("data", (d) => (output += d));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        try {
+          await expect.poll(() => output, { timeout: 30_000 }).toContain(`listening on http://127.0.0.1:${port}`);
+          const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "smart", messages: [{ role: "user", content: "Hi" }] }),
+          });
+          expect(answer.status, await answer.text()).toBe(200);
+        } finally {
+          process.kill(-child.pid!, "SIGINT");
+        }
+        expect(await exited, output).toBe(0);
+      } else {
+        if (!commands.some((argv) => argv[1] === "start")) await run(process.execPath, [BIN, "start"], { cwd: home, env });
+        const shell = await run("bash", ["-c", bash], { cwd: home, env }).catch((error: { stdout: string; stderr: string }) => ({ ...error, failed: true }));
+        expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
+      }
+      if (serves || block.code.includes("/v1/chat/completions"))
+        expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
+      ran.set(block.where, "whole");
+    } finally {
+      await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     }
   });
@@ -254,12 +360,18 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
 describe("ts blocks marked run: run against a server whose providers are the mock", () => {
   const runnable = checked("ts").filter((block) => block.flags.includes("run"));
   let mock: MockUpstream;
+  let mcp: McpMock;
   beforeAll(async () => {
     mock = await startMock();
+    // The MCP server docs/mcp.md configures as github-mcp, with the tool its example calls.
+    mcp = await startMcpMock({ tools: { create_issue: { run: (args) => `created ${String(args.title)}` } } });
   });
-  afterAll(() => mock.close());
+  afterAll(async () => {
+    await mock.close();
+    await mcp.close();
+  });
 
-  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(0));
+  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(3));
   it.each(runnable.map((block) => [block.where, block] as const))("%s", async (_where, block) => {
     const env = {
       OPENAI_API_KEY: "sk-docs",
@@ -268,17 +380,31 @@ describe("ts blocks marked run: run against a server whose providers are the moc
       ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
     };
     const runtime = await startRuntime({
-      load: () => parseConfig("", { env }).config,
+      load: () => parseConfig(`providers:\n  github-mcp:\n    api_protocol: mcp\n    api_base: ${mcp.url}\n`, { env }).config,
       paths: { runDir: tmpdir() },
       listen: "127.0.0.1:0",
       logger: createLogger({ level: "error" }),
     });
+    // The reader's environment: a home with the quick start's ~/.bitrouter/bitrouter.yaml, a token.
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-ts-"));
+    mkdirSync(join(home, ".bitrouter"));
+    writeFileSync(join(home, ".bitrouter/bitrouter.yaml"), "models:\n  default:\n    endpoints:\n      - { provider: openai, model_id: gpt-4o-mini }\n");
+    const saved = { HOME: process.env.HOME, BITROUTER_TOKEN: process.env.BITROUTER_TOKEN };
+    Object.assign(process.env, { HOME: home, BITROUTER_TOKEN: "unused-in-open-mode" });
     try {
       mock.reset();
       mock.enqueue({ text: "Hello from the docs" });
+      const calls = mcp.calls.length;
       await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
-      expect(mock.requests.length, "the example reached a provider through BitRouter").toBeGreaterThan(0);
+      if (block.code.includes("127.0.0.1:8787"))
+        expect(mock.requests.length + mcp.calls.length - calls, "the example reached an upstream through BitRouter").toBeGreaterThan(0);
+      ran.set(block.where, "whole");
     } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(home, { recursive: true, force: true });
       await runtime.shutdown();
     }
   });

@@ -1,13 +1,14 @@
-// The package as a user installs it: packed (`pnpm pack`), installed into a home dir with
-// `npm install --prefix <home>`, named in bitrouter.yaml, and served by the `bitrouter` CLI; then a
-// reload after editing the yaml, and a package that is not installed.
+// The package as a user installs it: packed (`pnpm pack`, with the @bitrouter packages it needs),
+// installed into a home dir with `npm install --prefix <home>`, named in bitrouter.yaml, and served
+// by the `bitrouter` CLI; then a reload after editing the yaml, and a package that is not installed.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packWorkspace } from "../../../scripts/pack.mjs";
 import { startAcmeMock, type AcmeMock } from "./acme-mock.js";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -16,28 +17,31 @@ const BIN = join(REPO, "apps/cli/dist/bin.js");
 const NAME = "@bitrouter-examples/provider-acme";
 
 let mock: AcmeMock;
+/** The temp directories this file made, removed at the end. */
+const temps: string[] = [];
 beforeAll(async () => {
   mock = await startAcmeMock();
 });
 afterAll(async () => {
   await mock?.close();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The packed tarball installed into a fresh home, its @bitrouter/providers peer linked to the workspace's. */
+/**
+ * The packed tarball installed into a fresh home with npm, its @bitrouter/providers peer (and what
+ * that needs) from packed tarballs as well: npm installs the peer itself, `overrides` point our
+ * unpublished names at their tarballs.
+ */
 function installedHome(): string {
   for (const file of [join(PACKAGE_DIR, "dist/index.js"), BIN]) expect(existsSync(file), `${file} is missing: run pnpm build`).toBe(true);
   const work = mkdtempSync(join(tmpdir(), "bitrouter-acme-install-"));
-  execFileSync("pnpm", ["pack", "--pack-destination", work], { cwd: PACKAGE_DIR, stdio: "pipe" });
-  const tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz"))!);
+  temps.push(work);
+  // dist/ is current: turbo builds before it tests (a rebuild here would race other test files).
+  const { specs } = packWorkspace([NAME], join(work, "tarballs"), { build: false, peers: true });
   const home = join(work, "home");
   mkdirSync(home);
-  // --legacy-peer-deps: the @bitrouter peer is not fetched from the registry; it is linked below
-  // (npm would remove a link made before it runs, as extraneous).
-  execFileSync("npm", ["install", "--prefix", home, "--legacy-peer-deps", "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
-    stdio: "pipe",
-  });
-  mkdirSync(join(home, "node_modules/@bitrouter"), { recursive: true });
-  symlinkSync(join(REPO, "packages/providers"), join(home, "node_modules/@bitrouter/providers"), "dir");
+  writeFileSync(join(home, "package.json"), JSON.stringify({ private: true, dependencies: { [NAME]: specs[NAME] }, overrides: specs }));
+  execFileSync("npm", ["install", "--prefix", home, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "pipe" });
   return home;
 }
 
@@ -89,7 +93,8 @@ async function serve(home: string): Promise<Served> {
 describe("the packed provider package, installed into a home dir", () => {
   it("is loaded by name by `bitrouter serve`, answers the OpenAI SDK, and a reload picks up a second model", { timeout: 180_000 }, async () => {
     const home = installedHome();
-    expect(realpathSync(join(home, "node_modules", NAME)).startsWith(realpathSync(home))).toBe(true); // a copy, not a workspace link
+    // Copies, not workspace links.
+    for (const name of [NAME, "@bitrouter/providers"]) expect(realpathSync(join(home, "node_modules", name)).startsWith(realpathSync(home))).toBe(true);
     writeFileSync(join(home, "bitrouter.yaml"), yaml());
     const server = await serve(home);
     try {
@@ -121,6 +126,7 @@ describe("the packed provider package, installed into a home dir", () => {
 
   it("a package that is not installed stops the start with the command that installs it", () => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-acme-missing-"));
+    temps.push(home);
     writeFileSync(join(home, "bitrouter.yaml"), yaml());
     const run = spawnSync(process.execPath, [BIN, "serve", "--home-dir", home, "--listen", "127.0.0.1:0"], {
       env: { PATH: process.env.PATH ?? "", HOME: home },

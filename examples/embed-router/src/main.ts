@@ -1,7 +1,9 @@
+import type { AddressInfo } from "node:net";
 import { createService } from "./service.js";
 
-// Usage: OPENAI_API_KEY=... ANTHROPIC_API_KEY=... node dist/main.js
-// "summarizer" tries OpenAI first and fails over to Anthropic (keys from the environment).
+// Usage: OPENAI_API_KEY=... ANTHROPIC_API_KEY=... [PORT=3000] node dist/main.js
+// "summarizer" tries OpenAI first and fails over to Anthropic (keys, and OPENAI_BASE_URL /
+// ANTHROPIC_BASE_URL if set, from the environment).
 const { server } = createService({
   models: {
     summarizer: {
@@ -13,4 +15,7 @@ const { server } = createService({
   },
   requestTimeoutMs: 60_000,
 });
-server.listen(3000, "127.0.0.1", () => console.log("service on http://127.0.0.1:3000 (POST /summarize, /summarize/stream; SDKs at /llm)"));
+server.listen(Number(process.env.PORT ?? 3000), "127.0.0.1", () => {
+  const { port } = server.address() as AddressInfo;
+  console.log(`service on http://127.0.0.1:${port} (POST /summarize, /summarize/stream; SDKs at /llm)`);
+});
