@@ -2,7 +2,7 @@
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import { BaseStreamDecoder, hasNonNull } from "../stream-decoder.js";
-import { count, isRecord, normalizeArguments, redactSecrets } from "../util.js";
+import { count, isRecord, normalizeArguments } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { decodeChatUsage, stopFromFinish } from "./response.js";
 
@@ -26,7 +26,7 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
     try {
       chunk = JSON.parse(data);
     } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream chunk: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+      return this.malformed(data);
     }
     if (!isRecord(chunk)) return [];
     if (chunk.error !== undefined && chunk.error !== null) return this.fail(decodeOpenAIError(0, chunk));
