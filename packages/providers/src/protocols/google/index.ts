@@ -15,6 +15,7 @@ import { decodeRequest, encodeRequest } from "./request.js";
 import { decodeResponse, encodeResponse, geminiResponseUsage } from "./response.js";
 import { GeminiStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { GeminiStreamEncoder } from "./stream-encoder.js";
+import { isRecord } from "../util.js";
 
 export { toGeminiSchema } from "./schema.js";
 
@@ -55,6 +56,18 @@ export const googleProtocol: ProtocolDescriptor = {
   credentialQueryParam: "key",
   callerHints: { pathPrefix: "/v1beta/", header: "x-goog-api-key" },
   featureHeaders: [],
+  modelInPath: true,
+  limitFields: {
+    outputTokens: [["generationConfig", "maxOutputTokens"]],
+    reasoning: ["generationConfig", "thinkingConfig"],
+    thinkingBudget: ["generationConfig", "thinkingConfig", "thinkingBudget"],
+  },
+  tokenCounting: {
+    path: (modelId) => `/v1beta/models/${encodeURIComponent(modelId)}:countTokens`,
+    // Gemini takes either a bare request or {generateContentRequest: {...}}.
+    countedRequest: (body) => (isRecord(body.generateContentRequest) ? body.generateContentRequest : body),
+    answer: (tokens) => ({ totalTokens: tokens }),
+  },
   authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
   requestHeaders: {},
   // The model and the streaming choice live in the URL.

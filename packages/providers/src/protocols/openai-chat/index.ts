@@ -36,6 +36,8 @@ export const openaiChatProtocol: ProtocolDescriptor = {
   // The OpenAI SDKs' base URL is `<host>/v1`; some clients are configured with `<host>` alone.
   matchPath: (pathname) => (pathname === "/v1/chat/completions" || pathname === "/chat/completions" ? { kind: "inference" } : undefined),
   featureHeaders: ["openai-beta"],
+  modelInPath: false,
+  limitFields: { outputTokens: [["max_tokens"], ["max_completion_tokens"]], reasoning: ["reasoning_effort"] },
   authHeaders: bearerAuth,
   requestHeaders: {},
   passthroughPath: () => "/chat/completions",
