@@ -43,6 +43,12 @@ export interface ProtocolDescriptor {
   /** Token counting (`kind: "count_tokens"` routes), for protocols that serve it. */
   readonly tokenCounting?: TokenCounting;
 
+  /**
+   * This protocol's own shape of a model object (a model lookup by its SDK) and, when it has its own
+   * list endpoint, of the model list. Without it: OpenAI's shapes, with BitRouter's metadata.
+   */
+  readonly modelShape?: ModelShape;
+
   // ── Outbound: BitRouter is the client of a provider ──────────────────────────────────────────
   /** The header(s) carrying a provider's API key, unless the provider configures its own auth. */
   authHeaders(apiKey: string): Record<string, string>;
@@ -102,4 +108,20 @@ export interface TokenCounting {
   countedRequest(body: Record<string, unknown>): Record<string, unknown>;
   /** The answer with an estimated count, in this protocol's shape. */
   answer(tokens: number): Record<string, unknown>;
+}
+
+/** What a protocol's model objects can tell of a model BitRouter serves. */
+export interface ModelDescription {
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly description?: string | undefined;
+  readonly maxInputTokens?: number | undefined;
+  readonly maxOutputTokens?: number | undefined;
+}
+
+/** A protocol's model objects (see ProtocolDescriptor.modelShape). */
+export interface ModelShape {
+  model(model: ModelDescription): Record<string, unknown>;
+  /** The body listing `models`, for a protocol with its own list endpoint (Gemini's `GET /v1beta/models`). */
+  list?(models: readonly ModelDescription[]): Record<string, unknown>;
 }

@@ -43,6 +43,8 @@ export const anthropicProtocol: ProtocolDescriptor = {
     countedRequest: (body) => body,
     answer: (tokens) => ({ input_tokens: tokens }),
   },
+  // `GET /v1/models/{id}` with an `anthropic-version` header.
+  modelShape: { model: (m) => ({ type: "model", id: m.id, display_name: m.name ?? m.id, created_at: "1970-01-01T00:00:00Z" }) },
   authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
   requestHeaders: { "anthropic-version": ANTHROPIC_VERSION },
   passthroughPath: () => "/v1/messages",
