@@ -42,7 +42,7 @@ export abstract class BaseStreamDecoder implements StreamDecoder {
   }
 
   /** Pushes the `start` event unless it went out already; fields the upstream did not send stay empty. */
-  protected start(out: StreamEvent[], fields: { id?: string; model?: string; created?: number | undefined } = {}): void {
+  protected start(out: StreamEvent[], fields: { id?: string | undefined; model?: string | undefined; created?: number | undefined } = {}): void {
     if (this.started) return;
     this.started = true;
     out.push({ type: "start", id: fields.id ?? "", model: fields.model ?? "", created: fields.created ?? nowSeconds() });

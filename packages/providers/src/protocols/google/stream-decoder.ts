@@ -11,7 +11,7 @@ import { decodeUsage, stopFromGemini } from "./response.js";
 export class GeminiStreamDecoder extends BaseStreamDecoder {
   private nextCall = 0;
   /** The canonical part text deltas currently extend, so consecutive chunks merge into one part. */
-  private current?: { index: number; kind: "text" | "reasoning"; signed?: boolean };
+  private current: { index: number; kind: "text" | "reasoning"; signed?: boolean } | undefined;
   private sawToolCall = false;
 
   protected decodeEvent(event: SseEvent): StreamEvent[] {
