@@ -40,6 +40,8 @@ export interface ProtocolDescriptor {
    * body without it gets the target model's max_output_tokens, as `encodeRequest` does.
    */
   readonly requiredOutputLimit?: string;
+  /** For a protocol whose streams carry usage only when the request asks (OpenAI chat). */
+  readonly streamUsage?: StreamUsage;
   /** Token counting (`kind: "count_tokens"` routes), for protocols that serve it. */
   readonly tokenCounting?: TokenCounting;
 
@@ -124,4 +126,15 @@ export interface ModelShape {
   model(model: ModelDescription): Record<string, unknown>;
   /** The body listing `models`, for a protocol with its own list endpoint (Gemini's `GET /v1beta/models`). */
   list?(models: readonly ModelDescription[]): Record<string, unknown>;
+}
+
+/**
+ * Usage on streams that carry it only when asked: metering needs it, so a forwarded body asks, and
+ * the usage-only event is hidden from a caller who did not ask (its SDK would not expect it).
+ */
+export interface StreamUsage {
+  /** The body fields to add (or merge) to ask for usage, given the caller's fields; undefined when it asked already. */
+  ask(field: (name: string) => unknown): Record<string, unknown> | undefined;
+  /** Whether a streamed event's data is the usage-only one. */
+  isUsageOnly(data: string): boolean;
 }

@@ -10,7 +10,7 @@ export type {
   UpstreamCodec,
   UpstreamRequest,
 } from "./codec.js";
-export type { FieldPath, InboundRoute, LimitFields, ModelDescription, ModelShape, ProtocolDescriptor, TokenCounting } from "./descriptor.js";
+export type { FieldPath, InboundRoute, LimitFields, ModelDescription, ModelShape, ProtocolDescriptor, StreamUsage, TokenCounting } from "./descriptor.js";
 export {
   CODECS,
   PROTOCOL_DESCRIPTORS,

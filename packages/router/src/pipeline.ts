@@ -155,15 +155,11 @@ class InboundLifecycle extends RequestLifecycle {
     const endpoint = target.endpoint;
     // Fields the router adds to the caller's body.
     const add: Record<string, unknown> = {};
-    // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
-    let hideUsageChunk = false;
-    if (protocol === "openai-chat" && this.ctx.stream) {
-      const options = body.get("stream_options") as { include_usage?: unknown } | undefined;
-      if (options?.include_usage !== true) {
-        hideUsageChunk = true;
-        add.stream_options = { ...(options ?? {}), include_usage: true };
-      }
-    }
+    // Metering needs usage on streams that carry it only when asked (OpenAI chat): ask for it, and
+    // hide it from callers who did not.
+    const askUsage = this.ctx.stream ? PROTOCOL_DESCRIPTORS[protocol].streamUsage?.ask((field) => body.get(field)) : undefined;
+    if (askUsage) Object.assign(add, askUsage);
+    const hideUsageChunk = askUsage !== undefined;
     const required = PROTOCOL_DESCRIPTORS[protocol].requiredOutputLimit;
     if (required !== undefined && !body.has(required) && target.maxOutputTokens !== undefined) add[required] = target.maxOutputTokens;
     const upstream = fastPathBody(protocol, body, target, add);
@@ -261,7 +257,7 @@ class InboundLifecycle extends RequestLifecycle {
             // metering is best effort; the bytes still reach the client
           }
         }
-        if (hideUsageChunk && !isUsageOnlyChunk(message.data)) pending.push(formatEvent(message.event, message.data));
+        if (hideUsageChunk && !PROTOCOL_DESCRIPTORS[protocol].streamUsage?.isUsageOnly(message.data)) pending.push(formatEvent(message.event, message.data));
       },
     });
     const fail = (message: string, info?: ErrorInfo) =>
@@ -396,16 +392,6 @@ export function readModel(inbound: InboundRequest, model: unknown): string {
 
 export function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
-}
-
-function isUsageOnlyChunk(data: string): boolean {
-  if (!data.includes('"usage"')) return false;
-  try {
-    const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };
-    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null;
-  } catch {
-    return false;
-  }
 }
 
 function formatEvent(event: string | undefined, data: string): string {

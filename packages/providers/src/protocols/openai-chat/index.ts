@@ -9,7 +9,7 @@ import type { ProtocolDescriptor } from "../../descriptor.js";
 import { decodeOpenAIError, encodeChatStreamError, encodeOpenAIError } from "./errors.js";
 import { decodeChatRequest, encodeChatRequest } from "./request.js";
 import { chatResponseUsage, decodeChatResponse, encodeChatResponse } from "./response.js";
-import { ChatStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
+import { ChatStreamDecoder, carriesOutcome, chatStreamUsage, mayCarryOutcome } from "./stream-decoder.js";
 import { ChatStreamEncoder } from "./stream-encoder.js";
 
 export const openaiChatCodec: Codec = {
@@ -38,6 +38,7 @@ export const openaiChatProtocol: ProtocolDescriptor = {
   featureHeaders: ["openai-beta"],
   modelInPath: false,
   limitFields: { outputTokens: [["max_tokens"], ["max_completion_tokens"]], reasoning: ["reasoning_effort"] },
+  streamUsage: chatStreamUsage,
   authHeaders: bearerAuth,
   requestHeaders: {},
   passthroughPath: () => "/chat/completions",
