@@ -45,6 +45,9 @@ export function fitRequest(request: CanonicalRequest, target: Limits): Fitted<Ca
 type Body = Record<string, unknown>;
 const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** bodyLimitFields, made once per protocol: the fast path asks on every request. */
+const LIMIT_FIELDS = new Map<Protocol, readonly string[]>();
+
 /**
  * The top-level fields of a wire body that fitBody reads and may change (each protocol's
  * `limitFields`). The fast path checks only these (parsed alone) and forwards the caller's bytes
@@ -59,7 +62,6 @@ export function bodyLimitFields(protocol: Protocol): readonly string[] {
   }
   return fields;
 }
-const LIMIT_FIELDS = new Map<Protocol, readonly string[]>(); // made once per protocol: the fast path asks on every request
 
 /**
  * The object holding the field at `path` and the field's key, or undefined when an object on the way
