@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { ErrorInfo } from "@bitrouter/core";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 
 export interface CrossSitePolicy {
   /** Open mode: no authentication, so the browser checks below are the only line. */
@@ -55,12 +56,18 @@ export function checkCrossSite(headers: Headers, jsonBody: () => boolean, policy
   return {};
 }
 
+/**
+ * The request headers a preflight allows when the browser names none: a JSON body and the API key,
+ * in any protocol's credential header (each protocol's descriptor names its own).
+ */
+const ALLOWED_HEADERS = ["authorization", "content-type", ...Object.values(PROTOCOL_DESCRIPTORS).flatMap((d) => d.credentialHeader ?? [])].join(", ");
+
 /** The answer to a CORS preflight (OPTIONS) from an allowed origin. */
 export function preflightHeaders(origin: string, requestedHeaders: string | null): Record<string, string> {
   return {
     ...corsHeaders(origin),
     "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
-    "access-control-allow-headers": requestedHeaders ?? "authorization, content-type, x-api-key, x-goog-api-key",
+    "access-control-allow-headers": requestedHeaders ?? ALLOWED_HEADERS,
     "access-control-max-age": "600",
   };
 }

@@ -141,6 +141,9 @@ describe("open mode refuses what a web page could send", () => {
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers).toMatchObject({ "access-control-allow-origin": origin, "access-control-allow-headers": "content-type, authorization" });
+      // A preflight naming no headers is told every protocol's credential header.
+      const bare = await raw("/v1/messages", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+      expect(bare.headers["access-control-allow-headers"]).toBe("authorization, content-type, x-api-key, x-goog-api-key");
       const answer = await raw("/v1/chat/completions", { method: "POST", headers: { ...json, origin }, body: chatBody });
       expect(answer.status).toBe(200);
       expect(answer.headers["access-control-allow-origin"]).toBe(origin);

@@ -1,5 +1,6 @@
 // Codec lookup for the router: the built-in codecs and the protocols provider packages registered.
 import type { Protocol, ProtocolName } from "@bitrouter/core";
+import { BitrouterError } from "@bitrouter/core";
 import type { Codec, UpstreamCodec } from "./codec.js";
 import { CODECS, protocolForApiProtocol } from "./protocols/index.js";
 
@@ -9,6 +10,16 @@ export type CodecTable = Readonly<Record<Protocol, Codec>> & Readonly<Record<str
 /** The built-in codecs with registered protocols beside them (they cannot shadow a built-in). */
 export function codecTable(registered: Readonly<Record<string, UpstreamCodec>> = {}, overrides: Partial<Record<Protocol, Codec>> = {}): CodecTable {
   return Object.freeze({ ...registered, ...CODECS, ...overrides });
+}
+
+/**
+ * The codec of an endpoint's protocol. Endpoints only name protocols their configuration registered,
+ * so a miss is BitRouter's own fault: an internal error naming the protocol.
+ */
+export function upstreamCodec(table: CodecTable, protocol: ProtocolName): UpstreamCodec {
+  const codec = table[protocol];
+  if (codec === undefined) throw new BitrouterError({ kind: "internal", message: `no codec for protocol "${protocol}"` });
+  return codec;
 }
 
 /**

@@ -73,7 +73,7 @@ export interface UpstreamRequest {
 
 /** One parsed server-sent event. */
 export interface SseEvent {
-  event?: string;
+  event?: string | undefined;
   data: string;
 }
 

@@ -27,6 +27,30 @@ export interface ProtocolDescriptor {
   /** Feature headers (betas, API version) forwarded to upstreams of this same protocol only. */
   readonly featureHeaders: readonly string[];
 
+  // ── Request body: what the router reads and fits before it forwards a body ───────────────────
+  /**
+   * Whether the model and the streaming choice are in the URL path (Gemini: `matchPath` reads them)
+   * rather than the body's `model` and `stream`. A forwarded body then keeps its own model.
+   */
+  readonly modelInPath: boolean;
+  /** Where a body holds what the router fits to the target model's catalog limits. */
+  readonly limitFields: LimitFields;
+  /**
+   * A top-level output-limit field the protocol requires (Anthropic's `max_tokens`): a forwarded
+   * body without it gets the target model's max_output_tokens, as `encodeRequest` does.
+   */
+  readonly requiredOutputLimit?: string;
+  /** For a protocol whose streams carry usage only when the request asks (OpenAI chat). */
+  readonly streamUsage?: StreamUsage;
+  /** Token counting (`kind: "count_tokens"` routes), for protocols that serve it. */
+  readonly tokenCounting?: TokenCounting;
+
+  /**
+   * This protocol's own shape of a model object (a model lookup by its SDK) and, when it has its own
+   * list endpoint, of the model list. Without it: OpenAI's shapes, with BitRouter's metadata.
+   */
+  readonly modelShape?: ModelShape;
+
   // ── Outbound: BitRouter is the client of a provider ──────────────────────────────────────────
   /** The header(s) carrying a provider's API key, unless the provider configures its own auth. */
   authHeaders(apiKey: string): Record<string, string>;
@@ -63,4 +87,54 @@ export interface InboundRoute {
   stream?: boolean;
   /** Set when the path is this protocol's but malformed: the message of the 400 to answer. */
   invalid?: string;
+}
+
+/** A field inside a JSON body: its key, after the keys of the objects holding it. */
+export type FieldPath = readonly [string, ...string[]];
+
+/** Where a wire body holds the parameters bound by a model's catalog limits. */
+export interface LimitFields {
+  /** The output-token limits, lowered to the model's max_output_tokens. */
+  readonly outputTokens: readonly FieldPath[];
+  /** The reasoning parameters, dropped for a model marked `reasoning: false`. */
+  readonly reasoning: FieldPath;
+  /** The thinking budget, lowered to the model's max_reasoning_tokens. */
+  readonly thinkingBudget?: FieldPath;
+}
+
+/** How a protocol counts tokens: upstream when the route's endpoint speaks it, else estimated. */
+export interface TokenCounting {
+  /** The upstream path (relative to api_base) counting tokens for `modelId`. */
+  path(modelId: string): string;
+  /** The request to count inside the caller's body (Gemini may wrap it in `generateContentRequest`). */
+  countedRequest(body: Record<string, unknown>): Record<string, unknown>;
+  /** The answer with an estimated count, in this protocol's shape. */
+  answer(tokens: number): Record<string, unknown>;
+}
+
+/** What a protocol's model objects can tell of a model BitRouter serves. */
+export interface ModelDescription {
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly description?: string | undefined;
+  readonly maxInputTokens?: number | undefined;
+  readonly maxOutputTokens?: number | undefined;
+}
+
+/** A protocol's model objects (see ProtocolDescriptor.modelShape). */
+export interface ModelShape {
+  model(model: ModelDescription): Record<string, unknown>;
+  /** The body listing `models`, for a protocol with its own list endpoint (Gemini's `GET /v1beta/models`). */
+  list?(models: readonly ModelDescription[]): Record<string, unknown>;
+}
+
+/**
+ * Usage on streams that carry it only when asked: metering needs it, so a forwarded body asks, and
+ * the usage-only event is hidden from a caller who did not ask (its SDK would not expect it).
+ */
+export interface StreamUsage {
+  /** The body fields to add (or merge) to ask for usage, given the caller's fields; undefined when it asked already. */
+  ask(field: (name: string) => unknown): Record<string, unknown> | undefined;
+  /** Whether a streamed event's data is the usage-only one. */
+  isUsageOnly(data: string): boolean;
 }

@@ -10,7 +10,7 @@ export type {
   UpstreamCodec,
   UpstreamRequest,
 } from "./codec.js";
-export type { InboundRoute, ProtocolDescriptor } from "./descriptor.js";
+export type { FieldPath, InboundRoute, LimitFields, ModelDescription, ModelShape, ProtocolDescriptor, StreamUsage, TokenCounting } from "./descriptor.js";
 export {
   CODECS,
   PROTOCOL_DESCRIPTORS,
@@ -38,7 +38,7 @@ export {
   type ProviderPackage,
 } from "./provider.js";
 export { protocolProblem, registerProtocol } from "./registry.js";
-export { codecTable, upstreamProtocol, type CodecTable } from "./codec-table.js";
+export { codecTable, upstreamCodec, upstreamProtocol, type CodecTable } from "./codec-table.js";
 export { encodeStreamError } from "./stream-error.js";
 export {
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -5,6 +5,7 @@ import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, JsonObject, Message, StreamEvent, TextPart, ToolDefinition, Usage } from "@bitrouter/core";
 import { anthropicCodec as codec } from "../src/protocols/anthropic/index.js";
+import type { SseEvent } from "../src/codec.js";
 
 const word = fc.string({ minLength: 1, maxLength: 12 });
 const cache = fc.option(fc.constant({ type: "ephemeral" as const }), { nil: undefined });
@@ -185,7 +186,7 @@ function eventsFor(r: CanonicalResponse, interleave: boolean): StreamEvent[] {
 }
 
 /** Rebuilds a response's content from canonical events. */
-function collect(events: StreamEvent[]): { content: ContentPart[]; finish?: StreamEvent } {
+function collect(events: StreamEvent[]): { content: ContentPart[]; finish: StreamEvent | undefined } {
   const parts = new Map<number, ContentPart>();
   let finish: StreamEvent | undefined;
   for (const e of events) {
@@ -208,8 +209,8 @@ function collect(events: StreamEvent[]): { content: ContentPart[]; finish?: Stre
   return { content: [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p), finish };
 }
 
-function parseSse(text: string): Array<{ event?: string; data: string }> {
-  const out: Array<{ event?: string; data: string }> = [];
+function parseSse(text: string): SseEvent[] {
+  const out: SseEvent[] = [];
   createParser({ onEvent: (e) => out.push({ event: e.event, data: e.data }) }).feed(text);
   return out;
 }

@@ -147,7 +147,7 @@ describe("anthropic decodeRequest validation", () => {
       container: null,
       messages: [{ role: "user", content: [{ type: "text", text: "x", citations: null }] }],
     });
-    expect(req.messages[0].content).toEqual([{ type: "text", text: "x" }]);
+    expect(req.messages[0]!.content).toEqual([{ type: "text", text: "x" }]);
   });
 
   it("decodes images, documents, redacted thinking and tool errors", () => {
@@ -173,20 +173,20 @@ describe("anthropic decodeRequest validation", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", is_error: true, content: [{ type: "text", text: "boom" }] }] },
       ],
     });
-    expect(req.messages[0].content).toEqual([
+    expect(req.messages[0]!.content).toEqual([
       { type: "image", source: { kind: "base64", mediaType: "image/png", data: "iVBOR" } },
       { type: "image", source: { kind: "url", url: "https://example.com/a.jpg" }, cacheControl: { type: "ephemeral", ttl: "1h" } },
       { type: "file", source: { kind: "base64", mediaType: "application/pdf", data: "JVBER" }, mediaType: "application/pdf", filename: "report.pdf" },
       { type: "file", source: { kind: "base64", mediaType: "text/plain", data: Buffer.from("hello").toString("base64") }, mediaType: "text/plain" },
     ]);
-    expect(req.messages[1].content).toEqual([
+    expect(req.messages[1]!.content).toEqual([
       { type: "reasoning", text: "", redactedData: "EmwKAhgB" },
       { type: "tool_call", id: "t1", name: "f", arguments: "{}" },
     ]);
-    expect(req.messages[2].content).toEqual([{ type: "tool_result", toolCallId: "t1", isError: true, content: [{ type: "text", text: "boom" }] }]);
+    expect(req.messages[2]!.content).toEqual([{ type: "tool_result", toolCallId: "t1", isError: true, content: [{ type: "text", text: "boom" }] }]);
     // and the text document goes back out as a text source
     const body = codec.encodeRequest(req, { model: "m" }).body as { messages: Array<{ content: Array<Record<string, unknown>> }> };
-    expect(body.messages[0].content[3]).toEqual({ type: "document", source: { type: "text", media_type: "text/plain", data: "hello" } });
+    expect(body.messages[0]!.content[3]).toEqual({ type: "document", source: { type: "text", media_type: "text/plain", data: "hello" } });
   });
 
   it("maps tool_choice any/tool/none and output_config", () => {
@@ -281,7 +281,7 @@ describe("anthropic encodeRequest", () => {
     }));
     const body = codec.encodeRequest({ ...baseRequest, tools }, { model: "m" }).body as { tools: Array<{ name: string; input_schema: object }> };
     expect(body.tools.map((t) => t.name)).toEqual(["zeta", "alpha", "mid"]);
-    expect(JSON.stringify(body.tools[0].input_schema)).toBe('{"type":"object","required":["b"],"properties":{"b":{"type":"string"},"a":{"type":"number"}}}');
+    expect(JSON.stringify(body.tools[0]!.input_schema)).toBe('{"type":"object","required":["b"],"properties":{"b":{"type":"string"},"a":{"type":"number"}}}');
   });
 
   it("thinking: effort becomes a budget below max_tokens; json_schema becomes output_config", () => {
@@ -432,7 +432,7 @@ describe("anthropic stream encoder", () => {
       "message_stop",
     ]);
     expect(sse.every((e) => e.event === e.data.type)).toBe(true);
-    expect(sse[0].data.message).toMatchObject({
+    expect(sse[0]!.data.message).toMatchObject({
       id: "msg_1",
       type: "message",
       role: "assistant",
@@ -440,7 +440,7 @@ describe("anthropic stream encoder", () => {
       content: [],
       usage: { input_tokens: 10, output_tokens: 0 },
     });
-    expect(sse[5].data).toEqual({
+    expect(sse[5]!.data).toEqual({
       type: "message_delta",
       delta: { stop_reason: "end_turn", stop_sequence: null },
       usage: { input_tokens: 10, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
@@ -449,7 +449,7 @@ describe("anthropic stream encoder", () => {
 
   /** Checks the structural rules: one message_start first, blocks never overlap, indices 0..n-1 in order. */
   function checkStructure(sse: ReturnType<typeof parseSse>) {
-    expect(sse[0].event).toBe("message_start");
+    expect(sse[0]!.event).toBe("message_start");
     expect(sse.filter((e) => e.event === "message_start")).toHaveLength(1);
     let open: number | undefined;
     let next = 0;
@@ -536,7 +536,7 @@ describe("anthropic stream encoder", () => {
       { type: "signature_delta", signature: "sig" },
       { type: "text_delta", text: "answer" },
     ]);
-    expect(sse.filter((e) => e.event === "content_block_start")[1].data.content_block).toEqual({ type: "redacted_thinking", data: "opaque" });
+    expect(sse.filter((e) => e.event === "content_block_start")[1]!.data.content_block).toEqual({ type: "redacted_thinking", data: "opaque" });
   });
 
   it("streams the answer as soon as it starts after reasoning, even without part_end (OpenAI chat style)", () => {
@@ -545,7 +545,7 @@ describe("anthropic stream encoder", () => {
     encoder.encode({ type: "reasoning_delta", index: 0, text: "hmm" });
     const out = parseSse(encoder.encode({ type: "text_delta", index: 1, text: "Answer" }));
     expect(out.map((e) => e.event)).toEqual(["content_block_stop", "content_block_start", "content_block_delta"]);
-    expect(out[2].data).toEqual({ type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Answer" } });
+    expect(out[2]!.data).toEqual({ type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Answer" } });
   });
 
   it("text deltas after an early close continue in a new text block, never an overlapping one", () => {
@@ -569,7 +569,7 @@ describe("anthropic stream encoder", () => {
   it("after start, an error ends the stream with an error event and no message_stop", () => {
     const sse = parseSse(encodeStream([start, { type: "error", error: { kind: "overloaded", message: "busy", status: 503 } }]));
     expect(sse.map((e) => e.event)).toEqual(["message_start", "error"]);
-    expect(sse[1].data).toEqual({ type: "error", error: { type: "overloaded_error", message: "busy" } });
+    expect(sse[1]!.data).toEqual({ type: "error", error: { type: "overloaded_error", message: "busy" } });
   });
 
   it("a stream that ends without finish ends with an error, not message_stop", () => {

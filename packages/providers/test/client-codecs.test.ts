@@ -71,7 +71,7 @@ describe.each(CODECS)("%s", (protocol, codec) => {
   it("send: the upstream gets the provider model and auth; text, parallel calls and usage come back", async () => {
     mock.enqueue(twoCalls);
     const res = await client.send(codec, endpointFor(protocol), request, { model: "upstream-model", defaultMaxTokens: 1000 });
-    const [received] = mock.requests;
+    const received = mock.requests[0]!;
     expect(received.protocol).toBe(protocol);
     if (protocol === "google") expect(received.path).toBe("/v1beta/models/upstream-model:generateContent");
     else expect((received.body as { model: string }).model).toBe("upstream-model");
@@ -107,7 +107,7 @@ describe.each(CODECS)("%s", (protocol, codec) => {
     const usage = [...events].reverse().find((e) => e.type === "usage" || (e.type === "finish" && e.usage));
     const u = usage?.type === "usage" ? usage.usage : usage?.type === "finish" ? usage.usage : undefined;
     expect(u).toMatchObject({ inputTokens: 120, outputTokens: 30, cacheReadTokens: 100 });
-    expect(events[0].type).toBe("start");
+    expect(events[0]!.type).toBe("start");
   });
 
   it("stream: the first event arrives before the upstream finished sending", async () => {

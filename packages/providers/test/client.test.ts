@@ -67,7 +67,8 @@ describe("auth and headers", () => {
     expect(buildHeaders(openai({ auth: { type: "header", headerName: "Api-Key" } }))).toMatchObject({ "api-key": "sk-secret-key-123" });
     expect(buildHeaders(openai({ auth: { type: "header", headerName: "Api-Key" } })).authorization).toBeUndefined();
     expect(buildHeaders(openai({ auth: { type: "none" } })).authorization).toBeUndefined();
-    const noKey = buildHeaders(openai({ apiKey: undefined }));
+    const { apiKey: _key, ...keyless } = openai();
+    const noKey = buildHeaders(keyless);
     expect(Object.keys(noKey)).toEqual(["content-type"]);
     const pinned = buildHeaders(openai({ protocol: "anthropic", defaultHeaders: { "Anthropic-Version": "2024-01-01", "anthropic-beta": "x" } }));
     expect(pinned).toMatchObject({ "anthropic-version": "2024-01-01", "anthropic-beta": "x" });
@@ -84,7 +85,7 @@ describe("auth and headers", () => {
     const endpoint = openai({ defaultHeaders: { Authorization: "Bearer attacker", "X-Org": "acme" } });
     const res = await client.request({ endpoint, path: "/chat/completions", body: chatBody(), headers: { "X-Trace": "t1" } });
     await res.body.dump();
-    const h = mock.requests[0].headers;
+    const h = mock.requests[0]!.headers;
     expect(h.authorization).toBe("Bearer sk-secret-key-123");
     expect(h["x-org"]).toBe("acme");
     expect(h["x-trace"]).toBe("t1");
@@ -113,8 +114,8 @@ describe("request", () => {
     const text = await res.body.text();
     expect(text.startsWith('data: {"id":"chatcmpl-mock1"')).toBe(true);
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
-    expect(mock.requests[0].path).toBe("/v1/chat/completions");
-    expect(mock.requests[0].rawBody).toBe(chatBody("x", { stream: true }));
+    expect(mock.requests[0]!.path).toBe("/v1/chat/completions");
+    expect(mock.requests[0]!.rawBody).toBe(chatBody("x", { stream: true }));
   });
 
   it("sends GET requests without a body (model lists)", async () => {
@@ -144,7 +145,7 @@ describe("request", () => {
       ];
       try {
         for (let i = 0; i < 9; i++) {
-          await calls[i % 3]();
+          await calls[i % calls.length]?.();
           if (turn) await new Promise((resolve) => setImmediate(resolve));
         }
       } finally {
@@ -164,7 +165,7 @@ describe("deadlines and aborts", () => {
     const error = await caught(client.request({ endpoint: openai(), path: "/chat/completions", body: chatBody(), timeoutMs: 150 }));
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", status: 504, retryable: true });
     expect(error.message).toBe("openai-test: no answer within 150 ms");
-    await mock.until(() => mock.requests[0].closedEarly);
+    await mock.until(() => mock.requests[0]!.closedEarly);
   });
 
   it("applies the deadline to a non-stream answer (on undici's coarse clock)", async () => {
@@ -179,7 +180,7 @@ describe("deadlines and aborts", () => {
     const error = await caught(client.send(openaiChatCodec, openai(), hello, { model: "gpt-x", signal: AbortSignal.timeout(120) }));
     expect(error).toMatchObject({ kind: "timeout", code: "upstream_timeout", retryable: true });
     expect(error.message).toBe("openai-test: the caller's deadline expired");
-    await mock.until(() => mock.requests[0].closedEarly);
+    await mock.until(() => mock.requests[0]!.closedEarly);
   });
 
   it("turns a caller abort into a distinct, non-retryable error and cancels the upstream request", async () => {
@@ -192,7 +193,7 @@ describe("deadlines and aborts", () => {
     expect(error.message).toBe("openai-test: request aborted by the caller");
     expect(isAbortedError(error)).toBe(true);
     expect(error).toMatchObject({ code: "aborted", status: 499, retryable: false });
-    await mock.until(() => mock.requests[0].closedEarly);
+    await mock.until(() => mock.requests[0]!.closedEarly);
   });
 
   it("rejects at once when the signal is already aborted", async () => {
@@ -215,14 +216,14 @@ describe("deadlines and aborts", () => {
     );
     expect(isAbortedError(error)).toBe(true);
     expect(seen.filter((t) => t === "text_delta")).toHaveLength(1);
-    await mock.until(() => mock.requests[0].closedEarly);
+    await mock.until(() => mock.requests[0]!.closedEarly);
   });
 
   it("breaking out of a stream releases the socket (the upstream sees it close)", async () => {
     mock.enqueue({ text: Array.from({ length: 40 }, (_, i) => `w${i} `), chunkDelayMs: 25 });
     const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
     for await (const e of events) if (e.type === "text_delta") break;
-    await mock.until(() => mock.requests[0].closedEarly);
+    await mock.until(() => mock.requests[0]!.closedEarly);
   });
 
   it("applies a per-call idle timeout to a silent stream", async () => {

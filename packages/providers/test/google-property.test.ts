@@ -191,7 +191,7 @@ function visible(content: ContentPart[]): ContentPart[] {
   return out;
 }
 
-function collect(events: StreamEvent[]): { content: ContentPart[]; finish?: StreamEvent } {
+function collect(events: StreamEvent[]): { content: ContentPart[]; finish: StreamEvent | undefined } {
   const parts = new Map<number, ContentPart>();
   let finish: StreamEvent | undefined;
   for (const e of events) {
@@ -219,7 +219,7 @@ describe("google round-trip properties", () => {
         const match = /^\/v1beta\/models\/([^:]+):(generateContent|streamGenerateContent\?alt=sse)$/.exec(up.path);
         expect(match).not.toBeNull();
         const back = codec.decodeRequest(JSON.parse(JSON.stringify(up.body)), {
-          model: decodeURIComponent(match![1]),
+          model: decodeURIComponent(match![1]!),
           stream: match![2] !== "generateContent",
         });
         expect(back).toEqual(req);

@@ -33,7 +33,7 @@ afterAll(() => server.close());
 function decodeCaptured() {
   const match = /^\/v1beta\/models\/([^:]+):(generateContent|streamGenerateContent)/.exec(captured!.url);
   expect(match).not.toBeNull();
-  return codec.decodeRequest(captured!.body, { model: decodeURIComponent(match![1]), stream: match![2] === "streamGenerateContent" });
+  return codec.decodeRequest(captured!.body, { model: decodeURIComponent(match![1]!), stream: match![2] === "streamGenerateContent" });
 }
 
 function sse(events: StreamEvent[]): string {
@@ -79,8 +79,8 @@ describe("@google/genai against the google encoders", () => {
       { id: "call_0", name: "get_weather", args: { city: "Paris" } },
       { id: "call_1", name: "get_time", args: {} },
     ]);
-    expect(result.candidates?.[0].finishReason).toBe("STOP");
-    expect(result.candidates?.[0].content?.parts?.[0]).toEqual({ text: "Need two calls.", thought: true });
+    expect(result.candidates?.[0]?.finishReason).toBe("STOP");
+    expect(result.candidates?.[0]?.content?.parts?.[0]).toEqual({ text: "Need two calls.", thought: true });
     expect(result.usageMetadata).toEqual({
       promptTokenCount: 300,
       candidatesTokenCount: 30,
@@ -138,7 +138,7 @@ describe("@google/genai against the google encoders", () => {
       { id: "call_0", name: "get_weather", args: { city: "Oslo" } },
       { id: "call_1", name: "get_time", args: {} },
     ]);
-    expect(last?.candidates?.[0].finishReason).toBe("STOP");
+    expect(last?.candidates?.[0]?.finishReason).toBe("STOP");
     expect(last?.usageMetadata).toEqual({
       promptTokenCount: 40,
       candidatesTokenCount: 10,

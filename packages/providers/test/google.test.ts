@@ -64,7 +64,7 @@ describe("google golden fixtures", () => {
     const { created: _c, ...canonical } = codec.decodeResponse(f.wire);
     expect(canonical).toEqual(f.canonical);
     const back = codec.encodeResponse({ ...canonical, created: 0 }, baseRequest) as { candidates: Array<{ content: { parts: JsonObject[] } }> };
-    expect(back.candidates[0].content.parts[1]).toEqual({ functionCall: { id: "call_0", name: "get_current_temperature", args: { location: "London" } } });
+    expect(back.candidates[0]!.content.parts[1]).toEqual({ functionCall: { id: "call_0", name: "get_current_temperature", args: { location: "London" } } });
     expect(back).toMatchObject({ usageMetadata: f.wire.usageMetadata, responseId: f.wire.responseId });
   });
 
@@ -110,7 +110,7 @@ describe("google decodeRequest", () => {
     );
     expect(req.model).toBe("gemini-2.0-flash");
     expect(req.stream).toBe(true);
-    expect(req.messages[0].content).toEqual([
+    expect(req.messages[0]!.content).toEqual([
       { type: "image", source: { kind: "base64", mediaType: "image/jpeg", data: "/9j/" } },
       { type: "file", source: { kind: "url", url: "https://generativelanguage.googleapis.com/v1beta/files/abc" }, mediaType: "application/pdf" },
     ]);
@@ -200,7 +200,7 @@ describe("google encodeRequest", () => {
         },
       ],
     };
-    expect((codec.encodeRequest(req, { model: "g" }).body.contents as JsonObject[])[0].parts).toEqual([
+    expect((codec.encodeRequest(req, { model: "g" }).body.contents as JsonObject[])[0]!.parts).toEqual([
       { fileData: { mimeType: "image/png", fileUri: "https://example.com/cat.PNG?size=2" } },
       { fileData: { mimeType: "image/jpeg", fileUri: "https://example.com/signed/abc" } },
       { fileData: { mimeType: "application/pdf", fileUri: "gs://bucket/report" } },
@@ -405,14 +405,14 @@ describe("google stream encoder", () => {
         { type: "finish", stopReason: "tool_calls", usage: { inputTokens: 9, outputTokens: 7, cacheReadTokens: 4, reasoningTokens: 2 } },
       ]),
     );
-    const parts = chunks.map((c) => (c.candidates as Array<{ content: { parts: unknown[] } }>)[0].content.parts);
+    const parts = chunks.map((c) => (c.candidates as Array<{ content: { parts: unknown[] } }>)[0]!.content.parts);
     expect(parts).toEqual([
       [{ text: "Checking" }],
       [{ functionCall: { id: "call_b", name: "b", args: { y: 2 } } }],
       [{ functionCall: { id: "call_a", name: "a", args: { x: 1 } } }],
     ]);
     const last = chunks.at(-1)!;
-    expect((last.candidates as Array<{ finishReason: string }>)[0].finishReason).toBe("STOP");
+    expect((last.candidates as Array<{ finishReason: string }>)[0]!.finishReason).toBe("STOP");
     expect(last.usageMetadata).toEqual({
       promptTokenCount: 9,
       candidatesTokenCount: 5,

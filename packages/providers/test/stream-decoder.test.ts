@@ -41,6 +41,13 @@ describe("stream decoders share their start and end rules", () => {
     expectNow(startOf(events).created, window());
   });
 
+  it.each(PROTOCOLS)("%s: a malformed event's error quotes it with keys masked", (protocol) => {
+    const key = "sk-live-0123456789abcdef";
+    const events = CODECS[protocol].createStreamDecoder().decode({ event: "message_start", data: `{not json, echoed x-api-key: ${key}` });
+    const error = events.find((e) => e.type === "error");
+    expect(error?.type === "error" && error.error.message).toBe("upstream sent a malformed stream event: {not json, echoed x-api-key: sk-[redacted]");
+  });
+
   it("OpenAI chat: the chunk's created when sent, else now", () => {
     const chunk = (extra: object) => ({ data: JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta: { content: "hi" } }], ...extra }) });
     expect(startOf(CODECS["openai-chat"].createStreamDecoder().decode(chunk({ created: 5 }))).created).toBe(5);

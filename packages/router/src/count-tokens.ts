@@ -5,7 +5,8 @@
  * the `x-bitrouter-token-count` header (`upstream` | `estimate`).
  */
 import type { CanonicalRequest, ContentPart } from "@bitrouter/core";
-import { toErrorInfo } from "@bitrouter/core";
+import { BitrouterError, toErrorInfo } from "@bitrouter/core";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 import type { InboundRequest, InboundResult } from "./pipeline.js";
 import { parseJsonBody } from "./body.js";
 import type { RouterDeps } from "./lifecycle.js";
@@ -27,21 +28,21 @@ export async function countTokens(deps: RouterDeps, inbound: InboundRequest): Pr
     ctx.model = readModel(inbound, body.model);
     for (const hook of deps.hooks) await hook.onRequest?.(ctx);
     const target = deps.resolver.resolve(ctx.model).targets[0];
-    // Gemini takes either a bare request or {generateContentRequest: {...}}.
-    const wrapped = body.generateContentRequest;
-    const request = protocol === "google" && typeof wrapped === "object" && wrapped !== null && !Array.isArray(wrapped) ? wrapped : body;
+    const descriptor = PROTOCOL_DESCRIPTORS[protocol];
+    const counting = descriptor.tokenCounting;
+    if (counting === undefined) throw new BitrouterError({ kind: "not_found", status: 404, message: `${protocol} has no token counting` });
     if (target && target.endpoint.protocol === protocol) {
-      const path = protocol === "anthropic" ? "/v1/messages/count_tokens" : `/v1beta/models/${encodeURIComponent(target.modelId)}:countTokens`;
-      const upstreamBody = protocol === "anthropic" ? { ...body, model: target.modelId } : body;
-      const response = await deps.client.request({ endpoint: target.endpoint, path, body: JSON.stringify(upstreamBody), signal: deadline.signal });
+      const upstreamBody = descriptor.modelInPath ? body : { ...body, model: target.modelId };
+      const request = { endpoint: target.endpoint, path: counting.path(target.modelId), body: JSON.stringify(upstreamBody), signal: deadline.signal };
+      const response = await deps.client.request(request);
       const text = scrubKey(await response.body.text(), target.endpoint.apiKey);
       if (!NO_COUNTING.has(response.status)) {
         // Same protocol: the upstream's answer (errors included) is already in the caller's shape.
         return { type: "json", status: response.status, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "upstream" }, body: text };
       }
     }
-    const tokens = estimateTokens(codec.decodeRequest(request, { model: ctx.model, stream: false }));
-    const answer = protocol === "anthropic" ? { input_tokens: tokens } : { totalTokens: tokens };
+    const tokens = estimateTokens(codec.decodeRequest(counting.countedRequest(body), { model: ctx.model, stream: false }));
+    const answer = counting.answer(tokens);
     return { type: "json", status: 200, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "estimate" }, body: JSON.stringify(answer) };
   } catch (error) {
     const { status, body } = codec.encodeError(toErrorInfo(error));

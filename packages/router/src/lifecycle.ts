@@ -26,7 +26,7 @@ import type {
 } from "@bitrouter/core";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
 import type { CodecTable, SendOptions } from "@bitrouter/providers";
-import { ProviderError } from "@bitrouter/providers";
+import { ProviderError, upstreamCodec } from "@bitrouter/providers";
 import type { Balancer } from "./balancer.js";
 import { fitRequest } from "./limits.js";
 import type { ResolvedRoute, RouteResolver, RouteTarget } from "./table.js";
@@ -131,7 +131,7 @@ export class RequestLifecycle {
 
   /** One non-stream attempt: the upstream's answer after onResponse hooks. The caller completes. */
   async generate(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<CanonicalResponse> {
-    const codec = this.deps.codecs[target.endpoint.protocol];
+    const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
     let response = await this.deps.client.send(codec, target.endpoint, request, this.#sendOptions(target, options));
     for (const hook of this.deps.hooks) response = (await hook.onResponse?.(this.ctx, response)) ?? response;
     await this.#beforeCommit();
@@ -150,7 +150,7 @@ export class RequestLifecycle {
    * Completes the request when it ends.
    */
   async stream<T>(target: RouteTarget, request: CanonicalRequest, sink: StreamSink<T>, options: AttemptOptions = {}): Promise<AsyncIterable<T>> {
-    const codec = this.deps.codecs[target.endpoint.protocol];
+    const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
     const events = (await this.deps.client.stream(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
     const held = this.#holdUntilContent(target, events, sink);
     return startedStream(await held.next(), held);

@@ -7,6 +7,8 @@
  * the fast path (the wire body), so both send the same thing.
  */
 import type { CanonicalRequest, Protocol } from "@bitrouter/core";
+import type { FieldPath } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 import type { RouteTarget } from "./table.js";
 
 type Limits = Pick<RouteTarget, "modelId" | "maxOutputTokens" | "maxReasoningTokens" | "reasoning">;
@@ -43,57 +45,60 @@ export function fitRequest(request: CanonicalRequest, target: Limits): Fitted<Ca
 type Body = Record<string, unknown>;
 const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/**
- * The top-level fields of a wire body that fitBody reads and may change. The fast path checks only
- * these (parsed alone) and forwards the caller's bytes unless one of them needs fitting.
- */
-export const BODY_LIMIT_FIELDS: Readonly<Record<Protocol, readonly string[]>> = {
-  "openai-chat": ["max_tokens", "max_completion_tokens", "reasoning_effort"],
-  "openai-responses": ["max_output_tokens", "reasoning"],
-  anthropic: ["max_tokens", "thinking"],
-  google: ["generationConfig"],
-};
+/** bodyLimitFields, made once per protocol: the fast path asks on every request. */
+const LIMIT_FIELDS = new Map<Protocol, readonly string[]>();
 
-/** The fast path's version of fitRequest, on the wire body of `protocol` (changed in place; reads only BODY_LIMIT_FIELDS). */
+/**
+ * The top-level fields of a wire body that fitBody reads and may change (each protocol's
+ * `limitFields`). The fast path checks only these (parsed alone) and forwards the caller's bytes
+ * unless one of them needs fitting.
+ */
+export function bodyLimitFields(protocol: Protocol): readonly string[] {
+  let fields = LIMIT_FIELDS.get(protocol);
+  if (fields === undefined) {
+    const { outputTokens, reasoning, thinkingBudget } = PROTOCOL_DESCRIPTORS[protocol].limitFields;
+    fields = [...new Set([...outputTokens, reasoning, ...(thinkingBudget ? [thinkingBudget] : [])].map((path) => path[0]))];
+    LIMIT_FIELDS.set(protocol, fields);
+  }
+  return fields;
+}
+
+/**
+ * The object holding the field at `path` and the field's key, or undefined when an object on the way
+ * is missing. Each object on the way is replaced by a shallow copy: the body's nested objects may be
+ * shared with the parsed request a later attempt reuses.
+ */
+function fieldAt(body: Body, path: FieldPath): { holder: Body; key: string } | undefined {
+  const [first, ...rest] = path;
+  let holder = body;
+  let key = first;
+  for (const next of rest) {
+    const inner = holder[key];
+    if (!isObject(inner)) return undefined;
+    holder = holder[key] = { ...inner };
+    key = next;
+  }
+  return { holder, key };
+}
+
+/** The fast path's version of fitRequest, on the wire body of `protocol` (changed in place; reads only bodyLimitFields). */
 export function fitBody(protocol: Protocol, body: Body, target: Limits): string[] {
   const changes: string[] = [];
-  const clamp = (holder: Body, field: string, limit: number | undefined, why: string) => {
-    const value = holder[field];
-    if (limit !== undefined && typeof value === "number" && value > limit) {
-      changes.push(lowered(field, value, limit, `${target.modelId}'s ${why}`));
-      holder[field] = limit;
-    }
+  const clamp = (path: FieldPath | undefined, limit: number | undefined, why: string) => {
+    const at = path && fieldAt(body, path);
+    const value = at?.holder[at.key];
+    if (!at || limit === undefined || typeof value !== "number" || value <= limit) return;
+    changes.push(lowered(at.key, value, limit, `${target.modelId}'s ${why}`));
+    at.holder[at.key] = limit;
   };
-  const drop = (holder: Body, field: string) => {
-    if (holder[field] === undefined) return;
-    changes.push(`${field} dropped (${target.modelId} is not a reasoning model)`);
-    delete holder[field];
-  };
-  const noReasoning = target.reasoning === false;
-  switch (protocol) {
-    case "openai-chat":
-      clamp(body, "max_tokens", target.maxOutputTokens, "max_output_tokens");
-      clamp(body, "max_completion_tokens", target.maxOutputTokens, "max_output_tokens");
-      if (noReasoning) drop(body, "reasoning_effort");
-      break;
-    case "openai-responses":
-      clamp(body, "max_output_tokens", target.maxOutputTokens, "max_output_tokens");
-      if (noReasoning) drop(body, "reasoning");
-      break;
-    case "anthropic":
-      clamp(body, "max_tokens", target.maxOutputTokens, "max_output_tokens");
-      if (noReasoning) drop(body, "thinking");
-      else if (isObject(body.thinking)) clamp((body.thinking = { ...body.thinking }), "budget_tokens", target.maxReasoningTokens, "max_reasoning_tokens");
-      break;
-    case "google": {
-      if (!isObject(body.generationConfig)) break;
-      const config = (body.generationConfig = { ...body.generationConfig });
-      clamp(config, "maxOutputTokens", target.maxOutputTokens, "max_output_tokens");
-      if (noReasoning) drop(config, "thinkingConfig");
-      else if (isObject(config.thinkingConfig))
-        clamp((config.thinkingConfig = { ...config.thinkingConfig }), "thinkingBudget", target.maxReasoningTokens, "max_reasoning_tokens");
-      break;
+  const { outputTokens, reasoning, thinkingBudget } = PROTOCOL_DESCRIPTORS[protocol].limitFields;
+  for (const path of outputTokens) clamp(path, target.maxOutputTokens, "max_output_tokens");
+  if (target.reasoning === false) {
+    const at = fieldAt(body, reasoning);
+    if (at && at.holder[at.key] !== undefined) {
+      changes.push(`${at.key} dropped (${target.modelId} is not a reasoning model)`);
+      delete at.holder[at.key];
     }
-  }
+  } else clamp(thinkingBudget, target.maxReasoningTokens, "max_reasoning_tokens");
   return changes;
 }

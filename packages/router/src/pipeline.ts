@@ -35,10 +35,10 @@ import {
 } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import { RequestBody, asBuffer, spliceBody } from "./body.js";
-import { BODY_LIMIT_FIELDS, fitBody } from "./limits.js";
+import { bodyLimitFields, fitBody } from "./limits.js";
 import type { CompletionOutcome, RouterDeps, StreamSink } from "./lifecycle.js";
 import { RequestLifecycle, clientClosed, isContentEvent, startedStream } from "./lifecycle.js";
-import { endsEvent, mayCarryOutcome } from "./sniff.js";
+import { carriesOutcome, endsEvent, mayCarryOutcome } from "./sniff.js";
 import type { RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
 
@@ -93,7 +93,7 @@ export async function handleInbound(deps: RouterDeps, inbound: InboundRequest, c
     // 1. parse
     const body = new RequestBody(inbound.body);
     ctx.model = readModel(inbound, body.get("model"));
-    ctx.stream = inbound.protocol === "google" ? inbound.pathStream === true : body.get("stream") === true;
+    ctx.stream = PROTOCOL_DESCRIPTORS[inbound.protocol].modelInPath ? inbound.pathStream === true : body.get("stream") === true;
     // 2. onRequest hooks, 3. resolve
     await request.begin();
     // 4. attempts
@@ -155,18 +155,13 @@ class InboundLifecycle extends RequestLifecycle {
     const endpoint = target.endpoint;
     // Fields the router adds to the caller's body.
     const add: Record<string, unknown> = {};
-    // Metering needs usage on OpenAI chat streams; ask for it and hide it from callers who did not.
-    let hideUsageChunk = false;
-    if (protocol === "openai-chat" && this.ctx.stream) {
-      const options = body.get("stream_options") as { include_usage?: unknown } | undefined;
-      if (options?.include_usage !== true) {
-        hideUsageChunk = true;
-        add.stream_options = { ...(options ?? {}), include_usage: true };
-      }
-    }
-    if (protocol === "anthropic" && !body.has("max_tokens") && target.maxOutputTokens !== undefined) {
-      add.max_tokens = target.maxOutputTokens;
-    }
+    // Metering needs usage on streams that carry it only when asked (OpenAI chat): ask for it, and
+    // hide it from callers who did not.
+    const askUsage = this.ctx.stream ? PROTOCOL_DESCRIPTORS[protocol].streamUsage?.ask((field) => body.get(field)) : undefined;
+    if (askUsage) Object.assign(add, askUsage);
+    const hideUsageChunk = askUsage !== undefined;
+    const required = PROTOCOL_DESCRIPTORS[protocol].requiredOutputLimit;
+    if (required !== undefined && !body.has(required) && target.maxOutputTokens !== undefined) add[required] = target.maxOutputTokens;
     const upstream = fastPathBody(protocol, body, target, add);
     this.adjusted(upstream.changes);
     const signal = this.signal;
@@ -262,7 +257,7 @@ class InboundLifecycle extends RequestLifecycle {
             // metering is best effort; the bytes still reach the client
           }
         }
-        if (hideUsageChunk && !isUsageOnlyChunk(message.data)) pending.push(formatEvent(message.event, message.data));
+        if (hideUsageChunk && !PROTOCOL_DESCRIPTORS[protocol].streamUsage?.isUsageOnly(message.data)) pending.push(formatEvent(message.event, message.data));
       },
     });
     const fail = (message: string, info?: ErrorInfo) =>
@@ -355,8 +350,8 @@ class InboundLifecycle extends RequestLifecycle {
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
 /**
- * The fast path's upstream body: the caller's bytes with `model` replaced (not for Gemini, whose
- * model is in the URL) and `add` appended, spliced in place (see body.ts). Re-serialised from the
+ * The fast path's upstream body: the caller's bytes with `model` replaced (unless the protocol has
+ * the model in the URL: Gemini) and `add` appended, spliced in place (see body.ts). Re-serialised from the
  * parsed body only when splicing cannot apply: a field to fit to the model's limits (limits.ts),
  * a field to add that is there already (`stream_options` without include_usage, merged), or a body
  * the scan did not take.
@@ -367,7 +362,7 @@ function fastPathBody(
   target: RouteTarget,
   add: Record<string, unknown>,
 ): { bytes: string | Uint8Array; changes: string[] } {
-  const model = protocol === "google" ? undefined : target.modelId;
+  const model = PROTOCOL_DESCRIPTORS[protocol].modelInPath ? undefined : target.modelId;
   if (body.top && !needsFitting(protocol, body, target)) {
     const spliced = spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });
     if (spliced) return { bytes: spliced, changes: [] };
@@ -380,13 +375,13 @@ function fastPathBody(
 /** Whether fitBody would change the body: tried on its limit fields alone, each parsed alone. */
 function needsFitting(protocol: Protocol, body: RequestBody, target: RouteTarget): boolean {
   const fields: Record<string, unknown> = {};
-  for (const field of BODY_LIMIT_FIELDS[protocol]) if (body.has(field)) fields[field] = body.get(field);
+  for (const field of bodyLimitFields(protocol)) if (body.has(field)) fields[field] = body.get(field);
   return fitBody(protocol, fields, target).length > 0;
 }
 
-/** The request's model: `model` from the body, or for Gemini from the URL. */
+/** The request's model: `model` from the body, or from the URL for a protocol with the model in its path (Gemini). */
 export function readModel(inbound: InboundRequest, model: unknown): string {
-  if (inbound.protocol === "google") {
+  if (PROTOCOL_DESCRIPTORS[inbound.protocol].modelInPath) {
     if (!inbound.pathModel) throw invalidRequest("missing model in the URL path (models/{model}:generateContent)", "model");
     return inbound.pathModel;
   }
@@ -395,40 +390,8 @@ export function readModel(inbound: InboundRequest, model: unknown): string {
   return model;
 }
 
-const USAGE = /"usage"\s*:\s*\{/;
-const FINISH = /"finish_reason"\s*:\s*"/;
-const RESPONSES_OUTCOME = new Set(["response.created", "response.completed", "response.incomplete", "response.failed", "error"]);
-const ANTHROPIC_OUTCOME = new Set(["message_start", "message_delta", "message_stop", "error"]);
-
-/**
- * Whether a piped upstream event says something metering needs (usage, the finish, an error).
- * Only those are decoded on the side; content deltas, the bulk of a stream, pass unparsed.
- */
-export function carriesOutcome(protocol: Protocol, event: string | undefined, data: string): boolean {
-  switch (protocol) {
-    case "openai-chat":
-      return USAGE.test(data) || FINISH.test(data) || data.startsWith('{"error"');
-    case "openai-responses":
-      return RESPONSES_OUTCOME.has(event ?? "");
-    case "anthropic":
-      return ANTHROPIC_OUTCOME.has(event ?? "");
-    case "google":
-      return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
-  }
-}
-
 export function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
-}
-
-function isUsageOnlyChunk(data: string): boolean {
-  if (!data.includes('"usage"')) return false;
-  try {
-    const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };
-    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null;
-  } catch {
-    return false;
-  }
 }
 
 function formatEvent(event: string | undefined, data: string): string {

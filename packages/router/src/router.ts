@@ -1,7 +1,7 @@
 import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec, UpstreamPayer } from "@bitrouter/providers";
 import { BitrouterError } from "@bitrouter/core";
-import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, codecTable, createProviderClient } from "@bitrouter/providers";
+import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, PROTOCOL_DESCRIPTORS, codecTable, createProviderClient } from "@bitrouter/providers";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
@@ -132,12 +132,15 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
       const answer = (status: number, body: unknown) => Response.json(body, { status, headers: { "x-request-id": requestId } });
       if (!match) return answer(...notFound(callerProtocol(url.pathname, request.headers), `no route for ${request.method} ${url.pathname}`));
       if (match.kind === "health") return answer(200, { status: "ok" });
-      if (match.kind === "models") return answer(200, match.protocol === "google" ? { models: table.listModels().map(googleModel) } : modelsBody());
+      if (match.kind === "models") {
+        const list = match.protocol === undefined ? undefined : PROTOCOL_DESCRIPTORS[match.protocol].modelShape?.list;
+        return answer(200, list ? list(table.listModels()) : modelsBody());
+      }
       if (match.kind === "model") {
         const protocol = match.protocol ?? callerProtocol(url.pathname, request.headers);
         const model = table.listModels().find((m) => m.id === match.id);
         if (!model) return answer(...notFound(protocol, `unknown model '${match.id}'; GET /v1/models lists every model name`));
-        return answer(200, protocol === "google" ? googleModel(model) : protocol === "anthropic" ? anthropicModel(model) : openaiModel(model));
+        return answer(200, modelObject(protocol, model));
       }
       const credential = readCredential(request.headers, url);
       const inbound: InboundRequest = {
@@ -215,21 +218,9 @@ export function openaiModel(m: ModelListing): Record<string, unknown> {
   };
 }
 
-/** A model in Anthropic's shape (`GET /v1/models/{id}` with an `anthropic-version` header). */
-export function anthropicModel(m: ModelListing): Record<string, unknown> {
-  return { type: "model", id: m.id, display_name: m.name ?? m.id, created_at: "1970-01-01T00:00:00Z" };
-}
-
-/** A model in Google's shape (`GET /v1beta/models[/{id}]`). */
-export function googleModel(m: ModelListing): Record<string, unknown> {
-  return {
-    name: `models/${m.id}`,
-    displayName: m.name ?? m.id,
-    ...(m.description ? { description: m.description } : {}),
-    ...(m.maxInputTokens ? { inputTokenLimit: m.maxInputTokens } : {}),
-    ...(m.maxOutputTokens ? { outputTokenLimit: m.maxOutputTokens } : {}),
-    supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
-  };
+/** A model in the caller's protocol's shape: its descriptor's, else OpenAI's. */
+function modelObject(protocol: Protocol, m: ModelListing): Record<string, unknown> {
+  return PROTOCOL_DESCRIPTORS[protocol].modelShape?.model(m) ?? openaiModel(m);
 }
 
 /** A 404 in the caller's protocol shape (status and body). */

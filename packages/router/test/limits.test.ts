@@ -88,6 +88,41 @@ describe("fitting requests to the catalog", () => {
     expect(translated.adjusted).toEqual(["thinking budget 40000 -> 24576 (gemini-2.5-flash's max_reasoning_tokens)"]);
   });
 
+  it("each failover attempt is fitted from the caller's body, not from the previous attempt's", async () => {
+    const yaml = `
+inherit_defaults: false
+providers:
+  goo:
+    api_protocol: google
+    api_base: ${mock.baseUrl("google")}
+    api_key: k
+    models:
+      small: { max_reasoning_tokens: 1024 }
+      large: { max_reasoning_tokens: 32768 }
+models:
+  thinker:
+    strategy: priority
+    endpoints:
+      - { provider: goo, model_id: small }
+      - { provider: goo, model_id: large }
+`;
+    const router = createRouter(parseConfig(yaml).config);
+    try {
+      mock.enqueue({ error: "server_error", status: 500 });
+      const body = { contents: [{ role: "user", parts: [{ text: "hi" }] }], generationConfig: { thinkingConfig: { thinkingBudget: 40000 } } };
+      const response = await router.fetch(
+        new Request("http://router.test/v1beta/models/thinker:generateContent", { method: "POST", body: JSON.stringify(body) }),
+      );
+      expect(response.status).toBe(200);
+      const budgets = mock.requests.map(
+        (r) => (r.body as { generationConfig: { thinkingConfig: { thinkingBudget: number } } }).generationConfig.thinkingConfig.thinkingBudget,
+      );
+      expect(budgets).toEqual([1024, 32768]);
+    } finally {
+      await router.close();
+    }
+  });
+
   it("a request within the limits reaches the provider as the caller's bytes, only the model replaced", async () => {
     const router = createRouter(config());
     try {

@@ -75,7 +75,7 @@ describe("createRouter with a camelCase configuration", () => {
   });
 
   it("names a bad field as the caller wrote it", () => {
-    const issues = (models: RouterConfig["models"], providers = typed().providers) => {
+    const issues = (models: NonNullable<RouterConfig["models"]>, providers = typed().providers) => {
       try {
         createRouter({ ...typed(), models, ...(providers ? { providers } : {}) });
       } catch (error) {

@@ -1,3 +1,4 @@
+import type { Protocol } from "@bitrouter/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
@@ -352,6 +353,28 @@ describe("hooks and the library API", () => {
     const missing = await router.fetch(post("/v1/chat/completions", JSON.stringify({ messages: [] })));
     expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ error: { param: "model" } });
+    await router.close();
+  });
+});
+
+describe("token counting", () => {
+  const count = async (router: ReturnType<typeof createRouter>, protocol: Protocol, body: unknown, pathModel?: string) => {
+    const signal = new AbortController().signal;
+    const inbound = { protocol, body: JSON.stringify(body), headers: new Headers(), requestId: "r", signal, ...(pathModel ? { pathModel } : {}) };
+    const result = await router.countTokens(inbound);
+    if (result.type !== "json") throw new Error("expected a JSON answer");
+    return { status: result.status, body: JSON.parse(result.body) as Record<string, unknown> };
+  };
+
+  it("estimates in the caller's shape when the route leaves its protocol, and refuses a protocol without token counting", async () => {
+    const router = createRouter(mockConfig(mock));
+    const messages = [{ role: "user", content: "hello there" }];
+    expect(await count(router, "anthropic", { model: "oai:gpt-test", messages })).toEqual({ status: 200, body: { input_tokens: 7 } });
+    const contents = [{ role: "user", parts: [{ text: "hello there" }] }];
+    expect(await count(router, "google", { generateContentRequest: { contents } }, "oai:gpt-test")).toEqual({ status: 200, body: { totalTokens: 7 } });
+    const chat = await count(router, "openai-chat", { model: "oai:gpt-test", messages });
+    expect(chat).toMatchObject({ status: 404, body: { error: { message: "openai-chat has no token counting" } } });
+    expect(mock.requests).toHaveLength(0);
     await router.close();
   });
 });

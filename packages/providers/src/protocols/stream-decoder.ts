@@ -10,7 +10,10 @@
  */
 import type { ErrorInfo, StopReason, StreamEvent, Usage } from "@bitrouter/core";
 import type { SseEvent, StreamDecoder } from "../codec.js";
-import { nowSeconds } from "./util.js";
+import { nowSeconds, redactSecrets } from "./util.js";
+
+/** How much of a malformed event its error message quotes. */
+const SNIPPET_LENGTH = 100;
 
 export abstract class BaseStreamDecoder implements StreamDecoder {
   /** Whether the `start` event went out. */
@@ -39,7 +42,7 @@ export abstract class BaseStreamDecoder implements StreamDecoder {
   }
 
   /** Pushes the `start` event unless it went out already; fields the upstream did not send stay empty. */
-  protected start(out: StreamEvent[], fields: { id?: string; model?: string; created?: number | undefined } = {}): void {
+  protected start(out: StreamEvent[], fields: { id?: string | undefined; model?: string | undefined; created?: number | undefined } = {}): void {
     if (this.started) return;
     this.started = true;
     out.push({ type: "start", id: fields.id ?? "", model: fields.model ?? "", created: fields.created ?? nowSeconds() });
@@ -52,6 +55,16 @@ export abstract class BaseStreamDecoder implements StreamDecoder {
     this.done = true;
     out.push({ type: "error", error });
     return out;
+  }
+
+  /**
+   * Ends the stream with the error for an event that is not JSON. The message quotes the event's
+   * start, with anything that looks like a key masked: an upstream may echo the request's headers.
+   */
+  protected malformed(data: string): StreamEvent[] {
+    // Redacted before it is cut (a key cut in half no longer looks like one), over a bounded prefix.
+    const snippet = redactSecrets(data.slice(0, 4 * SNIPPET_LENGTH)).slice(0, SNIPPET_LENGTH);
+    return this.fail({ kind: "upstream", message: `upstream sent a malformed stream event: ${snippet}`, status: 502 });
   }
 
   /** Ends the stream with a finish carrying the usage reported so far. */

@@ -35,6 +35,16 @@ export const anthropicProtocol: ProtocolDescriptor = {
   credentialHeader: "x-api-key",
   callerHints: { pathPrefix: "/v1/messages", header: "anthropic-version" },
   featureHeaders: ["anthropic-beta", "anthropic-version"],
+  modelInPath: false,
+  limitFields: { outputTokens: [["max_tokens"]], reasoning: ["thinking"], thinkingBudget: ["thinking", "budget_tokens"] },
+  requiredOutputLimit: "max_tokens",
+  tokenCounting: {
+    path: () => "/v1/messages/count_tokens",
+    countedRequest: (body) => body,
+    answer: (tokens) => ({ input_tokens: tokens }),
+  },
+  // `GET /v1/models/{id}` with an `anthropic-version` header.
+  modelShape: { model: (m) => ({ type: "model", id: m.id, display_name: m.name ?? m.id, created_at: "1970-01-01T00:00:00Z" }) },
   authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
   requestHeaders: { "anthropic-version": ANTHROPIC_VERSION },
   passthroughPath: () => "/v1/messages",

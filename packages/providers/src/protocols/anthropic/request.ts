@@ -373,8 +373,8 @@ function encodeFile(part: FilePart, param: string): JsonObject {
 
 /** One text block without cache marker is sent as a plain string (how most callers write it). */
 function textOrBlocks(parts: Array<TextPart | ImagePart>): string | JsonObject[] {
-  const only = parts[0];
-  if (parts.length === 1 && only.type === "text" && only.cacheControl === undefined) return only.text;
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only?.type === "text" && only.cacheControl === undefined) return only.text;
   return parts.map((p) => (p.type === "text" ? encodeText(p) : encodeImage(p)));
 }
 
@@ -419,8 +419,8 @@ function encodeMessages(messages: Message[]): JsonObject[] {
     if (blocks.length === 0 && msg.content.length > 0) return;
     // Anthropic requires tool_result blocks to come first in a user turn.
     if (msg.role === "user") blocks.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
-    const first = blocks[0];
-    const content: JsonValue = blocks.length === 1 && first.type === "text" && first.cache_control === undefined ? (first.text as string) : blocks;
+    const only = blocks.length === 1 ? blocks[0] : undefined;
+    const content: JsonValue = only?.type === "text" && only.cache_control === undefined ? (only.text as string) : blocks;
     out.push({ role: msg.role, content });
   });
   return out;

@@ -23,7 +23,7 @@ export class AnthropicStreamDecoder extends BaseStreamDecoder {
       const parsed: unknown = JSON.parse(event.data);
       data = isRecord(parsed) ? parsed : {};
     } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent an invalid stream event: ${event.data.slice(0, 100)}`, status: 502 });
+      return this.malformed(event.data);
     }
     const type = typeof data.type === "string" ? data.type : event.event;
     if (type === "ping") return [];

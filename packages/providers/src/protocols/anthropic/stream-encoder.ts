@@ -28,7 +28,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   /** Parts by canonical index, in order of first appearance. */
   private readonly parts = new Map<number, PendingPart>();
   private readonly waiting: number[] = [];
-  private open?: { index: number; block: number };
+  private open: { index: number; block: number } | undefined;
   private nextBlock = 0;
   /** Text/thinking parts closed early (another part started); later deltas continue in a new block. */
   private readonly closedEarly = new Set<number>();

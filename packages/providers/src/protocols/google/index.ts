@@ -9,12 +9,13 @@
  * part; the encoder re-attaches it to the next part.
  */
 import type { Codec } from "../../codec.js";
-import type { InboundRoute, ProtocolDescriptor } from "../../descriptor.js";
+import type { InboundRoute, ModelDescription, ProtocolDescriptor } from "../../descriptor.js";
 import { decodeError, encodeError, encodeStreamError } from "./errors.js";
 import { decodeRequest, encodeRequest } from "./request.js";
 import { decodeResponse, encodeResponse, geminiResponseUsage } from "./response.js";
 import { GeminiStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
 import { GeminiStreamEncoder } from "./stream-encoder.js";
+import { isRecord } from "../util.js";
 
 export { toGeminiSchema } from "./schema.js";
 
@@ -47,6 +48,18 @@ function matchPath(pathname: string): InboundRoute | undefined {
   return route;
 }
 
+/** A model in Gemini's shape (`GET /v1beta/models[/{id}]`). */
+function geminiModel(m: ModelDescription): Record<string, unknown> {
+  return {
+    name: `models/${m.id}`,
+    displayName: m.name ?? m.id,
+    ...(m.description ? { description: m.description } : {}),
+    ...(m.maxInputTokens ? { inputTokenLimit: m.maxInputTokens } : {}),
+    ...(m.maxOutputTokens ? { outputTokenLimit: m.maxOutputTokens } : {}),
+    supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
+  };
+}
+
 export const googleProtocol: ProtocolDescriptor = {
   protocol: "google",
   codec: googleCodec,
@@ -55,6 +68,19 @@ export const googleProtocol: ProtocolDescriptor = {
   credentialQueryParam: "key",
   callerHints: { pathPrefix: "/v1beta/", header: "x-goog-api-key" },
   featureHeaders: [],
+  modelInPath: true,
+  limitFields: {
+    outputTokens: [["generationConfig", "maxOutputTokens"]],
+    reasoning: ["generationConfig", "thinkingConfig"],
+    thinkingBudget: ["generationConfig", "thinkingConfig", "thinkingBudget"],
+  },
+  tokenCounting: {
+    path: (modelId) => `/v1beta/models/${encodeURIComponent(modelId)}:countTokens`,
+    // Gemini takes either a bare request or {generateContentRequest: {...}}.
+    countedRequest: (body) => (isRecord(body.generateContentRequest) ? body.generateContentRequest : body),
+    answer: (tokens) => ({ totalTokens: tokens }),
+  },
+  modelShape: { model: geminiModel, list: (models) => ({ models: models.map(geminiModel) }) },
   authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
   requestHeaders: {},
   // The model and the streaming choice live in the URL.

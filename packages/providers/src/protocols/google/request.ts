@@ -49,8 +49,8 @@ class CallIds {
 
   response(id: string | undefined, name: string): string {
     const at = this.pending.findIndex((p) => (id !== undefined ? p.id === id : p.name === name));
-    if (at >= 0) return this.pending.splice(at, 1)[0].id;
-    return id ?? `call_${this.next++}`;
+    const [match] = at >= 0 ? this.pending.splice(at, 1) : [];
+    return match?.id ?? id ?? `call_${this.next++}`;
   }
 }
 
@@ -167,7 +167,7 @@ function decodeToolConfig(value: unknown, request: CanonicalRequest): void {
   const names = optionalStringArray(config.allowedFunctionNames, "toolConfig.functionCallingConfig.allowedFunctionNames");
   if (mode === undefined || mode === "AUTO" || mode === "VALIDATED" || mode === "MODE_UNSPECIFIED") request.toolChoice = { type: "auto" };
   else if (mode === "NONE") request.toolChoice = { type: "none" };
-  else if (mode === "ANY") request.toolChoice = names?.length === 1 ? { type: "tool", name: names[0] } : { type: "required" };
+  else if (mode === "ANY") request.toolChoice = names?.length === 1 && names[0] !== undefined ? { type: "tool", name: names[0] } : { type: "required" };
   else
     throw invalidRequest(
       `toolConfig.functionCallingConfig.mode must be AUTO, ANY, NONE or VALIDATED, got ${JSON.stringify(mode)}`,
@@ -296,13 +296,23 @@ function toolResponseBody(content: Array<TextPart | ImagePart>, isError: boolean
   return isError ? { error: text } : { output: text };
 }
 
-/** Appends `part`, attaching a signature carried by a preceding empty reasoning part. */
-export function pushPart(parts: JsonObject[], part: JsonObject, signature: { value?: string }): void {
+/** A signature carried by a preceding empty reasoning part, waiting for the next part. */
+export interface PendingSignature {
+  value?: string | undefined;
+}
+
+/** `part` with the pending signature attached (which is then used up). */
+export function signPart(part: JsonObject, signature: PendingSignature): JsonObject {
   if (signature.value !== undefined) {
     part.thoughtSignature = signature.value;
     signature.value = undefined;
   }
-  parts.push(part);
+  return part;
+}
+
+/** Appends `part`, attaching a signature carried by a preceding empty reasoning part. */
+export function pushPart(parts: JsonObject[], part: JsonObject, signature: PendingSignature): void {
+  parts.push(signPart(part, signature));
 }
 
 function encodeContents(messages: Message[]): JsonObject[] {

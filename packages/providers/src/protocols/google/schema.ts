@@ -52,7 +52,7 @@ export function toGeminiSchema(schema: JsonObject): JsonObject {
 
 function resolveRef(ref: string, defs: JsonObject): JsonObject | undefined {
   const match = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(ref);
-  const target = match ? defs[decodeURIComponent(match[1]).replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+  const target = match?.[1] !== undefined ? defs[decodeURIComponent(match[1]).replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
   return isRecord(target) ? (target as JsonObject) : undefined;
 }
 
@@ -76,8 +76,9 @@ function convertSchema(input: JsonObject, defs: JsonObject, depth: number): Json
       const types = (Array.isArray(value) ? value : [value]).filter((t): t is string => typeof t === "string");
       if (types.some((t) => t.toLowerCase() === "null")) nullable = true;
       const real = types.filter((t) => t.toLowerCase() !== "null");
-      if (real.length === 1) out.type = real[0].toUpperCase();
-      else if (real.length > 1) out.anyOf = real.map((t) => ({ type: t.toUpperCase() }));
+      const [single, ...more] = real;
+      if (single !== undefined && more.length === 0) out.type = single.toUpperCase();
+      else if (more.length > 0) out.anyOf = real.map((t) => ({ type: t.toUpperCase() }));
       else if (types.length > 0) out.type = "NULL";
     } else if (key === "const") {
       out.enum = [String(value)];

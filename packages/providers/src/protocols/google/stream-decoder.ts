@@ -11,7 +11,7 @@ import { decodeUsage, stopFromGemini } from "./response.js";
 export class GeminiStreamDecoder extends BaseStreamDecoder {
   private nextCall = 0;
   /** The canonical part text deltas currently extend, so consecutive chunks merge into one part. */
-  private current?: { index: number; kind: "text" | "reasoning"; signed?: boolean };
+  private current: { index: number; kind: "text" | "reasoning"; signed?: boolean } | undefined;
   private sawToolCall = false;
 
   protected decodeEvent(event: SseEvent): StreamEvent[] {
@@ -19,7 +19,7 @@ export class GeminiStreamDecoder extends BaseStreamDecoder {
     try {
       data = JSON.parse(event.data);
     } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent an invalid stream event: ${event.data.slice(0, 100)}`, status: 502 });
+      return this.malformed(event.data);
     }
     const root = Array.isArray(data) && data.length === 1 ? data[0] : data;
     if (!isRecord(root)) return [];

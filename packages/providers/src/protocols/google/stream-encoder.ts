@@ -3,7 +3,8 @@ import type { JsonObject, StreamEvent, Usage } from "@bitrouter/core";
 import type { StreamEncoder } from "../../codec.js";
 import { formatSse } from "../util.js";
 import { errorJson } from "./errors.js";
-import { pushPart } from "./request.js";
+import type { PendingSignature } from "./request.js";
+import { signPart } from "./request.js";
 import { STOP_TO_GEMINI, encodeUsage, responseArgs } from "./response.js";
 
 // ── Stream encoder: canonical events -> Gemini SSE ───────────────────────────────────────────
@@ -17,7 +18,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private readonly kinds = new Map<number, "text" | "reasoning" | "tool">();
   /** Gemini sends function calls whole: arguments are collected until the call is complete. */
   private readonly calls = new Map<number, { id: string; name: string; args: string }>();
-  private signature: { value?: string } = {};
+  private signature: PendingSignature = {};
 
   encode(event: StreamEvent): string {
     if (this.done) return "";
@@ -31,7 +32,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return "";
       case "text_delta":
         this.kinds.set(event.index, "text");
-        return this.chunk([this.signed({ text: event.text })]);
+        return this.chunk([signPart({ text: event.text }, this.signature)]);
       case "reasoning_delta":
         this.kinds.set(event.index, "reasoning");
         return event.text === "" ? "" : this.chunk([{ text: event.text, thought: true }]);
@@ -81,14 +82,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
     return formatSse(errorJson({ kind: "upstream", message: "stream ended early", status: 502 }));
   }
 
-  private signed(part: JsonObject): JsonObject {
-    const parts: JsonObject[] = [];
-    pushPart(parts, part, this.signature);
-    return parts[0];
-  }
-
   private callPart(call: { id: string; name: string; args: string }): JsonObject {
-    return this.signed({ functionCall: { id: call.id, name: call.name, args: responseArgs(call.args) } });
+    return signPart({ functionCall: { id: call.id, name: call.name, args: responseArgs(call.args) } }, this.signature);
   }
 
   private chunk(parts: JsonObject[]): string {

@@ -9,7 +9,7 @@ import type { ProtocolDescriptor } from "../../descriptor.js";
 import { decodeOpenAIError, encodeChatStreamError, encodeOpenAIError } from "./errors.js";
 import { decodeChatRequest, encodeChatRequest } from "./request.js";
 import { chatResponseUsage, decodeChatResponse, encodeChatResponse } from "./response.js";
-import { ChatStreamDecoder, carriesOutcome, mayCarryOutcome } from "./stream-decoder.js";
+import { ChatStreamDecoder, carriesOutcome, chatStreamUsage, mayCarryOutcome } from "./stream-decoder.js";
 import { ChatStreamEncoder } from "./stream-encoder.js";
 
 export const openaiChatCodec: Codec = {
@@ -36,6 +36,9 @@ export const openaiChatProtocol: ProtocolDescriptor = {
   // The OpenAI SDKs' base URL is `<host>/v1`; some clients are configured with `<host>` alone.
   matchPath: (pathname) => (pathname === "/v1/chat/completions" || pathname === "/chat/completions" ? { kind: "inference" } : undefined),
   featureHeaders: ["openai-beta"],
+  modelInPath: false,
+  limitFields: { outputTokens: [["max_tokens"], ["max_completion_tokens"]], reasoning: ["reasoning_effort"] },
+  streamUsage: chatStreamUsage,
   authHeaders: bearerAuth,
   requestHeaders: {},
   passthroughPath: () => "/chat/completions",

@@ -302,7 +302,7 @@ function decodeStop(v: unknown): string[] | undefined {
 }
 
 /** Copies defined values only, so canonical objects carry no `undefined` keys. */
-function assignDefined<T extends object>(target: T, values: Partial<T>): T {
+function assignDefined<T extends object>(target: T, values: { [K in keyof T]?: T[K] | undefined }): T {
   for (const [k, v] of Object.entries(values)) if (v !== undefined) (target as Record<string, unknown>)[k] = v;
   return target;
 }

@@ -1,8 +1,9 @@
 /** OpenAI Chat Completions SSE chunks -> canonical stream events. */
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
+import type { StreamUsage } from "../../descriptor.js";
 import { BaseStreamDecoder, hasNonNull } from "../stream-decoder.js";
-import { count, isRecord, normalizeArguments, redactSecrets } from "../util.js";
+import { count, isRecord, normalizeArguments } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { decodeChatUsage, stopFromFinish } from "./response.js";
 
@@ -26,7 +27,7 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
     try {
       chunk = JSON.parse(data);
     } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream chunk: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+      return this.malformed(data);
     }
     if (!isRecord(chunk)) return [];
     if (chunk.error !== undefined && chunk.error !== null) return this.fail(decodeOpenAIError(0, chunk));
@@ -91,6 +92,26 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
     return out;
   }
 }
+
+// ── usage: streams carry it only with stream_options.include_usage ──────────────────────────────
+
+export const chatStreamUsage: StreamUsage = {
+  ask(field) {
+    const options = field("stream_options");
+    if (isRecord(options) && options.include_usage === true) return undefined;
+    return { stream_options: { ...(isRecord(options) ? options : {}), include_usage: true } };
+  },
+  // The last chunk: no choices, only usage.
+  isUsageOnly(data) {
+    if (!data.includes('"usage"')) return false;
+    try {
+      const chunk: unknown = JSON.parse(data);
+      return isRecord(chunk) && Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null;
+    } catch {
+      return false;
+    }
+  },
+};
 
 // ── sniffing: which upstream events metering must decode ───────────────────────────────────────
 

@@ -34,6 +34,8 @@ export const openaiResponsesProtocol: ProtocolDescriptor = {
   codec: openaiResponsesCodec,
   matchPath: (pathname) => (pathname === "/v1/responses" || pathname === "/responses" ? { kind: "inference" } : undefined),
   featureHeaders: ["openai-beta"],
+  modelInPath: false,
+  limitFields: { outputTokens: [["max_output_tokens"]], reasoning: ["reasoning"] },
   authHeaders: bearerAuth,
   requestHeaders: {},
   passthroughPath: () => "/responses",

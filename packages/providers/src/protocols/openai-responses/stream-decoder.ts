@@ -2,7 +2,7 @@
 import type { StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import { BaseStreamDecoder } from "../stream-decoder.js";
-import { count, isRecord, redactSecrets } from "../util.js";
+import { count, isRecord } from "../util.js";
 import { decodeOpenAIError } from "../openai-chat/errors.js";
 import { callArguments, decodeUsage, stopFor } from "./response.js";
 
@@ -20,7 +20,7 @@ export class ResponsesStreamDecoder extends BaseStreamDecoder {
     try {
       e = JSON.parse(data);
     } catch {
-      return this.fail({ kind: "upstream", message: `upstream sent a malformed stream event: ${redactSecrets(data.slice(0, 100))}`, status: 502 });
+      return this.malformed(data);
     }
     if (!isRecord(e)) return [];
     const type = typeof e.type === "string" ? e.type : event.event;
