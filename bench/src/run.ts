@@ -489,7 +489,9 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
       .at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
     const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
-    const what = c.stream ? `${result.rps.toFixed(0)} streams/s, first token p50 ${result.ttfbP50?.toFixed(2)} ms, first byte ${result.firstByteP50?.toFixed(2)} ms` : `${result.rps.toFixed(0)} req/s`;
+    const what = c.stream
+      ? `${result.rps.toFixed(0)} streams/s, first token p50 ${result.ttfbP50?.toFixed(2)} ms, first byte ${result.firstByteP50?.toFixed(2)} ms`
+      : `${result.rps.toFixed(0)} req/s`;
     const cpu =
       result.cpuUsPerRequest === undefined
         ? ""

@@ -57,6 +57,11 @@ export interface InboundRequest {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /**
+   * The controller behind `signal`, when the host owns it: the request's deadline then aborts it
+   * too (reason: a TimeoutError) instead of making a second controller per request.
+   */
+  controller?: AbortController;
+  /**
    * The host already refused the request (a malformed URL, a cross-site request): it is answered
    * with this error in the caller's protocol, and recorded like any other request.
    */
@@ -135,7 +140,7 @@ class InboundLifecycle extends RequestLifecycle {
     readonly inbound: InboundRequest,
     ctx: RequestContext,
   ) {
-    super(deps, ctx, inbound.signal);
+    super(deps, ctx, inbound.controller ?? inbound.signal);
     this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit);
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
@@ -319,7 +324,7 @@ class InboundLifecycle extends RequestLifecycle {
     } catch (error) {
       // Before the first byte: the attempt fails (and may fail over); errors of our own making pass as they are.
       if (!committed) throw error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.signal);
-      if (this.inbound.signal.aborted) {
+      if (this.callerLeft) {
         outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
       } else {
         const info = toErrorInfo(error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.signal, received));
