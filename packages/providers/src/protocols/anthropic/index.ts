@@ -37,6 +37,7 @@ export const anthropicProtocol: ProtocolDescriptor = {
   featureHeaders: ["anthropic-beta", "anthropic-version"],
   authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
   requestHeaders: { "anthropic-version": ANTHROPIC_VERSION },
+  answerFields: { content: "[" },
   passthroughPath: () => "/v1/messages",
   carriesOutcome,
   mayCarryOutcome,

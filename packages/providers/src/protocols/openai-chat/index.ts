@@ -38,6 +38,7 @@ export const openaiChatProtocol: ProtocolDescriptor = {
   featureHeaders: ["openai-beta"],
   authHeaders: bearerAuth,
   requestHeaders: {},
+  answerFields: { choices: "[" },
   passthroughPath: () => "/chat/completions",
   carriesOutcome,
   mayCarryOutcome,

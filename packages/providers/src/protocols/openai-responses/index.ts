@@ -36,6 +36,8 @@ export const openaiResponsesProtocol: ProtocolDescriptor = {
   featureHeaders: ["openai-beta"],
   authHeaders: bearerAuth,
   requestHeaders: {},
+  // A failed or incomplete response is decoded whole (a failed one fails the attempt).
+  answerFields: { output: "[", status: '"completed"' },
   passthroughPath: () => "/responses",
   carriesOutcome,
   mayCarryOutcome,
