@@ -462,7 +462,6 @@ function joinChunks(chunks: Array<string | Uint8Array>): string | Uint8Array {
   return typeof chunks[0] === "string" ? chunks.join("") : Buffer.concat(chunks as Uint8Array[]);
 }
 
-/** A 2xx answer's JSON; anything else is an unreadable answer (a BitrouterError, mapped like the translated path's). */
 /** Below this size a whole decode costs no more than the scan (measured break-even ~4 KB). */
 const SCAN_ANSWER_FROM = 4096;
 
@@ -495,6 +494,7 @@ function isAnswer(bytes: Buffer, values: Map<string, { start: number; end: numbe
   return true;
 }
 
+/** A 2xx answer's JSON; anything else is an unreadable answer (a BitrouterError, mapped like the translated path's). */
 function parseAnswer(text: string): unknown {
   try {
     return JSON.parse(text);
