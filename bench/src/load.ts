@@ -252,8 +252,9 @@ export async function openIdleStreams(call: HttpCall, count: number, timeoutMs: 
       p50: t.p50,
       p90: t.p90,
       p99: t.p99,
-      ttfbP50: t.p50,
-      ttfbP99: t.p99,
+      // The first byte, not parsed: the idle mock's one chunk carries content, so it is also the first token.
+      firstByteP50: t.p50,
+      firstByteP99: t.p99,
       errors: [...errors.values()].reduce((a, b) => a + b, 0),
       completed: ttfb.length,
       note: `${ttfb.length} streams open after ${openMs.toFixed(0)} ms${firstError(errors) ? `; ${firstError(errors)}` : ""}`,
