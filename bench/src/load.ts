@@ -23,8 +23,12 @@ export interface LoadResult {
   p99: number;
   errors: number;
   completed: number;
+  /** Streams: time to the first content event (the first token a user sees). */
   ttfbP50?: number;
   ttfbP99?: number;
+  /** Streams: time to the first body byte, whatever it carries (a role-only chunk counts). */
+  firstByteP50?: number;
+  firstByteP99?: number;
   /** Fixed rate: requests that could not be sent on schedule because all connections were busy. */
   late?: number;
   note?: string;
@@ -109,12 +113,51 @@ export async function saturation(call: HttpCall, connections: number, durationS:
 }
 
 /**
+ * Finds the first content event of an OpenAI chat completions stream (every bench target streams
+ * that protocol to the client): a `data:` event whose delta carries text or a tool call. A role-only
+ * chunk is not content: a proxy may hold it until content comes (BitRouter does, to fail over a
+ * stream that breaks before its first token), so time to first byte would compare different events.
+ */
+export class FirstContent {
+  #buffer = "";
+  /** Feeds a chunk of the body; true once a content event has been seen in what was fed. */
+  push(chunk: string): boolean {
+    this.#buffer += chunk;
+    let end = this.#buffer.indexOf("\n\n");
+    while (end !== -1) {
+      const event = this.#buffer.slice(0, end);
+      this.#buffer = this.#buffer.slice(end + 2);
+      if (isContentEvent(event)) return true;
+      end = this.#buffer.indexOf("\n\n");
+    }
+    return false;
+  }
+}
+
+function isContentEvent(event: string): boolean {
+  for (const line of event.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    const data = line.slice(5).trim();
+    if (data === "[DONE]") continue;
+    try {
+      const choices = (JSON.parse(data) as { choices?: { delta?: { content?: unknown; tool_calls?: unknown[] } }[] }).choices ?? [];
+      if (choices.some((c) => (typeof c.delta?.content === "string" && c.delta.content !== "") || (c.delta?.tool_calls?.length ?? 0) > 0)) return true;
+    } catch {
+      // not JSON: not content
+    }
+  }
+  return false;
+}
+
+/**
  * `concurrency` clients, each streaming one answer after another for `durationMs`. Records the
- * time to the first body byte and to the end; a stream counts only if it ended with `[DONE]`.
+ * time to the first content event (TTFB, see `FirstContent`), to the first body byte and to the
+ * end; a stream counts only if it ended with `[DONE]` after content.
  */
 export async function streams(call: HttpCall, concurrency: number, durationMs: number): Promise<LoadResult> {
   const pool = new Pool(call.origin, { connections: concurrency, pipelining: 1 });
   const ttfb: number[] = [];
+  const firstBytes: number[] = [];
   const totals: number[] = [];
   const errors = new Map<string, number>();
   const t0 = performance.now();
@@ -124,15 +167,21 @@ export async function streams(call: HttpCall, concurrency: number, durationMs: n
       const start = performance.now();
       try {
         const res = await pool.request({ path: call.path, method: "POST", headers: call.headers, body: call.body });
-        let first = 0;
+        let firstByte = 0;
+        let firstContent = 0;
+        const content = new FirstContent();
         let tail = "";
         for await (const chunk of res.body) {
-          if (!first) first = performance.now();
-          tail = (tail + (chunk as Buffer).toString("latin1")).slice(-64);
+          const now = performance.now();
+          if (!firstByte) firstByte = now;
+          const text = (chunk as Buffer).toString("latin1");
+          if (!firstContent && content.push(text)) firstContent = now;
+          tail = (tail + text).slice(-64);
         }
-        if (res.statusCode !== 200 || !tail.includes("[DONE]"))
-          throw new Error(res.statusCode === 200 ? "stream did not end with [DONE]" : `HTTP ${res.statusCode}`);
-        ttfb.push(first - start);
+        if (res.statusCode !== 200 || !tail.includes("[DONE]") || !firstContent)
+          throw new Error(res.statusCode !== 200 ? `HTTP ${res.statusCode}` : firstContent ? "stream did not end with [DONE]" : "stream carried no content");
+        ttfb.push(firstContent - start);
+        firstBytes.push(firstByte - start);
         totals.push(performance.now() - start);
       } catch (error) {
         const key = error instanceof Error ? error.message : String(error);
@@ -145,11 +194,14 @@ export async function streams(call: HttpCall, concurrency: number, durationMs: n
   const elapsed = (performance.now() - t0) / 1000;
   await pool.close();
   const t = summarize(ttfb);
+  const b = summarize(firstBytes);
   return {
     rps: totals.length / elapsed,
     ...summarize(totals),
     ttfbP50: t.p50,
     ttfbP99: t.p99,
+    firstByteP50: b.p50,
+    firstByteP99: b.p99,
     errors: [...errors.values()].reduce((a, b) => a + b, 0),
     completed: totals.length,
     ...(firstError(errors) ? { note: firstError(errors) } : {}),
@@ -200,8 +252,9 @@ export async function openIdleStreams(call: HttpCall, count: number, timeoutMs: 
       p50: t.p50,
       p90: t.p90,
       p99: t.p99,
-      ttfbP50: t.p50,
-      ttfbP99: t.p99,
+      // The first byte, not parsed: the idle mock's one chunk carries content, so it is also the first token.
+      firstByteP50: t.p50,
+      firstByteP99: t.p99,
       errors: [...errors.values()].reduce((a, b) => a + b, 0),
       completed: ttfb.length,
       note: `${ttfb.length} streams open after ${openMs.toFixed(0)} ms${firstError(errors) ? `; ${firstError(errors)}` : ""}`,

@@ -12,9 +12,15 @@ export interface Measurement {
   p50: number;
   p90?: number;
   p99: number;
-  /** Streams only: time to first body byte. */
+  /**
+   * Streams only: time to the first content event (first token), what a user waits for. A proxy
+   * may hold a role-only first chunk until content comes, so the first byte is the secondary figure.
+   */
   ttfbP50?: number;
   ttfbP99?: number;
+  /** Streams only: time to the first body byte, whatever it carries. */
+  firstByteP50?: number;
+  firstByteP99?: number;
   errors: number;
   /** Of the errors: requests the load generator could not send because the target was not keeping up. */
   late?: number;
@@ -31,6 +37,8 @@ export interface Row extends Measurement {
   /** p50 minus the direct call's p50 under the same scenario (ms). */
   addedP50?: number;
   addedP99?: number;
+  /** Streams: first-token p50 minus the direct call's (ms): the goal is the pass-through's + 1 ms. */
+  addedTtfbP50?: number;
   /** rps / direct rps (throughput scenarios) or direct p50 / p50 (fixed rates): above 1 is better. */
   ratioVsDirect?: number;
   ratioVsPortkey?: number;
@@ -84,6 +92,7 @@ export function buildRows(measurements: readonly Measurement[]): Row[] {
       row.addedP50 = m.p50 - direct.p50;
       row.addedP99 = m.p99 - direct.p99;
       row.ratioVsDirect = ratio(direct);
+      if (m.ttfbP50 !== undefined && direct.ttfbP50 !== undefined) row.addedTtfbP50 = m.ttfbP50 - direct.ttfbP50;
     }
     if (portkey && m.target !== PORTKEY) row.ratioVsPortkey = ratio(portkey);
     const floor = find(PASSTHROUGH, m.scenario)?.cpuUsPerRequest;
@@ -187,7 +196,11 @@ export function runWarnings(loadAverage: number, rows: readonly Row[], maxLoad =
 
 function rowNote(r: Row): string {
   const parts: string[] = [];
-  if (r.ttfbP50 !== undefined) parts.push(`ttfb p50 ${fmt(r.ttfbP50, 2)} p99 ${fmt(r.ttfbP99, 2)} ms`);
+  if (r.ttfbP50 !== undefined) {
+    const added = r.addedTtfbP50 === undefined ? "" : ` (${r.addedTtfbP50 >= 0 ? "+" : ""}${fmt(r.addedTtfbP50, 2)} vs direct)`;
+    parts.push(`first token p50 ${fmt(r.ttfbP50, 2)}${added} p99 ${fmt(r.ttfbP99, 2)} ms`);
+  }
+  if (r.firstByteP50 !== undefined) parts.push(`first byte p50 ${fmt(r.firstByteP50, 2)} p99 ${fmt(r.firstByteP99, 2)} ms`);
   if (r.cpuBusy !== undefined && r.scenario.startsWith("saturation")) parts.push(`core ${(r.cpuBusy * 100).toFixed(0)}% busy`);
   if (r.note) parts.push(r.note);
   return parts.join("; ");

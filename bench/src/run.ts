@@ -116,6 +116,7 @@ function fromLoad(target: Target, scenario: string, result: WithCpu, extraNote?:
     p90: result.p90,
     p99: result.p99,
     ...(result.ttfbP50 !== undefined ? { ttfbP50: result.ttfbP50, ttfbP99: result.ttfbP99! } : {}),
+    ...(result.firstByteP50 !== undefined ? { firstByteP50: result.firstByteP50, firstByteP99: result.firstByteP99! } : {}),
     errors: result.errors,
     ...(result.late ? { late: result.late } : {}),
     ...(result.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: result.cpuUsPerRequest } : {}),
@@ -488,7 +489,9 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
       .at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
     const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
-    const what = c.stream ? `${result.rps.toFixed(0)} streams/s, TTFB p50 ${result.ttfbP50?.toFixed(2)} ms` : `${result.rps.toFixed(0)} req/s`;
+    const what = c.stream
+      ? `${result.rps.toFixed(0)} streams/s, first token p50 ${result.ttfbP50?.toFixed(2)} ms, first byte ${result.firstByteP50?.toFixed(2)} ms`
+      : `${result.rps.toFixed(0)} req/s`;
     const cpu =
       result.cpuUsPerRequest === undefined
         ? ""

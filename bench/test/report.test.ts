@@ -59,6 +59,21 @@ describe("comparison rows", () => {
   });
 });
 
+describe("stream rows", () => {
+  it("give the first token's time over the direct call's, with the first byte beside it", () => {
+    const stream = (target: string, ttfb: number, firstByte: number) => ({
+      ...m(target, "stream100", 500, 120, 200),
+      ttfbP50: ttfb,
+      ttfbP99: ttfb * 2,
+      firstByteP50: firstByte,
+      firstByteP99: firstByte * 2,
+    });
+    const rows = buildRows([stream("direct", 6, 1), stream("bitrouter", 7.5, 7.5)]);
+    expect(rows[1]!.addedTtfbP50).toBeCloseTo(1.5);
+    expect(markdownTable(rows)).toContain("first token p50 7.50 (+1.50 vs direct) p99 15.00 ms; first byte p50 7.50 p99 15.00 ms");
+  });
+});
+
 describe("the CPU headline and the run's honesty checks", () => {
   const rows = buildRows([
     m("direct", "saturation64", 20_000, 3, 6),

@@ -161,35 +161,64 @@ export function createMcpService(options: McpServiceOptions): McpService {
     return endpoint.handle(request, caller);
   };
 
+  const newGateway = (lib: McpLibrary) => {
+    const gateway = new lib.ToolGateway({
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      onStateChange: (status) => {
+        if (status.state === "failed") logger.warn("MCP server unavailable", { server: status.name, error: status.error });
+        else if (status.state === "connected") logger.info("MCP server connected", { server: status.name, transport: status.transport });
+      },
+    });
+    return { lib, gateway, endpoint: new lib.McpEndpoint(gateway, { kind: "gateway" }, { bodyLimit: options.bodyLimit }) };
+  };
+
+  // The last configuration applied, kept for a gateway created later (see apply).
+  let applied: { config: ResolvedConfig; pay: ToolCallHooks["pay"] | undefined } | undefined;
+  let starting: Promise<void> | undefined;
+
+  const applyNow = async (config: ResolvedConfig, pay: ToolCallHooks["pay"] | undefined): Promise<void> => {
+    if (!mcp) {
+      const lib = await loadMcp(config);
+      if (!lib) return;
+      // Another caller may have made it while the library loaded.
+      mcp ??= newGateway(lib);
+    }
+    const { lib, gateway } = mcp;
+    await gateway.apply(lib.specFromConfig(config), { ...toolHooks(lib, config, logger, onComplete), ...(pay ? { pay } : {}) });
+    for (const [name, endpoint] of bridges) {
+      if (gateway.isBridge(name)) continue;
+      bridges.delete(name);
+      void endpoint.close();
+    }
+    for (const provider of Object.values(config.providers)) {
+      if (gateway.isBridge(provider.name) && !bridges.has(provider.name)) {
+        bridges.set(provider.name, new lib.McpEndpoint(gateway, { kind: "bridge", server: provider.name }, { bodyLimit: config.server.body_limit }));
+      }
+    }
+  };
+
+  /** `/mcp` of a server without tools: an empty gateway, made on its first request. */
+  const gatewayEndpoint = async (): Promise<McpEndpoint | undefined> => {
+    if (!mcp && applied) {
+      const { config, pay } = applied;
+      starting ??= applyNow(config, pay).finally(() => {
+        starting = undefined;
+      });
+      await starting;
+    }
+    return mcp?.endpoint;
+  };
+
   return {
     async apply(config, pay) {
-      if (!mcp) {
-        const lib = await loadMcp(config);
-        if (!lib) return;
-        const gateway = new lib.ToolGateway({
-          ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-          onStateChange: (status) => {
-            if (status.state === "failed") logger.warn("MCP server unavailable", { server: status.name, error: status.error });
-            else if (status.state === "connected") logger.info("MCP server connected", { server: status.name, transport: status.transport });
-          },
-        });
-        mcp = { lib, gateway, endpoint: new lib.McpEndpoint(gateway, { kind: "gateway" }, { bodyLimit: options.bodyLimit }) };
-      }
-      const { lib, gateway } = mcp;
-      await gateway.apply(lib.specFromConfig(config), { ...toolHooks(lib, config, logger, onComplete), ...(pay ? { pay } : {}) });
-      for (const [name, endpoint] of bridges) {
-        if (gateway.isBridge(name)) continue;
-        bridges.delete(name);
-        void endpoint.close();
-      }
-      for (const provider of Object.values(config.providers)) {
-        if (gateway.isBridge(provider.name) && !bridges.has(provider.name)) {
-          bridges.set(provider.name, new lib.McpEndpoint(gateway, { kind: "bridge", server: provider.name }, { bodyLimit: config.server.body_limit }));
-        }
-      }
+      applied = { config, pay };
+      await starting; // a gateway being made for /mcp: this configuration goes on top of it
+      // Without tools the MCP SDK (and ajv, cross-spawn: ~15 MB) is not loaded until /mcp is called.
+      if (!mcp && !usesTools(config)) return;
+      await applyNow(config, pay);
     },
     mount(app) {
-      app.all("/mcp", (c) => serve(mcp?.endpoint, c.req.raw));
+      app.all("/mcp", async (c) => serve(await gatewayEndpoint(), c.req.raw));
       app.all("/mcp/:name", (c) => serve(bridges.get(c.req.param("name")), c.req.raw));
       // The tools a caller may use, as OpenAI function tools (ready to hand to a model).
       app.get("/v1/tools", async (c) => {

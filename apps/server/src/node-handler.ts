@@ -39,6 +39,7 @@ export async function serveInference(options: {
       headers: options.headers,
       requestId,
       signal: controller.signal,
+      controller,
       ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
       ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
       ...(options.credential === undefined ? {} : { credential: options.credential }),

@@ -101,6 +101,13 @@ describe("a 2xx that fails before its first event", () => {
     ["an HTML page", HTML_200],
     ["a body that is not the protocol's answer", { status: 200, body: { hello: "world" } }],
     ["a body cut after the head", { status: 200, body: '{"id":"chatcmpl-1","choices":[', cutAfterBody: true, headers: { "content-type": "application/json" } }],
+    // Large enough (over 4 KB) for the fast path's usage-only metering, which must still see these are not answers.
+    ["a JSON error object", { status: 200, body: { error: { message: "overloaded ".repeat(500), type: "server_error" } } }],
+    [
+      "an error object beside choices",
+      { status: 200, body: { choices: [{ message: { content: "x".repeat(5000) } }], error: { message: "failed", type: "server_error" } } },
+    ],
+    ["a large body without choices", { status: 200, body: { id: "chatcmpl-1", object: "chat.completion", data: "x".repeat(5000) } }],
   ];
 
   it.each(jsonFaults)("fails over on the fast path (non-stream: %s)", async (_name, fault) => {
@@ -108,6 +115,15 @@ describe("a 2xx that fails before its first event", () => {
     const r = await openai().chat.completions.create({ model: "two-oai", messages: [{ role: "user", content: "hello" }] });
     expect(r.choices[0]!.message.content).toBe("mock: hello");
     expect(mock.requests).toHaveLength(2);
+  });
+
+  it("meters a large answer (fast path, from its usage field alone) exactly as a whole decode does", async () => {
+    const usage = { input: 12, output: 3000, cacheRead: 4, reasoning: 100 };
+    mock.enqueue({ text: "y".repeat(8000), usage });
+    const r = await openai().chat.completions.create({ model: "solo-oai", messages: [{ role: "user", content: "hello" }] });
+    expect(r.choices[0]!.message.content).toHaveLength(8000);
+    await until(() => records.length === 1);
+    expect(records[0]).toMatchObject({ status: 200, usage: { inputTokens: 12, outputTokens: 3000, cacheReadTokens: 4, reasoningTokens: 100 } });
   });
 
   it("answers 502 in the caller's shape when no endpoint is left, and keeps serving", async () => {

@@ -357,6 +357,25 @@ describe("upstream lifecycle", () => {
   });
 });
 
+describe("a server without tool servers", () => {
+  it("still serves /mcp (an empty gateway, made on the first call) and a later reload adds tools to it", async () => {
+    const own = await startTestServer("inherit_defaults: false\n");
+    const upstream = await startMcpMock({ name: "late", tools: { ping: { run: () => "pong" } } });
+    try {
+      const client = new Client({ name: "empty", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${own.url}/mcp`)));
+      expect((await client.listTools()).tools).toEqual([]);
+      own.setYaml(`inherit_defaults: false\nproviders:\n  late:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`);
+      expect(await own.runtime.reload()).toEqual({ ok: true });
+      expect(text(await client.callTool({ name: "late__ping", arguments: {} }))).toBe("pong");
+      await client.close();
+    } finally {
+      await own.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe("shutdown", () => {
   it("does not wait for connected MCP clients' server-to-client streams", async () => {
     const upstream = await startMcpMock();

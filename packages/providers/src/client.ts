@@ -304,6 +304,11 @@ export async function readErrorBody(response: UpstreamHttpResponse): Promise<Err
  * Transport failures are thrown as they come (map them with `upstreamFailure`).
  */
 export async function readAnswer(response: UpstreamHttpResponse, endpoint: ProviderEndpoint, limit: number): Promise<string> {
+  return (await readAnswerBytes(response, endpoint, limit)).toString("utf8");
+}
+
+/** readAnswer's bytes, undecoded (the fast path scans them for the usage field). */
+export async function readAnswerBytes(response: UpstreamHttpResponse, endpoint: ProviderEndpoint, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body) {
@@ -321,7 +326,7 @@ export async function readAnswer(response: UpstreamHttpResponse, endpoint: Provi
     }
     chunks.push(buf);
   }
-  return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /**

@@ -58,6 +58,13 @@ export interface ProtocolDescriptor {
   readonly requestHeaders: Readonly<Record<string, string>>;
   /** The upstream path (relative to api_base) of a request forwarded without translation. */
   passthroughPath(modelId: string, stream: boolean): string;
+  /**
+   * The top-level fields every non-stream answer of this protocol has, each with how its JSON value
+   * starts (`[` for an array, or the whole value). With these present and no `error` object, the
+   * fast path meters a 2xx from its usage field alone (`codec.responseUsage`); otherwise it decodes
+   * the whole answer, which fails a 2xx that is not an answer (so the request fails over).
+   */
+  readonly answerFields: Readonly<Record<string, string>>;
 
   // ── Streams ──────────────────────────────────────────────────────────────────────────────────
   /**

@@ -49,6 +49,7 @@ export {
   isAbortedError,
   isRetryableStatus,
   readAnswer,
+  readAnswerBytes,
   readErrorBody,
   upstreamError,
   upstreamErrorFrom,

@@ -80,10 +80,10 @@ export class RequestLifecycle {
   constructor(
     readonly deps: RouterDeps,
     readonly ctx: RequestContext,
-    /** Aborted when the caller goes away. */
-    readonly callerSignal?: AbortSignal,
+    /** Aborted when the caller goes away; the host's own controller, if it has one (see RequestDeadline). */
+    caller?: AbortSignal | AbortController,
   ) {
-    this.#deadline = new RequestDeadline(deps.requestTimeoutMs, callerSignal);
+    this.#deadline = new RequestDeadline(deps.requestTimeoutMs, caller);
   }
 
   /** Aborted once the request's time is up or its caller left: no endpoint is tried after that. */
@@ -92,7 +92,7 @@ export class RequestLifecycle {
   }
 
   get callerLeft(): boolean {
-    return this.callerSignal?.aborted === true;
+    return this.#deadline.callerLeft;
   }
 
   /** onRequest hooks (auth, budgets), then the route for ctx.model. */
@@ -315,24 +315,45 @@ export function reportCompletion(
 /**
  * One request's overall deadline, shared by every attempt: a single AbortController fired by the
  * caller going away or by a timer, released when the request completes. (Cheaper than combining
- * AbortSignal.timeout with AbortSignal.any per request, which Node tracks for the GC.)
+ * AbortSignal.timeout with AbortSignal.any per request, which Node tracks for the GC.) A host that
+ * owns the caller's controller passes it instead of its signal: the deadline then aborts that one
+ * too, so a request needs one controller and no listener, and "the caller left" is an abort whose
+ * reason is not the deadline's.
  */
 export class RequestDeadline {
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController;
   readonly #timer: NodeJS.Timeout;
   readonly #caller: AbortSignal | undefined;
+  #expired: unknown;
   readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
 
-  constructor(ms: number, caller?: AbortSignal) {
-    this.#caller = caller;
-    this.#timer = setTimeout(() => this.#controller.abort(new DOMException(`no answer within ${ms} ms`, "TimeoutError")), ms);
+  constructor(ms: number, caller?: AbortSignal | AbortController) {
+    // One function for every request's timer, rather than a closure per request.
+    this.#timer = setTimeout(RequestDeadline.#expire, ms, this, ms);
     this.#timer.unref();
+    if (caller instanceof AbortController) {
+      this.#controller = caller;
+      this.#caller = caller.signal;
+      return;
+    }
+    this.#controller = new AbortController();
+    this.#caller = caller;
     if (caller?.aborted) this.#controller.abort(caller.reason);
     else caller?.addEventListener("abort", this.#onCallerAbort, { once: true });
   }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** The caller went away (not the deadline aborting a shared controller). */
+  get callerLeft(): boolean {
+    return this.#caller?.aborted === true && (this.#expired === undefined || this.#caller.reason !== this.#expired);
+  }
+
+  static #expire(deadline: RequestDeadline, ms: number): void {
+    deadline.#expired = new DOMException(`no answer within ${ms} ms`, "TimeoutError");
+    deadline.#controller.abort(deadline.#expired);
   }
 
   clear(): void {

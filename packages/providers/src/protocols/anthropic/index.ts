@@ -47,6 +47,7 @@ export const anthropicProtocol: ProtocolDescriptor = {
   modelShape: { model: (m) => ({ type: "model", id: m.id, display_name: m.name ?? m.id, created_at: "1970-01-01T00:00:00Z" }) },
   authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
   requestHeaders: { "anthropic-version": ANTHROPIC_VERSION },
+  answerFields: { content: "[" },
   passthroughPath: () => "/v1/messages",
   carriesOutcome,
   mayCarryOutcome,

@@ -84,6 +84,8 @@ export const googleProtocol: ProtocolDescriptor = {
   authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
   requestHeaders: {},
   // The model and the streaming choice live in the URL.
+  // A blocked prompt has no candidates (promptFeedback only): decoded whole.
+  answerFields: { candidates: "[" },
   passthroughPath: (modelId, stream) => `/v1beta/models/${encodeURIComponent(modelId)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`,
   carriesOutcome,
   mayCarryOutcome,

@@ -41,6 +41,7 @@ export const openaiChatProtocol: ProtocolDescriptor = {
   streamUsage: chatStreamUsage,
   authHeaders: bearerAuth,
   requestHeaders: {},
+  answerFields: { choices: "[" },
   passthroughPath: () => "/chat/completions",
   carriesOutcome,
   mayCarryOutcome,

@@ -38,6 +38,8 @@ export const openaiResponsesProtocol: ProtocolDescriptor = {
   limitFields: { outputTokens: [["max_output_tokens"]], reasoning: ["reasoning"] },
   authHeaders: bearerAuth,
   requestHeaders: {},
+  // A failed or incomplete response is decoded whole (a failed one fails the attempt).
+  answerFields: { output: "[", status: '"completed"' },
   passthroughPath: () => "/responses",
   carriesOutcome,
   mayCarryOutcome,
