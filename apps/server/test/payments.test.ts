@@ -151,7 +151,7 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
 
     const paid = (await ledgerRows(a)).filter((row) => row.payment_amount !== null);
     expect(paid).toEqual([
-      expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 }),
+      expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo:tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 }),
     ]);
     // The reference is the transaction that moved the money.
     const receipt = await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [paid[0]!.payment_reference]);
@@ -166,7 +166,7 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("streamed");
     const rows = await ledgerRows(a);
-    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge" });
+    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo:tempo/charge" });
   });
 
   it("a request that fails on every upstream costs nothing: no transfer on chain, no payment in the ledger (stream and not)", async () => {
@@ -302,7 +302,7 @@ tools:
     expect(receipt).toMatchObject({ status: "success", method: "tempo" });
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + 2000n);
     const row = (await toolRows()).filter((r) => r.payment_amount !== null).at(-1);
-    expect(row).toMatchObject({ status: 200, tool: "web/echo", payment_amount: "2000", payment_method: "tempo/charge", payment_reference: receipt.reference });
+    expect(row).toMatchObject({ status: 200, tool: "web/echo", payment_amount: "2000", payment_method: "tempo:tempo/charge", payment_reference: receipt.reference });
     expect(await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [receipt.reference])).toMatchObject({ status: "0x1" });
   });
 
@@ -326,15 +326,17 @@ describe("mpp configuration that cannot take effect stops the server with the fi
     );
   const network = (extra: string) => `  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}"${extra} }\n`;
 
-  it("no secret, a bad recipient, fee_payer, two networks, no database, an RPC that does not answer", async () => {
+  it("no secret, a bad recipient, fee_payer, a wrong chain_id, an evm network without a wallet, no database, an RPC that does not answer", async () => {
     expect(await start(`  enabled: true\n${network("")}`, DATABASE, {})).toMatch(/mpp\.secret_key \(or MPP_SECRET_KEY\) is required/);
     const secret = "  enabled: true\n  secret_key: ${MPP_SECRET_KEY}\n";
     expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "0x123" }\n`)).toMatch(
       /mpp\.networks\.tempo\.recipient must be the 0x address/,
     );
     expect(await start(`${secret}${network(", fee_payer: true")}`)).toMatch(/mpp\.networks\.tempo\.fee_payer: true is not supported yet/);
-    expect(await start(`${secret}${network("")}    other: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}" }\n`)).toMatch(
-      /exactly one network for now .*tempo, other/,
+    expect(await start(`${secret}${network(", chain_id: 1")}`)).toMatch(/mpp\.networks\.tempo\.chain_id is 1 but .* is chain \d+/);
+    // An evm network is settled by the operator wallet (it submits the signed transfer): none here.
+    expect(await start(`${secret}${network("")}    usdc: { method: evm, rpc_url: "${chain.rpcUrl}", recipient: "${recipient}", currency: "${PATH_USD}" }\n`)).toMatch(
+      /mpp\.networks\.usdc \(method evm\) needs the operator wallet/,
     );
     expect(await start(`${secret}${network("")}`, null)).toMatch(/mpp\.enabled needs a database/);
     expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(

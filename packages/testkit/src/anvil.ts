@@ -30,13 +30,21 @@ export const PATH_USD = "0x20c0000000000000000000000000000000000000";
 const ACCOUNTS = 100;
 
 /** Starts Anvil on a free loopback port with Tempo features; resolves once it answers. */
-export async function startTempoChain(): Promise<LocalChain> {
+export function startTempoChain(): Promise<LocalChain> {
+  return startAnvil(["--network", "tempo"]);
+}
+
+/** Starts a plain Ethereum Anvil (dev accounts hold ETH only; tests deploy their own tokens). */
+export function startEvmChain(): Promise<LocalChain> {
+  return startAnvil([]);
+}
+
+async function startAnvil(network: string[]): Promise<LocalChain> {
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
   // Tempo transactions carry a validity window checked against the block time: start the chain
   // at the wall clock (Anvil's Tempo genesis is at timestamp 1 otherwise).
   const args = [
-    "--network",
-    "tempo",
+    ...network,
     "--host",
     "127.0.0.1",
     "--port",
