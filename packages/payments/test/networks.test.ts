@@ -1,0 +1,198 @@
+// Several mpp.networks at once: a Tempo chain and a plain EVM chain (two local Anvils) with two
+// EIP-3009 tokens of 6 and 18 decimals deployed by the set-up. The unmodified mppx client pays
+// with its `evm` method, choosing the evm challenge among those of every network.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { Challenge, Receipt } from "mppx";
+import { Mppx as MppxClient, evm as evmClient } from "mppx/client";
+import { type Abi, encodeDeployData, getAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { findModel, parseConfig } from "@bitrouter/config";
+import { createRouter, type Router } from "@bitrouter/router";
+import { openStore, type Store } from "@bitrouter/store";
+import { type LocalChain, type MockUpstream, PATH_USD, startEvmChain, startMock, startTempoChain } from "@bitrouter/testkit";
+import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
+
+const TOKEN = JSON.parse(readFileSync(new URL("./fixtures/TestUSD.json", import.meta.url), "utf8")) as { abi: Abi; bytecode: Hex };
+
+let tempoChain: LocalChain;
+let evmChain: LocalChain;
+let mock: MockUpstream;
+let store: Store;
+let dir: string;
+let router: Router;
+let recipient: `0x${string}`;
+let deployer: `0x${string}`;
+let usd6: `0x${string}`;
+let usd18: `0x${string}`;
+const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
+
+/** Deploys TestUSD from a dev account (Anvil signs); resolves to the token's address. */
+async function deploy(chain: LocalChain, from: string, name: string, decimals: number): Promise<`0x${string}`> {
+  const data = encodeDeployData({ abi: TOKEN.abi, bytecode: TOKEN.bytecode, args: [name, decimals, 10n ** BigInt(decimals + 9)] });
+  const hash = await chain.rpc<string>("eth_sendTransaction", [{ from, data, gas: "0x300000" }]);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const receipt = await chain.rpc<{ status: string; contractAddress: `0x${string}` } | null>("eth_getTransactionReceipt", [hash]);
+    if (receipt) {
+      if (receipt.status !== "0x1") throw new Error(`deploying ${name} reverted`);
+      return getAddress(receipt.contractAddress);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`deploying ${name}: not mined`);
+}
+
+beforeAll(async () => {
+  [tempoChain, evmChain, mock] = await Promise.all([startTempoChain(), startEvmChain(), startMock()]);
+  deployer = evmChain.freshAccount().address;
+  recipient = evmChain.freshAccount().address;
+  usd6 = await deploy(evmChain, deployer, "Test USD", 6);
+  usd18 = await deploy(evmChain, deployer, "Test USD 18", 18);
+  dir = mkdtempSync(join(tmpdir(), "bitrouter-pay-"));
+  store = await openStore(`sqlite://${join(dir, "state.db")}?mode=rwc`);
+  const config = parseConfig(
+    `
+inherit_defaults: false
+providers:
+  oai:
+    api_protocol: openai
+    api_base: ${mock.baseUrl("openai-chat")}
+    api_key: key-oai
+    models:
+      gpt-test:
+        pricing: { input_tokens: { no_cache: 2.5 }, output_tokens: { text: 10 } }
+mpp:
+  enabled: true
+  realm: bitrouter.test
+  secret_key: test-secret-key-of-at-least-32-bytes!!
+  networks:
+    tempo: { rpc_url: "${tempoChain.rpcUrl}", recipient: "${recipient}" }
+    usd6: { method: evm, rpc_url: "${evmChain.rpcUrl}", chain_id: ${evmChain.chainId}, recipient: "${recipient}", currency: "${usd6}", decimals: 6 }
+    usd18: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${recipient}", currency: "${usd18}" }
+`,
+    { env: {} },
+  ).config;
+  // The settling account submits the callers' signed transfers (and pays their gas).
+  const settler = privateKeyToAccount(evmChain.freshAccount().privateKey);
+  const gate = await createPaymentGate({ config: config.mpp!, store, requiresAuth: false, settler });
+  router = createRouter(config, {
+    hooks: [
+      paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+    ],
+  });
+});
+afterAll(async () => {
+  await router?.close();
+  await store?.close();
+  await Promise.all([tempoChain?.close(), evmChain?.close(), mock?.close()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  mock.reset();
+  payments.length = 0;
+});
+
+const ENDPOINT = "http://bitrouter.test/v1/chat/completions";
+// The prompt as JSON is 68 bytes: 2.5 USD/M x 68 + 10 USD/M x 50 max_tokens = 670 micro-USD.
+const PRICE_MICRO_USD = 670n;
+const chat = () => JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }] });
+const init = () => ({ method: "POST", headers: { "content-type": "application/json" }, body: chat() });
+const route = (input: RequestInfo | URL, requestInit?: RequestInit) => router.fetch(new Request(input, requestInit));
+
+/** A payer holding `amount` of `token` (sent by the deployer), paying with mppx's evm method only. */
+async function evmPayer(token: `0x${string}`, name: string, amount: bigint, onRequest?: (request: Request) => void) {
+  const payer = evmChain.freshAccount();
+  await evmChain.transfer(deployer, token, payer.address, amount);
+  const client = MppxClient.create({
+    methods: [evmClient.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name, version: "1" } })],
+    polyfill: false,
+    fetch: (input, requestInit) => {
+      const request = new Request(input, requestInit);
+      onRequest?.(request);
+      return router.fetch(request);
+    },
+    // Several evm challenges (one per token): pay in this token.
+    orderChallenges: (candidates) => candidates.filter((c) => String((c.challenge.request as { currency?: string }).currency).toLowerCase() === token.toLowerCase()),
+  });
+  return { address: payer.address, client };
+}
+
+describe("several networks: a challenge per network, a credential for any of them", () => {
+  test("the 402 offers one challenge per network, each priced in its token's base units", async () => {
+    const response = await route(ENDPOINT, init());
+    expect(response.status).toBe(402);
+    const challenges = Challenge.fromResponseList(response);
+    expect(challenges.map((c) => [c.method, c.request])).toEqual([
+      ["tempo", expect.objectContaining({ amount: "670", currency: PATH_USD, methodDetails: expect.objectContaining({ chainId: tempoChain.chainId }) })],
+      ["evm", expect.objectContaining({ amount: "670", currency: usd6, methodDetails: expect.objectContaining({ chainId: evmChain.chainId, decimals: 6 }) })],
+      // 18 decimals: one micro-USD is 10^12 base units.
+      ["evm", expect.objectContaining({ amount: (PRICE_MICRO_USD * 10n ** 12n).toString(), currency: usd18, methodDetails: expect.objectContaining({ decimals: 18 }) })],
+    ]);
+    expect(new Set(challenges.map((c) => c.id)).size).toBe(3);
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  test("the mppx client pays with its evm method: the exact price moves on chain, once, and the ledger names the network", async () => {
+    const { address, client } = await evmPayer(usd6, "Test USD", 1_000_000n);
+    const before = await evmChain.balanceOf(usd6, recipient);
+    mock.enqueue({ text: "paid in usd6", usage: { input: 5, output: 2 } });
+    const response = await client.fetch(ENDPOINT, init());
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe("paid in usd6");
+    const receipt = Receipt.deserialize(response.headers.get("payment-receipt")!);
+    expect(receipt).toMatchObject({ method: "evm", status: "success" });
+    expect(await evmChain.balanceOf(usd6, recipient)).toBe(before + 670n);
+    expect(await evmChain.balanceOf(usd6, address)).toBe(1_000_000n - 670n);
+    expect(payments).toEqual([undefined, { amount: "670", method: "usd6:evm/charge", reference: receipt.reference }]);
+    const tx = await evmChain.rpc<{ to: string } | null>("eth_getTransactionByHash", [receipt.reference]);
+    expect(tx?.to.toLowerCase()).toBe(usd6.toLowerCase());
+  });
+
+  test("an 18-decimals token is charged 10^12 base units per micro-USD", async () => {
+    const price = PRICE_MICRO_USD * 10n ** 12n;
+    const { client } = await evmPayer(usd18, "Test USD 18", 10n ** 18n);
+    const before = await evmChain.balanceOf(usd18, recipient);
+    mock.enqueue({ text: "paid in usd18" });
+    const response = await client.fetch(ENDPOINT, init());
+    expect(response.status).toBe(200);
+    expect(await evmChain.balanceOf(usd18, recipient)).toBe(before + price);
+    expect(payments.at(-1)).toMatchObject({ amount: price.toString(), method: "usd18:evm/charge" });
+  });
+
+  test("an evm credential is good once: a replay is refused and moves nothing", async () => {
+    let credential: string | undefined;
+    const { client } = await evmPayer(usd6, "Test USD", 1_000_000n, (request) => {
+      credential ??= request.headers.get("authorization") ?? undefined;
+    });
+    mock.enqueue({ text: "first" });
+    expect((await client.fetch(ENDPOINT, init())).status).toBe(200);
+    expect(credential).toMatch(/^Payment /);
+    const balance = await evmChain.balanceOf(usd6, recipient);
+    const replay = await route(ENDPOINT, { ...init(), headers: { "content-type": "application/json", authorization: credential! } });
+    expect(replay.status).toBe(402);
+    expect(((await replay.json()) as { error: { message: string } }).error.message).toMatch(/payment credential refused/);
+    expect(await evmChain.balanceOf(usd6, recipient)).toBe(balance);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  test("a payer short of funds is refused before anything goes upstream", async () => {
+    const { client, address } = await evmPayer(usd6, "Test USD", 100n);
+    const response = await client.fetch(ENDPOINT, init());
+    expect(response.status).toBe(402);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/payment credential refused: the signed transfer would fail/);
+    expect(await evmChain.balanceOf(usd6, address)).toBe(100n);
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  test("a request that fails upstream moves nothing on the evm chain", async () => {
+    const { client, address } = await evmPayer(usd6, "Test USD", 1_000_000n);
+    mock.enqueue({ error: "server_error", status: 500 });
+    const response = await client.fetch(ENDPOINT, init());
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    expect(await evmChain.balanceOf(usd6, address)).toBe(1_000_000n);
+    expect(payments).toEqual([undefined, undefined]);
+  });
+});
