@@ -1,21 +1,19 @@
 // Several mpp.networks at once: a Tempo chain and a plain EVM chain (two local Anvils) with two
 // EIP-3009 tokens of 6 and 18 decimals deployed by the set-up. The unmodified mppx client pays
 // with its `evm` method, choosing the evm challenge among those of every network.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { Challenge, Receipt } from "mppx";
 import { Mppx as MppxClient, evm as evmClient } from "mppx/client";
-import { type Abi, encodeDeployData, getAddress, type Hex } from "viem";
+import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { findModel, parseConfig } from "@bitrouter/config";
 import { createRouter, type Router } from "@bitrouter/router";
 import { openStore, type Store } from "@bitrouter/store";
-import { type LocalChain, type MockUpstream, PATH_USD, startEvmChain, startMock, startTempoChain } from "@bitrouter/testkit";
+import { deployTestToken, type LocalChain, type MockUpstream, PATH_USD, startEvmChain, startMock, startTempoChain } from "@bitrouter/testkit";
 import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
-
-const TOKEN = JSON.parse(readFileSync(new URL("./fixtures/TestUSD.json", import.meta.url), "utf8")) as { abi: Abi; bytecode: Hex };
 
 let tempoChain: LocalChain;
 let evmChain: LocalChain;
@@ -29,27 +27,12 @@ let usd6: `0x${string}`;
 let usd18: `0x${string}`;
 const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
 
-/** Deploys TestUSD from a dev account (Anvil signs); resolves to the token's address. */
-async function deploy(chain: LocalChain, from: string, name: string, decimals: number): Promise<`0x${string}`> {
-  const data = encodeDeployData({ abi: TOKEN.abi, bytecode: TOKEN.bytecode, args: [name, decimals, 10n ** BigInt(decimals + 9)] });
-  const hash = await chain.rpc<string>("eth_sendTransaction", [{ from, data, gas: "0x300000" }]);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const receipt = await chain.rpc<{ status: string; contractAddress: `0x${string}` } | null>("eth_getTransactionReceipt", [hash]);
-    if (receipt) {
-      if (receipt.status !== "0x1") throw new Error(`deploying ${name} reverted`);
-      return getAddress(receipt.contractAddress);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`deploying ${name}: not mined`);
-}
-
 beforeAll(async () => {
   [tempoChain, evmChain, mock] = await Promise.all([startTempoChain(), startEvmChain(), startMock()]);
   deployer = evmChain.freshAccount().address;
   recipient = evmChain.freshAccount().address;
-  usd6 = await deploy(evmChain, deployer, "Test USD", 6);
-  usd18 = await deploy(evmChain, deployer, "Test USD 18", 18);
+  usd6 = getAddress(await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n }));
+  usd18 = getAddress(await deployTestToken(evmChain, { from: deployer, name: "Test USD 18", decimals: 18, supply: 10n ** 27n }));
   dir = mkdtempSync(join(tmpdir(), "bitrouter-pay-"));
   store = await openStore(`sqlite://${join(dir, "state.db")}?mode=rwc`);
   const config = parseConfig(

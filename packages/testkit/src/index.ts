@@ -17,3 +17,4 @@ export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { DEFAULT_MCP_TOOLS, serveMcp, startMcpMock, type McpCall, type McpHost, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
 export { startConformanceMock } from "./conformance.js";
 export { type LocalChain, PATH_USD, startEvmChain, startTempoChain } from "./anvil.js";
+export { deployTestToken } from "./token.js";
