@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { getRequestListener } from "@hono/node-server";
 import { Store } from "mppx";
-import { Mppx, tempo } from "mppx/client";
+import { Mppx, evm, tempo } from "mppx/client";
 import { McpClient } from "mppx/mcp/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -23,7 +23,18 @@ import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
-import { DEFAULT_MCP_TOOLS, type LocalChain, type McpMock, type MockUpstream, PATH_USD, startMcpMock, startMock, startTempoChain } from "@bitrouter/testkit";
+import {
+  DEFAULT_MCP_TOOLS,
+  deployTestToken,
+  type LocalChain,
+  type McpMock,
+  type MockUpstream,
+  PATH_USD,
+  startEvmChain,
+  startMcpMock,
+  startMock,
+  startTempoChain,
+} from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
 const DB = `bitrouter_pay_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -383,6 +394,63 @@ describe("with accounts (JWT auth), the payment rides in Payment-Authorization b
       .where("payment_amount", "is not", null)
       .execute();
     expect(flushed).toEqual([{ key_id: "payer-key", payment_amount: String(PRICE) }]);
+  });
+});
+
+describe("two networks, tempo and evm: the operator's account submits the evm payments", () => {
+  let evmChain: LocalChain;
+  let server: TestServer;
+  let token: string;
+  let usdc: `0x${string}`;
+  let deployer: `0x${string}`;
+  let operator: `0x${string}`;
+  let evmRecipient: `0x${string}`;
+  beforeAll(async () => {
+    evmChain = await startEvmChain();
+    deployer = evmChain.freshAccount().address;
+    evmRecipient = evmChain.freshAccount().address;
+    usdc = await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n });
+    const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-pay-")), ".keys");
+    await createAccount(keysDir);
+    const account = await unlockAccount(keysDir, 0);
+    operator = account.evmAddress as `0x${string}`;
+    // The operator pays the gas of the transfers it submits.
+    await evmChain.rpc("anvil_setBalance", [operator, "0xde0b6b3a7640000"]);
+    token = await mintToken(account, { scope: "api", id: "evm-payer" }, { chain: "base" });
+    const twoNetworks = `${yaml()}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${evmRecipient}", currency: "${usdc}" }\n`;
+    server = await startTestServer(twoNetworks, { env, database: DATABASE, keysDir });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await evmChain?.close();
+  });
+
+  it("the 402 offers both; mppx's evm client pays the exact price in the token, the ledger names the network", async () => {
+    const challenged = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(ask),
+    });
+    expect(challenged.status).toBe(402);
+    expect(challenged.headers.get("www-authenticate")).toMatch(/^Payment .*method="tempo".*, Payment .*method="evm"/);
+
+    const payer = evmChain.freshAccount();
+    await evmChain.transfer(deployer, usdc, payer.address, 1_000_000n);
+    const mppx = Mppx.create({
+      methods: [evm.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name: "Test USD", version: "1" } })],
+      polyfill: false,
+    });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0, fetch: mppx.fetch as typeof fetch });
+    mock.enqueue({ text: "paid in usdc" });
+    const answer = await client.chat.completions.create(ask);
+    expect(answer.choices[0]!.message.content).toBe("paid in usdc");
+    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(PRICE);
+    expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - PRICE);
+    const rows = await ledgerRows(server);
+    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "local-usdc:evm/charge" });
+    // The operator's account sent the transfer.
+    const tx = await evmChain.rpc<{ from: string }>("eth_getTransactionByHash", [rows.at(-1)!.payment_reference]);
+    expect(tx.from.toLowerCase()).toBe(operator.toLowerCase());
   });
 });
 
