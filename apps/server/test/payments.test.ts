@@ -313,7 +313,13 @@ tools:
     expect(receipt).toMatchObject({ status: "success", method: "tempo" });
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + 2000n);
     const row = (await toolRows()).filter((r) => r.payment_amount !== null).at(-1);
-    expect(row).toMatchObject({ status: 200, tool: "web/echo", payment_amount: "2000", payment_method: "tempo:tempo/charge", payment_reference: receipt.reference });
+    expect(row).toMatchObject({
+      status: 200,
+      tool: "web/echo",
+      payment_amount: "2000",
+      payment_method: "tempo:tempo/charge",
+      payment_reference: receipt.reference,
+    });
     expect(await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [receipt.reference])).toMatchObject({ status: "0x1" });
   });
 
@@ -346,9 +352,9 @@ describe("mpp configuration that cannot take effect stops the server with the fi
     expect(await start(`${secret}${network(", fee_payer: true")}`)).toMatch(/mpp\.networks\.tempo\.fee_payer: true is not supported yet/);
     expect(await start(`${secret}${network(", chain_id: 1")}`)).toMatch(/mpp\.networks\.tempo\.chain_id is 1 but .* is chain \d+/);
     // An evm network is settled by the operator wallet (it submits the signed transfer): none here.
-    expect(await start(`${secret}${network("")}    usdc: { method: evm, rpc_url: "${chain.rpcUrl}", recipient: "${recipient}", currency: "${PATH_USD}" }\n`)).toMatch(
-      /mpp\.networks\.usdc \(method evm\) needs the operator wallet/,
-    );
+    expect(
+      await start(`${secret}${network("")}    usdc: { method: evm, rpc_url: "${chain.rpcUrl}", recipient: "${recipient}", currency: "${PATH_USD}" }\n`),
+    ).toMatch(/mpp\.networks\.usdc \(method evm\) needs the operator wallet/);
     expect(await start(`${secret}${network("")}`, null)).toMatch(/mpp\.enabled needs a database/);
     expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(
       /mpp\.networks\.tempo\.rpc_url http:\/\/127\.0\.0\.1:9 does not answer eth_chainId/,

@@ -426,10 +426,10 @@ export const WalletSchema = z.strictObject({
 });
 
 export const MppNetworkSchema = z.strictObject({
-  method: z
-    .enum(["tempo", "evm"])
-    .optional()
-    .meta({ description: "How callers pay on this network: tempo (a TIP-20 transfer on a Tempo chain) or evm (an EIP-3009 ERC-20 transfer).", default: "tempo" }),
+  method: z.enum(["tempo", "evm"]).optional().meta({
+    description: "How callers pay on this network: tempo (a TIP-20 transfer on a Tempo chain) or evm (an EIP-3009 ERC-20 transfer).",
+    default: "tempo",
+  }),
   recipient: z.string().optional().describe("Your address: payments go here (required)."),
   escrow_contract: z.string().optional().describe("Sessions only: accepted, no effect yet."),
   rpc_url: httpUrl().optional().describe("The chain's RPC URL (required); asked for its chain id at start."),

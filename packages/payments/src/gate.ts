@@ -233,7 +233,8 @@ async function checkNetwork(at: string, net: NetworkConfig): Promise<{ rpcUrl: s
   if (!net.rpc_url) throw new PaymentConfigError(`${at}.rpc_url is required: payments are verified on chain`);
   if (!net.recipient || !isAddress(net.recipient))
     throw new PaymentConfigError(`${at}.recipient must be the 0x address that receives payments; got '${net.recipient ?? ""}'`);
-  if (net.currency !== undefined && !isAddress(net.currency)) throw new PaymentConfigError(`${at}.currency must be a token's 0x address; got '${net.currency}'`);
+  if (net.currency !== undefined && !isAddress(net.currency))
+    throw new PaymentConfigError(`${at}.currency must be a token's 0x address; got '${net.currency}'`);
   if (net.fee_payer) throw new PaymentConfigError(`${at}.fee_payer: true is not supported yet (it needs a server wallet to pay the callers' gas); remove it`);
   let chainId: number;
   try {
@@ -246,7 +247,13 @@ async function checkNetwork(at: string, net: NetworkConfig): Promise<{ rpcUrl: s
   return { rpcUrl: net.rpc_url, chainId, recipient: net.recipient };
 }
 
-async function tempoServer(name: string, net: NetworkConfig, common: Common, store: ReturnType<typeof databaseStore>, warnings: string[]): Promise<NetworkServer> {
+async function tempoServer(
+  name: string,
+  net: NetworkConfig,
+  common: Common,
+  store: ReturnType<typeof databaseStore>,
+  warnings: string[],
+): Promise<NetworkServer> {
   const at = `mpp.networks.${name}`;
   if (net.decimals !== undefined && net.decimals !== TIP20_DECIMALS)
     throw new PaymentConfigError(`${at}.decimals must be ${TIP20_DECIMALS} (every TIP-20 token has ${TIP20_DECIMALS}) or left out`);
@@ -327,7 +334,15 @@ async function evmServer(name: string, net: NetworkConfig, common: Common, settl
   }
   const network: PaymentNetwork = { name, method: "evm", chainId, rpcUrl, recipient, currency: token, decimals };
   const call = (credential: Credential.Credential) => {
-    const p = credential.payload as { from: `0x${string}`; to: `0x${string}`; value: string; validAfter: string; validBefore: string; nonce: `0x${string}`; signature: `0x${string}` };
+    const p = credential.payload as {
+      from: `0x${string}`;
+      to: `0x${string}`;
+      value: string;
+      validAfter: string;
+      validBefore: string;
+      nonce: `0x${string}`;
+      signature: `0x${string}`;
+    };
     return {
       address: token,
       abi: EIP3009_ABI,

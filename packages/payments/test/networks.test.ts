@@ -83,7 +83,7 @@ const ENDPOINT = "http://bitrouter.test/v1/chat/completions";
 const PRICE_MICRO_USD = 670n;
 const chat = () => JSON.stringify({ model: "oai:gpt-test", max_tokens: 50, messages: [{ role: "user", content: "hello" }] });
 const init = () => ({ method: "POST", headers: { "content-type": "application/json" }, body: chat() });
-const route = (input: RequestInfo | URL, requestInit?: RequestInit) => router.fetch(new Request(input, requestInit));
+const route = (input: string | URL | Request, requestInit?: RequestInit) => router.fetch(new Request(input, requestInit));
 
 /** A payer holding `amount` of `token` (sent by the deployer), paying with mppx's evm method only. */
 async function evmPayer(token: `0x${string}`, name: string, amount: bigint, onRequest?: (request: Request) => void) {
@@ -98,7 +98,8 @@ async function evmPayer(token: `0x${string}`, name: string, amount: bigint, onRe
       return router.fetch(request);
     },
     // Several evm challenges (one per token): pay in this token.
-    orderChallenges: (candidates) => candidates.filter((c) => String((c.challenge.request as { currency?: string }).currency).toLowerCase() === token.toLowerCase()),
+    orderChallenges: (candidates) =>
+      candidates.filter((c) => String((c.challenge.request as { currency?: string }).currency).toLowerCase() === token.toLowerCase()),
   });
   return { address: payer.address, client };
 }
@@ -112,7 +113,14 @@ describe("several networks: a challenge per network, a credential for any of the
       ["tempo", expect.objectContaining({ amount: "670", currency: PATH_USD, methodDetails: expect.objectContaining({ chainId: tempoChain.chainId }) })],
       ["evm", expect.objectContaining({ amount: "670", currency: usd6, methodDetails: expect.objectContaining({ chainId: evmChain.chainId, decimals: 6 }) })],
       // 18 decimals: one micro-USD is 10^12 base units.
-      ["evm", expect.objectContaining({ amount: (PRICE_MICRO_USD * 10n ** 12n).toString(), currency: usd18, methodDetails: expect.objectContaining({ decimals: 18 }) })],
+      [
+        "evm",
+        expect.objectContaining({
+          amount: (PRICE_MICRO_USD * 10n ** 12n).toString(),
+          currency: usd18,
+          methodDetails: expect.objectContaining({ decimals: 18 }),
+        }),
+      ],
     ]);
     expect(new Set(challenges.map((c) => c.id)).size).toBe(3);
     expect(mock.requests).toHaveLength(0);

@@ -43,17 +43,7 @@ async function startAnvil(network: string[]): Promise<LocalChain> {
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
   // Tempo transactions carry a validity window checked against the block time: start the chain
   // at the wall clock (Anvil's Tempo genesis is at timestamp 1 otherwise).
-  const args = [
-    ...network,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--accounts",
-    String(ACCOUNTS),
-    "--timestamp",
-    String(Math.floor(Date.now() / 1000)),
-  ];
+  const args = [...network, "--host", "127.0.0.1", "--port", "0", "--accounts", String(ACCOUNTS), "--timestamp", String(Math.floor(Date.now() / 1000))];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {

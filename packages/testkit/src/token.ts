@@ -88,10 +88,7 @@ const BYTECODE =
  * Deploys a TestUSD from a dev account (Anvil signs for it); the whole `supply` goes to `from`.
  * Its EIP-712 domain is `{ name, version: "1" }`. Resolves to the token's address (lower case) once mined.
  */
-export async function deployTestToken(
-  chain: LocalChain,
-  options: { from: string; name: string; decimals: number; supply: bigint },
-): Promise<`0x${string}`> {
+export async function deployTestToken(chain: LocalChain, options: { from: string; name: string; decimals: number; supply: bigint }): Promise<`0x${string}`> {
   const word = (value: bigint | number) => BigInt(value).toString(16).padStart(64, "0");
   const name = Buffer.from(options.name, "utf8");
   // ABI encoding of (string, uint8, uint256): the string is dynamic, after the three head words.

@@ -58,7 +58,8 @@ export class WalletCommand extends AuthCommand {
     const out = [`Wallet ${active.evmAddress} (account ${active.prefix})`];
     if (balances.length === 0) out.push("No network configured: set wallet.payment.tempo_rpc_url (or mpp.networks)");
     for (const b of balances) {
-      const amount = b.balance === undefined ? `unavailable (${b.error})` : `${formatUnits(BigInt(b.balance), b.decimals ?? TIP20_DECIMALS)} (token ${b.token})`;
+      const amount =
+        b.balance === undefined ? `unavailable (${b.error})` : `${formatUnits(BigInt(b.balance), b.decimals ?? TIP20_DECIMALS)} (token ${b.token})`;
       out.push(`  ${b.source}  ${b.rpcUrl}  ${amount}`);
     }
     out.push("Channels: none (payment sessions are not supported yet)");
