@@ -411,8 +411,9 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
   let deployer: `0x${string}`;
   let operator: `0x${string}`;
   let evmRecipient: `0x${string}`;
+  let tools: McpMock;
   beforeAll(async () => {
-    evmChain = await startEvmChain();
+    [evmChain, tools] = await Promise.all([startEvmChain(), startMcpMock()]);
     deployer = evmChain.freshAccount().address;
     evmRecipient = evmChain.freshAccount().address;
     usdc = await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n });
@@ -423,13 +424,29 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
     // The operator pays the gas of the transfers it submits.
     await evmChain.rpc("anvil_setBalance", [operator, "0xde0b6b3a7640000"]);
     token = await mintToken(account, { scope: "api", id: "evm-payer" }, { chain: "base" });
-    const twoNetworks = `${yaml()}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${evmRecipient}", currency: "${usdc}" }\n`;
+    const web = `  web:\n    api_protocol: mcp\n    api_base: ${tools.url}\n`;
+    const twoNetworks = `${yaml().replace("providers:\n", `providers:\n${web}`)}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${evmRecipient}", currency: "${usdc}" }
+tools:
+  shout:
+    endpoints: [{ provider: web, service_id: echo }]
+    pricing: { default: 0.002 }
+`;
     server = await startTestServer(twoNetworks, { env, database: DATABASE, keysDir });
   });
   afterAll(async () => {
     await server?.close();
-    await evmChain?.close();
+    await Promise.all([evmChain?.close(), tools?.close()]);
   });
+
+  /** A payer holding 1 TUSD, paying with mppx's evm method only. */
+  const evmPayer = async () => {
+    const payer = evmChain.freshAccount();
+    await evmChain.transfer(deployer, usdc, payer.address, 1_000_000n);
+    return {
+      address: payer.address,
+      method: evm.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name: "Test USD", version: "1" } }),
+    };
+  };
 
   it("the 402 offers both; mppx's evm client pays the exact price in the token, the ledger names the network", async () => {
     const challenged = await fetch(`${server.url}/v1/chat/completions`, {
@@ -440,12 +457,8 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
     expect(challenged.status).toBe(402);
     expect(challenged.headers.get("www-authenticate")).toMatch(/^Payment .*method="tempo".*, Payment .*method="evm"/);
 
-    const payer = evmChain.freshAccount();
-    await evmChain.transfer(deployer, usdc, payer.address, 1_000_000n);
-    const mppx = Mppx.create({
-      methods: [evm.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name: "Test USD", version: "1" } })],
-      polyfill: false,
-    });
+    const payer = await evmPayer();
+    const mppx = Mppx.create({ methods: [payer.method], polyfill: false });
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0, fetch: mppx.fetch as typeof fetch });
     mock.enqueue({ text: "paid in usdc" });
     const answer = await client.chat.completions.create(ask);
@@ -457,6 +470,32 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
     // The operator's account sent the transfer.
     const tx = await evmChain.rpc<{ from: string }>("eth_getTransactionByHash", [rows.at(-1)!.payment_reference]);
     expect(tx.from.toLowerCase()).toBe(operator.toLowerCase());
+  });
+
+  it("an MCP tool call offers both challenges and is paid with mppx's MCP client on the evm network", async () => {
+    const client = new Client({ name: "payer", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    const error = await client.callTool({ name: "shout", arguments: { text: "hi" } }).catch((e: unknown) => e);
+    expect((error as McpError).code).toBe(-32042);
+    expect(((error as McpError).data as { challenges: { method: string }[] }).challenges.map((c) => c.method)).toEqual(["tempo", "evm"]);
+
+    const payer = await evmPayer();
+    const before = await evmChain.balanceOf(usdc, evmRecipient);
+    const result = await McpClient.wrap(client, { methods: [payer.method] }).callTool({ name: "shout", arguments: { text: "paid in usdc" } });
+    expect(result.content).toEqual([{ type: "text", text: "paid in usdc" }]);
+    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(before + 2000n);
+    expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - 2000n);
+    await server.runtime.metering!.ledger.flush();
+    // The database is shared with the other describes: this network's tool payments only.
+    const rows = await server.runtime
+      .metering!.store.db.selectFrom("requests")
+      .select(["tool", "payment_amount", "payment_reference"])
+      .where("inbound_protocol", "=", "mcp")
+      .where("payment_method", "=", "local-usdc:evm/charge")
+      .execute();
+    const receipt = result._meta?.["org.paymentauth/receipt"] as { method: string; reference: string };
+    expect(receipt.method).toBe("evm");
+    expect(rows).toEqual([{ tool: "web/echo", payment_amount: "2000", payment_reference: receipt.reference }]);
   });
 });
 

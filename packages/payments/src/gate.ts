@@ -215,12 +215,19 @@ export async function createPaymentGate(options: { config: MppConfig; store: Sto
   };
 }
 
-/** The network a credential's challenge was issued for: its method and chain (the challenge id then proves the rest). */
+/**
+ * The network a credential's challenge was issued for: its method and chain, then the token and
+ * recipient it names (mppx then checks the challenge is ours and matches that network's price).
+ */
 function serverFor(servers: NetworkServer[], challenge: Challenge.Challenge): NetworkServer {
-  const chainId = (challenge.request as { methodDetails?: { chainId?: unknown } }).methodDetails?.chainId;
-  const currency = String((challenge.request as { currency?: unknown }).currency ?? "").toLowerCase();
+  const request = challenge.request as { methodDetails?: { chainId?: unknown }; currency?: unknown; recipient?: unknown };
+  const chainId = request.methodDetails?.chainId;
+  const same = (a: string | undefined, b: unknown) => typeof b === "string" && a?.toLowerCase() === b.toLowerCase();
   const candidates = servers.filter((s) => s.network.method === challenge.method && (chainId === undefined || s.network.chainId === chainId));
-  const server = candidates.find((s) => s.network.currency?.toLowerCase() === currency) ?? candidates[0];
+  const server =
+    candidates.find((s) => same(s.network.currency, request.currency) && same(s.network.recipient, request.recipient)) ??
+    candidates.find((s) => same(s.network.currency, request.currency)) ??
+    candidates[0];
   if (!server) throw new Error(`no configured network takes ${challenge.method} payments on chain ${String(chainId)}`);
   return server;
 }
