@@ -51,6 +51,8 @@ describe("bitrouter wallet", () => {
     const deployer = evmChain.freshAccount().address;
     const token = await deployTestToken(evmChain, { from: deployer, name: "Test USD 18", decimals: 18, supply: 10n ** 24n });
     await evmChain.transfer(deployer, token, account.evmAddress, 1_500_000_000_000_000_000n);
+    // The gas the wallet pays when it submits callers' evm payments: 0.25 of the native coin.
+    await evmChain.rpc("anvil_setBalance", [account.evmAddress, "0x3782dace9d90000"]);
     writeConfig(
       home,
       `mpp:\n  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${account.evmAddress}" }\n    local-evm: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${account.evmAddress}", currency: "${token}" }\n`,
@@ -58,7 +60,7 @@ describe("bitrouter wallet", () => {
     const run = await bitrouterAsync(home, ["wallet"]);
     expect(run.stdout).toContain(`mpp.networks.tempo  ${chain.rpcUrl}  2.5 (token ${PATH_USD})`);
     // 18 decimals, read from the token.
-    expect(run.stdout).toContain(`mpp.networks.local-evm  ${evmChain.rpcUrl}  1.5 (token ${token})`);
+    expect(run.stdout).toContain(`mpp.networks.local-evm  ${evmChain.rpcUrl}  1.5 (token ${token}), gas 0.25`);
     expect(run.code).toBe(0);
   });
 

@@ -20,12 +20,16 @@ interface Network {
   token: string;
   /** The token's decimals when configured (TIP-20: always 6); else asked of the token. */
   decimals?: number;
+  /** An evm network: the wallet submits callers' payments there and pays the gas, in the chain's native coin. */
+  paysGas?: boolean;
 }
 
 interface Balance extends Network {
   /** Base units as a decimal string, or undefined when the chain did not answer. */
   balance?: string;
   error?: string;
+  /** The native coin's balance in wei, as a decimal string (evm networks). */
+  gas?: string;
 }
 
 /** ERC-20 selectors: `balanceOf(address)`, `decimals()`. */
@@ -37,7 +41,7 @@ export class WalletCommand extends AuthCommand {
   static override usage = Command.Usage({
     description: "Show the operator wallet and its balances",
     details:
-      "The wallet is the active account (`bitrouter account`): its EVM address pays upstreams configured with `auth: {type: mpp}` and submits callers' payments on `method: evm` networks (paying their gas). Balances are read from wallet.payment.tempo_rpc_url and each mpp.networks entry, in that network's token. Payment channels are not listed: payment sessions are not supported yet.",
+      "The wallet is the active account (`bitrouter account`): its EVM address pays upstreams configured with `auth: {type: mpp}` and submits callers' payments on `method: evm` networks (paying their gas). Balances are read from wallet.payment.tempo_rpc_url and each mpp.networks entry, in that network's token; an evm network also shows the gas (native coin) balance. Payment channels are not listed: payment sessions are not supported yet.",
     examples: [
       ["Address and balances", "bitrouter wallet"],
       ["As JSON", "bitrouter wallet --json"],
@@ -59,7 +63,9 @@ export class WalletCommand extends AuthCommand {
     if (balances.length === 0) out.push("No network configured: set wallet.payment.tempo_rpc_url (or mpp.networks)");
     for (const b of balances) {
       const amount =
-        b.balance === undefined ? `unavailable (${b.error})` : `${formatUnits(BigInt(b.balance), b.decimals ?? TIP20_DECIMALS)} (token ${b.token})`;
+        b.balance === undefined
+          ? `unavailable (${b.error})`
+          : `${formatUnits(BigInt(b.balance), b.decimals ?? TIP20_DECIMALS)} (token ${b.token})${b.gas === undefined ? "" : `, gas ${formatUnits(BigInt(b.gas), 18)}`}`;
       out.push(`  ${b.source}  ${b.rpcUrl}  ${amount}`);
     }
     out.push("Channels: none (payment sessions are not supported yet)");
@@ -78,7 +84,13 @@ function networksOf(config: ResolvedConfig): Network[] {
     if (network.method === "evm") {
       // An evm network names its token (the server refuses one that does not); its decimals are the token's.
       if (network.currency)
-        networks.push({ source, rpcUrl: network.rpc_url, token: network.currency, ...(network.decimals === undefined ? {} : { decimals: network.decimals }) });
+        networks.push({
+          source,
+          rpcUrl: network.rpc_url,
+          token: network.currency,
+          paysGas: true,
+          ...(network.decimals === undefined ? {} : { decimals: network.decimals }),
+        });
     } else networks.push({ source, rpcUrl: network.rpc_url, token: network.currency ?? PATH_USD, decimals: TIP20_DECIMALS });
   }
   return networks;
@@ -87,21 +99,27 @@ function networksOf(config: ResolvedConfig): Network[] {
 /** The token's `balanceOf(owner)` (and `decimals()` when not configured) through bare JSON-RPC `eth_call`s. */
 async function balanceOn(network: Network, owner: string): Promise<Balance> {
   try {
-    const [balance, decimals] = await Promise.all([
+    const [balance, decimals, gas] = await Promise.all([
       ethCall(network, `${BALANCE_OF}${owner.slice(2).toLowerCase().padStart(64, "0")}`),
       network.decimals ?? ethCall(network, DECIMALS).then(Number),
+      network.paysGas ? rpc(network, "eth_getBalance", [owner, "latest"]) : undefined,
     ]);
-    return { ...network, decimals, balance: balance.toString() };
+    return { ...network, decimals, balance: balance.toString(), ...(gas === undefined ? {} : { gas: gas.toString() }) };
   } catch (error) {
     return { ...network, error: error instanceof Error ? error.message : String(error) };
   }
 }
 
-async function ethCall(network: Network, data: string): Promise<bigint> {
+function ethCall(network: Network, data: string): Promise<bigint> {
+  return rpc(network, "eth_call", [{ to: network.token, data }, "latest"]);
+}
+
+/** A JSON-RPC call whose answer is a hex quantity. */
+async function rpc(network: Network, method: string, params: unknown[]): Promise<bigint> {
   const response = await fetch(network.rpcUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to: network.token, data }, "latest"] }),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await response.json()) as { result?: string; error?: { message?: string } };
