@@ -153,6 +153,21 @@ describe("several networks: a challenge per network, a credential for any of the
     expect(payments.at(-1)).toMatchObject({ amount: price.toString(), method: "usd18:evm/charge" });
   });
 
+  test("a paid stream on the evm network: the receipt on the SSE answer, the transfer on chain before the content", async () => {
+    const { client, address } = await evmPayer(usd6, "Test USD", 1_000_000n);
+    mock.enqueue({ text: ["str", "eam"] });
+    const response = await client.fetch(ENDPOINT, { ...init(), body: JSON.stringify({ ...JSON.parse(chat()), stream: true }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+    expect(Receipt.deserialize(response.headers.get("payment-receipt")!)).toMatchObject({ method: "evm", status: "success" });
+    // Settled before the first content event went out: the money has moved already.
+    expect(await evmChain.balanceOf(usd6, address)).toBe(1_000_000n - 670n);
+    const text = await response.text();
+    expect(text).toContain('"str"');
+    expect(text).toContain('"eam"');
+    expect(payments).toEqual([undefined, expect.objectContaining({ amount: "670", method: "usd6:evm/charge" })]);
+  });
+
   test("an evm credential is good once: a replay is refused and moves nothing", async () => {
     let credential: string | undefined;
     const { client } = await evmPayer(usd6, "Test USD", 1_000_000n, (request) => {
