@@ -202,3 +202,30 @@ describe("several networks: a challenge per network, a credential for any of the
     expect(payments).toEqual([undefined, undefined]);
   });
 });
+
+describe("an evm network that cannot take effect is refused at start, naming the field", () => {
+  const gate = (network: string, settler = true) =>
+    createPaymentGate({
+      config: parseConfig(`mpp:\n  enabled: true\n  secret_key: test-secret-key-of-at-least-32-bytes!!\n  networks:\n    usd: { ${network} }\n`, { env: {} })
+        .config.mpp!,
+      store,
+      requiresAuth: false,
+      ...(settler ? { settler: privateKeyToAccount(evmChain.freshAccount().privateKey) } : {}),
+    }).then(
+      () => "created",
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+  const base = () => `method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${recipient}"`;
+
+  test("no currency, a token without EIP-3009, a wrong chain_id, sessions fields, no settling account", async () => {
+    expect(await gate(base())).toMatch(/mpp\.networks\.usd\.currency is required for method evm/);
+    // An address without code (the recipient): not an EIP-3009 token.
+    expect(await gate(`${base()}, currency: "${recipient}"`)).toMatch(/mpp\.networks\.usd\.currency .* does not answer name\(\), version\(\) and decimals\(\)/);
+    expect(await gate(`${base()}, currency: "${usd6}", chain_id: 1`)).toMatch(/mpp\.networks\.usd\.chain_id is 1 but .* is chain 31337/);
+    expect(await gate(`${base()}, currency: "${usd6}", escrow_contract: "${usd6}"`)).toMatch(
+      /mpp\.networks\.usd\.escrow_contract applies to Tempo sessions only/,
+    );
+    expect(await gate(`${base()}, currency: "${usd6}"`, false)).toMatch(/mpp\.networks\.usd \(method evm\) needs the operator wallet/);
+    expect(await gate(`${base()}, currency: "${usd6}"`)).toBe("created");
+  });
+});
