@@ -3,15 +3,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalChain, PATH_USD, startTempoChain } from "@bitrouter/testkit";
+import { deployTestToken, type LocalChain, PATH_USD, startEvmChain, startTempoChain } from "@bitrouter/testkit";
 import { bitrouterAsync, generateAccount, newHome } from "./auth-helpers.js";
 
 let chain: LocalChain;
+let evmChain: LocalChain;
 beforeAll(async () => {
-  chain = await startTempoChain();
+  [chain, evmChain] = await Promise.all([startTempoChain(), startEvmChain()]);
 });
 afterAll(async () => {
-  await chain?.close();
+  await Promise.all([chain?.close(), evmChain?.close()]);
 });
 
 function writeConfig(home: string, yaml: string): void {
@@ -41,6 +42,26 @@ describe("bitrouter wallet", () => {
       balances: [{ source: "wallet.payment.tempo_rpc_url", balance: "1234567" }, { balance: "1234567" }, { source: "mpp.networks.down" }],
       channels: [],
     });
+  });
+
+  it("two networks, tempo and evm: each balance in its own token and decimals", async () => {
+    const home = newHome();
+    const account = await generateAccount(home);
+    await chain.transfer(chain.freshAccount().address, PATH_USD, account.evmAddress, 2_500_000n);
+    const deployer = evmChain.freshAccount().address;
+    const token = await deployTestToken(evmChain, { from: deployer, name: "Test USD 18", decimals: 18, supply: 10n ** 24n });
+    await evmChain.transfer(deployer, token, account.evmAddress, 1_500_000_000_000_000_000n);
+    // The gas the wallet pays when it submits callers' evm payments: 0.25 of the native coin.
+    await evmChain.rpc("anvil_setBalance", [account.evmAddress, "0x3782dace9d90000"]);
+    writeConfig(
+      home,
+      `mpp:\n  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${account.evmAddress}" }\n    local-evm: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${account.evmAddress}", currency: "${token}" }\n`,
+    );
+    const run = await bitrouterAsync(home, ["wallet"]);
+    expect(run.stdout).toContain(`mpp.networks.tempo  ${chain.rpcUrl}  2.5 (token ${PATH_USD})`);
+    // 18 decimals, read from the token.
+    expect(run.stdout).toContain(`mpp.networks.local-evm  ${evmChain.rpcUrl}  1.5 (token ${token}), gas 0.25`);
+    expect(run.code).toBe(0);
   });
 
   it("without an account: a one-line error", async () => {

@@ -24,24 +24,43 @@ export type ToolPayments = NonNullable<ToolCallHooks["pay"]>;
 /**
  * The payments hook when `mpp.enabled` is true (callers pay per request over HTTP 402), and the
  * same gate for priced MCP tool calls. The package is imported only then: mppx and viem are heavy,
- * and most servers never load them.
+ * and most servers never load them. An `evm` network is settled by the operator's active account
+ * (it submits the callers' signed transfers and pays their gas).
  */
 export async function paymentHooks(
   config: ResolvedConfig,
-  deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger },
+  deps: { store: Store | undefined; requiresAuth: boolean; logger: Logger; keysDir?: string | undefined },
 ): Promise<{ hooks: RouterHook[]; tools?: ToolPayments }> {
   if (!config.mpp?.enabled) return { hooks: [] };
   if (!deps.store) throw new Error("mpp.enabled needs a database: used payment credentials are remembered there (set database.url)");
-  const { createPaymentGate, paymentsHook, toolPayments } = await loadPayments("mpp.enabled");
-  const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth });
+  const { createPaymentGate, evmAccount, paymentsHook, toolPayments } = await loadPayments("mpp.enabled");
+  const needsSettler = Object.values(config.mpp.networks ?? {}).some((network) => network.method === "evm");
+  const settler = needsSettler ? await operatorAccount(deps.keysDir).then((account) => account && evmAccount(account.evmPrivateKey)) : undefined;
+  const gate = await createPaymentGate({ config: config.mpp, store: deps.store, requiresAuth: deps.requiresAuth, ...(settler ? { settler } : {}) });
   for (const warning of gate.warnings) deps.logger.warn(warning);
-  const { name, chainId, recipient } = gate.network;
-  deps.logger.info("payments: callers pay per request", { network: name, chain_id: chainId, recipient });
+  for (const { name, method, chainId, recipient, currency } of gate.networks)
+    deps.logger.info("payments: callers pay per request", { network: name, method, chain_id: chainId, recipient, ...(currency ? { currency } : {}) });
   const pay = toolPayments(gate);
   return {
     hooks: [paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId))],
     tools: (call) => pay({ name: call.name, priceMicroUsd: call.priceMicroUsd, meta: call.meta }),
   };
+}
+
+/**
+ * The operator's active account, unlocked (OWS_PASSPHRASE when encrypted); undefined without one.
+ * A keystore that does not unlock is an error naming the account.
+ */
+async function operatorAccount(keysDir: string | undefined): Promise<Account | undefined> {
+  if (!keysDir) return undefined;
+  const { getActiveAccount, unlockAccount } = await import("@bitrouter/auth");
+  const active = await getActiveAccount(keysDir);
+  if (!active) return undefined;
+  try {
+    return await unlockAccount(keysDir, active.index, process.env.OWS_PASSPHRASE);
+  } catch (error) {
+    throw new Error(`the wallet account ${active.prefix} cannot be unlocked (OWS_PASSPHRASE): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**

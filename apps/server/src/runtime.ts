@@ -144,7 +144,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     // Payment after auth and guardrails: a request they refuse is never charged.
-    const payments = await paymentHooks(config, { store: metering?.store, requiresAuth: auth.hook !== undefined, logger });
+    const payments = await paymentHooks(config, { store: metering?.store, requiresAuth: auth.hook !== undefined, logger, keysDir: options.auth?.keysDir });
     const hooks = [
       ...(tracing ? [tracing.hook] : []),
       ...(withAuth.hook ? [withAuth.hook] : []),

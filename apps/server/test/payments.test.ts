@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { getRequestListener } from "@hono/node-server";
 import { Store } from "mppx";
-import { Mppx, tempo } from "mppx/client";
+import { Mppx, evm, tempo } from "mppx/client";
 import { McpClient } from "mppx/mcp/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -23,7 +23,18 @@ import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
-import { DEFAULT_MCP_TOOLS, type LocalChain, type McpMock, type MockUpstream, PATH_USD, startMcpMock, startMock, startTempoChain } from "@bitrouter/testkit";
+import {
+  DEFAULT_MCP_TOOLS,
+  deployTestToken,
+  type LocalChain,
+  type McpMock,
+  type MockUpstream,
+  PATH_USD,
+  startEvmChain,
+  startMcpMock,
+  startMock,
+  startTempoChain,
+} from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
 const DB = `bitrouter_pay_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -151,7 +162,7 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
 
     const paid = (await ledgerRows(a)).filter((row) => row.payment_amount !== null);
     expect(paid).toEqual([
-      expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 }),
+      expect.objectContaining({ status: 200, payment_amount: String(PRICE), payment_method: "tempo:tempo/charge", cost_micro_usd: 9 * 3 + 3 * 15 }),
     ]);
     // The reference is the transaction that moved the money.
     const receipt = await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [paid[0]!.payment_reference]);
@@ -166,7 +177,7 @@ describe("callers pay the server per request (mpp.enabled, Tempo charge)", () =>
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("streamed");
     const rows = await ledgerRows(a);
-    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo/charge" });
+    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "tempo:tempo/charge" });
   });
 
   it("a request that fails on every upstream costs nothing: no transfer on chain, no payment in the ledger (stream and not)", async () => {
@@ -302,7 +313,13 @@ tools:
     expect(receipt).toMatchObject({ status: "success", method: "tempo" });
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + 2000n);
     const row = (await toolRows()).filter((r) => r.payment_amount !== null).at(-1);
-    expect(row).toMatchObject({ status: 200, tool: "web/echo", payment_amount: "2000", payment_method: "tempo/charge", payment_reference: receipt.reference });
+    expect(row).toMatchObject({
+      status: 200,
+      tool: "web/echo",
+      payment_amount: "2000",
+      payment_method: "tempo:tempo/charge",
+      payment_reference: receipt.reference,
+    });
     expect(await chain.rpc<{ status: string }>("eth_getTransactionReceipt", [receipt.reference])).toMatchObject({ status: "0x1" });
   });
 
@@ -326,16 +343,18 @@ describe("mpp configuration that cannot take effect stops the server with the fi
     );
   const network = (extra: string) => `  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}"${extra} }\n`;
 
-  it("no secret, a bad recipient, fee_payer, two networks, no database, an RPC that does not answer", async () => {
+  it("no secret, a bad recipient, fee_payer, a wrong chain_id, an evm network without a wallet, no database, an RPC that does not answer", async () => {
     expect(await start(`  enabled: true\n${network("")}`, DATABASE, {})).toMatch(/mpp\.secret_key \(or MPP_SECRET_KEY\) is required/);
     const secret = "  enabled: true\n  secret_key: ${MPP_SECRET_KEY}\n";
     expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "${chain.rpcUrl}", recipient: "0x123" }\n`)).toMatch(
       /mpp\.networks\.tempo\.recipient must be the 0x address/,
     );
     expect(await start(`${secret}${network(", fee_payer: true")}`)).toMatch(/mpp\.networks\.tempo\.fee_payer: true is not supported yet/);
-    expect(await start(`${secret}${network("")}    other: { rpc_url: "${chain.rpcUrl}", recipient: "${recipient}" }\n`)).toMatch(
-      /exactly one network for now .*tempo, other/,
-    );
+    expect(await start(`${secret}${network(", chain_id: 1")}`)).toMatch(/mpp\.networks\.tempo\.chain_id is 1 but .* is chain \d+/);
+    // An evm network is settled by the operator wallet (it submits the signed transfer): none here.
+    expect(
+      await start(`${secret}${network("")}    usdc: { method: evm, rpc_url: "${chain.rpcUrl}", recipient: "${recipient}", currency: "${PATH_USD}" }\n`),
+    ).toMatch(/mpp\.networks\.usdc \(method evm\) needs the operator wallet/);
     expect(await start(`${secret}${network("")}`, null)).toMatch(/mpp\.enabled needs a database/);
     expect(await start(`${secret}  networks:\n    tempo: { rpc_url: "http://127.0.0.1:9", recipient: "${recipient}" }\n`)).toMatch(
       /mpp\.networks\.tempo\.rpc_url http:\/\/127\.0\.0\.1:9 does not answer eth_chainId/,
@@ -381,6 +400,102 @@ describe("with accounts (JWT auth), the payment rides in Payment-Authorization b
       .where("payment_amount", "is not", null)
       .execute();
     expect(flushed).toEqual([{ key_id: "payer-key", payment_amount: String(PRICE) }]);
+  });
+});
+
+describe("two networks, tempo and evm: the operator's account submits the evm payments", () => {
+  let evmChain: LocalChain;
+  let server: TestServer;
+  let token: string;
+  let usdc: `0x${string}`;
+  let deployer: `0x${string}`;
+  let operator: `0x${string}`;
+  let evmRecipient: `0x${string}`;
+  let tools: McpMock;
+  beforeAll(async () => {
+    [evmChain, tools] = await Promise.all([startEvmChain(), startMcpMock()]);
+    deployer = evmChain.freshAccount().address;
+    evmRecipient = evmChain.freshAccount().address;
+    usdc = await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n });
+    const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-pay-")), ".keys");
+    await createAccount(keysDir);
+    const account = await unlockAccount(keysDir, 0);
+    operator = account.evmAddress as `0x${string}`;
+    // The operator pays the gas of the transfers it submits.
+    await evmChain.rpc("anvil_setBalance", [operator, "0xde0b6b3a7640000"]);
+    token = await mintToken(account, { scope: "api", id: "evm-payer" }, { chain: "base" });
+    const web = `  web:\n    api_protocol: mcp\n    api_base: ${tools.url}\n`;
+    const twoNetworks = `${yaml().replace("providers:\n", `providers:\n${web}`)}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${evmRecipient}", currency: "${usdc}" }
+tools:
+  shout:
+    endpoints: [{ provider: web, service_id: echo }]
+    pricing: { default: 0.002 }
+`;
+    server = await startTestServer(twoNetworks, { env, database: DATABASE, keysDir });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await Promise.all([evmChain?.close(), tools?.close()]);
+  });
+
+  /** A payer holding 1 TUSD, paying with mppx's evm method only. */
+  const evmPayer = async () => {
+    const payer = evmChain.freshAccount();
+    await evmChain.transfer(deployer, usdc, payer.address, 1_000_000n);
+    return {
+      address: payer.address,
+      method: evm.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name: "Test USD", version: "1" } }),
+    };
+  };
+
+  it("the 402 offers both; mppx's evm client pays the exact price in the token, the ledger names the network", async () => {
+    const challenged = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(ask),
+    });
+    expect(challenged.status).toBe(402);
+    expect(challenged.headers.get("www-authenticate")).toMatch(/^Payment .*method="tempo".*, Payment .*method="evm"/);
+
+    const payer = await evmPayer();
+    const mppx = Mppx.create({ methods: [payer.method], polyfill: false });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0, fetch: mppx.fetch as typeof fetch });
+    mock.enqueue({ text: "paid in usdc" });
+    const answer = await client.chat.completions.create(ask);
+    expect(answer.choices[0]!.message.content).toBe("paid in usdc");
+    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(PRICE);
+    expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - PRICE);
+    const rows = await ledgerRows(server);
+    expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "local-usdc:evm/charge" });
+    // The operator's account sent the transfer.
+    const tx = await evmChain.rpc<{ from: string }>("eth_getTransactionByHash", [rows.at(-1)!.payment_reference]);
+    expect(tx.from.toLowerCase()).toBe(operator.toLowerCase());
+  });
+
+  it("an MCP tool call offers both challenges and is paid with mppx's MCP client on the evm network", async () => {
+    const client = new Client({ name: "payer", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    const error = await client.callTool({ name: "shout", arguments: { text: "hi" } }).catch((e: unknown) => e);
+    expect((error as McpError).code).toBe(-32042);
+    expect(((error as McpError).data as { challenges: { method: string }[] }).challenges.map((c) => c.method)).toEqual(["tempo", "evm"]);
+
+    const payer = await evmPayer();
+    const before = await evmChain.balanceOf(usdc, evmRecipient);
+    const result = await McpClient.wrap(client, { methods: [payer.method] }).callTool({ name: "shout", arguments: { text: "paid in usdc" } });
+    expect(result.content).toEqual([{ type: "text", text: "paid in usdc" }]);
+    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(before + 2000n);
+    expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - 2000n);
+    await server.runtime.metering!.ledger.flush();
+    // The database is shared with the other describes: this network's tool payments only.
+    const rows = await server.runtime
+      .metering!.store.db.selectFrom("requests")
+      .select(["tool", "payment_amount", "payment_reference"])
+      .where("inbound_protocol", "=", "mcp")
+      .where("payment_method", "=", "local-usdc:evm/charge")
+      .execute();
+    const receipt = result._meta?.["org.paymentauth/receipt"] as { method: string; reference: string };
+    expect(receipt.method).toBe("evm");
+    expect(rows).toEqual([{ tool: "web/echo", payment_amount: "2000", payment_reference: receipt.reference }]);
   });
 });
 

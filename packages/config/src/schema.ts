@@ -431,10 +431,19 @@ export const WalletSchema = z.strictObject({
 });
 
 export const MppNetworkSchema = z.strictObject({
+  method: z.enum(["tempo", "evm"]).optional().meta({
+    description: "How callers pay on this network: tempo (a TIP-20 transfer on a Tempo chain) or evm (an EIP-3009 ERC-20 transfer).",
+    default: "tempo",
+  }),
   recipient: z.string().optional().describe("Your address: payments go here (required)."),
   escrow_contract: z.string().optional().describe("Sessions only: accepted, no effect yet."),
   rpc_url: httpUrl().optional().describe("The chain's RPC URL (required); asked for its chain id at start."),
-  currency: z.string().optional().meta({ description: "The token charged.", default: "the chain default TIP-20" }),
+  chain_id: count().optional().describe("The chain id the RPC must answer (checked at start); default: whatever it answers."),
+  currency: z
+    .string()
+    .optional()
+    .meta({ description: "The token charged (required for evm: an ERC-20 with EIP-3009 transferWithAuthorization).", default: "the chain default TIP-20" }),
+  decimals: count().optional().meta({ description: "evm: the token's decimals.", default: "the token's decimals()" }),
   fee_payer: bool().optional().describe("true is refused for now."),
   default_deposit: count().optional().describe("Sessions only: accepted, no effect yet."),
 });
@@ -443,7 +452,7 @@ export const MppSchema = z.strictObject({
   enabled: bool().optional().describe("Charge callers per request."),
   realm: z.string().optional().meta({ description: "Shown in challenges.", default: "bitrouter" }),
   secret_key: z.string().optional().meta({ description: "Signs challenges; at least 32 bytes.", default: "MPP_SECRET_KEY" }),
-  networks: z.record(z.string(), MppNetworkSchema).optional().describe("Payment networks by name; exactly one for now."),
+  networks: z.record(z.string(), MppNetworkSchema).optional().describe("Payment networks by name; the 402 offers a challenge for each."),
 });
 
 // ── The whole file ───────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import { quoteCeiling } from "./quote.js";
 export interface RequestPayment {
   /** Base units of the token, as a decimal integer string. */
   amount: string;
-  /** e.g. `tempo/charge`. */
+  /** `<network>:<method>/charge`, e.g. `tempo:tempo/charge`. */
   method: string;
   /** On-chain reference: the transaction hash. */
   reference: string;
@@ -21,7 +21,6 @@ const NAME = "payments";
 /** A request's payment: held (authorized) until its answer exists, then settled. */
 interface HookState {
   authorization: Authorization;
-  amount: bigint;
   paid?: RequestPayment;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -50,10 +49,10 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
     async beforeDispatch(ctx: RequestContext, request: CanonicalRequest) {
       if (ctx.state.has(NAME) || !ctx.target) return;
       const { provider, modelId } = ctx.target;
-      const amount = quoteCeiling(request, findModel(provider, modelId), gate.network.decimals, ctx.model);
-      const outcome = await gate.authorize(findPaymentCredential(ctx.headers), amount, { description: `${ctx.model} (${provider}:${modelId})` });
+      const price = quoteCeiling(request, findModel(provider, modelId), ctx.model);
+      const outcome = await gate.authorize(findPaymentCredential(ctx.headers), price, { description: `${ctx.model} (${provider}:${modelId})` });
       if (!("authorized" in outcome)) throw new PaymentRequiredError(outcome.message, outcome.status, outcome.headers);
-      const state: HookState = { authorization: outcome, amount };
+      const state: HookState = { authorization: outcome };
       ctx.state.set(NAME, state);
       // The signed payment expires (mppx's client signs for 25 s): an answer slower than that is
       // settled before it does, and charged even if the request then fails (the ledger says so).
@@ -83,7 +82,7 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
 async function settle(state: HookState): Promise<ChargeOutcome> {
   clearTimeout(state.timer);
   const outcome = await state.authorization.settle();
-  if (outcome.paid) state.paid = { amount: state.amount.toString(), method: outcome.method, reference: outcome.reference };
+  if (outcome.paid) state.paid = { amount: outcome.amount.toString(), method: outcome.method, reference: outcome.reference };
   return outcome;
 }
 

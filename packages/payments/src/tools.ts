@@ -2,7 +2,6 @@ import { Credential, Mcp, Receipt } from "mppx";
 import type { PaymentGate, Refused } from "./gate.js";
 import type { RequestPayment } from "./hook.js";
 import { SETTLE_MARGIN_MS } from "./hook.js";
-import { microUsdToUnits } from "./quote.js";
 
 /** A priced MCP tool call about to be made. */
 export interface ToolPaymentRequest {
@@ -37,7 +36,7 @@ export class ToolPaymentRequired extends Error {
     this.code = refusal.refused ? Mcp.paymentVerificationFailedCode : Mcp.paymentRequiredCode;
     this.data = {
       httpStatus: refusal.status,
-      challenges: [refusal.challenge],
+      challenges: refusal.challenges,
       ...(refusal.refused ? { problem: { title: "Payment verification failed", status: refusal.status, detail: refusal.message } } : {}),
     };
   }
@@ -51,7 +50,6 @@ export class ToolPaymentRequired extends Error {
  */
 export function toolPayments(gate: PaymentGate): (call: ToolPaymentRequest) => Promise<ToolPayment> {
   return async (call) => {
-    const amount = microUsdToUnits(BigInt(call.priceMicroUsd), gate.network.decimals);
     const sent = call.meta?.[Mcp.credentialMetaKey];
     let credential: string | undefined;
     try {
@@ -59,13 +57,13 @@ export function toolPayments(gate: PaymentGate): (call: ToolPaymentRequest) => P
     } catch {
       credential = "Payment malformed"; // refused below, with a fresh challenge
     }
-    const outcome = await gate.authorize(credential, amount, { description: `tool ${call.name}` });
+    const outcome = await gate.authorize(credential, BigInt(call.priceMicroUsd), { description: `tool ${call.name}` });
     if (!("authorized" in outcome)) throw new ToolPaymentRequired(outcome);
     let paid: RequestPayment | undefined;
     const settle = async () => {
       clearTimeout(timer);
       const settled = await outcome.settle();
-      if (settled.paid) paid = { amount: amount.toString(), method: settled.method, reference: settled.reference };
+      if (settled.paid) paid = { amount: settled.amount.toString(), method: settled.method, reference: settled.reference };
       return settled;
     };
     // As for model requests (see paymentsHook): a call slower than the signed transfer's validity

@@ -111,7 +111,7 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     expect(receipt).toMatchObject({ method: "tempo", status: "success" });
     expect(await chain.balanceOf(PATH_USD, recipient)).toBe(before + 670n);
     // Two requests reached the router: the refused one (no payment) and the paid one.
-    expect(payments).toEqual([undefined, { amount: "670", method: "tempo/charge", reference: receipt.reference }]);
+    expect(payments).toEqual([undefined, { amount: "670", method: "tempo:tempo/charge", reference: receipt.reference }]);
     expect(mock.requests).toHaveLength(1);
   });
 
@@ -234,7 +234,7 @@ describe("charging callers over HTTP 402 (tempo charge, local chain)", () => {
     const text = await response.text();
     expect(text).toContain('"str"');
     expect(text).toContain('"eam"');
-    expect(payments).toEqual([undefined, expect.objectContaining({ amount: "670", method: "tempo/charge" })]);
+    expect(payments).toEqual([undefined, expect.objectContaining({ amount: "670", method: "tempo:tempo/charge" })]);
   });
 
   test("all four protocols answer 402 with the challenge, each in its own error shape", async () => {

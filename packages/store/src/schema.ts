@@ -45,7 +45,7 @@ export interface RequestsTable {
   tool: string | null;
   /** What the caller paid for this request (MPP), in the token's base units, as a decimal string. */
   payment_amount: string | null;
-  /** e.g. `tempo/charge`. */
+  /** `<network>:<method>/charge`, e.g. `tempo:tempo/charge` (the `mpp.networks` key and mppx method). */
   payment_method: string | null;
   /** The payment's on-chain reference: a transaction hash or a channel id. */
   payment_reference: string | null;

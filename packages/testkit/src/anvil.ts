@@ -30,22 +30,20 @@ export const PATH_USD = "0x20c0000000000000000000000000000000000000";
 const ACCOUNTS = 100;
 
 /** Starts Anvil on a free loopback port with Tempo features; resolves once it answers. */
-export async function startTempoChain(): Promise<LocalChain> {
+export function startTempoChain(): Promise<LocalChain> {
+  return startAnvil(["--network", "tempo"]);
+}
+
+/** Starts a plain Ethereum Anvil (dev accounts hold ETH only; tests deploy their own tokens). */
+export function startEvmChain(): Promise<LocalChain> {
+  return startAnvil([]);
+}
+
+async function startAnvil(network: string[]): Promise<LocalChain> {
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");
   // Tempo transactions carry a validity window checked against the block time: start the chain
   // at the wall clock (Anvil's Tempo genesis is at timestamp 1 otherwise).
-  const args = [
-    "--network",
-    "tempo",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--accounts",
-    String(ACCOUNTS),
-    "--timestamp",
-    String(Math.floor(Date.now() / 1000)),
-  ];
+  const args = [...network, "--host", "127.0.0.1", "--port", "0", "--accounts", String(ACCOUNTS), "--timestamp", String(Math.floor(Date.now() / 1000))];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // `bitrouter wallet`: the operator's wallet (the active account's EVM address, which pays upstreams
-// with `auth: {type: mpp}`) and its token balance on every configured Tempo network. Asks the chains
-// directly over JSON-RPC (a plain `eth_call`, no chain library loaded); no server needed.
+// with `auth: {type: mpp}` and settles callers' `evm` payments) and its token balance on every
+// configured network. Asks the chains directly over JSON-RPC (a plain `eth_call`, no chain library
+// loaded); no server needed.
 import type { ResolvedConfig } from "@bitrouter/config";
 import { getActiveAccount } from "@bitrouter/auth";
 import { Command, Option } from "clipanion";
@@ -9,7 +10,7 @@ import { AuthCommand, keysDirOf } from "./account.js";
 
 /** pathUSD, the default TIP-20 token of Tempo chains. */
 const PATH_USD = "0x20c0000000000000000000000000000000000000";
-/** Every TIP-20 token has 6 decimals. */
+/** Every TIP-20 token has 6 decimals; an evm network's token says its own. */
 const TIP20_DECIMALS = 6;
 
 interface Network {
@@ -17,20 +18,30 @@ interface Network {
   source: string;
   rpcUrl: string;
   token: string;
+  /** The token's decimals when configured (TIP-20: always 6); else asked of the token. */
+  decimals?: number;
+  /** An evm network: the wallet submits callers' payments there and pays the gas, in the chain's native coin. */
+  paysGas?: boolean;
 }
 
 interface Balance extends Network {
   /** Base units as a decimal string, or undefined when the chain did not answer. */
   balance?: string;
   error?: string;
+  /** The native coin's balance in wei, as a decimal string (evm networks). */
+  gas?: string;
 }
+
+/** ERC-20 selectors: `balanceOf(address)`, `decimals()`. */
+const BALANCE_OF = "0x70a08231";
+const DECIMALS = "0x313ce567";
 
 export class WalletCommand extends AuthCommand {
   static override paths = [["wallet"]];
   static override usage = Command.Usage({
     description: "Show the operator wallet and its balances",
     details:
-      "The wallet is the active account (`bitrouter account`): its EVM address pays upstreams configured with `auth: {type: mpp}`. Balances are read from wallet.payment.tempo_rpc_url and each mpp.networks entry. Payment channels are not listed: payment sessions are not supported yet.",
+      "The wallet is the active account (`bitrouter account`): its EVM address pays upstreams configured with `auth: {type: mpp}` and submits callers' payments on `method: evm` networks (paying their gas). Balances are read from wallet.payment.tempo_rpc_url and each mpp.networks entry, in that network's token; an evm network also shows the gas (native coin) balance. Payment channels are not listed: payment sessions are not supported yet.",
     examples: [
       ["Address and balances", "bitrouter wallet"],
       ["As JSON", "bitrouter wallet --json"],
@@ -51,7 +62,10 @@ export class WalletCommand extends AuthCommand {
     const out = [`Wallet ${active.evmAddress} (account ${active.prefix})`];
     if (balances.length === 0) out.push("No network configured: set wallet.payment.tempo_rpc_url (or mpp.networks)");
     for (const b of balances) {
-      const amount = b.balance === undefined ? `unavailable (${b.error})` : `${formatUnits(BigInt(b.balance), TIP20_DECIMALS)} (token ${b.token})`;
+      const amount =
+        b.balance === undefined
+          ? `unavailable (${b.error})`
+          : `${formatUnits(BigInt(b.balance), b.decimals ?? TIP20_DECIMALS)} (token ${b.token})${b.gas === undefined ? "" : `, gas ${formatUnits(BigInt(b.gas), 18)}`}`;
       out.push(`  ${b.source}  ${b.rpcUrl}  ${amount}`);
     }
     out.push("Channels: none (payment sessions are not supported yet)");
@@ -63,29 +77,54 @@ export class WalletCommand extends AuthCommand {
 function networksOf(config: ResolvedConfig): Network[] {
   const networks: Network[] = [];
   const walletRpc = config.wallet?.payment?.tempo_rpc_url;
-  if (walletRpc) networks.push({ source: "wallet.payment.tempo_rpc_url", rpcUrl: walletRpc, token: PATH_USD });
+  if (walletRpc) networks.push({ source: "wallet.payment.tempo_rpc_url", rpcUrl: walletRpc, token: PATH_USD, decimals: TIP20_DECIMALS });
   for (const [name, network] of Object.entries(config.mpp?.networks ?? {})) {
-    if (network.rpc_url) networks.push({ source: `mpp.networks.${name}`, rpcUrl: network.rpc_url, token: network.currency ?? PATH_USD });
+    if (!network.rpc_url) continue;
+    const source = `mpp.networks.${name}`;
+    if (network.method === "evm") {
+      // An evm network names its token (the server refuses one that does not); its decimals are the token's.
+      if (network.currency)
+        networks.push({
+          source,
+          rpcUrl: network.rpc_url,
+          token: network.currency,
+          paysGas: true,
+          ...(network.decimals === undefined ? {} : { decimals: network.decimals }),
+        });
+    } else networks.push({ source, rpcUrl: network.rpc_url, token: network.currency ?? PATH_USD, decimals: TIP20_DECIMALS });
   }
   return networks;
 }
 
-/** TIP-20 `balanceOf(owner)` through a bare JSON-RPC `eth_call`. */
+/** The token's `balanceOf(owner)` (and `decimals()` when not configured) through bare JSON-RPC `eth_call`s. */
 async function balanceOn(network: Network, owner: string): Promise<Balance> {
-  const data = `0x70a08231${owner.slice(2).toLowerCase().padStart(64, "0")}`;
   try {
-    const response = await fetch(network.rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to: network.token, data }, "latest"] }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await response.json()) as { result?: string; error?: { message?: string } };
-    if (typeof body.result !== "string" || !/^0x[0-9a-f]*$/i.test(body.result)) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
-    return { ...network, balance: BigInt(body.result === "0x" ? 0 : body.result).toString() };
+    const [balance, decimals, gas] = await Promise.all([
+      ethCall(network, `${BALANCE_OF}${owner.slice(2).toLowerCase().padStart(64, "0")}`),
+      network.decimals ?? ethCall(network, DECIMALS).then(Number),
+      network.paysGas ? rpc(network, "eth_getBalance", [owner, "latest"]) : undefined,
+    ]);
+    return { ...network, decimals, balance: balance.toString(), ...(gas === undefined ? {} : { gas: gas.toString() }) };
   } catch (error) {
     return { ...network, error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+function ethCall(network: Network, data: string): Promise<bigint> {
+  return rpc(network, "eth_call", [{ to: network.token, data }, "latest"]);
+}
+
+/** A JSON-RPC call whose answer is a hex quantity. */
+async function rpc(network: Network, method: string, params: unknown[]): Promise<bigint> {
+  const response = await fetch(network.rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as { result?: string; error?: { message?: string } };
+  if (typeof body.result !== "string" || !/^0x[0-9a-f]*$/i.test(body.result)) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
+  return BigInt(body.result === "0x" ? 0 : body.result);
 }
 
 /** 1234567 base units at 6 decimals -> "1.234567". */
