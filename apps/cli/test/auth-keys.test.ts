@@ -198,8 +198,11 @@ describe("bitrouter keys --revoke with a running server", () => {
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
   /** Stands in for the server's control socket: records the calls, answers like the server does. */
-  async function controlSocket(home: string, answer: (req: IncomingMessage) => [number, unknown]): Promise<{ method?: string; url?: string }[]> {
-    const calls: { method?: string; url?: string }[] = [];
+  async function controlSocket(
+    home: string,
+    answer: (req: IncomingMessage) => [number, unknown],
+  ): Promise<{ method?: string | undefined; url?: string | undefined }[]> {
+    const calls: { method?: string | undefined; url?: string | undefined }[] = [];
     mkdirSync(join(home, "run"), { recursive: true });
     server = createServer((req, res) => {
       calls.push({ method: req.method, url: req.url });

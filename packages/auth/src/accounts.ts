@@ -152,7 +152,8 @@ export async function createAccount(keysDir: string, options: { passphrase?: str
   if (options.passphrase === "") throw invalidInput("empty_passphrase", "the passphrase is empty: omit it to store the key unencrypted", "passphrase");
   // Index order is creation order: keep creation times strictly increasing, even within one ms.
   const existing = await listAccounts(keysDir);
-  const last = existing.length === 0 ? 0 : Date.parse(existing[existing.length - 1].createdAt);
+  const newest = existing.at(-1);
+  const last = newest === undefined ? 0 : Date.parse(newest.createdAt);
   const createdAt = new Date(Math.max(Date.now(), last + 1)).toISOString();
   const { seed, account } = await newSeed();
   try {
@@ -243,13 +244,15 @@ function describe(a: AccountInfo): string {
 export function findAccount(accounts: AccountInfo[], indexOrPrefix: string | number): AccountInfo {
   const id = String(indexOrPrefix).trim();
   if (accounts.length === 0) throw new AuthError("not_found", "no_accounts", "no accounts in the keystore: create one first (bitrouter account -g)");
-  if (/^\d+$/.test(id) && Number(id) < accounts.length) return accounts[Number(id)];
+  const byIndex = /^\d+$/.test(id) ? accounts[Number(id)] : undefined;
+  if (byIndex) return byIndex;
   const lower = id.toLowerCase();
   const matches =
     id === ""
       ? []
       : accounts.filter((a) => a.label === id || a.solanaAddress.startsWith(id) || (lower.startsWith("0x") && a.evmAddress.toLowerCase().startsWith(lower)));
-  if (matches.length === 1) return matches[0];
+  const [only] = matches;
+  if (only && matches.length === 1) return only;
   if (matches.length === 0) {
     throw new AuthError("not_found", "account_not_found", `no account matches "${id}"; choose one of:\n${accounts.map(describe).join("\n")}`);
   }

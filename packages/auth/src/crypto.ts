@@ -74,7 +74,10 @@ export function checksumAddress(address: string): string {
   const lower = address.slice(2).toLowerCase();
   const hash = hex(keccak_256(ascii.encode(lower)));
   let out = "0x";
-  for (let i = 0; i < 40; i++) out += Number.parseInt(hash[i], 16) >= 8 ? lower[i].toUpperCase() : lower[i];
+  for (let i = 0; i < 40; i++) {
+    const char = lower.charAt(i);
+    out += Number.parseInt(hash.charAt(i), 16) >= 8 ? char.toUpperCase() : char;
+  }
   return out;
 }
 

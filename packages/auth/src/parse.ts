@@ -6,7 +6,7 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
 function durationSeconds(text: string, flag: string): number {
   const m = /^(\d+)([smhd])?$/.exec(text.trim());
-  const n = m ? Number(m[1]) * UNIT_SECONDS[m[2] ?? "s"] : NaN;
+  const n = m ? Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? NaN) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
     throw invalidInput("bad_duration", `${flag}: "${text}" is not a positive duration like 30s, 5m, 1h or 30d`, flag);
   }
@@ -88,15 +88,16 @@ export function parsePatterns(text: string, flag = "--models"): string[] {
 export function globMatch(pattern: string, name: string): boolean {
   const parts = pattern.split("*");
   if (parts.length === 1) return pattern === name;
-  const first = parts[0];
-  const last = parts[parts.length - 1];
+  const first = parts[0] ?? "";
+  const last = parts.at(-1) ?? "";
   if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
   let pos = first.length;
   const end = name.length - last.length;
   for (let i = 1; i < parts.length - 1; i++) {
-    const at = name.indexOf(parts[i], pos);
-    if (at < 0 || at + parts[i].length > end) return false;
-    pos = at + parts[i].length;
+    const part = parts[i] ?? "";
+    const at = name.indexOf(part, pos);
+    if (at < 0 || at + part.length > end) return false;
+    pos = at + part.length;
   }
   return true;
 }

@@ -203,7 +203,10 @@ async function signatureValid(alg: Alg, issuer: Issuer, signingInput: string, si
  */
 export async function verifyToken(token: string, options: VerifyOptions): Promise<TokenClaims> {
   const parts = token.split(".");
-  if (parts.length !== 3) throw malformed(`expected 3 segments, got ${parts.length}`);
+  const [headerPart, payloadPart, signaturePart] = parts;
+  if (parts.length !== 3 || headerPart === undefined || payloadPart === undefined || signaturePart === undefined) {
+    throw malformed(`expected 3 segments, got ${parts.length}`);
+  }
   if (!parts.every((s) => SEGMENT.test(s))) throw malformed("a segment is not unpadded base64url");
   let header: Record<string, unknown>;
   try {
@@ -230,14 +233,14 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
   if (!trusted.has(issuer)) throw unauthenticated("untrusted_issuer", `issuer ${shortIssuer(issuer)} is not a trusted account`);
   let signature: Uint8Array;
   try {
-    signature = base64url.decode(parts[2]);
+    signature = base64url.decode(signaturePart);
   } catch {
     throw malformed("the signature is not base64url");
   }
   if (signature.length !== algInfo.sigBytes) {
     throw unauthenticated("bad_signature", `bad signature: ${alg as string} signatures are ${algInfo.sigBytes} bytes, got ${signature.length}`);
   }
-  if (!(await signatureValid(alg as Alg, issuer, `${parts[0]}.${parts[1]}`, signature))) {
+  if (!(await signatureValid(alg as Alg, issuer, `${headerPart}.${payloadPart}`, signature))) {
     throw unauthenticated("bad_signature", `bad signature for issuer ${shortIssuer(issuer)}`);
   }
   const now = options.now ?? Date.now();

@@ -261,7 +261,7 @@ describe("budgets", () => {
     expect((await fails(auth.authenticate(token, {}))).code).toBe("budget_exceeded");
     expect(ledger.reads.at(-1)).toEqual({ keyId: expect.any(String), lastRounds: 2 });
     // A cheap round pushes the 100 out of the window: 150 + 10 = 160 < 250.
-    ledger.rows.push({ ...ledger.rows[0], at: clock.t, microUsd: 10 });
+    ledger.rows.push({ ...ledger.rows[0]!, at: clock.t, microUsd: 10 });
     clock.advance(1_000);
     await expect(auth.authenticate(token, {})).resolves.toBeTruthy();
   });

@@ -50,6 +50,7 @@ export async function handToken(
 
 export function segments(token: string): [string, string, string] {
   const [h, p, s] = token.split(".");
+  if (h === undefined || p === undefined || s === undefined) throw new Error(`not a JWT: ${token}`);
   return [h, p, s];
 }
 

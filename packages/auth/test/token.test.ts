@@ -95,7 +95,7 @@ describe("mint and verify", () => {
     const [h, p, s] = segments(token);
     const sig = Buffer.from(s, "base64url");
     expect([27, 28]).toContain(sig[64]);
-    sig[64] -= 27;
+    sig[64]! -= 27;
     await expect(verifyToken(`${h}.${p}.${sig.toString("base64url")}`, { trusted: issuersOf(account) })).resolves.toBeTruthy();
   });
 });
