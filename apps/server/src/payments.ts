@@ -1,9 +1,9 @@
 import type { Account } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
+import type { UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
-import type { RequestContext, RouterHook } from "@bitrouter/core";
+import type { RouterHook } from "@bitrouter/core";
 import type { ToolCallHooks } from "@bitrouter/mcp";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
@@ -61,15 +61,6 @@ async function operatorAccount(keysDir: string | undefined): Promise<Account | u
   } catch (error) {
     throw new Error(`the wallet account ${active.prefix} cannot be unlocked (OWS_PASSPHRASE): ${error instanceof Error ? error.message : String(error)}`);
   }
-}
-
-/**
- * What a request paid, for its ledger row: the `paid` of the state the payments hook keeps in
- * `ctx.state` under its name (packages/payments/src/hook.ts). Read here rather than imported, so a
- * server without @bitrouter/payments installed still loads.
- */
-export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
-  return (ctx.state.get("payments") as { paid?: RequestPayment } | undefined)?.paid;
 }
 
 /**

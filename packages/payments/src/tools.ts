@@ -1,6 +1,6 @@
+import type { RequestPayment } from "@bitrouter/core";
 import { Credential, Mcp, Receipt } from "mppx";
 import type { PaymentGate, Refused } from "./gate.js";
-import type { RequestPayment } from "./hook.js";
 import { SETTLE_MARGIN_MS } from "./hook.js";
 
 /** A priced MCP tool call about to be made. */

@@ -10,11 +10,12 @@ import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { findModel, parseConfig } from "@bitrouter/config";
+import type { RequestPayment } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
 import { createRouter } from "@bitrouter/router";
 import { openStore, type Store } from "@bitrouter/store";
 import { type LocalChain, type MockUpstream, PATH_USD, startMock, startTempoChain } from "@bitrouter/testkit";
-import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
+import { createPaymentGate, paymentsHook } from "../src/index.js";
 
 let recipient: `0x${string}`;
 
@@ -23,7 +24,7 @@ let mock: MockUpstream;
 let store: Store;
 let dir: string;
 let router: Router;
-const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
+const payments: (RequestPayment | undefined)[] = [];
 
 beforeAll(async () => {
   [chain, mock] = await Promise.all([startTempoChain(), startMock()]);
@@ -58,7 +59,7 @@ mpp:
   router = createRouter(config, {
     hooks: [
       paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
-      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(ctx.payment) },
     ],
   });
 });

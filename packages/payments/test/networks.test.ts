@@ -10,10 +10,11 @@ import { Mppx as MppxClient, evm as evmClient } from "mppx/client";
 import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { findModel, parseConfig } from "@bitrouter/config";
+import type { RequestPayment } from "@bitrouter/core";
 import { createRouter, type Router } from "@bitrouter/router";
 import { openStore, type Store } from "@bitrouter/store";
 import { deployTestToken, type LocalChain, type MockUpstream, PATH_USD, startEvmChain, startMock, startTempoChain } from "@bitrouter/testkit";
-import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
+import { createPaymentGate, paymentsHook } from "../src/index.js";
 
 let tempoChain: LocalChain;
 let evmChain: LocalChain;
@@ -25,7 +26,7 @@ let recipient: `0x${string}`;
 let deployer: `0x${string}`;
 let usd6: `0x${string}`;
 let usd18: `0x${string}`;
-const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
+const payments: (RequestPayment | undefined)[] = [];
 
 beforeAll(async () => {
   [tempoChain, evmChain, mock] = await Promise.all([startTempoChain(), startEvmChain(), startMock()]);
@@ -63,7 +64,7 @@ mpp:
   router = createRouter(config, {
     hooks: [
       paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
-      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(ctx.payment) },
     ],
   });
 });
