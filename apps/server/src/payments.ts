@@ -76,7 +76,8 @@ export async function upstreamPayer(
 ): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
   const { store, logger } = deps;
   const providers = Object.entries(config.providers).filter(([, provider]) => paidPerRequest(provider.auth));
-  if (providers.length === 0) return undefined;
+  const first = providers[0];
+  if (!first) return undefined;
   const unavailable = (names: string[], why: string) =>
     logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
   // The wallet library (and its crypto) loads only for a paid provider: a server without one stays light.
@@ -99,7 +100,7 @@ export async function upstreamPayer(
     );
     return undefined;
   }
-  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${providers[0][0]}.auth`);
+  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${first[0]}.auth`);
   const evm = evmAccount(account.evmPrivateKey);
   // The store's queries load only with a database (see openMetering).
   const queries = store ? await import("@bitrouter/store") : undefined;

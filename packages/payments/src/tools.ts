@@ -16,7 +16,7 @@ export interface ToolPaymentRequest {
 /** A tool call's payment, held until the tool answered. */
 export interface ToolPayment {
   /** The tool answered: move the money and add the receipt to the result, or throw the JSON-RPC error. */
-  settle<T extends { _meta?: Record<string, unknown> }>(result: T): Promise<T>;
+  settle<T extends { _meta?: Record<string, unknown> | undefined }>(result: T): Promise<T>;
   /** The call failed or the tool reported an error: give the credential up unpaid. */
   release(): void;
   /** Set once settled: what the ledger row records. */
