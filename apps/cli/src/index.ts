@@ -1,5 +1,6 @@
 export { buildCli, withPlaceholders } from "./cli.js";
-export { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError } from "./base.js";
+export { BitrouterCommand, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, type DaemonFiles, type LoadedHome } from "./base.js";
+export type { Paint } from "./colour.js";
 export {
   cleanStale,
   daemonStatus,
@@ -17,3 +18,4 @@ export {
   type StopResult,
 } from "./daemon.js";
 export { VERSION } from "./version.js";
+export type { CliFlags, HomePaths } from "./home.js";

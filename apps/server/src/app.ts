@@ -51,7 +51,8 @@ export interface AppRuntime {
   mcp?: { mount<E extends HonoEnv>(app: Hono<E>): void };
 }
 
-type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string; refusal: ErrorInfo | undefined } };
+/** The Hono environment of the app: Node bindings and the per-request variables. */
+export type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string; refusal: ErrorInfo | undefined } };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

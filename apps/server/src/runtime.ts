@@ -63,7 +63,7 @@ export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
 }
 
-interface Generation {
+export interface Generation {
   config: ResolvedConfig;
   router: Router;
   loadedAt: number;

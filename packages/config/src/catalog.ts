@@ -34,7 +34,8 @@ const CATALOG_DIR = new URL("../catalog/", import.meta.url);
 /** The catalog compiled to JSON at build time (scripts/build-catalog.mjs): YAML parsing costs ~1 s. */
 const COMPILED_CATALOG = new URL("../dist/catalog.json", import.meta.url);
 
-type Catalog = Record<string, ProviderConfig>;
+/** The built-in providers by name, as their catalog YAML defines them. */
+export type Catalog = Record<string, ProviderConfig>;
 let cached: Readonly<Record<string, Readonly<ProviderConfig>>> | undefined;
 
 /** Built-in provider definitions (api_protocol, api_base, env_prefix, auth, models). Frozen. */

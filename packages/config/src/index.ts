@@ -1,6 +1,21 @@
 export {
   API_PROTOCOLS,
+  AgentSchema,
+  AuthSchema,
   ConfigFileSchema,
+  DatabaseSchema,
+  GuardrailsSchema,
+  ModelEndpointSchema,
+  ModelInfoSchema,
+  MppNetworkSchema,
+  MppSchema,
+  PricingSchema,
+  ProviderSchema,
+  ServerSchema,
+  ToolSchema,
+  TracingSchema,
+  VirtualModelSchema,
+  WalletSchema,
   DEFAULT_BODY_LIMIT,
   DEFAULT_CONTROL_SOCKET,
   DEFAULT_LISTEN,
@@ -35,7 +50,7 @@ export {
 } from "./schema.js";
 export { ConfigError, formatIssue, formatPath, suggest, type ConfigIssue, type PathSegment } from "./errors.js";
 export { substituteVars, type Env } from "./document.js";
-export { BUILTIN_PROVIDER_NAMES, builtinProviders, loadCatalogYaml, type BuiltinProviderName } from "./catalog.js";
+export { BUILTIN_PROVIDER_NAMES, builtinProviders, loadCatalogYaml, type BuiltinProviderName, type Catalog } from "./catalog.js";
 export {
   CONFIG_FILE_NAME,
   ENV_FILE_NAME,
@@ -57,5 +72,6 @@ export {
   type LoadedPaths,
   type LoadOptions,
   type ParseOptions,
+  type ParsedConfig,
 } from "./load.js";
 export { availableProviders, findModel, hasCredentials, parseDirectModel, providerApiKey } from "./lookup.js";

@@ -96,7 +96,8 @@ export async function loadEnv(envFile: string, processEnv: Env, warnings: string
   return merged;
 }
 
-type ParsedConfig = { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource };
+/** A config read from text: the resolved config, its warnings, and where its database URL came from. */
+export type ParsedConfig = { config: ResolvedConfig; warnings: string[]; databaseUrlSource: DatabaseUrlSource };
 
 /**
  * Steps 2-6 on YAML text already in memory: substitute, validate, merge, resolve. Throws

@@ -4,7 +4,7 @@ export { guardrailsHook, type GuardrailsHook } from "./hook.js";
 export { createToolGuard } from "./tools.js";
 export type { ToolCallVerdict, ToolGuard, ToolLike } from "./tools.js";
 export { resolveGuardrailsConfig } from "./config.js";
-export type { ActiveRule, ResolvedGuardrails } from "./config.js";
+export type { ActiveRule, ResolvedGuardrails, ResolvedToolRules } from "./config.js";
 // The config section's shape is a shared contract (@bitrouter/config checks it too): defined in core.
 export type {
   BlockMessageConfig,

@@ -3,6 +3,6 @@ export type { CallContext, GatewayOptions, ListedTool, Scope } from "./gateway.j
 export { McpEndpoint } from "./endpoint.js";
 export type { McpEndpointOptions } from "./endpoint.js";
 export { UpstreamUnavailable } from "./upstream.js";
-export type { ListKind, UpstreamStatus } from "./upstream.js";
+export type { CallOptions, ListKind, Relay, UpstreamStatus } from "./upstream.js";
 export { providerHeaders, specFromConfig } from "./config.js";
 export type * from "./types.js";

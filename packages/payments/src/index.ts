@@ -14,5 +14,5 @@ export { PaymentRequiredError, paymentsHook } from "./hook.js";
 export { microUsdToUnits, quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
 export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";
-export { createSiwxSigner } from "./siwx.js";
+export { createSiwxSigner, type SiwxAccount } from "./siwx.js";
 export { type ToolPayment, type ToolPaymentRequest, ToolPaymentRequired, toolPayments } from "./tools.js";
