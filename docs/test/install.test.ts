@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from "vitest";
 import { packWorkspace } from "../../scripts/pack.mjs";
 import { blocksOf, commandsOf, docFiles, ROOT, RUNNERS } from "./blocks.js";
 
@@ -77,7 +77,8 @@ function localPrebuilds(dir: string): Record<string, string> {
 
 describe("sh: npm install: the blocks run whole in bash, then what they installed works", () => {
   it("there are such blocks", () => expect(distinct.length).toBeGreaterThan(2));
-  it.each(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 300_000 }, async (_where, block) => {
+  // Concurrently: each waits mostly on npm.
+  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 300_000 }, async ([, block], { expect }) => {
     const home = mkdtempSync(join(work, "home-"));
     const prefix = join(home, "npm-global");
     mkdirSync(join(home, "bin"));
@@ -105,7 +106,7 @@ describe("sh: npm install: the blocks run whole in bash, then what they installe
         join(bitrouterHome, "bitrouter.yaml"),
         `providers:\n  acme:\n    package: "${name}"\n    api_key: docs-key\nmodels:\n  default:\n    endpoints:\n      - { provider: acme, model_id: acme-large }\n`,
       );
-      const served = await serve(bitrouterHome, home);
+      const served = await serve(bitrouterHome, home, expect);
       try {
         const models = (await (await fetch(`${served.url}/v1/models`)).json()) as { data: { id: string }[] };
         expect(models.data.map((m) => m.id)).toContain("default");
@@ -117,7 +118,7 @@ describe("sh: npm install: the blocks run whole in bash, then what they installe
 });
 
 /** `bitrouter serve` (the workspace's CLI) on a free port with that home, once it listens. */
-async function serve(bitrouterHome: string, home: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function serve(bitrouterHome: string, home: string, expect: ExpectStatic): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [BIN, "serve", "--home-dir", bitrouterHome, "--listen", "127.0.0.1:0"], {
     env: { PATH: process.env.PATH ?? "", HOME: home },
   });
