@@ -14,6 +14,105 @@ export interface Block {
   code: string;
 }
 
+/**
+ * The tests that run blocks whole, each with the blocks it claims: every block with a language must
+ * be claimed by exactly one (docs.test.ts checks), so none is only parsed or silently skipped. A
+ * runner in another package counts only when that test reads the block from the markdown itself.
+ * One entry per runner, so lists from different branches merge line by line.
+ */
+export interface Runner {
+  name: string;
+  /** The test (or CI script) that runs the blocks, from the repository root. */
+  test: string;
+  matches(block: Block): boolean;
+}
+
+export const RUNNERS: Runner[] = [
+  // Repository development commands (setup, build, the test suites, the bench): CI runs each such
+  // line as written in a fresh clone; docs.test.ts checks every line is in .ci/run.
+  { name: "ci", test: ".ci/run", matches: (b) => isSh(b) && commandsOf(b.code).some(isDevCommand) },
+  // npm installs of the packages (global CLI, a provider package into the home), from packed tarballs.
+  { name: "sh: npm install", test: "docs/test/install.test.ts", matches: (b) => isSh(b) && commandsOf(b.code).some((argv) => argv[0] === "npm") },
+  // An agent client pointed at BitRouter (its variables, its config file), then a request.
+  { name: "sh: agent clients", test: "docs/test/docs.test.ts", matches: (b) => isClientSetup(b) },
+  // Everything else a user types in a shell: bitrouter, curl, the files under ~/.bitrouter.
+  {
+    name: "sh: bash",
+    test: "docs/test/docs.test.ts",
+    matches: (b) => isSh(b) && !isClientSetup(b) && commandsOf(b.code).every((argv) => BASH_PROGRAMS.includes(argv[0]!)),
+  },
+];
+
+export const isSh = (block: Block) => ["sh", "bash", "shell"].includes(block.lang) && !block.flags.includes("norun");
+
+/** `bash scripts/setup.sh`, `pnpm test`, `cd packages/x`: a clone's development commands (`pnpm -s bitrouter` is the CLI). */
+const isDevCommand = (argv: string[]) => argv[0] === "pnpm" || argv[0] === "cd" || (argv[0] === "bash" && argv[1]?.startsWith("scripts/"));
+
+/** The agent clients docs/test/client.mjs stands in for, and the variables that point a client at BitRouter. */
+export const CLIENTS = ["claude", "codex", "gemini"];
+const isClientSetup = (block: Block) =>
+  (isSh(block) &&
+    commandsOf(block.code).some((argv) => CLIENTS.includes(argv[0]!) || (argv[0] === "export" && argv.slice(1).some((a) => /^\w+_BASE_URL=/.test(a))))) ||
+  // Codex's config.toml, written to ~/.codex by the same runner before the block after it.
+  (block.lang === "toml" && block.where.startsWith("docs/integrations/codex.md:"));
+
+/** What the bash runner provides: the built CLI as `bitrouter`, and a shell's usual tools. */
+const BASH_PROGRAMS = [
+  "bitrouter",
+  "curl",
+  "export",
+  "unset",
+  "source",
+  "node",
+  "printf",
+  "printenv",
+  "echo",
+  "grep",
+  "sort",
+  "for",
+  "do",
+  "done",
+  "if",
+  "then",
+  "fi",
+  "true",
+  "cp",
+  "mkdir",
+];
+
+/** The words of a shell command line, quotes removed; stops at an operator, a redirect or a comment. */
+function words(line: string): string[] {
+  const out: string[] = [];
+  const token = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\|\||&&|[|;&()<>]|#.*$)|([^\s"'|;&()<>]+)/g;
+  let current: string | undefined;
+  let last = 0;
+  for (const match of line.matchAll(token)) {
+    const glued = match.index === last && current !== undefined;
+    last = match.index + match[0].length;
+    if (match[3] !== undefined) break;
+    const word = match[1] ?? match[2] ?? match[4] ?? "";
+    if (glued) out[out.length - 1] += word;
+    else out.push(word);
+    current = word;
+  }
+  return out;
+}
+
+/** Every command of a shell block as its words, `pnpm -s bitrouter x` as `bitrouter x`. */
+export function commandsOf(script: string): string[][] {
+  const commands: string[][] = [];
+  const joined = script.replace(/\\\n/g, " ");
+  for (const line of joined.split("\n")) {
+    // Each command of a line: split at operators and command substitutions.
+    for (const part of line.replace(/#.*$/, "").split(/\|\||&&|[|;]|\$\(|<\(|`/)) {
+      const argv = words(part.trim());
+      if (argv[0] === "pnpm" && /^(-s )?bitrouter/.test(argv.slice(1, 3).join(" "))) commands.push(argv.slice(argv.indexOf("bitrouter")));
+      else if (argv.length > 0) commands.push(argv);
+    }
+  }
+  return commands;
+}
+
 /** Markdown a user reads: the READMEs, the docs pages (not the generated API pages), the agent skill. */
 export function docFiles(): string[] {
   const files = ["README.md", "CONTRIBUTING.md"];

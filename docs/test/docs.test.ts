@@ -9,17 +9,19 @@
 //   ~/.bitrouter has a bitrouter.yaml;
 // - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
 //   parser, so an unknown command or flag fails, and those that need no server (status, init
-//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; a block
-//   made only of `bitrouter`, `curl` and `export` commands runs whole in bash against a daemon
-//   started in a temp home (curl failing on an HTTP error); other whole scripts run in other tests
-//   (README, SKILL.md, the install tests) or need what a test cannot have (a build, another tool);
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; then
+//   every block runs whole, in bash with `set -euo pipefail`, by one runner of blocks.ts's RUNNERS:
+//   here "sh: bash" (bitrouter, curl and the shell's tools, against a daemon in a temp home or the
+//   block's own serve) and "sh: agent clients" (a client pointed at BitRouter: the SDK of its
+//   protocol in its place); install.test.ts the npm installs; .ci/run the clone's development
+//   commands (checked below line by line);
 // - json: parsed (jsonc: comments and trailing commas allowed).
-// A block that cannot be checked here (real API keys, external services, another tool's syntax)
-// carries `norun` after its language; the test counts and lists those. Blocks without a language
+// A block that cannot be run (real API keys, external services, another tool's syntax) carries
+// `norun` and its reason after its language; the test counts and lists those. Blocks without a language
 // are text (directory trees, output) and are not checked.
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,7 +33,8 @@ import { createLogger, startRuntime } from "@bitrouter/server";
 import { importExample, type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
 import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
 import { parse as parseYaml, parseDocument } from "yaml";
-import { type Block, blocksOf, docFiles, ROOT } from "./blocks.js";
+import { DEFAULT_MODELS } from "../../apps/server/e2e/clients/install.js";
+import { type Block, blocksOf, CLIENTS, commandsOf, docFiles, ROOT, RUNNERS } from "./blocks.js";
 
 const run = promisify(execFile);
 
@@ -78,24 +81,64 @@ afterAll(() => {
   const norun = blocks.filter((block) => block.flags.includes("norun"));
   const text = blocks.filter((block) => block.lang === "");
   const rest = blocks.filter((block) => kind(block) && !block.flags.includes("norun") && !ran.has(block.where));
+  const here = "docs/test/docs.test.ts";
   console.log(
     [
       `docs: ${blocks.length} code blocks in ${docFiles().length} files`,
-      `  checked: ${Object.entries(tally)
+      "  runners (the blocks each claims; those of this file: how many ran whole here):",
+      ...RUNNERS.map((runner) => {
+        const claimed = blocks.filter(runner.matches);
+        const whole = runner.test === here ? `, ran whole: ${claimed.filter((block) => ran.get(block.where) === "whole").length}` : "";
+        return `    ${runner.name} (${runner.test}): ${claimed.length}${whole}`;
+      }),
+      `  claimed by no runner (yaml, json and ts until their runners land): ${blocks.filter((block) => block.lang !== "" && !block.flags.includes("norun") && !RUNNERS.some((r) => r.matches(block))).length}`,
+      `  checked here: ${Object.entries(tally)
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
-      `  ran whole: ${[...ran.values()].filter((how) => how === "whole").length}; their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
-      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length} (of which run by their package's test/readme.test.ts: ${rest.filter(runByReadmeTest).length}); parsed only (yaml, json, sh): ${rest.filter((block) => kind(block) !== "ts").length}`,
+      `  ran whole here: ${[...ran.values()].filter((how) => how === "whole").length}; only their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
+      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length} (of which run by their package's test/readme.test.ts: ${rest.filter(runByReadmeTest).length}); parsed only (yaml, json): ${rest.filter((block) => kind(block) === "yaml" || kind(block) === "json").length}`,
       `  not run (marked norun): ${norun.length}`,
-      ...norun.map((block) => `    ${block.where} (${block.lang})`),
+      ...norun.map((block) => `    ${block.where} (${block.lang} ${block.flags.join(" ")})`),
       `  text (no language, not checked): ${text.length}`,
     ].join("\n"),
   );
 });
 
-it("every block has a kind this test checks, or says norun", () => {
-  const unknown = blocks.filter((block) => block.lang !== "" && !kind(block) && !block.flags.includes("norun"));
-  expect(unknown.map((block) => `${block.where}: \`\`\`${block.lang}`)).toEqual([]);
+/** Kinds whose runners land in their own commit (config-blocks.test.ts, ts-blocks.test.ts); drop this line then. */
+const pending = (block: Block) => ["yaml", "json", "ts"].includes(kind(block) ?? "");
+
+it("every block with a language is run whole by exactly one runner, or says norun and why", () => {
+  const owned = blocks.filter((block) => block.lang !== "" && !pending(block));
+  const runners = owned
+    .filter((block) => !block.flags.includes("norun"))
+    .map((block) => ({ where: block.where, lang: block.lang, runners: RUNNERS.filter((runner) => runner.matches(block)).map((runner) => runner.name) }))
+    .filter((claim) => claim.runners.length !== 1);
+  expect(runners).toEqual([]);
+  // The reason follows the word, in the fence: ```sh norun (needs a real key)
+  const silent = owned.filter((block) => block.flags.at(-1) === "norun").map((block) => block.where);
+  expect(silent).toEqual([]);
+});
+
+it("ci: every line of the blocks CI runs is a command of .ci/run, as written", () => {
+  const ci = readFileSync(join(ROOT, ".ci/run"), "utf8")
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("#"));
+  const claimed = blocks.filter(RUNNERS.find((runner) => runner.test === ".ci/run")!.matches);
+  expect(claimed.length).toBeGreaterThan(3);
+  const missing = claimed.flatMap((block) =>
+    block.code
+      .replace(/\\\n/g, " ")
+      .split("\n")
+      .map((line) => line.replace(/\s+#.*$/, "").trim())
+      .filter((line) => line !== "")
+      .filter((line) => {
+        // The whole line as one command of a .ci/run line (in a subshell or a pipeline, or redirected).
+        const command = new RegExp(`(^|[\\s(])${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[\\s);&|>])`);
+        return !ci.some((ciLine) => command.test(ciLine));
+      })
+      .map((line) => `${block.where}: ${line}`),
+  );
+  expect(missing).toEqual([]);
 });
 
 it("the generated references are current (else: run pnpm docs:build)", async () => {
@@ -125,39 +168,6 @@ describe("json blocks parse", () => {
     else JSON.parse(block.code);
   });
 });
-
-/** The words of a shell command line, quotes removed; stops at an operator, a redirect or a comment. */
-function words(line: string): string[] {
-  const out: string[] = [];
-  const token = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\|\||&&|[|;&()<>]|#.*$)|([^\s"'|;&()<>]+)/g;
-  let current: string | undefined;
-  let last = 0;
-  for (const match of line.matchAll(token)) {
-    const glued = match.index === last && current !== undefined;
-    last = match.index + match[0].length;
-    if (match[3] !== undefined) break;
-    const word = match[1] ?? match[2] ?? match[4] ?? "";
-    if (glued) out[out.length - 1] += word;
-    else out.push(word);
-    current = word;
-  }
-  return out;
-}
-
-/** Every command of a shell block as its words, `pnpm -s bitrouter x` as `bitrouter x`. */
-function commandsOf(script: string): string[][] {
-  const commands: string[][] = [];
-  const joined = script.replace(/\\\n/g, " ");
-  for (const line of joined.split("\n")) {
-    // Each command of a line: split at operators and command substitutions.
-    for (const part of line.replace(/#.*$/, "").split(/\|\||&&|[|;]|\$\(|`/)) {
-      const argv = words(part.trim());
-      if (argv[0] === "pnpm" && /^(-s )?bitrouter/.test(argv.slice(1, 3).join(" "))) commands.push(argv.slice(argv.indexOf("bitrouter")));
-      else if (argv.length > 0) commands.push(argv);
-    }
-  }
-  return commands;
-}
 
 /** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
 function bitrouterCommands(script: string): string[][] {
@@ -275,57 +285,80 @@ describe("sh blocks: the bitrouter commands that need no server run in a fresh h
   });
 });
 
-describe("sh blocks of bitrouter and curl commands run whole against a started daemon (or their own serve)", () => {
-  const BIN = join(ROOT, "apps/cli/dist/bin.js");
-  // What such a script may contain; a block with anything else (a build, another tool) runs in
-  // another test (README, SKILL.md, install) or not at all. `serve` only as the last command: it
-  // runs in the foreground until stopped.
-  const scriptable = (argv: string[], i: number, all: string[][]) =>
-    ["bitrouter", "curl", "export"].includes(argv[0] ?? "") && (argv[1] !== "serve" || i === all.length - 1);
+/** The blocks a runner of this file claims. */
+const claimedBy = (name: string) => blocks.filter(RUNNERS.find((runner) => runner.name === name)!.matches);
+
+/**
+ * A user's shell: a temp HOME whose ~/.bitrouter/bitrouter.yaml listens on a free port (the docs'
+ * 8787 may be taken here) and has the agent skill's `smart` model (plus `routed` names), `bitrouter` on
+ * the PATH as the built CLI, keys in the environment and the providers' base URLs on the mock.
+ */
+async function userHome(mock: MockUpstream, routed: string[] = []) {
+  const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-sh-"));
+  const port = await freePort();
+  mkdirSync(join(home, ".bitrouter"));
+  mkdirSync(join(home, "bin"));
+  const models = [...new Set(["smart", ...routed])]
+    .map((name) => `  ${name}:\n    endpoints:\n      - { provider: anthropic, model_id: claude-sonnet-4-5 }\n`)
+    .join("");
+  writeFileSync(join(home, ".bitrouter/bitrouter.yaml"), `server:\n  listen: 127.0.0.1:${port}\nmodels:\n${models}`);
+  writeFileSync(join(home, "bin/bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+  const env = {
+    PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}`,
+    HOME: home,
+    OPENAI_API_KEY: "sk-docs",
+    ANTHROPIC_API_KEY: "sk-ant-docs",
+    OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+    ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+  };
+  return {
+    home,
+    port,
+    env,
+    /** The block as the user's bash runs it: strict mode, curl failing on an HTTP error as the reader would notice one. */
+    script: (code: string) =>
+      `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${code.replace(/pnpm -s bitrouter/g, "bitrouter").replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`)}`,
+    async close() {
+      await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+const BIN = join(ROOT, "apps/cli/dist/bin.js");
+
+/** Runs a script in bash; resolves with its output, or with `failed` set. */
+function bash(script: string, options: { cwd: string; env: Record<string, string> }) {
+  return run("bash", ["-c", script], options).catch((error: { stdout: string; stderr: string }) => ({ ...error, failed: true }));
+}
+
+// Substitutions, for every sh block: `pnpm -s bitrouter` (a clone's script) is `bitrouter`, the built
+// CLI; 127.0.0.1:8787 is the free port of the home's bitrouter.yaml; the providers are the mock.
+describe("sh: bash: the blocks run whole in bash (a daemon started first when they talk to one; or their own serve)", () => {
   const offline = (argv: string[]) => ["--version", "-V", "help", "completion", "status", "init"].includes(argv[1] ?? "");
-  const scripts = checked("sh").filter((block) => {
-    const commands = commandsOf(block.code);
-    // Nothing but offline commands: the test above ran them already.
-    return commands.every(scriptable) && !commands.every((argv) => argv[0] === "export" || (argv[0] === "bitrouter" && offline(argv)));
-  });
   let mock: MockUpstream;
   beforeAll(async () => {
     mock = await startMock();
   });
   afterAll(() => mock.close());
 
-  it("there are such blocks", () => expect(scripts.length).toBeGreaterThan(2));
-  it.each(scripts.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
-    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-daemon-"));
-    const port = await freePort();
-    // ~/.bitrouter of a user who followed the quick start: keys in the environment (the providers'
-    // base URLs on the mock), a `smart` model as the agent skill writes it, and a free port for
-    // the 8787 the docs say.
-    mkdirSync(join(home, ".bitrouter"));
-    writeFileSync(
-      join(home, ".bitrouter/bitrouter.yaml"),
-      `server:\n  listen: 127.0.0.1:${port}\nmodels:\n  smart:\n    endpoints:\n      - { provider: anthropic, model_id: claude-sonnet-4-5 }\n`,
-    );
-    const env = {
-      PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}`,
-      HOME: home,
-      OPENAI_API_KEY: "sk-docs",
-      ANTHROPIC_API_KEY: "sk-ant-docs",
-      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
-      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
-    };
-    mkdirSync(join(home, "bin"));
-    writeFileSync(join(home, "bin/bitrouter"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
-    const script = block.code.replace(/pnpm -s bitrouter/g, "bitrouter").replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`);
+  it("there are such blocks", () => expect(claimedBy("sh: bash").length).toBeGreaterThan(10));
+  it.each(claimedBy("sh: bash").map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
+    const user = await userHome(mock);
+    const { home, port, env } = user;
     const commands = commandsOf(block.code);
-    const serves = commands.at(-1)?.[1] === "serve";
-    // curl fails on an HTTP error as the reader would notice one; every command must succeed.
-    const bash = `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${script}`;
+    const bitrouter = commands.filter((argv) => argv[0] === "bitrouter");
+    // `init` writes the configuration itself: it starts from a home without one.
+    if (bitrouter.some((argv) => argv[1] === "init")) rmSync(join(home, ".bitrouter"), { recursive: true });
+    // Commands run from a clone find its skills/ (skills/README.md copies it where agents look).
+    cpSync(join(ROOT, "skills"), join(home, "skills"), { recursive: true });
+    const serves = bitrouter.at(-1)?.[1] === "serve";
+    const startsItself = bitrouter.some((argv) => argv[1] === "start" || argv[1] === "serve");
+    const needsDaemon = commands.some((argv) => argv[0] === "curl") || bitrouter.some((argv) => !offline(argv));
     try {
       mock.reset();
       if (serves) {
         // The server in the foreground: once it listens, the reader's first request, then Ctrl-C.
-        const child = spawn("bash", ["-c", bash], { cwd: home, env, detached: true });
+        const child = spawn("bash", ["-c", user.script(block.code)], { cwd: home, env, detached: true });
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
@@ -343,16 +376,62 @@ describe("sh blocks of bitrouter and curl commands run whole against a started d
         }
         expect(await exited, output).toBe(0);
       } else {
-        if (!commands.some((argv) => argv[1] === "start")) await run(process.execPath, [BIN, "start"], { cwd: home, env });
-        const shell = await run("bash", ["-c", bash], { cwd: home, env }).catch((error: { stdout: string; stderr: string }) => ({ ...error, failed: true }));
+        if (needsDaemon && !startsItself) await run(process.execPath, [BIN, "start"], { cwd: home, env });
+        const shell = await bash(user.script(block.code), { cwd: home, env });
         expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
       }
       if (serves || block.code.includes("/v1/chat/completions"))
         expect(mock.requests.length, "the request reached a provider through BitRouter").toBeGreaterThan(0);
       ran.set(block.where, "whole");
     } finally {
-      await run(process.execPath, [BIN, "stop"], { cwd: home, env }).catch(() => undefined);
-      rmSync(home, { recursive: true, force: true });
+      await user.close();
+    }
+  });
+});
+
+describe("sh: agent clients: the blocks that point a client at BitRouter run whole, the client's SDK in its place", () => {
+  // Substitution: `claude`, `codex` and `gemini` are docs/test/client.mjs, the official SDK of each
+  // one's protocol reading what that client reads; a block that only sets variables is followed by
+  // the OpenAI SDK created without arguments (as its prose says). The clients' own default model
+  // names are routed, as these pages tell the reader to. The real clients run in pnpm e2e:clients.
+  const CLIENT = join(import.meta.dirname, "client.mjs");
+  const defaults: Record<string, string> = { claude: DEFAULT_MODELS.claude, codex: DEFAULT_MODELS.codex, gemini: DEFAULT_MODELS.gemini[0], openai: "smart" };
+  const sh = claimedBy("sh: agent clients").filter((block) => block.lang !== "toml");
+  const toml = claimedBy("sh: agent clients").filter((block) => block.lang === "toml");
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(() => mock.close());
+
+  it("there are such blocks", () => expect(sh.length).toBeGreaterThan(4));
+  it.each(sh.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
+    const user = await userHome(mock, Object.values(defaults));
+    const { home, port } = user;
+    // The client runs in the user's shell: HOME and PATH, nothing pointing at the mock.
+    const env = { HOME: home, PATH: user.env.PATH };
+    for (const client of CLIENTS)
+      writeFileSync(join(home, "bin", client), `#!/bin/sh\nexec "${process.execPath}" "${CLIENT}" ${client} "${defaults[client]}" "$@"\n`, { mode: 0o755 });
+    // The page's config file, before the block after it (codex.md: ~/.codex/config.toml).
+    const file = toml.find((config) => config.where.split(":")[0] === block.where.split(":")[0]);
+    if (file) {
+      mkdirSync(join(home, ".codex"));
+      writeFileSync(join(home, ".codex/config.toml"), file.code.replaceAll("127.0.0.1:8787", `127.0.0.1:${port}`));
+    }
+    const runsClient = commandsOf(block.code).some((argv) => CLIENTS.includes(argv[0]!));
+    const code = runsClient ? block.code : `${block.code}\n"${process.execPath}" "${CLIENT}" openai "${defaults.openai}"`;
+    try {
+      await run(process.execPath, [BIN, "start"], { cwd: home, env: user.env });
+      mock.reset();
+      mock.enqueue({ text: "OK from the provider" });
+      const shell = await bash(user.script(code), { cwd: home, env });
+      expect(shell, `${shell.stdout}\n${shell.stderr}`).not.toHaveProperty("failed");
+      expect(shell.stdout).toContain("OK from the provider");
+      expect(mock.requests.length, "the request reached a provider through BitRouter").toBe(1);
+      ran.set(block.where, "whole");
+      if (file) ran.set(file.where, "whole");
+    } finally {
+      await user.close();
     }
   });
 });

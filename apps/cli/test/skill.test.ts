@@ -101,8 +101,7 @@ describe("the agent skill, run as written", () => {
     mock.reset();
 
     writeFileSync(join(home, ".bashrc"), "export GEMINI_API_KEY=gemini-secret\n");
-    // The search ends with a grep that may find nothing (exit 1): read its output either way.
-    const found = await user.bash(block("for v in"), { exitOnError: false }).catch((error: { stdout: string }) => error);
+    const found = await user.bash(block("for v in"));
     expect(found.stdout).toContain("OPENAI_API_KEY is set");
     expect(found.stdout).toContain("ANTHROPIC_API_KEY is set");
     expect(found.stdout).toContain("export GEMINI_API_KEY=");
