@@ -64,3 +64,21 @@ export function blocksOf(file: string): Block[] {
   }
   return blocks;
 }
+
+/** The kind of check a block gets, by its language (undefined: text, or a language no test knows). */
+export function kindOf(block: Block): "yaml" | "ts" | "sh" | "json" | undefined {
+  return KINDS[block.lang];
+}
+const KINDS: Record<string, "yaml" | "ts" | "sh" | "json"> = {
+  yaml: "yaml",
+  yml: "yaml",
+  ts: "ts",
+  typescript: "ts",
+  js: "ts",
+  javascript: "ts",
+  sh: "sh",
+  bash: "sh",
+  shell: "sh",
+  json: "json",
+  jsonc: "json",
+};
