@@ -24,6 +24,7 @@ import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter
 import { parse as parseYaml } from "yaml";
 import { type AcmeMock, startAcmeMock } from "../../examples/custom-provider/test/acme-mock.ts";
 import { type Block, blocksOf, docFiles, kindOf, ROOT } from "./blocks.js";
+import { needsPayments, type PaymentsEnv, startPaymentsEnv } from "./payments-env.js";
 
 const blocks = docFiles()
   .flatMap(blocksOf)
@@ -53,6 +54,7 @@ let mock: MockUpstream;
 let acme: AcmeMock;
 let mcp: McpMock;
 let rest: RestMock;
+let payments: PaymentsEnv;
 /** A real stdio MCP server (the reference "everything" server) for `command:` providers. */
 const everything = createRequire(join(ROOT, "apps/server/package.json")).resolve("@modelcontextprotocol/server-everything/dist/index.js");
 
@@ -64,9 +66,10 @@ beforeAll(async () => {
     startMcpMock({ tools: { ...DEFAULT_MCP_TOOLS, create_issue: { run: (args) => `created ${String(args.title)}` }, delete_repo: { run: () => "deleted" } } }),
     startRestMock(),
   ]);
-});
+  payments = await startPaymentsEnv(mock.baseUrl("openai-chat"));
+}, 60_000);
 afterAll(async () => {
-  await Promise.all([mock?.close(), acme?.close(), mcp?.close(), new Promise((resolve) => rest?.server.close(resolve))]);
+  await Promise.all([mock?.close(), acme?.close(), mcp?.close(), new Promise((resolve) => rest?.server.close(resolve)), payments?.close()]);
 });
 
 /** Where the mocks listen for a provider of this protocol. */
@@ -112,7 +115,7 @@ function load(block: Block, home: string): ResolvedConfig {
   // The substitution: every provider's and endpoint's api_base (written, inherited or from the
   // environment) points at the testkit mock for its protocol (acme-v1: the example package's mock);
   // a stdio MCP server (`command:`) is the reference "everything" server run by this Node; the
-  // listen address is a free port. Nothing else changes.
+  // listen address is a free port; payments run on local chains (payments-env.ts). Nothing else changes.
   for (const provider of Object.values(config.providers)) {
     if (provider.command !== undefined) {
       Object.assign(provider, { command: process.execPath, args: [everything, "stdio"], cwd: home });
@@ -127,6 +130,7 @@ function load(block: Block, home: string): ResolvedConfig {
       if (base) endpoint.api_base = base;
     }
   }
+  if (needsPayments(config)) payments.substitute(config);
   return config;
 }
 
@@ -148,8 +152,21 @@ async function start(block: Block, home: string): Promise<{ runtime: Runtime; co
     listen: "127.0.0.1:0",
     logger: createLogger({ level: "error" }),
     ...(written.database !== undefined ? { database: { url: config.database.url, baseDir: home } } : {}),
+    // The operator account: the wallet that pays upstreams and submits evm payments (callers then need an API key).
+    ...(needsPayments(config) ? { auth: { keysDir: payments.keysDir } } : {}),
   });
   return { runtime, config };
+}
+
+/** How a caller reaches the block's server: with an API key when it has an operator account, paying when it charges. */
+interface Caller {
+  headers: Record<string, string>;
+  fetch(): typeof fetch;
+}
+const OPEN: Caller = { headers: {}, fetch: () => fetch };
+function callerOf(config: ResolvedConfig): Caller {
+  if (!needsPayments(config)) return OPEN;
+  return { headers: { authorization: `Bearer ${payments.token}` }, fetch: () => (config.mpp?.enabled ? payments.payingFetch() : fetch) };
 }
 
 /** What reached an upstream: the model it was asked for and the credential headers, in order. */
@@ -172,24 +189,25 @@ function seenSince(marks: { mock: number; acme: number }): Seen[] {
 const marks = () => ({ mock: mock.requests.length, acme: acme.requests.length });
 
 /** One request for `model` in the inbound protocol of `protocol` (the upstream's own, so the fast path runs where it can). */
-async function ask(url: string, protocol: string, model: string, text = "Hi"): Promise<Response> {
+async function ask(url: string, protocol: string, model: string, text = "Hi", caller: Caller = OPEN): Promise<Response> {
   acme.enqueue({ text: "acme answers" });
+  const fetch = caller.fetch();
   if (protocol === "anthropic")
     return await fetch(`${url}/v1/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...caller.headers },
       body: JSON.stringify({ model, max_tokens: 32, messages: [{ role: "user", content: text }] }),
     });
   if (protocol === "google")
     return await fetch(`${url}/v1beta/models/${encodeURIComponent(model)}:generateContent`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...caller.headers },
       body: JSON.stringify({ contents: [{ role: "user", parts: [{ text }] }] }),
     });
   return await fetch(`${url}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: text }] }),
+    headers: { "content-type": "application/json", ...caller.headers },
+    body: JSON.stringify({ model, max_tokens: 32, messages: [{ role: "user", content: text }] }),
   });
 }
 
@@ -219,15 +237,24 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
     const { runtime, config } = await start(block, home);
     const written = (parseYaml(block.code) ?? {}) as Written;
     const protocolOf = (provider: string) => config.providers[provider]?.api_protocol ?? "openai";
+    const caller = callerOf(config);
+    const before = { paid: payments.paidUpstream.paid, signedIn: payments.siwxUpstream.signedIn };
     try {
       expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
+      if (config.mpp?.enabled) {
+        // Unpaid: 402 with one challenge per network, in the order written.
+        const unpaid = await ask(runtime.url, "openai", "openai:gpt-4o-mini", "Hi", { ...caller, fetch: () => fetch });
+        expect(unpaid.status, await unpaid.clone().text()).toBe(402);
+        const methods = [...(unpaid.headers.get("www-authenticate") ?? "").matchAll(/method="(\w+)"/g)].map((m) => m[1]);
+        expect(methods).toEqual(Object.values(config.mpp.networks ?? {}).map((network) => network.method ?? "tempo"));
+      }
       const routes = routesOf(config, written);
       for (const route of routes) {
         const protocol = protocolOf(route.targets[0]!.provider);
         const asks = route.strategy === "load_balance" ? route.targets.length : 1;
         const mark = marks();
         for (let i = 0; i < asks; i++) {
-          const answer = await ask(runtime.url, protocol, route.name);
+          const answer = await ask(runtime.url, protocol, route.name, "Hi", caller);
           expect(answer.status, `${route.name}: ${await answer.clone().text()}`).toBe(200);
         }
         const seen = seenSince(mark);
@@ -243,7 +270,7 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
           // The first endpoint fails (503): the request fails over to the second.
           const failover = marks();
           mock.enqueue({ error: "overloaded", status: 503 });
-          const answer = await ask(runtime.url, protocol, route.name);
+          const answer = await ask(runtime.url, protocol, route.name, "Hi", caller);
           expect(answer.status, `${route.name} fails over: ${await answer.clone().text()}`).toBe(200);
           expect(seenSince(failover).map((s) => s.model)).toEqual([route.targets[0]!.model, route.targets[1]!.model]);
         }
@@ -260,6 +287,7 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
             probeProtocol,
             probe.name,
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----",
+            caller,
           );
           expect(refused.status, "a private key is blocked").toBe(400);
           expect(await refused.text()).toContain("private_keys");
@@ -268,17 +296,21 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
         if ((upgoing.api_keys ?? "redact") === "redact") {
           const mark = marks();
           const key = "sk-proj-abc123def456ghi789jkl012mno345";
-          expect((await ask(runtime.url, probeProtocol, probe.name, `my key is ${key}`)).status).toBe(200);
+          expect((await ask(runtime.url, probeProtocol, probe.name, `my key is ${key}`, caller)).status).toBe(200);
           const [sent] = seenSince(mark);
           expect(sent?.body).toContain("[REDACTED:api_keys]");
           expect(sent?.body).not.toContain(key);
         }
       }
       const toolProviders = Object.values(config.providers).filter((provider) => ["mcp", "rest"].includes(provider.api_protocol));
-      if (toolProviders.length > 0 || Object.keys(config.tools).length > 0) await checkTools(runtime, config);
+      if (toolProviders.length > 0 || Object.keys(config.tools).length > 0) await checkTools(runtime, config, caller);
+      // Upstreams paid from the wallet (auth: mpp) were paid; those asking for a sign-in got one.
+      const authTypes = Object.keys(written.providers ?? {}).map((name) => config.providers[name]?.auth.type);
+      if (authTypes.includes("mpp")) expect(payments.paidUpstream.paid).toBeGreaterThan(before.paid);
+      if (authTypes.includes("custom")) expect(payments.siwxUpstream.signedIn).toBeGreaterThan(before.signedIn);
       if (written.database !== undefined) {
         // The requests above were metered into the block's database.
-        if (routes.length === 0) expect((await ask(runtime.url, probeProtocol, probe.name)).status).toBe(200);
+        if (routes.length === 0) expect((await ask(runtime.url, probeProtocol, probe.name, "Hi", caller)).status).toBe(200);
         await runtime.metering!.ledger.flush();
         const rows = await runtime.metering!.store.db.selectFrom("requests").select(["model", "status"]).execute();
         expect(rows.length, "ledger rows in the block's database").toBeGreaterThan(0);
@@ -291,10 +323,10 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
 });
 
 /** The block's tool providers through /mcp: each lists its tools, each named tool is called and reaches its upstream; a bridge serves its provider alone. */
-async function checkTools(runtime: Runtime, config: ResolvedConfig): Promise<void> {
+async function checkTools(runtime: Runtime, config: ResolvedConfig, caller: Caller): Promise<void> {
   const connect = async (path: string) => {
     const client = new Client({ name: "docs", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}${path}`)));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${runtime.url}${path}`), { requestInit: { headers: caller.headers } }));
     return client;
   };
   const client = await connect("/mcp");

@@ -16,6 +16,6 @@ export { codeBlocks, importExample, tsExample } from "./markdown.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { DEFAULT_MCP_TOOLS, serveMcp, startMcpMock, type McpCall, type McpHost, type McpMock, type McpMockOptions, type MockTool } from "./mcp.js";
 export { startConformanceMock } from "./conformance.js";
-export { type LocalChain, PATH_USD, startEvmChain, startTempoChain } from "./anvil.js";
+export { type LocalChain, type LocalChainOptions, PATH_USD, startEvmChain, startTempoChain } from "./anvil.js";
 export { deployTestToken } from "./token.js";
 export { waitFor } from "./wait.js";
