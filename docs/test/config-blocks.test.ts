@@ -19,7 +19,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ConfigError, parseConfig, type ResolvedConfig } from "@bitrouter/config";
 import { createLogger, type Runtime, startRuntime } from "@bitrouter/server";
-import { DEFAULT_MCP_TOOLS, type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
+import { DEFAULT_MCP_TOOLS, importExample, type McpMock, type MockUpstream, PATH_USD, startMcpMock, startMock } from "@bitrouter/testkit";
 import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
 import { parse as parseYaml } from "yaml";
 import { type AcmeMock, startAcmeMock } from "../../examples/custom-provider/test/acme-mock.ts";
@@ -63,7 +63,14 @@ beforeAll(async () => {
     startMock(),
     startAcmeMock(),
     // The tools the docs' MCP examples name (create_issue), and one a guardrail denies.
-    startMcpMock({ tools: { ...DEFAULT_MCP_TOOLS, create_issue: { run: (args) => `created ${String(args.title)}` }, delete_repo: { run: () => "deleted" } } }),
+    startMcpMock({
+      tools: {
+        ...DEFAULT_MCP_TOOLS,
+        create_issue: { run: (args) => `created ${String(args.title)}` },
+        delete_repo: { run: () => "deleted" },
+        search: { run: (args) => `results for ${String(args.q)}` },
+      },
+    }),
     startRestMock(),
   ]);
   payments = await startPaymentsEnv(mock.baseUrl("openai-chat"));
@@ -442,6 +449,47 @@ describe("json blocks: the server's answer has the documented shape", () => {
       expect(answer.status).toBe(200);
       expect(shape(await answer.json())).toEqual(shape(JSON.parse(block.code)));
     } finally {
+      await runtime.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("payments.md's client examples pay a server on payments.md's configuration", () => {
+  const setup = yamlBlocks.find((block) => block.where.startsWith("docs/payments.md:") && block.code.includes("mpp:"))!;
+  const clients = blocks.filter((block) => kindOf(block) === "ts" && block.where.startsWith("docs/payments.md:"));
+  it("there are such blocks", () => expect(clients.length).toBeGreaterThan(1));
+  it.each(clients.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
+    // The configuration block, plus the priced `search` tool the MCP example calls (on the MCP mock).
+    const tool =
+      "providers:\n  tools-mcp: { api_protocol: mcp, api_base: http://127.0.0.1:9/mcp }\ntools:\n  search:\n    endpoints: [{ provider: tools-mcp, service_id: search }]\n    pricing: { default: 0.001 }\n";
+    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-pay-"));
+    const { runtime } = await start({ ...setup, code: `${setup.code}\n${tool}` }, home);
+    // The reader's environment: a funded payer key, the caller's API key; the payer's mppx client
+    // finds Tempo's testnet RPC (its default for the chain) answered by the local chain.
+    const saved = { PAYER_KEY: process.env.PAYER_KEY, AGENT_PRIVATE_KEY: process.env.AGENT_PRIVATE_KEY, BITROUTER_TOKEN: process.env.BITROUTER_TOKEN };
+    Object.assign(process.env, { PAYER_KEY: payments.payerKey(), AGENT_PRIVATE_KEY: payments.payerKey(), BITROUTER_TOKEN: payments.token });
+    const restore = payments.answerPublicRpcs();
+    const received = await payments.tempo.balanceOf(PATH_USD, payments.recipient);
+    const calls = mcp.calls.length;
+    try {
+      await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
+      // Paid on chain to the configured recipient, and recorded with the request.
+      expect(await payments.tempo.balanceOf(PATH_USD, payments.recipient)).toBeGreaterThan(received);
+      await runtime.metering!.ledger.flush();
+      const rows = await runtime
+        .metering!.store.db.selectFrom("requests")
+        .select(["inbound_protocol", "payment_amount"])
+        .where("payment_amount", "is not", null)
+        .execute();
+      expect(rows).toHaveLength(1);
+      if (block.code.includes("callTool")) expect(mcp.calls.slice(calls).map((call) => call.tool)).toEqual(["search"]);
+    } finally {
+      restore();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       await runtime.shutdown();
       rmSync(home, { recursive: true, force: true });
     }
