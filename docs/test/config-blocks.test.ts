@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ConfigError, parseConfig, type ResolvedConfig } from "@bitrouter/config";
+import { ConfigError, parseConfig, providerApiKey, type ResolvedConfig } from "@bitrouter/config";
 import { createLogger, type Runtime, startRuntime } from "@bitrouter/server";
 import { DEFAULT_MCP_TOOLS, importExample, type McpMock, type MockUpstream, PATH_USD, startMcpMock, startMock } from "@bitrouter/testkit";
 import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
@@ -55,6 +55,8 @@ let acme: AcmeMock;
 let mcp: McpMock;
 let rest: RestMock;
 let payments: PaymentsEnv;
+/** An OpenTelemetry collector: the paths of the OTLP/HTTP exports it received. */
+let collector: { url: string; exports: string[]; server: Server };
 /** A real stdio MCP server (the reference "everything" server) for `command:` providers. */
 const everything = createRequire(join(ROOT, "apps/server/package.json")).resolve("@modelcontextprotocol/server-everything/dist/index.js");
 
@@ -74,9 +76,23 @@ beforeAll(async () => {
     startRestMock(),
   ]);
   payments = await startPaymentsEnv(mock.baseUrl("openai-chat"));
+  const exports: string[] = [];
+  const server = createServer((req, res) => {
+    exports.push(req.url ?? "");
+    req.resume().on("end", () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  collector = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, exports, server };
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([mock?.close(), acme?.close(), mcp?.close(), new Promise((resolve) => rest?.server.close(resolve)), payments?.close()]);
+  await Promise.all([
+    mock?.close(),
+    acme?.close(),
+    mcp?.close(),
+    new Promise((resolve) => rest?.server.close(resolve)),
+    new Promise((resolve) => collector?.server.close(resolve)),
+    payments?.close(),
+  ]);
 });
 
 /** Where the mocks listen for a provider of this protocol. */
@@ -122,7 +138,8 @@ function load(block: Block, home: string): ResolvedConfig {
   // The substitution: every provider's and endpoint's api_base (written, inherited or from the
   // environment) points at the testkit mock for its protocol (acme-v1: the example package's mock);
   // a stdio MCP server (`command:`) is the reference "everything" server run by this Node; the
-  // listen address is a free port; payments run on local chains (payments-env.ts). Nothing else changes.
+  // listen address is a free port; payments run on local chains (payments-env.ts); traces go to a
+  // local collector. Nothing else changes.
   for (const provider of Object.values(config.providers)) {
     if (provider.command !== undefined) {
       Object.assign(provider, { command: process.execPath, args: [everything, "stdio"], cwd: home });
@@ -138,6 +155,7 @@ function load(block: Block, home: string): ResolvedConfig {
     }
   }
   if (needsPayments(config)) payments.substitute(config);
+  if (config.tracing?.enabled !== false && config.tracing?.endpoint) config.tracing.endpoint = `${collector.url}/v1/traces`;
   return config;
 }
 
@@ -150,31 +168,32 @@ function usedProviders(config: ResolvedConfig, written: Written): string[] {
 }
 const isLlm = (config: ResolvedConfig, name: string) => !["mcp", "rest"].includes(config.providers[name]?.api_protocol ?? "mcp");
 
-async function start(block: Block, home: string): Promise<{ runtime: Runtime; config: ResolvedConfig }> {
+async function start(block: Block, home: string): Promise<{ runtime: Runtime; config: ResolvedConfig; caller: Caller }> {
   const config = load(block, home);
   const written = (parseYaml(block.code) ?? {}) as Written;
+  const operator = needsPayments(config) ? await payments.newOperator() : undefined;
   const runtime = await startRuntime({
     load: () => load(block, home),
     paths: { runDir: home },
     listen: "127.0.0.1:0",
     logger: createLogger({ level: "error" }),
+    env: {}, // no OTEL_* variables from this process
     ...(written.database !== undefined ? { database: { url: config.database.url, baseDir: home } } : {}),
     // The operator account: the wallet that pays upstreams and submits evm payments (callers then need an API key).
-    ...(needsPayments(config) ? { auth: { keysDir: payments.keysDir } } : {}),
+    ...(operator ? { auth: { keysDir: operator.keysDir } } : {}),
   });
-  return { runtime, config };
+  // How a caller reaches it: with an API key when it has an operator account, paying when it charges.
+  const caller: Caller = !operator
+    ? OPEN
+    : { headers: { authorization: `Bearer ${operator.token}` }, fetch: () => (config.mpp?.enabled ? payments.payingFetch() : fetch) };
+  return { runtime, config, caller };
 }
 
-/** How a caller reaches the block's server: with an API key when it has an operator account, paying when it charges. */
 interface Caller {
   headers: Record<string, string>;
   fetch(): typeof fetch;
 }
 const OPEN: Caller = { headers: {}, fetch: () => fetch };
-function callerOf(config: ResolvedConfig): Caller {
-  if (!needsPayments(config)) return OPEN;
-  return { headers: { authorization: `Bearer ${payments.token}` }, fetch: () => (config.mpp?.enabled ? payments.payingFetch() : fetch) };
-}
 
 /** What reached an upstream: the model it was asked for and the credential headers, in order. */
 interface Seen {
@@ -226,13 +245,13 @@ function routesOf(config: ResolvedConfig, written: Written) {
     targets: model.endpoints.map((endpoint) => ({
       provider: endpoint.provider,
       model: endpoint.model_id,
-      key: endpoint.api_key ?? config.providers[endpoint.provider]?.api_key,
+      key: endpoint.api_key || providerApiKey(config.providers[endpoint.provider]!),
     })),
   }));
   for (const name of Object.keys(written.providers ?? {}).filter((name) => isLlm(config, name))) {
     const provider = config.providers[name]!;
     const model = Object.keys(written.providers?.[name]?.models ?? {})[0] ?? Object.keys(provider.models)[0] ?? "docs-model";
-    routes.push({ name: `${name}:${model}`, strategy: "priority", targets: [{ provider: name, model, key: provider.api_key }] });
+    routes.push({ name: `${name}:${model}`, strategy: "priority", targets: [{ provider: name, model, key: providerApiKey(provider) }] });
   }
   return routes;
 }
@@ -241,11 +260,11 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
   it("there are such blocks", () => expect(configs.length).toBeGreaterThan(10));
   it.each(configs.map((block) => [block.where, block] as const))("%s", { timeout: 60_000 }, async (_where, block) => {
     const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-yaml-"));
-    const { runtime, config } = await start(block, home);
+    const { runtime, config, caller } = await start(block, home);
     const written = (parseYaml(block.code) ?? {}) as Written;
     const protocolOf = (provider: string) => config.providers[provider]?.api_protocol ?? "openai";
-    const caller = callerOf(config);
     const before = { paid: payments.paidUpstream.paid, signedIn: payments.siwxUpstream.signedIn };
+    const traces = collector.exports.length;
     try {
       expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
       if (config.mpp?.enabled) {
@@ -326,6 +345,8 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
       await runtime.shutdown();
       rmSync(home, { recursive: true, force: true });
     }
+    // Tracing on: the spans of the requests above reached the collector (at the latest on shutdown).
+    if (config.tracing?.endpoint) expect(collector.exports.slice(traces)).toContain("/v1/traces");
   });
 });
 
@@ -464,11 +485,15 @@ describe("payments.md's client examples pay a server on payments.md's configurat
     const tool =
       "providers:\n  tools-mcp: { api_protocol: mcp, api_base: http://127.0.0.1:9/mcp }\ntools:\n  search:\n    endpoints: [{ provider: tools-mcp, service_id: search }]\n    pricing: { default: 0.001 }\n";
     const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-pay-"));
-    const { runtime } = await start({ ...setup, code: `${setup.code}\n${tool}` }, home);
+    const { runtime, caller } = await start({ ...setup, code: `${setup.code}\n${tool}` }, home);
     // The reader's environment: a funded payer key, the caller's API key; the payer's mppx client
     // finds Tempo's testnet RPC (its default for the chain) answered by the local chain.
     const saved = { PAYER_KEY: process.env.PAYER_KEY, AGENT_PRIVATE_KEY: process.env.AGENT_PRIVATE_KEY, BITROUTER_TOKEN: process.env.BITROUTER_TOKEN };
-    Object.assign(process.env, { PAYER_KEY: payments.payerKey(), AGENT_PRIVATE_KEY: payments.payerKey(), BITROUTER_TOKEN: payments.token });
+    Object.assign(process.env, {
+      PAYER_KEY: payments.payerKey(),
+      AGENT_PRIVATE_KEY: payments.payerKey(),
+      BITROUTER_TOKEN: caller.headers.authorization!.replace("Bearer ", ""),
+    });
     const restore = payments.answerPublicRpcs();
     const received = await payments.tempo.balanceOf(PATH_USD, payments.recipient);
     const calls = mcp.calls.length;

@@ -25,10 +25,11 @@ const BASE = { url: "https://mainnet.base.org", chainId: 8453 };
 export interface PaymentsEnv {
   tempo: LocalChain;
   evm: LocalChain;
-  /** The operator's keys directory: its active account is the wallet, and signs the callers' API keys. */
-  keysDir: string;
-  /** A caller's API key, signed by the operator account. */
-  token: string;
+  /**
+   * A new operator: a keys directory whose active account is the wallet (funded), and a caller's API
+   * key it signed. One per server: Anvil takes one payment per sending account.
+   */
+  newOperator(): Promise<{ keysDir: string; token: string }>;
   /** Where callers' payments go (for a recipient the docs leave as "0x…"). */
   recipient: `0x${string}`;
   /** An OpenAI-protocol upstream that charges 0.0042 pathUSD per request; `paid` counts the answered ones. */
@@ -54,13 +55,6 @@ export function needsPayments(config: ResolvedConfig): boolean {
 export async function startPaymentsEnv(upstreamBase: string): Promise<PaymentsEnv> {
   const [tempoChain, evm] = await Promise.all([startTempoChain({ chainId: TEMPO_TESTNET.chainId }), startEvmChain({ chainId: BASE.chainId })]);
   const usdc = await deployTestToken(evm, { from: evm.freshAccount().address, name: "USD Coin", decimals: 6, supply: 10n ** 15n });
-  const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-docs-wallet-")), ".keys");
-  await createAccount(keysDir);
-  const operator = await unlockAccount(keysDir, 0);
-  // The wallet pays upstreams in pathUSD on Tempo; on Base it pays the gas of the transfers it submits.
-  await tempoChain.transfer(tempoChain.freshAccount().address, PATH_USD, operator.evmAddress, 1_000_000n);
-  await evm.rpc("anvil_setBalance", [operator.evmAddress, "0xde0b6b3a7640000"]);
-  const token = await mintToken(operator, { scope: "api", id: "docs-caller" }, { chain: "base" });
   const recipient = tempoChain.freshAccount().address;
   const getClient = () => createClient({ chain: { ...tempoLocalnet, id: tempoChain.chainId }, transport: http(tempoChain.rpcUrl) });
 
@@ -112,8 +106,15 @@ export async function startPaymentsEnv(upstreamBase: string): Promise<PaymentsEn
   return {
     tempo: tempoChain,
     evm,
-    keysDir,
-    token,
+    async newOperator() {
+      const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-docs-wallet-")), ".keys");
+      await createAccount(keysDir);
+      const operator = await unlockAccount(keysDir, 0);
+      // The wallet pays upstreams in pathUSD on Tempo; on Base it pays the gas of the transfers it submits.
+      await tempoChain.transfer(tempoChain.freshAccount().address, PATH_USD, operator.evmAddress, 1_000_000n);
+      await evm.rpc("anvil_setBalance", [operator.evmAddress, "0xde0b6b3a7640000"]);
+      return { keysDir, token: await mintToken(operator, { scope: "api", id: "docs-caller" }, { chain: "base" }) };
+    },
     recipient,
     paidUpstream,
     siwxUpstream,
