@@ -9,7 +9,11 @@ export interface Block {
   /** `docs/auth.md:29`: the file (from the repository root) and the line of the opening fence. */
   where: string;
   lang: string;
-  /** Words after the language: `norun` (cannot run here: real keys, external services), `bad` (a deliberate error example). */
+  /**
+   * Words after the language: `norun` (cannot run here: real keys, external services), `bad` (a
+   * deliberate error example), `run` (a ts example run against a server), `plain` (another program's
+   * YAML), `e2e` (a real client's code or config, which `pnpm e2e:clients` runs as written).
+   */
   flags: string[];
   code: string;
 }
@@ -82,3 +86,53 @@ const KINDS: Record<string, "yaml" | "ts" | "sh" | "json"> = {
   json: "json",
   jsonc: "json",
 };
+
+/** A test that runs blocks whole: its name, its file (from the repository root), and the blocks it runs. */
+export interface Runner {
+  name: string;
+  test: string;
+  matches(block: Block): boolean;
+}
+
+const inFile = (block: Block, file: string) => block.where.startsWith(`${file}:`);
+const packageReadme = (block: Block) => /^(packages|apps)\/[^/]+\/README\.md:/.test(block.where);
+
+/** The yaml, json and ts runners (sh: see docs.test.ts). */
+export const CODE_RUNNERS: Runner[] = [
+  {
+    name: "a server on each bitrouter.yaml (yaml plain: what it names answers)",
+    test: "docs/test/config-blocks.test.ts",
+    matches: (b) => kindOf(b) === "yaml" && !b.flags.includes("norun"),
+  },
+  { name: "the server's answer has the documented shape", test: "docs/test/config-blocks.test.ts", matches: (b) => kindOf(b) === "json" },
+  {
+    name: "payments.md's clients pay a server on its configuration",
+    test: "docs/test/config-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && inFile(b, "docs/payments.md"),
+  },
+  {
+    name: "ts run: against a server whose providers are the mock",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && b.flags.includes("run"),
+  },
+  {
+    name: "a package README's example, read by its test/readme.test.ts",
+    test: "{packages,apps}/*/test/readme.test.ts",
+    matches: (b) => kindOf(b) === "ts" && !b.flags.includes("run") && packageReadme(b) && !inFile(b, "packages/testkit/README.md"),
+  },
+  {
+    name: "testkit's README snippet, on a README of its own",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && !b.flags.includes("run") && inFile(b, "packages/testkit/README.md"),
+  },
+  {
+    name: "an example package's README outline, as its src/index.ts",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && /^examples\/[^/]+\/README\.md:/.test(b.where),
+  },
+  {
+    name: "a real client's code or config, as written (pnpm e2e:clients)",
+    test: "apps/server/e2e/clients/{sdks,codex}.e2e.ts",
+    matches: (b) => b.flags.includes("e2e"),
+  },
+];

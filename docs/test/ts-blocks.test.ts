@@ -6,7 +6,9 @@
 // - a package README's example in that package's test/readme.test.ts, which reads it from the README
 //   (checked below);
 // - testkit's README snippet (how a readme.test.ts runs its README) on a README of its own, here;
-// - the payments examples in payments-blocks.test.ts, against a payments-enabled server on a local chain.
+// - the payments examples in config-blocks.test.ts, against a server on payments.md's configuration
+//   (local chains);
+// - those marked e2e by `pnpm e2e:clients` (apps/server/e2e/clients), which takes them from the page.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +21,11 @@ import { importExample, type McpMock, type MockUpstream, startMcpMock, startMock
 import { startAcmeMock } from "../../examples/custom-provider/test/acme-mock.ts";
 import { type Block, blocksOf, docFiles, kindOf, ROOT } from "./blocks.js";
 
+// Not those marked e2e (the AI SDK's and LangChain's, which need Node >= 22): the e2e clients suite
+// runs them as written with its pinned clients, whose packages (and types) are not the docs package's.
 const tsBlocks = docFiles()
   .flatMap(blocksOf)
-  .filter((block) => kindOf(block) === "ts" && !block.flags.includes("norun"));
+  .filter((block) => kindOf(block) === "ts" && !block.flags.includes("norun") && !block.flags.includes("e2e"));
 
 /**
  * Where a block's code lives: an example package's README block with relative imports (its
