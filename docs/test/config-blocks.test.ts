@@ -5,10 +5,13 @@
 //   endpoint's key; a priority model fails over to its second endpoint, a load_balance one reaches
 //   every endpoint;
 // - guardrails block a private key, redact an API key; MCP and REST tool providers list and answer
-//   their tools through /mcp; a database gets the request's ledger row; every server answers /health;
+//   their tools through /mcp; a database gets the request's ledger row; traces reach a collector;
+//   payments (payments-env.ts): callers get one challenge per network and pay, the wallet pays a
+//   charging upstream, a Sign-In-With-X upstream gets its proof; every server answers /health;
 // - `yaml bad`: the server refuses to start with a ConfigError naming the field;
 // - `yaml plain` (the Prometheus config): its target and scrape path answer Prometheus text;
-// - the json block (a GET /v1/routes answer): the real answer has its shape.
+// - the json block (a GET /v1/routes answer): the real answer has its shape;
+// - payments.md's client examples pay a server on payments.md's configuration.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
@@ -267,14 +270,17 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
     const traces = collector.exports.length;
     try {
       expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
+      const routes = routesOf(config, written);
+      // A route for the checks below: the block's first, else a built-in model.
+      const probe = routes[0] ?? { name: "openai:gpt-4o-mini", targets: [{ provider: "openai", model: "gpt-4o-mini" }] };
+      const probeProtocol = protocolOf(probe.targets[0]!.provider);
       if (config.mpp?.enabled) {
         // Unpaid: 402 with one challenge per network, in the order written.
-        const unpaid = await ask(runtime.url, "openai", "openai:gpt-4o-mini", "Hi", { ...caller, fetch: () => fetch });
+        const unpaid = await ask(runtime.url, probeProtocol, probe.name, "Hi", { ...caller, fetch: () => fetch });
         expect(unpaid.status, await unpaid.clone().text()).toBe(402);
         const methods = [...(unpaid.headers.get("www-authenticate") ?? "").matchAll(/method="(\w+)"/g)].map((m) => m[1]);
         expect(methods).toEqual(Object.values(config.mpp.networks ?? {}).map((network) => network.method ?? "tempo"));
       }
-      const routes = routesOf(config, written);
       for (const route of routes) {
         const protocol = protocolOf(route.targets[0]!.provider);
         const asks = route.strategy === "load_balance" ? route.targets.length : 1;
@@ -301,9 +307,6 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
           expect(seenSince(failover).map((s) => s.model)).toEqual([route.targets[0]!.model, route.targets[1]!.model]);
         }
       }
-      // A route for the checks below: the block's first, else a built-in model.
-      const probe = routes[0] ?? { name: "openai:gpt-4o-mini", targets: [{ provider: "openai", model: "gpt-4o-mini" }] };
-      const probeProtocol = protocolOf(probe.targets[0]!.provider);
       if (config.guardrails && config.guardrails.enabled !== false) {
         const upgoing = config.guardrails.upgoing ?? {};
         if ((upgoing.private_keys ?? "block") === "block") {
@@ -456,7 +459,12 @@ describe("json blocks: the server's answer has the documented shape", () => {
   it.each(json.map((block) => [block.where, block] as const))("%s", async (where, block) => {
     const { path, yaml } = answers[where]!;
     const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-json-"));
-    const env = { ANTHROPIC_API_KEY: "sk-ant-docs", ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"), OPENAI_API_KEY: "sk-docs" };
+    const env = {
+      ANTHROPIC_API_KEY: "sk-ant-docs",
+      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
+      OPENAI_API_KEY: "sk-docs",
+      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
+    };
     const runtime = await startRuntime({
       load: () => parseConfig(yaml, { env }).config,
       paths: { runDir: home },
