@@ -6,6 +6,7 @@
 //   every endpoint;
 // - guardrails block a private key, redact an API key; MCP and REST tool providers list and answer
 //   their tools through /mcp; a database gets the request's ledger row; traces reach a collector;
+//   a body above server.body_limit is refused;
 //   payments (payments-env.ts): callers get one challenge per network and pay, the wallet pays a
 //   charging upstream, a Sign-In-With-X upstream gets its proof; every server answers /health;
 // - `yaml bad`: the server refuses to start with a ConfigError naming the field;
@@ -118,6 +119,7 @@ interface Written {
   providers?: Record<string, { package?: unknown; models?: Record<string, unknown> } | null>;
   models?: Record<string, unknown>;
   database?: unknown;
+  server?: { body_limit?: unknown };
 }
 
 /** The block's configuration as the server would run it, with the substitutions below. */
@@ -306,6 +308,16 @@ describe("yaml blocks: a server runs on each bitrouter.yaml", () => {
           expect(answer.status, `${route.name} fails over: ${await answer.clone().text()}`).toBe(200);
           expect(seenSince(failover).map((s) => s.model)).toEqual([route.targets[0]!.model, route.targets[1]!.model]);
         }
+      }
+      if (written.server?.body_limit !== undefined) {
+        // A body above server.body_limit is refused before anything else.
+        const content = "x".repeat(config.server.body_limit);
+        const tooLarge = await fetch(`${runtime.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...caller.headers },
+          body: JSON.stringify({ model: probe.name, messages: [{ role: "user", content }] }),
+        });
+        expect(tooLarge.status, "server.body_limit").toBe(413);
       }
       if (config.guardrails && config.guardrails.enabled !== false) {
         const upgoing = config.guardrails.upgoing ?? {};
