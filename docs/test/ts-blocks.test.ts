@@ -192,7 +192,10 @@ describe("an example package's README outline runs as its src/index.ts", () => {
       });
       expect(answer.status, await answer.clone().text()).toBe(200);
       expect(((await answer.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe("hello from acme");
-      expect(acme.requests.map((request) => request.body.model)).toEqual(Object.keys(provider.models ?? {}).slice(0, 1));
+      // The model the README's `default` maps to, which the outline's catalog must have.
+      const modelId = parseConfig(yaml, { env, packages: { acme: provider }, protocols }).config.models.default!.endpoints[0]!.model_id;
+      expect(Object.keys(provider.models ?? {})).toContain(modelId);
+      expect(acme.requests.map((request) => request.body.model)).toEqual([modelId]);
       expect(acme.requests[0]!.headers.authorization).toBe("Bearer acme-docs-key");
     } finally {
       await runtime.shutdown();
