@@ -239,7 +239,12 @@ export function createMcpService(options: McpServiceOptions): McpService {
       if (!mcp) return { upstreams: [] };
       const { gateway } = mcp;
       const [upstreams, hidden] = await Promise.all([ping ? gateway.probe() : gateway.status(), gateway.hiddenCounts()]);
-      return { upstreams: upstreams.map((u) => (hidden[u.name] ? { ...u, hidden: hidden[u.name] } : u)) };
+      return {
+        upstreams: upstreams.map((u) => {
+          const count = hidden[u.name];
+          return count ? { ...u, hidden: count } : u;
+        }),
+      };
     },
     listTools: async (caller) => (mcp ? mcp.gateway.listTools(caller, { kind: "gateway" }) : []),
     closeStreams() {

@@ -1,9 +1,9 @@
 import type { Account } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
 import { findModel } from "@bitrouter/config";
-import type { RequestPayment, UpstreamPayment } from "@bitrouter/payments";
+import type { UpstreamPayment } from "@bitrouter/payments";
 import type { UpstreamPayer } from "@bitrouter/providers";
-import type { RequestContext, RouterHook } from "@bitrouter/core";
+import type { RouterHook } from "@bitrouter/core";
 import type { ToolCallHooks } from "@bitrouter/mcp";
 import { paidPerRequest } from "@bitrouter/router";
 import type { Store } from "@bitrouter/store";
@@ -64,15 +64,6 @@ async function operatorAccount(keysDir: string | undefined): Promise<Account | u
 }
 
 /**
- * What a request paid, for its ledger row: the `paid` of the state the payments hook keeps in
- * `ctx.state` under its name (packages/payments/src/hook.ts). Read here rather than imported, so a
- * server without @bitrouter/payments installed still loads.
- */
-export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
-  return (ctx.state.get("payments") as { paid?: RequestPayment } | undefined)?.paid;
-}
-
-/**
  * Who settles the 402 answers of providers with `auth: {type: mpp}` (pays them) or
  * `{type: custom, method: siwx}` (signs in): the operator's active account (`bitrouter account`,
  * unlocked with OWS_PASSPHRASE when encrypted). Payments go through `wallet.payment.tempo_rpc_url`,
@@ -85,7 +76,8 @@ export async function upstreamPayer(
 ): Promise<((provider: string) => UpstreamPayer | undefined) | undefined> {
   const { store, logger } = deps;
   const providers = Object.entries(config.providers).filter(([, provider]) => paidPerRequest(provider.auth));
-  if (providers.length === 0) return undefined;
+  const first = providers[0];
+  if (!first) return undefined;
   const unavailable = (names: string[], why: string) =>
     logger.warn(`providers that answer 402 until paid (auth: mpp / siwx) are unavailable: ${why}`, { providers: names.join(", ") });
   // The wallet library (and its crypto) loads only for a paid provider: a server without one stays light.
@@ -108,7 +100,7 @@ export async function upstreamPayer(
     );
     return undefined;
   }
-  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${providers[0][0]}.auth`);
+  const { createSiwxSigner, createUpstreamPayer, evmAccount } = await loadPayments(`providers.${first[0]}.auth`);
   const evm = evmAccount(account.evmPrivateKey);
   // The store's queries load only with a database (see openMetering).
   const queries = store ? await import("@bitrouter/store") : undefined;

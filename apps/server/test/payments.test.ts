@@ -25,15 +25,15 @@ import { tempoLocalnet } from "viem/chains";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import {
   DEFAULT_MCP_TOOLS,
-  deployTestToken,
+  type EvmTokens,
   type LocalChain,
   type McpMock,
   type MockUpstream,
   PATH_USD,
-  startEvmChain,
+  type PaymentChains,
   startMcpMock,
   startMock,
-  startTempoChain,
+  startPaymentChains,
 } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
@@ -42,6 +42,7 @@ const psql = (sql: string) =>
   execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
 const DATABASE = `postgres://postgres@127.0.0.1:5432/${DB}`;
 
+let chains: PaymentChains & { evm: EvmTokens<"usdc"> };
 let chain: LocalChain;
 let mock: MockUpstream;
 let recipient: `0x${string}`;
@@ -121,11 +122,12 @@ async function ledgerRows(server: TestServer) {
 
 beforeAll(async () => {
   psql(`CREATE DATABASE ${DB}`);
-  [chain, mock] = await Promise.all([startTempoChain(), startMock()]);
-  recipient = chain.freshAccount().address;
+  // The plain EVM chain and its token are for the "two networks" describe.
+  [chains, mock] = await Promise.all([startPaymentChains({ usdc: { name: "Test USD", decimals: 6 } }), startMock()]);
+  ({ tempo: chain, recipient } = chains);
 });
 afterAll(async () => {
-  await Promise.all([chain?.close(), mock?.close()]);
+  await Promise.all([chains?.close(), mock?.close()]);
   psql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 });
 beforeEach(() => mock.reset());
@@ -408,15 +410,12 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
   let server: TestServer;
   let token: string;
   let usdc: `0x${string}`;
-  let deployer: `0x${string}`;
   let operator: `0x${string}`;
-  let evmRecipient: `0x${string}`;
   let tools: McpMock;
   beforeAll(async () => {
-    [evmChain, tools] = await Promise.all([startEvmChain(), startMcpMock()]);
-    deployer = evmChain.freshAccount().address;
-    evmRecipient = evmChain.freshAccount().address;
-    usdc = await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n });
+    evmChain = chains.evm.chain;
+    usdc = chains.evm.tokens.usdc;
+    tools = await startMcpMock();
     const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-pay-")), ".keys");
     await createAccount(keysDir);
     const account = await unlockAccount(keysDir, 0);
@@ -425,7 +424,7 @@ describe("two networks, tempo and evm: the operator's account submits the evm pa
     await evmChain.rpc("anvil_setBalance", [operator, "0xde0b6b3a7640000"]);
     token = await mintToken(account, { scope: "api", id: "evm-payer" }, { chain: "base" });
     const web = `  web:\n    api_protocol: mcp\n    api_base: ${tools.url}\n`;
-    const twoNetworks = `${yaml().replace("providers:\n", `providers:\n${web}`)}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${evmRecipient}", currency: "${usdc}" }
+    const twoNetworks = `${yaml().replace("providers:\n", `providers:\n${web}`)}    local-usdc: { method: evm, rpc_url: "${evmChain.rpcUrl}", recipient: "${recipient}", currency: "${usdc}" }
 tools:
   shout:
     endpoints: [{ provider: web, service_id: echo }]
@@ -435,13 +434,12 @@ tools:
   });
   afterAll(async () => {
     await server?.close();
-    await Promise.all([evmChain?.close(), tools?.close()]);
+    await tools?.close();
   });
 
   /** A payer holding 1 TUSD, paying with mppx's evm method only. */
   const evmPayer = async () => {
-    const payer = evmChain.freshAccount();
-    await evmChain.transfer(deployer, usdc, payer.address, 1_000_000n);
+    const payer = await chains.evm.fund(usdc, 1_000_000n);
     return {
       address: payer.address,
       method: evm.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name: "Test USD", version: "1" } }),
@@ -463,7 +461,7 @@ tools:
     mock.enqueue({ text: "paid in usdc" });
     const answer = await client.chat.completions.create(ask);
     expect(answer.choices[0]!.message.content).toBe("paid in usdc");
-    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(PRICE);
+    expect(await evmChain.balanceOf(usdc, recipient)).toBe(PRICE);
     expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - PRICE);
     const rows = await ledgerRows(server);
     expect(rows.at(-1)).toMatchObject({ status: 200, payment_amount: String(PRICE), payment_method: "local-usdc:evm/charge" });
@@ -480,10 +478,10 @@ tools:
     expect(((error as McpError).data as { challenges: { method: string }[] }).challenges.map((c) => c.method)).toEqual(["tempo", "evm"]);
 
     const payer = await evmPayer();
-    const before = await evmChain.balanceOf(usdc, evmRecipient);
+    const before = await evmChain.balanceOf(usdc, recipient);
     const result = await McpClient.wrap(client, { methods: [payer.method] }).callTool({ name: "shout", arguments: { text: "paid in usdc" } });
     expect(result.content).toEqual([{ type: "text", text: "paid in usdc" }]);
-    expect(await evmChain.balanceOf(usdc, evmRecipient)).toBe(before + 2000n);
+    expect(await evmChain.balanceOf(usdc, recipient)).toBe(before + 2000n);
     expect(await evmChain.balanceOf(usdc, payer.address)).toBe(1_000_000n - 2000n);
     await server.runtime.metering!.ledger.flush();
     // The database is shared with the other describes: this network's tool payments only.

@@ -32,7 +32,7 @@ const TARGETS = [
 
 const SCRIPT = { text: ["Hello", ", ", "world"], usage: { input: 12, output: 3 } };
 
-type Answer = { text: string; inputTokens?: number; outputTokens?: number; finish?: string | null };
+type Answer = { text: string; inputTokens?: number | undefined; outputTokens?: number | undefined; finish?: string | null | undefined };
 
 const CLIENTS: Record<string, { call(model: string, stream: boolean): Promise<Answer> }> = {
   "openai-chat": {

@@ -30,6 +30,18 @@ export interface RequestContext {
   readonly state: Map<string, unknown>;
   /** Headers a hook adds to the answer, success or error (e.g. a payment receipt). */
   responseHeaders?: Record<string, string>;
+  /** What the caller paid for this request, set by a payments hook once the money moved; its ledger row records it. */
+  payment?: RequestPayment;
+}
+
+/** A payment a caller made over HTTP 402 (a request, or an MCP tool call), as its ledger row records it. */
+export interface RequestPayment {
+  /** Base units of the token, as a decimal integer string. */
+  amount: string;
+  /** `<network>:<method>/charge`: the `mpp.networks` key and the payment method, e.g. `tempo:tempo/charge`. */
+  method: string;
+  /** On-chain reference: the transaction hash. */
+  reference: string;
 }
 
 export interface Principal {

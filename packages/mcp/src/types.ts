@@ -1,5 +1,5 @@
 /** The plain shapes the gateway is built from (see `specFromConfig` for how bitrouter.yaml maps to them). */
-import type { Principal } from "@bitrouter/core";
+import type { Principal, RequestPayment } from "@bitrouter/core";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 
 /** An upstream MCP server: Streamable HTTP (`url`) or a local child process over stdio (`command`). */
@@ -74,7 +74,7 @@ export interface ToolCallRecord {
   /** Integer micro-USD from the `tools:` pricing (charged when the tool answered without isError). */
   costMicroUsd?: number;
   /** What the caller paid for the call (see ToolCallHooks.pay), once the money moved. */
-  payment?: { amount: string; method: string; reference: string };
+  payment?: RequestPayment;
   attempts: number;
   guardrailViolations: number;
 }
@@ -109,7 +109,7 @@ export interface HeldPayment {
   /** The call failed or the tool reported an error: nothing is charged. */
   release(): void;
   /** Set once the money moved (the ledger row). */
-  readonly paid: { amount: string; method: string; reference: string } | undefined;
+  readonly paid: RequestPayment | undefined;
 }
 
 export interface ToolCallContext {

@@ -6,32 +6,16 @@ import type { Authorization, ChargeOutcome, PaymentGate } from "./gate.js";
 import { findPaymentCredential } from "./credential.js";
 import { quoteCeiling } from "./quote.js";
 
-/** What a paid request charged; kept in `ctx.state` under the hook's name for the ledger. */
-export interface RequestPayment {
-  /** Base units of the token, as a decimal integer string. */
-  amount: string;
-  /** `<network>:<method>/charge`, e.g. `tempo:tempo/charge`. */
-  method: string;
-  /** On-chain reference: the transaction hash. */
-  reference: string;
-}
-
 const NAME = "payments";
 
-/** A request's payment: held (authorized) until its answer exists, then settled. */
+/** A request's payment: held (authorized) until its answer exists, then settled (`ctx.payment`). */
 interface HookState {
   authorization: Authorization;
-  paid?: RequestPayment;
   timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Settle this long before the signed payment expires (a broadcast takes a block or two). */
 export const SETTLE_MARGIN_MS = 5_000;
-
-/** The payment a request made, if any (for the ledger row): only once money moved. */
-export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayment | undefined {
-  return (ctx.state.get(NAME) as HookState | undefined)?.paid;
-}
 
 /**
  * Charges callers per request over HTTP 402. Before the first dispatch, the request's price (see
@@ -40,7 +24,8 @@ export function requestPayment(ctx: Pick<RequestContext, "state">): RequestPayme
  * upstream. A valid one is only held; it is settled (the transfer broadcast) when the answer exists
  * (beforeCommit: a complete response, or a stream's first content event), so a request that fails
  * on every upstream costs the caller nothing. A paid answer carries `Payment-Receipt` and
- * `Cache-Control: private`. Failover does not charge twice.
+ * `Cache-Control: private`; what moved is `ctx.payment` (the ledger row records it). Failover does
+ * not charge twice.
  */
 export function paymentsHook(gate: PaymentGate, findModel: (provider: string, modelId: string) => ModelInfo | undefined): RouterHook {
   return {
@@ -57,14 +42,14 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
       // The signed payment expires (mppx's client signs for 25 s): an answer slower than that is
       // settled before it does, and charged even if the request then fails (the ledger says so).
       if (outcome.settleBy !== undefined) {
-        state.timer = setTimeout(() => void settle(state).catch(() => {}), Math.max(0, outcome.settleBy - SETTLE_MARGIN_MS - Date.now()));
+        state.timer = setTimeout(() => void settle(ctx, state).catch(() => {}), Math.max(0, outcome.settleBy - SETTLE_MARGIN_MS - Date.now()));
         state.timer.unref();
       }
     },
     async beforeCommit(ctx: RequestContext) {
       const state = ctx.state.get(NAME) as HookState | undefined;
       if (!state) return;
-      const outcome = await settle(state);
+      const outcome = await settle(ctx, state);
       if (!outcome.paid) throw new PaymentRequiredError(outcome.message, outcome.status, outcome.headers);
       ctx.responseHeaders = { ...ctx.responseHeaders, "payment-receipt": outcome.receipt, "cache-control": ctx.stream ? "no-cache, private" : "private" };
     },
@@ -73,16 +58,16 @@ export function paymentsHook(gate: PaymentGate, findModel: (provider: string, mo
       if (!state) return;
       clearTimeout(state.timer);
       // Never answered: the credential is given up unpaid (it may be used again until it expires).
-      if (!state.paid) void state.authorization.release().catch(() => {});
+      if (!ctx.payment) void state.authorization.release().catch(() => {});
     },
   };
 }
 
-/** Settles the held payment (once: the gate memoizes it) and records what moved. */
-async function settle(state: HookState): Promise<ChargeOutcome> {
+/** Settles the held payment (once: the gate memoizes it) and records what moved on the request. */
+async function settle(ctx: RequestContext, state: HookState): Promise<ChargeOutcome> {
   clearTimeout(state.timer);
   const outcome = await state.authorization.settle();
-  if (outcome.paid) state.paid = { amount: outcome.amount.toString(), method: outcome.method, reference: outcome.reference };
+  if (outcome.paid) ctx.payment = { amount: outcome.amount.toString(), method: outcome.method, reference: outcome.reference };
   return outcome;
 }
 

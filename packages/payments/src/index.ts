@@ -10,7 +10,7 @@ export {
   type Settled,
   createPaymentGate,
 } from "./gate.js";
-export { PaymentRequiredError, type RequestPayment, paymentsHook, requestPayment } from "./hook.js";
+export { PaymentRequiredError, paymentsHook } from "./hook.js";
 export { microUsdToUnits, quoteCeiling } from "./quote.js";
 export { databaseStore } from "./store.js";
 export { type UpstreamPayment, createUpstreamPayer } from "./upstream.js";

@@ -1,6 +1,6 @@
+import type { RequestPayment } from "@bitrouter/core";
 import { Credential, Mcp, Receipt } from "mppx";
 import type { PaymentGate, Refused } from "./gate.js";
-import type { RequestPayment } from "./hook.js";
 import { SETTLE_MARGIN_MS } from "./hook.js";
 
 /** A priced MCP tool call about to be made. */
@@ -16,7 +16,7 @@ export interface ToolPaymentRequest {
 /** A tool call's payment, held until the tool answered. */
 export interface ToolPayment {
   /** The tool answered: move the money and add the receipt to the result, or throw the JSON-RPC error. */
-  settle<T extends { _meta?: Record<string, unknown> }>(result: T): Promise<T>;
+  settle<T extends { _meta?: Record<string, unknown> | undefined }>(result: T): Promise<T>;
   /** The call failed or the tool reported an error: give the credential up unpaid. */
   release(): void;
   /** Set once settled: what the ledger row records. */

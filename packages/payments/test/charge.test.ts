@@ -1,8 +1,5 @@
 // Callers pay BitRouter per request on a real local Tempo chain (Anvil), with the unmodified mppx
 // client; the router answers from a mock upstream. Payment state lives in a real SQLite database.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { Challenge, Credential, Receipt } from "mppx";
 import { Mppx as MppxClient, tempo as tempoClient } from "mppx/client";
@@ -10,26 +7,25 @@ import { createClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { findModel, parseConfig } from "@bitrouter/config";
+import type { RequestPayment } from "@bitrouter/core";
 import type { Router } from "@bitrouter/router";
 import { createRouter } from "@bitrouter/router";
 import { openStore, type Store } from "@bitrouter/store";
-import { type LocalChain, type MockUpstream, PATH_USD, startMock, startTempoChain } from "@bitrouter/testkit";
-import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
+import { type LocalChain, type MockUpstream, PATH_USD, type PaymentChains, startMock, startPaymentChains } from "@bitrouter/testkit";
+import { createPaymentGate, paymentsHook } from "../src/index.js";
 
-let recipient: `0x${string}`;
-
+let chains: PaymentChains;
 let chain: LocalChain;
+let recipient: `0x${string}`;
 let mock: MockUpstream;
 let store: Store;
-let dir: string;
 let router: Router;
-const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
+const payments: (RequestPayment | undefined)[] = [];
 
 beforeAll(async () => {
-  [chain, mock] = await Promise.all([startTempoChain(), startMock()]);
-  recipient = chain.freshAccount().address;
-  dir = mkdtempSync(join(tmpdir(), "bitrouter-pay-"));
-  store = await openStore(`sqlite://${join(dir, "state.db")}?mode=rwc`);
+  [chains, mock] = await Promise.all([startPaymentChains(), startMock()]);
+  ({ tempo: chain, recipient } = chains);
+  store = await openStore(chains.databaseUrl);
   const config = parseConfig(
     `
 inherit_defaults: false
@@ -58,15 +54,14 @@ mpp:
   router = createRouter(config, {
     hooks: [
       paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
-      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(ctx.payment) },
     ],
   });
 });
 afterAll(async () => {
   await router?.close();
   await store?.close();
-  await Promise.all([chain?.close(), mock?.close()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([chains?.close(), mock?.close()]);
 });
 beforeEach(() => {
   mock.reset();

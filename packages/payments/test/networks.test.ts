@@ -1,40 +1,39 @@
 // Several mpp.networks at once: a Tempo chain and a plain EVM chain (two local Anvils) with two
 // EIP-3009 tokens of 6 and 18 decimals deployed by the set-up. The unmodified mppx client pays
 // with its `evm` method, choosing the evm challenge among those of every network.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { Challenge, Receipt } from "mppx";
 import { Mppx as MppxClient, evm as evmClient } from "mppx/client";
 import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { findModel, parseConfig } from "@bitrouter/config";
+import type { RequestPayment } from "@bitrouter/core";
 import { createRouter, type Router } from "@bitrouter/router";
 import { openStore, type Store } from "@bitrouter/store";
-import { deployTestToken, type LocalChain, type MockUpstream, PATH_USD, startEvmChain, startMock, startTempoChain } from "@bitrouter/testkit";
-import { createPaymentGate, paymentsHook, requestPayment } from "../src/index.js";
+import { type EvmTokens, type LocalChain, type MockUpstream, PATH_USD, type PaymentChains, startMock, startPaymentChains } from "@bitrouter/testkit";
+import { createPaymentGate, paymentsHook } from "../src/index.js";
 
+let chains: PaymentChains & { evm: EvmTokens<"usd6" | "usd18"> };
 let tempoChain: LocalChain;
 let evmChain: LocalChain;
 let mock: MockUpstream;
 let store: Store;
-let dir: string;
 let router: Router;
 let recipient: `0x${string}`;
-let deployer: `0x${string}`;
 let usd6: `0x${string}`;
 let usd18: `0x${string}`;
-const payments: (ReturnType<typeof requestPayment> | undefined)[] = [];
+const payments: (RequestPayment | undefined)[] = [];
 
 beforeAll(async () => {
-  [tempoChain, evmChain, mock] = await Promise.all([startTempoChain(), startEvmChain(), startMock()]);
-  deployer = evmChain.freshAccount().address;
-  recipient = evmChain.freshAccount().address;
-  usd6 = getAddress(await deployTestToken(evmChain, { from: deployer, name: "Test USD", decimals: 6, supply: 10n ** 15n }));
-  usd18 = getAddress(await deployTestToken(evmChain, { from: deployer, name: "Test USD 18", decimals: 18, supply: 10n ** 27n }));
-  dir = mkdtempSync(join(tmpdir(), "bitrouter-pay-"));
-  store = await openStore(`sqlite://${join(dir, "state.db")}?mode=rwc`);
+  [chains, mock] = await Promise.all([
+    startPaymentChains({ usd6: { name: "Test USD", decimals: 6 }, usd18: { name: "Test USD 18", decimals: 18 } }),
+    startMock(),
+  ]);
+  ({ tempo: tempoChain, recipient } = chains);
+  evmChain = chains.evm.chain;
+  usd6 = getAddress(chains.evm.tokens.usd6);
+  usd18 = getAddress(chains.evm.tokens.usd18);
+  store = await openStore(chains.databaseUrl);
   const config = parseConfig(
     `
 inherit_defaults: false
@@ -63,15 +62,14 @@ mpp:
   router = createRouter(config, {
     hooks: [
       paymentsHook(gate, (provider, modelId) => findModel(config, provider, modelId)),
-      { name: "ledger", onComplete: (_record, ctx) => void payments.push(requestPayment(ctx)) },
+      { name: "ledger", onComplete: (_record, ctx) => void payments.push(ctx.payment) },
     ],
   });
 });
 afterAll(async () => {
   await router?.close();
   await store?.close();
-  await Promise.all([tempoChain?.close(), evmChain?.close(), mock?.close()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([chains?.close(), mock?.close()]);
 });
 beforeEach(() => {
   mock.reset();
@@ -87,8 +85,7 @@ const route = (input: string | URL | Request, requestInit?: RequestInit) => rout
 
 /** A payer holding `amount` of `token` (sent by the deployer), paying with mppx's evm method only. */
 async function evmPayer(token: `0x${string}`, name: string, amount: bigint, onRequest?: (request: Request) => void) {
-  const payer = evmChain.freshAccount();
-  await evmChain.transfer(deployer, token, payer.address, amount);
+  const payer = await chains.evm.fund(token, amount);
   const client = MppxClient.create({
     methods: [evmClient.charge({ account: privateKeyToAccount(payer.privateKey), authorization: { name, version: "1" } })],
     polyfill: false,

@@ -1,4 +1,4 @@
-import type { CompletionRecord } from "@bitrouter/core";
+import type { CompletionRecord, RequestPayment } from "@bitrouter/core";
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import type { Insertable } from "kysely";
 import { StoreError } from "./errors.js";
@@ -40,8 +40,8 @@ export interface LedgerRow {
   attempts?: number;
   /** A tool call through the MCP gateway: `server/tool`. */
   tool?: string | null;
-  /** What the caller paid (MPP): base units as a decimal integer string, method, on-chain reference. */
-  payment?: { amount: string; method: string; reference: string } | null;
+  /** What the caller paid (MPP). */
+  payment?: RequestPayment | null;
 }
 
 export interface LedgerOptions {

@@ -56,7 +56,7 @@ async function ids(store: Store): Promise<string[]> {
 
 async function count(store: Store): Promise<number> {
   const result = await sql<{ n: number | string }>`select count(*) as n from requests`.execute(store.db);
-  return Number(result.rows[0].n);
+  return Number(result.rows[0]?.n);
 }
 
 /** Lets every pending callback and I/O completion run once (a size-triggered write would have started). */

@@ -10,11 +10,11 @@ export interface FastMockOptions {
   port?: number;
   host?: string;
   /** Content chunks per streamed answer (default 20). */
-  chunks?: number;
+  chunks?: number | undefined;
   /** Delay before each answer's response head, in ms (default 0). */
-  delayMs?: number;
+  delayMs?: number | undefined;
   /** Delay between stream chunks, in ms (default 0: the whole stream is written at once). */
-  chunkDelayMs?: number;
+  chunkDelayMs?: number | undefined;
   model?: string;
 }
 
@@ -132,7 +132,8 @@ export async function startFastMock(options: FastMockOptions = {}): Promise<Fast
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const stream = STREAM_MARKER.test(chunks.length === 1 ? chunks[0].toString("latin1") : Buffer.concat(chunks).toString("latin1"));
+      const [first] = chunks;
+      const stream = STREAM_MARKER.test((chunks.length === 1 && first ? first : Buffer.concat(chunks)).toString("latin1"));
       const body = req.url === "/v1/messages" ? answers.anthropic : answers.openai;
       if (delayMs > 0) setTimeout(() => answer(res, stream, body), delayMs);
       else answer(res, stream, body);

@@ -37,7 +37,7 @@ describe("scripting", () => {
     const texts = [];
     for (let i = 0; i < 3; i++) {
       const res = await post("/v1/chat/completions", chat(`q${i}`));
-      texts.push(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content);
+      texts.push(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content);
     }
     expect(texts).toEqual(["first", "second", "mock: q2"]);
   });
@@ -45,7 +45,7 @@ describe("scripting", () => {
   it("lets a handler answer from the recorded request", async () => {
     mock.handle((req) => ({ text: `seen ${(req.body as { model: string }).model} via ${req.protocol}` }));
     const res = await post("/v1/messages", JSON.stringify({ model: "claude-x", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }));
-    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0].text).toBe("seen claude-x via anthropic");
+    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0]?.text).toBe("seen claude-x via anthropic");
   });
 
   it("sends raw answers as given", async () => {
@@ -76,7 +76,7 @@ describe("scripting", () => {
     const res = await post("/v1/messages", "{oops");
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
-    expect(mock.requests[0].rawBody).toBe("{oops");
+    expect(mock.requests[0]?.rawBody).toBe("{oops");
   });
 
   it("answers 500 naming the problem when a script is inconsistent", async () => {
@@ -98,9 +98,9 @@ describe("scripting", () => {
       has_more: boolean;
     };
     expect(anthropic.has_more).toBe(false);
-    expect(anthropic.data[0].type).toBe("model");
+    expect(anthropic.data[0]?.type).toBe("model");
     const google = (await (await fetch(`${mock.url}/v1beta/models`)).json()) as { models: Array<{ name: string }> };
-    expect(google.models[0].name).toBe("models/m1");
+    expect(google.models[0]?.name).toBe("models/m1");
   });
 });
 
@@ -110,8 +110,8 @@ describe("recording", () => {
     await post("/v1/chat/completions", body, { headers: { "Content-Type": "application/json", "X-Custom-Header": "v" } });
     const [req] = mock.requests;
     expect(req).toMatchObject({ seq: 1, method: "POST", path: "/v1/chat/completions", protocol: "openai-chat", rawBody: body, closedEarly: false });
-    expect(req.headers["x-custom-header"]).toBe("v");
-    expect(req.body).toEqual(JSON.parse(body));
+    expect(req?.headers["x-custom-header"]).toBe("v");
+    expect(req?.body).toEqual(JSON.parse(body));
   });
 
   it("shows keep-alive reuse as one connection for sequential requests", async () => {
@@ -172,7 +172,7 @@ describe("timing and failures", () => {
     const res = await post("/v1/chat/completions", chat("x", { stream: true }));
     const lines = dataLines(await res.text());
     expect(lines).toHaveLength(3);
-    expect(JSON.parse(lines[2])).toMatchObject({ error: { message: "boom", type: "server_error" } });
+    expect(JSON.parse(lines[2] ?? "null")).toMatchObject({ error: { message: "boom", type: "server_error" } });
   });
 
   it("hangs until the client aborts, and counts the abort", async () => {
@@ -183,7 +183,7 @@ describe("timing and failures", () => {
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
     await mock.until(() => mock.aborted === 1);
-    expect(mock.requests[0].closedEarly).toBe(true);
+    expect(mock.requests[0]?.closedEarly).toBe(true);
   });
 
   it("marks a stream the client stopped reading and closed as closedEarly", async () => {
@@ -194,7 +194,7 @@ describe("timing and failures", () => {
     await reader.read();
     controller.abort();
     await mock.until(() => mock.aborted === 1);
-    expect(mock.requests[0].closedEarly).toBe(true);
+    expect(mock.requests[0]?.closedEarly).toBe(true);
   });
 });
 
@@ -205,12 +205,12 @@ describe("fast mock and CLI", () => {
       const json = (await (await fetch(`${fast.baseUrl}/chat/completions`, { method: "POST", body: chat("x") })).json()) as {
         choices: Array<{ message: { content: string } }>;
       };
-      expect(json.choices[0].message.content).toBe("word0 word1 word2 word3 word4 ");
+      expect(json.choices[0]?.message.content).toBe("word0 word1 word2 word3 word4 ");
       const text = await (await fetch(`${fast.baseUrl}/chat/completions`, { method: "POST", body: chat("x", { stream: true }) })).text();
       const lines = dataLines(text);
       // role + 5 content + finish + usage + [DONE]
       expect(lines).toHaveLength(9);
-      expect(JSON.parse(lines[7])).toMatchObject({ choices: [], usage: { completion_tokens: 5 } });
+      expect(JSON.parse(lines[7] ?? "null")).toMatchObject({ choices: [], usage: { completion_tokens: 5 } });
       expect(fast.served).toBe(2);
     } finally {
       await fast.close();
@@ -243,7 +243,7 @@ describe("fast mock and CLI", () => {
       method: "POST",
       body: JSON.stringify({ model: "c", max_tokens: 1, messages: [{ role: "user", content: "yo" }] }),
     });
-    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0].text).toBe("mock: yo");
+    expect(((await res.json()) as { content: Array<{ text: string }> }).content[0]?.text).toBe("mock: yo");
     await full.close();
     await expect(serve(["--port", "abc"])).rejects.toThrow('--port must be a non-negative integer, got "abc"');
   });

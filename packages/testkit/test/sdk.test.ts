@@ -17,37 +17,37 @@ beforeEach(() => {
   mock.reset();
 });
 
-const twoCalls: MockScript = {
+const twoCalls = {
   text: "Checking both.",
   toolCalls: [
     { id: "call_a", name: "get_weather", arguments: '{"city":"Paris"}', chunks: ['{"ci', 'ty":"Pa', 'ris"}'] },
     { id: "call_b", name: "get_time", arguments: '{"tz":"Europe/Paris"}' },
   ],
   usage: { input: 120, output: 30, cacheRead: 100, reasoning: 0 },
-};
+} satisfies MockScript;
 
 describe("openai SDK, Chat Completions", () => {
   const client = () => new OpenAI({ apiKey: "sk-test", baseURL: mock.baseUrl("openai-chat"), maxRetries: 0 });
 
   it("reads the default echo answer and usage computed from lengths", async () => {
     const res = await client().chat.completions.create({ model: "gpt-x", messages: [{ role: "user", content: "hello there" }] });
-    expect(res.choices[0].message.content).toBe("mock: hello there");
+    expect(res.choices[0]?.message.content).toBe("mock: hello there");
     expect(res.model).toBe("gpt-x");
     expect(res.usage?.prompt_tokens).toBe(3); // 11 chars / 4, rounded up
     expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0));
-    expect(mock.requests[0].headers.authorization).toBe("Bearer sk-test");
-    expect(mock.requests[0].path).toBe("/v1/chat/completions");
+    expect(mock.requests[0]?.headers.authorization).toBe("Bearer sk-test");
+    expect(mock.requests[0]?.path).toBe("/v1/chat/completions");
   });
 
   it("returns parallel tool calls non-stream", async () => {
     mock.enqueue(twoCalls);
     const res = await client().chat.completions.create({ model: "gpt-x", messages: [{ role: "user", content: "weather?" }] });
-    const calls = res.choices[0].message.tool_calls ?? [];
+    const calls = res.choices[0]?.message.tool_calls ?? [];
     expect(calls.map((c) => c.type === "function" && [c.id, c.function.name, c.function.arguments])).toEqual([
       ["call_a", "get_weather", '{"city":"Paris"}'],
       ["call_b", "get_time", '{"tz":"Europe/Paris"}'],
     ]);
-    expect(res.choices[0].finish_reason).toBe("tool_calls");
+    expect(res.choices[0]?.finish_reason).toBe("tool_calls");
     expect(res.usage?.prompt_tokens_details?.cached_tokens).toBe(100);
   });
 
@@ -61,10 +61,10 @@ describe("openai SDK, Chat Completions", () => {
     });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
-    expect(chunks[0].choices[0].delta.role).toBe("assistant");
+    expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     const last = chunks[chunks.length - 1];
-    expect(last.choices).toEqual([]);
-    expect(last.usage).toMatchObject({ prompt_tokens: 120, completion_tokens: 30, total_tokens: 150 });
+    expect(last?.choices).toEqual([]);
+    expect(last?.usage).toMatchObject({ prompt_tokens: 120, completion_tokens: 30, total_tokens: 150 });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     const args = new Map<number, string>();
     for (const c of chunks) for (const t of c.choices[0]?.delta.tool_calls ?? []) args.set(t.index, (args.get(t.index) ?? "") + (t.function?.arguments ?? ""));
@@ -73,7 +73,7 @@ describe("openai SDK, Chat Completions", () => {
       [1, '{"tz":"Europe/Paris"}'],
     ]);
     expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["tool_calls"]);
-    expect(mock.requests[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(mock.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
   it("assembles a streamed text answer with the SDK's stream helper", async () => {
@@ -81,8 +81,8 @@ describe("openai SDK, Chat Completions", () => {
     const final = await client()
       .chat.completions.stream({ model: "gpt-x", messages: [{ role: "user", content: "hi" }] })
       .finalChatCompletion();
-    expect(final.choices[0].message.content).toBe("Hello, world");
-    expect(final.choices[0].finish_reason).toBe("stop");
+    expect(final.choices[0]?.message.content).toBe("Hello, world");
+    expect(final.choices[0]?.finish_reason).toBe("stop");
   });
 
   it("maps error answers to the SDK's error classes", async () => {
@@ -154,7 +154,7 @@ describe("@anthropic-ai/sdk, Messages", () => {
     // input_tokens excludes cache reads: 120 prompt tokens, 100 of them read from the cache.
     expect(res.usage).toMatchObject({ input_tokens: 20, cache_read_input_tokens: 100, output_tokens: 30 });
     // This SDK version sends the key as a bearer token; older ones used x-api-key.
-    const h = mock.requests[0].headers;
+    const h = mock.requests[0]?.headers ?? {};
     expect(h["x-api-key"] ?? h.authorization).toMatch(/^(Bearer )?sk-ant-test$/);
     expect(h["anthropic-version"]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
@@ -171,8 +171,9 @@ describe("@anthropic-ai/sdk, Messages", () => {
     expect(types.slice(-2)).toEqual(["message_delta", "message_stop"]);
     expect(final.content.map((b) => b.type)).toEqual(["thinking", "text", "tool_use", "tool_use"]);
     const thinking = final.content[0];
-    expect(thinking.type === "thinking" && thinking.thinking).toBe("Let me think.");
-    expect(final.content[3].type === "tool_use" && final.content[3].input).toEqual({ tz: "Europe/Paris" });
+    expect(thinking?.type === "thinking" && thinking.thinking).toBe("Let me think.");
+    const lastTool = final.content[3];
+    expect(lastTool?.type === "tool_use" && lastTool.input).toEqual({ tz: "Europe/Paris" });
     expect(final.stop_reason).toBe("tool_use");
     expect(final.usage.output_tokens).toBe(30);
   });
@@ -215,8 +216,8 @@ describe("@google/genai, Gemini", () => {
       cachedContentTokenCount: 100,
       totalTokenCount: 150,
     });
-    expect(mock.requests[0].path).toBe("/v1beta/models/gemini-x:generateContent");
-    expect(mock.requests[0].headers["x-goog-api-key"]).toBe("g-test");
+    expect(mock.requests[0]?.path).toBe("/v1beta/models/gemini-x:generateContent");
+    expect(mock.requests[0]?.headers["x-goog-api-key"]).toBe("g-test");
   });
 
   it("streams data chunks with usageMetadata and finishReason on the last", async () => {
@@ -225,11 +226,11 @@ describe("@google/genai, Gemini", () => {
     for await (const chunk of await client().models.generateContentStream({ model: "gemini-x", contents: "count" })) chunks.push(chunk);
     expect(chunks.map((c) => c.text ?? "").join("")).toBe("One two three");
     const last = chunks[chunks.length - 1];
-    expect(last.candidates?.[0].finishReason).toBe("STOP");
-    expect(last.usageMetadata?.totalTokenCount).toBe(16);
+    expect(last?.candidates?.[0]?.finishReason).toBe("STOP");
+    expect(last?.usageMetadata?.totalTokenCount).toBe(16);
     expect(chunks.slice(0, -1).every((c) => c.usageMetadata === undefined)).toBe(true);
-    expect(last.functionCalls?.map((c) => c.name)).toEqual(["get_weather", "get_time"]);
-    expect(mock.requests[0].path).toBe("/v1beta/models/gemini-x:streamGenerateContent?alt=sse");
+    expect(last?.functionCalls?.map((c) => c.name)).toEqual(["get_weather", "get_time"]);
+    expect(mock.requests[0]?.path).toBe("/v1beta/models/gemini-x:streamGenerateContent?alt=sse");
   });
 
   it("answers 429 in Google's error shape", async () => {

@@ -60,8 +60,8 @@ function response(answer: Answer, parts: Json[], last: boolean): Json {
 
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` -> model and method. */
 export function parseGooglePath(pathname: string): { model: string; method: string } | undefined {
-  const m = /^\/v1(?:beta|alpha)?\/models\/(.+):([A-Za-z]+)$/.exec(pathname);
-  return m ? { model: decodeURIComponent(m[1]), method: m[2] } : undefined;
+  const [, model, method] = /^\/v1(?:beta|alpha)?\/models\/(.+):([A-Za-z]+)$/.exec(pathname) ?? [];
+  return model && method ? { model: decodeURIComponent(model), method } : undefined;
 }
 
 export const googleRenderer: Renderer = {
