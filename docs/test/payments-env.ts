@@ -16,7 +16,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { tempoLocalnet } from "viem/chains";
 import { createAccount, mintToken, unlockAccount } from "@bitrouter/auth";
 import type { ResolvedConfig } from "@bitrouter/config";
-import { deployTestToken, type LocalChain, PATH_USD, startEvmChain, startTempoChain } from "@bitrouter/testkit";
+import { type LocalChain, PATH_USD, startPaymentChains } from "@bitrouter/testkit";
 
 /** The public RPCs the docs name, and the chain ids they answer. */
 const TEMPO_TESTNET = { url: "https://rpc.moderato.tempo.xyz", chainId: 42431 };
@@ -53,9 +53,10 @@ export function needsPayments(config: ResolvedConfig): boolean {
 }
 
 export async function startPaymentsEnv(upstreamBase: string): Promise<PaymentsEnv> {
-  const [tempoChain, evm] = await Promise.all([startTempoChain({ chainId: TEMPO_TESTNET.chainId }), startEvmChain({ chainId: BASE.chainId })]);
-  const usdc = await deployTestToken(evm, { from: evm.freshAccount().address, name: "USD Coin", decimals: 6, supply: 10n ** 15n });
-  const recipient = tempoChain.freshAccount().address;
+  const chains = await startPaymentChains({ usdc: { name: "USD Coin", decimals: 6 } }, { chainIds: { tempo: TEMPO_TESTNET.chainId, evm: BASE.chainId } });
+  const { tempo: tempoChain, recipient } = chains;
+  const { chain: evm, tokens } = chains.evm;
+  const usdc = tokens.usdc;
   const getClient = () => createClient({ chain: { ...tempoLocalnet, id: tempoChain.chainId }, transport: http(tempoChain.rpcUrl) });
 
   const paidUpstream = { url: "", paid: 0 };
@@ -152,7 +153,7 @@ export async function startPaymentsEnv(upstreamBase: string): Promise<PaymentsEn
       }
     },
     async close() {
-      await Promise.all([paid.close(), siwx.close(), tempoChain.close(), evm.close()]);
+      await Promise.all([paid.close(), siwx.close(), chains.close()]);
     },
   };
 }

@@ -19,4 +19,4 @@ export { startConformanceMock } from "./conformance.js";
 export { type LocalChain, type LocalChainOptions, PATH_USD, startEvmChain, startTempoChain } from "./anvil.js";
 export { deployTestToken } from "./token.js";
 export { waitFor } from "./wait.js";
-export { type DevAccount, type EvmTokens, type PaymentChains, type TestTokenSpec, startPaymentChains } from "./payments.js";
+export { type DevAccount, type EvmTokens, type PaymentChains, type PaymentChainsOptions, type TestTokenSpec, startPaymentChains } from "./payments.js";
