@@ -9,7 +9,11 @@ export interface Block {
   /** `docs/auth.md:29`: the file (from the repository root) and the line of the opening fence. */
   where: string;
   lang: string;
-  /** Words after the language: `norun` (cannot run here: real keys, external services), `bad` (a deliberate error example). */
+  /**
+   * Words after the language: `norun` (cannot run here: real keys, external services), `bad` (a
+   * deliberate error example), `run` (a ts example run against a server), `plain` (another program's
+   * YAML), `e2e` (a real client's code or config, which `pnpm e2e:clients` runs as written).
+   */
   flags: string[];
   code: string;
 }
@@ -27,6 +31,9 @@ export interface Runner {
   matches(block: Block): boolean;
 }
 
+const inFile = (block: Block, file: string) => block.where.startsWith(`${file}:`);
+const packageReadme = (block: Block) => /^(packages|apps)\/[^/]+\/README\.md:/.test(block.where);
+
 export const RUNNERS: Runner[] = [
   // Repository development commands (setup, build, the test suites, the bench): CI runs each such
   // line as written in a fresh clone; docs.test.ts checks every line is in .ci/run.
@@ -40,6 +47,43 @@ export const RUNNERS: Runner[] = [
     name: "sh: bash",
     test: "docs/test/docs.test.ts",
     matches: (b) => isSh(b) && !isClientSetup(b) && commandsOf(b.code).every((argv) => BASH_PROGRAMS.includes(argv[0]!)),
+  },
+  // yaml, json and ts blocks.
+  {
+    name: "a server on each bitrouter.yaml (yaml plain: what it names answers)",
+    test: "docs/test/config-blocks.test.ts",
+    matches: (b) => kindOf(b) === "yaml" && !b.flags.includes("norun"),
+  },
+  { name: "the server's answer has the documented shape", test: "docs/test/config-blocks.test.ts", matches: (b) => kindOf(b) === "json" },
+  {
+    name: "payments.md's clients pay a server on its configuration",
+    test: "docs/test/config-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && inFile(b, "docs/payments.md"),
+  },
+  {
+    name: "ts run: against a server whose providers are the mock",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && b.flags.includes("run"),
+  },
+  {
+    name: "a package README's example, read by its test/readme.test.ts",
+    test: "{packages,apps}/*/test/readme.test.ts",
+    matches: (b) => kindOf(b) === "ts" && !b.flags.includes("run") && packageReadme(b) && !inFile(b, "packages/testkit/README.md"),
+  },
+  {
+    name: "testkit's README snippet, on a README of its own",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && !b.flags.includes("run") && inFile(b, "packages/testkit/README.md"),
+  },
+  {
+    name: "an example package's README outline, as its src/index.ts",
+    test: "docs/test/ts-blocks.test.ts",
+    matches: (b) => kindOf(b) === "ts" && /^examples\/[^/]+\/README\.md:/.test(b.where),
+  },
+  {
+    name: "a real client's code, as written (pnpm e2e:clients)",
+    test: "apps/server/e2e/clients/sdks.e2e.ts",
+    matches: (b) => b.flags.includes("e2e"),
   },
 ];
 
@@ -163,3 +207,21 @@ export function blocksOf(file: string): Block[] {
   }
   return blocks;
 }
+
+/** The kind of check a block gets, by its language (undefined: text, or a language no test knows). */
+export function kindOf(block: Block): "yaml" | "ts" | "sh" | "json" | undefined {
+  return KINDS[block.lang];
+}
+const KINDS: Record<string, "yaml" | "ts" | "sh" | "json"> = {
+  yaml: "yaml",
+  yml: "yaml",
+  ts: "ts",
+  typescript: "ts",
+  js: "ts",
+  javascript: "ts",
+  sh: "sh",
+  bash: "sh",
+  shell: "sh",
+  json: "json",
+  jsonc: "json",
+};

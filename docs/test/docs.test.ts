@@ -1,40 +1,28 @@
-// Every code block of the documentation is checked by its kind, so an example that drifts from the
-// product fails here instead of misleading a reader:
-// - yaml: a bitrouter.yaml, parsed by parseConfig (a provider with `package:` gets
-//   examples/custom-provider's definition) (`yaml bad`: a deliberate error example, must fail;
-//   `yaml plain`: another program's YAML, such as a Prometheus config, only parsed as YAML);
-// - ts / js: type-checked against the packages' published types (as a user's project would); those
-//   marked `ts run` also run, against a BitRouter server on a free port (for 127.0.0.1:8787) whose
-//   providers are the testkit mock (and an MCP mock as docs/mcp.md's github-mcp), in a HOME whose
-//   ~/.bitrouter has a bitrouter.yaml;
-// - sh / bash: every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own
-//   parser, so an unknown command or flag fails, and those that need no server (status, init
-//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home; then
-//   every block runs whole, in bash with `set -euo pipefail`, by one runner of blocks.ts's RUNNERS:
-//   here "sh: bash" (bitrouter, curl and the shell's tools, against a daemon in a temp home or the
-//   block's own serve) and "sh: agent clients" (a client pointed at BitRouter: the SDK of its
-//   protocol in its place); install.test.ts the npm installs; .ci/run the clone's development
-//   commands (checked below line by line);
-// - json: parsed (jsonc: comments and trailing commas allowed).
+// Every code block of the documentation is run whole by exactly one runner of blocks.ts's RUNNERS
+// (checked here), so an example that drifts from the product fails instead of misleading a reader.
+// yaml and json blocks run in config-blocks.test.ts, ts blocks in ts-blocks.test.ts (and their
+// package's readme.test.ts, or pnpm e2e:clients for those marked e2e); this file runs the shell blocks:
+// - every `bitrouter ...` (or `pnpm -s bitrouter ...`) command is parsed by the CLI's own parser, so
+//   an unknown command or flag fails, and those that need no server (status, init
+//   --non-interactive, completion, --version, help) run with the built CLI in a fresh home;
+// - every block runs whole, in bash with `set -euo pipefail`: here "sh: bash" (bitrouter, curl and
+//   the shell's tools, against a daemon in a temp home or the block's own serve) and "sh: agent
+//   clients" (a client pointed at BitRouter: the SDK of its protocol in its place); install.test.ts
+//   the npm installs; .ci/run the clone's development commands (checked below line by line).
 // A block that cannot be run (real API keys, external services, another tool's syntax) carries
-// `norun` and its reason after its language; the test counts and lists those. Blocks without a language
-// are text (directory trees, output) and are not checked.
+// `norun` and its reason after its language; the test lists those. Blocks without a language are
+// text (directory trees, output) and are not checked.
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import ts from "typescript";
-import { ConfigError, parseConfig } from "@bitrouter/config";
-import { createLogger, startRuntime } from "@bitrouter/server";
-import { importExample, type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
-import { protocols as acmeProtocols, provider as acmeProvider } from "@bitrouter-examples/provider-acme";
-import { parse as parseYaml, parseDocument } from "yaml";
+import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import { DEFAULT_MODELS } from "../../apps/server/e2e/clients/install.js";
-import { type Block, blocksOf, CLIENTS, commandsOf, docFiles, ROOT, RUNNERS } from "./blocks.js";
+import { blocksOf, CLIENTS, commandsOf, docFiles, kindOf, ROOT, RUNNERS } from "./blocks.js";
 
 const run = promisify(execFile);
 
@@ -50,37 +38,18 @@ function freePort(): Promise<number> {
 }
 
 const blocks = docFiles().flatMap(blocksOf);
-const KINDS: Record<string, string> = {
-  yaml: "yaml",
-  yml: "yaml",
-  ts: "ts",
-  typescript: "ts",
-  js: "ts",
-  javascript: "ts",
-  sh: "sh",
-  bash: "sh",
-  shell: "sh",
-  json: "json",
-  jsonc: "json",
-};
-const kind = (block: Block) => KINDS[block.lang];
+const kind = kindOf;
 const checked = (k: string) => blocks.filter((block) => kind(block) === k && !block.flags.includes("norun"));
 const tally: Record<string, number> = {};
 const count = (k: string) => {
   tally[k] = (tally[k] ?? 0) + 1;
 };
-/** A package README's ts example, which that package's own test/readme.test.ts runs against the mocks. */
-const runByReadmeTest = (block: Block) =>
-  kind(block) === "ts" &&
-  /^(packages|apps)\/[^/]+\/README\.md:/.test(block.where) &&
-  existsSync(join(ROOT, block.where.replace(/README\.md:\d+$/, "test/readme.test.ts")));
 /** The blocks that ran and passed: whole (ts run, sh scripts) or only their `bitrouter` commands. */
 const ran = new Map<string, "whole" | "commands">();
 
 afterAll(() => {
   const norun = blocks.filter((block) => block.flags.includes("norun"));
   const text = blocks.filter((block) => block.lang === "");
-  const rest = blocks.filter((block) => kind(block) && !block.flags.includes("norun") && !ran.has(block.where));
   const here = "docs/test/docs.test.ts";
   console.log(
     [
@@ -91,12 +60,10 @@ afterAll(() => {
         const whole = runner.test === here ? `, ran whole: ${claimed.filter((block) => ran.get(block.where) === "whole").length}` : "";
         return `    ${runner.name} (${runner.test}): ${claimed.length}${whole}`;
       }),
-      `  claimed by no runner (yaml, json and ts until their runners land): ${blocks.filter((block) => block.lang !== "" && !block.flags.includes("norun") && !RUNNERS.some((r) => r.matches(block))).length}`,
       `  checked here: ${Object.entries(tally)
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
       `  ran whole here: ${[...ran.values()].filter((how) => how === "whole").length}; only their bitrouter commands ran: ${[...ran.values()].filter((how) => how === "commands").length}`,
-      `  type-checked only (ts): ${rest.filter((block) => kind(block) === "ts").length} (of which run by their package's test/readme.test.ts: ${rest.filter(runByReadmeTest).length}); parsed only (yaml, json): ${rest.filter((block) => kind(block) === "yaml" || kind(block) === "json").length}`,
       `  not run (marked norun): ${norun.length}`,
       ...norun.map((block) => `    ${block.where} (${block.lang} ${block.flags.join(" ")})`),
       `  text (no language, not checked): ${text.length}`,
@@ -104,11 +71,8 @@ afterAll(() => {
   );
 });
 
-/** Kinds whose runners land in their own commit (config-blocks.test.ts, ts-blocks.test.ts); drop this line then. */
-const pending = (block: Block) => ["yaml", "json", "ts"].includes(kind(block) ?? "");
-
 it("every block with a language is run whole by exactly one runner, or says norun and why", () => {
-  const owned = blocks.filter((block) => block.lang !== "" && !pending(block));
+  const owned = blocks.filter((block) => block.lang !== "");
   const runners = owned
     .filter((block) => !block.flags.includes("norun"))
     .map((block) => ({ where: block.where, lang: block.lang, runners: RUNNERS.filter((runner) => runner.matches(block)).map((runner) => runner.name) }))
@@ -145,28 +109,6 @@ it("the generated references are current (else: run pnpm docs:build)", async () 
   // In a plain Node process: the generators import the built packages as a user's script would.
   const check = await run(process.execPath, [join(ROOT, "scripts/docs/build.mjs"), "--check"]).catch((error: { stderr: string }) => error);
   expect(check.stderr).toBe("");
-});
-
-describe("yaml blocks are valid bitrouter.yaml", () => {
-  it.each(checked("yaml").map((block) => [block.where, block] as const))("%s", (_where, block) => {
-    count("yaml");
-    // A provider named by `package:` gets the example provider package's definition in its place, as
-    // loadConfig would hand over an installed package's (this test installs nothing).
-    const named = Object.entries((parseYaml(block.code) as { providers?: Record<string, { package?: unknown }> } | null)?.providers ?? {});
-    const packages = Object.fromEntries(named.filter(([, p]) => p?.package !== undefined).map(([name]) => [name, acmeProvider]));
-    const parse = () => parseConfig(block.code, { env: {}, file: block.where, packages, protocols: acmeProtocols });
-    if (block.flags.includes("plain")) expect(parseDocument(block.code).errors).toEqual([]);
-    else if (block.flags.includes("bad")) expect(parse).toThrow(ConfigError);
-    else parse();
-  });
-});
-
-describe("json blocks parse", () => {
-  it.each(checked("json").map((block) => [block.where, block] as const))("%s", (_where, block) => {
-    count("json");
-    if (block.lang === "jsonc") expect(ts.parseConfigFileTextToJson(block.where, block.code).error).toBeUndefined();
-    else JSON.parse(block.code);
-  });
 });
 
 /** The argument lists of the `bitrouter` commands in a shell block (`pnpm -s bitrouter x` too). */
@@ -209,43 +151,6 @@ describe("sh blocks: every bitrouter command parses", () => {
     count("sh");
     const commands = bitrouterCommands(block.code).map((args) => args.join(" "));
     expect(commands.filter((command) => command in refused).map((command) => `bitrouter ${command}: ${refused[command]}`)).toEqual([]);
-  });
-});
-
-describe("ts blocks type-check", () => {
-  // Written beside this test so their imports resolve as a user's would (the packages' dist types).
-  const dir = join(import.meta.dirname, ".blocks");
-  const list = checked("ts");
-  const files = list.map((block, i) => join(dir, `${block.where.replace(/[^\w]+/g, "_")}_${i}.ts`));
-  let diagnostics: Map<string, string[]> | undefined;
-  const diagnose = () => {
-    if (diagnostics) return diagnostics;
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    // A module (top-level await) of its own, so names never clash between blocks.
-    list.forEach((block, i) => writeFileSync(files[i]!, `${block.code}\nexport {};\n`));
-    const program = ts.createProgram(files, {
-      target: ts.ScriptTarget.ES2023,
-      lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ["node"],
-    });
-    diagnostics = new Map(files.map((file) => [file, []]));
-    for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
-      const file = diagnostic.file?.fileName;
-      const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
-      diagnostics.get(file ?? "")?.push(`line ${line}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`);
-    }
-    rmSync(dir, { recursive: true, force: true });
-    return diagnostics;
-  };
-  it.each(list.map((block, i) => [block.where, i] as const))("%s", { timeout: 120_000 }, (_where, i) => {
-    count("ts");
-    expect(diagnose().get(files[i]!)).toEqual([]);
   });
 });
 
@@ -432,59 +337,6 @@ describe("sh: agent clients: the blocks that point a client at BitRouter run who
       if (file) ran.set(file.where, "whole");
     } finally {
       await user.close();
-    }
-  });
-});
-
-describe("ts blocks marked run: run against a server whose providers are the mock", () => {
-  const runnable = checked("ts").filter((block) => block.flags.includes("run"));
-  let mock: MockUpstream;
-  let mcp: McpMock;
-  beforeAll(async () => {
-    mock = await startMock();
-    // The MCP server docs/mcp.md configures as github-mcp, with the tool its example calls.
-    mcp = await startMcpMock({ tools: { create_issue: { run: (args) => `created ${String(args.title)}` } } });
-  });
-  afterAll(async () => {
-    await mock.close();
-    await mcp.close();
-  });
-
-  it("there are such blocks", () => expect(runnable.length).toBeGreaterThan(3));
-  it.each(runnable.map((block) => [block.where, block] as const))("%s", async (_where, block) => {
-    const env = {
-      OPENAI_API_KEY: "sk-docs",
-      OPENAI_BASE_URL: mock.baseUrl("openai-chat"),
-      ANTHROPIC_API_KEY: "sk-ant-docs",
-      ANTHROPIC_BASE_URL: mock.baseUrl("anthropic"),
-    };
-    const runtime = await startRuntime({
-      load: () => parseConfig(`providers:\n  github-mcp:\n    api_protocol: mcp\n    api_base: ${mcp.url}\n`, { env }).config,
-      paths: { runDir: tmpdir() },
-      listen: "127.0.0.1:0",
-      logger: createLogger({ level: "error" }),
-    });
-    // The reader's environment: a home with the quick start's ~/.bitrouter/bitrouter.yaml, a token.
-    const home = mkdtempSync(join(tmpdir(), "bitrouter-docs-ts-"));
-    mkdirSync(join(home, ".bitrouter"));
-    writeFileSync(join(home, ".bitrouter/bitrouter.yaml"), "models:\n  default:\n    endpoints:\n      - { provider: openai, model_id: gpt-4o-mini }\n");
-    const saved = { HOME: process.env.HOME, BITROUTER_TOKEN: process.env.BITROUTER_TOKEN };
-    Object.assign(process.env, { HOME: home, BITROUTER_TOKEN: "unused-in-open-mode" });
-    try {
-      mock.reset();
-      mock.enqueue({ text: "Hello from the docs" });
-      const calls = mcp.calls.length;
-      await importExample(block.code.replaceAll("127.0.0.1:8787", new URL(runtime.url).host), import.meta.url);
-      if (block.code.includes("127.0.0.1:8787"))
-        expect(mock.requests.length + mcp.calls.length - calls, "the example reached an upstream through BitRouter").toBeGreaterThan(0);
-      ran.set(block.where, "whole");
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-      rmSync(home, { recursive: true, force: true });
-      await runtime.shutdown();
     }
   });
 });

@@ -29,15 +29,22 @@ export const PATH_USD = "0x20c0000000000000000000000000000000000000";
 /** Dev accounts Anvil creates (and funds with ETH and pathUSD). */
 const ACCOUNTS = 100;
 
+/** Options of a local chain: `chainId` to stand in for a public chain (e.g. 42431, Tempo's testnet). */
+export interface LocalChainOptions {
+  chainId?: number;
+}
+
 /** Starts Anvil on a free loopback port with Tempo features; resolves once it answers. */
-export function startTempoChain(): Promise<LocalChain> {
-  return startAnvil(["--network", "tempo"]);
+export function startTempoChain(options: LocalChainOptions = {}): Promise<LocalChain> {
+  return startAnvil(["--network", "tempo", ...chainIdArgs(options)]);
 }
 
 /** Starts a plain Ethereum Anvil (dev accounts hold ETH only; tests deploy their own tokens). */
-export function startEvmChain(): Promise<LocalChain> {
-  return startAnvil([]);
+export function startEvmChain(options: LocalChainOptions = {}): Promise<LocalChain> {
+  return startAnvil(chainIdArgs(options));
 }
+
+const chainIdArgs = (options: LocalChainOptions) => (options.chainId === undefined ? [] : ["--chain-id", String(options.chainId)]);
 
 async function startAnvil(network: string[]): Promise<LocalChain> {
   const bin = createRequire(import.meta.url).resolve("@foundry-rs/anvil/bin.mjs");

@@ -39,6 +39,11 @@ export interface EvmTokens<K extends string> {
   fund(token: `0x${string}`, amount: bigint): Promise<DevAccount>;
 }
 
+/** Chain ids for the local chains to answer, to stand in for public ones (e.g. 42431, Tempo's testnet; 8453, Base). */
+export interface PaymentChainsOptions {
+  chainIds?: { tempo?: number; evm?: number };
+}
+
 /** Each token's whole supply: 10^9 tokens, whatever its decimals. */
 const SUPPLY_TOKENS = 10n ** 9n;
 
@@ -47,9 +52,19 @@ const SUPPLY_TOKENS = 10n ** 9n;
  * EIP-3009 tokens deployed (as `evm`): the chains start together.
  */
 export function startPaymentChains(): Promise<PaymentChains>;
-export function startPaymentChains<K extends string>(tokens: Record<K, TestTokenSpec>): Promise<PaymentChains & { evm: EvmTokens<K> }>;
-export async function startPaymentChains<K extends string>(tokens?: Record<K, TestTokenSpec>): Promise<PaymentChains & { evm?: EvmTokens<K> }> {
-  const starting = [startTempoChain(), tokens ? startEvmChain() : Promise.resolve(undefined)] as const;
+export function startPaymentChains<K extends string>(
+  tokens: Record<K, TestTokenSpec>,
+  options?: PaymentChainsOptions,
+): Promise<PaymentChains & { evm: EvmTokens<K> }>;
+export async function startPaymentChains<K extends string>(
+  tokens?: Record<K, TestTokenSpec>,
+  options: PaymentChainsOptions = {},
+): Promise<PaymentChains & { evm?: EvmTokens<K> }> {
+  const { tempo: tempoId, evm: evmId } = options.chainIds ?? {};
+  const starting = [
+    startTempoChain(tempoId === undefined ? {} : { chainId: tempoId }),
+    tokens ? startEvmChain(evmId === undefined ? {} : { chainId: evmId }) : Promise.resolve(undefined),
+  ] as const;
   const [tempo, evmChain] = await Promise.all(starting).catch(async (error: unknown) => {
     // The chain that did start is stopped, not left running after the test.
     await Promise.all(

@@ -1,10 +1,10 @@
 // Codex (`codex exec`, a custom provider pointed at BitRouter, default features on) through BitRouter
 // to each upstream: OpenAI's Responses API as is, and translated to Chat Completions, Anthropic and
 // Gemini. The tool round trip uses Codex's own freeform `exec` tool (in its `functions` tool group).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
+import { codeBlocks, startMock } from "@bitrouter/testkit";
 import type { MockUpstream, RecordedRequest } from "@bitrouter/testkit";
 import type { TestServer } from "../../test/harness.js";
 import {
@@ -41,21 +41,10 @@ async function codexExec(server: TestServer, prompt: string): Promise<RunResult>
   const home = tempHome("codex");
   const codexHome = join(home, ".codex");
   mkdirSync(codexHome);
-  // Only the provider is configured: the model, tools and features are Codex's defaults.
-  writeFileSync(
-    join(codexHome, "config.toml"),
-    `model_provider = "bitrouter"
-
-[model_providers.bitrouter]
-name = "BitRouter"
-base_url = "${server.url}/v1"
-env_key = "BITROUTER_API_KEY"
-wire_api = "responses"
-
-[analytics]
-enabled = false
-`,
-  );
+  // docs/integrations/codex.md's config.toml as written (its server is this one), analytics off:
+  // only the provider is configured; the model, tools and features are Codex's defaults.
+  const [documented] = codeBlocks(readFileSync(new URL("../../../../docs/integrations/codex.md", import.meta.url), "utf8"), "toml");
+  writeFileSync(join(codexHome, "config.toml"), `${documented!.replaceAll("http://127.0.0.1:8787", server.url)}\n[analytics]\nenabled = false\n`);
   const env = cleanEnv(home, { CODEX_HOME: codexHome, BITROUTER_API_KEY: "client-key-not-for-upstream" });
   return run(process.execPath, [codex, "exec", "--skip-git-repo-check", prompt], { cwd: home, env });
 }

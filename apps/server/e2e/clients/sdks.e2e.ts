@@ -1,12 +1,12 @@
 // The Vercel AI SDK (`ai` + @ai-sdk/openai, /anthropic, /google) and LangChain (@langchain/openai,
 // /anthropic, /google-genai), each provider package against each upstream protocol: a streamed text
 // answer and a tool round trip. They need Node >= 22, so each runs as a child on the cached Node 24.
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
+import { codeBlocks, startMock } from "@bitrouter/testkit";
 import type { MockHandler, MockUpstream } from "@bitrouter/testkit";
-import type { TestServer } from "../../test/harness.js";
+import { startTestServer, type TestServer } from "../../test/harness.js";
 import { MARKER, TEXT, UPSTREAM_KEY, cleanEnv, inferenceRequests, run, startServer, tempHome, textAnswer, toolAnswer, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
 import { installedPaths } from "./install.js";
@@ -67,5 +67,32 @@ describe.each(upstreams)("SDKs -> %s upstream", (upstream) => {
     // The tool's result reached the upstream as the result itself, not as a wrapper around it.
     const withResult = sent.find((r) => r.rawBody.includes(MARKER))!;
     expect(withResult.rawBody).not.toContain('\\"content\\"');
+  });
+});
+
+describe("the docs' examples, as written (docs/integrations/ai-sdk.md, langchain.md)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // What the examples ask for: the virtual model `smart` and anthropic:… directly, answered by the mock.
+    server = await startTestServer(`providers:
+  anthropic: { api_base: ${mock.baseUrl("anthropic")}, api_key: key-ant }
+models:
+  smart: { endpoints: [{ provider: anthropic, model_id: up-model }] }
+`);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it.each(["ai-sdk.md", "langchain.md"])("%s", async (page) => {
+    const [code] = codeBlocks(readFileSync(new URL(`../../../../docs/integrations/${page}`, import.meta.url), "utf8"), "ts");
+    // Plain JavaScript, next to the pinned clients so its imports resolve there; the server is this one.
+    const script = join(clientsDir, `bitrouter-e2e-docs-${page.replace(".md", "")}.mjs`);
+    writeFileSync(script, code!.replaceAll("http://127.0.0.1:8787", server.url));
+    mock.handle(textAnswer());
+    const out = await run(node24, [script], { cwd: clientsDir, env: cleanEnv(tempHome("docs"), { BITROUTER_API_KEY: "client-key" }), timeoutMs: 60_000 });
+    expect(out.code, `stdout: ${out.stdout.slice(-2000)}\nstderr: ${out.stderr.slice(-3000)}`).toBe(0);
+    expect(inferenceRequests(mock).length).toBeGreaterThan(0);
+    expect(inferenceRequests(mock).every((r) => upstreamKeyOf(r) === "key-ant")).toBe(true);
   });
 });
