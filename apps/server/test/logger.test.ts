@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger } from "../src/logger.js";
+import { createLogger, redact, timestamp } from "../src/logger.js";
 
 describe("the logger", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -29,5 +29,17 @@ describe("the logger", () => {
     logger.warn("disk almost full");
     expect(writes.slice(1).join("")).toMatch(/INFO {2}pending\n.*WARN {2}disk almost full\n$/);
     await logger.close();
+  });
+
+  it("stamps lines with the ISO time, across second boundaries and a clock set back", () => {
+    const base = Date.parse("2026-12-05T22:13:15.990Z");
+    for (const t of [base, base + 9, base + 10, base + 99, base + 100, base + 999, base + 1000, base + 1001, base - 5_000, base + 86_400_000])
+      expect(timestamp(t)).toBe(new Date(t).toISOString());
+  });
+
+  it("masks keys and tokens wherever they are in a line", () => {
+    expect(redact("model=sk-ant-abcdefghijkl key=AIzaSyA1234567890abcdefghij jwt=eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.abc plain=skip")).toBe(
+      "model=sk-a…[redacted] key=AIza…[redacted] jwt=eyJh…[redacted] plain=skip",
+    );
   });
 });
