@@ -1,6 +1,6 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
- *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N] [--rate N] [--mcp] [--out FILE]`: instructions per request on the proxy's
+ *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags "..."] [--out FILE]`: instructions per request on the proxy's
  * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     rate: { type: "string" },
     // an MCP upstream configured, as in the bench's bitrouter rows (loads the MCP SDK at start)
     mcp: { type: "boolean", default: false },
+    // flags for the target's node, e.g. "--single-threaded-gc --max-semi-space-size=4"
+    "node-flags": { type: "string" },
     // keep the main thread's callgrind file here (for callgrind_annotate)
     out: { type: "string" },
   },
@@ -75,6 +77,7 @@ const child = spawn(
     "--separate-threads=yes",
     `--callgrind-out-file=${join(dir, "cg.%p")}`,
     process.execPath,
+    ...(values["node-flags"]?.split(" ").filter(Boolean) ?? []),
     ...script,
   ],
   { stdio: ["ignore", "ignore", "pipe", "ipc"] },
@@ -142,8 +145,9 @@ try {
   const main = readdirSync(dir).find((f) => /\.\d+-01$/.test(f));
   if (main && values.out) copyFileSync(join(dir, main), values.out);
   const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
+  const flags = values["node-flags"] ? `, node ${values["node-flags"]}` : "";
   const pace = achieved ? `, ${rate} req/s asked, ${achieved.toFixed(1)} achieved` : ", back to back (8 connections)";
-  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model}${values.mcp ? ", MCP upstream" : ""})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests${pace}`;
+  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model}${values.mcp ? ", MCP upstream" : ""})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests${pace}${flags}`;
   console.log(
     `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
   );
