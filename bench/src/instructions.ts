@@ -1,6 +1,6 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
- *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags "..."] [--out FILE]`: instructions per request on the proxy's
+ *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]`: instructions per request on the proxy's
  * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     rate: { type: "string" },
     // an MCP upstream configured, as in the bench's bitrouter rows (loads the MCP SDK at start)
     mcp: { type: "boolean", default: false },
-    // flags for the target's node, e.g. "--single-threaded-gc --max-semi-space-size=4"
+    // flags for the target's node: --node-flags="--single-threaded-gc --max-semi-space-size=4" (with "=": the value starts with a dash)
     "node-flags": { type: "string" },
     // keep the main thread's callgrind file here (for callgrind_annotate)
     out: { type: "string" },
