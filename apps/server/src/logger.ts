@@ -29,7 +29,11 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
   let file: number | undefined;
   if (options.logsDir) {
     mkdirSync(options.logsDir, { recursive: true });
-    file = openSync(join(options.logsDir, "bitrouter.log"), "a");
+    try {
+      file = openSync(join(options.logsDir, "bitrouter.log"), "a");
+    } catch {
+      // an unwritable log file must not stop the server: the lines still go to stderr
+    }
   }
   const writeFile = (text: string) => {
     if (file === undefined) return;

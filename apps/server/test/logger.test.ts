@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger, redact, timestamp } from "../src/logger.js";
 
@@ -41,5 +44,26 @@ describe("the logger", () => {
     expect(redact("model=sk-ant-abcdefghijkl key=AIzaSyA1234567890abcdefghij jwt=eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.abc plain=skip")).toBe(
       "model=sk-a…[redacted] key=AIza…[redacted] jwt=eyJh…[redacted] plain=skip",
     );
+  });
+
+  it("writes the log file, and keeps serving on stderr when the log file cannot be opened", async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const logsDir = mkdtempSync(join(tmpdir(), "bitrouter-logs-"));
+    const logger = createLogger({ level: "info", logsDir });
+    logger.info("to the file", { id: "a" });
+    await logger.flush();
+    expect(readFileSync(join(logsDir, "bitrouter.log"), "utf8")).toMatch(/INFO {2}to the file id=a\n$/);
+    await logger.close();
+
+    const blocked = mkdtempSync(join(tmpdir(), "bitrouter-logs-"));
+    mkdirSync(join(blocked, "bitrouter.log")); // a directory where the file should be
+    const fallback = createLogger({ level: "info", logsDir: blocked });
+    fallback.warn("still logged");
+    expect(writes.join("")).toMatch(/WARN {2}still logged\n$/);
+    await fallback.close();
   });
 });
