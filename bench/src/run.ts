@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
     if (values.profile) {
-      await profileRun(pinning, settings, outDir, children, mockArgs);
+      await profileRun(pinning, settings, outDir, children, mockArgs, values.scenarios?.split(","));
       return;
     }
     const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
@@ -454,16 +454,33 @@ async function verifyTargets(targets: readonly Target[]): Promise<void> {
  * top self-time areas and functions of the measured window only (no start-up, no warm-up), and the
  * process's CPU time per request in that window.
  */
-async function profileRun(pinning: Pinning, settings: Settings, outDir: string, children: { stop(): Promise<void> }[], mockArgs: string[]): Promise<void> {
+async function profileRun(
+  pinning: Pinning,
+  settings: Settings,
+  outDir: string,
+  children: { stop(): Promise<void> }[],
+  mockArgs: string[],
+  wanted?: string[],
+): Promise<void> {
   const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
   children.push(mocks);
   const origin = (port: number) => `http://127.0.0.1:${port}`;
   const seconds = Math.max(5, settings.saturationSeconds);
-  const cases = [
-    { label: "fast path (openai -> openai), saturation, 64 connections", dir: "mock", model: "mock:mock-model", stream: false },
-    { label: "translated (openai -> anthropic), saturation, 64 connections", dir: "ant", model: "ant:mock-claude", stream: false },
-    { label: "fast path streams (openai -> openai), 100 concurrent streams", dir: "mock-stream", model: "mock:mock-model", stream: true },
-  ] as const;
+  const all = [
+    { label: "fast path (openai -> openai), saturation, 64 connections", scenario: "saturation64", dir: "mock", model: "mock:mock-model", stream: false },
+    { label: "translated (openai -> anthropic), saturation, 64 connections", scenario: "saturation64", dir: "ant", model: "ant:mock-claude", stream: false },
+    // Each request alone in its event-loop turns: the per-request fixed costs that batching hides at saturation.
+    { label: "fast path (openai -> openai), 1,000 req/s", scenario: "rate1000", dir: "mock-rate", model: "mock:mock-model", stream: false, rate: 1000 },
+    {
+      label: "fast path streams (openai -> openai), 100 concurrent streams",
+      scenario: "stream100",
+      dir: "mock-stream",
+      model: "mock:mock-model",
+      stream: true,
+    },
+  ];
+  const cases = all.filter((c) => !wanted || wanted.includes(c.scenario));
+  if (cases.length === 0) throw new Error(`--scenarios: --profile has ${[...new Set(all.map((c) => c.scenario))].join(", ")}`);
   const report: string[] = [];
   for (const c of cases) {
     const dir = join(outDir, "profiles", c.dir);
@@ -476,9 +493,9 @@ async function profileRun(pinning: Pinning, settings: Settings, outDir: string, 
     );
     const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(c.model, c.stream) };
     const target: Target = { name: "bitrouter", pid: child.pid, call: () => call };
-    const load = () => (c.stream ? streams(call, 100, seconds * 1000) : saturation(call, 64, seconds));
+    const load = () => (c.stream ? streams(call, 100, seconds * 1000) : c.rate ? fixedRate(call, c.rate, seconds * 1000) : saturation(call, 64, seconds));
     // Warm-up: start-up and JIT stay out of the window below.
-    await (c.stream ? streams(call, 100, 2000) : saturation(call, 64, 2));
+    await (c.stream ? streams(call, 100, 2000) : c.rate ? fixedRate(call, c.rate, 2000) : saturation(call, 64, 2));
     const startUs = Number(process.hrtime.bigint() / 1000n);
     const result = await withCpu(target, load);
     const endUs = Number(process.hrtime.bigint() / 1000n);

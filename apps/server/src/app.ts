@@ -10,6 +10,7 @@ import { CODECS } from "@bitrouter/providers";
 import type { InboundResult, RouteMatch, Router } from "@bitrouter/router";
 import { callerProtocol, matchPath, notFound, readCredential } from "@bitrouter/router";
 import type { CrossSitePolicy } from "./cross-site.js";
+import { nodeRequestHeaders } from "./node-headers.js";
 import { checkCrossSite, corsHeaders, preflightHeaders } from "./cross-site.js";
 import { readBody, serveInference } from "./node-handler.js";
 
@@ -366,15 +367,9 @@ function matchInference(target: string): Extract<RouteMatch, { kind: "inference"
 
 /**
  * The request's headers as a Web `Headers`, as Hono's Node adapter builds them (pseudo-headers left
- * out); undefined for one `Headers` refuses, which Hono's adapter then answers as it does.
+ * out), filled lazily (node-headers.ts); undefined for one `Headers` refuses, which Hono's adapter
+ * then answers as it does.
  */
 function nodeHeaders(req: IncomingMessage): Headers | undefined {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  try {
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) headers.append(raw[i]!, raw[i + 1]!);
-  } catch {
-    return undefined;
-  }
-  return headers;
+  return nodeRequestHeaders(req.rawHeaders);
 }

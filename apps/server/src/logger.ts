@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { LogLevel } from "@bitrouter/core";
 
@@ -23,20 +23,41 @@ export interface Logger {
  * for values that look like bearer tokens or API keys.
  */
 export function createLogger(options: { level?: LogLevel; logsDir?: string; stderr?: boolean } = {}): Logger {
-  // One append stream for the life of the logger: a line costs a buffered write, not an
-  // open/write/close on the event loop.
-  let file: WriteStream | undefined;
+  // One file descriptor for the life of the logger. A batch is written synchronously, like stderr:
+  // an asynchronous write is a hop to the thread pool and back (two thread wake-ups and, with the
+  // process pinned to one core, context switches) for what the page cache takes in microseconds.
+  let file: number | undefined;
   if (options.logsDir) {
     mkdirSync(options.logsDir, { recursive: true });
-    file = createWriteStream(join(options.logsDir, "bitrouter.log"), { flags: "a" });
-    file.on("error", () => {
-      file = undefined; // a full or read-only disk must not take the server down
-    });
+    try {
+      file = openSync(join(options.logsDir, "bitrouter.log"), "a");
+    } catch {
+      // an unwritable log file must not stop the server: the lines still go to stderr
+    }
   }
+  const writeFile = (text: string) => {
+    if (file === undefined) return;
+    try {
+      writeSync(file, text);
+    } catch {
+      // a full or read-only disk must not take the server down
+      closeFile();
+    }
+  };
+  const closeFile = () => {
+    if (file === undefined) return;
+    const fd = file;
+    file = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // already unusable
+    }
+  };
   const toStderr = options.stderr ?? true;
   // Lines go out together, at most LOG_BATCH_MS after the first of them: one write per batch
-  // instead of one per request or event-loop turn (stderr to a file or pipe is a synchronous write
-  // in Node, and each file write a hop to the thread pool). Warnings and errors are written at
+  // instead of one per request or event-loop turn (stderr to a file or pipe and the log file are
+  // synchronous writes, see above). Warnings and errors are written at
   // once, after what is pending, so a crash right after one cannot lose it.
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
@@ -47,7 +68,7 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     const text = pending;
     pending = "";
     if (toStderr) process.stderr.write(text);
-    file?.write(text);
+    writeFile(text);
   };
   const logger: Logger = {
     level: options.level ?? "info",
@@ -58,20 +79,17 @@ export function createLogger(options: { level?: LogLevel; logsDir?: string; stde
     error: (m, f) => write("error", m, f),
     flush: () => {
       writeOut();
-      return new Promise<void>((resolve) => (file ? file.write("", () => resolve()) : resolve()));
+      return Promise.resolve();
     },
     close: () => {
       writeOut();
-      return new Promise<void>((resolve) => {
-        if (!file) return resolve();
-        file.end(resolve);
-        file = undefined;
-      });
+      closeFile();
+      return Promise.resolve();
     },
   };
   function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (ORDER[level] < ORDER[logger.level]) return;
-    let line = `${new Date().toISOString()} ${LABEL[level]} ${message}`;
+    let line = `${timestamp()} ${LABEL[level]} ${message}`;
     if (fields) {
       for (const key in fields) {
         const value = fields[key];
@@ -98,5 +116,22 @@ const SECRETISH = /\b(sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za
 
 /** Masks strings shaped like API keys or JWTs. */
 export function redact(text: string): string {
+  // Every match starts with one of these: a substring search is cheaper than the regex's scan.
+  if (!text.includes("sk-") && !text.includes("AIza") && !text.includes("eyJ")) return text;
   return text.replace(SECRETISH, (m) => `${m.slice(0, 4)}…[redacted]`);
+}
+
+// The ISO time of a line, built from the second's prefix: Date#toISOString per line cost ~1 µs.
+let secondStart = Number.NaN;
+let secondPrefix = "";
+
+/** Now as `new Date().toISOString()` would write it. */
+export function timestamp(now = Date.now()): string {
+  const ms = now - secondStart;
+  if (!(ms >= 0 && ms < 1000)) {
+    secondStart = now - (now % 1000);
+    secondPrefix = new Date(secondStart).toISOString().slice(0, 20); // "2026-12-05T22:13:16."
+    return timestamp(now);
+  }
+  return `${secondPrefix}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z`;
 }

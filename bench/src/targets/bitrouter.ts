@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseConfig } from "@bitrouter/config";
 import { createLogger, handleSignals, startRuntime } from "@bitrouter/server";
+import { logMemory } from "./memory-log.js";
 
 export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering" | "tracing";
 
@@ -83,5 +84,6 @@ const runtime = await startRuntime({
 handleSignals(runtime);
 void runtime.closed.then(() => rmSync(home, { recursive: true, force: true }));
 // The token goes to the parent over IPC only: never printed.
+logMemory(`bitrouter-${mode}`);
 process.send?.({ ready: { url: runtime.url, ...(token ? { token } : {}) } });
 process.on("disconnect", () => void runtime.shutdown("parent gone").then(() => process.exit(0)));

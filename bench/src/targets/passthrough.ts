@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { logMemory } from "./memory-log.js";
 
 const { values } = parseArgs({ options: { upstream: { type: "string" }, idle: { type: "string" } } });
 if (!values.upstream || !values.idle) throw new Error("passthrough needs --upstream <origin> and --idle <origin>");
@@ -49,6 +50,7 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000;
 server.listen(0, "127.0.0.1", () => {
+  logMemory("passthrough");
   process.send?.({ ready: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
 });
 process.once("SIGTERM", () => process.exit(0));
