@@ -25,7 +25,7 @@ import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
-import { paymentHooks, type ToolPayments, upstreamPayer } from "./payments.js";
+import { paymentHooks, type ToolPayments, upstreamPayer, walletTokens } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import type { McpService } from "./mcp.js";
@@ -157,6 +157,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(metering ? [metering.hook] : []),
     ];
     const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger, store: metering?.store });
+    const walletToken = await walletTokens(config, { keysDir: options.auth?.keysDir, logger });
     const router = createRouter(config, {
       hooks,
       client,
@@ -166,6 +167,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       firstByteTimeoutMs: config.server.first_byte_timeout,
       maxResponseBytes: config.server.response_limit,
       ...(payer ? { upstreamPayer: payer } : {}),
+      ...(walletToken ? { walletToken } : {}),
     });
     return { config, router, loadedAt: Date.now(), ...(payments.tools ? { toolPayments: payments.tools } : {}) };
   };
