@@ -69,6 +69,8 @@ export interface Generation {
   loadedAt: number;
   /** Charges priced MCP tool calls when mpp.enabled (the same payment gate as the router's). */
   toolPayments?: ToolPayments;
+  /** The bearer tokens of providers with `auth: {type: wallet}` (models and MCP upstreams alike). */
+  walletToken?: (provider: string) => (() => Promise<string>) | undefined;
 }
 
 export interface Runtime {
@@ -169,7 +171,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(payer ? { upstreamPayer: payer } : {}),
       ...(walletToken ? { walletToken } : {}),
     });
-    return { config, router, loadedAt: Date.now(), ...(payments.tools ? { toolPayments: payments.tools } : {}) };
+    return {
+      config,
+      router,
+      loadedAt: Date.now(),
+      ...(payments.tools ? { toolPayments: payments.tools } : {}),
+      ...(walletToken ? { walletToken } : {}),
+    };
   };
   let generation: Generation;
   const mcp = createMcpService({
@@ -181,7 +189,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   try {
     generation = await build(first);
-    await mcp.apply(first, generation.toolPayments); // upstreams connect in parallel, each bounded by the connect timeout
+    await mcp.apply(first, { pay: generation.toolPayments, walletToken: generation.walletToken }); // upstreams connect in parallel, each bounded by the connect timeout
   } catch (error) {
     await mcp.close();
     auth.close();
@@ -276,7 +284,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           auth = nextAuth;
           previousAuth.close();
         }
-        await mcp.apply(config, next.toolPayments);
+        await mcp.apply(config, { pay: next.toolPayments, walletToken: next.walletToken });
         logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });

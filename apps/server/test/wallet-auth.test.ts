@@ -8,11 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createAccount, decodeToken, mintToken, unlockAccount } from "@bitrouter/auth";
-import { type MockUpstream, startMock } from "@bitrouter/testkit";
+import { type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
 let mock: MockUpstream;
+let tools: McpMock;
 let a: TestServer;
 let b: TestServer;
 let token: string;
@@ -27,6 +31,7 @@ const chat = (server: TestServer, model: string, apiKey = token) =>
 
 beforeAll(async () => {
   mock = await startMock();
+  tools = await startMcpMock({ name: "web" });
   const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-wallet-")), ".keys");
   await createAccount(keysDir);
   const account = await unlockAccount(keysDir, 0);
@@ -42,6 +47,10 @@ providers:
     api_base: ${mock.baseUrl("openai-chat")}
     api_key: key-b
     models: { m: {} }
+  web:
+    api_protocol: mcp
+    api_base: ${tools.url}
+    api_key: key-b-tools
 `,
     { keysDir },
   );
@@ -58,6 +67,10 @@ providers:
     api_base: ${mock.baseUrl("openai-chat")}
     auth: { type: wallet }
     models: { m: {} }
+  cloud:
+    api_protocol: mcp
+    api_base: ${b.url}/mcp
+    auth: { type: wallet }
 `,
     { keysDir },
   );
@@ -66,6 +79,7 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await mock?.close();
+  await tools?.close();
 });
 beforeEach(() => mock.reset());
 
@@ -102,7 +116,22 @@ describe("auth: {type: wallet}", () => {
     expect(sent[0]).not.toBe(`Bearer ${token}`);
   });
 
-  it("without an active account the provider is unavailable, with a logged reason and a clear error", async () => {
+  it("an MCP upstream with wallet auth: A's tools include B's, and a call reaches B's upstream with A's token accepted", async () => {
+    const client = new Client({ name: "test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${a.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain("cloud__web__echo");
+      const result = (await client.callTool({ name: "cloud__web__echo", arguments: { text: "through B" } })) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      expect((result.content[0] as { text: string }).text).toBe("through B");
+      expect(tools.calls.at(-1)?.headers.authorization).toBe("Bearer key-b-tools");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("without an active account the providers are unavailable, with a logged reason and a clear error", async () => {
     const lone = await startTestServer(
       `
 inherit_defaults: false
@@ -112,6 +141,10 @@ providers:
     api_base: ${b.url}/v1
     auth: { type: wallet }
     models: { m: {} }
+  cloud:
+    api_protocol: mcp
+    api_base: ${b.url}/mcp
+    auth: { type: wallet }
 `,
     );
     try {
@@ -123,7 +156,9 @@ providers:
       await lone.runtime.logger.flush();
       const log = readFileSync(join(lone.home, "logs", "bitrouter.log"), "utf8");
       expect(log).toMatch(/authenticate with the wallet \(auth: wallet\) are unavailable: no active account/);
-      expect(log).toMatch(/unavailable: .* providers=up\n/);
+      expect(log).toMatch(/unavailable: .* providers="up, cloud"\n/);
+      const listed = (await (await fetch(`${lone.url}/v1/tools`)).json()) as { data: unknown[] };
+      expect(listed.data).toEqual([]); // the MCP upstream is left out, not called without a token
       expect(mock.requests).toHaveLength(0);
     } finally {
       await lone.close();
