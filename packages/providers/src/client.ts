@@ -565,7 +565,11 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   async function send(request: UpstreamHttpRequest, state: CallState, accept?: string, payment?: Record<string, string>): Promise<UpstreamHttpResponse> {
     const { origin, path } = resolveUrl(request.endpoint, request.path);
-    const endpoint = request.endpoint.apiKeySupplier ? await withSuppliedKey(request.endpoint, request.endpoint.apiKeySupplier) : request.endpoint;
+    let endpoint = request.endpoint;
+    if (endpoint.apiKeySupplier) {
+      endpoint = await withSuppliedKey(endpoint, endpoint.apiKeySupplier);
+      state.endpoint = endpoint; // errors redact the key actually sent
+    }
     const headers = { ...buildHeaders(endpoint, request.headers), ...lowercase(payment) };
     if (accept && headers.accept === undefined) headers.accept = accept;
     try {
@@ -631,7 +635,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         "application/json",
       );
       try {
-        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
         const text = await readAnswer(response, endpoint, opts.maxResponseBytes ?? defaultMaxResponseBytes);
         let json: unknown;
         try {
@@ -654,7 +658,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         state,
         "text/event-stream",
       );
-      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
       // From here the idle timeout guards a stalled stream.
       return decodeEvents(codec, response.body, state);
     },

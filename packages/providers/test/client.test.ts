@@ -98,11 +98,15 @@ describe("auth and headers", () => {
     const endpoint: ProviderEndpoint = { ...keyless, apiKeySupplier: async () => keys.shift()!, protocol: "anthropic", auth: { type: "bearer" } };
     for (let i = 0; i < 2; i++) await (await client.request({ endpoint, path: "/v1/messages", body: chatBody() })).body.dump();
     expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer tok-one-abcdef", "Bearer tok-two-abcdef"]);
+    mock.enqueue({ status: 401, body: { error: { message: "token expired: tok-three-abcdef", type: "invalid_request_error" } } });
+    keys.push("tok-three-abcdef");
+    const echoed = await caught(client.send(openaiChatCodec, { ...endpoint, protocol: "openai-chat" }, hello, { model: "gpt-x" }));
+    expect(echoed.message).not.toContain("tok-three-abcdef"); // the supplied key is redacted like a fixed one
     const failing: ProviderEndpoint = { ...keyless, apiKeySupplier: () => Promise.reject(new Error("account locked")) };
     const error = await caught(client.send(openaiChatCodec, failing, hello, { model: "gpt-x" }));
     expect(error.code).toBe("upstream_credential_failed");
     expect(error.message).toBe("openai-test: could not obtain the key to send: account locked");
-    expect(mock.requests).toHaveLength(2);
+    expect(mock.requests).toHaveLength(3);
   });
 
   it("joins api_base and path, keeping the base path and the query", () => {
