@@ -157,7 +157,12 @@ export async function upstreamPayer(
  */
 export async function walletTokens(
   config: ResolvedConfig,
-  deps: { keysDir: string | undefined; logger: Logger },
+  deps: {
+    keysDir: string | undefined;
+    logger: Logger;
+    /** The previous generation's suppliers by account address: a reload keeps the token (and MCP upstreams their connection). */
+    suppliers?: Map<string, () => Promise<string>>;
+  },
 ): Promise<((provider: string) => (() => Promise<string>) | undefined) | undefined> {
   const names = Object.entries(config.providers)
     .filter(([, provider]) => provider.auth.type === "wallet")
@@ -180,7 +185,12 @@ export async function walletTokens(
     return undefined;
   }
   // One token for every such provider: the same account signs it, and one signing serves them all.
-  const supplier = tokenSupplier(account);
+  let supplier = deps.suppliers?.get(account.solanaAddress);
+  if (!supplier) {
+    supplier = tokenSupplier(account);
+    deps.suppliers?.clear(); // another account now: the old one's token is not sent any more
+    deps.suppliers?.set(account.solanaAddress, supplier);
+  }
   deps.logger.info("wallet auth: upstream requests carry tokens signed by the operator account", { account: account.prefix, providers: names.join(", ") });
   const wallet = new Set(names);
   return (provider) => (wallet.has(provider) ? supplier : undefined);

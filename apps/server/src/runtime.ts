@@ -143,6 +143,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(metering ? { ledger: () => metering.ledger.stats() } : {}),
   });
 
+  const walletSuppliers = new Map<string, () => Promise<string>>();
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     // Payment after auth and guardrails: a request they refuse is never charged.
@@ -159,7 +160,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(metering ? [metering.hook] : []),
     ];
     const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger, store: metering?.store });
-    const walletToken = await walletTokens(config, { keysDir: options.auth?.keysDir, logger });
+    const walletToken = await walletTokens(config, { keysDir: options.auth?.keysDir, logger, suppliers: walletSuppliers });
     const router = createRouter(config, {
       hooks,
       client,

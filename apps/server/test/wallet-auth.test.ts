@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { createAccount, decodeToken, mintToken, unlockAccount } from "@bitrouter/auth";
+import { createAccount, decodeToken, mintToken, setActiveAccount, unlockAccount } from "@bitrouter/auth";
 import { type McpMock, type MockUpstream, startMcpMock, startMock } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "./harness.js";
 
@@ -21,6 +21,7 @@ let a: TestServer;
 let b: TestServer;
 let token: string;
 let solanaAddress: string;
+let keysDir: string;
 
 const chat = (server: TestServer, model: string, apiKey = token) =>
   new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
@@ -32,7 +33,7 @@ const chat = (server: TestServer, model: string, apiKey = token) =>
 beforeAll(async () => {
   mock = await startMock();
   tools = await startMcpMock({ name: "web" });
-  const keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-wallet-")), ".keys");
+  keysDir = join(mkdtempSync(join(tmpdir(), "bitrouter-wallet-")), ".keys");
   await createAccount(keysDir);
   const account = await unlockAccount(keysDir, 0);
   solanaAddress = account.solanaAddress;
@@ -114,6 +115,27 @@ describe("auth: {type: wallet}", () => {
     expect(claims.exp! - claims.iat!).toBe(3600);
     // Not the caller's token: A signs its own.
     expect(sent[0]).not.toBe(`Bearer ${token}`);
+    // A reload with the same account keeps the token.
+    expect(await a.runtime.reload()).toEqual({ ok: true });
+    mock.enqueue({ text: "three" });
+    await chat(a, "direct:m");
+    expect(mock.requests[2]!.headers.authorization).toBe(sent[0]);
+  });
+
+  it("after the active account changes (and a reload), the new account signs", async () => {
+    mock.enqueue({ text: "new account" });
+    const other = await createAccount(keysDir, { label: "other" });
+    await setActiveAccount(keysDir, "other");
+    try {
+      expect(await a.runtime.reload()).toEqual({ ok: true });
+      const otherAccount = await unlockAccount(keysDir, "other");
+      await chat(a, "direct:m", await mintToken(otherAccount, { id: "caller-2" }));
+      const claims = decodeToken(mock.requests[0]!.headers.authorization!.slice("Bearer ".length));
+      expect(claims.iss).toBe(`solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:${other.solanaAddress}`);
+    } finally {
+      await setActiveAccount(keysDir, 0);
+      await a.runtime.reload();
+    }
   });
 
   it("an MCP upstream with wallet auth: A's tools include B's, and a call reaches B's upstream with A's token accepted", async () => {
