@@ -38,12 +38,19 @@ async function loadMcp(config: ResolvedConfig): Promise<McpLibrary | undefined> 
   }
 }
 
+/** What a configuration generation adds to the MCP upstreams: paying for tool calls, signing in with the wallet. */
+export interface GenerationExtras {
+  pay?: ToolCallHooks["pay"] | undefined;
+  walletToken?: ((provider: string) => (() => Promise<string>) | undefined) | undefined;
+}
+
 export interface McpService {
   /**
    * Applies a configuration generation: upstreams added, removed, changed; new guardrails; with
-   * `pay` (mpp.enabled), priced tool calls are paid for.
+   * `pay` (mpp.enabled), priced tool calls are paid for; `walletToken` signs in to the upstreams with
+   * `auth: {type: wallet}` (without it they are left out).
    */
-  apply(config: ResolvedConfig, pay?: ToolCallHooks["pay"]): Promise<void>;
+  apply(config: ResolvedConfig, extras?: GenerationExtras): Promise<void>;
   /** `/mcp`, `/mcp/:name`, `GET /v1/tools` on the public app. */
   mount<E extends Env>(app: Hono<E>): void;
   /** Each upstream's state; `ping` (default) measures a round trip to each connected one first. */
@@ -173,10 +180,10 @@ export function createMcpService(options: McpServiceOptions): McpService {
   };
 
   // The last configuration applied, kept for a gateway created later (see apply).
-  let applied: { config: ResolvedConfig; pay: ToolCallHooks["pay"] | undefined } | undefined;
+  let applied: { config: ResolvedConfig; extras: GenerationExtras } | undefined;
   let starting: Promise<void> | undefined;
 
-  const applyNow = async (config: ResolvedConfig, pay: ToolCallHooks["pay"] | undefined): Promise<void> => {
+  const applyNow = async (config: ResolvedConfig, { pay, walletToken }: GenerationExtras): Promise<void> => {
     if (!mcp) {
       const lib = await loadMcp(config);
       if (!lib) return;
@@ -184,7 +191,10 @@ export function createMcpService(options: McpServiceOptions): McpService {
       mcp ??= newGateway(lib);
     }
     const { lib, gateway } = mcp;
-    await gateway.apply(lib.specFromConfig(config), { ...toolHooks(lib, config, logger, onComplete), ...(pay ? { pay } : {}) });
+    await gateway.apply(lib.specFromConfig(config, walletToken ? { walletToken } : {}), {
+      ...toolHooks(lib, config, logger, onComplete),
+      ...(pay ? { pay } : {}),
+    });
     for (const [name, endpoint] of bridges) {
       if (gateway.isBridge(name)) continue;
       bridges.delete(name);
@@ -200,8 +210,8 @@ export function createMcpService(options: McpServiceOptions): McpService {
   /** `/mcp` of a server without tools: an empty gateway, made on its first request. */
   const gatewayEndpoint = async (): Promise<McpEndpoint | undefined> => {
     if (!mcp && applied) {
-      const { config, pay } = applied;
-      starting ??= applyNow(config, pay).finally(() => {
+      const { config, extras } = applied;
+      starting ??= applyNow(config, extras).finally(() => {
         starting = undefined;
       });
       await starting;
@@ -210,12 +220,12 @@ export function createMcpService(options: McpServiceOptions): McpService {
   };
 
   return {
-    async apply(config, pay) {
-      applied = { config, pay };
+    async apply(config, extras = {}) {
+      applied = { config, extras };
       await starting; // a gateway being made for /mcp: this configuration goes on top of it
       // Without tools the MCP SDK (and ajv, cross-spawn: ~15 MB) is not loaded until /mcp is called.
       if (!mcp && !usesTools(config)) return;
-      await applyNow(config, pay);
+      await applyNow(config, extras);
     },
     mount(app) {
       app.all("/mcp", async (c) => serve(await gatewayEndpoint(), c.req.raw));

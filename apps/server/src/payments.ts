@@ -148,3 +148,50 @@ export async function upstreamPayer(
     logger.info("upstream payments: the wallet pays and signs in", { address: account.evmAddress, providers: [...payers.keys()].join(", ") });
   return (provider) => payers.get(provider);
 }
+
+/**
+ * The bearer tokens of providers with `auth: {type: wallet}`: `api`-scope keys signed by the
+ * operator's active account (unlocked with OWS_PASSPHRASE when encrypted), each living an hour and
+ * reused until five minutes before it expires. Another BitRouter whose operator account is this one
+ * accepts them. Without a usable account such providers are unavailable, and the log says why.
+ */
+export async function walletTokens(
+  config: ResolvedConfig,
+  deps: {
+    keysDir: string | undefined;
+    logger: Logger;
+    /** The previous generation's suppliers by account address: a reload keeps the token (and MCP upstreams their connection). */
+    suppliers?: Map<string, () => Promise<string>>;
+  },
+): Promise<((provider: string) => (() => Promise<string>) | undefined) | undefined> {
+  const names = Object.entries(config.providers)
+    .filter(([, provider]) => provider.auth.type === "wallet")
+    .map(([name]) => name);
+  if (names.length === 0) return undefined;
+  const unavailable = (why: string) =>
+    deps.logger.warn(`providers that authenticate with the wallet (auth: wallet) are unavailable: ${why}`, { providers: names.join(", ") });
+  // The wallet library (and its crypto) loads only for such a provider: a server without one stays light.
+  const { getActiveAccount, tokenSupplier, unlockAccount } = await import("@bitrouter/auth");
+  const active = deps.keysDir ? await getActiveAccount(deps.keysDir) : undefined;
+  if (!deps.keysDir || !active) {
+    unavailable("no active account to sign their tokens (bitrouter account -g)");
+    return undefined;
+  }
+  let account: Account;
+  try {
+    account = await unlockAccount(deps.keysDir, active.index, process.env.OWS_PASSPHRASE);
+  } catch (error) {
+    unavailable(`the wallet account ${active.prefix} cannot be unlocked: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  // One token for every such provider: the same account signs it, and one signing serves them all.
+  let supplier = deps.suppliers?.get(account.solanaAddress);
+  if (!supplier) {
+    supplier = tokenSupplier(account);
+    deps.suppliers?.clear(); // another account now: the old one's token is not sent any more
+    deps.suppliers?.set(account.solanaAddress, supplier);
+  }
+  deps.logger.info("wallet auth: upstream requests carry tokens signed by the operator account", { account: account.prefix, providers: names.join(", ") });
+  const wallet = new Set(names);
+  return (provider) => (wallet.has(provider) ? supplier : undefined);
+}

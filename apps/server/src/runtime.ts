@@ -25,7 +25,7 @@ import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
-import { paymentHooks, type ToolPayments, upstreamPayer } from "./payments.js";
+import { paymentHooks, type ToolPayments, upstreamPayer, walletTokens } from "./payments.js";
 import type { AuthSetup } from "./security.js";
 import { activeAccountAddress, guardrailHooks, setupAuth } from "./security.js";
 import type { McpService } from "./mcp.js";
@@ -69,6 +69,8 @@ export interface Generation {
   loadedAt: number;
   /** Charges priced MCP tool calls when mpp.enabled (the same payment gate as the router's). */
   toolPayments?: ToolPayments;
+  /** The bearer tokens of providers with `auth: {type: wallet}` (models and MCP upstreams alike). */
+  walletToken?: (provider: string) => (() => Promise<string>) | undefined;
 }
 
 export interface Runtime {
@@ -141,6 +143,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(metering ? { ledger: () => metering.ledger.stats() } : {}),
   });
 
+  const walletSuppliers = new Map<string, () => Promise<string>>();
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
     // Payment after auth and guardrails: a request they refuse is never charged.
@@ -157,6 +160,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(metering ? [metering.hook] : []),
     ];
     const payer = await upstreamPayer(config, { keysDir: options.auth?.keysDir, logger, store: metering?.store });
+    const walletToken = await walletTokens(config, { keysDir: options.auth?.keysDir, logger, suppliers: walletSuppliers });
     const router = createRouter(config, {
       hooks,
       client,
@@ -166,8 +170,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       firstByteTimeoutMs: config.server.first_byte_timeout,
       maxResponseBytes: config.server.response_limit,
       ...(payer ? { upstreamPayer: payer } : {}),
+      ...(walletToken ? { walletToken } : {}),
     });
-    return { config, router, loadedAt: Date.now(), ...(payments.tools ? { toolPayments: payments.tools } : {}) };
+    return {
+      config,
+      router,
+      loadedAt: Date.now(),
+      ...(payments.tools ? { toolPayments: payments.tools } : {}),
+      ...(walletToken ? { walletToken } : {}),
+    };
   };
   let generation: Generation;
   const mcp = createMcpService({
@@ -179,7 +190,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   try {
     generation = await build(first);
-    await mcp.apply(first, generation.toolPayments); // upstreams connect in parallel, each bounded by the connect timeout
+    await mcp.apply(first, { pay: generation.toolPayments, walletToken: generation.walletToken }); // upstreams connect in parallel, each bounded by the connect timeout
   } catch (error) {
     await mcp.close();
     auth.close();
@@ -274,7 +285,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           auth = nextAuth;
           previousAuth.close();
         }
-        await mcp.apply(config, next.toolPayments);
+        await mcp.apply(config, { pay: next.toolPayments, walletToken: next.walletToken });
         logger.level = config.server.log_level;
         if (config.server.listen !== previous.config.server.listen && options.listen === undefined) {
           logger.warn("server.listen changed; restart to bind the new address", { listen: config.server.listen });

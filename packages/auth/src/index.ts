@@ -49,4 +49,5 @@ export {
   type SpendSource,
   createAuthenticator,
 } from "./authenticator.js";
+export { type TokenSupplierOptions, tokenSupplier } from "./token-supplier.js";
 export { isLoopbackAddress } from "./net.js";

@@ -14,9 +14,19 @@ export function providerHeaders(provider: ResolvedProvider): Record<string, stri
   return headers;
 }
 
-export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools">): GatewaySpec {
+/**
+ * The gateway's spec. `walletToken` supplies the bearer token of providers with `auth: {type: wallet}`
+ * (the operator account's, see the server); such a provider without one is left out (the server logs why).
+ */
+export function specFromConfig(
+  config: Pick<ResolvedConfig, "providers" | "tools">,
+  options: { walletToken?: (provider: string) => (() => Promise<string>) | undefined } = {},
+): GatewaySpec {
   const upstreams: UpstreamSpec[] = [];
   for (const provider of Object.values(config.providers)) {
+    const bearerToken = provider.auth.type === "wallet" ? options.walletToken?.(provider.name) : undefined;
+    if (provider.auth.type === "wallet" && !bearerToken) continue; // it would go out unauthenticated
+    const auth = bearerToken ? { bearerToken } : {};
     if (provider.api_protocol === "mcp") {
       const transport =
         provider.command !== undefined
@@ -30,9 +40,9 @@ export function specFromConfig(config: Pick<ResolvedConfig, "providers" | "tools
             ? { url: provider.api_base }
             : null;
       if (transport === null) continue; // neither command nor api_base: warned about by the config loader
-      upstreams.push({ kind: "mcp", name: provider.name, headers: providerHeaders(provider), bridge: provider.bridge, ...transport });
+      upstreams.push({ kind: "mcp", name: provider.name, headers: providerHeaders(provider), ...auth, bridge: provider.bridge, ...transport });
     } else if (provider.api_protocol === "rest" && provider.api_base !== undefined) {
-      upstreams.push({ kind: "rest", name: provider.name, url: provider.api_base, headers: providerHeaders(provider) });
+      upstreams.push({ kind: "rest", name: provider.name, url: provider.api_base, headers: providerHeaders(provider), ...auth });
     }
   }
   const tools = Object.entries(config.tools).map(([name, tool]) => ({

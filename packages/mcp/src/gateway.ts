@@ -491,5 +491,6 @@ export class ToolGateway {
 }
 
 function sameSpec(a: UpstreamSpec, b: UpstreamSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  // Another token supplier signs for another account: reconnect with it.
+  return JSON.stringify(a) === JSON.stringify(b) && a.bearerToken === b.bearerToken;
 }

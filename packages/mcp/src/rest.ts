@@ -29,9 +29,10 @@ export class RestUpstream {
     const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
     let response: Response;
     try {
+      const auth = this.spec.bearerToken ? { authorization: `Bearer ${await this.spec.bearerToken()}` } : {};
       response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json", ...this.spec.headers },
+        headers: { "content-type": "application/json", accept: "application/json", ...this.spec.headers, ...auth },
         body: JSON.stringify(args),
         ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       });

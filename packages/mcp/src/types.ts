@@ -9,6 +9,8 @@ export interface McpUpstreamSpec {
   url?: string;
   /** Sent with every HTTP request (credentials included). */
   headers: Record<string, string>;
+  /** Supplies the `Authorization: Bearer` token of each HTTP request (`auth: {type: wallet}`); it caches the token itself. */
+  bearerToken?: () => Promise<string>;
   command?: string;
   args?: string[];
   env?: Record<string, string>;
@@ -23,6 +25,8 @@ export interface RestUpstreamSpec {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** As McpUpstreamSpec.bearerToken. */
+  bearerToken?: () => Promise<string>;
 }
 
 export type UpstreamSpec = McpUpstreamSpec | RestUpstreamSpec;

@@ -296,7 +296,12 @@ export class McpUpstream {
       });
       return transport;
     }
-    return new StreamableHTTPClientTransport(new URL(spec.url as string), { requestInit: { headers: spec.headers } });
+    const { bearerToken } = spec;
+    return new StreamableHTTPClientTransport(new URL(spec.url as string), {
+      requestInit: { headers: spec.headers },
+      // A token that expires is asked for on each request (the supplier caches it), not fixed at connect.
+      ...(bearerToken ? { fetch: async (url, init) => fetch(url, { ...init, headers: withBearer(init?.headers, await bearerToken()) }) } : {}),
+    });
   }
 
   #fail(failure: string): void {
@@ -411,4 +416,10 @@ function requestOptions(options: CallOptions): RequestOptions {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function withBearer(headers: RequestInit["headers"], token: string): Headers {
+  const out = new Headers(headers);
+  out.set("authorization", `Bearer ${token}`);
+  return out;
 }

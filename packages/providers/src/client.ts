@@ -46,6 +46,11 @@ export interface ProviderEndpoint {
   /** e.g. https://api.openai.com/v1 (codec paths are appended to it). */
   apiBase: string;
   apiKey?: string;
+  /**
+   * Supplies the key per request instead of `apiKey` (a key that expires, such as a wallet-signed
+   * token): called before each send, so it caches and renews the key itself.
+   */
+  apiKeySupplier?: () => Promise<string>;
   /** How the key is sent; default: the protocol's own (ProtocolDescriptor.authHeaders). */
   auth?: { type: "bearer" } | { type: "header"; headerName: string } | { type: "none" };
   /** Added to every request; they never replace the auth header. */
@@ -187,6 +192,23 @@ export function authHeaders(endpoint: ProviderEndpoint): Record<string, string> 
   // A registered (package) protocol has no descriptor: Bearer unless its provider sets `auth`.
   const descriptor = descriptorOf(endpoint.protocol);
   return descriptor ? descriptor.authHeaders(key) : { authorization: `Bearer ${key}` };
+}
+
+/** The endpoint with the key its supplier gives now; a supplier that fails is an upstream error naming the provider. */
+async function withSuppliedKey(endpoint: ProviderEndpoint, supplier: () => Promise<string>): Promise<ProviderEndpoint> {
+  try {
+    return { ...endpoint, apiKey: await supplier() };
+  } catch (error) {
+    const { provider } = endpoint;
+    throw new ProviderError({
+      kind: "upstream",
+      code: "upstream_credential_failed",
+      message: `${provider}: could not obtain the key to send: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      provider,
+      retryable: true,
+      cause: error,
+    });
+  }
 }
 
 function lowercase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -543,7 +565,12 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   async function send(request: UpstreamHttpRequest, state: CallState, accept?: string, payment?: Record<string, string>): Promise<UpstreamHttpResponse> {
     const { origin, path } = resolveUrl(request.endpoint, request.path);
-    const headers = { ...buildHeaders(request.endpoint, request.headers), ...lowercase(payment) };
+    let endpoint = request.endpoint;
+    if (endpoint.apiKeySupplier) {
+      endpoint = await withSuppliedKey(endpoint, endpoint.apiKeySupplier);
+      state.endpoint = endpoint; // errors redact the key actually sent
+    }
+    const headers = { ...buildHeaders(endpoint, request.headers), ...lowercase(payment) };
     if (accept && headers.accept === undefined) headers.accept = accept;
     try {
       const res = await agent.request({
@@ -608,7 +635,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         "application/json",
       );
       try {
-        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
         const text = await readAnswer(response, endpoint, opts.maxResponseBytes ?? defaultMaxResponseBytes);
         let json: unknown;
         try {
@@ -631,7 +658,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         state,
         "text/event-stream",
       );
-      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
       // From here the idle timeout guards a stalled stream.
       return decodeEvents(codec, response.body, state);
     },

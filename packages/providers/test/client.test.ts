@@ -92,6 +92,23 @@ describe("auth and headers", () => {
     expect(h["content-type"]).toBe("application/json");
   });
 
+  it("asks a key supplier on each request, in the endpoint's auth style; a failing supplier is an error naming the provider", async () => {
+    const keys = ["tok-one-abcdef", "tok-two-abcdef"];
+    const { apiKey: _, ...keyless } = openai();
+    const endpoint: ProviderEndpoint = { ...keyless, apiKeySupplier: async () => keys.shift()!, protocol: "anthropic", auth: { type: "bearer" } };
+    for (let i = 0; i < 2; i++) await (await client.request({ endpoint, path: "/v1/messages", body: chatBody() })).body.dump();
+    expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer tok-one-abcdef", "Bearer tok-two-abcdef"]);
+    mock.enqueue({ status: 401, body: { error: { message: "token expired: tok-three-abcdef", type: "invalid_request_error" } } });
+    keys.push("tok-three-abcdef");
+    const echoed = await caught(client.send(openaiChatCodec, { ...endpoint, protocol: "openai-chat" }, hello, { model: "gpt-x" }));
+    expect(echoed.message).not.toContain("tok-three-abcdef"); // the supplied key is redacted like a fixed one
+    const failing: ProviderEndpoint = { ...keyless, apiKeySupplier: () => Promise.reject(new Error("account locked")) };
+    const error = await caught(client.send(openaiChatCodec, failing, hello, { model: "gpt-x" }));
+    expect(error.code).toBe("upstream_credential_failed");
+    expect(error.message).toBe("openai-test: could not obtain the key to send: account locked");
+    expect(mock.requests).toHaveLength(3);
+  });
+
   it("joins api_base and path, keeping the base path and the query", () => {
     expect(upstreamUrl(openai({ apiBase: "https://api.example.com/v1/" }), "/chat/completions")).toEqual({
       origin: "https://api.example.com",

@@ -40,6 +40,8 @@ export interface RouterOptions {
   requestId?: () => string;
   /** Pays the 402 answers of providers with `auth: {type: mpp}` (the operator's wallet). */
   upstreamPayer?: (provider: string) => UpstreamPayer | undefined;
+  /** Supplies the bearer token of providers with `auth: {type: wallet}` (signed by the operator's account). */
+  walletToken?: (provider: string) => (() => Promise<string>) | undefined;
 }
 
 export interface Router {
@@ -89,7 +91,7 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
   const config = split.config;
   const options: RouterOptions = { ...split.options, ...extraOptions };
   const dynamicRoutes = options.dynamicRoutes ?? new DynamicRoutes();
-  const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer);
+  const table = new RoutingTable(config, dynamicRoutes, options.upstreamPayer, options.walletToken);
   const ownsClient = options.client === undefined;
   const client = options.client ?? createProviderClient();
   const hooks = options.hooks ?? [];

@@ -75,6 +75,8 @@ export class RoutingTable implements RouteResolver {
     private readonly dynamic?: DynamicRoutes,
     /** Who pays a provider's 402 answers (providers with `auth: {type: mpp}`); none: such providers are unavailable. */
     private readonly upstreamPayer?: (provider: string) => UpstreamPayer | undefined,
+    /** Supplies the token of providers with `auth: {type: wallet}`; none: such providers are unavailable. */
+    private readonly walletToken?: (provider: string) => (() => Promise<string>) | undefined,
   ) {}
 
   resolve(model: string): ResolvedRoute {
@@ -115,7 +117,9 @@ export class RoutingTable implements RouteResolver {
             code: "provider_not_configured",
             message: paidPerRequest(config.auth)
               ? `model '${model}' is not available: provider '${provider}' is paid per request (auth: ${config.auth.type}) and no wallet can pay it (see wallet: and the server log)`
-              : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
+              : config.auth.type === "wallet"
+                ? `model '${model}' is not available: provider '${provider}' authenticates with the wallet (auth: wallet) and no operator account is unlocked to sign its token (see the server log)`
+                : `model '${model}' is not available: provider '${provider}' has no API key (set ${envHint(provider, config.env_prefix)} or providers.${provider}.api_key)`,
             param: "model",
           });
         }
@@ -129,6 +133,7 @@ export class RoutingTable implements RouteResolver {
   isAvailable(provider: string): boolean {
     const p = ownValue(this.config.providers, provider);
     if (p && paidPerRequest(p.auth) && !this.upstreamPayer?.(provider)) return false; // it would go out unpaid
+    if (p?.auth.type === "wallet" && !this.walletToken?.(provider)) return false; // it would go out unauthenticated
     return p !== undefined && p.api_base !== undefined && upstreamProtocol(p.api_protocol, this.config.protocols) !== undefined && hasCredentials(p);
   }
 
@@ -186,6 +191,17 @@ export class RoutingTable implements RouteResolver {
           message: `${where}: provider '${provider}' answers 402 until paid or signed in (auth: ${p.auth.type}) and no wallet is unlocked (see wallet:)`,
         });
       endpoint.pay = pay;
+    }
+    if (p.auth.type === "wallet") {
+      const token = this.walletToken?.(provider);
+      if (!token)
+        throw new BitrouterError({
+          kind: "not_found",
+          code: "provider_not_configured",
+          message: `${where}: provider '${provider}' authenticates with the wallet (auth: wallet) and no operator account is unlocked to sign its token`,
+        });
+      endpoint.apiKeySupplier = token;
+      endpoint.auth = { type: "bearer" };
     }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
     const target: RouteTarget = { provider, modelId, endpoint };
