@@ -1,15 +1,17 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
- *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N]`: instructions per request on the proxy's
- * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
+ *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]
+ *   [--requests N] [--warmup N]`: instructions per request on the proxy's main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
  * the kernel (count syscalls with `strace -c` for that side) and V8's background threads (the
  * optimising compiler, concurrent marking). Needs `valgrind` (callgrind_control comes with it);
- * slow: a few minutes per measurement.
+ * slow: a few minutes per measurement. `--stream --chunk-delay-ms 5` measures streams of 20 chunks
+ * as they come from a real upstream, one socket read per chunk (with 0, the mock writes the whole
+ * stream at once and the proxy reads it in one or two chunks).
  */
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +29,10 @@ const { values } = parseArgs({
     model: { type: "string", default: "mock:mock-model" },
     bytes: { type: "string", default: "0" },
     stream: { type: "boolean", default: false },
+    "chunk-delay-ms": { type: "string", default: "0" },
+    connections: { type: "string", default: "8" },
+    // keep the main thread's callgrind file here (for callgrind_annotate)
+    out: { type: "string" },
     requests: { type: "string", default: "500" },
     warmup: { type: "string", default: "3000" },
   },
@@ -35,7 +41,8 @@ const requests = Number(values.requests);
 const bytes = Number(values.bytes);
 const passthrough = values.target === "passthrough";
 
-const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", "0"]);
+const connections = Number(values.connections);
+const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", values["chunk-delay-ms"]!]);
 const origin = (port: number) => `http://127.0.0.1:${port}`;
 const script = passthrough
   ? [join(here, "targets", "passthrough.js"), "--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)]
@@ -89,10 +96,10 @@ try {
   const body = JSON.stringify(bytes > 0 ? { ...base, messages: [{ role: "system", content: filler }, ...base.messages] } : base);
   const headers = { "content-type": "application/json", ...(ready.token ? { authorization: `Bearer ${ready.token}` } : {}) };
   const drive = async (count: number): Promise<void> => {
-    const pool = new Pool(ready.url, { connections: 8 });
+    const pool = new Pool(ready.url, { connections });
     let sent = 0;
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: connections }, async () => {
         while (sent++ < count) {
           const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers, body });
           const text = await res.body.text();
@@ -107,8 +114,9 @@ try {
   await drive(requests);
   execFileSync("callgrind_control", ["-d", String(child.pid)], { stdio: "ignore" });
   const main = readdirSync(dir).find((f) => /\.\d+-01$/.test(f));
+  if (main && values.out) copyFileSync(join(dir, main), values.out);
   const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
-  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests`;
+  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? `stream (${values["chunk-delay-ms"]} ms between chunks, ${connections} at a time)` : "non-stream"} requests`;
   console.log(
     `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
   );
