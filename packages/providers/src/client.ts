@@ -34,7 +34,7 @@ import { Agent, type Dispatcher } from "undici";
 import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, StreamEvent } from "@bitrouter/core";
 import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
-import { type ByteSource, sseEvents } from "./sse.js";
+import { type ByteSource, SseParser, sseEvents } from "./sse.js";
 import { descriptorOf } from "./protocols/index.js";
 
 /** What the router resolved for one attempt. */
@@ -134,6 +134,8 @@ export interface ProviderClient {
    * events are then decoded as the bytes arrive.
    */
   stream(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
+  /** `stream`, one array per upstream read (the events its bytes completed, never empty): one async hop per read, not per event. */
+  streamBatches(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent[]>>;
   /** Destroys the pool (open requests fail). */
   close(): Promise<void>;
 }
@@ -570,26 +572,52 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     return state;
   }
 
-  async function* decodeEvents(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
+  /** The events of each upstream read, parsed and decoded in one step (one async hop per read). */
+  async function* decodeBatches(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent[]> {
     const decoder = codec.createStreamDecoder();
+    const parser = new SseParser();
     let received = 0;
+    const decode = (batch: SseEvent[]): StreamEvent[] => {
+      received += batch.length;
+      const events: StreamEvent[] = [];
+      for (const sse of batch) for (const event of decoder.decode(sse)) events.push(event);
+      state.yielded += events.length;
+      return events;
+    };
     try {
-      for await (const sse of sseEvents(body, state.signal)) {
-        received++;
-        for (const event of decoder.decode(sse)) {
-          state.yielded++;
-          yield event;
-        }
+      for await (const chunk of body) {
+        const events = decode(parser.feed(chunk));
+        if (events.length > 0) yield events;
       }
+      const events = decode(parser.end());
       // A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer.
       if (received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
-      for (const event of decoder.end()) yield event;
+      for (const event of decoder.end()) events.push(event);
+      if (events.length > 0) yield events;
     } catch (error) {
       throw transportError(error, state);
     } finally {
       // Breaking out early must free the socket (the upstream sees the connection close).
       if (!body.destroyed) body.destroy();
     }
+  }
+
+  async function streamBatches(
+    codec: UpstreamCodec,
+    endpoint: ProviderEndpoint,
+    request: CanonicalRequest,
+    opts: SendOptions,
+  ): Promise<AsyncIterable<StreamEvent[]>> {
+    const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
+    const state = newState(endpoint, opts.signal, opts.timeoutMs);
+    const response = await open(
+      { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
+      state,
+      "text/event-stream",
+    );
+    if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
+    // From here the idle timeout guards a stalled stream.
+    return decodeBatches(codec, response.body, state);
   }
 
   return {
@@ -624,20 +652,17 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     },
 
     async stream(codec, endpoint, request, opts) {
-      const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
-      const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open(
-        { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
-        state,
-        "text/event-stream",
-      );
-      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, endpoint, response);
-      // From here the idle timeout guards a stalled stream.
-      return decodeEvents(codec, response.body, state);
+      return flatten(await streamBatches(codec, endpoint, request, opts));
     },
+
+    streamBatches,
 
     async close() {
       await agent.destroy();
     },
   };
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }
