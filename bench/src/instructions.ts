@@ -1,6 +1,7 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
- *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]`: instructions per request on the proxy's
+ *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]
+ *   [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]`: instructions per request on the proxy's
  * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
@@ -13,6 +14,10 @@
  * has its turns to itself as at a moderate rate. Valgrind slows the target ~50x, so a rate it keeps
  * up with is far below the bench's 1,000 req/s: pick one where the achieved rate printed equals N.
  * Timers that fire per wall-clock interval (log batches) count more per request at a low rate.
+ *
+ * `--stream --chunk-delay-ms 5` measures streams of 20 chunks as they come from a real upstream, one
+ * socket read per chunk (with 0, the mock writes the whole stream at once and the proxy reads it in
+ * one or two chunks).
  */
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -34,6 +39,10 @@ const { values } = parseArgs({
     model: { type: "string", default: "mock:mock-model" },
     bytes: { type: "string", default: "0" },
     stream: { type: "boolean", default: false },
+    "chunk-delay-ms": { type: "string", default: "0" },
+    connections: { type: "string", default: "8" },
+    // keep the main thread's callgrind file here (for callgrind_annotate)
+    out: { type: "string" },
     requests: { type: "string", default: "500" },
     warmup: { type: "string", default: "3000" },
     rate: { type: "string" },
@@ -41,15 +50,14 @@ const { values } = parseArgs({
     mcp: { type: "boolean", default: false },
     // flags for the target's node: --node-flags="--single-threaded-gc --max-semi-space-size=4" (with "=": the value starts with a dash)
     "node-flags": { type: "string" },
-    // keep the main thread's callgrind file here (for callgrind_annotate)
-    out: { type: "string" },
   },
 });
 const requests = Number(values.requests);
 const bytes = Number(values.bytes);
 const passthrough = values.target === "passthrough";
 
-const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", "0"]);
+const connections = Number(values.connections);
+const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", values["chunk-delay-ms"]!]);
 const origin = (port: number) => `http://127.0.0.1:${port}`;
 const script = passthrough
   ? [join(here, "targets", "passthrough.js"), "--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)]
@@ -110,7 +118,7 @@ try {
   };
   /** `count` requests at `rate` per second, each sent on schedule (open loop); the achieved rate. */
   const paced = async (count: number, rate: number): Promise<number> => {
-    const pool = new Pool(ready.url, { connections: 8 });
+    const pool = new Pool(ready.url, { connections });
     const pending: Promise<void>[] = [];
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
@@ -124,10 +132,10 @@ try {
     return achieved;
   };
   const drive = async (count: number): Promise<void> => {
-    const pool = new Pool(ready.url, { connections: 8 });
+    const pool = new Pool(ready.url, { connections });
     let sent = 0;
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: connections }, async () => {
         while (sent++ < count) {
           await check(await pool.request({ path: "/v1/chat/completions", method: "POST", headers, body }));
         }
@@ -146,8 +154,9 @@ try {
   if (main && values.out) copyFileSync(join(dir, main), values.out);
   const total = main ? Number(/^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), "utf8"))?.[1]) : Number.NaN;
   const flags = values["node-flags"] ? `, node ${values["node-flags"]}` : "";
-  const pace = achieved ? `, ${rate} req/s asked, ${achieved.toFixed(1)} achieved` : ", back to back (8 connections)";
-  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model}${values.mcp ? ", MCP upstream" : ""})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${values.stream ? "stream" : "non-stream"} requests${pace}${flags}`;
+  const pace = achieved ? `, ${rate} req/s asked, ${achieved.toFixed(1)} achieved` : `, back to back (${connections} connections)`;
+  const kind = values.stream ? `stream (${values["chunk-delay-ms"]} ms between chunks)` : "non-stream";
+  const what = `${values.target}${passthrough ? "" : ` (${values.mode}, ${values.model}${values.mcp ? ", MCP upstream" : ""})`}, ${bytes > 0 ? `${bytes}-byte` : "small"} ${kind} requests${pace}${flags}`;
   console.log(
     `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
   );

@@ -63,6 +63,12 @@ export async function writeResult(res: ServerResponse, result: InboundResult, re
   // No flushHeaders(): the first chunk is already there (the router reads up to the first content
   // event before it answers), so the head goes out with it, in one write.
   res.writeHead(result.status, headers);
+  if (result.body.pipeTo) {
+    // The fast path's stream: upstream chunks written as they come, no promise per chunk.
+    await result.body.pipeTo(res);
+    if (!res.destroyed) res.end();
+    return;
+  }
   const iterator = result.body[Symbol.asyncIterator]();
   try {
     for (;;) {

@@ -34,7 +34,7 @@ import { Agent, type Dispatcher } from "undici";
 import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, StreamEvent } from "@bitrouter/core";
 import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
-import { type ByteSource, sseEvents } from "./sse.js";
+import { type ByteSource, SseParser, sseEvents } from "./sse.js";
 import { descriptorOf } from "./protocols/index.js";
 
 /** What the router resolved for one attempt. */
@@ -108,6 +108,8 @@ export interface UpstreamHttpResponse {
   headers: Record<string, string | string[] | undefined>;
   /** undici's readable body: consume it (or `dump()` / `destroy()` it) to free the socket. */
   body: ResponseBody;
+  /** The key the request carried (a supplied one too: `apiKeySupplier`), to blank it from upstream text that echoes it. */
+  sentKey?: string | undefined;
 }
 
 export interface SendOptions {
@@ -139,6 +141,8 @@ export interface ProviderClient {
    * events are then decoded as the bytes arrive.
    */
   stream(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
+  /** `stream`, one array per upstream read (the events its bytes completed, never empty): one async hop per read, not per event. */
+  streamBatches(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent[]>>;
   /** Destroys the pool (open requests fail). */
   close(): Promise<void>;
 }
@@ -597,20 +601,28 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     return state;
   }
 
-  async function* decodeEvents(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent> {
+  /** The events of each upstream read, parsed and decoded in one step (one async hop per read). */
+  async function* decodeBatches(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent[]> {
     const decoder = codec.createStreamDecoder();
+    const parser = new SseParser();
     let received = 0;
+    const decode = (batch: SseEvent[]): StreamEvent[] => {
+      received += batch.length;
+      const events: StreamEvent[] = [];
+      for (const sse of batch) for (const event of decoder.decode(sse)) events.push(event);
+      state.yielded += events.length;
+      return events;
+    };
     try {
-      for await (const sse of sseEvents(body, state.signal)) {
-        received++;
-        for (const event of decoder.decode(sse)) {
-          state.yielded++;
-          yield event;
-        }
+      for await (const chunk of body) {
+        const events = decode(parser.feed(chunk));
+        if (events.length > 0) yield events;
       }
+      const events = decode(parser.end());
       // A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer.
       if (received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
-      for (const event of decoder.end()) yield event;
+      for (const event of decoder.end()) events.push(event);
+      if (events.length > 0) yield events;
     } catch (error) {
       throw transportError(error, state);
     } finally {
@@ -619,9 +631,29 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     }
   }
 
+  async function streamBatches(
+    codec: UpstreamCodec,
+    endpoint: ProviderEndpoint,
+    request: CanonicalRequest,
+    opts: SendOptions,
+  ): Promise<AsyncIterable<StreamEvent[]>> {
+    const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
+    const state = newState(endpoint, opts.signal, opts.timeoutMs);
+    const response = await open(
+      { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
+      state,
+      "text/event-stream",
+    );
+    if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
+    // From here the idle timeout guards a stalled stream.
+    return decodeBatches(codec, response.body, state);
+  }
+
   return {
     async request(request) {
-      return open(request, newState(request.endpoint, request.signal, request.timeoutMs));
+      const state = newState(request.endpoint, request.signal, request.timeoutMs);
+      const response = await open(request, state);
+      return { ...response, sentKey: state.endpoint.apiKey };
     },
 
     sseEvents: (body, signal) => sseEvents(body, signal),
@@ -651,20 +683,17 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     },
 
     async stream(codec, endpoint, request, opts) {
-      const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
-      const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open(
-        { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
-        state,
-        "text/event-stream",
-      );
-      if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
-      // From here the idle timeout guards a stalled stream.
-      return decodeEvents(codec, response.body, state);
+      return flatten(await streamBatches(codec, endpoint, request, opts));
     },
+
+    streamBatches,
 
     async close() {
       await agent.destroy();
     },
   };
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }

@@ -75,8 +75,10 @@ export interface ProtocolDescriptor {
   /**
    * Whether a chunk of upstream SSE bytes may hold such an event. False only when none can be in it,
    * so a chunk of whole content events can go to the client without text decoding or SSE parsing.
+   * `text` is the chunk as latin1 (one character per byte, so ASCII marks match as in the bytes): one
+   * regex pass over it costs a fraction of a byte search per needle (~0.4 vs ~2 µs for a chat chunk).
    */
-  mayCarryOutcome(chunk: Buffer): boolean;
+  mayCarryOutcome(text: string): boolean;
   /**
    * A standalone SSE error event in this protocol, for streams BitRouter did not encode itself (the
    * fast path pipes upstream bytes, then must end a failed stream with the protocol's own error

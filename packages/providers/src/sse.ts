@@ -21,23 +21,6 @@ export type ByteSource = AsyncIterable<Uint8Array | string>;
  * abort) destroys the body when it can be destroyed, which releases the connection.
  */
 export async function* sseEvents(body: ByteSource, signal?: AbortSignal, maxEventSize = MAX_SSE_EVENT_SIZE): AsyncGenerator<SseEvent> {
-  const queue: SseEvent[] = [];
-  let overflow: ParseError | undefined;
-  const parser = createParser({
-    maxBufferSize: maxEventSize,
-    onEvent: (e) => {
-      const event: SseEvent = { data: e.data };
-      if (e.event !== undefined) event.event = e.event;
-      queue.push(event);
-    },
-    onError: (error) => {
-      overflow = error;
-    },
-  });
-  const checkOverflow = (): void => {
-    if (overflow) throw new BitrouterError({ kind: "upstream", message: `an SSE event exceeds ${maxEventSize} characters`, cause: overflow });
-  };
-  const decoder = new TextDecoder();
   const destroy = (): void => {
     const d = (body as { destroy?: (error?: Error) => void }).destroy;
     if (typeof d === "function") d.call(body);
@@ -46,16 +29,12 @@ export async function* sseEvents(body: ByteSource, signal?: AbortSignal, maxEven
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     signal?.throwIfAborted();
+    const parser = new SseParser(maxEventSize);
     for await (const chunk of body) {
-      parser.feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
-      checkOverflow();
-      while (queue.length > 0) yield queue.shift() as SseEvent;
+      yield* parser.feed(chunk);
       signal?.throwIfAborted();
     }
-    // A clean end also ends a last event that lacks its blank line (the WHATWG event-stream format would drop it,
-    // but some upstreams omit it). A cut connection throws above instead, so no half event leaks.
-    parser.feed(`${decoder.decode()}\n\n`);
-    while (queue.length > 0) yield queue.shift() as SseEvent;
+    yield* parser.end();
   } catch (error) {
     // An abort surfaces as the signal's reason, whatever error the destroyed body threw.
     signal?.throwIfAborted();
@@ -65,3 +44,54 @@ export async function* sseEvents(body: ByteSource, signal?: AbortSignal, maxEven
     destroy();
   }
 }
+
+/** SSE parsing without I/O: each chunk of the body in, the events it completed out (synchronous). */
+export class SseParser {
+  #events: SseEvent[] = [];
+  #overflow: ParseError | undefined;
+  readonly #decoder = new TextDecoder();
+  readonly #parser;
+
+  constructor(readonly maxEventSize = MAX_SSE_EVENT_SIZE) {
+    this.#parser = createParser({
+      maxBufferSize: maxEventSize,
+      onEvent: (e) => {
+        const event: SseEvent = { data: e.data };
+        if (e.event !== undefined) event.event = e.event;
+        this.#events.push(event);
+      },
+      // Other parse errors (an unknown field, a bad `retry`) are ignored, as the SSE format says.
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") this.#overflow = error;
+      },
+    });
+  }
+
+  /** The events this chunk completed (often none). Throws once an event exceeds maxEventSize characters. */
+  feed(chunk: Uint8Array | string): SseEvent[] {
+    this.#parser.feed(typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true }));
+    return this.#take();
+  }
+
+  /**
+   * The body ended cleanly: a last event that lacks its blank line still counts (the WHATWG
+   * event-stream format would drop it, but some upstreams omit it). A cut connection must not call
+   * this, so no half event leaks.
+   */
+  end(): SseEvent[] {
+    this.#parser.feed(`${this.#decoder.decode()}\n\n`);
+    return this.#take();
+  }
+
+  #take(): SseEvent[] {
+    if (this.#overflow) {
+      throw new BitrouterError({ kind: "upstream", message: `an SSE event exceeds ${this.maxEventSize} characters`, cause: this.#overflow });
+    }
+    if (this.#events.length === 0) return NONE;
+    const events = this.#events;
+    this.#events = [];
+    return events;
+  }
+}
+
+const NONE: SseEvent[] = [];

@@ -420,6 +420,14 @@ describe("sseEvents", () => {
     await expect(drain(sseEvents(endless(), undefined, 1_000))).rejects.toThrow("an SSE event exceeds 1000 characters");
   });
 
+  it("skips lines with an unknown field or a bad retry, as the SSE format says, instead of failing the stream", async () => {
+    async function* lines(): AsyncGenerator<string> {
+      yield "data: one\nx-vendor: 1\n\n";
+      yield "retry: soon\ndata: two\n\n";
+    }
+    expect(await drain(sseEvents(lines()))).toEqual([{ data: "one" }, { data: "two" }]);
+  });
+
   it("parses an upstream body through the client", async () => {
     mock.enqueue({ text: ["x"] });
     const res = await client.request({

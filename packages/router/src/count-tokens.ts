@@ -35,7 +35,7 @@ export async function countTokens(deps: RouterDeps, inbound: InboundRequest): Pr
       const upstreamBody = descriptor.modelInPath ? body : { ...body, model: target.modelId };
       const request = { endpoint: target.endpoint, path: counting.path(target.modelId), body: JSON.stringify(upstreamBody), signal: deadline.signal };
       const response = await deps.client.request(request);
-      const text = scrubKey(await response.body.text(), target.endpoint.apiKey);
+      const text = scrubKey(await response.body.text(), response.sentKey);
       if (!NO_COUNTING.has(response.status)) {
         // Same protocol: the upstream's answer (errors included) is already in the caller's shape.
         return { type: "json", status: response.status, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "upstream" }, body: text };

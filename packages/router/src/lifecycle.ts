@@ -151,12 +151,13 @@ export class RequestLifecycle {
    */
   async stream<T>(target: RouteTarget, request: CanonicalRequest, sink: StreamSink<T>, options: AttemptOptions = {}): Promise<AsyncIterable<T>> {
     const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
-    const events = (await this.deps.client.stream(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
-    const held = this.#holdUntilContent(target, events, sink);
+    const batches = (await this.deps.client.streamBatches(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
+    const held = this.#holdUntilContent(target, batches, sink);
     return startedStream(await held.next(), held);
   }
 
-  async *#holdUntilContent<T>(target: RouteTarget, events: AsyncIterator<StreamEvent>, sink: StreamSink<T>): AsyncGenerator<T> {
+  /** Events come a batch per upstream read, and go out a batch per read: one async hop and one write per read, not per event. */
+  async *#holdUntilContent<T>(target: RouteTarget, batches: AsyncIterator<StreamEvent[]>, sink: StreamSink<T>): AsyncGenerator<T> {
     const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
     let ttfb: number | undefined;
     let usage: Usage | undefined;
@@ -181,20 +182,31 @@ export class RequestLifecycle {
     };
     try {
       for (;;) {
-        const next = await events.next();
+        const next = await batches.next();
         if (next.done) break;
+        const events = next.value;
+        let i = 0;
+        let observed: StreamEvent[] = [];
         if (!committed) {
-          if (next.value.type === "error") throw new BitrouterError({ ...next.value.error, message: `${target.provider}: ${next.value.error.message}` });
-          head.push(next.value);
-          if (!isContentEvent(next.value)) continue;
-          await this.#beforeCommit();
-          const out = sink.batch(commit());
-          if (out !== undefined) yield out;
-          continue;
+          for (; i < events.length && !committed; i++) {
+            const event = events[i]!;
+            if (event.type === "error") throw new BitrouterError({ ...event.error, message: `${target.provider}: ${event.error.message}` });
+            head.push(event);
+            if (!isContentEvent(event)) continue;
+            await this.#beforeCommit();
+            observed = commit();
+          }
+          if (!committed) continue;
         }
-        const out = sink.batch(observe(next.value));
+        // An error event ends the stream: nothing after it is sent.
+        let failed = false;
+        for (; i < events.length && !failed; i++) {
+          for (const e of observe(events[i]!)) observed.push(e);
+          failed = events[i]!.type === "error";
+        }
+        const out = sink.batch(observed);
         if (out !== undefined) yield out;
-        if (next.value.type === "error") break;
+        if (failed) break;
       }
       if (!committed) await this.#beforeCommit();
       const tail = sink.batch(committed ? [] : commit());
@@ -215,7 +227,7 @@ export class RequestLifecycle {
         if (end !== undefined) yield end;
       }
     } finally {
-      await events.return?.();
+      await batches.return?.();
       // A consumer that stops reading early is a caller that went away (499).
       if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
     }

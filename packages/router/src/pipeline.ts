@@ -19,26 +19,17 @@
  *  4. answer     in the inbound protocol's shape, errors included
  *  5. complete   onComplete hooks with usage, cost and timing (metering), once
  */
-import { createParser } from "eventsource-parser";
-import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, StreamEvent, Usage } from "@bitrouter/core";
-import { BitrouterError, invalidRequest, toErrorInfo } from "@bitrouter/core";
-import type { ResponseBody, StreamDecoder, StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
-import {
-  MAX_SSE_EVENT_SIZE,
-  NO_EVENTS,
-  PROTOCOL_DESCRIPTORS,
-  encodeStreamError,
-  readAnswerBytes,
-  readErrorBody,
-  upstreamErrorFrom,
-  upstreamFailure,
-} from "@bitrouter/providers";
+import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, Usage } from "@bitrouter/core";
+import { BitrouterError, invalidRequest } from "@bitrouter/core";
+import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS, readAnswerBytes, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
-import { RequestBody, asBuffer, scanTopLevel, spliceBody } from "./body.js";
+import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
+import type { StreamBody } from "./fast-stream.js";
+import { openFastStream } from "./fast-stream.js";
 import { bodyLimitFields, fitBody } from "./limits.js";
-import type { CompletionOutcome, RouterDeps, StreamSink } from "./lifecycle.js";
-import { RequestLifecycle, clientClosed, isContentEvent, startedStream } from "./lifecycle.js";
-import { carriesOutcome, endsEvent, mayCarryOutcome } from "./sniff.js";
+import type { RouterDeps, StreamSink } from "./lifecycle.js";
+import { RequestLifecycle } from "./lifecycle.js";
 import type { RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
 
@@ -70,7 +61,7 @@ export interface InboundRequest {
 
 export type InboundResult =
   | { type: "json"; status: number; headers: Record<string, string>; body: string }
-  | { type: "stream"; status: number; headers: Record<string, string>; body: AsyncIterable<string | Uint8Array> };
+  | { type: "stream"; status: number; headers: Record<string, string>; body: StreamBody };
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" } as const;
@@ -181,7 +172,7 @@ class InboundLifecycle extends RequestLifecycle {
     if (response.status < 200 || response.status >= 300) {
       const read = await readErrorBody(response);
       // An upstream may echo our key back in its error; it must never reach the caller.
-      const text = scrubKey(read.text, endpoint.apiKey);
+      const text = scrubKey(read.text, response.sentKey);
       const error = upstreamErrorFrom(codec, endpoint, response, { text, truncated: read.truncated });
       // Retryable statuses fail over; 401/403 become provider_auth_failed (see tryTargetsInOrder).
       if (error.retryable || response.status === 401 || response.status === 403) throw error;
@@ -206,132 +197,17 @@ class InboundLifecycle extends RequestLifecycle {
       this.complete({ status: response.status, usage, target });
       return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
     }
-    const piped = this.#pipe(target, response.body, hideUsageChunk);
-    // Runs until the first content event: a failure before it still fails over.
-    const head = await piped.next();
-    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: startedStream(head, piped) };
-  }
-
-  /**
-   * Pipes upstream SSE bytes to the client, decoding usage on the side. The bytes are held back until
-   * the first content event (every event until then is decoded): an upstream that breaks, answers
-   * an error event, sends no event or malformed ones before it throws, and the attempt fails over.
-   */
-  async *#pipe(target: RouteTarget, body: ResponseBody, hideUsageChunk: boolean): AsyncGenerator<string | Uint8Array> {
-    const protocol = this.inbound.protocol;
-    const codec = this.deps.codecs[protocol];
-    const decoder = codec.createStreamDecoder();
-    // Decodes every event until the first content event; undefined once the answer is committed.
-    let headDecoder: StreamDecoder | undefined = codec.createStreamDecoder();
-    let headError: ErrorInfo | undefined;
-    let received = 0;
-    let overflow = false;
-    let ttfb: number | undefined;
-    let usage: Usage | undefined;
-    let failure: ErrorInfo | undefined;
-    let pending: string[] = [];
-    const observe = (events: StreamEvent[]) => {
-      for (const event of events) {
-        if (event.type === "usage") usage = event.usage;
-        else if (event.type === "finish" && event.usage) usage = event.usage;
-        else if (event.type === "error") failure = event.error;
-      }
-    };
-    const parser = createParser({
-      maxBufferSize: MAX_SSE_EVENT_SIZE,
-      onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded") overflow = true;
-      },
-      onEvent: (message) => {
-        received++;
-        const sse = message.event === undefined ? { data: message.data } : { event: message.event, data: message.data };
-        if (headDecoder && !headError) {
-          for (const event of headDecoder.decode(sse)) {
-            if (event.type === "error") headError = event.error;
-            else if (isContentEvent(event)) headDecoder = undefined;
-            if (headError || !headDecoder) break;
-          }
-        }
-        if (message.data === "[DONE]") {
-          if (hideUsageChunk) pending.push("data: [DONE]\n\n");
-          return;
-        }
-        if (carriesOutcome(protocol, message.event, message.data)) {
-          try {
-            observe(decoder.decode(sse));
-          } catch {
-            // metering is best effort; the bytes still reach the client
-          }
-        }
-        if (hideUsageChunk && !PROTOCOL_DESCRIPTORS[protocol].streamUsage?.isUsageOnly(message.data)) pending.push(formatEvent(message.event, message.data));
-      },
+    const stream = await openFastStream(response.body, {
+      protocol,
+      codec,
+      target,
+      hideUsageChunk,
+      signal,
+      callerLeft: () => this.callerLeft,
+      startedAt: this.ctx.startedAt,
+      complete: (outcome) => this.complete(outcome),
     });
-    const fail = (message: string, info?: ErrorInfo) =>
-      new BitrouterError({ ...(info ?? { kind: "upstream" as const, status: 502 }), message: `${target.provider}: ${message}` });
-    const text = new TextDecoder();
-    let held: Array<string | Uint8Array> = [];
-    let committed = false;
-    let outcome: CompletionOutcome | undefined;
-    const commit = (): string | Uint8Array => {
-      committed = true;
-      ttfb = Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
-      const out = joinChunks(held);
-      held = [];
-      return out;
-    };
-    let atBoundary = true; // the parser (and the text decoder) hold no part of an event
-    try {
-      for await (const chunk of body) {
-        const bytes = asBuffer(chunk as Uint8Array);
-        // Once committed, a chunk of whole events none of which metering reads (sniff.ts) goes to the
-        // client as it came: no decoding, no SSE parsing, no re-framing. Until then every event is decoded.
-        if (committed && atBoundary && endsEvent(bytes) && !mayCarryOutcome(protocol, bytes)) {
-          yield bytes;
-          continue;
-        }
-        atBoundary = endsEvent(bytes);
-        parser.feed(text.decode(bytes, { stream: true }));
-        if (overflow) throw fail(`an SSE event exceeds ${MAX_SSE_EVENT_SIZE} characters`);
-        if (headError) throw fail(headError.message, headError);
-        let out: string | Uint8Array = chunk as Uint8Array;
-        if (hideUsageChunk) {
-          out = pending.join("");
-          pending = [];
-        }
-        if (committed) {
-          if (out.length > 0) yield out;
-        } else {
-          if (out.length > 0) held.push(out);
-          if (headDecoder === undefined) yield commit();
-        }
-      }
-      parser.feed(`${text.decode()}\n\n`); // a last event without its blank line still counts
-      if (headError) throw fail(headError.message, headError);
-      if (received === 0) throw fail(NO_EVENTS);
-      try {
-        observe(decoder.end());
-      } catch {
-        // ignore: see above
-      }
-      if (hideUsageChunk && pending.length > 0) held.push(pending.join(""));
-      if (!committed) yield commit();
-      else if (held.length > 0) yield joinChunks(held);
-      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(failure ? { errorKind: failure.kind } : {}) };
-    } catch (error) {
-      // Before the first byte: the attempt fails (and may fail over); errors of our own making pass as they are.
-      if (!committed) throw error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.signal);
-      if (this.callerLeft) {
-        outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
-      } else {
-        const info = toErrorInfo(error instanceof BitrouterError ? error : upstreamFailure(error, target.endpoint, this.signal, received));
-        outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
-        yield encodeStreamError(codec, info);
-      }
-    } finally {
-      // An early exit (the client left) closes the upstream connection: the provider stops generating.
-      if (!body.destroyed) body.destroy();
-      if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
-    }
+    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: stream };
   }
 
   // ── Translated path ────────────────────────────────────────────────────────────────────────
@@ -400,14 +276,6 @@ export function scrubKey(text: string, key: string | undefined): string {
   return key && key.length >= 6 ? text.replaceAll(key, "[redacted]") : text;
 }
 
-function formatEvent(event: string | undefined, data: string): string {
-  const lines = data
-    .split("\n")
-    .map((line) => `data: ${line}\n`)
-    .join("");
-  return `${event === undefined ? "" : `event: ${event}\n`}${lines}\n`;
-}
-
 /** A held stream's events as the caller's protocol frames (see RequestLifecycle.stream). */
 function encodedFor(encoder: StreamEncoder): StreamSink<string> {
   return {
@@ -418,11 +286,6 @@ function encodedFor(encoder: StreamEncoder): StreamSink<string> {
     },
     end: () => encoder.end() || undefined,
   };
-}
-
-function joinChunks(chunks: Array<string | Uint8Array>): string | Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  return typeof chunks[0] === "string" ? chunks.join("") : Buffer.concat(chunks as Uint8Array[]);
 }
 
 /** Below this size a whole decode costs no more than the scan (measured break-even ~4 KB). */

@@ -15,14 +15,12 @@ export function carriesOutcome(protocol: Protocol, event: string | undefined, da
 /**
  * Whether a chunk of upstream SSE bytes may hold an event that metering reads. False only when none
  * can be in it, so a chunk of whole content events can go to the client as it came, without text
- * decoding, SSE parsing or re-framing. Searches bytes, so it allocates nothing.
+ * decoding, SSE parsing or re-framing. Regexes over the chunk's latin1 text (see ProtocolDescriptor).
  */
 export function mayCarryOutcome(protocol: Protocol, chunk: Buffer): boolean {
-  return chunk.includes(ERROR) || PROTOCOL_DESCRIPTORS[protocol].mayCarryOutcome(chunk);
+  const text = chunk.toString("latin1");
+  return text.includes("error") || PROTOCOL_DESCRIPTORS[protocol].mayCarryOutcome(text);
 }
-
-// A needle as bytes, made once: a string needle is encoded again on every search.
-const ERROR = Buffer.from("error");
 
 /** Whether a chunk ends an SSE event (a blank line), so a parser fed up to here holds nothing. */
 export function endsEvent(chunk: Buffer): boolean {

@@ -417,6 +417,21 @@ describe("secrets", () => {
     expect(text).toContain("[redacted]");
     await router.close();
   });
+
+  it("blanks a supplied key (auth: wallet) that the upstream echoes, as it does a configured one", async () => {
+    const extra = `  signed:\n    api_protocol: openai\n    api_base: ${mock.baseUrl("openai-chat")}\n    auth: { type: wallet }\n`;
+    const router = createRouter(mockConfig(mock, extra), { walletToken: () => async () => "wallet-token-123" });
+    for (const path of ["/v1/chat/completions", "/v1/responses"]) {
+      mock.enqueue({ status: 400, body: { error: { message: "bad request for key wallet-token-123", type: "invalid_request_error" } } });
+      const body = path === "/v1/responses" ? JSON.stringify({ model: "signed:gpt-test", input: "x" }) : chatBody("signed:gpt-test");
+      const res = await router.fetch(post(path, body));
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      expect(text).not.toContain("wallet-token-123");
+    }
+    expect(mock.requests.at(-1)?.headers.authorization).toBe("Bearer wallet-token-123");
+    await router.close();
+  });
 });
 
 describe("fast path", () => {

@@ -76,15 +76,3 @@ export abstract class BaseStreamDecoder implements StreamDecoder {
     return event;
   }
 }
-
-/**
- * For stream sniffing: whether some `field` (a quoted key, as bytes) in the chunk is anything but
- * `:null` right after it. Searches bytes, so it allocates nothing.
- */
-export function hasNonNull(chunk: Buffer, field: Buffer): boolean {
-  for (let at = chunk.indexOf(field); at !== -1; at = chunk.indexOf(field, at + field.length)) {
-    const value = at + field.length;
-    if (chunk[value] !== 0x3a || chunk[value + 1] !== 0x6e) return true; // not `:n(ull)`
-  }
-  return false;
-}

@@ -129,12 +129,12 @@ export class AnthropicStreamDecoder extends BaseStreamDecoder {
 // message_start carries the id, model and input usage; message_delta the stop reason and output usage.
 const OUTCOME_EVENTS = ["message_start", "message_delta", "message_stop"];
 const OUTCOMES = new Set([...OUTCOME_EVENTS, "error"]);
-const OUTCOME_BYTES = OUTCOME_EVENTS.map((s) => Buffer.from(s));
+const OUTCOME_MARKS = new RegExp(OUTCOME_EVENTS.map((s) => s.replaceAll(".", "\\.")).join("|"));
 
 export function carriesOutcome(event: string | undefined, _data: string): boolean {
   return OUTCOMES.has(event ?? "");
 }
 
-export function mayCarryOutcome(chunk: Buffer): boolean {
-  return OUTCOME_BYTES.some((needle) => chunk.includes(needle));
+export function mayCarryOutcome(text: string): boolean {
+  return OUTCOME_MARKS.test(text);
 }

@@ -112,9 +112,8 @@ export function carriesOutcome(_event: string | undefined, data: string): boolea
   return data.includes('"usageMetadata"') || data.includes('"finishReason"') || data.includes('"error"');
 }
 
-const USAGE_METADATA = Buffer.from("usageMetadata");
-const FINISH_REASON = Buffer.from("finishReason");
+const OUTCOME_MARKS = /usageMetadata|finishReason/;
 
-export function mayCarryOutcome(chunk: Buffer): boolean {
-  return chunk.includes(USAGE_METADATA) || chunk.includes(FINISH_REASON);
+export function mayCarryOutcome(text: string): boolean {
+  return OUTCOME_MARKS.test(text);
 }

@@ -2,7 +2,7 @@
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import type { StreamUsage } from "../../descriptor.js";
-import { BaseStreamDecoder, hasNonNull } from "../stream-decoder.js";
+import { BaseStreamDecoder } from "../stream-decoder.js";
 import { count, isRecord, normalizeArguments } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { decodeChatUsage, stopFromFinish } from "./response.js";
@@ -123,12 +123,11 @@ export function carriesOutcome(_event: string | undefined, data: string): boolea
   return USAGE.test(data) || FINISH.test(data) || data.startsWith('{"error"');
 }
 
-// Needles as bytes, made once: a string needle is encoded again on every search.
-const USAGE_BYTES = Buffer.from('"usage"');
-const FINISH_REASON_BYTES = Buffer.from('"finish_reason"');
+// Every chunk has `"finish_reason":null` until the last, whose reason is a string; with
+// include_usage, every chunk has `"usage":null` until the usage chunk. Anything but `:null` right
+// after the key (a value, spacing) is read.
+const OUTCOME_MARKS = /"(?:usage|finish_reason)"(?!:n)/;
 
-export function mayCarryOutcome(chunk: Buffer): boolean {
-  // Every chunk has `"finish_reason":null` until the last, whose reason is a string; with
-  // include_usage, every chunk has `"usage":null` until the usage chunk.
-  return hasNonNull(chunk, USAGE_BYTES) || hasNonNull(chunk, FINISH_REASON_BYTES);
+export function mayCarryOutcome(text: string): boolean {
+  return OUTCOME_MARKS.test(text);
 }

@@ -150,12 +150,12 @@ export class ResponsesStreamDecoder extends BaseStreamDecoder {
 // response.created carries the id and model the start event reports.
 const OUTCOME_EVENTS = ["response.created", "response.completed", "response.incomplete", "response.failed"];
 const OUTCOMES = new Set([...OUTCOME_EVENTS, "error"]);
-const OUTCOME_BYTES = OUTCOME_EVENTS.map((s) => Buffer.from(s));
+const OUTCOME_MARKS = new RegExp(OUTCOME_EVENTS.map((s) => s.replaceAll(".", "\\.")).join("|"));
 
 export function carriesOutcome(event: string | undefined, _data: string): boolean {
   return OUTCOMES.has(event ?? "");
 }
 
-export function mayCarryOutcome(chunk: Buffer): boolean {
-  return OUTCOME_BYTES.some((needle) => chunk.includes(needle));
+export function mayCarryOutcome(text: string): boolean {
+  return OUTCOME_MARKS.test(text);
 }
