@@ -59,9 +59,10 @@ describe("npm install -g from the packed tarballs", () => {
       expect(manifest, tarball).not.toContain("workspace:");
     }
 
-    // The user's npm cache (HOME) is kept: registry packages come from it when they can.
+    // The user's npm cache (HOME) is kept: registry packages come from it when they can. No retries:
+    // npm asks the registry for each unpublished @bitrouter/* name first (see docs/test/npm.mjs).
     const prefix = join(work, "prefix");
-    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], {
+    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--fetch-retries=0", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], {
       cwd: work,
       env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
     });
