@@ -62,10 +62,14 @@ describe("npm install -g from the packed tarballs", () => {
     // The user's npm cache (HOME) is kept: registry packages come from it when they can. No retries:
     // npm asks the registry for each unpublished @bitrouter/* name first (see docs/test/npm.mjs).
     const prefix = join(work, "prefix");
-    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--fetch-retries=0", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], {
-      cwd: work,
-      env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
-    });
+    const installed = await exec(
+      "npm",
+      ["install", "-g", "--prefix", prefix, "--prefer-offline", "--fetch-retries=0", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs],
+      {
+        cwd: work,
+        env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
+      },
+    );
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
     // Real copies inside the prefix, not links back into the workspace.
