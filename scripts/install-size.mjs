@@ -6,16 +6,15 @@
 // dependencies. Fails when the install exceeds the budget or npm warns EBADENGINE on this Node.
 //
 //   node scripts/install-size.mjs [--no-build] [--max-mb 60] [--keep]
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packWorkspace } from "./pack.mjs";
+import { localPrebuilds, packWorkspace } from "./pack.mjs";
 
 const args = process.argv.slice(2);
 const maxMb = Number(args[args.indexOf("--max-mb") + 1] || 0) || 60;
-const root = new URL("..", import.meta.url).pathname;
+const _root = new URL("..", import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), "bitrouter-install-size-"));
 const packDir = join(work, "pack");
 const prefix = join(work, "prefix");
@@ -31,21 +30,6 @@ writeFileSync(
   join(project, "package.json"),
   JSON.stringify({ name: "install-size", private: true, dependencies: { "@bitrouter/cli": tarballs["@bitrouter/cli"] }, overrides: tarballs }, null, 2),
 );
-/**
- * better-sqlite3 installs a prebuilt binary from its GitHub releases, which this machine cannot
- * reach: it would compile from source (minutes, and 15 MB of object files a user never has).
- * Stand in for that download with a prebuild made from the workspace's own compiled copy; npm
- * uses it only for the same version, any other still compiles (as in apps/cli/test/install.test.ts).
- */
-function localPrebuilds(dir) {
-  const pkgDir = join(createRequire(join(root, "packages/store/package.json")).resolve("better-sqlite3/package.json"), "..");
-  if (!existsSync(join(pkgDir, "build/Release/better_sqlite3.node"))) return {};
-  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-  mkdirSync(dir, { recursive: true });
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  execFileSync("tar", ["-czf", join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
-  return { npm_config_better_sqlite3_local_prebuilds: dir };
-}
 const npm = spawnSync("npm", ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"], {
   cwd: project,
   encoding: "utf8",

@@ -8,7 +8,8 @@
 //
 // --no-build skips `pnpm --filter <package>... build` (dist/ must be current).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -70,4 +71,20 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const { tarballs } = packWorkspace(roots, resolve(outDir), { build: !args.includes("--no-build") });
   for (const tarball of tarballs) process.stdout.write(`${tarball}\n`);
+}
+
+/**
+ * npm environment for installing the packed tarballs here: better-sqlite3 downloads a prebuilt
+ * binary from its GitHub releases, which this machine cannot reach (it would compile from source:
+ * minutes). A prebuild made from the workspace's own compiled copy, written to `dir`, stands in; npm
+ * uses it only for the same version, any other still compiles. `{}` when there is no compiled copy.
+ */
+export function localPrebuilds(dir) {
+  const pkgDir = join(createRequire(join(WORKSPACE, "packages/store/package.json")).resolve("better-sqlite3/package.json"), "..");
+  if (!existsSync(join(pkgDir, "build/Release/better_sqlite3.node"))) return {};
+  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+  mkdirSync(dir, { recursive: true });
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  execFileSync("tar", ["-czf", join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
 }

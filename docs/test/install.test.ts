@@ -5,13 +5,12 @@
 // scripts/pack.mjs (as published), its global prefix a temp dir (on the PATH first), better-sqlite3
 // from the workspace's own build (no download); /tmp/bitrouter-pack is a temp dir.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from "vitest";
-import { packWorkspace } from "../../scripts/pack.mjs";
+import { localPrebuilds, packWorkspace } from "../../scripts/pack.mjs";
 import { blocksOf, commandsOf, docFiles, ROOT, RUNNERS } from "./blocks.js";
 
 const run = promisify(execFile);
@@ -58,22 +57,6 @@ function userEnv(home: string, path: string[]): Record<string, string> {
   };
 }
 afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
-
-/**
- * better-sqlite3 installs a prebuilt binary from its GitHub releases, which this machine cannot
- * reach (it would compile from source: minutes). A prebuild made from the workspace's compiled copy
- * stands in, used only when npm picks the same version.
- */
-function localPrebuilds(dir: string): Record<string, string> {
-  const pkgDir = dirname(createRequire(join(ROOT, "packages/store/package.json")).resolve("better-sqlite3/package.json"));
-  const binary = join(pkgDir, "build/Release/better_sqlite3.node");
-  if (!existsSync(binary)) return {};
-  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string };
-  mkdirSync(dir, { recursive: true });
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  execFileSync("tar", ["-czf", join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
-  return { npm_config_better_sqlite3_local_prebuilds: dir };
-}
 
 describe("sh: npm install: the blocks run whole in bash, then what they installed works", () => {
   it("there are such blocks", () => expect(distinct.length).toBeGreaterThan(2));

@@ -1,11 +1,11 @@
 // The global install a user gets from npm: pack the CLI and the workspace packages it needs (as they
 // would be published), `npm install -g` them into a temp prefix, and use that `bitrouter`.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { localPrebuilds } from "../../../scripts/pack.mjs";
 import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -23,24 +23,6 @@ function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEn
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, output }));
   });
-}
-
-/**
- * better-sqlite3 installs a prebuilt binary from its GitHub releases, which this machine cannot
- * reach (it would compile from source instead: minutes). Stand in for that download with a
- * prebuild made from the workspace's own compiled copy, used by prebuild-install only when the
- * version npm picks is the same; any other version still compiles.
- */
-function localPrebuilds(dir: string): Record<string, string> {
-  const storeRequire = createRequire(join(CLI_DIR, "../../packages/store/package.json"));
-  const pkgDir = join(storeRequire.resolve("better-sqlite3/package.json"), "..");
-  const binary = join(pkgDir, "build", "Release", "better_sqlite3.node");
-  if (!existsSync(binary)) return {};
-  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string };
-  mkdirSync(dir, { recursive: true });
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  execFileSync("tar", ["-czf", join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
-  return { npm_config_better_sqlite3_local_prebuilds: dir };
 }
 
 describe("npm install -g from the packed tarballs", () => {
