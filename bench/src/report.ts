@@ -72,6 +72,69 @@ export function summarize(values: readonly number[]): { p50: number; p90: number
 }
 
 /**
+ * One target's rounds of one scenario as one measurement: the median of each figure over the rounds
+ * (rates, latencies, CPU), so that one round disturbed by the host does not decide the row; errors
+ * are summed, RSS is the highest seen, and the note says how far the rounds' p50s spread.
+ */
+export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
+  const first = rounds[0];
+  if (!first) throw new Error("medianOfRounds: no rounds");
+  if (rounds.length === 1) return first;
+  const median = (pick: (m: Measurement) => number | undefined): number | undefined => {
+    const values = rounds.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+    if (values.length === 0) return undefined;
+    const sorted = values.sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const p50s = rounds.map((m) => m.p50).filter((v) => !Number.isNaN(v));
+  const spread = p50s.length > 1 ? `median of ${rounds.length} rounds (p50 ${Math.min(...p50s).toFixed(2)}–${Math.max(...p50s).toFixed(2)})` : undefined;
+  const optional = (key: keyof Measurement, value: number | undefined) => (value === undefined ? {} : { [key]: value });
+  const notes = [...new Set(rounds.map((m) => m.note).filter((n): n is string => n !== undefined && n !== ""))];
+  const late = rounds.reduce((sum, m) => sum + (m.late ?? 0), 0);
+  const rss = rounds.map((m) => m.rssBytes).filter((v): v is number => v !== undefined);
+  return {
+    target: first.target,
+    scenario: first.scenario,
+    rps: median((m) => m.rps) ?? Number.NaN,
+    p50: median((m) => m.p50) ?? Number.NaN,
+    p99: median((m) => m.p99) ?? Number.NaN,
+    ...optional(
+      "p90",
+      median((m) => m.p90),
+    ),
+    ...optional(
+      "ttfbP50",
+      median((m) => m.ttfbP50),
+    ),
+    ...optional(
+      "ttfbP99",
+      median((m) => m.ttfbP99),
+    ),
+    ...optional(
+      "firstByteP50",
+      median((m) => m.firstByteP50),
+    ),
+    ...optional(
+      "firstByteP99",
+      median((m) => m.firstByteP99),
+    ),
+    ...optional(
+      "cpuUsPerRequest",
+      median((m) => m.cpuUsPerRequest),
+    ),
+    ...optional(
+      "cpuBusy",
+      median((m) => m.cpuBusy),
+    ),
+    errors: rounds.reduce((sum, m) => sum + m.errors, 0),
+    ...(late > 0 ? { late } : {}),
+    ...(rss.length > 0 ? { rssBytes: Math.max(...rss) } : {}),
+    ...(notes.length > 0 || spread ? { note: [...notes, spread].filter(Boolean).join("; ") } : {}),
+  };
+}
+
+/**
  * Compares each measurement with the direct call and with Portkey under the same scenario.
  * Throughput scenarios (`saturation*`) compare req/s; the others compare p50 latency, inverted
  * so that a ratio of 1 means "as good as the reference" and lower means worse.

@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
-import { buildRows, cpuHeadline, latencySvg, markdownTable, runWarnings, summarize, textTable, type Measurement } from "./report.js";
+import { buildRows, cpuHeadline, latencySvg, markdownTable, medianOfRounds, runWarnings, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist
@@ -28,6 +28,8 @@ interface Settings {
   /** Measured seconds per fixed-rate / stream measurement, and the warm-up before it. */
   seconds: number;
   warmupSeconds: number;
+  /** Rounds of each scenario over the targets (order rotating); each row is the median of its rounds. */
+  rounds: number;
   saturationSeconds: number;
   idleStreams: number;
   /** How long the idle-streams scenario waits for every stream's first byte. */
@@ -37,9 +39,9 @@ interface Settings {
 }
 
 const SETTINGS: Record<Mode, Settings> = {
-  full: { seconds: 8, warmupSeconds: 2, saturationSeconds: 8, idleStreams: 1000, idleTimeoutMs: 30_000, abortRounds: 20 },
-  quick: { seconds: 1, warmupSeconds: 0.4, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000, abortRounds: 10 },
-  smoke: { seconds: 1, warmupSeconds: 0.5, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000, abortRounds: 5 },
+  full: { seconds: 5, warmupSeconds: 1.5, rounds: 3, saturationSeconds: 5, idleStreams: 1000, idleTimeoutMs: 30_000, abortRounds: 20 },
+  quick: { seconds: 1, warmupSeconds: 0.4, rounds: 1, saturationSeconds: 1.5, idleStreams: 1000, idleTimeoutMs: 5_000, abortRounds: 10 },
+  smoke: { seconds: 1, warmupSeconds: 0.5, rounds: 1, saturationSeconds: 1, idleStreams: 100, idleTimeoutMs: 5_000, abortRounds: 5 },
 };
 
 /** Above this load average at the start, a run is marked as not quotable (other work shares the cores). */
@@ -64,6 +66,8 @@ interface Scenario {
   run(target: Target, s: Settings): Promise<Measurement>;
   /** Which targets can take part (default: all, subject to their `only`). */
   accepts?(target: Target): boolean;
+  /** Measured once whatever `--rounds` says (idle1000: only the first round sees fresh processes). */
+  once?: boolean;
 }
 
 const FEATURE_SCENARIOS = ["rate1000", "saturation64", "stream100"] as const;
@@ -180,6 +184,7 @@ function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
     // the 100 KB-body scenario.
     {
       name: "idle1000",
+      once: true,
       async run(target, s) {
         const open = await openIdleStreams(target.call("idle", true), s.idleStreams, s.idleTimeoutMs);
         // Let the proxies settle (buffers, GC) before reading their memory.
@@ -236,6 +241,8 @@ async function main(): Promise<void> {
       out: { type: "string" },
       "upstream-delay-ms": { type: "string" },
       scenarios: { type: "string" },
+      targets: { type: "string" },
+      rounds: { type: "string" },
     },
   });
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
@@ -243,7 +250,9 @@ async function main(): Promise<void> {
     throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
   const mockArgs = ["--chunk-delay-ms", String(CHUNK_DELAY_MS), "--delay-ms", String(upstreamDelayMs)];
   const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
-  const settings = SETTINGS[mode];
+  const rounds = values.rounds === undefined ? SETTINGS[mode].rounds : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`);
+  const settings = { ...SETTINGS[mode], rounds };
   const outDir = values.out ?? join(benchDir, "results");
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
@@ -253,7 +262,9 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? "unknown cpu";
   const load = loadavg()[0]!;
   console.log(`bench (${mode}): ${cores} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average ${load.toFixed(2)}`);
-  console.log(`pinning: ${pinning.description}; upstream delay ${upstreamDelayMs} ms, ${CHUNK_DELAY_MS} ms between stream chunks`);
+  console.log(
+    `pinning: ${pinning.description}; upstream delay ${upstreamDelayMs} ms, ${CHUNK_DELAY_MS} ms between stream chunks; ${rounds} round${rounds === 1 ? "" : "s"} per scenario${rounds > 1 ? " (rows are medians)" : ""}`,
+  );
   if (load > MAX_LOAD)
     console.log(`warning: the machine is busy (load average ${load.toFixed(2)} on ${cores} cores, above ${MAX_LOAD}): this run will be marked as not quotable`);
 
@@ -267,7 +278,7 @@ async function main(): Promise<void> {
     }
     const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
     children.push(mocks);
-    const targets = await startTargets(mocks.ready, pinning, children);
+    const targets = await startTargets(mocks.ready, pinning, children, values.targets?.split(","));
     console.log(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ""}`).join(", ")}`);
     await verifyTargets(targets);
 
@@ -275,16 +286,26 @@ async function main(): Promise<void> {
     const wanted = values.scenarios?.split(",");
     const list = scenarios(mode, mocks.ready).filter((s) => !wanted || wanted.includes(s.name));
     if (list.length === 0) throw new Error(`--scenarios: none of ${values.scenarios} is a scenario of this mode`);
-    for (const [i, scenario] of list.entries()) {
+    let turn = 0;
+    for (const scenario of list) {
       const eligible = targets.filter((t) => (scenario.accepts ? scenario.accepts(t) : !t.only || t.only.includes(scenario.name) || mode === "smoke"));
-      // Interleave: rotate who goes first so slow drift (thermal, page cache) is shared out.
-      const order = eligible.map((_, k) => eligible[(k + i) % eligible.length]!);
-      for (const target of order) {
-        process.stdout.write(`  ${scenario.name.padEnd(14)} ${target.name.padEnd(22)}`);
-        const m = await scenario.run(target, settings);
-        measurements.push(m);
-        console.log(`${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}`);
+      const byTarget = new Map<string, Measurement[]>();
+      const scenarioRounds = scenario.once ? 1 : rounds;
+      for (let round = 0; round < scenarioRounds; round++) {
+        // Interleave: rotate who goes first so slow drift (thermal, page cache, the host) is shared out.
+        const order = eligible.map((_, k) => eligible[(k + turn) % eligible.length]!);
+        turn++;
+        // Later rounds need less warm-up: the code is compiled, only connections may have to open again.
+        const roundSettings = round === 0 ? settings : { ...settings, warmupSeconds: Math.min(settings.warmupSeconds, 1) };
+        for (const target of order) {
+          const label = scenarioRounds > 1 ? `${scenario.name} [${round + 1}/${scenarioRounds}]` : scenario.name;
+          process.stdout.write(`  ${label.padEnd(20)} ${target.name.padEnd(22)}`);
+          const m = await scenario.run(target, roundSettings);
+          byTarget.set(target.name, [...(byTarget.get(target.name) ?? []), m]);
+          console.log(`${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}`);
+        }
       }
+      for (const taken of byTarget.values()) measurements.push(medianOfRounds(taken));
     }
     // Rows grouped by scenario, targets in a stable order.
     const names = targets.map((t) => t.name);
@@ -308,6 +329,7 @@ async function main(): Promise<void> {
       upstreamDelayMs,
       pinning: pinning.description,
       chunkDelayMs: CHUNK_DELAY_MS,
+      rounds,
       seconds: (Date.now() - started) / 1000,
     };
     console.log(`\n${textTable(rows)}\n`);
@@ -323,7 +345,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, headline, rows }, null, 2)}\n`);
     writeFileSync(
       join(outDir, `${base}.md`),
-      `# BitRouter bench (${mode}), ${meta.date}\n\n${verdict}**Headline** (CPU time per request, 1.00x = the pass-through):\n\n${headline.map((h) => `- ${h}`).join("\n")}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}.\n` +
+      `# BitRouter bench (${mode}), ${meta.date}\n\n${verdict}**Headline** (CPU time per request, 1.00x = the pass-through):\n\n${headline.map((h) => `- ${h}`).join("\n")}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}; ${rounds > 1 ? `each row the median of ${rounds} rounds (targets interleaved, the order rotating each round)` : "one round"}.\n` +
         `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
         `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (less sensitive to other load on the machine than latency). ` +
         `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,
@@ -348,7 +370,12 @@ function pinned(cores: string | undefined): { cores?: string } {
   return cores ? { cores } : {};
 }
 
-async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop(): Promise<void> }[]): Promise<Target[]> {
+/**
+ * Starts the targets: all, or those `--targets` names (the direct call always, as every row is
+ * compared with it).
+ */
+async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop(): Promise<void> }[], wanted?: readonly string[]): Promise<Target[]> {
+  const wants = (name: string) => !wanted || wanted.includes(name);
   const origin = (port: number) => `http://127.0.0.1:${port}`;
   const path = "/v1/chat/completions";
   const targets: Target[] = [
@@ -364,25 +391,28 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     },
   ];
 
-  const passthrough = await startChild<{ url: string }>(
-    "passthrough",
-    join(here, "targets", "passthrough.js"),
-    ["--upstream", origin(ports.openai), "--idle", origin(ports.idle)],
-    pinned(pinning.proxy),
-  );
-  children.push(passthrough);
-  targets.push({
-    name: "passthrough",
-    pid: passthrough.pid,
-    call: (kind, stream, bytes) => ({
-      origin: passthrough.ready.url,
-      path,
-      headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS,
-      body: chatBody("mock-model", stream, bytes),
-    }),
-  });
+  if (wants("passthrough")) {
+    const passthrough = await startChild<{ url: string }>(
+      "passthrough",
+      join(here, "targets", "passthrough.js"),
+      ["--upstream", origin(ports.openai), "--idle", origin(ports.idle)],
+      pinned(pinning.proxy),
+    );
+    children.push(passthrough);
+    targets.push({
+      name: "passthrough",
+      pid: passthrough.pid,
+      call: (kind, stream, bytes) => ({
+        origin: passthrough.ready.url,
+        path,
+        headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS,
+        body: chatBody("mock-model", stream, bytes),
+      }),
+    });
+  }
 
   const bitrouter = async (name: string, mode: string, model: string, only?: readonly string[]): Promise<void> => {
+    if (!wants(name)) return;
     const child = await startChild<{ url: string; token?: string }>(
       name,
       join(here, "targets", "bitrouter.js"),
@@ -407,6 +437,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   await bitrouter("bitrouter+metering", "metering", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+tracing", "tracing", "mock:mock-model", FEATURE_SCENARIOS);
 
+  if (!wants("portkey")) return targets;
   const portkeyPort = await freePort();
   const portkeyUrl = origin(portkeyPort);
   const portkey = await startProbed(

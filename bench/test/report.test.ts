@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { areaOf, selfTimes } from "../src/profile.js";
-import { buildRows, cpuHeadline, latencySvg, markdownTable, percentile, runWarnings, summarize, textTable, type Measurement } from "../src/report.js";
+import {
+  buildRows,
+  cpuHeadline,
+  latencySvg,
+  markdownTable,
+  medianOfRounds,
+  percentile,
+  runWarnings,
+  summarize,
+  textTable,
+  type Measurement,
+} from "../src/report.js";
 
 const m = (target: string, scenario: string, rps: number, p50: number, p99: number, extra: Partial<Measurement> = {}): Measurement => ({
   target,
@@ -161,5 +172,35 @@ describe("process CPU time", () => {
     };
     while (spent() < 60);
     expect(cpuMsOf(process.pid)!).toBeGreaterThan(before);
+  });
+});
+
+describe("rounds", () => {
+  const round = (p50: number, cpu: number, extra: Partial<Measurement> = {}): Measurement => ({
+    target: "bitrouter",
+    scenario: "rate1000",
+    rps: 1000,
+    p50,
+    p99: p50 * 10,
+    errors: 0,
+    cpuUsPerRequest: cpu,
+    rssBytes: p50 * 1e6,
+    ...extra,
+  });
+
+  it("make a row of each figure's median, so one disturbed round does not decide it", () => {
+    const row = medianOfRounds([round(0.5, 300), round(9, 900, { errors: 3, late: 3, note: "3 not sent" }), round(0.6, 320)]);
+    expect(row.p50).toBe(0.6);
+    expect(row.p99).toBe(6);
+    expect(row.cpuUsPerRequest).toBe(320);
+    expect(row.errors).toBe(3);
+    expect(row.late).toBe(3);
+    expect(row.rssBytes).toBe(9e6);
+    expect(row.note).toBe("3 not sent; median of 3 rounds (p50 0.50–9.00)");
+  });
+
+  it("leave a single round as it was measured", () => {
+    const only = round(0.5, 300);
+    expect(medianOfRounds([only])).toBe(only);
   });
 });
