@@ -91,7 +91,8 @@ export interface UpstreamHttpRequest {
   path: string;
   /** Default POST (GET for model lists). */
   method?: "POST" | "GET";
-  body?: string | Uint8Array;
+  /** The body: text, bytes, or bytes in parts sent one after another (a spliced body: no joined copy). */
+  body?: string | Uint8Array | readonly Uint8Array[];
   /** Extra headers (e.g. a codec's protocol headers); names are case-insensitive. */
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -213,6 +214,10 @@ async function withSuppliedKey(endpoint: ProviderEndpoint, supplier: () => Promi
       cause: error,
     });
   }
+}
+
+function isParts(body: UpstreamHttpRequest["body"]): body is readonly Uint8Array[] {
+  return Array.isArray(body);
 }
 
 function lowercase(headers: Record<string, string> | undefined): Record<string, string> {
@@ -576,13 +581,16 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     }
     const headers = { ...buildHeaders(endpoint, request.headers), ...lowercase(payment) };
     if (accept && headers.accept === undefined) headers.accept = accept;
+    // Parts are written one by one; their length is said up front, so they go out as one body, not chunked.
+    if (isParts(request.body)) headers["content-length"] = String(request.body.reduce((sum, part) => sum + part.byteLength, 0));
     try {
       const res = await agent.request({
         origin,
         path,
         method: request.method ?? "POST",
         headers,
-        body: request.body ?? null,
+        // undici writes any iterable body (its Dispatcher docs), though its types list only single-buffer bodies.
+        body: (request.body ?? null) as string | Uint8Array | null,
         signal: state.signal ?? null,
         headersTimeout: state.timeoutMs > 0 && Number.isFinite(state.timeoutMs) ? state.timeoutMs : 0,
         bodyTimeout: request.idleTimeoutMs ?? idleTimeoutMs,

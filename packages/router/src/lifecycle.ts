@@ -74,6 +74,11 @@ export type AttemptOptions = Pick<SendOptions, "headers">;
 export class RequestLifecycle {
   route: ResolvedRoute | undefined;
   attempts = 0;
+  /**
+   * Whether onComplete hooks run after the current event-loop turn rather than at once (see
+   * InboundRequest.completeAfterTurn): set by a host that writes the answer in the same turn.
+   */
+  protected deferCompletion = false;
   #completed = false;
   readonly #deadline: RequestDeadline;
 
@@ -97,7 +102,11 @@ export class RequestLifecycle {
 
   /** onRequest hooks (auth, budgets), then the route for ctx.model. */
   async begin(): Promise<ResolvedRoute> {
-    for (const hook of this.deps.hooks) await hook.onRequest?.(this.ctx);
+    // Only a hook that returns a promise costs an await (most onRequest hooks are synchronous).
+    for (const hook of hookRoles(this.deps.hooks).onRequest) {
+      const pending = hook.onRequest!(this.ctx);
+      if (pending) await pending;
+    }
     this.route = this.deps.resolver.resolve(this.ctx.model);
     return this.route;
   }
@@ -251,7 +260,9 @@ export class RequestLifecycle {
     if (this.#completed) return;
     this.#completed = true;
     this.#deadline.clear();
-    reportCompletion(this.deps, this.ctx, this.route?.name ?? this.ctx.model, this.attempts, outcome);
+    const record = completionRecord(this.deps, this.ctx, this.route?.name ?? this.ctx.model, this.attempts, outcome);
+    if (this.deferCompletion) afterThisTurn(this.deps.hooks, record, this.ctx);
+    else notifyCompletion(this.deps.hooks, record, this.ctx);
   }
 
   /** The request failed without an answer: completes it and returns the error as the caller should get it. */
@@ -260,6 +271,28 @@ export class RequestLifecycle {
     this.complete({ status: info.status, errorKind: info.kind });
     return info;
   }
+}
+
+/** What a router's hooks take part in, worked out once per hook list rather than per request. */
+export interface HookRoles {
+  /** The hooks with an onRequest. */
+  onRequest: readonly RouterHook[];
+  /** Some hook reads or changes content: requests then take the translated path (no byte forwarding). */
+  needsContent: boolean;
+}
+
+const roles = new WeakMap<readonly RouterHook[], HookRoles>();
+
+export function hookRoles(hooks: readonly RouterHook[]): HookRoles {
+  let found = roles.get(hooks);
+  if (!found) {
+    found = {
+      onRequest: hooks.filter((h) => h.onRequest),
+      needsContent: hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit),
+    };
+    roles.set(hooks, found);
+  }
+  return found;
 }
 
 /** Runs each hook's onStreamEvent over one event; hooks may drop, replace or split it. */
@@ -280,14 +313,14 @@ export function applyStreamHooks(hooks: readonly RouterHook[], ctx: RequestConte
   return events;
 }
 
-/** Builds the completion record (usage, cost, timing) and hands it to every onComplete hook. */
-export function reportCompletion(
-  deps: Pick<RouterDeps, "hooks" | "cost">,
+/** The completion record (usage, cost, timing) of a request as it ends. */
+export function completionRecord(
+  deps: Pick<RouterDeps, "cost">,
   ctx: RequestContext,
   route: string,
   attempts: number,
   outcome: CompletionOutcome,
-): void {
+): CompletionRecord {
   const record: CompletionRecord = {
     requestId: ctx.requestId,
     inboundProtocol: ctx.inboundProtocol,
@@ -315,13 +348,31 @@ export function reportCompletion(
   }
   if (ctx.principal) record.principal = ctx.principal;
   if (ctx.adjusted) record.adjusted = ctx.adjusted;
-  for (const hook of deps.hooks) {
+  return record;
+}
+
+/** Hands a completion record to every onComplete hook. */
+export function notifyCompletion(hooks: readonly RouterHook[], record: CompletionRecord, ctx: RequestContext): void {
+  for (const hook of hooks) {
     try {
       hook.onComplete?.(record, ctx);
     } catch {
       // onComplete must not throw; a faulty hook must not break the answer
     }
   }
+}
+
+/** Completions waiting for the end of the current event-loop turn: one setImmediate serves them all. */
+let deferred: { hooks: readonly RouterHook[]; record: CompletionRecord; ctx: RequestContext }[] = [];
+
+function afterThisTurn(hooks: readonly RouterHook[], record: CompletionRecord, ctx: RequestContext): void {
+  if (deferred.push({ hooks, record, ctx }) === 1) setImmediate(notifyDeferred);
+}
+
+function notifyDeferred(): void {
+  const batch = deferred;
+  deferred = [];
+  for (const { hooks, record, ctx } of batch) notifyCompletion(hooks, record, ctx);
 }
 
 /**

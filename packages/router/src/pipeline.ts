@@ -29,7 +29,7 @@ import type { StreamBody } from "./fast-stream.js";
 import { openFastStream } from "./fast-stream.js";
 import { bodyLimitFields, fitBody } from "./limits.js";
 import type { RouterDeps, StreamSink } from "./lifecycle.js";
-import { RequestLifecycle } from "./lifecycle.js";
+import { hookRoles, RequestLifecycle } from "./lifecycle.js";
 import type { RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
 
@@ -57,6 +57,12 @@ export interface InboundRequest {
    * with this error in the caller's protocol, and recorded like any other request.
    */
   refusal?: ErrorInfo;
+  /**
+   * The host writes the answer in the event-loop turn the result comes in (the Node server does):
+   * onComplete hooks (log line, metrics, ledger) then run after that turn, off the response's
+   * critical path. Left out, they have run by the time the result is returned.
+   */
+  completeAfterTurn?: boolean;
 }
 
 export type InboundResult =
@@ -132,7 +138,8 @@ class InboundLifecycle extends RequestLifecycle {
     ctx: RequestContext,
   ) {
     super(deps, ctx, inbound.controller ?? inbound.signal);
-    this.#needsContent = deps.hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit);
+    this.deferCompletion = inbound.completeAfterTurn === true;
+    this.#needsContent = hookRoles(deps.hooks).needsContent;
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
@@ -243,7 +250,7 @@ function fastPathBody(
   body: RequestBody,
   target: RouteTarget,
   add: Record<string, unknown>,
-): { bytes: string | Uint8Array; changes: string[] } {
+): { bytes: string | Uint8Array | Uint8Array[]; changes: string[] } {
   const model = PROTOCOL_DESCRIPTORS[protocol].modelInPath ? undefined : target.modelId;
   if (body.top && !needsFitting(protocol, body, target)) {
     const spliced = spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });

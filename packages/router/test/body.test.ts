@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 import { createRouter } from "../src/index.js";
-import { RequestBody, scanTopLevel, spliceBody } from "../src/body.js";
+import { RequestBody, SPLICE_IN_PARTS_FROM, scanTopLevel, spliceBody } from "../src/body.js";
 import { mockConfig } from "./helpers.js";
 
-const text = (bytes: Buffer | undefined) => bytes?.toString("utf8");
+const text = (bytes: Buffer | Buffer[] | undefined) => (Array.isArray(bytes) ? Buffer.concat(bytes) : bytes)?.toString("utf8");
 const scan = (raw: string) => scanTopLevel(Buffer.from(raw));
 const splice = (raw: string, edit: Parameters<typeof spliceBody>[1]) => spliceBody(scan(raw)!, edit);
 
@@ -26,6 +26,17 @@ describe("splicing a request body", () => {
     });
     expect(text(splice(`{"contents":[]}`, { add: {} }))).toBe(`{"contents":[]}`);
     expect(JSON.parse(text(splice(`{ }`, { add: { max_tokens: 5 } }))!)).toEqual({ max_tokens: 5 });
+  });
+
+  it("leaves a large body's bytes where they are: its parts are views of the caller's buffer, not a copy", () => {
+    const raw = Buffer.from(JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "x".repeat(SPLICE_IN_PARTS_FROM) }] }));
+    const parts = spliceBody(scanTopLevel(raw)!, { model: "gpt-test", add: { stream_options: { include_usage: true } } });
+    expect(Array.isArray(parts)).toBe(true);
+    const list = parts as Buffer[];
+    expect(list.filter((part) => part.length > 1000).every((part) => part.buffer === raw.buffer)).toBe(true);
+    expect(JSON.parse(text(list)!)).toEqual({ ...JSON.parse(raw.toString()), model: "gpt-test", stream_options: { include_usage: true } });
+    // Below the limit one joined buffer goes out (cheaper to write than several).
+    expect(Buffer.isBuffer(splice(`{"model":"a"}`, { model: "b" }))).toBe(true);
   });
 
   it("declines what it cannot splice safely, so the caller re-serialises", () => {
@@ -95,6 +106,26 @@ describe("the fast path's upstream body", () => {
     );
     expect(res.status).toBe(200);
     expect(mock.requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
+    await router.close();
+  });
+
+  it("of 100 KB reaches the provider whole, with its length declared (not chunked), on a failover attempt too", async () => {
+    const failover =
+      "models:\n  twice:\n    strategy: priority\n    endpoints:\n      - { provider: oai, model_id: first }\n      - { provider: oai, model_id: gpt-test }\n";
+    const router = createRouter(mockConfig(mock, failover));
+    mock.enqueue({ status: 503, body: { error: { message: "busy" } } });
+    const content = "The quick brown fox jumps over the lazy dog. ".repeat(2300);
+    const raw = JSON.stringify({ model: "twice", messages: [{ role: "user", content }] });
+    const res = await router.fetch(
+      new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
+    );
+    expect(res.status).toBe(200);
+    expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual(["first", "gpt-test"]);
+    for (const request of mock.requests) {
+      expect(request.rawBody).toBe(raw.replace('"twice"', `"${(request.body as { model: string }).model}"`));
+      expect(request.headers["content-length"]).toBe(String(Buffer.byteLength(request.rawBody)));
+      expect(request.headers["transfer-encoding"]).toBeUndefined();
+    }
     await router.close();
   });
 

@@ -122,3 +122,31 @@ describe("the library API and the HTTP path share one lifecycle", () => {
     await router.close();
   });
 });
+
+describe("completion after the answer", () => {
+  it("a host that writes the answer in the same turn gets the onComplete hooks after it, once, with the timing of the answer", async () => {
+    const records: CompletionRecord[] = [];
+    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const inbound = (completeAfterTurn: boolean) => ({
+      protocol: "openai-chat" as const,
+      body: chatBody("oai:gpt-test"),
+      headers: new Headers(),
+      requestId: `r-${completeAfterTurn}`,
+      signal: new AbortController().signal,
+      completeAfterTurn,
+    });
+
+    const deferred = await router.handle(inbound(true));
+    expect(deferred.status).toBe(200);
+    expect(records).toHaveLength(0); // the host writes the answer now, before the log line, metrics and ledger row
+    const answeredAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(records.map((r) => [r.requestId, r.status])).toEqual([["r-true", 200]]);
+    expect(records[0]!.startedAt + records[0]!.latencyMs).toBeLessThanOrEqual(answeredAt); // measured when answered, not when reported
+
+    // Without it (the library's hosts), the hooks have run when the result is returned.
+    await router.handle(inbound(false));
+    expect(records.map((r) => r.requestId)).toEqual(["r-true", "r-false"]);
+    await router.close();
+  });
+});
