@@ -233,6 +233,27 @@ function lowercase(headers: Record<string, string> | undefined): Record<string, 
  * are combined instead.
  */
 export function buildHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
+  // Most calls add no headers of their own: an endpoint's headers are then the same every time.
+  if (!endpoint.apiKeySupplier && (extra === undefined || isEmpty(extra))) {
+    let same = headersOfEndpoint.get(endpoint);
+    if (!same) {
+      same = composeHeaders(endpoint);
+      headersOfEndpoint.set(endpoint, same);
+    }
+    return { ...same };
+  }
+  return composeHeaders(endpoint, extra);
+}
+
+/** An endpoint's headers for calls without headers of their own (endpoints are not changed once built). */
+const headersOfEndpoint = new WeakMap<ProviderEndpoint, Readonly<Record<string, string>>>();
+
+function isEmpty(record: Record<string, string>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+function composeHeaders(endpoint: ProviderEndpoint, extra?: Record<string, string>): Record<string, string> {
   const base: Record<string, string> = { "content-type": "application/json", ...descriptorOf(endpoint.protocol)?.requestHeaders };
   const call = lowercase(extra);
   const defaults = lowercase(endpoint.defaultHeaders);
@@ -579,7 +600,8 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
       endpoint = await withSuppliedKey(endpoint, endpoint.apiKeySupplier);
       state.endpoint = endpoint; // errors redact the key actually sent
     }
-    const headers = { ...buildHeaders(endpoint, request.headers), ...lowercase(payment) };
+    const headers = buildHeaders(endpoint, request.headers);
+    if (payment) Object.assign(headers, lowercase(payment));
     if (accept && headers.accept === undefined) headers.accept = accept;
     // Parts are written one by one; their length is said up front, so they go out as one body, not chunked.
     if (isParts(request.body)) headers["content-length"] = String(request.body.reduce((sum, part) => sum + part.byteLength, 0));

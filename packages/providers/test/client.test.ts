@@ -74,6 +74,15 @@ describe("auth and headers", () => {
     expect(pinned).toMatchObject({ "anthropic-version": "2024-01-01", "anthropic-beta": "x" });
   });
 
+  it("gives every call its own headers: what one call adds never reaches the next call to the endpoint", () => {
+    const endpoint = openai({ protocol: "anthropic" });
+    const first = buildHeaders(endpoint);
+    first.accept = "text/event-stream";
+    first["content-length"] = "9";
+    expect(buildHeaders(endpoint, { "anthropic-beta": "files-api" })["anthropic-beta"]).toBe("files-api");
+    expect(buildHeaders(endpoint)).toEqual({ "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": "sk-secret-key-123" });
+  });
+
   it("combines a provider's beta list with the caller's instead of dropping the caller's", () => {
     const endpoint = openai({ protocol: "anthropic", defaultHeaders: { "anthropic-beta": "prompt-caching-2024-07-31, files-api" } });
     const headers = buildHeaders(endpoint, { "anthropic-beta": "files-api,context-management-2025-06-27", "anthropic-version": "2099-01-01" });
