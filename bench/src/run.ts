@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
-import { cpuMsOf, memoryOf, planPinning, startChild, startProbed, type Pinning } from "./processes.js";
+import { cpuMsOf, memoryOf, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import { buildRows, cpuHeadline, latencySvg, markdownTable, medianOfRounds, runWarnings, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
@@ -302,7 +302,12 @@ async function main(): Promise<void> {
           process.stdout.write(`  ${label.padEnd(20)} ${target.name.padEnd(22)}`);
           const m = await scenario.run(target, roundSettings);
           byTarget.set(target.name, [...(byTarget.get(target.name) ?? []), m]);
-          console.log(`${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}`);
+          // The next target shares this one's core: it starts once this one worked off any backlog.
+          const waited = target.pid ? await quiesce(target.pid) : 0;
+          const backlog = waited > 1000 ? `  (${(waited / 1000).toFixed(1)} s of backlog before the next)` : "";
+          console.log(
+            `${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}${backlog}`,
+          );
         }
       }
       for (const taken of byTarget.values()) measurements.push(medianOfRounds(taken));
