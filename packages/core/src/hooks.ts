@@ -111,6 +111,10 @@ export interface RouterHook {
    * that fails on every upstream is not charged.
    */
   beforeCommit?(ctx: RequestContext): void | Promise<void>;
-  /** After the request ended. Must not throw and must not block (queue work, don't await it). */
+  /**
+   * After the request ended. Must not throw and must not block (queue work, don't await it). A host
+   * that writes the answer itself may have it run at the end of that event-loop turn, after the
+   * answer went out (InboundRequest.completeAfterTurn); the record's timing is the answer's either way.
+   */
   onComplete?(record: CompletionRecord, ctx: RequestContext): void;
 }
