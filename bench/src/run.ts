@@ -151,7 +151,12 @@ const toolsCallScenario: Scenario = {
   async run(target, s) {
     const { url, headers, tool } = target.mcp!;
     const client = new Client({ name: "bitrouter-bench", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    // The transport hands one long-lived AbortSignal to every fetch, and Node's fetch drops its
+    // listener on it only when the request is collected: thousands of calls pile up listeners
+    // (MaxListenersExceededWarning) and slow the load generator's own calls. Calls here are
+    // sequential and finished before close, so they go without it.
+    const unsignalled = (input: string | URL, init?: RequestInit) => fetch(input, { ...init, signal: null });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: unsignalled }));
     const latencies: number[] = [];
     let errors = 0;
     const call = async () => {
