@@ -6,5 +6,7 @@ export interface Packed {
   specs: Record<string, string>;
 }
 export function packWorkspace(roots: string[], outDir: string, options?: { build?: boolean; peers?: boolean }): Packed;
+/** npm flags for installing the packed tarballs in tests (cache first, quick retries, quiet). */
+export const NPM_INSTALL_FLAGS: readonly string[];
 /** npm environment (`npm_config_better_sqlite3_local_prebuilds`) using the workspace's compiled better-sqlite3; `{}` without one. */
 export function localPrebuilds(dir: string): Record<string, string>;

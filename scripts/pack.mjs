@@ -74,6 +74,25 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
 }
 
 /**
+ * npm flags for installing the packed tarballs in tests: registry packages from the cache when it
+ * has them, quiet, and quick retries. npm asks the registry for each unpublished @bitrouter/* name
+ * before it takes the tarball it was given (a 404, at once), and this machine's registry now and
+ * then answers one request with a TLS error (SELF_SIGNED_CERT_IN_CHAIN) that the next attempt does
+ * not get. npm's own back-off (10 s growing to 60 s per retry) ran the docs' install blocks past
+ * their limit, and with no retry one such answer failed them: three retries 0.25–1 s apart.
+ */
+export const NPM_INSTALL_FLAGS = [
+  "--prefer-offline",
+  "--fetch-retries=3",
+  "--fetch-retry-mintimeout=250",
+  "--fetch-retry-maxtimeout=1000",
+  "--fetch-retry-factor=2",
+  "--no-audit",
+  "--no-fund",
+  "--loglevel=error",
+];
+
+/**
  * npm environment for installing the packed tarballs here: better-sqlite3 downloads a prebuilt
  * binary from its GitHub releases, which this machine cannot reach (it would compile from source:
  * minutes). A prebuild made from the workspace's own compiled copy, written to `dir`, stands in; npm

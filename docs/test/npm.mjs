@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { NPM_INSTALL_FLAGS } from "../../scripts/pack.mjs";
 
 const specs = JSON.parse(process.env.DOCS_NPM_SPECS ?? "{}");
 const args = process.argv.slice(2);
@@ -32,11 +33,8 @@ if (args[0] === "install" || args[0] === "i") {
     const overrides = Object.fromEntries(Object.entries(specs).filter(([, spec]) => !installed.includes(spec)));
     writeFileSync(file, JSON.stringify({ ...manifest, overrides: { ...manifest.overrides, ...overrides } }, null, 2));
   }
-  // Registry packages from the cache when it has them; quiet as a script would want. npm still asks
-  // the registry for each unpublished @bitrouter/* name before it takes the tarball given here: a 404
-  // is immediate, but a registry that errors instead (seen in CI: TLS errors) is retried with
-  // back-off, ~1 min per name, so no retries.
-  mapped.push("--prefer-offline", "--fetch-retries=0", "--no-audit", "--no-fund", "--loglevel=error");
+  // Cache first, quick retries, quiet (see NPM_INSTALL_FLAGS).
+  mapped.push(...NPM_INSTALL_FLAGS);
 } else {
   mapped.push(...args);
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { localPrebuilds } from "../../../scripts/pack.mjs";
+import { localPrebuilds, NPM_INSTALL_FLAGS } from "../../../scripts/pack.mjs";
 import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -41,17 +41,12 @@ describe("npm install -g from the packed tarballs", () => {
       expect(manifest, tarball).not.toContain("workspace:");
     }
 
-    // The user's npm cache (HOME) is kept: registry packages come from it when they can. No retries:
-    // npm asks the registry for each unpublished @bitrouter/* name first (see docs/test/npm.mjs).
+    // The user's npm cache (HOME) is kept: registry packages come from it when they can (NPM_INSTALL_FLAGS).
     const prefix = join(work, "prefix");
-    const installed = await exec(
-      "npm",
-      ["install", "-g", "--prefix", prefix, "--prefer-offline", "--fetch-retries=0", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs],
-      {
-        cwd: work,
-        env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
-      },
-    );
+    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, ...NPM_INSTALL_FLAGS, ...tarballs], {
+      cwd: work,
+      env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
+    });
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
     // Real copies inside the prefix, not links back into the workspace.
