@@ -40,7 +40,7 @@ export async function serveInference(options: {
       requestId,
       signal: controller.signal,
       controller,
-      completeAfterTurn: true, // the answer is written below, in the turn the result comes in
+      completeAfterTurn: true, // the answer is written below as soon as the result comes in
       ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
       ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
       ...(options.credential === undefined ? {} : { credential: options.credential }),

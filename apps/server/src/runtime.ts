@@ -314,7 +314,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await drained;
         // Requests cut above report their outcome as they unwind: meter them before the ledger closes.
         await settled([...requests], REPORT_GRACE_MS);
-        // Their onComplete hooks run at the end of the turn they answered in (completeAfterTurn): let that turn pass.
+        // Their onComplete hooks run on the tick after their answer (completeAfterTurn): let it pass.
         await new Promise((resolve) => setImmediate(resolve));
         const step = async (name: string, run: () => unknown) => {
           try {

@@ -113,8 +113,8 @@ export interface RouterHook {
   beforeCommit?(ctx: RequestContext): void | Promise<void>;
   /**
    * After the request ended. Must not throw and must not block (queue work, don't await it). A host
-   * that writes the answer itself may have it run at the end of that event-loop turn, after the
-   * answer went out (InboundRequest.completeAfterTurn); the record's timing is the answer's either way.
+   * that writes the answer itself may have it run on the next tick, after the answer went out
+   * (InboundRequest.completeAfterTurn); the record's timing is the answer's either way.
    */
   onComplete?(record: CompletionRecord, ctx: RequestContext): void;
 }

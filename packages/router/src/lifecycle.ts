@@ -75,8 +75,8 @@ export class RequestLifecycle {
   route: ResolvedRoute | undefined;
   attempts = 0;
   /**
-   * Whether onComplete hooks run after the current event-loop turn rather than at once (see
-   * InboundRequest.completeAfterTurn): set by a host that writes the answer in the same turn.
+   * Whether onComplete hooks run on the next tick rather than at once (see
+   * InboundRequest.completeAfterTurn): set by a host that writes the answer in the same task.
    */
   protected deferCompletion = false;
   #completed = false;
@@ -362,11 +362,16 @@ export function notifyCompletion(hooks: readonly RouterHook[], record: Completio
   }
 }
 
-/** Completions waiting for the end of the current event-loop turn: one setImmediate serves them all. */
+/**
+ * Completions waiting for the current task's promise chain to run out: Node runs next-tick callbacks
+ * only once the microtasks queued before them (the host's `await`s up to its write) have run, so
+ * the answer is written first, and still in the same task as before (no later event-loop turn in
+ * which a client could see its answer but not its record). One tick serves every completion queued.
+ */
 let deferred: { hooks: readonly RouterHook[]; record: CompletionRecord; ctx: RequestContext }[] = [];
 
 function afterThisTurn(hooks: readonly RouterHook[], record: CompletionRecord, ctx: RequestContext): void {
-  if (deferred.push({ hooks, record, ctx }) === 1) setImmediate(notifyDeferred);
+  if (deferred.push({ hooks, record, ctx }) === 1) process.nextTick(notifyDeferred);
 }
 
 function notifyDeferred(): void {

@@ -58,9 +58,10 @@ export interface InboundRequest {
    */
   refusal?: ErrorInfo;
   /**
-   * The host writes the answer in the event-loop turn the result comes in (the Node server does):
-   * onComplete hooks (log line, metrics, ledger) then run after that turn, off the response's
-   * critical path. Left out, they have run by the time the result is returned.
+   * The host writes the answer as soon as the result comes in, with no I/O wait in between (the
+   * Node server does): onComplete hooks (log line, metrics, ledger) then run right after that write
+   * (a next tick), off the response's critical path. Left out, they have run by the time the
+   * result is returned.
    */
   completeAfterTurn?: boolean;
 }
