@@ -71,6 +71,9 @@ export function summarize(values: readonly number[]): { p50: number; p90: number
   return { p50: percentileSorted(sorted, 50), p90: percentileSorted(sorted, 90), p99: percentileSorted(sorted, 99) };
 }
 
+/** The figures a measurement may lack (streams only, proxies only, ...): a median where the rounds have them. */
+const OPTIONAL_FIGURES = ["p90", "ttfbP50", "ttfbP99", "firstByteP50", "firstByteP99", "cpuUsPerRequest", "cpuBusy"] as const;
+
 /**
  * One target's rounds of one scenario as one measurement: the median of each figure over the rounds
  * (rates, latencies, CPU), so that one round disturbed by the host does not decide the row; errors
@@ -89,49 +92,25 @@ export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
   };
   const p50s = rounds.map((m) => m.p50).filter((v) => !Number.isNaN(v));
   const spread = p50s.length > 1 ? `median of ${rounds.length} rounds (p50 ${Math.min(...p50s).toFixed(2)}–${Math.max(...p50s).toFixed(2)})` : undefined;
-  const optional = (key: keyof Measurement, value: number | undefined) => (value === undefined ? {} : { [key]: value });
   const notes = [...new Set(rounds.map((m) => m.note).filter((n): n is string => n !== undefined && n !== ""))];
   const late = rounds.reduce((sum, m) => sum + (m.late ?? 0), 0);
   const rss = rounds.map((m) => m.rssBytes).filter((v): v is number => v !== undefined);
-  return {
+  const row: Measurement = {
     target: first.target,
     scenario: first.scenario,
     rps: median((m) => m.rps) ?? Number.NaN,
     p50: median((m) => m.p50) ?? Number.NaN,
     p99: median((m) => m.p99) ?? Number.NaN,
-    ...optional(
-      "p90",
-      median((m) => m.p90),
-    ),
-    ...optional(
-      "ttfbP50",
-      median((m) => m.ttfbP50),
-    ),
-    ...optional(
-      "ttfbP99",
-      median((m) => m.ttfbP99),
-    ),
-    ...optional(
-      "firstByteP50",
-      median((m) => m.firstByteP50),
-    ),
-    ...optional(
-      "firstByteP99",
-      median((m) => m.firstByteP99),
-    ),
-    ...optional(
-      "cpuUsPerRequest",
-      median((m) => m.cpuUsPerRequest),
-    ),
-    ...optional(
-      "cpuBusy",
-      median((m) => m.cpuBusy),
-    ),
     errors: rounds.reduce((sum, m) => sum + m.errors, 0),
     ...(late > 0 ? { late } : {}),
     ...(rss.length > 0 ? { rssBytes: Math.max(...rss) } : {}),
     ...(notes.length > 0 || spread ? { note: [...notes, spread].filter(Boolean).join("; ") } : {}),
   };
+  for (const key of OPTIONAL_FIGURES) {
+    const value = median((m) => m[key]);
+    if (value !== undefined) row[key] = value;
+  }
+  return row;
 }
 
 /**
