@@ -10,7 +10,7 @@ import { PROTOCOL_DESCRIPTORS } from "@bitrouter/providers";
 import type { InboundRequest, InboundResult } from "./pipeline.js";
 import { parseJsonBody } from "./body.js";
 import type { RouterDeps } from "./lifecycle.js";
-import { RequestDeadline } from "./lifecycle.js";
+import { RequestDeadline, runRequestHooks } from "./lifecycle.js";
 import { newContext, readModel, scrubKey } from "./pipeline.js";
 
 export const TOKEN_COUNT_HEADER = "x-bitrouter-token-count";
@@ -26,7 +26,7 @@ export async function countTokens(deps: RouterDeps, inbound: InboundRequest): Pr
   try {
     const body = parseJsonBody(inbound.body);
     ctx.model = readModel(inbound, body.model);
-    for (const hook of deps.hooks) await hook.onRequest?.(ctx);
+    await runRequestHooks(deps.hooks, ctx);
     const target = deps.resolver.resolve(ctx.model).targets[0];
     const descriptor = PROTOCOL_DESCRIPTORS[protocol];
     const counting = descriptor.tokenCounting;

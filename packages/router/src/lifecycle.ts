@@ -102,11 +102,7 @@ export class RequestLifecycle {
 
   /** onRequest hooks (auth, budgets), then the route for ctx.model. */
   async begin(): Promise<ResolvedRoute> {
-    // Only a hook that returns a promise costs an await (most onRequest hooks are synchronous).
-    for (const hook of hookRoles(this.deps.hooks).onRequest) {
-      const pending = hook.onRequest!(this.ctx);
-      if (pending) await pending;
-    }
+    await runRequestHooks(this.deps.hooks, this.ctx);
     this.route = this.deps.resolver.resolve(this.ctx.model);
     return this.route;
   }
@@ -293,6 +289,14 @@ export function hookRoles(hooks: readonly RouterHook[]): HookRoles {
     roles.set(hooks, found);
   }
   return found;
+}
+
+/** Each hook's onRequest in order (auth, budgets); only a hook that returns a promise costs an await. */
+export async function runRequestHooks(hooks: readonly RouterHook[], ctx: RequestContext): Promise<void> {
+  for (const hook of hookRoles(hooks).onRequest) {
+    const pending = hook.onRequest!(ctx);
+    if (pending) await pending;
+  }
 }
 
 /** Runs each hook's onStreamEvent over one event; hooks may drop, replace or split it. */
