@@ -113,6 +113,18 @@ export interface UpstreamHttpResponse {
   sentKey?: string | undefined;
 }
 
+/** An answer read whole by the client (`requestWhole`). */
+export interface WholeResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body: a 2xx one whole, another status's first MAX_ERROR_BODY bytes. */
+  body: Buffer;
+  /** A non-2xx body was longer than MAX_ERROR_BODY and is cut there (so it may not parse). */
+  truncated: boolean;
+  /** The key the request carried, as in UpstreamHttpResponse. */
+  sentKey?: string | undefined;
+}
+
 export interface SendOptions {
   /** The provider's model id to put on the wire. */
   model: string;
@@ -132,6 +144,13 @@ export interface SendOptions {
 export interface ProviderClient {
   /** One POST to the upstream; any status is returned as is (transport failures throw ProviderError). */
   request(request: UpstreamHttpRequest): Promise<UpstreamHttpResponse>;
+  /**
+   * `request` with the answer read whole, for a non-stream call: a 2xx body up to `limit` bytes
+   * (default: the client's `maxResponseBytes`; more is a non-retryable `response_too_large`
+   * ProviderError), another status's up to MAX_ERROR_BODY. No stream is made for the body, which
+   * makes it the cheaper of the two per call. Transport failures throw ProviderError.
+   */
+  requestWhole(request: UpstreamHttpRequest, limit?: number): Promise<WholeResponse>;
   /** The SSE events of a response body, parsed incrementally. */
   sseEvents(body: ByteSource, signal?: AbortSignal): AsyncIterable<SseEvent>;
   /** A non-stream call: encode, send, map a non-2xx answer to ProviderError, decode. */
@@ -565,11 +584,35 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   async function open(request: UpstreamHttpRequest, state: CallState, accept?: string): Promise<UpstreamHttpResponse> {
     const first = await send(request, state, accept);
+    return payIfAsked(
+      request,
+      first,
+      async () => (await readErrorBody(first)).text,
+      (payment) => send(request, state, accept, payment),
+    );
+  }
+
+  async function openWhole(request: UpstreamHttpRequest, state: CallState, limit: number, accept?: string): Promise<WholeResponse> {
+    const first = await sendWhole(request, state, limit, accept);
+    return payIfAsked(
+      request,
+      first,
+      async () => first.body.toString("utf8"),
+      (payment) => sendWhole(request, state, limit, accept, payment),
+    );
+  }
+
+  /** A paid provider's 402: pays its challenge, then asks once more with the credential. Any other answer as is. */
+  async function payIfAsked<R extends { status: number; headers: UpstreamHttpResponse["headers"] }>(
+    request: UpstreamHttpRequest,
+    first: R,
+    challengeBody: () => Promise<string>,
+    again: (payment: Record<string, string>) => Promise<R>,
+  ): Promise<R> {
     const pay = request.endpoint.pay;
     if (first.status !== 402 || !pay) return first;
-    // A paid provider: pay its challenge, then ask once more with the credential.
     const { origin, path } = resolveUrl(request.endpoint, request.path);
-    const body = (await readErrorBody(first)).text;
+    const body = await challengeBody();
     const challengeHeaders = new Headers();
     for (const [name, value] of Object.entries(first.headers)) {
       for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) challengeHeaders.append(name, v);
@@ -590,10 +633,16 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
         cause: error,
       });
     }
-    return send(request, state, accept, payment);
+    return again(payment);
   }
 
-  async function send(request: UpstreamHttpRequest, state: CallState, accept?: string, payment?: Record<string, string>): Promise<UpstreamHttpResponse> {
+  /** What undici is asked, shared by both ways of reading the answer. */
+  async function dispatchOptions(
+    request: UpstreamHttpRequest,
+    state: CallState,
+    accept?: string,
+    payment?: Record<string, string>,
+  ): Promise<Dispatcher.DispatchOptions & { origin: string }> {
     const { origin, path } = resolveUrl(request.endpoint, request.path);
     let endpoint = request.endpoint;
     if (endpoint.apiKeySupplier) {
@@ -605,22 +654,106 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     if (accept && headers.accept === undefined) headers.accept = accept;
     // Parts are written one by one; their length is said up front, so they go out as one body, not chunked.
     if (isParts(request.body)) headers["content-length"] = String(request.body.reduce((sum, part) => sum + part.byteLength, 0));
+    return {
+      origin,
+      path,
+      method: request.method ?? "POST",
+      headers,
+      // undici writes any iterable body (its Dispatcher docs), though its types list only single-buffer bodies.
+      body: (request.body ?? null) as string | Uint8Array | null,
+      headersTimeout: state.timeoutMs > 0 && Number.isFinite(state.timeoutMs) ? state.timeoutMs : 0,
+      bodyTimeout: request.idleTimeoutMs ?? idleTimeoutMs,
+    };
+  }
+
+  async function send(request: UpstreamHttpRequest, state: CallState, accept?: string, payment?: Record<string, string>): Promise<UpstreamHttpResponse> {
+    const options = await dispatchOptions(request, state, accept, payment);
     try {
-      const res = await agent.request({
-        origin,
-        path,
-        method: request.method ?? "POST",
-        headers,
-        // undici writes any iterable body (its Dispatcher docs), though its types list only single-buffer bodies.
-        body: (request.body ?? null) as string | Uint8Array | null,
-        signal: state.signal ?? null,
-        headersTimeout: state.timeoutMs > 0 && Number.isFinite(state.timeoutMs) ? state.timeoutMs : 0,
-        bodyTimeout: request.idleTimeoutMs ?? idleTimeoutMs,
-      });
+      const res = await agent.request({ ...options, signal: state.signal ?? null });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (error) {
       throw transportError(error, state);
     }
+  }
+
+  /**
+   * One request whose answer is collected by a dispatch handler: no readable stream, async
+   * iterator or request handler of undici's per call (measured: ~14 µs less CPU per call than
+   * reading `agent.request`'s body). The caller's signal aborts it like `send`'s.
+   */
+  async function sendWhole(
+    request: UpstreamHttpRequest,
+    state: CallState,
+    limit: number,
+    accept?: string,
+    payment?: Record<string, string>,
+  ): Promise<WholeResponse> {
+    const options = await dispatchOptions(request, state, accept, payment);
+    const { signal } = state;
+    return new Promise<WholeResponse>((resolve, reject) => {
+      let settled = false;
+      let status = 0;
+      let headers: UpstreamHttpResponse["headers"] = {};
+      let cap = limit;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let controller: Dispatcher.DispatchController | undefined;
+      const onAbort = () => controller?.abort(signal?.reason);
+      const settle = (error: unknown, response?: WholeResponse) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (response) resolve(response);
+        else reject(transportError(error, state));
+      };
+      const whole = (truncated: boolean): WholeResponse => {
+        const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        return { status, headers, body: truncated ? joined.subarray(0, cap) : joined, truncated };
+      };
+      if (signal?.aborted) return settle(signal.reason);
+      signal?.addEventListener("abort", onAbort);
+      try {
+        agent.dispatch(options, {
+          onRequestStart(c) {
+            controller = c;
+            if (signal?.aborted) c.abort(signal.reason);
+          },
+          onResponseStart(_c, statusCode, responseHeaders) {
+            status = statusCode;
+            headers = responseHeaders as UpstreamHttpResponse["headers"];
+            if (statusCode < 200 || statusCode >= 300) cap = MAX_ERROR_BODY;
+          },
+          onResponseData(c, chunk) {
+            if (settled) return;
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size <= cap) return;
+            if (status >= 200 && status < 300) {
+              settle(
+                new ProviderError({
+                  kind: "upstream",
+                  code: "response_too_large",
+                  message: `${request.endpoint.provider}: the answer exceeds the limit of ${limit} bytes (server.response_limit)`,
+                  provider: request.endpoint.provider,
+                  retryable: false,
+                }),
+              );
+            } else {
+              settle(undefined, whole(true)); // an error body: its start is enough, the rest is not read
+            }
+            c.abort(new Error("answer no longer read"));
+          },
+          onResponseEnd() {
+            settle(undefined, whole(false));
+          },
+          onResponseError(_c, error) {
+            settle(error);
+          },
+        });
+      } catch (error) {
+        settle(error);
+      }
+    });
   }
 
   const idle = (opts: SendOptions): { idleTimeoutMs?: number } => (opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs });
@@ -686,28 +819,34 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
       return { ...response, sentKey: state.endpoint.apiKey };
     },
 
+    async requestWhole(request, limit = defaultMaxResponseBytes) {
+      const state = newState(request.endpoint, request.signal, request.timeoutMs);
+      const response = await openWhole(request, state, limit);
+      return { ...response, sentKey: state.endpoint.apiKey };
+    },
+
     sseEvents: (body, signal) => sseEvents(body, signal),
 
     async send(codec, endpoint, request, opts) {
       const upstream = codec.encodeRequest({ ...request, stream: false }, encodeOptions(opts));
       const state = newState(endpoint, opts.signal, opts.timeoutMs);
-      const response = await open(
+      const response = await openWhole(
         { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
         state,
+        opts.maxResponseBytes ?? defaultMaxResponseBytes,
         "application/json",
       );
+      const text = response.body.toString("utf8");
+      if (response.status < 200 || response.status >= 300) throw upstreamErrorFrom(codec, state.endpoint, response, { text, truncated: response.truncated });
+      let json: unknown;
       try {
-        if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
-        const text = await readAnswer(response, endpoint, opts.maxResponseBytes ?? defaultMaxResponseBytes);
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (error) {
-          throw new BitrouterError({ kind: "upstream", message: `the body is not JSON (${(error as Error).message})` });
-        }
+        json = JSON.parse(text);
+      } catch (error) {
+        throw transportError(new BitrouterError({ kind: "upstream", message: `the body is not JSON (${(error as Error).message})` }), state);
+      }
+      try {
         return codec.decodeResponse(json);
       } catch (error) {
-        if (!response.body.destroyed) response.body.destroy();
         throw transportError(error, state);
       }
     },

@@ -62,6 +62,7 @@ export {
   type SendOptions,
   type UpstreamHttpRequest,
   type UpstreamHttpResponse,
+  type WholeResponse,
   type UpstreamPayer,
 } from "./client.js";
 export { MAX_SSE_EVENT_SIZE, sseEvents, type ByteSource } from "./sse.js";

@@ -184,6 +184,59 @@ describe("request", () => {
   });
 });
 
+describe("requestWhole (a non-stream answer read by the client)", () => {
+  it("returns the status, headers and the whole body; a body in parts reaches the upstream whole", async () => {
+    mock.enqueue({ text: "whole" });
+    const parts = [Buffer.from('{"model":"gpt-x",'), Buffer.from('"messages":[{"role":"user","content":"hi"}]}')];
+    const res = await client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: parts });
+    expect(res).toMatchObject({ status: 200, truncated: false, sentKey: "sk-secret-key-123" });
+    expect(res.headers["content-type"]).toContain("application/json");
+    expect(JSON.parse(res.body.toString("utf8"))).toMatchObject({ object: "chat.completion", choices: [{ message: { content: "whole" } }] });
+    expect(mock.requests[0]!.rawBody).toBe(Buffer.concat(parts).toString("utf8"));
+    expect(mock.requests[0]!.headers["transfer-encoding"]).toBeUndefined();
+  });
+
+  it("returns an error answer as it is, and only the first 64 KiB of a huge one (the connection closed on the rest)", async () => {
+    mock.enqueue({ error: "rate_limit" });
+    const limited = await client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody() });
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(limited.body.toString("utf8"))).toMatchObject({ error: { code: "rate_limit_exceeded" } });
+
+    mock.enqueue({ status: 500, body: '{"error":{"message":"', padBytes: 100 * 1024 * 1024 });
+    const huge = await client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody() });
+    expect(huge).toMatchObject({ status: 500, truncated: true });
+    expect(huge.body.length).toBe(64 * 1024);
+    await mock.until(() => mock.aborted === 1);
+  });
+
+  it("refuses a 2xx answer over its limit, not retryable, and frees the upstream", async () => {
+    mock.enqueue({ status: 200, body: '{"choices":[{"message":{"content":"', padBytes: 100 * 1024 * 1024 });
+    const error = await caught(client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody() }, 1024 * 1024));
+    expect(error).toMatchObject({ kind: "upstream", code: "response_too_large", retryable: false });
+    expect(error.message).toContain("1048576 bytes");
+    await mock.until(() => mock.aborted === 1);
+  });
+
+  it("a caller abort before the answer cancels the upstream request, as a non-retryable abort", async () => {
+    mock.enqueue({ hang: true });
+    const controller = new AbortController();
+    const pending = caught(client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody(), signal: controller.signal }));
+    await mock.until(() => mock.requests.length === 1);
+    controller.abort();
+    expect(isAbortedError(await pending)).toBe(true);
+    await mock.until(() => mock.requests[0]!.closedEarly);
+    expect(
+      isAbortedError(await caught(client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody(), signal: AbortSignal.abort() }))),
+    ).toBe(true);
+  });
+
+  it("maps a connection cut before the answer to a retryable connection_error", async () => {
+    mock.enqueue({ failAfterChunks: 0 });
+    const error = await caught(client.requestWhole({ endpoint: openai(), path: "/chat/completions", body: chatBody() }));
+    expect(error).toMatchObject({ code: "connection_error", retryable: true });
+  });
+});
+
 describe("deadlines and aborts", () => {
   it("times out a request that never answers, and the upstream sees the socket close", async () => {
     mock.enqueue({ hang: true });

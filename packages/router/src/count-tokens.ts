@@ -34,8 +34,8 @@ export async function countTokens(deps: RouterDeps, inbound: InboundRequest): Pr
     if (target && target.endpoint.protocol === protocol) {
       const upstreamBody = descriptor.modelInPath ? body : { ...body, model: target.modelId };
       const request = { endpoint: target.endpoint, path: counting.path(target.modelId), body: JSON.stringify(upstreamBody), signal: deadline.signal };
-      const response = await deps.client.request(request);
-      const text = scrubKey(await response.body.text(), response.sentKey);
+      const response = await deps.client.requestWhole(request);
+      const text = scrubKey(response.body.toString("utf8"), response.sentKey);
       if (!NO_COUNTING.has(response.status)) {
         // Same protocol: the upstream's answer (errors included) is already in the caller's shape.
         return { type: "json", status: response.status, headers: { "content-type": "application/json", [TOKEN_COUNT_HEADER]: "upstream" }, body: text };

@@ -22,7 +22,7 @@
 import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, Usage } from "@bitrouter/core";
 import { BitrouterError, invalidRequest } from "@bitrouter/core";
 import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
-import { PROTOCOL_DESCRIPTORS, readAnswerBytes, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
 import type { StreamBody } from "./fast-stream.js";
@@ -169,42 +169,33 @@ class InboundLifecycle extends RequestLifecycle {
     const upstream = fastPathBody(protocol, body, target, add);
     this.adjusted(upstream.changes);
     const signal = this.signal;
-    const response = await this.deps.client.request({
+    const call = {
       endpoint,
       path: PROTOCOL_DESCRIPTORS[protocol].passthroughPath(target.modelId, this.ctx.stream),
       body: upstream.bytes,
       signal,
       ...(this.ctx.stream ? { timeoutMs: this.deps.firstByteTimeoutMs } : {}),
       ...(this.#featureHeaders === undefined ? {} : { headers: this.#featureHeaders }),
-    });
-    if (response.status < 200 || response.status >= 300) {
-      const read = await readErrorBody(response);
-      // An upstream may echo our key back in its error; it must never reach the caller.
-      const text = scrubKey(read.text, response.sentKey);
-      const error = upstreamErrorFrom(codec, endpoint, response, { text, truncated: read.truncated });
-      // Retryable statuses fail over; 401/403 become provider_auth_failed (see tryTargetsInOrder).
-      if (error.retryable || response.status === 401 || response.status === 403) throw error;
-      this.complete({ status: response.status, errorKind: error.kind });
-      // Same protocol: the upstream's own error body is already in the caller's shape, unless it was cut or is not JSON.
-      if (!read.truncated && isJson(text)) return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
-      const encoded = codec.encodeError(error.toInfo());
-      return { type: "json", status: encoded.status, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded.body) };
-    }
+    };
     if (!this.ctx.stream) {
-      let text: string;
+      // Read whole by the client (no stream per request); transport failures come as ProviderErrors.
+      const response = await this.deps.client.requestWhole(call, this.deps.maxResponseBytes);
+      if (response.status < 200 || response.status >= 300) {
+        return this.#upstreamRefused(codec, endpoint, response, { text: response.body.toString("utf8"), truncated: response.truncated });
+      }
+      const text = response.body.toString("utf8");
       let usage: Usage;
       try {
-        const bytes = await readAnswerBytes(response, endpoint, this.deps.maxResponseBytes);
-        text = bytes.toString("utf8");
-        usage = answerUsage(codec, protocol, bytes, text);
+        usage = answerUsage(codec, protocol, response.body, text);
       } catch (error) {
-        if (!response.body.destroyed) response.body.destroy();
         // Same rules as the translated path: a 2xx we cannot read is a retryable upstream failure.
         throw upstreamFailure(error, endpoint, signal);
       }
       this.complete({ status: response.status, usage, target });
       return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
     }
+    const response = await this.deps.client.request(call);
+    if (response.status < 200 || response.status >= 300) return this.#upstreamRefused(codec, endpoint, response, await readErrorBody(response));
     const stream = await openFastStream(response.body, {
       protocol,
       codec,
@@ -216,6 +207,27 @@ class InboundLifecycle extends RequestLifecycle {
       complete: (outcome) => this.complete(outcome),
     });
     return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: stream };
+  }
+
+  /**
+   * A same-protocol upstream's non-2xx answer: thrown to fail over when retryable (401/403 become
+   * provider_auth_failed, see tryTargetsInOrder), else passed to the caller, whose shape it already
+   * has unless it was cut or is not JSON.
+   */
+  #upstreamRefused(
+    codec: RouterDeps["codecs"][Protocol],
+    endpoint: RouteTarget["endpoint"],
+    response: { status: number; headers: Record<string, string | string[] | undefined>; sentKey?: string | undefined },
+    read: { text: string; truncated: boolean },
+  ): InboundResult {
+    // An upstream may echo our key back in its error; it must never reach the caller.
+    const text = scrubKey(read.text, response.sentKey);
+    const error = upstreamErrorFrom(codec, endpoint, response, { text, truncated: read.truncated });
+    if (error.retryable || response.status === 401 || response.status === 403) throw error;
+    this.complete({ status: response.status, errorKind: error.kind });
+    if (!read.truncated && isJson(text)) return { type: "json", status: response.status, headers: { ...JSON_HEADERS }, body: text };
+    const encoded = codec.encodeError(error.toInfo());
+    return { type: "json", status: encoded.status, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded.body) };
   }
 
   // ── Translated path ────────────────────────────────────────────────────────────────────────
