@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
-import { cpuMsOf, memoryOf, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
+import { cpuMsOf, keepAwake, memoryOf, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import { buildRows, cpuHeadline, latencySvg, markdownTable, medianOfRounds, runWarnings, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
@@ -182,7 +182,31 @@ const toolsCallScenario: Scenario = {
 
 const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 
-function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
+/**
+ * rate1000 again with the proxies' core kept from idling (`keepAwake`): each request of a moderate
+ * rate arrives at an idle core, and waking it is part of rate1000's latency for any proxy. This row
+ * is the proxy's own share. Direct, the pass-through and plain BitRouter only.
+ */
+function awakeScenario(pinning: Pinning): Scenario {
+  const name = "rate1000-awake";
+  return {
+    name,
+    accepts: (target) => ["direct", "passthrough", "bitrouter"].includes(target.name),
+    async run(target, s) {
+      const spinner = pinning.proxy === undefined ? undefined : keepAwake(pinning.proxy);
+      try {
+        const call = target.call("main", false);
+        await fixedRate(call, 1000, s.warmupSeconds * 1000);
+        const note = spinner ? "the proxy's core kept from idling" : "not kept awake: no pinning or no chrt";
+        return fromLoad(target, name, await withCpu(target, () => fixedRate(call, 1000, s.seconds * 1000)), note);
+      } finally {
+        spinner?.stop();
+      }
+    },
+  };
+}
+
+function scenarios(mode: Mode, ports: MockPorts, pinning: Pinning): Scenario[] {
   if (mode === "smoke") return [fixedRateScenario("smoke@200", 200), toolsCallScenario];
   return [
     // First, while every process is fresh: its memory then is the streams' cost, not leftovers of
@@ -204,6 +228,7 @@ function scenarios(mode: Mode, ports: MockPorts): Scenario[] {
     },
     fixedRateScenario("rate500", 500),
     fixedRateScenario("rate1000", 1000),
+    awakeScenario(pinning),
     {
       name: "saturation64",
       async run(target, s) {
@@ -289,7 +314,7 @@ async function main(): Promise<void> {
 
     const measurements: Measurement[] = [];
     const wanted = values.scenarios?.split(",");
-    const list = scenarios(mode, mocks.ready).filter((s) => !wanted || wanted.includes(s.name));
+    const list = scenarios(mode, mocks.ready, pinning).filter((s) => !wanted || wanted.includes(s.name));
     if (list.length === 0) throw new Error(`--scenarios: none of ${values.scenarios} is a scenario of this mode`);
     let turn = 0;
     for (const scenario of list) {
