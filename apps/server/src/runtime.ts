@@ -23,6 +23,7 @@ import { createControlApp, listRoutes } from "./control.js";
 import { fetchOverSocket } from "./control-client.js";
 import type { Logger } from "./logger.js";
 import { createLogger } from "./logger.js";
+import { tuneHeapForServing } from "./heap.js";
 import type { Metering } from "./metering.js";
 import { openMetering, parseUsageQuery, usageReport } from "./metering.js";
 import { paymentHooks, type ToolPayments, upstreamPayer, walletTokens } from "./payments.js";
@@ -97,6 +98,7 @@ export interface Runtime {
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  tuneHeapForServing();
   const first = await options.load();
   // (logger first: opening the database may need to warn)
   const logger = options.logger ?? createLogger({ level: first.server.log_level, ...(options.paths.logsDir ? { logsDir: options.paths.logsDir } : {}) });
