@@ -51,7 +51,15 @@ export function keepAwake(cores: string): { stop(): void } | undefined {
     return undefined;
   }
   const spinner = spawn("taskset", ["-c", cores, "chrt", "-i", "0", process.execPath, "-e", "for (;;);"], { stdio: "ignore" });
-  return { stop: () => void spinner.kill("SIGKILL") };
+  // Also when the bench exits early (Ctrl-C, an error): a spinner left behind would skew everything after.
+  const kill = () => void spinner.kill("SIGKILL");
+  process.once("exit", kill);
+  return {
+    stop() {
+      process.off("exit", kill);
+      kill();
+    },
+  };
 }
 
 export interface Child<T> {
