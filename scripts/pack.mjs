@@ -75,11 +75,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
 
 /**
  * npm flags for installing the packed tarballs in tests: registry packages from the cache when it
- * has them, quiet, and quick retries. npm asks the registry for each unpublished @bitrouter/* name
- * before it takes the tarball it was given (a 404, at once), and this machine's registry now and
- * then answers one request with a TLS error (SELF_SIGNED_CERT_IN_CHAIN) that the next attempt does
- * not get. npm's own back-off (10 s growing to 60 s per retry) ran the docs' install blocks past
- * their limit, and with no retry one such answer failed them: three retries 0.25–1 s apart.
+ * has them, quiet, and quick retries of connection resets and timeouts (npm's own back-off, 10 s
+ * growing to 60 s, ran the docs' install blocks past their limit). npm asks the registry for each
+ * unpublished @bitrouter/* name before it takes the tarball it was given (a 404, at once).
  */
 export const NPM_INSTALL_FLAGS = [
   "--prefer-offline",
@@ -91,6 +89,15 @@ export const NPM_INSTALL_FLAGS = [
   "--no-fund",
   "--loglevel=error",
 ];
+
+/**
+ * An npm failure worth running the whole install again for. This machine's registry now and then
+ * answers one request with a TLS error (SELF_SIGNED_CERT_IN_CHAIN) that the next request does not
+ * get, and npm retries only connection resets and timeouts (make-fetch-happen), so one such answer
+ * failed an install. Attempts: NPM_INSTALL_ATTEMPTS; the cache keeps what the failed one fetched.
+ */
+export const TRANSIENT_NPM_ERROR = /self[- ]signed certificate|SELF_SIGNED_CERT_IN_CHAIN|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up/i;
+export const NPM_INSTALL_ATTEMPTS = 3;
 
 /**
  * npm environment for installing the packed tarballs here: better-sqlite3 downloads a prebuilt

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NPM_INSTALL_FLAGS } from "../../scripts/pack.mjs";
+import { NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../scripts/pack.mjs";
 
 const specs = JSON.parse(process.env.DOCS_NPM_SPECS ?? "{}");
 const args = process.argv.slice(2);
@@ -38,5 +38,15 @@ if (args[0] === "install" || args[0] === "i") {
 } else {
   mapped.push(...args);
 }
-const npm = spawnSync(process.execPath, [process.env.DOCS_REAL_NPM, ...mapped], { stdio: "inherit" });
-process.exit(npm.status ?? 1);
+// An install that failed on a transient registry error runs again (see TRANSIENT_NPM_ERROR); npm's
+// errors are passed on either way.
+const attempts = args[0] === "install" || args[0] === "i" ? NPM_INSTALL_ATTEMPTS : 1;
+let status = 1;
+for (let attempt = 1; attempt <= attempts; attempt++) {
+  const npm = spawnSync(process.execPath, [process.env.DOCS_REAL_NPM, ...mapped], { stdio: ["inherit", "inherit", "pipe"] });
+  process.stderr.write(npm.stderr);
+  status = npm.status ?? 1;
+  if (status === 0 || attempt === attempts || !TRANSIENT_NPM_ERROR.test(npm.stderr.toString())) break;
+  process.stderr.write(`(npm install failed on a transient registry error: attempt ${attempt + 1} of ${attempts})\n`);
+}
+process.exit(status);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { localPrebuilds, NPM_INSTALL_FLAGS } from "../../../scripts/pack.mjs";
+import { localPrebuilds, NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../../scripts/pack.mjs";
 import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -43,10 +43,12 @@ describe("npm install -g from the packed tarballs", () => {
 
     // The user's npm cache (HOME) is kept: registry packages come from it when they can (NPM_INSTALL_FLAGS).
     const prefix = join(work, "prefix");
-    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, ...NPM_INSTALL_FLAGS, ...tarballs], {
-      cwd: work,
-      env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
-    });
+    const env = { ...process.env, ...localPrebuilds(join(work, "prebuilds")) };
+    let installed = { code: null as number | null, output: "" };
+    for (let attempt = 1; attempt <= NPM_INSTALL_ATTEMPTS; attempt++) {
+      installed = await exec("npm", ["install", "-g", "--prefix", prefix, ...NPM_INSTALL_FLAGS, ...tarballs], { cwd: work, env });
+      if (installed.code === 0 || !TRANSIENT_NPM_ERROR.test(installed.output)) break;
+    }
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
     // Real copies inside the prefix, not links back into the workspace.
