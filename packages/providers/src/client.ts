@@ -378,7 +378,7 @@ export async function readAnswer(response: UpstreamHttpResponse, endpoint: Provi
   return (await readAnswerBytes(response, endpoint, limit)).toString("utf8");
 }
 
-/** readAnswer's bytes, undecoded (the fast path scans them for the usage field). */
+/** readAnswer's bytes, undecoded (`requestWhole` reads them without a stream). */
 export async function readAnswerBytes(response: UpstreamHttpResponse, endpoint: ProviderEndpoint, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -387,17 +387,22 @@ export async function readAnswerBytes(response: UpstreamHttpResponse, endpoint: 
     size += buf.length;
     if (size > limit) {
       response.body.destroy();
-      throw new ProviderError({
-        kind: "upstream",
-        code: "response_too_large",
-        message: `${endpoint.provider}: the answer exceeds the limit of ${limit} bytes (server.response_limit)`,
-        provider: endpoint.provider,
-        retryable: false,
-      });
+      throw answerTooLarge(endpoint, limit);
     }
     chunks.push(buf);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** A 2xx answer over the limit: not retried (the upstream did the work; another would answer as much). */
+function answerTooLarge(endpoint: ProviderEndpoint, limit: number): ProviderError {
+  return new ProviderError({
+    kind: "upstream",
+    code: "response_too_large",
+    message: `${endpoint.provider}: the answer exceeds the limit of ${limit} bytes (server.response_limit)`,
+    provider: endpoint.provider,
+    retryable: false,
+  });
 }
 
 /**
@@ -729,15 +734,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
             size += chunk.length;
             if (size <= cap) return;
             if (status >= 200 && status < 300) {
-              settle(
-                new ProviderError({
-                  kind: "upstream",
-                  code: "response_too_large",
-                  message: `${request.endpoint.provider}: the answer exceeds the limit of ${limit} bytes (server.response_limit)`,
-                  provider: request.endpoint.provider,
-                  retryable: false,
-                }),
-              );
+              settle(answerTooLarge(request.endpoint, limit));
             } else {
               settle(undefined, whole(true)); // an error body: its start is enough, the rest is not read
             }
