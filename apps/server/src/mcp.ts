@@ -3,16 +3,19 @@
  * `GET /v1/tools`, and `/tools/status` on the control API. Same credentials as the model
  * endpoints; guardrails.tools and the text guardrails apply; every tool call is a ledger row.
  */
+import type { IncomingMessage } from "node:http";
 import type { Env, Hono } from "hono";
+import type { HttpBindings } from "@hono/node-server";
 import { ConfigError, type ResolvedConfig } from "@bitrouter/config";
 import type { VerifiedPrincipal as AuthPrincipal } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
 import { createGuardrails, GuardrailError } from "@bitrouter/guardrails";
 import type { Guardrails } from "@bitrouter/guardrails";
 import type { ListedTool, McpEndpoint, ToolCaller, ToolCallHooks, ToolCallRecord, ToolGateway, UpstreamStatus } from "@bitrouter/mcp";
-import type { JsonObject, JsonValue } from "@bitrouter/core";
+import { BitrouterError, type JsonObject, type JsonValue } from "@bitrouter/core";
 import { readCredential } from "@bitrouter/router";
 import type { Logger } from "./logger.js";
+import { readBody } from "./node-handler.js";
 import type { Metering } from "./metering.js";
 import { importOptional } from "./optional.js";
 import type { AuthSetup } from "./security.js";
@@ -158,14 +161,16 @@ export function createMcpService(options: McpServiceOptions): McpService {
     return { principal, ...(patterns === undefined ? {} : { mayUse: (tool: string) => match(patterns, tool) }) };
   };
 
-  const serve = async (endpoint: McpEndpoint | undefined, request: Request): Promise<Response> => {
+  const serve = async (endpoint: McpEndpoint | undefined, request: Request, incoming?: IncomingMessage): Promise<Response> => {
     const caller = await callerFor(request);
     if (caller instanceof Response) return caller;
     if (!endpoint) {
       const message = mcp ? "no such MCP bridge" : "no MCP tool servers here (@bitrouter/mcp is not installed)";
       return Response.json({ jsonrpc: "2.0", error: { code: -32001, message }, id: null }, { status: 404 });
     }
-    return endpoint.handle(request, caller);
+    const parsed = incoming ? await readJsonRpcBody(request, incoming, endpoint.bodyLimit) : undefined;
+    if (parsed instanceof Response) return parsed;
+    return endpoint.handle(request, caller, parsed?.body);
   };
 
   const newGateway = (lib: McpLibrary) => {
@@ -228,8 +233,8 @@ export function createMcpService(options: McpServiceOptions): McpService {
       await applyNow(config, extras);
     },
     mount(app) {
-      app.all("/mcp", async (c) => serve(await gatewayEndpoint(), c.req.raw));
-      app.all("/mcp/:name", (c) => serve(bridges.get(c.req.param("name")), c.req.raw));
+      app.all("/mcp", async (c) => serve(await gatewayEndpoint(), c.req.raw, nodeRequest(c.env)));
+      app.all("/mcp/:name", (c) => serve(bridges.get(c.req.param("name")), c.req.raw, nodeRequest(c.env)));
       // The tools a caller may use, as OpenAI function tools (ready to hand to a model).
       app.get("/v1/tools", async (c) => {
         const caller = await callerFor(c.req.raw);
@@ -346,4 +351,39 @@ function scanJson(
     return out;
   }
   return value;
+}
+
+/** The Node request under a Hono context on @hono/node-server (absent elsewhere, e.g. app.request() in tests). */
+function nodeRequest(env: unknown): IncomingMessage | undefined {
+  return (env as Partial<HttpBindings> | undefined)?.incoming;
+}
+
+/**
+ * A JSON-RPC POST body read straight from the Node request and parsed, for the SDK's transport to
+ * take as `parsedBody`: its own way reads the body through a Web Request and its streams (a third
+ * of a tool call's allocations through the gateway). Only for a request the transport would go on
+ * to parse (it accepts JSON and SSE, it sends JSON), so its answers to other requests stay its own;
+ * errors are answered as the transport answers them.
+ */
+async function readJsonRpcBody(request: Request, incoming: IncomingMessage, limit: number): Promise<{ body: unknown } | Response | undefined> {
+  if (request.method !== "POST") return undefined;
+  const accept = request.headers.get("accept") ?? "";
+  const type = request.headers.get("content-type")?.split(";", 1)[0]?.trim().toLowerCase();
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream") || type !== "application/json") return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(incoming, limit);
+  } catch (error) {
+    if (error instanceof BitrouterError && error.kind === "payload_too_large") return jsonRpcError(413, -32000, error.message);
+    return jsonRpcError(400, -32000, "Bad Request: the request body could not be read");
+  }
+  try {
+    return { body: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) };
+  } catch {
+    return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
+  }
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
 }

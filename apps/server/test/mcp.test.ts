@@ -27,7 +27,7 @@ let web: McpMock;
 let alt: McpMock;
 let rest: HttpServer;
 let restUrl: string;
-let restCalls: { path: string; body: string; auth: string | undefined }[] = [];
+const restCalls: { path: string; body: string; auth: string | undefined }[] = [];
 let server: TestServer;
 let account: Account;
 const clients: Client[] = [];
@@ -397,6 +397,32 @@ describe("shutdown", () => {
 });
 
 describe("open mode", () => {
+  it("answers a POST body that is not JSON, or over server.body_limit, with a JSON-RPC error and keeps serving", async () => {
+    const upstream = await startMcpMock();
+    const own = await startTestServer(
+      `inherit_defaults: false\nserver:\n  body_limit: 2048\nproviders:\n  m:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`,
+    );
+    const post = (body: string) =>
+      fetch(`${own.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body }).then(
+        async (res) => ({ status: res.status, body: (await res.json()) as { error?: { code: number; message: string } } }),
+      );
+    try {
+      const broken = await post('{"jsonrpc": "2.0", "id": 1, "method": "initialize", ');
+      expect(broken.status).toBe(400);
+      expect(broken.body.error).toEqual({ code: -32700, message: "Parse error: Invalid JSON" });
+      const large = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { padding: "x".repeat(4096) } }));
+      expect(large.status).toBe(413);
+      expect(large.body.error?.message).toContain("2048 bytes");
+      const client = new Client({ name: "test", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${own.url}/mcp`)));
+      expect(text(await client.callTool({ name: "m__echo", arguments: { text: "still here" } }))).toBe("still here");
+      await client.close();
+    } finally {
+      await own.close();
+      await upstream.close();
+    }
+  });
+
   it("serves localhost callers, and refuses another Host or Origin (DNS rebinding) with 403", async () => {
     const upstream = await startMcpMock();
     const own = await startTestServer(`inherit_defaults: false\nproviders:\n  m:\n    api_protocol: mcp\n    api_base: ${upstream.url}\n`);

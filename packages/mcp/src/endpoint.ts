@@ -90,10 +90,20 @@ export class McpEndpoint {
     return this.#sessions.size;
   }
 
-  /** Serves one HTTP request of the MCP Streamable HTTP transport for an authenticated caller. */
-  async handle(request: Request, caller: ToolCaller): Promise<Response> {
+  /** Largest accepted POST body in bytes (a host that reads the body itself applies it). */
+  get bodyLimit(): number {
+    return this.#bodyLimit;
+  }
+
+  /**
+   * Serves one HTTP request of the MCP Streamable HTTP transport for an authenticated caller.
+   * `parsedBody`: a POST's JSON body as the host already read and parsed it (within bodyLimit); the
+   * request's own body is then left unread.
+   */
+  async handle(request: Request, caller: ToolCaller, parsedBody?: unknown): Promise<Response> {
     const owner = caller.principal?.keyId;
     const authInfo = { token: "", clientId: owner ?? "open", scopes: [], extra: { caller } };
+    const options = parsedBody === undefined ? { authInfo } : { authInfo, parsedBody };
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       const session = this.#sessions.get(sessionId);
@@ -101,7 +111,7 @@ export class McpEndpoint {
       if (!session || session.owner !== owner) return jsonRpcError(404, -32001, "Session not found");
       this.#sessions.delete(sessionId);
       this.#sessions.set(sessionId, session);
-      return session.transport.handleRequest(request, { authInfo });
+      return session.transport.handleRequest(request, options);
     }
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
 
@@ -124,7 +134,7 @@ export class McpEndpoint {
       if (opened) this.#sessions.delete(opened);
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { authInfo });
+    const response = await transport.handleRequest(request, options);
     if (!opened) await server.close(); // not an initialize request: nothing to keep
     return response;
   }
@@ -172,15 +182,17 @@ export class McpEndpoint {
       tools: (await gateway.listTools(callerOf(extra), scope)).map((listed) => listed.tool),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      gateway.callTool(callerOf(extra), scope, request.params.name, request.params.arguments ?? {}, callContext(extra), request.params._meta),
+      relayed(extra, (context) => gateway.callTool(callerOf(extra), scope, request.params.name, request.params.arguments ?? {}, context, request.params._meta)),
     );
     server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(scope) }));
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) =>
-      gateway.getPrompt(scope, request.params.name, request.params.arguments, callContext(extra)),
+      relayed(extra, (context) => gateway.getPrompt(scope, request.params.name, request.params.arguments, context)),
     );
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(scope) }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(scope) }));
-    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => gateway.readResource(scope, request.params.uri, callContext(extra)));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) =>
+      relayed(extra, (context) => gateway.readResource(scope, request.params.uri, context)),
+    );
     server.setRequestHandler(SubscribeRequestSchema, async (request) => {
       if (!subscribed.has(request.params.uri)) {
         await gateway.subscribe(scope, request.params.uri, true);
@@ -192,7 +204,7 @@ export class McpEndpoint {
       if (subscribed.delete(request.params.uri)) await gateway.subscribe(scope, request.params.uri, false);
       return {};
     });
-    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => gateway.complete(scope, request.params, callContext(extra)));
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => relayed(extra, (context) => gateway.complete(scope, request.params, context)));
     return server;
   }
 }
@@ -201,23 +213,38 @@ function callerOf(extra: Extra): ToolCaller {
   return (extra.authInfo?.extra?.caller as ToolCaller | undefined) ?? {};
 }
 
-/** Cancellation, progress and the upstream's own requests flow back to this downstream request. */
-function callContext(extra: Extra): CallContext {
+/**
+ * Runs an upstream operation with the downstream request's context (cancellation, progress, the
+ * upstream's own requests), and answers only once the notifications it relayed have been sent:
+ * the answer ends the request's stream, and a notification still on its way (the upstream's last
+ * progress, sent just before its result) would be lost.
+ */
+async function relayed<T>(extra: Extra, run: (context: CallContext) => Promise<T>): Promise<T> {
+  const sending = new Set<Promise<void>>();
+  const send = (notification: ServerNotification): Promise<void> => {
+    const sent = extra.sendNotification(notification).catch(() => {}); // a client that is gone misses it
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
+    return sent;
+  };
   const progressToken = extra._meta?.progressToken;
   const relay: Relay = {
     sendRequest: (request, kind) =>
       extra.sendRequest(request, kind === "sampling" ? CreateMessageResultSchema : kind === "elicitation" ? ElicitResultSchema : ListRootsResultSchema),
-    sendNotification: (notification) => extra.sendNotification(notification),
+    sendNotification: send,
   };
-  return {
+  const context: CallContext = {
     signal: extra.signal,
     relay,
     ...(progressToken === undefined
       ? {}
-      : {
-          onprogress: (progress) => void extra.sendNotification({ method: "notifications/progress", params: { ...progress, progressToken } }).catch(() => {}),
-        }),
+      : { onprogress: (progress) => void send({ method: "notifications/progress", params: { ...progress, progressToken } }) }),
   };
+  try {
+    return await run(context);
+  } finally {
+    await Promise.all(sending);
+  }
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {

@@ -6,7 +6,6 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
@@ -38,6 +37,7 @@ import type {
   ServerRequest,
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
+import { HttpClientTransport } from "./http-transport.js";
 import type { McpUpstreamSpec } from "./types.js";
 import { VERSION } from "./version.js";
 import { scrub, secretsOf } from "./scrub.js";
@@ -297,11 +297,7 @@ export class McpUpstream {
       return transport;
     }
     const { bearerToken } = spec;
-    return new StreamableHTTPClientTransport(new URL(spec.url as string), {
-      requestInit: { headers: spec.headers },
-      // A token that expires is asked for on each request (the supplier caches it), not fixed at connect.
-      ...(bearerToken ? { fetch: async (url, init) => fetch(url, { ...init, headers: withBearer(init?.headers, await bearerToken()) }) } : {}),
-    });
+    return new HttpClientTransport(new URL(spec.url as string), { headers: spec.headers, ...(bearerToken ? { bearerToken } : {}) });
   }
 
   #fail(failure: string): void {
@@ -416,10 +412,4 @@ function requestOptions(options: CallOptions): RequestOptions {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function withBearer(headers: RequestInit["headers"], token: string): Headers {
-  const out = new Headers(headers);
-  out.set("authorization", `Bearer ${token}`);
-  return out;
 }
