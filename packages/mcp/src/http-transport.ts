@@ -56,7 +56,8 @@ export class HttpClientTransport implements Transport {
   #protocolVersion: string | undefined;
   /** The server's `retry:` field, which replaces the backoff when set. */
   #serverRetryMs: number | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Streams waiting to be reopened (the GET stream and any number of dropped POST streams). */
+  readonly #reconnectTimers = new Set<NodeJS.Timeout>();
 
   constructor(url: URL, options: HttpTransportOptions = {}) {
     this.#url = url;
@@ -78,7 +79,8 @@ export class HttpClientTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.#reconnectTimer);
+    for (const timer of this.#reconnectTimers) clearTimeout(timer);
+    this.#reconnectTimers.clear();
     this.#controller?.abort();
     void this.#agent.destroy().catch(() => {});
     this.onclose?.();
@@ -115,8 +117,8 @@ export class HttpClientTransport implements Transport {
       if (type === "text/event-stream") {
         void this.#readStream(answer.body, { reconnectable: false, onresumptiontoken: options?.onresumptiontoken });
       } else if (type === "application/json") {
-        const data = JSON.parse(await answer.body.text()) as unknown;
-        for (const item of Array.isArray(data) ? data : [data]) this.onmessage?.(item as JSONRPCMessage);
+        const data = JSON.parse(await answer.body.text()) as JSONRPCMessage | JSONRPCMessage[];
+        await this.#deliver(Array.isArray(data) ? data : [data]);
       } else {
         answer.body.resume();
         throw new StreamableHTTPError(-1, `Unexpected content type: ${header(answer.headers, "content-type")}`);
@@ -158,8 +160,11 @@ export class HttpClientTransport implements Transport {
     }
   }
 
-  /** The GET stream: server-initiated messages, or the rest of a dropped stream after `lastEventId`. */
-  #openStream(lastEventId: string | undefined, options: StreamOptions, attempt = 0): void {
+  /**
+   * The GET stream: server-initiated messages, or the rest of a dropped stream after `lastEventId`.
+   * `attempt` is set when this reopens a stream that ended; a reopening that fails is tried again.
+   */
+  #openStream(lastEventId: string | undefined, options: StreamOptions, attempt?: number): void {
     const open = async () => {
       const headers = await this.#requestHeaders();
       headers.accept = "text/event-stream";
@@ -178,8 +183,7 @@ export class HttpClientTransport implements Transport {
     open().catch((error: unknown) => {
       if (this.#closing()) return;
       this.onerror?.(asError(error));
-      // Only a resumption is tried again: a server without a GET stream keeps none.
-      if (lastEventId !== undefined) this.#reconnect(lastEventId, options, attempt + 1);
+      if (attempt !== undefined) this.#reconnect(lastEventId, options, attempt + 1);
     });
   }
 
@@ -246,8 +250,11 @@ export class HttpClientTransport implements Transport {
       return;
     }
     const delay = this.#serverRetryMs ?? Math.min(RECONNECT.initialMs * RECONNECT.growFactor ** attempt, RECONNECT.maxMs);
-    clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = setTimeout(() => this.#openStream(lastEventId, options, attempt), delay);
+    const timer = setTimeout(() => {
+      this.#reconnectTimers.delete(timer);
+      this.#openStream(lastEventId, options, attempt);
+    }, delay);
+    this.#reconnectTimers.add(timer);
   }
 
   #closing(): boolean {

@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type Server as HttpServer } from 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, type CallToolResult, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { startConformanceMock, startMcpMock } from "@bitrouter/testkit";
 import type { McpHost, McpMock } from "@bitrouter/testkit";
 import { HttpClientTransport } from "../src/http-transport.js";
@@ -90,6 +90,43 @@ describe("HttpClientTransport", () => {
     const moved = await connect(`${frontUrl}/old`);
     expect(text(await moved.callTool({ name: "echo", arguments: { text: "moved" } }))).toBe("moved");
     await expect(connect(`${frontUrl}/away`)).rejects.toThrow(`Redirect to ${echo.url} not followed`);
+  });
+
+  it("reopens the server's GET stream when it ends, trying again when a reopening fails", async () => {
+    // A hand-made server: its first GET stream ends at once (asking for a 20 ms retry), the next
+    // GET is refused with 503, the third stays open and carries a notification.
+    const gets: number[] = [];
+    const server = createServer((req, res) => {
+      if (req.method === "GET") {
+        gets.push(Date.now());
+        if (gets.length === 2) return void res.writeHead(503).end();
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        if (gets.length === 1) return void res.end("retry: 20\n\n");
+        res.write(`data: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" })}\n\n`);
+        return;
+      }
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        const message = JSON.parse(body) as { id?: number; method: string };
+        if (message.id === undefined) return void res.writeHead(202).end();
+        const result = { protocolVersion: "2025-06-18", capabilities: { tools: { listChanged: true } }, serverInfo: { name: "hand-made", version: "1" } };
+        res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s1" }).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = new Client({ name: "test", version: "1.0.0" });
+      clients.push(client);
+      const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()));
+      await client.connect(new HttpClientTransport(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
+      await changed;
+      expect(gets).toHaveLength(3);
+      await client.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("reports a refusal with its status and body", async () => {
