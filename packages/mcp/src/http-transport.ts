@@ -23,11 +23,14 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** A bearer token asked for on each request (the supplier caches it): tokens that expire stay fresh. */
   bearerToken?: () => Promise<string>;
+  /** Largest message taken from the server, in bytes (default 64 MiB): past it the connection is closed. */
+  maxMessageBytes?: number;
 }
 
 /** As the SDK's defaults: a dropped stream is resumed up to twice, 1 s then 1.5 s later (or after the server's `retry`). */
 const RECONNECT = { initialMs: 1000, maxMs: 30_000, growFactor: 1.5, maxRetries: 2 } as const;
 const MAX_REDIRECTS = 5;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How much of a refusal's body goes into the error. */
 const MAX_ERROR_TEXT = 4096;
 
@@ -49,6 +52,7 @@ export class HttpClientTransport implements Transport {
   readonly #url: URL;
   readonly #headers: Record<string, string>;
   readonly #bearerToken: (() => Promise<string>) | undefined;
+  readonly #maxMessageBytes: number;
   /** Keep-alive connections to the upstream, for this transport's life. */
   readonly #agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   #controller: AbortController | undefined;
@@ -63,6 +67,7 @@ export class HttpClientTransport implements Transport {
     this.#url = url;
     this.#headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
     this.#bearerToken = options.bearerToken;
+    this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   }
 
   get sessionId(): string | undefined {
@@ -117,7 +122,7 @@ export class HttpClientTransport implements Transport {
       if (type === "text/event-stream") {
         void this.#readStream(answer.body, { reconnectable: false, onresumptiontoken: options?.onresumptiontoken });
       } else if (type === "application/json") {
-        const data = JSON.parse(await answer.body.text()) as JSONRPCMessage | JSONRPCMessage[];
+        const data = JSON.parse(await this.#readWhole(answer.body)) as JSONRPCMessage | JSONRPCMessage[];
         await this.#deliver(Array.isArray(data) ? data : [data]);
       } else {
         answer.body.resume();
@@ -191,13 +196,23 @@ export class HttpClientTransport implements Transport {
     let lastEventId: string | undefined;
     let answered = false;
     const arrived: JSONRPCMessage[] = [];
+    let overflow = false;
     const parser = createParser({
+      maxBufferSize: this.#maxMessageBytes,
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") overflow = true;
+      },
       onEvent: (event) => {
         if (event.id) {
           lastEventId = event.id;
           options.onresumptiontoken?.(event.id);
         }
         if (!event.data || (event.event && event.event !== "message")) return; // priming events, keep-alives
+        // The parser bounds only what it buffers: an event that came whole in one read is measured here.
+        if (overflow || this.#overLimit(event.data)) {
+          overflow = true;
+          return;
+        }
         let message: JSONRPCMessage;
         try {
           message = JSON.parse(event.data) as JSONRPCMessage;
@@ -221,14 +236,46 @@ export class HttpClientTransport implements Transport {
       for await (const chunk of body) {
         parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
         await this.#deliver(arrived);
+        if (overflow) break;
       }
     } catch (error) {
       if (this.#closing()) return;
       this.onerror?.(new Error(`SSE stream disconnected: ${asError(error).message}`));
     }
+    if (overflow) {
+      // The calls waiting on this server fail now (the connection is closed), rather than at their timeouts.
+      body.destroy();
+      this.onerror?.(this.#tooLarge());
+      await this.close();
+      return;
+    }
     // A stream that ends before its answer is resumed from its last event, when it can be.
     const resumable = options.reconnectable || lastEventId !== undefined;
     if (resumable && !answered && !this.#closing()) this.#reconnect(lastEventId, { ...options, reconnectable: true }, 0);
+  }
+
+  /** A JSON answer's text, refused past maxMessageBytes. */
+  async #readWhole(body: Readable): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > this.#maxMessageBytes) {
+        body.destroy();
+        throw this.#tooLarge();
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks, size).toString("utf8");
+  }
+
+  #overLimit(text: string): boolean {
+    // A character is 1–3 bytes in UTF-8: the byte count is needed only near the limit.
+    return text.length > this.#maxMessageBytes || (text.length * 3 > this.#maxMessageBytes && Buffer.byteLength(text) > this.#maxMessageBytes);
+  }
+
+  #tooLarge(): Error {
+    return new Error(`the MCP server sent a message over ${this.#maxMessageBytes} bytes; the connection was closed`);
   }
 
   /**

@@ -2,7 +2,7 @@
  * The upstream side of Streamable HTTP (HttpClientTransport) under the official SDK client, against
  * real SDK servers (testkit): what the gateway relies on from it.
  */
-import { createServer, request as httpRequest, type Server as HttpServer } from "node:http";
+import { createServer, request as httpRequest, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -17,6 +17,29 @@ let conformance: McpHost;
 let front: HttpServer;
 let frontUrl: string;
 const clients: Client[] = [];
+const servers: HttpServer[] = [];
+
+/**
+ * A hand-made Streamable HTTP server: initialize answered as JSON (session "s1"), notifications
+ * with 202, other requests by `call`, GETs by `get` (405 without it).
+ */
+async function handMade(handlers: { get?(res: ServerResponse): void; call?(id: number, res: ServerResponse): void }): Promise<string> {
+  const server = createServer((req, res) => {
+    if (req.method === "GET") return handlers.get ? handlers.get(res) : void res.writeHead(405).end();
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      const message = JSON.parse(body) as { id?: number; method: string };
+      if (message.id === undefined) return void res.writeHead(202).end();
+      if (message.method !== "initialize") return handlers.call?.(message.id, res);
+      const result = { protocolVersion: "2025-06-18", capabilities: { tools: { listChanged: true } }, serverInfo: { name: "hand-made", version: "1" } };
+      res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s1" }).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
 
 beforeAll(async () => {
   echo = await startMcpMock({ name: "echo" });
@@ -39,8 +62,11 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.close().catch(() => {})));
   await echo?.close();
   await conformance?.stop();
-  front?.closeAllConnections();
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
+  for (const server of [front, ...servers]) {
+    if (!server) continue;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 async function connect(url: string, options: ConstructorParameters<typeof HttpClientTransport>[1] = {}): Promise<Client> {
@@ -93,39 +119,46 @@ describe("HttpClientTransport", () => {
   });
 
   it("reopens the server's GET stream when it ends, trying again when a reopening fails", async () => {
-    // A hand-made server: its first GET stream ends at once (asking for a 20 ms retry), the next
-    // GET is refused with 503, the third stays open and carries a notification.
+    // Its first GET stream ends at once (asking for a 20 ms retry), the next GET is refused with
+    // 503, the third stays open and carries a notification.
     const gets: number[] = [];
-    const server = createServer((req, res) => {
-      if (req.method === "GET") {
+    const url = await handMade({
+      get(res) {
         gets.push(Date.now());
         if (gets.length === 2) return void res.writeHead(503).end();
         res.writeHead(200, { "content-type": "text/event-stream" });
         if (gets.length === 1) return void res.end("retry: 20\n\n");
         res.write(`data: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" })}\n\n`);
-        return;
-      }
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      req.on("end", () => {
-        const message = JSON.parse(body) as { id?: number; method: string };
-        if (message.id === undefined) return void res.writeHead(202).end();
-        const result = { protocolVersion: "2025-06-18", capabilities: { tools: { listChanged: true } }, serverInfo: { name: "hand-made", version: "1" } };
-        res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s1" }).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }));
-      });
+      },
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
+    const client = new Client({ name: "test", version: "1.0.0" });
+    clients.push(client);
+    const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()));
+    await client.connect(new HttpClientTransport(new URL(url)));
+    await changed;
+    expect(gets).toHaveLength(3);
+  });
+
+  it("refuses a message over maxMessageBytes, as JSON or as an SSE event, at once", async () => {
+    const big = { content: [{ type: "text", text: "x".repeat(4096) }] };
+    for (const framing of ["json", "sse"] as const) {
+      const url = await handMade({
+        call(id, res) {
+          const body = JSON.stringify({ jsonrpc: "2.0", id, result: big });
+          if (framing === "json") res.writeHead(200, { "content-type": "application/json" }).end(body);
+          else res.writeHead(200, { "content-type": "text/event-stream" }).end(`data: ${body}\n\n`);
+        },
+      });
       const client = new Client({ name: "test", version: "1.0.0" });
       clients.push(client);
-      const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()));
-      await client.connect(new HttpClientTransport(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
-      await changed;
-      expect(gets).toHaveLength(3);
-      await client.close();
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const errors: string[] = [];
+      const transport = new HttpClientTransport(new URL(url), { maxMessageBytes: 1024 });
+      await client.connect(transport);
+      client.onerror = (error) => errors.push(error.message);
+      const started = Date.now();
+      await expect(client.callTool({ name: "anything", arguments: {} })).rejects.toThrow(framing === "json" ? /over 1024 bytes/ : /Connection closed/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(errors.join("\n")).toContain("the MCP server sent a message over 1024 bytes");
     }
   });
 
