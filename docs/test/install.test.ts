@@ -61,7 +61,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 describe("sh: npm install: the blocks run whole in bash, then what they installed works", () => {
   it("there are such blocks", () => expect(distinct.length).toBeGreaterThan(2));
   // Concurrently: each waits mostly on npm.
-  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 300_000 }, async ([, block], { expect }) => {
+  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 420_000 }, async ([, block], { expect }) => {
     const home = mkdtempSync(join(work, "home-"));
     const prefix = join(home, "npm-global");
     mkdirSync(join(home, "bin"));

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../scripts/pack.mjs";
+import { NPM_ATTEMPT_PAUSE_MS, NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../scripts/pack.mjs";
 
 const specs = JSON.parse(process.env.DOCS_NPM_SPECS ?? "{}");
 const args = process.argv.slice(2);
@@ -47,6 +47,9 @@ for (let attempt = 1; attempt <= attempts; attempt++) {
   process.stderr.write(npm.stderr);
   status = npm.status ?? 1;
   if (status === 0 || attempt === attempts || !TRANSIENT_NPM_ERROR.test(npm.stderr.toString())) break;
-  process.stderr.write(`(npm install failed on a transient registry error: attempt ${attempt + 1} of ${attempts})\n`);
+  process.stderr.write(
+    `(npm install failed on a transient registry error: attempt ${attempt + 1} of ${attempts} in ${(NPM_ATTEMPT_PAUSE_MS * attempt) / 1000} s)\n`,
+  );
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, NPM_ATTEMPT_PAUSE_MS * attempt); // this wrapper has nothing else to do meanwhile
 }
 process.exit(status);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { localPrebuilds, NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../../scripts/pack.mjs";
+import { localPrebuilds, NPM_ATTEMPT_PAUSE_MS, NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../../scripts/pack.mjs";
 import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -48,6 +48,7 @@ describe("npm install -g from the packed tarballs", () => {
     for (let attempt = 1; attempt <= NPM_INSTALL_ATTEMPTS; attempt++) {
       installed = await exec("npm", ["install", "-g", "--prefix", prefix, ...NPM_INSTALL_FLAGS, ...tarballs], { cwd: work, env });
       if (installed.code === 0 || !TRANSIENT_NPM_ERROR.test(installed.output)) break;
+      if (attempt < NPM_INSTALL_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, NPM_ATTEMPT_PAUSE_MS * attempt));
     }
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
