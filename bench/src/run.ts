@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick | --smoke] [--profile] [--scenarios a,b]`: starts the mocks and every target, runs each
+ * `pnpm bench [--quick | --smoke] [--profile [--mode guardrails]] [--scenarios a,b]`: starts the mocks and every target, runs each
  * scenario against the targets in turn (interleaved, the order rotating per scenario), prints one
  * table and writes it as JSON, Markdown and an SVG chart under bench/results/.
  */
@@ -273,6 +273,7 @@ async function main(): Promise<void> {
       scenarios: { type: "string" },
       targets: { type: "string" },
       rounds: { type: "string" },
+      mode: { type: "string" },
     },
   });
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
     if (values.profile) {
-      await profileRun(pinning, settings, outDir, children, mockArgs, values.scenarios?.split(","));
+      await profileRun(pinning, settings, outDir, children, mockArgs, values.scenarios?.split(","), values.mode ?? "plain");
       return;
     }
     const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
@@ -526,7 +527,8 @@ async function profileRun(
   outDir: string,
   children: { stop(): Promise<void> }[],
   mockArgs: string[],
-  wanted?: string[],
+  wanted: string[] | undefined,
+  mode: string,
 ): Promise<void> {
   const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
   children.push(mocks);
@@ -554,7 +556,7 @@ async function profileRun(
     const child = await startChild<{ url: string }>(
       "bitrouter",
       join(here, "targets", "bitrouter.js"),
-      ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic)],
+      ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", mode],
       { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
     );
     const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(c.model, c.stream) };
@@ -579,7 +581,7 @@ async function profileRun(
       result.cpuUsPerRequest === undefined
         ? ""
         : `, ${result.cpuUsPerRequest.toFixed(0)} CPU µs per ${c.stream ? "stream" : "request"}, core ${((result.cpuBusy ?? 0) * 100).toFixed(0)}% busy (profiler overhead included)`;
-    report.push(`## ${c.label}: ${what}${cpu}\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
+    report.push(`## ${c.label}${mode === "plain" ? "" : `, ${mode}`}: ${what}${cpu}\n\nprofile: ${join(dir, newest)}\n\n${summary}`);
   }
   const text = `# BitRouter CPU profiles\n\n${report.join("\n\n")}\n`;
   writeFileSync(join(outDir, "profile.md"), text);

@@ -5,7 +5,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { getRequestListener } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { ErrorInfo } from "@bitrouter/core";
-import { toErrorInfo } from "@bitrouter/core";
+import { newRequestId, toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
 import type { InboundResult, RouteMatch, Router } from "@bitrouter/router";
 import { callerProtocol, matchPath, notFound, readCredential } from "@bitrouter/router";
@@ -278,7 +278,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
 
 /** The server's id for a request (the ledger's key) and the one its answer carries (the caller's, if sane). */
 function requestIds(headers: Headers): { requestId: string; replyId: string } {
-  const requestId = crypto.randomUUID();
+  const requestId = newRequestId();
   return { requestId, replyId: callerRequestId(headers) ?? requestId };
 }
 

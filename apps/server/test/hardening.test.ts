@@ -57,6 +57,31 @@ describe("request ids", () => {
     const log = readFileSync(join(server.home, "logs", "bitrouter.log"), "utf8");
     for (const row of rows) expect(log).toMatch(new RegExp(`${row.id}.*same-id`));
   });
+
+  it("the ledger's ids are time-ordered UUIDs (version 7) carrying the arrival time", async () => {
+    const before = (await ledgerRows()).length;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ model: "oai:gpt-test", messages: [{ role: "user", content: "hi" }] }),
+      });
+      ids.push(res.headers.get("x-request-id") ?? "");
+      await res.text();
+      await new Promise((resolve) => setTimeout(resolve, 2)); // the next one in a later millisecond
+    }
+    const rows = (await ledgerRows()).slice(before);
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    expect([...ids].sort()).toEqual(ids);
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // Made as the request arrived, a moment before the row's created_at.
+      const age = Number(row.created_at) - Number.parseInt(row.id.slice(0, 8) + row.id.slice(9, 13), 16);
+      expect(age).toBeGreaterThanOrEqual(0);
+      expect(age).toBeLessThan(1000);
+    }
+  });
 });
 
 /** A raw HTTP request, so tests can send any Host header (fetch would not). */

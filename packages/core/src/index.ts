@@ -48,6 +48,7 @@ export {
   type ToolGuardrailsConfig,
   type ToolProviderRules,
 } from "./guardrails.js";
+export { newRequestId } from "./ids.js";
 export { LOG_LEVELS, type LogLevel } from "./log.js";
 export { redactUrl } from "./redact.js";
 export { installHint, isMissingPackage } from "./packages.js";

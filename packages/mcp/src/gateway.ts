@@ -5,7 +5,7 @@
  *
  * A scope is either the gateway (everything, prefixed) or one bridge (one upstream, its own names).
  */
-import { randomUUID } from "node:crypto";
+import { newRequestId } from "@bitrouter/core";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type {
   CallToolResult,
@@ -181,7 +181,7 @@ export class ToolGateway {
     meta?: Record<string, unknown>,
   ): Promise<CallToolResult> {
     const started = Date.now();
-    const id = randomUUID();
+    const id = newRequestId();
     const counters: Record<string, number> = {};
     let attempts = 0;
     let last: { server: string; tool: string } | undefined;

@@ -1,6 +1,6 @@
 import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, StreamEvent, Usage } from "@bitrouter/core";
 import type { Codec, UpstreamPayer } from "@bitrouter/providers";
-import { BitrouterError } from "@bitrouter/core";
+import { BitrouterError, newRequestId } from "@bitrouter/core";
 import { CODECS, DEFAULT_MAX_RESPONSE_BYTES, PROTOCOL_DESCRIPTORS, codecTable, createProviderClient } from "@bitrouter/providers";
 import { Balancer } from "./balancer.js";
 import { DynamicRoutes } from "./dynamic-routes.js";
@@ -36,7 +36,7 @@ export interface RouterOptions {
   maxResponseBytes?: number;
   /** Codec overrides (e.g. a custom protocol variant); defaults to the built-in four. */
   codecs?: Partial<Record<Protocol, Codec>>;
-  /** Creates request ids; defaults to random UUIDs. */
+  /** Creates request ids; defaults to time-ordered UUIDs (version 7). */
   requestId?: () => string;
   /** Pays the 402 answers of providers with `auth: {type: mpp}` (the operator's wallet). */
   upstreamPayer?: (provider: string) => UpstreamPayer | undefined;
@@ -95,7 +95,7 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
   const ownsClient = options.client === undefined;
   const client = options.client ?? createProviderClient();
   const hooks = options.hooks ?? [];
-  const newId = options.requestId ?? (() => crypto.randomUUID());
+  const newId = options.requestId ?? newRequestId;
   const deps: RouterDeps = {
     resolver: table,
     hooks,
