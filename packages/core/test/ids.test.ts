@@ -18,8 +18,9 @@ describe("newRequestId", () => {
     expect(new Set(ids.map((id) => id.slice(14))).size).toBe(1000); // the random part differs
   });
 
-  test("ids made in the same millisecond differ", () => {
-    const ids = new Set(Array.from({ length: 10_000 }, () => newRequestId(0)));
-    expect(ids.size).toBe(10_000);
+  test("ids made in the same millisecond differ, each a well-formed version 7 UUID", () => {
+    const ids = Array.from({ length: 10_000 }, () => newRequestId(0));
+    expect(new Set(ids).size).toBe(10_000);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
   });
 });
