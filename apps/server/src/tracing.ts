@@ -116,7 +116,7 @@ export async function startTracing(settings: TracingSettings): Promise<Tracing> 
     onRequest(ctx) {
       requestSpan(ctx);
     },
-    beforeDispatch(ctx) {
+    onAttempt(ctx) {
       const spans = spansOf(ctx) ?? requestSpan(ctx);
       if (spans.attempt) endAttempt(spans.attempt, undefined);
       const target = ctx.target;

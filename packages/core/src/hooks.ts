@@ -95,6 +95,12 @@ export interface RouterHook {
   readonly inspectsContent?: boolean;
   /** First step, before routing: authenticate, authorise the model, check budgets. */
   onRequest?(ctx: RequestContext): void | Promise<void>;
+  /**
+   * Before each dispatch, with `ctx.target` set to the endpoint about to be tried (spans, per-attempt
+   * counters). It sees no content, so unlike beforeDispatch it keeps requests on the fast path.
+   * Throwing fails the attempt like an upstream error would.
+   */
+  onAttempt?(ctx: RequestContext): void;
   /** After the route is resolved, before each dispatch: may return a rewritten request, or throw. */
   beforeDispatch?(ctx: RequestContext, request: CanonicalRequest): CanonicalRequest | void | Promise<CanonicalRequest | void>;
   /**

@@ -3,8 +3,8 @@
  * pipeline (pipeline.ts), so both apply the same hooks, limits, failover and metering:
  *
  *   begin        onRequest hooks, then resolve ctx.model to a route
- *   tryTargets   each endpoint in strategy order; the next one only after a retryable failure, and
- *                never once the request's deadline passed or its caller left
+ *   tryTargets   each endpoint in strategy order (onAttempt hooks before each); the next one only
+ *                after a retryable failure, and never once the request's deadline passed or its caller left
  *   prepare      per attempt: beforeDispatch hooks, fit to the target model's limits, refuse hosted tools
  *                the target cannot run
  *   generate     one non-stream call, then onResponse hooks
@@ -110,8 +110,10 @@ export class RequestLifecycle {
   /** Runs `attempt` on the route's endpoints in strategy order until one answers (see tryTargetsInOrder). */
   tryTargets<T>(attempt: (target: RouteTarget) => Promise<T>): Promise<T> {
     if (!this.route) throw new Error("tryTargets before begin");
+    const { onAttempt } = hookRoles(this.deps.hooks);
     return tryTargetsInOrder(this.deps, this.route, this.ctx, this.signal, (target) => {
       this.attempts += 1;
+      for (const hook of onAttempt) hook.onAttempt!(this.ctx);
       return attempt(target);
     });
   }
@@ -273,6 +275,8 @@ export class RequestLifecycle {
 export interface HookRoles {
   /** The hooks with an onRequest. */
   onRequest: readonly RouterHook[];
+  /** The hooks with an onAttempt. */
+  onAttempt: readonly RouterHook[];
   /** Some hook reads or changes content: requests then take the translated path (no byte forwarding). */
   needsContent: boolean;
 }
@@ -284,6 +288,7 @@ export function hookRoles(hooks: readonly RouterHook[]): HookRoles {
   if (!found) {
     found = {
       onRequest: hooks.filter((h) => h.onRequest),
+      onAttempt: hooks.filter((h) => h.onAttempt),
       needsContent: hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit),
     };
     roles.set(hooks, found);
