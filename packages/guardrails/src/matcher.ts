@@ -1,6 +1,6 @@
 import type { ActiveRule } from "./config.js";
 import { GuardrailConfigError } from "./errors.js";
-import { prefixSource } from "./prefix.js";
+import { firstCharSource, prefixSource } from "./prefix.js";
 
 /** Texts shorter than this are cheaper to scan than to look up. */
 const CACHE_MIN_CHARS = 2048;
@@ -23,7 +23,7 @@ export class Matcher {
   private readonly regex: RegExp;
   /** Each rule with the capture index of its wrapping group. */
   private readonly groups: { index: number; rule: ActiveRule }[];
-  /** Matches any text that may still grow into a match: `(?:prefix1|prefix2|…)$`. */
+  /** Matches any text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
   private readonly cache = new Map<string, readonly Match[]>();
   private cachedChars = 0;
@@ -43,7 +43,10 @@ export class Matcher {
       throw new GuardrailConfigError("guardrails.custom_patterns", `patterns cannot be combined (${(error as Error).message}); rename the named groups`);
     }
     const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]*").filter((t) => t !== "");
-    this.tail = new RegExp(`(?:${tails.join("|") || "(?!)"})$`, "g");
+    // Where no pattern can begin, one character test rejects the position (see firstCharSource).
+    const firsts = rules.map((r) => firstCharSource(r.source));
+    const head = firsts.includes(null) ? "" : `(?=${firsts.join("|")})`;
+    this.tail = new RegExp(`${head}(?:${tails.join("|") || "(?!)"})$`, "g");
   }
 
   /**

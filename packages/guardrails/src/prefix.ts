@@ -29,6 +29,74 @@ export function prefixSource(source: string): string | null {
   }
 }
 
+/**
+ * Derives, from a regex source, a regex source matching one character: every character a
+ * non-empty match can begin with (a superset: lookarounds and anchors are passed over). The stream
+ * scanner puts it in front of the prefix regex as a lookahead, so the many positions where no
+ * pattern can begin are passed over with one character test instead of trying every pattern's
+ * prefixes there. Returns null when it cannot tell (syntax not modelled, a group referring to itself).
+ */
+export function firstCharSource(source: string): string | null {
+  let ast: Node;
+  try {
+    ast = regjsparser.parse(source, "", { lookbehind: true, namedGroups: true });
+  } catch {
+    return null;
+  }
+  const chars = new Set<string>();
+  try {
+    firstChars(ast, chars, collectGroups(ast), new Set());
+  } catch {
+    return null;
+  }
+  return chars.size === 0 ? null : `(?:${[...chars].join("|")})`;
+}
+
+/**
+ * Adds the sources of the characters a match of `node` can begin with; returns whether it can
+ * match "". `following` holds the groups whose backreferences are being followed (one that
+ * refers to itself has no first character to tell).
+ */
+function firstChars(node: Node, out: Set<string>, groups: GroupBodies, following: Set<Node[]>): boolean {
+  switch (node.type) {
+    case "alternative":
+      for (const child of node.body) if (!firstChars(child, out, groups, following)) return false;
+      return true;
+    case "disjunction": {
+      let empty = false;
+      for (const child of node.body) if (firstChars(child, out, groups, following)) empty = true;
+      return empty;
+    }
+    case "group":
+      // Assertions consume nothing: what follows them begins the match.
+      if (node.behavior !== "normal" && node.behavior !== "ignore") return true;
+      return firstChars({ type: "alternative", body: node.body, raw: node.raw, range: node.range } as Node, out, groups, following);
+    case "quantifier":
+      return firstChars(node.body[0], out, groups, following) || node.min === 0;
+    case "reference": {
+      // What its group matched, or "" when the group did not take part.
+      const body = node.name ? groups.byName.get(node.name.value) : groups.byIndex[(node.matchIndex ?? 0) - 1];
+      if (!body || following.has(body)) throw new Error("a backreference with no first character to tell");
+      following.add(body);
+      firstChars({ type: "alternative", body, raw: node.raw, range: node.range } as Node, out, groups, following);
+      following.delete(body);
+      return true;
+    }
+    case "anchor":
+      return true;
+    case "dot":
+      out.add("[\\s\\S]");
+      return false;
+    case "characterClass":
+    case "characterClassEscape":
+    case "value":
+      out.add(node.raw);
+      return false;
+    default:
+      throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
+  }
+}
+
 /** Capturing groups of the regex being derived, so a backreference can stand for its group's body. */
 type GroupBodies = { byIndex: Node[][]; byName: Map<string, Node[]> };
 

