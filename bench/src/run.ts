@@ -553,13 +553,14 @@ async function profileRun(
   for (const c of cases) {
     const dir = join(outDir, "profiles", c.dir);
     mkdirSync(dir, { recursive: true });
-    const child = await startChild<{ url: string }>(
+    const child = await startChild<{ url: string; token?: string }>(
       "bitrouter",
       join(here, "targets", "bitrouter.js"),
       ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", mode],
       { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
     );
-    const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers: JSON_HEADERS, body: chatBody(c.model, c.stream) };
+    const headers = child.ready.token ? { ...JSON_HEADERS, authorization: `Bearer ${child.ready.token}` } : JSON_HEADERS;
+    const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers, body: chatBody(c.model, c.stream) };
     const target: Target = { name: "bitrouter", pid: child.pid, call: () => call };
     const load = () => (c.stream ? streams(call, 100, seconds * 1000) : c.rate ? fixedRate(call, c.rate, seconds * 1000) : saturation(call, 64, seconds));
     // Warm-up: start-up and JIT stay out of the window below.
@@ -574,9 +575,11 @@ async function profileRun(
       .at(-1);
     if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
     const summary = summarizeProfile(join(dir, newest), 30, { startUs, endUs });
+    // A profile of refusals (a misconfigured mode) would look cheap: say so in its heading.
+    const failed = result.errors > 0 ? `, ${result.errors} FAILED` : "";
     const what = c.stream
-      ? `${result.rps.toFixed(0)} streams/s, first token p50 ${result.ttfbP50?.toFixed(2)} ms, first byte ${result.firstByteP50?.toFixed(2)} ms`
-      : `${result.rps.toFixed(0)} req/s`;
+      ? `${result.rps.toFixed(0)} streams/s, first token p50 ${result.ttfbP50?.toFixed(2)} ms, first byte ${result.firstByteP50?.toFixed(2)} ms${failed}`
+      : `${result.rps.toFixed(0)} req/s${failed}`;
     const cpu =
       result.cpuUsPerRequest === undefined
         ? ""
