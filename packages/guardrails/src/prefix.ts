@@ -16,17 +16,7 @@ type Node = RootNode<Features>;
  * back the whole window.
  */
 export function prefixSource(source: string): string | null {
-  let ast: Node;
-  try {
-    ast = regjsparser.parse(source, "", { lookbehind: true, namedGroups: true });
-  } catch {
-    return null;
-  }
-  try {
-    return new PrefixDeriver(collectGroups(ast)).pre(ast);
-  } catch {
-    return null; // e.g. a backreference inside its own group
-  }
+  return derived(source, (ast) => new PrefixDeriver(collectGroups(ast)).pre(ast));
 }
 
 /**
@@ -37,19 +27,20 @@ export function prefixSource(source: string): string | null {
  * prefixes there. Returns null when it cannot tell (syntax not modelled, a group referring to itself).
  */
 export function firstCharSource(source: string): string | null {
-  let ast: Node;
-  try {
-    ast = regjsparser.parse(source, "", { lookbehind: true, namedGroups: true });
-  } catch {
-    return null;
-  }
-  const chars = new Set<string>();
-  try {
+  return derived(source, (ast) => {
+    const chars = new Set<string>();
     firstChars(ast, chars, collectGroups(ast), new Set());
+    return chars.size === 0 ? null : `(?:${[...chars].join("|")})`;
+  });
+}
+
+/** `derive` applied to the parsed source; null when the source does not parse or `derive` throws (syntax it does not model). */
+function derived(source: string, derive: (ast: Node) => string | null): string | null {
+  try {
+    return derive(regjsparser.parse(source, "", { lookbehind: true, namedGroups: true }));
   } catch {
     return null;
   }
-  return chars.size === 0 ? null : `(?:${[...chars].join("|")})`;
 }
 
 /**
