@@ -475,6 +475,14 @@ describe("sseEvents", () => {
     for (let cut = 0; cut <= bytes.length; cut++) expect(await drain(sseEvents(chunksOf(bytes, [cut])))).toEqual(expected);
   });
 
+  it("drops a byte order mark at the start of the body, wherever the bytes are split", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]);
+    for (let cut = 0; cut <= 8; cut++) expect(await drain(sseEvents(chunksOf(bytes, [cut])))).toEqual(expected);
+    // Only there: one later in the body is text.
+    const later = new TextEncoder().encode("data: a\n\ndata: \uFEFFb\n\n");
+    expect(await drain(sseEvents(chunksOf(later, [3])))).toEqual([{ data: "a" }, { data: "\uFEFFb" }]);
+  });
+
   it("refuses an event larger than the bound instead of buffering it", async () => {
     async function* endless(): AsyncGenerator<string> {
       for (let i = 0; i < 100; i++) yield "data: " + "x".repeat(100);
