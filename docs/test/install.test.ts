@@ -60,8 +60,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 
 describe("sh: npm install: the blocks run whole in bash, then what they installed works", () => {
   it("there are such blocks", () => expect(distinct.length).toBeGreaterThan(2));
-  // Concurrently: each waits mostly on npm.
-  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 420_000 }, async ([, block], { expect }) => {
+  // Concurrently: each waits mostly on npm. On a cold npm cache during one of the registry's spells
+  // of TLS errors a single npm attempt took 8 minutes (each request retried over ~20 s, level by
+  // level of the tree); the limit leaves room for the wrapper's next attempt, which finds the cache
+  // filled by the first.
+  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 900_000 }, async ([, block], { expect }) => {
     const home = mkdtempSync(join(work, "home-"));
     const prefix = join(home, "npm-global");
     mkdirSync(join(home, "bin"));

@@ -26,7 +26,7 @@ function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEn
 }
 
 describe("npm install -g from the packed tarballs", () => {
-  it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 600_000 }, async () => {
+  it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 900_000 }, async () => {
     const work = tempDir("bitrouter-install-");
     // --no-build: global-setup built dist/ already; rebuilding here would rewrite files under the
     // feet of the other test files running the workspace CLI.
