@@ -517,7 +517,7 @@ async function verifyTargets(targets: readonly Target[]): Promise<void> {
 
 /**
  * `--profile`: BitRouter under load with --cpu-prof, one process per case: the fast path and the
- * translated path at saturation (non-stream), and the fast path under `stream100`'s load. Prints the
+ * translated path at saturation (non-stream) and under `stream100`'s load, the fast path at 1,000 req/s. Prints the
  * top self-time areas and functions of the measured window only (no start-up, no warm-up), and the
  * process's CPU time per request in that window.
  */
@@ -544,6 +544,14 @@ async function profileRun(
       scenario: "stream100",
       dir: "mock-stream",
       model: "mock:mock-model",
+      stream: true,
+    },
+    // Where a translated stream's (and a guarded one's) extra cost per chunk goes.
+    {
+      label: "translated streams (openai -> anthropic), 100 concurrent streams",
+      scenario: "stream100",
+      dir: "ant-stream",
+      model: "ant:mock-claude",
       stream: true,
     },
   ];
