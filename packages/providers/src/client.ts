@@ -30,6 +30,7 @@
  * Messages name the provider and the upstream status, never the API key (it is redacted from any
  * upstream error text that echoes it).
  */
+import { finished } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, StreamEvent } from "@bitrouter/core";
 import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
@@ -773,8 +774,9 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
       state.yielded += events.length;
       return events;
     };
+    const reader = new ChunkReader(body);
     try {
-      for await (const chunk of body) {
+      for (let chunk = reader.read(); chunk !== undefined; chunk = reader.read() ?? (await reader.next())) {
         const events = decode(parser.feed(chunk));
         if (events.length > 0) yield events;
       }
@@ -786,6 +788,7 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     } catch (error) {
       throw transportError(error, state);
     } finally {
+      reader.close();
       // Breaking out early must free the socket (the upstream sees the connection close).
       if (!body.destroyed) body.destroy();
     }
@@ -862,4 +865,57 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
 async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;
+}
+
+/**
+ * A body's chunks as they arrive, read in place of `for await (… of body)`: the Readable's own
+ * async iterator is an async generator, a second promise hop per chunk under the stream decoder's.
+ * `read()` takes what is buffered now (undefined when nothing is); `next()` waits for the next
+ * chunk, resolves undefined at the end, and rejects with the body's error (an abort, the idle
+ * timeout, a connection cut before the end).
+ */
+class ChunkReader {
+  #wake: (() => void) | undefined;
+  #ended = false;
+  #error: Error | undefined;
+  readonly #stopWatching: () => void;
+  readonly #onReadable = (): void => this.#notify();
+
+  constructor(private readonly body: ResponseBody) {
+    body.on("readable", this.#onReadable);
+    this.#stopWatching = finished(body, (error) => {
+      if (error) this.#error = error;
+      else this.#ended = true;
+      this.#notify();
+    });
+  }
+
+  read(): Uint8Array | undefined {
+    const chunk = this.body.read() as Uint8Array | null;
+    return chunk ?? undefined;
+  }
+
+  async next(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      const chunk = this.read();
+      if (chunk !== undefined) return chunk;
+      if (this.#error) throw this.#error;
+      if (this.#ended) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  close(): void {
+    this.body.off("readable", this.#onReadable);
+    this.#stopWatching();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
 }
