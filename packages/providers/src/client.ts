@@ -878,12 +878,13 @@ class ChunkReader {
   #wake: (() => void) | undefined;
   #ended = false;
   #error: Error | undefined;
-  readonly #stopWatching: () => void;
   readonly #onReadable = (): void => this.#notify();
 
   constructor(private readonly body: ResponseBody) {
     body.on("readable", this.#onReadable);
-    this.#stopWatching = finished(body, (error) => {
+    // Watched for the body's whole life, not only while read: destroying a body that did not end
+    // (a consumer that stopped early) emits an error a tick later, which must find a listener.
+    finished(body, (error) => {
       if (error) this.#error = error;
       else this.#ended = true;
       this.#notify();
@@ -909,7 +910,6 @@ class ChunkReader {
 
   close(): void {
     this.body.off("readable", this.#onReadable);
-    this.#stopWatching();
     this.#notify();
   }
 
