@@ -776,7 +776,9 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     };
     const reader = new ChunkReader(body);
     try {
-      for (let chunk = reader.read(); chunk !== undefined; chunk = reader.read() ?? (await reader.next())) {
+      for (;;) {
+        const chunk = reader.read() ?? (await reader.next());
+        if (chunk === undefined) break;
         const events = decode(parser.feed(chunk));
         if (events.length > 0) yield events;
       }

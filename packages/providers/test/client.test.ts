@@ -1,6 +1,7 @@
 // The outbound client's transport: headers, URLs, SSE parsing, deadlines, aborts, connection
 // failures, error mapping and keep-alive, against the testkit's mock upstream.
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -303,6 +304,36 @@ describe("deadlines and aborts", () => {
     const events = await client.stream(openaiChatCodec, openai(), { ...hello, stream: true }, { model: "gpt-x" });
     for await (const e of events) if (e.type === "text_delta") break;
     await mock.until(() => mock.requests[0]!.closedEarly);
+  });
+
+  it("reads a stream whose events come only after its head, a pause apart", async () => {
+    // Nothing of the body is there when reading starts: the reader must wait for it, not end.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      const frames = [
+        { choices: [{ index: 0, delta: { role: "assistant", content: "late" } }] },
+        { choices: [{ index: 0, delta: { content: " events" } }] },
+        { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+      ].map((chunk) => `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "gpt-x", ...chunk })}\n\n`);
+      frames.push("data: [DONE]\n\n");
+      const next = (i: number): void => {
+        if (i === frames.length) return void res.end();
+        setTimeout(() => res.write(frames[i], () => next(i + 1)), 30);
+      };
+      next(0);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const events = await drain(await client.stream(openaiChatCodec, openai({ apiBase }), { ...hello, stream: true }, { model: "gpt-x" }));
+      const text = events.flatMap((e) => (e.type === "text_delta" ? [e.text] : [])).join("");
+      expect(text).toBe("late events");
+      expect(events.at(-1)).toMatchObject({ type: "finish", stopReason: "stop" });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("applies a per-call idle timeout to a silent stream", async () => {
