@@ -5,7 +5,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CanonicalRequest } from "@bitrouter/core";
+import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
 import { buildHeaders, createProviderClient, isAbortedError, type ProviderClient, type ProviderEndpoint, ProviderError, upstreamUrl } from "../src/client.js";
 import { anthropicCodec } from "../src/protocols/anthropic/index.js";
 import { openaiChatCodec } from "../src/protocols/openai-chat/index.js";
@@ -327,7 +327,7 @@ describe("deadlines and aborts", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-      const events = await drain(await client.stream(openaiChatCodec, openai({ apiBase }), { ...hello, stream: true }, { model: "gpt-x" }));
+      const events = (await drain(await client.stream(openaiChatCodec, openai({ apiBase }), { ...hello, stream: true }, { model: "gpt-x" }))) as StreamEvent[];
       const text = events.flatMap((e) => (e.type === "text_delta" ? [e.text] : [])).join("");
       expect(text).toBe("late events");
       expect(events.at(-1)).toMatchObject({ type: "finish", stopReason: "stop" });
