@@ -1,40 +1,34 @@
 #!/usr/bin/env node
 // What `npm install -g @bitrouter/cli` costs a user: packs the CLI and the workspace packages it
-// needs (scripts/pack.mjs), installs them with npm into a temporary prefix the way a
-// global install lays them out (the @bitrouter packages come from the tarballs, everything else
-// from the registry), then prints the installed size, the package count and the ten biggest
-// dependencies. Fails when the install exceeds the budget or npm warns EBADENGINE on this Node.
+// needs (scripts/pack.mjs), runs that command with a temporary prefix against the loopback registry
+// of scripts/registry.mjs (our packages as they will be published, the others at the lockfile's
+// versions), then prints the installed size, the package count and the ten biggest dependencies.
+// Fails when the install exceeds the budget or npm warns EBADENGINE on this Node.
 //
 //   node scripts/install-size.mjs [--no-build] [--max-mb 60] [--keep]
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localPrebuilds, packWorkspace } from "./pack.mjs";
+import { startRegistry } from "./registry.mjs";
 
 const args = process.argv.slice(2);
 const maxMb = Number(args[args.indexOf("--max-mb") + 1] || 0) || 60;
-const _root = new URL("..", import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), "bitrouter-install-size-"));
 const packDir = join(work, "pack");
 const prefix = join(work, "prefix");
 
-const { specs: tarballs } = packWorkspace(["@bitrouter/cli"], packDir, { build: !args.includes("--no-build") });
-
-// A global install is `<prefix>/lib/node_modules/@bitrouter/cli` with its own node_modules; a
-// project that depends on the CLI tarball, with every @bitrouter name overridden to its tarball,
-// installs the same tree without asking the registry for our unpublished names.
-const project = join(prefix, "lib");
-mkdirSync(project, { recursive: true });
-writeFileSync(
-  join(project, "package.json"),
-  JSON.stringify({ name: "install-size", private: true, dependencies: { "@bitrouter/cli": tarballs["@bitrouter/cli"] }, overrides: tarballs }, null, 2),
-);
-const npm = spawnSync("npm", ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"], {
-  cwd: project,
+const { tarballs } = packWorkspace(["@bitrouter/cli"], packDir, { build: !args.includes("--no-build") });
+const registry = await startRegistry(tarballs);
+const npm = spawnSync("npm", ["install", "-g", "--prefix", prefix, "--omit=dev", "--loglevel=warn", "@bitrouter/cli"], {
+  cwd: work,
   encoding: "utf8",
-  env: { ...process.env, ...localPrebuilds(join(work, "prebuilds")) },
+  env: { ...process.env, ...registry.env, ...localPrebuilds(join(work, "prebuilds")) },
 });
+registry.close();
+/** Where a global install puts the packages: `<prefix>/lib/node_modules`. */
+const project = join(prefix, "lib");
 process.stderr.write(npm.stderr);
 if (npm.status !== 0) {
   console.error(`install-size: npm install failed (exit ${npm.status}); the tree is in ${work}`);

@@ -74,35 +74,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
 }
 
 /**
- * npm flags for installing the packed tarballs in tests: registry packages from the cache when it
- * has them, quiet, and retries of failed requests spread over ~20 s (1, 2, 4, 8, 8 s). This
- * machine's registry now and then answers every request for a while with a TLS error
- * (SELF_SIGNED_CERT_IN_CHAIN; npm's debug log shows it retried, and failed again within the 2 s that
- * quicker retries spanned). npm's default back-off (10 s growing to 60 s) ran the docs' install
- * blocks past their limit. npm asks the registry for each unpublished @bitrouter/* name before it
- * takes the tarball it was given (a 404, at once).
- */
-export const NPM_INSTALL_FLAGS = [
-  "--prefer-offline",
-  "--fetch-retries=5",
-  "--fetch-retry-mintimeout=1000",
-  "--fetch-retry-maxtimeout=8000",
-  "--fetch-retry-factor=2",
-  "--no-audit",
-  "--no-fund",
-  "--loglevel=error",
-];
-
-/**
- * An npm failure worth running the whole install again for, after NPM_ATTEMPT_PAUSE_MS times the
- * attempt's number: a request that kept failing on one of the registry's TLS errors (see above), a
- * reset, a timeout. Attempts: NPM_INSTALL_ATTEMPTS; the cache keeps what the failed one fetched.
- */
-export const TRANSIENT_NPM_ERROR = /self[- ]signed certificate|SELF_SIGNED_CERT_IN_CHAIN|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up/i;
-export const NPM_ATTEMPT_PAUSE_MS = 5000;
-export const NPM_INSTALL_ATTEMPTS = 3;
-
-/**
  * npm environment for installing the packed tarballs here: better-sqlite3 downloads a prebuilt
  * binary from its GitHub releases, which this machine cannot reach (it would compile from source:
  * minutes). A prebuild made from the workspace's own compiled copy, written to `dir`, stands in; npm

@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MockUpstream, startMock } from "@bitrouter/testkit";
-import { DEFAULT_MODELS } from "../../apps/server/e2e/clients/install.js";
+import { DEFAULT_MODELS } from "../../apps/server/e2e/clients/install.mjs";
 import { blocksOf, CLIENTS, commandsOf, docFiles, kindOf, ROOT, RUNNERS } from "./blocks.js";
 
 const run = promisify(execFile);

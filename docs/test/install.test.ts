@@ -1,16 +1,18 @@
 // The docs' npm install blocks (runner "sh: npm install" in blocks.ts), run whole in bash as a user
 // would, then what they promise checked: a global `bitrouter` from the npm prefix, a provider
-// package loaded by `bitrouter serve` from the home. Substitutions: `npm` is docs/test/npm.mjs, the
-// real npm with this repository's unpublished names mapped to tarballs packed once here by
-// scripts/pack.mjs (as published), its global prefix a temp dir (on the PATH first), better-sqlite3
-// from the workspace's own build (no download); /tmp/bitrouter-pack is a temp dir.
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+// package loaded by `bitrouter serve` from the home. Substitutions: npm's registry is the loopback
+// one of scripts/registry.mjs, serving this repository's packages packed once here by
+// scripts/pack.mjs (as they will be published) and the third-party ones at the lockfile's versions;
+// npm's global prefix is a temp dir (on the PATH first); better-sqlite3's binary is the workspace's
+// own build (no download); /tmp/bitrouter-pack is a temp dir.
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from "vitest";
 import { localPrebuilds, packWorkspace } from "../../scripts/pack.mjs";
+import { type Registry, startRegistry } from "../../scripts/registry.mjs";
 import { blocksOf, commandsOf, docFiles, ROOT, RUNNERS } from "./blocks.js";
 
 const run = promisify(execFile);
@@ -26,21 +28,19 @@ const distinct = [...new Set(claimed.map((block) => block.code))].map((code) => 
 }));
 
 const work = mkdtempSync(join(tmpdir(), "bitrouter-docs-install-"));
+let registry: Registry;
 let env: Record<string, string>;
-beforeAll(() => {
+beforeAll(async () => {
   // dist/ is current (the docs test runs after a build); packing rebuilds nothing.
-  const { specs } = packWorkspace(["@bitrouter/cli", "@bitrouter-examples/provider-acme"], join(work, "tarballs"), { build: false, peers: true });
-  env = {
-    DOCS_NPM_SPECS: JSON.stringify(specs),
-    DOCS_REAL_NPM: realpathSync(execFileSync("bash", ["-c", "command -v npm"], { encoding: "utf8" }).trim()),
-    ...localPrebuilds(join(work, "prebuilds")),
-  };
+  const { tarballs } = packWorkspace(["@bitrouter/cli", "@bitrouter-examples/provider-acme"], join(work, "tarballs"), { build: false, peers: true });
+  registry = await startRegistry(tarballs);
+  env = { ...registry.env, ...localPrebuilds(join(work, "prebuilds")) };
 }, 300_000);
 
 /**
- * The user's environment (certificates, proxies) in a fresh HOME, keeping their npm configuration
- * and cache and corepack's pnpm (registry packages come from the caches when they can); nothing of
- * the workspace: no npm_* variables pnpm set, no node_modules/.bin on the PATH.
+ * The user's environment in a fresh HOME, keeping their npm configuration (but for the registry)
+ * and corepack's pnpm; nothing of the workspace: no npm_* variables pnpm set, no node_modules/.bin
+ * on the PATH.
  */
 function userEnv(home: string, path: string[]): Record<string, string> {
   const real = process.env.HOME ?? tmpdir();
@@ -50,27 +50,24 @@ function userEnv(home: string, path: string[]): Record<string, string> {
     ...env,
     HOME: home,
     npm_config_userconfig: join(real, ".npmrc"),
-    npm_config_cache: join(real, ".npm"),
     COREPACK_HOME: process.env.COREPACK_HOME ?? join(real, ".cache/node/corepack"),
     COREPACK_INTEGRITY_KEYS: "0",
     PATH: [...path, ...(process.env.PATH ?? "").split(":").filter((dir) => !dir.includes("node_modules"))].join(":"),
   };
 }
-afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
+afterAll(() => {
+  registry?.close();
+  rmSync(work, { recursive: true, force: true });
+}, 300_000);
 
 describe("sh: npm install: the blocks run whole in bash, then what they installed works", () => {
   it("there are such blocks", () => expect(distinct.length).toBeGreaterThan(2));
-  // Concurrently: each waits mostly on npm. On a cold npm cache during one of the registry's spells
-  // of TLS errors a single npm attempt took 8 minutes (each request retried over ~20 s, level by
-  // level of the tree); the limit leaves room for the wrapper's next attempt, which finds the cache
-  // filled by the first.
-  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 900_000 }, async ([, block], { expect }) => {
+  // Concurrently: each waits mostly on npm.
+  it.concurrent.for(distinct.map((block) => [block.where.join(", "), block] as const))("%s", { timeout: 300_000 }, async ([, block], { expect }) => {
     const home = mkdtempSync(join(work, "home-"));
     const prefix = join(home, "npm-global");
-    mkdirSync(join(home, "bin"));
-    writeFileSync(join(home, "bin/npm"), `#!/bin/sh\nexec "${process.execPath}" "${join(import.meta.dirname, "npm.mjs")}" "$@"\n`, { mode: 0o755 });
     // The npm prefix's bin first: the installed `bitrouter` is found before any other.
-    const user = { ...userEnv(home, [join(prefix, "bin"), join(home, "bin")]), npm_config_prefix: prefix };
+    const user = { ...userEnv(home, [join(prefix, "bin")]), npm_config_prefix: prefix };
     const script = `set -euo pipefail\n${block.code.replaceAll("/tmp/bitrouter-pack", join(home, "bitrouter-pack"))}`;
     const shell = await run("bash", ["-c", script], { cwd: ROOT, env: user }).catch((error: { stdout: string; stderr: string }) => ({
       ...error,

@@ -5,14 +5,19 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { localPrebuilds, NPM_ATTEMPT_PAUSE_MS, NPM_INSTALL_ATTEMPTS, NPM_INSTALL_FLAGS, TRANSIENT_NPM_ERROR } from "../../../scripts/pack.mjs";
+import { localPrebuilds } from "../../../scripts/pack.mjs";
+import { type Registry, startRegistry } from "../../../scripts/registry.mjs";
 import { freePort, killLeftovers, readPid, run, tempDir } from "./daemon-helpers.js";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(CLI_DIR, "package.json"), "utf8")) as { version: string }).version;
 const runDirs: string[] = [];
+let registry: Registry | undefined;
 
-afterAll(() => killLeftovers(runDirs));
+afterAll(() => {
+  killLeftovers(runDirs);
+  registry?.close();
+});
 
 function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -26,7 +31,7 @@ function exec(command: string, args: string[], options: { env?: NodeJS.ProcessEn
 }
 
 describe("npm install -g from the packed tarballs", () => {
-  it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 900_000 }, async () => {
+  it("gives a working bitrouter with no workspace around it: --version, --help, status, start/stop", { timeout: 300_000 }, async () => {
     const work = tempDir("bitrouter-install-");
     // --no-build: global-setup built dist/ already; rebuilding here would rewrite files under the
     // feet of the other test files running the workspace CLI.
@@ -41,15 +46,12 @@ describe("npm install -g from the packed tarballs", () => {
       expect(manifest, tarball).not.toContain("workspace:");
     }
 
-    // The user's npm cache (HOME) is kept: registry packages come from it when they can (NPM_INSTALL_FLAGS).
+    // Third-party packages from the loopback registry (scripts/registry.mjs), as npm resolves them
+    // from the public one.
+    registry = await startRegistry(tarballs);
     const prefix = join(work, "prefix");
-    const env = { ...process.env, ...localPrebuilds(join(work, "prebuilds")) };
-    let installed = { code: null as number | null, output: "" };
-    for (let attempt = 1; attempt <= NPM_INSTALL_ATTEMPTS; attempt++) {
-      installed = await exec("npm", ["install", "-g", "--prefix", prefix, ...NPM_INSTALL_FLAGS, ...tarballs], { cwd: work, env });
-      if (installed.code === 0 || !TRANSIENT_NPM_ERROR.test(installed.output)) break;
-      if (attempt < NPM_INSTALL_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, NPM_ATTEMPT_PAUSE_MS * attempt));
-    }
+    const env = { ...process.env, ...registry.env, ...localPrebuilds(join(work, "prebuilds")) };
+    const installed = await exec("npm", ["install", "-g", "--prefix", prefix, "--loglevel=error", ...tarballs], { cwd: work, env });
     expect(installed.code, installed.output).toBe(0);
     const bin = join(prefix, "bin", "bitrouter");
     // Real copies inside the prefix, not links back into the workspace.

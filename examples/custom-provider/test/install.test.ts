@@ -1,5 +1,6 @@
-// The package as a user installs it: packed (`pnpm pack`, with the @bitrouter packages it needs),
-// installed into a home dir with `npm install --prefix <home>`, named in bitrouter.yaml, and served
+// The package as a user installs it: packed (`pnpm pack`, with the @bitrouter packages it needs) and
+// served by a loopback npm registry (scripts/registry.mjs), installed into a home dir with
+// `npm install --prefix <home> @bitrouter-examples/provider-acme`, named in bitrouter.yaml, and served
 // by the `bitrouter` CLI; then a reload after editing the yaml, and a package that is not installed.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packWorkspace } from "../../../scripts/pack.mjs";
+import { type Registry, startRegistry } from "../../../scripts/registry.mjs";
 import { startAcmeMock, type AcmeMock } from "./acme-mock.js";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -19,29 +21,31 @@ const NAME = "@bitrouter-examples/provider-acme";
 let mock: AcmeMock;
 /** The temp directories this file made, removed at the end. */
 const temps: string[] = [];
+const registries: Registry[] = [];
 beforeAll(async () => {
   mock = await startAcmeMock();
 });
 afterAll(async () => {
   await mock?.close();
+  for (const registry of registries) registry.close();
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
- * The packed tarball installed into a fresh home with npm, its @bitrouter/providers peer (and what
- * that needs) from packed tarballs as well: npm installs the peer itself, `overrides` point our
- * unpublished names at their tarballs.
+ * The packed package installed into a fresh home with npm, its @bitrouter/providers peer (and what
+ * that needs) packed as well: npm installs the peer itself.
  */
-function installedHome(): string {
+async function installedHome(): Promise<string> {
   for (const file of [join(PACKAGE_DIR, "dist/index.js"), BIN]) expect(existsSync(file), `${file} is missing: run pnpm build`).toBe(true);
   const work = mkdtempSync(join(tmpdir(), "bitrouter-acme-install-"));
   temps.push(work);
   // dist/ is current: turbo builds before it tests (a rebuild here would race other test files).
-  const { specs } = packWorkspace([NAME], join(work, "tarballs"), { build: false, peers: true });
+  const { tarballs } = packWorkspace([NAME], join(work, "tarballs"), { build: false, peers: true });
+  const registry = await startRegistry(tarballs);
+  registries.push(registry);
   const home = join(work, "home");
   mkdirSync(home);
-  writeFileSync(join(home, "package.json"), JSON.stringify({ private: true, dependencies: { [NAME]: specs[NAME] }, overrides: specs }));
-  execFileSync("npm", ["install", "--prefix", home, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "pipe" });
+  execFileSync("npm", ["install", "--prefix", home, "--loglevel=error", NAME], { stdio: "pipe", env: { ...process.env, ...registry.env } });
   return home;
 }
 
@@ -92,7 +96,7 @@ async function serve(home: string): Promise<Served> {
 
 describe("the packed provider package, installed into a home dir", () => {
   it("is loaded by name by `bitrouter serve`, answers the OpenAI SDK, and a reload picks up a second model", { timeout: 180_000 }, async () => {
-    const home = installedHome();
+    const home = await installedHome();
     // Copies, not workspace links.
     for (const name of [NAME, "@bitrouter/providers"]) expect(realpathSync(join(home, "node_modules", name)).startsWith(realpathSync(home))).toBe(true);
     writeFileSync(join(home, "bitrouter.yaml"), yaml());

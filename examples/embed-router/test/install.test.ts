@@ -1,6 +1,6 @@
 // The embedding path as a user takes it: @bitrouter/router and the packages it needs packed as they
-// would be published, installed with npm into a directory outside the repository beside this
-// example's own files (its package.json pointing at the tarballs), the service compiled there
+// would be published and served by a loopback npm registry (scripts/registry.mjs), installed with npm
+// into a directory outside the repository beside this example's own files, the service compiled there
 // against the installed types and started with plain `node`; then its endpoints, which call
 // router.generate, router.stream and router.fetch, answer from a testkit mock upstream.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -12,17 +12,19 @@ import { type MockUpstream, startMock } from "@bitrouter/testkit";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packWorkspace } from "../../../scripts/pack.mjs";
+import { type Registry, startRegistry } from "../../../scripts/registry.mjs";
 
 const EXAMPLE = fileURLToPath(new URL("..", import.meta.url));
 const REPO = join(EXAMPLE, "../..");
 
 /** Runs a command; a failure shows its output (tsc reports on stdout). */
-function exec(command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8" });
+function exec(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): void {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: env ?? process.env });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}${result.stderr}`);
 }
 
 let work: string;
+let registry: Registry | undefined;
 let mock: MockUpstream;
 let service: ChildProcess | undefined;
 let base: string;
@@ -32,19 +34,20 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "bitrouter-embed-install-"));
   mock = await startMock();
   // dist/ is current: turbo builds before it tests (a rebuild here would race other test files).
-  const { specs } = packWorkspace(["@bitrouter/router"], join(work, "tarballs"), { build: false });
+  const { specs, tarballs } = packWorkspace(["@bitrouter/router"], join(work, "tarballs"), { build: false });
   expect(Object.keys(specs).sort()).toEqual(["@bitrouter/config", "@bitrouter/core", "@bitrouter/providers", "@bitrouter/router"]);
+  registry = await startRegistry(tarballs);
 
-  // The example's files; its package.json with @bitrouter/router from the tarball (and the
-  // packages that one depends on overridden to theirs: they are not on the registry).
+  // The example's files; its package.json with @bitrouter/router at the packed version, as
+  // `npm install @bitrouter/router` would save it.
   const app = join(work, "app");
   cpSync(join(EXAMPLE, "src"), join(app, "src"), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(EXAMPLE, "package.json"), "utf8"));
   delete manifest.devDependencies;
-  manifest.dependencies["@bitrouter/router"] = specs["@bitrouter/router"];
-  manifest.overrides = specs;
+  const { version } = JSON.parse(readFileSync(join(REPO, "packages/router/package.json"), "utf8"));
+  manifest.dependencies["@bitrouter/router"] = `^${version}`;
   writeFileSync(join(app, "package.json"), JSON.stringify(manifest, null, 2));
-  exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
+  exec("npm", ["install", "--loglevel=error"], app, { ...process.env, ...registry.env });
   expect(realpathSync(join(app, "node_modules/@bitrouter/router")).startsWith(realpathSync(app))).toBe(true); // a copy, not a link
 
   // Compiled against the installed package's types (typed options), Node's types from the repo.
@@ -96,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   service?.kill();
+  registry?.close();
   await mock?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });

@@ -8,7 +8,7 @@ import type { MockUpstream } from "@bitrouter/testkit";
 import type { TestServer } from "../../test/harness.js";
 import { MARKER, TEXT, UPSTREAM_KEY, answerText, answerWithTool, cleanEnv, inferenceRequests, run, startServer, tempHome, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
-import { DEFAULT_MODELS, installedPaths } from "./install.js";
+import { DEFAULT_MODELS, installedPaths } from "./install.mjs";
 
 const { modules } = installedPaths();
 const claude = join(modules, "@anthropic-ai/claude-code/bin/claude.exe");

@@ -22,7 +22,7 @@ import {
   upstreamKeyOf,
 } from "./harness.js";
 import type { RunResult } from "./harness.js";
-import { installedPaths } from "./install.js";
+import { installedPaths } from "./install.mjs";
 
 const { modules } = installedPaths();
 const codex = join(modules, "@openai/codex/bin/codex.js");

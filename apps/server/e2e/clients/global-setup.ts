@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureInstalled } from "./install.js";
+import { ensureInstalled } from "./install.mjs";
 
 /** Installs the pinned clients before any test (cached after the first run); removes the throwaway homes after. */
 export default function setup(): () => void {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { MockHandler, MockScript, MockUpstream, RecordedRequest } from "@bitrouter/testkit";
 import { providersYaml, startTestServer } from "../../test/harness.js";
 import type { TestServer } from "../../test/harness.js";
-import { DEFAULT_MODELS } from "./install.js";
+import { DEFAULT_MODELS } from "./install.mjs";
 
 /** The upstream protocols a client is routed to; `openai-responses` is OpenAI with its Responses API. */
 export type Upstream = "openai-chat" | "openai-responses" | "anthropic" | "google";

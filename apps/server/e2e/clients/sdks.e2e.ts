@@ -9,7 +9,7 @@ import type { MockHandler, MockUpstream } from "@bitrouter/testkit";
 import { startTestServer, type TestServer } from "../../test/harness.js";
 import { MARKER, TEXT, UPSTREAM_KEY, cleanEnv, inferenceRequests, run, startServer, tempHome, textAnswer, toolAnswer, upstreamKeyOf } from "./harness.js";
 import type { Upstream } from "./harness.js";
-import { installedPaths } from "./install.js";
+import { installedPaths } from "./install.mjs";
 
 const { modules, node24 } = installedPaths();
 const clientsDir = join(modules, "..");

@@ -1,16 +1,21 @@
+#!/usr/bin/env node
 /**
  * The pinned real clients, installed from npm once into a cache directory (reused across runs), and
  * a Node 24 binary for the clients that need Node >= 22 (the AI SDK 7, @langchain/openai 1.6).
  * Claude Code ships a native binary; Codex's launcher starts its native binary; Gemini CLI runs on Node 20.
+ * Plain JavaScript (types in install.d.mts) so CI can install before the suite runs:
+ *
+ *   node apps/server/e2e/clients/install.mjs   # exit 1 when npm could not install them
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Exact versions: a client release changes what it sends, so bumps are deliberate. */
-export const PINS: Readonly<Record<string, string>> = {
+export const PINS = {
   "@anthropic-ai/claude-code": "2.1.332",
   "@openai/codex": "0.171.0",
   "@google/gemini-cli": "0.61.0",
@@ -29,25 +34,19 @@ export const DEFAULT_MODELS = {
   claude: "claude-opus-5-5",
   codex: "gpt-6.2-sol",
   gemini: ["gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"],
-} as const;
-
-export interface Installed {
-  /** node_modules holding every pinned client. */
-  modules: string;
-  /** A Node >= 22 binary. */
-  node24: string;
-}
+};
 
 const CACHE = process.env.BITROUTER_E2E_CACHE ?? join(homedir(), ".cache", "bitrouter-e2e");
 
-export function installedPaths(): Installed {
+/** Where the clients and the Node 24 binary are (or will be). */
+export function installedPaths() {
   const hash = createHash("sha256").update(JSON.stringify(PINS)).digest("hex").slice(0, 12);
   const node24 = Number(process.versions.node.split(".")[0]) >= 22 ? process.execPath : join(CACHE, "node24", "bin", "node");
   return { modules: join(CACHE, `clients-${hash}`, "node_modules"), node24 };
 }
 
 /** Installs whatever is missing; a no-op when the cache is complete. */
-export function ensureInstalled(log: (line: string) => void = () => {}): Installed {
+export function ensureInstalled(log = () => {}) {
   const paths = installedPaths();
   const dir = join(paths.modules, "..");
   if (!existsSync(join(dir, ".complete"))) {
@@ -72,4 +71,13 @@ export function ensureInstalled(log: (line: string) => void = () => {}): Install
     rmSync(tmp, { recursive: true, force: true });
   }
   return paths;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    ensureInstalled((line) => process.stderr.write(`[e2e:clients] ${line}\n`));
+  } catch (error) {
+    process.stderr.write(`[e2e:clients] installing the pinned clients failed: ${error.message}\n`);
+    process.exit(1);
+  }
 }
