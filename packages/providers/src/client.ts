@@ -33,7 +33,7 @@
 import { finished } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import type { CanonicalRequest, CanonicalResponse, ErrorKind, ProtocolName, StreamEvent } from "@bitrouter/core";
-import type { EncodeRequestOptions, SseEvent, UpstreamCodec } from "./codec.js";
+import type { EncodeRequestOptions, SseEvent, StreamDecoder, UpstreamCodec } from "./codec.js";
 import { BitrouterError } from "@bitrouter/core";
 import { type ByteSource, SseParser, sseEvents } from "./sse.js";
 import { descriptorOf } from "./protocols/index.js";
@@ -164,6 +164,12 @@ export interface ProviderClient {
   stream(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent>>;
   /** `stream`, one array per upstream read (the events its bytes completed, never empty): one async hop per read, not per event. */
   streamBatches(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<AsyncIterable<StreamEvent[]>>;
+  /**
+   * `stream`'s first half, for a caller that decodes the bytes as they come (EventStreamDecoder):
+   * the 2xx answer's body once its head came; fails like `stream`. Reading the body is the caller's:
+   * map its failures with `upstreamFailure`, destroy it to stop early.
+   */
+  openStream(codec: UpstreamCodec, endpoint: ProviderEndpoint, request: CanonicalRequest, options: SendOptions): Promise<ResponseBody>;
   /** Destroys the pool (open requests fail). */
   close(): Promise<void>;
 }
@@ -764,28 +770,18 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
   /** The events of each upstream read, parsed and decoded in one step (one async hop per read). */
   async function* decodeBatches(codec: UpstreamCodec, body: ResponseBody, state: CallState): AsyncGenerator<StreamEvent[]> {
-    const decoder = codec.createStreamDecoder();
-    const parser = new SseParser();
-    let received = 0;
-    const decode = (batch: SseEvent[]): StreamEvent[] => {
-      received += batch.length;
-      const events: StreamEvent[] = [];
-      for (const sse of batch) for (const event of decoder.decode(sse)) events.push(event);
-      state.yielded += events.length;
-      return events;
-    };
+    const decoder = new EventStreamDecoder(codec);
     const reader = new ChunkReader(body);
     try {
       for (;;) {
         const chunk = reader.read() ?? (await reader.next());
         if (chunk === undefined) break;
-        const events = decode(parser.feed(chunk));
+        const events = decoder.feed(chunk);
+        state.yielded += events.length;
         if (events.length > 0) yield events;
       }
-      const events = decode(parser.end());
-      // A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer.
-      if (received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
-      for (const event of decoder.end()) events.push(event);
+      const events = decoder.end();
+      state.yielded += events.length;
       if (events.length > 0) yield events;
     } catch (error) {
       throw transportError(error, state);
@@ -796,14 +792,15 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     }
   }
 
-  async function streamBatches(
+  /** Sends a stream call; resolves with the 2xx answer's body once its head came (see ProviderClient.openStream). */
+  async function openEventStream(
     codec: UpstreamCodec,
     endpoint: ProviderEndpoint,
     request: CanonicalRequest,
     opts: SendOptions,
-  ): Promise<AsyncIterable<StreamEvent[]>> {
+    state: CallState,
+  ): Promise<ResponseBody> {
     const upstream = codec.encodeRequest({ ...request, stream: true }, encodeOptions(opts));
-    const state = newState(endpoint, opts.signal, opts.timeoutMs);
     const response = await open(
       { endpoint, path: upstream.path, body: JSON.stringify(upstream.body), headers: { ...upstream.headers, ...opts.headers }, ...idle(opts) },
       state,
@@ -811,7 +808,17 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
     );
     if (response.status < 200 || response.status >= 300) throw await upstreamError(codec, state.endpoint, response);
     // From here the idle timeout guards a stalled stream.
-    return decodeBatches(codec, response.body, state);
+    return response.body;
+  }
+
+  async function streamBatches(
+    codec: UpstreamCodec,
+    endpoint: ProviderEndpoint,
+    request: CanonicalRequest,
+    opts: SendOptions,
+  ): Promise<AsyncIterable<StreamEvent[]>> {
+    const state = newState(endpoint, opts.signal, opts.timeoutMs);
+    return decodeBatches(codec, await openEventStream(codec, endpoint, request, opts, state), state);
   }
 
   return {
@@ -859,6 +866,8 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
     streamBatches,
 
+    openStream: (codec, endpoint, request, opts) => openEventStream(codec, endpoint, request, opts, newState(endpoint, opts.signal, opts.timeoutMs)),
+
     async close() {
       await agent.destroy();
     },
@@ -867,6 +876,42 @@ export function createProviderClient(options: ProviderClientOptions = {}): Provi
 
 async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;
+}
+
+/**
+ * An upstream's event-stream bytes to canonical events, chunk by chunk, with no I/O: SSE parsing
+ * and the codec's stream decoder in one step. The client's own streams decode with it, and so does
+ * a caller of `openStream` that pushes the body's chunks through as they come.
+ */
+export class EventStreamDecoder {
+  readonly #decoder: StreamDecoder;
+  readonly #parser = new SseParser();
+  /** SSE events seen so far. */
+  received = 0;
+
+  constructor(codec: UpstreamCodec) {
+    this.#decoder = codec.createStreamDecoder();
+  }
+
+  /** The events this chunk completed (often none). Throws on an event the codec cannot read or one too large. */
+  feed(chunk: Uint8Array): StreamEvent[] {
+    return this.#decode(this.#parser.feed(chunk));
+  }
+
+  /** The body ended cleanly: the events left. A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer: throws. */
+  end(): StreamEvent[] {
+    const events = this.#decode(this.#parser.end());
+    if (this.received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
+    for (const event of this.#decoder.end()) events.push(event);
+    return events;
+  }
+
+  #decode(batch: SseEvent[]): StreamEvent[] {
+    this.received += batch.length;
+    const events: StreamEvent[] = [];
+    for (const sse of batch) for (const event of this.#decoder.decode(sse)) events.push(event);
+    return events;
+  }
 }
 
 /**

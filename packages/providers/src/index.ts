@@ -42,6 +42,7 @@ export { codecTable, upstreamCodec, upstreamProtocol, type CodecTable } from "./
 export { encodeStreamError } from "./stream-error.js";
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
+  EventStreamDecoder,
   MAX_ERROR_BODY,
   NO_EVENTS,
   ProviderError,

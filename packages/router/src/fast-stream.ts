@@ -1,8 +1,6 @@
 /**
  * The fast path's stream: the upstream's SSE bytes go to the client as they came, usage and the
- * outcome decoded on the side (sniff.ts). Driven by the body's `data` events straight into the
- * client's socket (`pipeTo`), like a bare proxy's pipe: no async iterator and no promise per chunk.
- * Hosts that want an AsyncIterable (the Web `Response`, the tests) still get one.
+ * outcome decoded on the side (sniff.ts); the stage of a stream pipe (stream-pipe.ts).
  *
  * Until the first content event every event is decoded and the bytes are held back: an upstream
  * that breaks, answers an error event, sends no event or malformed ones before it fails the attempt
@@ -18,24 +16,9 @@ import { asBuffer } from "./body.js";
 import type { CompletionOutcome } from "./lifecycle.js";
 import { clientClosed, isContentEvent } from "./lifecycle.js";
 import { carriesOutcome, endsEvent, mayCarryOutcome } from "./sniff.js";
+import type { Chunk, StreamBody, StreamStage } from "./stream-pipe.js";
+import { openStreamPipe } from "./stream-pipe.js";
 import type { RouteTarget } from "./table.js";
-
-type Chunk = string | Uint8Array;
-
-/** Where `pipeTo` writes: a Node `ServerResponse` (or any writable) fits. */
-export interface ChunkWriter {
-  /** False: wait for `drain` before writing more. */
-  write(chunk: Chunk): boolean;
-  readonly destroyed: boolean;
-  once(event: "drain" | "close", listener: () => void): unknown;
-  off(event: "drain" | "close", listener: () => void): unknown;
-}
-
-/** A stream answer's body: iterable by anyone; `pipeTo`, when there, is the cheaper way to send it. */
-export interface StreamBody extends AsyncIterable<Chunk> {
-  /** Writes the whole stream to `out`; settles once it ended or `out` closed. Call it at most once, instead of iterating. */
-  pipeTo?(out: ChunkWriter): Promise<void>;
-}
 
 export interface FastStreamOptions {
   protocol: Protocol;
@@ -58,15 +41,14 @@ export interface FastStreamOptions {
  * before it (the attempt fails over).
  */
 export function openFastStream(body: ResponseBody, options: FastStreamOptions): Promise<StreamBody> {
-  const pipe = new FastStreamPipe(body, new SniffedStream(options));
-  return pipe.opened;
+  return openStreamPipe(body, new SniffedStream(options));
 }
 
 /**
  * The per-chunk work, with no I/O: what to send for each upstream chunk, and the outcome. Chunks of
  * whole events none of which metering reads go out as they came (no decoding, parsing or re-framing).
  */
-class SniffedStream {
+class SniffedStream implements StreamStage {
   committed = false;
   readonly #options: FastStreamOptions;
   readonly #decoder: StreamDecoder;
@@ -215,179 +197,6 @@ class SniffedStream {
     this.#options.complete(this.#outcome ?? { ...clientClosed(), usage: this.#usage, target: this.#options.target, ttfbMs: this.#ttfb });
   }
 }
-
-/**
- * The I/O around SniffedStream: one set of listeners on the upstream body for the stream's life.
- * Output goes to the consumer's writer (`pipeTo`), or into a queue for the async iterator (and while
- * nobody consumes yet, between the commit and the host taking the answer).
- */
-class FastStreamPipe implements StreamBody {
-  readonly opened: Promise<StreamBody>;
-  #open!: { resolve(body: StreamBody): void; reject(error: unknown): void };
-  readonly #body: ResponseBody;
-  readonly #stream: SniffedStream;
-  #queue: Chunk[] = [];
-  /** The upstream ended or failed: everything left to send is in the queue (or written). */
-  #ended = false;
-  #finished = false;
-  #out: ChunkWriter | undefined;
-  #settle: (() => void) | undefined;
-  /** The iterator's pending next(). */
-  #waiting: ((result: IteratorResult<Chunk>) => void) | undefined;
-
-  constructor(body: ResponseBody, stream: SniffedStream) {
-    this.#body = body;
-    this.#stream = stream;
-    this.opened = new Promise((resolve, reject) => {
-      this.#open = { resolve, reject };
-    });
-    body.on("data", this.#onData);
-    body.once("end", this.#onEnd);
-    body.on("error", this.#onError);
-  }
-
-  readonly #onData = (chunk: Uint8Array): void => {
-    if (this.#ended) return;
-    const committed = this.#stream.committed;
-    let out: Chunk | undefined;
-    try {
-      out = this.#stream.push(chunk);
-    } catch (error) {
-      if (committed) return this.#end(this.#stream.failed(error));
-      return this.#refuse(this.#stream.headFailure(error));
-    }
-    if (!committed) {
-      if (!this.#stream.committed) return;
-      // Held until the host takes the answer: nothing else is read meanwhile.
-      this.#body.pause();
-      this.#emit(out);
-      this.#open.resolve(this);
-      return;
-    }
-    this.#emit(out);
-  };
-
-  readonly #onEnd = (): void => {
-    if (this.#ended) return;
-    const committed = this.#stream.committed;
-    let out: Chunk | undefined;
-    try {
-      out = this.#stream.end();
-    } catch (error) {
-      return committed ? this.#end(this.#stream.failed(error)) : this.#refuse(this.#stream.headFailure(error));
-    }
-    this.#end(out);
-    if (!committed) this.#open.resolve(this);
-  };
-
-  readonly #onError = (error: Error): void => {
-    if (this.#ended) return;
-    if (this.#stream.committed) this.#end(this.#stream.failed(error));
-    else this.#refuse(this.#stream.headFailure(error));
-  };
-
-  /** Failed before the commit: the attempt fails, the upstream connection is closed. */
-  #refuse(error: unknown): void {
-    this.#ended = true;
-    this.#detach();
-    if (!this.#body.destroyed) this.#body.destroy();
-    this.#open.reject(error);
-  }
-
-  #end(last: Chunk | undefined): void {
-    this.#ended = true;
-    this.#emit(last);
-    if (this.#out || this.#waiting) this.#finish();
-  }
-
-  #emit(chunk: Chunk | undefined): void {
-    if (chunk === undefined || chunk.length === 0) return;
-    if (this.#out) {
-      if (!this.#out.write(chunk) && !this.#ended) {
-        this.#body.pause();
-        this.#out.once("drain", this.#onDrain);
-      }
-      return;
-    }
-    if (this.#waiting) {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      waiting({ done: false, value: chunk });
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#body.pause();
-  }
-
-  readonly #onDrain = (): void => {
-    if (!this.#ended) this.#body.resume();
-  };
-
-  /** The stream is over (ended, or its consumer left): the upstream is closed and the outcome reported, once. */
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#ended = true;
-    this.#detach();
-    // An early exit (the client left) closes the upstream connection: the provider stops generating.
-    if (!this.#body.destroyed) this.#body.destroy();
-    this.#stream.complete();
-    this.#settle?.();
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.({ done: true, value: undefined });
-  }
-
-  #detach(): void {
-    this.#body.off("data", this.#onData);
-    this.#body.off("end", this.#onEnd);
-    // An error after the end (a late socket error) must not be unhandled.
-    this.#body.off("error", this.#onError);
-    this.#body.on("error", ignore);
-    if (this.#out) {
-      this.#out.off("drain", this.#onDrain);
-      this.#out.off("close", this.#onClose);
-    }
-  }
-
-  readonly #onClose = (): void => this.#finish();
-
-  pipeTo(out: ChunkWriter): Promise<void> {
-    return new Promise((resolve) => {
-      this.#settle = resolve;
-      if (this.#finished) return resolve();
-      this.#out = out;
-      out.once("close", this.#onClose);
-      for (const chunk of this.#queue.splice(0)) this.#emit(chunk);
-      if (out.destroyed || this.#ended) return this.#finish();
-      this.#body.resume();
-    });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Chunk> {
-    return {
-      next: () => {
-        const chunk = this.#queue.shift();
-        if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
-        if (this.#ended) {
-          this.#finish();
-          return Promise.resolve({ done: true, value: undefined });
-        }
-        return new Promise((resolve) => {
-          this.#waiting = resolve;
-          this.#body.resume();
-        });
-      },
-      // The host stopped reading (even before the first chunk): the upstream is closed, the outcome recorded.
-      return: () => {
-        this.#finish();
-        return Promise.resolve({ done: true, value: undefined });
-      },
-    };
-  }
-}
-
-function ignore(): void {}
 
 function formatEvent(event: string | undefined, data: string): string {
   const lines = data

@@ -139,14 +139,14 @@ export class RequestLifecycle {
   /** One non-stream attempt: the upstream's answer after onResponse hooks. The caller completes. */
   async generate(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<CanonicalResponse> {
     const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
-    let response = await this.deps.client.send(codec, target.endpoint, request, this.#sendOptions(target, options));
+    let response = await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options));
     for (const hook of this.deps.hooks) response = (await hook.onResponse?.(this.ctx, response)) ?? response;
-    await this.#beforeCommit();
+    await this.beforeCommitHooks();
     return response;
   }
 
   /** Each hook's beforeCommit, in order: the answer is ready and not yet sent (e.g. a payment settles here). */
-  async #beforeCommit(): Promise<void> {
+  protected async beforeCommitHooks(): Promise<void> {
     for (const hook of this.deps.hooks) await hook.beforeCommit?.(this.ctx);
   }
 
@@ -158,76 +158,46 @@ export class RequestLifecycle {
    */
   async stream<T>(target: RouteTarget, request: CanonicalRequest, sink: StreamSink<T>, options: AttemptOptions = {}): Promise<AsyncIterable<T>> {
     const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
-    const batches = (await this.deps.client.streamBatches(codec, target.endpoint, request, this.#sendOptions(target, options)))[Symbol.asyncIterator]();
+    const batches = (await this.deps.client.streamBatches(codec, target.endpoint, request, this.sendOptions(target, options)))[Symbol.asyncIterator]();
     const held = this.#holdUntilContent(target, batches, sink);
     return startedStream(await held.next(), held);
   }
 
   /** Events come a batch per upstream read, and go out a batch per read: one async hop and one write per read, not per event. */
   async *#holdUntilContent<T>(target: RouteTarget, batches: AsyncIterator<StreamEvent[]>, sink: StreamSink<T>): AsyncGenerator<T> {
-    const hooks = this.deps.hooks.filter((h) => h.onStreamEvent);
-    let ttfb: number | undefined;
-    let usage: Usage | undefined;
-    let errorKind: ErrorInfo["kind"] | undefined;
-    const observe = (event: StreamEvent): StreamEvent[] => {
-      const out = hooks.length === 0 ? [event] : applyStreamHooks(hooks, this.ctx, event);
-      for (const e of out) {
-        if (e.type === "usage") usage = e.usage;
-        else if (e.type === "finish" && e.usage) usage = e.usage;
-        else if (e.type === "error") errorKind = e.error.kind;
-      }
-      if (out.length > 0) ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
-      return out;
-    };
-    const head: StreamEvent[] = [];
-    let committed = false;
+    const held = new HeldEvents(target, hookRoles(this.deps.hooks).onStreamEvent, this.ctx);
     let outcome: CompletionOutcome | undefined;
-    // Committed before the hooks see the head: a hook that throws ends the stream with an error event.
-    const commit = (): StreamEvent[] => {
-      committed = true;
-      return head.flatMap(observe);
-    };
     try {
       for (;;) {
         const next = await batches.next();
         if (next.done) break;
         const events = next.value;
-        let i = 0;
+        let from = 0;
         let observed: StreamEvent[] = [];
-        if (!committed) {
-          for (; i < events.length && !committed; i++) {
-            const event = events[i]!;
-            if (event.type === "error") throw new BitrouterError({ ...event.error, message: `${target.provider}: ${event.error.message}` });
-            head.push(event);
-            if (!isContentEvent(event)) continue;
-            await this.#beforeCommit();
-            observed = commit();
-          }
-          if (!committed) continue;
+        if (!held.committed) {
+          from = held.hold(events);
+          if (from < 0) continue;
+          await this.beforeCommitHooks();
+          observed = held.commit();
         }
-        // An error event ends the stream: nothing after it is sent.
-        let failed = false;
-        for (; i < events.length && !failed; i++) {
-          for (const e of observe(events[i]!)) observed.push(e);
-          failed = events[i]!.type === "error";
-        }
+        const failed = held.pass(events, from, observed);
         const out = sink.batch(observed);
         if (out !== undefined) yield out;
         if (failed) break;
       }
-      if (!committed) await this.#beforeCommit();
-      const tail = sink.batch(committed ? [] : commit());
-      outcome = { status: 200, usage, target, ttfbMs: ttfb, ...(errorKind ? { errorKind } : {}) };
+      if (!held.committed) await this.beforeCommitHooks();
+      const tail = sink.batch(held.committed ? [] : held.commit());
+      outcome = held.outcome();
       if (tail !== undefined) yield tail;
       const end = sink.end?.();
       if (end !== undefined) yield end;
     } catch (error) {
-      if (!committed) throw error;
+      if (!held.committed) throw error;
       if (this.callerLeft) {
-        outcome = { ...clientClosed(), usage, target, ttfbMs: ttfb };
+        outcome = held.left();
       } else {
         const info = toErrorInfo(error);
-        outcome = { status: 200, usage, target, ttfbMs: ttfb, errorKind: info.kind };
+        outcome = held.outcome(info.kind);
         const out = sink.batch([{ type: "error", error: info }]);
         if (out !== undefined) yield out;
         const end = sink.end?.();
@@ -236,11 +206,12 @@ export class RequestLifecycle {
     } finally {
       await batches.return?.();
       // A consumer that stops reading early is a caller that went away (499).
-      if (committed) this.complete(outcome ?? { ...clientClosed(), usage, target, ttfbMs: ttfb });
+      if (held.committed) this.complete(outcome ?? held.left());
     }
   }
 
-  #sendOptions(target: RouteTarget, options: AttemptOptions): SendOptions {
+  /** The options of one upstream call to `target`. */
+  protected sendOptions(target: RouteTarget, options: AttemptOptions): SendOptions {
     return {
       model: target.modelId,
       ...(target.maxOutputTokens === undefined ? {} : { defaultMaxTokens: target.maxOutputTokens }),
@@ -277,6 +248,10 @@ export interface HookRoles {
   onRequest: readonly RouterHook[];
   /** The hooks with an onAttempt. */
   onAttempt: readonly RouterHook[];
+  /** The hooks with an onStreamEvent. */
+  onStreamEvent: readonly RouterHook[];
+  /** Some hook has a beforeCommit (it may wait: a stream's first content event is held until it resolves). */
+  beforeCommit: boolean;
   /** Some hook reads or changes content: requests then take the translated path (no byte forwarding). */
   needsContent: boolean;
 }
@@ -289,6 +264,8 @@ export function hookRoles(hooks: readonly RouterHook[]): HookRoles {
     found = {
       onRequest: hooks.filter((h) => h.onRequest),
       onAttempt: hooks.filter((h) => h.onAttempt),
+      onStreamEvent: hooks.filter((h) => h.onStreamEvent),
+      beforeCommit: hooks.some((h) => h.beforeCommit),
       needsContent: hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit),
     };
     roles.set(hooks, found);
@@ -301,6 +278,83 @@ export async function runRequestHooks(hooks: readonly RouterHook[], ctx: Request
   for (const hook of hookRoles(hooks).onRequest) {
     const pending = hook.onRequest!(ctx);
     if (pending) await pending;
+  }
+}
+
+/**
+ * One stream attempt's decoded events on their way to the caller, without I/O: held until the
+ * first content event (an error event before it fails the attempt, so the next endpoint can be
+ * tried), then each through the onStreamEvent hooks; the outcome (usage, an error event, the time
+ * of the first event sent) noted as they pass. Used by the lifecycle's stream (pulled, with
+ * beforeCommit hooks awaited between hold and commit) and by the HTTP pipeline's translated stream
+ * (pushed, translated-stream.ts).
+ */
+export class HeldEvents {
+  committed = false;
+  usage: Usage | undefined;
+  #errorKind: ErrorInfo["kind"] | undefined;
+  #ttfb: number | undefined;
+  readonly #head: StreamEvent[] = [];
+
+  constructor(
+    private readonly target: RouteTarget,
+    /** The hooks with an onStreamEvent (hookRoles). */
+    private readonly hooks: readonly RouterHook[],
+    private readonly ctx: RequestContext,
+  ) {}
+
+  /**
+   * Before the commit: holds `events` up to the first content event. Returns the index just past
+   * it once it came (commit next, then `pass` the rest from there), or -1 while everything is held.
+   * Throws on an error event: the attempt failed.
+   */
+  hold(events: StreamEvent[]): number {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (event.type === "error") throw new BitrouterError({ ...event.error, message: `${this.target.provider}: ${event.error.message}` });
+      this.#head.push(event);
+      if (isContentEvent(event)) return i + 1;
+    }
+    return -1;
+  }
+
+  /** Commits the answer: the held events, after hooks. Committed first: a hook that throws here ends the stream, it does not fail the attempt over. */
+  commit(): StreamEvent[] {
+    this.committed = true;
+    const out: StreamEvent[] = [];
+    for (const event of this.#head) for (const e of this.#observe(event)) out.push(e);
+    this.#head.length = 0;
+    return out;
+  }
+
+  /** After the commit: `events` from `from` on, after hooks, appended to `out`, up to an error event, which ends the stream: returns whether one came. */
+  pass(events: StreamEvent[], from: number, out: StreamEvent[]): boolean {
+    for (let i = from; i < events.length; i++) {
+      for (const e of this.#observe(events[i]!)) out.push(e);
+      if (events[i]!.type === "error") return true;
+    }
+    return false;
+  }
+
+  /** The outcome of a stream that ended (`errorKind`: how it failed after the commit, if it did). */
+  outcome(errorKind = this.#errorKind): CompletionOutcome {
+    return { status: 200, usage: this.usage, target: this.target, ttfbMs: this.#ttfb, ...(errorKind ? { errorKind } : {}) };
+  }
+
+  /** The outcome of a stream whose caller went away. */
+  left(): CompletionOutcome {
+    return { ...clientClosed(), usage: this.usage, target: this.target, ttfbMs: this.#ttfb };
+  }
+
+  #observe(event: StreamEvent): StreamEvent[] {
+    const out = this.hooks.length === 0 ? [event] : applyStreamHooks(this.hooks, this.ctx, event);
+    for (const e of out) {
+      if (e.type === "usage") this.usage = e.usage;
+      else if (e.type === "finish" && e.usage) this.usage = e.usage;
+      else if (e.type === "error") this.#errorKind = e.error.kind;
+    }
+    if (out.length > 0) this.#ttfb ??= Date.now() - this.ctx.startedAt; // from the request's arrival, as the caller sees it
+    return out;
   }
 }
 

@@ -25,7 +25,7 @@ import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
 import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
-import type { StreamBody } from "./fast-stream.js";
+import type { StreamBody } from "./stream-pipe.js";
 import { openFastStream } from "./fast-stream.js";
 import { bodyLimitFields, fitBody } from "./limits.js";
 import type { RouterDeps, StreamSink } from "./lifecycle.js";
