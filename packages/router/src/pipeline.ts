@@ -11,7 +11,10 @@
  *       fast path   same protocol in and out, no content hooks: forward the caller's bytes with only
  *                   `model` spliced in and pipe the answer's bytes, decoding usage on the side
  *       translated  decode to canonical once, then the lifecycle's prepare (beforeDispatch hooks, limits)
- *                   and generate/stream (onResponse/onStreamEvent hooks), encoded back to the inbound protocol
+ *                   and generate (onResponse hooks), encoded back to the inbound protocol; a stream is
+ *                   decoded, hooked (onStreamEvent) and encoded chunk by chunk as the upstream's bytes
+ *                   come (translated-stream.ts), or through the lifecycle's stream when a hook has a
+ *                   beforeCommit
  *     Both fit the request to the target model's catalog limits (limits.ts). A Responses request to an
  *     OpenAI provider that serves the Responses API goes to it (targetFor in table.ts).
  *     Fail over (next endpoint) on connection errors, timeouts, 408/409/429/5xx, and only before the
@@ -22,16 +25,17 @@
 import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, Usage } from "@bitrouter/core";
 import { BitrouterError, invalidRequest } from "@bitrouter/core";
 import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
-import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
+import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamCodec, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
 import type { StreamBody } from "./stream-pipe.js";
 import { openFastStream } from "./fast-stream.js";
 import { bodyLimitFields, fitBody } from "./limits.js";
-import type { RouterDeps, StreamSink } from "./lifecycle.js";
-import { hookRoles, RequestLifecycle } from "./lifecycle.js";
+import type { HookRoles, RouterDeps, StreamSink } from "./lifecycle.js";
+import { HeldEvents, hookRoles, RequestLifecycle } from "./lifecycle.js";
 import type { RouteTarget } from "./table.js";
 import { targetFor } from "./table.js";
+import { openTranslatedStream } from "./translated-stream.js";
 
 /** One inbound HTTP request, already split from its transport (Node or Web `Request`). */
 export interface InboundRequest {
@@ -129,7 +133,7 @@ function errorHeaders(error: unknown): Record<string, string> {
  */
 class InboundLifecycle extends RequestLifecycle {
   #canonical: CanonicalRequest | undefined;
-  readonly #needsContent: boolean;
+  readonly #roles: HookRoles;
   /** The caller's protocol feature headers (betas, API version), for upstreams of the same protocol. */
   readonly #featureHeaders: Record<string, string> | undefined;
 
@@ -140,14 +144,14 @@ class InboundLifecycle extends RequestLifecycle {
   ) {
     super(deps, ctx, inbound.controller ?? inbound.signal);
     this.deferCompletion = inbound.completeAfterTurn === true;
-    this.#needsContent = hookRoles(deps.hooks).needsContent;
+    this.#roles = hookRoles(deps.hooks);
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
   async attempt(body: RequestBody): Promise<InboundResult> {
     return this.tryTargets((routeTarget) => {
       const target = targetFor(routeTarget, this.inbound.protocol);
-      const fast = !this.#needsContent && target.endpoint.protocol === this.inbound.protocol;
+      const fast = !this.#roles.needsContent && target.endpoint.protocol === this.inbound.protocol;
       return fast ? this.#fastPath(target, body) : this.#translated(target, body);
     });
   }
@@ -244,8 +248,24 @@ class InboundLifecycle extends RequestLifecycle {
       this.complete({ status: 200, usage: response.usage, target });
       return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(encoded) };
     }
-    const frames = await this.stream(target, request, encodedFor(inboundCodec.createStreamEncoder(request)), options);
-    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: frames };
+    const encoder = inboundCodec.createStreamEncoder(request);
+    if (this.#roles.beforeCommit) {
+      // A beforeCommit may wait (a payment settling): the lifecycle's pulled stream awaits it.
+      const frames = await this.stream(target, request, encodedFor(encoder), options);
+      return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: frames };
+    }
+    const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
+    const upstream = await this.deps.client.openStream(codec, target.endpoint, request, this.sendOptions(target, options));
+    const stream = await openTranslatedStream(upstream, {
+      codec,
+      encoder,
+      held: new HeldEvents(target, this.#roles.onStreamEvent, this.ctx),
+      target,
+      signal: this.signal,
+      callerLeft: () => this.callerLeft,
+      complete: (outcome) => this.complete(outcome),
+    });
+    return { type: "stream", status: 200, headers: { ...SSE_HEADERS }, body: stream };
   }
 }
 

@@ -76,6 +76,37 @@ describe("the library API and the HTTP path share one lifecycle", () => {
     await router.close();
   });
 
+  it("a stream hook that throws on the first content event ends that stream too: no failover, no answer from a second endpoint", async () => {
+    const records: CompletionRecord[] = [];
+    const guard: RouterHook = {
+      name: "guard",
+      onStreamEvent: (_ctx, event) => {
+        if (event.type === "text_delta" && event.text.includes("secret")) throw new BitrouterError({ kind: "guardrail", status: 400, message: "blocked" });
+      },
+      onComplete: (record) => records.push(record),
+    };
+    const router = createRouter(mockConfig(mock, failover), { hooks: [guard] });
+
+    mock.enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
+    const res = await router.fetch(post(chatBody("smart", "x", { stream: true })));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/"error".*blocked/);
+    expect(text).not.toContain("second endpoint");
+
+    mock.reset();
+    mock.enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
+    const events: StreamEvent[] = [];
+    for await (const event of await router.stream(ask("smart"))) events.push(event);
+    expect(events.find((e) => e.type === "error")).toMatchObject({ error: { kind: "guardrail", message: "blocked" } });
+    expect(events.some((e) => e.type === "text_delta")).toBe(false);
+
+    expect(records).toHaveLength(2);
+    expect(outcome(records[1])).toEqual(outcome(records[0]));
+    expect(outcome(records[0])).toEqual({ status: 200, errorKind: "guardrail", attempts: 1, route: "smart", provider: "ant", hasTtfb: true });
+    await router.close();
+  });
+
   it("a hosted tool on a route that cannot run it is refused the same way, never sent", async () => {
     const router = createRouter(mockConfig(mock));
     const hostedTools = [{ param: "tools[0]", tool: { type: "web_search" } }];
