@@ -16,23 +16,16 @@ import { asBuffer } from "./body.js";
 import type { CompletionOutcome } from "./lifecycle.js";
 import { clientClosed, isContentEvent } from "./lifecycle.js";
 import { carriesOutcome, endsEvent, mayCarryOutcome } from "./sniff.js";
-import type { Chunk, StreamBody, StreamStage } from "./stream-pipe.js";
+import type { Chunk, StageOptions, StreamBody, StreamStage } from "./stream-pipe.js";
 import { openStreamPipe } from "./stream-pipe.js";
-import type { RouteTarget } from "./table.js";
 
-export interface FastStreamOptions {
+export interface FastStreamOptions extends StageOptions {
   protocol: Protocol;
   codec: Codec;
-  target: RouteTarget;
   /** Drop the usage-only chunk the router asked for on the caller's behalf (OpenAI chat's include_usage). */
   hideUsageChunk: boolean;
-  /** The request's signal: an abort is the deadline or the caller leaving. */
-  signal: AbortSignal;
-  callerLeft(): boolean;
   /** The request's arrival, for the first token's time. */
   startedAt: number;
-  /** Reports the outcome (once). */
-  complete(outcome: CompletionOutcome): void;
 }
 
 /**

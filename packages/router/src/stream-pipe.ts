@@ -6,6 +6,8 @@
  * AsyncIterable (the Web `Response`, the tests) still get one.
  */
 import type { ResponseBody } from "@bitrouter/providers";
+import type { CompletionOutcome } from "./lifecycle.js";
+import type { RouteTarget } from "./table.js";
 
 export type Chunk = string | Uint8Array;
 
@@ -22,6 +24,16 @@ export interface ChunkWriter {
 export interface StreamBody extends AsyncIterable<Chunk> {
   /** Writes the whole stream to `out`; settles once it ended or `out` closed. Call it at most once, instead of iterating. */
   pipeTo?(out: ChunkWriter): Promise<void>;
+}
+
+/** What every stage is given by the attempt it serves. */
+export interface StageOptions {
+  target: RouteTarget;
+  /** The request's signal: an abort is the deadline or the caller leaving. */
+  signal: AbortSignal;
+  callerLeft(): boolean;
+  /** Reports the outcome (once). */
+  complete(outcome: CompletionOutcome): void;
 }
 
 /**

@@ -11,22 +11,15 @@ import type { StreamEvent } from "@bitrouter/core";
 import { BitrouterError, toErrorInfo } from "@bitrouter/core";
 import type { ResponseBody, StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
 import { EventStreamDecoder, upstreamFailure } from "@bitrouter/providers";
-import type { Chunk, StreamBody, StreamStage } from "./stream-pipe.js";
+import type { Chunk, StageOptions, StreamBody, StreamStage } from "./stream-pipe.js";
 import { openStreamPipe } from "./stream-pipe.js";
-import type { RouteTarget } from "./table.js";
 
-export interface TranslatedStreamOptions {
+export interface TranslatedStreamOptions extends StageOptions {
   /** The upstream's codec (its stream decoder). */
   codec: UpstreamCodec;
   /** The caller's protocol encoder for this request. */
   encoder: StreamEncoder;
   held: HeldEvents;
-  target: RouteTarget;
-  /** The request's signal: an abort is the deadline or the caller leaving. */
-  signal: AbortSignal;
-  callerLeft(): boolean;
-  /** Reports the outcome (once). */
-  complete(outcome: CompletionOutcome): void;
 }
 
 /** Reads the upstream body until the first content event; rejects when the attempt failed before it (see openStreamPipe). */

@@ -47,16 +47,19 @@ models:
       - { provider: oai, model_id: gpt-test }
 `;
 
+/** A stream hook that ends the stream on "secret" (as a guardrail block would), recording each request. */
+const blockingGuard = (records: CompletionRecord[]): RouterHook => ({
+  name: "guard",
+  onStreamEvent: (_ctx, event) => {
+    if (event.type === "text_delta" && event.text.includes("secret")) throw new BitrouterError({ kind: "guardrail", status: 400, message: "blocked" });
+  },
+  onComplete: (record) => records.push(record),
+});
+
 describe("the library API and the HTTP path share one lifecycle", () => {
   it("a stream hook that throws ends the stream with an error event on both, recorded alike", async () => {
     const records: CompletionRecord[] = [];
-    const guard: RouterHook = {
-      name: "guard",
-      onStreamEvent: (_ctx, event) => {
-        if (event.type === "text_delta" && event.text.includes("secret")) throw new BitrouterError({ kind: "guardrail", status: 400, message: "blocked" });
-      },
-      onComplete: (record) => records.push(record),
-    };
+    const guard = blockingGuard(records);
     const router = createRouter(mockConfig(mock, failover), { hooks: [guard] });
 
     // Both fail over from an upstream that answers 500 to one that streams, then the hook blocks mid-stream.
@@ -78,13 +81,7 @@ describe("the library API and the HTTP path share one lifecycle", () => {
 
   it("a stream hook that throws on the first content event ends that stream too: no failover, no answer from a second endpoint", async () => {
     const records: CompletionRecord[] = [];
-    const guard: RouterHook = {
-      name: "guard",
-      onStreamEvent: (_ctx, event) => {
-        if (event.type === "text_delta" && event.text.includes("secret")) throw new BitrouterError({ kind: "guardrail", status: 400, message: "blocked" });
-      },
-      onComplete: (record) => records.push(record),
-    };
+    const guard = blockingGuard(records);
     const router = createRouter(mockConfig(mock, failover), { hooks: [guard] });
 
     mock.enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
