@@ -16,6 +16,13 @@ restore() {
   if $stashed; then git_ stash pop --quiet; fi
 }
 trap restore EXIT
+# `pnpm publish` asks the registry which versions are published already: a loopback one
+# (scripts/registry.mjs, which serves none of ours) answers as the public registry does for
+# packages never published, so the rehearsal does not hang on the public registry's outages. It
+# stops when this script ends (its stdin closes).
+coproc REGISTRY { exec node scripts/registry.mjs; }
+read -r registry_url <&"${REGISTRY[0]}"
+export npm_config_registry="$registry_url"
 pnpm -s changeset version
 echo "== versions after changeset version"
 for dir in packages/* apps/*; do
