@@ -153,7 +153,13 @@ function serve(tarballs) {
   /** URL path -> tarball file, for the tarballs named in packuments served so far. */
   const files = new Map();
 
+  /** name -> packument, built once: a name's tarballs and their digests do not change while this runs. */
+  const documents = new Map();
   const packument = (name, base) => {
+    if (!documents.has(name)) documents.set(name, buildPackument(name, base));
+    return documents.get(name);
+  };
+  const buildPackument = (name, base) => {
     const versions = {};
     const add = (version, manifest, file) => {
       const path = `/-/tarballs/${encodeURIComponent(name)}/${version}.tgz`;

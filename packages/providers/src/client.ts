@@ -887,7 +887,7 @@ export class EventStreamDecoder {
   readonly #decoder: StreamDecoder;
   readonly #parser = new SseParser();
   /** SSE events seen so far. */
-  received = 0;
+  #received = 0;
 
   constructor(codec: UpstreamCodec) {
     this.#decoder = codec.createStreamDecoder();
@@ -901,13 +901,13 @@ export class EventStreamDecoder {
   /** The body ended cleanly: the events left. A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer: throws. */
   end(): StreamEvent[] {
     const events = this.#decode(this.#parser.end());
-    if (this.received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
+    if (this.#received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
     for (const event of this.#decoder.end()) events.push(event);
     return events;
   }
 
   #decode(batch: SseEvent[]): StreamEvent[] {
-    this.received += batch.length;
+    this.#received += batch.length;
     const events: StreamEvent[] = [];
     for (const sse of batch) for (const event of this.#decoder.decode(sse)) events.push(event);
     return events;

@@ -46,33 +46,34 @@ class TranslatedStream implements StreamStage {
   }
 
   push(chunk: Uint8Array): Chunk | undefined {
-    return this.#take(
-      this.#decode(() => this.#decoder.feed(chunk)),
-      false,
-    );
+    let events: StreamEvent[];
+    try {
+      events = this.#decoder.feed(chunk);
+    } catch (error) {
+      throw this.#unreadable(error);
+    }
+    return this.#take(events, false);
   }
 
   end(): Chunk | undefined {
-    return this.#take(
-      this.#decode(() => this.#decoder.end()),
-      true,
-    );
+    let events: StreamEvent[];
+    try {
+      events = this.#decoder.end();
+    } catch (error) {
+      throw this.#unreadable(error);
+    }
+    return this.#take(events, true);
   }
 
   /** What the codec cannot read (or a 2xx without a single event) is an unreadable upstream answer, as in the client's own streams. */
-  #decode(decode: () => StreamEvent[]): StreamEvent[] {
-    try {
-      const events = decode();
-      this.#decoded += events.length;
-      return events;
-    } catch (error) {
-      throw upstreamFailure(error, this.#options.target.endpoint, this.#options.signal, this.#decoded);
-    }
+  #unreadable(error: unknown): unknown {
+    return upstreamFailure(error, this.#options.target.endpoint, this.#options.signal, this.#decoded);
   }
 
   /** Events to frames. Before the commit a throw fails the attempt; after it a hook's throw ends the stream here. */
   #take(events: StreamEvent[], last: boolean): Chunk | undefined {
     const { held } = this.#options;
+    this.#decoded += events.length;
     let from = 0;
     let observed: StreamEvent[] = [];
     try {
