@@ -12,7 +12,7 @@
  *   completed on other instances within the TTL and the ledger's flush interval.
  */
 import type { Principal } from "@bitrouter/core";
-import { createHash } from "node:crypto";
+import { hash as digest } from "node:crypto";
 import { parseCaip10 } from "./caip.js";
 import { AuthError, unauthenticated } from "./errors.js";
 import { matchesModel } from "./parse.js";
@@ -221,7 +221,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   async function principalFor(credential: string): Promise<VerifiedPrincipal> {
-    const hash = createHash("sha256").update(credential).digest("base64");
+    // Keyed by the token's digest, so the cache holds no bearer tokens; the one-shot hash makes no
+    // Hash object per request.
+    const hash = digest("sha256", credential, "base64");
     const cached = tokens.get(hash);
     const t = now();
     if (cached) {
