@@ -332,7 +332,8 @@ class CanonicalStreamGuard implements StreamGuard {
         const out = this.switchTo(event.index);
         const part = this.part(event.index, kind);
         const text = (part.scanner as StreamScanner).push(event.text);
-        if (text !== "") out.push({ ...event, text });
+        // Most deltas pass whole: the event itself goes on, no copy per token.
+        if (text !== "") out.push(text === event.text ? event : { ...event, text });
         return out;
       }
       case "tool_call_start": {

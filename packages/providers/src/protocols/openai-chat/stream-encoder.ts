@@ -25,9 +25,14 @@ export class ChatStreamEncoder implements StreamEncoder {
   private prefix: string | undefined;
 
   private chunk(delta: JsonObject, finishReason: string | null = null): string {
+    return this.frame(JSON.stringify(delta), finishReason);
+  }
+
+  /** A chunk whose delta is already JSON text. */
+  private frame(delta: string, finishReason: string | null = null): string {
     // Hand-assembled (same bytes as JSON.stringify of the chunk): this runs once per token.
     this.prefix ??= `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"choices":[{"index":0,"delta":`;
-    return `${this.prefix}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
+    return `${this.prefix}${delta},"logprobs":null,"finish_reason":${finishReason === null ? "null" : JSON.stringify(finishReason)}}]}\n\n`;
   }
 
   /** The first chunk must carry role "assistant"; synthesise it if events come without `start`. */
@@ -47,7 +52,8 @@ export class ChatStreamEncoder implements StreamEncoder {
         this.created = event.created;
         return this.ensureStarted();
       case "text_delta":
-        return event.text ? this.ensureStarted() + this.chunk({ content: event.text }) : "";
+        // The delta's JSON by hand (the bytes JSON.stringify({ content }) gives): once per token.
+        return event.text ? this.ensureStarted() + this.frame(`{"content":${JSON.stringify(event.text)}}`) : "";
       case "reasoning_delta":
         return event.text ? this.ensureStarted() + this.chunk({ reasoning_content: event.text }) : "";
       case "tool_call_start": {
