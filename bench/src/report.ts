@@ -91,7 +91,11 @@ export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
     return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   };
   const p50s = rounds.map((m) => m.p50).filter((v) => !Number.isNaN(v));
-  const spread = p50s.length > 1 ? `median of ${rounds.length} rounds (p50 ${Math.min(...p50s).toFixed(2)}–${Math.max(...p50s).toFixed(2)})` : undefined;
+  // The spread of each round's CPU per request too: a ratio between two rows is only as firm as this.
+  const cpus = rounds.map((m) => m.cpuUsPerRequest).filter((v): v is number => v !== undefined);
+  const cpuSpread = cpus.length > 1 ? `, CPU µs ${Math.min(...cpus).toFixed(0)}–${Math.max(...cpus).toFixed(0)}` : "";
+  const spread =
+    p50s.length > 1 ? `median of ${rounds.length} rounds (p50 ${Math.min(...p50s).toFixed(2)}–${Math.max(...p50s).toFixed(2)}${cpuSpread})` : undefined;
   const notes = [...new Set(rounds.map((m) => m.note).filter((n): n is string => n !== undefined && n !== ""))];
   const late = rounds.reduce((sum, m) => sum + (m.late ?? 0), 0);
   const rss = rounds.map((m) => m.rssBytes).filter((v): v is number => v !== undefined);

@@ -196,7 +196,7 @@ describe("rounds", () => {
     expect(row.errors).toBe(3);
     expect(row.late).toBe(3);
     expect(row.rssBytes).toBe(9e6);
-    expect(row.note).toBe("3 not sent; median of 3 rounds (p50 0.50–9.00)");
+    expect(row.note).toBe("3 not sent; median of 3 rounds (p50 0.50–9.00, CPU µs 300–900)");
   });
 
   it("leave a single round as it was measured", () => {
