@@ -900,14 +900,17 @@ export class EventStreamDecoder {
 
   /** The body ended cleanly: the events left. A 2xx "stream" without a single event (an HTML page, a JSON body, nothing) is no answer: throws. */
   end(): StreamEvent[] {
-    const events = this.#decode(this.#parser.end());
+    const last = this.#decode(this.#parser.end());
     if (this.#received === 0) throw new BitrouterError({ kind: "upstream", message: NO_EVENTS });
-    for (const event of this.#decoder.end()) events.push(event);
-    return events;
+    const owed = this.#decoder.end();
+    // Not appended in place: `last` may be the codec's own list.
+    return owed.length === 0 ? last : [...last, ...owed];
   }
 
   #decode(batch: SseEvent[]): StreamEvent[] {
     this.#received += batch.length;
+    // A chunk usually completes one event: its decoded list is the answer as it is.
+    if (batch.length === 1) return this.#decoder.decode(batch[0]!);
     const events: StreamEvent[] = [];
     for (const sse of batch) for (const event of this.#decoder.decode(sse)) events.push(event);
     return events;

@@ -363,12 +363,19 @@ export function applyStreamHooks(hooks: readonly RouterHook[], ctx: RequestConte
   let events: StreamEvent[] = [event];
   for (const hook of hooks) {
     if (!hook.onStreamEvent) continue;
+    // One event in (the usual case, once per token): the hook's answer is the list, no copying.
+    if (events.length === 1) {
+      const out = hook.onStreamEvent(ctx, events[0]!);
+      if (out === null) events = [];
+      else if (out !== undefined) events = Array.isArray(out) ? out : [out];
+      continue;
+    }
     const next: StreamEvent[] = [];
     for (const e of events) {
       const out = hook.onStreamEvent(ctx, e);
       if (out === null) continue;
       if (out === undefined) next.push(e);
-      else if (Array.isArray(out)) next.push(...out);
+      else if (Array.isArray(out)) for (const o of out) next.push(o);
       else next.push(out);
     }
     events = next;
