@@ -402,6 +402,20 @@ describe("openai-chat stream encoder", () => {
     expect(out).not.toContain("[DONE]");
   });
 
+  it("writes a text delta exactly as OpenAI's chunk, whatever characters the text has", () => {
+    const text = 'a "quoted" \\ back\nslash\t\u0000\u001f \u2028 </script> é 🙂';
+    const frames = parseSse(encodeStream(codec, request, [start, { type: "text_delta", index: 0, text }]));
+    expect(frames[1]!.data).toBe(
+      JSON.stringify({
+        id: "id1",
+        object: "chat.completion.chunk",
+        created: 9,
+        model: "m",
+        choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }],
+      }),
+    );
+  });
+
   it("events that stop without finish never end like a success", () => {
     const out = chunks([start, { type: "text_delta", index: 0, text: "x" }]);
     expect(out.at(-1)).toMatchObject({ error: { message: "stream ended early" } });
