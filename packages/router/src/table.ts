@@ -37,6 +37,17 @@ export function targetFor(target: RouteTarget, inbound: Protocol | "canonical"):
   return { ...target, endpoint: { ...target.endpoint, protocol: "openai-responses" } };
 }
 
+/** A route's own key or base URL for one provider (a virtual model's endpoint), or none. */
+type EndpointOverride = { readonly api_key?: string; readonly api_base?: string };
+const NO_OVERRIDE: EndpointOverride = Object.freeze({});
+
+/** A target's parts that depend only on its provider and override. */
+interface TargetBase {
+  endpoint: Readonly<ProviderEndpoint>;
+  maxTokensField?: "max_tokens";
+  servesResponses?: boolean;
+}
+
 export interface ResolvedRoute {
   /** The virtual/dynamic model name, or `provider:model_id`. */
   name: string;
@@ -79,6 +90,9 @@ export class RoutingTable implements RouteResolver {
     private readonly walletToken?: (provider: string) => (() => Promise<string>) | undefined,
   ) {}
 
+  /** Endpoints by provider and override (see #base): bounded by the configuration, not by callers. */
+  readonly #bases = new Map<string, Map<EndpointOverride, TargetBase>>();
+
   resolve(model: string): ResolvedRoute {
     const dynamic = this.dynamic?.get(model);
     if (dynamic) {
@@ -88,7 +102,7 @@ export class RoutingTable implements RouteResolver {
         strategy: dynamic.strategy,
         targets: dynamic.endpoints.map((spec, i) => {
           const { provider, modelId } = splitDirect(spec, `dynamic route '${dynamic.name}' endpoint ${i}`);
-          return this.#target(provider, modelId, {}, `dynamic route '${dynamic.name}'`);
+          return this.#target(provider, modelId, NO_OVERRIDE, `dynamic route '${dynamic.name}'`);
         }),
       };
     }
@@ -123,7 +137,7 @@ export class RoutingTable implements RouteResolver {
             param: "model",
           });
         }
-        return { name: model, kind: "direct", strategy: "priority", targets: [this.#target(provider, modelId, {}, `model '${model}'`)] };
+        return { name: model, kind: "direct", strategy: "priority", targets: [this.#target(provider, modelId, NO_OVERRIDE, `model '${model}'`)] };
       }
     }
     throw this.#unknownModel(model);
@@ -168,12 +182,35 @@ export class RoutingTable implements RouteResolver {
     return out;
   }
 
-  #target(provider: string, modelId: string, override: { api_key?: string; api_base?: string }, where: string): RouteTarget {
+  #target(provider: string, modelId: string, override: EndpointOverride, where: string): RouteTarget {
     const p = ownValue(this.config.providers, provider);
     if (!p) {
       const near = nearest(provider, Object.keys(this.config.providers));
       throw configError(`${where}: unknown provider '${provider}'${near.length ? ` (did you mean '${near[0]}'?)` : ""}`);
     }
+    const base = this.#base(provider, p, override, where);
+    const target: RouteTarget = { provider, modelId, endpoint: base.endpoint };
+    if (base.maxTokensField) target.maxTokensField = base.maxTokensField;
+    if (base.servesResponses) target.servesResponses = true;
+    const info = p.models?.[modelId];
+    if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
+    if (info?.max_reasoning_tokens) target.maxReasoningTokens = info.max_reasoning_tokens;
+    if (info?.reasoning !== undefined) target.reasoning = info.reasoning;
+    if (info?.pricing) target.pricing = info.pricing;
+    return target;
+  }
+
+  /**
+   * The provider's endpoint (with a route's key and base override) and what follows from its URL.
+   * The same for every request of this configuration, so it is built once per provider and
+   * override (parsing the base URL, picking the key) and shared, frozen; a reload builds a new
+   * table. Providers that pay or sign per request get theirs each time: whether a wallet can pay
+   * or sign changes while the server runs.
+   */
+  #base(provider: string, p: ResolvedProvider, override: EndpointOverride, where: string): TargetBase {
+    const perRequest = paidPerRequest(p.auth) || p.auth.type === "wallet";
+    const cached = perRequest ? undefined : this.#bases.get(provider)?.get(override);
+    if (cached) return cached;
     const protocol = upstreamProtocol(p.api_protocol, this.config.protocols);
     if (!protocol) throw configError(`${where}: provider '${provider}' speaks '${p.api_protocol}', which cannot serve model requests`);
     const apiBase = override.api_base || p.api_base;
@@ -204,16 +241,16 @@ export class RoutingTable implements RouteResolver {
       endpoint.auth = { type: "bearer" };
     }
     if (Object.keys(p.default_headers).length > 0) endpoint.defaultHeaders = p.default_headers;
-    const target: RouteTarget = { provider, modelId, endpoint };
-    if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) target.maxTokensField = "max_tokens";
+    const base: TargetBase = { endpoint: Object.freeze(endpoint) };
+    if (protocol === "openai-chat" && !isOpenAiItself(endpoint.apiBase)) base.maxTokensField = "max_tokens";
     // Azure OpenAI's Responses path depends on its base URL style (deployments or /openai/v1): opt in there.
-    if (protocol === "openai-chat" && (p.responses_api ?? hostOf(endpoint.apiBase) === "api.openai.com")) target.servesResponses = true;
-    const info = p.models?.[modelId];
-    if (info?.max_output_tokens) target.maxOutputTokens = info.max_output_tokens;
-    if (info?.max_reasoning_tokens) target.maxReasoningTokens = info.max_reasoning_tokens;
-    if (info?.reasoning !== undefined) target.reasoning = info.reasoning;
-    if (info?.pricing) target.pricing = info.pricing;
-    return target;
+    if (protocol === "openai-chat" && (p.responses_api ?? hostOf(endpoint.apiBase) === "api.openai.com")) base.servesResponses = true;
+    if (!perRequest) {
+      let byOverride = this.#bases.get(provider);
+      if (!byOverride) this.#bases.set(provider, (byOverride = new Map()));
+      byOverride.set(override, base);
+    }
+    return base;
   }
 
   #unknownModel(model: string): BitrouterError {
