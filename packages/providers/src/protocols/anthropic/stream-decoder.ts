@@ -2,7 +2,7 @@
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import { STATUS_BY_KIND } from "@bitrouter/core";
-import { BaseStreamDecoder } from "../stream-decoder.js";
+import { BaseStreamDecoder, TextChunkShape } from "../stream-decoder.js";
 import { isRecord, redactSecrets } from "../util.js";
 import { KIND_BY_ERROR_TYPE } from "./errors.js";
 import { STOP_FROM_ANTHROPIC, decodeUsage } from "./response.js";
@@ -16,8 +16,17 @@ export class AnthropicStreamDecoder extends BaseStreamDecoder {
   private usageFields: Record<string, unknown> = {};
   private stopReason: StopReason = "stop";
   private stopSequence?: string;
+  private readonly shape = new TextChunkShape("text", deltaText);
 
   protected decodeEvent(event: SseEvent): StreamEvent[] {
+    const reused = this.shape.reuse(event.data, event.event);
+    if (reused) return reused;
+    const out = this.decodeWhole(event);
+    this.shape.learn(event.data, event.event, out);
+    return out;
+  }
+
+  private decodeWhole(event: SseEvent): StreamEvent[] {
     let data: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(event.data);
@@ -122,6 +131,13 @@ export class AnthropicStreamDecoder extends BaseStreamDecoder {
         return []; // citations_delta and future delta types carry nothing canonical
     }
   }
+}
+
+/** What the decoder takes for a text delta's text: a content_block_delta's text_delta `delta.text`. */
+function deltaText(data: unknown, event: string | undefined): unknown {
+  if (!isRecord(data)) return undefined;
+  const type = typeof data.type === "string" ? data.type : event;
+  return type === "content_block_delta" && isRecord(data.delta) && data.delta.type === "text_delta" ? data.delta.text : undefined;
 }
 
 // ── sniffing: which upstream events metering must decode ───────────────────────────────────────

@@ -2,7 +2,7 @@
 import type { StopReason, StreamEvent } from "@bitrouter/core";
 import type { SseEvent } from "../../codec.js";
 import type { StreamUsage } from "../../descriptor.js";
-import { BaseStreamDecoder } from "../stream-decoder.js";
+import { BaseStreamDecoder, TextChunkShape } from "../stream-decoder.js";
 import { count, isRecord, normalizeArguments } from "../util.js";
 import { decodeOpenAIError } from "./errors.js";
 import { decodeChatUsage, stopFromFinish } from "./response.js";
@@ -18,9 +18,18 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
   /** canonical index -> tool call id. */
   private readonly toolIds = new Map<number, string>();
   private finishReason: StopReason | undefined;
+  private readonly shape = new TextChunkShape("content", chatText);
 
   protected decodeEvent(event: SseEvent): StreamEvent[] {
     const data = event.data.trim();
+    const reused = this.shape.reuse(data, undefined);
+    if (reused) return reused;
+    const out = this.decodeChunk(data);
+    this.shape.learn(data, undefined, out);
+    return out;
+  }
+
+  private decodeChunk(data: string): StreamEvent[] {
     if (data === "") return [];
     if (data === "[DONE]") return this.finishChat();
     let chunk: unknown;
@@ -91,6 +100,13 @@ export class ChatStreamDecoder extends BaseStreamDecoder {
     out.push(this.finish(this.finishReason ?? "stop"));
     return out;
   }
+}
+
+/** What the decoder takes for a text delta's text: `choices[0].delta.content` of a chunk that is no error. */
+function chatText(chunk: unknown): unknown {
+  if (!isRecord(chunk) || (chunk.error !== undefined && chunk.error !== null)) return undefined;
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  return isRecord(choice) && isRecord(choice.delta) ? choice.delta.content : undefined;
 }
 
 // ── usage: streams carry it only with stream_options.include_usage ──────────────────────────────
