@@ -23,7 +23,7 @@ export class Matcher {
   private readonly regex: RegExp;
   /** Each rule with the capture index of its wrapping group. */
   private readonly groups: { index: number; rule: ActiveRule }[];
-  /** Matches any text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
+  /** Matches any non-empty text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
   private readonly cache = new Map<string, readonly Match[]>();
   private cachedChars = 0;
@@ -42,7 +42,7 @@ export class Matcher {
       // Each pattern compiled alone; combined, the only failure left is a duplicate group name.
       throw new GuardrailConfigError("guardrails.custom_patterns", `patterns cannot be combined (${(error as Error).message}); rename the named groups`);
     }
-    const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]*").filter((t) => t !== "");
+    const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]+");
     // Where no pattern can begin, one character test rejects the position (see firstCharSource).
     const firsts = rules.map((r) => firstCharSource(r.source));
     const head = firsts.includes(null) ? "" : `(?=${firsts.join("|")})`;

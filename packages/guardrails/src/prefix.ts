@@ -5,18 +5,18 @@ type Features = { lookbehind: true; namedGroups: true };
 type Node = RootNode<Features>;
 
 /**
- * Derives, from a regex source, a regex source matching every string that is a prefix of some
- * match (a complete match included). The stream scanner uses it to decide how much of the tail
- * of a text could still grow into a match once more chunks arrive: that tail is held back,
+ * Derives, from a regex source, a regex source matching every non-empty string that is a prefix
+ * of some match (a complete match included). The stream scanner uses it to decide how much of the
+ * tail of a text could still grow into a match once more chunks arrive: that tail is held back,
  * everything before it is released at once.
  *
  * The result is a superset (never misses a live prefix): lookaheads are dropped, a backreference
  * stands for its group's body, capturing groups become non-capturing (the alternatives repeat them).
- * Returns null when the source uses syntax this derivation does not model; callers then hold
- * back the whole window.
+ * A source whose matches are all empty gives `(?!)` (nothing to hold). Returns null when the source
+ * uses syntax this derivation does not model; callers then hold back the whole window.
  */
 export function prefixSource(source: string): string | null {
-  return derived(source, (ast) => new PrefixDeriver(collectGroups(ast)).pre(ast));
+  return derived(source, (ast) => new PrefixDeriver(collectGroups(ast)).pre(ast) ?? "(?!)");
 }
 
 /**
@@ -144,51 +144,60 @@ class PrefixDeriver {
     }
   }
 
-  /** Source matching every prefix (possibly empty, possibly complete) of a match of the node. */
-  pre(node: Node): string {
+  /**
+   * Source matching every non-empty prefix (possibly complete) of a match of the node; null when
+   * there is none (the node matches only ""). Non-empty, so that every alternative must take a
+   * character first: where it cannot, the engine leaves it at once instead of trying its empty
+   * branches (the stream scanner only asks where a non-empty tail could still grow into a match).
+   */
+  pre(node: Node): string | null {
     switch (node.type) {
       case "alternative":
         return this.sequence(node.body, 0);
       case "disjunction":
-        return group(node.body.map((n) => this.pre(n)));
+        return either(node.body.map((n) => this.pre(n)));
       case "group":
-        // Assertions consume nothing: the cut lies before them (the empty prefix covers it).
-        if (node.behavior !== "normal" && node.behavior !== "ignore") return "";
+        // Assertions consume nothing: no non-empty prefix ends inside them.
+        if (node.behavior !== "normal" && node.behavior !== "ignore") return null;
         return this.pre({ type: "alternative", body: node.body, raw: node.raw, range: node.range });
       case "quantifier": {
         const body = node.body[0];
+        if (node.max === 0) return null;
         // One character per repetition: a prefix is just fewer repetitions.
-        if (isCharacter(body)) return `${this.plain(body)}${quantifier(0, node.max)}`;
-        // Any number of complete repetitions, then a prefix of one more.
-        return `(?:${this.plain(body)})${quantifier(0, node.max)}${wrap(this.pre(body))}`;
+        if (isCharacter(body)) return `${this.plain(body)}${quantifier(1, node.max)}`;
+        // Complete repetitions, then a non-empty prefix of one more (which may be complete).
+        const last = this.pre(body);
+        if (last === null) return null;
+        if (node.max === 1) return last;
+        return `(?:${this.plain(body)})${quantifier(0, node.max === undefined ? undefined : node.max - 1)}(?:${last})`;
       }
       case "anchor":
-        return "";
+        return null;
       case "reference": {
         const target = this.referenced(node);
-        return target ? this.pre(target) : "[\\s\\S]*";
+        return target ? this.pre(target) : "[\\s\\S]+";
       }
       case "characterClass":
       case "characterClassEscape":
       case "dot":
       case "value":
-        return `(?:${node.raw})?`;
+        return node.raw;
       default:
         throw new Error(`unsupported regex node ${(node as { type: string }).type}`);
     }
   }
 
   /**
-   * Prefixes of the sequence body[i…]: a prefix of body[i], or body[i] complete followed by a
-   * prefix of the rest. Nested rather than flattened, so the common head is written (and tried
-   * by the engine) once: at most positions the first element already fails.
+   * Non-empty prefixes of the sequence body[i…]: a non-empty prefix of body[i], or body[i] complete
+   * (possibly empty) followed by a non-empty prefix of the rest. Nested rather than flattened, so
+   * the common head is written (and tried by the engine) once: at most positions the first element
+   * already fails.
    */
-  private sequence(body: Node[], i: number): string {
+  private sequence(body: Node[], i: number): string | null {
     const node = body[i];
-    if (node === undefined) return "";
-    const head = this.pre(node);
+    if (node === undefined) return null;
     const rest = this.sequence(body, i + 1);
-    return group([head, rest === "" ? this.plain(node) : this.plain(node) + rest]);
+    return either([this.pre(node), rest === null ? null : this.plain(node) + rest]);
   }
 }
 
@@ -201,12 +210,8 @@ function quantifier(min: number, max: number | undefined): string {
   return `{${min},${max}}`;
 }
 
-function group(alts: string[]): string {
-  const unique = [...new Set(alts.filter((a) => a !== ""))];
-  if (unique.length === 0) return "";
-  return `(?:${unique.join("|")})?`;
-}
-
-function wrap(source: string): string {
-  return source === "" ? "" : `(?:${source})`;
+/** One of the alternatives (null for none); null when there is none. */
+function either(alts: (string | null)[]): string | null {
+  const unique = [...new Set(alts.filter((a) => a !== null))];
+  return unique.length === 0 ? null : `(?:${unique.join("|")})`;
 }
