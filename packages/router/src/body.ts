@@ -183,8 +183,12 @@ export class RequestBody {
   readonly top: TopLevel | undefined;
   #parsed: Record<string, unknown> | undefined;
 
-  constructor(readonly raw: string | Uint8Array) {
-    this.top = scanTopLevel(asBuffer(raw));
+  /** @param whole parse it whole at once: every route will need it (the scan would be extra work) */
+  constructor(
+    readonly raw: string | Uint8Array,
+    whole = false,
+  ) {
+    this.top = whole ? undefined : scanTopLevel(asBuffer(raw));
     if (!this.top) this.#parsed = parseJsonBody(raw); // throws the caller's 400
   }
 

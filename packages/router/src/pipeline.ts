@@ -98,7 +98,8 @@ export async function handleInbound(deps: RouterDeps, inbound: InboundRequest, c
   try {
     if (inbound.refusal) throw inbound.refusal;
     // 1. parse
-    const body = new RequestBody(inbound.body);
+    // With hooks that read content every attempt is translated: the body is parsed whole anyway.
+    const body = new RequestBody(inbound.body, request.needsContent);
     ctx.model = readModel(inbound, body.get("model"));
     ctx.stream = PROTOCOL_DESCRIPTORS[inbound.protocol].modelInPath ? inbound.pathStream === true : body.get("stream") === true;
     // 2. onRequest hooks, 3. resolve
@@ -146,6 +147,11 @@ class InboundLifecycle extends RequestLifecycle {
     this.deferCompletion = inbound.completeAfterTurn === true;
     this.#roles = hookRoles(deps.hooks);
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
+  }
+
+  /** Whether the hooks read the request's content, which sends every attempt down the translated path. */
+  get needsContent(): boolean {
+    return this.#roles.needsContent;
   }
 
   async attempt(body: RequestBody): Promise<InboundResult> {

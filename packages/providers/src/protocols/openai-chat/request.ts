@@ -303,7 +303,10 @@ function decodeStop(v: unknown): string[] | undefined {
 
 /** Copies defined values only, so canonical objects carry no `undefined` keys. */
 function assignDefined<T extends object>(target: T, values: { [K in keyof T]?: T[K] | undefined }): T {
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) (target as Record<string, unknown>)[k] = v;
+  for (const k in values) {
+    const v = values[k];
+    if (v !== undefined) target[k] = v as T[typeof k];
+  }
   return target;
 }
 
