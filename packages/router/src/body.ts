@@ -48,9 +48,18 @@ function expect(bytes: Buffer, at: number, byte: number): void {
   if (bytes[at] !== byte) throw new Malformed();
 }
 
+/** Strings are searched byte by byte this far before the native search takes over (a call into C++ costs more than a short loop). */
+const SHORT_STRING = 48;
+
 /** Offset just past the closing quote of the string whose opening quote is at `open`. */
 function stringEnd(bytes: Buffer, open: number): number {
-  let at = open;
+  const near = Math.min(bytes.length, open + 1 + SHORT_STRING);
+  for (let i = open + 1; i < near; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) return i + 1;
+    if (byte === BACKSLASH) i += 1; // the escaped byte is never the end
+  }
+  let at = near - 1;
   for (;;) {
     at = bytes.indexOf(QUOTE, at + 1);
     if (at === -1) throw new Malformed();
@@ -95,7 +104,8 @@ function valueEnd(bytes: Buffer, at: number): number {
 }
 
 function literalEnd(bytes: Buffer, at: number, literal: Buffer): number {
-  if (bytes.compare(literal, 0, literal.length, at, at + literal.length) !== 0) throw new Malformed();
+  // Compared here rather than with bytes.compare: a call into C++ costs more than 4 or 5 bytes.
+  for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) throw new Malformed();
   return at + literal.length;
 }
 
@@ -136,8 +146,7 @@ export function scanTopLevel(bytes: Buffer): TopLevel | undefined {
       for (;;) {
         expect(bytes, at, QUOTE);
         const keyEnd = stringEnd(bytes, at);
-        const rawKey = bytes.toString("utf8", at + 1, keyEnd - 1);
-        const key = rawKey.includes("\\") ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
+        const key = keyAt(bytes, at + 1, keyEnd - 1);
         if (values.has(key)) return undefined;
         at = skipSpace(bytes, keyEnd);
         expect(bytes, at, COLON);
@@ -157,15 +166,47 @@ export function scanTopLevel(bytes: Buffer): TopLevel | undefined {
   }
 }
 
+/** Keys up to this many bytes are read in JS: cheaper than a call into C++ for the string. */
+const SHORT_KEY = 32;
+
+/** The key whose quoted bytes are [start, end): JSON escapes decoded (a bad escape throws). */
+function keyAt(bytes: Buffer, start: number, end: number): string {
+  if (end - start <= SHORT_KEY) {
+    let key = "";
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte >= 0x80 || byte === BACKSLASH) return decodedKey(bytes, start, end);
+      key += String.fromCharCode(byte);
+    }
+    return key;
+  }
+  return decodedKey(bytes, start, end);
+}
+
+function decodedKey(bytes: Buffer, start: number, end: number): string {
+  const raw = bytes.toString("utf8", start, end);
+  return raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
+}
+
+/** Whether [start, end) holds a backslash: a loop for short spans, a native search over a view for long ones. */
+function hasBackslash(bytes: Buffer, start: number, end: number): boolean {
+  if (end - start > 256) return bytes.subarray(start, end).includes(BACKSLASH);
+  for (let i = start; i < end; i++) if (bytes[i] === BACKSLASH) return true;
+  return false;
+}
+
 /** The bytes as a Buffer, without a copy when they are bytes already. */
 export function asBuffer(raw: string | Uint8Array): Buffer {
   if (typeof raw === "string") return Buffer.from(raw);
   return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
+/** Shared: a decode without `stream` keeps no state between calls. It drops a leading byte order mark, as JSON needs. */
+const UTF8 = new TextDecoder();
+
 /** The full parse, with the errors a caller sees for a body that is not a JSON object. */
 export function parseJsonBody(raw: string | Uint8Array): Record<string, unknown> {
-  const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
+  const text = typeof raw === "string" ? raw : UTF8.decode(raw);
   if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object");
   let parsed: unknown;
   try {
@@ -203,10 +244,7 @@ export class RequestBody {
     if (!span) return undefined;
     const { bytes } = this.top!;
     // The common cases without JSON.parse: a string without escapes, and true / false (checked by the scan).
-    if (bytes[span.start] === QUOTE) {
-      const inner = bytes.subarray(span.start + 1, span.end - 1);
-      if (!inner.includes(BACKSLASH)) return inner.toString("utf8");
-    }
+    if (bytes[span.start] === QUOTE && !hasBackslash(bytes, span.start + 1, span.end - 1)) return bytes.toString("utf8", span.start + 1, span.end - 1);
     if (span.end - span.start === 4 && bytes[span.start] === 0x74) return true;
     if (span.end - span.start === 5 && bytes[span.start] === 0x66) return false;
     try {

@@ -45,6 +45,22 @@ describe("splicing a request body", () => {
     expect(splice(`{"model":"a","max_tokens":5}`, { add: { max_tokens: 9 } })).toBeUndefined(); // field exists
   });
 
+  it("reads strings and keys of every length as JSON.parse does, escapes on either side of where the scan changes method", () => {
+    // Short strings are searched byte by byte, long ones natively: an escaped quote or a run of
+    // backslashes right at the change must not end (or fail to end) the string.
+    for (let length = 0; length <= 100; length++) {
+      for (const tail of ['\\"', "\\\\", '\\\\\\"', "é"]) {
+        const value = `${"a".repeat(length)}${tail}x`;
+        const raw = `{${JSON.stringify(`k${value}`)}:1,"model":${JSON.stringify(value)},"stream":true}`;
+        const body = new RequestBody(Buffer.from(raw));
+        expect(body.top, raw).toBeDefined();
+        expect(body.get("model"), raw).toBe(value);
+        expect(body.get(`k${value}`), raw).toBe(1);
+        expect(body.get("stream"), raw).toBe(true);
+      }
+    }
+  });
+
   it("finds malformed what JSON.parse rejects outside strings", () => {
     expect(scan(`[1,2]`)).toBeUndefined(); // JSON, but not an object
     for (const bad of [
