@@ -6,10 +6,11 @@
  * translated path, hooks that inspect content). For a 100 KB prompt, parsing and re-serialising
  * it were most of the router's own CPU time.
  *
- * The scan jumps over strings with a native byte search (where nearly all of a request's bytes
- * are) and does not check what is inside them (escapes, control characters): a body that is
- * malformed only there reaches the provider on the fast path, which answers it in the caller's
- * protocol. Anything else malformed is answered here with a 400, as a full parse would.
+ * The scan jumps over long strings with a native byte search (where nearly all of a request's bytes
+ * are; short ones are read in JS, cheaper than the call) and does not check what is inside them
+ * (escapes, control characters): a body that is malformed only there reaches the provider on the
+ * fast path, which answers it in the caller's protocol. Anything else malformed is answered here
+ * with a 400, as a full parse would.
  */
 import { invalidRequest } from "@bitrouter/core";
 
