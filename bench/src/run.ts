@@ -185,13 +185,13 @@ const PORTKEY_STREAM_NOTE = "portkey sleeps 25 ms before its first chunk";
 /**
  * rate1000 again with the proxies' core kept from idling (`keepAwake`): each request of a moderate
  * rate arrives at an idle core, and waking it is part of rate1000's latency for any proxy. This row
- * is the proxy's own share. Direct, the pass-through and plain BitRouter only.
+ * is the proxy's own share. Direct, the reference rows, the pass-through and plain BitRouter only.
  */
 function awakeScenario(pinning: Pinning): Scenario {
   const name = "rate1000-awake";
   return {
     name,
-    accepts: (target) => ["direct", "passthrough", "bitrouter"].includes(target.name),
+    accepts: (target) => ["direct", "relay", "buffered", "passthrough", "bitrouter"].includes(target.name),
     async run(target, s) {
       const spinner = pinning.proxy === undefined ? undefined : keepAwake(pinning.proxy);
       try {
@@ -444,6 +444,20 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
         headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS,
         body: chatBody("mock-model", stream, bytes),
       }),
+    });
+  }
+
+  // Reference rows for the 1,000 req/s latency: what the loopback hops and wake-ups cost before any
+  // proxy does any work (relay), and the least an HTTP proxy that reads the body first can do (buffered).
+  for (const name of ["relay", "buffered"]) {
+    if (!wants(name)) continue;
+    const child = await startChild<{ url: string }>(name, join(here, "targets", `${name}.js`), ["--upstream", origin(ports.openai)], pinned(pinning.proxy));
+    children.push(child);
+    targets.push({
+      name,
+      pid: child.pid,
+      call: (_kind, stream, bytes) => ({ origin: child.ready.url, path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+      only: ["rate1000", "rate1000-awake"],
     });
   }
 
