@@ -579,7 +579,9 @@ async function profileRun(
       "bitrouter",
       join(here, "targets", "bitrouter.js"),
       ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", mode],
-      { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] },
+      // At a fixed rate the default 1,000 µs sampling interval matches the 1 ms between requests, so every
+      // sample would land at the same point of each request's cycle (mostly idle): an interval that drifts.
+      { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir, ...(c.rate ? ["--cpu-prof-interval", "257"] : [])] },
     );
     const headers = child.ready.token ? { ...JSON_HEADERS, authorization: `Bearer ${child.ready.token}` } : JSON_HEADERS;
     const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers, body: chatBody(c.model, c.stream) };
