@@ -5,10 +5,9 @@
  * neither route nor stream: a reference row for the 1,000 req/s latency, not a usable proxy.
  */
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { Agent } from "undici";
-import { logMemory } from "./memory-log.js";
+import { serveTarget } from "./serve.js";
 
 const { values } = parseArgs({ options: { upstream: { type: "string" } } });
 if (!values.upstream) throw new Error("buffered needs --upstream <origin>");
@@ -50,9 +49,4 @@ const server = createServer((req, res) =>
   }),
 );
 server.keepAliveTimeout = 65_000;
-server.listen(0, "127.0.0.1", () => {
-  logMemory("buffered");
-  process.send?.({ ready: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
-});
-process.once("SIGTERM", () => process.exit(0));
-process.on("disconnect", () => process.exit(0));
+serveTarget(server, "buffered");

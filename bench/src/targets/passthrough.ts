@@ -3,11 +3,10 @@
  * `x-bench-upstream: idle` picks the idle mock (the only header it reads); abort propagates both ways.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import { logMemory } from "./memory-log.js";
+import { serveTarget } from "./serve.js";
 
 const { values } = parseArgs({ options: { upstream: { type: "string" }, idle: { type: "string" } } });
 if (!values.upstream || !values.idle) throw new Error("passthrough needs --upstream <origin> and --idle <origin>");
@@ -49,9 +48,4 @@ const server = createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, "127.0.0.1", () => {
-  logMemory("passthrough");
-  process.send?.({ ready: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
-});
-process.once("SIGTERM", () => process.exit(0));
-process.on("disconnect", () => process.exit(0));
+serveTarget(server, "passthrough");

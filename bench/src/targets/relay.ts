@@ -4,10 +4,9 @@
  * pick an upstream or see a request end. Its added latency is what the loopback hops and the
  * process's wake-ups cost on this machine before any proxy does any work.
  */
-import type { AddressInfo } from "node:net";
 import { connect, createServer } from "node:net";
 import { parseArgs } from "node:util";
-import { logMemory } from "./memory-log.js";
+import { serveTarget } from "./serve.js";
 
 const { values } = parseArgs({ options: { upstream: { type: "string" } } });
 if (!values.upstream) throw new Error("relay needs --upstream <origin>");
@@ -24,9 +23,4 @@ const server = createServer({ noDelay: true }, (client) => {
   client.on("error", close).on("close", close);
   up.on("error", close).on("close", close);
 });
-server.listen(0, "127.0.0.1", () => {
-  logMemory("relay");
-  process.send?.({ ready: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
-});
-process.once("SIGTERM", () => process.exit(0));
-process.on("disconnect", () => process.exit(0));
+serveTarget(server, "relay");
