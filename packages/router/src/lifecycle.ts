@@ -100,9 +100,16 @@ export class RequestLifecycle {
     return this.#deadline.callerLeft;
   }
 
-  /** onRequest hooks (auth, budgets), then the route for ctx.model. */
-  async begin(): Promise<ResolvedRoute> {
-    await runRequestHooks(this.deps.hooks, this.ctx);
+  /**
+   * onRequest hooks (auth, budgets), then the route for ctx.model. A promise only when there are
+   * onRequest hooks: without them a request goes on to its first attempt in the same turn.
+   */
+  begin(): Promise<ResolvedRoute> | ResolvedRoute {
+    if (hookRoles(this.deps.hooks).onRequest.length === 0) return this.#resolve();
+    return runRequestHooks(this.deps.hooks, this.ctx).then(() => this.#resolve());
+  }
+
+  #resolve(): ResolvedRoute {
     this.route = this.deps.resolver.resolve(this.ctx.model);
     return this.route;
   }
@@ -224,14 +231,22 @@ export class RequestLifecycle {
     };
   }
 
-  /** Reports the outcome to onComplete hooks, once. */
+  /**
+   * Reports the outcome to onComplete hooks, once. Deferred (see deferCompletion), the record is
+   * made after the answer is written too: nothing of it is needed to write the answer.
+   */
   complete(outcome: CompletionOutcome): void {
     if (this.#completed) return;
     this.#completed = true;
+    const endedAt = Date.now();
+    if (this.deferCompletion) afterThisTurn(() => this.#notify(outcome, endedAt));
+    else this.#notify(outcome, endedAt);
+  }
+
+  #notify(outcome: CompletionOutcome, endedAt: number): void {
     this.#deadline.clear();
-    const record = completionRecord(this.deps, this.ctx, this.route?.name ?? this.ctx.model, this.attempts, outcome);
-    if (this.deferCompletion) afterThisTurn(this.deps.hooks, record, this.ctx);
-    else notifyCompletion(this.deps.hooks, record, this.ctx);
+    const record = completionRecord(this.deps, this.ctx, this.route?.name ?? this.ctx.model, this.attempts, outcome, endedAt);
+    notifyCompletion(this.deps.hooks, record, this.ctx);
   }
 
   /** The request failed without an answer: completes it and returns the error as the caller should get it. */
@@ -390,6 +405,7 @@ export function completionRecord(
   route: string,
   attempts: number,
   outcome: CompletionOutcome,
+  endedAt = Date.now(),
 ): CompletionRecord {
   const record: CompletionRecord = {
     requestId: ctx.requestId,
@@ -399,7 +415,7 @@ export function completionRecord(
     stream: ctx.stream,
     status: outcome.status,
     startedAt: ctx.startedAt,
-    latencyMs: Date.now() - ctx.startedAt,
+    latencyMs: endedAt - ctx.startedAt,
     attempts,
     counters: ctx.counters,
   };
@@ -438,16 +454,16 @@ export function notifyCompletion(hooks: readonly RouterHook[], record: Completio
  * the answer is written first, and still in the same task as before (no later event-loop turn in
  * which a client could see its answer but not its record). One tick serves every completion queued.
  */
-let deferred: { hooks: readonly RouterHook[]; record: CompletionRecord; ctx: RequestContext }[] = [];
+let deferred: (() => void)[] = [];
 
-function afterThisTurn(hooks: readonly RouterHook[], record: CompletionRecord, ctx: RequestContext): void {
-  if (deferred.push({ hooks, record, ctx }) === 1) process.nextTick(notifyDeferred);
+function afterThisTurn(notify: () => void): void {
+  if (deferred.push(notify) === 1) process.nextTick(notifyDeferred);
 }
 
 function notifyDeferred(): void {
   const batch = deferred;
   deferred = [];
-  for (const { hooks, record, ctx } of batch) notifyCompletion(hooks, record, ctx);
+  for (const notify of batch) notify();
 }
 
 /**

@@ -81,6 +81,11 @@ function fieldAt(body: Body, path: FieldPath): { holder: Body; key: string } | u
   return { holder, key };
 }
 
+/** Whether the target model has any limit fitBody and fitRequest apply (a route with no catalog entry has none). */
+export function hasLimits(target: Limits): boolean {
+  return target.maxOutputTokens !== undefined || target.maxReasoningTokens !== undefined || target.reasoning === false;
+}
+
 /** The fast path's version of fitRequest, on the wire body of `protocol` (changed in place; reads only bodyLimitFields). */
 export function fitBody(protocol: Protocol, body: Body, target: Limits): string[] {
   const changes: string[] = [];

@@ -30,7 +30,7 @@ import { featureHeaders } from "./http.js";
 import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
 import type { StreamBody } from "./stream-pipe.js";
 import { openFastStream } from "./fast-stream.js";
-import { bodyLimitFields, fitBody } from "./limits.js";
+import { bodyLimitFields, fitBody, hasLimits } from "./limits.js";
 import type { HookRoles, RouterDeps, StreamSink } from "./lifecycle.js";
 import { HeldEvents, hookRoles, RequestLifecycle } from "./lifecycle.js";
 import type { RouteTarget } from "./table.js";
@@ -43,11 +43,11 @@ export interface InboundRequest {
   /** The raw request body. */
   body: string | Uint8Array;
   /** Gemini puts the model and the streaming choice in the URL. */
-  pathModel?: string;
-  pathStream?: boolean;
+  pathModel?: string | undefined;
+  pathStream?: boolean | undefined;
   headers: Headers;
   /** The caller's credential, from Authorization / x-api-key / x-goog-api-key. */
-  credential?: string;
+  credential?: string | undefined;
   requestId: string;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
@@ -60,7 +60,7 @@ export interface InboundRequest {
    * The host already refused the request (a malformed URL, a cross-site request): it is answered
    * with this error in the caller's protocol, and recorded like any other request.
    */
-  refusal?: ErrorInfo;
+  refusal?: ErrorInfo | undefined;
   /**
    * The host writes the answer as soon as the result comes in, with no I/O wait in between (the
    * Node server does): onComplete hooks (log line, metrics, ledger) then run right after that write
@@ -102,8 +102,10 @@ export async function handleInbound(deps: RouterDeps, inbound: InboundRequest, c
     const body = new RequestBody(inbound.body, request.needsContent);
     ctx.model = readModel(inbound, body.get("model"));
     ctx.stream = PROTOCOL_DESCRIPTORS[inbound.protocol].modelInPath ? inbound.pathStream === true : body.get("stream") === true;
-    // 2. onRequest hooks, 3. resolve
-    await request.begin();
+    // 2. onRequest hooks, 3. resolve (awaited only when a hook made it a promise: each await is a
+    // turn of the microtask queue before the upstream write)
+    const begun = request.begin();
+    if (begun instanceof Promise) await begun;
     // 4. attempts
     const result = await request.attempt(body);
     if (ctx.responseHeaders) result.headers = { ...result.headers, ...ctx.responseHeaders };
@@ -154,7 +156,7 @@ class InboundLifecycle extends RequestLifecycle {
     return this.#roles.needsContent;
   }
 
-  async attempt(body: RequestBody): Promise<InboundResult> {
+  attempt(body: RequestBody): Promise<InboundResult> {
     return this.tryTargets((routeTarget) => {
       const target = targetFor(routeTarget, this.inbound.protocol);
       const fast = !this.#roles.needsContent && target.endpoint.protocol === this.inbound.protocol;
@@ -302,6 +304,7 @@ function fastPathBody(
 
 /** Whether fitBody would change the body: tried on its limit fields alone, each parsed alone. */
 function needsFitting(protocol: Protocol, body: RequestBody, target: RouteTarget): boolean {
+  if (!hasLimits(target)) return false;
   const fields: Record<string, unknown> = {};
   for (const field of bodyLimitFields(protocol)) if (body.has(field)) fields[field] = body.get(field);
   return fitBody(protocol, fields, target).length > 0;
