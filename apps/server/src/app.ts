@@ -209,7 +209,7 @@ export function createApp(runtime: AppRuntime): Hono<Env> {
   app.get("/v1beta/models", (c) => modelInfo(c, undefined));
   app.get("/v1beta/models/:id{.+}", (c) => modelInfo(c, c.req.param("id")));
 
-  const inference = async (c: Context<Env>, url: URL, match: Extract<RouteMatch, { kind: "inference" }>) => {
+  const inference = async (c: Context<Env>, url: URL, match: InferenceMatch) => {
     if (c.env?.incoming) {
       const ids = { requestId: c.get("requestId"), replyId: c.get("replyId") };
       await inferenceOnNode(runtime, match, c.env.incoming, c.env.outgoing, c.req.raw.headers, ids, url.search, c.get("refusal"));
@@ -296,7 +296,7 @@ function inferenceCrossSite(runtime: AppRuntime, headers: Headers, res: ServerRe
 /** Serves an inference route on the raw Node request/response; resolves once the answer is written. */
 function inferenceOnNode(
   runtime: AppRuntime,
-  match: Extract<RouteMatch, { kind: "inference" }>,
+  match: InferenceMatch,
   req: IncomingMessage,
   res: ServerResponse,
   headers: Headers,
@@ -314,12 +314,13 @@ function inferenceOnNode(
     res,
     headers,
     protocol: match.protocol,
-    ...ids,
+    requestId: ids.requestId,
+    replyId: ids.replyId,
     bodyLimit: runtime.bodyLimit(),
-    ...(match.model === undefined ? {} : { pathModel: match.model }),
-    ...(match.stream === undefined ? {} : { pathStream: match.stream }),
-    ...(credential === undefined ? {} : { credential }),
-    ...(refusal === undefined ? {} : { refusal }),
+    pathModel: match.model,
+    pathStream: match.stream,
+    credential,
+    refusal,
   });
   runtime.track?.(work);
   return work;
@@ -359,10 +360,25 @@ export function createListener(runtime: AppRuntime, app: Hono<Env>): RequestList
 
 const INTERNAL_ERROR = CODECS["openai-chat"].encodeError({ kind: "internal", status: 500, message: "internal error" });
 
-function matchInference(target: string): Extract<RouteMatch, { kind: "inference" }> | undefined {
+type InferenceMatch = Extract<RouteMatch, { kind: "inference" }>;
+
+/**
+ * The inference route of a POST path, remembered by path: the same few paths come again and again,
+ * and one map lookup touches less than asking each protocol. Bounded, as callers choose the paths.
+ */
+const inferencePaths = new Map<string, InferenceMatch | null>();
+
+function matchInference(target: string): InferenceMatch | undefined {
   const query = target.indexOf("?");
-  const match = matchPath("POST", query === -1 ? target : target.slice(0, query));
-  return match?.kind === "inference" ? match : undefined;
+  const path = query === -1 ? target : target.slice(0, query);
+  let match = inferencePaths.get(path);
+  if (match === undefined) {
+    const found = matchPath("POST", path);
+    match = found?.kind === "inference" ? found : null;
+    if (inferencePaths.size >= 1_000) inferencePaths.clear();
+    inferencePaths.set(path, match);
+  }
+  return match ?? undefined;
 }
 
 /**

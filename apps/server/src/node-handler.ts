@@ -14,11 +14,11 @@ export async function serveInference(options: {
   res: ServerResponse;
   headers: Headers;
   protocol: Protocol;
-  pathModel?: string;
-  pathStream?: boolean;
-  credential?: string;
+  pathModel: string | undefined;
+  pathStream: boolean | undefined;
+  credential: string | undefined;
   /** Refused at the door (answered in the caller's protocol and recorded): see InboundRequest. */
-  refusal?: ErrorInfo;
+  refusal: ErrorInfo | undefined;
   /** The server-made id (the ledger's key). */
   requestId: string;
   /** What the answer's x-request-id says: the caller's own id if it sent one, else requestId. */
@@ -33,6 +33,7 @@ export async function serveInference(options: {
   let result: InboundResult;
   try {
     const body = await readBody(req, options.bodyLimit);
+    // One literal with every field, some undefined: one object shape for every request, no copies.
     const inbound: InboundRequest = {
       protocol: options.protocol,
       body,
@@ -41,10 +42,10 @@ export async function serveInference(options: {
       signal: controller.signal,
       controller,
       completeAfterTurn: true, // the answer is written below as soon as the result comes in
-      ...(options.pathModel === undefined ? {} : { pathModel: options.pathModel }),
-      ...(options.pathStream === undefined ? {} : { pathStream: options.pathStream }),
-      ...(options.credential === undefined ? {} : { credential: options.credential }),
-      ...(options.refusal === undefined ? {} : { refusal: options.refusal }),
+      pathModel: options.pathModel,
+      pathStream: options.pathStream,
+      credential: options.credential,
+      refusal: options.refusal,
     };
     result = await options.router.handle(inbound);
   } catch (error) {
@@ -55,15 +56,14 @@ export async function serveInference(options: {
 }
 
 export async function writeResult(res: ServerResponse, result: InboundResult, replyId: string): Promise<void> {
-  const headers = { ...result.headers, "x-request-id": replyId };
   if (result.type === "json") {
-    res.writeHead(result.status, { ...headers, "content-length": Buffer.byteLength(result.body) });
+    res.writeHead(result.status, { ...result.headers, "x-request-id": replyId, "content-length": Buffer.byteLength(result.body) });
     res.end(result.body);
     return;
   }
   // No flushHeaders(): the first chunk is already there (the router reads up to the first content
   // event before it answers), so the head goes out with it, in one write.
-  res.writeHead(result.status, headers);
+  res.writeHead(result.status, { ...result.headers, "x-request-id": replyId });
   if (result.body.pipeTo) {
     // The fast path's stream: upstream chunks written as they come, no promise per chunk.
     await result.body.pipeTo(res);
