@@ -26,7 +26,7 @@ export async function serveInference(options: {
   bodyLimit: number;
 }): Promise<void> {
   const { req, res, requestId } = options;
-  const controller = new AbortController();
+  const controller = takeController();
   res.on("close", () => {
     if (!res.writableFinished) controller.abort();
   });
@@ -53,6 +53,28 @@ export async function serveInference(options: {
     result = { type: "json", status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   }
   await writeResult(res, result, options.replyId);
+  refillControllers();
+}
+
+/**
+ * AbortControllers made ahead, each with its signal: making one (an EventTarget, two maps) costs
+ * ~8 µs on a core that was idle, on the request's way to the upstream. Each request takes a fresh one
+ * (never reused: hooks and providers may keep listeners on a signal) and the reserve is topped up
+ * once its answer is written. More requests at once than the reserve holds make theirs on the spot.
+ */
+const controllers: AbortController[] = [];
+const CONTROLLERS_AHEAD = 16;
+
+function takeController(): AbortController {
+  return controllers.pop() ?? new AbortController();
+}
+
+function refillControllers(): void {
+  while (controllers.length < CONTROLLERS_AHEAD) {
+    const controller = new AbortController();
+    void controller.signal; // Node makes the signal on first use
+    controllers.push(controller);
+  }
 }
 
 export async function writeResult(res: ServerResponse, result: InboundResult, replyId: string): Promise<void> {
