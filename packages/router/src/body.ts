@@ -264,8 +264,8 @@ export class RequestBody {
 
 /** How to change a body on its way upstream. */
 export interface BodyEdit {
-  /** Replaces the top-level `model` value (which must exist). */
-  model?: string;
+  /** Replaces the top-level `model` value (which must exist); undefined leaves it. */
+  model?: string | undefined;
   /** Top-level fields to add; each must not exist yet. */
   add?: Record<string, unknown>;
 }

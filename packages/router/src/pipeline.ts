@@ -294,7 +294,7 @@ function fastPathBody(
 ): { bytes: string | Uint8Array | Uint8Array[]; changes: string[] } {
   const model = PROTOCOL_DESCRIPTORS[protocol].modelInPath ? undefined : target.modelId;
   if (body.top && !needsFitting(protocol, body, target)) {
-    const spliced = spliceBody(body.top, { ...(model === undefined ? {} : { model }), add });
+    const spliced = spliceBody(body.top, { model, add });
     if (spliced) return { bytes: spliced, changes: [] };
   }
   const whole: Record<string, unknown> = { ...body.parsed(), ...(model === undefined ? {} : { model }) };
