@@ -119,8 +119,8 @@ try {
       if (at.length > 0) console.log(`  marks: ${at.map(([label, us]) => `${label} ${us.toFixed(1)}`).join(" | ")}`);
     }
   }
-  const measured = targets.map((t) => `${t.name} ${median(t.rows.map((r) => r.report.measured / Math.max(1, r.report.seen))) * 100}%`);
-  console.log(`requests measured (not overlapping another): ${measured.map((m) => m.replace(/(\d+\.\d)\d*%/, "$1%")).join(", ")}`);
+  const share = (t: Target) => (median(t.rows.map((r) => r.report.measured / Math.max(1, r.report.seen))) * 100).toFixed(1);
+  console.log(`requests measured (not overlapping another): ${targets.map((t) => `${t.name} ${share(t)}%`).join(", ")}`);
 } finally {
   for (const t of targets) {
     await t.child.stop();
