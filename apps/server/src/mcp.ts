@@ -9,7 +9,6 @@ import type { HttpBindings } from "@hono/node-server";
 import { ConfigError, type ResolvedConfig } from "@bitrouter/config";
 import type { VerifiedPrincipal as AuthPrincipal } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
-import { createGuardrails, GuardrailError } from "@bitrouter/guardrails";
 import type { Guardrails } from "@bitrouter/guardrails";
 import type { ListedTool, McpEndpoint, ToolCaller, ToolCallHooks, ToolCallRecord, ToolGateway, UpstreamStatus } from "@bitrouter/mcp";
 import { BitrouterError, type JsonObject, type JsonValue } from "@bitrouter/core";
@@ -19,6 +18,7 @@ import { readBody } from "./node-handler.js";
 import type { Metering } from "./metering.js";
 import { importOptional } from "./optional.js";
 import type { AuthSetup } from "./security.js";
+import { guardrailsOn } from "./security.js";
 
 type McpLibrary = typeof import("@bitrouter/mcp");
 
@@ -197,7 +197,7 @@ export function createMcpService(options: McpServiceOptions): McpService {
     }
     const { lib, gateway } = mcp;
     await gateway.apply(lib.specFromConfig(config, walletToken ? { walletToken } : {}), {
-      ...toolHooks(lib, config, logger, onComplete),
+      ...(await toolHooks(lib, config, logger, onComplete)),
       ...(pay ? { pay } : {}),
     });
     for (const [name, endpoint] of bridges) {
@@ -273,8 +273,22 @@ export function createMcpService(options: McpServiceOptions): McpService {
   };
 }
 
-/** guardrails.tools (filter, param_restrictions) and the text patterns, on tool calls. */
-function toolHooks(lib: McpLibrary, config: ResolvedConfig, logger: Logger, onComplete: (record: ToolCallRecord) => void): ToolCallHooks {
+/**
+ * guardrails.tools (filter, param_restrictions) and the text patterns, on tool calls. The guardrails
+ * package loads only for a configuration that turns them on (as in security.ts).
+ */
+async function toolHooks(lib: McpLibrary, config: ResolvedConfig, logger: Logger, onComplete: (record: ToolCallRecord) => void): Promise<ToolCallHooks> {
+  if (!guardrailsOn(config)) return { onComplete };
+  const { createGuardrails, GuardrailError } = await import("@bitrouter/guardrails");
+  /** A guardrail's block, thrown from a scan, refuses the tool call in MCP's terms. */
+  const refuseOnBlock = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof GuardrailError) throw new lib.ToolCallRefused("guardrail", error.message);
+      throw error;
+    }
+  };
   const guardrails = createGuardrails(config.guardrails, {
     logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
   });
@@ -309,11 +323,11 @@ function toolHooks(lib: McpLibrary, config: ResolvedConfig, logger: Logger, onCo
           out = verdict.arguments;
         }
       }
-      return refuseOnBlock(lib, () => scanJson(guardrails, out, "upgoing", ctx, "arguments") as JsonObject);
+      return refuseOnBlock(() => scanJson(guardrails, out, "upgoing", ctx, "arguments") as JsonObject);
     },
     afterCall(call, result) {
       const ctx = { requestId: call.requestId, counters: call.counters, target: { provider: call.server } };
-      return refuseOnBlock(lib, () => ({
+      return refuseOnBlock(() => ({
         ...result,
         content: result.content.map((item, i) =>
           item.type === "text" ? { ...item, text: guardrails.scanText(item.text, "downgoing", ctx, `content[${i}]`) } : item,
@@ -324,15 +338,6 @@ function toolHooks(lib: McpLibrary, config: ResolvedConfig, logger: Logger, onCo
       }));
     },
   };
-}
-
-function refuseOnBlock<T>(lib: McpLibrary, run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof GuardrailError) throw new lib.ToolCallRefused("guardrail", error.message);
-    throw error;
-  }
 }
 
 /** Scans every string in a JSON value (redactions applied; a block throws GuardrailError). */

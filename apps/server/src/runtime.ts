@@ -148,12 +148,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const walletSuppliers = new Map<string, () => Promise<string>>();
   const build = async (config: ResolvedConfig, withAuth: AuthSetup = auth): Promise<Generation> => {
     const extra = (await options.hooks?.(config, { logger })) ?? [];
+    const guarded = await guardrailHooks(config, logger);
     // Payment after auth and guardrails: a request they refuse is never charged.
     const payments = await paymentHooks(config, { store: metering?.store, requiresAuth: auth.hook !== undefined, logger, keysDir: options.auth?.keysDir });
     const hooks = [
       ...(tracing ? [tracing.hook] : []),
       ...(withAuth.hook ? [withAuth.hook] : []),
-      ...guardrailHooks(config, logger),
+      ...guarded,
       ...payments.hooks,
       ...extra,
       statsHook(stats),

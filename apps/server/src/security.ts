@@ -6,7 +6,6 @@ import type { ResolvedConfig } from "@bitrouter/config";
 import { existsSync } from "node:fs";
 import type { Authenticator } from "@bitrouter/auth";
 import { isLoopbackAddress } from "@bitrouter/auth/net";
-import { createGuardrails, guardrailsHook } from "@bitrouter/guardrails";
 import type { RouterHook } from "@bitrouter/core";
 import type { CallerPrincipal } from "./app.js";
 import type { Logger } from "./logger.js";
@@ -96,8 +95,19 @@ export async function setupAuth(options: {
   };
 }
 
-/** The guardrails hook for one configuration generation, or none when disabled. */
-export function guardrailHooks(config: ResolvedConfig, logger: Logger): RouterHook[] {
+/** Whether a configuration turns guardrails on: the package's own test (an absent section or `enabled: false` is off). */
+export function guardrailsOn(config: ResolvedConfig): boolean {
+  return config.guardrails !== undefined && config.guardrails !== null && config.guardrails.enabled !== false;
+}
+
+/**
+ * The guardrails hook for one configuration generation, or none when disabled. The package (with its
+ * regex parser) loads only once a configuration has guardrails: ~2 MB of RSS a server without them
+ * does not carry.
+ */
+export async function guardrailHooks(config: ResolvedConfig, logger: Logger): Promise<RouterHook[]> {
+  if (!guardrailsOn(config)) return [];
+  const { createGuardrails, guardrailsHook } = await import("@bitrouter/guardrails");
   const guardrails = createGuardrails(config.guardrails, {
     logger: { warn: (violation, message) => logger.warn(message, { ...violation }) },
   });

@@ -195,3 +195,33 @@ describe("downgoing", () => {
     expect(text).toBe("ls -la shows files; rm file.txt removes one");
   });
 });
+
+describe("hot reload", () => {
+  // The guardrails package loads only once a configuration turns them on (security.ts), so turning
+  // them on by reload must load it then, and turning them off must stop redacting.
+  it("guardrails turned on, then off, by a reload take effect on the next request", async () => {
+    const plain = await startTestServer(providersYaml(mock));
+    try {
+      const ask = () =>
+        new OpenAI({ baseURL: `${plain.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions.create({
+          model: "oai:gpt-test",
+          messages: [{ role: "user", content: `my key is ${OPENAI_KEY}` }],
+        });
+      await ask();
+      expect(mock.requests.at(-1)?.rawBody).toContain(OPENAI_KEY);
+
+      plain.setYaml(`${providersYaml(mock)}\nguardrails:\n  enabled: true\n`);
+      expect(await plain.runtime.reload()).toEqual({ ok: true });
+      await ask();
+      expect(mock.requests.at(-1)?.rawBody).not.toContain(OPENAI_KEY);
+      expect(mock.requests.at(-1)?.rawBody).toContain("[REDACTED:api_keys]");
+
+      plain.setYaml(`${providersYaml(mock)}\nguardrails:\n  enabled: false\n`);
+      expect(await plain.runtime.reload()).toEqual({ ok: true });
+      await ask();
+      expect(mock.requests.at(-1)?.rawBody).toContain(OPENAI_KEY);
+    } finally {
+      await plain.close();
+    }
+  });
+});
