@@ -102,8 +102,8 @@ export function guardrailsOn(config: ResolvedConfig): boolean {
 
 /**
  * The guardrails hook for one configuration generation, or none when disabled. The package (with its
- * regex parser) loads only once a configuration has guardrails: ~2 MB of RSS a server without them
- * does not carry.
+ * regex parser) loads only once a configuration has guardrails: the bench's plain target starts at
+ * ~80 MB RSS without it, 81-87 MB with it (docs/performance.md, Round 15).
  */
 export async function guardrailHooks(config: ResolvedConfig, logger: Logger): Promise<RouterHook[]> {
   if (!guardrailsOn(config)) return [];
