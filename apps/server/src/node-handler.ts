@@ -32,7 +32,7 @@ export async function serveInference(options: {
   });
   let result: InboundResult;
   try {
-    const body = await readBody(req, options.bodyLimit);
+    const body = await readBodyParts(req, options.bodyLimit);
     // One literal with every field, some undefined: one object shape for every request, no copies.
     const inbound: InboundRequest = {
       protocol: options.protocol,
@@ -121,11 +121,19 @@ function drainOrClose(res: ServerResponse): Promise<void> {
   });
 }
 
+/** Reads the request body into one buffer, refusing more than `limit` bytes with a 413. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const body = await readBodyParts(req, limit);
+  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
+}
+
 /**
- * Reads the request body, refusing more than `limit` bytes with a 413. Event listeners, not
- * `for await`: a readable's async iterator costs an object graph and a promise hop per chunk.
+ * Reads the request body as it came: one buffer, or the buffers of its socket reads in order (not
+ * joined: the router scans and forwards them as they are, see InboundRequest.body). Refuses more
+ * than `limit` bytes with a 413. Event listeners, not `for await`: a readable's async iterator
+ * costs an object graph and a promise hop per chunk.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+export function readBodyParts(req: IncomingMessage, limit: number): Promise<Buffer | Buffer[]> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -152,7 +160,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
     };
     const onEnd = () => {
       done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      resolve(chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? Buffer.alloc(0) : chunks);
     };
     const onError = (error: Error) => {
       done();

@@ -45,6 +45,40 @@ describe("zero-config", () => {
   });
 });
 
+describe("a body larger than one socket read", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(providersYaml(mock));
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  // ~300 KB arrives in several reads, which the router keeps apart (never joined): multi-byte
+  // characters and escapes throughout, so some fall across the reads' boundaries.
+  const content = Array.from({ length: 12_000 }, (_, i) => `line ${i}: é ✓ 😀 "quoted" \\ tab\t`).join("\n");
+  const params = { messages: [{ role: "user" as const, content }], model: "oai:gpt-test", max_tokens: 5 };
+
+  it("reaches a same-protocol upstream byte for byte, only the model replaced", async () => {
+    mock.enqueue({ text: "got it" });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const answer = await client.chat.completions.create(params);
+    expect(answer.choices[0]!.message.content).toBe("got it");
+    const sent = JSON.stringify(params);
+    expect(sent.length).toBeGreaterThan(200_000);
+    expect(mock.requests[0]!.rawBody).toBe(sent.replace('"model":"oai:gpt-test"', '"model":"gpt-test"'));
+  });
+
+  it("is decoded whole for a translated upstream, every character intact", async () => {
+    mock.enqueue({ text: "got it" });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const answer = await client.chat.completions.create({ ...params, model: "ant:claude-test" });
+    expect(answer.choices[0]!.message.content).toBe("got it");
+    expect(mock.requests[0]!.path).toBe("/v1/messages");
+    expect(mock.requests[0]!.body).toMatchObject({ model: "claude-test", messages: [{ role: "user", content }] });
+  });
+});
+
 describe("the HTTP API", () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -8,5 +8,6 @@ export { costMicroUsd } from "./cost.js";
 export { DynamicRoutes, type DynamicRoute } from "./dynamic-routes.js";
 export { callerProtocol, matchPath, readCredential, type RouteMatch } from "./http.js";
 export type { InboundRequest, InboundResult } from "./pipeline.js";
+export type { RawBody } from "./body.js";
 export type { ChunkWriter, StreamBody } from "./stream-pipe.js";
 export { paidPerRequest, type ModelListing, type ResolvedRoute, type RouteResolver, type RouteTarget, type RoutingTable } from "./table.js";

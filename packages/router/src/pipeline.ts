@@ -27,6 +27,7 @@ import { BitrouterError, invalidRequest } from "@bitrouter/core";
 import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
 import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamCodec, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
+import type { RawBody } from "./body.js";
 import { RequestBody, scanTopLevel, spliceBody } from "./body.js";
 import type { StreamBody } from "./stream-pipe.js";
 import { openFastStream } from "./fast-stream.js";
@@ -40,8 +41,11 @@ import { openTranslatedStream } from "./translated-stream.js";
 /** One inbound HTTP request, already split from its transport (Node or Web `Request`). */
 export interface InboundRequest {
   protocol: Protocol;
-  /** The raw request body. */
-  body: string | Uint8Array;
+  /**
+   * The raw request body: text, bytes, or the bytes of its socket reads in order. Parts are never
+   * joined on the fast path (the upstream gets views of them), which spares a large body's copy.
+   */
+  body: RawBody;
   /** Gemini puts the model and the streaming choice in the URL. */
   pathModel?: string | undefined;
   pathStream?: boolean | undefined;
@@ -351,9 +355,9 @@ function answerUsage(codec: UpstreamCodec, protocol: Protocol, bytes: Buffer, te
   const usage = codec.responseUsage;
   if (usage && bytes.length >= SCAN_ANSWER_FROM) {
     const top = scanTopLevel(bytes);
-    if (top && isAnswer(top.bytes, top.values, PROTOCOL_DESCRIPTORS[protocol].answerFields)) {
+    if (top && isAnswer(bytes, top.values, PROTOCOL_DESCRIPTORS[protocol].answerFields)) {
       const at = top.values.get(usage.field);
-      return usage.decode(at === undefined ? undefined : JSON.parse(top.bytes.toString("utf8", at.start, at.end)));
+      return usage.decode(at === undefined ? undefined : JSON.parse(bytes.toString("utf8", at.start, at.end)));
     }
   }
   return codec.decodeResponse(parseAnswer(text)).usage;
