@@ -9,8 +9,10 @@
  *
  * `--baseline DIR` runs `baseline:<target>` from another checkout's `bench/dist` (built), so a change
  * is measured against the code before it in the same run: `--targets baseline:bitrouter,bitrouter`.
+ * `bitrouter+auth` (or `+guardrails`, `+metering`, `+tracing`) runs the bench's target of that
+ * feature; its paired line also gives the median of its per-round CPU ratios with the first target.
  * `--marks` prints the median offsets of `globalThis.__criticalMark?.("label")` calls added by hand
- * to a built file, to split a phase further. Targets: passthrough, buffered, bitrouter.
+ * to a built file, to split a phase further. Targets: passthrough, buffered, bitrouter[+feature].
  */
 import { readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -59,12 +61,14 @@ const origin = (port: number) => `http://127.0.0.1:${port}`;
 const targets: Target[] = [];
 try {
   for (const name of names) {
-    const [dir, kind] = name.startsWith("baseline:") ? [values.baseline!, name.slice("baseline:".length)] : [here, name];
+    const [dir, spec] = name.startsWith("baseline:") ? [values.baseline!, name.slice("baseline:".length)] : [here, name];
+    const [kind, feature] = spec.split("+") as [string, string | undefined];
     const args =
       kind === "bitrouter"
-        ? ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic)]
+        ? ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), ...(feature ? ["--mode", feature] : [])]
         : ["--upstream", origin(mocks.ready.openai), ...(kind === "passthrough" ? ["--idle", origin(mocks.ready.idle)] : [])];
-    if (!["bitrouter", "buffered", "passthrough"].includes(kind)) throw new Error(`--targets: no target '${kind}' (passthrough, buffered, bitrouter)`);
+    if (!["bitrouter", "buffered", "passthrough"].includes(kind) || (feature && kind !== "bitrouter"))
+      throw new Error(`--targets: no target '${spec}' (passthrough, buffered, bitrouter, bitrouter+<auth|guardrails|metering|tracing>)`);
     const out = join(tmpdir(), `bitrouter-critical-${process.pid}-${targets.length}.json`);
     const child = await startChild<{ url: string; token?: string }>(name, join(dir, "targets", `${kind}.js`), args, {
       ...(pinning.proxy ? { cores: pinning.proxy } : {}),
@@ -74,7 +78,12 @@ try {
     targets.push({ name, child, out, rows: [] });
   }
   const body = JSON.stringify({ model: "mock:mock-model", stream: false, max_tokens: 64, messages: [{ role: "user", content: "Say hello." }] });
-  const call = (t: Target) => ({ origin: t.child.ready.url, path: "/v1/chat/completions", headers: { "content-type": "application/json" }, body });
+  const call = (t: Target) => ({
+    origin: t.child.ready.url,
+    path: "/v1/chat/completions",
+    headers: { "content-type": "application/json", ...(t.child.ready.token ? { authorization: `Bearer ${t.child.ready.token}` } : {}) },
+    body,
+  });
   const report = async (t: Target): Promise<CriticalPathReport> => {
     t.child.process.kill("SIGUSR2");
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -109,8 +118,10 @@ try {
     const first = targets[0]!;
     if (t !== first) {
       const diff = (f: (r: Row) => number) => median(t.rows.map((r, i) => f(r) - f(first.rows[i]!)));
+      const cpuRatio = median(t.rows.map((r, i) => r.cpuUs / first.rows[i]!.cpuUs));
       console.log(
-        [`  - ${first.name}`.padEnd(22), ...fields.map(([, f]) => (diff(f) >= 0 ? "+" : "") + diff(f).toFixed(1)).map((s) => s.padStart(12))].join(""),
+        [`  - ${first.name}`.padEnd(22), ...fields.map(([, f]) => (diff(f) >= 0 ? "+" : "") + diff(f).toFixed(1)).map((s) => s.padStart(12))].join("") +
+          `   CPU ${cpuRatio.toFixed(2)}x`,
       );
     }
     if (values.marks) {
