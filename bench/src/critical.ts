@@ -65,7 +65,15 @@ try {
     const [kind, feature] = spec.split("+") as [string, string | undefined];
     const args =
       kind === "bitrouter"
-        ? ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), ...(feature ? ["--mode", feature] : [])]
+        ? [
+            "--openai",
+            origin(mocks.ready.openai),
+            "--idle",
+            origin(mocks.ready.idle),
+            "--anthropic",
+            origin(mocks.ready.anthropic),
+            ...(feature ? ["--mode", feature] : []),
+          ]
         : ["--upstream", origin(mocks.ready.openai), ...(kind === "passthrough" ? ["--idle", origin(mocks.ready.idle)] : [])];
     if (!["bitrouter", "buffered", "passthrough"].includes(kind) || (feature && kind !== "bitrouter"))
       throw new Error(`--targets: no target '${spec}' (passthrough, buffered, bitrouter, bitrouter+<auth|guardrails|metering|tracing>)`);

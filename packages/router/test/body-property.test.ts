@@ -121,7 +121,9 @@ describe("the body scan (property)", () => {
         // A large body goes out as views of the caller's parts: every byte but the old model's value, none copied.
         if (Array.isArray(spliced)) {
           const span = inParts.top!.values.get("model")!;
-          const inPlace = spliced.filter((part) => parts.some((p) => part.buffer === p.buffer && part.byteOffset >= p.byteOffset && part.byteOffset + part.length <= p.byteOffset + p.length));
+          const inPlace = spliced.filter((part) =>
+            parts.some((p) => part.buffer === p.buffer && part.byteOffset >= p.byteOffset && part.byteOffset + part.length <= p.byteOffset + p.length),
+          );
           expect(inPlace.reduce((n, part) => n + part.length, 0)).toBe(raw.length - (span.end - span.start));
         }
         expect(inParts.parsed()).toEqual(whole.parsed());
