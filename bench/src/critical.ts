@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { CriticalPathReport } from "./critical-path.js";
 import { fixedRate } from "./load.js";
-import { cpuMsOf, planPinning, startChild, type Child } from "./processes.js";
+import { bitrouterArgs, cpuMsOf, origin, planPinning, startChild, type Child } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,7 +57,6 @@ const pinning = planPinning();
 const load = loadavg()[0]!;
 console.log(`${pinning.description}; load average ${load.toFixed(2)}${load > 1 ? ": busy, an idle core's costs will not show" : ""}`);
 const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), [], pinning.client ? { cores: pinning.client } : {});
-const origin = (port: number) => `http://127.0.0.1:${port}`;
 const targets: Target[] = [];
 try {
   for (const name of names) {
@@ -65,15 +64,7 @@ try {
     const [kind, feature] = spec.split("+") as [string, string | undefined];
     const args =
       kind === "bitrouter"
-        ? [
-            "--openai",
-            origin(mocks.ready.openai),
-            "--idle",
-            origin(mocks.ready.idle),
-            "--anthropic",
-            origin(mocks.ready.anthropic),
-            ...(feature ? ["--mode", feature] : []),
-          ]
+        ? bitrouterArgs(mocks.ready, ...(feature ? ["--mode", feature] : []))
         : ["--upstream", origin(mocks.ready.openai), ...(kind === "passthrough" ? ["--idle", origin(mocks.ready.idle)] : [])];
     if (!["bitrouter", "buffered", "passthrough"].includes(kind) || (feature && kind !== "bitrouter"))
       throw new Error(`--targets: no target '${spec}' (passthrough, buffered, bitrouter, bitrouter+<auth|guardrails|metering|tracing>)`);

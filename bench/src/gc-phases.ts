@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fixedRate } from "./load.js";
-import { cpuMsOf, planPinning, startChild } from "./processes.js";
+import { bitrouterArgs, cpuMsOf, origin, planPinning, startChild } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,11 +34,8 @@ const bytes = Number(values.bytes);
 
 const pinning = planPinning();
 const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), [], pinning.client ? { cores: pinning.client } : {});
-const origin = (port: number) => `http://127.0.0.1:${port}`;
 const args =
-  target === "bitrouter"
-    ? ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--log-level", "warn"]
-    : ["--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)];
+  target === "bitrouter" ? bitrouterArgs(mocks.ready, "--log-level", "warn") : ["--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)];
 // V8 writes --trace-gc to stdout, which startChild drops: this process keeps it in a file.
 const dir = mkdtempSync(join(tmpdir(), "bitrouter-gc-phases-"));
 const logPath = join(dir, "gc.log");

@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { type Dispatcher, Pool } from "undici";
-import { startChild } from "./processes.js";
+import { bitrouterArgs, origin, startChild } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,21 +58,9 @@ const passthrough = values.target === "passthrough";
 
 const connections = Number(values.connections);
 const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), ["--chunk-delay-ms", values["chunk-delay-ms"]!]);
-const origin = (port: number) => `http://127.0.0.1:${port}`;
 const script = passthrough
   ? [join(here, "targets", "passthrough.js"), "--upstream", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle)]
-  : [
-      join(here, "targets", "bitrouter.js"),
-      "--openai",
-      origin(mocks.ready.openai),
-      "--idle",
-      origin(mocks.ready.idle),
-      "--anthropic",
-      origin(mocks.ready.anthropic),
-      "--mode",
-      values.mode!,
-      ...(values.mcp ? ["--mcp", mocks.ready.mcp] : []),
-    ];
+  : [join(here, "targets", "bitrouter.js"), ...bitrouterArgs(mocks.ready, "--mode", values.mode!, ...(values.mcp ? ["--mcp", mocks.ready.mcp] : []))];
 const dir = mkdtempSync(join(tmpdir(), "bitrouter-callgrind-"));
 // Instrumentation starts off (start-up and warm-up run at valgrind's plain speed) and is switched
 // on for the measured window only; one output file per thread, the main thread's ends in -01.

@@ -6,6 +6,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { MockPorts } from "./targets/mocks.js";
 
 export interface Pinning {
   /** Core list (taskset -c syntax) for the load generator and the mocks, or undefined when not pinned. */
@@ -71,6 +72,14 @@ export interface Child<T> {
 }
 
 /** Spawns `node [nodeArgs] script [args]` (under taskset when `cores` is set) and waits for its `{ready}` IPC message. */
+/** A mock's origin on loopback. */
+export const origin = (port: number): string => `http://127.0.0.1:${port}`;
+
+/** The bitrouter target's arguments (targets/bitrouter.ts): its providers pointed at the mocks, then `extra`. */
+export function bitrouterArgs(ports: MockPorts, ...extra: string[]): string[] {
+  return ["--openai", origin(ports.openai), "--idle", origin(ports.idle), "--anthropic", origin(ports.anthropic), ...extra];
+}
+
 export async function startChild<T>(
   name: string,
   script: string,

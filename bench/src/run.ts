@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
-import { cpuMsOf, keepAwake, memoryOf, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
+import { bitrouterArgs, cpuMsOf, keepAwake, memoryOf, origin, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import { buildRows, cpuHeadline, latencySvg, markdownTable, medianOfRounds, runWarnings, summarize, textTable, type Measurement } from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
@@ -412,7 +412,6 @@ function pinned(cores: string | undefined): { cores?: string } {
  */
 async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop(): Promise<void> }[], wanted?: readonly string[]): Promise<Target[]> {
   const wants = (name: string) => !wanted || wanted.includes(name);
-  const origin = (port: number) => `http://127.0.0.1:${port}`;
   const path = "/v1/chat/completions";
   const targets: Target[] = [
     {
@@ -466,7 +465,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     const child = await startChild<{ url: string; token?: string }>(
       name,
       join(here, "targets", "bitrouter.js"),
-      ["--openai", origin(ports.openai), "--idle", origin(ports.idle), "--anthropic", origin(ports.anthropic), "--mcp", ports.mcp, "--mode", mode],
+      bitrouterArgs(ports, "--mcp", ports.mcp, "--mode", mode),
       pinned(pinning.proxy),
     );
     children.push(child);
@@ -546,7 +545,6 @@ async function profileRun(
 ): Promise<void> {
   const mocks = await startChild<MockPorts>("mocks", join(here, "targets", "mocks.js"), mockArgs, pinned(pinning.client));
   children.push(mocks);
-  const origin = (port: number) => `http://127.0.0.1:${port}`;
   const seconds = Math.max(5, settings.saturationSeconds);
   const all = [
     { label: "fast path (openai -> openai), saturation, 64 connections", scenario: "saturation64", dir: "mock", model: "mock:mock-model", stream: false },
@@ -578,7 +576,7 @@ async function profileRun(
     const child = await startChild<{ url: string; token?: string }>(
       "bitrouter",
       join(here, "targets", "bitrouter.js"),
-      ["--openai", origin(mocks.ready.openai), "--idle", origin(mocks.ready.idle), "--anthropic", origin(mocks.ready.anthropic), "--mode", mode],
+      bitrouterArgs(mocks.ready, "--mode", mode),
       // At a fixed rate the default 1,000 µs sampling interval matches the 1 ms between requests, so every
       // sample would land at the same point of each request's cycle (mostly idle): an interval that drifts.
       { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir, ...(c.rate ? ["--cpu-prof-interval", "257"] : [])] },
