@@ -80,6 +80,9 @@ export interface CompletionRecord {
   adjusted?: string[];
 }
 
+/** Which body admitsWire is asked about: the caller's request, or the upstream's answer. */
+export type WireDirection = "request" | "response";
+
 /**
  * A hook plugs behaviour (auth, guardrails, payments, metering) around each request without the
  * router knowing what it does. Every method is optional. To reject a request, throw an error with
@@ -110,6 +113,15 @@ export interface RouterHook {
   onStreamEvent?(ctx: RequestContext, event: StreamEvent): StreamEvent | StreamEvent[] | null | void;
   /** A complete non-stream response: may return a rewritten one, or throw. */
   onResponse?(ctx: RequestContext, response: CanonicalResponse): CanonicalResponse | void | Promise<CanonicalResponse | void>;
+  /**
+   * Lets a content hook keep a same-protocol non-stream request on the fast path. Asked about the
+   * caller's body (parsed JSON) once beforeDispatch returned the canonical request unchanged, and
+   * about the upstream's answer once onResponse returned it unchanged. True when the hook has nothing
+   * to say about anything in that body, fields the canonical form leaves out included: the wire
+   * bytes then go on as they are. False (or a hook without this method) sends the attempt through
+   * the canonical form, re-encoded, as every request of a content hook went before.
+   */
+  admitsWire?(ctx: RequestContext, direction: WireDirection, body: unknown): boolean;
   /**
    * The answer exists and nothing of it has reached the caller: a complete response (after
    * onResponse), or a stream's first content event (held back until this resolves). Throw to refuse

@@ -34,7 +34,7 @@ export {
   type UserMessage,
 } from "./canonical.js";
 export { BitrouterError, STATUS_BY_KIND, invalidRequest, toErrorInfo } from "./errors.js";
-export type { CompletionRecord, Principal, RequestContext, RequestPayment, RouterHook } from "./hooks.js";
+export type { CompletionRecord, Principal, RequestContext, RequestPayment, RouterHook, WireDirection } from "./hooks.js";
 export {
   CUSTOM_PATTERN_DIRECTIONS,
   GUARDRAIL_ACTIONS,

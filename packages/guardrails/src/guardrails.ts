@@ -66,6 +66,14 @@ export interface Guardrails {
   applyToolRules(request: CanonicalRequest, ctx: GuardrailContext): CanonicalRequest;
   /** Checks a complete (non-stream) answer: text, reasoning and tool calls. Throws GuardrailError on block. */
   checkResponse(response: CanonicalResponse, ctx: GuardrailContext): CanonicalResponse;
+  /**
+   * Whether a wire body (parsed JSON: a caller's request upgoing, an upstream's answer downgoing)
+   * may go on as it is: no pattern of that direction matches any string in it, at any depth, object
+   * keys and the JSON inside strings (tool arguments) included. Nothing is reported: a body that
+   * does not pass takes the canonical path, which reports and redacts. Always false with tool
+   * guardrails, which rely on the canonical decoding to find every tool call.
+   */
+  admitsWire(body: unknown, direction: Direction): boolean;
   /** Per-request state for checking a canonical stream. */
   createStreamGuard(ctx: GuardrailContext): StreamGuard;
   /** Scans one text in one direction (location only labels the log line). */
@@ -275,6 +283,12 @@ class GuardrailsEngine implements Guardrails {
     return verdict.action === "strip" ? verdict.arguments : args;
   }
 
+  admitsWire(body: unknown, direction: Direction): boolean {
+    if (this.tools) return false;
+    const matcher = this.matchers[direction];
+    return matcher.rules.length === 0 || wireClean(matcher, body, 0);
+  }
+
   createStreamGuard(ctx: GuardrailContext): StreamGuard {
     if (this.downgoingRules.length === 0 && !this.tools) return PASS_THROUGH;
     return new CanonicalStreamGuard(this, ctx, this.matchers.downgoing, this.maxHold);
@@ -456,6 +470,43 @@ class CanonicalStreamGuard implements StreamGuard {
     const rest = part.scanner?.flush() ?? "";
     return rest === "" ? [] : [this.delta(part.kind, index, rest)];
   }
+}
+
+/** Deeper than this a wire body is left to the canonical path (and the walk to a bounded stack). */
+const WIRE_MAX_DEPTH = 64;
+
+/** No pattern matches any string of `value`: see Guardrails.admitsWire. */
+function wireClean(matcher: Matcher, value: unknown, depth: number): boolean {
+  if (typeof value === "string") return !matcher.matches(value) && (!looksLikeJson(value) || wireCleanJson(matcher, value, depth));
+  if (value === null || typeof value !== "object") return true;
+  if (depth >= WIRE_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!wireClean(matcher, item, depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (matcher.matches(key) || !wireClean(matcher, (value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * A string that holds JSON is also walked parsed: its strings' escapes (`\u002d`) are decoded
+ * there, and a pattern anchored to a string's ends must see each inner string alone.
+ */
+function wireCleanJson(matcher: Matcher, text: string, depth: number): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return true; // not JSON: scanned above as the text it is
+  }
+  return wireClean(matcher, parsed, depth + 1);
+}
+
+function looksLikeJson(text: string): boolean {
+  const first = text.trimStart().charCodeAt(0);
+  return first === 0x7b || first === 0x5b; // { or [
 }
 
 function withText<T extends { text: string }>(part: T, text: string): T {

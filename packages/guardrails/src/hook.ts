@@ -1,4 +1,4 @@
-import type { CanonicalRequest, CanonicalResponse, RequestContext, RouterHook, StreamEvent } from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, RequestContext, RouterHook, StreamEvent, WireDirection } from "@bitrouter/core";
 import type { Guardrails, StreamGuard } from "./guardrails.js";
 
 interface HookState {
@@ -19,6 +19,7 @@ export interface GuardrailsHook extends RouterHook {
   beforeDispatch(ctx: RequestContext, request: CanonicalRequest): CanonicalRequest;
   onStreamEvent(ctx: RequestContext, event: StreamEvent): StreamEvent | StreamEvent[] | null;
   onResponse(ctx: RequestContext, response: CanonicalResponse): CanonicalResponse;
+  admitsWire(ctx: RequestContext, direction: WireDirection, body: unknown): boolean;
 }
 
 /**
@@ -61,6 +62,9 @@ export function guardrailsHook(guardrails: Guardrails): GuardrailsHook {
     },
     onResponse(ctx, response) {
       return guardrails.checkResponse(response, ctx);
+    },
+    admitsWire(_ctx, direction, body) {
+      return guardrails.admitsWire(body, direction === "request" ? "upgoing" : "downgoing");
     },
   };
 }

@@ -82,6 +82,11 @@ export class Matcher {
     return matches;
   }
 
+  /** Whether any pattern matches anywhere in `text` (long texts through findAll's cache). */
+  matches(text: string): boolean {
+    return text.length >= CACHE_MIN_CHARS ? this.findAll(text).length > 0 : this.find(text, 0) !== null;
+  }
+
   /** The leftmost match starting at or after `from`, or null. */
   find(text: string, from: number): Match | null {
     this.regex.lastIndex = from;

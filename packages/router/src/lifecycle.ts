@@ -127,8 +127,22 @@ export class RequestLifecycle {
 
   /** The request as it goes to `target`: beforeDispatch hooks (per attempt: they may depend on ctx.target), then fitted to its limits. */
   async prepare(request: CanonicalRequest, target: RouteTarget): Promise<CanonicalRequest> {
+    return this.fit(await this.dispatchHooks(request), target);
+  }
+
+  /** The beforeDispatch hooks' request (the same object when none changed it). */
+  async dispatchHooks(request: CanonicalRequest): Promise<CanonicalRequest> {
     let prepared = request;
-    for (const hook of this.deps.hooks) prepared = (await hook.beforeDispatch?.(this.ctx, prepared)) ?? prepared;
+    for (const hook of this.deps.hooks) {
+      if (!hook.beforeDispatch) continue;
+      const out = hook.beforeDispatch(this.ctx, prepared);
+      prepared = (out instanceof Promise ? await out : out) ?? prepared;
+    }
+    return prepared;
+  }
+
+  /** A request after its beforeDispatch hooks, fitted to the target model's limits; hosted tools it cannot run refused. */
+  fit(prepared: CanonicalRequest, target: RouteTarget): CanonicalRequest {
     const fitted = fitRequest(prepared, target);
     this.adjusted(fitted.changes);
     if (fitted.value.hostedTools && target.endpoint.protocol !== "openai-responses") {
@@ -146,10 +160,20 @@ export class RequestLifecycle {
   /** One non-stream attempt: the upstream's answer after onResponse hooks. The caller completes. */
   async generate(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<CanonicalResponse> {
     const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
-    let response = await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options));
-    for (const hook of this.deps.hooks) response = (await hook.onResponse?.(this.ctx, response)) ?? response;
+    const response = await this.responseHooks(await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options)));
     await this.beforeCommitHooks();
     return response;
+  }
+
+  /** The onResponse hooks' answer (the same object when none changed it). */
+  async responseHooks(response: CanonicalResponse): Promise<CanonicalResponse> {
+    let out = response;
+    for (const hook of this.deps.hooks) {
+      if (!hook.onResponse) continue;
+      const next = hook.onResponse(this.ctx, out);
+      out = (next instanceof Promise ? await next : next) ?? out;
+    }
+    return out;
   }
 
   /** Each hook's beforeCommit, in order: the answer is ready and not yet sent (e.g. a payment settles here). */
@@ -269,6 +293,11 @@ export interface HookRoles {
   beforeCommit: boolean;
   /** Some hook reads or changes content: requests then take the translated path (no byte forwarding). */
   needsContent: boolean;
+  /**
+   * Every hook that reads content can vouch for wire bodies (admitsWire) and none has a beforeCommit:
+   * a same-protocol non-stream request may then keep its bytes when they pass (pipeline.ts).
+   */
+  wireChecked: boolean;
 }
 
 const roles = new WeakMap<readonly RouterHook[], HookRoles>();
@@ -276,12 +305,14 @@ const roles = new WeakMap<readonly RouterHook[], HookRoles>();
 export function hookRoles(hooks: readonly RouterHook[]): HookRoles {
   let found = roles.get(hooks);
   if (!found) {
+    const content = hooks.filter((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit);
     found = {
       onRequest: hooks.filter((h) => h.onRequest),
       onAttempt: hooks.filter((h) => h.onAttempt),
       onStreamEvent: hooks.filter((h) => h.onStreamEvent),
       beforeCommit: hooks.some((h) => h.beforeCommit),
-      needsContent: hooks.some((h) => h.inspectsContent || h.beforeDispatch || h.onStreamEvent || h.onResponse || h.beforeCommit),
+      needsContent: content.length > 0,
+      wireChecked: content.length > 0 && content.every((h) => h.admitsWire && !h.beforeCommit),
     };
     roles.set(hooks, found);
   }

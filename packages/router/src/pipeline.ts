@@ -10,6 +10,10 @@
  *  3. attempt    each endpoint in strategy order (RequestLifecycle.tryTargets)         -> ctx.target
  *       fast path   same protocol in and out, no content hooks: forward the caller's bytes with only
  *                   `model` spliced in and pipe the answer's bytes, decoding usage on the side
+ *       checked     same protocol, non-stream, content hooks that can vouch for wire bodies (guardrails
+ *                   without tool rules): the hooks run on the canonical form; when they change nothing
+ *                   and admit the whole wire body, the fast path goes on with the caller's bytes, and
+ *                   the answer is checked the same way; anything else continues as translated
  *       translated  decode to canonical once, then the lifecycle's prepare (beforeDispatch hooks, limits)
  *                   and generate (onResponse hooks), encoded back to the inbound protocol; a stream is
  *                   decoded, hooked (onStreamEvent) and encoded chunk by chunk as the upstream's bytes
@@ -22,9 +26,9 @@
  *  4. answer     in the inbound protocol's shape, errors included
  *  5. complete   onComplete hooks with usage, cost and timing (metering), once
  */
-import type { CanonicalRequest, ErrorInfo, Protocol, RequestContext, Usage } from "@bitrouter/core";
+import type { CanonicalRequest, CanonicalResponse, ErrorInfo, Protocol, RequestContext, Usage, WireDirection } from "@bitrouter/core";
 import { BitrouterError, invalidRequest } from "@bitrouter/core";
-import type { StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
+import type { Codec, StreamEncoder, UpstreamCodec } from "@bitrouter/providers";
 import { PROTOCOL_DESCRIPTORS, readErrorBody, upstreamCodec, upstreamErrorFrom, upstreamFailure } from "@bitrouter/providers";
 import { featureHeaders } from "./http.js";
 import type { RawBody } from "./body.js";
@@ -163,13 +167,40 @@ class InboundLifecycle extends RequestLifecycle {
   attempt(body: RequestBody): Promise<InboundResult> {
     return this.tryTargets((routeTarget) => {
       const target = targetFor(routeTarget, this.inbound.protocol);
-      const fast = !this.#roles.needsContent && target.endpoint.protocol === this.inbound.protocol;
-      return fast ? this.#fastPath(target, body) : this.#translated(target, body);
+      if (target.endpoint.protocol !== this.inbound.protocol) return this.#translated(target, body);
+      if (!this.#roles.needsContent) return this.#fastPath(target, body);
+      return this.#roles.wireChecked && !this.ctx.stream ? this.#checkedPath(target, body) : this.#translated(target, body);
     });
   }
 
+  /** The caller's body as canonical (decoded once: prepare runs per attempt). */
+  #canonicalOf(body: RequestBody): CanonicalRequest {
+    this.#canonical ??= this.deps.codecs[this.inbound.protocol].decodeRequest(body.parsed(), { model: this.ctx.model, stream: this.ctx.stream });
+    return this.#canonical;
+  }
+
+  /**
+   * A same-protocol non-stream request whose content hooks can vouch for wire bodies (guardrails
+   * without tool rules): the hooks run on the canonical form as on the translated path, and when
+   * they changed nothing and admit the caller's whole body, fields the canonical form leaves out
+   * included, the caller's bytes go on by the fast path. The answer is checked the same way. Any
+   * change, match or refusal takes the translated path, which alone applies and reports them.
+   */
+  async #checkedPath(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
+    const canonical = this.#canonicalOf(body);
+    const hooked = await this.dispatchHooks(canonical);
+    if (hooked !== canonical || !this.#admitsWire("request", body.parsed())) return this.#translated(target, body, hooked);
+    return this.#fastPath(target, body, hooked);
+  }
+
+  #admitsWire(direction: WireDirection, wire: unknown): boolean {
+    for (const hook of this.deps.hooks) if (hook.admitsWire && !hook.admitsWire(this.ctx, direction, wire)) return false;
+    return true;
+  }
+
   // ── Fast path: same protocol in and out ────────────────────────────────────────────────────
-  async #fastPath(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
+  /** `checked`: the request as the content hooks passed it (#checkedPath); its answer is checked too. */
+  async #fastPath(target: RouteTarget, body: RequestBody, checked?: CanonicalRequest): Promise<InboundResult> {
     const protocol = this.inbound.protocol;
     const codec = this.deps.codecs[protocol];
     const endpoint = target.endpoint;
@@ -200,6 +231,7 @@ class InboundLifecycle extends RequestLifecycle {
         return this.#upstreamRefused(codec, endpoint, response, { text: response.body.toString("utf8"), truncated: response.truncated });
       }
       const text = response.body.toString("utf8");
+      if (checked) return this.#checkedAnswer(codec, target, checked, response.status, text);
       let usage: Usage;
       try {
         usage = answerUsage(codec, protocol, response.body, text);
@@ -226,6 +258,26 @@ class InboundLifecycle extends RequestLifecycle {
   }
 
   /**
+   * A 2xx answer to a checked request: decoded, through the onResponse hooks, and passed on as the
+   * upstream's bytes when they changed nothing and admit its whole body; otherwise the hooks'
+   * answer, encoded as on the translated path.
+   */
+  async #checkedAnswer(codec: Codec, target: RouteTarget, request: CanonicalRequest, status: number, text: string): Promise<InboundResult> {
+    let wire: unknown;
+    let decoded: CanonicalResponse;
+    try {
+      wire = parseAnswer(text);
+      decoded = codec.decodeResponse(wire);
+    } catch (error) {
+      throw upstreamFailure(error, target.endpoint, this.signal);
+    }
+    const answer = await this.responseHooks(decoded);
+    this.complete({ status, usage: answer.usage, target });
+    if (answer === decoded && this.#admitsWire("response", wire)) return { type: "json", status, headers: { ...JSON_HEADERS }, body: text };
+    return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(codec.encodeResponse(answer, request)) };
+  }
+
+  /**
    * A same-protocol upstream's non-2xx answer: thrown to fail over when retryable (401/403 become
    * provider_auth_failed, see tryTargetsInOrder), else passed to the caller, whose shape it already
    * has unless it was cut or is not JSON.
@@ -247,11 +299,10 @@ class InboundLifecycle extends RequestLifecycle {
   }
 
   // ── Translated path ────────────────────────────────────────────────────────────────────────
-  async #translated(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
+  /** `hooked`: the request after this attempt's beforeDispatch hooks, when #checkedPath ran them. */
+  async #translated(target: RouteTarget, body: RequestBody, hooked?: CanonicalRequest): Promise<InboundResult> {
     const inboundCodec = this.deps.codecs[this.inbound.protocol];
-    // Decoded once; prepare runs per attempt (beforeDispatch hooks may depend on ctx.target).
-    this.#canonical ??= inboundCodec.decodeRequest(body.parsed(), { model: this.ctx.model, stream: this.ctx.stream });
-    const request = await this.prepare(this.#canonical, target);
+    const request = hooked ? this.fit(hooked, target) : await this.prepare(this.#canonicalOf(body), target);
     // The caller's feature headers (betas, API version) only mean something to an upstream of its protocol.
     const options = target.endpoint.protocol === this.inbound.protocol && this.#featureHeaders !== undefined ? { headers: this.#featureHeaders } : {};
     if (!this.ctx.stream) {
