@@ -18,15 +18,17 @@ import { readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { toolOptions } from "./cli.js";
 import type { CriticalPathReport } from "./critical-path.js";
 import { fixedRate } from "./load.js";
 import { bitrouterArgs, cpuMsOf, origin, planPinning, startChild, type Child } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
-  options: {
+const values = toolOptions(
+  "usage: node bench/dist/critical.js [--targets buffered,bitrouter] [--rate 1000] [--seconds 2] [--rounds 12] [--baseline DIR] [--marks]\n" +
+    "  targets: passthrough, buffered, bitrouter[+auth|+guardrails|+metering|+tracing], baseline:<target> (with --baseline <checkout>/bench/dist)",
+  {
     targets: { type: "string", default: "buffered,bitrouter" },
     rate: { type: "string", default: "1000" },
     seconds: { type: "string", default: "2" },
@@ -34,7 +36,7 @@ const { values } = parseArgs({
     baseline: { type: "string" },
     marks: { type: "boolean", default: false },
   },
-});
+);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);

@@ -12,21 +12,22 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { toolOptions } from "./cli.js";
 import { fixedRate } from "./load.js";
 import { bitrouterArgs, cpuMsOf, origin, planPinning, startChild } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
-  options: {
+const values = toolOptions(
+  'usage: node bench/dist/gc-phases.js [--target bitrouter|passthrough] [--bytes 102400] [--rate 500] [--idle 45] [--node-flags="..."]',
+  {
     target: { type: "string", default: "bitrouter" },
     bytes: { type: "string", default: String(100 * 1024) },
     rate: { type: "string", default: "500" },
     idle: { type: "string", default: "45" },
     "node-flags": { type: "string", default: "" },
   },
-});
+);
 const target = values.target!;
 if (!["bitrouter", "passthrough"].includes(target)) throw new Error(`--target must be bitrouter or passthrough, got "${target}"`);
 const rate = Number(values.rate);

@@ -25,14 +25,17 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { type Dispatcher, Pool } from "undici";
+import { toolOptions } from "./cli.js";
 import { bitrouterArgs, origin, startChild } from "./processes.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
-  options: {
+const values = toolOptions(
+  "usage: node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|auth|guardrails|metering|tracing]\n" +
+    "         [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]\n" +
+    '         [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]   (needs valgrind)',
+  {
     target: { type: "string", default: "bitrouter" },
     mode: { type: "string", default: "plain" },
     // ant:mock-claude is the translated row (OpenAI in, Anthropic out)
@@ -51,7 +54,7 @@ const { values } = parseArgs({
     // flags for the target's node: --node-flags="--single-threaded-gc --max-semi-space-size=4" (with "=": the value starts with a dash)
     "node-flags": { type: "string" },
   },
-});
+);
 const requests = Number(values.requests);
 const bytes = Number(values.bytes);
 const passthrough = values.target === "passthrough";

@@ -9,9 +9,9 @@ import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { toolOptions } from "./cli.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { bitrouterArgs, cpuMsOf, keepAwake, memoryOf, origin, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
@@ -263,8 +263,11 @@ function scenarios(mode: Mode, ports: MockPorts, pinning: Pinning): Scenario[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const values = toolOptions(
+    "usage: pnpm bench [--quick | --smoke] [--profile [--mode auth|guardrails|metering|tracing]] [--scenarios a,b] [--targets a,b]\n" +
+      "                  [--rounds N] [--upstream-delay-ms N] [--out DIR]\n" +
+      "  the commands and scenarios: docs/performance.md",
+    {
       quick: { type: "boolean" },
       smoke: { type: "boolean" },
       profile: { type: "boolean" },
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
       rounds: { type: "string" },
       mode: { type: "string" },
     },
-  });
+  );
   const upstreamDelayMs = Number(values["upstream-delay-ms"] ?? "0");
   if (!Number.isInteger(upstreamDelayMs) || upstreamDelayMs < 0)
     throw new Error(`--upstream-delay-ms must be a non-negative integer, got "${values["upstream-delay-ms"]}"`);
