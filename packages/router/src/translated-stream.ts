@@ -90,7 +90,7 @@ class TranslatedStream implements StreamStage {
         this.ended = failed;
         out += this.#options.encoder.end();
       }
-      return out === "" ? undefined : Buffer.from(out);
+      return out === "" ? undefined : out;
     } catch (error) {
       if (!held.committed) throw error;
       return this.#fail(toErrorInfo(error));
