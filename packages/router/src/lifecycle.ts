@@ -131,14 +131,23 @@ export class RequestLifecycle {
   }
 
   /** The beforeDispatch hooks' request (the same object when none changed it). */
-  async dispatchHooks(request: CanonicalRequest): Promise<CanonicalRequest> {
-    let prepared = request;
+  dispatchHooks(request: CanonicalRequest): Promise<CanonicalRequest> {
+    return this.#chain(request, (hook, value) => hook.beforeDispatch?.(this.ctx, value));
+  }
+
+  /** The onResponse hooks' answer (the same object when none changed it). */
+  responseHooks(response: CanonicalResponse): Promise<CanonicalResponse> {
+    return this.#chain(response, (hook, value) => hook.onResponse?.(this.ctx, value));
+  }
+
+  /** Passes `value` through each hook in order; a hook's promise is awaited only when it returns one (each await is a turn). */
+  async #chain<T>(value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): Promise<T> {
+    let out = value;
     for (const hook of this.deps.hooks) {
-      if (!hook.beforeDispatch) continue;
-      const out = hook.beforeDispatch(this.ctx, prepared);
-      prepared = (out instanceof Promise ? await out : out) ?? prepared;
+      const next = step(hook, out);
+      out = (next instanceof Promise ? await next : next) ?? out;
     }
-    return prepared;
+    return out;
   }
 
   /** A request after its beforeDispatch hooks, fitted to the target model's limits; hosted tools it cannot run refused. */
@@ -163,17 +172,6 @@ export class RequestLifecycle {
     const response = await this.responseHooks(await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options)));
     await this.beforeCommitHooks();
     return response;
-  }
-
-  /** The onResponse hooks' answer (the same object when none changed it). */
-  async responseHooks(response: CanonicalResponse): Promise<CanonicalResponse> {
-    let out = response;
-    for (const hook of this.deps.hooks) {
-      if (!hook.onResponse) continue;
-      const next = hook.onResponse(this.ctx, out);
-      out = (next instanceof Promise ? await next : next) ?? out;
-    }
-    return out;
   }
 
   /** Each hook's beforeCommit, in order: the answer is ready and not yet sent (e.g. a payment settles here). */

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
+import { describe, expect, it } from "vitest";
 import { createRouter } from "../src/index.js";
 import { RequestBody, SPLICE_IN_PARTS_FROM, scanTopLevel, spliceBody } from "../src/body.js";
-import { mockConfig } from "./helpers.js";
+import { mockConfig, useMock } from "./helpers.js";
 
 const text = (bytes: Buffer | Buffer[] | undefined) => (Array.isArray(bytes) ? Buffer.concat(bytes) : bytes)?.toString("utf8");
 const scan = (raw: string) => scanTopLevel(Buffer.from(raw));
@@ -104,40 +102,33 @@ describe("splicing a request body", () => {
 });
 
 describe("the fast path's upstream body", () => {
-  let mock: MockUpstream;
-  beforeAll(async () => {
-    mock = await startMock();
-  });
-  afterAll(async () => {
-    await mock.close();
-  });
-  beforeEach(() => mock.reset());
+  const mock = useMock();
 
   it("is the caller's bytes with the model rewritten: numbers JSON cannot round-trip reach the provider unchanged", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     // A seed above 2^53 and a float written as 1.0 would come out of JSON.parse + JSON.stringify as 12345678901234567000 and 1.
     const raw = `{"model":"oai:gpt-test","seed":12345678901234567891,"temperature":1.0,"messages":[{"role":"user","content":"hi"}]}`;
     const res = await router.fetch(
       new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
     );
     expect(res.status).toBe(200);
-    expect(mock.requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
+    expect(mock().requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-test"', '"gpt-test"'));
     await router.close();
   });
 
   it("of 100 KB reaches the provider whole, with its length declared (not chunked), on a failover attempt too", async () => {
     const failover =
       "models:\n  twice:\n    strategy: priority\n    endpoints:\n      - { provider: oai, model_id: first }\n      - { provider: oai, model_id: gpt-test }\n";
-    const router = createRouter(mockConfig(mock, failover));
-    mock.enqueue({ status: 503, body: { error: { message: "busy" } } });
+    const router = createRouter(mockConfig(mock(), failover));
+    mock().enqueue({ status: 503, body: { error: { message: "busy" } } });
     const content = "The quick brown fox jumps over the lazy dog. ".repeat(2300);
     const raw = JSON.stringify({ model: "twice", messages: [{ role: "user", content }] });
     const res = await router.fetch(
       new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
     );
     expect(res.status).toBe(200);
-    expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual(["first", "gpt-test"]);
-    for (const request of mock.requests) {
+    expect(mock().requests.map((r) => (r.body as { model: string }).model)).toEqual(["first", "gpt-test"]);
+    for (const request of mock().requests) {
       expect(request.rawBody).toBe(raw.replace('"twice"', `"${(request.body as { model: string }).model}"`));
       expect(request.headers["content-length"]).toBe(String(Buffer.byteLength(request.rawBody)));
       expect(request.headers["transfer-encoding"]).toBeUndefined();
@@ -146,7 +137,7 @@ describe("the fast path's upstream body", () => {
   });
 
   it("a body malformed outside strings is answered with a 400 naming the problem, and never sent upstream", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     for (const raw of [`{"model":"oai:gpt-test","messages":[{"role":"user","content":"hi"},]}`, `{"model":"oai:gpt-test"`, `{"model": oai}`]) {
       const res = await router.fetch(
         new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
@@ -154,12 +145,12 @@ describe("the fast path's upstream body", () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^request body is not valid JSON/);
     }
-    expect(mock.requests).toHaveLength(0);
+    expect(mock().requests).toHaveLength(0);
     await router.close();
   });
 
   it("gets Anthropic's default max_tokens spliced in, and a max_tokens above the model's limit fitted", async () => {
-    const router = createRouter(mockConfig(mock)); // ant:claude-test has max_output_tokens 2048
+    const router = createRouter(mockConfig(mock())); // ant:claude-test has max_output_tokens 2048
     const send = async (raw: string) => {
       const res = await router.fetch(
         new Request("http://router.test/v1/messages", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
@@ -169,20 +160,20 @@ describe("the fast path's upstream body", () => {
     };
     const raw = `{"model":"ant:claude-test","temperature":1.0,"messages":[{"role":"user","content":"hi"}]}`;
     await send(raw);
-    expect(mock.requests[0]!.rawBody).toBe(`${raw.replace('"ant:claude-test"', '"claude-test"').slice(0, -1)},"max_tokens":2048}`);
+    expect(mock().requests[0]!.rawBody).toBe(`${raw.replace('"ant:claude-test"', '"claude-test"').slice(0, -1)},"max_tokens":2048}`);
     await send(`{"model":"ant:claude-test","max_tokens":9000,"messages":[{"role":"user","content":"hi"}]}`);
-    expect(mock.requests[1]!.body).toEqual({ model: "claude-test", max_tokens: 2048, messages: [{ role: "user", content: "hi" }] });
+    expect(mock().requests[1]!.body).toEqual({ model: "claude-test", max_tokens: 2048, messages: [{ role: "user", content: "hi" }] });
     await router.close();
   });
 
   it("still merges include_usage into stream_options the caller gave", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     const raw = JSON.stringify({ model: "oai:gpt-test", stream: true, stream_options: { include_usage: false }, messages: [{ role: "user", content: "hi" }] });
     const res = await router.fetch(
       new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw, headers: { "content-type": "application/json" } }),
     );
     await res.text();
-    expect(mock.requests[0]!.body).toMatchObject({ model: "gpt-test", stream_options: { include_usage: true } });
+    expect(mock().requests[0]!.body).toMatchObject({ model: "gpt-test", stream_options: { include_usage: true } });
     await router.close();
   });
 });

@@ -1,5 +1,7 @@
 import { parseConfig } from "@bitrouter/config";
 import type { ResolvedConfig } from "@bitrouter/config";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startMock } from "@bitrouter/testkit";
 import type { MockUpstream } from "@bitrouter/testkit";
 
 /** A resolved config whose built-in providers point at one mock upstream (no built-ins inherited). */
@@ -39,4 +41,23 @@ export function chatBody(model: string, text = "hello", extra: Record<string, un
 /** Reads a streamed Response body into text. */
 export async function readAll(response: Response): Promise<string> {
   return await response.text();
+}
+
+/**
+ * One mock upstream for the tests of the enclosing file (or describe block), reset before each
+ * test: call it where the tests are declared, and `mock()` inside them.
+ */
+export function useMock(): () => MockUpstream {
+  let mock: MockUpstream | undefined;
+  beforeAll(async () => {
+    mock = await startMock();
+  });
+  afterAll(async () => {
+    await mock?.close();
+  });
+  beforeEach(() => mock?.reset());
+  return () => {
+    if (!mock) throw new Error("useMock: the mock starts in beforeAll");
+    return mock;
+  };
 }

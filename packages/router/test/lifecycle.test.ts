@@ -1,22 +1,13 @@
 // The library API (generate/stream) and the HTTP path run one request lifecycle: the same hooks,
 // limits, failover and completion record. Each case sends the same request both ways and compares.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BitrouterError } from "@bitrouter/core";
 import type { CanonicalRequest, StreamEvent } from "@bitrouter/core";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
 import { createRouter } from "../src/index.js";
 import type { CompletionRecord, RouterHook } from "../src/index.js";
-import { chatBody, mockConfig } from "./helpers.js";
+import { chatBody, mockConfig, useMock } from "./helpers.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const post = (body: string, signal?: AbortSignal) =>
   new Request("http://router.test/v1/chat/completions", {
@@ -60,15 +51,15 @@ describe("the library API and the HTTP path share one lifecycle", () => {
   it("a stream hook that throws ends the stream with an error event on both, recorded alike", async () => {
     const records: CompletionRecord[] = [];
     const guard = blockingGuard(records);
-    const router = createRouter(mockConfig(mock, failover), { hooks: [guard] });
+    const router = createRouter(mockConfig(mock(), failover), { hooks: [guard] });
 
     // Both fail over from an upstream that answers 500 to one that streams, then the hook blocks mid-stream.
-    mock.enqueue({ error: "server_error", status: 500 }, { text: ["fine ", "secret"] });
+    mock().enqueue({ error: "server_error", status: 500 }, { text: ["fine ", "secret"] });
     const res = await router.fetch(post(chatBody("smart", "x", { stream: true })));
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/"error".*blocked/);
 
-    mock.enqueue({ error: "server_error", status: 500 }, { text: ["fine ", "secret"] });
+    mock().enqueue({ error: "server_error", status: 500 }, { text: ["fine ", "secret"] });
     const events: StreamEvent[] = [];
     for await (const event of await router.stream(ask("smart"))) events.push(event);
     expect(events.find((e) => e.type === "error")).toMatchObject({ error: { kind: "guardrail", message: "blocked" } });
@@ -82,17 +73,17 @@ describe("the library API and the HTTP path share one lifecycle", () => {
   it("a stream hook that throws on the first content event ends that stream too: no failover, no answer from a second endpoint", async () => {
     const records: CompletionRecord[] = [];
     const guard = blockingGuard(records);
-    const router = createRouter(mockConfig(mock, failover), { hooks: [guard] });
+    const router = createRouter(mockConfig(mock(), failover), { hooks: [guard] });
 
-    mock.enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
+    mock().enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
     const res = await router.fetch(post(chatBody("smart", "x", { stream: true })));
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/"error".*blocked/);
     expect(text).not.toContain("second endpoint");
 
-    mock.reset();
-    mock.enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
+    mock().reset();
+    mock().enqueue({ text: ["secret"] }, { text: ["from the second endpoint"] });
     const events: StreamEvent[] = [];
     for await (const event of await router.stream(ask("smart"))) events.push(event);
     expect(events.find((e) => e.type === "error")).toMatchObject({ error: { kind: "guardrail", message: "blocked" } });
@@ -105,7 +96,7 @@ describe("the library API and the HTTP path share one lifecycle", () => {
   });
 
   it("a hosted tool on a route that cannot run it is refused the same way, never sent", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     const hostedTools = [{ param: "tools[0]", tool: { type: "web_search" } }];
 
     const res = await router.fetch(
@@ -123,21 +114,21 @@ describe("the library API and the HTTP path share one lifecycle", () => {
       code: "unsupported_tool",
       param: "tools[0]",
     });
-    expect(mock.requests).toHaveLength(0);
+    expect(mock().requests).toHaveLength(0);
     await router.close();
   });
 
   it("a caller that goes away before the answer is recorded as 499 on both", async () => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
 
-    mock.enqueue({ hang: true });
+    mock().enqueue({ hang: true });
     const http = new AbortController();
     const answer = router.fetch(post(chatBody("oai:gpt-test"), http.signal));
     setTimeout(() => http.abort(), 50);
     expect((await answer).status).toBe(499);
 
-    mock.enqueue({ hang: true });
+    mock().enqueue({ hang: true });
     const library = new AbortController();
     const generated = router.generate(ask("oai:gpt-test"), { signal: library.signal });
     setTimeout(() => library.abort(), 50);
@@ -154,7 +145,7 @@ describe("the library API and the HTTP path share one lifecycle", () => {
 describe("completion after the answer", () => {
   it("a host that writes the answer in the same turn gets the onComplete hooks after it, once, with the timing of the answer", async () => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     const inbound = (completeAfterTurn: boolean) => ({
       protocol: "openai-chat" as const,
       body: chatBody("oai:gpt-test"),

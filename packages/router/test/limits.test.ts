@@ -1,19 +1,11 @@
 // Requests fitted to the target model's catalog limits, on the fast path and the translated path alike.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "@bitrouter/config";
 import { createRouter } from "../src/index.js";
+import { useMock } from "./helpers.js";
 import type { CompletionRecord, RouterHook } from "../src/index.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const config = () =>
   parseConfig(`
@@ -21,13 +13,13 @@ inherit_defaults: false
 providers:
   oai:
     api_protocol: openai
-    api_base: ${mock.baseUrl("openai-chat")}
+    api_base: ${mock().baseUrl("openai-chat")}
     api_key: k
     models:
       gpt-4o: { max_output_tokens: 16384, reasoning: false }
   goo:
     api_protocol: google
-    api_base: ${mock.baseUrl("google")}
+    api_base: ${mock().baseUrl("google")}
     api_key: k
     models:
       gemini-2.5-flash: { max_output_tokens: 65536, max_reasoning_tokens: 24576 }
@@ -44,7 +36,7 @@ async function send(path: string, body: unknown): Promise<{ upstream: Record<str
     );
     expect(response.status, await response.clone().text()).toBe(200);
     await response.text();
-    return { upstream: mock.requests[0]!.body as Record<string, unknown>, adjusted: records[0]?.adjusted };
+    return { upstream: mock().requests[0]!.body as Record<string, unknown>, adjusted: records[0]?.adjusted };
   } finally {
     await router.close();
   }
@@ -77,7 +69,7 @@ describe("fitting requests to the catalog", () => {
       generationConfig: { thinkingConfig: { thinkingBudget: 40000 } },
     });
     expect((fast.upstream.generationConfig as { thinkingConfig: unknown }).thinkingConfig).toEqual({ thinkingBudget: 24576 });
-    mock.reset();
+    mock().reset();
     const translated = await send("/v1/messages", {
       model: "goo:gemini-2.5-flash",
       max_tokens: 60000,
@@ -94,7 +86,7 @@ inherit_defaults: false
 providers:
   goo:
     api_protocol: google
-    api_base: ${mock.baseUrl("google")}
+    api_base: ${mock().baseUrl("google")}
     api_key: k
     models:
       small: { max_reasoning_tokens: 1024 }
@@ -108,13 +100,13 @@ models:
 `;
     const router = createRouter(parseConfig(yaml).config);
     try {
-      mock.enqueue({ error: "server_error", status: 500 });
+      mock().enqueue({ error: "server_error", status: 500 });
       const body = { contents: [{ role: "user", parts: [{ text: "hi" }] }], generationConfig: { thinkingConfig: { thinkingBudget: 40000 } } };
       const response = await router.fetch(
         new Request("http://router.test/v1beta/models/thinker:generateContent", { method: "POST", body: JSON.stringify(body) }),
       );
       expect(response.status).toBe(200);
-      const budgets = mock.requests.map(
+      const budgets = mock().requests.map(
         (r) => (r.body as { generationConfig: { thinkingConfig: { thinkingBudget: number } } }).generationConfig.thinkingConfig.thinkingBudget,
       );
       expect(budgets).toEqual([1024, 32768]);
@@ -131,7 +123,7 @@ models:
       const response = await router.fetch(new Request("http://router.test/v1/chat/completions", { method: "POST", body: raw }));
       expect(response.status).toBe(200);
       await response.text();
-      expect(mock.requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-4o"', '"gpt-4o"'));
+      expect(mock().requests[0]!.rawBody).toBe(raw.replace('"oai:gpt-4o"', '"gpt-4o"'));
     } finally {
       await router.close();
     }

@@ -1,21 +1,12 @@
 // Responses requests (Codex) through the router: to an OpenAI provider that serves the Responses API
 // they go there as written; elsewhere what has an equivalent is translated and hosted tools are refused.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
+import { describe, expect, it } from "vitest";
 import { createRouter } from "../src/index.js";
 import { RoutingTable } from "../src/table.js";
 import type { RouterHook } from "../src/index.js";
-import { mockConfig } from "./helpers.js";
+import { mockConfig, useMock } from "./helpers.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const extra = `
   codex-oai:
@@ -52,14 +43,14 @@ const post = (body: unknown) =>
 
 describe("Responses requests to an OpenAI provider with responses_api", () => {
   it("reach the upstream's /responses as written, only the model rewritten", async () => {
-    const router = createRouter(mockConfig(mock, extra));
+    const router = createRouter(mockConfig(mock(), extra));
     try {
       const response = await router.fetch(post(codexBody("codex-default")));
       expect(response.status).toBe(200);
       expect(((await response.json()) as { object: string }).object).toBe("response");
-      expect(mock.requests).toHaveLength(1);
-      expect(mock.requests[0]!.path).toBe("/v1/responses");
-      expect(mock.requests[0]!.body).toEqual({ ...codexBody("gpt-up") });
+      expect(mock().requests).toHaveLength(1);
+      expect(mock().requests[0]!.path).toBe("/v1/responses");
+      expect(mock().requests[0]!.body).toEqual({ ...codexBody("gpt-up") });
     } finally {
       await router.close();
     }
@@ -67,19 +58,19 @@ describe("Responses requests to an OpenAI provider with responses_api", () => {
 
   it("still go to /responses, tools intact, when a hook needs the content (translated path)", async () => {
     const inspect: RouterHook = { name: "inspect", inspectsContent: true };
-    const router = createRouter(mockConfig(mock, extra), { hooks: [inspect] });
+    const router = createRouter(mockConfig(mock(), extra), { hooks: [inspect] });
     try {
       const response = await router.fetch(post(codexBody("codex-default")));
       expect(response.status).toBe(200);
-      expect(mock.requests[0]!.path).toBe("/v1/responses");
-      expect((mock.requests[0]!.body as { tools: unknown }).tools).toEqual(codexBody("x").tools);
+      expect(mock().requests[0]!.path).toBe("/v1/responses");
+      expect((mock().requests[0]!.body as { tools: unknown }).tools).toEqual(codexBody("x").tools);
     } finally {
       await router.close();
     }
   });
 
   it("chat requests to the same provider stay on Chat Completions", async () => {
-    const router = createRouter(mockConfig(mock, extra));
+    const router = createRouter(mockConfig(mock(), extra));
     try {
       const response = await router.fetch(
         new Request("http://router.test/v1/chat/completions", {
@@ -88,19 +79,19 @@ describe("Responses requests to an OpenAI provider with responses_api", () => {
         }),
       );
       expect(response.status).toBe(200);
-      expect(mock.requests[0]!.path).toBe("/v1/chat/completions");
+      expect(mock().requests[0]!.path).toBe("/v1/chat/completions");
     } finally {
       await router.close();
     }
   });
 
   it("an OpenAI-compatible provider without responses_api gets Chat Completions", async () => {
-    const router = createRouter(mockConfig(mock, "models:\n  plain: { endpoints: [{ provider: oai, model_id: gpt-test }] }\n"));
+    const router = createRouter(mockConfig(mock(), "models:\n  plain: { endpoints: [{ provider: oai, model_id: gpt-test }] }\n"));
     try {
       const body = { model: "plain", input: "hi" };
       const response = await router.fetch(post(body));
       expect(response.status).toBe(200);
-      expect(mock.requests[0]!.path).toBe("/v1/chat/completions");
+      expect(mock().requests[0]!.path).toBe("/v1/chat/completions");
     } finally {
       await router.close();
     }
@@ -111,7 +102,7 @@ describe("which OpenAI providers serve the Responses API", () => {
   it("OpenAI itself by default; compatible servers and Azure only when responses_api says so", () => {
     const table = new RoutingTable(
       mockConfig(
-        mock,
+        mock(),
         `
   real-openai: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k }
   opted-out: { api_protocol: openai, api_base: "https://api.openai.com/v1", api_key: k, responses_api: false }
@@ -128,7 +119,7 @@ describe("which OpenAI providers serve the Responses API", () => {
   it("responses_api on a non-openai provider is a config error", () => {
     expect(() =>
       mockConfig(
-        mock,
+        mock(),
         `
   odd: { api_protocol: anthropic, api_base: "https://x.test", api_key: k, responses_api: true }
 `,
@@ -139,7 +130,7 @@ describe("which OpenAI providers serve the Responses API", () => {
 
 describe("Responses requests to other upstreams", () => {
   it("a hosted tool is refused with 400 naming the item, the route and the provider", async () => {
-    const router = createRouter(mockConfig(mock, extra));
+    const router = createRouter(mockConfig(mock(), extra));
     try {
       const response = await router.fetch(post(codexBody("codex-on-claude")));
       expect(response.status).toBe(400);
@@ -148,20 +139,20 @@ describe("Responses requests to other upstreams", () => {
       expect(error.message).toContain('"web_search"');
       expect(error.message).toContain("route 'codex-on-claude'");
       expect(error.message).toContain("provider 'ant'");
-      expect(mock.requests).toHaveLength(0);
+      expect(mock().requests).toHaveLength(0);
     } finally {
       await router.close();
     }
   });
 
   it("without hosted tools, tool groups and freeform tools reach Anthropic as functions", async () => {
-    const router = createRouter(mockConfig(mock, extra));
+    const router = createRouter(mockConfig(mock(), extra));
     try {
       const body = codexBody("codex-on-claude");
       body.tools = body.tools.slice(0, 1);
       const response = await router.fetch(post(body));
       expect(response.status).toBe(200);
-      const sent = mock.requests[0]!.body as { tools: Array<{ name: string; input_schema: { required: string[] } }> };
+      const sent = mock().requests[0]!.body as { tools: Array<{ name: string; input_schema: { required: string[] } }> };
       expect(sent.tools.map((t) => [t.name, t.input_schema.required])).toEqual([["exec", ["input"]]]);
     } finally {
       await router.close();

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError } from "@bitrouter/config";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
 import { createRouter } from "../src/index.js";
+import { useMock } from "./helpers.js";
 import type { CompletionRecord, RouterConfig } from "../src/index.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const ask = (model: string) => ({ model, messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "hi" }] }] });
 
@@ -21,12 +13,12 @@ const typed = (records: CompletionRecord[] = []): RouterConfig => ({
   providers: {
     my_oai: {
       apiProtocol: "openai",
-      apiBase: mock.baseUrl("openai-chat"),
+      apiBase: mock().baseUrl("openai-chat"),
       apiKey: "key-oai",
       defaultHeaders: { "X-Team_Name": "search" },
       models: { "gpt-test": { maxOutputTokens: 1000, pricing: { inputTokens: { noCache: 2.5 }, outputTokens: { text: 10 } } } },
     },
-    ant: { apiProtocol: "anthropic", apiBase: mock.baseUrl("anthropic"), envPrefix: "MY_ANT" },
+    ant: { apiProtocol: "anthropic", apiBase: mock().baseUrl("anthropic"), envPrefix: "MY_ANT" },
   },
   models: {
     smart: {
@@ -46,16 +38,16 @@ describe("createRouter with a camelCase configuration", () => {
   it("routes, fails over, prices and sends headers as the same bitrouter.yaml would", async () => {
     const records: CompletionRecord[] = [];
     const router = createRouter(typed(records));
-    mock.enqueue({ error: "server_error", status: 500 }, { text: "typed", usage: { input: 1000, output: 100 } });
+    mock().enqueue({ error: "server_error", status: 500 }, { text: "typed", usage: { input: 1000, output: 100 } });
     const answer = await router.generate(ask("smart"));
     expect(answer.content).toEqual([{ type: "text", text: "typed" }]);
     // The Anthropic key came from env via envPrefix; the OpenAI one from apiKey, with its default header.
-    expect(mock.requests.map((r) => [r.path, r.headers["x-api-key"] ?? r.headers.authorization])).toEqual([
+    expect(mock().requests.map((r) => [r.path, r.headers["x-api-key"] ?? r.headers.authorization])).toEqual([
       ["/v1/messages", "key-ant"],
       ["/v1/chat/completions", "Bearer key-oai"],
     ]);
-    expect(mock.requests[1]!.headers["x-team_name"]).toBe("search");
-    expect(mock.requests[1]!.body).toMatchObject({ model: "gpt-test" });
+    expect(mock().requests[1]!.headers["x-team_name"]).toBe("search");
+    expect(mock().requests[1]!.body).toMatchObject({ model: "gpt-test" });
     // 1000 in x 2.5 + 100 out x 10 = 3500 micro-USD, from the camelCase pricing; the hook came in the same object.
     expect(records[0]).toMatchObject({ route: "smart", attempts: 2, provider: "my_oai", costMicroUsd: 3500 });
     expect(router.listModels().map((m) => m.id)).toContain("smart");
@@ -64,12 +56,12 @@ describe("createRouter with a camelCase configuration", () => {
 
   it("takes the timeouts it carries (and options given beside it win)", async () => {
     const router = createRouter({ ...typed(), requestTimeoutMs: 300 });
-    mock.enqueue({ hang: true }, { hang: true });
+    mock().enqueue({ hang: true }, { hang: true });
     await expect(router.generate(ask("smart"))).rejects.toMatchObject({ status: 504 });
     await router.close();
 
     const overridden = createRouter(typed(), { requestTimeoutMs: 300 });
-    mock.enqueue({ hang: true }, { hang: true });
+    mock().enqueue({ hang: true }, { hang: true });
     await expect(overridden.generate(ask("smart"))).rejects.toMatchObject({ status: 504 });
     await overridden.close();
   });
@@ -98,11 +90,11 @@ describe("createRouter with a camelCase configuration", () => {
     const router = createRouter(`
 inherit_defaults: false
 providers:
-  oai: { api_protocol: openai, api_base: "${mock.baseUrl("openai-chat")}", api_key: k }
+  oai: { api_protocol: openai, api_base: "${mock().baseUrl("openai-chat")}", api_key: k }
 models:
   fast: { endpoints: [{ provider: oai, model_id: gpt-test }] }
 `);
-    mock.enqueue({ text: "yaml" });
+    mock().enqueue({ text: "yaml" });
     expect((await router.generate(ask("fast"))).content).toEqual([{ type: "text", text: "yaml" }]);
     await router.close();
   });

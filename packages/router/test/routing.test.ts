@@ -1,21 +1,12 @@
 import type { Protocol } from "@bitrouter/core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "@bitrouter/config";
 import { DynamicRoutes, createRouter } from "../src/index.js";
 import { RoutingTable } from "../src/table.js";
 import type { CompletionRecord, RouterHook } from "../src/index.js";
-import { chatBody, mockConfig } from "./helpers.js";
+import { chatBody, mockConfig, useMock } from "./helpers.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   new Request(`http://router.test${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
@@ -24,7 +15,7 @@ describe("routing table", () => {
   it("resolves dynamic, then virtual, then provider:model_id", () => {
     const dynamic = new DynamicRoutes();
     const config = mockConfig(
-      mock,
+      mock(),
       `
 models:
   smart:
@@ -51,7 +42,7 @@ models:
   it("names the unknown model and the nearest known names", () => {
     const table = new RoutingTable(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   smart: { endpoints: [{ provider: oai, model_id: gpt-test }] }
@@ -70,7 +61,7 @@ models:
   it("refuses a direct route to a provider without a key, naming the env var", () => {
     const table = new RoutingTable(
       mockConfig(
-        mock,
+        mock(),
         `
   keyless:
     api_protocol: openai
@@ -87,7 +78,7 @@ models:
     dynamic.set({ name: "research", strategy: "priority", endpoints: ["oai:gpt-test"] });
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   smart: { name: Smart, endpoints: [{ provider: oai, model_id: gpt-test }] }
@@ -105,7 +96,7 @@ models:
 describe("failover", () => {
   const config = () =>
     mockConfig(
-      mock,
+      mock(),
       `
 models:
   smart:
@@ -118,37 +109,37 @@ models:
 
   it("moves to the next endpoint on 5xx and 429, before the first byte", async () => {
     const router = createRouter(config());
-    mock.enqueue({ error: "server_error", status: 500 });
+    mock().enqueue({ error: "server_error", status: 500 });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("smart", "hi")));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]!.message.content).toContain("hi");
-    expect(mock.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/messages"]);
-    expect(mock.requests[1]!.body).toMatchObject({ model: "second" });
+    expect(mock().requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/messages"]);
+    expect(mock().requests[1]!.body).toMatchObject({ model: "second" });
 
-    mock.reset();
-    mock.enqueue({ error: "rate_limit", status: 429 });
+    mock().reset();
+    mock().enqueue({ error: "rate_limit", status: 429 });
     const streamed = await router.fetch(post("/v1/chat/completions", chatBody("smart", "again", { stream: true })));
     expect(streamed.status).toBe(200);
     expect(await streamed.text()).toContain("[DONE]");
-    expect(mock.requests).toHaveLength(2);
+    expect(mock().requests).toHaveLength(2);
     await router.close();
   });
 
   it("does not fail over on other 4xx: the caller gets the upstream's error", async () => {
     const router = createRouter(config());
-    mock.enqueue({ error: "invalid_request", status: 400, message: "bad temperature" });
+    mock().enqueue({ error: "invalid_request", status: 400, message: "bad temperature" });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("smart")));
     expect(res.status).toBe(400);
     expect(await res.text()).toContain("bad temperature");
-    expect(mock.requests).toHaveLength(1);
+    expect(mock().requests).toHaveLength(1);
     await router.close();
   });
 
   it("fails over on a connection error and reports 502 when every endpoint fails", async () => {
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
   dead:
     api_protocol: openai
@@ -176,13 +167,13 @@ models:
 
   it("never fails over after the first byte: a mid-stream failure ends with an error event", async () => {
     const router = createRouter(config());
-    mock.enqueue({ text: ["one ", "two ", "three ", "four"], failAfterChunks: 3 });
+    mock().enqueue({ text: ["one ", "two ", "three ", "four"], failAfterChunks: 3 });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("smart", "x", { stream: true })));
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('"error"');
     expect(text).not.toContain("[DONE]");
-    expect(mock.requests).toHaveLength(1);
+    expect(mock().requests).toHaveLength(1);
     await router.close();
   });
 });
@@ -191,7 +182,7 @@ describe("load balance", () => {
   it("alternates endpoints round-robin (the upstream sees each key in turn)", async () => {
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   fast:
@@ -206,14 +197,14 @@ models:
       const res = await router.fetch(post("/v1/chat/completions", chatBody("fast")));
       expect(res.status).toBe(200);
     }
-    expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-a", "Bearer key-b", "Bearer key-a", "Bearer key-b"]);
+    expect(mock().requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-a", "Bearer key-b", "Bearer key-a", "Bearer key-b"]);
     await router.close();
   });
 
   it("skips an endpoint that just failed", async () => {
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   fast:
@@ -224,11 +215,11 @@ models:
 `,
       ),
     );
-    mock.enqueue({ error: "server_error", status: 503 });
+    mock().enqueue({ error: "server_error", status: 503 });
     await router.fetch(post("/v1/chat/completions", chatBody("fast"))); // a fails, b answers
-    mock.reset();
+    mock().reset();
     for (let i = 0; i < 3; i++) await router.fetch(post("/v1/chat/completions", chatBody("fast")));
-    expect(mock.requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-b", "Bearer key-b", "Bearer key-b"]);
+    expect(mock().requests.map((r) => r.headers.authorization)).toEqual(["Bearer key-b", "Bearer key-b", "Bearer key-b"]);
     await router.close();
   });
 });
@@ -242,12 +233,12 @@ describe("hooks and the library API", () => {
       onStreamEvent: (_ctx, event) => (event.type === "text_delta" ? { ...event, text: event.text.toUpperCase() } : event),
       onComplete: (record) => records.push(record),
     };
-    const router = createRouter(mockConfig(mock), { hooks: [hook] });
-    mock.enqueue({ text: ["abc", "def"], usage: { input: 1000, output: 100, cacheRead: 400 } });
+    const router = createRouter(mockConfig(mock()), { hooks: [hook] });
+    mock().enqueue({ text: ["abc", "def"], usage: { input: 1000, output: 100, cacheRead: 400 } });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true, stream_options: { include_usage: true } })));
     const text = await res.text();
     expect(text).toContain("ABC");
-    expect(mock.requests[0]!.body).toMatchObject({ temperature: 0.25 });
+    expect(mock().requests[0]!.body).toMatchObject({ temperature: 0.25 });
     expect(records).toHaveLength(1);
     // 600 uncached x 2.5 + 400 cached x 1.25 + 100 out x 10 = 1500 + 500 + 1000 micro-USD
     expect(records[0]).toMatchObject({
@@ -281,7 +272,7 @@ describe("hooks and the library API", () => {
         ctx.responseHeaders = { "payment-receipt": "r1", "cache-control": "private" };
       },
     };
-    const router = createRouter(mockConfig(mock), { hooks: [hook] });
+    const router = createRouter(mockConfig(mock()), { hooks: [hook] });
     const refused = await router.fetch(
       post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, messages: [{ role: "user", content: "x" }] })),
     );
@@ -289,7 +280,7 @@ describe("hooks and the library API", () => {
     expect(refused.headers.get("www-authenticate")).toBe('Payment id="x"');
     expect(await refused.json()).toMatchObject({ type: "error", error: { message: "payment required" } });
 
-    mock.enqueue({ text: "paid" });
+    mock().enqueue({ text: "paid" });
     const paid = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { authorization: "Bearer jwt.token.sig, Payment abc" }));
     expect(paid.status).toBe(200);
     expect(seenCredential).toBe("jwt.token.sig");
@@ -309,21 +300,21 @@ describe("hooks and the library API", () => {
         ctx.responseHeaders = { "x-settled": "yes" };
       },
     };
-    const config = mockConfig(mock, `\nmodels:\n  both: { endpoints: [{ provider: oai, model_id: gpt-test }, { provider: oai, model_id: gpt-test }] }\n`);
+    const config = mockConfig(mock(), `\nmodels:\n  both: { endpoints: [{ provider: oai, model_id: gpt-test }, { provider: oai, model_id: gpt-test }] }\n`);
     const router = createRouter(config, { hooks: [hook] });
     // Not for a failed attempt: the first endpoint fails, the second answers, beforeCommit runs once.
-    mock.enqueue({ error: "server_error", status: 503 }, { text: "secret answer" });
+    mock().enqueue({ error: "server_error", status: 503 }, { text: "secret answer" });
     const refused = await router.fetch(post("/v1/chat/completions", chatBody("both")));
     expect(refused.status).toBe(402);
     expect(await refused.text()).not.toContain("secret answer");
-    mock.enqueue({ text: ["secret", " stream"] });
+    mock().enqueue({ text: ["secret", " stream"] });
     const refusedStream = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
     expect(refusedStream.status).toBe(402);
     expect(await refusedStream.text()).not.toContain("secret");
     expect(seen).toEqual(["json:oai", "stream:oai"]);
 
     refuse = false;
-    mock.enqueue({ text: ["open", " stream"] });
+    mock().enqueue({ text: ["open", " stream"] });
     const allowed = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
     expect(allowed.headers.get("x-settled")).toBe("yes");
     expect(await allowed.text()).toContain("open");
@@ -331,13 +322,13 @@ describe("hooks and the library API", () => {
   });
 
   it("generate() and stream() route canonical requests", async () => {
-    const router = createRouter(mockConfig(mock));
-    mock.enqueue({ text: "canonical answer" });
+    const router = createRouter(mockConfig(mock()));
+    mock().enqueue({ text: "canonical answer" });
     const response = await router.generate({ model: "ant:claude-test", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] });
     expect(response.content).toEqual([{ type: "text", text: "canonical answer" }]);
-    expect(mock.requests[0]!.body).toMatchObject({ model: "claude-test", max_tokens: 2048 });
+    expect(mock().requests[0]!.body).toMatchObject({ model: "claude-test", max_tokens: 2048 });
 
-    mock.enqueue({ text: ["a", "b"] });
+    mock().enqueue({ text: ["a", "b"] });
     const events = await router.stream({ model: "goo:gemini-x", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] });
     let text = "";
     for await (const event of events) if (event.type === "text_delta") text += event.text;
@@ -346,7 +337,7 @@ describe("hooks and the library API", () => {
   });
 
   it("answers malformed JSON and a missing model with 400 in the caller's protocol", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     const bad = await router.fetch(post("/v1/messages", "{not json"));
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
@@ -367,14 +358,14 @@ describe("token counting", () => {
   };
 
   it("estimates in the caller's shape when the route leaves its protocol, and refuses a protocol without token counting", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     const messages = [{ role: "user", content: "hello there" }];
     expect(await count(router, "anthropic", { model: "oai:gpt-test", messages })).toEqual({ status: 200, body: { input_tokens: 7 } });
     const contents = [{ role: "user", parts: [{ text: "hello there" }] }];
     expect(await count(router, "google", { generateContentRequest: { contents } }, "oai:gpt-test")).toEqual({ status: 200, body: { totalTokens: 7 } });
     const chat = await count(router, "openai-chat", { model: "oai:gpt-test", messages });
     expect(chat).toMatchObject({ status: 404, body: { error: { message: "openai-chat has no token counting" } } });
-    expect(mock.requests).toHaveLength(0);
+    expect(mock().requests).toHaveLength(0);
     await router.close();
   });
 });
@@ -383,7 +374,7 @@ describe("provider key failures", () => {
   it("answers 502 (not the upstream's 401) and fails over when a provider rejects its own key", async () => {
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   pool:
@@ -393,10 +384,10 @@ models:
 `,
       ),
     );
-    mock.enqueue({ error: "authentication", status: 401, message: "invalid x-api-key" });
+    mock().enqueue({ error: "authentication", status: 401, message: "invalid x-api-key" });
     const ok = await router.fetch(post("/v1/chat/completions", chatBody("pool")));
     expect(ok.status).toBe(200);
-    mock.enqueue({ error: "authentication", status: 401, message: "invalid key" });
+    mock().enqueue({ error: "authentication", status: 401, message: "invalid key" });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test")));
     expect(res.status).toBe(502);
     const body = (await res.json()) as { error: { message: string; code: string } };
@@ -408,8 +399,8 @@ models:
 
 describe("secrets", () => {
   it("never passes a provider's key back to the caller, even when the upstream echoes it", async () => {
-    const router = createRouter(mockConfig(mock));
-    mock.enqueue({ status: 400, body: { error: { message: "bad request for key key-oai", type: "invalid_request_error" } } });
+    const router = createRouter(mockConfig(mock()));
+    mock().enqueue({ status: 400, body: { error: { message: "bad request for key key-oai", type: "invalid_request_error" } } });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test")));
     expect(res.status).toBe(400);
     const text = await res.text();
@@ -419,17 +410,17 @@ describe("secrets", () => {
   });
 
   it("blanks a supplied key (auth: wallet) that the upstream echoes, as it does a configured one", async () => {
-    const extra = `  signed:\n    api_protocol: openai\n    api_base: ${mock.baseUrl("openai-chat")}\n    auth: { type: wallet }\n`;
-    const router = createRouter(mockConfig(mock, extra), { walletToken: () => async () => "wallet-token-123" });
+    const extra = `  signed:\n    api_protocol: openai\n    api_base: ${mock().baseUrl("openai-chat")}\n    auth: { type: wallet }\n`;
+    const router = createRouter(mockConfig(mock(), extra), { walletToken: () => async () => "wallet-token-123" });
     for (const path of ["/v1/chat/completions", "/v1/responses"]) {
-      mock.enqueue({ status: 400, body: { error: { message: "bad request for key wallet-token-123", type: "invalid_request_error" } } });
+      mock().enqueue({ status: 400, body: { error: { message: "bad request for key wallet-token-123", type: "invalid_request_error" } } });
       const body = path === "/v1/responses" ? JSON.stringify({ model: "signed:gpt-test", input: "x" }) : chatBody("signed:gpt-test");
       const res = await router.fetch(post(path, body));
       const text = await res.text();
       expect(res.status, text).toBe(400);
       expect(text).not.toContain("wallet-token-123");
     }
-    expect(mock.requests.at(-1)?.headers.authorization).toBe("Bearer wallet-token-123");
+    expect(mock().requests.at(-1)?.headers.authorization).toBe("Bearer wallet-token-123");
     await router.close();
   });
 });
@@ -437,12 +428,12 @@ describe("secrets", () => {
 describe("fast path", () => {
   it("meters an OpenAI stream whose caller did not ask for usage, without showing it the usage chunk", async () => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     // Paced, so content chunks arrive on their own after the first (passed on unparsed, see sniff.ts).
-    mock.enqueue({ text: ["a", "b", "c", "d"], usage: { input: 10, output: 2 }, chunkDelayMs: 2 });
+    mock().enqueue({ text: ["a", "b", "c", "d"], usage: { input: 10, output: 2 }, chunkDelayMs: 2 });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test", "x", { stream: true })));
     const text = await res.text();
-    expect(mock.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
+    expect(mock().requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
     type Chunk = { usage?: unknown; choices: Array<{ delta: { content?: string } }> };
     const chunks = text
       .split("\n\n")
@@ -456,20 +447,20 @@ describe("fast path", () => {
   });
 
   it("forwards the caller's body untouched apart from the model", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     const body = { model: "oai:gpt-test", messages: [{ role: "user", content: "x" }], logit_bias: { "50256": -100 }, some_future_field: { nested: [1, 2] } };
     await (await router.fetch(post("/v1/chat/completions", JSON.stringify(body)))).text();
-    expect(mock.requests[0]!.body).toEqual({ ...body, model: "gpt-test" });
+    expect(mock().requests[0]!.body).toEqual({ ...body, model: "gpt-test" });
     await router.close();
   });
 });
 
 describe("OpenAI-compatible upstreams", () => {
   it("get the output limit as max_tokens (OpenAI itself gets max_completion_tokens)", async () => {
-    const router = createRouter(mockConfig(mock));
+    const router = createRouter(mockConfig(mock()));
     await router.generate({ model: "oai:gpt-test", maxTokens: 77, messages: [{ role: "user", content: [{ type: "text", text: "x" }] }] });
-    expect(mock.requests[0]!.body).toMatchObject({ max_tokens: 77 });
-    expect(mock.requests[0]!.body).not.toHaveProperty("max_completion_tokens");
+    expect(mock().requests[0]!.body).toMatchObject({ max_tokens: 77 });
+    expect(mock().requests[0]!.body).not.toHaveProperty("max_completion_tokens");
     const table = new RoutingTable(parseConfig("providers:\n  openai:\n    api_key: k\n", { env: {} }).config);
     expect(table.resolve("openai:gpt-4o").targets[0]!.maxTokensField).toBeUndefined();
     await router.close();
@@ -496,7 +487,7 @@ describe("deadline", () => {
   it("gives the whole request one deadline, failover attempts included, and answers 504", async () => {
     const router = createRouter(
       mockConfig(
-        mock,
+        mock(),
         `
 models:
   slow:
@@ -507,7 +498,7 @@ models:
       ),
       { requestTimeoutMs: 400 },
     );
-    mock.enqueue({ hang: true }, { hang: true });
+    mock().enqueue({ hang: true }, { hang: true });
     const res = await router.fetch(post("/v1/chat/completions", chatBody("slow")));
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { type: string } }).error).toBeDefined();
@@ -533,9 +524,9 @@ describe("fast-path metering", () => {
   ];
   it.each(cases)("$name: a piped stream is metered with its usage and no error", async (c) => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     // Paced, so events arrive in chunks of their own: held until the first content, then sniffed.
-    mock.enqueue({
+    mock().enqueue({
       text: ["one ", "two ", "three"],
       usage: { input: 30, output: 3, cacheRead: 10 },
       toolCalls: [{ name: "f", arguments: '{"a":1}' }],
@@ -566,9 +557,9 @@ describe("fast-path metering", () => {
   ];
   it.each(plain)("$name: a non-stream answer, short or long (only its usage field parsed), is metered and reaches the caller whole", async (c) => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
     for (const text of ["one two three", `one two three ${"and more ".repeat(500)}`]) {
-      mock.enqueue({ text, usage: { input: 30, output: 3, cacheRead: 10 } });
+      mock().enqueue({ text, usage: { input: 30, output: 3, cacheRead: 10 } });
       const res = await router.fetch(post(c.path, c.body()));
       expect(res.status).toBe(200);
       expect(await res.text()).toContain(text);
@@ -582,8 +573,8 @@ describe("fast-path metering", () => {
 
   it("records a mid-stream upstream error on a piped stream", async () => {
     const records: CompletionRecord[] = [];
-    const router = createRouter(mockConfig(mock), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
-    mock.enqueue({ text: ["a", "b", "c"], streamError: { afterChunks: 2, error: "overloaded" } });
+    const router = createRouter(mockConfig(mock()), { hooks: [{ name: "meter", onComplete: (r) => records.push(r) }] });
+    mock().enqueue({ text: ["a", "b", "c"], streamError: { afterChunks: 2, error: "overloaded" } });
     await (
       await router.fetch(
         post("/v1/messages", JSON.stringify({ model: "ant:claude-test", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] })),

@@ -1,22 +1,13 @@
 // A content hook with admitsWire (RouterHook): same-protocol non-stream requests keep the caller's
 // and the upstream's bytes when it admits them, and go through the canonical form when it does not,
 // when it changes the request, or when the request streams.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CanonicalRequest, RouterHook, WireDirection } from "@bitrouter/core";
-import { startMock } from "@bitrouter/testkit";
-import type { MockUpstream } from "@bitrouter/testkit";
 import { createRouter } from "../src/index.js";
 import type { CompletionRecord } from "../src/index.js";
-import { mockConfig } from "./helpers.js";
+import { mockConfig, useMock } from "./helpers.js";
 
-let mock: MockUpstream;
-beforeAll(async () => {
-  mock = await startMock();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => mock.reset());
+const mock = useMock();
 
 const post = (body: string) => new Request("http://router.test/v1/chat/completions", { method: "POST", body, headers: { "content-type": "application/json" } });
 
@@ -42,12 +33,12 @@ function hook(admits: Record<WireDirection, boolean>, rewrite?: (r: CanonicalReq
 }
 
 async function send(h: RouterHook, body = SENT) {
-  mock.enqueue({ status: 200, body: ANSWER, headers: { "content-type": "application/json" } });
-  const router = createRouter(mockConfig(mock), { hooks: [h] });
+  mock().enqueue({ status: 200, body: ANSWER, headers: { "content-type": "application/json" } });
+  const router = createRouter(mockConfig(mock()), { hooks: [h] });
   const res = await router.fetch(post(body));
   const text = await res.text();
   await router.close();
-  return { status: res.status, text, upstream: mock.requests[0]!.rawBody };
+  return { status: res.status, text, upstream: mock().requests[0]!.rawBody };
 }
 
 describe("admitsWire", () => {
@@ -92,12 +83,12 @@ describe("admitsWire", () => {
 
   it("a stream is never asked: its events go through the hooks", async () => {
     const { h, asked } = hook({ request: true, response: true });
-    const router = createRouter(mockConfig(mock), { hooks: [h] });
-    mock.enqueue({ text: ["a", "b"] });
+    const router = createRouter(mockConfig(mock()), { hooks: [h] });
+    mock().enqueue({ text: ["a", "b"] });
     const res = await router.fetch(post(SENT.replace('"x_caller"', '"stream":true,"x_caller"')));
     expect(await res.text()).toContain("[DONE]");
     await router.close();
     expect(asked).toEqual([]);
-    expect(mock.requests[0]!.rawBody).not.toContain("x_caller");
+    expect(mock().requests[0]!.rawBody).not.toContain("x_caller");
   });
 });
