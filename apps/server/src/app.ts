@@ -8,7 +8,7 @@ import type { ErrorInfo } from "@bitrouter/core";
 import { newRequestId, toErrorInfo } from "@bitrouter/core";
 import { CODECS } from "@bitrouter/providers";
 import type { InboundResult, RouteMatch, Router } from "@bitrouter/router";
-import { callerProtocol, matchPath, notFound, readCredential } from "@bitrouter/router";
+import { callerProtocol, callerRequestId, matchPath, notFound, readCredential } from "@bitrouter/router";
 import type { CrossSitePolicy } from "./cross-site.js";
 import { nodeRequestHeaders } from "./node-headers.js";
 import { checkCrossSite, corsHeaders, preflightHeaders } from "./cross-site.js";
@@ -54,14 +54,6 @@ export interface AppRuntime {
 
 /** The Hono environment of the app: Node bindings and the per-request variables. */
 export type Env = { Bindings: HttpBindings; Variables: { requestId: string; replyId: string; refusal: ErrorInfo | undefined } };
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The caller's own `x-request-id`, when it is a sane token; kept beside the server's id, never as it. */
-export function callerRequestId(headers: Headers): string | undefined {
-  const given = headers.get("x-request-id");
-  return given !== null && REQUEST_ID.test(given) ? given : undefined;
-}
 
 /** The public API: one route per inbound protocol, plus models and health. */
 export function createApp(runtime: AppRuntime): Hono<Env> {

@@ -1,6 +1,6 @@
 import type { RouterHook } from "@bitrouter/core";
 import type { Ledger, LedgerOptions, Store, UsageGroupBy, UsageQuery } from "@bitrouter/store";
-import { callerRequestId } from "./app.js";
+import { callerRequestId } from "@bitrouter/router";
 import type { Logger } from "./logger.js";
 
 /** The store and its ledger, open for the life of the process (they survive reloads). */

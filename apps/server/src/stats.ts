@@ -1,5 +1,5 @@
 import type { CompletionRecord, RouterHook } from "@bitrouter/core";
-import { callerRequestId } from "./app.js";
+import { callerRequestId } from "@bitrouter/router";
 import type { Logger } from "./logger.js";
 
 /** Live counters of this process, for `bitrouter status`, the TUI and the control API. */

@@ -88,3 +88,15 @@ export function featureHeaders(protocol: Protocol, headers: Headers): Record<str
   }
   return out;
 }
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The caller's own `x-request-id`, when it is a sane token (1-128 of `A-Za-z0-9._:-`). A host keeps it
+ * beside its own request id and echoes it in the answer, never uses it as the id: ids must be
+ * unique whatever callers send (a ledger row each), and a header is not a safe log field.
+ */
+export function callerRequestId(headers: Headers): string | undefined {
+  const given = headers.get("x-request-id");
+  return given !== null && REQUEST_ID.test(given) ? given : undefined;
+}

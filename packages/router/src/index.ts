@@ -6,7 +6,7 @@ export type { CompletionRecord, Principal, RequestContext, RouterHook } from "@b
 export { Balancer, type Strategy } from "./balancer.js";
 export { costMicroUsd } from "./cost.js";
 export { DynamicRoutes, type DynamicRoute } from "./dynamic-routes.js";
-export { callerProtocol, matchPath, readCredential, type RouteMatch } from "./http.js";
+export { callerProtocol, callerRequestId, matchPath, readCredential, type RouteMatch } from "./http.js";
 export type { InboundRequest, InboundResult } from "./pipeline.js";
 export type { RawBody } from "./body.js";
 export type { ChunkWriter, StreamBody } from "./stream-pipe.js";

@@ -7,7 +7,7 @@ import { DynamicRoutes } from "./dynamic-routes.js";
 import type { RequestContext, RouterHook } from "@bitrouter/core";
 import { costMicroUsd } from "./cost.js";
 import { countTokens } from "./count-tokens.js";
-import { callerProtocol, matchPath, readCredential } from "./http.js";
+import { callerProtocol, callerRequestId, matchPath, readCredential } from "./http.js";
 import type { RouterDeps, StreamSink } from "./lifecycle.js";
 import { RequestLifecycle } from "./lifecycle.js";
 import type { InboundRequest, InboundResult } from "./pipeline.js";
@@ -130,8 +130,10 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
     async fetch(request) {
       const url = new URL(request.url);
       const match = matchPath(request.method, url.pathname);
-      const requestId = request.headers.get("x-request-id") ?? newId();
-      const answer = (status: number, body: unknown) => Response.json(body, { status, headers: { "x-request-id": requestId } });
+      // Our own id for every request; the answer echoes the caller's x-request-id when it sent a sane one.
+      const requestId = newId();
+      const replyId = callerRequestId(request.headers) ?? requestId;
+      const answer = (status: number, body: unknown) => Response.json(body, { status, headers: { "x-request-id": replyId } });
       if (!match) return answer(...notFound(callerProtocol(url.pathname, request.headers), `no route for ${request.method} ${url.pathname}`));
       if (match.kind === "health") return answer(200, { status: "ok" });
       if (match.kind === "models") {
@@ -157,7 +159,7 @@ export function createRouter(input: RouterConfig | ResolvedConfig | string, extr
         ...(match.invalid === undefined ? {} : { refusal: { kind: "invalid_request", status: 400, message: match.invalid } }),
       };
       const result = match.kind === "count_tokens" ? await countTokens(deps, inbound) : await handleInbound(deps, inbound);
-      const headers = { ...result.headers, "x-request-id": requestId };
+      const headers = { ...result.headers, "x-request-id": replyId };
       if (result.type === "json") return new Response(result.body, { status: result.status, headers });
       return new Response(toReadableStream(result.body), { status: result.status, headers });
     },

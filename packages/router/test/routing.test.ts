@@ -584,3 +584,21 @@ describe("fast-path metering", () => {
     await router.close();
   });
 });
+
+describe("request ids", () => {
+  it("fetch makes its own id for every request; a caller's sane x-request-id is echoed, never taken as the id", async () => {
+    const ids: string[] = [];
+    const hook: RouterHook = { name: "ids", onComplete: (_record, ctx) => ids.push(ctx.requestId) };
+    const router = createRouter(mockConfig(mock()), { hooks: [hook] });
+    const first = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { "x-request-id": "same" }));
+    const second = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { "x-request-id": "same" }));
+    expect([first.headers.get("x-request-id"), second.headers.get("x-request-id")]).toEqual(["same", "same"]);
+    // A header that is no token (spaces, too long) is neither the id nor echoed.
+    const odd = await router.fetch(post("/v1/chat/completions", chatBody("oai:gpt-test"), { "x-request-id": "a b".repeat(60) }));
+    await router.close();
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids).not.toContain("same");
+    expect(odd.headers.get("x-request-id")).toBe(ids[2]);
+  });
+});
