@@ -258,7 +258,7 @@ describe("an abandoned stream", () => {
     mock.enqueue(slow);
     await abandon("/v1/chat/completions", { model: "solo-oai", stream: true, messages: [{ role: "user", content: "long" }] });
     await until(() => mock.aborted === 1 && records.length === 1);
-    expect(records[0]).toMatchObject({ status: 499, errorKind: "invalid_request", provider: "oai", stream: true });
+    expect(records[0]).toMatchObject({ status: 499, errorKind: "cancelled", provider: "oai", stream: true });
     expect(records[0]!.ttfbMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -266,7 +266,7 @@ describe("an abandoned stream", () => {
     mock.enqueue(slow);
     await abandon("/v1/messages", { model: "solo-oai", stream: true, max_tokens: 10, messages: [{ role: "user", content: "long" }] });
     await until(() => mock.aborted === 1 && records.length === 1);
-    expect(records[0]).toMatchObject({ status: 499, errorKind: "invalid_request", provider: "oai", stream: true });
+    expect(records[0]).toMatchObject({ status: 499, errorKind: "cancelled", provider: "oai", stream: true });
   });
 
   it("a non-stream request the caller gives up on is recorded once as 499 and cancels the upstream", async () => {
@@ -282,7 +282,7 @@ describe("an abandoned stream", () => {
     controller.abort();
     await pending;
     await until(() => mock.aborted === 1 && records.length === 1);
-    expect(records[0]).toMatchObject({ status: 499, errorKind: "invalid_request" });
+    expect(records[0]).toMatchObject({ status: 499, errorKind: "cancelled" });
   });
 
   it("a stream read to its end is recorded once as 200", async () => {

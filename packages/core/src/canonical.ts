@@ -253,6 +253,7 @@ export type ErrorKind =
   | "upstream" // 502: the provider failed
   | "timeout" // 504
   | "overloaded" // 503/529
+  | "cancelled" // 499: the caller went away before its answer was complete (recorded, never sent)
   | "internal"; // 500
 
 export interface ErrorInfo {

@@ -14,6 +14,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   upstream: 502,
   overloaded: 503,
   timeout: 504,
+  cancelled: 499,
 };
 
 /**

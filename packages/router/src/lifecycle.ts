@@ -608,11 +608,11 @@ export function startedStream<T>(head: IteratorResult<T>, rest: AsyncGenerator<T
 
 /** The outcome of a request whose caller went away before its answer was complete. */
 export function clientClosed(): Pick<CompletionOutcome, "status" | "errorKind"> {
-  return { status: 499, errorKind: "invalid_request" };
+  return { status: 499, errorKind: "cancelled" };
 }
 
 function clientClosedError(): BitrouterError {
-  return new BitrouterError({ kind: "invalid_request", status: 499, message: "client closed the request", code: "client_closed" });
+  return new BitrouterError({ kind: "cancelled", status: 499, message: "client closed the request", code: "client_closed" });
 }
 
 /**

@@ -135,8 +135,8 @@ describe("the library API and the HTTP path share one lifecycle", () => {
     await expect(generated).rejects.toMatchObject({ status: 499, code: "client_closed" });
 
     expect(records.map((r) => [r.status, r.errorKind])).toEqual([
-      [499, "invalid_request"],
-      [499, "invalid_request"],
+      [499, "cancelled"],
+      [499, "cancelled"],
     ]);
     await router.close();
   });

@@ -17,6 +17,7 @@ const ERROR_TYPE_BY_KIND: Record<ErrorKind, string> = {
   upstream: "api_error",
   timeout: "timeout_error",
   overloaded: "overloaded_error",
+  cancelled: "invalid_request_error",
   internal: "api_error",
 };
 

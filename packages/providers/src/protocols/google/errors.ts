@@ -17,6 +17,7 @@ const STATUS_TEXT_BY_KIND: Record<ErrorKind, string> = {
   upstream: "INTERNAL",
   timeout: "DEADLINE_EXCEEDED",
   overloaded: "UNAVAILABLE",
+  cancelled: "CANCELLED",
   internal: "INTERNAL",
 };
 

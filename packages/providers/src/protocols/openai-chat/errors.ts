@@ -22,6 +22,7 @@ export const OPENAI_ERROR_TYPE: Record<ErrorKind, string> = {
   upstream: "server_error",
   timeout: "timeout_error",
   overloaded: "server_error",
+  cancelled: "invalid_request_error",
   internal: "server_error",
 };
 
@@ -35,6 +36,7 @@ const DEFAULT_CODE: Partial<Record<ErrorKind, string>> = {
   overloaded: "overloaded",
   upstream: "upstream_error",
   timeout: "timeout",
+  cancelled: "client_closed",
 };
 
 const KIND_BY_TYPE: Record<string, ErrorKind> = {
