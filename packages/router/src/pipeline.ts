@@ -106,8 +106,9 @@ export async function handleInbound(deps: RouterDeps, inbound: InboundRequest, c
   try {
     if (inbound.refusal) throw inbound.refusal;
     // 1. parse
-    // With hooks that read content every attempt is translated: the body is parsed whole anyway.
-    const body = new RequestBody(inbound.body, request.needsContent);
+    // Where every attempt is translated the body is parsed whole anyway; the checked path keeps the
+    // scan, so a body its hooks admit goes on as the caller's bytes.
+    const body = new RequestBody(inbound.body, request.needsContent && !request.wireChecked);
     ctx.model = readModel(inbound, body.get("model"));
     ctx.stream = PROTOCOL_DESCRIPTORS[inbound.protocol].modelInPath ? inbound.pathStream === true : body.get("stream") === true;
     // 2. onRequest hooks, 3. resolve (awaited only when a hook made it a promise: each await is a
@@ -159,9 +160,14 @@ class InboundLifecycle extends RequestLifecycle {
     this.#featureHeaders = featureHeaders(inbound.protocol, inbound.headers);
   }
 
-  /** Whether the hooks read the request's content, which sends every attempt down the translated path. */
+  /** Whether the hooks read the request's content: every attempt is translated or checked. */
   get needsContent(): boolean {
     return this.#roles.needsContent;
+  }
+
+  /** Whether the content hooks can vouch for wire bodies (see #checkedPath). */
+  get wireChecked(): boolean {
+    return this.#roles.wireChecked;
   }
 
   attempt(body: RequestBody): Promise<InboundResult> {
