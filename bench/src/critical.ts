@@ -9,7 +9,7 @@
  *
  * `--baseline DIR` runs `baseline:<target>` from another checkout's `bench/dist` (built), so a change
  * is measured against the code before it in the same run: `--targets baseline:bitrouter,bitrouter`.
- * `bitrouter+auth` (or `+guardrails`, `+metering`, `+tracing`) runs the bench's target of that
+ * `bitrouter+auth` (or `+guardrails`, `+metering`, `+tracing`, `+layered`) runs the bench's target of that
  * feature; its paired line also gives the median of its per-round CPU ratios with the first target.
  * `--marks` prints the median offsets of `globalThis.__criticalMark?.("label")` calls added by hand
  * to a built file, to split a phase further. Targets: passthrough, buffered, bitrouter[+feature].
@@ -27,7 +27,7 @@ import type { MockPorts } from "./targets/mocks.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const values = toolOptions(
   "usage: node bench/dist/critical.js [--targets buffered,bitrouter] [--rate 1000] [--seconds 2] [--rounds 12] [--baseline DIR] [--marks]\n" +
-    "  targets: passthrough, buffered, bitrouter[+auth|+guardrails|+metering|+tracing], baseline:<target> (with --baseline <checkout>/bench/dist)",
+    "  targets: passthrough, buffered, bitrouter[+auth|+guardrails|+metering|+tracing|+layered], baseline:<target> (with --baseline <checkout>/bench/dist)",
   {
     targets: { type: "string", default: "buffered,bitrouter" },
     rate: { type: "string", default: "1000" },
@@ -69,7 +69,7 @@ try {
         ? bitrouterArgs(mocks.ready, ...(feature ? ["--mode", feature] : []))
         : ["--upstream", origin(mocks.ready.openai), ...(kind === "passthrough" ? ["--idle", origin(mocks.ready.idle)] : [])];
     if (!["bitrouter", "buffered", "passthrough"].includes(kind) || (feature && kind !== "bitrouter"))
-      throw new Error(`--targets: no target '${spec}' (passthrough, buffered, bitrouter, bitrouter+<auth|guardrails|metering|tracing>)`);
+      throw new Error(`--targets: no target '${spec}' (passthrough, buffered, bitrouter, bitrouter+<auth|guardrails|metering|tracing|layered>)`);
     const out = join(tmpdir(), `bitrouter-critical-${process.pid}-${targets.length}.json`);
     const child = await startChild<{ url: string; token?: string }>(name, join(dir, "targets", `${kind}.js`), args, {
       ...(pinning.proxy ? { cores: pinning.proxy } : {}),

@@ -32,7 +32,7 @@ import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const values = toolOptions(
-  "usage: node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|auth|guardrails|metering|tracing]\n" +
+  "usage: node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|auth|guardrails|metering|tracing|layered]\n" +
     "         [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]\n" +
     '         [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]   (needs valgrind)',
   {

@@ -264,7 +264,7 @@ function scenarios(mode: Mode, ports: MockPorts, pinning: Pinning): Scenario[] {
 
 async function main(): Promise<void> {
   const values = toolOptions(
-    "usage: pnpm bench [--quick | --smoke] [--profile [--mode auth|guardrails|metering|tracing]] [--scenarios a,b] [--targets a,b]\n" +
+    "usage: pnpm bench [--quick | --smoke] [--profile [--mode auth|guardrails|metering|tracing|layered]] [--scenarios a,b] [--targets a,b]\n" +
       "                  [--rounds N] [--upstream-delay-ms N] [--out DIR]\n" +
       "  the commands and scenarios: docs/performance.md",
     {
@@ -487,6 +487,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   await bitrouter("bitrouter+auth", "auth", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+guardrails", "guardrails", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+metering", "metering", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+layered", "layered", "mock:mock-model", FEATURE_SCENARIOS);
   await bitrouter("bitrouter+tracing", "tracing", "mock:mock-model", FEATURE_SCENARIOS);
 
   if (!wants("portkey")) return targets;

@@ -3,7 +3,8 @@
  * logging to <home>/logs and stderr, which the parent sends to a temp file), providers pointing at the mocks.
  * `--mode` switches on one feature so its cost shows as a row of its own:
  *   plain | auth (operator account + minted token) | guardrails | metering (SQLite ledger) |
- *   tracing (OpenTelemetry spans exported over OTLP/HTTP to a sink in this process that only drains).
+ *   tracing (OpenTelemetry spans exported over OTLP/HTTP to a sink in this process that only drains) |
+ *   layered (auth, guardrails and metering at once: the goal "auth + guardrails + metering together").
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -14,7 +15,7 @@ import { parseConfig } from "@bitrouter/config";
 import { createLogger, handleSignals, startRuntime } from "@bitrouter/server";
 import { logMemory } from "./memory-log.js";
 
-export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering" | "tracing";
+export type BitrouterMode = "plain" | "auth" | "guardrails" | "metering" | "tracing" | "layered";
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +28,12 @@ const { values } = parseArgs({
   },
 });
 const mode = values.mode as BitrouterMode;
-if (!["plain", "auth", "guardrails", "metering", "tracing"].includes(mode))
-  throw new Error(`--mode must be plain, auth, guardrails, metering or tracing, got "${mode}"`);
+if (!["plain", "auth", "guardrails", "metering", "tracing", "layered"].includes(mode))
+  throw new Error(`--mode must be plain, auth, guardrails, metering, tracing or layered, got "${mode}"`);
+const layered = mode === "layered";
+const withAuth = mode === "auth" || layered;
+const withGuardrails = mode === "guardrails" || layered;
+const withMetering = mode === "metering" || layered;
 
 /** Where `tracing` exports: a collector stand-in that reads each batch and answers 200. */
 async function traceSink(): Promise<string> {
@@ -60,12 +65,12 @@ providers:
     api_protocol: anthropic
     api_base: ${values.anthropic}
     api_key: bench-upstream-key
-${values.mcp ? `  tools:\n    api_protocol: mcp\n    api_base: ${values.mcp}\n` : ""}${mode === "guardrails" ? "guardrails:\n  enabled: true\n" : ""}${mode === "tracing" ? `tracing:\n  enabled: true\n  endpoint: ${await traceSink()}\n` : ""}`;
+${values.mcp ? `  tools:\n    api_protocol: mcp\n    api_base: ${values.mcp}\n` : ""}${withGuardrails ? "guardrails:\n  enabled: true\n" : ""}${mode === "tracing" ? `tracing:\n  enabled: true\n  endpoint: ${await traceSink()}\n` : ""}`;
 writeFileSync(join(home, "bitrouter.yaml"), yaml);
 
 let token: string | undefined;
 const keysDir = join(home, ".keys");
-if (mode === "auth") {
+if (withAuth) {
   // Loaded only here, as the server loads it only with a keystore: the other rows' memory is the server's own.
   const { createAccount, mintToken, unlockAccount } = await import("@bitrouter/auth");
   await createAccount(keysDir, { label: "bench" });
@@ -78,8 +83,8 @@ const runtime = await startRuntime({
   paths: { runDir: join(home, "run") },
   listen: "127.0.0.1:0",
   logger: createLogger({ level: config.server.log_level, logsDir: join(home, "logs") }),
-  ...(mode === "auth" ? { auth: { keysDir } } : {}),
-  ...(mode === "metering" ? { database: { url: "sqlite://bitrouter.db", baseDir: home } } : {}),
+  ...(withAuth ? { auth: { keysDir } } : {}),
+  ...(withMetering ? { database: { url: "sqlite://bitrouter.db", baseDir: home } } : {}),
 });
 handleSignals(runtime);
 void runtime.closed.then(() => rmSync(home, { recursive: true, force: true }));
