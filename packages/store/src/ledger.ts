@@ -431,15 +431,23 @@ function sqliteInsert(store: Store): ((rows: RequestInsert[]) => void) | undefin
   const db = sqliteConnection(store);
   if (!db) return undefined;
   const statement = db.prepare(`INSERT INTO requests (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`);
-  insert = db.transaction((rows: RequestInsert[]) => {
-    // A column missing from a row (a spill file of an older version) is NULL, as kysely would leave it.
-    // Passed as arguments, not as one array: better-sqlite3 then reads each value straight from the
-    // call instead of through an element lookup, ~0.8 of ~5 µs per row warm.
-    for (const row of rows) statement.run(...COLUMNS.map((column) => row[column] ?? null));
-  });
+  insert = db.transaction((rows: RequestInsert[]) => runEach(statement, rows));
   sqliteInserts.set(store, insert);
   return insert;
 }
+
+/**
+ * Runs the one-row INSERT for each row, its values passed as arguments in COLUMNS order (better-sqlite3
+ * then reads each straight from the call, not through an element lookup: ~0.8 of ~5 µs per row warm).
+ * Compiled once from COLUMNS so that each value is read by its own property name: reading them
+ * through a map over COLUMNS was a megamorphic keyed load per column and an array per row, ~7,000
+ * instructions per row. A column missing from a row (a spill file of an older version) is NULL, as
+ * kysely would leave it.
+ */
+const runEach = new Function("statement", "rows", `for (const row of rows) statement.run(${COLUMNS.map((column) => `row.${column} ?? null`).join(", ")});`) as (
+  statement: { run(...values: unknown[]): unknown },
+  rows: RequestInsert[],
+) => void;
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new StoreError("config", `ledger option ${name} must be a positive integer, got ${value}`);
