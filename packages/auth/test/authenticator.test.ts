@@ -318,6 +318,67 @@ describe("budgets", () => {
   });
 });
 
+describe("admitCached (the router's path without a promise)", () => {
+  it("admits only what authenticate would admit from memory; the rest is left to authenticate, which decides", async () => {
+    const account = await accountFromSeed(seedOf(25));
+    const clock = new Clock();
+    const ledger = new FakeLedger();
+    const auth = make(account, { spend: ledger, now: clock.now });
+    const token = await mintToken(account, { id: "c1", models: ["openai:*"], exp: Math.floor(T0 / 1000) + 60 }, { now: T0 });
+    expect(auth.admitCached(token, { model: "openai:gpt-4o" })).toBeUndefined(); // never verified
+    const verified = await auth.authenticate(token, { model: "openai:gpt-4o" });
+    expect(auth.admitCached(` ${token} `, { model: "openai:gpt-4o" })).toBe(verified);
+    expect(auth.stats()).toMatchObject({ verifications: 1, cacheHits: 1 });
+
+    // Each refusal is authenticate's to make, with its reason.
+    expect(auth.admitCached(token, { model: "anthropic:claude" })).toBeUndefined();
+    expect((await fails(auth.authenticate(token, { model: "anthropic:claude" }))).code).toBe("model_not_allowed");
+    expect(auth.admitCached(token, { needAdmin: true })).toBeUndefined();
+    expect(auth.admitCached(undefined, {})).toBeUndefined();
+    auth.revoke("c1");
+    expect(auth.admitCached(token, { model: "openai:gpt-4o" })).toBeUndefined();
+    expect((await fails(auth.authenticate(token, {}))).code).toBe("key_revoked");
+
+    const later = await mintToken(account, { id: "c2", exp: Math.floor(T0 / 1000) + 60 }, { now: T0 });
+    await auth.authenticate(later, {});
+    clock.advance(61_000);
+    expect(auth.admitCached(later, {})).toBeUndefined();
+    expect((await fails(auth.authenticate(later, {}))).code).toBe("token_expired");
+  });
+
+  it("admits a budgeted key only on a fresh spend read under its budget", async () => {
+    const account = await accountFromSeed(seedOf(25));
+    const clock = new Clock();
+    const ledger = new FakeLedger();
+    const auth = make(account, { spend: ledger, now: clock.now, spendTtlMs: 1_000 });
+    const token = await mintToken(account, { id: "b9", budget: 200 }, { now: T0 });
+    const p = await auth.authenticate(token, {});
+    expect(auth.admitCached(token, {})).toBe(p);
+    auth.addSpend(p, 200);
+    expect(auth.admitCached(token, {})).toBeUndefined(); // at the budget
+    expect((await fails(auth.authenticate(token, {}))).code).toBe("budget_exceeded");
+    const fresh = await mintToken(account, { id: "b10", budget: 200 }, { now: T0 });
+    await auth.authenticate(fresh, {});
+    clock.advance(1_000);
+    expect(auth.admitCached(fresh, {})).toBeUndefined(); // the read is stale: authenticate reads again
+    ledger.rows.push({ keyId: "b10", accountId: p.accountId, at: clock.t, microUsd: 500 });
+    expect((await fails(auth.authenticate(fresh, {}))).code).toBe("budget_exceeded");
+  });
+
+  it("waits for a revocation list that was never loaded", async () => {
+    const account = await accountFromSeed(seedOf(25));
+    const store = new FakeRevocations();
+    store.failing = true;
+    const auth = make(account, { revocations: store });
+    const token = await mintToken(account, { id: "r1" });
+    await auth.authenticate(token, {}); // the list is down: asked about this key alone
+    expect(auth.admitCached(token, {})).toBeUndefined();
+    store.failing = false;
+    await auth.refreshRevocations();
+    expect(auth.admitCached(token, {})).toBeTruthy();
+  });
+});
+
 describe("error hygiene", () => {
   it("never echoes the credential", async () => {
     const account = await accountFromSeed(seedOf(27));

@@ -3,6 +3,7 @@ import regjsparser from "regjsparser";
 import type { RootNode } from "regjsparser";
 import { GuardrailConfigError } from "./errors.js";
 import { BUILTIN_PATTERNS, BUILTIN_PATTERN_NAMES } from "./patterns.js";
+import { minMatchLength } from "./required.js";
 import {
   CUSTOM_PATTERN_DIRECTIONS,
   GUARDRAIL_ACTIONS,
@@ -111,7 +112,9 @@ function validateCustom(p: CustomPatternConfig, i: number): { name: string; rege
     const hint = /^\(\?[a-z]+\)/.test(p.regex) ? " (inline flags such as (?i) are not supported: write [Aa] classes)" : "";
     throw new GuardrailConfigError(named, `invalid regular expression: ${(error as Error).message}${hint}`);
   }
-  if (new RegExp(`^(?:${p.regex})$`).test("")) throw new GuardrailConfigError(named, "matches the empty string, so it would match everywhere");
+  if (new RegExp(`^(?:${p.regex})$`).test("") || minMatchLength(p.regex) === 0) {
+    throw new GuardrailConfigError(named, "can match an empty string (alone, or in a text: a lookaround, \\b or ^ by itself), so it would match everywhere");
+  }
   if (hasNumberedBackreference(p.regex)) {
     throw new GuardrailConfigError(named, "numbered backreferences (\\1) are not supported (patterns are combined); use a named group and \\k<name>");
   }

@@ -1,6 +1,7 @@
 import type { ActiveRule } from "./config.js";
 import { GuardrailConfigError } from "./errors.js";
 import { firstCharSource, prefixSource } from "./prefix.js";
+import { requiredChars } from "./required.js";
 
 /** Texts shorter than this are cheaper to scan than to look up. */
 const CACHE_MIN_CHARS = 2048;
@@ -13,16 +14,36 @@ export interface Match {
   readonly rule: ActiveRule;
 }
 
+/** Rules that can be left out of a text's scan, at most: one bit each in a 32-bit mask. */
+const MAX_FILTERED = 31;
+/** Combined regexes kept for subsets of the rules; past this, a text uses the full one. */
+const MAX_SUBSETS = 64;
+
+/** Some of the rules combined: the regex and each rule's capture index. */
+interface Combined {
+  readonly regex: RegExp;
+  readonly groups: readonly { index: number; rule: ActiveRule }[];
+}
+
 /**
  * All enabled patterns of one direction combined into a single alternation, so each text is
  * scanned in one regex pass whatever the number of patterns. Each pattern is wrapped in its own
  * capturing group; the group that participated in a match names the rule.
+ *
+ * Most patterns need a character most texts lack (see requiredChars): one pass over the text's
+ * characters tells which patterns it could match at all, and only those are run, combined alike
+ * (none: no regex runs). A pattern left out cannot match the text, so the matches are the same.
  */
 export class Matcher {
   readonly rules: readonly ActiveRule[];
-  private readonly regex: RegExp;
-  /** Each rule with the capture index of its wrapping group. */
-  private readonly groups: { index: number; rule: ActiveRule }[];
+  private readonly all: Combined;
+  /** Per ASCII character, the bits of the filtered rules that need it. */
+  private readonly needs = new Uint32Array(128);
+  /** Bits of the rules with required characters (none when there are more than MAX_FILTERED rules). */
+  private readonly filtered: number;
+  /** Bits of the rules without: run on every text. */
+  private readonly always: number;
+  private readonly subsets = new Map<number, Combined>();
   /** Matches any non-empty text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
   private readonly cache = new Map<string, readonly Match[]>();
@@ -30,18 +51,28 @@ export class Matcher {
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
-    this.groups = [];
-    let next = 1;
-    for (const rule of rules) {
-      this.groups.push({ index: next, rule });
-      next += 1 + countGroups(rule.source);
-    }
     try {
-      this.regex = new RegExp(rules.map((r) => `(${r.source})`).join("|") || "(?!)", "g");
+      this.all = combine(rules);
     } catch (error) {
       // Each pattern compiled alone; combined, the only failure left is a duplicate group name.
       throw new GuardrailConfigError("guardrails.custom_patterns", `patterns cannot be combined (${(error as Error).message}); rename the named groups`);
     }
+    let filtered = 0;
+    let always = 0;
+    // One bit per rule: with more rules than a mask holds, every text runs them all.
+    if (rules.length <= MAX_FILTERED) {
+      rules.forEach((rule, i) => {
+        const chars = requiredChars(rule.source);
+        if (!chars) {
+          always |= 1 << i;
+          return;
+        }
+        filtered |= 1 << i;
+        for (const c of chars) this.needs[c]! |= 1 << i;
+      });
+    }
+    this.filtered = filtered;
+    this.always = always;
     const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]+");
     // Where no pattern can begin, one character test rejects the position (see firstCharSource).
     const firsts = rules.map((r) => firstCharSource(r.source));
@@ -65,8 +96,9 @@ export class Matcher {
       }
     }
     const matches: Match[] = [];
+    const combined = this.combinedFor(text, 0);
     let pos = 0;
-    for (let m = this.find(text, pos); m; m = this.find(text, pos)) {
+    for (let m = combined && findIn(combined, text, pos); m; m = findIn(combined!, text, pos)) {
       matches.push(m);
       pos = m.end;
     }
@@ -89,13 +121,28 @@ export class Matcher {
 
   /** The leftmost match starting at or after `from`, or null. */
   find(text: string, from: number): Match | null {
-    this.regex.lastIndex = from;
-    const m = this.regex.exec(text);
-    if (!m) return null;
-    for (const { index, rule } of this.groups) {
-      if (m[index] !== undefined) return { start: m.index, end: m.index + m[0].length, rule };
+    const combined = this.combinedFor(text, from);
+    return combined && findIn(combined, text, from);
+  }
+
+  /** The rules that could match text[from…], combined; null when none could. */
+  private combinedFor(text: string, from: number): Combined | null {
+    const filtered = this.filtered;
+    let found = 0;
+    for (let i = from; i < text.length && found !== filtered; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128) found |= this.needs[c]!;
     }
-    throw new Error("guardrails: a match with no pattern group"); // unreachable: every alternative is a group
+    if (found === filtered) return this.all;
+    const mask = found | this.always;
+    if (mask === 0) return null;
+    let combined = this.subsets.get(mask);
+    if (!combined) {
+      if (this.subsets.size >= MAX_SUBSETS) return this.all;
+      combined = combine(this.rules.filter((_, i) => (mask & (1 << i)) !== 0));
+      this.subsets.set(mask, combined);
+    }
+    return combined;
   }
 
   /**
@@ -108,6 +155,28 @@ export class Matcher {
     const m = this.tail.exec(text);
     return m ? m.index : text.length;
   }
+}
+
+/** The rules as one alternation, each in its own capturing group (throws when they do not combine). */
+function combine(rules: readonly ActiveRule[]): Combined {
+  const groups: { index: number; rule: ActiveRule }[] = [];
+  let next = 1;
+  for (const rule of rules) {
+    groups.push({ index: next, rule });
+    next += 1 + countGroups(rule.source);
+  }
+  return { regex: new RegExp(rules.map((r) => `(${r.source})`).join("|") || "(?!)", "g"), groups };
+}
+
+/** The leftmost match of the combined rules starting at or after `from`, or null. */
+function findIn({ regex, groups }: Combined, text: string, from: number): Match | null {
+  regex.lastIndex = from;
+  const m = regex.exec(text);
+  if (!m) return null;
+  for (const { index, rule } of groups) {
+    if (m[index] !== undefined) return { start: m.index, end: m.index + m[0].length, rule };
+  }
+  throw new Error("guardrails: a match with no pattern group"); // unreachable: every alternative is a group
 }
 
 /** Number of capturing groups in a regex source: an empty alternative matches "" with every group unset. */

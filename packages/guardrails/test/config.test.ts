@@ -190,6 +190,13 @@ describe("config errors", () => {
     expect(configError({ custom_patterns: [{ name: "everything", regex: "x*" }] }).message).toMatch(/everything.*empty string/);
   });
 
+  it("a regex that matches an empty string only inside a text is refused too (it once hung every scan of such a text)", () => {
+    for (const regex of ["(?=x)", "\\b", "^", "(?<=a)(?:b|)"]) {
+      expect(configError({ custom_patterns: [{ name: "nothing", regex }] }).message, regex).toMatch(/nothing.*empty string/);
+    }
+    expect(createGuardrails({ enabled: true, custom_patterns: [{ name: "ok", regex: "(?<=#)x(?=!)" }] })).not.toBeNull();
+  });
+
   it("numbered backreferences are refused (patterns are combined), named ones work", () => {
     expect(configError({ custom_patterns: [{ name: "dup", regex: "(a)\\1" }] }).message).toMatch(/backreference/);
     const g = createGuardrails(
