@@ -14,6 +14,10 @@ export interface Match {
   readonly rule: ActiveRule;
 }
 
+/** Texts up to this long found clean are remembered by `matches` ... */
+const CLEAN_MAX_CHARS = 64;
+/** ... this many (then forgotten all at once: a cheap bound whatever callers send). */
+const CLEAN_MAX_ENTRIES = 4096;
 /** Rules that can be left out of a text's scan, at most: one bit each in a 32-bit mask. */
 const MAX_FILTERED = 31;
 /** Combined regexes kept for subsets of the rules; past this, a text uses the full one. */
@@ -43,11 +47,19 @@ export class Matcher {
   private readonly filtered: number;
   /** Bits of the rules without: run on every text. */
   private readonly always: number;
+  /** Any one of the filtered rules' characters: most texts hold none, which one native scan tells. */
+  private readonly anyRequired: RegExp | null;
   private readonly subsets = new Map<number, Combined>();
   /** Matches any non-empty text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
   private readonly cache = new Map<string, readonly Match[]>();
   private cachedChars = 0;
+  /**
+   * Short texts no pattern matches. A wire body's keys and enum-like values ("role", "assistant",
+   * "finish_reason") come back in every request; a lookup costs less than the scan of even a
+   * five-character text.
+   */
+  private readonly clean = new Set<string>();
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
@@ -73,6 +85,11 @@ export class Matcher {
     }
     this.filtered = filtered;
     this.always = always;
+    const required: string[] = [];
+    this.needs.forEach((bits, c) => {
+      if (bits !== 0) required.push(`\\x${c.toString(16).padStart(2, "0")}`);
+    });
+    this.anyRequired = required.length > 0 ? new RegExp(`[${required.join("")}]`, "g") : null;
     const tails = rules.map((r) => prefixSource(r.source) ?? "[\\s\\S]+");
     // Where no pattern can begin, one character test rejects the position (see firstCharSource).
     const firsts = rules.map((r) => firstCharSource(r.source));
@@ -114,9 +131,15 @@ export class Matcher {
     return matches;
   }
 
-  /** Whether any pattern matches anywhere in `text` (long texts through findAll's cache). */
+  /** Whether any pattern matches anywhere in `text` (long texts through findAll's cache, short ones through `clean`). */
   matches(text: string): boolean {
-    return text.length >= CACHE_MIN_CHARS ? this.findAll(text).length > 0 : this.find(text, 0) !== null;
+    if (text.length >= CACHE_MIN_CHARS) return this.findAll(text).length > 0;
+    if (text.length > CLEAN_MAX_CHARS) return this.find(text, 0) !== null;
+    if (this.clean.has(text)) return false;
+    if (this.find(text, 0) !== null) return true;
+    if (this.clean.size >= CLEAN_MAX_ENTRIES) this.clean.clear();
+    this.clean.add(text);
+    return false;
   }
 
   /** The leftmost match starting at or after `from`, or null. */
@@ -129,9 +152,15 @@ export class Matcher {
   private combinedFor(text: string, from: number): Combined | null {
     const filtered = this.filtered;
     let found = 0;
-    for (let i = from; i < text.length && found !== filtered; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 128) found |= this.needs[c]!;
+    const any = this.anyRequired;
+    if (any) {
+      any.lastIndex = from;
+      // From the first such character on (test leaves lastIndex just past it), character by
+      // character: which rules' characters are there.
+      for (let i = any.test(text) ? any.lastIndex - 1 : text.length; i < text.length && found !== filtered; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 128) found |= this.needs[c]!;
+      }
     }
     if (found === filtered) return this.all;
     const mask = found | this.always;

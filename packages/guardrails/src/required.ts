@@ -152,7 +152,7 @@ function commonness(c: number): number {
   if (c >= 0x61 && c <= 0x7a) return 30; // a-z
   if (c === 0x2c) return 20; // ,
   if (c >= 0x41 && c <= 0x5a) return 8; // A-Z
-  if (c >= 0x30 && c <= 0x39) return 4; // 0-9
+  if (c >= 0x30 && c <= 0x39) return 6; // 0-9
   if ("-_:/'\"()".includes(String.fromCharCode(c))) return 5;
   return 2;
 }
