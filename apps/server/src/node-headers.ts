@@ -33,7 +33,7 @@ class NodeRequestHeaders extends (Headers as unknown as new () => object) {
       if (name.charCodeAt(0) === 58) continue;
       const key = name.toLowerCase();
       const value = trimHttpWhitespace(raw[i + 1]!);
-      if (FORBIDDEN_IN_VALUE.test(value)) refused = true;
+      if (hasForbidden(value)) refused = true;
       const before = byName.get(key);
       byName.set(key, before === undefined ? value : `${before}, ${value}`);
     }
@@ -109,7 +109,10 @@ class NodeRequestHeaders extends (Headers as unknown as new () => object) {
   }
 }
 
-const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
+/** NUL, CR or LF in a value: three native searches (a regex class cost ~8 instructions per character of a long token). */
+function hasForbidden(value: string): boolean {
+  return value.includes("\n") || value.includes("\r") || value.includes("\0");
+}
 
 /** As the Fetch standard normalises a header value: leading and trailing tabs, spaces, CRs and LFs removed. */
 function trimHttpWhitespace(value: string): string {

@@ -49,6 +49,9 @@ describe("a Node request's headers as a Web Headers", () => {
 
   it("refuses a value a Headers refuses", () => {
     expect(nodeRequestHeaders(["X-Bad", "a\rb"])).toBeUndefined();
+    expect(nodeRequestHeaders(["X-Bad", "a\nb"])).toBeUndefined();
+    expect(nodeRequestHeaders(["X-Bad", "a\0b"])).toBeUndefined();
+    expect(nodeRequestHeaders(["Authorization", `Bearer ${"t".repeat(600)}\0`])).toBeUndefined();
     expect(() => filled(["X-Bad", "a\rb"])).toThrow();
   });
 });

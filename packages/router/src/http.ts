@@ -58,11 +58,8 @@ export function callerProtocol(pathname: string, headers: Headers): Protocol {
  */
 export function readCredential(headers: Headers, url?: URL): string | undefined {
   const authorization = headers.get("authorization");
-  if (authorization) {
-    // A payment credential may follow the token in the same header: `Bearer <jwt>, Payment <credential>`.
-    const match = /^Bearer\s+([^\s,]+)/i.exec(authorization.trim());
-    if (match) return match[1]!;
-  }
+  const bearer = authorization ? bearerToken(authorization) : undefined;
+  if (bearer) return bearer;
   for (const { credentialHeader } of DESCRIPTORS) {
     const value = credentialHeader === undefined ? null : headers.get(credentialHeader);
     if (value !== null) return value;
@@ -72,6 +69,26 @@ export function readCredential(headers: Headers, url?: URL): string | undefined 
     if (value !== null) return value;
   }
   return undefined;
+}
+
+const BEARER = /^\s*Bearer\s+/i;
+
+/**
+ * The token of `Authorization: Bearer <token>`. It runs to the first space or comma: a payment
+ * credential may follow in the same header (`Bearer <jwt>, Payment <credential>`). Found with two
+ * native searches rather than a regex over the token, which cost ~10 instructions per character of
+ * a ~600-character token on every request.
+ */
+function bearerToken(value: string): string | undefined {
+  const prefix = BEARER.exec(value);
+  if (!prefix) return undefined;
+  const start = prefix[0].length;
+  let end = value.length;
+  for (const stop of [",", " "]) {
+    const at = value.indexOf(stop, start);
+    if (at !== -1 && at < end) end = at;
+  }
+  return end > start ? value.slice(start, end) : undefined;
 }
 
 /**
