@@ -1,7 +1,7 @@
 /**
  * `node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|metering|...]
  *   [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]
- *   [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]`: instructions per request on the proxy's
+ *   [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE] [--top N]`: instructions per request on the proxy's
  * main thread, counted by valgrind's callgrind over a window after a warm-up. Unlike CPU time or
  * req/s, the count hardly moves with other load on the machine (where `perf stat` has no hardware
  * counters, e.g. in most VMs), so it can tell a 5% change apart on a busy machine. It leaves out
@@ -34,7 +34,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const values = toolOptions(
   "usage: node bench/dist/instructions.js [--target bitrouter|passthrough] [--mode plain|auth|guardrails|metering|tracing|layered]\n" +
     "         [--model mock:mock-model|ant:mock-claude] [--bytes N] [--stream] [--chunk-delay-ms N] [--connections N]\n" +
-    '         [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE]   (needs valgrind)',
+    '         [--requests N] [--warmup N] [--rate N] [--mcp] [--node-flags="..."] [--out FILE] [--top N]   (needs valgrind)',
   {
     target: { type: "string", default: "bitrouter" },
     mode: { type: "string", default: "plain" },
@@ -53,8 +53,12 @@ const values = toolOptions(
     mcp: { type: "boolean", default: false },
     // flags for the target's node: --node-flags="--single-threaded-gc --max-semi-space-size=4" (with "=": the value starts with a dash)
     "node-flags": { type: "string" },
+    // the N functions with the most instructions, JIT-compiled JavaScript and regexes by name
+    top: { type: "string" },
   },
 );
+const top = values.top === undefined ? 0 : Number(values.top);
+if (!Number.isInteger(top) || top < 0) throw new Error(`--top must be a whole number of functions, got "${values.top}"`);
 const requests = Number(values.requests);
 const bytes = Number(values.bytes);
 const passthrough = values.target === "passthrough";
@@ -76,6 +80,8 @@ const child = spawn(
     "--separate-threads=yes",
     `--callgrind-out-file=${join(dir, "cg.%p")}`,
     process.execPath,
+    // V8 then lists where it put each compiled function in /tmp/perf-<pid>.map (callgrind only sees addresses)
+    ...(top > 0 ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${join(dir, "v8.log")}`] : []),
     ...(values["node-flags"]?.split(" ").filter(Boolean) ?? []),
     ...script,
   ],
@@ -151,8 +157,54 @@ try {
   console.log(
     `${what}: ${(total / requests / 1000).toFixed(1)} k instructions per request on the main thread (${requests} measured after ${values.warmup} warm-up)`,
   );
+  if (top > 0 && main) printTop(join(dir, main), `/tmp/perf-${child.pid}.map`, requests, top);
 } finally {
   child.kill("SIGKILL");
   await mocks.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (top > 0) rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+}
+
+/**
+ * The functions with the most instructions of their own (callgrind_annotate), per request. Callgrind
+ * names JIT-compiled code by address only; V8's perf map says which function (or regex) each is.
+ */
+function printTop(callgrindFile: string, perfMap: string, requests: number, count: number): void {
+  const jit: { start: number; end: number; name: string }[] = [];
+  for (const line of readFileSync(perfMap, "utf8").split("\n")) {
+    const [start, size, ...name] = line.split(" ");
+    if (start && size && name.length > 0)
+      jit.push({ start: Number.parseInt(start, 16), end: Number.parseInt(start, 16) + Number.parseInt(size, 16), name: name.join(" ") });
+  }
+  jit.sort((a, b) => a.start - b.start);
+  const jitName = (address: number): string => {
+    let lo = 0;
+    let hi = jit.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (jit[mid]!.start <= address) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    // Code moves and is reused: the latest entry starting at or below the address that still covers it.
+    for (let i = hi; i >= 0 && i > hi - 50; i--) if (address < jit[i]!.end) return jit[i]!.name;
+    return "(JIT code not in the map)";
+  };
+  const annotated = execFileSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", callgrindFile], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+  const byName = new Map<string, number>();
+  for (const line of annotated.split("\n")) {
+    const m = /^\s*([\d,]+)\s+\([\s\d.]+%\)\s+(.*)$/.exec(line);
+    if (!m || m[2]!.includes("PROGRAM TOTALS")) continue;
+    const address = /^\?\?\?:0x([0-9a-f]+)/.exec(m[2]!);
+    const name = (address ? jitName(Number.parseInt(address[1]!, 16)) : m[2]!)
+      .replace(/^(JS|RegExp):[*^~+-]?/, "$1:")
+      .replace(/file:\/\/\S*?\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, "")
+      .replace(/file:\/\/\S*?\/(packages|apps)\//, "$1/")
+      .replace(/^\?\?\?:/, "")
+      .replace(/ \[[^\]]*\]$/, "");
+    byName.set(name, (byName.get(name) ?? 0) + Number(m[1]!.replaceAll(",", "")));
+  }
+  const rows = [...byName].sort((a, b) => b[1] - a[1]).slice(0, count);
+  console.log(`\ninstructions per request by function (self), the top ${rows.length}:`);
+  for (const [name, instructions] of rows)
+    console.log(`${(instructions / requests).toFixed(0).padStart(9)}  ${name.length > 150 ? `${name.slice(0, 147)}...` : name}`);
 }
