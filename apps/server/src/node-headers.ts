@@ -109,9 +109,14 @@ class NodeRequestHeaders extends (Headers as unknown as new () => object) {
   }
 }
 
-/** NUL, CR or LF in a value: three native searches (a regex class cost ~8 instructions per character of a long token). */
+const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
+
+/**
+ * NUL, CR or LF in a value. A regex is cheapest on a short value; on a long one (a bearer token)
+ * it costs ~8 instructions per character, where three native searches cost next to nothing.
+ */
 function hasForbidden(value: string): boolean {
-  return value.includes("\n") || value.includes("\r") || value.includes("\0");
+  return value.length < 64 ? FORBIDDEN_IN_VALUE.test(value) : value.includes("\n") || value.includes("\r") || value.includes("\0");
 }
 
 /** As the Fetch standard normalises a header value: leading and trailing tabs, spaces, CRs and LFs removed. */
