@@ -60,6 +60,8 @@ export class Matcher {
    * five-character text.
    */
   private readonly clean = new Set<string>();
+  /** The text `find` last filtered, from where, and the rules it could match there (see find). */
+  private last: { text: string | undefined; from: number; combined: Combined | null } = { text: undefined, from: 0, combined: null };
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
@@ -142,9 +144,14 @@ export class Matcher {
     return false;
   }
 
-  /** The leftmost match starting at or after `from`, or null. */
+  /**
+   * The leftmost match starting at or after `from`, or null. The stream scanner asks again from the
+   * end of each match in the same text: the rules found for the rest of it from an earlier `from`
+   * hold for any later one, so each text's characters are passed over once, not once per match.
+   */
   find(text: string, from: number): Match | null {
-    const combined = this.combinedFor(text, from);
+    if (text !== this.last.text || from < this.last.from) this.last = { text, from, combined: this.combinedFor(text, from) };
+    const combined = this.last.combined;
     return combined && findIn(combined, text, from);
   }
 

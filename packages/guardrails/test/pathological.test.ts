@@ -46,4 +46,16 @@ describe("pathological inputs stay linear", () => {
     expect(performance.now() - t).toBeLessThan(15_000);
     expect(guard.heldChars).toBe(0);
   });
+
+  it.each([
+    ["commands", "rm -rf / ".repeat(40_000)],
+    ["emails", "a@b.co ".repeat(50_000)],
+  ])("many matches in one chunk of a stream: %s", (_name, text) => {
+    // The stream scanner looks for the next match from the end of the last one, in the same text.
+    const guard = all().createStreamGuard({ requestId: "r", counters: {} });
+    const t = performance.now();
+    guard.push({ type: "text_delta", index: 0, text });
+    guard.push({ type: "finish", stopReason: "stop" });
+    expect(performance.now() - t).toBeLessThan(5_000);
+  });
 });
