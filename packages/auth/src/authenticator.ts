@@ -326,8 +326,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     admitCached,
 
     async authenticate(credential, request) {
-      const admitted = admitCached(credential, request);
-      if (admitted) return admitted;
       if (credential === undefined || credential.trim() === "") {
         throw unauthenticated("missing_credential", "missing API key: send a BitRouter token as a Bearer token or API key header");
       }

@@ -2,7 +2,8 @@ import regjsparser from "regjsparser";
 import type { RootNode } from "regjsparser";
 
 type Features = { lookbehind: true; namedGroups: true };
-type Node = RootNode<Features>;
+/** A parsed pattern, as the derivations here and in required.ts walk it. */
+export type Node = RootNode<Features>;
 
 /**
  * Derives, from a regex source, a regex source matching every non-empty string that is a prefix
@@ -35,7 +36,7 @@ export function firstCharSource(source: string): string | null {
 }
 
 /** `derive` applied to the parsed source; null when the source does not parse or `derive` throws (syntax it does not model). */
-function derived(source: string, derive: (ast: Node) => string | null): string | null {
+export function derived<T>(source: string, derive: (ast: Node) => T | null): T | null {
   try {
     return derive(regjsparser.parse(source, "", { lookbehind: true, namedGroups: true }));
   } catch {

@@ -1,7 +1,4 @@
-import regjsparser from "regjsparser";
-import type { RootNode } from "regjsparser";
-
-type Node = RootNode<{ lookbehind: true; namedGroups: true }>;
+import { type Node, derived } from "./prefix.js";
 
 /**
  * Derives, from a regex source (compiled without flags, as every pattern is), a set of ASCII
@@ -16,12 +13,10 @@ type Node = RootNode<{ lookbehind: true; namedGroups: true }>;
  * a character it names, non-ASCII characters, syntax not modelled): that pattern is always run.
  */
 export function requiredChars(source: string): number[] | null {
-  try {
-    const set = required(regjsparser.parse(source, "", { lookbehind: true, namedGroups: true }));
+  return derived(source, (ast) => {
+    const set = required(ast);
     return set ? [...set].sort((a, b) => a - b) : null;
-  } catch {
-    return null;
-  }
+  });
 }
 
 /**
@@ -31,11 +26,7 @@ export function requiredChars(source: string): number[] | null {
  * scan that moves on from the end of each match would never move on from it.
  */
 export function minMatchLength(source: string): number | null {
-  try {
-    return minLength(regjsparser.parse(source, "", { lookbehind: true, namedGroups: true }));
-  } catch {
-    return null;
-  }
+  return derived(source, minLength);
 }
 
 function minLength(node: Node): number {
