@@ -110,6 +110,38 @@ interface CachedToken {
   principal: VerifiedPrincipal;
   /** Epoch ms at which the token expires, or Infinity. */
   expiresAt: number;
+  /** The token before its signature (`header.payload`: claims, not a credential), compared whole on a hit. */
+  signed: string;
+}
+
+/**
+ * The token cache is keyed by the digest of the signature segment alone: the signature is what
+ * makes a token a credential, so the cache holds none, and hashing its ~90 characters rather than
+ * the whole token (~600) was most of what admitting a known token cost. A hit still compares the
+ * signed part whole, so only the very token that was verified is admitted.
+ */
+function cacheKey(credential: string, dot: number): string {
+  return digest("sha256", dot < 0 ? credential : credential.slice(dot + 1), "base64");
+}
+
+/**
+ * Where a token's signature segment starts: the index of its second "." (-1 without one). Two
+ * native searches, where lastIndexOf goes through the runtime; a token with more segments fails
+ * verification, so which dot is taken only has to be the same for the same string.
+ */
+function signatureDot(credential: string): number {
+  const first = credential.indexOf(".");
+  return first < 0 ? -1 : credential.indexOf(".", first + 1);
+}
+
+/** Whether `entry` was cached for exactly this token (`dot`: see signatureDot). */
+function sameToken(entry: CachedToken, credential: string, dot: number): boolean {
+  return entry.signed.length === dot && credential.slice(0, dot) === entry.signed;
+}
+
+/** A copy of the token's signed part that does not keep the whole token alive (a slice would). */
+function signedPart(credential: string, dot: number): string {
+  return Buffer.from(credential.slice(0, dot), "latin1").toString("latin1");
 }
 
 interface SpendEntry {
@@ -233,17 +265,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   async function principalFor(credential: string): Promise<VerifiedPrincipal> {
-    // Keyed by the token's digest, so the cache holds no bearer tokens; the one-shot hash makes no
-    // Hash object per request.
-    const hash = digest("sha256", credential, "base64");
-    const cached = tokens.get(hash);
+    const dot = signatureDot(credential);
+    const key = cacheKey(credential, dot);
+    const cached = tokens.get(key);
     const t = now();
-    if (cached) {
+    if (cached && sameToken(cached, credential, dot)) {
       if (t < cached.expiresAt) {
         counters.cacheHits++;
         return cached.principal;
       }
-      tokens.delete(hash);
+      tokens.delete(key);
       throw unauthenticated("token_expired", `token ${cached.principal.keyId} expired at ${new Date(cached.expiresAt).toISOString()}`);
     }
     counters.cacheMisses++;
@@ -251,7 +282,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const claims = await verifyToken(credential, { trusted, now: t });
     const issuer = parseCaip10(claims.iss);
     const principal: VerifiedPrincipal = { keyId: claims.id, accountId: issuer ? issuer.canonical : claims.iss, scope: claims.scope, claims };
-    tokens.set(hash, { principal, expiresAt: claims.exp === undefined ? Infinity : claims.exp * 1000 });
+    // A verified token has three segments, so `dot` is its signature's start.
+    tokens.set(key, { principal, expiresAt: claims.exp === undefined ? Infinity : claims.exp * 1000, signed: signedPart(credential, dot) });
     return principal;
   }
 
@@ -307,8 +339,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   function admitCached(credential: string | undefined, request: { model?: string; needAdmin?: boolean }): VerifiedPrincipal | undefined {
     if (credential === undefined) return undefined;
-    const cached = tokens.get(digest("sha256", credential.trim(), "base64"));
-    if (!cached || now() >= cached.expiresAt) return undefined;
+    const token = credential.trim();
+    const dot = signatureDot(token);
+    const cached = tokens.get(cacheKey(token, dot));
+    if (!cached || !sameToken(cached, token, dot) || now() >= cached.expiresAt) return undefined;
     const principal = cached.principal;
     const c = principal.claims;
     if (revoked.has(principal.keyId) || (source && revocationsLoadedAt === undefined)) return undefined;

@@ -112,6 +112,25 @@ describe("authenticate", () => {
     expect(auth.stats().cachedTokens).toBe(3);
   });
 
+  it("admits from the cache only the very token verified: another payload under a cached signature is checked and refused", async () => {
+    const account = await accountFromSeed(seedOf(21));
+    const auth = make(account);
+    const token = await mintToken(account, { id: "k-api", scope: "api" });
+    await auth.authenticate(token, {});
+    // The same signature under claims the issuer never signed (admin scope): the cache is keyed by
+    // the signature, so this must not be taken for the cached token.
+    const [h, , sig] = token.split(".");
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, scope: "admin" })).toString("base64url")}.${sig}`;
+    expect(auth.admitCached(forged, { needAdmin: true })).toBeUndefined();
+    const err = await fails(auth.authenticate(forged, { needAdmin: true }));
+    expect([err.status, err.code]).toEqual([401, "bad_signature"]);
+    expect(auth.stats()).toMatchObject({ verifications: 2, cacheHits: 0 });
+    // The genuine token is still served from the cache, and the forged one did not displace it.
+    expect(auth.admitCached(token, {})?.keyId).toBe("k-api");
+    expect((await auth.authenticate(token, {})).scope).toBe("api");
+    expect(auth.stats().verifications).toBe(2);
+  });
   it("expires a cached token at its exp", async () => {
     const account = await accountFromSeed(seedOf(21));
     const clock = new Clock();
