@@ -481,7 +481,7 @@ function wireClean(matcher: Matcher, value: unknown, depth: number): boolean {
   if (value === null || typeof value !== "object") return true;
   if (depth >= WIRE_MAX_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (const item of value) if (!wireClean(matcher, item, depth + 1)) return false;
+    for (let i = 0; i < value.length; i++) if (!wireClean(matcher, value[i], depth + 1)) return false;
     return true;
   }
   for (const key in value) {
@@ -505,7 +505,9 @@ function wireCleanJson(matcher: Matcher, text: string, depth: number): boolean {
 }
 
 function looksLikeJson(text: string): boolean {
-  const first = text.trimStart().charCodeAt(0);
+  let first = text.charCodeAt(0);
+  // Only a text that starts with white space is trimmed (most start with a printable character).
+  if (!(first > 0x20 && first < 0x7f)) first = text.trimStart().charCodeAt(0);
   return first === 0x7b || first === 0x5b; // { or [
 }
 
