@@ -60,8 +60,9 @@ export class Matcher {
    * five-character text.
    */
   private readonly clean = new Set<string>();
-  /** The text `find` last filtered, from where, and the rules it could match there (see find). */
-  private last: { text: string | undefined; from: number; combined: Combined | null } = { text: undefined, from: 0, combined: null };
+  /** Where `find` last filtered its text from, and the rules it could match there (see find). */
+  private lastFrom = 0;
+  private lastCombined: Combined | null = null;
 
   constructor(rules: readonly ActiveRule[]) {
     this.rules = rules;
@@ -145,13 +146,19 @@ export class Matcher {
   }
 
   /**
-   * The leftmost match starting at or after `from`, or null. The stream scanner asks again from the
-   * end of each match in the same text: the rules found for the rest of it from an earlier `from`
-   * hold for any later one, so each text's characters are passed over once, not once per match.
+   * The leftmost match starting at or after `from`, or null. `again`: the caller's previous call
+   * was about this same text, from no further on (the stream scanner asks again from the end of
+   * each match): the rules found for the rest of it then hold for any later `from`, so each text's
+   * characters are passed over once, not once per match. Said by the caller rather than found by
+   * comparing texts: a stream's successive buffers often have the same length, and comparing them
+   * cost more than the filter.
    */
-  find(text: string, from: number): Match | null {
-    if (text !== this.last.text || from < this.last.from) this.last = { text, from, combined: this.combinedFor(text, from) };
-    const combined = this.last.combined;
+  find(text: string, from: number, again = false): Match | null {
+    if (!again || from < this.lastFrom) {
+      this.lastFrom = from;
+      this.lastCombined = this.combinedFor(text, from);
+    }
+    const combined = this.lastCombined;
     return combined && findIn(combined, text, from);
   }
 

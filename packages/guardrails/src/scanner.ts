@@ -62,7 +62,7 @@ export class StreamScanner {
     let pos = base;
     let hold = this.matcher.holdStart(buf, floor);
     let out = "";
-    for (let m = this.matcher.find(buf, pos); m && m.start < hold; m = this.matcher.find(buf, pos)) {
+    for (let m = this.matcher.find(buf, pos); m && m.start < hold; m = this.matcher.find(buf, pos, true)) {
       // Starts before the live tail: complete, and no longer match can start there.
       const replacement = this.onMatch(m.rule);
       out += buf.slice(pos, m.start) + (replacement ?? buf.slice(m.start, m.end));
@@ -70,7 +70,10 @@ export class StreamScanner {
       if (pos > hold) hold = this.matcher.holdStart(buf, Math.max(pos, floor));
     }
     if (hold > pos) {
-      out += buf.slice(pos, hold);
+      // Nothing was held, nothing matched and nothing is held now: the text passes as the very
+      // string that came, which the caller tells from a copy without comparing characters.
+      const whole = pos === base && hold === buf.length && this.held === "";
+      out = whole ? text : out + buf.slice(pos, hold);
       pos = hold;
     }
     this.held = buf.slice(pos);
@@ -85,7 +88,7 @@ export class StreamScanner {
     const base = this.context.length;
     let out = "";
     let pos = base;
-    for (let m = this.matcher.find(buf, pos); m; m = this.matcher.find(buf, pos)) {
+    for (let m = this.matcher.find(buf, pos); m; m = this.matcher.find(buf, pos, true)) {
       const replacement = this.onMatch(m.rule);
       out += buf.slice(pos, m.start) + (replacement ?? buf.slice(m.start, m.end));
       pos = m.end;
