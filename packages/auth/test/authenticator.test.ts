@@ -131,6 +131,7 @@ describe("authenticate", () => {
     expect((await auth.authenticate(token, {})).scope).toBe("api");
     expect(auth.stats().verifications).toBe(2);
   });
+
   it("expires a cached token at its exp", async () => {
     const account = await accountFromSeed(seedOf(21));
     const clock = new Clock();

@@ -150,8 +150,7 @@ export class Matcher {
    * was about this same text, from no further on (the stream scanner asks again from the end of
    * each match): the rules found for the rest of it then hold for any later `from`, so each text's
    * characters are passed over once, not once per match. Said by the caller rather than found by
-   * comparing texts: a stream's successive buffers often have the same length, and comparing them
-   * cost more than the filter.
+   * comparing texts: no comparison and no memo object per search.
    */
   find(text: string, from: number, again = false): Match | null {
     if (!again || from < this.lastFrom) {

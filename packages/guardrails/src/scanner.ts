@@ -71,7 +71,7 @@ export class StreamScanner {
     }
     if (hold > pos) {
       // Nothing was held, nothing matched and nothing is held now: the text passes as the very
-      // string that came, which the caller tells from a copy without comparing characters.
+      // string that came, not a copy of it.
       const whole = pos === base && hold === buf.length && this.held === "";
       out = whole ? text : out + buf.slice(pos, hold);
       pos = hold;
