@@ -83,12 +83,14 @@ function bearerToken(value: string): string | undefined {
   const prefix = BEARER.exec(value);
   if (!prefix) return undefined;
   const start = prefix[0].length;
-  let end = value.length;
-  for (const stop of [",", " "]) {
-    const at = value.indexOf(stop, start);
-    if (at !== -1 && at < end) end = at;
-  }
+  const end = Math.min(endOf(value, ",", start), endOf(value, " ", start));
   return end > start ? value.slice(start, end) : undefined;
+}
+
+/** Where `stop` first occurs in `value` from `start` on, or the value's length. */
+function endOf(value: string, stop: string, start: number): number {
+  const at = value.indexOf(stop, start);
+  return at === -1 ? value.length : at;
 }
 
 /**
