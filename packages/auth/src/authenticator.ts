@@ -154,15 +154,22 @@ interface SpendEntry {
 // transactions committing out of order must not hide a revocation.
 const REVOCATION_MARGIN_MS = 60_000;
 
-/** A Map used as an LRU: a get moves the entry to the end; inserting past the limit drops the oldest. */
+/**
+ * A Map used as an LRU: a get moves the entry to the end; inserting past the limit drops the oldest.
+ * A get of the entry already at the end (one caller sending request after request) leaves the Map
+ * alone: each delete-and-set leaves a hole that the Map's periodic rehash then compacts.
+ */
 class Lru<V> {
   private readonly map = new Map<string, V>();
+  /** The key at the end of `map`, if known. */
+  private newest: string | undefined;
   constructor(private readonly limit: number) {}
   get(key: string): V | undefined {
     const v = this.map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && key !== this.newest) {
       this.map.delete(key);
       this.map.set(key, v);
+      this.newest = key;
     }
     return v;
   }
@@ -172,10 +179,16 @@ class Lru<V> {
   set(key: string, v: V): void {
     this.map.delete(key);
     this.map.set(key, v);
-    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
+    this.newest = key;
+    if (this.map.size > this.limit) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+      if (oldest === key) this.newest = undefined;
+    }
   }
   delete(key: string): void {
     this.map.delete(key);
+    if (key === this.newest) this.newest = undefined;
   }
   get size(): number {
     return this.map.size;

@@ -112,6 +112,23 @@ describe("authenticate", () => {
     expect(auth.stats().cachedTokens).toBe(3);
   });
 
+  it("evicts the token used least recently, however often the newest is used again", async () => {
+    const account = await accountFromSeed(seedOf(21));
+    const auth = make(account, { cacheSize: 2 });
+    const [t1, t2, t3] = [await mintToken(account, { id: "k1" }), await mintToken(account, { id: "k2" }), await mintToken(account, { id: "k3" })];
+    await auth.authenticate(t1, {});
+    await auth.authenticate(t2, {});
+    await auth.authenticate(t2, {}); // already the newest
+    expect(auth.admitCached(t1, {})?.keyId).toBe("k1"); // t1 becomes the newest
+    await auth.authenticate(t1, {});
+    expect(auth.stats().verifications).toBe(2);
+    await auth.authenticate(t3, {}); // evicts t2
+    await auth.authenticate(t1, {});
+    expect(auth.stats().verifications).toBe(3);
+    await auth.authenticate(t2, {});
+    expect(auth.stats().verifications).toBe(4);
+  });
+
   it("admits from the cache only the very token verified: another payload under a cached signature is checked and refused", async () => {
     const account = await accountFromSeed(seedOf(21));
     const auth = make(account);
