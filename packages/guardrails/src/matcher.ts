@@ -18,6 +18,9 @@ export interface Match {
 const CLEAN_MAX_CHARS = 64;
 /** ... this many (then forgotten all at once: a cheap bound whatever callers send). */
 const CLEAN_MAX_ENTRIES = 4096;
+/** Longer texts found clean (up to CACHE_MIN_CHARS), remembered: the last this many. */
+const RECENT_CLEAN = 8;
+const NO_MATCHES: readonly Match[] = Object.freeze([]);
 /** Rules that can be left out of a text's scan, at most: one bit each in a 32-bit mask. */
 const MAX_FILTERED = 31;
 /** Combined regexes kept for subsets of the rules; past this, a text uses the full one. */
@@ -60,6 +63,14 @@ export class Matcher {
    * five-character text.
    */
   private readonly clean = new Set<string>();
+  /**
+   * The last texts between CLEAN_MAX_CHARS and CACHE_MIN_CHARS found clean. A guarded body's texts
+   * are scanned twice, as the canonical request or answer and then as the wire body that goes on
+   * unchanged, the same strings both times: comparing them is near free (the same string object,
+   * or a length that differs), where hashing a text for a Set costs about what scanning it does.
+   */
+  private readonly recentClean: string[] = new Array<string>(RECENT_CLEAN).fill("");
+  private recentAt = 0;
   /** Where `find` last filtered its text from, and the rules it could match there (see find). */
   private lastFrom = 0;
   private lastCombined: Combined | null = null;
@@ -106,7 +117,14 @@ export class Matcher {
    * results are scanned again and again; a hit costs a hash lookup instead of a regex pass.
    */
   findAll(text: string): readonly Match[] {
-    const cacheable = text.length >= CACHE_MIN_CHARS && text.length <= CACHE_MAX_CHARS / 8;
+    if (text.length < CACHE_MIN_CHARS) {
+      // Only short texts: a longer one is scanned here first (recentClean serves the wire walk after).
+      if (text.length <= CLEAN_MAX_CHARS && this.clean.has(text)) return NO_MATCHES;
+      const matches = this.scanAll(text);
+      if (matches.length === 0) this.rememberClean(text);
+      return matches;
+    }
+    const cacheable = text.length <= CACHE_MAX_CHARS / 8;
     if (cacheable) {
       const hit = this.cache.get(text);
       if (hit) {
@@ -115,13 +133,7 @@ export class Matcher {
         return hit;
       }
     }
-    const matches: Match[] = [];
-    const combined = this.combinedFor(text, 0);
-    let pos = 0;
-    for (let m = combined && findIn(combined, text, pos); m; m = findIn(combined!, text, pos)) {
-      matches.push(m);
-      pos = m.end;
-    }
+    const matches = this.scanAll(text);
     if (cacheable) {
       this.cache.set(text, matches);
       this.cachedChars += text.length;
@@ -137,11 +149,37 @@ export class Matcher {
   /** Whether any pattern matches anywhere in `text` (long texts through findAll's cache, short ones through `clean`). */
   matches(text: string): boolean {
     if (text.length >= CACHE_MIN_CHARS) return this.findAll(text).length > 0;
-    if (text.length > CLEAN_MAX_CHARS) return this.find(text, 0) !== null;
-    if (this.clean.has(text)) return false;
+    if (text.length <= CLEAN_MAX_CHARS ? this.clean.has(text) : this.recentlyClean(text)) return false;
     if (this.find(text, 0) !== null) return true;
+    this.rememberClean(text);
+    return false;
+  }
+
+  /** Every match in `text`, left to right, scanned now. */
+  private scanAll(text: string): Match[] {
+    const matches: Match[] = [];
+    const combined = this.combinedFor(text, 0);
+    let pos = 0;
+    for (let m = combined && findIn(combined, text, pos); m; m = findIn(combined!, text, pos)) {
+      matches.push(m);
+      pos = m.end;
+    }
+    return matches;
+  }
+
+  /** Remembers a text shorter than CACHE_MIN_CHARS that no pattern matches. */
+  private rememberClean(text: string): void {
+    if (text.length > CLEAN_MAX_CHARS) {
+      this.recentClean[this.recentAt] = text;
+      this.recentAt = (this.recentAt + 1) % RECENT_CLEAN;
+      return;
+    }
     if (this.clean.size >= CLEAN_MAX_ENTRIES) this.clean.clear();
     this.clean.add(text);
+  }
+
+  private recentlyClean(text: string): boolean {
+    for (const seen of this.recentClean) if (seen === text) return true;
     return false;
   }
 
