@@ -127,24 +127,42 @@ export class RequestLifecycle {
 
   /** The request as it goes to `target`: beforeDispatch hooks (per attempt: they may depend on ctx.target), then fitted to its limits. */
   async prepare(request: CanonicalRequest, target: RouteTarget): Promise<CanonicalRequest> {
-    return this.fit(await this.dispatchHooks(request), target);
+    const hooked = this.dispatchHooks(request);
+    return this.fit(hooked instanceof Promise ? await hooked : hooked, target);
   }
 
-  /** The beforeDispatch hooks' request (the same object when none changed it). */
-  dispatchHooks(request: CanonicalRequest): Promise<CanonicalRequest> {
+  /** The beforeDispatch hooks' request (the same object when none changed it); a promise only when a hook returned one. */
+  dispatchHooks(request: CanonicalRequest): CanonicalRequest | Promise<CanonicalRequest> {
     return this.#chain(request, (hook, value) => hook.beforeDispatch?.(this.ctx, value));
   }
 
-  /** The onResponse hooks' answer (the same object when none changed it). */
-  responseHooks(response: CanonicalResponse): Promise<CanonicalResponse> {
+  /** The onResponse hooks' answer (the same object when none changed it); a promise only when a hook returned one. */
+  responseHooks(response: CanonicalResponse): CanonicalResponse | Promise<CanonicalResponse> {
     return this.#chain(response, (hook, value) => hook.onResponse?.(this.ctx, value));
   }
 
-  /** Passes `value` through each hook in order; a hook's promise is awaited only when it returns one (each await is a turn). */
-  async #chain<T>(value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): Promise<T> {
+  /**
+   * Passes `value` through each hook in order. Synchronous until a hook returns a promise: each
+   * await is a turn of the microtask queue, and a guarded request would otherwise take two for
+   * hooks that answer at once.
+   */
+  #chain<T>(value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): T | Promise<T> {
+    const hooks = this.deps.hooks;
     let out = value;
-    for (const hook of this.deps.hooks) {
-      const next = step(hook, out);
+    for (let i = 0; i < hooks.length; i++) {
+      const next = step(hooks[i]!, out);
+      if (next instanceof Promise) return this.#chainFrom(i, next, out, step);
+      out = next ?? out;
+    }
+    return out;
+  }
+
+  /** #chain from hook `i`, whose promise is `pending`, on. */
+  async #chainFrom<T>(i: number, pending: Promise<T | void>, value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): Promise<T> {
+    const hooks = this.deps.hooks;
+    let out = (await pending) ?? value;
+    for (let j = i + 1; j < hooks.length; j++) {
+      const next = step(hooks[j]!, out);
       out = (next instanceof Promise ? await next : next) ?? out;
     }
     return out;
@@ -169,7 +187,8 @@ export class RequestLifecycle {
   /** One non-stream attempt: the upstream's answer after onResponse hooks. The caller completes. */
   async generate(target: RouteTarget, request: CanonicalRequest, options: AttemptOptions = {}): Promise<CanonicalResponse> {
     const codec = upstreamCodec(this.deps.codecs, target.endpoint.protocol);
-    const response = await this.responseHooks(await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options)));
+    const answered = this.responseHooks(await this.deps.client.send(codec, target.endpoint, request, this.sendOptions(target, options)));
+    const response = answered instanceof Promise ? await answered : answered;
     await this.beforeCommitHooks();
     return response;
   }

@@ -194,7 +194,8 @@ class InboundLifecycle extends RequestLifecycle {
    */
   async #checkedPath(target: RouteTarget, body: RequestBody): Promise<InboundResult> {
     const canonical = this.#canonicalOf(body);
-    const hooked = await this.dispatchHooks(canonical);
+    const dispatched = this.dispatchHooks(canonical);
+    const hooked = dispatched instanceof Promise ? await dispatched : dispatched;
     if (hooked !== canonical || !this.#admitsWire("request", body.parsed())) return this.#translated(target, body, hooked);
     return this.#fastPath(target, body, hooked);
   }
@@ -277,7 +278,8 @@ class InboundLifecycle extends RequestLifecycle {
     } catch (error) {
       throw upstreamFailure(error, target.endpoint, this.signal);
     }
-    const answer = await this.responseHooks(decoded);
+    const answered = this.responseHooks(decoded);
+    const answer = answered instanceof Promise ? await answered : answered;
     this.complete({ status, usage: answer.usage, target });
     if (answer === decoded && this.#admitsWire("response", wire)) return { type: "json", status, headers: { ...JSON_HEADERS }, body: text };
     return { type: "json", status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(codec.encodeResponse(answer, request)) };

@@ -91,4 +91,61 @@ describe("admitsWire", () => {
     expect(asked).toEqual([]);
     expect(mock().requests[0]!.rawBody).not.toContain("x_caller");
   });
+
+  it("hooks that answer later and hooks that answer at once run in order, each seeing the one before", async () => {
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
+    const text = (r: { content: Array<{ type: string; text?: string }> }) => r.content.map((p) => p.text ?? "").join("");
+    const hooks = (asyncFirst: boolean): RouterHook[] => {
+      const at = (step: string): RouterHook => ({
+        name: step,
+        inspectsContent: true,
+        admitsWire: () => true,
+        beforeDispatch: (_ctx, request) => {
+          const changed = {
+            ...request,
+            messages: [{ role: "user" as const, content: [{ type: "text" as const, text: `${text(request.messages[0]!)}+${step}` }] }],
+          };
+          return step === "async" ? later(changed) : changed;
+        },
+        onResponse: (_ctx, response) => {
+          const changed = { ...response, content: [{ type: "text" as const, text: `${text(response)}+${step}` }] };
+          return step === "async" ? later(changed) : changed;
+        },
+      });
+      return asyncFirst ? [at("async"), at("sync")] : [at("sync"), at("async")];
+    };
+    for (const asyncFirst of [true, false]) {
+      mock().enqueue({ status: 200, body: ANSWER, headers: { "content-type": "application/json" } });
+      const router = createRouter(mockConfig(mock()), { hooks: hooks(asyncFirst) });
+      const res = await router.fetch(post(SENT));
+      const order = asyncFirst ? "+async+sync" : "+sync+async";
+      expect(JSON.parse(await res.text())).toMatchObject({ choices: [{ message: { content: `ok${order}` } }] });
+      expect(JSON.parse(mock().requests.at(-1)!.rawBody)).toMatchObject({ messages: [{ role: "user", content: `hi${order}` }] });
+      await router.close();
+    }
+  });
+
+  it("a hook that throws at once refuses the request in the caller's protocol, and the router keeps serving", async () => {
+    let refuse = true;
+    const h: RouterHook = {
+      name: "refuser",
+      inspectsContent: true,
+      admitsWire: () => true,
+      beforeDispatch: (_ctx, request) => {
+        if (refuse) throw Object.assign(new Error("not this one"), { kind: "invalid_request", status: 400 });
+        return request;
+      },
+    };
+    const router = createRouter(mockConfig(mock()), { hooks: [h] });
+    const refused = await router.fetch(post(SENT));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { message: expect.stringContaining("not this one") } });
+    expect(mock().requests).toHaveLength(0);
+    refuse = false;
+    mock().enqueue({ status: 200, body: ANSWER, headers: { "content-type": "application/json" } });
+    const served = await router.fetch(post(SENT));
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe(ANSWER);
+    await router.close();
+  });
 });
