@@ -30,6 +30,11 @@ export interface Measurement {
   cpuBusy?: number;
   /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */
   rssBytes?: number;
+  /**
+   * BitRouter's other targets (translated, +auth, ...): the median over rounds of each round's CPU
+   * per request / the fast path's in the same round (see pairedCpuRatios); set by the caller.
+   */
+  cpuVsFastPath?: { median: number; min: number; max: number };
   note?: string;
 }
 
@@ -115,6 +120,38 @@ export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
     if (value !== undefined) row[key] = value;
   }
   return row;
+}
+
+/** BitRouter's other targets: translated, +auth, +guardrails, ... (compared with its fast path too). */
+export function isFastPathVariant(target: string): boolean {
+  return target.startsWith(`${FAST_PATH}-`) || target.startsWith(`${FAST_PATH}+`);
+}
+
+/**
+ * Each variant of the fast path against the fast path, round by round: the median of the rounds'
+ * own ratios of CPU per request. The targets of a round run within a minute of each other, while the
+ * VM's speed drifts from round to round (one target's CPU per request moves by ±20% between rounds
+ * here), so a ratio taken inside each round cancels most of that drift, where a ratio of two
+ * medians can pair a target's fast round with the other's slow one. `rounds`: each target's
+ * measurements of one scenario, in round order. Only targets measured in every round the fast
+ * path was, with CPU figures in each.
+ */
+export function pairedCpuRatios(rounds: ReadonlyMap<string, readonly Measurement[]>): Map<string, { median: number; min: number; max: number }> {
+  const out = new Map<string, { median: number; min: number; max: number }>();
+  const base = rounds.get(FAST_PATH);
+  if (!base || base.length < 2) return out;
+  for (const [target, taken] of rounds) {
+    if (!isFastPathVariant(target) || taken.length !== base.length) continue;
+    const ratios = taken.map((m, i) =>
+      m.cpuUsPerRequest !== undefined && base[i]!.cpuUsPerRequest ? m.cpuUsPerRequest / base[i]!.cpuUsPerRequest! : Number.NaN,
+    );
+    if (ratios.some((r) => !Number.isFinite(r))) continue;
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    out.set(target, { median, min: sorted[0]!, max: sorted.at(-1)! });
+  }
+  return out;
 }
 
 /**
@@ -207,13 +244,14 @@ export function cpuHeadline(rows: readonly Row[]): string[] {
   const targets = [...new Set(rows.filter((r) => r.cpuVsPassthrough !== undefined).map((r) => r.target))];
   return targets.map((target) => {
     const cells = rows.filter((r) => r.target === target && r.cpuVsPassthrough !== undefined).map((r) => `${r.scenario} ${fmt(r.cpuVsPassthrough, 2)}x`);
-    // BitRouter's other rows (translated, +auth, ...) also against its own fast path, as the goals are put.
-    const variant = target.startsWith(`${FAST_PATH}-`) || target.startsWith(`${FAST_PATH}+`);
-    const fast = !variant
+    // BitRouter's other rows (translated, +auth, ...) also against its own fast path, as the goals are
+    // put: paired round by round where there were rounds (pairedCpuRatios), else the rows' ratio.
+    const fast = !isFastPathVariant(target)
       ? []
       : rows
           .filter((r) => r.target === target && r.cpuUsPerRequest !== undefined)
           .flatMap((r) => {
+            if (r.cpuVsFastPath) return [`${r.scenario} ${fmt(r.cpuVsFastPath.median, 2)}x`];
             const base = rows.find((b) => b.target === FAST_PATH && b.scenario === r.scenario)?.cpuUsPerRequest;
             return base ? [`${r.scenario} ${fmt(r.cpuUsPerRequest! / base, 2)}x`] : [];
           });
@@ -249,6 +287,8 @@ function rowNote(r: Row): string {
   if (r.firstByteP50 !== undefined) parts.push(`first byte p50 ${fmt(r.firstByteP50, 2)} p99 ${fmt(r.firstByteP99, 2)} ms`);
   if (r.cpuBusy !== undefined && r.scenario.startsWith("saturation")) parts.push(`core ${(r.cpuBusy * 100).toFixed(0)}% busy`);
   if (r.note) parts.push(r.note);
+  const paired = r.cpuVsFastPath;
+  if (paired) parts.push(`CPU vs ${FAST_PATH} round by round ${fmt(paired.median, 2)}x (rounds ${fmt(paired.min, 2)}–${fmt(paired.max, 2)}x)`);
   return parts.join("; ");
 }
 

@@ -15,7 +15,19 @@ import { toolOptions } from "./cli.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
 import { bitrouterArgs, cpuMsOf, keepAwake, memoryOf, origin, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
 import { summarizeProfile } from "./profile.js";
-import { buildRows, cpuHeadline, latencySvg, markdownTable, medianOfRounds, runWarnings, summarize, textTable, type Measurement } from "./report.js";
+import {
+  FAST_PATH,
+  buildRows,
+  cpuHeadline,
+  latencySvg,
+  markdownTable,
+  medianOfRounds,
+  pairedCpuRatios,
+  runWarnings,
+  summarize,
+  textTable,
+  type Measurement,
+} from "./report.js";
 import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist
@@ -344,7 +356,13 @@ async function main(): Promise<void> {
           );
         }
       }
-      for (const taken of byTarget.values()) measurements.push(medianOfRounds(taken));
+      const paired = pairedCpuRatios(byTarget);
+      for (const [name, taken] of byTarget) {
+        const row = medianOfRounds(taken);
+        const ratio = paired.get(name);
+        if (ratio) row.cpuVsFastPath = ratio;
+        measurements.push(row);
+      }
     }
     // Rows grouped by scenario, targets in a stable order.
     const names = targets.map((t) => t.name);
@@ -384,7 +402,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, peakRssBytes: peaks, headline, rows }, null, 2)}\n`);
     writeFileSync(
       join(outDir, `${base}.md`),
-      `# BitRouter bench (${mode}), ${meta.date}\n\n${verdict}**Headline** (CPU time per request, 1.00x = the pass-through):\n\n${headline.map((h) => `- ${h}`).join("\n")}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}; ${rounds > 1 ? `each row the median of ${rounds} rounds (targets interleaved, the order rotating each round)` : "one round"}.\n` +
+      `# BitRouter bench (${mode}), ${meta.date}\n\n${verdict}**Headline** (CPU time per request, 1.00x = the pass-through):\n\n${headline.map((h) => `- ${h}`).join("\n")}\n\n${meta.cores} cores (${cpu}), node ${meta.node}, load average at start ${load.toFixed(2)}; ${pinning.description}; ${rounds > 1 ? `each row the median of ${rounds} rounds (targets interleaved, the order rotating each round); a ratio "vs ${FAST_PATH}" is the median of the rounds' own ratios` : "one round"}.\n` +
         `Latencies in ms; "added p50" = p50 minus the direct call's p50; ratios: throughput for saturation64, p50 (reference / target) otherwise, 1.00 = as good as the reference.\n` +
         `CPU µs/req = user+system CPU time of the proxy process during the measurement / completed requests (less sensitive to other load on the machine than latency). ` +
         `RSS = VmHWM of the proxy process after the measurement (VmRSS with the streams open for idle1000). Streams: ${CHUNK_DELAY_MS} ms between the mock's chunks; p50/p99 = whole stream.\n\n${markdownTable(rows)}\n`,

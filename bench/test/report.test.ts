@@ -6,6 +6,7 @@ import {
   latencySvg,
   markdownTable,
   medianOfRounds,
+  pairedCpuRatios,
   percentile,
   runWarnings,
   summarize,
@@ -202,5 +203,68 @@ describe("rounds", () => {
   it("leave a single round as it was measured", () => {
     const only = round(0.5, 300);
     expect(medianOfRounds([only])).toBe(only);
+  });
+});
+
+describe("pairedCpuRatios", () => {
+  const rounds = (target: string, cpus: Array<number | undefined>) =>
+    cpus.map((cpu) => m(target, "rate1000", 1000, 0.5, 2, cpu === undefined ? {} : { cpuUsPerRequest: cpu }));
+
+  it("takes each variant's ratio to the fast path inside each round, then the median", () => {
+    // The third round caught the fast path on a quick spell of the VM and +layered on a slow one: the
+    // rows' medians come from different rounds, and their ratio from that one spell.
+    const byTarget = new Map([
+      ["bitrouter", rounds("bitrouter", [250, 400, 300])],
+      ["bitrouter+layered", rounds("bitrouter+layered", [290, 440, 420])],
+      ["passthrough", rounds("passthrough", [300, 300, 300])],
+    ]);
+    const paired = pairedCpuRatios(byTarget);
+    expect(paired.get("bitrouter+layered")!.median).toBeCloseTo(1.16, 2);
+    expect(paired.get("bitrouter+layered")!.min).toBeCloseTo(1.1, 2);
+    expect(paired.get("bitrouter+layered")!.max).toBeCloseTo(1.4, 2);
+    // Ratio of the medians, for contrast: 420 / 300.
+    expect(medianOfRounds(byTarget.get("bitrouter+layered")!).cpuUsPerRequest! / medianOfRounds(byTarget.get("bitrouter")!).cpuUsPerRequest!).toBeCloseTo(
+      1.4,
+      2,
+    );
+    expect(paired.has("passthrough")).toBe(false);
+    expect(paired.has("bitrouter")).toBe(false);
+  });
+
+  it("leaves out a variant with a round missing or without CPU figures, and a single round", () => {
+    expect(
+      pairedCpuRatios(
+        new Map([
+          ["bitrouter", rounds("bitrouter", [250, 300])],
+          ["bitrouter+auth", rounds("bitrouter+auth", [260])],
+        ]),
+      ).size,
+    ).toBe(0);
+    expect(
+      pairedCpuRatios(
+        new Map([
+          ["bitrouter", rounds("bitrouter", [250, 300])],
+          ["bitrouter+auth", rounds("bitrouter+auth", [260, undefined])],
+        ]),
+      ).size,
+    ).toBe(0);
+    expect(
+      pairedCpuRatios(
+        new Map([
+          ["bitrouter", rounds("bitrouter", [250])],
+          ["bitrouter+auth", rounds("bitrouter+auth", [260])],
+        ]),
+      ).size,
+    ).toBe(0);
+  });
+
+  it("is what the headline and the row's note say against the fast path", () => {
+    const rows = buildRows([
+      { ...m("passthrough", "rate1000", 1000, 0.5, 2), cpuUsPerRequest: 300 },
+      { ...m("bitrouter", "rate1000", 1000, 0.5, 2), cpuUsPerRequest: 300 },
+      { ...m("bitrouter+layered", "rate1000", 1000, 0.5, 2), cpuUsPerRequest: 420, cpuVsFastPath: { median: 1.16, min: 1.1, max: 1.4 } },
+    ]);
+    expect(cpuHeadline(rows).find((h) => h.startsWith("bitrouter+layered"))).toContain("vs bitrouter: rate1000 1.16x");
+    expect(markdownTable(rows)).toContain("CPU vs bitrouter round by round 1.16x (rounds 1.10–1.40x)");
   });
 });
