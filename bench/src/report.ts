@@ -90,10 +90,7 @@ export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
   if (rounds.length === 1) return first;
   const median = (pick: (m: Measurement) => number | undefined): number | undefined => {
     const values = rounds.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
-    if (values.length === 0) return undefined;
-    const sorted = values.sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    return values.length === 0 ? undefined : medianOf(values.sort((a, b) => a - b));
   };
   const p50s = rounds.map((m) => m.p50).filter((v) => !Number.isNaN(v));
   // The spread of each round's CPU per request too: a ratio between two rows is only as firm as this.
@@ -122,6 +119,12 @@ export function medianOfRounds(rounds: readonly Measurement[]): Measurement {
   return row;
 }
 
+/** The median of numbers sorted ascending (at least one). */
+function medianOf(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** BitRouter's other targets: translated, +auth, +guardrails, ... (compared with its fast path too). */
 export function isFastPathVariant(target: string): boolean {
   return target.startsWith(`${FAST_PATH}-`) || target.startsWith(`${FAST_PATH}+`);
@@ -147,9 +150,7 @@ export function pairedCpuRatios(rounds: ReadonlyMap<string, readonly Measurement
     );
     if (ratios.some((r) => !Number.isFinite(r))) continue;
     const sorted = [...ratios].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    out.set(target, { median, min: sorted[0]!, max: sorted.at(-1)! });
+    out.set(target, { median: medianOf(sorted), min: sorted[0]!, max: sorted.at(-1)! });
   }
   return out;
 }

@@ -142,30 +142,24 @@ export class RequestLifecycle {
   }
 
   /**
-   * Passes `value` through each hook in order. Synchronous until a hook returns a promise: each
-   * await is a turn of the microtask queue, and a guarded request would otherwise take two for
-   * hooks that answer at once.
+   * Passes `value` through each hook in order (from hook `from` on). Synchronous until a hook
+   * returns a promise: each await is a turn of the microtask queue, and a guarded request would
+   * otherwise take two for hooks that answer at once.
    */
-  #chain<T>(value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): T | Promise<T> {
+  #chain<T>(value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>, from = 0): T | Promise<T> {
     const hooks = this.deps.hooks;
     let out = value;
-    for (let i = 0; i < hooks.length; i++) {
+    for (let i = from; i < hooks.length; i++) {
       const next = step(hooks[i]!, out);
-      if (next instanceof Promise) return this.#chainFrom(i, next, out, step);
+      if (next instanceof Promise) return this.#chainAfter(next, out, step, i + 1);
       out = next ?? out;
     }
     return out;
   }
 
-  /** #chain from hook `i`, whose promise is `pending`, on. */
-  async #chainFrom<T>(i: number, pending: Promise<T | void>, value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>): Promise<T> {
-    const hooks = this.deps.hooks;
-    let out = (await pending) ?? value;
-    for (let j = i + 1; j < hooks.length; j++) {
-      const next = step(hooks[j]!, out);
-      out = (next instanceof Promise ? await next : next) ?? out;
-    }
-    return out;
+  /** #chain once `pending` (a hook's answer) settles, from hook `from` on. */
+  async #chainAfter<T>(pending: Promise<T | void>, value: T, step: (hook: RouterHook, value: T) => T | void | Promise<T | void>, from: number): Promise<T> {
+    return this.#chain((await pending) ?? value, step, from);
   }
 
   /** A request after its beforeDispatch hooks, fitted to the target model's limits; hosted tools it cannot run refused. */
