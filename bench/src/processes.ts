@@ -190,6 +190,37 @@ export function cpuMsOf(pid: number): number | undefined {
   }
 }
 
+/** What the kernel counted for a process so far: CPU, page faults, and its main thread's context switches. */
+export interface ProcessCounters {
+  cpuMs: number;
+  /** Page faults served without I/O (a page mapped in, zeroed or copied) and with I/O, all threads. */
+  minorFaults: number;
+  majorFaults: number;
+  /** The main thread's switches away from the CPU: waiting (voluntary) and preempted (involuntary). */
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+}
+
+/** ProcessCounters from /proc/<pid>/stat and /proc/<pid>/status; undefined off Linux. */
+export function countersOf(pid: number): ProcessCounters | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields 10 and 12 (minflt, majflt), then 14 and 15 (utime, stime); see cpuMsOf.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const count = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
+    return {
+      cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
+      minorFaults: Number(fields[7]),
+      majorFaults: Number(fields[9]),
+      voluntarySwitches: count("voluntary_ctxt_switches"),
+      involuntarySwitches: count("nonvoluntary_ctxt_switches"),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ: 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100;
 

@@ -28,6 +28,13 @@ export interface Measurement {
   cpuUsPerRequest?: number;
   /** Share of one core the proxy process used during the measurement (CPU time / wall time). */
   cpuBusy?: number;
+  /**
+   * Per completed request, during the measurement: page faults of the proxy process (minor: no I/O;
+   * major: read from disk) and preemptions of its main thread (another task took its core).
+   */
+  minorFaultsPerRequest?: number;
+  majorFaultsPerRequest?: number;
+  preemptionsPerRequest?: number;
   /** Peak resident set (VmHWM) of the proxy process after this measurement; absent for direct. */
   rssBytes?: number;
   /**
@@ -77,7 +84,18 @@ export function summarize(values: readonly number[]): { p50: number; p90: number
 }
 
 /** The figures a measurement may lack (streams only, proxies only, ...): a median where the rounds have them. */
-const OPTIONAL_FIGURES = ["p90", "ttfbP50", "ttfbP99", "firstByteP50", "firstByteP99", "cpuUsPerRequest", "cpuBusy"] as const;
+const OPTIONAL_FIGURES = [
+  "p90",
+  "ttfbP50",
+  "ttfbP99",
+  "firstByteP50",
+  "firstByteP99",
+  "cpuUsPerRequest",
+  "cpuBusy",
+  "minorFaultsPerRequest",
+  "majorFaultsPerRequest",
+  "preemptionsPerRequest",
+] as const;
 
 /**
  * One target's rounds of one scenario as one measurement: the median of each figure over the rounds
