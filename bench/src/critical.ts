@@ -1,6 +1,6 @@
 /**
  * `node bench/dist/critical.js [--targets buffered,bitrouter] [--rate 1000] [--seconds 2] [--rounds 12]
- *   [--baseline DIR] [--marks]`: where each proxy's time goes on a request's critical path at a fixed
+ *   [--baseline DIR] [--gap S] [--node-flags="..."] [--marks]`: where each proxy's time goes on a request's critical path at a fixed
  * rate, the 1,000 req/s row's question. Every target runs with critical-path.ts preloaded (in: the
  * request event to the upstream write; wait: to the upstream's answer; out: to the answer's write),
  * pinned as in the bench; rounds are interleaved and each row is the median over rounds. Below each
@@ -11,6 +11,8 @@
  * is measured against the code before it in the same run: `--targets baseline:bitrouter,bitrouter`.
  * `bitrouter+auth` (or `+guardrails`, `+metering`, `+tracing`, `+layered`) runs the bench's target of that
  * feature; its paired line also gives the median of its per-round CPU ratios with the first target.
+ * `--gap S` leaves every target idle S seconds after each of its turns, as a full bench run does (a
+ * target waits there for the ten others), to see what an idle spell costs the turn after it.
  * `--marks` prints the median offsets of `globalThis.__criticalMark?.("label")` calls added by hand
  * to a built file, to split a phase further. Targets: passthrough, buffered, bitrouter[+feature].
  */
@@ -18,6 +20,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVING_NODE_FLAGS } from "@bitrouter/server/heap";
 import { toolOptions } from "./cli.js";
 import type { CriticalPathReport } from "./critical-path.js";
 import { fixedRate } from "./load.js";
@@ -26,7 +29,7 @@ import type { MockPorts } from "./targets/mocks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const values = toolOptions(
-  "usage: node bench/dist/critical.js [--targets buffered,bitrouter] [--rate 1000] [--seconds 2] [--rounds 12] [--baseline DIR] [--marks]\n" +
+  'usage: node bench/dist/critical.js [--targets buffered,bitrouter] [--rate 1000] [--seconds 2] [--rounds 12] [--baseline DIR] [--gap S] [--node-flags="..."] [--marks]\n' +
     "  targets: passthrough, buffered, bitrouter[+auth|+guardrails|+metering|+tracing|+layered], baseline:<target> (with --baseline <checkout>/bench/dist)",
   {
     targets: { type: "string", default: "buffered,bitrouter" },
@@ -34,12 +37,17 @@ const values = toolOptions(
     seconds: { type: "string", default: "2" },
     rounds: { type: "string", default: "12" },
     baseline: { type: "string" },
+    gap: { type: "string", default: "0" },
+    // flags for the targets' node, with "=" (the value starts with a dash): --node-flags="--no-flush-bytecode"
+    "node-flags": { type: "string" },
     marks: { type: "boolean", default: false },
   },
 );
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
+const gapMs = Number(values.gap) * 1000;
+if (!(gapMs >= 0)) throw new Error(`--gap must be a number of seconds, got "${values.gap}"`);
 const names = values.targets!.split(",");
 if (names.some((n) => n.startsWith("baseline:")) && !values.baseline) throw new Error("baseline:<target> needs --baseline <other checkout>/bench/dist");
 
@@ -73,7 +81,13 @@ try {
     const out = join(tmpdir(), `bitrouter-critical-${process.pid}-${targets.length}.json`);
     const child = await startChild<{ url: string; token?: string }>(name, join(dir, "targets", `${kind}.js`), args, {
       ...(pinning.proxy ? { cores: pinning.proxy } : {}),
-      nodeArgs: ["--import", join(here, "critical-path.js")],
+      // BitRouter as the daemon starts it.
+      nodeArgs: [
+        ...(kind === "bitrouter" ? SERVING_NODE_FLAGS : []),
+        ...(values["node-flags"]?.split(" ").filter(Boolean) ?? []),
+        "--import",
+        join(here, "critical-path.js"),
+      ],
       env: { ...process.env, CRITICAL_PATH_OUT: out },
     });
     targets.push({ name, child, out, rows: [] });
@@ -101,6 +115,7 @@ try {
       const cpuAfter = cpuMsOf(t.child.pid);
       const cpuUs = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : ((cpuAfter - cpuBefore) * 1000) / result.completed;
       t.rows.push({ p50Us: result.p50 * 1000, cpuUs, report: await report(t) });
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
   }
   const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)]!;

@@ -11,9 +11,22 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SERVING_NODE_FLAGS } from "@bitrouter/server/heap";
 import { toolOptions } from "./cli.js";
 import { abortReach, fixedRate, openIdleStreams, saturation, streams, type HttpCall, type LoadResult } from "./load.js";
-import { bitrouterArgs, cpuMsOf, keepAwake, memoryOf, origin, planPinning, quiesce, startChild, startProbed, type Pinning } from "./processes.js";
+import {
+  bitrouterArgs,
+  countersOf,
+  keepAwake,
+  memoryOf,
+  origin,
+  planPinning,
+  type ProcessCounters,
+  quiesce,
+  startChild,
+  startProbed,
+  type Pinning,
+} from "./processes.js";
 import { summarizeProfile } from "./profile.js";
 import {
   FAST_PATH,
@@ -105,20 +118,39 @@ async function freePort(): Promise<number> {
   });
 }
 
-type WithCpu = LoadResult & { cpuUsPerRequest?: number; cpuBusy?: number };
+type WithCpu = LoadResult & Pick<Measurement, "cpuUsPerRequest" | "cpuBusy" | "minorFaultsPerRequest" | "majorFaultsPerRequest" | "preemptionsPerRequest">;
 
 /**
- * Runs a measurement and adds the CPU time the target's process spent on it, per completed
- * request, and the share of its core it kept busy (CPU time / wall time).
+ * Runs a measurement and adds what the target's process spent on it, per completed request: CPU
+ * time, page faults and preemptions of its main thread; and the share of its core it kept busy
+ * (CPU time / wall time).
  */
 async function withCpu(target: Target, measure: () => Promise<LoadResult>): Promise<WithCpu> {
-  const before = target.pid ? cpuMsOf(target.pid) : undefined;
+  const before = target.pid ? countersOf(target.pid) : undefined;
   const startMs = performance.now();
   const result = await measure();
   const wallMs = performance.now() - startMs;
-  const after = target.pid ? cpuMsOf(target.pid) : undefined;
+  const after = target.pid ? countersOf(target.pid) : undefined;
   if (before === undefined || after === undefined || result.completed === 0) return result;
-  return { ...result, cpuUsPerRequest: ((after - before) * 1000) / result.completed, cpuBusy: (after - before) / wallMs };
+  const perRequest = (pick: (c: ProcessCounters) => number) => (pick(after) - pick(before)) / result.completed;
+  return {
+    ...result,
+    cpuUsPerRequest: perRequest((c) => c.cpuMs) * 1000,
+    cpuBusy: (after.cpuMs - before.cpuMs) / wallMs,
+    minorFaultsPerRequest: perRequest((c) => c.minorFaults),
+    majorFaultsPerRequest: perRequest((c) => c.majorFaults),
+    preemptionsPerRequest: perRequest((c) => c.involuntarySwitches),
+  };
+}
+
+/** The progress line's per-request figures of the proxy process, when it has them. */
+function perRequestCounters(m: Measurement): string {
+  if (m.cpuUsPerRequest === undefined) return "";
+  const faults =
+    m.minorFaultsPerRequest === undefined
+      ? ""
+      : `  faults ${m.minorFaultsPerRequest.toFixed(2)}+${m.majorFaultsPerRequest!.toFixed(3)}  preempted ${m.preemptionsPerRequest!.toFixed(3)}`;
+  return `  CPU ${m.cpuUsPerRequest.toFixed(0)} µs${faults}`;
 }
 
 function fromLoad(target: Target, scenario: string, result: WithCpu, extraNote?: string): Measurement {
@@ -137,6 +169,13 @@ function fromLoad(target: Target, scenario: string, result: WithCpu, extraNote?:
     ...(result.late ? { late: result.late } : {}),
     ...(result.cpuUsPerRequest !== undefined ? { cpuUsPerRequest: result.cpuUsPerRequest } : {}),
     ...(result.cpuBusy !== undefined ? { cpuBusy: result.cpuBusy } : {}),
+    ...(result.minorFaultsPerRequest !== undefined
+      ? {
+          minorFaultsPerRequest: result.minorFaultsPerRequest,
+          majorFaultsPerRequest: result.majorFaultsPerRequest!,
+          preemptionsPerRequest: result.preemptionsPerRequest!,
+        }
+      : {}),
     ...(mem ? { rssBytes: mem.peak } : {}),
     ...(note ? { note } : {}),
   };
@@ -352,7 +391,7 @@ async function main(): Promise<void> {
           const waited = target.pid ? await quiesce(target.pid) : 0;
           const backlog = waited > 1000 ? `  (${(waited / 1000).toFixed(1)} s of backlog before the next)` : "";
           console.log(
-            `${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${m.errors ? `  errors ${m.errors}` : ""}${backlog}`,
+            `${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${perRequestCounters(m)}${m.errors ? `  errors ${m.errors}` : ""}${backlog}`,
           );
         }
       }
@@ -487,7 +526,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
       name,
       join(here, "targets", "bitrouter.js"),
       bitrouterArgs(ports, "--mcp", ports.mcp, "--mode", mode),
-      pinned(pinning.proxy),
+      { ...pinned(pinning.proxy), nodeArgs: [...SERVING_NODE_FLAGS] },
     );
     children.push(child);
     const headers = child.ready.token ? { ...JSON_HEADERS, authorization: `Bearer ${child.ready.token}` } : JSON_HEADERS;
@@ -601,7 +640,7 @@ async function profileRun(
       bitrouterArgs(mocks.ready, "--mode", mode),
       // At a fixed rate the default 1,000 µs sampling interval matches the 1 ms between requests, so every
       // sample would land at the same point of each request's cycle (mostly idle): an interval that drifts.
-      { ...pinned(pinning.proxy), nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir, ...(c.rate ? ["--cpu-prof-interval", "257"] : [])] },
+      { ...pinned(pinning.proxy), nodeArgs: [...SERVING_NODE_FLAGS, "--cpu-prof", "--cpu-prof-dir", dir, ...(c.rate ? ["--cpu-prof-interval", "257"] : [])] },
     );
     const headers = child.ready.token ? { ...JSON_HEADERS, authorization: `Bearer ${child.ready.token}` } : JSON_HEADERS;
     const call: HttpCall = { origin: child.ready.url, path: "/v1/chat/completions", headers, body: chatBody(c.model, c.stream) };

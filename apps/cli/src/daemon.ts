@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { lock } from "proper-lockfile";
 import type { ControlStatus } from "@bitrouter/server/control-client";
+import { SERVING_NODE_FLAGS } from "@bitrouter/server/heap";
 
 /** What a running server reports on its control socket (`GET /status`). */
 export type ServerStatus = ControlStatus;
@@ -239,7 +240,12 @@ async function spawnAndWait(options: StartOptions): Promise<StartResult> {
     writeSync(fd, `--- bitrouter start ${new Date().toISOString()}: ${options.serveArgs.join(" ")}\n`);
     // Own session and process group: the terminal's Ctrl+C / hang-up does not reach the daemon.
     // `--` before the script: see bin.ts (a --env-file argument must reach BitRouter, not Node).
-    const child = spawn(process.execPath, ["--", BIN, ...options.serveArgs], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", fd, fd] });
+    const child = spawn(process.execPath, [...SERVING_NODE_FLAGS, "--", BIN, ...options.serveArgs], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+    });
     child.on("exit", (code, signal) => (exit = { code, signal }));
     child.unref();
     if (child.pid === undefined) {

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SERVING_NODE_FLAGS } from "@bitrouter/server/heap";
 import { startMock, type MockUpstream } from "@bitrouter/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alive, freePort, killLeftovers, readPid, run, tempDir, waitFor } from "./daemon-helpers.js";
@@ -62,6 +64,9 @@ describe("bitrouter start / status / reload / stop", () => {
       .split(" ");
     expect(Number(stat[2])).toBe(pid); // process group id
     expect(Number(stat[3])).toBe(pid); // session id
+    // Node runs it with the serving flags (heap policies V8 reads only from its command line).
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    expect(argv.slice(1, argv.indexOf("--"))).toEqual(SERVING_NODE_FLAGS);
 
     const answer = await chat(h.port);
     expect(answer.status).toBe(200);
@@ -110,6 +115,12 @@ describe("bitrouter start / status / reload / stop", () => {
     // The daemon's own output went to logs/daemon.log, the request log to logs/bitrouter.log.
     expect(readFileSync(join(h.home, "logs", "daemon.log"), "utf8")).toContain(`BitRouter listening on http://127.0.0.1:${h.port}`);
     expect(readFileSync(join(h.home, "logs", "bitrouter.log"), "utf8")).toContain("configuration reloaded");
+  });
+
+  it("the repository's `pnpm bitrouter` script starts node with the serving flags too", () => {
+    const root = JSON.parse(readFileSync(fileURLToPath(new URL("../../../package.json", import.meta.url)), "utf8")) as { scripts: Record<string, string> };
+    const argv = root.scripts.bitrouter!.split(" ");
+    expect(argv.slice(1, argv.indexOf("--"))).toEqual(SERVING_NODE_FLAGS);
   });
 
   it("works with every global flag: files outside the home, --db, --env-file, --config-file", async () => {

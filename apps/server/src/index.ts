@@ -6,5 +6,6 @@ export type { GenerationExtras, McpService } from "./mcp.js";
 export type { AuthSetup } from "./security.js";
 export { startRuntime, handleSignals, type Generation, type Runtime, type RuntimeOptions } from "./runtime.js";
 export { createLogger, type Logger } from "./logger.js";
+export { SERVING_NODE_FLAGS } from "./heap.js";
 export type { Stats, StatsSnapshot } from "./stats.js";
 export type { Metering } from "./metering.js";
