@@ -12,6 +12,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVING_NODE_FLAGS } from "@bitrouter/server/heap";
 import { toolOptions } from "./cli.js";
 import { fixedRate } from "./load.js";
 import { bitrouterArgs, cpuMsOf, origin, planPinning, startChild } from "./processes.js";
@@ -40,7 +41,16 @@ const args =
 // V8 writes --trace-gc to stdout, which startChild drops: this process keeps it in a file.
 const dir = mkdtempSync(join(tmpdir(), "bitrouter-gc-phases-"));
 const logPath = join(dir, "gc.log");
-const nodeCmd = [process.execPath, "--trace-gc", ...values["node-flags"]!.split(" ").filter(Boolean), join(here, "targets", `${target}.js`), ...args];
+// BitRouter as the daemon starts it (SERVING_NODE_FLAGS), so the phase after `--idle` is what a user's server sees.
+const servingFlags = target === "bitrouter" ? SERVING_NODE_FLAGS : [];
+const nodeCmd = [
+  process.execPath,
+  "--trace-gc",
+  ...servingFlags,
+  ...values["node-flags"]!.split(" ").filter(Boolean),
+  join(here, "targets", `${target}.js`),
+  ...args,
+];
 const [command, ...rest] = pinning.proxy ? ["taskset", "-c", pinning.proxy, ...nodeCmd] : nodeCmd;
 const log = openSync(logPath, "w");
 const proxy = spawn(command!, rest, { stdio: ["ignore", log, log, "ipc"] });
