@@ -7,13 +7,12 @@ let tuned = false;
  * when the heap is made, so `tuneHeapForServing` cannot set them. The daemon and the repository's
  * `pnpm bitrouter` script pass them; a host that embeds the server passes them on its own command line.
  *
- * - No memory reducer. After some 30 s without traffic, V8's memory reducer runs full collections that
- *   shrink the young generation from 32 MB to 1 MB, and the next burst pays for it while it grows
- *   back: young collections several times as often, more of each request's objects promoted. At
+ * - No memory reducer. Some 40-60 s into an idle spell, V8's memory reducer runs full collections
+ *   that compact the heap and shrink the young generation, and the next burst pays for it: at
  *   1,000 req/s after 45 s idle spells, five seconds of traffic cost the layered server (auth,
  *   guardrails, metering) 1.47x the plain one's CPU per request; without the reducer, 1.01x; with no
- *   idle spells, 1.19x (docs/performance.md, Round 21). The cost: an idle server keeps the heap its
- *   last burst grew, which its peak already bounds.
+ *   idle spells, 1.19x (docs/performance.md, Round 21). The cost: an idle server keeps its old
+ *   generation's garbage, which its peak already bounds.
  */
 export const SERVING_NODE_FLAGS: readonly string[] = ["--no-memory-reducer"];
 
