@@ -178,16 +178,9 @@ export function memoryOf(pid: number): { peak: number; current: number } | undef
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; undefined off Linux. */
+/** CPU time (user + system) a process has used so far, in ms; undefined off Linux. */
 export function cpuMsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may contain spaces) start at ") ": utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
+  return countersOf(pid)?.cpuMs;
 }
 
 /** What the kernel counted for a process so far: CPU, page faults, and its main thread's context switches. */
@@ -205,7 +198,8 @@ export interface ProcessCounters {
 export function countersOf(pid: number): ProcessCounters | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields 10 and 12 (minflt, majflt), then 14 and 15 (utime, stime); see cpuMsOf.
+    // Fields after the command name (which may contain spaces) start at ") ": minflt and majflt are
+    // fields 10 and 12, utime and stime 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const count = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
