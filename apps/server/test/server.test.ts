@@ -77,6 +77,16 @@ describe("a body larger than one socket read", () => {
     expect(mock.requests[0]!.path).toBe("/v1/messages");
     expect(mock.requests[0]!.body).toMatchObject({ model: "claude-test", messages: [{ role: "user", content }] });
   });
+
+  it("streams a translated answer's multi-byte characters intact (its frames are encoded to bytes by the router)", async () => {
+    const deltas = ["é ✓ ", "😀 日本", '語 "quoted" \\ end'];
+    mock.enqueue({ text: deltas });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "ant:claude-test", stream: true, max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe(deltas.join(""));
+  });
 });
 
 describe("the HTTP API", () => {

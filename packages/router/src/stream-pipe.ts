@@ -155,7 +155,9 @@ class StreamPipe implements StreamBody {
   #emit(chunk: Chunk | undefined): void {
     if (chunk === undefined || chunk.length === 0) return;
     if (this.#out) {
-      if (!this.#out.write(chunk) && !this.#ended) {
+      // Encoded frames go to the socket as bytes: Node's chunked write of a string goes through
+      // writev with its encoding name parsed per piece, dearer than one utf8 conversion here.
+      if (!this.#out.write(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk) && !this.#ended) {
         this.#body.pause();
         this.#out.once("drain", this.#onDrain);
       }
