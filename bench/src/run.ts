@@ -79,7 +79,7 @@ interface Target {
   name: string;
   /** Process whose memory is reported (absent for the direct call). */
   pid?: number;
-  call(kind: "main" | "idle", stream: boolean, bodyBytes?: number): HttpCall;
+  call(kind: "main" | "idle", stream: boolean, body?: BodyShape): HttpCall;
   /** Scenarios this target takes part in (all when absent). */
   only?: readonly string[];
   /** Where this target serves MCP tools/call, and the name of the upstream's `echo` there. */
@@ -96,13 +96,47 @@ interface Scenario {
 }
 
 const FEATURE_SCENARIOS = ["rate1000", "saturation64", "stream100"] as const;
+/** Who takes an agent's turn (agent@200): the reference rows and the targets whose cost grows with a body's texts. */
+const AGENT_TARGETS = ["direct", "passthrough", "bitrouter", "bitrouter+guardrails", "bitrouter+layered"];
 
-function chatBody(model: string, stream: boolean, bodyBytes = 0): string {
+/** A request body: the small chat request, padded to a size in bytes, or an agent's turn (agentTurn). */
+type BodyShape = number | "agent";
+
+function chatBody(model: string, stream: boolean, shape: BodyShape = 0): string {
   const base = { model, stream, max_tokens: 64, messages: [{ role: "user", content: "Say hello." }] };
+  if (shape === "agent") return JSON.stringify(agentTurn(base));
+  const bodyBytes = shape;
   if (bodyBytes <= 0) return JSON.stringify(base);
   const overhead = JSON.stringify(base).length;
   const filler = "The quick brown fox jumps over the lazy dog. ".repeat(Math.ceil(bodyBytes / 45)).slice(0, Math.max(0, bodyBytes - overhead));
   return JSON.stringify({ ...base, messages: [{ role: "system", content: filler }, ...base.messages] });
+}
+
+/**
+ * A coding agent's request late in a session (86 KB): a system prompt, 40 turns of a user message,
+ * a tool call and its result (code), 12 tool definitions, then the bench's question. Agents resend
+ * all of it every turn, so a guard that remembers what it scanned sees the same texts again.
+ */
+function agentTurn<T extends { messages: object[] }>(base: T): T & { tools: object[] } {
+  const messages: object[] = [{ role: "system", content: "You are a coding agent. ".repeat(300) }];
+  for (let i = 0; i < 40; i++) {
+    messages.push({ role: "user", content: `Please look at file src/module${i}.ts and fix the bug number ${i}. `.repeat(8) });
+    messages.push({
+      role: "assistant",
+      content: null,
+      tool_calls: [{ id: `call_${i}`, type: "function", function: { name: "read_file", arguments: JSON.stringify({ path: `src/module${i}.ts` }) } }],
+    });
+    messages.push({ role: "tool", tool_call_id: `call_${i}`, content: `export function f${i}(x: number) {\n  return x * ${i};\n}\n`.repeat(20) });
+  }
+  const tools = Array.from({ length: 12 }, (_, i) => ({
+    type: "function",
+    function: {
+      name: `tool_${i}`,
+      description: "Does a thing with a file. ".repeat(10),
+      parameters: { type: "object", properties: { path: { type: "string", description: "the path" } }, required: ["path"] },
+    },
+  }));
+  return { ...base, messages: [...messages, ...base.messages], tools };
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -181,11 +215,12 @@ function fromLoad(target: Target, scenario: string, result: WithCpu, extraNote?:
   };
 }
 
-function fixedRateScenario(name: string, rate: number, bodyBytes = 0): Scenario {
+function fixedRateScenario(name: string, rate: number, body: BodyShape = 0, accepts?: (target: Target) => boolean): Scenario {
   return {
     name,
+    ...(accepts ? { accepts } : {}),
     async run(target, s) {
-      const call = target.call("main", false, bodyBytes);
+      const call = target.call("main", false, body);
       await fixedRate(call, rate, s.warmupSeconds * 1000);
       return fromLoad(target, name, await withCpu(target, () => fixedRate(call, rate, s.seconds * 1000)));
     },
@@ -303,6 +338,8 @@ function scenarios(mode: Mode, ports: MockPorts, pinning: Pinning): Scenario[] {
     },
     fixedRateScenario("body8k@500", 500, 8 * 1024),
     fixedRateScenario("body100k@500", 500, 100 * 1024),
+    // The guard's realistic case: everything an agent resends, parsed, decoded, scanned and walked.
+    fixedRateScenario("agent@200", 200, "agent", (target) => AGENT_TARGETS.includes(target.name)),
     toolsCallScenario,
     {
       name: "abort",
@@ -476,11 +513,11 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   const targets: Target[] = [
     {
       name: "direct",
-      call: (kind, stream, bytes) => ({
+      call: (kind, stream, shape) => ({
         origin: origin(kind === "idle" ? ports.idle : ports.openai),
         path,
         headers: JSON_HEADERS,
-        body: chatBody("mock-model", stream, bytes),
+        body: chatBody("mock-model", stream, shape),
       }),
       mcp: { url: ports.mcp, headers: {}, tool: "echo" },
     },
@@ -497,11 +534,11 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     targets.push({
       name: "passthrough",
       pid: passthrough.pid,
-      call: (kind, stream, bytes) => ({
+      call: (kind, stream, shape) => ({
         origin: passthrough.ready.url,
         path,
         headers: kind === "idle" ? { ...JSON_HEADERS, "x-bench-upstream": "idle" } : JSON_HEADERS,
-        body: chatBody("mock-model", stream, bytes),
+        body: chatBody("mock-model", stream, shape),
       }),
     });
   }
@@ -515,7 +552,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     targets.push({
       name,
       pid: child.pid,
-      call: (_kind, stream, bytes) => ({ origin: child.ready.url, path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, bytes) }),
+      call: (_kind, stream, shape) => ({ origin: child.ready.url, path, headers: JSON_HEADERS, body: chatBody("mock-model", stream, shape) }),
       only: ["rate1000", "rate1000-awake"],
     });
   }
@@ -533,7 +570,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
     targets.push({
       name,
       pid: child.pid,
-      call: (kind, stream, bytes) => ({ origin: child.ready.url, path, headers, body: chatBody(kind === "idle" ? "idle:mock-model" : model, stream, bytes) }),
+      call: (kind, stream, shape) => ({ origin: child.ready.url, path, headers, body: chatBody(kind === "idle" ? "idle:mock-model" : model, stream, shape) }),
       ...(only ? { only } : {}),
       // The gateway once (plain mode): its added latency over the direct MCP call.
       ...(name === "bitrouter" ? { mcp: { url: `${child.ready.url}/mcp`, headers: {}, tool: "tools__echo" } } : {}),
@@ -542,9 +579,9 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   await bitrouter("bitrouter", "plain", "mock:mock-model");
   await bitrouter("bitrouter-translated", "plain", "ant:mock-claude", ["rate500", "rate1000", "saturation64", "stream100", "body8k@500", "body100k@500"]);
   await bitrouter("bitrouter+auth", "auth", "mock:mock-model", FEATURE_SCENARIOS);
-  await bitrouter("bitrouter+guardrails", "guardrails", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+guardrails", "guardrails", "mock:mock-model", [...FEATURE_SCENARIOS, "agent@200"]);
   await bitrouter("bitrouter+metering", "metering", "mock:mock-model", FEATURE_SCENARIOS);
-  await bitrouter("bitrouter+layered", "layered", "mock:mock-model", FEATURE_SCENARIOS);
+  await bitrouter("bitrouter+layered", "layered", "mock:mock-model", [...FEATURE_SCENARIOS, "agent@200"]);
   await bitrouter("bitrouter+tracing", "tracing", "mock:mock-model", FEATURE_SCENARIOS);
 
   if (!wants("portkey")) return targets;
@@ -560,7 +597,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
   targets.push({
     name: "portkey",
     pid: portkey.pid,
-    call: (kind, stream, bytes) => ({
+    call: (kind, stream, shape) => ({
       origin: portkeyUrl,
       path,
       headers: {
@@ -569,7 +606,7 @@ async function startTargets(ports: MockPorts, pinning: Pinning, children: { stop
         "x-portkey-provider": "openai",
         "x-portkey-custom-host": `${origin(kind === "idle" ? ports.idle : ports.openai)}/v1`,
       },
-      body: chatBody("mock-model", stream, bytes),
+      body: chatBody("mock-model", stream, shape),
     }),
   });
   return targets;

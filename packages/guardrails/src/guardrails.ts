@@ -113,7 +113,8 @@ class GuardrailsEngine implements Guardrails {
   ) {
     this.upgoingRules = resolved.upgoing;
     this.downgoingRules = resolved.downgoing;
-    this.matchers = { upgoing: new Matcher(resolved.upgoing), downgoing: new Matcher(resolved.downgoing) };
+    // What callers send comes back turn after turn (the conversation so far); answers are new.
+    this.matchers = { upgoing: new Matcher(resolved.upgoing, { rememberAll: true }), downgoing: new Matcher(resolved.downgoing) };
     this.tools = resolved.tools ? toolGuardFromRules(resolved.tools) : null;
     this.logger = options.logger ?? defaultLogger;
     this.helpUrl = options.helpUrl ?? GUARDRAILS_DOCS_URL;

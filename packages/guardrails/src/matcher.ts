@@ -3,7 +3,10 @@ import { GuardrailConfigError } from "./errors.js";
 import { firstCharSource, prefixSource } from "./prefix.js";
 import { requiredChars } from "./required.js";
 
-/** Texts shorter than this are cheaper to scan than to look up. */
+/**
+ * Texts from this long are remembered in the cache by default. Below it an answer's texts, new each
+ * time and held by few patterns, are cheaper to scan than to hash for a lookup.
+ */
 const CACHE_MIN_CHARS = 2048;
 /** Total characters of text kept as cache keys, per direction (at most 8 MB of UTF-16). */
 const CACHE_MAX_CHARS = 4 * 1024 * 1024;
@@ -18,13 +21,29 @@ export interface Match {
 const CLEAN_MAX_CHARS = 64;
 /** ... this many (then forgotten all at once: a cheap bound whatever callers send). */
 const CLEAN_MAX_ENTRIES = 4096;
-/** Longer texts found clean (up to CACHE_MIN_CHARS), remembered: the last this many. */
+/** Longer texts found clean that the cache does not take (see rememberFrom), remembered: the last this many. */
 const RECENT_CLEAN = 8;
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 /** Rules that can be left out of a text's scan, at most: one bit each in a 32-bit mask. */
 const MAX_FILTERED = 31;
 /** Combined regexes kept for subsets of the rules; past this, a text uses the full one. */
 const MAX_SUBSETS = 64;
+
+export interface MatcherOptions {
+  /**
+   * Remember the matches of every text longer than the short ones kept in `clean`, not only of
+   * long texts: for what callers send, where agents resend the whole conversation each turn and
+   * most texts come back, and the six upgoing patterns cost ~18 µs per KB to scan against ~0.1
+   * to look up.
+   */
+  rememberAll?: boolean;
+}
+
+/** A remembered verdict; `used`: looked up since it was last passed over for eviction (second chance). */
+interface CacheEntry {
+  readonly matches: readonly Match[];
+  used: boolean;
+}
 
 /** Some of the rules combined: the regex and each rule's capture index. */
 interface Combined {
@@ -55,8 +74,12 @@ export class Matcher {
   private readonly subsets = new Map<number, Combined>();
   /** Matches any non-empty text that may still grow into a match: `(?=first chars)(?:prefix1|prefix2|…)$`. */
   private readonly tail: RegExp;
-  private readonly cache = new Map<string, readonly Match[]>();
+  /** Texts from this long go to `cache` (see MatcherOptions.rememberAll). */
+  private readonly rememberFrom: number;
+  /** Insertion order is eviction order, a looked-up entry getting a second chance (no Map churn per hit). */
+  private readonly cache = new Map<string, CacheEntry>();
   private cachedChars = 0;
+  #scans = 0;
   /**
    * Short texts no pattern matches. A wire body's keys and enum-like values ("role", "assistant",
    * "finish_reason") come back in every request; a lookup costs less than the scan of even a
@@ -64,7 +87,7 @@ export class Matcher {
    */
   private readonly clean = new Set<string>();
   /**
-   * The last texts between CLEAN_MAX_CHARS and CACHE_MIN_CHARS found clean. A guarded body's texts
+   * The last texts between CLEAN_MAX_CHARS and rememberFrom found clean. A guarded body's texts
    * are scanned twice, as the canonical request or answer and then as the wire body that goes on
    * unchanged, the same strings both times: comparing them is near free (the same string object,
    * or a length that differs), where hashing a text for a Set costs about what scanning it does.
@@ -75,8 +98,9 @@ export class Matcher {
   private lastFrom = 0;
   private lastCombined: Combined | null = null;
 
-  constructor(rules: readonly ActiveRule[]) {
+  constructor(rules: readonly ActiveRule[], options: MatcherOptions = {}) {
     this.rules = rules;
+    this.rememberFrom = options.rememberAll ? CLEAN_MAX_CHARS + 1 : CACHE_MIN_CHARS;
     try {
       this.all = combine(rules);
     } catch (error) {
@@ -112,12 +136,13 @@ export class Matcher {
   }
 
   /**
-   * Every match in a whole text, left to right. Long texts are remembered (bounded LRU): agents
-   * resend the whole conversation each turn, so the same system prompt, tool list and tool
-   * results are scanned again and again; a hit costs a hash lookup instead of a regex pass.
+   * Every match in a whole text, left to right. Texts from `rememberFrom` on are remembered
+   * (bounded, least recently used first out): agents resend the whole conversation each turn, so
+   * the same system prompt, tool list and tool results are scanned again and again; a hit costs a
+   * hash lookup instead of a regex pass.
    */
   findAll(text: string): readonly Match[] {
-    if (text.length < CACHE_MIN_CHARS) {
+    if (text.length < this.rememberFrom) {
       // Only short texts: a longer one is scanned here first (recentClean serves the wire walk after).
       if (text.length <= CLEAN_MAX_CHARS && this.clean.has(text)) return NO_MATCHES;
       const matches = this.scanAll(text);
@@ -128,35 +153,53 @@ export class Matcher {
     if (cacheable) {
       const hit = this.cache.get(text);
       if (hit) {
-        this.cache.delete(text); // refresh its LRU position
-        this.cache.set(text, hit);
-        return hit;
+        hit.used = true;
+        return hit.matches;
       }
     }
     const matches = this.scanAll(text);
-    if (cacheable) {
-      this.cache.set(text, matches);
-      this.cachedChars += text.length;
-      for (const [old] of this.cache) {
-        if (this.cachedChars <= CACHE_MAX_CHARS) break;
-        this.cache.delete(old);
-        this.cachedChars -= old.length;
-      }
-    }
+    if (cacheable) this.remember(text, matches);
     return matches;
   }
 
-  /** Whether any pattern matches anywhere in `text` (long texts through findAll's cache, short ones through `clean`). */
+  /** Texts scanned so far, rather than answered from memory (tests and benchmarks read it). */
+  get scans(): number {
+    return this.#scans;
+  }
+
+  /** Whether any pattern matches anywhere in `text` (remembered texts through findAll's cache, short ones through `clean`). */
   matches(text: string): boolean {
-    if (text.length >= CACHE_MIN_CHARS) return this.findAll(text).length > 0;
+    if (text.length >= this.rememberFrom) return this.findAll(text).length > 0;
     if (text.length <= CLEAN_MAX_CHARS ? this.clean.has(text) : this.recentlyClean(text)) return false;
+    this.#scans++;
     if (this.find(text, 0) !== null) return true;
     this.rememberClean(text);
     return false;
   }
 
+  /**
+   * Adds a text to the cache, then evicts from the oldest end down to CACHE_MAX_CHARS: an entry
+   * looked up since it was last passed over goes to the newest end instead, once (second chance,
+   * an approximation of LRU that leaves the Map alone on a hit).
+   */
+  private remember(text: string, matches: readonly Match[]): void {
+    this.cache.set(text, { matches, used: false });
+    this.cachedChars += text.length;
+    for (const [old, entry] of this.cache) {
+      if (this.cachedChars <= CACHE_MAX_CHARS) break;
+      this.cache.delete(old);
+      if (entry.used && old !== text) {
+        entry.used = false;
+        this.cache.set(old, entry);
+      } else {
+        this.cachedChars -= old.length;
+      }
+    }
+  }
+
   /** Every match in `text`, left to right, scanned now. */
   private scanAll(text: string): Match[] {
+    this.#scans++;
     const matches: Match[] = [];
     const combined = this.combinedFor(text, 0);
     let pos = 0;
@@ -167,7 +210,7 @@ export class Matcher {
     return matches;
   }
 
-  /** Remembers a text shorter than CACHE_MIN_CHARS that no pattern matches. */
+  /** Remembers a text shorter than rememberFrom that no pattern matches. */
   private rememberClean(text: string): void {
     if (text.length > CLEAN_MAX_CHARS) {
       this.recentClean[this.recentAt] = text;

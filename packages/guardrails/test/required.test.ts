@@ -116,12 +116,17 @@ describe("required characters (which patterns a text could match at all)", () =>
   it("finds exactly the matches of the full combined patterns, built-in and custom (property)", () => {
     const builtin = new Matcher(BUILTIN_RULES);
     const mixed = new Matcher([...BUILTIN_RULES.slice(0, 3), ...CUSTOM_RULES, ...BUILTIN_RULES.slice(3)]);
+    const remembering = new Matcher(mixed.rules, { rememberAll: true });
     fc.assert(
       fc.property(texts, fc.nat({ max: 20 }), (text, from) => {
         expect(viaMatcher(builtin, text)).toEqual(reference(BUILTIN_RULES, text));
         expect(viaMatcher(mixed, text)).toEqual(reference(mixed.rules, text));
         // Twice: the second answer may come from what the first remembered.
         for (let i = 0; i < 2; i++) expect(builtin.matches(text)).toBe(reference(BUILTIN_RULES, text).length > 0);
+        for (let i = 0; i < 2; i++) {
+          expect(remembering.matches(text)).toBe(reference(mixed.rules, text).length > 0);
+          expect(viaMatcher(remembering, text)).toEqual(reference(mixed.rules, text));
+        }
         // From inside the text, as the stream scanner asks: lookbehinds still see what is before.
         const start = Math.min(from, text.length);
         const found = mixed.find(text, start);
