@@ -153,21 +153,32 @@ function numberEnd(bytes: Buffer, at: number): number {
 export function scanTopLevel(body: Buffer | readonly Buffer[]): TopLevel | undefined {
   if (Buffer.isBuffer(body)) return topLevelOf(body, [body]);
   if (body.length === 1) return topLevelOf(body[0]!, body);
-  let size = 0;
-  for (const part of body) size += part.length;
-  if (size > SCAN_BUFFER_MAX) {
-    const joined = Buffer.concat(body, size); // rare: kept whole rather than a scan buffer this large
-    return topLevelOf(joined, [joined]);
-  }
-  if (scanBuffer.length < size) scanBuffer = Buffer.allocUnsafeSlow(Math.min(SCAN_BUFFER_MAX, 2 ** Math.ceil(Math.log2(size))));
-  let at = 0;
-  for (const part of body) at += part.copy(scanBuffer, at);
-  return topLevelOf(scanBuffer.subarray(0, size), body);
+  const { bytes, shared } = inOneRun(body);
+  // Rare: a body too large for the shared buffer is kept joined.
+  return topLevelOf(bytes, shared ? body : [bytes]);
 }
 
-/** Bodies in parts up to this size are scanned in the shared buffer; it grows to the largest such body. */
+/** Bodies in parts up to this size are read in the shared buffer; it grows to the largest such body. */
 const SCAN_BUFFER_MAX = 4 * 1024 * 1024;
 let scanBuffer = Buffer.alloc(0);
+
+/**
+ * A body's parts as one run of bytes for a synchronous read (a scan, a decode): copied into the
+ * shared buffer, whose view is valid until the next call, or joined into a new buffer when the
+ * body is larger than the shared one may grow.
+ */
+function inOneRun(parts: readonly Uint8Array[]): { bytes: Buffer; shared: boolean } {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  if (size > SCAN_BUFFER_MAX) return { bytes: Buffer.concat(parts, size), shared: false };
+  if (scanBuffer.length < size) scanBuffer = Buffer.allocUnsafeSlow(Math.min(SCAN_BUFFER_MAX, 2 ** Math.ceil(Math.log2(size))));
+  let at = 0;
+  for (const part of parts) {
+    scanBuffer.set(part, at);
+    at += part.length;
+  }
+  return { bytes: scanBuffer.subarray(0, size), shared: true };
+}
 
 /** The scan of `bytes`, kept as `parts` (the same bytes: `bytes` itself, or the parts it was copied from). */
 function topLevelOf(bytes: Buffer, parts: readonly Buffer[]): TopLevel | undefined {
@@ -262,14 +273,14 @@ function pushRange(out: Buffer[], parts: readonly Buffer[], start: number, end: 
 /** Shared: a decode without `stream` keeps no state between calls. It drops a leading byte order mark, as JSON needs. */
 const UTF8 = new TextDecoder();
 
-/** The body as text; parts are decoded one after another (a character split between two is kept whole). */
+/**
+ * The body as text, in one decode of all its bytes: a decoder used with `stream` (part by part)
+ * leaves Node's UTF-8 fast path for ICU's converter and makes two-byte strings, which took an 86 KB
+ * body twice as long to decode and parse (performance.md, Round 23).
+ */
 function textOf(raw: RawBody): string {
   if (typeof raw === "string") return raw;
-  if (raw instanceof Uint8Array) return UTF8.decode(raw);
-  const decoder = new TextDecoder();
-  let text = "";
-  for (const part of raw) text += decoder.decode(part, { stream: true });
-  return text + decoder.decode();
+  return UTF8.decode(raw instanceof Uint8Array ? raw : inOneRun(raw).bytes);
 }
 
 /** The full parse, with the errors a caller sees for a body that is not a JSON object. */
