@@ -23,6 +23,18 @@ describe("remembered verdicts (what agents resend every turn is not scanned agai
     expect(matcher.scans).toBe(scanned);
   });
 
+  it("tells apart long texts that differ only in the middle (same length, same ends)", () => {
+    const matcher = new Matcher(RULES, { rememberAll: true });
+    const email = `${text(5, 400)} write to jane@example.com ${text(5, 400)}`;
+    const clean = email.replace("@", "#");
+    for (let i = 0; i < 3; i++) {
+      expect(matcher.findAll(clean)).toEqual([]);
+      expect(matcher.findAll(email).map((m) => m.rule.name)).toEqual(["pii_emails"]);
+      expect(matcher.matches(clean)).toBe(false);
+      expect(matcher.matches(email)).toBe(true);
+    }
+  });
+
   it("without it (answers, new each time), texts under 2 KB are scanned each time they come", () => {
     const matcher = new Matcher(RULES);
     matcher.findAll(text(1, 700));
