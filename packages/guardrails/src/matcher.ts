@@ -153,7 +153,7 @@ export class Matcher {
 
   /**
    * Every match in a whole text, left to right. Texts from `rememberFrom` on are remembered
-   * (bounded, least recently used first out): agents resend the whole conversation each turn, so
+   * (bounded, about the least recently used first out): agents resend the whole conversation each turn, so
    * the same system prompt, tool list and tool results are scanned again and again; a hit costs a
    * lookup and a comparison instead of a regex pass.
    */
